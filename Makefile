@@ -1,0 +1,56 @@
+# Tramita: the two commands a newcomer runs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export FLASK_APP := wsgi
+
+.PHONY: run test install lint typecheck test-fast migrate seed worker beat clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the demo municipality on http://127.0.0.1:5000 (SQLite, in-process tasks).
+run: install
+	mkdir -p instance
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo seed
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+
+migrate: install
+	$(BIN)/flask --app wsgi db upgrade
+
+seed: install
+	$(BIN)/flask --app wsgi demo seed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+## The whole suite: lint, types, unit, integration (SQLite + PostgreSQL), Celery worker, walkthroughs.
+test: install lint typecheck
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow and not postgres and not redis and not browser"
+
+worker: install
+	$(BIN)/celery -A app.celery_worker worker --loglevel=info
+
+beat: install
+	$(BIN)/celery -A app.celery_worker beat --loglevel=info
+
+bench: install
+	$(BIN)/python bench/engine.py --backend sqlite --cases 200 --json
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

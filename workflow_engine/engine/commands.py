@@ -1,0 +1,123 @@
+"""Commands: every way a case can be asked to change. The actor is always explicit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ActorKind = Literal["citizen", "official", "admin", "system"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command: a person (by user id) or the system (timers, connectors)."""
+
+    id: str
+    kind: ActorKind
+    departments: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    name: str = ""
+
+    @classmethod
+    def system(cls, name: str = "sistema") -> Actor:
+        return cls(id="system", kind="system", name=name)
+
+
+@dataclass(frozen=True)
+class Command:
+    at: datetime
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class StartCase(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SaveDraft(Command):
+    step_id: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SubmitStep(Command):
+    step_id: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SubmitCase(Command):
+    """File the case (or resubmit it after a correction) once the applicant confirms."""
+
+    declaration: bool = False
+
+
+@dataclass(frozen=True)
+class Decide(Command):
+    task_id: str
+    decision: Literal["approve", "reject", "return"]
+    comment: str = ""
+    reason: str | None = None  # for return: incorrect | incomplete | outdated
+    return_steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaymentOrderCreated(Command):
+    step_id: str
+    attempt: int
+    reference: str
+    expires_on: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed(Command):
+    reference: str
+    amount_cents: int
+    currency: str
+    provider_id: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentFailed(Command):
+    reference: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentExpired(Command):
+    reference: str
+
+
+@dataclass(frozen=True)
+class DocumentIssued(Command):
+    step_id: str
+    attempt: int
+    document_id: str
+    verification_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectorCompleted(Command):
+    step_id: str
+    attempt: int
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConnectorFailed(Command):
+    step_id: str
+    attempt: int
+    error: str
+
+
+@dataclass(frozen=True)
+class TimerFired(Command):
+    timer_id: str
+
+
+@dataclass(frozen=True)
+class CancelCase(Command):
+    reason: str = ""

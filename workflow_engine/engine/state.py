@@ -1,0 +1,129 @@
+"""The state of one case, as the engine sees it. Plain data, serialisable to JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Case statuses (what the applicant and the officials are waiting for).
+DRAFT = "draft"  # the applicant is filling in form steps before filing
+READY = "ready_to_submit"  # all form steps done; waiting for the applicant's declaration
+IN_REVIEW = "in_review"  # open approval tasks
+AWAITING_APPLICANT = "awaiting_applicant"  # a form step after filing
+AWAITING_CORRECTION = "awaiting_correction"  # prevención: returned for correction
+AWAITING_PAYMENT = "awaiting_payment"
+AWAITING_DOCUMENT = "awaiting_document"
+AWAITING_CONNECTOR = "awaiting_connector"
+CLOSED = "closed"
+
+STATUSES = (
+    DRAFT,
+    READY,
+    IN_REVIEW,
+    AWAITING_APPLICANT,
+    AWAITING_CORRECTION,
+    AWAITING_PAYMENT,
+    AWAITING_DOCUMENT,
+    AWAITING_CONNECTOR,
+    CLOSED,
+)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One approval task for one department (a parallel step has one per branch)."""
+
+    id: str
+    step_id: str
+    branch_id: str | None
+    department: str
+    role: str
+    status: str  # open, approved, rejected, returned, cancelled
+    opened_at: str
+    due_on: str | None = None
+    decided_at: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+    escalated: bool = False
+    round: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True)
+class TimerState:
+    """A legal or operational deadline; fires once as a TimerFired command."""
+
+    id: str
+    kind: str  # task_deadline, task_reminder, correction_deadline
+    fires_at: str  # ISO datetime, UTC
+    ref: str  # task id or step id
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """The fee breakdown and order for the current payment step."""
+
+    step_id: str
+    attempt: int
+    currency: str
+    lines: tuple[dict[str, Any], ...]
+    total_cents: int
+    status: str  # requested, pending, paid, failed, expired
+    reference: str | None = None
+    expires_on: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseState:
+    case_id: str
+    folio: str
+    applicant_id: str
+    status: str
+    position: str
+    created_at: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    drafts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    form_path: tuple[str, ...] = ()
+    pending_step: str | None = None  # where the case goes when filed / resubmitted
+    editable_steps: tuple[str, ...] = ()
+    corrected_steps: tuple[str, ...] = ()
+    submitted_at: str | None = None
+    closed_at: str | None = None
+    outcome: str | None = None
+    tasks: Mapping[str, TaskState] = field(default_factory=dict)
+    timers: Mapping[str, TimerState] = field(default_factory=dict)
+    payment: PaymentState | None = None
+    payments: tuple[dict[str, Any], ...] = ()  # settled payments (history)
+    documents: tuple[dict[str, Any], ...] = ()
+    results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    attempts: Mapping[str, int] = field(default_factory=dict)  # per step: rounds/attempts
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CLOSED
+
+    def open_tasks(self) -> list[TaskState]:
+        return [t for t in self.tasks.values() if t.is_open]
+
+    def to_json(self) -> dict[str, Any]:
+        raw = asdict(self)
+        raw["data"] = dict(self.data)
+        return raw
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> CaseState:
+        values = dict(raw)
+        values["tasks"] = {k: TaskState(**v) for k, v in raw.get("tasks", {}).items()}
+        values["timers"] = {k: TimerState(**v) for k, v in raw.get("timers", {}).items()}
+        payment = raw.get("payment")
+        if payment is not None:
+            payment = dict(payment)
+            payment["lines"] = tuple(payment.get("lines", ()))
+            values["payment"] = PaymentState(**payment)
+        for name in ("form_path", "editable_steps", "corrected_steps", "payments", "documents"):
+            values[name] = tuple(raw.get(name, ()))
+        return cls(**values)

@@ -1,0 +1,950 @@
+"""The pure transition function. No I/O, no clock: time comes in the command.
+
+`apply_command(definition, state, command, ctx)` returns the new state, the events to append
+to the history and the effects to run after commit. It raises an `EngineError` (and so
+changes nothing) when the command does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflow_engine.calendar import BusinessCalendar
+from workflow_engine.engine import state as S
+from workflow_engine.engine.commands import (
+    Actor,
+    CancelCase,
+    Command,
+    ConnectorCompleted,
+    ConnectorFailed,
+    Decide,
+    DocumentIssued,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentFailed,
+    PaymentOrderCreated,
+    SaveDraft,
+    StartCase,
+    SubmitCase,
+    SubmitStep,
+    TimerFired,
+)
+from workflow_engine.engine.definition import ProcedureDefinition
+from workflow_engine.engine.errors import (
+    ConflictError,
+    EligibilityError,
+    ForbiddenError,
+    InvalidCommandError,
+    StepValidationError,
+)
+from workflow_engine.engine.results import Effect, Event, TransitionResult
+from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
+from workflow_engine.rules import evaluate, is_truthy, to_decimal
+from workflow_engine.templates.fields import validate_step_data
+
+MAX_AUTOMATIC_STEPS = 100
+RETURN_REASONS = ("incorrect", "incomplete", "outdated")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What the engine needs to know about the municipality: its calendar and time zone."""
+
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
+
+    def local_date(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def start_of_day_utc(self, day: date) -> str:
+        return datetime.combine(day, time(0, 0), self.tz).astimezone(UTC).isoformat()
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def start_case(
+    definition: ProcedureDefinition,
+    *,
+    case_id: str,
+    folio: str,
+    command: StartCase,
+) -> TransitionResult:
+    """A new case positioned at the template's first form step."""
+    start = definition.start
+    state = CaseState(
+        case_id=case_id,
+        folio=folio,
+        applicant_id=command.actor.id,
+        status=S.DRAFT,
+        position=start,
+        created_at=_iso(command.at),
+        form_path=(start,),
+    )
+    events = (
+        Event(
+            "case.started",
+            {"procedure": definition.key, "folio": folio, "step": start},
+        ),
+    )
+    return TransitionResult(state, events, ())
+
+
+def apply_command(
+    definition: ProcedureDefinition,
+    state: CaseState,
+    command: Command,
+    ctx: EngineContext | None = None,
+) -> TransitionResult:
+    """Apply one command to a case. Pure: same inputs, same outputs."""
+    run = _Run(definition, state, command, ctx or EngineContext())
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise InvalidCommandError(
+            "Operación no reconocida.", f"Unknown command {type(command).__name__}."
+        )
+    handler(run, command)
+    return run.result()
+
+
+class _Run:
+    """Mutable scratch space for one command; frozen into a TransitionResult at the end."""
+
+    def __init__(
+        self, d: ProcedureDefinition, state: CaseState, cmd: Command, ctx: EngineContext
+    ) -> None:
+        self.d = d
+        self.original = state
+        self.cmd = cmd
+        self.ctx = ctx
+        self.now = _iso(cmd.at)
+        self.today = ctx.local_date(cmd.at)
+        self.f: dict[str, Any] = {
+            "status": state.status,
+            "position": state.position,
+            "data": state.data,
+            "drafts": state.drafts,
+            "form_path": state.form_path,
+            "pending_step": state.pending_step,
+            "editable_steps": state.editable_steps,
+            "corrected_steps": state.corrected_steps,
+            "submitted_at": state.submitted_at,
+            "closed_at": state.closed_at,
+            "outcome": state.outcome,
+            "payment": state.payment,
+            "payments": state.payments,
+            "documents": state.documents,
+            "results": state.results,
+            "attempts": state.attempts,
+        }
+        self.tasks: dict[str, TaskState] = dict(state.tasks)
+        self.timers: dict[str, TimerState] = dict(state.timers)
+        self.events: list[Event] = []
+        self.effects: list[Effect] = []
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def result(self) -> TransitionResult:
+        new_state = replace(self.original, tasks=self.tasks, timers=self.timers, **self.f)
+        return TransitionResult(new_state, tuple(self.events), tuple(self.effects))
+
+    def event(self, type_: str, **data: Any) -> None:
+        self.events.append(Event(type_, data))
+
+    def effect(self, kind: str, key: str, **payload: Any) -> None:
+        payload.setdefault("case_id", self.original.case_id)
+        payload.setdefault("folio", self.original.folio)
+        self.effects.append(Effect(kind, f"{self.original.case_id}:{key}", payload))
+
+    def notify(self, template: str, to: str = "applicant", **context: Any) -> None:
+        seq = self.next_attempt("_notify")
+        self.effect(
+            "notify",
+            f"notify:{seq}:{template}",
+            template=template,
+            to=to,
+            procedure=self.d.key,
+            **context,
+        )
+
+    def next_attempt(self, key: str) -> int:
+        attempts = dict(self.f["attempts"])
+        attempts[key] = attempts.get(key, 0) + 1
+        self.f["attempts"] = attempts
+        return int(attempts[key])
+
+    def eval_data(self) -> dict[str, Any]:
+        data = dict(self.f["data"])
+        data["$const"] = self.d.constants
+        data["$case"] = {
+            "folio": self.original.folio,
+            "created_at": self.original.created_at,
+            "submitted_at": self.f["submitted_at"],
+        }
+        data["$result"] = dict(self.f["results"])
+        return data
+
+    def eval(self, expr: Any) -> Any:
+        return evaluate(expr, self.eval_data(), tables=self.d.fee_tables, today=self.today)
+
+    # -- guards --------------------------------------------------------------------------
+    def require_open(self) -> None:
+        if self.f["status"] == S.CLOSED:
+            raise InvalidCommandError(
+                "El expediente ya está concluido.", "The case is already closed."
+            )
+
+    def require_applicant(self, actor: Actor) -> None:
+        if actor.id != self.original.applicant_id:
+            raise ForbiddenError(
+                "Sólo la persona solicitante puede hacer esto.",
+                "Only the applicant can do this.",
+            )
+
+    def require_system(self, actor: Actor) -> None:
+        if actor.kind != "system":
+            raise ForbiddenError(
+                "Esta operación la realiza el sistema.", "Only the system can do this."
+            )
+
+    # -- moving through steps --------------------------------------------------------------
+    def next_step(self, step: Mapping[str, Any]) -> str:
+        for transition in step.get("transitions", ()):
+            when = transition.get("when")
+            if when is None or is_truthy(self.eval(when)):
+                return str(transition["to"])
+        raise InvalidCommandError(
+            f"El paso «{step['id']}» no tiene a dónde continuar.",
+            f"Step '{step['id']}' has no transition to follow.",
+        )
+
+    def enter(self, step_id: str) -> None:
+        """Enter a step and keep going through automatic steps until the case must wait."""
+        for _ in range(MAX_AUTOMATIC_STEPS):
+            step = self.d.step(step_id)
+            kind = step["type"]
+            self.f["position"] = step_id
+            self.event("step.entered", step=step_id, type=kind)
+            if kind == "form":
+                if self.f["submitted_at"] is None:
+                    self.f["status"] = S.DRAFT
+                    if step_id not in self.f["form_path"]:
+                        self.f["form_path"] = (*self.f["form_path"], step_id)
+                else:
+                    self.f["status"] = S.AWAITING_APPLICANT
+                    self.notify("action_required", step=step_id)
+                return
+            if kind in ("approval", "parallel"):
+                if self.d.declarative is not None:
+                    self.event(
+                        "case.auto_approved",
+                        step=step_id,
+                        explanation=dict(self.d.declarative.get("explanation", {})),
+                    )
+                    step_id = str(step["outcomes"]["approve"]["to"])
+                    continue
+                if self.open_review(step):
+                    return
+                step_id = str(step["outcomes"]["approve"]["to"])
+                continue
+            if kind == "payment":
+                if self.request_payment(step):
+                    return
+                step_id = self.next_step(step)
+                continue
+            if kind == "document":
+                attempt = self.next_attempt(step_id)
+                self.f["status"] = S.AWAITING_DOCUMENT
+                self.event("document.requested", step=step_id, attempt=attempt)
+                self.effect(
+                    "document.issue",
+                    f"document:{step_id}:{attempt}",
+                    step_id=step_id,
+                    attempt=attempt,
+                )
+                return
+            if kind == "notify":
+                self.event("notification.requested", step=step_id, to=step.get("to"))
+                self.notify(
+                    "step_notice",
+                    to=str(step.get("to", "applicant")),
+                    step=step_id,
+                    subject=dict(step.get("subject", {})),
+                    message=dict(step.get("message", {})),
+                    department=self.d.doc.get("department"),
+                )
+                step_id = self.next_step(step)
+                continue
+            if kind == "connector":
+                attempt = self.next_attempt(step_id)
+                inputs = {name: self.eval(expr) for name, expr in step.get("input", {}).items()}
+                self.f["status"] = S.AWAITING_CONNECTOR
+                self.event(
+                    "connector.requested",
+                    step=step_id,
+                    connector=step["connector"],
+                    attempt=attempt,
+                )
+                self.effect(
+                    "connector.call",
+                    f"connector:{step_id}:{attempt}",
+                    step_id=step_id,
+                    attempt=attempt,
+                    connector=step["connector"],
+                    input=_jsonable(inputs),
+                )
+                return
+            if kind == "end":
+                self.close(str(step["outcome"]), step_id)
+                return
+            raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
+        raise InvalidCommandError(
+            "El trámite entra en un ciclo sin fin; avise al área responsable.",
+            "The procedure loops without waiting; tell the owning department.",
+        )
+
+    def close(self, outcome: str, step_id: str | None) -> None:
+        for task in list(self.tasks.values()):
+            if task.is_open:
+                self.set_task(task, "cancelled")
+        self.timers.clear()
+        self.f["status"] = S.CLOSED
+        self.f["outcome"] = outcome
+        self.f["closed_at"] = self.now
+        self.f["editable_steps"] = ()
+        self.f["pending_step"] = None
+        self.event("case.closed", outcome=outcome, step=step_id)
+        self.notify(f"case_{outcome}", outcome=outcome)
+
+    # -- approvals -------------------------------------------------------------------
+    def open_review(self, step: Mapping[str, Any]) -> bool:
+        """Open one task per (applicable) branch. False when no branch applies."""
+        step_id = str(step["id"])
+        round_ = self.next_attempt(step_id)
+        if step["type"] == "approval":
+            branches: list[Mapping[str, Any]] = [step]
+        else:
+            branches = [b for b in step["branches"] if b.get("when") is None or is_truthy(
+                self.eval(b["when"]))]
+        if not branches:
+            self.event("review.skipped", step=step_id)
+            return False
+        deadline_days = step.get("deadline_days")
+        due_on: date | None = None
+        if deadline_days is not None:
+            due_on = self.ctx.calendar.add_business_days(self.today, int(deadline_days))
+        for branch in branches:
+            department = self.department_for(branch)
+            branch_id = None if branch is step else str(branch["id"])
+            task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
+            task = TaskState(
+                id=task_id,
+                step_id=step_id,
+                branch_id=branch_id,
+                department=department,
+                role=str(branch.get("role", "revisor")),
+                status="open",
+                opened_at=self.now,
+                due_on=due_on.isoformat() if due_on else None,
+                round=round_,
+            )
+            self.tasks[task_id] = task
+            self.event(
+                "task.opened",
+                task=task_id,
+                step=step_id,
+                department=department,
+                role=task.role,
+                due_on=task.due_on,
+            )
+            if due_on is not None:
+                fires_at = self.ctx.start_of_day_utc(due_on + timedelta(days=1))
+                self.timers[f"deadline:{task_id}"] = TimerState(
+                    f"deadline:{task_id}", "task_deadline", fires_at, task_id
+                )
+                before = step.get("reminder_days_before")
+                if before:
+                    remind_on = self.ctx.calendar.subtract_business_days(due_on, int(before))
+                    if remind_on > self.today:
+                        self.timers[f"reminder:{task_id}"] = TimerState(
+                            f"reminder:{task_id}",
+                            "task_reminder",
+                            self.ctx.start_of_day_utc(remind_on),
+                            task_id,
+                        )
+            self.notify("task_assigned", to=f"department:{department}", task=task_id,
+                        role=task.role, due_on=task.due_on)
+        self.f["status"] = S.IN_REVIEW
+        return True
+
+    def department_for(self, branch: Mapping[str, Any]) -> str:
+        if "department_rule" in branch:
+            value = self.eval(branch["department_rule"])
+            if not isinstance(value, str) or not value:
+                raise InvalidCommandError(
+                    "La regla de asignación no devolvió un área válida.",
+                    "The routing rule did not return a department.",
+                )
+            return value
+        return str(branch.get("department") or self.d.doc.get("department"))
+
+    def set_task(self, task: TaskState, status: str, *, by: str | None = None,
+                 comment: str | None = None) -> TaskState:
+        updated = replace(task, status=status, decided_at=self.now, decided_by=by,
+                          comment=comment)
+        self.tasks[task.id] = updated
+        self.timers.pop(f"deadline:{task.id}", None)
+        self.timers.pop(f"reminder:{task.id}", None)
+        if status == "cancelled":
+            self.event("task.cancelled", task=task.id, step=task.step_id)
+        return updated
+
+    def decide(self, task: TaskState, decision: str, actor: Actor, comment: str,
+               reason: str | None, return_steps: tuple[str, ...]) -> None:
+        step = self.d.step(task.step_id)
+        outcomes = step["outcomes"]
+        if decision == "return":
+            spec = outcomes.get("return")
+            if spec is None:
+                raise InvalidCommandError(
+                    "Este paso no permite devolver el expediente para corrección.",
+                    "This step does not allow returning the case for correction.",
+                )
+            if reason not in RETURN_REASONS:
+                raise InvalidCommandError(
+                    "Indique el motivo de la devolución: incorrecto, incompleto o desactualizado.",
+                    "Give the reason for returning: incorrect, incomplete or outdated.",
+                    field="reason",
+                )
+            steps = return_steps or (str(spec["to_step"]),)
+            for sid in steps:
+                if not self.d.is_form(sid) or sid not in self.f["form_path"]:
+                    raise InvalidCommandError(
+                        f"No se puede devolver al paso «{sid}»: no es un formulario ya llenado.",
+                        f"Cannot return to step '{sid}': not a form step already filled in.",
+                        field="return_steps",
+                    )
+        status = {"approve": "approved", "reject": "rejected", "return": "returned"}[decision]
+        self.set_task(task, status, by=actor.id, comment=comment)
+        self.event(
+            "task.decided",
+            task=task.id,
+            step=task.step_id,
+            department=task.department,
+            decision=decision,
+            comment=comment,
+            reason=reason,
+            by=actor.id,
+            by_name=actor.name,
+        )
+        siblings = [t for t in self.tasks.values() if t.step_id == task.step_id and t.is_open]
+        if decision == "approve":
+            if siblings:
+                return  # a parallel step waits for every branch
+            self.enter(str(outcomes["approve"]["to"]))
+            return
+        for other in siblings:
+            self.set_task(other, "cancelled")
+        if decision == "reject":
+            self.enter(str(outcomes["reject"]["to"]))
+            return
+        spec = outcomes["return"]
+        steps = return_steps or (str(spec["to_step"]),)
+        days = int(spec.get("response_days", 10))
+        due = self.ctx.calendar.add_business_days(self.today, days)
+        self.f["status"] = S.AWAITING_CORRECTION
+        self.f["position"] = steps[0]
+        self.f["editable_steps"] = tuple(steps)
+        self.f["corrected_steps"] = ()
+        self.f["pending_step"] = task.step_id
+        timer_id = f"correction:{task.step_id}:{task.round}"
+        self.timers[timer_id] = TimerState(
+            timer_id, "correction_deadline", self.ctx.start_of_day_utc(due + timedelta(days=1)),
+            str(spec["lapse_to"]),
+        )
+        self.event(
+            "case.returned",
+            steps=list(steps),
+            reason=reason,
+            message=comment,
+            respond_by=due.isoformat(),
+            task=task.id,
+        )
+        self.notify("case_returned", message=comment, reason=reason, respond_by=due.isoformat(),
+                    steps=list(steps))
+
+    # -- payments -----------------------------------------------------------------------
+    def request_payment(self, step: Mapping[str, Any]) -> bool:
+        """Compute the fee lines; ask for a payment order. False when nothing is due."""
+        lines: list[dict[str, Any]] = []
+        for line in step.get("fee_lines", ()):
+            when = line.get("when")
+            if when is not None and not is_truthy(self.eval(when)):
+                continue
+            amount = to_decimal(self.eval(line["amount"])).quantize(CENT, ROUND_HALF_UP)
+            lines.append(
+                {
+                    "id": line["id"],
+                    "label": dict(line.get("label", {})),
+                    "amount_cents": int(amount * 100),
+                }
+            )
+        total = sum(int(line["amount_cents"]) for line in lines)
+        step_id = str(step["id"])
+        currency = str(step.get("currency", "MXN"))
+        if total <= 0:
+            self.event("payment.waived", step=step_id, lines=lines, total_cents=max(total, 0))
+            return False
+        attempt = self.next_attempt(step_id)
+        self.f["payment"] = PaymentState(
+            step_id=step_id,
+            attempt=attempt,
+            currency=currency,
+            lines=tuple(lines),
+            total_cents=total,
+            status="requested",
+        )
+        self.f["status"] = S.AWAITING_PAYMENT
+        self.event(
+            "payment.order_requested",
+            step=step_id,
+            attempt=attempt,
+            lines=lines,
+            total_cents=total,
+            currency=currency,
+        )
+        self.effect(
+            "payment.create_order",
+            f"payment:{step_id}:{attempt}",
+            step_id=step_id,
+            attempt=attempt,
+            total_cents=total,
+            currency=currency,
+            lines=lines,
+            concept=dict(step.get("concept") or step.get("title") or {}),
+            expires_days=int(step.get("expires_days", 5)),
+        )
+        return True
+
+    def current_payment(self, reference: str) -> PaymentState | None:
+        payment: PaymentState | None = self.f["payment"]
+        if payment is None or payment.reference != reference:
+            return None
+        return payment
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# -- command handlers ---------------------------------------------------------------------
+
+
+def _editable_form_steps(run: _Run) -> tuple[str, ...]:
+    status = run.f["status"]
+    if status in (S.DRAFT, S.READY):
+        return tuple(run.f["form_path"])
+    if status == S.AWAITING_CORRECTION:
+        return tuple(run.f["editable_steps"])
+    if status == S.AWAITING_APPLICANT:
+        return (str(run.f["position"]),)
+    return ()
+
+
+def _require_editable(run: _Run, step_id: str) -> None:
+    if not run.d.is_form(step_id):
+        raise InvalidCommandError(
+            f"«{step_id}» no es un formulario de este trámite.",
+            f"'{step_id}' is not a form step of this procedure.",
+            step=step_id,
+        )
+    if step_id not in _editable_form_steps(run):
+        raise InvalidCommandError(
+            "Este paso no se puede modificar ahora.",
+            "This step cannot be changed now.",
+            step=step_id,
+        )
+
+
+def _save_draft(run: _Run, cmd: SaveDraft) -> None:
+    run.require_open()
+    run.require_applicant(cmd.actor)
+    _require_editable(run, cmd.step_id)
+    drafts = dict(run.f["drafts"])
+    drafts[cmd.step_id] = dict(cmd.values)
+    run.f["drafts"] = drafts
+    run.event("step.draft_saved", step=cmd.step_id, fields=sorted(cmd.values))
+
+
+def _submit_step(run: _Run, cmd: SubmitStep) -> None:
+    run.require_open()
+    run.require_applicant(cmd.actor)
+    _require_editable(run, cmd.step_id)
+    step = run.d.step(cmd.step_id)
+    cleaned, errors = validate_step_data(step, cmd.values, run.f["data"], today=run.today)
+    if errors:
+        raise StepValidationError(
+            "Revise los datos marcados.",
+            "Please check the highlighted fields.",
+            errors=errors,
+        )
+    data = {k: v for k, v in run.f["data"].items() if run.d.field_step.get(k) != cmd.step_id}
+    data.update(cleaned)
+    run.f["data"] = data
+    for rule in step.get("eligibility", ()):
+        if not is_truthy(run.eval(rule["rule"])):
+            message = rule.get("message", {})
+            raise EligibilityError(
+                str(message.get("es", "No cumple los requisitos para este trámite.")),
+                str(message.get("en") or message.get("es", "Not eligible.")),
+                rule=rule["id"],
+            )
+    drafts = dict(run.f["drafts"])
+    drafts.pop(cmd.step_id, None)
+    run.f["drafts"] = drafts
+    run.event("step.submitted", step=cmd.step_id, values=_jsonable(cleaned))
+    status = run.f["status"]
+    if status == S.AWAITING_CORRECTION:
+        corrected = set(run.f["corrected_steps"]) | {cmd.step_id}
+        run.f["corrected_steps"] = tuple(s for s in run.f["editable_steps"] if s in corrected)
+        return
+    target = run.next_step(step)
+    if status in (S.DRAFT, S.READY):
+        path = list(run.f["form_path"])
+        run.f["form_path"] = tuple(path[: path.index(cmd.step_id) + 1])
+        if run.d.is_form(target):
+            run.f["status"] = S.DRAFT
+            run.f["pending_step"] = None
+            run.enter(target)
+        else:
+            run.f["status"] = S.READY
+            run.f["pending_step"] = target
+            run.f["position"] = cmd.step_id
+        return
+    run.enter(target)  # a form step after filing continues straight away
+
+
+def _submit_case(run: _Run, cmd: SubmitCase) -> None:
+    run.require_open()
+    run.require_applicant(cmd.actor)
+    if not cmd.declaration:
+        raise InvalidCommandError(
+            "Debe aceptar la declaración para enviar su solicitud.",
+            "You must accept the declaration to submit your application.",
+            field="declaration",
+        )
+    status = run.f["status"]
+    if status == S.READY:
+        run.f["submitted_at"] = run.now
+        target = str(run.f["pending_step"])
+        run.f["pending_step"] = None
+        run.event("case.submitted", folio=run.original.folio)
+        run.notify("case_submitted")
+        run.enter(target)
+        return
+    if status == S.AWAITING_CORRECTION:
+        missing = [s for s in run.f["editable_steps"] if s not in run.f["corrected_steps"]]
+        if missing:
+            raise InvalidCommandError(
+                "Corrija todos los pasos señalados antes de reenviar.",
+                "Correct every returned step before resubmitting.",
+                steps=missing,
+            )
+        target = str(run.f["pending_step"])
+        for timer_id in [t for t, v in run.timers.items() if v.kind == "correction_deadline"]:
+            del run.timers[timer_id]
+        run.f["editable_steps"] = ()
+        run.f["corrected_steps"] = ()
+        run.f["pending_step"] = None
+        run.event("case.resubmitted", steps=list(run.original.editable_steps))
+        run.notify("case_resubmitted")
+        run.enter(target)
+        return
+    raise InvalidCommandError(
+        "La solicitud no está lista para enviarse: complete todos los pasos.",
+        "The application is not ready to submit: complete every step.",
+    )
+
+
+def _decide(run: _Run, cmd: Decide) -> None:
+    run.require_open()
+    task = run.tasks.get(cmd.task_id)
+    if task is None:
+        raise InvalidCommandError(
+            "La tarea no existe en este expediente.", "No such task in this case."
+        )
+    actor = cmd.actor
+    if actor.kind != "system":
+        allowed = (
+            actor.kind == "official"
+            and task.department in actor.departments
+            and (task.role in actor.roles or "director" in actor.roles)
+        )
+        if not allowed:
+            raise ForbiddenError(
+                "Esta tarea corresponde a otra área o a otro perfil.",
+                "This task belongs to another department or role.",
+            )
+    if not task.is_open:
+        raise ConflictError(
+            "Otra persona ya resolvió esta tarea; recargue el expediente para ver la decisión.",
+            "Someone else already decided this task; reload the case to see the decision.",
+            task=task.id,
+            status=task.status,
+        )
+    comment = cmd.comment.strip()
+    if cmd.decision in ("reject", "return") and not comment:
+        raise InvalidCommandError(
+            "Escriba el motivo: la persona solicitante lo leerá.",
+            "Write the reason: the applicant will read it.",
+            field="comment",
+        )
+    if cmd.decision not in ("approve", "reject", "return"):
+        raise InvalidCommandError("Decisión no válida.", "Invalid decision.", field="decision")
+    run.decide(task, cmd.decision, actor, comment, cmd.reason, tuple(cmd.return_steps))
+
+
+def _payment_order_created(run: _Run, cmd: PaymentOrderCreated) -> None:
+    run.require_system(cmd.actor)
+    payment: PaymentState | None = run.f["payment"]
+    if (
+        payment is None
+        or payment.step_id != cmd.step_id
+        or payment.attempt != cmd.attempt
+        or payment.status != "requested"
+    ):
+        return  # a late or repeated answer: nothing to do
+    run.f["payment"] = replace(
+        payment, status="pending", reference=cmd.reference, expires_on=cmd.expires_on
+    )
+    run.event(
+        "payment.order_created",
+        step=cmd.step_id,
+        reference=cmd.reference,
+        expires_on=cmd.expires_on,
+        total_cents=payment.total_cents,
+        currency=payment.currency,
+    )
+    run.notify(
+        "payment_due",
+        reference=cmd.reference,
+        total_cents=payment.total_cents,
+        currency=payment.currency,
+        expires_on=cmd.expires_on,
+    )
+
+
+def _payment_confirmed(run: _Run, cmd: PaymentConfirmed) -> None:
+    run.require_system(cmd.actor)
+    if run.f["status"] == S.CLOSED:
+        return
+    payment = run.current_payment(cmd.reference)
+    if payment is None or payment.status == "paid":
+        return  # duplicate or unknown confirmation: idempotent
+    if cmd.amount_cents != payment.total_cents or cmd.currency != payment.currency:
+        run.event(
+            "payment.refused",
+            reference=cmd.reference,
+            expected_cents=payment.total_cents,
+            expected_currency=payment.currency,
+            amount_cents=cmd.amount_cents,
+            currency=cmd.currency,
+        )
+        return
+    paid = replace(payment, status="paid")
+    run.f["payment"] = None
+    run.f["payments"] = (
+        *run.f["payments"],
+        {
+            "step_id": paid.step_id,
+            "reference": paid.reference,
+            "total_cents": paid.total_cents,
+            "currency": paid.currency,
+            "lines": list(paid.lines),
+            "paid_at": run.now,
+            "provider_id": cmd.provider_id,
+        },
+    )
+    run.event(
+        "payment.confirmed",
+        reference=cmd.reference,
+        amount_cents=cmd.amount_cents,
+        currency=cmd.currency,
+        provider_id=cmd.provider_id,
+    )
+    run.notify("payment_received", reference=cmd.reference, total_cents=cmd.amount_cents)
+    run.enter(run.next_step(run.d.step(paid.step_id)))
+
+
+def _payment_failed(run: _Run, cmd: PaymentFailed) -> None:
+    run.require_system(cmd.actor)
+    payment = run.current_payment(cmd.reference)
+    if payment is None or payment.status != "pending":
+        return
+    run.event("payment.failed", reference=cmd.reference, reason=cmd.reason)
+    run.notify("payment_failed", reference=cmd.reference, reason=cmd.reason)
+
+
+def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
+    run.require_system(cmd.actor)
+    payment = run.current_payment(cmd.reference)
+    if payment is None or payment.status != "pending":
+        return
+    run.event("payment.expired", reference=cmd.reference)
+    step = run.d.step(payment.step_id)
+    attempt = run.next_attempt(payment.step_id)
+    run.f["payment"] = replace(payment, attempt=attempt, status="requested", reference=None,
+                               expires_on=None)
+    run.effect(
+        "payment.create_order",
+        f"payment:{payment.step_id}:{attempt}",
+        step_id=payment.step_id,
+        attempt=attempt,
+        total_cents=payment.total_cents,
+        currency=payment.currency,
+        lines=list(payment.lines),
+        concept=dict(step.get("concept") or step.get("title") or {}),
+        expires_days=int(step.get("expires_days", 5)),
+    )
+    run.notify("payment_expired", reference=cmd.reference)
+
+
+def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
+    run.require_system(cmd.actor)
+    if (
+        run.f["status"] != S.AWAITING_DOCUMENT
+        or run.f["position"] != cmd.step_id
+        or run.f["attempts"].get(cmd.step_id) != cmd.attempt
+    ):
+        return  # repeated delivery: the document was already recorded
+    step = run.d.step(cmd.step_id)
+    document = {
+        "step_id": cmd.step_id,
+        "document_id": cmd.document_id,
+        "verification_code": cmd.verification_code,
+        "kind": step.get("document", {}).get("kind"),
+        "issued_at": run.now,
+        **cmd.extra,
+    }
+    run.f["documents"] = (*run.f["documents"], document)
+    run.event("document.issued", **document)
+    run.notify("document_issued", document_id=cmd.document_id, kind=document["kind"])
+    run.enter(run.next_step(step))
+
+
+def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
+    run.require_system(cmd.actor)
+    if (
+        run.f["status"] != S.AWAITING_CONNECTOR
+        or run.f["position"] != cmd.step_id
+        or run.f["attempts"].get(cmd.step_id) != cmd.attempt
+    ):
+        return
+    step = run.d.step(cmd.step_id)
+    results = dict(run.f["results"])
+    results[cmd.step_id] = dict(cmd.result)
+    run.f["results"] = results
+    data = dict(run.f["data"])
+    mapped = {}
+    for source, target in step.get("result_map", {}).items():
+        if source in cmd.result:
+            data[target] = cmd.result[source]
+            mapped[target] = cmd.result[source]
+    run.f["data"] = data
+    run.event("connector.completed", step=cmd.step_id, mapped=_jsonable(mapped))
+    run.enter(run.next_step(step))
+
+
+def _connector_failed(run: _Run, cmd: ConnectorFailed) -> None:
+    run.require_system(cmd.actor)
+    if run.f["status"] != S.AWAITING_CONNECTOR or run.f["position"] != cmd.step_id:
+        return
+    run.event("connector.failed", step=cmd.step_id, attempt=cmd.attempt, error=cmd.error[:500])
+
+
+def _timer_fired(run: _Run, cmd: TimerFired) -> None:
+    run.require_system(cmd.actor)
+    timer = run.timers.get(cmd.timer_id)
+    if timer is None or run.f["status"] == S.CLOSED:
+        return  # already disarmed or fired: idempotent
+    if timer.fires_at > run.now:
+        return  # early delivery; the timer stays armed
+    del run.timers[cmd.timer_id]
+    if timer.kind == "task_reminder":
+        task = run.tasks[timer.ref]
+        run.event("task.reminder_due", task=task.id, due_on=task.due_on)
+        run.notify("deadline_reminder", to=f"department:{task.department}", task=task.id,
+                   due_on=task.due_on)
+        return
+    if timer.kind == "task_deadline":
+        task = run.tasks[timer.ref]
+        if not task.is_open:
+            return
+        step = run.d.step(task.step_id)
+        rule = str(step.get("on_lapse", "escalate"))
+        run.event("task.lapsed", task=task.id, due_on=task.due_on, rule=rule)
+        if rule == "afirmativa_ficta":
+            run.event("case.afirmativa_ficta", task=task.id)
+            run.decide(task, "approve", cmd.actor,
+                       "Afirmativa ficta: venció el plazo legal sin resolución.", None, ())
+        elif rule == "negativa_ficta":
+            run.event("case.negativa_ficta", task=task.id)
+            run.decide(task, "reject", cmd.actor,
+                       "Negativa ficta: venció el plazo legal sin resolución.", None, ())
+        else:
+            run.tasks[task.id] = replace(task, escalated=True)
+            run.event("task.escalated", task=task.id, department=task.department)
+            run.notify("task_escalated", to=f"director:{task.department}", task=task.id,
+                       due_on=task.due_on)
+        return
+    if timer.kind == "correction_deadline":
+        if run.f["status"] != S.AWAITING_CORRECTION:
+            return
+        run.event("case.correction_lapsed", respond_by=timer.fires_at)
+        run.f["editable_steps"] = ()
+        run.f["corrected_steps"] = ()
+        run.f["pending_step"] = None
+        run.enter(timer.ref)
+        return
+
+
+def _cancel(run: _Run, cmd: CancelCase) -> None:
+    run.require_open()
+    if cmd.actor.kind not in ("system", "admin"):
+        run.require_applicant(cmd.actor)
+    run.event("case.cancelled", reason=cmd.reason, by=cmd.actor.id)
+    run.close("cancelled", None)
+
+
+def _start(run: _Run, cmd: StartCase) -> None:
+    raise InvalidCommandError("El expediente ya existe.", "The case already exists.")
+
+
+_HANDLERS: dict[type[Command], Any] = {
+    StartCase: _start,
+    SaveDraft: _save_draft,
+    SubmitStep: _submit_step,
+    SubmitCase: _submit_case,
+    Decide: _decide,
+    PaymentOrderCreated: _payment_order_created,
+    PaymentConfirmed: _payment_confirmed,
+    PaymentFailed: _payment_failed,
+    PaymentExpired: _payment_expired,
+    DocumentIssued: _document_issued,
+    ConnectorCompleted: _connector_completed,
+    ConnectorFailed: _connector_failed,
+    TimerFired: _timer_fired,
+    CancelCase: _cancel,
+}

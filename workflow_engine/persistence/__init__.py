@@ -1,0 +1,1 @@
+"""The imperative shell: database models, the case service, the outbox and the catalog."""

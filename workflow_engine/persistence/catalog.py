@@ -1,0 +1,239 @@
+"""Procedure templates: an editable draft, immutable numbered versions, archive.
+
+State of a template: `draft` (never published), `live` (published, draft equals the latest
+version), `live_with_draft` (published, draft has unpublished changes), `archived`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.hashing import checksum
+from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion
+from workflow_engine.persistence.service import NotFoundError
+from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.validation import TemplateProblem, validate_template
+
+templates_t = ProcedureTemplate.__table__
+versions_t = ProcedureVersion.__table__
+
+
+class TemplateInvalidError(EngineError):
+    """The template has errors; `problems` lists them with their JSON paths."""
+
+    code = "template_invalid"
+
+    def __init__(self, problems: list[TemplateProblem]) -> None:
+        super().__init__(
+            f"La plantilla tiene {len(problems)} error(es).",
+            f"The template has {len(problems)} error(s).",
+            problems=[
+                {"path": p.path, "message_es": p.message_es, "message_en": p.message_en}
+                for p in problems
+            ],
+        )
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    key: str
+    department: str
+    state: str
+    latest_version: int | None
+    title: dict[str, str]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    key: str
+    number: int
+    checksum: str
+    published_at: datetime
+    definition: dict[str, Any]
+
+
+class Catalog:
+    """Import, publish, archive and export procedure templates."""
+
+    def __init__(self, engine: Engine, known_departments: Iterable[str] | None = None) -> None:
+        self.engine = engine
+        self.known_departments = set(known_departments) if known_departments else None
+
+    def validate(self, doc: Any) -> list[TemplateProblem]:
+        return validate_template(doc, known_departments=self.known_departments)
+
+    def save_draft(self, doc: Any) -> TemplateInfo:
+        """Create the template or replace its draft (validated first)."""
+        problems = self.validate(doc)
+        if problems:
+            raise TemplateInvalidError(problems)
+        now = utcnow()
+        digest = checksum(doc)
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(templates_t.c.id).where(templates_t.c.key == doc["key"])
+            ).scalar()
+            if existing is None:
+                conn.execute(
+                    insert(templates_t).values(
+                        key=doc["key"],
+                        department_key=doc["department"],
+                        draft=doc,
+                        draft_checksum=digest,
+                        draft_updated_at=now,
+                        created_at=now,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(templates_t)
+                    .where(templates_t.c.id == existing)
+                    .values(
+                        draft=doc,
+                        draft_checksum=digest,
+                        draft_updated_at=now,
+                        department_key=doc["department"],
+                    )
+                )
+        return self.info(doc["key"])
+
+    def publish(self, key: str, published_by: str = "") -> VersionInfo:
+        """Freeze the draft as the next version; publishing an unchanged draft is a no-op."""
+        with self.engine.begin() as conn:
+            tpl = conn.execute(select(templates_t).where(templates_t.c.key == key)).one_or_none()
+            if tpl is None:
+                raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+            problems = self.validate(tpl.draft)
+            if problems:
+                raise TemplateInvalidError(problems)
+            latest = conn.execute(
+                select(versions_t)
+                .where(versions_t.c.template_id == tpl.id)
+                .order_by(versions_t.c.number.desc())
+                .limit(1)
+            ).one_or_none()
+            if latest is not None and latest.checksum == tpl.draft_checksum:
+                if tpl.archived_at is not None:
+                    conn.execute(
+                        update(templates_t).where(templates_t.c.id == tpl.id)
+                        .values(archived_at=None)
+                    )
+                return VersionInfo(
+                    latest.id, key, latest.number, latest.checksum, latest.published_at,
+                    latest.definition,
+                )
+            number = (latest.number if latest is not None else 0) + 1
+            now = utcnow()
+            version_id = conn.execute(
+                insert(versions_t)
+                .values(
+                    template_id=tpl.id,
+                    number=number,
+                    definition=tpl.draft,
+                    checksum=tpl.draft_checksum,
+                    published_at=now,
+                    published_by=published_by,
+                )
+                .returning(versions_t.c.id)
+            ).scalar_one()
+            conn.execute(
+                update(templates_t).where(templates_t.c.id == tpl.id).values(archived_at=None)
+            )
+            return VersionInfo(version_id, key, number, tpl.draft_checksum, now, tpl.draft)
+
+    def archive(self, key: str) -> TemplateInfo:
+        """Withdraw from the catalog; running cases continue on their version."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(templates_t).where(templates_t.c.key == key).values(archived_at=utcnow())
+            )
+            if done.rowcount != 1:
+                raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+        return self.info(key)
+
+    def info(self, key: str) -> TemplateInfo:
+        with self.engine.connect() as conn:
+            tpl = conn.execute(select(templates_t).where(templates_t.c.key == key)).one_or_none()
+            if tpl is None:
+                raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+            latest = conn.execute(
+                select(versions_t.c.number, versions_t.c.checksum)
+                .where(versions_t.c.template_id == tpl.id)
+                .order_by(versions_t.c.number.desc())
+                .limit(1)
+            ).one_or_none()
+        if tpl.archived_at is not None:
+            state = "archived"
+        elif latest is None:
+            state = "draft"
+        elif latest.checksum == tpl.draft_checksum:
+            state = "live"
+        else:
+            state = "live_with_draft"
+        return TemplateInfo(
+            key, tpl.department_key, state, latest.number if latest else None,
+            dict(tpl.draft.get("title", {})),
+        )
+
+    def list(self) -> list[TemplateInfo]:
+        with self.engine.connect() as conn:
+            keys = conn.execute(select(templates_t.c.key).order_by(templates_t.c.key)).scalars()
+            all_keys = list(keys)
+        return [self.info(k) for k in all_keys]
+
+    def version(self, key: str, number: int | None = None) -> VersionInfo:
+        """A published version (the latest when number is None)."""
+        with self.engine.connect() as conn:
+            query = (
+                select(versions_t)
+                .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+                .where(templates_t.c.key == key)
+            )
+            if number is None:
+                query = query.order_by(versions_t.c.number.desc()).limit(1)
+            else:
+                query = query.where(versions_t.c.number == number)
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFoundError(
+                "Esa versión no está publicada.", "That version is not published.", key=key
+            )
+        return VersionInfo(row.id, key, row.number, row.checksum, row.published_at, row.definition)
+
+    def draft(self, key: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            doc = conn.execute(
+                select(templates_t.c.draft).where(templates_t.c.key == key)
+            ).scalar_one_or_none()
+        if doc is None:
+            raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+        return dict(doc)
+
+    def live(self) -> list[VersionInfo]:
+        """The latest published version of every non-archived template."""
+        with self.engine.connect() as conn:
+            latest = (
+                select(versions_t.c.template_id, func.max(versions_t.c.number).label("n"))
+                .group_by(versions_t.c.template_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(versions_t, templates_t.c.key)
+                .join(latest, (latest.c.template_id == versions_t.c.template_id)
+                      & (latest.c.n == versions_t.c.number))
+                .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+                .where(templates_t.c.archived_at.is_(None))
+                .order_by(templates_t.c.key)
+            ).all()
+        return [
+            VersionInfo(r.id, r.key, r.number, r.checksum, r.published_at, r.definition)
+            for r in rows
+        ]

@@ -1,0 +1,200 @@
+"""The outbox processor: runs effects after commit, at least once, with back-off.
+
+A message is claimed with a lease (status `running`, `locked_until`). If the worker dies, the
+lease expires and a sweep hands the message out again; handlers are idempotent by the
+message's key, and the engine ignores repeated results, so a retry is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+
+from workflow_engine.engine import Command, ConflictError
+from workflow_engine.persistence.models import OutboxMessage
+from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.types import utcnow
+
+log = logging.getLogger(__name__)
+outbox_t = OutboxMessage.__table__
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """What a handler sees of a message."""
+
+    id: int
+    case_id: int | None
+    kind: str
+    key: str
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+Handler = Callable[[OutboxItem], Sequence[Command] | None]
+
+
+class PermanentError(Exception):
+    """A handler failure that retrying cannot fix: dead-letter the message at once."""
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    status: str  # done, retry, dead, skipped
+    retry_in: float | None = None
+
+
+class OutboxProcessor:
+    def __init__(
+        self,
+        engine: Engine,
+        service: CaseService,
+        handlers: Mapping[str, Handler],
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 5.0,
+        max_delay: float = 3600.0,
+        lease_seconds: float = 300.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.service = service
+        self.handlers = dict(handlers)
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential back-off with jitter: 5 s, 10 s, 20 s ... capped at an hour."""
+        delay = min(self.max_delay, self.base_delay * (2 ** max(attempts - 1, 0)))
+        return float(delay * random.uniform(0.8, 1.2))
+
+    def _claim(self, message_id: int) -> OutboxItem | None:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(outbox_t)
+                .where(
+                    outbox_t.c.id == message_id,
+                    or_(
+                        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
+                        and_(outbox_t.c.status == "running", outbox_t.c.locked_until < now),
+                    ),
+                )
+                .values(
+                    status="running",
+                    attempts=outbox_t.c.attempts + 1,
+                    locked_until=now + timedelta(seconds=self.lease_seconds),
+                )
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = conn.execute(select(outbox_t).where(outbox_t.c.id == message_id)).one()
+        return OutboxItem(
+            row.id, row.case_id, row.kind, row.idempotency_key, row.payload, row.attempts
+        )
+
+    def process(self, message_id: int) -> ProcessResult:
+        """Run one message if it is due and nobody else holds it."""
+        item = self._claim(message_id)
+        if item is None:
+            return ProcessResult("skipped")
+        try:
+            handler = self.handlers.get(item.kind)
+            if handler is None:
+                raise PermanentError(f"no handler for effect kind {item.kind!r}")
+            commands = handler(item) or ()
+            for command in commands:
+                self._apply(item, command)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, never lost
+            return self._failed(item, exc)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == item.id)
+                .values(status="done", done_at=self.clock(), locked_until=None, last_error=None)
+            )
+        return ProcessResult("done")
+
+    def _apply(self, item: OutboxItem, command: Command) -> None:
+        if item.case_id is None:
+            return
+        for attempt in range(5):
+            try:
+                self.service.execute(item.case_id, command)
+                return
+            except ConflictError:
+                if attempt == 4:
+                    raise
+
+    def _failed(self, item: OutboxItem, exc: Exception) -> ProcessResult:
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        permanent = isinstance(exc, PermanentError)
+        dead = permanent or item.attempts >= self.max_attempts
+        delay = None if dead else self.backoff(item.attempts)
+        log.warning("outbox message %s (%s) failed: %s", item.id, item.kind, error)
+        values: dict[str, Any] = {"last_error": error, "locked_until": None}
+        if dead:
+            values["status"] = "dead"
+        else:
+            values["status"] = "pending"
+            values["next_attempt_at"] = self.clock() + timedelta(seconds=delay or 0)
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox_t).where(outbox_t.c.id == item.id).values(**values))
+        return ProcessResult("dead" if dead else "retry", delay)
+
+    def due(self, limit: int = 200) -> list[int]:
+        """Messages to hand out again: pending and due, or running with an expired lease."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox_t.c.id)
+                .where(
+                    or_(
+                        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
+                        and_(outbox_t.c.status == "running", outbox_t.c.locked_until < now),
+                    )
+                )
+                .order_by(outbox_t.c.id)
+                .limit(limit)
+            ).scalars()
+            return [int(r) for r in rows]
+
+    def run_due(self, limit: int = 200) -> int:
+        """Process every due message in this process (in-process mode, CLI, tests)."""
+        done = 0
+        for message_id in self.due(limit):
+            if self.process(message_id).status == "done":
+                done += 1
+        return done
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox_t).where(outbox_t.c.status == "dead").order_by(outbox_t.c.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def retry_dead(self, ids: Sequence[int] | None = None) -> list[int]:
+        """Put dead-lettered messages back in the queue with a fresh attempt budget."""
+        with self.engine.begin() as conn:
+            query = select(outbox_t.c.id).where(outbox_t.c.status == "dead")
+            if ids:
+                query = query.where(outbox_t.c.id.in_(list(ids)))
+            found = [int(r) for r in conn.execute(query).scalars()]
+            if found:
+                conn.execute(
+                    update(outbox_t)
+                    .where(outbox_t.c.id.in_(found))
+                    .values(status="pending", attempts=0, next_attempt_at=self.clock())
+                )
+        return found

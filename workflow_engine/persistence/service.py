@@ -1,0 +1,431 @@
+"""The case service: load a case, apply a command, persist state + events + outbox in one
+transaction with optimistic locking, then hand the outbox rows to the dispatcher."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workflow_engine.calendar import BusinessCalendar
+from workflow_engine.engine import (
+    Command,
+    ConflictError,
+    EngineContext,
+    EngineError,
+    ProcedureDefinition,
+    StartCase,
+    apply_command,
+    start_case,
+)
+from workflow_engine.engine.errors import InvalidCommandError
+from workflow_engine.engine.results import Effect, Event
+from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.folio import new_folio
+from workflow_engine.persistence.hashing import event_hash
+from workflow_engine.persistence.models import (
+    Case,
+    CaseEvent,
+    Holiday,
+    OutboxMessage,
+    ProcedureTemplate,
+    ProcedureVersion,
+    Task,
+    Timer,
+)
+from workflow_engine.persistence.types import utcnow
+
+cases_t = Case.__table__
+events_t = CaseEvent.__table__
+tasks_t = Task.__table__
+timers_t = Timer.__table__
+outbox_t = OutboxMessage.__table__
+versions_t = ProcedureVersion.__table__
+templates_t = ProcedureTemplate.__table__
+
+Dispatcher = Callable[[Sequence[int]], None]
+
+
+class NotFoundError(EngineError):
+    code = "not_found"
+    http_status = 404
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    case_id: int
+    folio: str
+    state: CaseState
+    events: tuple[Event, ...]
+    lock_version: int
+    outbox_ids: tuple[int, ...]
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Round-trip through JSON so what we hash is exactly what the database returns."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+class CaseService:
+    """Applies engine commands to stored cases. Pass the actor in every command."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        folio_prefix: str = "CHO",
+        timezone: str = "America/Mexico_City",
+        dispatcher: Dispatcher | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        from zoneinfo import ZoneInfo
+
+        self.engine = engine
+        self.folio_prefix = folio_prefix
+        self.tz = ZoneInfo(timezone)
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self._definitions: dict[int, ProcedureDefinition] = {}
+        self._calendar: BusinessCalendar | None = None
+        self._calendar_loaded = 0.0
+
+    # -- helpers -----------------------------------------------------------------------
+    def context(self) -> EngineContext:
+        if self._calendar is None or time.monotonic() - self._calendar_loaded > 60:
+            with self.engine.connect() as conn:
+                days = conn.execute(select(Holiday.__table__.c.day)).scalars().all()
+            self._calendar = BusinessCalendar.with_holidays(days)
+            self._calendar_loaded = time.monotonic()
+        return EngineContext(calendar=self._calendar, tz=self.tz)
+
+    def refresh_calendar(self) -> None:
+        self._calendar = None
+
+    def definition(self, conn: Connection, version_id: int) -> ProcedureDefinition:
+        cached = self._definitions.get(version_id)
+        if cached is None:
+            doc = conn.execute(
+                select(versions_t.c.definition).where(versions_t.c.id == version_id)
+            ).scalar_one()
+            cached = ProcedureDefinition(doc, version_id=version_id)
+            self._definitions[version_id] = cached
+        return cached
+
+    def live_version_id(self, conn: Connection, procedure_key: str) -> int:
+        row = conn.execute(
+            select(versions_t.c.id)
+            .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+            .where(templates_t.c.key == procedure_key, templates_t.c.archived_at.is_(None))
+            .order_by(versions_t.c.number.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(
+                "Ese trámite no existe o no está publicado.",
+                "That procedure does not exist or is not published.",
+                procedure=procedure_key,
+            )
+        return int(row)
+
+    # -- commands ------------------------------------------------------------------------
+    def start(self, procedure_key: str, command: StartCase) -> CommandOutcome:
+        """Open a new case on the live version of a procedure."""
+        for _ in range(5):
+            folio = new_folio(self.folio_prefix, command.at.astimezone(self.tz).year)
+            try:
+                with self.engine.begin() as conn:
+                    version_id = self.live_version_id(conn, procedure_key)
+                    definition = self.definition(conn, version_id)
+                    case_id = conn.execute(
+                        insert(cases_t)
+                        .values(
+                            folio=folio,
+                            version_id=version_id,
+                            procedure_key=procedure_key,
+                            applicant_id=command.actor.id,
+                            status="draft",
+                            position=definition.start,
+                            state={},
+                            lock_version=1,
+                            event_count=0,
+                            last_event_hash="",
+                            created_at=command.at,
+                            updated_at=command.at,
+                        )
+                        .returning(cases_t.c.id)
+                    ).scalar_one()
+                    result = start_case(
+                        definition, case_id=str(case_id), folio=folio, command=command
+                    )
+                    outcome = self._persist(
+                        conn, case_id, folio, 1, 0, "", result.state, None,
+                        result.events, result.effects, command,
+                    )
+            except IntegrityError as exc:
+                if "folio" in str(exc.orig).lower():
+                    continue  # a folio collision: draw another
+                raise
+            self._dispatch(outcome.outbox_ids)
+            return outcome
+        raise ConflictError("No se pudo asignar un folio.", "Could not allocate a folio.")
+
+    def execute(
+        self, case_id: int, command: Command, *, expected_version: int | None = None
+    ) -> CommandOutcome:
+        """Apply one command in one transaction; ConflictError if someone else got there first."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    cases_t.c.folio,
+                    cases_t.c.version_id,
+                    cases_t.c.state,
+                    cases_t.c.lock_version,
+                    cases_t.c.event_count,
+                    cases_t.c.last_event_hash,
+                ).where(cases_t.c.id == case_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
+            if expected_version is not None and expected_version != row.lock_version:
+                raise ConflictError(
+                    "El expediente cambió mientras lo consultaba; recárguelo e intente de nuevo.",
+                    "The case changed while you were looking at it; reload and try again.",
+                    expected=expected_version,
+                    actual=row.lock_version,
+                )
+            definition = self.definition(conn, row.version_id)
+            state = CaseState.from_json(row.state)
+            result = apply_command(definition, state, command, self.context())
+            if not result.events and not result.effects:
+                return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
+            outcome = self._persist(
+                conn,
+                case_id,
+                row.folio,
+                row.lock_version,
+                row.event_count,
+                row.last_event_hash,
+                result.state,
+                state,
+                result.events,
+                result.effects,
+                command,
+            )
+        self._dispatch(outcome.outbox_ids)
+        return outcome
+
+    def _dispatch(self, ids: Sequence[int]) -> None:
+        if ids and self.dispatcher is not None:
+            self.dispatcher(ids)
+
+    def _persist(
+        self,
+        conn: Connection,
+        case_id: int,
+        folio: str,
+        lock_version: int,
+        event_count: int,
+        last_hash: str,
+        new: CaseState,
+        old: CaseState | None,
+        events: Iterable[Event],
+        effects: Iterable[Effect],
+        command: Command,
+    ) -> CommandOutcome:
+        at = command.at
+        actor = command.actor
+        event_rows = []
+        prev = last_hash
+        seq = event_count
+        for ev in events:
+            seq += 1
+            data = _plain(ev.data)
+            digest = event_hash(prev, case_id, seq, ev.type, data, actor.id, at)
+            event_rows.append(
+                {
+                    "case_id": case_id,
+                    "seq": seq,
+                    "type": ev.type,
+                    "data": data,
+                    "actor_id": actor.id,
+                    "actor_name": actor.name,
+                    "created_at": at,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        values: dict[str, Any] = {
+            "state": _plain(new.to_json()),
+            "status": new.status,
+            "position": new.position,
+            "outcome": new.outcome,
+            "lock_version": lock_version + 1,
+            "event_count": seq,
+            "last_event_hash": prev,
+            "updated_at": at,
+        }
+        if new.submitted_at and (old is None or old.submitted_at != new.submitted_at):
+            values["submitted_at"] = datetime.fromisoformat(new.submitted_at)
+        if new.closed_at and (old is None or old.closed_at != new.closed_at):
+            values["closed_at"] = datetime.fromisoformat(new.closed_at)
+        updated = conn.execute(
+            update(cases_t)
+            .where(cases_t.c.id == case_id, cases_t.c.lock_version == lock_version)
+            .values(**values)
+        )
+        if updated.rowcount != 1:
+            raise ConflictError(
+                "Otra persona modificó el expediente al mismo tiempo; recárguelo.",
+                "Someone else changed the case at the same time; reload it.",
+            )
+        if event_rows:
+            conn.execute(insert(events_t), event_rows)
+        self._sync_tasks(conn, case_id, old.tasks if old else {}, new.tasks)
+        self._sync_timers(conn, case_id, old.timers if old else {}, new.timers)
+        outbox_ids: list[int] = []
+        for eff in effects:
+            outbox_ids.append(
+                conn.execute(
+                    insert(outbox_t)
+                    .values(
+                        case_id=case_id,
+                        kind=eff.kind,
+                        idempotency_key=eff.key,
+                        payload=_plain(eff.payload),
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=at,
+                        created_at=at,
+                    )
+                    .returning(outbox_t.c.id)
+                ).scalar_one()
+            )
+        return CommandOutcome(
+            case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)
+        )
+
+    @staticmethod
+    def _sync_tasks(
+        conn: Connection,
+        case_id: int,
+        old: Any,
+        new: Any,
+    ) -> None:
+        for key, task in new.items():
+            before: TaskState | None = old.get(key)
+            if before == task:
+                continue
+            values = {
+                "step_id": task.step_id,
+                "branch_id": task.branch_id,
+                "department": task.department,
+                "role": task.role,
+                "status": task.status,
+                "due_on": date.fromisoformat(task.due_on) if task.due_on else None,
+                "escalated": task.escalated,
+                "opened_at": datetime.fromisoformat(task.opened_at),
+                "decided_at": datetime.fromisoformat(task.decided_at)
+                if task.decided_at
+                else None,
+                "decided_by": task.decided_by,
+            }
+            if before is None:
+                conn.execute(insert(tasks_t).values(case_id=case_id, task_key=key, **values))
+            else:
+                conn.execute(
+                    update(tasks_t)
+                    .where(tasks_t.c.case_id == case_id, tasks_t.c.task_key == key)
+                    .values(**values)
+                )
+
+    @staticmethod
+    def _sync_timers(conn: Connection, case_id: int, old: Any, new: Any) -> None:
+        removed = [k for k in old if k not in new]
+        if removed:
+            conn.execute(
+                delete(timers_t).where(
+                    timers_t.c.case_id == case_id, timers_t.c.timer_key.in_(removed)
+                )
+            )
+        added: list[TimerState] = [t for k, t in new.items() if k not in old]
+        if added:
+            conn.execute(
+                insert(timers_t),
+                [
+                    {
+                        "case_id": case_id,
+                        "timer_key": t.id,
+                        "kind": t.kind,
+                        "fires_at": datetime.fromisoformat(t.fires_at),
+                    }
+                    for t in added
+                ],
+            )
+
+    # -- queries ------------------------------------------------------------------------
+    def case_id_for_folio(self, folio: str) -> int:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(cases_t.c.id).where(cases_t.c.folio == folio)).scalar()
+        if found is None:
+            raise NotFoundError("El expediente no existe.", "No such case.", folio=folio)
+        return int(found)
+
+    def load(self, case_id: int) -> tuple[CaseState, ProcedureDefinition, int]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(cases_t.c.state, cases_t.c.version_id, cases_t.c.lock_version).where(
+                    cases_t.c.id == case_id
+                )
+            ).one_or_none()
+            if row is None:
+                raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
+            return (
+                CaseState.from_json(row.state),
+                self.definition(conn, row.version_id),
+                int(row.lock_version),
+            )
+
+    def history(self, case_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events_t).where(events_t.c.case_id == case_id).order_by(events_t.c.seq)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def verify_history(self, case_id: int) -> list[int]:
+        """Sequence numbers whose hash does not match (empty when the chain is intact)."""
+        broken: list[int] = []
+        prev = ""
+        for row in self.history(case_id):
+            expected = event_hash(
+                prev, case_id, row["seq"], row["type"], row["data"], row["actor_id"],
+                row["created_at"],
+            )
+            if row["prev_hash"] != prev or row["hash"] != expected:
+                broken.append(int(row["seq"]))
+            prev = row["hash"]
+        return broken
+
+    def due_timers(self, now: datetime, limit: int = 500) -> list[tuple[int, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(timers_t.c.case_id, timers_t.c.timer_key)
+                .where(timers_t.c.fires_at <= now)
+                .order_by(timers_t.c.fires_at)
+                .limit(limit)
+            ).all()
+        return [(int(r.case_id), str(r.timer_key)) for r in rows]
+
+
+__all__ = ["CaseService", "CommandOutcome", "ConflictError", "InvalidCommandError", "NotFoundError"]
