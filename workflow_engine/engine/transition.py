@@ -154,15 +154,15 @@ class _Run:
         new_state = replace(self.original, tasks=self.tasks, timers=self.timers, **self.f)
         return TransitionResult(new_state, tuple(self.events), tuple(self.effects))
 
-    def event(self, type_: str, **data: Any) -> None:
+    def event(self, type_: str, /, **data: Any) -> None:
         self.events.append(Event(type_, data))
 
-    def effect(self, kind: str, key: str, **payload: Any) -> None:
+    def effect(self, kind: str, key: str, /, **payload: Any) -> None:
         payload.setdefault("case_id", self.original.case_id)
         payload.setdefault("folio", self.original.folio)
         self.effects.append(Effect(kind, f"{self.original.case_id}:{key}", payload))
 
-    def notify(self, template: str, to: str = "applicant", **context: Any) -> None:
+    def notify(self, template: str, /, to: str = "applicant", **context: Any) -> None:
         seq = self.next_attempt("_notify")
         self.effect(
             "notify",
@@ -594,23 +594,18 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     _require_editable(run, cmd.step_id)
     step = run.d.step(cmd.step_id)
     cleaned, errors = validate_step_data(step, cmd.values, run.f["data"], today=run.today)
-    if errors:
+    field_errors = [e for e in errors if e.code != "eligibility"]
+    if field_errors:
         raise StepValidationError(
             "Revise los datos marcados.",
             "Please check the highlighted fields.",
-            errors=errors,
+            errors=field_errors,
         )
+    if errors:  # the data is well formed but an eligibility rule of the template says no
+        raise EligibilityError(errors[0].message_es, errors[0].message_en, rule=errors[0].field)
     data = {k: v for k, v in run.f["data"].items() if run.d.field_step.get(k) != cmd.step_id}
     data.update(cleaned)
     run.f["data"] = data
-    for rule in step.get("eligibility", ()):
-        if not is_truthy(run.eval(rule["rule"])):
-            message = rule.get("message", {})
-            raise EligibilityError(
-                str(message.get("es", "No cumple los requisitos para este trámite.")),
-                str(message.get("en") or message.get("es", "Not eligible.")),
-                rule=rule["id"],
-            )
     drafts = dict(run.f["drafts"])
     drafts.pop(cmd.step_id, None)
     run.f["drafts"] = drafts

@@ -100,10 +100,10 @@ class CaseService:
         self._calendar_loaded = 0.0
 
     # -- helpers -----------------------------------------------------------------------
-    def context(self) -> EngineContext:
+    def context(self, conn: Connection) -> EngineContext:
+        """The engine context; holidays are re-read at most once a minute."""
         if self._calendar is None or time.monotonic() - self._calendar_loaded > 60:
-            with self.engine.connect() as conn:
-                days = conn.execute(select(Holiday.__table__.c.day)).scalars().all()
+            days = conn.execute(select(Holiday.__table__.c.day)).scalars().all()
             self._calendar = BusinessCalendar.with_holidays(days)
             self._calendar_loaded = time.monotonic()
         return EngineContext(calendar=self._calendar, tz=self.tz)
@@ -205,7 +205,7 @@ class CaseService:
                 )
             definition = self.definition(conn, row.version_id)
             state = CaseState.from_json(row.state)
-            result = apply_command(definition, state, command, self.context())
+            result = apply_command(definition, state, command, self.context(conn))
             if not result.events and not result.effects:
                 return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
             outcome = self._persist(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from workflow_engine.rules.values import (
     compare,
     describe,
     format_number,
+    in_range,
     is_truthy,
     js_string,
     loose_equals,
@@ -73,12 +75,10 @@ def evaluate(
     ``date_diff_days`` see (the machine's date when omitted). Numbers come back as Decimal.
     Raises RuleError, with a path into ``expr``, for anything it cannot evaluate.
     """
-    if isinstance(expr, dict | list) and not within_limits(expr):
-        problems = limit_problems(expr, "$")
-        if problems:
-            first = problems[0]
-            raise RuleError(first.message_es, first.message_en, first.path)
-        raise RuleError("La regla es demasiado grande.", "The rule is too large.")  # pragma: no cover
+    if isinstance(expr, (dict, list)) and not within_limits(expr):
+        for problem in limit_problems(expr, "$"):
+            raise RuleError(problem.message_es, problem.message_en, problem.path)
+        raise RuleError("La regla es demasiado grande.", "The rule is too large.")
     state = _State(tables if tables is not None else {}, today)
     return _eval(expr, data, state)
 
@@ -94,33 +94,39 @@ def _eval(node: Any, data: Any, st: _State) -> Any:
                 "La regla requiere demasiados cálculos con estos datos.",
                 "The rule needs too many calculations with this data.",
             )
-        args, listed = split_args(op, raw)
+        if isinstance(raw, list):
+            args, listed = raw, True
+        else:
+            args, listed = split_args(op, raw)
         try:
-            lazy = _LAZY.get(op)
-            try:
-                if lazy is not None:
-                    return lazy(args, listed, data, st)
-                eager = _EAGER.get(op)
-                if eager is None:
-                    raise _unknown_operator(op)
-                values = [
-                    _arg(args, i, listed, data, st) if isinstance(a, dict | list) else a
-                    for i, a in enumerate(args)
-                ]
+            eager = _EAGER.get(op)
+            if eager is not None:
+                values = []
+                for i, arg in enumerate(args):
+                    if isinstance(arg, (dict, list)):
+                        try:
+                            arg = _eval(arg, data, st)
+                        except RuleError as error:
+                            if listed:
+                                error.prepend(f"[{i}]")
+                            raise
+                    values.append(arg)
                 return eager(values, data, st)
-            except RuleError as error:
-                if error.arg_index is not None:
-                    if listed:
-                        error.prepend(f"[{error.arg_index}]")
-                    error.arg_index = None
-                raise
+            lazy = _LAZY.get(op)
+            if lazy is None:
+                raise _unknown_operator(op)
+            return lazy(args, listed, data, st)
         except RuleError as error:
+            if error.arg_index is not None:
+                if listed:
+                    error.prepend(f"[{error.arg_index}]")
+                error.arg_index = None
             error.prepend(f".{op}")
             raise
     if isinstance(node, list):
         return [
-            _arg(node, i, True, data, st) if isinstance(a, dict | list) else a
-            for i, a in enumerate(node)
+            _arg(node, i, True, data, st) if isinstance(item, (dict, list)) else item
+            for i, item in enumerate(node)
         ]
     return node
 
@@ -194,7 +200,7 @@ def _integer(values: list[Any], i: int, what_es: str, what_en: str) -> int:
 
 def _decimal_op(fn: Callable[[], Decimal]) -> Decimal:
     try:
-        return fn()
+        return in_range(fn())
     except decimal.DecimalException:
         raise RuleError(
             "El resultado del cálculo es demasiado grande o no es válido.",
@@ -211,8 +217,8 @@ def _resolve(data: Any, name: Any, i: int) -> Any:
         return data
     if isinstance(name, str):
         key = name
-    elif isinstance(name, int | float | Decimal) and not isinstance(name, bool):
-        key = format_number(name)
+    elif isinstance(name, int) and not isinstance(name, bool):
+        key = str(name)
     else:
         es, en = describe(name)
         raise _blame(
@@ -227,7 +233,9 @@ def _resolve(data: Any, name: Any, i: int) -> Any:
         if isinstance(current, Mapping):
             current = current.get(part, _MISSING)
         elif isinstance(current, list | tuple):
-            if not part.isdigit() or (part != "0" and part[0] == "0"):
+            if not (part.isascii() and part.isdigit() and len(part) < 10) or (
+                part != "0" and part[0] == "0"
+            ):
                 return _MISSING
             index = int(part)
             if index >= len(current):
@@ -308,6 +316,14 @@ def _op_table(values: list[Any], data: Any, st: _State) -> Any:
         text = key
     elif isinstance(key, int | float | Decimal) and not isinstance(key, bool):
         text = format_number(key)
+    elif key is None:
+        raise _blame(
+            RuleError(
+                f"Falta el valor que se busca en la tabla de tarifas «{name}».",
+                f"The value to look up in the fee table “{name}” is missing.",
+            ),
+            1,
+        )
     else:
         es, en = describe(key)
         raise _blame(
@@ -396,7 +412,7 @@ def _equality(op: str, fn: Callable[[Any, Any], bool], negate: bool) -> _Eager:
 def _ordering(op: str, accept: Callable[[int], bool], most: int) -> _Eager:
     def run(values: list[Any], data: Any, st: _State) -> Any:
         _arity(op, values, 2, most)
-        for a, b in zip(values, values[1:], strict=False):
+        for a, b in itertools.pairwise(values):
             order = compare(a, b)
             if order is None or not accept(order):
                 return False
@@ -513,7 +529,7 @@ def _op_round(values: list[Any], data: Any, st: _State) -> Any:
         places = int(places_d)
 
     def run() -> Decimal:
-        rounded = x.quantize(ONE.scaleb(-places), decimal.ROUND_HALF_UP, CONTEXT)
+        rounded = x.quantize(ONE.scaleb(-places, CONTEXT), decimal.ROUND_HALF_UP, CONTEXT)
         if places < 0:
             rounded = rounded.quantize(ONE, decimal.ROUND_HALF_UP, CONTEXT)
         return rounded

@@ -12,7 +12,7 @@ MAX_STRING = 10_000
 """Longest text ``cat`` may produce."""
 MAX_ITEMS = 10_000
 """Longest list ``map``/``filter``/``reduce``/``all``/``none``/``some``/``merge`` may handle."""
-MAX_STEPS = 250_000
+MAX_STEPS = 100_000
 """Operator evaluations per call of ``evaluate`` (bounds nested loops over big lists)."""
 
 # operator -> (minimum, maximum or None) number of arguments a well-formed rule gives it.

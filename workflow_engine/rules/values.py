@@ -83,20 +83,39 @@ def _checked(d: Decimal, original: Any) -> Decimal:
     return d
 
 
+def in_range(d: Decimal) -> Decimal:
+    """``d`` itself, or RuleError when a calculated result is absurdly large or small."""
+    if d.is_zero() or abs(d.adjusted()) <= _MAX_EXPONENT:
+        return d
+    raise RuleError(
+        "El resultado del cálculo es demasiado grande o demasiado pequeño.",
+        "The result of the calculation is too large or too small.",
+    )
+
+
+_INT_LIMIT = 10**18
+
+
+def _checked_int(value: int) -> Decimal:
+    if value.bit_length() > 3000:
+        raise _not_a_number(value)
+    return _checked(Decimal(value), value)
+
+
 def to_decimal(value: Any) -> Decimal:
     """The exact Decimal for a number or numeric text (``48.50``); RuleError otherwise.
 
     Floats go through ``str`` so that ``0.1`` becomes ``Decimal("0.1")``. Booleans, empty
     values, lists and words are not numbers.
     """
+    if type(value) is int:
+        return Decimal(value) if -_INT_LIMIT < value < _INT_LIMIT else _checked_int(value)
     if isinstance(value, Decimal):
         return _checked(value, value)
     if isinstance(value, bool):
         raise _not_a_number(value)
     if isinstance(value, int):
-        if value.bit_length() > 3000:
-            raise _not_a_number(value)
-        return Decimal(value)
+        return _checked_int(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise _not_a_number(value)
@@ -137,14 +156,17 @@ def is_truthy(value: Any) -> bool:
 
 def format_number(value: int | float | Decimal) -> str:
     """Render a number as JavaScript would: ``2.5``, ``485`` (no trailing zeros), ``1e+21``."""
-    d = number_or_none(value)
-    if d is None:
-        if isinstance(value, Decimal | float) and value != value:
-            return "NaN"
-        return str(value)
+    d = value if isinstance(value, Decimal) else Decimal(repr(value))
+    if d.is_nan():
+        return "NaN"
+    if d.is_infinite():
+        return "Infinity" if d > 0 else "-Infinity"
     if d.is_zero():
         return "0"
-    n = d.normalize(CONTEXT)
+    try:
+        n = d.normalize(CONTEXT)
+    except decimal.DecimalException:
+        return str(d)
     if -7 <= n.adjusted() < 21:
         return format(n, "f")
     return format(n, "e").replace("E", "e")
@@ -257,7 +279,7 @@ def strict_equals(a: Any, b: Any, depth: int = 0) -> bool:
 
 
 def loose_equals(a: Any, b: Any) -> bool:
-    """``==`` with JavaScript's coercions: ``1 == "1"``, ``0 == ""``, ``true == 1``, ``null == null``."""
+    """``==`` with JavaScript's coercions: ``1 == "1"``, ``0 == ""``, ``true == 1``."""
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, datetime.date):
@@ -288,6 +310,8 @@ def compare(a: Any, b: Any) -> int | None:
     else as numbers (null counts as 0). Unlike JavaScript, two texts that are both numbers
     compare as numbers, because form fields hold money as text: "100.00" > "99.50".
     """
+    if type(a) is int and type(b) is int:
+        return (a > b) - (a < b)
     pa, pb = _primitive(a), _primitive(b)
     if isinstance(pa, str) and isinstance(pb, str):
         x, y = number_or_none(pa), number_or_none(pb)

@@ -1,0 +1,64 @@
+"""Flask application factory: the web layer only translates HTTP to engine commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from app.config import Settings
+from app.services import build_services, start_inline_sweeper
+
+csrf = CSRFProtect()
+LANGUAGES = ("es", "en")
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or "es"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or Settings.from_env()
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    app = Flask(__name__, instance_path=settings.instance_dir)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="es",
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    services = build_services(settings)
+    app.extensions["tramita"] = services
+    csrf.init_app(app)
+    Babel(app, locale_selector=select_locale)
+
+    from app import auth, catalog, cli, errors
+    from app.api import blueprint as api_blueprint
+
+    auth.init_app(app)
+    app.register_blueprint(catalog.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(api_blueprint)
+    csrf.exempt(api_blueprint)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.jinja_env.filters["t"] = catalog.localized
+
+    @app.context_processor
+    def municipality() -> dict[str, Any]:
+        return {"config_municipality": settings.municipality_name}
+
+    if settings.inline_sweeper and settings.broker_url is None:
+        start_inline_sweeper(services)
+    return app

@@ -1,0 +1,39 @@
+"""REST API v1: JSON in, JSON out; every change is an engine command with an explicit actor.
+
+URL rules live here; handlers in procedures.py, cases.py, tasks.py; shapes in serializers.py;
+the OpenAPI description in openapi.py (keep it in step with this table).
+"""
+
+from flask import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from app.api import cases, openapi, procedures, tasks
+from app.api.common import check_csrf, handle_engine_error, handle_http_error
+from workflow_engine.engine.errors import EngineError
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+ROUTES = [
+    ("/procedures", procedures.list_procedures, ["GET"]),
+    ("/procedures/<key>", procedures.get_procedure, ["GET"]),
+    ("/procedures/<key>/versions/<int:number>", procedures.get_procedure_version, ["GET"]),
+    ("/cases", cases.list_cases, ["GET"]),
+    ("/cases", cases.start_case, ["POST"]),
+    ("/cases/<folio>", cases.get_case, ["GET"]),
+    ("/cases/<folio>/steps/<step_id>", cases.save_step, ["PUT"]),
+    ("/cases/<folio>/steps/<step_id>/submit", cases.submit_step, ["POST"]),
+    ("/cases/<folio>/submit", cases.submit_case, ["POST"]),
+    ("/cases/<folio>/cancel", cases.cancel_case, ["POST"]),
+    ("/tasks", tasks.list_tasks, ["GET"]),
+    ("/tasks/<int:task_id>/decision", tasks.decide, ["POST"]),
+    ("/openapi.json", openapi.get_openapi, ["GET"]),
+]
+
+for rule, view, methods in ROUTES:
+    blueprint.add_url_rule(rule, view.__name__, view, methods=methods)
+
+blueprint.before_request(check_csrf)
+blueprint.register_error_handler(HTTPException, handle_http_error)
+blueprint.register_error_handler(EngineError, handle_engine_error)
+
+__all__ = ["ROUTES", "blueprint"]

@@ -1,0 +1,104 @@
+"""Officials' tasks: the inbox as JSON, and decisions on a task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from app.api import queries, serializers
+from app.api.cases import case_payload
+from app.api.common import (
+    ApiError,
+    field_error,
+    json_body,
+    optional_int,
+    optional_string,
+    query_int,
+    require_actor,
+    services,
+)
+from workflow_engine.engine import Decide
+from workflow_engine.persistence.types import utcnow
+
+MAX_PAGE = 100
+DECISIONS = ("approve", "reject", "return")
+
+
+def list_tasks() -> Any:
+    """GET /tasks?status=open&limit=50&after=<last task id>"""
+    actor = require_actor()
+    status = request.args.get("status", "open")
+    if status not in (*queries.TASK_STATUSES, "all"):
+        raise ApiError(
+            400,
+            "bad_request",
+            "El parámetro «status» no es válido.",
+            "Parameter 'status' is not valid.",
+            parameter="status",
+            allowed=[*queries.TASK_STATUSES, "all"],
+        )
+    limit = query_int("limit", 50, low=1, high=MAX_PAGE)
+    after = query_int("after", None, low=0)
+    assert limit is not None
+    rows = queries.my_tasks(
+        services().engine,
+        actor,
+        status=None if status == "all" else status,
+        limit=limit,
+        after=after,
+    )
+    return {
+        "tasks": [serializers.task_row(r) for r in rows],
+        "next_after": int(rows[-1].id) if len(rows) == limit else None,
+    }
+
+
+def _return_steps(body: dict[str, Any]) -> tuple[str, ...]:
+    value = body.get("return_steps")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise field_error(
+            "return_steps",
+            "type",
+            "«return_steps» debe ser una lista de pasos.",
+            "'return_steps' must be a list of step ids.",
+        )
+    return tuple(value)
+
+
+def decide(task_id: int) -> Any:
+    """POST /tasks/<task_id>/decision"""
+    actor = require_actor()
+    body = json_body()
+    svc = services()
+    row = queries.task_row(svc.engine, task_id)
+    if row is None or row.department not in actor.departments:
+        raise ApiError(404, "not_found", "La tarea no existe.", "No such task.", task=task_id)
+    decision = body.get("decision")
+    if decision is None:
+        raise field_error(
+            "decision", "required", "Falta la decisión («decision»).", "'decision' is missing."
+        )
+    if decision not in DECISIONS:
+        raise field_error(
+            "decision",
+            "enum",
+            "La decisión debe ser approve, reject o return.",
+            "'decision' must be approve, reject or return.",
+        )
+    reason = optional_string(body, "reason") or None
+    command = Decide(
+        at=utcnow(),
+        actor=actor,
+        task_id=row.task_key,
+        decision=decision,
+        comment=optional_string(body, "comment"),
+        reason=reason,
+        return_steps=_return_steps(body),
+    )
+    outcome = svc.cases.execute(
+        int(row.case_id), command, expected_version=optional_int(body, "lock_version")
+    )
+    return case_payload(outcome.folio, actor)

@@ -1,0 +1,72 @@
+"""Public catalog: the list of published procedures and each one's official information."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
+
+from workflow_engine.persistence.service import NotFoundError
+
+blueprint = Blueprint("catalog", __name__)
+
+
+def localized(text: Any, lang: str | None = None) -> str:
+    """Pick the reader's language from a {"es": ..., "en": ...} text, falling back to es."""
+    if not isinstance(text, dict):
+        return "" if text is None else str(text)
+    lang = lang or str(get_locale() or "es")
+    return str(text.get(lang) or text.get("es") or "")
+
+
+def _fold(text: str) -> str:
+    """Lowercase without accents, so "licencia" finds "Licéncia"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _searchable(doc: dict[str, Any]) -> str:
+    parts = [localized(doc.get("title"), "es"), localized(doc.get("title"), "en"),
+             localized(doc.get("summary"), "es"), " ".join(doc.get("keywords", []))]
+    return _fold(" ".join(parts))
+
+
+@blueprint.route("/")
+def home() -> Any:
+    services = current_app.extensions["tramita"]
+    query = request.args.get("q", "").strip()[:100]
+    department = request.args.get("dependencia", "")
+    versions = services.catalog.live()
+    from workflow_engine.persistence.accounts import Accounts
+
+    departments = Accounts(services.engine).departments()
+    procedures = []
+    for v in versions:
+        doc = v.definition
+        if query and _fold(query) not in _searchable(doc):
+            continue
+        if department and doc.get("department") != department:
+            continue
+        procedures.append(doc)
+    return render_template(
+        "home.html", procedures=procedures, query=query, department=department,
+        departments=departments,
+    )
+
+
+@blueprint.route("/tramites/<key>/informacion")
+def procedure(key: str) -> Any:
+    services = current_app.extensions["tramita"]
+    try:
+        version = services.catalog.version(key)
+        if services.catalog.info(key).state == "archived":
+            abort(404)
+    except NotFoundError:
+        abort(404)
+    from workflow_engine.persistence.accounts import Accounts
+
+    departments = Accounts(services.engine).departments()
+    return render_template("procedure.html", doc=version.definition, version=version,
+                           departments=departments)

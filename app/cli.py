@@ -1,0 +1,257 @@
+"""`flask --app wsgi ...` commands. Each one translates arguments to a domain call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from workflow_engine.engine import Actor
+from workflow_engine.engine.errors import EngineError
+
+
+def _services() -> Any:
+    return current_app.extensions["tramita"]
+
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+templates_cli = AppGroup("templates", help="Procedure templates: validate, import, publish.")
+demo_cli = AppGroup("demo", help="The demo municipality.")
+outbox_cli = AppGroup("outbox", help="Effects waiting to run, and dead letters.")
+timers_cli = AppGroup("timers", help="Deadlines and reminders.")
+cases_cli = AppGroup("cases", help="Cases (expedientes).")
+apikeys_cli = AppGroup("apikeys", help="API keys for systems.")
+
+
+def run_migrations(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to DATABASE_URL."""
+    run_migrations(_services().settings.database_url)
+    click.echo("Base de datos al día.")
+
+
+@templates_cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
+def templates_validate(files: tuple[str, ...], lang: str) -> None:
+    """Check templates; print one `path: message` line per error; exit 1 if any."""
+    from workflow_engine.templates.validation import validate_template
+
+    failed = False
+    for name in files:
+        try:
+            doc = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            click.echo(f"$: {name}: " + ("no es JSON válido" if lang == "es" else "not valid JSON")
+                       + f" ({exc})")
+            failed = True
+            continue
+        problems = validate_template(doc)
+        for problem in problems:
+            click.echo(f"{problem.path}: {problem.message(lang)}")
+        if problems:
+            failed = True
+            click.echo(f"{name}: {len(problems)} error(es)", err=True)
+        else:
+            click.echo(f"{name}: OK", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _fail(exc: EngineError) -> None:
+    click.echo(exc.message_es, err=True)
+    for problem in exc.details.get("problems", []):
+        click.echo(f"{problem['path']}: {problem['message_es']}", err=True)
+    sys.exit(1)
+
+
+@templates_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def templates_import(file: str) -> None:
+    """Create the template or replace its draft."""
+    doc = json.loads(Path(file).read_text(encoding="utf-8"))
+    try:
+        info = _services().catalog.save_draft(doc)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{info.key}: borrador guardado (estado: {info.state})")
+
+
+@templates_cli.command("publish")
+@click.argument("key")
+def templates_publish(key: str) -> None:
+    """Freeze the draft as a new numbered version."""
+    try:
+        version = _services().catalog.publish(key, published_by="cli")
+    except EngineError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{key}: versión {version.number} publicada (sha256 {version.checksum})")
+
+
+@templates_cli.command("export")
+@click.argument("key")
+@click.option("--version", "number", type=int, default=None, help="A published version.")
+def templates_export(key: str, number: int | None) -> None:
+    """Print the draft (or a published version) as JSON."""
+    catalog = _services().catalog
+    try:
+        doc = catalog.draft(key) if number is None else catalog.version(key, number).definition
+    except EngineError as exc:
+        _fail(exc)
+        return
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@templates_cli.command("list")
+def templates_list() -> None:
+    for info in _services().catalog.list():
+        click.echo(f"{info.key}\t{info.state}\tv{info.latest_version or '-'}")
+
+
+@templates_cli.command("archive")
+@click.argument("key")
+def templates_archive(key: str) -> None:
+    try:
+        info = _services().catalog.archive(key)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{info.key}: {info.state}")
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Departments, demo accounts, holidays and the example procedures (published)."""
+    from workflow_engine.persistence.demo import seed_demo
+
+    services = _services()
+    try:
+        report = seed_demo(services.engine, demo_mode=services.settings.demo_mode)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    services.cases.refresh_calendar()
+    click.echo(
+        f"Municipio demo listo: {report.departments} dependencias, "
+        f"{report.accounts_created} cuentas nuevas, {len(report.published)} trámites publicados."
+    )
+
+
+@demo_cli.command("walkthrough")
+@click.argument("key")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def demo_walkthrough(key: str, out_dir: str) -> None:
+    """Run one case from start to end with the example data; write its documents to DIR."""
+    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.walkthrough import run_walkthrough
+
+    services = _services()
+    account = Accounts(services.engine).by_email("ciudadano@demo.gob.mx")
+    applicant = account.actor() if account else Actor(id="demo-citizen", kind="citizen")
+    try:
+        result = run_walkthrough(services.cases, services.outbox, key, applicant)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for doc in result.documents:
+        name = f"{result.folio}-{doc['step_id']}-{doc['kind']}.pdf"
+        shutil.copyfile(doc["storage_path"], target / name)
+        written.append(str(target / name))
+    click.echo(f"folio: {result.folio}")
+    click.echo(f"path: {' -> '.join(result.path)}")
+    click.echo(f"outcome: {result.outcome}")
+    for path in written:
+        click.echo(f"document: {path}")
+
+
+@outbox_cli.command("retry")
+@click.option("--id", "ids", type=int, multiple=True, help="Only these messages.")
+def outbox_retry(ids: tuple[int, ...]) -> None:
+    """Put dead-lettered effects back in the queue and run them."""
+    services = _services()
+    retried = services.outbox.retry_dead(list(ids) or None)
+    for message_id in retried:
+        result = services.outbox.process(message_id)
+        click.echo(f"{message_id}: {result.status}")
+    if not retried:
+        click.echo("No hay mensajes en la cola de fallidos.")
+
+
+@outbox_cli.command("dead")
+def outbox_dead() -> None:
+    """List dead-lettered effects with their last error."""
+    for row in _services().outbox.dead_letters():
+        click.echo(f"{row['id']}\t{row['kind']}\t{row['attempts']}\t{row['last_error']}")
+
+
+@outbox_cli.command("run")
+def outbox_run() -> None:
+    """Run every due effect now, in this process."""
+    click.echo(f"{_services().outbox.run_due()} efectos ejecutados")
+
+
+@timers_cli.command("fire")
+def timers_fire() -> None:
+    """Fire every due timer now (Celery beat does this every minute)."""
+    from app.tasks import fire_due_timers
+
+    click.echo(f"{fire_due_timers(_services())} plazos vencidos procesados")
+
+
+@cases_cli.command("verify")
+@click.argument("folio")
+def cases_verify(folio: str) -> None:
+    """Check the hash chain of a case's history."""
+    services = _services()
+    try:
+        case_id = services.cases.case_id_for_folio(folio)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    broken = services.cases.verify_history(case_id)
+    if broken:
+        click.echo(f"{folio}: historial alterado en los eventos {broken}")
+        sys.exit(1)
+    click.echo(f"{folio}: historial íntegro")
+
+
+@apikeys_cli.command("create")
+@click.option("--email", required=True, help="The account the key acts as.")
+@click.option("--name", required=True, help="Which system uses it.")
+def apikeys_create(email: str, name: str) -> None:
+    """Create an API key; it is shown only once."""
+    from workflow_engine.persistence.accounts import Accounts
+
+    accounts = Accounts(_services().engine)
+    account = accounts.by_email(email)
+    if account is None:
+        click.echo("No existe esa cuenta.", err=True)
+        sys.exit(1)
+    click.echo(accounts.create_api_key(account.id, name))
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, templates_cli, demo_cli, outbox_cli, timers_cli, cases_cli,
+                  apikeys_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,72 @@
+"""Configuration from the environment. Every variable is listed in the README."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Settings:
+    """Runtime settings; `from_env()` reads them, tests pass overrides."""
+
+    database_url: str = ""
+    broker_url: str | None = None
+    secret_key: str = ""
+    demo_mode: bool = False
+    instance_dir: str = str(ROOT / "instance")
+    documents_dir: str = ""
+    uploads_dir: str = ""
+    municipality_name: str = "Municipio de Chocotlán"
+    municipality_code: str = "CHO"
+    timezone: str = "America/Mexico_City"
+    base_url: str = "http://127.0.0.1:5000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "tramites@chocotlan.gob.mx"
+    outbox_max_attempts: int = 8
+    outbox_base_delay: float = 5.0
+    outbox_lease_seconds: float = 300.0
+    session_cookie_secure: bool = False
+    inline_sweeper: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        instance = os.environ.get("INSTANCE_DIR", str(ROOT / "instance"))
+        demo = _bool("DEMO_MODE", False)
+        secret = os.environ.get("SECRET_KEY", "")
+        if not secret:
+            secret = "demo-not-secret" if demo else secrets.token_hex(32)
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/tramita.db",
+            broker_url=os.environ.get("CELERY_BROKER_URL") or None,
+            secret_key=secret,
+            demo_mode=demo,
+            instance_dir=instance,
+            documents_dir=os.environ.get("DOCUMENTS_DIR", f"{instance}/documents"),
+            uploads_dir=os.environ.get("UPLOADS_DIR", f"{instance}/uploads"),
+            municipality_name=os.environ.get("MUNICIPALITY_NAME", cls.municipality_name),
+            municipality_code=os.environ.get("MUNICIPALITY_CODE", cls.municipality_code),
+            timezone=os.environ.get("TIMEZONE", cls.timezone),
+            base_url=os.environ.get("BASE_URL", cls.base_url).rstrip("/"),
+            smtp_host=os.environ.get("SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("SMTP_PORT", "25")),
+            mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
+            outbox_max_attempts=int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
+            outbox_base_delay=float(os.environ.get("OUTBOX_BASE_DELAY", "5")),
+            outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+            session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
+            inline_sweeper=_bool("INLINE_SWEEPER", False),
+        )

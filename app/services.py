@@ -1,0 +1,107 @@
+"""Wires the engine's shell (database, case service, catalog, outbox) for one process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from app.config import Settings
+from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.db import make_engine
+from workflow_engine.persistence.models import Department
+from workflow_engine.persistence.outbox import Handler, OutboxProcessor
+from workflow_engine.persistence.service import CaseService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    cases: CaseService
+    catalog: Catalog
+    outbox: OutboxProcessor
+    celery: Any = None
+
+    def department_keys(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(Department.__table__.c.key)).scalars())
+
+
+def _handlers(settings: Settings, engine: Engine) -> dict[str, Handler]:
+    from connectors import ConnectorSettings, build_handlers
+
+    return build_handlers(
+        engine,
+        ConnectorSettings(
+            documents_dir=settings.documents_dir,
+            municipality_name=settings.municipality_name,
+            municipality_code=settings.municipality_code,
+            base_url=settings.base_url,
+            timezone=settings.timezone,
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            mail_from=settings.mail_from,
+        ),
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    """One set of services per process (web worker, Celery worker, CLI)."""
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    Path(settings.documents_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    cases = CaseService(
+        engine, folio_prefix=settings.municipality_code, timezone=settings.timezone
+    )
+    processor = OutboxProcessor(
+        engine,
+        cases,
+        _handlers(settings, engine),
+        max_attempts=settings.outbox_max_attempts,
+        base_delay=settings.outbox_base_delay,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
+    services = Services(settings, engine, cases, Catalog(engine), processor)
+    from app.tasks import make_celery
+
+    services.celery = make_celery(services)
+    dispatch = services.celery.tasks["tramita.dispatch_outbox"]
+
+    def dispatcher(ids: Sequence[int]) -> None:
+        for message_id in ids:
+            try:
+                dispatch.delay(message_id)
+            except Exception:  # noqa: BLE001 - broker down: the sweep will hand it out later
+                log.exception("could not enqueue outbox message %s", message_id)
+
+    cases.dispatcher = dispatcher
+    return services
+
+
+def start_inline_sweeper(services: Services, interval: float = 10.0) -> threading.Thread:
+    """In-process mode only: retry due outbox messages and fire due timers periodically."""
+    from app.tasks import fire_due_timers
+
+    def loop() -> None:
+        stop = threading.Event()
+        while not stop.wait(interval):
+            try:
+                services.outbox.run_due()
+                fire_due_timers(services)
+            except Exception:  # noqa: BLE001 - keep the loop alive; errors are logged
+                log.exception("inline sweeper failed")
+
+    thread = threading.Thread(target=loop, name="tramita-sweeper", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,74 @@
+"""Celery app and tasks. Tasks are tiny: they call the engine's shell.
+
+Without CELERY_BROKER_URL the same tasks run in-process (eager), so `make run` needs no Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+
+from workflow_engine.engine import Actor, TimerFired
+from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.types import utcnow
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def fire_due_timers(services: Services, limit: int = 500) -> int:
+    """Fire every timer whose time has come (deadlines, reminders, prevención lapses)."""
+    now = utcnow()
+    fired = 0
+    for case_id, timer_key in services.cases.due_timers(now, limit):
+        try:
+            services.cases.execute(case_id, TimerFired(at=now, actor=Actor.system(), timer_id=timer_key))
+            fired += 1
+        except EngineError:
+            log.exception("timer %s of case %s could not fire", timer_key, case_id)
+    return fired
+
+
+def make_celery(services: Services) -> Celery:
+    settings = services.settings
+    eager = settings.broker_url is None
+    celery = Celery("tramita", broker=settings.broker_url or "memory://", set_as_current=False)
+    celery.conf.update(
+        task_always_eager=eager,
+        task_eager_propagates=False,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule={
+            "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
+            "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
+        },
+        timezone="UTC",
+    )
+
+    @celery.task(name="tramita.dispatch_outbox", bind=True)
+    def dispatch_outbox(self: Any, message_id: int) -> str:
+        result = services.outbox.process(message_id)
+        if result.status == "retry" and result.retry_in is not None and not eager:
+            self.apply_async((message_id,), countdown=result.retry_in)
+        return result.status
+
+    @celery.task(name="tramita.sweep_outbox")
+    def sweep_outbox() -> int:
+        ids = services.outbox.due()
+        for message_id in ids:
+            dispatch_outbox.delay(message_id)
+        return len(ids)
+
+    @celery.task(name="tramita.fire_timers")
+    def fire_timers() -> int:
+        return fire_due_timers(services)
+
+    return celery

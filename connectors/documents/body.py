@@ -1,0 +1,182 @@
+"""The body of an issued document: the liaison's text with the case's data filled in.
+
+The text is a Jinja template run in an immutable sandbox (templates are written by liaisons,
+not programmers, and must never reach Python internals). Values print the way a person
+reads them (option labels, long dates, formatted addresses), while comparisons in the
+template still see the raw values. Output is escaped for ReportLab's paragraph markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateError, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from connectors._common import localized, long_date, money
+
+MAX_OUTPUT_CHARS = 20_000
+_MAX_REPEAT = 10_000
+_BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
+
+
+class BodyError(ValueError):
+    """The document text cannot be rendered (syntax error, forbidden access, too long)."""
+
+
+class Shown(str):
+    """A raw value that prints as its label: `{{ data.giro }}` shows «Restaurante», while
+    `{% if data.giro == "restaurante" %}` still compares the stored value."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Shown:
+        obj = super().__new__(cls, value)
+        obj.label = label
+        return obj
+
+
+def format_address(value: Mapping[str, Any]) -> str:
+    street = " ".join(str(value.get(k) or "").strip() for k in ("street", "number")).strip()
+    parts = [street]
+    if value.get("interior"):
+        parts.append(f"int. {value['interior']}")
+    parts.append(str(value.get("neighbourhood") or ""))
+    if value.get("postcode"):
+        parts.append(f"C.P. {value['postcode']}")
+    parts.append(str(value.get("municipality") or ""))
+    return ", ".join(p for p in parts if p.strip())
+
+
+def display(value: Any) -> Any:
+    """How a value prints in a document (Jinja's `finalize`)."""
+    if isinstance(value, Undefined) or value is None:
+        return ""
+    if isinstance(value, Shown):
+        return value.label
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if isinstance(value, Mapping):
+        if "street" in value or "postcode" in value:
+            return format_address(value)
+        if "name" in value and "sha256" in value:
+            return str(value["name"])
+        return ", ".join(str(display(v)) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list | tuple):
+        return ", ".join(str(display(v)) for v in value)
+    return value
+
+
+def _money_label(value: Any) -> str:
+    try:
+        return f"${Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def shown_value(field: Mapping[str, Any], value: Any) -> Any:
+    """Wrap a stored field value so that it prints the way the form showed it."""
+    kind = field.get("type")
+    if value is None:
+        return None
+    if kind in ("select", "radio") and isinstance(value, str):
+        for option in field.get("options", ()):
+            if option.get("value") == value:
+                return Shown(value, localized(option.get("label"), value))
+        return value
+    if kind == "checkboxes" and isinstance(value, list):
+        return [shown_value({**field, "type": "select"}, v) for v in value]
+    if kind == "date" and isinstance(value, str):
+        return Shown(value, long_date(value))
+    if kind == "money" and isinstance(value, str | int | Decimal):
+        return Shown(str(value), _money_label(value))
+    if kind == "group" and isinstance(value, list):
+        nested = {f["id"]: f for f in field.get("fields", ())}
+        return [
+            {k: shown_value(nested.get(k, {}), v) for k, v in row.items()}
+            if isinstance(row, Mapping)
+            else row
+            for row in value
+        ]
+    return value
+
+
+def document_data(data: Mapping[str, Any], definition: Mapping[str, Any]) -> dict[str, Any]:
+    """Case data with every value wrapped by its field type (see `Shown`)."""
+    fields: dict[str, Mapping[str, Any]] = {}
+    for step in definition.get("steps", ()):
+        for field in step.get("fields", ()):
+            fields[field["id"]] = field
+    return {k: shown_value(fields.get(k, {}), v) for k, v in data.items()}
+
+
+def fees_context(payments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`fees` in a document: the last settled payment (lines, total, reference)."""
+    if not payments:
+        return {"total": "sin costo", "total_cents": 0, "currency": "", "lines": [],
+                "reference": "", "paid_at": ""}
+    last = payments[-1]
+    currency = str(last.get("currency") or "MXN")
+    return {
+        "total": money(int(last.get("total_cents") or 0), currency),
+        "total_cents": int(last.get("total_cents") or 0),
+        "currency": currency,
+        "reference": str(last.get("reference") or ""),
+        "paid_at": Shown(str(last.get("paid_at") or ""), long_date(last.get("paid_at"))),
+        "lines": [
+            {
+                "id": line.get("id"),
+                "label": localized(line.get("label"), str(line.get("id") or "")),
+                "amount": money(int(line.get("amount_cents") or 0), currency),
+                "amount_cents": int(line.get("amount_cents") or 0),
+            }
+            for line in last.get("lines") or ()
+        ],
+    }
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus a cap on `*` and `**` so a template cannot build a
+    gigantic string or number."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 100:
+                raise SecurityError("exponent too large")
+            return left**right
+        for seq, count in ((left, right), (right, left)):
+            if (
+                isinstance(seq, str | list | tuple)
+                and isinstance(count, int)
+                and len(seq) * count > _MAX_REPEAT
+            ):
+                raise SecurityError("repetition too large")
+        return left * right
+
+
+_ENV = _Sandbox(autoescape=True, undefined=ChainableUndefined, finalize=display)
+
+
+def render_body(source: str, context: Mapping[str, Any]) -> list[str]:
+    """Render the document text; return ReportLab paragraph markup, one item per paragraph.
+
+    Blank lines separate paragraphs; a single line break stays a line break.
+    """
+    try:
+        template = _ENV.from_string(_BARE_AMPERSAND.sub("&amp;", source))
+        text = template.render(**context)
+    except SecurityError as exc:
+        raise BodyError(f"forbidden in document text: {exc}") from None
+    except TemplateError as exc:
+        raise BodyError(f"document text error: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise BodyError(f"document text error: {exc}") from None
+    if len(text) > MAX_OUTPUT_CHARS:
+        raise BodyError("document text is too long")
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
+    return [p.strip().replace("\n", "<br/>") for p in paragraphs if p.strip()]

@@ -1,0 +1,238 @@
+"""The `document.issue` effect: render the step's document for the case, store it once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from connectors._common import (
+    CaseRecord,
+    case_id_of,
+    department_name,
+    load_case,
+    local_today,
+    localized,
+    long_date,
+)
+from connectors.documents.body import BodyError, Shown, document_data, fees_context, render_body
+from connectors.documents.pdf import DocumentContent, FeeLine, SignerInfo, render_pdf
+from connectors.documents.signing import Signer, unsigned
+from connectors.settings import ConnectorSettings
+from workflow_engine.engine.commands import Actor, Command, DocumentIssued
+from workflow_engine.persistence.models import Document
+from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.types import utcnow
+
+documents_t = Document.__table__
+
+# No 0/O, 1/I/L or U: a code read aloud or copied from paper is not misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+_MAX_TRIES = 3
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def verification_url(settings: ConnectorSettings, code: str) -> str:
+    return settings.url(f"/verificar/{code}")
+
+
+def document_path(settings: ConnectorSettings, storage_path: str) -> Path:
+    """Where a stored document lives on disk (`storage_path` is relative to documents_dir)."""
+    root = Path(settings.documents_dir).resolve()
+    path = (root / storage_path).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError("storage path escapes the documents directory")
+    return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _issued(step_id: str, attempt: int, row: Any) -> list[Command]:
+    extra: dict[str, Any] = {"filename": row.filename, "sha256": row.sha256}
+    if row.expires_on is not None:
+        extra["expires_on"] = row.expires_on.isoformat()
+    return [
+        DocumentIssued(
+            at=utcnow(),
+            actor=Actor.system(),
+            step_id=step_id,
+            attempt=attempt,
+            document_id=str(row.id),
+            verification_code=row.verification_code,
+            extra=extra,
+        )
+    ]
+
+
+class DocumentIssuer:
+    """Renders, signs (see `signing`), stores and records the document of a document step.
+
+    Idempotent by the message key: a retry finds the row written the first time and answers
+    with it; it never writes a second file or row.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ConnectorSettings,
+        *,
+        sign: Signer = unsigned,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.sign = sign
+        self.clock = clock
+
+    def __call__(self, item: OutboxItem) -> Sequence[Command]:
+        try:
+            step_id = str(item.payload["step_id"])
+            attempt = int(item.payload["attempt"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentError(f"malformed document.issue payload: {exc!r}") from None
+        existing = self.find_by_key(item.key)
+        if existing is not None:
+            return _issued(step_id, attempt, existing)
+        case_id = case_id_of(item)
+        with self.engine.connect() as conn:
+            case = load_case(conn, case_id)
+            department = department_name(conn, case.definition.get("department"))
+        step = case.step(step_id)
+        spec = step.get("document")
+        if not isinstance(spec, Mapping):
+            raise PermanentError(f"step {step_id!r} has no document to issue")
+        issued_at = self.clock()
+        issued_on = local_today(self.settings.timezone, issued_at)
+        validity = spec.get("validity_days")
+        expires_on = issued_on + timedelta(days=int(validity)) if validity else None
+        kind = str(spec.get("kind") or "documento")
+        filename = f"{kind}-{case.folio}.pdf"
+
+        for _ in range(_MAX_TRIES):
+            code = new_verification_code()
+            content = self.content(case, step, spec, code, issued_on, expires_on, department)
+            pdf = self.sign(render_pdf(content))
+            digest = hashlib.sha256(pdf).hexdigest()
+            storage_path = f"{issued_on.year}/{secrets.token_hex(16)}.pdf"
+            path = document_path(self.settings, storage_path)
+            written = False
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(
+                        select(documents_t).where(documents_t.c.idempotency_key == item.key)
+                    ).one_or_none()
+                    if row is not None:
+                        return _issued(step_id, attempt, row)
+                    conn.execute(
+                        insert(documents_t).values(
+                            case_id=case.id,
+                            step_id=step_id,
+                            kind=kind,
+                            idempotency_key=item.key,
+                            verification_code=code,
+                            filename=filename,
+                            content_type="application/pdf",
+                            sha256=digest,
+                            size=len(pdf),
+                            storage_path=storage_path,
+                            issued_at=issued_at,
+                            expires_on=expires_on,
+                        )
+                    )
+                    # The file is in place before the row commits: a committed row always
+                    # has its file. A crash in between can only leave an unreferenced file.
+                    _write_atomically(path, pdf)
+                    written = True
+            except IntegrityError:
+                if written:
+                    path.unlink(missing_ok=True)
+                row = self.find_by_key(item.key)
+                if row is not None:
+                    return _issued(step_id, attempt, row)
+                continue  # the verification code collided: draw another
+            except BaseException:
+                if written:
+                    path.unlink(missing_ok=True)
+                raise
+            row = self.find_by_key(item.key)
+            assert row is not None
+            return _issued(step_id, attempt, row)
+        raise PermanentError("could not allocate a unique verification code")
+
+    def content(
+        self,
+        case: CaseRecord,
+        step: Mapping[str, Any],
+        spec: Mapping[str, Any],
+        code: str,
+        issued_on: date,
+        expires_on: date | None,
+        department: str | None,
+    ) -> DocumentContent:
+        state = case.state
+        payments = list(state.get("payments") or ())
+        fees = fees_context(payments)
+        submitted = state.get("submitted_at") or (
+            case.submitted_at.isoformat() if case.submitted_at else None
+        )
+        context = {
+            "data": document_data(state.get("data") or {}, case.definition),
+            "case": {
+                "folio": case.folio,
+                "submitted_at": Shown(
+                    str(submitted or ""), long_date(submitted, self.settings.timezone)
+                ),
+                "procedure": case.procedure_title,
+            },
+            "fees": fees,
+        }
+        source = localized(spec.get("body"))
+        try:
+            body = render_body(source, context) if source else []
+        except BodyError as exc:
+            raise PermanentError(f"step {step.get('id')!r}: {exc}") from None
+        return DocumentContent(
+            municipality=self.settings.municipality_name,
+            department=department,
+            title=localized(spec.get("title"), localized(step.get("title"), "Documento")),
+            procedure_title=case.procedure_title,
+            folio=case.folio,
+            issued_on=issued_on,
+            expires_on=expires_on,
+            verification_code=code,
+            verification_url=verification_url(self.settings, code),
+            body=body,
+            signers=[
+                SignerInfo(str(s.get("name") or ""), localized(s.get("position")))
+                for s in spec.get("signers") or ()
+            ],
+            fee_lines=[FeeLine(line["label"], line["amount"]) for line in fees["lines"]],
+            fee_total=fees["total"] if fees["lines"] else None,
+            payment_reference=fees["reference"] or None,
+            kind=str(spec.get("kind") or "documento"),
+        )
+
+    def find_by_key(self, key: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(documents_t).where(documents_t.c.idempotency_key == key)
+            ).one_or_none()

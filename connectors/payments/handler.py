@@ -1,0 +1,75 @@
+"""The `payment.create_order` effect: ask the collection system for an order, tell the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from connectors._common import case_id_of
+from connectors.payments.base import CollectionSystem, PaymentOrderRequest
+from workflow_engine.engine.commands import (
+    Actor,
+    Command,
+    PaymentConfirmed,
+    PaymentOrderCreated,
+)
+from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
+from workflow_engine.persistence.types import utcnow
+
+
+def request_from_item(item: OutboxItem, default_expiry_days: int = 5) -> PaymentOrderRequest:
+    """Read a `payment.create_order` payload (as the engine writes it) into a request."""
+    payload = item.payload
+    try:
+        amount_cents = int(payload["total_cents"])
+        step_id = str(payload["step_id"])
+        attempt = int(payload["attempt"])
+        currency = str(payload.get("currency") or "MXN")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentError(f"malformed payment.create_order payload: {exc!r}") from None
+    if amount_cents <= 0:
+        raise PermanentError("a payment order needs a positive amount")
+    expires_days = payload.get("expires_days")
+    return PaymentOrderRequest(
+        idempotency_key=item.key,
+        case_id=case_id_of(item),
+        folio=str(payload.get("folio", "")),
+        step_id=step_id,
+        attempt=attempt,
+        amount_cents=amount_cents,
+        currency=currency,
+        expires_days=int(expires_days) if expires_days is not None else default_expiry_days,
+        lines=[dict(line) for line in payload.get("lines") or ()],
+        concept=dict(payload.get("concept") or {}),
+    )
+
+
+def make_payment_handler(system: CollectionSystem, default_expiry_days: int = 5) -> Handler:
+    def handle(item: OutboxItem) -> Sequence[Command]:
+        request = request_from_item(item, default_expiry_days)
+        order = system.create_order(request)
+        return [
+            PaymentOrderCreated(
+                at=utcnow(),
+                actor=Actor.system(),
+                step_id=request.step_id,
+                attempt=request.attempt,
+                reference=order.reference,
+                expires_on=order.expires_on.isoformat() if order.expires_on else None,
+            )
+        ]
+
+    return handle
+
+
+def confirm_payment_command(
+    reference: str, amount_cents: int, currency: str, provider_id: str = ""
+) -> PaymentConfirmed:
+    """The engine command that records a payment (from a cashier, bank file or webhook)."""
+    return PaymentConfirmed(
+        at=utcnow(),
+        actor=Actor.system(),
+        reference=reference,
+        amount_cents=int(amount_cents),
+        currency=currency,
+        provider_id=provider_id,
+    )

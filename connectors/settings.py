@@ -1,0 +1,33 @@
+"""What the effect handlers need to know about the municipality and its mail server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """Configuration of the effect handlers; built by the app from its config (no Flask here)."""
+
+    documents_dir: str
+    municipality_name: str = "Municipio de Chocotlán"
+    municipality_code: str = "CHO"
+    base_url: str = "http://127.0.0.1:5000"
+    timezone: str = "America/Mexico_City"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "tramites@chocotlan.gob.mx"
+    payment_expiry_days_default: int = 5
+    # Optional SMTP login; STARTTLS before login when smtp_starttls is set.
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout: float = 30.0
+    # Which registered collection system issues payment orders.
+    collection_system: str = "builtin"
+    # Links printed in e-mails: the applicant's case page and the officials' inbox.
+    case_path: str = "/expedientes/{folio}"
+    inbox_path: str = "/bandeja"
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -1,0 +1,134 @@
+"""Shared fixtures: real databases built by the Alembic migrations, on SQLite and PostgreSQL.
+
+Tests that need PostgreSQL or Redis skip with a loud reason when the service is absent;
+with REQUIRE_SERVICES=1 (CI) such a skip becomes a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.cli import run_migrations
+from app.config import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip loudly, or fail in CI where every service must be present."""
+    message = f"SERVICE MISSING: {reason}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_available() -> bool:
+    return _port_open("127.0.0.1", 5432)
+
+
+def redis_available() -> bool:
+    return _port_open("127.0.0.1", 6379)
+
+
+def _admin_dsn() -> str:
+    return POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+def create_pg_database() -> str:
+    """A new empty PostgreSQL database; returns its URL."""
+    import psycopg
+
+    name = f"tramita_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = _admin_dsn().rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_template_url() -> Iterator[str]:
+    """One migrated PostgreSQL database per test session."""
+    if not postgres_available():
+        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    url = create_pg_database()
+    run_migrations(url)
+    yield url
+    drop_pg_database(url)
+
+
+TABLES = (
+    "notifications, payment_orders, documents, outbox, timers, tasks, case_events, cases, "
+    "procedure_versions, procedure_templates, api_keys, users, departments, holidays"
+)
+
+
+def _truncate_pg(url: str) -> None:
+    from workflow_engine.persistence.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        # TRUNCATE does not fire the append-only row triggers (they are row-level on
+        # UPDATE/DELETE); a test database starts empty each time.
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/tramita.db"
+        run_migrations(url)
+        return url
+    url = str(request.getfixturevalue("pg_template_url"))
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/tramita.db"
+    run_migrations(url)
+    return url
+
+
+def make_settings(database_url: str, tmp_path: Path, **extra: object) -> Settings:
+    settings = Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        demo_mode=True,
+        instance_dir=str(tmp_path),
+        documents_dir=str(tmp_path / "documents"),
+        uploads_dir=str(tmp_path / "uploads"),
+        session_cookie_secure=False,
+    )
+    for key, value in extra.items():
+        setattr(settings, key, value)
+    return settings

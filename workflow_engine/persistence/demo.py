@@ -1,0 +1,101 @@
+"""The demo municipality: departments, holidays, demo accounts and the example procedures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select
+
+from workflow_engine.calendar import mexican_statutory_holidays
+from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.models import Holiday
+
+DEPARTMENTS = {
+    "desarrollo-economico": ("Desarrollo Económico", "Economic Development"),
+    "proteccion-civil": ("Protección Civil", "Civil Protection"),
+    "desarrollo-urbano": ("Desarrollo Urbano y Obras Públicas", "Urban Development"),
+    "tesoreria": ("Tesorería Municipal", "Treasury"),
+    "secretaria-ayuntamiento": ("Secretaría del Ayuntamiento", "Town Hall Secretariat"),
+    "movilidad": ("Movilidad y Tránsito", "Mobility and Transit"),
+    "mercados": ("Mercados y Comercio en Vía Pública", "Markets and Street Trade"),
+}
+
+# (email, role, name, department, role tags) — all with the password demo12345.
+DEMO_ACCOUNTS = [
+    ("admin@demo.gob.mx", "admin", "Administración Demo", None, []),
+    ("enlace@demo.gob.mx", "liaison", "Enlace Desarrollo Económico", "desarrollo-economico", []),
+    ("funcionario@demo.gob.mx", "official", "Funcionario Desarrollo Económico",
+     "desarrollo-economico", ["revisor", "director"]),
+    ("ciudadano@demo.gob.mx", "citizen", "María López Hernández", None, []),
+    ("proteccion@demo.gob.mx", "official", "Inspector Protección Civil", "proteccion-civil",
+     ["inspector", "revisor", "director"]),
+    ("urbano@demo.gob.mx", "official", "Revisor Desarrollo Urbano", "desarrollo-urbano",
+     ["revisor", "director"]),
+    ("secretaria@demo.gob.mx", "official", "Secretaría del Ayuntamiento",
+     "secretaria-ayuntamiento", ["revisor", "director"]),
+    ("movilidad@demo.gob.mx", "official", "Revisor Movilidad", "movilidad",
+     ["revisor", "director"]),
+    ("mercados@demo.gob.mx", "official", "Revisor Mercados", "mercados", ["revisor", "director"]),
+    ("tesoreria@demo.gob.mx", "official", "Cajero Tesorería", "tesoreria", ["cajero"]),
+]
+
+
+class DemoModeRequiredError(EngineError):
+    code = "demo_mode_required"
+
+
+@dataclass
+class SeedReport:
+    departments: int
+    accounts_created: int
+    holidays: int
+    published: list[str]
+
+
+def examples_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
+
+
+def seed_holidays(engine: Engine, years: range) -> int:
+    added = 0
+    with engine.begin() as conn:
+        known = set(conn.execute(select(Holiday.__table__.c.day)).scalars())
+        for year in years:
+            for day, name in mexican_statutory_holidays(year).items():
+                if day not in known:
+                    conn.execute(insert(Holiday.__table__).values(day=day, name=name))
+                    added += 1
+    return added
+
+
+def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
+    """Idempotent: running it twice changes nothing the second time."""
+    if not demo_mode:
+        raise DemoModeRequiredError(
+            "Los datos de demostración sólo se crean con DEMO_MODE=1.",
+            "Demo data is only created with DEMO_MODE=1.",
+        )
+    accounts = Accounts(engine, demo_mode=True)
+    for key, (es, en) in DEPARTMENTS.items():
+        accounts.ensure_department(key, es, en)
+    created = 0
+    for email, role, name, department, tags in DEMO_ACCOUNTS:
+        if accounts.by_email(email) is None:
+            accounts.create(email, DEMO_PASSWORD, role=role, name=name,
+                            department_key=department, role_tags=tags)
+            created += 1
+    this_year = date.today().year
+    holidays = seed_holidays(engine, range(this_year - 1, this_year + 3))
+    catalog = Catalog(engine, known_departments=DEPARTMENTS)
+    published = []
+    for path in sorted(examples_dir().glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        catalog.save_draft(doc)
+        catalog.publish(doc["key"], published_by="demo seed")
+        published.append(doc["key"])
+    return SeedReport(len(DEPARTMENTS), created, holidays, published)

@@ -1,0 +1,6 @@
+"""Procedure templates: structural and semantic validation, and checking submitted form data."""
+
+from workflow_engine.templates.fields import FieldError, validate_step_data
+from workflow_engine.templates.validation import TemplateProblem, validate_template
+
+__all__ = ["FieldError", "TemplateProblem", "validate_step_data", "validate_template"]
