@@ -234,11 +234,6 @@ class OurFlow:
         catalog.publish(self.key, published_by="bench")
 
     def _run(self, command: Any, case_id: int) -> Any:
-        # CaseService.execute() calls self.context() inside its write transaction; when the
-        # holiday cache is cold or older than 60 s that opens a second connection, which on
-        # SQLite (BEGIN IMMEDIATE) waits on the first one: "database is locked" after 30 s.
-        # Warm the cache outside the timed span (the fix belongs in service.py).
-        self.service.context()
         return self.timings.timed(
             type(command).__name__, lambda: self.service.execute(case_id, command)
         )

@@ -123,9 +123,7 @@ def long_date(value: date | datetime | str | None, timezone: str | None = None) 
         return ""
     if isinstance(value, str):
         try:
-            value = (
-                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-            )
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, datetime):

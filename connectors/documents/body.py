@@ -116,8 +116,14 @@ def document_data(data: Mapping[str, Any], definition: Mapping[str, Any]) -> dic
 def fees_context(payments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`fees` in a document: the last settled payment (lines, total, reference)."""
     if not payments:
-        return {"total": "sin costo", "total_cents": 0, "currency": "", "lines": [],
-                "reference": "", "paid_at": ""}
+        return {
+            "total": "sin costo",
+            "total_cents": 0,
+            "currency": "",
+            "lines": [],
+            "reference": "",
+            "paid_at": "",
+        }
     last = payments[-1]
     currency = str(last.get("currency") or "MXN")
     return {

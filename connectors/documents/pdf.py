@@ -72,24 +72,38 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()["Normal"]
 
     def style(name: str, **kw: Any) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=base, textColor=INK, **kw)
+        return ParagraphStyle(name, parent=base, **{"textColor": INK, **kw})
 
     return {
-        "municipality": style("municipality", fontName="Helvetica-Bold", fontSize=15,
-                              leading=19, textColor=ACCENT),
+        "municipality": style(
+            "municipality", fontName="Helvetica-Bold", fontSize=15, leading=19, textColor=ACCENT
+        ),
         "department": style("department", fontSize=10.5, leading=14, textColor=MUTED),
-        "title": style("title", fontName="Helvetica-Bold", fontSize=17, leading=22,
-                       alignment=TA_CENTER, spaceBefore=14, spaceAfter=10),
+        "title": style(
+            "title",
+            fontName="Helvetica-Bold",
+            fontSize=17,
+            leading=22,
+            alignment=TA_CENTER,
+            spaceBefore=14,
+            spaceAfter=10,
+        ),
         "label": style("label", fontSize=8, leading=10, textColor=MUTED),
         "value": style("value", fontName="Helvetica-Bold", fontSize=10, leading=13),
         "body": style("body", fontSize=11, leading=16, alignment=TA_JUSTIFY, spaceAfter=8),
         "small": style("small", fontSize=8.5, leading=11, textColor=MUTED),
-        "heading": style("heading", fontName="Helvetica-Bold", fontSize=10, leading=13,
-                         spaceBefore=8, spaceAfter=4),
-        "signer": style("signer", fontName="Helvetica-Bold", fontSize=10, leading=13,
-                        alignment=TA_CENTER),
-        "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER,
-                          textColor=MUTED),
+        "heading": style(
+            "heading",
+            fontName="Helvetica-Bold",
+            fontSize=10,
+            leading=13,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "signer": style(
+            "signer", fontName="Helvetica-Bold", fontSize=10, leading=13, alignment=TA_CENTER
+        ),
+        "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER, textColor=MUTED),
         "code": style("code", fontName="Courier-Bold", fontSize=13, leading=16),
     }
 
@@ -118,7 +132,7 @@ def _numbered_canvas(footer_left: str) -> type[Canvas]:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -139,9 +153,7 @@ def _numbered_canvas(footer_left: str) -> type[Canvas]:
             self.setFont("Helvetica", 8)
             self.setFillColor(MUTED)
             self.drawString(2 * cm, 1.1 * cm, footer_left)
-            self.drawRightString(
-                width - 2 * cm, 1.1 * cm, f"Página {self._pageNumber} de {total}"
-            )
+            self.drawRightString(width - 2 * cm, 1.1 * cm, f"Página {self._pageNumber} de {total}")
             self.restoreState()
 
     return NumberedCanvas
@@ -208,9 +220,7 @@ def render_pdf(content: DocumentContent) -> bytes:
         story.append(fees)
         if content.payment_reference:
             story.append(
-                Paragraph(
-                    f"Línea de captura: {escape(content.payment_reference)}", st["small"]
-                )
+                Paragraph(f"Línea de captura: {escape(content.payment_reference)}", st["small"])
             )
 
     if content.signers:

@@ -37,7 +37,6 @@ def build_email(
     settings: ConnectorSettings,
     *,
     to: str,
-    to_name: str,
     subject: str,
     text: str,
     link: str | None,
@@ -46,7 +45,7 @@ def build_email(
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = formataddr((settings.municipality_name, settings.mail_from))
-    msg["To"] = formataddr((to_name, to)) if to_name else to
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(at)
     msg["Message-ID"] = message_id(idempotency_key, settings.mail_from)

@@ -138,8 +138,7 @@ def compose(
     if template == "action_required":
         return Message(
             f"Su trámite {folio} requiere que complete un paso",
-            f"Para continuar con {proc} necesitamos que complete un paso más en su "
-            "expediente.",
+            f"Para continuar con {proc} necesitamos que complete un paso más en su expediente.",
         )
     if template == "task_assigned":
         return Message(

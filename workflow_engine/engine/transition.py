@@ -44,7 +44,7 @@ from workflow_engine.engine.errors import (
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
-from workflow_engine.rules import evaluate, is_truthy, to_decimal
+from workflow_engine.rules import RuleError, evaluate, is_truthy, to_decimal
 from workflow_engine.templates.fields import validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
@@ -191,7 +191,35 @@ class _Run:
         return data
 
     def eval(self, expr: Any) -> Any:
-        return evaluate(expr, self.eval_data(), tables=self.d.fee_tables, today=self.today)
+        """Evaluate a template rule; a rule that cannot be evaluated refuses the command."""
+        try:
+            return evaluate(expr, self.eval_data(), tables=self.d.fee_tables, today=self.today)
+        except RuleError as exc:
+            raise InvalidCommandError(
+                "Una regla del trámite no pudo aplicarse a estos datos: " + exc.message_es,
+                "A rule of the procedure could not be applied to this data: " + exc.message_en,
+                rule_path=exc.path,
+            ) from exc
+
+    def amount(self, expr: Any) -> Decimal:
+        """A fee line's amount in pesos, rounded half-up to centavos."""
+        value = self.eval(expr)
+        try:
+            return to_decimal(value).quantize(CENT, ROUND_HALF_UP)
+        except RuleError as exc:
+            raise InvalidCommandError(
+                "Una tarifa del trámite no dio un importe válido.",
+                "A fee of the procedure did not give a valid amount.",
+                rule_path=exc.path,
+            ) from exc
+
+    def reapply_connector_results(self, data: dict[str, Any]) -> None:
+        """Data that came from another system (cadastre, vehicle registry) wins over a form."""
+        for step_id, result in self.f["results"].items():
+            step = self.d.steps.get(step_id, {})
+            for source, target in step.get("result_map", {}).items():
+                if source in result:
+                    data[target] = result[source]
 
     # -- guards --------------------------------------------------------------------------
     def require_open(self) -> None:
@@ -487,7 +515,7 @@ class _Run:
             when = line.get("when")
             if when is not None and not is_truthy(self.eval(when)):
                 continue
-            amount = to_decimal(self.eval(line["amount"])).quantize(CENT, ROUND_HALF_UP)
+            amount = self.amount(line["amount"])
             lines.append(
                 {
                     "id": line["id"],
@@ -605,6 +633,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
         raise EligibilityError(errors[0].message_es, errors[0].message_en, rule=errors[0].field)
     data = {k: v for k, v in run.f["data"].items() if run.d.field_step.get(k) != cmd.step_id}
     data.update(cleaned)
+    run.reapply_connector_results(data)
     run.f["data"] = data
     drafts = dict(run.f["drafts"])
     drafts.pop(cmd.step_id, None)
@@ -674,7 +703,6 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
 
 
 def _decide(run: _Run, cmd: Decide) -> None:
-    run.require_open()
     task = run.tasks.get(cmd.task_id)
     if task is None:
         raise InvalidCommandError(
@@ -693,6 +721,15 @@ def _decide(run: _Run, cmd: Decide) -> None:
                 "This task belongs to another department or role.",
             )
     if not task.is_open:
+        if task.status == "cancelled":
+            raise ConflictError(
+                "Esta tarea ya no está vigente: el expediente cambió (se canceló o se resolvió "
+                "en otra área). Recárguelo.",
+                "This task is no longer current: the case changed (cancelled or decided by "
+                "another department). Reload it.",
+                task=task.id,
+                status=task.status,
+            )
         raise ConflictError(
             "Otra persona ya resolvió esta tarea; recargue el expediente para ver la decisión.",
             "Someone else already decided this task; reload the case to see the decision.",

@@ -233,6 +233,14 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
                     f"The property “{name}” is not allowed here; remove it.",
                 )
         return
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "type" and set(schema.get("properties", {})) == {"es", "en"}:
+        yield TemplateProblem(
+            path,
+            'Aquí va un texto en español y, si quiere, en inglés: {"es": "…", "en": "…"}.',
+            'A text in Spanish and, optionally, English goes here: {"es": "…", "en": "…"}.',
+        )
+        return
     yield _value_problem(path, kind, value, instance, error.message)
 
 
@@ -584,7 +592,11 @@ class _Semantics:
                     self.check_target(f"{op}.return.lapse_to", ret["lapse_to"], need="end")
 
     def edges(self, step: Mapping[str, Any]) -> list[str]:
-        out = [t["to"] for t in step.get("transitions") or []]
+        out: list[str] = []
+        for transition in step.get("transitions") or []:
+            out.append(transition["to"])
+            if "when" not in transition:
+                break  # the transitions after an unconditional one are never taken
         outcomes = step.get("outcomes")
         if outcomes:
             out += [outcomes["approve"]["to"], outcomes["reject"]["to"]]

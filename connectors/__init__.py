@@ -1,0 +1,67 @@
+"""Effect handlers run by the outbox processor: payments, documents, lookups, notifications.
+
+`build_handlers(engine, settings)` gives the mapping the `OutboxProcessor` needs
+(effect kind -> handler). Handlers are idempotent by the message key and answer with
+engine commands issued by the system. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from connectors.documents import DocumentIssuer, Signer, unsigned
+from connectors.lookups import make_connector_handler
+from connectors.notifications import Notifier
+from connectors.payments import (
+    BuiltinCollectionSystem,
+    CollectionSystem,
+    PaymentOrderInfo,
+    confirm_payment_command,
+    find_order,
+    make_payment_handler,
+)
+from connectors.registry import Registry, default_registry
+from connectors.settings import ConnectorSettings
+from workflow_engine.persistence.outbox import Handler
+
+EFFECT_KINDS = ("notify", "payment.create_order", "document.issue", "connector.call")
+
+
+def build_handlers(
+    engine: Engine,
+    settings: ConnectorSettings,
+    *,
+    registry: Registry | None = None,
+    collection_system: CollectionSystem | None = None,
+    sign: Signer = unsigned,
+) -> dict[str, Handler]:
+    """The handler of every effect kind the engine emits.
+
+    `registry` defaults to the built-in connectors; `collection_system` defaults to the one
+    named by `settings.collection_system`; `sign` is the document-signing seam (identity
+    until the pyHanko signer exists).
+    """
+    registry = registry or default_registry()
+    system = collection_system or registry.collection_system(
+        settings.collection_system, engine, settings
+    )
+    return {
+        "notify": Notifier(engine, settings),
+        "payment.create_order": make_payment_handler(system, settings.payment_expiry_days_default),
+        "document.issue": DocumentIssuer(engine, settings, sign=sign),
+        "connector.call": make_connector_handler(registry),
+    }
+
+
+__all__ = [
+    "EFFECT_KINDS",
+    "BuiltinCollectionSystem",
+    "CollectionSystem",
+    "ConnectorSettings",
+    "PaymentOrderInfo",
+    "Registry",
+    "build_handlers",
+    "confirm_payment_command",
+    "default_registry",
+    "find_order",
+]

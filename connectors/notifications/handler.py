@@ -1,0 +1,197 @@
+"""The `notify` effect: one in-app notification per recipient, and an e-mail when SMTP is set.
+
+Recipients (`to` in the payload):
+- `applicant`: the user whose id is the case's `applicant_id`;
+- `department:<key>` (or `department` with the key in the payload): the department's active
+  officials;
+- `director:<key>`: the department's active users tagged `director`; if it has none, its
+  officials.
+When nobody matches, one row addressed to `department:<key>` keeps the notice visible.
+Rows are addressed `user:<id>` (what an in-app list filters on) or `department:<key>`.
+
+Idempotent: each row's key is the message key plus the recipient, so a retry writes no
+second row, and only rows without `sent_at` are e-mailed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from connectors._common import CaseRecord, case_id_of, load_case
+from connectors.notifications.mailer import SmtpMailer, build_email
+from connectors.notifications.messages import Message, compose
+from connectors.settings import ConnectorSettings
+from workflow_engine.engine.commands import Command
+from workflow_engine.persistence.models import Notification, User
+from workflow_engine.persistence.outbox import OutboxItem
+from workflow_engine.persistence.types import utcnow
+
+log = logging.getLogger(__name__)
+notifications_t = Notification.__table__
+users_t = User.__table__
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str  # "user:<id>" or "department:<key>"
+    email: str | None = None
+    name: str = ""
+
+
+def _user_recipient(row: Any) -> Recipient:
+    return Recipient(f"user:{row.id}", row.email if row.is_active else None, row.name or "")
+
+
+def _department_users(conn: Connection, key: str) -> list[Any]:
+    return list(
+        conn.execute(
+            select(users_t).where(users_t.c.department_key == key, users_t.c.is_active.is_(True))
+        ).all()
+    )
+
+
+def resolve_recipients(
+    conn: Connection, to: str, case: CaseRecord | None, department: str | None = None
+) -> list[Recipient]:
+    """Who receives a notification addressed to `to` (see the module docstring)."""
+    kind, _, key = to.partition(":")
+    if kind == "applicant":
+        applicant = case.applicant_id if case else ""
+        if applicant.isdigit():
+            row = conn.execute(select(users_t).where(users_t.c.id == int(applicant))).first()
+            if row is not None:
+                return [_user_recipient(row)]
+        return [Recipient(f"user:{applicant}")]
+    key = key or department or (str(case.definition.get("department") or "") if case else "")
+    if kind not in ("department", "director") or not key:
+        log.warning("notification addressed to %r: nobody to send it to", to)
+        return []
+    people = _department_users(conn, key)
+    officials = [u for u in people if u.role == "official"]
+    if kind == "director":
+        directors = [u for u in people if "director" in (u.role_tags or ())]
+        chosen = directors or officials
+    else:
+        chosen = officials
+    if not chosen:
+        return [Recipient(f"department:{key}")]
+    return [_user_recipient(u) for u in sorted(chosen, key=lambda u: u.id)]
+
+
+class Notifier:
+    """Writes the in-app notifications of a `notify` message and e-mails them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ConnectorSettings,
+        *,
+        mailer: SmtpMailer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.mailer = mailer or (SmtpMailer(settings) if settings.smtp_host else None)
+        self.clock = clock
+
+    def __call__(self, item: OutboxItem) -> Sequence[Command] | None:
+        payload = item.payload
+        template = str(payload.get("template") or "")
+        to = str(payload.get("to") or "applicant")
+        case_id = case_id_of(item)
+        with self.engine.connect() as conn:
+            case = load_case(conn, case_id)
+            recipients = resolve_recipients(conn, to, case, payload.get("department"))
+        audience = "applicant" if to == "applicant" else "staff"
+        message = compose(template, payload, case, audience)
+        link = self.link(audience, case.folio)
+        rows = [self.record(item, case, template, message, r, link) for r in recipients]
+        if self.mailer is not None:
+            self.send(rows, message, link)
+        return None
+
+    def link(self, audience: str, folio: str) -> str:
+        path = self.settings.case_path if audience == "applicant" else self.settings.inbox_path
+        return self.settings.url(path.format(folio=folio))
+
+    def record(
+        self,
+        item: OutboxItem,
+        case: CaseRecord,
+        template: str,
+        message: Message,
+        recipient: Recipient,
+        link: str,
+    ) -> Any:
+        """The notification row for this recipient, written once."""
+        key = f"{item.key}>{recipient.address}"
+        body = message.body
+        if message.private:
+            body += f"\n\n{message.private}"
+        body += f"\n\n{link}"
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(notifications_t).where(notifications_t.c.idempotency_key == key)
+            ).one_or_none()
+            if row is not None:
+                return row
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(notifications_t).values(
+                        idempotency_key=key,
+                        case_id=case.id,
+                        recipient=recipient.address,
+                        template=template,
+                        subject=message.subject[:300],
+                        body=body,
+                        email=recipient.email,
+                        created_at=self.clock(),
+                    )
+                )
+        except IntegrityError:
+            pass  # written by a concurrent delivery of the same message
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(notifications_t).where(notifications_t.c.idempotency_key == key)
+            ).one()
+
+    def send(self, rows: Sequence[Any], message: Message, link: str) -> None:
+        """E-mail the rows that have an address and were not sent yet; mark them sent."""
+        pending = [r for r in rows if r.email and r.sent_at is None]
+        if not pending or self.mailer is None:
+            return
+        text = message.body
+        if message.private:
+            text += "\n\nConsulte los detalles en su expediente."
+        with self.mailer.session() as smtp:
+            for row in pending:
+                email = build_email(
+                    self.settings,
+                    to=row.email,
+                    subject=message.subject,
+                    text=text,
+                    link=link,
+                    idempotency_key=row.idempotency_key,
+                    at=self.clock(),
+                )
+                try:
+                    smtp.send_message(email)
+                except smtplib.SMTPRecipientsRefused:
+                    # A bad address does not get better by retrying; the in-app row stays.
+                    log.warning("notification %s: recipient refused", row.id)
+                    continue
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(notifications_t)
+                        .where(notifications_t.c.id == row.id, notifications_t.c.sent_at.is_(None))
+                        .values(sent_at=self.clock())
+                    )
