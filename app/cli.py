@@ -176,7 +176,7 @@ def demo_walkthrough(key: str, out_dir: str) -> None:
     written = []
     for doc in result.documents:
         name = f"{result.folio}-{doc['step_id']}-{doc['kind']}.pdf"
-        shutil.copyfile(doc["storage_path"], target / name)
+        shutil.copyfile(Path(services.settings.documents_dir) / doc["storage_path"], target / name)
         written.append(str(target / name))
     click.echo(f"folio: {result.folio}")
     click.echo(f"path: {' -> '.join(result.path)}")

@@ -53,21 +53,21 @@ def make_celery(services: Services) -> Celery:
         timezone="UTC",
     )
 
-    @celery.task(name="tramita.dispatch_outbox", bind=True)
+    @celery.task(name="tramita.dispatch_outbox", bind=True, shared=False)
     def dispatch_outbox(self: Any, message_id: int) -> str:
         result = services.outbox.process(message_id)
         if result.status == "retry" and result.retry_in is not None and not eager:
             self.apply_async((message_id,), countdown=result.retry_in)
         return result.status
 
-    @celery.task(name="tramita.sweep_outbox")
+    @celery.task(name="tramita.sweep_outbox", shared=False)
     def sweep_outbox() -> int:
         ids = services.outbox.due()
         for message_id in ids:
             dispatch_outbox.delay(message_id)
         return len(ids)
 
-    @celery.task(name="tramita.fire_timers")
+    @celery.task(name="tramita.fire_timers", shared=False)
     def fire_timers() -> int:
         return fire_due_timers(services)
 

@@ -213,16 +213,23 @@ def now() -> datetime:
 class OurFlow:
     """Drives cases through CaseService, simulating every effect from its outbox row."""
 
-    def __init__(self, engine: Engine, doc: dict[str, Any], timings: Timings) -> None:
+    def __init__(
+        self, engine: Engine, doc: dict[str, Any], timings: Timings, *, service: str = "real"
+    ) -> None:
         from workflow_engine.persistence.models import OutboxMessage
         from workflow_engine.persistence.service import CaseService
 
+        service_class: type[CaseService] = CaseService
+        if service != "real":
+            from bench.lean_service import LeanCaseService, RawCaseService
+
+            service_class = LeanCaseService if service == "lean" else RawCaseService
         self.engine = engine
         self.doc = doc
         self.key = str(doc["key"])
         self.example: dict[str, dict[str, Any]] = doc["example_data"]
         self.timings = timings
-        self.service = CaseService(engine, dispatcher=None)
+        self.service = service_class(engine, dispatcher=None)
         self.outbox = OutboxMessage.__table__
         self.transitions_per_case: list[int] = []
 
@@ -577,6 +584,56 @@ def _profile_report(profiler: cProfile.Profile, path: str | None, limit: int = 4
     stats.sort_stats("tottime").print_stats(limit)
 
 
+def _run_flows(args: argparse.Namespace, engine: Engine, doc: dict[str, Any]) -> dict[str, Any]:
+    """Warm up, then run our case i and Spiff's case i alternately, so that both see the same
+    machine (other processes, CPU frequency, database caches) over the whole run."""
+    result: dict[str, Any] = {"service": args.service}
+    ours = Timings()
+    flow = OurFlow(engine, doc, ours, service=args.service)
+    flow.publish()
+    theirs = Timings()
+    spiff = None if args.no_spiff else SpiffFlow(engine, doc, theirs, reload=args.spiff_reload)
+    ours.enabled = theirs.enabled = False
+    for i in range(args.warmup):
+        flow.run_case(-1 - i)
+        if spiff is not None:
+            spiff.run_case(-1 - i)
+    flow.transitions_per_case.clear()
+    if spiff is not None:
+        spiff.transitions_per_case.clear()
+    ours.enabled = theirs.enabled = True
+    profiler = cProfile.Profile() if args.profile is not None else None
+    wall = 0.0
+    for i in range(args.cases):
+        started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        flow.run_case(i)
+        if profiler is not None:
+            profiler.disable()
+        wall += time.perf_counter() - started
+        if spiff is not None:
+            spiff.run_case(i)
+    result.update(ours.summary())
+    result["wall_s"] = round(wall, 3)
+    result["transitions_per_case"] = sorted(set(flow.transitions_per_case))
+    if profiler is not None:
+        _profile_report(profiler, args.profile or None)
+    if spiff is None:
+        result.update(spiff_transitions_per_s=None, ratio_vs_spiff=None)
+        return result
+    summary = theirs.summary()
+    result["spiff_mode"] = "reload+deserialize per step" if args.spiff_reload else "in memory"
+    result["spiff_transitions"] = summary["transitions"]
+    result["spiff_transitions_per_case"] = sorted(set(spiff.transitions_per_case))
+    result["spiff_transitions_per_s"] = summary["transitions_per_s"]
+    result["spiff_p50_ms"] = summary["p50_ms"]
+    result["spiff_p99_ms"] = summary["p99_ms"]
+    result["spiff_per_command"] = summary["per_command"]
+    result["ratio_vs_spiff"] = _ratio(result["transitions_per_s"], summary["transitions_per_s"])
+    return result
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from workflow_engine.persistence.db import make_engine
 
@@ -595,54 +652,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with scratch_database(args.backend, args.database_url) as url:
         engine = make_engine(url)
         try:
-            ours = Timings()
-            flow = OurFlow(engine, doc, ours)
-            flow.publish()
-            ours.enabled = False
-            for i in range(args.warmup):
-                flow.run_case(-1 - i)
-            flow.transitions_per_case.clear()
-            ours.enabled = True
-            profiler = cProfile.Profile() if args.profile is not None else None
-            wall = time.perf_counter()
-            if profiler is not None:
-                profiler.enable()
-            for i in range(args.cases):
-                flow.run_case(i)
-            if profiler is not None:
-                profiler.disable()
-            wall = time.perf_counter() - wall
-            result.update(ours.summary())
-            result["wall_s"] = round(wall, 3)
-            result["transitions_per_case"] = sorted(set(flow.transitions_per_case))
-            if profiler is not None:
-                _profile_report(profiler, args.profile or None)
-
-            if args.no_spiff:
-                result.update(spiff_transitions_per_s=None, ratio_vs_spiff=None)
-            else:
-                theirs = Timings()
-                spiff = SpiffFlow(engine, doc, theirs, reload=args.spiff_reload)
-                theirs.enabled = False
-                for i in range(args.warmup):
-                    spiff.run_case(-1 - i)
-                spiff.transitions_per_case.clear()
-                theirs.enabled = True
-                for i in range(args.cases):
-                    spiff.run_case(i)
-                summary = theirs.summary()
-                result["spiff_mode"] = (
-                    "reload+deserialize per step" if args.spiff_reload else "in memory"
-                )
-                result["spiff_transitions"] = summary["transitions"]
-                result["spiff_transitions_per_case"] = sorted(set(spiff.transitions_per_case))
-                result["spiff_transitions_per_s"] = summary["transitions_per_s"]
-                result["spiff_p50_ms"] = summary["p50_ms"]
-                result["spiff_p99_ms"] = summary["p99_ms"]
-                result["spiff_per_command"] = summary["per_command"]
-                result["ratio_vs_spiff"] = _ratio(
-                    result["transitions_per_s"], summary["transitions_per_s"]
-                )
+            result.update(_run_flows(args, engine, doc))
         finally:
             engine.dispose()
 
@@ -670,6 +680,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG_URL),
         help="PostgreSQL server to create scratch databases on (and to run pgbench against)",
+    )
+    parser.add_argument(
+        "--service",
+        choices=("real", "lean", "raw"),
+        default="real",
+        help="real: workflow_engine's CaseService (the contract); lean / raw: the experiments "
+        "in bench/lean_service.py (suggested persistence changes; raw also bypasses "
+        "SQLAlchemy Core on the hot path)",
     )
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench reference")

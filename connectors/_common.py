@@ -121,16 +121,19 @@ def long_date(value: date | datetime | str | None, timezone: str | None = None) 
     """A date the way it is written in Spanish documents: «5 de marzo de 2026»."""
     if value is None or value == "":
         return ""
+    parsed: date | datetime
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and timezone:
-            value = value.astimezone(ZoneInfo(timezone))
-        value = value.date()
-    return f"{value.day} de {MONTHS_ES[value.month - 1]} de {value.year}"
+    else:
+        parsed = value
+    if isinstance(parsed, datetime):
+        if parsed.tzinfo is not None and timezone:
+            parsed = parsed.astimezone(ZoneInfo(timezone))
+        parsed = parsed.date()
+    return f"{parsed.day} de {MONTHS_ES[parsed.month - 1]} de {parsed.year}"
 
 
 def money(cents: int | None, currency: str = "MXN") -> str:

@@ -132,3 +132,20 @@ def make_settings(database_url: str, tmp_path: Path, **extra: object) -> Setting
     for key, value in extra.items():
         setattr(settings, key, value)
     return settings
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path) -> Iterator[object]:
+    """Create Flask apps for a test; their database pools are closed afterwards."""
+    from app import create_app
+
+    created = []
+
+    def factory(database_url: str, **extra: object):  # type: ignore[no-untyped-def]
+        app = create_app(make_settings(database_url, tmp_path, **extra))
+        created.append(app)
+        return app
+
+    yield factory
+    for app in created:
+        app.extensions["tramita"].engine.dispose()

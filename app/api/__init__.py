@@ -16,7 +16,11 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 ROUTES = [
     ("/procedures", procedures.list_procedures, ["GET"]),
     ("/procedures/<key>", procedures.get_procedure, ["GET"]),
-    ("/procedures/<key>/versions/<int:number>", procedures.get_procedure_version, ["GET"]),
+    (
+        "/procedures/<key>/versions/<int(max=2147483647):number>",
+        procedures.get_procedure_version,
+        ["GET"],
+    ),
     ("/cases", cases.list_cases, ["GET"]),
     ("/cases", cases.start_case, ["POST"]),
     ("/cases/<folio>", cases.get_case, ["GET"]),
@@ -25,7 +29,7 @@ ROUTES = [
     ("/cases/<folio>/submit", cases.submit_case, ["POST"]),
     ("/cases/<folio>/cancel", cases.cancel_case, ["POST"]),
     ("/tasks", tasks.list_tasks, ["GET"]),
-    ("/tasks/<int:task_id>/decision", tasks.decide, ["POST"]),
+    ("/tasks/<int(max=2147483647):task_id>/decision", tasks.decide, ["POST"]),
     ("/openapi.json", openapi.get_openapi, ["GET"]),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from workflow_engine.engine.errors import EngineError
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+MAX_DEPTH = 32  # a form's data is an object of groups of objects: a handful of levels
 
 
 class ApiError(EngineError):
@@ -89,8 +92,28 @@ def require_actor() -> Actor:
     return actor
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than `limit` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; 400 when it is not one."""
+    """The request body as a JSON object; 400 when it is not one.
+
+    NaN/Infinity and absurd nesting are refused here so nothing downstream has to cope.
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         if optional:
@@ -102,8 +125,8 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
             "The request needs a JSON body.",
         )
     try:
-        body = request.get_json(force=True, silent=False)
-    except HTTPException:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise ApiError(
             400,
             "bad_request",
@@ -116,6 +139,13 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
             "bad_request",
             "El cuerpo de la solicitud debe ser un objeto JSON.",
             "The request body must be a JSON object.",
+        )
+    if _too_deep(body, MAX_DEPTH):
+        raise ApiError(
+            400,
+            "bad_request",
+            f"El JSON tiene más de {MAX_DEPTH} niveles de anidamiento.",
+            f"The JSON nests deeper than {MAX_DEPTH} levels.",
         )
     return body
 
@@ -165,7 +195,7 @@ def optional_int(body: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
-def query_int(name: str, default: int | None, *, low: int, high: int | None = None) -> int | None:
+def query_int(name: str, default: int | None, *, low: int, high: int = MAX_ID) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -173,14 +203,12 @@ def query_int(name: str, default: int | None, *, low: int, high: int | None = No
         value = int(raw)
     except ValueError:
         value = None
-    if value is None or value < low or (high is not None and value > high):
-        limits = f"entre {low} y {high}" if high is not None else f"mayor o igual a {low}"
-        limits_en = f"between {low} and {high}" if high is not None else f"at least {low}"
+    if value is None or not low <= value <= high:
         raise ApiError(
             400,
             "bad_request",
-            f"El parámetro «{name}» debe ser un entero {limits}.",
-            f"Parameter '{name}' must be an integer {limits_en}.",
+            f"El parámetro «{name}» debe ser un entero entre {low} y {high}.",
+            f"Parameter '{name}' must be an integer between {low} and {high}.",
             parameter=name,
         )
     return value

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import url_for
 
+from app.api.common import MAX_ID
+
 ERROR_RESPONSES = {
     "400": ("BadRequest", "Cuerpo JSON mal formado o parámetro inválido / malformed request"),
     "401": ("Unauthorized", "Sin credenciales o clave de API inválida / not authenticated"),
@@ -94,7 +96,7 @@ LIMIT = _query(
 )
 AFTER = _query(
     "after",
-    {"type": "integer", "minimum": 0},
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
     "Cursor: `next_after` de la página anterior / keyset cursor",
 )
 
@@ -429,7 +431,7 @@ def _paths() -> dict[str, Any]:
                 KEY,
                 _path_param(
                     "number",
-                    {"type": "integer", "minimum": 1},
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     "Número de versión / version number",
                 ),
             ],
@@ -544,7 +546,13 @@ def _paths() -> dict[str, Any]:
             ),
         },
         "/tasks/{task_id}/decision": {
-            "parameters": [_path_param("task_id", {"type": "integer"}, "Id de la tarea")],
+            "parameters": [
+                _path_param(
+                    "task_id",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    "Id de la tarea",
+                )
+            ],
             "post": _op(
                 "decideTask",
                 "Resolver una tarea / decide a task",

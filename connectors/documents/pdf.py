@@ -231,12 +231,12 @@ def render_pdf(content: DocumentContent) -> bytes:
         for signer in content.signers:
             blocks.append(
                 [
-                    HRFlowable(width="80%", thickness=0.6, color=INK, spaceAfter=3),
+                    HRFlowable(width=6.5 * cm, thickness=0.6, color=INK, spaceAfter=3),
                     Paragraph(escape(signer.name), st["signer"]),
                     Paragraph(escape(signer.position), st["position"]),
                 ]
             )
-        signers = Table([blocks], hAlign="CENTER")
+        signers = Table([blocks], colWidths=[7.5 * cm] * len(blocks), hAlign="CENTER")
         signers.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(KeepTogether([signers]))
 

@@ -19,11 +19,12 @@ RETURN_REASONS = {
     "incomplete": "falta información o documentos",
     "outdated": "algún documento no está vigente",
 }
+# Document kinds with the agreement of «listo/lista».
 KIND_NAMES = {
-    "licencia": "licencia",
-    "permiso": "permiso",
-    "constancia": "constancia",
-    "certificado": "certificado",
+    "licencia": ("licencia", "lista"),
+    "permiso": ("permiso", "listo"),
+    "constancia": ("constancia", "lista"),
+    "certificado": ("certificado", "listo"),
 }
 
 
@@ -130,9 +131,9 @@ def compose(
             "pago; la recibirá en breve y también la verá en su expediente.",
         )
     if template == "document_issued":
-        kind = KIND_NAMES.get(str(payload.get("kind")), "documento")
+        kind, ready = KIND_NAMES.get(str(payload.get("kind")), ("documento", "listo"))
         return Message(
-            f"Su {kind} está listo ({folio})",
+            f"Su {kind} está {ready} ({folio})",
             f"Ya puede descargar su {kind} del trámite {proc} desde su expediente.",
         )
     if template == "action_required":
@@ -141,9 +142,11 @@ def compose(
             f"Para continuar con {proc} necesitamos que complete un paso más en su expediente.",
         )
     if template == "task_assigned":
+        due = long_date(payload.get("due_on"))
         return Message(
             f"Nueva solicitud por revisar: {folio}",
-            f"La solicitud {folio} de {proc} espera revisión en la bandeja de su área.",
+            f"La solicitud {folio} de {proc} espera revisión en la bandeja de su área."
+            + (f" Plazo para resolver: {due}." if due else ""),
         )
     if template == "deadline_reminder":
         due = long_date(payload.get("due_on"))

@@ -1,4 +1,4 @@
-"""Fixtures for the REST API tests: one migrated + seeded SQLite file per session, copied per test."""
+"""REST API fixtures: one migrated + seeded SQLite file per session, copied for each test."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from celery.exceptions import DuplicateTaskNameWarning
+from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app

@@ -13,7 +13,6 @@ from openapi_spec_validator import validate
 
 from app.api import ROUTES
 from tests.integration.conftest import API_USERS
-from workflow_engine.persistence.accounts import DEMO_PASSWORD
 
 LICENCE = "licencia-funcionamiento"
 FORM_STEPS = ("solicitante", "negocio", "documentos")
@@ -494,6 +493,30 @@ def test_bad_input_is_a_json_4xx(api_client: FlaskClient, api_keys: dict[str, st
         assert_error(api_client.get(f"/api/v1/tasks?{query}", headers=official), 400, "bad_request")
     assert_error(api_client.get("/api/v1/cases?limit=500", headers=auth), 400, "bad_request")
 
+    nan = api_client.put(
+        step, data='{"values": {"a": NaN}}', content_type="application/json", headers=auth
+    )
+    assert_error(nan, 400, "bad_request")
+    deep = api_client.post(
+        "/api/v1/cases", data="[" * 5000, content_type="application/json", headers=auth
+    )
+    assert_error(deep, 400, "bad_request")
+    nested: Any = 1
+    for _ in range(40):
+        nested = [nested]
+    nested = {"values": {"a": nested}}
+    assert_error(api_client.put(step, json=nested, headers=auth), 400, "bad_request")
+    huge = 2**70
+    assert_error(
+        api_client.post(f"/api/v1/tasks/{huge}/decision", json={}, headers=official),
+        404,
+        "not_found",
+    )
+    assert_error(api_client.get(f"/api/v1/procedures/{LICENCE}/versions/{huge}"), 404, "not_found")
+    assert_error(
+        api_client.get(f"/api/v1/tasks?after={huge}", headers=official), 400, "bad_request"
+    )
+
     assert_error(api_client.get("/api/v1/nothing-here"), 404, "not_found")
     assert_error(api_client.delete("/api/v1/procedures"), 405, "method_not_allowed")
 
@@ -533,23 +556,32 @@ def test_authentication_is_required(api_client: FlaskClient) -> None:
     assert_error(bad_bearer, 401, "unauthorized")
 
 
-def _login(client: FlaskClient, email: str) -> str:
-    """Log in through the HTML form; return the session's CSRF token."""
-    page = client.get("/entrar").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match is not None
-    token = match.group(1)
-    response = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return token
+def _login(app: Flask, client: FlaskClient, email: str) -> str:
+    """Open a browser session for `email` (as /entrar does); return its CSRF token.
+
+    A test-only route keeps this independent of the HTML login page.
+    """
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
+
+    from app.auth import SessionUser, accounts
+
+    def test_login() -> str:
+        account = accounts().by_email(email)
+        assert account is not None
+        login_user(SessionUser(account))
+        return str(generate_csrf())
+
+    app.add_url_rule("/_test/login", "test_login", test_login)
+    response = client.get("/_test/login")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
 
 
 def test_session_requests_that_change_state_need_the_csrf_token(
-    api_client: FlaskClient,
+    api_app: Flask, api_client: FlaskClient
 ) -> None:
-    token = _login(api_client, API_USERS["citizen"])
+    token = _login(api_app, api_client, API_USERS["citizen"])
     assert api_client.get("/api/v1/cases").status_code == 200
 
     refused = api_client.post("/api/v1/cases", json={"procedure": LICENCE})
@@ -571,9 +603,9 @@ def test_session_requests_that_change_state_need_the_csrf_token(
 
 
 def test_api_key_requests_need_no_csrf_token(
-    api_client: FlaskClient, api_keys: dict[str, str]
+    api_app: Flask, api_client: FlaskClient, api_keys: dict[str, str]
 ) -> None:
-    _login(api_client, API_USERS["citizen_b"])  # a session cookie is present but unused
+    _login(api_app, api_client, API_USERS["citizen_b"])  # a session cookie is present but unused
     response = api_client.post(
         "/api/v1/cases", json={"procedure": LICENCE}, headers=key_auth(api_keys["citizen"])
     )
@@ -583,7 +615,7 @@ def test_api_key_requests_need_no_csrf_token(
 
 # -- OpenAPI --------------------------------------------------------------------------------
 def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+    return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule)
 
 
 def test_openapi_document_is_valid_and_complete(api_client: FlaskClient) -> None:

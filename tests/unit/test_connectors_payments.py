@@ -90,8 +90,12 @@ def test_fake_collection_system_behaves_like_the_interface() -> None:
 
 def _item(payload: dict[str, object]) -> OutboxItem:
     return OutboxItem(
-        id=3, case_id=9, kind="payment.create_order", key="9:payment:pago:1",
-        payload=payload, attempts=1,
+        id=3,
+        case_id=9,
+        kind="payment.create_order",
+        key="9:payment:pago:1",
+        payload=payload,
+        attempts=1,
     )
 
 
@@ -99,8 +103,13 @@ def test_handler_reads_the_engine_payload() -> None:
     system = InMemoryCollectionSystem(today=date(2026, 3, 2))
     handler = make_payment_handler(system)
     payload = {
-        "case_id": "9", "folio": "CHO-2026-ABCDE0", "step_id": "pago", "attempt": 1,
-        "total_cents": 50000, "currency": "MXN", "expires_days": 10,
+        "case_id": "9",
+        "folio": "CHO-2026-ABCDE0",
+        "step_id": "pago",
+        "attempt": 1,
+        "total_cents": 50000,
+        "currency": "MXN",
+        "expires_days": 10,
         "lines": [{"id": "derecho", "label": {"es": "Derecho"}, "amount_cents": 50000}],
         "concept": {"es": "Derechos"},
     }
@@ -131,5 +140,8 @@ def test_confirm_payment_command() -> None:
     assert isinstance(command, PaymentConfirmed)
     assert command.actor.kind == "system"
     assert (command.reference, command.amount_cents, command.currency, command.provider_id) == (
-        "CHO123", 500, "MXN", "caja-1",
+        "CHO123",
+        500,
+        "MXN",
+        "caja-1",
     )

@@ -621,7 +621,14 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     run.require_applicant(cmd.actor)
     _require_editable(run, cmd.step_id)
     step = run.d.step(cmd.step_id)
-    cleaned, errors = validate_step_data(step, cmd.values, run.f["data"], today=run.today)
+    cleaned, errors = validate_step_data(
+        step,
+        cmd.values,
+        run.eval_data(),
+        today=run.today,
+        tables=run.d.fee_tables,
+        constants=run.d.constants,
+    )
     field_errors = [e for e in errors if e.code != "eligibility"]
     if field_errors:
         raise StepValidationError(

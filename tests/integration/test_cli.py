@@ -1,0 +1,158 @@
+"""The `flask --app wsgi ...` commands as an operator uses them, on a real database."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from tests.unit.engine_helpers import MINI
+from workflow_engine.persistence.demo import examples_dir
+
+EXAMPLE_KEYS = sorted(p.stem for p in examples_dir().glob("*.json"))
+
+
+@pytest.fixture
+def app(db_url: str, app_factory) -> Flask:  # type: ignore[no-untyped-def]
+    return app_factory(db_url)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def test_validate_accepts_every_example(runner: FlaskCliRunner) -> None:
+    files = [str(p) for p in sorted(examples_dir().glob("*.json"))]
+    result = runner.invoke(args=["templates", "validate", *files])
+    assert result.exit_code == 0, result.output
+    assert len(files) >= 6
+
+
+def test_validate_prints_one_path_message_line_per_error(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    broken = copy.deepcopy(MINI)
+    broken["steps"][0]["transitions"][1]["to"] = "nowhere"
+    broken["start"] = "missing_step"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    result = runner.invoke(args=["templates", "validate", str(path)])
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) >= 2
+    assert all(line.startswith("$") and ": " in line for line in lines), lines
+    english = runner.invoke(args=["templates", "validate", "--lang", "en", str(path)])
+    assert english.stdout != result.stdout
+
+
+def test_validate_reports_a_file_that_is_not_json(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text("{not json")
+    result = runner.invoke(args=["templates", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "JSON" in result.stdout
+
+
+def test_import_publish_export_cycle(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "mini.json"
+    path.write_text(json.dumps(MINI))
+    imported = runner.invoke(args=["templates", "import", str(path)])
+    assert imported.exit_code == 0 and "draft" in imported.output
+    published = runner.invoke(args=["templates", "publish", "mini"])
+    assert published.exit_code == 0 and "versión 1" in published.output
+    changed = copy.deepcopy(MINI)
+    changed["title"] = {"es": "Otro título"}
+    path.write_text(json.dumps(changed))
+    runner.invoke(args=["templates", "import", str(path)])
+    listed = runner.invoke(args=["templates", "list"])
+    assert "mini\tlive_with_draft\tv1" in listed.output
+    runner.invoke(args=["templates", "publish", "mini"])
+    v1 = runner.invoke(args=["templates", "export", "mini", "--version", "1"])
+    assert json.loads(v1.stdout)["title"] == MINI["title"]
+    draft = runner.invoke(args=["templates", "export", "mini"])
+    assert json.loads(draft.stdout)["title"] == {"es": "Otro título"}
+    missing = runner.invoke(args=["templates", "export", "mini", "--version", "9"])
+    assert missing.exit_code == 1
+    assert runner.invoke(args=["templates", "archive", "mini"]).exit_code == 0
+    assert "mini\tarchived" in runner.invoke(args=["templates", "list"]).output
+
+
+def test_import_refuses_an_invalid_template(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    broken = copy.deepcopy(MINI)
+    del broken["steps"][0]["transitions"]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(broken))
+    result = runner.invoke(args=["templates", "import", str(path)])
+    assert result.exit_code == 1
+    assert "$.steps[0]" in result.output
+
+
+def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
+    runner: FlaskCliRunner, db_url: str, app_factory
+) -> None:  # type: ignore[no-untyped-def]
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "6 trámites publicados" in first.output or "trámites publicados" in first.output
+    second = runner.invoke(args=["demo", "seed"])
+    assert "0 cuentas nuevas" in second.output
+    prod = app_factory(db_url, demo_mode=False)
+    refused = prod.test_cli_runner().invoke(args=["demo", "seed"])
+    assert refused.exit_code == 1
+    assert "DEMO_MODE" in refused.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", EXAMPLE_KEYS)
+def test_every_example_runs_from_start_to_end(
+    runner: FlaskCliRunner, tmp_path: Path, key: str
+) -> None:
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    out = tmp_path / "out"
+    result = runner.invoke(args=["demo", "walkthrough", key, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    assert lines["outcome"] == "approved"
+    assert " -> " in lines["path"]
+    pdfs = list(out.glob("*.pdf"))
+    assert pdfs, "every example issues a document"
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    assert lines["folio"] in pdfs[0].name
+    verify = runner.invoke(args=["cases", "verify", lines["folio"]])
+    assert verify.exit_code == 0 and "íntegro" in verify.output
+
+
+def test_licence_example_takes_the_civil_protection_branch_for_a_large_venue(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(args=["demo", "seed"])
+    result = runner.invoke(
+        args=["demo", "walkthrough", "licencia-funcionamiento", "--out", str(tmp_path)]
+    )
+    assert "revision_conjunta" in result.output
+
+
+def test_outbox_dead_letters_can_be_listed_and_retried(app: Flask, runner: FlaskCliRunner) -> None:
+    services = app.extensions["tramita"]
+    runner.invoke(args=["demo", "seed"])
+    services.outbox.handlers["notify"] = _always_fails
+    services.outbox.max_attempts = 1
+    runner.invoke(args=["demo", "walkthrough", "constancia-residencia", "--out", "/tmp/unused"])
+    dead = runner.invoke(args=["outbox", "dead"])
+    assert "notify" in dead.output and "SMTP caído" in dead.output
+    from connectors import ConnectorSettings, build_handlers
+
+    services.outbox.handlers["notify"] = build_handlers(
+        services.engine, ConnectorSettings(documents_dir=services.settings.documents_dir)
+    )["notify"]
+    retried = runner.invoke(args=["outbox", "retry"])
+    assert "done" in retried.output
+    assert services.outbox.dead_letters() == []
+
+
+def _always_fails(item: object) -> None:
+    raise ConnectionError("SMTP caído")
