@@ -28,8 +28,12 @@ def _fold(text: str) -> str:
 
 
 def _searchable(doc: dict[str, Any]) -> str:
-    parts = [localized(doc.get("title"), "es"), localized(doc.get("title"), "en"),
-             localized(doc.get("summary"), "es"), " ".join(doc.get("keywords", []))]
+    parts = [
+        localized(doc.get("title"), "es"),
+        localized(doc.get("title"), "en"),
+        localized(doc.get("summary"), "es"),
+        " ".join(doc.get("keywords", [])),
+    ]
     return _fold(" ".join(parts))
 
 
@@ -51,7 +55,10 @@ def home() -> Any:
             continue
         procedures.append(doc)
     return render_template(
-        "home.html", procedures=procedures, query=query, department=department,
+        "home.html",
+        procedures=procedures,
+        query=query,
+        department=department,
         departments=departments,
     )
 
@@ -68,5 +75,6 @@ def procedure(key: str) -> Any:
     from workflow_engine.persistence.accounts import Accounts
 
     departments = Accounts(services.engine).departments()
-    return render_template("procedure.html", doc=version.definition, version=version,
-                           departments=departments)
+    return render_template(
+        "procedure.html", doc=version.definition, version=version, departments=departments
+    )

@@ -59,8 +59,11 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
         try:
             doc = json.loads(Path(name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            click.echo(f"$: {name}: " + ("no es JSON válido" if lang == "es" else "not valid JSON")
-                       + f" ({exc})")
+            click.echo(
+                f"$: {name}: "
+                + ("no es JSON válido" if lang == "es" else "not valid JSON")
+                + f" ({exc})"
+            )
             failed = True
             continue
         problems = validate_template(doc)
@@ -122,7 +125,7 @@ def templates_export(key: str, number: int | None) -> None:
 
 @templates_cli.command("list")
 def templates_list() -> None:
-    for info in _services().catalog.list():
+    for info in _services().catalog.all():
         click.echo(f"{info.key}\t{info.state}\tv{info.latest_version or '-'}")
 
 
@@ -252,6 +255,5 @@ def apikeys_create(email: str, name: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, templates_cli, demo_cli, outbox_cli, timers_cli, cases_cli,
-                  apikeys_cli):
+    for group in (db_cli, templates_cli, demo_cli, outbox_cli, timers_cli, cases_cli, apikeys_cli):
         app.cli.add_command(group)

@@ -31,27 +31,41 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         es, en = MESSAGES.get(code, (exc.name, exc.name))
         if _wants_json():
-            body = {"error": {"code": exc.name.lower().replace(" ", "_"), "message": es,
-                              "message_en": en}}
+            body = {
+                "error": {
+                    "code": exc.name.lower().replace(" ", "_"),
+                    "message": es,
+                    "message_en": en,
+                }
+            }
             return jsonify(body), code
         return render_template("error.html", code=code, message=es), code
 
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError):  # type: ignore[no-untyped-def]
         if _wants_json():
-            return jsonify({"error": {"code": exc.code, "message": exc.message_es,
-                                      "message_en": exc.message_en,
-                                      "details": _details(exc)}}), exc.http_status
-        return render_template("error.html", code=exc.http_status,
-                               message=exc.message_es), exc.http_status
+            return jsonify(
+                {
+                    "error": {
+                        "code": exc.code,
+                        "message": exc.message_es,
+                        "message_en": exc.message_en,
+                        "details": _details(exc),
+                    }
+                }
+            ), exc.http_status
+        return render_template(
+            "error.html", code=exc.http_status, message=exc.message_es
+        ), exc.http_status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error")
         es, en = MESSAGES[500]
         if _wants_json():
-            return jsonify({"error": {"code": "internal_error", "message": es,
-                                      "message_en": en}}), 500
+            return jsonify(
+                {"error": {"code": "internal_error", "message": es, "message_en": en}}
+            ), 500
         return render_template("error.html", code=500, message=es), 500
 
 
@@ -60,8 +74,15 @@ def _details(exc: EngineError) -> dict[str, object]:
     errors = details.get("errors")
     if isinstance(errors, list):
         details["errors"] = [
-            {"field": e.field, "path": e.path, "code": e.code, "message": e.message_es,
-             "message_en": e.message_en} if hasattr(e, "message_es") else e
+            {
+                "field": e.field,
+                "path": e.path,
+                "code": e.code,
+                "message": e.message_es,
+                "message_en": e.message_en,
+            }
+            if hasattr(e, "message_es")
+            else e
             for e in errors
         ]
     return details

@@ -61,9 +61,7 @@ def build_services(settings: Settings) -> Services:
         )
     Path(settings.documents_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    cases = CaseService(
-        engine, folio_prefix=settings.municipality_code, timezone=settings.timezone
-    )
+    cases = CaseService(engine, folio_prefix=settings.municipality_code, timezone=settings.timezone)
     processor = OutboxProcessor(
         engine,
         cases,
@@ -82,7 +80,7 @@ def build_services(settings: Settings) -> Services:
         for message_id in ids:
             try:
                 dispatch.delay(message_id)
-            except Exception:  # noqa: BLE001 - broker down: the sweep will hand it out later
+            except Exception:
                 log.exception("could not enqueue outbox message %s", message_id)
 
     cases.dispatcher = dispatcher
@@ -99,7 +97,7 @@ def start_inline_sweeper(services: Services, interval: float = 10.0) -> threadin
             try:
                 services.outbox.run_due()
                 fire_due_timers(services)
-            except Exception:  # noqa: BLE001 - keep the loop alive; errors are logged
+            except Exception:
                 log.exception("inline sweeper failed")
 
     thread = threading.Thread(target=loop, name="tramita-sweeper", daemon=True)

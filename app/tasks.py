@@ -26,7 +26,9 @@ def fire_due_timers(services: Services, limit: int = 500) -> int:
     fired = 0
     for case_id, timer_key in services.cases.due_timers(now, limit):
         try:
-            services.cases.execute(case_id, TimerFired(at=now, actor=Actor.system(), timer_id=timer_key))
+            services.cases.execute(
+                case_id, TimerFired(at=now, actor=Actor.system(), timer_id=timer_key)
+            )
             fired += 1
         except EngineError:
             log.exception("timer %s of case %s could not fire", timer_key, case_id)

@@ -47,7 +47,9 @@ def build_handlers(
     )
     return {
         "notify": Notifier(engine, settings),
-        "payment.create_order": make_payment_handler(system, settings.payment_expiry_days_default),
+        "payment.create_order": make_payment_handler(
+            system, settings.payment_expiry_days_default, engine=engine
+        ),
         "document.issue": DocumentIssuer(engine, settings, sign=sign),
         "connector.call": make_connector_handler(registry),
     }

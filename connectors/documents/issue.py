@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from workflow_engine.persistence.models import Document
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
+log = logging.getLogger(__name__)
 documents_t = Document.__table__
 
 # No 0/O, 1/I/L or U: a code read aloud or copied from paper is not misread.
@@ -83,6 +85,14 @@ def _issued(step_id: str, attempt: int, row: Any) -> list[Command]:
     ]
 
 
+def _awaits_document(state: Mapping[str, Any], step_id: str, attempt: int) -> bool:
+    return (
+        state.get("status") == "awaiting_document"
+        and state.get("position") == step_id
+        and (state.get("attempts") or {}).get(step_id) == attempt
+    )
+
+
 class DocumentIssuer:
     """Renders, signs (see `signing`), stores and records the document of a document step.
 
@@ -116,6 +126,11 @@ class DocumentIssuer:
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
             department = department_name(conn, case.definition.get("department"))
+        if not _awaits_document(case.state, step_id, attempt):
+            # The case moved on (cancelled, say): a document nobody asks for any more
+            # would still pass verification, so none is issued.
+            log.info("case %s no longer awaits document %s/%s", case.id, step_id, attempt)
+            return []
         step = case.step(step_id)
         spec = step.get("document")
         if not isinstance(spec, Mapping):

@@ -3,7 +3,8 @@
 Recipients (`to` in the payload):
 - `applicant`: the user whose id is the case's `applicant_id`;
 - `department:<key>` (or `department` with the key in the payload): the department's active
-  officials;
+  officials; with a `role` in the payload (a task's role), those tagged with that role or
+  `director`, if any;
 - `director:<key>`: the department's active users tagged `director`; if it has none, its
   officials.
 When nobody matches, one row addressed to `department:<key>` keeps the notice visible.
@@ -59,7 +60,11 @@ def _department_users(conn: Connection, key: str) -> list[Any]:
 
 
 def resolve_recipients(
-    conn: Connection, to: str, case: CaseRecord | None, department: str | None = None
+    conn: Connection,
+    to: str,
+    case: CaseRecord | None,
+    department: str | None = None,
+    role: str | None = None,
 ) -> list[Recipient]:
     """Who receives a notification addressed to `to` (see the module docstring)."""
     kind, _, key = to.partition(":")
@@ -80,7 +85,9 @@ def resolve_recipients(
         directors = [u for u in people if "director" in (u.role_tags or ())]
         chosen = directors or officials
     else:
-        chosen = officials
+        # Those who can act on a task of this role first (the engine lets them decide).
+        able = [u for u in officials if role and {role, "director"} & set(u.role_tags or ())]
+        chosen = able or officials
     if not chosen:
         return [Recipient(f"department:{key}")]
     return [_user_recipient(u) for u in sorted(chosen, key=lambda u: u.id)]
@@ -109,7 +116,9 @@ class Notifier:
         case_id = case_id_of(item)
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
-            recipients = resolve_recipients(conn, to, case, payload.get("department"))
+            recipients = resolve_recipients(
+                conn, to, case, payload.get("department"), payload.get("role")
+            )
         audience = "applicant" if to == "applicant" else "staff"
         message = compose(template, payload, case, audience)
         link = self.link(audience, case.folio)

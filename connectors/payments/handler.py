@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
-from connectors._common import case_id_of
+from sqlalchemy import Engine
+
+from connectors._common import case_id_of, load_case
 from connectors.payments.base import CollectionSystem, PaymentOrderRequest
 from workflow_engine.engine.commands import (
     Actor,
@@ -14,6 +17,8 @@ from workflow_engine.engine.commands import (
 )
 from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def request_from_item(item: OutboxItem, default_expiry_days: int = 5) -> PaymentOrderRequest:
@@ -43,9 +48,30 @@ def request_from_item(item: OutboxItem, default_expiry_days: int = 5) -> Payment
     )
 
 
-def make_payment_handler(system: CollectionSystem, default_expiry_days: int = 5) -> Handler:
+def _awaits_order(engine: Engine, request: PaymentOrderRequest) -> bool:
+    """True while the case still waits for this payment step and attempt."""
+    with engine.connect() as conn:
+        state = load_case(conn, request.case_id).state
+    payment = state.get("payment") or {}
+    return (
+        state.get("status") != "closed"
+        and payment.get("step_id") == request.step_id
+        and payment.get("attempt") == request.attempt
+        and payment.get("status") in ("requested", "pending")
+    )
+
+
+def make_payment_handler(
+    system: CollectionSystem, default_expiry_days: int = 5, *, engine: Engine | None = None
+) -> Handler:
+    """The handler; given the database `engine`, it first checks that the case still waits
+    for this order, so a cancelled case gets no order that could be paid."""
+
     def handle(item: OutboxItem) -> Sequence[Command]:
         request = request_from_item(item, default_expiry_days)
+        if engine is not None and not _awaits_order(engine, request):
+            log.info("case %s no longer awaits payment order %s", request.case_id, item.key)
+            return []
         order = system.create_order(request)
         return [
             PaymentOrderCreated(

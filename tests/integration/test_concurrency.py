@@ -18,8 +18,9 @@ from workflow_engine.persistence.service import CaseService
 pytestmark = pytest.mark.slow
 
 
-def _decide(url: str, case_id: int, task_id: str, decision: str, barrier: Any,
-            results: Any) -> None:
+def _decide(
+    url: str, case_id: int, task_id: str, decision: str, barrier: Any, results: Any
+) -> None:
     from workflow_engine.engine import ConflictError
 
     engine = make_engine(url)
@@ -27,12 +28,14 @@ def _decide(url: str, case_id: int, task_id: str, decision: str, barrier: Any,
     service.load(case_id)  # warm the connection and caches before the race
     barrier.wait()
     try:
-        service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task_id,
-                                        decision=decision, comment="motivo"))
+        service.execute(
+            case_id,
+            Decide(at=T0, actor=REVIEWER, task_id=task_id, decision=decision, comment="motivo"),
+        )
         results.put(("ok", decision))
     except ConflictError as exc:
         results.put(("conflict", exc.message_es))
-    except Exception as exc:  # noqa: BLE001 - report anything else as a failure
+    except Exception as exc:
         results.put(("error", repr(exc)))
     engine.dispose()
 
@@ -45,15 +48,18 @@ def test_two_processes_deciding_the_same_task_exactly_one_wins(db_url: str) -> N
     ctx = mp.get_context("spawn")
     for _round in range(4):
         case = service.start("mini", StartCase(at=T0, actor=CITIZEN))
-        service.execute(case.case_id, SubmitStep(at=T0, actor=CITIZEN, step_id="datos",
-                                                 values=MINI["example_data"]["datos"]))
+        service.execute(
+            case.case_id,
+            SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
+        )
         service.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
         (task,) = service.load(case.case_id)[0].open_tasks()
         barrier = ctx.Barrier(2)
         results = ctx.Queue()
         procs = [
-            ctx.Process(target=_decide, args=(db_url, case.case_id, task.id, decision, barrier,
-                                              results))
+            ctx.Process(
+                target=_decide, args=(db_url, case.case_id, task.id, decision, barrier, results)
+            )
             for decision in ("approve", "reject")
         ]
         for p in procs:

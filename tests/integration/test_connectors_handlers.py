@@ -37,7 +37,14 @@ from connectors.payments import (
     is_valid_reference,
     make_payment_handler,
 )
-from workflow_engine.engine import Actor, Decide, StartCase, SubmitCase, SubmitStep
+from workflow_engine.engine import (
+    Actor,
+    CancelCase,
+    Decide,
+    StartCase,
+    SubmitCase,
+    SubmitStep,
+)
 from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import (
@@ -312,7 +319,7 @@ def test_payment_order_is_created_once_per_key(
     state = driver.advance(until="awaiting_payment")
     item = driver.pending("payment.create_order")
     system = BuiltinCollectionSystem.from_settings(engine, settings)
-    handler = make_payment_handler(system)
+    handler = make_payment_handler(system, engine=engine)
 
     first = handler(item)
     again = handler(replace(item, attempts=2))
@@ -442,6 +449,27 @@ def test_document_is_issued_once_per_key(
     assert driver.state.documents[0]["document_id"] == str(row.id)
 
 
+def test_no_order_and_no_document_for_a_cancelled_case(
+    engine: Engine, settings: ConnectorSettings, applicant: Actor
+) -> None:
+    paying = Driver(engine, settings, "permiso-mercado", applicant)
+    paying.advance(until="awaiting_payment")
+    order_item = paying.pending("payment.create_order")
+    paying.service.execute(paying.case_id, CancelCase(at=utcnow(), actor=applicant))
+    system = BuiltinCollectionSystem.from_settings(engine, settings)
+    assert make_payment_handler(system, engine=engine)(order_item) == []
+    assert system.find_by_key(order_item.key) is None
+
+    issuing = Driver(engine, settings, "permiso-mercado", applicant)
+    issuing.advance(until="awaiting_document")
+    document_item = issuing.pending("document.issue")
+    issuing.service.execute(issuing.case_id, CancelCase(at=utcnow(), actor=applicant))
+    issuer = DocumentIssuer(engine, settings)
+    assert issuer(document_item) == []
+    assert issuer.find_by_key(document_item.key) is None
+    assert not Path(settings.documents_dir).exists()
+
+
 # -- notifications ---------------------------------------------------------------------------
 
 
@@ -525,6 +553,7 @@ def test_notifications_are_recorded_and_emailed_once(
         to="department:desarrollo-urbano",
         folio=folio,
         task="revision.main.1",
+        role="revisor",
     )
     notifier(assigned)
     notifier(assigned)
@@ -581,6 +610,17 @@ def test_without_smtp_only_in_app_rows(
         due_on="2026-03-09",
     )
     notifier(orphan)
+    notice = _notify_item(
+        driver.case_id,
+        "notify:3:step_notice",
+        template="step_notice",
+        to="department",
+        department="mercados",
+        folio=folio,
+        subject={"es": "Nuevo puesto"},
+        message={"es": "Prepare el lugar."},
+    )
+    notifier(notice)
     with engine.connect() as conn:
         rows = conn.execute(
             select(notifications_t)
@@ -590,7 +630,13 @@ def test_without_smtp_only_in_app_rows(
     assert [(r.recipient, r.email, r.sent_at) for r in rows] == [
         (f"user:{applicant.id}", "ana@correo.mx", None),
         ("department:obras-publicas", None, None),
+        (
+            f"user:{_user_id(engine, 'mercados@chocotlan.gob.mx')}",
+            "mercados@chocotlan.gob.mx",
+            None,
+        ),
     ]
+    assert rows[2].subject == "Nuevo puesto"
     assert "Falta la fotografía." in rows[0].body  # in-app only: observations kept
     assert "20 de marzo de 2026" in rows[0].body
 

@@ -56,7 +56,10 @@ def test_a_case_is_stored_with_a_valid_folio_and_its_history(service: CaseServic
     assert is_valid_folio(state.folio) and state.folio.startswith("CHO-2026-")
     assert version == 4  # start, submit step, submit case
     types = [e["type"] for e in service.history(case_id)]
-    assert types[:3] == ["case.started", "step.entered", "step.submitted"] or types[0] == "case.started"
+    assert (
+        types[:3] == ["case.started", "step.entered", "step.submitted"]
+        or types[0] == "case.started"
+    )
     assert "case.submitted" in types and "task.opened" in types
     assert service.verify_history(case_id) == []
 
@@ -68,8 +71,9 @@ def test_tasks_and_timers_are_copied_for_inbox_queries(service: CaseService, eng
         timers = conn.execute(select(Timer.__table__.c.kind)).scalars().all()
     assert task.department == "desarrollo-economico" and task.status == "open"
     assert sorted(timers) == ["task_deadline", "task_reminder"]
-    service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.task_key,
-                                    decision="approve"))
+    service.execute(
+        case_id, Decide(at=T0, actor=REVIEWER, task_id=task.task_key, decision="approve")
+    )
     with engine.connect() as conn:
         status = conn.execute(select(Task.__table__.c.status)).scalar_one()
         timers = conn.execute(select(Timer.__table__.c.kind)).scalars().all()
@@ -80,8 +84,9 @@ def test_a_refused_command_writes_nothing(service: CaseService, engine) -> None:
     case = service.start("mini", StartCase(at=T0, actor=CITIZEN))
     before = service.history(case.case_id)
     with pytest.raises(StepValidationError):
-        service.execute(case.case_id, SubmitStep(at=T0, actor=CITIZEN, step_id="datos",
-                                                 values={"edad": "x"}))
+        service.execute(
+            case.case_id, SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values={"edad": "x"})
+        )
     assert service.history(case.case_id) == before
 
 
@@ -90,13 +95,18 @@ def test_stale_expected_version_is_a_conflict(service: CaseService) -> None:
     state, _d, version = service.load(case_id)
     (task,) = state.open_tasks()
     with pytest.raises(ConflictError):
-        service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.id,
-                                        decision="approve"), expected_version=version - 1)
-    service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.id, decision="approve"),
-                    expected_version=version)
+        service.execute(
+            case_id,
+            Decide(at=T0, actor=REVIEWER, task_id=task.id, decision="approve"),
+            expected_version=version - 1,
+        )
+    service.execute(
+        case_id,
+        Decide(at=T0, actor=REVIEWER, task_id=task.id, decision="approve"),
+        expected_version=version,
+    )
     with pytest.raises(ConflictError):
-        service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.id,
-                                        decision="approve"))
+        service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.id, decision="approve"))
 
 
 def test_history_is_append_only_in_the_database(service: CaseService, engine) -> None:  # type: ignore[no-untyped-def]
@@ -114,8 +124,10 @@ def test_tampering_is_detected_by_the_hash_chain(service: CaseService, engine) -
             conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_no_change"))
         else:
             conn.execute(text("DROP TRIGGER case_events_no_update"))
-        conn.execute(text("UPDATE case_events SET data = '{}' WHERE case_id = :c AND seq = 3"),
-                     {"c": case_id})
+        conn.execute(
+            text("UPDATE case_events SET data = '{}' WHERE case_id = :c AND seq = 3"),
+            {"c": case_id},
+        )
     assert 3 in service.verify_history(case_id)
 
 
@@ -130,7 +142,9 @@ def test_a_case_stays_on_the_version_it_started_with(service: CaseService, engin
     assert v2.number == 2 and catalog.info("mini").state == "live"
     newer = service.start("mini", StartCase(at=T0, actor=CITIZEN))
     with engine.connect() as conn:
-        versions = dict(conn.execute(select(Case.__table__.c.id, Case.__table__.c.version_id)).all())
+        versions = dict(
+            conn.execute(select(Case.__table__.c.id, Case.__table__.c.version_id)).all()
+        )
     assert versions[case.case_id] != versions[newer.case_id]
     assert catalog.version("mini", 1).definition["title"] == {"es": "Trámite mínimo"}
     assert catalog.publish("mini").number == 2  # unchanged draft: no new version
@@ -155,7 +169,5 @@ def test_due_timers_are_listed_for_the_scheduler(service: CaseService) -> None:
     case_id = filed(service)
     assert service.due_timers(T0) == []
     due = service.due_timers(T0 + timedelta(days=30))
-    assert {key for _c, key in due} == {
-        key for key in service.load(case_id)[0].timers
-    }
+    assert {key for _c, key in due} == {key for key in service.load(case_id)[0].timers}
     assert SYSTEM.kind == "system"

@@ -23,16 +23,25 @@ CITIZEN = Actor(id="7", kind="citizen", name="María")
 OTHER_CITIZEN = Actor(id="8", kind="citizen", name="Pedro")
 SYSTEM = Actor.system()
 REVIEWER = Actor(
-    id="20", kind="official", departments=frozenset({"desarrollo-economico"}),
-    roles=frozenset({"revisor"}), name="Revisora",
+    id="20",
+    kind="official",
+    departments=frozenset({"desarrollo-economico"}),
+    roles=frozenset({"revisor"}),
+    name="Revisora",
 )
 INSPECTOR = Actor(
-    id="21", kind="official", departments=frozenset({"proteccion-civil"}),
-    roles=frozenset({"inspector"}), name="Inspector",
+    id="21",
+    kind="official",
+    departments=frozenset({"proteccion-civil"}),
+    roles=frozenset({"inspector"}),
+    name="Inspector",
 )
 STRANGER = Actor(
-    id="22", kind="official", departments=frozenset({"movilidad"}),
-    roles=frozenset({"revisor"}), name="Otro",
+    id="22",
+    kind="official",
+    departments=frozenset({"movilidad"}),
+    roles=frozenset({"revisor"}),
+    name="Otro",
 )
 
 MINI: dict[str, Any] = {
@@ -122,7 +131,11 @@ MINI: dict[str, Any] = {
             "concept": {"es": "Derechos"},
             "currency": "MXN",
             "fee_lines": [
-                {"id": "base", "label": {"es": "Derecho"}, "amount": {"table": ["giro", {"var": "giro"}]}},
+                {
+                    "id": "base",
+                    "label": {"es": "Derecho"},
+                    "amount": {"table": ["giro", {"var": "giro"}]},
+                },
                 {
                     "id": "m2",
                     "label": {"es": "Por m²"},
@@ -173,7 +186,9 @@ class Driver:
         self.d = definition
         self.now = T0
         result = start_case(
-            definition, case_id="1", folio="CHO-2026-TEST0X",
+            definition,
+            case_id="1",
+            folio="CHO-2026-TEST0X",
             command=StartCase(at=self.now, actor=applicant),
         )
         self.state: CaseState = result.state

@@ -53,12 +53,26 @@ def filed(values: dict | None = None) -> Driver:
 def pay_and_issue(d: Driver) -> None:
     payment = d.state.payment
     assert payment is not None
-    d.apply(lambda at: PaymentOrderCreated(at=at, actor=SYSTEM, step_id="pago",
-                                           attempt=payment.attempt, reference="REF1"))
-    d.apply(lambda at: PaymentConfirmed(at=at, actor=SYSTEM, reference="REF1",
-                                        amount_cents=payment.total_cents, currency="MXN"))
-    d.apply(lambda at: DocumentIssued(at=at, actor=SYSTEM, step_id="emision", attempt=1,
-                                      document_id="9", verification_code="ABC"))
+    d.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=payment.attempt, reference="REF1"
+        )
+    )
+    d.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="REF1", amount_cents=payment.total_cents, currency="MXN"
+        )
+    )
+    d.apply(
+        lambda at: DocumentIssued(
+            at=at,
+            actor=SYSTEM,
+            step_id="emision",
+            attempt=1,
+            document_id="9",
+            verification_code="ABC",
+        )
+    )
 
 
 def test_start_positions_the_case_at_the_first_form_step() -> None:
@@ -72,8 +86,11 @@ def test_invalid_data_is_refused_with_field_errors_and_changes_nothing() -> None
     d = Driver(mini())
     before = d.state
     with pytest.raises(StepValidationError) as info:
-        d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos",
-                                      values={"nombre": "", "edad": "abc"}))
+        d.apply(
+            lambda at: SubmitStep(
+                at=at, actor=CITIZEN, step_id="datos", values={"nombre": "", "edad": "abc"}
+            )
+        )
     fields = {e.field for e in info.value.details["errors"]}
     assert {"nombre", "edad", "giro"} <= fields
     assert d.state == before
@@ -82,8 +99,11 @@ def test_invalid_data_is_refused_with_field_errors_and_changes_nothing() -> None
 def test_eligibility_rule_stops_the_submission_with_its_message() -> None:
     d = Driver(mini())
     with pytest.raises(EligibilityError) as info:
-        d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos",
-                                      values={**GOOD, "edad": 15}))
+        d.apply(
+            lambda at: SubmitStep(
+                at=at, actor=CITIZEN, step_id="datos", values={**GOOD, "edad": 15}
+            )
+        )
     assert info.value.message_es == "Debe ser mayor de edad."
     assert info.value.message("en") == "Must be an adult."
 
@@ -139,14 +159,23 @@ def test_wrong_amount_is_refused_and_the_case_keeps_waiting() -> None:
     d = filed()
     (task,) = d.state.open_tasks()
     d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
-    d.apply(lambda at: PaymentOrderCreated(at=at, actor=SYSTEM, step_id="pago", attempt=1,
-                                           reference="REF1"))
-    d.apply(lambda at: PaymentConfirmed(at=at, actor=SYSTEM, reference="REF1", amount_cents=1,
-                                        currency="MXN"))
+    d.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=1, reference="REF1"
+        )
+    )
+    d.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="REF1", amount_cents=1, currency="MXN"
+        )
+    )
     assert d.types()[-1] == "payment.refused"
     assert d.state.status == S.AWAITING_PAYMENT
-    d.apply(lambda at: PaymentConfirmed(at=at, actor=SYSTEM, reference="REF1",
-                                        amount_cents=59200, currency="USD"))
+    d.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="REF1", amount_cents=59200, currency="USD"
+        )
+    )
     assert d.state.status == S.AWAITING_PAYMENT
 
 
@@ -156,11 +185,17 @@ def test_repeated_payment_and_document_results_are_ignored() -> None:
     d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
     pay_and_issue(d)
     count = len(d.events)
-    result = d.apply(lambda at: PaymentConfirmed(at=at, actor=SYSTEM, reference="REF1",
-                                                 amount_cents=59200, currency="MXN"))
+    result = d.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="REF1", amount_cents=59200, currency="MXN"
+        )
+    )
     assert result.events == ()
-    result = d.apply(lambda at: DocumentIssued(at=at, actor=SYSTEM, step_id="emision",
-                                               attempt=1, document_id="9"))
+    result = d.apply(
+        lambda at: DocumentIssued(
+            at=at, actor=SYSTEM, step_id="emision", attempt=1, document_id="9"
+        )
+    )
     assert result.events == () and len(d.events) == count
 
 
@@ -168,8 +203,11 @@ def test_expired_payment_order_requests_a_new_one() -> None:
     d = filed()
     (task,) = d.state.open_tasks()
     d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
-    d.apply(lambda at: PaymentOrderCreated(at=at, actor=SYSTEM, step_id="pago", attempt=1,
-                                           reference="REF1"))
+    d.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=1, reference="REF1"
+        )
+    )
     d.apply(lambda at: PaymentExpired(at=at, actor=SYSTEM, reference="REF1"))
     assert d.state.payment is not None and d.state.payment.attempt == 2
     orders = [e for e in d.effects if e.kind == "payment.create_order"]
@@ -191,8 +229,12 @@ def test_a_stale_decision_is_a_conflict() -> None:
     stale = d.state
     d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
     with pytest.raises(ConflictError) as info:
-        apply_command(d.d, d.state, Decide(at=d.tick(), actor=REVIEWER, task_id=task.id,
-                                           decision="reject", comment="no"), CTX)
+        apply_command(
+            d.d,
+            d.state,
+            Decide(at=d.tick(), actor=REVIEWER, task_id=task.id, decision="reject", comment="no"),
+            CTX,
+        )
     assert "ya resolvió" in info.value.message_es
     assert stale.tasks[task.id].is_open
 
@@ -202,8 +244,15 @@ def test_reject_needs_a_reason_and_closes_rejected() -> None:
     (task,) = d.state.open_tasks()
     with pytest.raises(InvalidCommandError):
         d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="reject"))
-    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="reject",
-                              comment="Uso de suelo incompatible."))
+    d.apply(
+        lambda at: Decide(
+            at=at,
+            actor=REVIEWER,
+            task_id=task.id,
+            decision="reject",
+            comment="Uso de suelo incompatible.",
+        )
+    )
     assert d.state.outcome == "rejected"
     assert d.state.position == "rechazada"
 
@@ -212,17 +261,39 @@ def test_return_for_correction_then_resubmission_opens_a_new_review_round() -> N
     d = filed()
     (task,) = d.state.open_tasks()
     with pytest.raises(InvalidCommandError):
-        d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="return",
-                                  comment="Falta el nombre completo.", reason="bogus"))
-    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="return",
-                              comment="Falta el nombre completo.", reason="incomplete"))
+        d.apply(
+            lambda at: Decide(
+                at=at,
+                actor=REVIEWER,
+                task_id=task.id,
+                decision="return",
+                comment="Falta el nombre completo.",
+                reason="bogus",
+            )
+        )
+    d.apply(
+        lambda at: Decide(
+            at=at,
+            actor=REVIEWER,
+            task_id=task.id,
+            decision="return",
+            comment="Falta el nombre completo.",
+            reason="incomplete",
+        )
+    )
     assert d.state.status == S.AWAITING_CORRECTION
     assert d.state.editable_steps == ("datos",)
     assert [t.kind for t in d.state.timers.values()] == ["correction_deadline"]
     with pytest.raises(InvalidCommandError):
         d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
-    d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos",
-                                  values={**GOOD, "nombre": "María López Hernández"}))
+    d.apply(
+        lambda at: SubmitStep(
+            at=at,
+            actor=CITIZEN,
+            step_id="datos",
+            values={**GOOD, "nombre": "María López Hernández"},
+        )
+    )
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     assert d.state.status == S.IN_REVIEW
     (second,) = d.state.open_tasks()
@@ -234,8 +305,16 @@ def test_return_for_correction_then_resubmission_opens_a_new_review_round() -> N
 def test_unanswered_prevencion_discards_the_case() -> None:
     d = filed()
     (task,) = d.state.open_tasks()
-    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="return",
-                              comment="Falta el nombre.", reason="incomplete"))
+    d.apply(
+        lambda at: Decide(
+            at=at,
+            actor=REVIEWER,
+            task_id=task.id,
+            decision="return",
+            comment="Falta el nombre.",
+            reason="incomplete",
+        )
+    )
     (timer,) = d.state.timers.values()
     d.now = datetime.fromisoformat(timer.fires_at)
     d.apply(lambda at: TimerFired(at=at, actor=SYSTEM, timer_id=timer.id))
@@ -291,19 +370,32 @@ def test_parallel_review_needs_every_department() -> None:
     d = filed({**GOOD, "superficie": 180})
     tasks = {t.department: t for t in d.state.open_tasks()}
     assert set(tasks) == {"desarrollo-economico", "proteccion-civil"}
-    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=tasks["desarrollo-economico"].id,
-                              decision="approve"))
+    d.apply(
+        lambda at: Decide(
+            at=at, actor=REVIEWER, task_id=tasks["desarrollo-economico"].id, decision="approve"
+        )
+    )
     assert d.state.status == S.IN_REVIEW
-    d.apply(lambda at: Decide(at=at, actor=INSPECTOR, task_id=tasks["proteccion-civil"].id,
-                              decision="approve"))
+    d.apply(
+        lambda at: Decide(
+            at=at, actor=INSPECTOR, task_id=tasks["proteccion-civil"].id, decision="approve"
+        )
+    )
     assert d.state.status == S.AWAITING_PAYMENT
 
 
 def test_parallel_review_one_rejection_rejects_and_cancels_the_other_task() -> None:
     d = filed({**GOOD, "superficie": 180})
     tasks = {t.department: t for t in d.state.open_tasks()}
-    d.apply(lambda at: Decide(at=at, actor=INSPECTOR, task_id=tasks["proteccion-civil"].id,
-                              decision="reject", comment="Sin salidas de emergencia."))
+    d.apply(
+        lambda at: Decide(
+            at=at,
+            actor=INSPECTOR,
+            task_id=tasks["proteccion-civil"].id,
+            decision="reject",
+            comment="Sin salidas de emergencia.",
+        )
+    )
     assert d.state.outcome == "rejected"
     assert d.state.tasks[tasks["desarrollo-economico"].id].status == "cancelled"
 
@@ -328,8 +420,11 @@ def test_applicant_can_cancel_and_nothing_is_left_open() -> None:
 
 def test_going_back_in_the_wizard_recomputes_the_branch() -> None:
     d = Driver(mini())
-    d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos",
-                                  values={**GOOD, "superficie": 180}))
+    d.apply(
+        lambda at: SubmitStep(
+            at=at, actor=CITIZEN, step_id="datos", values={**GOOD, "superficie": 180}
+        )
+    )
     assert d.state.pending_step == "conjunta"
     d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=GOOD))
     assert d.state.pending_step == "revision"

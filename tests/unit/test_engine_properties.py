@@ -47,8 +47,12 @@ DEFINITIONS = _definitions()
 
 
 def official_for(department: str, role: str) -> Actor:
-    return Actor(id=f"of-{department}", kind="official", departments=frozenset({department}),
-                 roles=frozenset({role}))
+    return Actor(
+        id=f"of-{department}",
+        kind="official",
+        departments=frozenset({department}),
+        roles=frozenset({role}),
+    )
 
 
 def connector_result(d: ProcedureDefinition, step_id: str) -> dict[str, Any]:
@@ -73,16 +77,22 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
     status = state.status
     if status in (S.DRAFT, S.READY, S.AWAITING_APPLICANT):
         for step_id in state.form_path if status != S.AWAITING_APPLICANT else (state.position,):
-            out.append(SubmitStep(at=at, actor=CITIZEN, step_id=step_id,
-                                  values=dict(example.get(step_id, {}))))
+            out.append(
+                SubmitStep(
+                    at=at, actor=CITIZEN, step_id=step_id, values=dict(example.get(step_id, {}))
+                )
+            )
             out.append(SubmitStep(at=at, actor=CITIZEN, step_id=step_id, values={"x": 1}))
             out.append(SaveDraft(at=at, actor=CITIZEN, step_id=step_id, values={"a": "b"}))
     if status == S.READY:
         out += [SubmitCase(at=at, actor=CITIZEN, declaration=True)] * 3
     if status == S.AWAITING_CORRECTION:
         for step_id in state.editable_steps:
-            out.append(SubmitStep(at=at, actor=CITIZEN, step_id=step_id,
-                                  values=dict(example.get(step_id, {}))))
+            out.append(
+                SubmitStep(
+                    at=at, actor=CITIZEN, step_id=step_id, values=dict(example.get(step_id, {}))
+                )
+            )
         out.append(SubmitCase(at=at, actor=CITIZEN, declaration=True))
     for task in state.tasks.values():
         who = official_for(task.department, task.role)
@@ -90,37 +100,66 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
             Decide(at=at, actor=who, task_id=task.id, decision="approve"),
             Decide(at=at, actor=who, task_id=task.id, decision="approve"),
             Decide(at=at, actor=who, task_id=task.id, decision="reject", comment="No procede"),
-            Decide(at=at, actor=who, task_id=task.id, decision="return", comment="Corrija",
-                   reason="incomplete"),
+            Decide(
+                at=at,
+                actor=who,
+                task_id=task.id,
+                decision="return",
+                comment="Corrija",
+                reason="incomplete",
+            ),
         ]
     for timer in state.timers.values():
         fires = datetime.fromisoformat(timer.fires_at)
-        out.append(TimerFired(at=max(at, fires + timedelta(seconds=1)), actor=SYSTEM,
-                              timer_id=timer.id))
+        out.append(
+            TimerFired(at=max(at, fires + timedelta(seconds=1)), actor=SYSTEM, timer_id=timer.id)
+        )
     payment = state.payment
     if payment is not None:
         if payment.status == "requested":
-            out.append(PaymentOrderCreated(at=at, actor=SYSTEM, step_id=payment.step_id,
-                                           attempt=payment.attempt,
-                                           reference=f"REF{payment.attempt}"))
+            out.append(
+                PaymentOrderCreated(
+                    at=at,
+                    actor=SYSTEM,
+                    step_id=payment.step_id,
+                    attempt=payment.attempt,
+                    reference=f"REF{payment.attempt}",
+                )
+            )
         if payment.reference:
             ref = payment.reference
             out += [
-                PaymentConfirmed(at=at, actor=SYSTEM, reference=ref,
-                                 amount_cents=payment.total_cents, currency=payment.currency),
-                PaymentConfirmed(at=at, actor=SYSTEM, reference=ref, amount_cents=1,
-                                 currency=payment.currency),
+                PaymentConfirmed(
+                    at=at,
+                    actor=SYSTEM,
+                    reference=ref,
+                    amount_cents=payment.total_cents,
+                    currency=payment.currency,
+                ),
+                PaymentConfirmed(
+                    at=at, actor=SYSTEM, reference=ref, amount_cents=1, currency=payment.currency
+                ),
                 PaymentFailed(at=at, actor=SYSTEM, reference=ref, reason="tarjeta rechazada"),
                 PaymentExpired(at=at, actor=SYSTEM, reference=ref),
             ]
     if status == S.AWAITING_DOCUMENT:
         attempt = state.attempts.get(state.position, 1)
-        out += [DocumentIssued(at=at, actor=SYSTEM, step_id=state.position, attempt=attempt,
-                               document_id="1")] * 2
+        out += [
+            DocumentIssued(
+                at=at, actor=SYSTEM, step_id=state.position, attempt=attempt, document_id="1"
+            )
+        ] * 2
     if status == S.AWAITING_CONNECTOR:
         attempt = state.attempts.get(state.position, 1)
-        out.append(ConnectorCompleted(at=at, actor=SYSTEM, step_id=state.position,
-                                      attempt=attempt, result=connector_result(d, state.position)))
+        out.append(
+            ConnectorCompleted(
+                at=at,
+                actor=SYSTEM,
+                step_id=state.position,
+                attempt=attempt,
+                result=connector_result(d, state.position),
+            )
+        )
     return out
 
 
@@ -169,8 +208,9 @@ def check_invariants(d: ProcedureDefinition, state: CaseState) -> None:
 def test_random_command_sequences_keep_every_case_consistent(data: st.DataObject) -> None:
     d = data.draw(st.sampled_from(DEFINITIONS), label="procedure")
     now = T0
-    state = start_case(d, case_id="1", folio="CHO-2026-AAAAA0",
-                       command=StartCase(at=now, actor=CITIZEN)).state
+    state = start_case(
+        d, case_id="1", folio="CHO-2026-AAAAA0", command=StartCase(at=now, actor=CITIZEN)
+    ).state
     for _ in range(40):
         check_invariants(d, state)
         if state.status == S.CLOSED:
@@ -190,26 +230,32 @@ def test_random_command_sequences_keep_every_case_consistent(data: st.DataObject
 def test_the_happy_path_of_every_example_reaches_an_approved_end() -> None:
     for d in DEFINITIONS:
         now = T0
-        state = start_case(d, case_id="1", folio="CHO-2026-AAAAA0",
-                           command=StartCase(at=now, actor=CITIZEN)).state
+        state = start_case(
+            d, case_id="1", folio="CHO-2026-AAAAA0", command=StartCase(at=now, actor=CITIZEN)
+        ).state
         for _ in range(60):
             if state.status == S.CLOSED:
                 break
             now += timedelta(minutes=1)
             commands = [
-                c for c in candidate_commands(d, state, now)
-                if not isinstance(c, CancelCase | TimerFired | PaymentFailed | PaymentExpired
-                                  | SaveDraft)
-                and not (isinstance(c, Decide) and (c.decision != "approve"
-                                                    or not state.tasks[c.task_id].is_open))
+                c
+                for c in candidate_commands(d, state, now)
+                if not isinstance(
+                    c, CancelCase | TimerFired | PaymentFailed | PaymentExpired | SaveDraft
+                )
+                and not (
+                    isinstance(c, Decide)
+                    and (c.decision != "approve" or not state.tasks[c.task_id].is_open)
+                )
                 and not (isinstance(c, SubmitStep) and "x" in c.values)
                 and not (isinstance(c, PaymentConfirmed) and c.amount_cents == 1)
             ]
             if state.status == S.READY:
                 commands = [c for c in commands if isinstance(c, SubmitCase)]
             if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
-                commands = [c for c in commands if isinstance(c, SubmitStep)
-                            and c.step_id == state.position]
+                commands = [
+                    c for c in commands if isinstance(c, SubmitStep) and c.step_id == state.position
+                ]
             state = apply_command(d, state, commands[0], CTX).state
             check_invariants(d, state)
         assert state.outcome == "approved", (d.key, state.status, state.position)

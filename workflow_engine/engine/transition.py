@@ -358,8 +358,11 @@ class _Run:
         if step["type"] == "approval":
             branches: list[Mapping[str, Any]] = [step]
         else:
-            branches = [b for b in step["branches"] if b.get("when") is None or is_truthy(
-                self.eval(b["when"]))]
+            branches = [
+                b
+                for b in step["branches"]
+                if b.get("when") is None or is_truthy(self.eval(b["when"]))
+            ]
         if not branches:
             self.event("review.skipped", step=step_id)
             return False
@@ -406,8 +409,13 @@ class _Run:
                             self.ctx.start_of_day_utc(remind_on),
                             task_id,
                         )
-            self.notify("task_assigned", to=f"department:{department}", task=task_id,
-                        role=task.role, due_on=task.due_on)
+            self.notify(
+                "task_assigned",
+                to=f"department:{department}",
+                task=task_id,
+                role=task.role,
+                due_on=task.due_on,
+            )
         self.f["status"] = S.IN_REVIEW
         return True
 
@@ -422,10 +430,10 @@ class _Run:
             return value
         return str(branch.get("department") or self.d.doc.get("department"))
 
-    def set_task(self, task: TaskState, status: str, *, by: str | None = None,
-                 comment: str | None = None) -> TaskState:
-        updated = replace(task, status=status, decided_at=self.now, decided_by=by,
-                          comment=comment)
+    def set_task(
+        self, task: TaskState, status: str, *, by: str | None = None, comment: str | None = None
+    ) -> TaskState:
+        updated = replace(task, status=status, decided_at=self.now, decided_by=by, comment=comment)
         self.tasks[task.id] = updated
         self.timers.pop(f"deadline:{task.id}", None)
         self.timers.pop(f"reminder:{task.id}", None)
@@ -433,8 +441,15 @@ class _Run:
             self.event("task.cancelled", task=task.id, step=task.step_id)
         return updated
 
-    def decide(self, task: TaskState, decision: str, actor: Actor, comment: str,
-               reason: str | None, return_steps: tuple[str, ...]) -> None:
+    def decide(
+        self,
+        task: TaskState,
+        decision: str,
+        actor: Actor,
+        comment: str,
+        reason: str | None,
+        return_steps: tuple[str, ...],
+    ) -> None:
         step = self.d.step(task.step_id)
         outcomes = step["outcomes"]
         if decision == "return":
@@ -493,7 +508,9 @@ class _Run:
         self.f["pending_step"] = task.step_id
         timer_id = f"correction:{task.step_id}:{task.round}"
         self.timers[timer_id] = TimerState(
-            timer_id, "correction_deadline", self.ctx.start_of_day_utc(due + timedelta(days=1)),
+            timer_id,
+            "correction_deadline",
+            self.ctx.start_of_day_utc(due + timedelta(days=1)),
             str(spec["lapse_to"]),
         )
         self.event(
@@ -504,8 +521,13 @@ class _Run:
             respond_by=due.isoformat(),
             task=task.id,
         )
-        self.notify("case_returned", message=comment, reason=reason, respond_by=due.isoformat(),
-                    steps=list(steps))
+        self.notify(
+            "case_returned",
+            message=comment,
+            reason=reason,
+            respond_by=due.isoformat(),
+            steps=list(steps),
+        )
 
     # -- payments -----------------------------------------------------------------------
     def request_payment(self, step: Mapping[str, Any]) -> bool:
@@ -844,8 +866,9 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
     run.event("payment.expired", reference=cmd.reference)
     step = run.d.step(payment.step_id)
     attempt = run.next_attempt(payment.step_id)
-    run.f["payment"] = replace(payment, attempt=attempt, status="requested", reference=None,
-                               expires_on=None)
+    run.f["payment"] = replace(
+        payment, attempt=attempt, status="requested", reference=None, expires_on=None
+    )
     run.effect(
         "payment.create_order",
         f"payment:{payment.step_id}:{attempt}",
@@ -924,8 +947,12 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
     if timer.kind == "task_reminder":
         task = run.tasks[timer.ref]
         run.event("task.reminder_due", task=task.id, due_on=task.due_on)
-        run.notify("deadline_reminder", to=f"department:{task.department}", task=task.id,
-                   due_on=task.due_on)
+        run.notify(
+            "deadline_reminder",
+            to=f"department:{task.department}",
+            task=task.id,
+            due_on=task.due_on,
+        )
         return
     if timer.kind == "task_deadline":
         task = run.tasks[timer.ref]
@@ -936,17 +963,30 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
         run.event("task.lapsed", task=task.id, due_on=task.due_on, rule=rule)
         if rule == "afirmativa_ficta":
             run.event("case.afirmativa_ficta", task=task.id)
-            run.decide(task, "approve", cmd.actor,
-                       "Afirmativa ficta: venció el plazo legal sin resolución.", None, ())
+            run.decide(
+                task,
+                "approve",
+                cmd.actor,
+                "Afirmativa ficta: venció el plazo legal sin resolución.",
+                None,
+                (),
+            )
         elif rule == "negativa_ficta":
             run.event("case.negativa_ficta", task=task.id)
-            run.decide(task, "reject", cmd.actor,
-                       "Negativa ficta: venció el plazo legal sin resolución.", None, ())
+            run.decide(
+                task,
+                "reject",
+                cmd.actor,
+                "Negativa ficta: venció el plazo legal sin resolución.",
+                None,
+                (),
+            )
         else:
             run.tasks[task.id] = replace(task, escalated=True)
             run.event("task.escalated", task=task.id, department=task.department)
-            run.notify("task_escalated", to=f"director:{task.department}", task=task.id,
-                       due_on=task.due_on)
+            run.notify(
+                "task_escalated", to=f"director:{task.department}", task=task.id, due_on=task.due_on
+            )
         return
     if timer.kind == "correction_deadline":
         if run.f["status"] != S.AWAITING_CORRECTION:

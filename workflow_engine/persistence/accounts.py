@@ -13,13 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert, select, update
 
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.models import ApiKey, Department, User
+from workflow_engine.persistence.models import ApiKey, Department, User, table
 from workflow_engine.persistence.types import utcnow
 
 DEMO_PASSWORD = "demo12345"
-users_t = User.__table__
-keys_t = ApiKey.__table__
-departments_t = Department.__table__
+users_t = table(User)
+keys_t = table(ApiKey)
+departments_t = table(Department)
 _hasher = PasswordHasher()
 
 
@@ -46,8 +46,13 @@ class Account:
 
 def _account(row: Any) -> Account:
     return Account(
-        row.id, row.email, row.name, row.role, row.department_key,
-        tuple(row.role_tags or ()), bool(row.is_active),
+        row.id,
+        row.email,
+        row.name,
+        row.role,
+        row.department_key,
+        tuple(row.role_tags or ()),
+        bool(row.is_active),
     )
 
 
@@ -68,8 +73,16 @@ class Accounts:
             ).one_or_none()
         return _account(row) if row else None
 
-    def create(self, email: str, password: str, *, role: str, name: str = "",
-               department_key: str | None = None, role_tags: list[str] | None = None) -> Account:
+    def create(
+        self,
+        email: str,
+        password: str,
+        *,
+        role: str,
+        name: str = "",
+        department_key: str | None = None,
+        role_tags: list[str] | None = None,
+    ) -> Account:
         with self.engine.begin() as conn:
             user_id = conn.execute(
                 insert(users_t)
@@ -120,7 +133,8 @@ class Accounts:
                 )
             else:
                 conn.execute(
-                    update(departments_t).where(departments_t.c.id == found)
+                    update(departments_t)
+                    .where(departments_t.c.id == found)
                     .values(name_es=name_es, name_en=name_en or name_es)
                 )
 

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.hashing import checksum
-from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion
+from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.validation import TemplateProblem, validate_template
 
-templates_t = ProcedureTemplate.__table__
-versions_t = ProcedureVersion.__table__
+templates_t = table(ProcedureTemplate)
+versions_t = table(ProcedureVersion)
 
 
 class TemplateInvalidError(EngineError):
@@ -123,11 +123,16 @@ class Catalog:
             if latest is not None and latest.checksum == tpl.draft_checksum:
                 if tpl.archived_at is not None:
                     conn.execute(
-                        update(templates_t).where(templates_t.c.id == tpl.id)
+                        update(templates_t)
+                        .where(templates_t.c.id == tpl.id)
                         .values(archived_at=None)
                     )
                 return VersionInfo(
-                    latest.id, key, latest.number, latest.checksum, latest.published_at,
+                    latest.id,
+                    key,
+                    latest.number,
+                    latest.checksum,
+                    latest.published_at,
                     latest.definition,
                 )
             number = (latest.number if latest is not None else 0) + 1
@@ -179,11 +184,14 @@ class Catalog:
         else:
             state = "live_with_draft"
         return TemplateInfo(
-            key, tpl.department_key, state, latest.number if latest else None,
+            key,
+            tpl.department_key,
+            state,
+            latest.number if latest else None,
             dict(tpl.draft.get("title", {})),
         )
 
-    def list(self) -> list[TemplateInfo]:
+    def all(self) -> list[TemplateInfo]:
         with self.engine.connect() as conn:
             keys = conn.execute(select(templates_t.c.key).order_by(templates_t.c.key)).scalars()
             all_keys = list(keys)
@@ -227,8 +235,11 @@ class Catalog:
             )
             rows = conn.execute(
                 select(versions_t, templates_t.c.key)
-                .join(latest, (latest.c.template_id == versions_t.c.template_id)
-                      & (latest.c.n == versions_t.c.number))
+                .join(
+                    latest,
+                    (latest.c.template_id == versions_t.c.template_id)
+                    & (latest.c.n == versions_t.c.number),
+                )
                 .join(templates_t, templates_t.c.id == versions_t.c.template_id)
                 .where(templates_t.c.archived_at.is_(None))
                 .order_by(templates_t.c.key)

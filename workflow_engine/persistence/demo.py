@@ -13,7 +13,7 @@ from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.catalog import Catalog
-from workflow_engine.persistence.models import Holiday
+from workflow_engine.persistence.models import Holiday, table
 
 DEPARTMENTS = {
     "desarrollo-economico": ("Desarrollo Económico", "Economic Development"),
@@ -29,17 +29,42 @@ DEPARTMENTS = {
 DEMO_ACCOUNTS = [
     ("admin@demo.gob.mx", "admin", "Administración Demo", None, []),
     ("enlace@demo.gob.mx", "liaison", "Enlace Desarrollo Económico", "desarrollo-economico", []),
-    ("funcionario@demo.gob.mx", "official", "Funcionario Desarrollo Económico",
-     "desarrollo-economico", ["revisor", "director"]),
+    (
+        "funcionario@demo.gob.mx",
+        "official",
+        "Funcionario Desarrollo Económico",
+        "desarrollo-economico",
+        ["revisor", "director"],
+    ),
     ("ciudadano@demo.gob.mx", "citizen", "María López Hernández", None, []),
-    ("proteccion@demo.gob.mx", "official", "Inspector Protección Civil", "proteccion-civil",
-     ["inspector", "revisor", "director"]),
-    ("urbano@demo.gob.mx", "official", "Revisor Desarrollo Urbano", "desarrollo-urbano",
-     ["revisor", "director"]),
-    ("secretaria@demo.gob.mx", "official", "Secretaría del Ayuntamiento",
-     "secretaria-ayuntamiento", ["revisor", "director"]),
-    ("movilidad@demo.gob.mx", "official", "Revisor Movilidad", "movilidad",
-     ["revisor", "director"]),
+    (
+        "proteccion@demo.gob.mx",
+        "official",
+        "Inspector Protección Civil",
+        "proteccion-civil",
+        ["inspector", "revisor", "director"],
+    ),
+    (
+        "urbano@demo.gob.mx",
+        "official",
+        "Revisor Desarrollo Urbano",
+        "desarrollo-urbano",
+        ["revisor", "director"],
+    ),
+    (
+        "secretaria@demo.gob.mx",
+        "official",
+        "Secretaría del Ayuntamiento",
+        "secretaria-ayuntamiento",
+        ["revisor", "director"],
+    ),
+    (
+        "movilidad@demo.gob.mx",
+        "official",
+        "Revisor Movilidad",
+        "movilidad",
+        ["revisor", "director"],
+    ),
     ("mercados@demo.gob.mx", "official", "Revisor Mercados", "mercados", ["revisor", "director"]),
     ("tesoreria@demo.gob.mx", "official", "Cajero Tesorería", "tesoreria", ["cajero"]),
 ]
@@ -64,11 +89,11 @@ def examples_dir() -> Path:
 def seed_holidays(engine: Engine, years: range) -> int:
     added = 0
     with engine.begin() as conn:
-        known = set(conn.execute(select(Holiday.__table__.c.day)).scalars())
+        known = set(conn.execute(select(table(Holiday).c.day)).scalars())
         for year in years:
             for day, name in mexican_statutory_holidays(year).items():
                 if day not in known:
-                    conn.execute(insert(Holiday.__table__).values(day=day, name=name))
+                    conn.execute(insert(table(Holiday)).values(day=day, name=name))
                     added += 1
     return added
 
@@ -86,8 +111,14 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
     created = 0
     for email, role, name, department, tags in DEMO_ACCOUNTS:
         if accounts.by_email(email) is None:
-            accounts.create(email, DEMO_PASSWORD, role=role, name=name,
-                            department_key=department, role_tags=tags)
+            accounts.create(
+                email,
+                DEMO_PASSWORD,
+                role=role,
+                name=name,
+                department_key=department,
+                role_tags=tags,
+            )
             created += 1
     this_year = date.today().year
     holidays = seed_holidays(engine, range(this_year - 1, this_year + 3))

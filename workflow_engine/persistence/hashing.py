@@ -9,8 +9,7 @@ from typing import Any
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def checksum(value: Any) -> str:
@@ -28,7 +27,14 @@ def event_hash(
 ) -> str:
     """SHA-256 over the previous hash and this event's content."""
     material = "|".join(
-        (prev_hash, str(case_id), str(seq), type_, canonical_json(data), actor_id,
-         created_at.isoformat())
+        (
+            prev_hash,
+            str(case_id),
+            str(seq),
+            type_,
+            canonical_json(data),
+            actor_id,
+            created_at.isoformat(),
+        )
     )
     return hashlib.sha256(material.encode()).hexdigest()

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, select, update
 
 from workflow_engine.engine import Command, ConflictError
-from workflow_engine.persistence.models import OutboxMessage
+from workflow_engine.persistence.models import OutboxMessage, table
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
-outbox_t = OutboxMessage.__table__
+outbox_t = table(OutboxMessage)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class OutboxProcessor:
             commands = handler(item) or ()
             for command in commands:
                 self._apply(item, command)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded, never lost
+        except Exception as exc:
             return self._failed(item, exc)
         with self.engine.begin() as conn:
             conn.execute(

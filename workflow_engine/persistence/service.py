@@ -38,16 +38,17 @@ from workflow_engine.persistence.models import (
     ProcedureVersion,
     Task,
     Timer,
+    table,
 )
 from workflow_engine.persistence.types import utcnow
 
-cases_t = Case.__table__
-events_t = CaseEvent.__table__
-tasks_t = Task.__table__
-timers_t = Timer.__table__
-outbox_t = OutboxMessage.__table__
-versions_t = ProcedureVersion.__table__
-templates_t = ProcedureTemplate.__table__
+cases_t = table(Case)
+events_t = table(CaseEvent)
+tasks_t = table(Task)
+timers_t = table(Timer)
+outbox_t = table(OutboxMessage)
+versions_t = table(ProcedureVersion)
+templates_t = table(ProcedureTemplate)
 
 Dispatcher = Callable[[Sequence[int]], None]
 
@@ -103,7 +104,7 @@ class CaseService:
     def context(self, conn: Connection) -> EngineContext:
         """The engine context; holidays are re-read at most once a minute."""
         if self._calendar is None or time.monotonic() - self._calendar_loaded > 60:
-            days = conn.execute(select(Holiday.__table__.c.day)).scalars().all()
+            days = conn.execute(select(table(Holiday).c.day)).scalars().all()
             self._calendar = BusinessCalendar.with_holidays(days)
             self._calendar_loaded = time.monotonic()
         return EngineContext(calendar=self._calendar, tz=self.tz)
@@ -168,8 +169,17 @@ class CaseService:
                         definition, case_id=str(case_id), folio=folio, command=command
                     )
                     outcome = self._persist(
-                        conn, case_id, folio, 1, 0, "", result.state, None,
-                        result.events, result.effects, command,
+                        conn,
+                        case_id,
+                        folio,
+                        1,
+                        0,
+                        "",
+                        result.state,
+                        None,
+                        result.events,
+                        result.effects,
+                        command,
                     )
             except IntegrityError as exc:
                 if "folio" in str(exc.orig).lower():
@@ -335,9 +345,7 @@ class CaseService:
                 "due_on": date.fromisoformat(task.due_on) if task.due_on else None,
                 "escalated": task.escalated,
                 "opened_at": datetime.fromisoformat(task.opened_at),
-                "decided_at": datetime.fromisoformat(task.decided_at)
-                if task.decided_at
-                else None,
+                "decided_at": datetime.fromisoformat(task.decided_at) if task.decided_at else None,
                 "decided_by": task.decided_by,
             }
             if before is None:
@@ -409,7 +417,12 @@ class CaseService:
         prev = ""
         for row in self.history(case_id):
             expected = event_hash(
-                prev, case_id, row["seq"], row["type"], row["data"], row["actor_id"],
+                prev,
+                case_id,
+                row["seq"],
+                row["type"],
+                row["data"],
+                row["actor_id"],
                 row["created_at"],
             )
             if row["prev_hash"] != prev or row["hash"] != expected:

@@ -20,7 +20,7 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.models import Document
+from workflow_engine.persistence.models import Document, table
 from workflow_engine.persistence.outbox import OutboxProcessor
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
@@ -82,8 +82,13 @@ def run_walkthrough(
                 )
                 cases.execute(
                     case_id,
-                    Decide(at=at, actor=official, task_id=task.id, decision="approve",
-                           comment="Aprobado en recorrido de demostración."),
+                    Decide(
+                        at=at,
+                        actor=official,
+                        task_id=task.id,
+                        decision="approve",
+                        comment="Aprobado en recorrido de demostración.",
+                    ),
                 )
                 commands += 1
             continue
@@ -110,15 +115,15 @@ def run_walkthrough(
     state, _definition, _version = cases.load(case_id)
     path: list[str] = []
     for event in cases.history(case_id):
-        if event["type"] == "case.started":
-            path.append(str(event["data"]["step"]))
-        elif event["type"] == "step.entered" and (not path or path[-1] != event["data"]["step"]):
+        if event["type"] == "case.started" or (
+            event["type"] == "step.entered" and (not path or path[-1] != event["data"]["step"])
+        ):
             path.append(str(event["data"]["step"]))
     with cases.engine.connect() as conn:
         docs = [
             dict(r)
             for r in conn.execute(
-                select(Document.__table__).where(Document.__table__.c.case_id == case_id)
+                select(table(Document)).where(table(Document).c.case_id == case_id)
             ).mappings()
         ]
     return WalkthroughResult(case_id, state.folio, state.outcome, path, docs, commands)
