@@ -19,6 +19,7 @@ from connectors.payments import (
     confirm_payment_command,
     find_order,
     make_payment_handler,
+    settle_payment,
 )
 from connectors.registry import Registry, default_registry
 from connectors.settings import ConnectorSettings
@@ -66,4 +67,5 @@ __all__ = [
     "confirm_payment_command",
     "default_registry",
     "find_order",
+    "settle_payment",
 ]

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from workflow_engine.persistence.models import Case, Department, ProcedureVersion
+from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 
-cases_t = Case.__table__
-versions_t = ProcedureVersion.__table__
-departments_t = Department.__table__
+cases_t = table(Case)
+versions_t = table(ProcedureVersion)
+departments_t = table(Department)
 
 MONTHS_ES = (
     "enero",

@@ -4,6 +4,9 @@ URL rules live here; handlers in procedures.py, cases.py, tasks.py; shapes in se
 the OpenAPI description in openapi.py (keep it in step with this table).
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -13,7 +16,7 @@ from workflow_engine.engine.errors import EngineError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
-ROUTES = [
+ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("/procedures", procedures.list_procedures, ["GET"]),
     ("/procedures/<key>", procedures.get_procedure, ["GET"]),
     (

@@ -6,8 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, jsonify, request
-from flask.typing import ResponseReturnValue
+from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -43,13 +42,6 @@ class ApiError(EngineError):
 
 def services() -> Services:
     return current_app.extensions["tramita"]  # type: ignore[no-any-return]
-
-
-def not_found(
-    what_es: str = "No encontramos lo que busca.",
-    what_en: str = "We could not find what you are looking for.",
-) -> ApiError:
-    return ApiError(404, "not_found", what_es, what_en)
 
 
 def case_not_found(folio: str) -> ApiError:
@@ -232,7 +224,7 @@ def check_csrf() -> None:
         ) from None
 
 
-def _error(status: int, code: str, es: str, en: str, details: Mapping[str, Any]) -> Any:
+def _error(status: int, code: str, es: str, en: str, details: Mapping[str, Any]) -> Response:
     body = {"error": {"code": code, "message": es, "message_en": en, "details": dict(details)}}
     response = jsonify(body)
     response.status_code = status
@@ -241,14 +233,14 @@ def _error(status: int, code: str, es: str, en: str, details: Mapping[str, Any])
     return response
 
 
-def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
+def handle_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     es, en = MESSAGES.get(status, (exc.name, exc.name))
     code = exc.name.lower().replace(" ", "_").replace("'", "")
     return _error(status, code, es, en, {})
 
 
-def handle_engine_error(exc: EngineError) -> ResponseReturnValue:
+def handle_engine_error(exc: EngineError) -> Response:
     details = dict(exc.details)
     errors = details.get("errors")
     if isinstance(errors, list):

@@ -28,12 +28,12 @@ from connectors.documents.pdf import DocumentContent, FeeLine, SignerInfo, rende
 from connectors.documents.signing import Signer, unsigned
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
-from workflow_engine.persistence.models import Document
+from workflow_engine.persistence.models import Document, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
-documents_t = Document.__table__
+documents_t = table(Document)
 
 # No 0/O, 1/I/L or U: a code read aloud or copied from paper is not misread.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"

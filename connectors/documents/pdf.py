@@ -127,7 +127,7 @@ def qr_drawing(text: str, size: float = QR_SIZE) -> Drawing:
 def _numbered_canvas(footer_left: str) -> type[Canvas]:
     """A canvas that knows the page count when it draws each footer («Página 2 de 3»)."""
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab has no type hints
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

@@ -31,13 +31,13 @@ from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.notifications.messages import Message, compose
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Command
-from workflow_engine.persistence.models import Notification, User
+from workflow_engine.persistence.models import Notification, User, table
 from workflow_engine.persistence.outbox import OutboxItem
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
-notifications_t = Notification.__table__
-users_t = User.__table__
+notifications_t = table(Notification)
+users_t = table(User)
 
 
 @dataclass(frozen=True)

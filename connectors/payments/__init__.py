@@ -20,6 +20,7 @@ from connectors.payments.handler import (
     confirm_payment_command,
     make_payment_handler,
     request_from_item,
+    settle_payment,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "make_payment_handler",
     "new_reference",
     "request_from_item",
+    "settle_payment",
 ]

@@ -23,13 +23,13 @@ from connectors.payments.base import (
     PaymentOrderInfo,
     PaymentOrderRequest,
 )
-from workflow_engine.persistence.models import PaymentOrder
+from workflow_engine.persistence.models import PaymentOrder, table
 from workflow_engine.persistence.types import utcnow
 
 if TYPE_CHECKING:
     from connectors.settings import ConnectorSettings
 
-orders_t = PaymentOrder.__table__
+orders_t = table(PaymentOrder)
 
 _DERIVED_DIGITS = 4
 _RANDOM_DIGITS = 6

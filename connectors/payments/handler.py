@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from connectors._common import case_id_of, load_case
 from connectors.payments.base import CollectionSystem, PaymentOrderRequest
+from connectors.payments.builtin import BuiltinCollectionSystem
 from workflow_engine.engine.commands import (
     Actor,
     Command,
@@ -99,3 +100,20 @@ def confirm_payment_command(
         currency=currency,
         provider_id=provider_id,
     )
+
+
+def settle_payment(
+    engine: Engine, reference: str, provider_id: str = ""
+) -> tuple[int, PaymentConfirmed]:
+    """Record a built-in order as paid in full and return (case id, the engine command).
+
+    For a cashier, a bank file or the demo walkthrough: the caller runs the command on the
+    case with `CaseService.execute`. Raises PaymentOrderError for an unknown or cancelled
+    reference; settling twice is harmless (the engine ignores a repeated confirmation).
+    """
+    system = BuiltinCollectionSystem(engine)
+    order = system.mark_paid(reference.replace(" ", "").replace("-", "").upper())
+    command = confirm_payment_command(
+        order.reference, order.amount_cents, order.currency, provider_id
+    )
+    return order.case_id, command

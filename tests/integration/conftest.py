@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import warnings
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from celery.exceptions import DuplicateTaskNameWarning
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.cli import run_migrations
-from app.config import Settings
 from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.demo import seed_demo
@@ -58,39 +54,13 @@ def api_seeded_db(tmp_path_factory: pytest.TempPathFactory) -> SeededDatabase:
 
 
 @pytest.fixture
-def api_app(api_seeded_db: SeededDatabase, tmp_path: Path) -> Iterator[Flask]:
+def api_app(api_seeded_db: SeededDatabase, app_factory: Any, tmp_path: Path) -> Flask:
     """The whole application on a private copy of the seeded database."""
     db_path = tmp_path / "tramita.db"
     shutil.copyfile(api_seeded_db.path, db_path)
-    # app/tasks.py registers its Celery tasks as shared (Celery's default), so a second app in
-    # the same process warns and its "tramita.*" names resolve to the FIRST app's closures
-    # (that app's database). Until make_celery passes shared=False, silence the warning and
-    # dispatch this app's outbox in-process ourselves (what eager mode does anyway).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DuplicateTaskNameWarning)
-        app = create_app(_settings(db_path, tmp_path))
-    services = app.extensions["tramita"]
-
-    def dispatch(ids: Sequence[int]) -> None:
-        for message_id in ids:
-            services.outbox.process(message_id)
-
-    services.cases.dispatcher = dispatch
+    app: Flask = app_factory(f"sqlite:///{db_path}")
     app.config["TESTING"] = True
-    yield app
-    services.engine.dispose()
-
-
-def _settings(db_path: Path, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{db_path}",
-        secret_key="test",
-        demo_mode=True,
-        instance_dir=str(tmp_path),
-        documents_dir=str(tmp_path / "docs"),
-        uploads_dir=str(tmp_path / "uploads"),
-        session_cookie_secure=False,
-    )
+    return app
 
 
 @pytest.fixture

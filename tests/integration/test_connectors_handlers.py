@@ -23,7 +23,13 @@ from alembic.config import Config
 from sqlalchemy import Engine, func, insert, select
 from stdnum.iso7064 import mod_97_10
 
-from connectors import ConnectorSettings, build_handlers, confirm_payment_command, find_order
+from connectors import (
+    ConnectorSettings,
+    build_handlers,
+    confirm_payment_command,
+    find_order,
+    settle_payment,
+)
 from connectors._common import local_today
 from connectors.documents import CODE_ALPHABET, DocumentIssuer, document_path
 from connectors.notifications import Notifier
@@ -54,6 +60,7 @@ from workflow_engine.persistence.models import (
     OutboxMessage,
     PaymentOrder,
     User,
+    table,
 )
 from workflow_engine.persistence.outbox import OutboxItem, OutboxProcessor
 from workflow_engine.persistence.service import CaseService
@@ -61,11 +68,11 @@ from workflow_engine.persistence.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "form_schemas" / "examples"
-outbox_t = OutboxMessage.__table__
-orders_t = PaymentOrder.__table__
-documents_t = Document.__table__
-notifications_t = Notification.__table__
-users_t = User.__table__
+outbox_t = table(OutboxMessage)
+orders_t = table(PaymentOrder)
+documents_t = table(Document)
+notifications_t = table(Notification)
+users_t = table(User)
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -80,7 +87,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     eng = make_engine(url)
     with eng.begin() as conn:
         conn.execute(
-            insert(Department.__table__),
+            insert(table(Department)),
             [
                 {"key": "desarrollo-urbano", "name_es": "Dirección de Desarrollo Urbano"},
                 {"key": "mercados", "name_es": "Administración de Mercados"},
@@ -194,14 +201,9 @@ class Driver:
                         Decide(at=at, actor=Actor.system(), task_id=task.id, decision="approve"),
                     )
             elif state.status == "awaiting_payment" and state.payment.reference is not None:
-                order = find_order(self.engine, state.payment.reference)
-                assert order is not None
-                self.service.execute(
-                    self.case_id,
-                    confirm_payment_command(
-                        order.reference, order.amount_cents, order.currency, "prueba"
-                    ),
-                )
+                case_id, confirm = settle_payment(self.engine, state.payment.reference, "prueba")
+                assert case_id == self.case_id
+                self.service.execute(case_id, confirm)
             else:
                 self.run_outbox()
         raise AssertionError(f"case stuck in {self.state.status} at {self.state.position}")
@@ -262,6 +264,7 @@ def test_building_permit_runs_end_to_end(
     assert len(orders) == 1
     assert mod_97_10.is_valid(orders[0].reference)
     assert state.payments[0]["reference"] == orders[0].reference
+    assert orders[0].status == PAID and orders[0].paid_at is not None
 
     # one document, on disk, matching its row and the case state
     (issued,) = state.documents
