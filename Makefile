@@ -19,15 +19,15 @@ install: $(STAMP)
 ## Serve the demo municipality on http://127.0.0.1:5000 (SQLite, in-process tasks).
 run: install
 	mkdir -p instance
-	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi demo seed
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	DEMO_MODE=1 $(BIN)/flask --app wsgi db upgrade
+	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
+	DEMO_MODE=1 INLINE_SWEEPER=1 $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 migrate: install
 	$(BIN)/flask --app wsgi db upgrade
 
 seed: install
-	$(BIN)/flask --app wsgi demo seed
+	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
 
 lint: install
 	$(BIN)/ruff check .

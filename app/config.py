@@ -35,6 +35,9 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     mail_from: str = "tramites@chocotlan.gob.mx"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 5.0
     outbox_lease_seconds: float = 300.0
@@ -64,6 +67,9 @@ class Settings:
             smtp_host=os.environ.get("SMTP_HOST") or None,
             smtp_port=int(os.environ.get("SMTP_PORT", "25")),
             mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
+            smtp_user=os.environ.get("SMTP_USER") or None,
+            smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_bool("SMTP_STARTTLS", False),
             outbox_max_attempts=int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
             outbox_base_delay=float(os.environ.get("OUTBOX_BASE_DELAY", "5")),
             outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),

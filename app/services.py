@@ -49,6 +49,9 @@ def _handlers(settings: Settings, engine: Engine) -> dict[str, Handler]:
             smtp_host=settings.smtp_host,
             smtp_port=settings.smtp_port,
             mail_from=settings.mail_from,
+            smtp_user=settings.smtp_user,
+            smtp_password=settings.smtp_password,
+            smtp_starttls=settings.smtp_starttls,
         ),
     )
 

@@ -647,6 +647,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
         },
     }
     with scratch_database(args.backend, args.database_url) as url:
@@ -661,6 +662,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result.update(run_pgbench(args.database_url, args.pgbench_seconds))
     result["ratio_vs_pgbench"] = _ratio(result["transitions_per_s"], result["pgbench_tps"])
+    result["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     result["goals"] = {
         "ratio_vs_spiff": 10 if args.backend == "sqlite" else 5,
         "ratio_vs_pgbench": 0.3 if args.backend == "postgresql" else None,
