@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from app.config import Settings
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     @app.context_processor
     def municipality() -> dict[str, Any]:
-        return {"config_municipality": settings.municipality_name}
+        return {"config_municipality": settings.municipality_name, "get_locale": get_locale}
 
     if settings.inline_sweeper and settings.broker_url is None:
         start_inline_sweeper(services)

@@ -163,6 +163,7 @@ def demo_seed() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 def demo_walkthrough(key: str, out_dir: str) -> None:
     """Run one case from start to end with the example data; write its documents to DIR."""
+    from connectors.payments.handler import settle_payment
     from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.walkthrough import run_walkthrough
 
@@ -170,7 +171,13 @@ def demo_walkthrough(key: str, out_dir: str) -> None:
     account = Accounts(services.engine).by_email("ciudadano@demo.gob.mx")
     applicant = account.actor() if account else Actor(id="demo-citizen", kind="citizen")
     try:
-        result = run_walkthrough(services.cases, services.outbox, key, applicant)
+        result = run_walkthrough(
+            services.cases,
+            services.outbox,
+            key,
+            applicant,
+            settle=lambda reference: settle_payment(services.engine, reference, "demo")[1],
+        )
     except EngineError as exc:
         _fail(exc)
         return

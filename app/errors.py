@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
                     "code": exc.name.lower().replace(" ", "_"),
                     "message": es,
                     "message_en": en,
+                    "details": {},
                 }
             }
             return jsonify(body), code

@@ -3,6 +3,7 @@ of the work, start another one; every effect is applied exactly once, nothing is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,10 +102,8 @@ def _start_worker(database_url: str, tmp_path: Path, name: str) -> subprocess.Po
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=30)
 
 

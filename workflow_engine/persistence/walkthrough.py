@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from workflow_engine.engine import (
     Actor,
+    Command,
     Decide,
     PaymentConfirmed,
     StartCase,
@@ -50,9 +51,14 @@ def run_walkthrough(
     *,
     data_override: dict[str, dict[str, Any]] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    settle: Callable[[str], Command] | None = None,
 ) -> WalkthroughResult:
     """Start a case, fill every form step with the example data, file it, approve every task,
-    confirm every payment, and let the outbox issue every document."""
+    confirm every payment, and let the outbox issue every document.
+
+    `settle(reference)` records the payment in the collection system and returns the
+    confirmation command; without it the confirmation is sent to the engine directly.
+    """
     started = cases.start(procedure_key, StartCase(at=clock(), actor=applicant))
     case_id = started.case_id
     commands = 1
@@ -93,17 +99,21 @@ def run_walkthrough(
                 commands += 1
             continue
         elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.reference:
-            cases.execute(
-                case_id,
-                PaymentConfirmed(
+            payment = state.payment
+            assert payment.reference is not None
+            confirmation: Command = (
+                settle(payment.reference)
+                if settle is not None
+                else PaymentConfirmed(
                     at=at,
                     actor=Actor.system(),
-                    reference=state.payment.reference,
-                    amount_cents=state.payment.total_cents,
-                    currency=state.payment.currency,
+                    reference=payment.reference,
+                    amount_cents=payment.total_cents,
+                    currency=payment.currency,
                     provider_id="demo-walkthrough",
-                ),
+                )
             )
+            cases.execute(case_id, confirmation)
         else:
             if not outbox.run_due():
                 raise WalkthroughError(

@@ -1,0 +1,136 @@
+"""The public catalog and login pages, over real HTTP handling with a real database."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.unit.engine_helpers import MINI
+from workflow_engine.persistence.demo import seed_demo
+
+
+@pytest.fixture
+def app(sqlite_url: str, app_factory) -> Flask:  # type: ignore[no-untyped-def]
+    app = app_factory(sqlite_url)
+    seed_demo(app.extensions["tramita"].engine, demo_mode=True)
+    return app  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_home_lists_every_published_procedure(client: FlaskClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="es">' in html
+    for title in ("Licencia de funcionamiento", "Constancia de residencia"):
+        assert title in html
+
+
+def test_search_ignores_accents_and_case(client: FlaskClient) -> None:
+    html = client.get("/?q=LICENCIA").get_data(as_text=True)
+    assert "Licencia de funcionamiento" in html
+    assert "Constancia de residencia" not in html
+    html = client.get("/?q=construccion").get_data(as_text=True)
+    assert "construcción" in html.lower()
+    empty = client.get("/?q=zzzz").get_data(as_text=True)
+    assert "No encontramos trámites" in empty
+
+
+def test_filter_by_department(client: FlaskClient) -> None:
+    html = client.get("/?dependencia=movilidad").get_data(as_text=True)
+    assert "Licencia de funcionamiento" not in html
+    assert "vehic" in html.lower()
+
+
+def test_procedure_page_shows_the_official_catalog_information(client: FlaskClient) -> None:
+    html = client.get("/tramites/licencia-funcionamiento/informacion").get_data(as_text=True)
+    for label in (
+        "Homoclave",
+        "Requisitos",
+        "Fundamento jurídico",
+        "Plazo máximo de respuesta",
+        "Oficinas y horarios",
+        "Vigencia del resultado",
+        "Costo",
+    ):
+        assert label in html
+    assert "CHO-DE-" in html
+
+
+def test_unknown_procedure_is_a_404_page_not_a_500(client: FlaskClient) -> None:
+    page = client.get("/tramites/no-existe/informacion")
+    assert page.status_code == 404
+    assert "No encontramos" in page.get_data(as_text=True)
+
+
+def test_liaison_text_is_escaped(app: Flask, client: FlaskClient) -> None:
+    doc = copy.deepcopy(MINI)
+    doc["key"] = "con-script"
+    doc["title"] = {"es": "<script>alert(1)</script> Trámite"}
+    catalog = app.extensions["tramita"].catalog
+    catalog.save_draft(doc)
+    catalog.publish("con-script")
+    html = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_login_and_logout(client: FlaskClient) -> None:
+    form = client.get("/entrar").get_data(as_text=True)
+    token = _csrf(form)
+    bad = client.post(
+        "/entrar", data={"email": "ciudadano@demo.gob.mx", "password": "x", "csrf_token": token}
+    )
+    assert bad.status_code == 400
+    assert "Correo o contraseña incorrectos" in bad.get_data(as_text=True)
+    ok = client.post(
+        "/entrar",
+        data={"email": "ciudadano@demo.gob.mx", "password": "demo12345", "csrf_token": token},
+    )
+    assert ok.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "María López Hernández" in home
+    out = client.post("/salir", data={"csrf_token": _csrf(home)})
+    assert out.status_code == 302
+    assert "Entrar" in client.get("/").get_data(as_text=True)
+
+
+def test_a_post_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    page = client.post("/entrar", data={"email": "ciudadano@demo.gob.mx", "password": "demo12345"})
+    assert page.status_code == 400
+    assert "<html" in page.get_data(as_text=True)
+
+
+def test_open_redirects_are_refused_after_login(client: FlaskClient) -> None:
+    token = _csrf(client.get("/entrar").get_data(as_text=True))
+    page = client.post(
+        "/entrar?next=//evil.example",
+        data={"email": "ciudadano@demo.gob.mx", "password": "demo12345", "csrf_token": token},
+    )
+    assert page.headers["Location"] == "/"
+
+
+def test_demo_password_is_refused_outside_demo_mode(sqlite_url: str, app_factory) -> None:  # type: ignore[no-untyped-def]
+    demo = app_factory(sqlite_url)
+    seed_demo(demo.extensions["tramita"].engine, demo_mode=True)
+    prod = app_factory(sqlite_url, demo_mode=False)
+    client = prod.test_client()
+    token = _csrf(client.get("/entrar").get_data(as_text=True))
+    page = client.post(
+        "/entrar", data={"email": "admin@demo.gob.mx", "password": "demo12345", "csrf_token": token}
+    )
+    assert page.status_code == 400
