@@ -43,12 +43,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
 
-    from app import auth, catalog, cli, errors
+    from app import admin, auth, catalog, cli, errors
     from app.api import blueprint as api_blueprint
 
     auth.init_app(app)
     app.register_blueprint(catalog.blueprint)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)
     errors.init_app(app)

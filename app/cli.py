@@ -27,6 +27,7 @@ outbox_cli = AppGroup("outbox", help="Effects waiting to run, and dead letters."
 timers_cli = AppGroup("timers", help="Deadlines and reminders.")
 cases_cli = AppGroup("cases", help="Cases (expedientes).")
 apikeys_cli = AppGroup("apikeys", help="API keys for systems.")
+calendar_cli = AppGroup("calendar", help="Holidays (non-business days) for legal deadlines.")
 
 
 def run_migrations(database_url: str) -> None:
@@ -261,6 +262,50 @@ def apikeys_create(email: str, name: str) -> None:
     click.echo(accounts.create_api_key(account.id, name))
 
 
+@calendar_cli.command("list")
+@click.option("--year", type=int, default=None)
+def calendar_list(year: int | None) -> None:
+    """List configured holidays."""
+    from workflow_engine.persistence.holidays import list_holidays
+
+    for day, name in list_holidays(_services().engine, year):
+        click.echo(f"{day.isoformat()}\t{name}")
+
+
+@calendar_cli.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("name")
+def calendar_add(day: Any, name: str) -> None:
+    """Declare a non-business day (e.g. a municipal holiday): DAY as YYYY-MM-DD."""
+    from workflow_engine.persistence.holidays import add_holiday
+
+    add_holiday(_services().engine, day.date(), name)
+    _services().cases.refresh_calendar()
+    click.echo(f"{day.date().isoformat()}: {name} (día inhábil)")
+
+
+@calendar_cli.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_remove(day: Any) -> None:
+    """Make a day a business day again."""
+    from workflow_engine.persistence.holidays import remove_holiday
+
+    if not remove_holiday(_services().engine, day.date()):
+        click.echo("Ese día no estaba registrado como inhábil.", err=True)
+        sys.exit(1)
+    _services().cases.refresh_calendar()
+    click.echo(f"{day.date().isoformat()}: día hábil")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, templates_cli, demo_cli, outbox_cli, timers_cli, cases_cli, apikeys_cli):
+    for group in (
+        db_cli,
+        templates_cli,
+        demo_cli,
+        outbox_cli,
+        timers_cli,
+        cases_cli,
+        apikeys_cli,
+        calendar_cli,
+    ):
         app.cli.add_command(group)

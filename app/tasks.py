@@ -6,6 +6,7 @@ Without CELERY_BROKER_URL the same tasks run in-process (eager), so `make run` n
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def fire_due_timers(services: Services, limit: int = 500) -> int:
+def fire_due_timers(services: Services, limit: int = 500, now: datetime | None = None) -> int:
     """Fire every timer whose time has come (deadlines, reminders, prevención lapses)."""
-    now = utcnow()
+    now = now or utcnow()
     fired = 0
     for case_id, timer_key in services.cases.due_timers(now, limit):
         try:

@@ -156,3 +156,53 @@ def test_outbox_dead_letters_can_be_listed_and_retried(app: Flask, runner: Flask
 
 def _always_fails(item: object) -> None:
     raise ConnectionError("SMTP caído")
+
+
+def test_municipal_holidays_move_legal_deadlines(app: Flask, runner: FlaskCliRunner) -> None:
+    added = runner.invoke(args=["calendar", "add", "2026-11-24", "Fiesta patronal"])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(args=["calendar", "list", "--year", "2026"])
+    assert "2026-11-24\tFiesta patronal" in listed.output
+    services = app.extensions["tramita"]
+    services.catalog.save_draft(copy.deepcopy(MINI))
+    services.catalog.publish("mini")
+    from tests.unit.engine_helpers import CITIZEN, T0
+    from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+
+    case = services.cases.start("mini", StartCase(at=T0, actor=CITIZEN))
+    services.cases.execute(
+        case.case_id,
+        SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
+    )
+    services.cases.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
+    (task,) = services.cases.load(case.case_id)[0].open_tasks()
+    assert task.due_on == "2026-12-01"  # 5 business days from Monday 23 Nov, skipping the 24th
+    removed = runner.invoke(args=["calendar", "remove", "2026-11-24"])
+    assert removed.exit_code == 0
+    assert runner.invoke(args=["calendar", "remove", "2026-11-24"]).exit_code == 1
+
+
+def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
+    from datetime import timedelta
+
+    from app.tasks import fire_due_timers
+    from tests.unit.engine_helpers import CITIZEN, T0
+    from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+
+    services = app.extensions["tramita"]
+    services.catalog.save_draft(copy.deepcopy(MINI))
+    services.catalog.publish("mini")
+    case = services.cases.start("mini", StartCase(at=T0, actor=CITIZEN))
+    services.cases.execute(
+        case.case_id,
+        SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
+    )
+    services.cases.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
+    assert fire_due_timers(services, now=T0 + timedelta(days=1)) == 0
+    assert fire_due_timers(services, now=T0 + timedelta(days=4)) == 1  # the reminder
+    assert fire_due_timers(services, now=T0 + timedelta(days=10)) == 1  # the deadline
+    types = [e["type"] for e in services.cases.history(case.case_id)]
+    assert "task.reminder_due" in types
+    assert "task.lapsed" in types and "case.afirmativa_ficta" in types
+    state = services.cases.load(case.case_id)[0]
+    assert state.status == "awaiting_payment"

@@ -134,3 +134,43 @@ def test_demo_password_is_refused_outside_demo_mode(sqlite_url: str, app_factory
         "/entrar", data={"email": "admin@demo.gob.mx", "password": "demo12345", "csrf_token": token}
     )
     assert page.status_code == 400
+
+
+def _login(client: FlaskClient, email: str) -> None:
+    token = _csrf(client.get("/entrar").get_data(as_text=True))
+    client.post("/entrar", data={"email": email, "password": "demo12345", "csrf_token": token})
+
+
+def test_admin_sees_and_retries_dead_letters(app: Flask, client: FlaskClient) -> None:
+    from sqlalchemy import insert
+
+    from workflow_engine.persistence.models import OutboxMessage, table
+    from workflow_engine.persistence.types import utcnow
+
+    services = app.extensions["tramita"]
+    with services.engine.begin() as conn:
+        conn.execute(
+            insert(table(OutboxMessage)).values(
+                kind="notify",
+                idempotency_key="x:1",
+                payload={"template": "none", "to": "nobody"},
+                status="dead",
+                attempts=8,
+                last_error="ConnectionRefusedError: SMTP caído",
+                next_attempt_at=utcnow(),
+                created_at=utcnow(),
+            )
+        )
+    assert client.get("/admin/outbox").status_code == 401
+    _login(client, "ciudadano@demo.gob.mx")
+    assert client.get("/admin/outbox").status_code == 404
+    client.post("/salir", data={"csrf_token": _csrf(client.get("/").get_data(as_text=True))})
+    _login(client, "admin@demo.gob.mx")
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "SMTP caído" in page
+    services.outbox.handlers["notify"] = lambda item: None
+    done = client.post(
+        "/admin/outbox/reintentar", data={"csrf_token": _csrf(page)}, follow_redirects=True
+    )
+    assert "Completados: 1" in done.get_data(as_text=True)
+    assert services.outbox.dead_letters() == []
