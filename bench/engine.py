@@ -213,23 +213,16 @@ def now() -> datetime:
 class OurFlow:
     """Drives cases through CaseService, simulating every effect from its outbox row."""
 
-    def __init__(
-        self, engine: Engine, doc: dict[str, Any], timings: Timings, *, service: str = "real"
-    ) -> None:
+    def __init__(self, engine: Engine, doc: dict[str, Any], timings: Timings) -> None:
         from workflow_engine.persistence.models import OutboxMessage
         from workflow_engine.persistence.service import CaseService
 
-        service_class: type[CaseService] = CaseService
-        if service != "real":
-            from bench.lean_service import LeanCaseService, RawCaseService
-
-            service_class = LeanCaseService if service == "lean" else RawCaseService
         self.engine = engine
         self.doc = doc
         self.key = str(doc["key"])
         self.example: dict[str, dict[str, Any]] = doc["example_data"]
         self.timings = timings
-        self.service = service_class(engine, dispatcher=None)
+        self.service = CaseService(engine, dispatcher=None)
         self.outbox = OutboxMessage.__table__
         self.transitions_per_case: list[int] = []
 
@@ -587,9 +580,9 @@ def _profile_report(profiler: cProfile.Profile, path: str | None, limit: int = 4
 def _run_flows(args: argparse.Namespace, engine: Engine, doc: dict[str, Any]) -> dict[str, Any]:
     """Warm up, then run our case i and Spiff's case i alternately, so that both see the same
     machine (other processes, CPU frequency, database caches) over the whole run."""
-    result: dict[str, Any] = {"service": args.service}
+    result: dict[str, Any] = {}
     ours = Timings()
-    flow = OurFlow(engine, doc, ours, service=args.service)
+    flow = OurFlow(engine, doc, ours)
     flow.publish()
     theirs = Timings()
     spiff = None if args.no_spiff else SpiffFlow(engine, doc, theirs, reload=args.spiff_reload)
@@ -682,14 +675,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG_URL),
         help="PostgreSQL server to create scratch databases on (and to run pgbench against)",
-    )
-    parser.add_argument(
-        "--service",
-        choices=("real", "lean", "raw"),
-        default="real",
-        help="real: workflow_engine's CaseService (the contract); lean / raw: the experiments "
-        "in bench/lean_service.py (suggested persistence changes; raw also bypasses "
-        "SQLAlchemy Core on the hot path)",
     )
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench reference")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # Case statuses (what the applicant and the officials are waiting for).
@@ -110,8 +110,16 @@ class CaseState:
         return [t for t in self.tasks.values() if t.is_open]
 
     def to_json(self) -> dict[str, Any]:
-        raw = asdict(self)
+        """Plain dicts and lists; a shallow copy per field (asdict deep-copies everything)."""
+        raw: dict[str, Any] = {name: getattr(self, name) for name in _STATE_FIELDS}
         raw["data"] = dict(self.data)
+        raw["drafts"] = {k: dict(v) for k, v in self.drafts.items()}
+        raw["results"] = {k: dict(v) for k, v in self.results.items()}
+        raw["attempts"] = dict(self.attempts)
+        raw["tasks"] = {k: _fields(t, _TASK_FIELDS) for k, t in self.tasks.items()}
+        raw["timers"] = {k: _fields(t, _TIMER_FIELDS) for k, t in self.timers.items()}
+        if self.payment is not None:
+            raw["payment"] = _fields(self.payment, _PAYMENT_FIELDS)
         return raw
 
     @classmethod
@@ -127,3 +135,13 @@ class CaseState:
         for name in ("form_path", "editable_steps", "corrected_steps", "payments", "documents"):
             values[name] = tuple(raw.get(name, ()))
         return cls(**values)
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(CaseState))
+_TASK_FIELDS = tuple(f.name for f in fields(TaskState))
+_TIMER_FIELDS = tuple(f.name for f in fields(TimerState))
+_PAYMENT_FIELDS = tuple(f.name for f in fields(PaymentState))
+
+
+def _fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}

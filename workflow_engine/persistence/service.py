@@ -7,10 +7,10 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.calendar import BusinessCalendar
@@ -26,9 +26,10 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
-from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.hashing import event_hash
+from workflow_engine.persistence.hotpath import HotPath
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -77,6 +78,11 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_json_default))
 
 
+def _dbapi(conn: Connection) -> Any:
+    """The driver connection inside SQLAlchemy's current transaction."""
+    return conn.connection.dbapi_connection
+
+
 class CaseService:
     """Applies engine commands to stored cases. Pass the actor in every command."""
 
@@ -99,6 +105,7 @@ class CaseService:
         self._definitions: dict[int, ProcedureDefinition] = {}
         self._calendar: BusinessCalendar | None = None
         self._calendar_loaded = 0.0
+        self._hot: HotPath | None = None
 
     # -- helpers -----------------------------------------------------------------------
     def context(self, conn: Connection) -> EngineContext:
@@ -194,16 +201,7 @@ class CaseService:
     ) -> CommandOutcome:
         """Apply one command in one transaction; ConflictError if someone else got there first."""
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(
-                    cases_t.c.folio,
-                    cases_t.c.version_id,
-                    cases_t.c.state,
-                    cases_t.c.lock_version,
-                    cases_t.c.event_count,
-                    cases_t.c.last_event_hash,
-                ).where(cases_t.c.id == case_id)
-            ).one_or_none()
+            row = self._hotpath(conn).load(_dbapi(conn), case_id)
             if row is None:
                 raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
             if expected_version is not None and expected_version != row.lock_version:
@@ -233,6 +231,11 @@ class CaseService:
             )
         self._dispatch(outcome.outbox_ids)
         return outcome
+
+    def _hotpath(self, conn: Connection) -> HotPath:
+        if self._hot is None:
+            self._hot = HotPath(conn.dialect.name)
+        return self._hot
 
     def _dispatch(self, ids: Sequence[int]) -> None:
         if ids and self.dispatcher is not None:
@@ -275,111 +278,22 @@ class CaseService:
                 }
             )
             prev = digest
-        values: dict[str, Any] = {
-            "state": _plain(new.to_json()),
-            "status": new.status,
-            "position": new.position,
-            "outcome": new.outcome,
-            "lock_version": lock_version + 1,
-            "event_count": seq,
-            "last_event_hash": prev,
-            "updated_at": at,
-        }
-        if new.submitted_at and (old is None or old.submitted_at != new.submitted_at):
-            values["submitted_at"] = datetime.fromisoformat(new.submitted_at)
-        if new.closed_at and (old is None or old.closed_at != new.closed_at):
-            values["closed_at"] = datetime.fromisoformat(new.closed_at)
-        updated = conn.execute(
-            update(cases_t)
-            .where(cases_t.c.id == case_id, cases_t.c.lock_version == lock_version)
-            .values(**values)
+        outbox_ids = self._hotpath(conn).write(
+            _dbapi(conn),
+            case_id=case_id,
+            lock_version=lock_version,
+            new=new,
+            old_tasks=old.tasks if old else {},
+            old_timers=old.timers if old else {},
+            event_rows=event_rows,
+            event_count=seq,
+            last_hash=prev,
+            effects=effects,
+            at=at,
         )
-        if updated.rowcount != 1:
-            raise ConflictError(
-                "Otra persona modificó el expediente al mismo tiempo; recárguelo.",
-                "Someone else changed the case at the same time; reload it.",
-            )
-        if event_rows:
-            conn.execute(insert(events_t), event_rows)
-        self._sync_tasks(conn, case_id, old.tasks if old else {}, new.tasks)
-        self._sync_timers(conn, case_id, old.timers if old else {}, new.timers)
-        outbox_ids: list[int] = []
-        for eff in effects:
-            outbox_ids.append(
-                conn.execute(
-                    insert(outbox_t)
-                    .values(
-                        case_id=case_id,
-                        kind=eff.kind,
-                        idempotency_key=eff.key,
-                        payload=_plain(eff.payload),
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=at,
-                        created_at=at,
-                    )
-                    .returning(outbox_t.c.id)
-                ).scalar_one()
-            )
         return CommandOutcome(
             case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)
         )
-
-    @staticmethod
-    def _sync_tasks(
-        conn: Connection,
-        case_id: int,
-        old: Any,
-        new: Any,
-    ) -> None:
-        for key, task in new.items():
-            before: TaskState | None = old.get(key)
-            if before == task:
-                continue
-            values = {
-                "step_id": task.step_id,
-                "branch_id": task.branch_id,
-                "department": task.department,
-                "role": task.role,
-                "status": task.status,
-                "due_on": date.fromisoformat(task.due_on) if task.due_on else None,
-                "escalated": task.escalated,
-                "opened_at": datetime.fromisoformat(task.opened_at),
-                "decided_at": datetime.fromisoformat(task.decided_at) if task.decided_at else None,
-                "decided_by": task.decided_by,
-            }
-            if before is None:
-                conn.execute(insert(tasks_t).values(case_id=case_id, task_key=key, **values))
-            else:
-                conn.execute(
-                    update(tasks_t)
-                    .where(tasks_t.c.case_id == case_id, tasks_t.c.task_key == key)
-                    .values(**values)
-                )
-
-    @staticmethod
-    def _sync_timers(conn: Connection, case_id: int, old: Any, new: Any) -> None:
-        removed = [k for k in old if k not in new]
-        if removed:
-            conn.execute(
-                delete(timers_t).where(
-                    timers_t.c.case_id == case_id, timers_t.c.timer_key.in_(removed)
-                )
-            )
-        added: list[TimerState] = [t for k, t in new.items() if k not in old]
-        if added:
-            conn.execute(
-                insert(timers_t),
-                [
-                    {
-                        "case_id": case_id,
-                        "timer_key": t.id,
-                        "kind": t.kind,
-                        "fires_at": datetime.fromisoformat(t.fires_at),
-                    }
-                    for t in added
-                ],
-            )
 
     # -- queries ------------------------------------------------------------------------
     def case_id_for_folio(self, folio: str) -> int:

@@ -1,0 +1,276 @@
+"""The writes of one command, sent through the database driver's own cursor.
+
+Every transition runs these few statements, and SQLAlchemy's per-statement machinery
+(compilation cache look-ups, type coercion, result set-up) cost more than the database work
+itself (see docs/performance.md). So the hot path speaks the driver's SQL directly, in the
+same transaction SQLAlchemy opened; everything else in the project uses SQLAlchemy.
+
+On PostgreSQL the writes of a command go out in one psycopg pipeline: one network round trip
+instead of one per statement. A lost optimistic-lock race is then seen after the batch (the
+UPDATE touched no row, or an INSERT met a unique key the winner wrote) and reported as a
+ConflictError; the transaction is rolled back either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from workflow_engine.engine.errors import ConflictError
+from workflow_engine.engine.results import Effect
+from workflow_engine.engine.state import CaseState, TaskState, TimerState
+
+OUTBOX_COLUMNS = (
+    "case_id",
+    "kind",
+    "idempotency_key",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def lost_race() -> ConflictError:
+    return ConflictError(
+        "Otra persona modificó el expediente al mismo tiempo; recárguelo.",
+        "Someone else changed the case at the same time; reload it.",
+    )
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    folio: str
+    version_id: int
+    state: dict[str, Any]
+    lock_version: int
+    event_count: int
+    last_event_hash: str
+
+
+class HotPath:
+    """The hot-path statements in one dialect's SQL and parameter style."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        jsonb = "CAST({} AS JSONB)" if self.pg else "{}"
+        self.marker = "%s" if self.pg else "?"
+        self.load_sql = self._named(
+            "SELECT folio, version_id, state, lock_version, event_count, last_event_hash "
+            "FROM cases WHERE id = :id"
+        )
+        self.update_case_sql = self._named(
+            "UPDATE cases SET state = "
+            + jsonb.format(":state")
+            + ", status = :status, position = :position, outcome = :outcome, "
+            "lock_version = :new_lock, event_count = :event_count, last_event_hash = :hash, "
+            "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at "
+            "WHERE id = :id AND lock_version = :lock"
+        )
+        self.insert_event_sql = self._named(
+            "INSERT INTO case_events (case_id, seq, type, data, actor_id, actor_name, "
+            "created_at, prev_hash, hash) VALUES (:case_id, :seq, :type, "
+            + jsonb.format(":data")
+            + ", :actor_id, :actor_name, :created_at, :prev_hash, :hash)"
+        )
+        self.insert_task_sql = self._named(
+            "INSERT INTO tasks (case_id, task_key, step_id, branch_id, department, role, status, "
+            "due_on, escalated, opened_at, decided_at, decided_by) VALUES (:case_id, :task_key, "
+            ":step_id, :branch_id, :department, :role, :status, :due_on, :escalated, "
+            ":opened_at, :decided_at, :decided_by)"
+        )
+        self.update_task_sql = self._named(
+            "UPDATE tasks SET step_id = :step_id, branch_id = :branch_id, "
+            "department = :department, role = :role, status = :status, due_on = :due_on, "
+            "escalated = :escalated, opened_at = :opened_at, decided_at = :decided_at, "
+            "decided_by = :decided_by WHERE case_id = :case_id AND task_key = :task_key"
+        )
+        self.insert_timer_sql = self._named(
+            "INSERT INTO timers (case_id, timer_key, kind, fires_at) "
+            "VALUES (:case_id, :timer_key, :kind, :fires_at)"
+        )
+
+    def _named(self, sql: str) -> str:
+        """`:name` for sqlite3, `%(name)s` for psycopg."""
+        return re.sub(r":(\w+)", r"%(\1)s", sql) if self.pg else sql
+
+    # -- values as each driver stores them ---------------------------------------------
+    def moment(self, value: datetime | str | None) -> Any:
+        """A UTC instant: aware datetime for psycopg; SQLAlchemy's SQLite text format."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if self.pg:
+            return value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def day(self, value: str | None) -> Any:
+        if value is None:
+            return None
+        return date.fromisoformat(value) if self.pg else value
+
+    # -- statements ------------------------------------------------------------------------
+    def load(self, dbapi: Any, case_id: int) -> LoadedCase | None:
+        cursor = dbapi.cursor()
+        cursor.execute(self.load_sql, {"id": case_id})
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            return None
+        folio, version_id, state, lock_version, event_count, last_hash = row
+        if isinstance(state, str):
+            state = json.loads(state)
+        return LoadedCase(folio, version_id, state, lock_version, event_count, last_hash)
+
+    def write(
+        self,
+        dbapi: Any,
+        *,
+        case_id: int,
+        lock_version: int,
+        new: CaseState,
+        old_tasks: Mapping[str, TaskState],
+        old_timers: Mapping[str, TimerState],
+        event_rows: list[dict[str, Any]],
+        event_count: int,
+        last_hash: str,
+        effects: Iterable[Effect],
+        at: datetime,
+    ) -> list[int]:
+        """Write the case row, events, tasks, timers and outbox; return the outbox ids."""
+        when = self.moment(at)
+        for row in event_rows:
+            row["data"] = dumps(row["data"])
+            row["created_at"] = when
+        outbox_params: list[Any] = []
+        count = 0
+        for eff in effects:
+            count += 1
+            outbox_params += [
+                case_id,
+                eff.kind,
+                eff.key,
+                dumps(eff.payload),
+                "pending",
+                0,
+                when,
+                when,
+            ]
+        batch = dbapi.pipeline() if self.pg else contextlib.nullcontext()
+        update_cursor = dbapi.cursor()
+        outbox_cursor = dbapi.cursor()
+        try:
+            with batch:
+                update_cursor.execute(
+                    self.update_case_sql,
+                    {
+                        "id": case_id,
+                        "lock": lock_version,
+                        "state": dumps(new.to_json()),
+                        "status": new.status,
+                        "position": new.position,
+                        "outcome": new.outcome,
+                        "new_lock": lock_version + 1,
+                        "event_count": event_count,
+                        "hash": last_hash,
+                        "at": when,
+                        "submitted_at": self.moment(new.submitted_at),
+                        "closed_at": self.moment(new.closed_at),
+                    },
+                )
+                if not self.pg and update_cursor.rowcount != 1:
+                    raise lost_race()
+                cursor = dbapi.cursor()
+                if event_rows:
+                    cursor.executemany(self.insert_event_sql, event_rows)
+                self._tasks(cursor, case_id, old_tasks, new.tasks)
+                self._timers(cursor, case_id, old_timers, new.timers)
+                if count:
+                    outbox_cursor.execute(self._insert_outbox_sql(count), outbox_params)
+        except ConflictError:
+            raise
+        except Exception:
+            if update_cursor.rowcount != 1:  # we lost the race; the winner's rows clashed
+                raise lost_race() from None
+            raise
+        if update_cursor.rowcount != 1:
+            raise lost_race()
+        if not count:
+            return []
+        return sorted(int(r[0]) for r in outbox_cursor.fetchall())
+
+    def _insert_outbox_sql(self, count: int) -> str:
+        m = self.marker
+        payload = f"CAST({m} AS JSONB)" if self.pg else m
+        one = "(" + ", ".join(payload if c == "payload" else m for c in OUTBOX_COLUMNS) + ")"
+        values = ", ".join([one] * count)
+        return f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES {values} RETURNING id"
+
+    def _tasks(
+        self, cursor: Any, case_id: int, old: Mapping[str, TaskState], new: Mapping[str, TaskState]
+    ) -> None:
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, task in new.items():
+            before = old.get(key)
+            if before == task:
+                continue
+            values = {
+                "case_id": case_id,
+                "task_key": key,
+                "step_id": task.step_id,
+                "branch_id": task.branch_id,
+                "department": task.department,
+                "role": task.role,
+                "status": task.status,
+                "due_on": self.day(task.due_on),
+                "escalated": task.escalated if self.pg else int(task.escalated),
+                "opened_at": self.moment(task.opened_at),
+                "decided_at": self.moment(task.decided_at),
+                "decided_by": task.decided_by,
+            }
+            (inserts if before is None else updates).append(values)
+        if inserts:
+            cursor.executemany(self.insert_task_sql, inserts)
+        if updates:
+            cursor.executemany(self.update_task_sql, updates)
+
+    def _timers(
+        self,
+        cursor: Any,
+        case_id: int,
+        old: Mapping[str, TimerState],
+        new: Mapping[str, TimerState],
+    ) -> None:
+        removed = [k for k in old if k not in new]
+        if removed:
+            keys = ", ".join([self.marker] * len(removed))
+            cursor.execute(
+                f"DELETE FROM timers WHERE case_id = {self.marker} AND timer_key IN ({keys})",
+                [case_id, *removed],
+            )
+        added = [t for k, t in new.items() if k not in old]
+        if added:
+            cursor.executemany(
+                self.insert_timer_sql,
+                [
+                    {
+                        "case_id": case_id,
+                        "timer_key": t.id,
+                        "kind": t.kind,
+                        "fires_at": self.moment(t.fires_at),
+                    }
+                    for t in added
+                ],
+            )
