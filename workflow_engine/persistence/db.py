@@ -38,4 +38,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs on every transaction (see docs/performance.md).
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
