@@ -203,7 +203,7 @@ def check_invariants(d: ProcedureDefinition, state: CaseState) -> None:
     assert CaseState.from_json(json.loads(json.dumps(state.to_json()))) == state
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_command_sequences_keep_every_case_consistent(data: st.DataObject) -> None:
     d = data.draw(st.sampled_from(DEFINITIONS), label="procedure")

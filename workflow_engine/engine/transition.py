@@ -569,18 +569,22 @@ class _Run:
             total_cents=total,
             currency=currency,
         )
+        self.order_payment(step, self.f["payment"])
+        return True
+
+    def order_payment(self, step: Mapping[str, Any], payment: PaymentState) -> None:
+        """Ask the collection system for a payment order (a new one for every attempt)."""
         self.effect(
             "payment.create_order",
-            f"payment:{step_id}:{attempt}",
-            step_id=step_id,
-            attempt=attempt,
-            total_cents=total,
-            currency=currency,
-            lines=lines,
+            f"payment:{payment.step_id}:{payment.attempt}",
+            step_id=payment.step_id,
+            attempt=payment.attempt,
+            total_cents=payment.total_cents,
+            currency=payment.currency,
+            lines=list(payment.lines),
             concept=dict(step.get("concept") or step.get("title") or {}),
             expires_days=int(step.get("expires_days", 5)),
         )
-        return True
 
     def current_payment(self, reference: str) -> PaymentState | None:
         payment: PaymentState | None = self.f["payment"]
@@ -869,17 +873,7 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
     run.f["payment"] = replace(
         payment, attempt=attempt, status="requested", reference=None, expires_on=None
     )
-    run.effect(
-        "payment.create_order",
-        f"payment:{payment.step_id}:{attempt}",
-        step_id=payment.step_id,
-        attempt=attempt,
-        total_cents=payment.total_cents,
-        currency=payment.currency,
-        lines=list(payment.lines),
-        concept=dict(step.get("concept") or step.get("title") or {}),
-        expires_days=int(step.get("expires_days", 5)),
-    )
+    run.order_payment(step, run.f["payment"])
     run.notify("payment_expired", reference=cmd.reference)
 
 
