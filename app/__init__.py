@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from app.config import Settings
+from app.i18n import TRANSLATIONS, compile_catalogs
 from app.services import build_services, start_inline_sweeper
 
 csrf = CSRFProtect()
@@ -35,26 +36,41 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="es",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
     )
+    compile_catalogs()
     services = build_services(settings)
     app.extensions["tramita"] = services
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
 
-    from app import admin, auth, catalog, cli, errors
+    from app import accounts, admin, auth, catalog, cli, errors, files, wizard
     from app.api import blueprint as api_blueprint
 
     auth.init_app(app)
     app.register_blueprint(catalog.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(accounts.blueprint)
+    app.register_blueprint(wizard.blueprint)
+    app.register_blueprint(files.blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)
     errors.init_app(app)
     cli.init_app(app)
     app.jinja_env.filters["t"] = catalog.localized
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        """?lang=en switches the interface and is remembered for the next pages."""
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get("lang") != chosen:
+            response.set_cookie(
+                "lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        return response
 
     @app.context_processor
     def municipality() -> dict[str, Any]:
