@@ -31,7 +31,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below take over
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a committed transaction survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
