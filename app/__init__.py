@@ -40,13 +40,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
     )
+    if settings.proxy_count:
+        # Behind N reverse proxies: trust their X-Forwarded-For/Proto so rate limits see the
+        # citizen's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
+        )
     compile_catalogs()
     services = build_services(settings)
     app.extensions["tramita"] = services
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
 
-    from app import accounts, admin, auth, catalog, cli, errors, files, wizard
+    from app import accounts, admin, auth, cases, catalog, cli, errors, files, wizard
     from app.api import blueprint as api_blueprint
 
     auth.init_app(app)
@@ -56,6 +64,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(wizard.blueprint)
     app.register_blueprint(files.blueprint)
+    app.register_blueprint(cases.blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)
     errors.init_app(app)

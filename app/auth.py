@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import (
@@ -14,8 +15,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from workflow_engine.engine import Actor
@@ -25,6 +28,7 @@ blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Inicie sesión para continuar."
+login_manager.localize_callback = _
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -71,6 +75,40 @@ def current_actor() -> Actor | None:
     return account.actor() if account else None
 
 
+def require_verified() -> Account:
+    """The logged-in account, if its e-mail address is confirmed (staff always are).
+
+    Anonymous visitors are sent to the login page; unverified citizens to the page that
+    explains how to confirm the address (with a "send a new link" button). Call it before
+    starting a procedure. API callers get a 401/403 JSON error instead of a redirect."""
+    account = current_account()
+    api = request.path.startswith("/api/")
+    if account is None:
+        if api:
+            abort(401)
+        abort(login_manager.unauthorized())
+    if not account.is_verified:
+        if api:
+            abort(403)
+        flash(_("Confirme su correo electrónico para iniciar trámites."))
+        abort(redirect(url_for("accounts.verify_notice")))
+    return account
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else goes to the catalog."""
+    target = target or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return str(url_for("catalog.home"))
+    return target
+
+
+def start_session(account: Account) -> None:
+    """Log in with a fresh session (a session id planted before login is worthless)."""
+    session.clear()
+    login_user(SessionUser(account))
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
 
@@ -78,23 +116,39 @@ def init_app(app: Flask) -> None:
 @blueprint.route("/entrar", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status = 200
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "")
-        account = accounts().authenticate(email, request.form.get("password", ""))
+        email = request.form.get("email", "").strip()[:254]
+        password = request.form.get("password", "")
+        ip = request.remote_addr or ""
+        store = accounts()
+        wait = store.login_locked_for(email, ip)
+        if wait is not None:
+            minutes = max(1, math.ceil(wait / 60))
+            error = _(
+                "Demasiados intentos fallidos. Por seguridad, espere %(minutes)s minutos "
+                "antes de volver a intentarlo, o recupere su contraseña.",
+                minutes=minutes,
+            )
+            page = render_template("login.html", error=error, email=email, locked=True)
+            return page, 429, {"Retry-After": str(math.ceil(wait))}
+        account = store.authenticate(email, password) if email and password else None
+        store.record_login_attempt(email, ip, success=account is not None)
         if account is None:
-            error = "Correo o contraseña incorrectos."
+            error = _("Correo o contraseña incorrectos.")
+            status = 400
         else:
-            login_user(SessionUser(account))
-            flash("Sesión iniciada.")
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("catalog.home")
-            return redirect(target)
-    return render_template("login.html", error=error, email=email), (400 if error else 200)
+            start_session(account)
+            flash(_("Sesión iniciada."))
+            if not account.is_verified:
+                flash(_("Confirme su correo electrónico para iniciar trámites."))
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("login.html", error=error, email=email, locked=False), status
 
 
 @blueprint.route("/salir", methods=["POST"])
 def logout() -> Any:
     logout_user()
+    session.clear()
     return redirect(url_for("catalog.home"))

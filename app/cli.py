@@ -222,6 +222,15 @@ def outbox_run() -> None:
     click.echo(f"{_services().outbox.run_due()} efectos ejecutados")
 
 
+@timers_cli.command("drafts")
+def timers_drafts() -> None:
+    """Warn about abandoned drafts, then cancel the ones already warned (daily in beat)."""
+    from app.tasks import expire_abandoned_drafts
+
+    result = expire_abandoned_drafts(_services())
+    click.echo(f"Borradores: {result}")
+
+
 @timers_cli.command("fire")
 def timers_fire() -> None:
     """Fire every due timer now (Celery beat does this every minute)."""

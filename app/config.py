@@ -43,6 +43,7 @@ class Settings:
     outbox_lease_seconds: float = 300.0
     session_cookie_secure: bool = False
     inline_sweeper: bool = False
+    proxy_count: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -75,4 +76,5 @@ class Settings:
             outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
             session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
             inline_sweeper=_bool("INLINE_SWEEPER", False),
+            proxy_count=int(os.environ.get("PROXY_COUNT", "0")),
         )

@@ -1,5 +1,113 @@
-"""Uploaded files and case documents, served only to the people allowed to see them."""
+"""Uploaded files and case documents, served only to the people allowed to see them.
 
-from flask import Blueprint
+Who may see what: an uploaded file, its owner or an official of a department that has (or
+had) a task in its case; a case's receipt and issued documents, the applicant or such an
+official. Everyone else gets the same 404 as for an id that does not exist. Anonymous
+visitors are sent to log in first (for every id, so nothing leaks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, send_file
+from sqlalchemy import select
+
+from app.api.queries import CaseRow, case_row, may_see_case
+from app.auth import current_account, login_manager
+from connectors.documents.receipt import receipt_for_case
+from workflow_engine.persistence.models import Document, table
 
 blueprint = Blueprint("files", __name__)
+documents_t = table(Document)
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _services() -> Any:
+    return current_app.extensions["tramita"]
+
+
+def _viewer() -> Any:
+    """The logged-in account (or API key account); anonymous visitors are sent to log in."""
+    account = current_account()
+    if account is None:
+        abort(login_manager.unauthorized())
+    return account
+
+
+def _private(response: Response, content_type: str) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store, max-age=0"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if content_type not in INLINE_TYPES:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _send(path: Path, name: str, content_type: str, etag: str | None = None) -> Response:
+    inline = content_type in INLINE_TYPES
+    response = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=not inline,
+        download_name=name,
+        conditional=True,
+        etag=etag or True,
+        max_age=0,
+    )
+    return _private(response, content_type)
+
+
+def _visible_case(folio: str) -> CaseRow:
+    account = _viewer()
+    case = case_row(_services().engine, folio)
+    if case is None or not may_see_case(_services().engine, account.actor(), case):
+        abort(404)
+    return case
+
+
+@blueprint.route("/archivos/<public_id>")
+def uploaded_file(public_id: str) -> Any:
+    account = _viewer()
+    stored = _services().uploads.stored_for(public_id, account.actor())
+    if stored is None:
+        abort(404)
+    return _send(stored.path, stored.name, stored.content_type, etag=stored.sha256)
+
+
+@blueprint.route("/expedientes/<folio>/acuse.pdf")
+def receipt(folio: str) -> Any:
+    case = _visible_case(folio)
+    settings = _services().settings
+    pdf = receipt_for_case(
+        _services().engine,
+        case.id,
+        municipality_name=settings.municipality_name,
+        timezone=settings.timezone,
+        base_url=settings.base_url,
+    )
+    if pdf is None:
+        abort(404)  # not filed yet: there is nothing to acknowledge
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="acuse-{case.folio}.pdf"'
+    return _private(response, "application/pdf")
+
+
+@blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
+def document(folio: str, document_id: int) -> Any:
+    case = _visible_case(folio)
+    with _services().engine.connect() as conn:
+        row = conn.execute(
+            select(documents_t).where(
+                documents_t.c.id == document_id, documents_t.c.case_id == case.id
+            )
+        ).one_or_none()
+    if row is None:
+        abort(404)
+    root = Path(_services().settings.documents_dir).resolve()
+    path = (root / row.storage_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        abort(404)
+    return _send(path, row.filename, row.content_type or "application/pdf", etag=row.sha256)

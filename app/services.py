@@ -17,6 +17,7 @@ from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Department
 from workflow_engine.persistence.outbox import Handler, OutboxProcessor
 from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.uploads import UploadStore
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Services:
     catalog: Catalog
     outbox: OutboxProcessor
     celery: Any = None
+    uploads: UploadStore = None  # type: ignore[assignment]  # set by build_services
 
     def department_keys(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -74,6 +76,9 @@ def build_services(settings: Settings) -> Services:
         lease_seconds=settings.outbox_lease_seconds,
     )
     services = Services(settings, engine, cases, Catalog(engine), processor)
+    uploads_dir = settings.uploads_dir or str(Path(settings.instance_dir) / "uploads")
+    Path(uploads_dir).mkdir(parents=True, exist_ok=True)
+    services.uploads = UploadStore(engine, uploads_dir)
     from app.tasks import make_celery
 
     services.celery = make_celery(services)
@@ -91,15 +96,22 @@ def build_services(settings: Settings) -> Services:
 
 
 def start_inline_sweeper(services: Services, interval: float = 10.0) -> threading.Thread:
-    """In-process mode only: retry due outbox messages and fire due timers periodically."""
-    from app.tasks import fire_due_timers
+    """In-process mode only: retry due outbox messages and fire due timers periodically, and
+    sweep abandoned drafts once a day (what Celery beat does with a broker)."""
+    from datetime import date
+
+    from app.tasks import expire_abandoned_drafts, fire_due_timers
 
     def loop() -> None:
         stop = threading.Event()
+        swept_on: date | None = None
         while not stop.wait(interval):
             try:
                 services.outbox.run_due()
                 fire_due_timers(services)
+                if swept_on != date.today():
+                    expire_abandoned_drafts(services)
+                    swept_on = date.today()
             except Exception:
                 log.exception("inline sweeper failed")
 

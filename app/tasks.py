@@ -6,13 +6,21 @@ Without CELERY_BROKER_URL the same tasks run in-process (eager), so `make run` n
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 from workflow_engine.engine import Actor, TimerFired
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.drafts import (
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_WARNING_DAYS,
+    DraftSweep,
+    expire_drafts,
+)
 from workflow_engine.persistence.types import utcnow
 
 if TYPE_CHECKING:
@@ -36,6 +44,32 @@ def fire_due_timers(services: Services, limit: int = 500, now: datetime | None =
     return fired
 
 
+def draft_days() -> tuple[int, int]:
+    """(DRAFT_RETENTION_DAYS, DRAFT_WARNING_DAYS) from the environment (defaults 60 and 7)."""
+
+    def number(name: str, default: int) -> int:
+        try:
+            return max(0, int(os.environ.get(name, "") or default))
+        except ValueError:
+            log.warning("%s is not a whole number; using %s", name, default)
+            return default
+
+    retention = number("DRAFT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS) or DEFAULT_RETENTION_DAYS
+    return retention, number("DRAFT_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+
+
+def expire_abandoned_drafts(services: Services, now: datetime | None = None) -> DraftSweep:
+    """Warn about drafts untouched for a long time, cancel those already warned (daily)."""
+    retention, warning = draft_days()
+    return expire_drafts(
+        services.cases,
+        services.uploads,
+        now=now or utcnow(),
+        retention_days=retention,
+        warning_days=warning,
+    )
+
+
 def make_celery(services: Services) -> Celery:
     settings = services.settings
     eager = settings.broker_url is None
@@ -52,6 +86,11 @@ def make_celery(services: Services) -> Celery:
         beat_schedule={
             "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
+            # Daily, at 09:30 UTC (early morning in the Americas).
+            "expire-drafts": {
+                "task": "tramita.expire_drafts",
+                "schedule": crontab(minute=30, hour=9),
+            },
         },
         timezone="UTC",
     )
@@ -73,5 +112,10 @@ def make_celery(services: Services) -> Celery:
     @celery.task(name="tramita.fire_timers", shared=False)
     def fire_timers() -> int:
         return fire_due_timers(services)
+
+    @celery.task(name="tramita.expire_drafts", shared=False)
+    def expire_drafts_task() -> dict[str, int]:
+        sweep = expire_abandoned_drafts(services)
+        return {"warned": len(sweep.warned), "cancelled": len(sweep.cancelled)}
 
     return celery

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from connectors.documents import DocumentIssuer, Signer, unsigned
 from connectors.lookups import make_connector_handler
 from connectors.notifications import Notifier
+from connectors.notifications.account_mail import AccountMailer
 from connectors.payments import (
     BuiltinCollectionSystem,
     CollectionSystem,
@@ -26,6 +27,8 @@ from connectors.settings import ConnectorSettings
 from workflow_engine.persistence.outbox import Handler
 
 EFFECT_KINDS = ("notify", "payment.create_order", "document.issue", "connector.call")
+# Effects queued by the web layer, not by the engine.
+APP_EFFECT_KINDS = ("email",)
 
 
 def build_handlers(
@@ -53,11 +56,14 @@ def build_handlers(
         ),
         "document.issue": DocumentIssuer(engine, settings, sign=sign),
         "connector.call": make_connector_handler(registry),
+        "email": AccountMailer(settings),
     }
 
 
 __all__ = [
+    "APP_EFFECT_KINDS",
     "EFFECT_KINDS",
+    "AccountMailer",
     "BuiltinCollectionSystem",
     "CollectionSystem",
     "ConnectorSettings",

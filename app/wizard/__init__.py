@@ -3,3 +3,7 @@
 from flask import Blueprint
 
 blueprint = Blueprint("wizard", __name__)
+
+from app.wizard import views  # noqa: E402  (routes register on the blueprint)
+
+__all__ = ["blueprint", "views"]

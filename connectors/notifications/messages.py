@@ -62,6 +62,14 @@ def compose(
             f"Su solicitud de {proc} quedó registrada con el folio {folio}. "
             "Le avisaremos cuando haya una respuesta o si necesita hacer algo.",
         )
+    if template == "draft_expiring":
+        expires = long_date(payload.get("expires_on"))
+        return Message(
+            f"Su borrador {folio} se cancelará el {expires}",
+            f"Su solicitud de {proc} (folio {folio}) sigue como borrador y no ha tenido cambios. "
+            f"Si no la continúa, la cancelaremos el {expires} y se borrarán los archivos que "
+            "subió. Para conservarla, entre a su expediente y continúe la solicitud.",
+        )
     if template == "case_returned":
         reason = RETURN_REASONS.get(str(payload.get("reason")), "")
         why = f" porque {reason}" if reason else ""

@@ -41,7 +41,11 @@ def api_seeded_db(tmp_path_factory: pytest.TempPathFactory) -> SeededDatabase:
         seed_demo(engine, demo_mode=True)
         accounts = Accounts(engine, demo_mode=True)
         accounts.create(
-            API_USERS["citizen_b"], DEMO_PASSWORD, role="citizen", name="Vecino de Prueba"
+            API_USERS["citizen_b"],
+            DEMO_PASSWORD,
+            role="citizen",
+            name="Vecino de Prueba",
+            verified=True,
         )
         keys = {}
         for name, email in API_USERS.items():

@@ -1,26 +1,94 @@
-"""Accounts: users, departments and API keys. Passwords are argon2 hashes; API keys are
-stored as SHA-256 only, so a database leak reveals neither."""
+"""Accounts: users, departments, API keys, e-mail tokens and login throttling.
+
+Passwords are argon2 hashes; API keys and e-mailed tokens are stored as SHA-256 only, so a
+database leak reveals none of them.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.mx import curp as mx_curp
 
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.models import ApiKey, Department, User, table
+from workflow_engine.persistence.models import (
+    ApiKey,
+    AuthToken,
+    Department,
+    LoginAttempt,
+    User,
+    table,
+)
 from workflow_engine.persistence.types import utcnow
 
 DEMO_PASSWORD = "demo12345"
 users_t = table(User)
 keys_t = table(ApiKey)
 departments_t = table(Department)
+tokens_t = table(AuthToken)
+attempts_t = table(LoginAttempt)
 _hasher = PasswordHasher()
+
+STAFF_ROLES = frozenset({"official", "liaison", "admin"})
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"
+VERIFY_TTL = timedelta(hours=48)
+RESET_TTL = timedelta(hours=1)
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 1024
+# The most common passwords of at least ten characters (leaked-password lists); a tiny list
+# that stops the worst choices without a network lookup.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "123456789a",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "qwertyuiop",
+        "asdfghjkl1",
+        "password12",
+        "password123",
+        "password1234",
+        "contraseña",
+        "contrasena",
+        "contraseña1",
+        "contrasena1",
+        "contraseña123",
+        "contrasena123",
+        "iloveyou12",
+        "teamo12345",
+        "aaaaaaaaaa",
+        "abcdefghij",
+        "abc1234567",
+        "qwerty1234",
+        "qwerty12345",
+        "mexico1234",
+        "mexico12345",
+        "chocotlan1",
+        "demo123456",
+        "tramita123",
+        "bienvenido",
+        "bienvenido1",
+        "administrador",
+        "passw0rd123",
+    }
+)
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES_PER_EMAIL = 5
+LOGIN_MAX_FAILURES_PER_IP = 20
 
 
 @dataclass(frozen=True)
@@ -32,6 +100,14 @@ class Account:
     department_key: str | None
     role_tags: tuple[str, ...]
     is_active: bool
+    email_verified_at: datetime | None = None
+    language: str = "es"
+
+    @property
+    def is_verified(self) -> bool:
+        """Citizens must confirm their e-mail address; staff accounts are created by an
+        administrator and count as verified."""
+        return self.email_verified_at is not None or self.role in STAFF_ROLES
 
     def actor(self) -> Actor:
         kind: Any = {"official": "official", "admin": "admin"}.get(self.role, "citizen")
@@ -53,13 +129,142 @@ def _account(row: Any) -> Account:
         row.department_key,
         tuple(row.role_tags or ()),
         bool(row.is_active),
+        row.email_verified_at,
+        row.language or "es",
     )
 
 
+class EmailTakenError(Exception):
+    """An account with this e-mail address exists already."""
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+POSTCODE_RE = re.compile(r"^\d{5}$")
+PROFILE_ADDRESS_FIELDS = ("street", "number", "neighbourhood", "postcode", "municipality")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """`required`, `invalid` or None for an e-mail address typed in a form."""
+    email = email.strip()
+    if not email:
+        return "required"
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        return "invalid"
+    return None
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why this password is refused (`required`, `too_short`, `too_long`, `is_email`,
+    `common`), or None if it is acceptable."""
+    if not password:
+        return "required"
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return "too_short"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return "too_long"
+    lowered = password.strip().lower()
+    email = normalize_email(email)
+    if email and lowered in (email, email.partition("@")[0]):
+        return "is_email"
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) <= 2:
+        return "common"
+    return None
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading +; raises ValueError if it cannot be a phone number
+    (10 digits in Mexico, up to 15 with a country code)."""
+    raw = phone.strip()
+    if re.search(r"[^\d\s+().-]", raw):
+        raise ValueError(phone)
+    digits = re.sub(r"\D", "", raw)
+    if not 10 <= len(digits) <= 15:
+        raise ValueError(phone)
+    return ("+" if raw.startswith("+") else "") + digits
+
+
+def validate_profile(
+    form: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean the profile form. Returns (values, errors) where errors maps a form field name
+    (`name`, `curp`, `phone`, `address.postcode`...) to an error code (`required`,
+    `invalid`, `too_long`)."""
+    errors: dict[str, str] = {}
+    name = " ".join(str(form.get("name", "")).split())
+    if not name:
+        errors["name"] = "required"
+    elif len(name) > 200:
+        errors["name"] = "too_long"
+    curp_value: str | None = None
+    raw_curp = str(form.get("curp", "")).strip()
+    if raw_curp:
+        try:
+            curp_value = str(mx_curp.validate(raw_curp)).upper()
+        except StdnumValidationError:
+            errors["curp"] = "invalid"
+    phone: str | None = None
+    raw_phone = str(form.get("phone", "")).strip()
+    if raw_phone:
+        try:
+            phone = normalize_phone(raw_phone)
+        except ValueError:
+            errors["phone"] = "invalid"
+    address: dict[str, str] = {}
+    for part in PROFILE_ADDRESS_FIELDS:
+        value = " ".join(str(form.get(f"address.{part}", "")).split())
+        if len(value) > 200:
+            errors[f"address.{part}"] = "too_long"
+        address[part] = value
+    if address["postcode"] and not POSTCODE_RE.match(address["postcode"]):
+        errors["address.postcode"] = "invalid"
+    values: dict[str, Any] = {
+        "name": name,
+        "curp": curp_value,
+        "phone": phone,
+        "address": address if any(address.values()) else None,
+    }
+    return values, errors
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What an e-mailed token is worth: `ok`, `expired`, `used` or `unknown`."""
+
+    status: str
+    user_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: int
+    token: str  # in clear: only ever put in the e-mail
+    expires_at: datetime
+
+
 class Accounts:
-    def __init__(self, engine: Engine, *, demo_mode: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        demo_mode: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.engine = engine
         self.demo_mode = demo_mode
+        self.clock = clock
 
     def get(self, user_id: int) -> Account | None:
         with self.engine.connect() as conn:
@@ -69,7 +274,7 @@ class Accounts:
     def by_email(self, email: str) -> Account | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(users_t).where(users_t.c.email == email.strip().lower())
+                select(users_t).where(users_t.c.email == normalize_email(email))
             ).one_or_none()
         return _account(row) if row else None
 
@@ -82,7 +287,37 @@ class Accounts:
         name: str = "",
         department_key: str | None = None,
         role_tags: list[str] | None = None,
+        verified: bool = False,
+        language: str = "es",
     ) -> Account:
+        """A new account; raises `EmailTakenError` if the address is already registered."""
+        try:
+            return self._create(
+                email,
+                password,
+                role=role,
+                name=name,
+                department_key=department_key,
+                role_tags=role_tags,
+                verified=verified,
+                language=language,
+            )
+        except IntegrityError as exc:
+            raise EmailTakenError(email) from exc
+
+    def _create(
+        self,
+        email: str,
+        password: str,
+        *,
+        role: str,
+        name: str,
+        department_key: str | None,
+        role_tags: list[str] | None,
+        verified: bool,
+        language: str,
+    ) -> Account:
+        now = utcnow()
         with self.engine.begin() as conn:
             user_id = conn.execute(
                 insert(users_t)
@@ -94,7 +329,9 @@ class Accounts:
                     department_key=department_key,
                     role_tags=role_tags or [],
                     is_active=True,
-                    created_at=utcnow(),
+                    created_at=now,
+                    email_verified_at=now if verified else None,
+                    language=language,
                 )
                 .returning(users_t.c.id)
             ).scalar_one()
@@ -170,3 +407,233 @@ class Accounts:
             return None
         account = self.get(int(user_id))
         return account if account and account.is_active else None
+
+    def dummy_hash(self, password: str) -> None:
+        """Spend the time of a password hash, so an answer does not reveal whether an
+        address is registered."""
+        _hasher.hash(password or "x")
+
+    def set_password(self, user_id: int, password: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(users_t)
+                .where(users_t.c.id == user_id)
+                .values(password_hash=_hasher.hash(password))
+            )
+
+    # -- e-mailed tokens (verify the address, reset the password) ---------------------------
+
+    def issue_token(self, user_id: int, purpose: str, ttl: timedelta) -> IssuedToken:
+        """A new random single-use token; only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            token_id = conn.execute(
+                insert(tokens_t)
+                .values(
+                    user_id=user_id,
+                    purpose=purpose,
+                    token_hash=token_hash(token),
+                    expires_at=now + ttl,
+                    created_at=now,
+                )
+                .returning(tokens_t.c.id)
+            ).scalar_one()
+        return IssuedToken(int(token_id), token, now + ttl)
+
+    def tokens_issued_since(self, user_id: int, purpose: str, since: datetime) -> int:
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(tokens_t)
+                .where(
+                    tokens_t.c.user_id == user_id,
+                    tokens_t.c.purpose == purpose,
+                    tokens_t.c.created_at >= since,
+                )
+            ).scalar_one()
+        return int(count)
+
+    def may_send_token(
+        self, user_id: int, purpose: str, *, per_minute: int = 1, per_hour: int = 5
+    ) -> bool:
+        """Rate limit for e-mailed links, so nobody can flood an inbox."""
+        now = self.clock()
+        if self.tokens_issued_since(user_id, purpose, now - timedelta(minutes=1)) >= per_minute:
+            return False
+        return self.tokens_issued_since(user_id, purpose, now - timedelta(hours=1)) < per_hour
+
+    def check_token(self, token: str, purpose: str) -> TokenCheck:
+        """What this token is worth now, without using it."""
+        with self.engine.connect() as conn:
+            return self._check(conn, token, purpose)
+
+    def _check(self, conn: Connection, token: str, purpose: str) -> TokenCheck:
+        if not token or len(token) > 200:
+            return TokenCheck("unknown")
+        row = conn.execute(
+            select(tokens_t).where(
+                tokens_t.c.token_hash == token_hash(token), tokens_t.c.purpose == purpose
+            )
+        ).one_or_none()
+        if row is None:
+            return TokenCheck("unknown")
+        if row.used_at is not None:
+            return TokenCheck("used", row.user_id, row.id)
+        if row.expires_at <= self.clock():
+            return TokenCheck("expired", row.user_id, row.id)
+        return TokenCheck("ok", row.user_id, row.id)
+
+    def _use(self, conn: Connection, token: str, purpose: str) -> TokenCheck:
+        """Mark the token used, once: of two concurrent uses exactly one gets `ok`."""
+        found = self._check(conn, token, purpose)
+        if not found.ok:
+            return found
+        now = self.clock()
+        used = conn.execute(
+            update(tokens_t)
+            .where(
+                tokens_t.c.id == found.token_id,
+                tokens_t.c.used_at.is_(None),
+                tokens_t.c.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if used.rowcount != 1:
+            return TokenCheck("used", found.user_id, found.token_id)
+        return found
+
+    def verify_email(self, token: str) -> TokenCheck:
+        """Use a verification token: the account's address counts as confirmed."""
+        with self.engine.begin() as conn:
+            result = self._use(conn, token, VERIFY_EMAIL)
+            if result.ok:
+                conn.execute(
+                    update(users_t)
+                    .where(users_t.c.id == result.user_id, users_t.c.email_verified_at.is_(None))
+                    .values(email_verified_at=self.clock())
+                )
+        return result
+
+    def reset_password(self, token: str, password: str) -> TokenCheck:
+        """Use a reset token: set the new password, void the user's other reset links and
+        confirm the address (the link reached its inbox)."""
+        new_hash = _hasher.hash(password)
+        with self.engine.begin() as conn:
+            result = self._use(conn, token, RESET_PASSWORD)
+            if result.ok:
+                now = self.clock()
+                conn.execute(
+                    update(users_t)
+                    .where(users_t.c.id == result.user_id)
+                    .values(password_hash=new_hash)
+                )
+                conn.execute(
+                    update(users_t)
+                    .where(users_t.c.id == result.user_id, users_t.c.email_verified_at.is_(None))
+                    .values(email_verified_at=now)
+                )
+                conn.execute(
+                    update(tokens_t)
+                    .where(
+                        tokens_t.c.user_id == result.user_id,
+                        tokens_t.c.purpose == RESET_PASSWORD,
+                        tokens_t.c.used_at.is_(None),
+                    )
+                    .values(used_at=now)
+                )
+        return result
+
+    # -- login throttling ---------------------------------------------------------------------
+
+    def login_locked_for(self, email: str, ip: str) -> float | None:
+        """Seconds until a login for this address from this IP may be tried again, or None.
+
+        Locked after LOGIN_MAX_FAILURES_PER_EMAIL failures for the address (since its last
+        success) or LOGIN_MAX_FAILURES_PER_IP failures from the IP within LOGIN_WINDOW.
+        Refused attempts are not recorded, so the lock ends with the window."""
+        now = self.clock()
+        since = now - LOGIN_WINDOW
+        email = normalize_email(email)[:254]
+        ip = ip[:64]
+        with self.engine.connect() as conn:
+            last_success = conn.execute(
+                select(func.max(attempts_t.c.created_at)).where(
+                    attempts_t.c.email == email,
+                    attempts_t.c.success.is_(True),
+                    attempts_t.c.created_at >= since,
+                )
+            ).scalar()
+            email_since = max(since, last_success) if last_success else since
+            by_email = self._failures(conn, attempts_t.c.email == email, email_since)
+            by_ip = self._failures(conn, attempts_t.c.ip == ip, since)
+        waits = []
+        if len(by_email) >= LOGIN_MAX_FAILURES_PER_EMAIL:
+            waits.append(by_email[LOGIN_MAX_FAILURES_PER_EMAIL - 1] + LOGIN_WINDOW - now)
+        if len(by_ip) >= LOGIN_MAX_FAILURES_PER_IP:
+            waits.append(by_ip[LOGIN_MAX_FAILURES_PER_IP - 1] + LOGIN_WINDOW - now)
+        if not waits:
+            return None
+        return max(1.0, max(w.total_seconds() for w in waits))
+
+    def _failures(self, conn: Connection, where: Any, since: datetime) -> list[datetime]:
+        """Times of recent failures, newest first (as many as a lock needs)."""
+        rows = conn.execute(
+            select(attempts_t.c.created_at)
+            .where(where, attempts_t.c.success.is_(False), attempts_t.c.created_at > since)
+            .order_by(attempts_t.c.created_at.desc())
+            .limit(LOGIN_MAX_FAILURES_PER_IP)
+        ).scalars()
+        return list(rows)
+
+    def record_login_attempt(self, email: str, ip: str, *, success: bool) -> None:
+        now = self.clock()
+        email = normalize_email(email)[:254]
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(attempts_t).values(email=email, ip=ip[:64], success=success, created_at=now)
+            )
+            # Old rows are useless; drop this address's, cheaply (indexed).
+            conn.execute(
+                delete(attempts_t).where(
+                    attempts_t.c.email == email,
+                    attempts_t.c.created_at < now - timedelta(days=1),
+                )
+            )
+
+    # -- profile ------------------------------------------------------------------------------
+
+    def profile(self, user_id: int) -> dict[str, Any]:
+        """The citizen's data the wizard can prefill: name, email, curp, phone, address."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_t).where(users_t.c.id == user_id)).one_or_none()
+        if row is None:
+            raise KeyError(user_id)
+        address = dict(row.address or {})
+        return {
+            "name": row.name or "",
+            "email": row.email,
+            "curp": row.curp or "",
+            "phone": row.phone or "",
+            "address": {part: str(address.get(part) or "") for part in PROFILE_ADDRESS_FIELDS},
+        }
+
+    def update_profile(self, user_id: int, values: Mapping[str, Any]) -> None:
+        """Store values cleaned by `validate_profile`."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(users_t)
+                .where(users_t.c.id == user_id)
+                .values(
+                    name=values["name"],
+                    curp=values.get("curp"),
+                    phone=values.get("phone"),
+                    address=values.get("address"),
+                )
+            )
+
+    def set_language(self, user_id: int, language: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(users_t).where(users_t.c.id == user_id).values(language=language[:5])
+            )

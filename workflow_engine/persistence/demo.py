@@ -118,6 +118,7 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
                 name=name,
                 department_key=department,
                 role_tags=tags,
+                verified=True,
             )
             created += 1
     this_year = date.today().year

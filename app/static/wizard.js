@@ -1,0 +1,140 @@
+/* Tramita wizard: progressive enhancement only. Every page works without JavaScript.
+ * - Fields with data-show-if (JSON Logic, the same rule the server evaluates) are shown or
+ *   hidden as the citizen answers; the server decides again on submit.
+ * - A <select data-typeahead> with many options gets a filter box.
+ */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-wizard]");
+  if (!form) return;
+
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  var logic = window.jsonLogic;
+  if (logic) {
+    // Operators of our whitelist that json-logic-js does not have.
+    logic.add_operation("today", function () {
+      var d = new Date();
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+    });
+    logic.add_operation("date_diff_days", function (a, b) {
+      var ms = Date.parse(a) - Date.parse(b);
+      if (isNaN(ms)) throw new Error("bad date");
+      return Math.round(ms / 86400000);
+    });
+    logic.add_operation("round", function (x, places) {
+      var f = Math.pow(10, places || 0);
+      return Math.round(Number(x) * f) / f;
+    });
+    logic.add_operation("table", function () { throw new Error("tables are server-side"); });
+  }
+
+  var outside = {};
+  try {
+    outside = JSON.parse(document.getElementById("wizard-data").textContent || "{}");
+  } catch (e) { outside = {}; }
+
+  function isControl(name) {
+    return !name || name === "csrf_token" || name === "accion" ||
+      /\.(keep|quitar)$/.test(name);
+  }
+
+  function valueOf(el) {
+    if (el.dataset.kind === "yesno") return el.value === "si";
+    return el.value;
+  }
+
+  // Collect the values of the named inputs inside `root`, with names relative to `prefix`.
+  function collect(root, prefix) {
+    var data = {};
+    var els = root.querySelectorAll("input[name], select[name], textarea[name]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var name = el.name;
+      if (isControl(name) || el.type === "file" || name.indexOf(prefix) !== 0) continue;
+      var key = name.slice(prefix.length);
+      if (key.indexOf("[") !== -1) continue; // a row of a group: seen with its row
+      var parts = key.split(".");
+      if (el.type === "radio") {
+        if (el.checked) data[parts[0]] = valueOf(el);
+        continue;
+      }
+      if (el.type === "checkbox") {
+        data[parts[0]] = data[parts[0]] || [];
+        if (el.checked) data[parts[0]].push(el.value);
+        continue;
+      }
+      if (el.value === "") continue;
+      if (parts.length > 1) {
+        data[parts[0]] = data[parts[0]] || {};
+        data[parts[0]][parts[1]] = el.value;
+      } else {
+        data[key] = el.value;
+      }
+    }
+    return data;
+  }
+
+  function merge(a, b) {
+    var out = {};
+    var k;
+    for (k in a) if (Object.prototype.hasOwnProperty.call(a, k)) out[k] = a[k];
+    for (k in b) if (Object.prototype.hasOwnProperty.call(b, k)) out[k] = b[k];
+    return out;
+  }
+
+  function shown(rule, data) {
+    try {
+      return logic.truthy(logic.apply(rule, data));
+    } catch (e) {
+      return true; // like the server: a rule that cannot be evaluated shows the field
+    }
+  }
+
+  function refresh() {
+    if (!logic) return;
+    var page = merge(outside, collect(form, ""));
+    var targets = form.querySelectorAll("[data-show-if]");
+    for (var i = 0; i < targets.length; i++) {
+      var el = targets[i];
+      var rule;
+      try { rule = JSON.parse(el.getAttribute("data-show-if")); } catch (e) { continue; }
+      var data = page;
+      var row = el.parentElement && el.parentElement.closest("[data-row]");
+      if (row) data = merge(page, collect(row, row.getAttribute("data-row") + "."));
+      el.hidden = !shown(rule, data);
+    }
+  }
+
+  form.addEventListener("change", refresh);
+  form.addEventListener("input", refresh);
+  refresh();
+
+  // Type-ahead for long option lists: a filter box above the native select.
+  var selects = form.querySelectorAll("select[data-typeahead]");
+  Array.prototype.forEach.call(selects, function (select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "typeahead";
+    box.setAttribute("aria-controls", select.id);
+    box.setAttribute("aria-label", document.documentElement.lang === "en" ? "Filter options" : "Filtrar opciones");
+    box.placeholder = document.documentElement.lang === "en" ? "Type to filter" : "Escriba para filtrar";
+    var all = Array.prototype.slice.call(select.options);
+    box.addEventListener("input", function () {
+      var q = box.value.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+      var first = null;
+      all.forEach(function (opt) {
+        var text = opt.text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+        var match = !opt.value || text.indexOf(q) !== -1;
+        opt.hidden = !match;
+        opt.disabled = !match && opt.value !== select.value;
+        if (match && opt.value && !first) first = opt;
+      });
+      if (first && q) select.value = first.value;
+      refresh();
+    });
+    select.parentNode.insertBefore(box, select);
+  });
+})();

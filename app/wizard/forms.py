@@ -1,0 +1,271 @@
+"""Turn a posted wizard page into the value shapes `validate_step_data` expects.
+
+Names follow docs/web-contract.md: a field's input name is its id; address parts are
+`<id>.<part>`; kept files `<id>.keep`; group rows `<group>[<i>].<field>`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from workflow_engine.templates.fields import ADDRESS_PARTS, FieldError
+
+# Form keys that are not data: the CSRF token and the button pressed.
+CONTROL_KEYS = frozenset({"csrf_token", "accion"})
+MAX_GROUP_ROWS = 100
+_ROW_KEY = re.compile(r"^(?P<group>[a-z][a-z0-9_]{0,62})\[(?P<index>\d{1,4})\]\.(?P<rest>.+)$")
+
+# Saves one uploaded file: (field definition, FileStorage) -> file ref; raises FileRefused.
+SaveUpload = Callable[[Mapping[str, Any], FileStorage], dict[str, Any]]
+# The refs among `public_ids` that really belong to this case and field.
+KeptRefs = Callable[[Mapping[str, Any], list[str]], list[dict[str, Any]]]
+
+
+class FileRefused(Exception):
+    """An uploaded file was not accepted; the message is for the citizen."""
+
+    def __init__(self, message_es: str, message_en: str, code: str = "file_refused") -> None:
+        super().__init__(message_en)
+        self.message_es = message_es
+        self.message_en = message_en
+        self.code = code
+
+
+@dataclass
+class ParsedStep:
+    """What the citizen sent for one step."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    unknown: dict[str, Any] = field(default_factory=dict)  # keys that are not fields
+    upload_errors: list[FieldError] = field(default_factory=list)
+
+
+def editable_fields(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [f for f in step.get("fields") or [] if not f.get("readonly")]
+
+
+def yesno_value(raw: Any) -> Any:
+    """Radio values "si"/"no" become booleans; anything else goes to the engine as sent."""
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        if text in ("si", "sí"):
+            return True
+        if text == "no":
+            return False
+    return raw
+
+
+def parse_step(
+    step: Mapping[str, Any],
+    form: MultiDict[str, str],
+    files: MultiDict[str, FileStorage],
+    *,
+    save_upload: SaveUpload,
+    kept_refs: KeptRefs,
+) -> ParsedStep:
+    """Values for every editable field of `step` found in the request, plus the leftovers."""
+    parsed = ParsedStep()
+    fields = editable_fields(step)
+    readonly = {f["id"] for f in step.get("fields") or [] if f.get("readonly")}
+    consumed: set[str] = set(CONTROL_KEYS)
+    for fld in fields:
+        if fld["type"] == "group":
+            rows, used = _parse_group(fld, form, files, parsed, save_upload, kept_refs)
+            consumed |= used
+            if rows is not None:
+                parsed.values[fld["id"]] = rows
+            continue
+        value, used = _parse_field(fld, fld["id"], form, files, parsed, save_upload, kept_refs)
+        consumed |= used
+        if value is not _ABSENT:
+            parsed.values[fld["id"]] = value
+    for key in list(form.keys()) + list(files.keys()):
+        base = key.split(".", 1)[0].split("[", 1)[0]
+        if key in consumed or base in readonly:
+            continue
+        parsed.unknown[key] = form.get(key, "")
+    return parsed
+
+
+_ABSENT: Any = object()
+
+
+def _names(name: str, fld: Mapping[str, Any]) -> set[str]:
+    kind = fld["type"]
+    if kind == "address":
+        return {f"{name}.{part}" for part in ADDRESS_PARTS}
+    if kind == "file":
+        return {name, f"{name}.keep", f"{name}.quitar"}
+    return {name}
+
+
+def _parse_field(
+    fld: Mapping[str, Any],
+    name: str,
+    form: MultiDict[str, str],
+    files: MultiDict[str, FileStorage],
+    parsed: ParsedStep,
+    save_upload: SaveUpload,
+    kept_refs: KeptRefs,
+) -> tuple[Any, set[str]]:
+    kind = fld["type"]
+    used = _names(name, fld)
+    if kind == "address":
+        parts = {p: form.get(f"{name}.{p}", "").strip() for p in ADDRESS_PARTS}
+        parts = {p: v for p, v in parts.items() if v}
+        return (parts if parts else _ABSENT), used
+    if kind == "checkboxes":
+        chosen = [v for v in form.getlist(name) if v != ""]
+        return (chosen if chosen else _ABSENT), used
+    if kind == "yesno":
+        return (yesno_value(form[name]) if name in form else _ABSENT), used
+    if kind == "file":
+        refs = _parse_files(fld, name, form, files, parsed, save_upload, kept_refs)
+        return (refs if refs else _ABSENT), used
+    if name not in form:
+        return _ABSENT, used
+    values = form.getlist(name)
+    if len(values) > 1:  # one value expected: let the engine say what is wrong with a list
+        return values, used
+    return values[0], used
+
+
+def _parse_files(
+    fld: Mapping[str, Any],
+    name: str,
+    form: MultiDict[str, str],
+    files: MultiDict[str, FileStorage],
+    parsed: ParsedStep,
+    save_upload: SaveUpload,
+    kept_refs: KeptRefs,
+) -> list[dict[str, Any]]:
+    removed = set(form.getlist(f"{name}.quitar"))
+    wanted: list[str] = []
+    for public_id in form.getlist(f"{name}.keep"):
+        if public_id and public_id not in removed and public_id not in wanted:
+            wanted.append(public_id)
+    refs: list[dict[str, Any]] = []
+    if wanted:
+        found = {ref["id"]: ref for ref in kept_refs(fld, wanted)}
+        refs = [found[i] for i in wanted if i in found]
+        if len(refs) < len(wanted):
+            parsed.upload_errors.append(
+                FieldError(
+                    fld["id"],
+                    name,
+                    "foreign_file",
+                    "Uno de los archivos indicados no pertenece a este trámite; "
+                    "se descartó. Vuelva a subirlo si lo necesita.",
+                    "One of the files given does not belong to this application; it was "
+                    "discarded. Upload it again if you need it.",
+                )
+            )
+    for upload in files.getlist(name):
+        if not upload or not upload.filename:
+            continue
+        try:
+            refs.append(save_upload(fld, upload))
+        except FileRefused as exc:
+            label = fld.get("label") or {}
+            es = label.get("es") or fld["id"]
+            en = label.get("en") or es
+            parsed.upload_errors.append(
+                FieldError(
+                    fld["id"],
+                    name,
+                    exc.code,
+                    f"{es}: {exc.message_es}",
+                    f"{en}: {exc.message_en}",
+                )
+            )
+    return refs
+
+
+def _parse_group(
+    fld: Mapping[str, Any],
+    form: MultiDict[str, str],
+    files: MultiDict[str, FileStorage],
+    parsed: ParsedStep,
+    save_upload: SaveUpload,
+    kept_refs: KeptRefs,
+) -> tuple[list[dict[str, Any]] | None, set[str]]:
+    """Rows in index order (gaps closed); None when no row was sent."""
+    gid = fld["id"]
+    limit = min(int(fld.get("max_items") or MAX_GROUP_ROWS), MAX_GROUP_ROWS)
+    indexes: set[int] = set()
+    for key in list(form.keys()) + list(files.keys()):
+        match = _ROW_KEY.match(key)
+        if match and match["group"] == gid:
+            indexes.add(int(match["index"]))
+    # A tampered index far beyond the limit is not a row: it stays unknown (422).
+    kept = sorted(indexes)[: limit + 1]
+    used: set[str] = set()
+    if not kept:
+        return None, used
+    rows: list[dict[str, Any]] = []
+    for index in kept:
+        row: dict[str, Any] = {}
+        for sub in editable_fields(fld):
+            name = f"{gid}[{index}].{sub['id']}"
+            value, names = _parse_field(sub, name, form, files, parsed, save_upload, kept_refs)
+            used |= names
+            if value is not _ABSENT:
+                row[sub["id"]] = value
+        rows.append(row)
+    return rows, used
+
+
+def group_rows(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [dict(r) if isinstance(r, Mapping) else {} for r in value]
+    return []
+
+
+def apply_row_action(
+    step: Mapping[str, Any], values: dict[str, Any], action: str
+) -> tuple[bool, str | None]:
+    """`agregar:<group>` / `quitar:<group>:<i>`: change `values`; (handled, anchor)."""
+    parts = action.split(":")
+    groups = {f["id"]: f for f in editable_fields(step) if f["type"] == "group"}
+    if len(parts) < 2 or parts[1] not in groups:
+        return False, None
+    gid = parts[1]
+    rows = group_rows(values.get(gid))
+    if parts[0] == "agregar" and len(parts) == 2:
+        limit = min(int(groups[gid].get("max_items") or MAX_GROUP_ROWS), MAX_GROUP_ROWS)
+        if len(rows) < limit:
+            rows.append({})
+        values[gid] = rows
+        return True, f"{gid}-{len(rows) - 1}"
+    if parts[0] == "quitar" and len(parts) == 3 and parts[2].isdigit():
+        index = int(parts[2])
+        if index < len(rows):
+            rows.pop(index)
+        values[gid] = rows
+        return True, gid
+    return False, None
+
+
+def dom_id(path: str) -> str:
+    """An HTML id for a value path: `socios[1].socio_curp` -> `socios-1-socio_curp`."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
+
+
+def anchor_for(path: str, fields: Sequence[Mapping[str, Any]]) -> str:
+    """The input an error path should link to (files: the file input; address: its street)."""
+    by_id = {f["id"]: f for f in fields}
+    for f in fields:
+        if f["type"] == "group":
+            for sub in f.get("fields") or []:
+                by_id[sub["id"]] = sub
+    path = re.sub(r"\[\d+\]$", "", path)  # doc_identificacion[0] -> the file input
+    last = re.split(r"[.\]]", path)[-1]
+    fld = by_id.get(last)
+    if fld is not None and fld["type"] == "address":
+        return dom_id(f"{path}.street")
+    return dom_id(path)

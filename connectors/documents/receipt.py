@@ -1,0 +1,322 @@
+"""The acuse de recibo: proof that the municipality received an application, with its folio,
+the moment it was filed, what was delivered and by when the answer is due.
+
+Rendered on demand from the case as it is stored; the same case state gives the same bytes
+(ReportLab's invariant mode: no creation time, no random document id).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.units import cm
+from reportlab.platypus import (
+    HRFlowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from sqlalchemy import Engine, select
+
+from connectors._common import department_name, load_case, localized, long_date
+from connectors.documents.pdf import ACCENT, INK, QR_SIZE, _numbered_canvas, _styles, qr_drawing
+from workflow_engine.calendar import BusinessCalendar
+from workflow_engine.persistence.models import Holiday, User, table
+
+users_t = table(User)
+holidays_t = table(Holiday)
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ReceiptItem:
+    """One requirement (or file field) and the files delivered for it."""
+
+    label: str
+    files: Sequence[ReceiptFile] = ()
+
+
+@dataclass(frozen=True)
+class ReceiptContent:
+    municipality: str
+    procedure_title: str
+    folio: str
+    submitted_at: datetime  # aware
+    timezone: str
+    applicant_name: str
+    items: Sequence[ReceiptItem] = ()
+    department: str | None = None
+    homoclave: str | None = None
+    max_response_days: int | None = None
+    response_due_on: date | None = None
+    case_url: str | None = None
+    extra_lines: Sequence[str] = field(default_factory=tuple)
+
+
+def local_moment(moment: datetime, timezone: str) -> str:
+    """«5 de marzo de 2026 a las 14:07 (hora local)»."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{long_date(local.date())} a las {local:%H:%M} h"
+
+
+def render_receipt(content: ReceiptContent) -> bytes:
+    """The acuse de recibo as PDF bytes."""
+    st = _styles()
+    story: list[Any] = [Paragraph(escape(content.municipality), st["municipality"])]
+    if content.department:
+        story.append(Paragraph(escape(content.department), st["department"]))
+    story.append(Spacer(1, 4))
+    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
+    story.append(Paragraph("Acuse de recibo", st["title"]))
+
+    facts: list[tuple[str, str]] = [
+        ("Folio del expediente", content.folio),
+        ("Trámite", content.procedure_title),
+    ]
+    if content.homoclave:
+        facts.append(("Homoclave", content.homoclave))
+    facts += [
+        ("Solicitante", content.applicant_name or "—"),
+        ("Fecha y hora de recepción", local_moment(content.submitted_at, content.timezone)),
+    ]
+    if content.max_response_days is not None:
+        due = f"{content.max_response_days} días hábiles"
+        if content.response_due_on is not None:
+            due += f" (a más tardar el {long_date(content.response_due_on)})"
+        facts.append(("Plazo máximo de respuesta", due))
+    cells = [
+        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
+        for label, value in facts
+    ]
+    table_ = Table(cells, colWidths=[4.6 * cm, None], hAlign="LEFT")
+    table_.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#e4e7eb")),
+            ]
+        )
+    )
+    story.append(table_)
+    story.append(Spacer(1, 12))
+    story.append(
+        Paragraph(
+            f"{escape(content.municipality)} hace constar que recibió la solicitud descrita en "
+            "este acuse, con los documentos que se listan a continuación. Conserve este acuse: "
+            "el folio identifica su solicitud en cualquier consulta.",
+            st["body"],
+        )
+    )
+    for line in content.extra_lines:
+        story.append(Paragraph(escape(line), st["body"]))
+
+    story.append(Paragraph("Documentos entregados", st["heading"]))
+    if content.items:
+        rows: list[list[Any]] = [
+            [
+                Paragraph("Requisito", st["label"]),
+                Paragraph("Archivo", st["label"]),
+                Paragraph("Huella SHA-256", st["label"]),
+            ]
+        ]
+        for item in content.items:
+            files = list(item.files) or [ReceiptFile("No se entregó", "")]
+            for n, delivered in enumerate(files):
+                rows.append(
+                    [
+                        Paragraph(escape(item.label) if n == 0 else "", st["small"]),
+                        Paragraph(escape(delivered.name), st["small"]),
+                        Paragraph(escape(delivered.sha256[:16]), st["small"]),
+                    ]
+                )
+        files_table = Table(rows, colWidths=[6 * cm, None, 3.6 * cm], hAlign="LEFT", repeatRows=1)
+        files_table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#e4e7eb")),
+                ]
+            )
+        )
+        story.append(files_table)
+        story.append(Spacer(1, 4))
+        story.append(
+            Paragraph(
+                "La huella SHA-256 (sus primeros 16 caracteres) identifica el contenido exacto "
+                "de cada archivo recibido.",
+                st["small"],
+            )
+        )
+    else:
+        story.append(Paragraph("Este trámite no pide documentos adjuntos.", st["small"]))
+
+    if content.case_url:
+        follow = [
+            Paragraph("Consulte el avance de su trámite", st["label"]),
+            Spacer(1, 4),
+            Paragraph(
+                f'<link href="{escape(content.case_url)}" color="#7b1e3a">'
+                f"{escape(content.case_url)}</link>",
+                st["small"],
+            ),
+        ]
+        box = Table(
+            [[qr_drawing(content.case_url), follow]],
+            colWidths=[QR_SIZE + 0.4 * cm, None],
+            hAlign="LEFT",
+        )
+        box.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#cbd2d9")),
+                    ("LEFTPADDING", (0, 0), (0, 0), 2),
+                ]
+            )
+        )
+        story.append(Spacer(1, 18))
+        story.append(KeepTogether([box]))
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2.2 * cm,
+        title=f"Acuse de recibo · {content.folio}",
+        author=content.municipality,
+        subject=content.procedure_title,
+        creator="Tramita",
+        keywords=["acuse", content.folio],
+        invariant=1,
+    )
+    footer = f"{content.municipality} · Acuse de recibo · Folio {content.folio}"
+    doc.build(story, canvasmaker=_numbered_canvas(footer))
+    return buffer.getvalue()
+
+
+def _file_fields(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found: list[Mapping[str, Any]] = []
+    for step in definition.get("steps", ()):
+        for fld in step.get("fields", ()) or ():
+            if fld.get("type") == "file":
+                found.append(fld)
+    return found
+
+
+def receipt_items(definition: Mapping[str, Any], data: Mapping[str, Any]) -> list[ReceiptItem]:
+    """Requirements with their files, then any other file field that holds files."""
+    requirements = (definition.get("catalog") or {}).get("requirements") or ()
+    fields = {str(f.get("id")): f for f in _file_fields(definition)}
+    items: list[ReceiptItem] = []
+    used: set[str] = set()
+
+    def files_of(field_id: str) -> list[ReceiptFile]:
+        value = data.get(field_id)
+        if isinstance(value, Mapping):
+            value = [value]
+        if not isinstance(value, list):
+            return []
+        return [
+            ReceiptFile(str(ref.get("name") or "archivo"), str(ref.get("sha256") or ""))
+            for ref in value
+            if isinstance(ref, Mapping)
+        ]
+
+    for req in requirements:
+        field_id = req.get("field")
+        if field_id:
+            used.add(str(field_id))
+            files = files_of(str(field_id))
+            if not files and field_id not in data:
+                continue  # a requirement that did not apply (hidden field)
+            items.append(ReceiptItem(localized(req.get("name"), str(req.get("id"))), files))
+    for field_id, fld in fields.items():
+        if field_id in used:
+            continue
+        files = files_of(field_id)
+        if files:
+            items.append(ReceiptItem(localized(fld.get("label"), field_id), files))
+    return items
+
+
+def receipt_for_case(
+    engine: Engine,
+    case_id: int,
+    *,
+    municipality_name: str,
+    timezone: str,
+    base_url: str = "",
+) -> bytes | None:
+    """The receipt of a filed case, or None if the case was never filed."""
+    with engine.connect() as conn:
+        case = load_case(conn, case_id)
+        submitted = case.state.get("submitted_at") or case.submitted_at
+        if not submitted:
+            return None
+        submitted_at = (
+            datetime.fromisoformat(submitted) if isinstance(submitted, str) else submitted
+        )
+        applicant = ""
+        if case.applicant_id.isdigit():
+            row = conn.execute(
+                select(users_t.c.name, users_t.c.email).where(
+                    users_t.c.id == int(case.applicant_id)
+                )
+            ).one_or_none()
+            if row is not None:
+                applicant = str(row.name or row.email)
+        department = department_name(conn, case.definition.get("department"))
+        holidays = conn.execute(select(holidays_t.c.day)).scalars().all()
+    catalog = case.definition.get("catalog") or {}
+    days = catalog.get("max_response_days")
+    due: date | None = None
+    if isinstance(days, int) and days >= 0:
+        local = submitted_at.astimezone(ZoneInfo(timezone)).date()
+        due = BusinessCalendar.with_holidays(holidays).add_business_days(local, days)
+    content = ReceiptContent(
+        municipality=municipality_name,
+        procedure_title=case.procedure_title,
+        folio=case.folio,
+        submitted_at=submitted_at,
+        timezone=timezone,
+        applicant_name=applicant,
+        items=receipt_items(case.definition, case.state.get("data") or {}),
+        department=department,
+        homoclave=str(catalog.get("homoclave") or "") or None,
+        max_response_days=days if isinstance(days, int) else None,
+        response_due_on=due,
+        case_url=f"{base_url.rstrip('/')}/expedientes/{case.folio}" if base_url else None,
+    )
+    return render_receipt(content)
+
+
+__all__ = [
+    "ReceiptContent",
+    "ReceiptFile",
+    "ReceiptItem",
+    "receipt_for_case",
+    "receipt_items",
+    "render_receipt",
+]

@@ -1,0 +1,458 @@
+"""Browser fixtures: a live server over real HTTP, an SMTP sink, Chromium driven by Playwright.
+
+Debian's Chromium (/usr/bin/chromium) and the npm package axe-core (node_modules/) are needed;
+without them the tests skip loudly, or fail with REQUIRE_SERVICES=1 (CI installs both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_settings, service_missing
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+MOBILE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+DEMO_PASSWORD = "demo12345"
+CITIZEN = "ciudadano@demo.gob.mx"
+CITIZEN_B = "vecino.b@demo.gob.mx"
+
+
+# -- e-mail ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    to: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message.get("Subject", ""))
+
+    def text(self) -> str:
+        """Plain body (or HTML when there is no plain part)."""
+        body = self.message.get_body(("plain", "html"))
+        if body is None:
+            return ""
+        return str(body.get_content())
+
+    def all_text(self) -> str:
+        parts = [self.subject]
+        for part in self.message.walk():
+            if part.get_content_maintype() == "text":
+                parts.append(str(part.get_content()))
+        return "\n".join(parts)
+
+    def link(self, path_part: str) -> str:
+        """The first http(s) link in the message whose path contains `path_part`."""
+        for url in re.findall(r"https?://[^\s\"'<>]+", self.all_text()):
+            if path_part in url:
+                return url.rstrip(".,;)")
+        raise AssertionError(
+            f"no link containing {path_part!r} in the e-mail {self.subject!r}:\n{self.text()}"
+        )
+
+
+@dataclass
+class MailSink:
+    """What the aiosmtpd server received, with a way to wait for one message."""
+
+    port: int
+    messages: list[Mail] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._cond:
+            self.messages.append(Mail(list(envelope.rcpt_tos), message))
+            self._cond.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(
+        self,
+        to: str | None = None,
+        *,
+        containing: str | None = None,
+        timeout: float = 20.0,
+    ) -> Mail:
+        """The first message to `to` (any recipient if None) whose text contains `containing`."""
+
+        def find() -> Mail | None:
+            for mail in self.messages:
+                if to is not None and to.lower() not in [r.lower() for r in mail.to]:
+                    continue
+                if containing is not None and containing not in mail.all_text():
+                    continue
+                return mail
+            return None
+
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (found := find()) is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [(m.to, m.subject) for m in self.messages]
+                    raise AssertionError(
+                        f"no e-mail to {to!r} containing {containing!r} within {timeout}s; "
+                        f"received: {seen}"
+                    )
+                self._cond.wait(left)
+        return found
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = MailSink(port)
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+# -- live server ----------------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+    database_url: str
+    mail: MailSink
+
+    def accounts(self) -> Any:
+        from workflow_engine.persistence.accounts import Accounts
+
+        return Accounts(self.app.extensions["tramita"].engine, demo_mode=True)
+
+    def ensure_citizen(self, email: str, name: str) -> None:
+        """A verified citizen account, made directly in the database."""
+        accounts = self.accounts()
+        if accounts.by_email(email) is None:
+            accounts.create(email, DEMO_PASSWORD, role="citizen", name=name)
+        _mark_verified(self.app.extensions["tramita"].engine, email)
+
+    def route_exists(self, path: str, method: str = "GET") -> bool:
+        """Whether the app has a URL rule for this path and method (no request is made)."""
+        adapter = self.app.url_map.bind("127.0.0.1")
+        try:
+            adapter.match(path, method=method)
+        except Exception as exc:  # NotFound, MethodNotAllowed, RequestRedirect
+            from werkzeug.routing import RequestRedirect
+
+            return isinstance(exc, RequestRedirect)
+        return True
+
+
+def _mark_verified(engine: Any, email: str) -> None:
+    """Set whatever e-mail verification column the users table has, if any."""
+    from sqlalchemy import inspect, text
+
+    columns = {c["name"]: c for c in inspect(engine).get_columns("users")}
+    with engine.begin() as conn:
+        for name in ("email_verified_at", "verified_at"):
+            if name in columns:
+                conn.execute(
+                    text(f"UPDATE users SET {name} = CURRENT_TIMESTAMP WHERE lower(email) = :e"),
+                    {"e": email.lower()},
+                )
+        for name in ("email_verified", "is_verified", "verified"):
+            if name in columns:
+                conn.execute(
+                    text(f"UPDATE users SET {name} = :t WHERE lower(email) = :e"),
+                    {"t": True, "e": email.lower()},
+                )
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrations + the demo municipality, built once per session and copied per module."""
+    from app.cli import run_migrations
+    from workflow_engine.persistence.db import make_engine
+    from workflow_engine.persistence.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("browser-seed") / "tramita.db"
+    url = f"sqlite:///{path}"
+    run_migrations(url)
+    engine = make_engine(url)
+    try:
+        seed_demo(engine, demo_mode=True)
+        _mark_verified(engine, CITIZEN)  # the demo citizen applies without the e-mail round trip
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    seeded_db: Path, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The whole app on 127.0.0.1:<free port> in a thread, over its own copy of the demo data."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    tmp = tmp_path_factory.mktemp("live")
+    db_path = tmp / "tramita.db"
+    shutil.copyfile(seeded_db, db_path)
+    database_url = f"sqlite:///{db_path}"
+    holder: dict[str, Any] = {}
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        return holder["app"](environ, start_response)
+
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    settings = make_settings(
+        database_url,
+        tmp,
+        base_url=base_url,
+        smtp_host="127.0.0.1",
+        smtp_port=mail_sink.port,
+        demo_mode=True,
+    )
+    app = create_app(settings)
+    holder["app"] = app
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(base_url, app, database_url, mail_sink)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        app.extensions["tramita"].engine.dispose()
+
+
+# -- browser --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session."""
+    if not Path(CHROMIUM).exists():
+        service_missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_missing("the Python package playwright is not installed (pip install -e '.[dev]')")
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+    except Exception as exc:
+        playwright.stop()
+        service_missing(f"Chromium at {CHROMIUM} did not start: {exc}")
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
+    """Make browser contexts (closed after the test): new_context(mobile=False, js=True)."""
+    made: list[Any] = []
+
+    def make(*, mobile: bool = False, js: bool = True, **options: Any) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport=MOBILE if mobile else DESKTOP,
+            java_script_enabled=js,
+            locale="es-MX",
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., Any]) -> Any:
+    """A desktop page (1280 px) in a fresh context."""
+    return new_context().new_page()
+
+
+@pytest.fixture
+def mobile_page(new_context: Callable[..., Any]) -> Any:
+    """A phone-sized page (360 x 740) in a fresh context."""
+    return new_context(mobile=True).new_page()
+
+
+# -- accessibility --------------------------------------------------------------------------
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page; return its violations."""
+    if not AXE_JS.exists():
+        service_missing(f"axe-core is not installed ({AXE_JS}); run `npm ci` at the repo root")
+    loaded = "() => typeof window.axe !== 'undefined'"
+    if not page.evaluate(loaded):
+        try:
+            page.add_script_tag(path=str(AXE_JS))
+        except Exception:
+            pass
+        if not page.evaluate(loaded):
+            # A page whose CSP (or disabled JavaScript) stops the tag: evaluate the source.
+            page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html,
+                                          summary: n.failureSummary})),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    return list(result)
+
+
+def format_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}  [{v['helpUrl']}]")
+        for node in v["nodes"][:8]:
+            lines.append(f"    target: {node['target']}")
+            lines.append(f"      html: {node['html'][:200]}")
+            summary = " ".join((node.get("summary") or "").split())
+            if summary:
+                lines.append(f"      why:  {summary[:300]}")
+    return "\n".join(lines)
+
+
+def axe(page: Any, label: str = "") -> None:
+    """Assert that axe finds no WCAG 2.1 A/AA violation; print them readably when it does."""
+    violations = axe_violations(page)
+    if violations:
+        where = label or page.url
+        pytest.fail(
+            f"axe: {len(violations)} accessibility violation(s) on {where}:\n"
+            + format_violations(violations),
+            pytrace=False,
+        )
+
+
+def no_horizontal_scroll(page: Any) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    if width > viewport:
+        wide = page.evaluate(
+            """(vw) => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > vw + 1)
+                .slice(0, 5).map(e => e.tagName.toLowerCase()
+                    + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')
+                    + ' right=' + Math.round(e.getBoundingClientRect().right))""",
+            viewport,
+        )
+        pytest.fail(
+            f"{page.url}: page is {width}px wide at a {viewport}px viewport; "
+            f"widest elements: {wide}",
+            pytrace=False,
+        )
+
+
+# -- helpers shared by the tests ------------------------------------------------------------
+
+
+def login(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/entrar")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.form button[type=submit], main form button[type=submit]")
+    assert "/entrar" not in page.url, f"login as {email} failed: {page.inner_text('main')}"
+
+
+def logout(page: Any) -> None:
+    with page.expect_navigation():
+        page.click("form[action$='/salir'] button")
+
+
+def tiny_pdf(text: str = "Tramita") -> bytes:
+    """A small valid one-page PDF."""
+    stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def tiny_png() -> bytes:
+    """A valid 2x2 RGB PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    raw = b"".join(b"\x00" + b"\xc8\x10\x2e" * 2 for _ in range(2))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )

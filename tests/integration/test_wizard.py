@@ -1,0 +1,590 @@
+"""The citizen's wizard over real HTTP handling: start, every step, check answers, submit."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from tests.integration.conftest import API_USERS
+from workflow_engine.engine import Actor, Decide
+from workflow_engine.persistence.accounts import DEMO_PASSWORD
+from workflow_engine.persistence.models import User
+from workflow_engine.persistence.types import utcnow
+
+KEY = "licencia-funcionamiento"
+CITIZEN = "ciudadano@demo.gob.mx"
+NEIGHBOUR = API_USERS["citizen_b"]  # a second citizen, seeded by tests/integration/conftest.py
+
+SOLICITANTE = {
+    "tipo_persona": "moral",
+    "razon_social": "Comercializadora La Esperanza de Chocotlán, S.A. de C.V.",
+    "nombre_solicitante": "María Guadalupe Hernández López",
+    "curp": "HELG850312MPLRPD05",
+    "rfc": "CEC150610K90",
+    "correo": "contacto@laesperanza.com.mx",
+    "telefono": "222 318 4567",
+}
+NEGOCIO = {
+    "nombre_comercial": "Cocina La Esperanza",
+    "giro": "restaurante",
+    "superficie_m2": "180",
+    "empleados": "9",
+    "domicilio_negocio.street": "Calle 5 de Mayo",
+    "domicilio_negocio.number": "214",
+    "domicilio_negocio.neighbourhood": "Barrio de San Miguel",
+    "domicilio_negocio.postcode": "72960",
+    "domicilio_negocio.municipality": "Chocotlán",
+    "vende_alcohol": "si",
+    "cuenta_uso_suelo": "si",
+    "socios[0].socio_nombre": "María Guadalupe Hernández López",
+    "socios[0].socio_curp": "HELG850312MPLRPD05",
+    "socios[0].socio_porcentaje": "60",
+    "socios[1].socio_nombre": "Juan Carlos Ramírez Torres",
+    "socios[1].socio_curp": "RATJ781105HPLMRN06",
+    "socios[1].socio_porcentaje": "40",
+}
+
+
+def pdf_bytes(text: str = "hola") -> bytes:
+    body = f"1 0 obj << /Type /Catalog >> endobj % {text}\n".encode()
+    return b"%PDF-1.4\n" + body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, html[:500]
+    return match.group(1)
+
+
+@pytest.fixture
+def app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
+    """The whole application on a private copy of the session's migrated, seeded database."""
+    db_path = tmp_path / "wizard.db"
+    shutil.copyfile(api_seeded_db.path, db_path)
+    flask_app: Flask = app_factory(f"sqlite:///{db_path}")
+    with flask_app.extensions["tramita"].engine.begin() as conn:  # e-mail addresses confirmed
+        conn.execute(update(User.__table__).values(email_verified_at=utcnow()))
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+def login(client: FlaskClient, email: str = CITIZEN) -> None:
+    token = csrf(client.get("/entrar").get_data(as_text=True))
+    page = client.post(
+        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}
+    )
+    assert page.status_code == 302, page.get_data(as_text=True)[:400]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    web = app.test_client()
+    login(web)
+    return web
+
+
+def token(client: FlaskClient, path: str = "/") -> str:
+    return csrf(client.get(path).get_data(as_text=True))
+
+
+def start(client: FlaskClient) -> str:
+    page = client.post(f"/tramites/{KEY}", data={"csrf_token": token(client)})
+    assert page.status_code == 302
+    match = re.fullmatch(r"/expedientes/([^/]+)/pasos/solicitante", page.headers["Location"])
+    assert match, page.headers["Location"]
+    return match.group(1)
+
+
+def post_step(
+    client: FlaskClient,
+    folio: str,
+    step: str,
+    data: dict[str, Any],
+    *,
+    accion: str = "continuar",
+    query: str = "",
+) -> Any:
+    url = f"/expedientes/{folio}/pasos/{step}{query}"
+    form = dict(data)
+    form.setdefault("csrf_token", token(client, url))
+    form["accion"] = accion
+    return client.post(url, data=form, content_type="multipart/form-data")
+
+
+def documents() -> dict[str, Any]:
+    return {
+        "doc_identificacion": [(io.BytesIO(pdf_bytes("ine")), "ine.pdf", "application/pdf")],
+        "doc_comprobante_domicilio": [(io.BytesIO(png_bytes()), "recibo.png", "image/png")],
+        "doc_uso_suelo": [(io.BytesIO(pdf_bytes("uso")), "uso-suelo.pdf", "application/pdf")],
+        "doc_acta_constitutiva": [
+            (io.BytesIO(pdf_bytes("acta")), "acta.pdf", "application/pdf"),
+            (io.BytesIO(pdf_bytes("poder")), "poder.pdf", "application/pdf"),
+        ],
+        "doc_programa_pc": [(io.BytesIO(pdf_bytes("pc")), "programa-pc.pdf", "application/pdf")],
+    }
+
+
+def fill_all(client: FlaskClient, folio: str) -> None:
+    page = post_step(client, folio, "solicitante", SOLICITANTE)
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
+    page = post_step(client, folio, "negocio", NEGOCIO)
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/documentos"
+    page = post_step(client, folio, "documentos", documents())
+    assert page.status_code == 302, page.get_data(as_text=True)
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+
+
+def case_state(app: Flask, folio: str) -> Any:
+    cases = app.extensions["tramita"].cases
+    state, _definition, _lock = cases.load(cases.case_id_for_folio(folio))
+    return state
+
+
+# -- tests -----------------------------------------------------------------------------------
+
+
+def test_anonymous_start_goes_to_login_and_back_to_the_procedure(app: Flask) -> None:
+    anonymous = app.test_client()
+    page = anonymous.post(f"/tramites/{KEY}", data={"csrf_token": token(anonymous)})
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/entrar?next=")
+    assert f"/tramites/{KEY}/informacion" in page.headers["Location"].replace("%2F", "/")
+
+
+def test_start_button_partial_and_unverified_or_unknown(app: Flask, client: FlaskClient) -> None:
+    with app.test_request_context("/"):
+        from flask import render_template_string
+
+        html = render_template_string(
+            '{% include "wizard/_start.html" %}', doc={"key": KEY}, current_user=None
+        )
+    assert f'action="/tramites/{KEY}"' in html
+    assert "Iniciar trámite" in html
+    assert client.post("/tramites/no-existe", data={"csrf_token": token(client)}).status_code == 404
+    with app.extensions["tramita"].engine.begin() as conn:
+        conn.execute(update(User.__table__).values(email_verified_at=None))
+    page = client.post(f"/tramites/{KEY}", data={"csrf_token": token(client)})
+    assert page.headers["Location"] == f"/tramites/{KEY}/informacion"
+
+
+def test_complete_licence_through_every_step(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    first = client.get(f"/expedientes/{folio}/pasos/solicitante").get_data(as_text=True)
+    assert "Paso 1 de 3" in first
+    assert 'value="María López Hernández"' in first  # prefilled from the profile
+    assert "data-show-if=" in first and 'id="campo-razon_social"' in first
+    assert 'type="tel"' in first and 'autocomplete="email"' in first
+    # no skipping ahead
+    ahead = client.get(f"/expedientes/{folio}/pasos/documentos")
+    assert ahead.headers["Location"] == f"/expedientes/{folio}/pasos/solicitante"
+
+    # a validation error: 422, error summary linking to the field, values kept
+    bad = dict(SOLICITANTE, curp="HELG850312MPLRPD0X")
+    page = post_step(client, folio, "solicitante", bad)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'role="alert"' in html and "Hay un problema" in html
+    assert 'href="#curp"' in html
+    assert 'aria-describedby="curp-error"' in html
+    assert 'value="Comercializadora La Esperanza de Chocotlán, S.A. de C.V."' in html
+    assert 'value="HELG850312MPLRPD0X"' in html
+    assert case_state(app, folio).drafts["solicitante"]["curp"] == "HELG850312MPLRPD0X"
+
+    # show-if: the company name is required only for a company
+    without = {k: v for k, v in SOLICITANTE.items() if k != "razon_social"}
+    page = post_step(client, folio, "solicitante", without)
+    assert page.status_code == 422
+    assert 'href="#razon_social"' in page.get_data(as_text=True)
+    person = dict(without, tipo_persona="fisica", rfc="HELG850312AB1")
+    assert post_step(client, folio, "solicitante", person).status_code == 302
+    assert "razon_social" not in case_state(app, folio).data
+
+    page = post_step(client, folio, "solicitante", SOLICITANTE)
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
+    second = client.get(f"/expedientes/{folio}/pasos/negocio").get_data(as_text=True)
+    assert "Paso 2 de 3" in second
+    assert f'href="/expedientes/{folio}/pasos/solicitante"' in second  # back link
+    assert 'name="domicilio_negocio.postcode"' in second
+    assert 'value="agregar:socios"' in second
+
+    page = post_step(client, folio, "negocio", NEGOCIO)
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/documentos"
+    third = client.get(f"/expedientes/{folio}/pasos/documentos").get_data(as_text=True)
+    assert "Paso 3 de 3" in third
+    assert 'type="file"' in third and 'accept="application/pdf,image/jpeg,image/png"' in third
+    page = post_step(client, folio, "documentos", documents())
+    assert page.status_code == 302, page.get_data(as_text=True)
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    state = case_state(app, folio)
+    assert state.status == "ready_to_submit"
+    assert [r["name"] for r in state.data["doc_acta_constitutiva"]] == ["acta.pdf", "poder.pdf"]
+    assert state.data["vende_alcohol"] is True
+    assert state.data["socios"][1]["socio_porcentaje"] == 40
+    assert state.data["domicilio_negocio"]["postcode"] == "72960"
+
+    review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
+    assert "Revise sus respuestas" in review
+    for text in (
+        "Persona moral (empresa)",
+        "Restaurante, cocina económica o cafetería",
+        "Calle 5 de Mayo 214, Barrio de San Miguel, 72960, Chocotlán",
+        "Sí",
+        "poder.pdf",
+        "Juan Carlos Ramírez Torres",
+        "Fila 2",
+    ):
+        assert text in review, text
+    change = f"/expedientes/{folio}/pasos/negocio?volver=revisar#giro"
+    assert f'href="{change}"' in review
+    assert '<span class="visually-hidden"> Giro del negocio</span>' in review
+
+    # submit without the declaration: error summary; with it: confirmation
+    page = client.post(f"/expedientes/{folio}/enviar", data={"csrf_token": token(client)})
+    assert page.status_code == 422
+    assert "Hay un problema" in page.get_data(as_text=True)
+    assert case_state(app, folio).status == "ready_to_submit"
+    page = client.post(
+        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+    )
+    assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
+    done = client.get(f"/expedientes/{folio}/confirmacion").get_data(as_text=True)
+    assert folio in done and f"/expedientes/{folio}/acuse.pdf" in done
+    assert "10 días hábiles" in done
+    assert case_state(app, folio).submitted_at is not None
+    # after filing the steps are read-only and revisar leads away
+    after = client.get(f"/expedientes/{folio}/pasos/negocio")
+    assert after.status_code == 200 and "no se puede modificar" in after.get_data(as_text=True)
+    assert post_step(client, folio, "negocio", NEGOCIO).status_code == 302
+    assert client.get(f"/expedientes/{folio}/revisar").headers["Location"] == (
+        f"/expedientes/{folio}"
+    )
+
+
+def test_change_link_returns_to_check_answers(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    fill_all(client, folio)
+    changed = dict(NEGOCIO, giro="abarrotes")
+    page = post_step(client, folio, "negocio", changed, query="?volver=revisar")
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
+    assert "Tienda de abarrotes y misceláneas" in review
+    # a change that makes a new field necessary stops on the step that needs it
+    small = dict(NEGOCIO, superficie_m2="50")
+    page = post_step(client, folio, "negocio", small, query="?volver=revisar")
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    assert "doc_programa_pc" not in case_state(app, folio).data
+
+
+def test_group_rows_are_added_and_removed_without_javascript(
+    app: Flask, client: FlaskClient
+) -> None:
+    folio = start(client)
+    post_step(client, folio, "solicitante", SOLICITANTE)
+    page = post_step(client, folio, "negocio", NEGOCIO, accion="agregar:socios")
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith("/pasos/negocio#socios-2")
+    html = client.get(f"/expedientes/{folio}/pasos/negocio").get_data(as_text=True)
+    assert 'name="socios[2].socio_nombre"' in html
+    assert 'value="Juan Carlos Ramírez Torres"' in html
+    assert len(case_state(app, folio).drafts["negocio"]["socios"]) == 3
+    three = dict(NEGOCIO)
+    three.update({"socios[2].socio_nombre": "Sin CURP", "socios[2].socio_curp": ""})
+    page = post_step(client, folio, "negocio", three)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'href="#socios-2-socio_curp"' in html
+    page = post_step(client, folio, "negocio", three, accion="quitar:socios:2")
+    assert page.status_code == 302
+    rows = case_state(app, folio).drafts["negocio"]["socios"]
+    assert [r["socio_nombre"] for r in rows] == [
+        "María Guadalupe Hernández López",
+        "Juan Carlos Ramírez Torres",
+    ]
+    page = post_step(client, folio, "negocio", NEGOCIO)
+    assert page.headers["Location"].endswith("/pasos/documentos")
+
+
+def test_save_and_exit_then_resume(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    half = {"tipo_persona": "moral", "razon_social": "Mi Empresa", "curp": "ABC"}
+    page = post_step(client, folio, "solicitante", half, accion="guardar")
+    assert page.headers["Location"] == "/mis-tramites"
+    home = client.get("/").get_data(as_text=True)
+    assert "Guardamos su avance" in home
+    again = client.get(f"/expedientes/{folio}/pasos/solicitante").get_data(as_text=True)
+    assert 'value="Mi Empresa"' in again and 'value="ABC"' in again
+    assert re.search(r'value="moral" checked', again)
+    assert case_state(app, folio).status == "draft"
+
+
+def test_eligibility_rule_is_explained(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    post_step(client, folio, "solicitante", SOLICITANTE)
+    page = post_step(client, folio, "negocio", dict(NEGOCIO, cuenta_uso_suelo="no"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "No es posible continuar" in html
+    assert "constancia de uso de suelo compatible" in html
+
+
+def test_english_messages(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    client.set_cookie("lang", "en")
+    page = post_step(client, folio, "solicitante", dict(SOLICITANTE, correo="no-es-correo"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "enter a valid email address" in html
+    assert "Applicant" in html and "Step 1 of 3" in html and "Save and continue" in html
+    assert "There is a problem" in html
+
+
+def test_files_are_kept_removed_and_foreign_ids_refused(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    fill_all(client, folio)
+    other = start(client)
+    post_step(client, other, "solicitante", SOLICITANTE)
+    post_step(client, other, "negocio", NEGOCIO)
+    foreign = case_state(app, folio).data["doc_uso_suelo"][0]["id"]
+    form = documents()
+    del form["doc_uso_suelo"]
+    form["doc_uso_suelo.keep"] = foreign
+    page = post_step(client, other, "documentos", form)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "no pertenece a este trámite" in html
+    state = case_state(app, other)
+    assert state.status == "draft"
+    assert "doc_uso_suelo" not in state.drafts["documentos"]
+    kept = state.drafts["documentos"]["doc_identificacion"]
+    html = client.get(f"/expedientes/{other}/pasos/documentos").get_data(as_text=True)
+    assert f'name="doc_identificacion.keep" value="{kept[0]["id"]}"' in html
+    # keep the saved files, add the missing one, remove the programme and re-upload it
+    keep = {
+        f"{fid}.keep": [r["id"] for r in refs] for fid, refs in state.drafts["documentos"].items()
+    }
+    keep["doc_programa_pc.quitar"] = keep["doc_programa_pc.keep"][0]
+    keep["doc_uso_suelo"] = [(io.BytesIO(pdf_bytes()), "uso.pdf", "application/pdf")]
+    keep["doc_programa_pc"] = [(io.BytesIO(pdf_bytes("2")), "pc-nuevo.pdf", "application/pdf")]
+    page = post_step(client, other, "documentos", keep)
+    assert page.status_code == 302, page.get_data(as_text=True)
+    data = case_state(app, other).data
+    assert data["doc_identificacion"] == kept
+    assert [r["name"] for r in data["doc_programa_pc"]] == ["pc-nuevo.pdf"]
+
+
+def test_wrong_file_type_is_refused_with_a_message(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    post_step(client, folio, "solicitante", SOLICITANTE)
+    post_step(client, folio, "negocio", NEGOCIO)
+    form = documents()
+    form["doc_uso_suelo"] = [(io.BytesIO(png_bytes()), "uso.png", "image/png")]
+    page = post_step(client, folio, "documentos", form)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'href="#doc_uso_suelo"' in html
+    # the files that were fine are kept for the next try
+    assert "ine.pdf" in html
+
+
+def test_unknown_fields_and_wrong_types_are_422(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    page = post_step(client, folio, "solicitante", dict(SOLICITANTE, intruso="x"))
+    assert page.status_code == 422
+    assert "no es un dato de este paso" in page.get_data(as_text=True)
+    page = post_step(client, folio, "solicitante", dict(SOLICITANTE, tipo_persona="otro"))
+    assert page.status_code == 422
+    post_step(client, folio, "solicitante", SOLICITANTE)
+    for broken in (
+        {"superficie_m2": "mucho"},
+        {"vende_alcohol": "quizas"},
+        {"socios[99999].socio_nombre": "x"},
+        {"domicilio_negocio.postcode": "abc"},
+        {"giro": ["restaurante", "farmacia"]},
+    ):
+        page = post_step(client, folio, "negocio", dict(NEGOCIO, **broken))
+        assert page.status_code == 422, broken
+    page = post_step(client, folio, "negocio", NEGOCIO, accion="quitar:nada:x")
+    assert page.status_code == 302
+    assert client.get(f"/expedientes/{folio}/pasos/no_existe").status_code == 404
+    assert client.get(f"/expedientes/{folio}/pasos/revision").status_code == 404
+
+
+def test_other_people_get_404(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    fill_all(client, folio)
+    urls = [
+        f"/expedientes/{folio}/pasos/solicitante",
+        f"/expedientes/{folio}/revisar",
+        f"/expedientes/{folio}/confirmacion",
+    ]
+    for email in (NEIGHBOUR, "funcionario@demo.gob.mx"):
+        other = app.test_client()
+        login(other, email)
+        for url in urls:
+            assert other.get(url).status_code == 404, (email, url)
+        page = other.post(
+            f"/expedientes/{folio}/enviar",
+            data={"csrf_token": token(other), "declaracion": "si"},
+        )
+        assert page.status_code == 404
+    anonymous = app.test_client()
+    assert anonymous.get(urls[0]).headers["Location"].startswith("/entrar?next=")
+    assert client.get("/expedientes/CHO-2026-NOEXISTE/revisar").status_code == 404
+
+
+def test_returned_for_correction(app: Flask, client: FlaskClient) -> None:
+    folio = start(client)
+    fill_all(client, folio)
+    client.post(
+        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+    )
+    services = app.extensions["tramita"]
+    case_id = services.cases.case_id_for_folio(folio)
+    state = case_state(app, folio)
+    official = Actor(
+        "99", "official", frozenset({"desarrollo-economico"}), frozenset({"revisor"}), "Rev"
+    )
+    desarrollo = next(t for t in state.open_tasks() if t.department == "desarrollo-economico")
+    services.cases.execute(
+        case_id,
+        Decide(
+            at=utcnow(),
+            actor=official,
+            task_id=desarrollo.id,
+            decision="return",
+            comment="La identificación está ilegible <b>vuelva</b> a subirla.",
+            reason="incorrect",
+        ),
+    )
+    page = client.get(f"/expedientes/{folio}/pasos/documentos")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "devuelta para corrección" in html
+    assert "ilegible &lt;b&gt;vuelva&lt;/b&gt;" in html
+    assert "Datos o documentos incorrectos" in html
+    readonly = client.get(f"/expedientes/{folio}/pasos/negocio").get_data(as_text=True)
+    assert "no se puede modificar" in readonly
+    assert post_step(client, folio, "negocio", NEGOCIO).status_code == 302
+    review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
+    assert "Reenviar solicitud" in review and "Aún falta corregir" in review
+    page = client.post(
+        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+    )
+    assert page.status_code == 422
+    refs = case_state(app, folio).data
+    keep = {f"{f}.keep": [r["id"] for r in refs[f]] for f in documents()}
+    page = post_step(client, folio, "documentos", keep)
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    page = client.post(
+        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+    )
+    assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
+    assert case_state(app, folio).status == "in_review"
+
+
+# -- every example procedure, from its example_data -----------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
+
+
+def jpeg_bytes() -> bytes:
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def _upload(ref: dict[str, Any]) -> tuple[io.BytesIO, str, str]:
+    kind = ref["content_type"]
+    data = {"image/png": png_bytes, "image/jpeg": jpeg_bytes}.get(kind, lambda: pdf_bytes("x"))()
+    return io.BytesIO(data), ref["name"], kind
+
+
+def _put(form: dict[str, Any], field: dict[str, Any], name: str, value: Any) -> None:
+    kind = field["type"]
+    if kind == "address":
+        form.update({f"{name}.{part}": str(v) for part, v in value.items()})
+    elif kind == "yesno":
+        form[name] = "si" if value else "no"
+    elif kind == "checkboxes":
+        form[name] = list(value)
+    elif kind == "file":
+        form[name] = [_upload(ref) for ref in value]
+    elif kind == "group":
+        for n, row in enumerate(value):
+            for sub in field["fields"]:
+                if sub["id"] in row:
+                    _put(form, sub, f"{name}[{n}].{sub['id']}", row[sub["id"]])
+    else:
+        form[name] = str(value)
+
+
+def form_for(step: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The wizard form a citizen would send for `data` (docs/web-contract.md names)."""
+    form: dict[str, Any] = {}
+    for field in step["fields"]:
+        if not field.get("readonly") and field["id"] in data:
+            _put(form, field, field["id"], data[field["id"]])
+    return form
+
+
+@pytest.mark.parametrize("key", sorted(p.stem for p in EXAMPLES.glob("*.json")))
+def test_every_example_procedure_goes_through(app: Flask, client: FlaskClient, key: str) -> None:
+    doc = json.loads((EXAMPLES / f"{key}.json").read_text(encoding="utf-8"))
+    steps = {s["id"]: s for s in doc["steps"]}
+    page = client.post(f"/tramites/{key}", data={"csrf_token": token(client)})
+    location = page.headers["Location"]
+    folio = location.split("/")[2]
+    for _ in range(10):
+        if location.endswith("/revisar"):
+            break
+        step_id = location.rsplit("/", 1)[1]
+        html = client.get(location).get_data(as_text=True)
+        assert steps[step_id]["title"]["es"] in html
+        form = form_for(steps[step_id], doc["example_data"][step_id])
+        page = post_step(client, folio, step_id, form)
+        assert page.status_code == 302, (step_id, page.get_data(as_text=True)[-3000:])
+        location = page.headers["Location"]
+    review = client.get(location).get_data(as_text=True)
+    assert "Revise sus respuestas" in review
+    page = client.post(
+        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+    )
+    assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
+    assert folio in client.get(page.headers["Location"]).get_data(as_text=True)
+    services = app.extensions["tramita"]
+    services.outbox.run_due()
+    state = case_state(app, folio)
+    after_filing = key in ("registro-vehicular", "permiso-construccion")  # connector, then a form
+    assert (state.status == "awaiting_applicant") == after_filing, state.status
+    if after_filing:
+        step = steps[state.position]
+        html = client.get(f"/expedientes/{folio}/pasos/{state.position}").get_data(as_text=True)
+        for field in step["fields"]:
+            if field.get("readonly"):
+                assert str(state.data[field["id"]]) in html  # filled in by the connector
+        page = post_step(client, folio, step["id"], form_for(step, doc["example_data"][step["id"]]))
+        assert page.headers["Location"] == f"/expedientes/{folio}"
+        assert case_state(app, folio).status != "awaiting_applicant"
