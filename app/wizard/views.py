@@ -83,7 +83,7 @@ class Case:
 
 
 def _login_redirect() -> Response:
-    return redirect(url_for("auth.login", next=request.path))
+    return redirect(f"/entrar?next={quote(request.path)}")
 
 
 def load_case(folio: str) -> Case | Response:
@@ -238,11 +238,9 @@ def _prefill(step: Mapping[str, Any]) -> dict[str, Any]:
     account = current_account()
     if account is None:
         return {}
-    finder = getattr(accounts(), "profile", None)
     try:
-        profile = finder(account.id) if finder else None
-    except Exception:  # a profile is a convenience; never block the form for it
-        current_app.logger.exception("profile lookup failed")
+        profile: Any = accounts().profile(account.id)
+    except KeyError:
         profile = None
     source = {
         "curp": _attr(profile, "curp"),
@@ -336,7 +334,7 @@ def _back_url(case: Case, step_id: str, volver: str) -> str:
     path = list(case.state.form_path)
     if step_id in path and path.index(step_id) > 0:
         return step_url(case.folio, path[path.index(step_id) - 1])
-    if case.state.status == S.AWAITING_CORRECTION:
+    if case.state.submitted_at:
         return f"/expedientes/{quote(case.folio)}"
     return f"/tramites/{quote(case.definition.key)}/informacion"
 
@@ -380,7 +378,8 @@ def render_step(
         for e in errors
         if e.code != "eligibility"
     ]
-    action = step_url(case.folio, str(step["id"]), **({"volver": "revisar"} if volver else {}))
+    again = {"volver": "revisar"} if volver == "revisar" else {}
+    action = step_url(case.folio, str(step["id"]), **again)
     html = render_template(
         "wizard/step.html",
         case=case,
@@ -423,7 +422,7 @@ def start(key: str) -> Any:
     """Start a case for the logged-in citizen and go to its first step."""
     account = current_account()
     if account is None:
-        return redirect(url_for("auth.login", next=f"/tramites/{key}/informacion"))
+        return redirect(f"/entrar?next=/tramites/{quote(key)}/informacion")
     info = f"/tramites/{quote(key)}/informacion"
     if not getattr(account, "is_verified", True):
         flash(_("Confirme su correo electrónico antes de iniciar un trámite."))
@@ -571,7 +570,7 @@ def _after_submit(case: Case, sid: str, back_to_review: bool) -> str:
 def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
     step_def = case.definition.steps[sid]
     data = case.state.data
-    rows = []
+    rows: list[dict[str, Any]] = []
     for fld in step_def.get("fields") or []:
         fid = fld["id"]
         if fid not in data:

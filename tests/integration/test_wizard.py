@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -17,8 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from tests.integration.conftest import API_USERS
+from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
-from workflow_engine.persistence.accounts import DEMO_PASSWORD
+from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.models import User
 from workflow_engine.persistence.types import utcnow
 
@@ -172,8 +174,7 @@ def test_anonymous_start_goes_to_login_and_back_to_the_procedure(app: Flask) -> 
     anonymous = app.test_client()
     page = anonymous.post(f"/tramites/{KEY}", data={"csrf_token": token(anonymous)})
     assert page.status_code == 302
-    assert page.headers["Location"].startswith("/entrar?next=")
-    assert f"/tramites/{KEY}/informacion" in page.headers["Location"].replace("%2F", "/")
+    assert page.headers["Location"] == f"/entrar?next=/tramites/{KEY}/informacion"
 
 
 def test_start_button_partial_and_unverified_or_unknown(app: Flask, client: FlaskClient) -> None:
@@ -340,6 +341,10 @@ def test_save_and_exit_then_resume(app: Flask, client: FlaskClient) -> None:
     assert 'value="Mi Empresa"' in again and 'value="ABC"' in again
     assert re.search(r'value="moral" checked', again)
     assert case_state(app, folio).status == "draft"
+    # Enter in a text box sends the form without `accion` (the hidden default button): continue
+    url = f"/expedientes/{folio}/pasos/solicitante"
+    page = client.post(url, data=dict(SOLICITANTE, csrf_token=token(client, url)))
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
 
 
 def test_eligibility_rule_is_explained(app: Flask, client: FlaskClient) -> None:
@@ -588,3 +593,97 @@ def test_every_example_procedure_goes_through(app: Flask, client: FlaskClient, k
         page = post_step(client, folio, step["id"], form_for(step, doc["example_data"][step["id"]]))
         assert page.headers["Location"] == f"/expedientes/{folio}"
         assert case_state(app, folio).status != "awaiting_applicant"
+
+
+def test_profile_prefills_a_new_application(app: Flask, client: FlaskClient) -> None:
+    accounts = Accounts(app.extensions["tramita"].engine, demo_mode=True)
+    account = accounts.by_email(CITIZEN)
+    assert account is not None
+    address = {
+        "street": "Av. Reforma",
+        "number": "10",
+        "neighbourhood": "Centro",
+        "postcode": "72960",
+        "municipality": "Chocotlán",
+    }
+    accounts.update_profile(
+        account.id,
+        {
+            "name": "María López Hernández",
+            "curp": "HELG850312MPLRPD05",
+            "phone": "2223184567",
+            "address": address,
+        },
+    )
+    page = client.post("/tramites/constancia-residencia", data={"csrf_token": token(client)})
+    html = client.get(page.headers["Location"]).get_data(as_text=True)
+    for value in ("María López Hernández", "HELG850312MPLRPD05", "2223184567", "Av. Reforma"):
+        assert f'value="{value}"' in html, value
+    assert 'value="ciudadano@demo.gob.mx"' in html
+
+
+def test_every_field_type_renders_and_liaison_text_is_escaped(
+    app: Flask, client: FlaskClient
+) -> None:
+    doc = copy.deepcopy(MINI)
+    doc["key"] = "todos-los-campos"
+    fields = doc["steps"][0]["fields"]
+    fields[0]["label"] = {"es": "<script>alert(1)</script> Nombre"}
+    fields[0]["help"] = {"es": "<b>negritas</b>"}
+    fields += [
+        {
+            "id": "colonia",
+            "type": "select",
+            "label": {"es": "Colonia"},
+            "options": [{"value": f"c{n}", "label": {"es": f"Colonia {n}"}} for n in range(20)],
+        },
+        {
+            "id": "dias",
+            "type": "checkboxes",
+            "label": {"es": "Días"},
+            "options": [
+                {"value": "lun", "label": {"es": "Lunes"}},
+                {"value": "mar", "label": {"es": "Martes"}},
+            ],
+        },
+        {"id": "importe", "type": "money", "label": {"es": "Importe"}},
+        {"id": "inicio", "type": "date", "label": {"es": "Inicio"}},
+        {"id": "notas", "type": "textarea", "label": {"es": "Notas"}},
+        {
+            "id": "detalle",
+            "type": "text",
+            "label": {"es": "Detalle"},
+            "show_if": {"==": [{"var": "notas"}, "it's <b>"]},
+        },
+    ]
+    catalog = app.extensions["tramita"].catalog
+    catalog.save_draft(doc)
+    catalog.publish("todos-los-campos")
+    page = client.post("/tramites/todos-los-campos", data={"csrf_token": token(client)})
+    location = page.headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>negritas</b>" not in html
+    assert 'data-typeahead="1"' in html
+    assert 'type="checkbox"' in html and 'type="date"' in html and "<textarea" in html
+    assert "it's" not in html and "\\u0027" in html  # the rule is JSON-escaped in the attribute
+    folio = location.split("/")[2]
+    form = {
+        "nombre": "Ana",
+        "edad": "30",
+        "giro": "tienda",
+        "superficie": "20",
+        "colonia": "c17",
+        "dias": ["mar", "lun"],
+        "importe": "$1,250.5",
+        "inicio": "05/01/2026",
+        "notas": "Sin notas",
+    }
+    page = post_step(client, folio, "datos", form)
+    assert page.status_code == 302, page.get_data(as_text=True)
+    data = case_state(app, folio).data
+    assert data["importe"] == "1250.50" and data["dias"] == ["lun", "mar"]
+    assert data["inicio"] == "2026-01-05"
+    review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
+    for text in ("$1,250.50", "Lunes", "Martes", "05/01/2026", "Colonia 17", "Tienda"):
+        assert text in review, text
