@@ -6,6 +6,7 @@ without them the tests skip loudly, or fail with REQUIRE_SERVICES=1 (CI installs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -300,6 +301,7 @@ def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[...,
             **options,
         )
         context.set_default_timeout(10_000)
+        context.set_default_navigation_timeout(30_000)  # uploads and PDFs on a busy 2-core CI
         made.append(context)
         return context
 
@@ -324,17 +326,18 @@ def mobile_page(new_context: Callable[..., Any]) -> Any:
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core (WCAG 2.1 A and AA rules) on the page; return its violations."""
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page; return its violations.
+
+    axe needs JavaScript: in a context made with js=False its promise never settles.
+    """
     if not AXE_JS.exists():
         service_missing(f"axe-core is not installed ({AXE_JS}); run `npm ci` at the repo root")
     loaded = "() => typeof window.axe !== 'undefined'"
     if not page.evaluate(loaded):
-        try:
+        with contextlib.suppress(Exception):
             page.add_script_tag(path=str(AXE_JS))
-        except Exception:
-            pass
         if not page.evaluate(loaded):
-            # A page whose CSP (or disabled JavaScript) stops the tag: evaluate the source.
+            # A Content-Security-Policy that stops the tag: evaluate the source instead.
             page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
         """async (tags) => {

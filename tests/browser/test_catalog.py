@@ -91,3 +91,11 @@ def test_keyboard_skip_link_is_first_and_moves_focus_to_main(path: str, page: An
     assert page.evaluate("() => !!document.activeElement.closest('main')"), (
         "the next Tab after the skip link must land inside <main>"
     )
+
+
+def test_not_found_page_is_accessible(mobile_page: Any) -> None:
+    response = mobile_page.goto("/tramites/no-existe/informacion")
+    assert response is not None and response.status == 404
+    assert "No encontramos" in mobile_page.inner_text("main")
+    axe(mobile_page, "404 page")
+    no_horizontal_scroll(mobile_page)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -227,14 +226,6 @@ class Applied:
 def start_case(page: Any, key: str) -> tuple[str, str]:
     page.goto(f"/tramites/{key}/informacion")
     button = page.locator(f'main form[action$="/tramites/{key}"] button')
-    if button.count() == 0 and os.environ.get("DEV_INJECT_START"):  # DEV ONLY, remove
-        page.evaluate(
-            """(key) => { const f = document.createElement('form'); f.method = 'post';
-            f.action = '/tramites/' + key; f.innerHTML = '<input type=hidden name=csrf_token value="'
-            + document.querySelector('meta[name=csrf-token]').content + '"><button>Iniciar</button>';
-            document.querySelector('main').append(f); }""",
-            key,
-        )
     assert button.count() >= 1, (
         f"/tramites/{key}/informacion has no start form (POST /tramites/{key}, button"
         " 'Iniciar trámite'): include wizard/_start.html in procedure.html"
