@@ -553,6 +553,7 @@ class Citizen:
             timeout=aiohttp.ClientTimeout(total=30),
         )
         self.logged_in = False
+        self.on_catalog = False
         self.recorder: Recorder | None = None
         self.deadline = 0.0
         self.think: tuple[float, float] | None = None
@@ -637,6 +638,7 @@ class Citizen:
             self.recorder.problems["login refused"] += 1
             raise WalkFailed("login refused")
         self.logged_in = True
+        self.on_catalog = path == "/"  # the login lands on the catalog: the walk starts there
 
     def _step_data(self, step_id: str, token: str) -> Any:
         import aiohttp
@@ -658,8 +660,10 @@ class Citizen:
         """One application from the catalog to the confirmation page."""
         assert self.recorder is not None
         key = self.plan.key
-        await self.get("/")
-        await self.pause()
+        if not self.on_catalog:
+            await self.get("/")
+            await self.pause()
+        self.on_catalog = False
         _path, html = await self.get(f"/tramites/{key}/informacion")
         await self.pause()
         if self.flow != "wizard":
