@@ -60,6 +60,11 @@ class VersionInfo:
     definition: dict[str, Any]
 
 
+# A definition is identified by its sha256 (the version's checksum), so it can be decoded once
+# per process and shared, whatever database or version number it came from.
+_DEFINITIONS: dict[str, dict[str, Any]] = {}
+
+
 class Catalog:
     """Import, publish, archive and export procedure templates."""
 
@@ -226,7 +231,8 @@ class Catalog:
         return dict(doc)
 
     def live(self) -> list[VersionInfo]:
-        """The latest published version of every non-archived template."""
+        """The latest published version of every non-archived template. Published versions
+        never change, so their definitions are decoded once per process and kept."""
         with self.engine.connect() as conn:
             latest = (
                 select(versions_t.c.template_id, func.max(versions_t.c.number).label("n"))
@@ -234,7 +240,13 @@ class Catalog:
                 .subquery()
             )
             rows = conn.execute(
-                select(versions_t, templates_t.c.key)
+                select(
+                    versions_t.c.id,
+                    versions_t.c.number,
+                    versions_t.c.checksum,
+                    versions_t.c.published_at,
+                    templates_t.c.key,
+                )
                 .join(
                     latest,
                     (latest.c.template_id == versions_t.c.template_id)
@@ -244,7 +256,16 @@ class Catalog:
                 .where(templates_t.c.archived_at.is_(None))
                 .order_by(templates_t.c.key)
             ).all()
+            missing = [r.id for r in rows if r.checksum not in _DEFINITIONS]
+            if missing:
+                found = conn.execute(
+                    select(versions_t.c.checksum, versions_t.c.definition).where(
+                        versions_t.c.id.in_(missing)
+                    )
+                )
+                for digest, definition in found:
+                    _DEFINITIONS[digest] = definition
         return [
-            VersionInfo(r.id, r.key, r.number, r.checksum, r.published_at, r.definition)
+            VersionInfo(r.id, r.key, r.number, r.checksum, r.published_at, _DEFINITIONS[r.checksum])
             for r in rows
         ]
