@@ -21,7 +21,7 @@ run: install
 	mkdir -p instance
 	DEMO_MODE=1 $(BIN)/flask --app wsgi db upgrade
 	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
-	DEMO_MODE=1 INLINE_SWEEPER=1 $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	DEMO_MODE=1 INLINE_SWEEPER=1 INLINE_EFFECTS=thread $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 migrate: install
 	$(BIN)/flask --app wsgi db upgrade

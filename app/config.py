@@ -44,6 +44,7 @@ class Settings:
     session_cookie_secure: bool = False
     inline_sweeper: bool = False
     proxy_count: int = 0
+    inline_effects: str = "sync"
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -77,4 +78,5 @@ class Settings:
             session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
             inline_sweeper=_bool("INLINE_SWEEPER", False),
             proxy_count=int(os.environ.get("PROXY_COUNT", "0")),
+            inline_effects=os.environ.get("INLINE_EFFECTS", "sync"),
         )

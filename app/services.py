@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,8 +93,39 @@ def build_services(settings: Settings) -> Services:
             except Exception:
                 log.exception("could not enqueue outbox message %s", message_id)
 
-    cases.dispatcher = dispatcher
+    if settings.broker_url is None and settings.inline_effects == "thread":
+        cases.dispatcher = BackgroundEffects(services.outbox).dispatch
+    else:
+        cases.dispatcher = dispatcher
     return services
+
+
+class BackgroundEffects:
+    """Without a broker, run effects on a thread of this process instead of inside the
+    request, so a citizen's page does not wait for e-mails or PDFs. The outbox row is the
+    durable record: if the process dies, the sweep runs the effect later."""
+
+    def __init__(self, outbox: OutboxProcessor) -> None:
+        self.outbox = outbox
+        self.queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.pid: int | None = None
+        self.lock = threading.Lock()
+
+    def dispatch(self, ids: Sequence[int]) -> None:
+        with self.lock:
+            if self.pid != os.getpid():  # started lazily, after any fork (gunicorn workers)
+                self.pid = os.getpid()
+                threading.Thread(target=self.run, name="tramita-effects", daemon=True).start()
+        for message_id in ids:
+            self.queue.put(message_id)
+
+    def run(self) -> None:
+        while True:
+            message_id = self.queue.get()
+            try:
+                self.outbox.process(message_id)
+            except Exception:
+                log.exception("effect %s failed; the sweep will retry it", message_id)
 
 
 def start_inline_sweeper(services: Services, interval: float = 10.0) -> threading.Thread:

@@ -321,6 +321,9 @@ def server_env(database_url: str, tmp: Path) -> dict[str, str]:
         UPLOADS_DIR=str(tmp / "instance" / "uploads"),
         DOCUMENTS_DIR=str(tmp / "instance" / "documents"),
         SESSION_COOKIE_SECURE="0",
+        # No broker, as in the embedded setup, but effects (e-mails, documents) run beside
+        # the request rather than inside it: what a deployment with workers also gets.
+        INLINE_EFFECTS="thread",
         BASE_URL="http://127.0.0.1",
         PYTHONUNBUFFERED="1",
     )
