@@ -251,12 +251,22 @@ def render_pdf(content: DocumentContent) -> bytes:
             st["small"],
         ),
     ]
-    verify = Table(
-        [[qr_drawing(content.verification_url), verify_text]],
-        colWidths=[QR_SIZE + 0.4 * cm, None],
-        hAlign="LEFT",
+    story.append(Spacer(1, 22))
+    story.append(KeepTogether([qr_box(content.verification_url, verify_text)]))
+    return build_pdf(
+        story,
+        title=f"{content.title} · {content.folio}",
+        municipality=content.municipality,
+        subject=content.procedure_title,
+        keywords=[content.kind, content.folio, content.verification_code],
+        footer=f"{content.municipality} · Folio {content.folio} · {content.verification_code}",
     )
-    verify.setStyle(
+
+
+def qr_box(url: str, texts: list[Any]) -> Table:
+    """A framed box: the QR code of `url` beside some paragraphs."""
+    box = Table([[qr_drawing(url), texts]], colWidths=[QR_SIZE + 0.4 * cm, None], hAlign="LEFT")
+    box.setStyle(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -265,9 +275,20 @@ def render_pdf(content: DocumentContent) -> bytes:
             ]
         )
     )
-    story.append(Spacer(1, 22))
-    story.append(KeepTogether([verify]))
+    return box
 
+
+def build_pdf(
+    story: list[Any],
+    *,
+    title: str,
+    municipality: str,
+    subject: str,
+    keywords: list[str],
+    footer: str,
+    invariant: bool = False,
+) -> bytes:
+    """Lay out the story on letter paper with the numbered footer ("Página N de M")."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -276,12 +297,12 @@ def render_pdf(content: DocumentContent) -> bytes:
         rightMargin=2 * cm,
         topMargin=2 * cm,
         bottomMargin=2.2 * cm,
-        title=f"{content.title} · {content.folio}",
-        author=content.municipality,
-        subject=content.procedure_title,
+        title=title,
+        author=municipality,
+        subject=subject,
         creator="Tramita",
-        keywords=[content.kind, content.folio, content.verification_code],
+        keywords=keywords,
+        invariant=int(invariant),
     )
-    footer = f"{content.municipality} · Folio {content.folio} · {content.verification_code}"
     doc.build(story, canvasmaker=_numbered_canvas(footer))
     return buffer.getvalue()

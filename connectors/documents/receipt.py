@@ -7,7 +7,6 @@ Rendered on demand from the case as it is stored; the same case state gives the 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,13 +15,11 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     HRFlowable,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -30,7 +27,7 @@ from reportlab.platypus import (
 from sqlalchemy import Engine, select
 
 from connectors._common import department_name, load_case, localized, long_date
-from connectors.documents.pdf import ACCENT, INK, QR_SIZE, _numbered_canvas, _styles, qr_drawing
+from connectors.documents.pdf import ACCENT, INK, _styles, build_pdf, qr_box
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
 
@@ -179,41 +176,18 @@ def render_receipt(content: ReceiptContent) -> bytes:
                 st["small"],
             ),
         ]
-        box = Table(
-            [[qr_drawing(content.case_url), follow]],
-            colWidths=[QR_SIZE + 0.4 * cm, None],
-            hAlign="LEFT",
-        )
-        box.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#cbd2d9")),
-                    ("LEFTPADDING", (0, 0), (0, 0), 2),
-                ]
-            )
-        )
         story.append(Spacer(1, 18))
-        story.append(KeepTogether([box]))
+        story.append(KeepTogether([qr_box(content.case_url, follow)]))
 
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=LETTER,
-        leftMargin=2 * cm,
-        rightMargin=2 * cm,
-        topMargin=2 * cm,
-        bottomMargin=2.2 * cm,
+    return build_pdf(
+        story,
         title=f"Acuse de recibo · {content.folio}",
-        author=content.municipality,
+        municipality=content.municipality,
         subject=content.procedure_title,
-        creator="Tramita",
         keywords=["acuse", content.folio],
-        invariant=1,
+        footer=f"{content.municipality} · Acuse de recibo · Folio {content.folio}",
+        invariant=True,
     )
-    footer = f"{content.municipality} · Acuse de recibo · Folio {content.folio}"
-    doc.build(story, canvasmaker=_numbered_canvas(footer))
-    return buffer.getvalue()
 
 
 def _file_fields(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:

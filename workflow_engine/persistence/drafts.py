@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor, CancelCase, EngineError
 from workflow_engine.engine import state as S
 from workflow_engine.persistence.models import Case, OutboxMessage, table
+from workflow_engine.persistence.outbox import add_message
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.uploads import UploadStore
 
@@ -184,20 +185,9 @@ def _warn(cases: CaseService, row: Any, now: datetime, expiry: date) -> int | No
             )
             if claimed.rowcount != 1:
                 return None
-            message_id = conn.execute(
-                insert(outbox_t)
-                .values(
-                    case_id=row.id,
-                    kind="notify",
-                    idempotency_key=key,
-                    payload=payload,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                .returning(outbox_t.c.id)
-            ).scalar_one()
+            message_id = add_message(
+                conn, case_id=row.id, kind="notify", key=key, payload=payload, at=now
+            )
     except IntegrityError:
         return None  # this very warning was already queued
     return int(message_id)

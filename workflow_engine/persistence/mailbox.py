@@ -3,10 +3,11 @@ outbox too, so nothing is lost while the mail server is down."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.persistence.models import OutboxMessage, table
+from workflow_engine.persistence.outbox import add_message
 from workflow_engine.persistence.types import utcnow
 
 outbox_t = table(OutboxMessage)
@@ -28,20 +29,9 @@ def enqueue_email(
     payload = {"to": to, "subject": subject, "text": text, "html": html}
     try:
         with engine.begin() as conn:
-            message_id = conn.execute(
-                insert(outbox_t)
-                .values(
-                    case_id=None,
-                    kind=EMAIL_KIND,
-                    idempotency_key=key,
-                    payload=payload,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                .returning(outbox_t.c.id)
-            ).scalar_one()
+            message_id = add_message(
+                conn, case_id=None, kind=EMAIL_KIND, key=key, payload=payload, at=now
+            )
     except IntegrityError:
         with engine.connect() as conn:
             message_id = conn.execute(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from workflow_engine.engine import Command, ConflictError
 from workflow_engine.persistence.models import OutboxMessage, table
@@ -39,6 +39,34 @@ class OutboxItem:
 
 
 Handler = Callable[[OutboxItem], Sequence[Command] | None]
+
+
+def add_message(
+    conn: Connection,
+    *,
+    case_id: int | None,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    at: datetime,
+) -> int:
+    """Queue an effect outside a case command (account e-mails, draft warnings) in the
+    caller's transaction; the idempotency key is unique, so a repeat raises IntegrityError."""
+    message_id = conn.execute(
+        insert(outbox_t)
+        .values(
+            case_id=case_id,
+            kind=kind,
+            idempotency_key=key,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        .returning(outbox_t.c.id)
+    ).scalar_one()
+    return int(message_id)
 
 
 class PermanentError(Exception):
