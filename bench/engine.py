@@ -51,6 +51,8 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.stats import percentile  # noqa: E402
+
 EXAMPLE = ROOT / "form_schemas" / "examples" / "licencia-funcionamiento.json"
 BPMN = Path(__file__).resolve().parent / "licencia.bpmn"
 BPMN_PROCESS = "licencia_funcionamiento"
@@ -70,17 +72,6 @@ spiff_workflows = Table(
 
 
 # -- measurements ------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100) of the values, None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def _ms(seconds: float | None) -> float | None:

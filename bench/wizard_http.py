@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
+
 EXAMPLE = ROOT / "form_schemas" / "examples" / "licencia-funcionamiento.json"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DB = "tramita_bench_http"
@@ -70,17 +72,6 @@ CASE_PATH = re.compile(r"^/expedientes/([^/?#]+)/(revisar|confirmacion)")
 
 
 # -- measurements -------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100) of the values, None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def _ms(seconds: float | None) -> float | None:
