@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     app.jinja_env.filters["t"] = catalog.localized
+    app.jinja_env.filters["digitalization"] = catalog.digitalization
 
     @app.after_request
     def remember_language(response: Response) -> Response:

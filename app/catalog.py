@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 
 from workflow_engine.persistence.service import NotFoundError
+from workflow_engine.templates import digitalization_label, digitalization_level
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -19,6 +20,15 @@ def localized(text: Any, lang: str | None = None) -> str:
         return "" if text is None else str(text)
     lang = lang or str(get_locale() or "es")
     return str(text.get(lang) or text.get("es") or "")
+
+
+def digitalization(doc: dict[str, Any]) -> str:
+    """ "Nivel 4 de 4: Trámite completamente en línea" in the reader's language."""
+    level = digitalization_level(doc)
+    lang = str(get_locale() or "es")
+    prefix = "Level" if lang == "en" else "Nivel"
+    of = "of" if lang == "en" else "de"
+    return f"{prefix} {level} {of} 4: {digitalization_label(level, lang)}"
 
 
 def _fold(text: str) -> str:

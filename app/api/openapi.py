@@ -122,6 +122,7 @@ SCHEMAS: dict[str, Any] = {
             "homoclave": NULLABLE_STRING,
             "cost": _ref("LocalizedText"),
             "max_response_days": {"type": ["integer", "null"]},
+            "digitalization_level": {"type": "integer", "minimum": 0, "maximum": 4},
             "published_at": {"type": "string", "format": "date-time"},
         },
     },

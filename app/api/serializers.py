@@ -10,6 +10,7 @@ from typing import Any
 from app.api.queries import CaseRow
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, TaskState
 from workflow_engine.persistence.catalog import VersionInfo
+from workflow_engine.templates import digitalization_level
 
 
 def iso(value: Any) -> str | None:
@@ -40,6 +41,7 @@ def procedure_summary(version: VersionInfo) -> dict[str, Any]:
         "homoclave": catalog.get("homoclave"),
         "cost": _localized(catalog.get("cost")),
         "max_response_days": catalog.get("max_response_days"),
+        "digitalization_level": digitalization_level(doc),
         "published_at": iso(version.published_at),
     }
 

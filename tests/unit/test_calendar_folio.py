@@ -62,3 +62,21 @@ def test_folios_typed_by_hand_are_normalised() -> None:
     assert normalize_folio(typed) == folio
     assert is_valid_folio(typed)
     assert normalize_folio("cho-2026-o1l000") == "CHO-2026-011000"
+
+
+def test_digitalization_level_of_the_examples() -> None:
+    import json
+
+    from workflow_engine.persistence.demo import examples_dir
+    from workflow_engine.templates import digitalization_label, digitalization_level
+
+    levels = {
+        p.stem: digitalization_level(json.loads(p.read_text()))
+        for p in examples_dir().glob("*.json")
+    }
+    assert set(levels.values()) <= {3, 4}
+    assert levels["constancia-residencia"] == 4
+    original = json.loads((examples_dir() / "constancia-residencia.json").read_text())
+    original["catalog"]["requirements"][0]["original_copy"] = "original"
+    assert digitalization_level(original) == 3
+    assert digitalization_label(4, "en") == "Fully online procedure"
