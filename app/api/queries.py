@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from workflow_engine.engine import Actor
+from workflow_engine.persistence import visibility
 from workflow_engine.persistence.models import Case, ProcedureVersion, Task
 
 cases_t = Case.__table__
@@ -56,22 +57,10 @@ def case_row(engine: Engine, folio: str) -> CaseRow | None:
     )
 
 
-def task_departments(engine: Engine, case_id: int) -> set[str]:
-    with engine.connect() as conn:
-        return set(
-            conn.execute(
-                select(tasks_t.c.department).where(tasks_t.c.case_id == case_id).distinct()
-            ).scalars()
-        )
-
-
 def may_see_case(engine: Engine, actor: Actor, case: CaseRow) -> bool:
     """The applicant, or an official of a department that has (or had) a task in the case."""
-    if actor.id == case.applicant_id:
-        return True
-    if actor.kind != "official" or not actor.departments:
-        return False
-    return bool(task_departments(engine, case.id) & actor.departments)
+    with engine.connect() as conn:
+        return visibility.may_see_case(conn, actor, case.id, case.applicant_id)
 
 
 def task_ids(engine: Engine, case_id: int) -> dict[str, int]:

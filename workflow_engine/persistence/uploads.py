@@ -26,6 +26,7 @@ from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.models import Case, Task, Upload, table
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.visibility import official_handles_case
 
 uploads_t = table(Upload)
 cases_t = table(Case)
@@ -419,19 +420,9 @@ class UploadStore:
             ).one_or_none()
             if row is None:
                 return None
-            allowed = row.owner_id == actor.id
-            if not allowed and actor.kind == "official" and actor.departments:
-                if row.case_id is None:
-                    return None
-                found = conn.execute(
-                    select(tasks_t.c.id)
-                    .where(
-                        tasks_t.c.case_id == row.case_id,
-                        tasks_t.c.department.in_(sorted(actor.departments)),
-                    )
-                    .limit(1)
-                ).scalar_one_or_none()
-                allowed = found is not None
+            allowed = row.owner_id == actor.id or (
+                row.case_id is not None and official_handles_case(conn, actor, row.case_id)
+            )
         if not allowed:
             return None
         try:
