@@ -2,7 +2,10 @@
 
 from workflow_engine.engine.commands import (
     Actor,
+    AddNote,
+    AssignTask,
     CancelCase,
+    ClaimTask,
     Command,
     ConnectorCompleted,
     ConnectorFailed,
@@ -12,6 +15,8 @@ from workflow_engine.engine.commands import (
     PaymentExpired,
     PaymentFailed,
     PaymentOrderCreated,
+    ReleaseTask,
+    RequirementReview,
     SaveDraft,
     StartCase,
     SubmitCase,
@@ -33,8 +38,11 @@ from workflow_engine.engine.transition import EngineContext, apply_command, star
 
 __all__ = [
     "Actor",
+    "AddNote",
+    "AssignTask",
     "CancelCase",
     "CaseState",
+    "ClaimTask",
     "Command",
     "ConflictError",
     "ConnectorCompleted",
@@ -54,6 +62,8 @@ __all__ = [
     "PaymentOrderCreated",
     "PaymentState",
     "ProcedureDefinition",
+    "ReleaseTask",
+    "RequirementReview",
     "SaveDraft",
     "StartCase",
     "StepValidationError",

@@ -55,12 +55,52 @@ class SubmitCase(Command):
 
 
 @dataclass(frozen=True)
+class RequirementReview:
+    """An official's verdict on one uploaded document (requisito): accepted, or not and why."""
+
+    file_id: str
+    accepted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Decide(Command):
     task_id: str
     decision: Literal["approve", "reject", "return"]
     comment: str = ""
     reason: str | None = None  # for return: incorrect | incomplete | outdated
     return_steps: tuple[str, ...] = ()
+    requirement_reviews: tuple[RequirementReview, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimTask(Command):
+    """An official takes an unclaimed task of their department so nobody works it twice."""
+
+    task_id: str
+
+
+@dataclass(frozen=True)
+class ReleaseTask(Command):
+    """The assignee (or a director) puts a claimed task back in the department's queue."""
+
+    task_id: str
+
+
+@dataclass(frozen=True)
+class AssignTask(Command):
+    """A director hands a task to an official of the department (the service checks who)."""
+
+    task_id: str
+    assignee_id: str
+    assignee_name: str = ""
+
+
+@dataclass(frozen=True)
+class AddNote(Command):
+    """An internal note on the case: staff read it, the applicant never does."""
+
+    text: str
 
 
 @dataclass(frozen=True)

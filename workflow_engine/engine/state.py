@@ -47,6 +47,8 @@ class TaskState:
     comment: str | None = None
     escalated: bool = False
     round: int = 1
+    assignee: str | None = None  # user id of the official who claimed it (None: unclaimed)
+    assignee_name: str = ""
 
     @property
     def is_open(self) -> bool:

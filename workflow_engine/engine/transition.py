@@ -15,10 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflow_engine.calendar import BusinessCalendar
+from workflow_engine.engine import staff
 from workflow_engine.engine import state as S
 from workflow_engine.engine.commands import (
     Actor,
+    AddNote,
+    AssignTask,
     CancelCase,
+    ClaimTask,
     Command,
     ConnectorCompleted,
     ConnectorFailed,
@@ -28,6 +32,7 @@ from workflow_engine.engine.commands import (
     PaymentExpired,
     PaymentFailed,
     PaymentOrderCreated,
+    ReleaseTask,
     SaveDraft,
     StartCase,
     SubmitCase,
@@ -449,6 +454,7 @@ class _Run:
         comment: str,
         reason: str | None,
         return_steps: tuple[str, ...],
+        rejected_documents: list[dict[str, Any]] | None = None,
     ) -> None:
         step = self.d.step(task.step_id)
         outcomes = step["outcomes"]
@@ -485,6 +491,7 @@ class _Run:
             reason=reason,
             by=actor.id,
             by_name=actor.name,
+            version=self.d.version_id,
         )
         siblings = [t for t in self.tasks.values() if t.step_id == task.step_id and t.is_open]
         if decision == "approve":
@@ -520,6 +527,7 @@ class _Run:
             message=comment,
             respond_by=due.isoformat(),
             task=task.id,
+            rejected_documents=rejected_documents or [],
         )
         self.notify(
             "case_returned",
@@ -527,6 +535,9 @@ class _Run:
             reason=reason,
             respond_by=due.isoformat(),
             steps=list(steps),
+            rejected_documents=[
+                {"name": r["name"], "reason": r["reason"]} for r in rejected_documents or []
+            ],
         )
 
     # -- payments -----------------------------------------------------------------------
@@ -778,7 +789,13 @@ def _decide(run: _Run, cmd: Decide) -> None:
         )
     if cmd.decision not in ("approve", "reject", "return"):
         raise InvalidCommandError("Decisión no válida.", "Invalid decision.", field="decision")
-    run.decide(task, cmd.decision, actor, comment, cmd.reason, tuple(cmd.return_steps))
+    if actor.kind != "system":
+        staff.require_not_taken(task, actor)
+    rejected = staff.check_reviews(run, cmd.requirement_reviews, cmd.decision)
+    return_steps = tuple(cmd.return_steps)
+    if cmd.decision == "return" and rejected and not return_steps:
+        return_steps = staff.steps_of(rejected, run.f["form_path"])
+    run.decide(task, cmd.decision, actor, comment, cmd.reason, return_steps, rejected)
 
 
 def _payment_order_created(run: _Run, cmd: PaymentOrderCreated) -> None:
@@ -943,7 +960,7 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
         run.event("task.reminder_due", task=task.id, due_on=task.due_on)
         run.notify(
             "deadline_reminder",
-            to=f"department:{task.department}",
+            to=f"user:{task.assignee}" if task.assignee else f"department:{task.department}",
             task=task.id,
             due_on=task.due_on,
         )
@@ -1020,4 +1037,8 @@ _HANDLERS: dict[type[Command], Any] = {
     ConnectorFailed: _connector_failed,
     TimerFired: _timer_fired,
     CancelCase: _cancel,
+    ClaimTask: staff.claim,
+    ReleaseTask: staff.release,
+    AssignTask: staff.assign,
+    AddNote: staff.add_note,
 }

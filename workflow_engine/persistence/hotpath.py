@@ -85,15 +85,15 @@ class HotPath:
         )
         self.insert_task_sql = self._named(
             "INSERT INTO tasks (case_id, task_key, step_id, branch_id, department, role, status, "
-            "due_on, escalated, opened_at, decided_at, decided_by) VALUES (:case_id, :task_key, "
-            ":step_id, :branch_id, :department, :role, :status, :due_on, :escalated, "
-            ":opened_at, :decided_at, :decided_by)"
+            "due_on, escalated, opened_at, decided_at, decided_by, assignee_id) VALUES (:case_id, "
+            ":task_key, :step_id, :branch_id, :department, :role, :status, :due_on, :escalated, "
+            ":opened_at, :decided_at, :decided_by, :assignee_id)"
         )
         self.update_task_sql = self._named(
             "UPDATE tasks SET step_id = :step_id, branch_id = :branch_id, "
             "department = :department, role = :role, status = :status, due_on = :due_on, "
             "escalated = :escalated, opened_at = :opened_at, decided_at = :decided_at, "
-            "decided_by = :decided_by WHERE case_id = :case_id AND task_key = :task_key"
+            "decided_by = :decided_by, assignee_id = :assignee_id WHERE case_id = :case_id AND task_key = :task_key"
         )
         self.insert_timer_sql = self._named(
             "INSERT INTO timers (case_id, timer_key, kind, fires_at) "
@@ -239,6 +239,7 @@ class HotPath:
                 "opened_at": self.moment(task.opened_at),
                 "decided_at": self.moment(task.decided_at),
                 "decided_by": task.decided_by,
+                "assignee_id": task.assignee,
             }
             (inserts if before is None else updates).append(values)
         if inserts:
