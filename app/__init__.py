@@ -8,6 +8,8 @@ from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
+from app import db as request_db
+from app import templating
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
 from app.services import build_services, start_inline_sweeper
@@ -53,11 +55,26 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["tramita"] = services
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
+    templating.install(app)
 
-    from app import accounts, admin, auth, cases, catalog, cli, errors, files, wizard
+    from app import (
+        accounts,
+        admin,
+        auth,
+        cases,
+        catalog,
+        cli,
+        errors,
+        files,
+        inbox,
+        notifications,
+        staff_admin,
+        wizard,
+    )
     from app.api import blueprint as api_blueprint
 
     auth.init_app(app)
+    request_db.init_app(app)
     app.register_blueprint(catalog.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint)
@@ -65,7 +82,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(wizard.blueprint)
     app.register_blueprint(files.blueprint)
     app.register_blueprint(cases.blueprint)
+    app.register_blueprint(inbox.blueprint)
+    app.register_blueprint(notifications.blueprint)
     app.register_blueprint(api_blueprint)
+    staff_admin.init_app(app)
     csrf.exempt(api_blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -21,8 +21,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from app.db import read_connection
 from workflow_engine.engine import Actor
 from workflow_engine.persistence.accounts import Account, Accounts
+from workflow_engine.persistence.staff import Staff
 
 blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -46,9 +48,11 @@ def accounts() -> Accounts:
 def load_user(user_id: str) -> SessionUser | None:
     if not user_id.isdigit():
         return None
-    account = accounts().get(int(user_id))
+    account = accounts().get(int(user_id), conn=read_connection())
     if account is None or not account.is_active:
         return None
+    if session.get("_epoch", 0) != account.session_epoch:
+        return None  # deactivated since this session began (staff administration)
     return SessionUser(account)
 
 
@@ -106,7 +110,16 @@ def safe_next(target: str | None) -> str:
 def start_session(account: Account) -> None:
     """Log in with a fresh session (a session id planted before login is worthless)."""
     session.clear()
+    session["_epoch"] = account.session_epoch
     login_user(SessionUser(account))
+
+
+def _deactivated(email: str, password: str) -> bool:
+    """Right password of a deactivated account: say so instead of "wrong password"."""
+    services = current_app.extensions["tramita"]
+    return Staff(services.engine).deactivated_credentials(
+        email, password, demo_mode=services.settings.demo_mode
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -135,7 +148,13 @@ def login() -> Any:
             return page, 429, {"Retry-After": str(math.ceil(wait))}
         account = store.authenticate(email, password) if email and password else None
         store.record_login_attempt(email, ip, success=account is not None)
-        if account is None:
+        if account is None and email and password and _deactivated(email, password):
+            error = _(
+                "Su cuenta está desactivada. Si cree que es un error, comuníquese con la "
+                "administración del municipio."
+            )
+            status = 403
+        elif account is None:
             error = _("Correo o contraseña incorrectos.")
             status = 400
         else:

@@ -384,10 +384,16 @@ def timeline(
             why = f" porque {pair[0]}" if pair else ""
             why_en = f" because {pair[1]}" if pair else ""
             due = format_date(data.get("respond_by"), lang)
+            detail = str(data.get("message") or "").strip()
+            rejected = data.get("rejected_documents") or []
+            if rejected:
+                label = "Documents not accepted" if lang == "en" else "Documentos no aceptados"
+                listed = "; ".join(f"«{r.get('name')}»: {r.get('reason')}" for r in rejected)
+                detail = f"{detail} {label}: {listed}.".strip()
             add(
                 f"Su solicitud necesita correcciones{why}. Tiene hasta el {due} para corregirla.",
                 f"Your application needs corrections{why_en}. You have until {due} to correct it.",
-                str(data.get("message") or "").strip(),
+                detail,
             )
         elif kind == "case.afirmativa_ficta":
             add(

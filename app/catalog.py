@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 
+from app.db import reading
+from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.templates import digitalization_label, digitalization_level
 
@@ -52,10 +54,9 @@ def home() -> Any:
     services = current_app.extensions["tramita"]
     query = request.args.get("q", "").strip()[:100]
     department = request.args.get("dependencia", "")
-    versions = services.catalog.live()
-    from workflow_engine.persistence.accounts import Accounts
-
-    departments = Accounts(services.engine).departments()
+    with reading(services.engine) as conn:
+        versions = services.catalog.live(conn)
+        departments = Accounts(services.engine).departments(conn)
     procedures = []
     for v in versions:
         doc = v.definition
@@ -76,15 +77,13 @@ def home() -> Any:
 @blueprint.route("/tramites/<key>/informacion")
 def procedure(key: str) -> Any:
     services = current_app.extensions["tramita"]
-    try:
-        version = services.catalog.version(key)
-        if services.catalog.info(key).state == "archived":
+    with reading(services.engine) as conn:
+        try:
+            # the latest published version, 404 when unpublished or archived
+            version = services.catalog.live_version(key, conn)
+        except NotFoundError:
             abort(404)
-    except NotFoundError:
-        abort(404)
-    from workflow_engine.persistence.accounts import Accounts
-
-    departments = Accounts(services.engine).departments()
+        departments = Accounts(services.engine).departments(conn)
     return render_template(
         "procedure.html", doc=version.definition, version=version, departments=departments
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, send_file
+from flask import Blueprint, Response, abort, current_app, request, send_file
 from sqlalchemy import select
 
 from app.api.queries import CaseRow, case_row, may_see_case
 from app.auth import current_account, login_manager
 from connectors.documents.receipt import receipt_for_case
+from workflow_engine.persistence.casework import log_access
 from workflow_engine.persistence.models import Document, table
 
 blueprint = Blueprint("files", __name__)
@@ -60,26 +61,38 @@ def _send(path: Path, name: str, content_type: str, etag: str | None = None) -> 
     return _private(response, content_type)
 
 
-def _visible_case(folio: str) -> CaseRow:
+def _visible_case(folio: str, what: str) -> CaseRow:
     account = _viewer()
+    actor = account.actor()
     case = case_row(_services().engine, folio)
-    if case is None or not may_see_case(_services().engine, account.actor(), case):
+    if case is None or not may_see_case(_services().engine, actor, case):
         abort(404)
+    if actor.kind == "official":
+        log_access(_services().engine, case.id, actor, what, request.remote_addr or "")
     return case
 
 
 @blueprint.route("/archivos/<public_id>")
 def uploaded_file(public_id: str) -> Any:
     account = _viewer()
-    stored = _services().uploads.stored_for(public_id, account.actor())
+    actor = account.actor()
+    stored = _services().uploads.stored_for(public_id, actor)
     if stored is None:
         abort(404)
+    if actor.kind == "official" and stored.case_id is not None:
+        log_access(
+            _services().engine,
+            stored.case_id,
+            actor,
+            f"file:{public_id}",
+            request.remote_addr or "",
+        )
     return _send(stored.path, stored.name, stored.content_type, etag=stored.sha256)
 
 
 @blueprint.route("/expedientes/<folio>/acuse.pdf")
 def receipt(folio: str) -> Any:
-    case = _visible_case(folio)
+    case = _visible_case(folio, "receipt")
     settings = _services().settings
     pdf = receipt_for_case(
         _services().engine,
@@ -97,7 +110,7 @@ def receipt(folio: str) -> Any:
 
 @blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
 def document(folio: str, document_id: int) -> Any:
-    case = _visible_case(folio)
+    case = _visible_case(folio, f"document:{document_id}")
     with _services().engine.connect() as conn:
         row = conn.execute(
             select(documents_t).where(

@@ -84,7 +84,8 @@ def pg_template_url() -> Iterator[str]:
 
 
 TABLES = (
-    "uploads, auth_tokens, login_attempts, notifications, payment_orders, documents, outbox, "
+    "audit_log, uploads, auth_tokens, login_attempts, notifications, payment_orders, documents, "
+    "outbox, "
     "timers, tasks, case_events, cases, "
     "procedure_versions, procedure_templates, api_keys, users, departments, holidays"
 )

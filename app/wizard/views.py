@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -11,10 +12,12 @@ from urllib.parse import quote
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from app.api import queries
 from app.auth import accounts, current_account
+from app.db import read_connection, reading
 from app.catalog import localized
 from app.wizard import blueprint, display
 from app.wizard.forms import (
@@ -41,10 +44,15 @@ from workflow_engine.engine import (
     SubmitStep,
 )
 from workflow_engine.engine import state as S
+from workflow_engine.persistence.models import Case as CaseModel
+from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
+
+cases_t = table(CaseModel)
+versions_t = table(ProcedureVersion)
 
 RETURN_REASONS = {
     "incorrect": ("Datos o documentos incorrectos", "Incorrect data or documents"),
@@ -86,6 +94,25 @@ def _login_redirect() -> Response:
     return redirect(f"/entrar?next={quote(request.path)}")
 
 
+# The case row and its state in one statement, on the request's read connection (this used
+# to be two queries on two pooled connections per page; see docs/performance.md).
+_CASE_BY_FOLIO = (
+    select(
+        cases_t.c.id,
+        cases_t.c.folio,
+        cases_t.c.procedure_key,
+        versions_t.c.number,
+        cases_t.c.applicant_id,
+        cases_t.c.created_at,
+        cases_t.c.updated_at,
+        cases_t.c.version_id,
+        cases_t.c.state,
+    )
+    .join(versions_t, versions_t.c.id == cases_t.c.version_id)
+    .where(cases_t.c.folio == bindparam("folio"))
+)
+
+
 def load_case(folio: str) -> Case | Response:
     """The case if the logged-in person is its applicant; 404 for anybody else."""
     account = current_account()
@@ -93,10 +120,22 @@ def load_case(folio: str) -> Case | Response:
         return _login_redirect()
     actor = account.actor()
     svc = services()
-    row = queries.case_row(svc.engine, folio)
-    if row is None or row.applicant_id != actor.id:
-        abort(404)
-    state, definition, _lock = svc.cases.load(row.id)
+    with reading(svc.engine) as conn:
+        found = conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
+        if found is None or found.applicant_id != actor.id:
+            abort(404)
+        definition = svc.cases.definition(conn, found.version_id)
+    row = queries.CaseRow(
+        int(found.id),
+        found.folio,
+        found.procedure_key,
+        int(found.number),
+        found.applicant_id,
+        found.created_at,
+        found.updated_at,
+    )
+    raw = found.state
+    state = CaseState.from_json(json.loads(raw) if isinstance(raw, str) else raw)
     return Case(row, state, definition, actor)
 
 
@@ -239,7 +278,7 @@ def _prefill(step: Mapping[str, Any]) -> dict[str, Any]:
     if account is None:
         return {}
     try:
-        profile: Any = accounts().profile(account.id)
+        profile: Any = accounts().profile(account.id, conn=read_connection())
     except KeyError:
         profile = None
     source = {
@@ -428,8 +467,7 @@ def start(key: str) -> Any:
         flash(_("Confirme su correo electrónico antes de iniciar un trámite."))
         return redirect(info)
     try:
-        if services().catalog.info(key).state == "archived":
-            abort(404)
+        # NotFoundError (404) when the procedure is unknown, unpublished or archived
         outcome = services().cases.start(key, StartCase(at=utcnow(), actor=account.actor()))
     except NotFoundError:
         abort(404)
@@ -457,9 +495,14 @@ def step(folio: str, step_id: str) -> Any:
 def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
     sid = str(step_def["id"])
     uploads = Uploads(owner_id=case.actor.id, case_id=case.row.id, step_id=sid)
-    parsed = parse_step(
-        step_def, request.form, request.files, save_upload=uploads.save, kept_refs=uploads.kept
-    )
+    try:
+        parsed = parse_step(
+            step_def, request.form, request.files, save_upload=uploads.save, kept_refs=uploads.kept
+        )
+    except BaseException:
+        uploads.discard()
+        raise
+    uploads.flush()
     values = parsed.values
     action = request.form.get("accion", "continuar")
     volver = request.args.get("volver", "")

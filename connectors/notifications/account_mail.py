@@ -8,9 +8,8 @@ import smtplib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 
-from connectors.notifications.mailer import SmtpMailer, _html, message_id
+from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine import Command
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
@@ -26,19 +25,18 @@ def build_account_email(
     to = str(payload.get("to") or "").strip()
     if not to or "\n" in to or "\r" in to:
         raise PermanentError("e-mail without a valid recipient")
-    subject = " ".join(str(payload.get("subject") or "").split())
-    text = str(payload.get("text") or "")
     html = payload.get("html")
-    msg = EmailMessage()
-    msg["From"] = formataddr((settings.municipality_name, settings.mail_from))
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(at)
-    msg["Message-ID"] = message_id(item.key, settings.mail_from)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text)
-    msg.add_alternative(str(html) if html else _html(text, None), subtype="html")
-    return msg
+    return build_email(
+        settings,
+        to=to,
+        subject=" ".join(str(payload.get("subject") or "").split()),
+        text=str(payload.get("text") or ""),
+        link=None,
+        idempotency_key=item.key,
+        at=at,
+        lang=str(payload.get("lang") or "es"),
+        html=str(html) if html else None,
+    )
 
 
 class AccountMailer:

@@ -2,13 +2,16 @@
 
 Recipients (`to` in the payload):
 - `applicant`: the user whose id is the case's `applicant_id`;
+- `user:<id>`: that person while active (a task's assignee); if deactivated, the task's
+  department as below;
 - `department:<key>` (or `department` with the key in the payload): the department's active
-  officials; with a `role` in the payload (a task's role), those tagged with that role or
-  `director`, if any;
-- `director:<key>`: the department's active users tagged `director`; if it has none, its
-  officials.
-When nobody matches, one row addressed to `department:<key>` keeps the notice visible.
-Rows are addressed `user:<id>` (what an in-app list filters on) or `department:<key>`.
+  officials; with a `role` (the payload's, else the task's) those tagged with that role or
+  `director`, if any. A notice about a task someone claimed goes to that person alone;
+- `director:<key>`: the department's active officials tagged `director`; if it has none,
+  its officials.
+Deactivated users get nothing. When nobody matches, one row addressed to `department:<key>`
+keeps the notice visible. Rows are addressed `user:<id>` (what the in-app list filters on) or
+`department:<key>`. Each row, and its e-mail, is in its recipient's language (`users.language`).
 
 Idempotent: each row's key is the message key plus the recipient, so a retry writes no
 second row, and only rows without `sent_at` are e-mailed again.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,13 +34,16 @@ from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.notifications.messages import Message, compose
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Command
-from workflow_engine.persistence.models import Notification, User, table
+from workflow_engine.persistence.models import Notification, Task, User, table
 from workflow_engine.persistence.outbox import OutboxItem
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
 notifications_t = table(Notification)
 users_t = table(User)
+tasks_t = table(Task)
+# Notices that only matter while their task waits for a decision.
+TASK_DEADLINE_NOTICES = frozenset({"deadline_reminder", "task_escalated"})
 
 
 @dataclass(frozen=True)
@@ -45,18 +51,59 @@ class Recipient:
     address: str  # "user:<id>" or "department:<key>"
     email: str | None = None
     name: str = ""
+    language: str = "es"
 
 
 def _user_recipient(row: Any) -> Recipient:
-    return Recipient(f"user:{row.id}", row.email if row.is_active else None, row.name or "")
+    return Recipient(
+        f"user:{row.id}",
+        row.email if row.is_active else None,
+        row.name or "",
+        row.language or "es",
+    )
 
 
-def _department_users(conn: Connection, key: str) -> list[Any]:
+def _department_officials(conn: Connection, key: str) -> list[Any]:
     return list(
         conn.execute(
-            select(users_t).where(users_t.c.department_key == key, users_t.c.is_active.is_(True))
+            select(users_t).where(
+                users_t.c.department_key == key,
+                users_t.c.role == "official",
+                users_t.c.is_active.is_(True),
+            )
         ).all()
     )
+
+
+def _task_row(conn: Connection, case: CaseRecord | None, task: Any) -> Any:
+    if case is None or not task:
+        return None
+    return conn.execute(
+        select(tasks_t.c.department, tasks_t.c.role, tasks_t.c.status, tasks_t.c.assignee_id).where(
+            tasks_t.c.case_id == case.id, tasks_t.c.task_key == str(task)
+        )
+    ).first()
+
+
+def _active_user(conn: Connection, user_id: Any) -> Any:
+    if not str(user_id or "").isdigit():
+        return None
+    return conn.execute(
+        select(users_t).where(users_t.c.id == int(str(user_id)), users_t.c.is_active.is_(True))
+    ).first()
+
+
+def _active_official(conn: Connection, user_id: Any, department: str) -> Any:
+    if not str(user_id or "").isdigit():
+        return None
+    return conn.execute(
+        select(users_t).where(
+            users_t.c.id == int(str(user_id)),
+            users_t.c.is_active.is_(True),
+            users_t.c.role == "official",
+            users_t.c.department_key == department,
+        )
+    ).first()
 
 
 def resolve_recipients(
@@ -65,8 +112,10 @@ def resolve_recipients(
     case: CaseRecord | None,
     department: str | None = None,
     role: str | None = None,
+    payload: Mapping[str, Any] | None = None,
 ) -> list[Recipient]:
     """Who receives a notification addressed to `to` (see the module docstring)."""
+    payload = payload or {}
     kind, _, key = to.partition(":")
     if kind == "applicant":
         applicant = case.applicant_id if case else ""
@@ -75,22 +124,47 @@ def resolve_recipients(
             if row is not None:
                 return [_user_recipient(row)]
         return [Recipient(f"user:{applicant}")]
+    task = _task_row(conn, case, payload.get("task"))
+    if kind == "user":
+        # One official (a task's assignee); deactivated since, their department hears it.
+        person = _active_user(conn, key)
+        if person is not None:
+            return [_user_recipient(person)]
+        if task is None:
+            log.warning("notification addressed to %r: nobody to send it to", to)
+            return []
+        kind, key = "department", str(task.department)
+        payload = {k: v for k, v in payload.items() if k != "assignee"}
     key = key or department or (str(case.definition.get("department") or "") if case else "")
     if kind not in ("department", "director") or not key:
         log.warning("notification addressed to %r: nobody to send it to", to)
         return []
-    people = _department_users(conn, key)
-    officials = [u for u in people if u.role == "official"]
+    if kind == "department":
+        # Whoever claimed the task hears about it; the rest of the department does not.
+        assignee = payload.get("assignee") or (task.assignee_id if task is not None else None)
+        claimed = _active_official(conn, assignee, key)
+        if claimed is not None:
+            return [_user_recipient(claimed)]
+    officials = _department_officials(conn, key)
     if kind == "director":
-        directors = [u for u in people if "director" in (u.role_tags or ())]
+        directors = [u for u in officials if "director" in (u.role_tags or ())]
         chosen = directors or officials
     else:
         # Those who can act on a task of this role first (the engine lets them decide).
+        role = role or (task.role if task is not None else None)
         able = [u for u in officials if role and {role, "director"} & set(u.role_tags or ())]
         chosen = able or officials
     if not chosen:
         return [Recipient(f"department:{key}")]
     return [_user_recipient(u) for u in sorted(chosen, key=lambda u: u.id)]
+
+
+def is_moot(conn: Connection, template: str, case: CaseRecord, payload: Mapping[str, Any]) -> bool:
+    """A reminder or escalation about a task decided since then tells nobody anything."""
+    if template not in TASK_DEADLINE_NOTICES:
+        return False
+    task = _task_row(conn, case, payload.get("task"))
+    return task is not None and task.status != "open"
 
 
 class Notifier:
@@ -116,15 +190,23 @@ class Notifier:
         case_id = case_id_of(item)
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
+            if is_moot(conn, template, case, payload):
+                return None
             recipients = resolve_recipients(
-                conn, to, case, payload.get("department"), payload.get("role")
+                conn, to, case, payload.get("department"), payload.get("role"), payload
             )
         audience = "applicant" if to == "applicant" else "staff"
-        message = compose(template, payload, case, audience)
         link = self.link(audience, case.folio)
-        rows = [self.record(item, case, template, message, r, link) for r in recipients]
+        messages: dict[str, Message] = {}
+        deliveries = []
+        for recipient in recipients:
+            lang = recipient.language
+            if lang not in messages:
+                messages[lang] = compose(template, payload, case, audience, lang)
+            row = self.record(item, case, template, messages[lang], recipient, link)
+            deliveries.append((row, messages[lang]))
         if self.mailer is not None:
-            self.send(rows, message, link)
+            self.send(deliveries, link)
         return None
 
     def link(self, audience: str, folio: str) -> str:
@@ -173,24 +255,24 @@ class Notifier:
                 select(notifications_t).where(notifications_t.c.idempotency_key == key)
             ).one()
 
-    def send(self, rows: Sequence[Any], message: Message, link: str) -> None:
+    def send(self, deliveries: Sequence[tuple[Any, Message]], link: str) -> None:
         """E-mail the rows that have an address and were not sent yet; mark them sent."""
-        pending = [r for r in rows if r.email and r.sent_at is None]
+        pending = [(r, m) for r, m in deliveries if r.email and r.sent_at is None]
         if not pending or self.mailer is None:
             return
-        text = message.body
-        if message.private:
-            text += "\n\nConsulte los detalles en su expediente."
         with self.mailer.session() as smtp:
-            for row in pending:
+            for row, message in pending:
                 email = build_email(
                     self.settings,
                     to=row.email,
                     subject=message.subject,
-                    text=text,
+                    text=message.body,
                     link=link,
                     idempotency_key=row.idempotency_key,
                     at=self.clock(),
+                    lang=message.lang,
+                    action=message.action,
+                    note=message.hint if message.private else None,
                 )
                 try:
                     smtp.send_message(email)

@@ -1,4 +1,4 @@
-"""Sending e-mail over SMTP (plain text with a simple HTML alternative)."""
+"""Sending e-mail over SMTP: plain text with its HTML alternative, both from the Jinja layouts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from html import escape
 
+from connectors.notifications.rendering import render_email
 from connectors.settings import ConnectorSettings
 
 
@@ -19,18 +19,6 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
     """A Message-ID fixed by the notification's key, so a resend is recognisably the same."""
     domain = mail_from.rpartition("@")[2] or "localhost"
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
-
-
-def _html(text: str, link: str | None) -> str:
-    paragraphs = "".join(
-        "<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in text.split("\n\n") if p
-    )
-    if link:
-        paragraphs += f'<p><a href="{escape(link)}">{escape(link)}</a></p>'
-    return (
-        '<!doctype html><html lang="es"><body style="font-family:Arial,sans-serif;'
-        f'font-size:15px;line-height:1.5;color:#1f2933">{paragraphs}</body></html>'
-    )
 
 
 def build_email(
@@ -42,7 +30,21 @@ def build_email(
     link: str | None,
     idempotency_key: str,
     at: datetime,
+    lang: str = "es",
+    action: str = "",
+    note: str | None = None,
+    html: str | None = None,
 ) -> EmailMessage:
+    """A multipart/alternative message; `html` replaces the rendered HTML part if given."""
+    plain, rendered = render_email(
+        subject=subject,
+        text=text,
+        link=link,
+        action=action,
+        note=note,
+        municipality=settings.municipality_name,
+        lang=lang,
+    )
     msg = EmailMessage()
     msg["From"] = formataddr((settings.municipality_name, settings.mail_from))
     msg["To"] = to
@@ -50,10 +52,9 @@ def build_email(
     msg["Date"] = format_datetime(at)
     msg["Message-ID"] = message_id(idempotency_key, settings.mail_from)
     msg["Auto-Submitted"] = "auto-generated"
-    footer = f"{settings.municipality_name}\nEste mensaje se envió automáticamente; no lo responda."
-    plain = text + (f"\n\n{link}" if link else "") + f"\n\n--\n{footer}"
     msg.set_content(plain)
-    msg.add_alternative(_html(text + "\n\n" + footer, link), subtype="html")
+    msg.add_alternative(html or rendered, subtype="html")
+    msg["Content-Language"] = lang  # after the body: setting the content drops Content-* headers
     return msg
 
 

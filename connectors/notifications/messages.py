@@ -1,38 +1,55 @@
-"""What each notification says, in plain Spanish.
+"""What each notification says, in Spanish or English: the facts of the payload, worded by the
+kind's Jinja template (`templates/<lang>/<kind>.txt`).
 
 Messages carry the least personal data that lets the reader act: the folio, the procedure's
-name and what to do next. Anything more (an official's observations, a payment failure
-reason) is a `private` note: it is kept in the in-app notification, and the e-mail only
-says where to read it.
+name, what to do next and, for a payment, the amount and reference. Anything more (an
+official's observations, a payment failure reason) is a `private` note: it is kept in the
+in-app notification, and the e-mail only says where to read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from connectors._common import CaseRecord, localized, long_date, money
+from connectors._common import CaseRecord, long_date, money
+from connectors.notifications.rendering import Message, language, render_message
 
-RETURN_REASONS = {
-    "incorrect": "hay datos incorrectos",
-    "incomplete": "falta información o documentos",
-    "outdated": "algún documento no está vigente",
-}
-# Document kinds with the agreement of «listo/lista».
-KIND_NAMES = {
-    "licencia": ("licencia", "lista"),
-    "permiso": ("permiso", "listo"),
-    "constancia": ("constancia", "lista"),
-    "certificado": ("certificado", "listo"),
-}
+MONTHS_EN = (
+    "January February March April May June July August September October November December"
+).split()
 
 
-@dataclass(frozen=True)
-class Message:
-    subject: str
-    body: str  # what everybody reads (in-app and e-mail)
-    private: str | None = None  # only in-app; the e-mail points to the case instead
+def localized(text: Any, lang: str, default: str = "") -> str:
+    """A localized text ({"es": ..., "en": ...}) in `lang`, else Spanish, else the other."""
+    if isinstance(text, Mapping):
+        other = "en" if lang == "es" else "es"
+        return str(text.get(lang) or text.get("es") or text.get(other) or default)
+    if isinstance(text, str) and text:
+        return text
+    return default
+
+
+def written_date(value: Any, lang: str, timezone: str | None = None) -> str:
+    """«5 de marzo de 2026» or «5 March 2026»; "" for nothing, the text itself if unparsable."""
+    if lang == "es" or value is None or value == "":
+        return long_date(value, timezone)
+    parsed: date | datetime
+    try:
+        parsed = (
+            (datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value))
+            if isinstance(value, str)
+            else value
+        )
+    except ValueError:
+        return str(value)
+    if isinstance(parsed, datetime):
+        if parsed.tzinfo is not None and timezone:
+            parsed = parsed.astimezone(ZoneInfo(timezone))
+        parsed = parsed.date()
+    return f"{parsed.day} {MONTHS_EN[parsed.month - 1]} {parsed.year}"
 
 
 def _currency(case: CaseRecord | None, payload: Mapping[str, Any]) -> str:
@@ -46,136 +63,48 @@ def _currency(case: CaseRecord | None, payload: Mapping[str, Any]) -> str:
     return "MXN"
 
 
+def context(
+    payload: Mapping[str, Any], case: CaseRecord | None, audience: str, lang: str
+) -> dict[str, Any]:
+    """Every name a kind's template may use, always defined (the templates are strict)."""
+    default_title = "su trámite" if lang == "es" else "your procedure"
+    title = (
+        localized(case.definition.get("title"), lang, case.procedure_key)
+        if case
+        else str(payload.get("procedure") or default_title)
+    )
+    return {
+        "audience": audience,
+        "folio": str(payload.get("folio") or (case.folio if case else "")),
+        "procedure": title,
+        "amount": money(payload.get("total_cents"), _currency(case, payload)),
+        "reference": str(payload.get("reference") or ""),
+        "expires": written_date(payload.get("expires_on"), lang),
+        "respond_by": written_date(payload.get("respond_by"), lang),
+        "due": written_date(payload.get("due_on"), lang),
+        "reason": str(payload.get("reason") or ""),
+        "bank_reason": str(payload.get("reason") or "").strip(),
+        "comment": str(payload.get("message") or "").strip()
+        if not isinstance(payload.get("message"), Mapping)
+        else "",
+        "kind": str(payload.get("kind") or ""),
+        "notice_subject": localized(payload.get("subject"), lang),
+        "notice_message": localized(payload.get("message"), lang)
+        if isinstance(payload.get("message"), Mapping)
+        else "",
+    }
+
+
 def compose(
-    template: str, payload: Mapping[str, Any], case: CaseRecord | None, audience: str
+    template: str,
+    payload: Mapping[str, Any],
+    case: CaseRecord | None,
+    audience: str,
+    lang: str = "es",
 ) -> Message:
     """The subject and text of a notification. `audience` is `applicant` or `staff`."""
-    folio = str(payload.get("folio") or (case.folio if case else ""))
-    title = case.procedure_title if case else str(payload.get("procedure") or "su trámite")
-    proc = f"«{title}»"
-    amount = money(payload.get("total_cents"), _currency(case, payload))
-    reference = str(payload.get("reference") or "")
+    lang = language(lang)
+    return render_message(template, context(payload, case, audience, lang), lang)
 
-    if template == "case_submitted":
-        return Message(
-            f"Recibimos su solicitud {folio}",
-            f"Su solicitud de {proc} quedó registrada con el folio {folio}. "
-            "Le avisaremos cuando haya una respuesta o si necesita hacer algo.",
-        )
-    if template == "draft_expiring":
-        expires = long_date(payload.get("expires_on"))
-        return Message(
-            f"Su borrador {folio} se cancelará el {expires}",
-            f"Su solicitud de {proc} (folio {folio}) sigue como borrador y no ha tenido cambios. "
-            f"Si no la continúa, la cancelaremos el {expires} y se borrarán los archivos que "
-            "subió. Para conservarla, entre a su expediente y continúe la solicitud.",
-        )
-    if template == "case_returned":
-        reason = RETURN_REASONS.get(str(payload.get("reason")), "")
-        why = f" porque {reason}" if reason else ""
-        respond_by = long_date(payload.get("respond_by"))
-        deadline = (
-            f" Tiene hasta el {respond_by} para corregirla; si no lo hace, la solicitud "
-            "se dará por concluida."
-            if respond_by
-            else ""
-        )
-        comment = str(payload.get("message") or "").strip()
-        return Message(
-            f"Su solicitud {folio} necesita correcciones",
-            f"Revisamos su solicitud de {proc} y necesita correcciones{why}.{deadline}",
-            f"Observaciones del personal que la revisó: {comment}" if comment else None,
-        )
-    if template == "case_resubmitted":
-        return Message(
-            f"Recibimos sus correcciones ({folio})",
-            f"Recibimos las correcciones de su solicitud de {proc} (folio {folio}). "
-            "Continuaremos con la revisión.",
-        )
-    if template == "case_approved":
-        return Message(
-            f"Su trámite {folio} concluyó favorablemente",
-            f"Su solicitud de {proc} fue aprobada y el trámite concluyó. Si se emitió un "
-            "documento, puede descargarlo desde su expediente.",
-        )
-    if template == "case_rejected":
-        return Message(
-            f"Su solicitud {folio} fue resuelta",
-            f"Su solicitud de {proc} fue resuelta en sentido negativo. En su expediente "
-            "puede consultar el motivo y cómo inconformarse si no está de acuerdo.",
-        )
-    if template == "case_cancelled":
-        return Message(
-            f"Su solicitud {folio} fue cancelada",
-            f"La solicitud de {proc} con folio {folio} fue cancelada y no continuará.",
-        )
-    if template == "payment_due":
-        expires = long_date(payload.get("expires_on"))
-        until = f" Fecha límite de pago: {expires}." if expires else ""
-        return Message(
-            f"Orden de pago de su trámite {folio}",
-            f"Para continuar con {proc} debe pagar {amount}. Línea de captura: "
-            f"{reference}.{until} Puede pagar en línea desde su expediente o en las cajas "
-            "de la Tesorería municipal.",
-        )
-    if template == "payment_received":
-        return Message(
-            f"Recibimos su pago ({folio})",
-            f"Registramos su pago de {amount} con la línea de captura {reference}. "
-            f"Su trámite {proc} continúa.",
-        )
-    if template == "payment_failed":
-        reason = str(payload.get("reason") or "").strip()
-        return Message(
-            f"No se completó su pago ({folio})",
-            f"El pago con la línea de captura {reference} no se completó. Puede intentarlo "
-            "de nuevo desde su expediente o pagar en las cajas de la Tesorería municipal.",
-            f"Motivo informado por el banco: {reason}" if reason else None,
-        )
-    if template == "payment_expired":
-        return Message(
-            f"Venció su orden de pago ({folio})",
-            f"La línea de captura {reference} venció sin pago. Generamos una nueva orden de "
-            "pago; la recibirá en breve y también la verá en su expediente.",
-        )
-    if template == "document_issued":
-        kind, ready = KIND_NAMES.get(str(payload.get("kind")), ("documento", "listo"))
-        return Message(
-            f"Su {kind} está {ready} ({folio})",
-            f"Ya puede descargar su {kind} del trámite {proc} desde su expediente.",
-        )
-    if template == "action_required":
-        return Message(
-            f"Su trámite {folio} requiere que complete un paso",
-            f"Para continuar con {proc} necesitamos que complete un paso más en su expediente.",
-        )
-    if template == "task_assigned":
-        due = long_date(payload.get("due_on"))
-        return Message(
-            f"Nueva solicitud por revisar: {folio}",
-            f"La solicitud {folio} de {proc} espera revisión en la bandeja de su área."
-            + (f" Plazo para resolver: {due}." if due else ""),
-        )
-    if template == "deadline_reminder":
-        due = long_date(payload.get("due_on"))
-        return Message(
-            f"Recordatorio: la solicitud {folio} vence el {due}",
-            f"El plazo para resolver la solicitud {folio} de {proc} vence el {due}. "
-            "Resuélvala antes para cumplir el plazo legal.",
-        )
-    if template == "task_escalated":
-        due = long_date(payload.get("due_on"))
-        return Message(
-            f"Plazo vencido: solicitud {folio}",
-            f"Venció el plazo ({due}) para resolver la solicitud {folio} de {proc}. "
-            "Revise la bandeja del área para asignarla o resolverla.",
-        )
-    if template == "step_notice":
-        subject = localized(payload.get("subject"), f"Aviso sobre su trámite {folio}")
-        text = localized(payload.get("message"), "")
-        lead = f"{text}\n\n" if text else ""
-        return Message(subject, f"{lead}Trámite: {title}. Folio: {folio}.")
-    return Message(
-        f"Novedades de su trámite {folio}",
-        f"Hay novedades en su trámite {proc} (folio {folio}). Consulte su expediente.",
-    )
+
+__all__ = ["Message", "compose", "localized", "written_date"]

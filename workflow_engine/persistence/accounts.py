@@ -10,13 +10,14 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.mx import curp as mx_curp
@@ -38,6 +39,9 @@ keys_t = table(ApiKey)
 departments_t = table(Department)
 tokens_t = table(AuthToken)
 attempts_t = table(LoginAttempt)
+# Built once: the logged-in user is read on every web request.
+_GET_USER = select(users_t).where(users_t.c.id == bindparam("id"))
+_DEPARTMENTS = select(departments_t)
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong, and about
 # 8x cheaper per login than argon2-cffi's default profile (see docs/performance.md). Hashes
 # made with other parameters are upgraded on the next successful login.
@@ -105,6 +109,7 @@ class Account:
     is_active: bool
     email_verified_at: datetime | None = None
     language: str = "es"
+    session_epoch: int = 0  # bumped on deactivation: sessions made before it stop working
 
     @property
     def is_verified(self) -> bool:
@@ -134,7 +139,13 @@ def _account(row: Any) -> Account:
         bool(row.is_active),
         row.email_verified_at,
         row.language or "es",
+        int(row.session_epoch or 0),
     )
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash stored for a password (for code that writes users itself)."""
+    return _hasher.hash(password)
 
 
 class EmailTakenError(Exception):
@@ -269,9 +280,13 @@ class Accounts:
         self.demo_mode = demo_mode
         self.clock = clock
 
-    def get(self, user_id: int) -> Account | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(users_t).where(users_t.c.id == user_id)).one_or_none()
+    def _reading(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        """The caller's connection (a web request shares one for its reads), or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.connect()
+
+    def get(self, user_id: int, conn: Connection | None = None) -> Account | None:
+        with self._reading(conn) as c:
+            row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
         return _account(row) if row else None
 
     def by_email(self, email: str) -> Account | None:
@@ -385,9 +400,9 @@ class Accounts:
                     .values(name_es=name_es, name_en=name_en or name_es)
                 )
 
-    def departments(self) -> dict[str, tuple[str, str]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(departments_t)).all()
+    def departments(self, conn: Connection | None = None) -> dict[str, tuple[str, str]]:
+        with self._reading(conn) as c:
+            rows = c.execute(_DEPARTMENTS).all()
         return {r.key: (r.name_es, r.name_en) for r in rows}
 
     def create_api_key(self, user_id: int, name: str) -> str:
@@ -613,10 +628,10 @@ class Accounts:
 
     # -- profile ------------------------------------------------------------------------------
 
-    def profile(self, user_id: int) -> dict[str, Any]:
+    def profile(self, user_id: int, conn: Connection | None = None) -> dict[str, Any]:
         """The citizen's data the wizard can prefill: name, email, curp, phone, address."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(users_t).where(users_t.c.id == user_id)).one_or_none()
+        with self._reading(conn) as c:
+            row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
         if row is None:
             raise KeyError(user_id)
         address = dict(row.address or {})

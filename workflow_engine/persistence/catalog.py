@@ -7,11 +7,12 @@ version), `live_with_draft` (published, draft has unpublished changes), `archive
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.hashing import checksum
@@ -63,6 +64,20 @@ class VersionInfo:
 # A definition is identified by its sha256 (the version's checksum), so it can be decoded once
 # per process and shared, whatever database or version number it came from.
 _DEFINITIONS: dict[str, dict[str, Any]] = {}
+
+_LATEST_VERSION = (
+    select(
+        versions_t.c.id,
+        versions_t.c.number,
+        versions_t.c.checksum,
+        versions_t.c.published_at,
+        templates_t.c.archived_at,
+    )
+    .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+    .where(templates_t.c.key == bindparam("key"))
+    .order_by(versions_t.c.number.desc())
+    .limit(1)
+)
 
 
 class Catalog:
@@ -230,10 +245,32 @@ class Catalog:
             raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
         return dict(doc)
 
-    def live(self) -> list[VersionInfo]:
+    def _reading(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        """The caller's connection (a web request shares one for its reads), or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.connect()
+
+    def live_version(self, key: str, conn: Connection | None = None) -> VersionInfo:
+        """The latest published version of a template that is not archived (what the catalog
+        shows), in one query; NotFoundError otherwise. The definition is decoded once per
+        process (see `live`)."""
+        with self._reading(conn) as c:
+            row = c.execute(_LATEST_VERSION, {"key": key}).one_or_none()
+            if row is None or row.archived_at is not None:
+                raise NotFoundError(
+                    "Esa versión no está publicada.", "That version is not published.", key=key
+                )
+            definition = _DEFINITIONS.get(row.checksum)
+            if definition is None:
+                definition = c.execute(
+                    select(versions_t.c.definition).where(versions_t.c.id == row.id)
+                ).scalar_one()
+                _DEFINITIONS[row.checksum] = definition
+        return VersionInfo(row.id, key, row.number, row.checksum, row.published_at, definition)
+
+    def live(self, conn: Connection | None = None) -> list[VersionInfo]:
         """The latest published version of every non-archived template. Published versions
         never change, so their definitions are decoded once per process and kept."""
-        with self.engine.connect() as conn:
+        with self._reading(conn) as conn:
             latest = (
                 select(versions_t.c.template_id, func.max(versions_t.c.number).label("n"))
                 .group_by(versions_t.c.template_id)

@@ -36,6 +36,13 @@ DEMO_ACCOUNTS = [
         "desarrollo-economico",
         ["revisor", "director"],
     ),
+    (
+        "revisora@demo.gob.mx",
+        "official",
+        "Revisora Desarrollo Económico",
+        "desarrollo-economico",
+        ["revisor"],
+    ),
     ("ciudadano@demo.gob.mx", "citizen", "María López Hernández", None, []),
     (
         "proteccion@demo.gob.mx",

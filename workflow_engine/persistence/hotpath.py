@@ -49,6 +49,17 @@ def lost_race() -> ConflictError:
 
 
 @dataclass(frozen=True)
+class CaseCopy:
+    """Case columns copied onto every task row so the inbox never joins (see inbox.py)."""
+
+    folio: str
+    procedure_key: str
+    applicant_name: str = ""
+    applicant_ref: str | None = None
+    applicant_search: str = ""
+
+
+@dataclass(frozen=True)
 class LoadedCase:
     folio: str
     version_id: int
@@ -56,6 +67,9 @@ class LoadedCase:
     lock_version: int
     event_count: int
     last_event_hash: str
+    procedure_key: str = ""
+    applicant_name: str = ""
+    applicant_ref: str | None = None
 
 
 class HotPath:
@@ -66,8 +80,8 @@ class HotPath:
         jsonb = "CAST({} AS JSONB)" if self.pg else "{}"
         self.marker = "%s" if self.pg else "?"
         self.load_sql = self._named(
-            "SELECT folio, version_id, state, lock_version, event_count, last_event_hash "
-            "FROM cases WHERE id = :id"
+            "SELECT folio, version_id, state, lock_version, event_count, last_event_hash, "
+            "procedure_key, applicant_name, applicant_ref FROM cases WHERE id = :id"
         )
         self.update_case_sql = self._named(
             "UPDATE cases SET state = "
@@ -85,15 +99,21 @@ class HotPath:
         )
         self.insert_task_sql = self._named(
             "INSERT INTO tasks (case_id, task_key, step_id, branch_id, department, role, status, "
-            "due_on, escalated, opened_at, decided_at, decided_by, assignee_id) VALUES (:case_id, "
-            ":task_key, :step_id, :branch_id, :department, :role, :status, :due_on, :escalated, "
-            ":opened_at, :decided_at, :decided_by, :assignee_id)"
+            "due_on, escalated, opened_at, decided_at, decided_by, assignee_id, folio, "
+            "procedure_key, submitted_at, applicant_name, applicant_ref, applicant_search) "
+            "VALUES (:case_id, :task_key, :step_id, :branch_id, :department, :role, :status, "
+            ":due_on, :escalated, :opened_at, :decided_at, :decided_by, :assignee_id, :folio, "
+            ":procedure_key, :submitted_at, :applicant_name, :applicant_ref, :applicant_search)"
         )
         self.update_task_sql = self._named(
             "UPDATE tasks SET step_id = :step_id, branch_id = :branch_id, "
             "department = :department, role = :role, status = :status, due_on = :due_on, "
             "escalated = :escalated, opened_at = :opened_at, decided_at = :decided_at, "
-            "decided_by = :decided_by, assignee_id = :assignee_id WHERE case_id = :case_id AND task_key = :task_key"
+            "decided_by = :decided_by, assignee_id = :assignee_id, folio = :folio, "
+            "procedure_key = :procedure_key, submitted_at = :submitted_at, "
+            "applicant_name = :applicant_name, applicant_ref = :applicant_ref, "
+            "applicant_search = :applicant_search "
+            "WHERE case_id = :case_id AND task_key = :task_key"
         )
         self.insert_timer_sql = self._named(
             "INSERT INTO timers (case_id, timer_key, kind, fires_at) "
@@ -128,10 +148,12 @@ class HotPath:
         cursor.close()
         if row is None:
             return None
-        folio, version_id, state, lock_version, event_count, last_hash = row
+        folio, version_id, state, lock_version, event_count, last_hash, key, name, ref = row
         if isinstance(state, str):
             state = json.loads(state)
-        return LoadedCase(folio, version_id, state, lock_version, event_count, last_hash)
+        return LoadedCase(
+            folio, version_id, state, lock_version, event_count, last_hash, key, name or "", ref
+        )
 
     def write(
         self,
@@ -147,6 +169,7 @@ class HotPath:
         last_hash: str,
         effects: Iterable[Effect],
         at: datetime,
+        copy: CaseCopy | None = None,
     ) -> list[int]:
         """Write the case row, events, tasks, timers and outbox; return the outbox ids."""
         when = self.moment(at)
@@ -194,7 +217,7 @@ class HotPath:
                 cursor = dbapi.cursor()
                 if event_rows:
                     cursor.executemany(self.insert_event_sql, event_rows)
-                self._tasks(cursor, case_id, old_tasks, new.tasks)
+                self._tasks(cursor, case_id, old_tasks, new, copy or CaseCopy(new.folio, ""))
                 self._timers(cursor, case_id, old_timers, new.timers)
                 if count:
                     outbox_cursor.execute(self._insert_outbox_sql(count), outbox_params)
@@ -218,11 +241,17 @@ class HotPath:
         return f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES {values} RETURNING id"
 
     def _tasks(
-        self, cursor: Any, case_id: int, old: Mapping[str, TaskState], new: Mapping[str, TaskState]
+        self,
+        cursor: Any,
+        case_id: int,
+        old: Mapping[str, TaskState],
+        case: CaseState,
+        copy: CaseCopy,
     ) -> None:
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        for key, task in new.items():
+        submitted_at = self.moment(case.submitted_at)
+        for key, task in case.tasks.items():
             before = old.get(key)
             if before == task:
                 continue
@@ -240,6 +269,12 @@ class HotPath:
                 "decided_at": self.moment(task.decided_at),
                 "decided_by": task.decided_by,
                 "assignee_id": task.assignee,
+                "folio": copy.folio,
+                "procedure_key": copy.procedure_key,
+                "submitted_at": submitted_at,
+                "applicant_name": copy.applicant_name,
+                "applicant_ref": copy.applicant_ref,
+                "applicant_search": copy.applicant_search,
             }
             (inserts if before is None else updates).append(values)
         if inserts:

@@ -54,6 +54,28 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     address: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="es", server_default="es")
+    # Staff administration (migration 0003): an invited account has no password until the
+    # invitation is accepted; deactivating bumps session_epoch, which ends its sessions.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AuditLog(Base):
+    """Append-only record of administrative changes (departments, users, roles): who did
+    what to whom, when and from where. The database refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AuthToken(Base):
@@ -63,7 +85,8 @@ class AuthToken(Base):
     __tablename__ = "auth_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    purpose: Mapped[str] = mapped_column(String(32))  # verify_email, reset_password
+    # verify_email, reset_password, staff_invitation
+    purpose: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -180,6 +203,9 @@ class Case(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     draft_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The applicant as the inbox shows and searches it (copied from users at start).
+    applicant_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    applicant_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)  # CURP/RFC
 
 
 class CaseEvent(Base):
@@ -221,6 +247,14 @@ class Task(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Copies of case columns so each inbox page is one flat index scan on tasks
+    # (workflow_engine/persistence/inbox.py; indexes in migration 0004).
+    procedure_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    folio: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    applicant_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    applicant_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    applicant_search: Mapped[str] = mapped_column(String(220), default="", server_default="")
 
 
 class Timer(Base):
@@ -311,6 +345,23 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CaseAccess(Base):
+    """One look at a case (or one of its files) by staff: who saw whose data, and when."""
+
+    __tablename__ = "case_access_log"
+    __table_args__ = (
+        Index("ix_case_access_case", "case_id", "id"),
+        Index("ix_case_access_user", "user_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(200), default="")
+    what: Mapped[str] = mapped_column(String(120))  # "case", "file:<public id>", "document:<id>"
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def table(model: type[Base]) -> Table:

@@ -29,7 +29,8 @@ from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.hashing import event_hash
-from workflow_engine.persistence.hotpath import HotPath
+from workflow_engine.persistence.hotpath import CaseCopy, HotPath
+from workflow_engine.persistence.inbox import normalize_ref, search_text
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -39,6 +40,7 @@ from workflow_engine.persistence.models import (
     ProcedureVersion,
     Task,
     Timer,
+    User,
     table,
 )
 from workflow_engine.persistence.types import utcnow
@@ -51,7 +53,14 @@ outbox_t = table(OutboxMessage)
 versions_t = table(ProcedureVersion)
 templates_t = table(ProcedureTemplate)
 
+users_t = table(User)
+
 Dispatcher = Callable[[Sequence[int]], None]
+
+
+def _copy(folio: str, procedure_key: str, name: str, ref: str | None) -> CaseCopy:
+    """What the hot path copies onto task rows for the inbox."""
+    return CaseCopy(folio, procedure_key, name, ref, search_text(name))
 
 
 class NotFoundError(EngineError):
@@ -154,6 +163,7 @@ class CaseService:
                 with self.engine.begin() as conn:
                     version_id = self.live_version_id(conn, procedure_key)
                     definition = self.definition(conn, version_id)
+                    applicant_name, applicant_ref = self._applicant(conn, command)
                     case_id = conn.execute(
                         insert(cases_t)
                         .values(
@@ -161,6 +171,8 @@ class CaseService:
                             version_id=version_id,
                             procedure_key=procedure_key,
                             applicant_id=command.actor.id,
+                            applicant_name=applicant_name,
+                            applicant_ref=applicant_ref,
                             status="draft",
                             position=definition.start,
                             state={},
@@ -187,6 +199,7 @@ class CaseService:
                         result.events,
                         result.effects,
                         command,
+                        _copy(folio, procedure_key, applicant_name, applicant_ref),
                     )
             except IntegrityError as exc:
                 if "folio" in str(exc.orig).lower():
@@ -228,9 +241,22 @@ class CaseService:
                 result.events,
                 result.effects,
                 command,
+                _copy(row.folio, row.procedure_key, row.applicant_name, row.applicant_ref),
             )
         self._dispatch(outcome.outbox_ids)
         return outcome
+
+    @staticmethod
+    def _applicant(conn: Connection, command: StartCase) -> tuple[str, str | None]:
+        """The applicant's name and CURP from their account (the actor's name otherwise)."""
+        actor = command.actor
+        if actor.id.isdigit():
+            found = conn.execute(
+                select(users_t.c.name, users_t.c.curp).where(users_t.c.id == int(actor.id))
+            ).one_or_none()
+            if found is not None:
+                return (found.name or actor.name or ""), normalize_ref(found.curp)
+        return actor.name or "", None
 
     def _hotpath(self, conn: Connection) -> HotPath:
         if self._hot is None:
@@ -254,6 +280,7 @@ class CaseService:
         events: Iterable[Event],
         effects: Iterable[Effect],
         command: Command,
+        copy: CaseCopy,
     ) -> CommandOutcome:
         at = command.at
         actor = command.actor
@@ -290,6 +317,7 @@ class CaseService:
             last_hash=prev,
             effects=effects,
             at=at,
+            copy=copy,
         )
         return CommandOutcome(
             case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)

@@ -14,12 +14,13 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor
@@ -113,6 +114,15 @@ class UploadRejected(EngineError):
 
 
 @dataclass(frozen=True)
+class PendingUpload:
+    """A checked file whose bytes are stored and whose row is still to be inserted."""
+
+    row: dict[str, Any]
+    ref: dict[str, Any]  # what the form data keeps: id, name, sha256, size, content_type
+    path: Path
+
+
+@dataclass(frozen=True)
 class StoredFile:
     """Where to read an uploaded file from, and how to present it."""
 
@@ -121,6 +131,7 @@ class StoredFile:
     content_type: str
     sha256: str
     size: int
+    case_id: int | None = None  # so a look by staff can be logged against the case
 
 
 def sniff(data: bytes) -> str:
@@ -322,8 +333,24 @@ class UploadStore:
         declared_type: str | None = None,
     ) -> dict[str, Any]:
         """Check and store one file for a field of the owner's case; return its file ref."""
-        with self.engine.connect() as conn:
-            applicant = conn.execute(
+        self.check_owner(case_id, owner_id)
+        pending = self.prepare(
+            owner_id=owner_id,
+            case_id=case_id,
+            step_id=step_id,
+            field_id=field_id,
+            filename=filename,
+            data=data,
+            field=field,
+            declared_type=declared_type,
+        )
+        self.record([pending])
+        return pending.ref
+
+    def check_owner(self, case_id: int, owner_id: str, conn: Connection | None = None) -> None:
+        """UploadRejected unless the case exists and `owner_id` is its applicant."""
+        with nullcontext(conn) if conn is not None else self.engine.connect() as c:
+            applicant = c.execute(
                 select(cases_t.c.applicant_id).where(cases_t.c.id == case_id)
             ).scalar_one_or_none()
         if applicant is None or str(applicant) != str(owner_id):
@@ -332,62 +359,96 @@ class UploadStore:
                 "The case does not exist or is not yours.",
                 case=case_id,
             )
+
+    def prepare(
+        self,
+        *,
+        owner_id: str,
+        case_id: int,
+        step_id: str,
+        field_id: str,
+        filename: str,
+        data: bytes,
+        field: Mapping[str, Any],
+        declared_type: str | None = None,
+    ) -> PendingUpload:
+        """Check one file and write its bytes (durably) under a random name; its row is
+        written by `record`, so the files of one form go into the database in one
+        transaction. Call `check_owner` first. UploadRejected if the file is refused."""
         name, content_type = self.check(
             filename=filename, data=data, field=field, declared_type=declared_type
         )
         digest = hashlib.sha256(data).hexdigest()
         now = self.clock()
-        for _ in range(3):
-            public_id = secrets.token_urlsafe(18)  # 24 characters
-            storage_path = f"{now.year:04d}/{secrets.token_hex(16)}"
-            path = self._path(storage_path)
-            _write_atomically(path, data)
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        insert(uploads_t).values(
-                            public_id=public_id,
-                            owner_id=str(owner_id),
-                            case_id=case_id,
-                            step_id=step_id,
-                            field_id=field_id,
-                            original_name=name,
-                            storage_path=storage_path,
-                            sha256=digest,
-                            size=len(data),
-                            content_type=content_type,
-                            created_at=now,
-                        )
-                    )
-            except IntegrityError:
-                path.unlink(missing_ok=True)
-                continue  # a public id collided (astronomically unlikely): draw another
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
-            return {
-                "id": public_id,
-                "name": name,
-                "sha256": digest,
-                "size": len(data),
-                "content_type": content_type,
-            }
-        raise UploadRejected(  # pragma: no cover
-            "No se pudo guardar el archivo; intente de nuevo.",
-            "The file could not be saved; try again.",
-        )
+        public_id = secrets.token_urlsafe(18)  # 24 characters
+        storage_path = f"{now.year:04d}/{secrets.token_hex(16)}"
+        path = self._path(storage_path)
+        _write_atomically(path, data)
+        row = {
+            "public_id": public_id,
+            "owner_id": str(owner_id),
+            "case_id": case_id,
+            "step_id": step_id,
+            "field_id": field_id,
+            "original_name": name,
+            "storage_path": storage_path,
+            "sha256": digest,
+            "size": len(data),
+            "content_type": content_type,
+            "created_at": now,
+        }
+        ref = {
+            "id": public_id,
+            "name": name,
+            "sha256": digest,
+            "size": len(data),
+            "content_type": content_type,
+        }
+        return PendingUpload(row, ref, path)
+
+    def record(self, pending: Sequence[PendingUpload]) -> None:
+        """Insert the rows of prepared files in one transaction. A public id that collides
+        (astronomically unlikely) is drawn again, in the row and in the ref handed out. If
+        the rows cannot be written, the files are removed and the error raised."""
+        if not pending:
+            return
+        try:
+            for attempt in range(3):
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(insert(uploads_t), [p.row for p in pending])
+                    return
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                    for p in pending:
+                        p.row["public_id"] = p.ref["id"] = secrets.token_urlsafe(18)
+        except BaseException:
+            self.discard(pending)
+            raise
+
+    @staticmethod
+    def discard(pending: Iterable[PendingUpload]) -> None:
+        """Remove the bytes of prepared files whose rows were never written."""
+        for p in pending:
+            p.path.unlink(missing_ok=True)
 
     # -- reading --------------------------------------------------------------------------
     def refs(
-        self, case_id: int, owner_id: str, field_id: str, public_ids: Iterable[str]
+        self,
+        case_id: int,
+        owner_id: str,
+        field_id: str,
+        public_ids: Iterable[str],
+        conn: Connection | None = None,
     ) -> list[dict[str, Any]]:
         """The file refs among `public_ids` that belong to this case, owner and field (and are
         not deleted), in the order given, without repeats. Anything else is dropped."""
         wanted = [p for p in dict.fromkeys(str(p) for p in public_ids) if 0 < len(p) <= 40]
         if not wanted:
             return []
-        with self.engine.connect() as conn:
-            rows = conn.execute(
+        with nullcontext(conn) if conn is not None else self.engine.connect() as c:
+            rows = c.execute(
                 select(uploads_t).where(
                     uploads_t.c.public_id.in_(wanted),
                     uploads_t.c.case_id == case_id,
@@ -431,7 +492,9 @@ class UploadStore:
             return None
         if not path.is_file():
             return None
-        return StoredFile(path, row.original_name, row.content_type, row.sha256, int(row.size))
+        return StoredFile(
+            path, row.original_name, row.content_type, row.sha256, int(row.size), row.case_id
+        )
 
     def case_files(self, case_id: int) -> list[dict[str, Any]]:
         """Every live file of a case (refs plus `field_id`), oldest first."""
@@ -496,6 +559,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 __all__ = [
     "DEFAULT_ACCEPT",
+    "PendingUpload",
     "StoredFile",
     "UploadRejected",
     "UploadStore",

@@ -1,0 +1,297 @@
+"""The officials' inbox and case review over real HTTP: views, claim, review requirements,
+return, notes, reassignment, conflicts, and isolation (404 for what isn't yours)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from tests.integration.test_files import account, file_market_case, login
+from workflow_engine.engine import CaseState
+from workflow_engine.persistence.models import CaseAccess, table
+
+MERCADOS = "mercados@demo.gob.mx"  # revisor + director of Mercados
+MOVILIDAD = "movilidad@demo.gob.mx"  # another department
+CITIZEN = "ciudadano@demo.gob.mx"
+
+
+def token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def as_user(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, account(app, email))
+    return client
+
+
+@pytest.fixture
+def filed(api_app: Flask) -> dict[str, Any]:
+    return file_market_case(api_app, account(api_app, CITIZEN))
+
+
+def state(app: Flask, case_id: int) -> CaseState:
+    loaded, _definition, _version = app.extensions["tramita"].cases.load(case_id)
+    return loaded  # type: ignore[no-any-return]
+
+
+def task_key(app: Flask, case_id: int) -> str:
+    (task,) = state(app, case_id).open_tasks()
+    return task.id
+
+
+def test_unclaimed_task_shows_in_the_department_queue_and_claiming_moves_it_to_mine(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    client = as_user(api_app, MERCADOS)
+    page = client.get("/bandeja?vista=unclaimed")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert filed["folio"] in html
+    assert "María López Hernández" in html  # applicant name, searchable
+    mine = client.get("/bandeja").get_data(as_text=True)
+    assert filed["folio"] not in mine
+    key = task_key(api_app, filed["case_id"])
+    out = client.post(
+        f"/bandeja/expedientes/{filed['folio']}/tareas/{key}/tomar",
+        data={"csrf_token": token(html), "next": "list"},
+    )
+    assert out.status_code == 302 and out.headers["Location"].endswith("/bandeja")
+    assert filed["folio"] in client.get("/bandeja?vista=mine").get_data(as_text=True)
+    assert filed["folio"] not in client.get("/bandeja?vista=unclaimed").get_data(as_text=True)
+    assert state(api_app, filed["case_id"]).tasks[key].assignee == str(
+        account(api_app, MERCADOS).id
+    )
+
+
+def test_search_by_folio_and_name_without_accents(api_app: Flask, filed: dict[str, Any]) -> None:
+    client = as_user(api_app, MERCADOS)
+    for q in (filed["folio"], filed["folio"].lower(), "maria lopez", "HERNANDEZ"):
+        html = client.get("/bandeja", query_string={"vista": "unclaimed", "q": q}).get_data(
+            as_text=True
+        )
+        assert filed["folio"] in html, q
+    html = client.get("/bandeja", query_string={"vista": "unclaimed", "q": "zzz"}).get_data(
+        as_text=True
+    )
+    assert filed["folio"] not in html
+
+
+def test_bad_filters_and_cursors_get_a_clear_400(api_app: Flask) -> None:
+    client = as_user(api_app, MERCADOS)
+    for query in (
+        {"desde": "ayer"},
+        {"plazo": "pronto"},
+        {"orden": "x"},
+        {"cursor": "garbage!!"},
+        {"desde": "2026-05-02", "hasta": "2026-05-01"},
+    ):
+        response = client.get("/bandeja", query_string=query)
+        assert response.status_code == 400, query
+        assert "Hay un problema" in response.get_data(as_text=True)
+
+
+def test_case_page_shows_labels_files_and_logs_the_view(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    client = as_user(api_app, MERCADOS)
+    html = client.get(f"/bandeja/expedientes/{filed['folio']}").get_data(as_text=True)
+    assert "Datos de la solicitud" in html
+    assert "credencial.pdf" in html and "foto.png" in html
+    assert 'title="credencial.pdf"' in html  # inline PDF preview
+    assert "doc_identificacion" not in re.sub(r'(name|id|for)="[^"]*"', "", html)
+    assert "Revisión de requisitos" in html
+    engine = api_app.extensions["tramita"].engine
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(table(CaseAccess)).where(table(CaseAccess).c.case_id == filed["case_id"])
+        ).all()
+    officer = account(api_app, MERCADOS)
+    assert [(r.user_id, r.what) for r in rows] == [(str(officer.id), "case")]
+    # opening an attachment is logged too
+    file_id = filed["ine"]["id"]
+    response = client.get(f"/archivos/{file_id}")
+    response.close()
+    assert response.status_code == 200
+    with engine.connect() as conn:
+        whats = [r.what for r in conn.execute(select(table(CaseAccess).c.what)).all()]
+    assert f"file:{file_id}" in whats
+    # the log is append-only
+    with pytest.raises(Exception), engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_access_log"))
+
+
+def test_requirements_rejected_go_back_together_and_the_citizen_sees_why(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    client = as_user(api_app, MERCADOS)
+    folio = filed["folio"]
+    html = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    key = task_key(api_app, filed["case_id"])
+    ine, photo = filed["ine"]["id"], filed["photo"]["id"]
+    url = f"/bandeja/expedientes/{folio}/tareas/{key}/decidir"
+    # a rejected document without a reason: the page says so and keeps the answers
+    refused = client.post(
+        url,
+        data={
+            "csrf_token": token(html),
+            f"req-{ine}": "accept",
+            f"req-{photo}": "reject",
+            "decision": "return",
+            "reason": "incorrect",
+            "comment": "Corrija la fotografía.",
+        },
+    )
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Indique por qué no acepta «foto.png»" in body
+    assert f'href="#req-{photo}"' in body
+    assert "Corrija la fotografía." in body  # the message is kept
+    done = client.post(
+        url,
+        data={
+            "csrf_token": token(html),
+            f"req-{ine}": "accept",
+            f"req-{photo}": "reject",
+            f"req-{photo}-motivo": "La foto está borrosa.",
+            "decision": "return",
+            "reason": "incorrect",
+            "comment": "Corrija la fotografía.",
+        },
+    )
+    assert done.status_code == 302
+    after = state(api_app, filed["case_id"])
+    assert after.status == "awaiting_correction"
+    assert after.editable_steps == ("solicitante",)
+    citizen = as_user(api_app, CITIZEN)
+    page = citizen.get(f"/expedientes/{folio}").get_data(as_text=True)
+    assert "La foto está borrosa." in page
+    assert "foto.png" in page
+
+
+def test_internal_notes_are_for_staff_only(api_app: Flask, filed: dict[str, Any]) -> None:
+    client = as_user(api_app, MERCADOS)
+    folio = filed["folio"]
+    html = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    out = client.post(
+        f"/bandeja/expedientes/{folio}/notas",
+        data={"csrf_token": token(html), "text": "Verificar el padrón de mercados."},
+    )
+    assert out.status_code == 302
+    assert "Verificar el padrón de mercados." in client.get(
+        f"/bandeja/expedientes/{folio}"
+    ).get_data(as_text=True)
+    citizen = as_user(api_app, CITIZEN)
+    assert "padrón de mercados" not in citizen.get(f"/expedientes/{folio}").get_data(as_text=True)
+    api = citizen.get(f"/api/v1/cases/{folio}")
+    assert "padrón de mercados" not in api.get_data(as_text=True)
+    empty = client.post(
+        f"/bandeja/expedientes/{folio}/notas", data={"csrf_token": token(html), "text": "  "}
+    )
+    assert empty.status_code == 422 and "Escriba la nota." in empty.get_data(as_text=True)
+
+
+def test_a_stale_decision_shows_a_clear_conflict(api_app: Flask, filed: dict[str, Any]) -> None:
+    first = as_user(api_app, MERCADOS)
+    second = as_user(api_app, MERCADOS)
+    folio = filed["folio"]
+    html_1 = first.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    html_2 = second.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    key = task_key(api_app, filed["case_id"])
+    url = f"/bandeja/expedientes/{folio}/tareas/{key}/decidir"
+    ok = first.post(url, data={"csrf_token": token(html_1), "decision": "approve"})
+    assert ok.status_code == 302
+    late = second.post(
+        url, data={"csrf_token": token(html_2), "decision": "reject", "comment": "No procede."}
+    )
+    assert late.status_code == 409
+    assert "ya resolvió" in late.get_data(as_text=True)
+
+
+def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
+
+    accounts = Accounts(api_app.extensions["tramita"].engine, demo_mode=True)
+    helper = accounts.create(
+        "ayudante.mercados@demo.gob.mx",
+        DEMO_PASSWORD,
+        role="official",
+        name="Ayudante Mercados",
+        department_key="mercados",
+        role_tags=["revisor"],
+    )
+    director = as_user(api_app, MERCADOS)
+    folio = filed["folio"]
+    key = task_key(api_app, filed["case_id"])
+    html = director.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    assert "Reasignar" in html and "Ayudante Mercados" in html
+    out = director.post(
+        f"/bandeja/expedientes/{folio}/tareas/{key}/asignar",
+        data={"csrf_token": token(html), "assignee": str(helper.id)},
+    )
+    assert out.status_code == 302
+    assert state(api_app, filed["case_id"]).tasks[key].assignee == str(helper.id)
+    colleague = as_user(api_app, "ayudante.mercados@demo.gob.mx")
+    mine = colleague.get("/bandeja?vista=mine").get_data(as_text=True)
+    assert folio in mine
+    assert "Reasignar" not in colleague.get(f"/bandeja/expedientes/{folio}").get_data(
+        as_text=True
+    )
+    # someone outside the department cannot be chosen
+    stranger = account(api_app, MOVILIDAD)
+    refused = director.post(
+        f"/bandeja/expedientes/{folio}/tareas/{key}/asignar",
+        data={"csrf_token": token(html), "assignee": str(stranger.id)},
+    )
+    assert refused.status_code == 422
+
+
+def test_isolation_every_staff_url_is_404_for_others(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    folio = filed["folio"]
+    key = task_key(api_app, filed["case_id"])
+    own = as_user(api_app, MERCADOS)
+    csrf = token(own.get("/bandeja").get_data(as_text=True))
+    posts = [
+        f"/bandeja/expedientes/{folio}/tareas/{key}/tomar",
+        f"/bandeja/expedientes/{folio}/tareas/{key}/liberar",
+        f"/bandeja/expedientes/{folio}/tareas/{key}/asignar",
+        f"/bandeja/expedientes/{folio}/tareas/{key}/decidir",
+        f"/bandeja/expedientes/{folio}/notas",
+    ]
+    for email in (MOVILIDAD, CITIZEN):
+        client = as_user(api_app, email)
+        page = client.get(f"/bandeja/expedientes/{folio}")
+        assert page.status_code == 404, email
+        tok = token(client.get("/").get_data(as_text=True))
+        for url in posts:
+            response = client.post(
+                url, data={"csrf_token": tok, "decision": "approve", "text": "x"}
+            )
+            assert response.status_code == 404, (email, url)
+    file = as_user(api_app, MOVILIDAD).get(f"/archivos/{filed['ine']['id']}")
+    file.close()
+    assert file.status_code == 404
+    # other departments don't see the case in any view or search
+    other = as_user(api_app, MOVILIDAD)
+    for view in ("mine", "unclaimed", "department", "overdue"):
+        html = other.get("/bandeja", query_string={"vista": view, "q": folio}).get_data(
+            as_text=True
+        )
+        assert f"/bandeja/expedientes/{folio}" not in html
+    assert as_user(api_app, CITIZEN).get("/bandeja").status_code == 404
+    anonymous = api_app.test_client().get("/bandeja")
+    assert anonymous.status_code == 302 and "/entrar" in anonymous.headers["Location"]
+    # a POST without the CSRF token is refused
+    assert own.post(posts[0]).status_code == 400
+    assert csrf

@@ -1,0 +1,434 @@
+"""Notification e-mails end to end: real cases driven through the application's services, the
+outbox running the `notify` effects, and a real SMTP server on loopback receiving them.
+
+What a citizen or an official would notice: who got an e-mail, in which language, that it
+has a plain-text and an HTML part, what it says (and what it must not say), and that running
+the outbox again sends nothing twice. Deadlines run with a controlled clock: the same
+function Celery beat calls every minute (`fire_due_timers`) with a chosen `now`.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from app.tasks import fire_due_timers
+from connectors import settle_payment
+from tests.unit.engine_helpers import MINI
+from workflow_engine.engine import (
+    Actor,
+    ClaimTask,
+    Decide,
+    StartCase,
+    SubmitCase,
+    SubmitStep,
+)
+from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.models import (
+    Department,
+    Notification,
+    OutboxMessage,
+    Timer,
+    User,
+    table,
+)
+from workflow_engine.persistence.types import utcnow
+
+BASE_URL = "https://tramites.example.mx"
+DEPT = "desarrollo-economico"
+users_t = table(User)
+notifications_t = table(Notification)
+outbox_t = table(OutboxMessage)
+timers_t = table(Timer)
+
+PEOPLE = {
+    # name: (role, department, tags, active, language)
+    "ana": ("citizen", None, [], True, "es"),
+    "john": ("citizen", None, [], True, "en"),
+    "revisora": ("official", DEPT, ["revisor"], True, "es"),
+    "directora": ("official", DEPT, ["director"], True, "en"),
+    "baja": ("official", DEPT, ["revisor", "director"], False, "es"),
+    "enlace": ("liaison", DEPT, ["director"], True, "es"),
+    "inspector": ("official", "proteccion-civil", ["inspector", "director"], True, "es"),
+}
+
+
+def email_of(name: str) -> str:
+    return f"{name}@correo.example.mx"
+
+
+# -- the SMTP server ---------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """Everything the loopback SMTP server accepted, in order."""
+
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, name: str) -> list[EmailMessage]:
+        return [m for rcpts, m in self.messages if email_of(name) in rcpts]
+
+    def recipients(self, subject_part: str) -> list[str]:
+        """Who got a message whose subject contains `subject_part` (sorted, repeated)."""
+        return sorted(
+            r.split("@")[0]
+            for rcpts, m in self.messages
+            if subject_part in str(m["Subject"])
+            for r in rcpts
+        )
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+# -- the municipality --------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    services: Any
+    mail: Mailbox
+    ids: dict[str, int]
+
+    @property
+    def engine(self) -> Any:
+        return self.services.engine
+
+    def actor(self, name: str) -> Actor:
+        role, dept, tags, _active, _lang = PEOPLE[name]
+        kind: Any = "official" if role == "official" else "citizen"
+        return Actor(
+            id=str(self.ids[name]),
+            kind=kind,
+            departments=frozenset([dept] if dept else []),
+            roles=frozenset(tags),
+            name=name,
+        )
+
+    def file_case(self, applicant: str) -> tuple[int, str]:
+        """Start, fill in and submit a case; returns (case id, folio)."""
+        at = utcnow()
+        cases = self.services.cases
+        actor = self.actor(applicant)
+        case_id = cases.start("mini", StartCase(at=at, actor=actor)).case_id
+        values = MINI["example_data"]["datos"]
+        cases.execute(case_id, SubmitStep(at=at, actor=actor, step_id="datos", values=values))
+        cases.execute(case_id, SubmitCase(at=at, actor=actor, declaration=True))
+        return case_id, cases.load(case_id)[0].folio
+
+    def task_id(self, case_id: int) -> str:
+        (task,) = self.services.cases.load(case_id)[0].open_tasks()
+        return str(task.id)
+
+    def decide(self, case_id: int, decision: Any, **extra: Any) -> None:
+        self.services.cases.execute(
+            case_id,
+            Decide(
+                at=utcnow(),
+                actor=self.actor("revisora"),
+                task_id=self.task_id(case_id),
+                decision=decision,
+                **extra,
+            ),
+        )
+
+    def rows(self, case_id: int, template: str) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(notifications_t)
+                    .where(
+                        notifications_t.c.case_id == case_id,
+                        notifications_t.c.template == template,
+                    )
+                    .order_by(notifications_t.c.id)
+                ).all()
+            )
+
+    def rerun_outbox(self) -> int:
+        """Put every finished `notify` message back in the queue and run them all again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.kind == "notify")
+                .values(status="pending", next_attempt_at=utcnow() - timedelta(days=1))
+            )
+        return int(self.services.outbox.run_due())
+
+    def fire(self, now: datetime) -> int:
+        """What Celery beat does every minute, as if it were `now`: fire the due timers, and
+        run the effects they queue (due at `now`) right away."""
+        self.services.outbox.clock = lambda: now
+        try:
+            return fire_due_timers(self.services, now=now)
+        finally:
+            self.services.outbox.clock = utcnow
+
+    def timer(self, case_id: int, kind: str) -> datetime:
+        with self.engine.connect() as conn:
+            fires_at: datetime = conn.execute(
+                select(timers_t.c.fires_at).where(
+                    timers_t.c.case_id == case_id, timers_t.c.kind == kind
+                )
+            ).scalar_one()
+        return fires_at
+
+
+def seed(engine: Any, procedure: dict[str, Any]) -> dict[str, int]:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(table(Department)),
+            [
+                {"key": DEPT, "name_es": "Desarrollo Económico"},
+                {"key": "proteccion-civil", "name_es": "Protección Civil"},
+            ],
+        )
+        for name, (role, dept, tags, active, lang) in PEOPLE.items():
+            conn.execute(
+                insert(users_t).values(
+                    email=email_of(name),
+                    name=name.capitalize(),
+                    role=role,
+                    department_key=dept,
+                    role_tags=tags,
+                    is_active=active,
+                    language=lang,
+                    email_verified_at=utcnow(),
+                )
+            )
+        ids = {
+            str(r.email).split("@")[0]: int(r.id)
+            for r in conn.execute(select(users_t.c.id, users_t.c.email))
+        }
+    catalog = Catalog(engine)
+    catalog.save_draft(procedure)
+    catalog.publish("mini")
+    return ids
+
+
+@pytest.fixture
+def world(db_url: str, app_factory: Any, mailbox: tuple[Mailbox, int]) -> World:
+    box, port = mailbox
+    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=port, base_url=BASE_URL)
+    services = app.extensions["tramita"]
+    procedure = copy.deepcopy(MINI)
+    for step in procedure["steps"]:
+        if step["id"] == "revision":
+            step["on_lapse"] = "escalate"  # an overdue task goes to the director
+    return World(services, box, seed(services.engine, procedure))
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None
+    return str(plain.get_content()), str(html.get_content())
+
+
+# -- the applicant's e-mails ----------------------------------------------------------------
+
+
+def test_submitting_emails_the_applicant_in_spanish_with_text_and_html(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    (email,) = world.mail.to("ana")
+    assert email["Subject"] == f"Recibimos su solicitud {folio}"
+    assert email.get_content_type() == "multipart/alternative"
+    assert email["Content-Language"] == "es"
+    assert "Municipio de Chocotl" in str(email["From"])
+    text, html = parts(email)
+    link = f"{BASE_URL}/expedientes/{folio}"
+    assert folio in text and "«Trámite mínimo»" in text and link in text
+    assert "no lo responda" in text
+    assert '<html lang="es">' in html and f'href="{link}"' in html and "Ver su expediente" in html
+    # What the applicant typed stays in the case, not in the e-mail.
+    assert "María López" not in text + html
+
+    # The department's reviewers (and its director) hear about the new task; nobody else.
+    assert world.mail.recipients("Nueva solicitud por revisar") == ["revisora"]
+    assert world.mail.recipients("New application to review") == ["directora"]
+    (staff,) = world.mail.to("revisora")
+    assert f"{BASE_URL}/bandeja" in parts(staff)[0]
+    assert [r.recipient for r in world.rows(case_id, "case_submitted")] == [
+        f"user:{world.ids['ana']}"
+    ]
+
+
+def test_an_english_speaking_applicant_gets_english(world: World) -> None:
+    _case_id, folio = world.file_case("john")
+    (email,) = world.mail.to("john")
+    assert email["Subject"] == f"We received your application {folio}"
+    assert email["Content-Language"] == "en"
+    text, html = parts(email)
+    assert "“Trámite mínimo”" in text and "View your case" in html
+    assert '<html lang="en">' in html and "please do not reply" in text
+
+
+def test_return_for_correction_says_what_to_do_but_not_the_observations(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.mail.clear()
+    world.decide(
+        case_id,
+        "return",
+        comment="La credencial de elector está vencida <revise>.",
+        reason="outdated",
+        return_steps=("datos",),
+    )
+    (email,) = world.mail.to("ana")
+    assert email["Subject"] == f"Su solicitud {folio} necesita correcciones"
+    text, html = parts(email)
+    assert "algún documento no está vigente" in text
+    assert "Tiene hasta el" in text and "de 2026" in text
+    assert "credencial" not in text + html
+    assert "Consulte los detalles en su expediente." in text
+    assert "Corregir su solicitud" in html
+    # The in-app notification keeps the observations (escaped on the page, verbatim here).
+    (row,) = world.rows(case_id, "case_returned")
+    assert "La credencial de elector está vencida <revise>." in row.body
+
+
+def test_approval_payment_document_and_closing_each_email_the_applicant(world: World) -> None:
+    case_id, folio = world.file_case("john")
+    world.mail.clear()
+    world.decide(case_id, "approve")
+    (due,) = world.mail.to("john")
+    assert due["Subject"] == f"Payment order for your application {folio}"
+    text, html = parts(due)
+    state = world.services.cases.load(case_id)[0]
+    reference = state.payment.reference
+    assert reference and reference in text and "$592.00 MXN" in text  # 500 + 80 m² × 1.15
+    assert "Pay online" in html
+
+    world.mail.clear()
+    paid_case, confirm = settle_payment(world.engine, reference, "prueba")
+    world.services.cases.execute(paid_case, confirm)
+    subjects = [str(m["Subject"]) for m in world.mail.to("john")]
+    assert f"We received your payment ({folio})" in subjects
+    assert f"Your licence is ready ({folio})" in subjects
+    assert "Listo" in subjects  # the procedure's own notice step
+    assert f"Your application {folio} was approved" in subjects
+    assert world.services.cases.load(case_id)[0].outcome == "approved"
+
+
+def test_rejection_emails_the_applicant_without_the_reason(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.mail.clear()
+    world.decide(case_id, "reject", comment="El giro no está permitido en esa zona.")
+    (email,) = world.mail.to("ana")
+    assert email["Subject"] == f"Su solicitud {folio} fue resuelta"
+    text, html = parts(email)
+    assert "sentido negativo" in text and "Consultar la resolución" in html
+    assert "zona" not in text + html
+
+
+# -- deadlines: reminders and escalation -----------------------------------------------------
+
+
+def test_reminder_goes_to_the_department_and_escalation_to_its_director(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.mail.clear()
+    remind_at = world.timer(case_id, "task_reminder")
+    deadline_at = world.timer(case_id, "task_deadline")
+    assert remind_at < deadline_at
+
+    assert world.fire(remind_at - timedelta(minutes=1)) == 0
+    assert world.mail.messages == []
+    assert world.fire(remind_at) == 1
+    # Reviewers of the department (the director reads English); not the deactivated
+    # official, not the liaison, not Protección Civil.
+    assert world.mail.recipients(f"Recordatorio: la solicitud {folio} vence el") == ["revisora"]
+    assert world.mail.recipients(f"Reminder: application {folio} is due on") == ["directora"]
+
+    world.mail.clear()
+    assert world.fire(deadline_at) == 1
+    assert world.mail.recipients(f"Deadline missed: application {folio}") == ["directora"]
+    assert len(world.mail.messages) == 1
+    assert world.services.cases.load(case_id)[0].open_tasks()[0].escalated
+
+    world.mail.clear()
+    assert world.fire(deadline_at + timedelta(days=3)) == 0
+    assert world.mail.messages == []
+
+
+def test_a_claimed_tasks_reminder_goes_to_whoever_claimed_it(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.services.cases.execute(
+        case_id, ClaimTask(at=utcnow(), actor=world.actor("revisora"), task_id=world.task_id(case_id))
+    )
+    world.mail.clear()
+    assert world.fire(world.timer(case_id, "task_reminder")) == 1
+    assert world.mail.recipients(folio) == ["revisora"]
+
+
+def test_without_a_director_escalation_reaches_the_departments_officials(world: World) -> None:
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(users_t).where(users_t.c.id == world.ids["directora"]).values(role_tags=[])
+        )
+    case_id, folio = world.file_case("ana")
+    world.mail.clear()
+    world.fire(world.timer(case_id, "task_deadline"))
+    assert world.mail.recipients(f"Plazo vencido: solicitud {folio}") == ["revisora"]
+    assert world.mail.recipients(f"Deadline missed: application {folio}") == ["directora"]
+
+
+def test_a_deactivated_director_gets_nothing(world: World) -> None:
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(users_t).where(users_t.c.id == world.ids["directora"]).values(is_active=False)
+        )
+    case_id, folio = world.file_case("ana")
+    world.fire(world.timer(case_id, "task_deadline"))
+    assert world.mail.to("directora") == []
+    assert world.mail.to("baja") == []
+    # Nobody tagged director is left: the department's active official is told instead.
+    assert world.mail.recipients(f"Plazo vencido: solicitud {folio}") == ["revisora"]
+
+
+# -- at least once, e-mailed once ----------------------------------------------------------
+
+
+def test_running_the_outbox_twice_sends_each_email_once(world: World) -> None:
+    case_id, _folio = world.file_case("ana")
+    world.decide(case_id, "reject")
+    world.fire(utcnow() + timedelta(days=30))  # nothing left to fire
+    sent = len(world.mail.messages)
+    assert sent == 4  # submitted (ana), new task (revisora, directora), rejected (ana)
+    assert world.rerun_outbox() >= 3
+    assert len(world.mail.messages) == sent
+    with world.engine.connect() as conn:
+        rows = conn.execute(
+            select(notifications_t.c.sent_at).where(notifications_t.c.case_id == case_id)
+        ).all()
+    assert len(rows) == sent and all(r.sent_at is not None for r in rows)

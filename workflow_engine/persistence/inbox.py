@@ -1,0 +1,485 @@
+"""The officials' inbox: open approval tasks by view, filter, search and keyset pages.
+
+Why it is shaped like this:
+
+* Department isolation is by construction. Every query is built from "branches", and each
+  branch pins `tasks.department` to one of the viewer's departments (the "mine" branch to
+  the whole set). No departments, no branches, no rows.
+* It stays flat at a million cases. Each branch is one range scan of one partial btree index
+  on the open tasks (migration 0004), in the page's order, cut by a keyset predicate and a
+  LIMIT; the branches are merged with UNION ALL and the page is joined to `cases` only for
+  its own rows. The columns a page shows or filters on (folio, procedure, applicant,
+  submission time) are copied onto `tasks` by the hot path, so nothing else is joined.
+* `status = 'open'` and friends are SQL literals, not parameters, so PostgreSQL can match
+  the partial indexes even with a generic (prepared) plan.
+* The cursor is opaque: URL-safe base64 of the sort, the last row's sort key and id, with a
+  checksum. Anything that does not decode exactly is an `InvalidCursorError` (a ValueError).
+  The cursor carries no authority: scope filters apply to every page whatever it says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+
+from workflow_engine.folio import normalize_folio
+from workflow_engine.persistence.models import Case, Task, table
+
+tasks_t = table(Task)
+cases_t = table(Case)
+
+VIEWS = ("mine", "unclaimed", "department", "overdue")
+SORTS = ("deadline", "age", "newest")
+DEADLINE_STATES = ("on_time", "due_soon", "overdue", "none")
+MAX_LIMIT = 200
+
+_OPEN: ColumnElement[str] = literal_column("'open'")
+_REF = re.compile(r"^[A-Z0-9&Ñ]{10,18}$")
+_FOLIO_PART = re.compile(r"^[A-Z0-9-]+$")
+
+
+class InboxQueryError(ValueError):
+    """A view, sort, filter or limit the inbox does not know (the web layer answers 400)."""
+
+
+class InvalidCursorError(InboxQueryError):
+    """A pagination cursor that was not produced by this inbox (or was altered)."""
+
+
+def search_text(name: str) -> str:
+    """The form of a name that search compares: no accents, lower case, words separated
+    by single spaces and preceded by one, so `LIKE '% lop%'` is a word-prefix match."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    words = re.findall(r"[a-z0-9]+", plain)
+    return (" " + " ".join(words)) if words else ""
+
+
+def normalize_ref(ref: str | None) -> str | None:
+    """CURP/RFC as stored: upper case, no spaces; None when blank."""
+    if ref is None:
+        return None
+    cleaned = re.sub(r"\s+", "", ref).upper()
+    return cleaned or None
+
+
+@dataclass(frozen=True)
+class StaffViewer:
+    user_id: str  # str(users.id)
+    departments: frozenset[str]
+    roles: frozenset[str]  # role tags: revisor, inspector, director, cajero...
+
+    @property
+    def is_director(self) -> bool:
+        return "director" in self.roles
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    view: str = "mine"  # mine | unclaimed | department | overdue
+    procedure_key: str | None = None
+    department: str | None = None  # narrow to one of the viewer's departments
+    received_from: date | None = None  # case submitted_at (local date) range
+    received_to: date | None = None
+    deadline: str | None = None  # on_time | due_soon | overdue | none
+    q: str = ""  # folio (prefix), applicant name (word prefixes), CURP/RFC (exact)
+    sort: str = "deadline"  # deadline | age | newest
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task_id: int
+    task_key: str
+    case_id: int
+    folio: str
+    procedure_key: str
+    step_id: str
+    department: str
+    role: str
+    status: str
+    assignee_id: str | None
+    due_on: date | None
+    opened_at: datetime
+    escalated: bool
+    applicant_name: str
+    applicant_ref: str
+    case_status: str
+    submitted_at: datetime | None
+    deadline_state: str  # on_time | due_soon | overdue | none
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: tuple[InboxRow, ...]
+    next_cursor: str | None  # opaque keyset cursor (URL-safe), None on the last page
+
+
+# -- cursor ------------------------------------------------------------------------------
+
+
+def _checksum(body: bytes) -> str:
+    return hashlib.sha256(b"tramita-inbox-cursor:" + body).hexdigest()[:12]
+
+
+def encode_cursor(sort: str, key: date | datetime | None, task_id: int) -> str:
+    value = None if key is None else key.isoformat()
+    body = json.dumps([sort, value, task_id], separators=(",", ":")).encode()
+    raw = body + b"." + _checksum(body).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class _Position:
+    key: date | datetime | None
+    task_id: int
+
+
+def decode_cursor(cursor: str, sort: str) -> _Position:
+    """The position after which the next page starts; InvalidCursorError otherwise."""
+    bad = InvalidCursorError("cursor no válido / invalid cursor")
+    if not isinstance(cursor, str) or len(cursor) > 300:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        body, _, check = raw.rpartition(b".")
+        if not body or check.decode() != _checksum(body):
+            raise bad
+        tag, value, task_id = json.loads(body)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise bad from None
+    if tag != sort or type(task_id) is not int or task_id < 0:
+        raise bad
+    if value is None:
+        if sort != "deadline":
+            raise bad
+        return _Position(None, task_id)
+    if not isinstance(value, str):
+        raise bad
+    try:
+        if sort == "deadline":
+            return _Position(date.fromisoformat(value), task_id)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise bad from None
+    if moment.tzinfo is None:
+        raise bad
+    return _Position(moment, task_id)
+
+
+# -- the inbox ---------------------------------------------------------------------------
+
+
+class Inbox:
+    """Read-only queries over open tasks for one official at a time."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        today: Callable[[], date],
+        due_soon_until: Callable[[date], date],
+        *,
+        timezone: str = "America/Mexico_City",
+    ) -> None:
+        self.engine = engine
+        self.today = today
+        self.due_soon_until = due_soon_until
+        self.tz = ZoneInfo(timezone)
+
+    # -- scope -----------------------------------------------------------------------------
+    def _branches(
+        self, viewer: StaffViewer, view: str, departments: frozenset[str], today: date
+    ) -> list[list[ColumnElement[bool]]]:
+        """Conditions per branch; each branch fits one partial index (see migration 0004)."""
+        t = tasks_t.c
+        depts = sorted(departments)
+        if not depts:
+            return []
+        mine: list[ColumnElement[bool]] = [
+            t.status == _OPEN,
+            t.assignee_id == viewer.user_id,
+            t.department.in_(depts),
+        ]
+        if viewer.is_director:
+            pool = [[t.status == _OPEN, t.assignee_id.is_(None), t.department == d] for d in depts]
+        else:
+            pool = [
+                [t.status == _OPEN, t.assignee_id.is_(None), t.department == d, t.role == r]
+                for d in depts
+                for r in sorted(viewer.roles)
+            ]
+        if view == "mine":
+            return [mine]
+        if view == "unclaimed":
+            return pool
+        whole = [[t.status == _OPEN, t.department == d] for d in depts]
+        if view == "department":
+            return whole
+        if view == "overdue":
+            scope = whole if viewer.is_director else [mine, *pool]
+            return [[*branch, t.due_on < today] for branch in scope]
+        raise InboxQueryError(f"vista desconocida / unknown view: {view!r}")
+
+    def _departments(self, viewer: StaffViewer, flt: InboxFilter) -> frozenset[str]:
+        if flt.department is None or flt.department == "":
+            return viewer.departments
+        return viewer.departments & {flt.department}
+
+    # -- filters ---------------------------------------------------------------------------
+    def _filters(self, flt: InboxFilter, today: date) -> list[ColumnElement[bool]]:
+        t = tasks_t.c
+        where: list[ColumnElement[bool]] = []
+        if flt.procedure_key:
+            where.append(t.procedure_key == flt.procedure_key)
+        if flt.received_from is not None:
+            start = datetime.combine(flt.received_from, time.min, self.tz).astimezone(UTC)
+            where.append(t.submitted_at >= start)
+        if flt.received_to is not None:
+            end = datetime.combine(flt.received_to + timedelta(days=1), time.min, self.tz)
+            where.append(t.submitted_at < end.astimezone(UTC))
+        if flt.deadline:
+            soon = self.due_soon_until(today)
+            if flt.deadline == "overdue":
+                where.append(t.due_on < today)
+            elif flt.deadline == "due_soon":
+                where.append(and_(t.due_on >= today, t.due_on <= soon))
+            elif flt.deadline == "on_time":
+                where.append(t.due_on > soon)
+            elif flt.deadline == "none":
+                where.append(t.due_on.is_(None))
+            else:
+                raise InboxQueryError(f"plazo desconocido / unknown deadline: {flt.deadline!r}")
+        search = self._search(flt.q)
+        if search is not None:
+            where.append(search)
+        return where
+
+    def _search(self, q: str) -> ColumnElement[bool] | None:
+        """Digits mean a folio (prefix) or a CURP/RFC (exact); otherwise name word prefixes."""
+        text = (q or "").strip()[:100]
+        if not text:
+            return None
+        t = tasks_t.c
+        if any(ch.isdigit() for ch in text):
+            folio = normalize_folio(text)
+            options: list[ColumnElement[bool]] = []
+            if _FOLIO_PART.match(folio):
+                options.append(t.folio.like(folio + "%"))
+            ref = normalize_ref(text)
+            if ref and _REF.match(ref):
+                options.append(t.applicant_ref == ref)
+            return or_(*options) if options else literal(False)
+        words = search_text(text).split()
+        if not words:
+            return literal(False)
+        return and_(*(t.applicant_search.like(f"% {w}%") for w in words[:6]))
+
+    # -- ordering --------------------------------------------------------------------------
+    @staticmethod
+    def _segments(
+        sort: str, position: _Position | None
+    ) -> list[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]]:
+        """(keyset conditions, [(column, descending)]) per segment, read in turn.
+
+        The deadline sort reads dated tasks first, then undated ones (nulls last) as a
+        second segment, so each segment is a plain index range scan."""
+        t = tasks_t.c
+        if sort == "deadline":
+            undated_where: list[ColumnElement[bool]] = [t.due_on.is_(None)]
+            if position is not None and position.key is None:
+                undated_where.append(t.id > position.task_id)
+                return [(undated_where, [("id", False)])]
+            dated_where: list[ColumnElement[bool]] = [t.due_on.is_not(None)]
+            if position is not None:
+                dated_where.append(tuple_(t.due_on, t.id) > tuple_(position.key, position.task_id))
+            return [
+                (dated_where, [("due_on", False), ("id", False)]),
+                (undated_where, [("id", False)]),
+            ]
+        if sort in ("age", "newest"):
+            desc = sort == "newest"
+            where: list[ColumnElement[bool]] = []
+            if position is not None:
+                key = tuple_(t.opened_at, t.id)
+                after = tuple_(position.key, position.task_id)
+                where.append(key < after if desc else key > after)
+            return [(where, [("opened_at", desc), ("id", desc)])]
+        raise InboxQueryError(f"orden desconocido / unknown sort: {sort!r}")
+
+    @staticmethod
+    def _order(source: Any, spec: Sequence[tuple[str, bool]]) -> list[Any]:
+        return [source.c[name].desc() if desc else source.c[name].asc() for name, desc in spec]
+
+    # -- pages -----------------------------------------------------------------------------
+    def page(
+        self,
+        viewer: StaffViewer,
+        flt: InboxFilter,
+        cursor: str | None = None,
+        limit: int = 25,
+    ) -> InboxPage:
+        """One page of the view, in the filter's order, after the cursor's row."""
+        if flt.view not in VIEWS:
+            raise InboxQueryError(f"vista desconocida / unknown view: {flt.view!r}")
+        if flt.sort not in SORTS:
+            raise InboxQueryError(f"orden desconocido / unknown sort: {flt.sort!r}")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        position = decode_cursor(cursor, flt.sort) if cursor else None
+        today = self.today()
+        branches = self._branches(viewer, flt.view, self._departments(viewer, flt), today)
+        filters = self._filters(flt, today)
+        if not branches:
+            return InboxPage((), None)
+        found: list[Any] = []
+        with self.engine.connect() as conn:
+            for where, order in self._segments(flt.sort, position):
+                wanted = limit + 1 - len(found)
+                if wanted <= 0:
+                    break
+                stmt = self._segment_query(branches, [*filters, *where], order, wanted)
+                found.extend(conn.execute(stmt).all())
+        more = len(found) > limit
+        rows = [self._row(r, today) for r in found[:limit]]
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            key: date | datetime | None = last.due_on if flt.sort == "deadline" else last.opened_at
+            next_cursor = encode_cursor(flt.sort, key, last.task_id)
+        return InboxPage(tuple(rows), next_cursor)
+
+    def _segment_query(
+        self,
+        branches: Sequence[Sequence[ColumnElement[bool]]],
+        where: Sequence[ColumnElement[bool]],
+        order: Sequence[tuple[str, bool]],
+        limit: int,
+    ) -> Select[Any]:
+        t = tasks_t.c
+        columns = [
+            t.id,
+            t.task_key,
+            t.case_id,
+            t.folio,
+            t.procedure_key,
+            t.step_id,
+            t.department,
+            t.role,
+            t.status,
+            t.assignee_id,
+            t.due_on,
+            t.opened_at,
+            t.escalated,
+            t.applicant_name,
+            t.applicant_ref,
+            t.submitted_at,
+        ]
+        parts = [
+            select(*columns)
+            .where(*branch, *where)
+            .order_by(*self._order(tasks_t, order))
+            .limit(limit)
+            .subquery()
+            for branch in branches
+        ]
+        merged = parts[0] if len(parts) == 1 else union_all(*map(select, parts)).subquery()
+        top = select(merged).order_by(*self._order(merged, order)).limit(limit).subquery()
+        return (
+            select(top, cases_t.c.status.label("case_status"))
+            .join(cases_t, cases_t.c.id == top.c.case_id)
+            .order_by(*self._order(top, order))
+        )
+
+    def _row(self, r: Any, today: date) -> InboxRow:
+        return InboxRow(
+            task_id=int(r.id),
+            task_key=str(r.task_key),
+            case_id=int(r.case_id),
+            folio=str(r.folio),
+            procedure_key=str(r.procedure_key),
+            step_id=str(r.step_id),
+            department=str(r.department),
+            role=str(r.role),
+            status=str(r.status),
+            assignee_id=r.assignee_id,
+            due_on=r.due_on,
+            opened_at=r.opened_at,
+            escalated=bool(r.escalated),
+            applicant_name=str(r.applicant_name or ""),
+            applicant_ref=str(r.applicant_ref or ""),
+            case_status=str(r.case_status),
+            submitted_at=r.submitted_at,
+            deadline_state=self.deadline_state(r.due_on, today),
+        )
+
+    def deadline_state(self, due_on: date | None, today: date | None = None) -> str:
+        """on_time, due_soon (up to due_soon_until(today)), overdue (before today) or none."""
+        if due_on is None:
+            return "none"
+        today = self.today() if today is None else today
+        if due_on < today:
+            return "overdue"
+        if due_on <= self.due_soon_until(today):
+            return "due_soon"
+        return "on_time"
+
+    # -- counts ----------------------------------------------------------------------------
+    def counts(self, viewer: StaffViewer, cap: int = 1000) -> dict[str, int]:
+        """Open tasks per view, each at most `cap` (the UI shows "1000+"), in one query."""
+        cap = max(1, int(cap))
+        today = self.today()
+        result = {view: 0 for view in VIEWS}
+        columns = []
+        for view in VIEWS:
+            branches = self._branches(viewer, view, viewer.departments, today)
+            if not branches:
+                continue
+            parts = [
+                select(tasks_t.c.id).where(*branch).limit(cap).subquery() for branch in branches
+            ]
+            merged = (
+                parts[0] if len(parts) == 1 else union_all(*(select(p) for p in parts)).subquery()
+            )
+            capped = select(merged.c.id).limit(cap).subquery()
+            columns.append(select(func.count()).select_from(capped).scalar_subquery().label(view))
+        if not columns:
+            return result
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*columns)).one()
+        for name, value in row._mapping.items():
+            result[str(name)] = min(int(value), cap)
+        return result
+
+
+__all__ = [
+    "Inbox",
+    "InboxFilter",
+    "InboxPage",
+    "InboxQueryError",
+    "InboxRow",
+    "InvalidCursorError",
+    "StaffViewer",
+    "normalize_ref",
+    "search_text",
+]
