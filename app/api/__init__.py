@@ -33,6 +33,8 @@ ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("/cases/<folio>/cancel", cases.cancel_case, ["POST"]),
     ("/tasks", tasks.list_tasks, ["GET"]),
     ("/tasks/<int(max=2147483647):task_id>/decision", tasks.decide, ["POST"]),
+    ("/tasks/<int(max=2147483647):task_id>/claim", tasks.claim, ["POST"]),
+    ("/tasks/<int(max=2147483647):task_id>/release", tasks.release, ["POST"]),
     ("/openapi.json", openapi.get_openapi, ["GET"]),
 ]
 

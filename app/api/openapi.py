@@ -203,6 +203,10 @@ SCHEMAS: dict[str, Any] = {
             "due_on": {"type": ["string", "null"], "format": "date"},
             "opened_at": {"type": "string", "format": "date-time"},
             "decided_at": NULLABLE_DATETIME,
+            "assignee": {
+                "type": ["string", "null"],
+                "description": "Usuario que tomó la tarea (null: sin tomar)",
+            },
         },
     },
     "TaskList": {
@@ -393,6 +397,20 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Motivo de la devolución (return)",
             },
             "return_steps": {"type": "array", "items": {"type": "string"}},
+            "requirements": {
+                "type": "array",
+                "description": "Revisión documento por documento; los no aceptados requieren "
+                "motivo y se devuelven juntos",
+                "items": {
+                    "type": "object",
+                    "required": ["file_id", "accepted"],
+                    "properties": {
+                        "file_id": {"type": "string"},
+                        "accepted": {"type": "boolean"},
+                        "reason": {"type": "string"},
+                    },
+                },
+            },
             "lock_version": {
                 "type": "integer",
                 "description": "Si no coincide con el expediente: 409",
@@ -402,6 +420,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 CASE = ("200", "El expediente / the case", _ref("Case"))
+TASK_ID = _path_param(
+    "task_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Id de la tarea"
+)
 
 
 def _paths() -> dict[str, Any]:
@@ -561,6 +582,26 @@ def _paths() -> dict[str, Any]:
                 ("400", "404", "409", "422"),
                 tag="tasks",
                 body="DecisionRequest",
+            ),
+        },
+        "/tasks/{task_id}/claim": {
+            "parameters": [TASK_ID],
+            "post": _op(
+                "claimTask",
+                "Tomar una tarea / claim a task",
+                CASE,
+                ("404", "409"),
+                tag="tasks",
+            ),
+        },
+        "/tasks/{task_id}/release": {
+            "parameters": [TASK_ID],
+            "post": _op(
+                "releaseTask",
+                "Liberar una tarea / release a task",
+                CASE,
+                ("403", "404", "409"),
+                tag="tasks",
             ),
         },
         "/openapi.json": {

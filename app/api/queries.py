@@ -119,6 +119,7 @@ def my_tasks(
             tasks_t.c.due_on,
             tasks_t.c.opened_at,
             tasks_t.c.decided_at,
+            tasks_t.c.assignee_id,
             cases_t.c.folio,
             cases_t.c.procedure_key,
             cases_t.c.status.label("case_status"),

@@ -92,6 +92,7 @@ def task_row(row: Any) -> dict[str, Any]:
         "due_on": iso(row.due_on),
         "opened_at": iso(row.opened_at),
         "decided_at": iso(row.decided_at),
+        "assignee": row.assignee_id,
     }
 
 
@@ -159,8 +160,14 @@ def case_detail(
         "payments": [dict(p) for p in state.payments],
         "documents": [dict(d) for d in state.documents],
         "lock_version": lock_version,
-        "history": [event(e) for e in history],
+        # Internal notes are staff business: the applicant's copy of the history leaves them out.
+        "history": [event(e) for e in history if not (is_applicant and _internal(e))],
     }
+
+
+def _internal(row: Mapping[str, Any]) -> bool:
+    data = row.get("data") or {}
+    return bool(row["type"] == "note.added" or (isinstance(data, Mapping) and data.get("internal")))
 
 
 def _payment(state: CaseState) -> dict[str, Any] | None:

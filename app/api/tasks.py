@@ -18,7 +18,7 @@ from app.api.common import (
     require_actor,
     services,
 )
-from workflow_engine.engine import Decide
+from workflow_engine.engine import ClaimTask, Command, Decide, ReleaseTask, RequirementReview
 from workflow_engine.persistence.types import utcnow
 
 MAX_PAGE = 100
@@ -68,14 +68,62 @@ def _return_steps(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def decide(task_id: int) -> Any:
-    """POST /tasks/<task_id>/decision"""
+def _requirements(body: dict[str, Any]) -> tuple[RequirementReview, ...]:
+    value = body.get("requirements")
+    if value is None:
+        return ()
+    bad = field_error(
+        "requirements",
+        "type",
+        "«requirements» debe ser una lista de {file_id, accepted, reason}.",
+        "'requirements' must be a list of {file_id, accepted, reason}.",
+    )
+    if not isinstance(value, list):
+        raise bad
+    reviews = []
+    for item in value:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("file_id"), str)
+            and isinstance(item.get("accepted"), bool)
+            and isinstance(item.get("reason", ""), str)
+        ):
+            raise bad
+        reviews.append(RequirementReview(item["file_id"], item["accepted"], item.get("reason", "")))
+    return tuple(reviews)
+
+
+def _own_task(task_id: int) -> Any:
+    """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()
-    body = json_body()
-    svc = services()
-    row = queries.task_row(svc.engine, task_id)
+    row = queries.task_row(services().engine, task_id)
     if row is None or row.department not in actor.departments:
         raise ApiError(404, "not_found", "La tarea no existe.", "No such task.", task=task_id)
+    return actor, row
+
+
+def _run(task_id: int, make: Any) -> Any:
+    actor, row = _own_task(task_id)
+    command: Command = make(actor, row.task_key)
+    outcome = services().cases.execute(int(row.case_id), command)
+    return case_payload(outcome.folio, actor)
+
+
+def claim(task_id: int) -> Any:
+    """POST /tasks/<task_id>/claim"""
+    return _run(task_id, lambda actor, key: ClaimTask(at=utcnow(), actor=actor, task_id=key))
+
+
+def release(task_id: int) -> Any:
+    """POST /tasks/<task_id>/release"""
+    return _run(task_id, lambda actor, key: ReleaseTask(at=utcnow(), actor=actor, task_id=key))
+
+
+def decide(task_id: int) -> Any:
+    """POST /tasks/<task_id>/decision"""
+    actor, row = _own_task(task_id)
+    body = json_body()
+    svc = services()
     decision = body.get("decision")
     if decision is None:
         raise field_error(
@@ -97,6 +145,7 @@ def decide(task_id: int) -> Any:
         comment=optional_string(body, "comment"),
         reason=reason,
         return_steps=_return_steps(body),
+        requirement_reviews=_requirements(body),
     )
     outcome = svc.cases.execute(
         int(row.case_id), command, expected_version=optional_int(body, "lock_version")

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from tests.integration.test_files import account, file_market_case, login
 from workflow_engine.engine import CaseState
+from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import CaseAccess, table
 
 MERCADOS = "mercados@demo.gob.mx"  # revisor + director of Mercados
@@ -191,7 +192,11 @@ def test_internal_notes_are_for_staff_only(api_app: Flask, filed: dict[str, Any]
     citizen = as_user(api_app, CITIZEN)
     assert "padrón de mercados" not in citizen.get(f"/expedientes/{folio}").get_data(as_text=True)
     api = citizen.get(f"/api/v1/cases/{folio}")
-    assert "padrón de mercados" not in api.get_data(as_text=True)
+    assert api.status_code == 200, api.get_data(as_text=True)
+    assert "note.added" not in api.get_data(as_text=True)
+    staff_api = client.get(f"/api/v1/cases/{folio}")
+    assert staff_api.status_code == 200
+    assert "note.added" in staff_api.get_data(as_text=True)
     empty = client.post(
         f"/bandeja/expedientes/{folio}/notas", data={"csrf_token": token(html), "text": "  "}
     )
@@ -218,7 +223,7 @@ def test_a_stale_decision_shows_a_clear_conflict(api_app: Flask, filed: dict[str
 def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     api_app: Flask, filed: dict[str, Any]
 ) -> None:
-    from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
+    from workflow_engine.persistence.accounts import DEMO_PASSWORD
 
     accounts = Accounts(api_app.extensions["tramita"].engine, demo_mode=True)
     helper = accounts.create(
@@ -295,3 +300,52 @@ def test_isolation_every_staff_url_is_404_for_others(
     # a POST without the CSRF token is refused
     assert own.post(posts[0]).status_code == 400
     assert csrf
+
+
+def test_api_claim_release_and_requirement_review(
+    api_client: FlaskClient, api_app: Flask, api_keys: dict[str, str], filed: dict[str, Any]
+) -> None:
+    from tests.integration.test_api import key_auth
+
+    official = key_auth(api_keys["official"])  # desarrollo-economico: not Mercados
+    tasks = api_app.extensions["tramita"].engine
+    with tasks.connect() as conn:
+        task_id = conn.execute(
+            text("SELECT id FROM tasks WHERE case_id = :c"), {"c": filed["case_id"]}
+        ).scalar_one()
+    for action in ("claim", "release", "decision"):
+        refused = api_client.post(
+            f"/api/v1/tasks/{task_id}/{action}", json={"decision": "approve"}, headers=official
+        )
+        assert refused.status_code == 404, action
+    mercados = account(api_app, MERCADOS)
+    key = Accounts(tasks, demo_mode=True).create_api_key(mercados.id, "test")
+    own = key_auth(key)
+    claimed = api_client.post(f"/api/v1/tasks/{task_id}/claim", headers=own)
+    assert claimed.status_code == 200
+    listed = api_client.get("/api/v1/tasks", headers=own).json["tasks"]
+    assert [t["assignee"] for t in listed if t["id"] == task_id] == [str(mercados.id)]
+    bad = api_client.post(
+        f"/api/v1/tasks/{task_id}/decision",
+        json={"decision": "return", "requirements": [{"file_id": 3}]},
+        headers=own,
+    )
+    assert bad.status_code == 422
+    assert bad.json["error"]["details"]["errors"][0]["field"] == "requirements"
+    returned = api_client.post(
+        f"/api/v1/tasks/{task_id}/decision",
+        json={
+            "decision": "return",
+            "reason": "incomplete",
+            "comment": "Falta la firma.",
+            "requirements": [
+                {"file_id": filed["ine"]["id"], "accepted": False, "reason": "Sin firma."},
+                {"file_id": filed["photo"]["id"], "accepted": True},
+            ],
+        },
+        headers=own,
+    )
+    assert returned.status_code == 200, returned.json
+    assert returned.json["status"] == "awaiting_correction"
+    released = api_client.post(f"/api/v1/tasks/{task_id}/release", headers=own)
+    assert released.status_code == 409  # decided: nothing left to release
