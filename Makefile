@@ -16,12 +16,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve the demo municipality on http://127.0.0.1:5000 (SQLite, in-process tasks).
+# The sandbox payment gateway `make run` starts beside the app (demo values, not secrets).
+SANDBOX_PORT ?= 5001
+SANDBOX_ENV := GATEWAY_NAME=sandbox GATEWAY_URL=http://127.0.0.1:$(SANDBOX_PORT) \
+	GATEWAY_API_KEY=sandbox-demo-api-key GATEWAY_WEBHOOK_SECRET=sandbox-demo-webhook-secret
+
+## Serve the demo municipality on http://127.0.0.1:5000 (SQLite, in-process tasks), with the
+## sandbox payment gateway on http://127.0.0.1:$(SANDBOX_PORT) (stopped when the app stops).
 run: install
 	mkdir -p instance
 	DEMO_MODE=1 $(BIN)/flask --app wsgi db upgrade
 	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
-	DEMO_MODE=1 INLINE_SWEEPER=1 INLINE_EFFECTS=thread $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	$(SANDBOX_ENV) SANDBOX_NOTIFY_URL=http://127.0.0.1:5000/pagos/webhook/sandbox \
+		$(BIN)/python -m sandbox_gateway --host 127.0.0.1 --port $(SANDBOX_PORT) & \
+	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null; wait $$sandbox 2>/dev/null' EXIT INT TERM; \
+	DEMO_MODE=1 INLINE_SWEEPER=1 INLINE_EFFECTS=thread $(SANDBOX_ENV) \
+		$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 migrate: install
 	$(BIN)/flask --app wsgi db upgrade

@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         files,
         inbox,
         notifications,
+        payments,
         staff_admin,
+        verify,
         wizard,
     )
     from app.api import blueprint as api_blueprint
@@ -84,8 +86,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(cases.blueprint)
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(notifications.blueprint)
+    app.register_blueprint(verify.blueprint)
     app.register_blueprint(api_blueprint)
     staff_admin.init_app(app)
+    payments.init_app(app)
     csrf.exempt(api_blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -494,6 +494,13 @@ def _delivered(definition: Mapping[str, Any], data: Mapping[str, Any], lang: str
     return delivered
 
 
+def _online_payment() -> bool:
+    """Whether a payment gateway is configured ("Pagar en línea", app/payments.py)."""
+    from app.payments import online_payment_available
+
+    return online_payment_available()
+
+
 @blueprint.route("/expedientes/<folio>")
 @login_required  # type: ignore[misc]
 def case_page(folio: str) -> Any:
@@ -524,6 +531,7 @@ def case_page(folio: str) -> Any:
                 for line in p.lines
             ],
             "pending": p.status in ("pending", "requested"),
+            "online": p.status == "pending" and bool(p.reference) and _online_payment(),
         }
     paid = [
         {

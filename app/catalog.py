@@ -6,9 +6,9 @@ import unicodedata
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import get_locale
 
 from app.db import reading
+from app.templating import locale_name
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.templates import digitalization_label, digitalization_level
@@ -20,14 +20,14 @@ def localized(text: Any, lang: str | None = None) -> str:
     """Pick the reader's language from a {"es": ..., "en": ...} text, falling back to es."""
     if not isinstance(text, dict):
         return "" if text is None else str(text)
-    lang = lang or str(get_locale() or "es")
+    lang = lang or locale_name()
     return str(text.get(lang) or text.get("es") or "")
 
 
 def digitalization(doc: dict[str, Any]) -> str:
     """ "Nivel 4 de 4: Trámite completamente en línea" in the reader's language."""
     level = digitalization_level(doc)
-    lang = str(get_locale() or "es")
+    lang = locale_name()
     prefix = "Level" if lang == "en" else "Nivel"
     of = "of" if lang == "en" else "de"
     return f"{prefix} {level} {of} 4: {digitalization_label(level, lang)}"

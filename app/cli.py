@@ -28,6 +28,7 @@ timers_cli = AppGroup("timers", help="Deadlines and reminders.")
 cases_cli = AppGroup("cases", help="Cases (expedientes).")
 apikeys_cli = AppGroup("apikeys", help="API keys for systems.")
 calendar_cli = AppGroup("calendar", help="Holidays (non-business days) for legal deadlines.")
+documents_cli = AppGroup("documents", help="Issued documents: revoke, signing certificate.")
 
 
 def run_migrations(database_url: str) -> None:
@@ -306,6 +307,114 @@ def calendar_remove(day: Any) -> None:
     click.echo(f"{day.date().isoformat()}: día hábil")
 
 
+@documents_cli.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Shown publicly on /verificar/<code>.")
+@click.option("--by", "by", default="cli", help="Who revokes (recorded in the audit log).")
+def documents_revoke(code: str, reason: str, by: str) -> None:
+    """Revoke an issued document; its verification page then says revoked, with REASON."""
+    from connectors.documents.verification import RevocationError, revoke_document
+
+    try:
+        record = revoke_document(_services().engine, code, reason, actor_id=by, actor_name=by)
+    except RevocationError as exc:
+        click.echo(exc.message_es, err=True)
+        sys.exit(1)
+    click.echo(f"{record.code}: revocado ({record.folio}) - {record.revoked_reason}")
+
+
+@documents_cli.command("show")
+@click.argument("code")
+def documents_show(code: str) -> None:
+    """Print what /verificar/<code> shows about a document."""
+    from connectors._common import local_today
+    from connectors.documents.verification import find_document
+
+    services = _services()
+    record = find_document(services.engine, code)
+    if record is None:
+        click.echo("No existe ningún documento con ese código.", err=True)
+        sys.exit(1)
+    click.echo(f"code: {record.code}")
+    click.echo(f"folio: {record.folio}")
+    click.echo(f"title: {record.title}")
+    click.echo(f"issued_at: {record.issued_at.isoformat()}")
+    click.echo(f"expires_on: {record.expires_on.isoformat() if record.expires_on else '-'}")
+    click.echo(f"status: {record.status(local_today(services.settings.timezone))}")
+    if record.revoked_reason:
+        click.echo(f"reason: {record.revoked_reason}")
+
+
+@documents_cli.command("signing-info")
+def documents_signing_info() -> None:
+    """Load the signing certificate (creating the DEMO one if none is configured) and print
+    whose it is."""
+    from app.services import connector_settings
+    from connectors.documents.signing import SigningError, signing_setup
+
+    try:
+        setup = signing_setup(connector_settings(_services().settings))
+    except SigningError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    cert = setup.credentials.certificate
+    click.echo(f"signer: {cert.subject.human_friendly}")
+    click.echo(f"issuer: {cert.issuer.human_friendly}")
+    click.echo(f"valid_until: {cert['tbs_certificate']['validity']['not_after'].native}")
+    click.echo(f"demo: {'yes' if setup.demo else 'no'}")
+    click.echo(f"timestamps: {setup.signer.timestamper is not None}")
+
+
+payments_cli = AppGroup("payments", help="Payments: bank reconciliation files.")
+
+
+@payments_cli.command("reconcile")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "fixed"]))
+@click.option("--mapping", default=None, help="CSV mapping: JSON text or a JSON file path.")
+@click.option("--bank", default=None, help="The bank's name (source bank:<name>).")
+def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | None) -> None:
+    """Import a bank's payments file; print what was recorded and every line not recorded."""
+    from connectors.payments.reconciliation import BankFileError, reconcile_file
+
+    services = _services()
+    doc: Any = None
+    if mapping:
+        try:
+            text = mapping if mapping.lstrip().startswith("{") else Path(mapping).read_text("utf-8")
+            doc = json.loads(text)
+        except (OSError, ValueError) as exc:
+            click.echo(f"--mapping no es JSON válido: {exc}", err=True)
+            sys.exit(1)
+    try:
+        report = reconcile_file(
+            services.engine,
+            services.cases,
+            Path(file),
+            fmt,
+            doc,
+            bank=bank,
+            timezone=services.settings.timezone,
+        )
+    except BankFileError as exc:
+        click.echo(exc.message("es"), err=True)
+        sys.exit(1)
+    counts = report.counts()
+    click.echo(f"origen: {report.source}")
+    click.echo(
+        f"registrados: {counts['recorded']}  duplicados: {counts['duplicate']}  "
+        f"sin coincidencia: {counts['unmatched']}  rechazados: {counts['refused']}  "
+        f"ilegibles: {counts['malformed']}  ({report.seconds:.2f} s)"
+    )
+    for line in report.lines:
+        if line.status in ("recorded", "duplicate"):
+            continue
+        label = {"unmatched": "sin coincidencia", "refused": "rechazado", "malformed": "ilegible"}
+        click.echo(
+            f"línea {line.line}: {label[line.status]} {line.reference} {line.reason}".rstrip()
+        )
+
+
 def init_app(app: Flask) -> None:
     for group in (
         db_cli,
@@ -316,5 +425,7 @@ def init_app(app: Flask) -> None:
         cases_cli,
         apikeys_cli,
         calendar_cli,
+        payments_cli,
+        documents_cli,
     ):
         app.cli.add_command(group)

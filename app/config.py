@@ -45,6 +45,12 @@ class Settings:
     inline_sweeper: bool = False
     proxy_count: int = 0
     inline_effects: str = "sync"
+    collection_system: str = "builtin"
+    signing_p12_path: str | None = None
+    signing_p12_password: str | None = None
+    signing_tsa_url: str | None = None
+    signing_trust_roots: str | None = None
+    municipality_logo: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -79,4 +85,10 @@ class Settings:
             inline_sweeper=_bool("INLINE_SWEEPER", False),
             proxy_count=int(os.environ.get("PROXY_COUNT", "0")),
             inline_effects=os.environ.get("INLINE_EFFECTS", "sync"),
+            collection_system=os.environ.get("COLLECTION_SYSTEM", "builtin"),
+            signing_p12_path=os.environ.get("SIGNING_P12_PATH") or None,
+            signing_p12_password=os.environ.get("SIGNING_P12_PASSWORD") or None,
+            signing_tsa_url=os.environ.get("SIGNING_TSA_URL") or None,
+            signing_trust_roots=os.environ.get("SIGNING_TRUST_ROOTS") or None,
+            municipality_logo=os.environ.get("MUNICIPALITY_LOGO") or None,
         )

@@ -39,25 +39,47 @@ class Services:
             return list(conn.execute(select(Department.__table__.c.key)).scalars())
 
 
-def _handlers(settings: Settings, engine: Engine) -> dict[str, Handler]:
-    from connectors import ConnectorSettings, build_handlers
+def connector_settings(settings: Settings) -> Any:
+    """The handlers' view of the settings (connectors never see Flask or `Settings`)."""
+    from connectors import ConnectorSettings
 
-    return build_handlers(
-        engine,
-        ConnectorSettings(
-            documents_dir=settings.documents_dir,
-            municipality_name=settings.municipality_name,
-            municipality_code=settings.municipality_code,
-            base_url=settings.base_url,
-            timezone=settings.timezone,
-            smtp_host=settings.smtp_host,
-            smtp_port=settings.smtp_port,
-            mail_from=settings.mail_from,
-            smtp_user=settings.smtp_user,
-            smtp_password=settings.smtp_password,
-            smtp_starttls=settings.smtp_starttls,
-        ),
+    return ConnectorSettings(
+        instance_dir=settings.instance_dir,
+        signing_p12_path=settings.signing_p12_path,
+        signing_p12_password=settings.signing_p12_password,
+        signing_tsa_url=settings.signing_tsa_url,
+        signing_trust_roots=settings.signing_trust_roots,
+        municipality_logo=settings.municipality_logo,
+        documents_dir=settings.documents_dir,
+        municipality_name=settings.municipality_name,
+        municipality_code=settings.municipality_code,
+        base_url=settings.base_url,
+        timezone=settings.timezone,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        mail_from=settings.mail_from,
+        smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password,
+        smtp_starttls=settings.smtp_starttls,
+        collection_system=settings.collection_system,
     )
+
+
+def _handlers(settings: Settings, engine: Engine) -> dict[str, Handler]:
+    from connectors import build_handlers
+
+    return build_handlers(engine, connector_settings(settings))
+
+
+def pool_options(database_url: str) -> dict[str, Any]:
+    """Room in the pool for what one web process holds at once: per request thread, the
+    request's read connection and a write transaction (app/db.py), plus the effects thread
+    and the sweeper. SQLAlchemy's default (5 kept, the rest closed on return) made a
+    gunicorn worker with 4 threads open and close a PostgreSQL connection (a new backend
+    process) for most requests."""
+    if not database_url.startswith("postgresql"):
+        return {}
+    return {"pool_size": 12, "max_overflow": 12}
 
 
 def build_services(settings: Settings) -> Services:
@@ -67,7 +89,7 @@ def build_services(settings: Settings) -> Services:
             parents=True, exist_ok=True
         )
     Path(settings.documents_dir).mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **pool_options(settings.database_url))
     cases = CaseService(engine, folio_prefix=settings.municipality_code, timezone=settings.timezone)
     processor = OutboxProcessor(
         engine,

@@ -70,6 +70,20 @@ def expire_abandoned_drafts(services: Services, now: datetime | None = None) -> 
     )
 
 
+def poll_payment_gateway(services: Services, limit: int = 100) -> dict[str, object]:
+    """Ask the payment gateway about checkouts still open after GATEWAY_PENDING_MINUTES
+    (webhooks that never arrived) and record what it says; nothing to do without a gateway."""
+    from connectors.gateway import GatewayConfig, build_gateway
+
+    config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
+    if not isinstance(config, GatewayConfig):
+        return {"gateway": None}
+    gateway = build_gateway(
+        config, services.engine, services.cases, timezone=services.settings.timezone
+    )
+    return {"gateway": config.name, **gateway.poll(limit).as_dict()}
+
+
 def make_celery(services: Services) -> Celery:
     settings = services.settings
     eager = settings.broker_url is None
@@ -86,6 +100,8 @@ def make_celery(services: Services) -> Celery:
         beat_schedule={
             "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
+            # Payment gateway checkouts whose webhook never came (issue 5).
+            "poll-payment-gateway": {"task": "tramita.poll_payment_gateway", "schedule": 300.0},
             # Daily, at 09:30 UTC (early morning in the Americas).
             "expire-drafts": {
                 "task": "tramita.expire_drafts",
@@ -117,5 +133,9 @@ def make_celery(services: Services) -> Celery:
     def expire_drafts_task() -> dict[str, int]:
         sweep = expire_abandoned_drafts(services)
         return {"warned": len(sweep.warned), "cancelled": len(sweep.cancelled)}
+
+    @celery.task(name="tramita.poll_payment_gateway", shared=False)
+    def poll_payment_gateway_task() -> dict[str, object]:
+        return poll_payment_gateway(services)
 
     return celery

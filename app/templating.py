@@ -4,32 +4,49 @@ Flask-Babel's Jinja callables resolve the domain, the locale and the translation
 through several context-local look-ups for every `_()` in a template (≈ 16 per page, ≈ 10 % of
 a wizard page's CPU; see docs/performance.md). The locale is fixed for the whole request (the
 app never calls `flask_babel.refresh()` or `force_locale()` inside one), so the catalogue is
-kept on `g` the first time a template asks for it. Outside a request (e-mails rendered by
-background effects) it falls back to Flask-Babel's own look-up.
+kept on `g` the first time a template asks for it (and so is the locale's name, which the
+`t` filter needs for every label). Outside a request (e-mails rendered by background
+effects) it falls back to Flask-Babel's own look-up. The navigation URLs every page builds
+are remembered too (`cached_url_for`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_app_context
-from flask_babel import get_translations
+from flask import Flask, g, has_request_context, request
+from flask_babel import get_locale, get_translations
 
 _KEY = "_tramita_translations"
+_LOCALE_KEY = "_tramita_locale"
 
 
 def translations() -> Any:
-    if not has_app_context():
+    try:
+        found = g.get(_KEY)
+    except RuntimeError:  # outside an application context
         return get_translations()
-    found = g.get(_KEY)
     if found is None:
         found = get_translations()
         setattr(g, _KEY, found)
     return found
 
 
+def locale_name() -> str:
+    """`str(get_locale())` ("es", "en"), looked up once per request: the `t` filter asks
+    for it for every label on a page."""
+    try:
+        found = g.get(_LOCALE_KEY)
+    except RuntimeError:
+        return str(get_locale() or "es")
+    if found is None:
+        found = str(get_locale() or "es")
+        setattr(g, _LOCALE_KEY, found)
+    return str(found)
+
+
 def install(app: Flask) -> None:
-    """Replace Flask-Babel's template callables (call after `Babel(app)`)."""
+    """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
@@ -37,3 +54,29 @@ def install(app: Flask) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals["url_for"] = cached_url_for(app)
+
+
+def cached_url_for(app: Flask) -> Any:
+    """`url_for` for templates, remembering the URLs that never change: an endpoint with no
+    values, or `static` with a file name (the navigation links of every page). Anything else
+    (a folio, `_external`, a relative ".endpoint") goes to Flask's `url_for` each time."""
+    build = app.url_for
+    cache: dict[tuple[str, str, str], str] = {}
+
+    def url_for(endpoint: str, /, **values: Any) -> str:
+        if app.url_default_functions or endpoint.startswith(".") or not has_request_context():
+            return build(endpoint, **values)
+        if not values:
+            name = ""
+        elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
+            name = values["filename"]
+        else:
+            return build(endpoint, **values)
+        key = (request.script_root, endpoint, name)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = build(endpoint, **values)
+        return found
+
+    return url_for

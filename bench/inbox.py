@@ -586,7 +586,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         recreate_database(url)
         start = time.perf_counter()
-        seeded = seed(url, args.cases, args.seed)
+        try:
+            seeded = seed(url, args.cases, args.seed)
+        except BaseException:
+            if not args.keep:
+                drop_database(url)
+            raise
         result["seed_seconds"] = round(time.perf_counter() - start, 2)
     try:
         result["tasks"] = seeded.tasks

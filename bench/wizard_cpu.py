@@ -150,10 +150,8 @@ class Walker:
         counts_before = dict(self.meter.counts)
         cpu_before = self.meter.app_cpu
         pg_before = self.backends.cpu()
-        if method == "GET":
-            response = self.client.get(path)
-        else:
-            response = self.client.post(path, data=data)  # multipart only with files
+        # multipart only when there are files, as a browser (and bench/wizard_http.py) sends
+        response = self.client.get(path) if method == "GET" else self.client.post(path, data=data)
         pg_after = self.backends.cpu()
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {response.status_code}")
@@ -285,9 +283,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.walks):
                 walker.walk()
             time.sleep(0.5)
-            effects = (time.process_time() - process_before) - (
-                time.thread_time() - thread_before
-            )
+            effects = (time.process_time() - process_before) - (time.thread_time() - thread_before)
         finally:
             backends.close()
             app.extensions["tramita"].engine.dispose()

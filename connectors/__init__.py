@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from connectors.documents import DocumentIssuer, Signer, unsigned
+from connectors.documents import DocumentIssuer, Signer
+from connectors.ledger.handler import make_ledger_handler
 from connectors.lookups import make_connector_handler
 from connectors.notifications import Notifier
 from connectors.notifications.account_mail import AccountMailer
@@ -26,7 +27,13 @@ from connectors.registry import Registry, default_registry
 from connectors.settings import ConnectorSettings
 from workflow_engine.persistence.outbox import Handler
 
-EFFECT_KINDS = ("notify", "payment.create_order", "document.issue", "connector.call")
+EFFECT_KINDS = (
+    "notify",
+    "payment.create_order",
+    "document.issue",
+    "connector.call",
+    "ledger.register",
+)
 # Effects queued by the web layer, not by the engine.
 APP_EFFECT_KINDS = ("email",)
 
@@ -37,13 +44,14 @@ def build_handlers(
     *,
     registry: Registry | None = None,
     collection_system: CollectionSystem | None = None,
-    sign: Signer = unsigned,
+    sign: Signer | None = None,
 ) -> dict[str, Handler]:
     """The handler of every effect kind the engine emits.
 
     `registry` defaults to the built-in connectors; `collection_system` defaults to the one
-    named by `settings.collection_system`; `sign` is the document-signing seam (identity
-    until the pyHanko signer exists).
+    named by `settings.collection_system`; `sign` is the document signer (default: PAdES
+    with the configured certificate, or the DEMO one; `connectors.documents.unsigned` in
+    tests that do not care).
     """
     registry = registry or default_registry()
     system = collection_system or registry.collection_system(
@@ -56,6 +64,7 @@ def build_handlers(
         ),
         "document.issue": DocumentIssuer(engine, settings, sign=sign),
         "connector.call": make_connector_handler(registry),
+        "ledger.register": make_ledger_handler(engine),
         "email": AccountMailer(settings),
     }
 

@@ -96,10 +96,18 @@ def default_registry() -> Registry:
 
         registry = Registry()
         registry.register_collection_system("builtin", BuiltinCollectionSystem.from_settings)
+        registry.register_collection_system("rest", _rest_collection_system)
         for name, operation in DEMO_OPERATIONS.items():
             registry.register_operation(name, operation)
         _default = registry
     return _default
+
+
+def _rest_collection_system(engine: Engine, settings: ConnectorSettings) -> CollectionSystem:
+    """Imported only when chosen: the REST connector needs its JSON configuration."""
+    from connectors.payments.rest import RestCollectionSystem
+
+    return RestCollectionSystem.from_settings(engine, settings)
 
 
 def register_collection_system(name: str, factory: CollectionSystemFactory) -> None:

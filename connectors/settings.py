@@ -27,7 +27,16 @@ class ConnectorSettings:
     collection_system: str = "builtin"
     # Links printed in e-mails: the applicant's case page and the officials' inbox.
     case_path: str = "/expedientes/{folio}"
-    inbox_path: str = "/bandeja"
+    inbox_path: str = "/bandeja/expedientes/{folio}"
+
+    # Document signing (connectors.documents.signing). No PKCS#12: a DEMO CA and signer are
+    # created under instance_dir/signing on first use.
+    instance_dir: str = ""
+    signing_p12_path: str | None = None
+    signing_p12_password: str | None = None
+    signing_tsa_url: str | None = None
+    signing_trust_roots: str | None = None  # PEM file: extra roots trusted when verifying
+    municipality_logo: str | None = None  # PNG/JPEG printed on documents
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

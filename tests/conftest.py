@@ -83,14 +83,6 @@ def pg_template_url() -> Iterator[str]:
     drop_pg_database(url)
 
 
-TABLES = (
-    "audit_log, uploads, auth_tokens, login_attempts, notifications, payment_orders, documents, "
-    "outbox, "
-    "timers, tasks, case_events, cases, "
-    "procedure_versions, procedure_templates, api_keys, users, departments, holidays"
-)
-
-
 def _truncate_pg(url: str) -> None:
     from workflow_engine.persistence.db import make_engine
 
@@ -98,7 +90,14 @@ def _truncate_pg(url: str) -> None:
     with engine.begin() as conn:
         # TRUNCATE does not fire the append-only row triggers (they are row-level on
         # UPDATE/DELETE); a test database starts empty each time.
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        # Every table but Alembic's, so a table added by a later migration is never forgotten.
+        names = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

@@ -10,15 +10,15 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from app.api import queries
 from app.auth import accounts, current_account
-from app.db import read_connection, reading
 from app.catalog import localized
+from app.db import fetch_one, read_connection, reading
+from app.templating import locale_name
 from app.wizard import blueprint, display
 from app.wizard.forms import (
     anchor_for,
@@ -62,7 +62,7 @@ RETURN_REASONS = {
 
 
 def lang() -> str:
-    return "en" if str(get_locale() or "es").startswith("en") else "es"
+    return "en" if locale_name().startswith("en") else "es"
 
 
 def services() -> Any:
@@ -112,6 +112,12 @@ _CASE_BY_FOLIO = (
     .where(cases_t.c.folio == bindparam("folio"))
 )
 
+_PG_CASE_BY_FOLIO = (
+    "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
+    "c.updated_at, c.version_id, c.state FROM cases c "
+    "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
+)
+
 
 def load_case(folio: str) -> Case | Response:
     """The case if the logged-in person is its applicant; 404 for anybody else."""
@@ -121,7 +127,10 @@ def load_case(folio: str) -> Case | Response:
     actor = account.actor()
     svc = services()
     with reading(svc.engine) as conn:
-        found = conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
+        if conn.dialect.name == "postgresql":
+            found = fetch_one(conn, _PG_CASE_BY_FOLIO, (folio,))
+        else:
+            found = conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
         if found is None or found.applicant_id != actor.id:
             abort(404)
         definition = svc.cases.definition(conn, found.version_id)
@@ -614,14 +623,15 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
     step_def = case.definition.steps[sid]
     data = case.state.data
     rows: list[dict[str, Any]] = []
-    for fld in step_def.get("fields") or []:
+    fields = list(step_def.get("fields") or [])
+    change_url = step_url(case.folio, sid, volver="revisar") if editable else ""
+    for fld in fields:
         fid = fld["id"]
         if fid not in data:
             continue
         change = None
         if editable and not fld.get("readonly"):
-            anchor = anchor_for(fid, list(step_def.get("fields") or []))
-            change = step_url(case.folio, sid, volver="revisar") + f"#{anchor}"
+            change = change_url + f"#{anchor_for(fid, fields)}"
         if fld["type"] == "group":
             group = []
             for row in group_rows(data[fid]):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError, Undefined
+from jinja2 import ChainableUndefined, Template, TemplateError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -175,7 +176,7 @@ def render_body(source: str, context: Mapping[str, Any]) -> list[str]:
     Blank lines separate paragraphs; a single line break stays a line break.
     """
     try:
-        template = _ENV.from_string(_BARE_AMPERSAND.sub("&amp;", source))
+        template = _compiled(_BARE_AMPERSAND.sub("&amp;", source), markup=True)
         text = template.render(**context)
     except SecurityError as exc:
         raise BodyError(f"forbidden in document text: {exc}") from None
@@ -187,3 +188,52 @@ def render_body(source: str, context: Mapping[str, Any]) -> list[str]:
         raise BodyError("document text is too long")
     paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
     return [p.strip().replace("\n", "<br/>") for p in paragraphs if p.strip()]
+
+
+_TEXT_ENV = _Sandbox(autoescape=False, undefined=ChainableUndefined, finalize=display)
+MAX_TABLE_ROWS = 500
+MAX_CELL_CHARS = 500
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, *, markup: bool) -> Template:
+    """Templates are compiled once per process: the same liaison text serves every case."""
+    return (_ENV if markup else _TEXT_ENV).from_string(source)
+
+
+def render_text(source: str, context: Mapping[str, Any], limit: int = MAX_CELL_CHARS) -> str:
+    """A one-line value (the holder, a table cell) as plain text; the PDF layout escapes it."""
+    try:
+        text = _compiled(source, markup=False).render(**context)
+    except SecurityError as exc:
+        raise BodyError(f"forbidden in document text: {exc}") from None
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise BodyError(f"document text error: {exc}") from None
+    return " ".join(text.split())[:limit]
+
+
+def resolve_rows(name: str, context: Mapping[str, Any]) -> list[Any]:
+    """The list a table iterates: `fees.lines` or `data.<group field>` (missing -> empty)."""
+    value: Any = context
+    for part in name.split("."):
+        if not isinstance(value, Mapping):
+            return []
+        value = value.get(part)
+    if not isinstance(value, list | tuple):
+        return []
+    return list(value)[:MAX_TABLE_ROWS]
+
+
+def render_table(
+    spec: Mapping[str, Any], context: Mapping[str, Any]
+) -> tuple[str, list[str], list[list[str]], list[str]]:
+    """(title, header, rows, alignments) of a `tables` entry of the document spec; each
+    cell is a sandboxed template that sees `row` beside the document's context."""
+    columns = list(spec.get("columns") or ())
+    header = [localized(c.get("label"), str(c.get("id") or "")) for c in columns]
+    align = [str(c.get("align") or "left") for c in columns]
+    rows: list[list[str]] = []
+    for row in resolve_rows(str(spec.get("rows") or ""), context):
+        scope = {**context, "row": row}
+        rows.append([render_text(str(c.get("value") or ""), scope) for c in columns])
+    return localized(spec.get("title"), ""), header, rows, align

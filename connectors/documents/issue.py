@@ -23,17 +23,32 @@ from connectors._common import (
     localized,
     long_date,
 )
-from connectors.documents.body import BodyError, Shown, document_data, fees_context, render_body
-from connectors.documents.pdf import DocumentContent, FeeLine, SignerInfo, render_pdf
-from connectors.documents.signing import Signer, unsigned
+from connectors.documents.body import (
+    BodyError,
+    Shown,
+    document_data,
+    fees_context,
+    render_body,
+    render_table,
+    render_text,
+)
+from connectors.documents.pdf import (
+    DocumentContent,
+    DocumentTable,
+    FeeLine,
+    SignerInfo,
+    render_document,
+)
+from connectors.documents.signing import Signer, settings_signer
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
-from workflow_engine.persistence.models import Document, table
+from workflow_engine.persistence.models import Document, User, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
 documents_t = table(Document)
+users_t = table(User)
 
 # No 0/O, 1/I/L or U: a code read aloud or copied from paper is not misread.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -105,12 +120,13 @@ class DocumentIssuer:
         engine: Engine,
         settings: ConnectorSettings,
         *,
-        sign: Signer = unsigned,
+        sign: Signer | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.sign = sign
+        # Default: PAdES with the configured (or DEMO) certificate, loaded on first use.
+        self.sign = sign if sign is not None else settings_signer(settings)
         self.clock = clock
 
     def __call__(self, item: OutboxItem) -> Sequence[Command]:
@@ -145,7 +161,8 @@ class DocumentIssuer:
         for _ in range(_MAX_TRIES):
             code = new_verification_code()
             content = self.content(case, step, spec, code, issued_on, expires_on, department)
-            pdf = self.sign(render_pdf(content))
+            rendered = render_document(content)
+            pdf = self.sign(rendered.pdf, rendered.stamps)
             digest = hashlib.sha256(pdf).hexdigest()
             storage_path = f"{issued_on.year}/{secrets.token_hex(16)}.pdf"
             path = document_path(self.settings, storage_path)
@@ -171,6 +188,9 @@ class DocumentIssuer:
                             storage_path=storage_path,
                             issued_at=issued_at,
                             expires_on=expires_on,
+                            title=content.title[:200],
+                            holder=(content.holder or "")[:200] or None,
+                            signatures=max(1, len(rendered.stamps)) if pdf != rendered.pdf else 0,
                         )
                     )
                     # The file is in place before the row commits: a committed row always
@@ -223,8 +243,15 @@ class DocumentIssuer:
         source = localized(spec.get("body"))
         try:
             body = render_body(source, context) if source else []
+            holder = render_text(str(spec["holder"]), context) if spec.get("holder") else ""
+            tables = [
+                DocumentTable(*render_table(table_spec, context))
+                for table_spec in spec.get("tables") or ()
+            ]
         except BodyError as exc:
             raise PermanentError(f"step {step.get('id')!r}: {exc}") from None
+        if not holder:
+            holder = self.applicant_name(case)
         return DocumentContent(
             municipality=self.settings.municipality_name,
             department=department,
@@ -244,7 +271,20 @@ class DocumentIssuer:
             fee_total=fees["total"] if fees["lines"] else None,
             payment_reference=fees["reference"] or None,
             kind=str(spec.get("kind") or "documento"),
+            holder=holder or None,
+            tables=tables,
+            logo_path=self.settings.municipality_logo,
         )
+
+    def applicant_name(self, case: CaseRecord) -> str:
+        """The applicant's account name: the holder when the template names none."""
+        if not case.applicant_id.isdigit():
+            return ""
+        with self.engine.connect() as conn:
+            name = conn.execute(
+                select(users_t.c.name).where(users_t.c.id == int(case.applicant_id))
+            ).scalar_one_or_none()
+        return str(name or "")
 
     def find_by_key(self, key: str) -> Any:
         with self.engine.connect() as conn:

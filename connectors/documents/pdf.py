@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
@@ -18,7 +18,9 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     HRFlowable,
+    Image,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -28,6 +30,7 @@ from reportlab.platypus import (
 )
 
 from connectors._common import long_date
+from connectors.documents.signing import STAMP_HEIGHT, STAMP_WIDTH, SignatureStamp
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
@@ -45,6 +48,24 @@ class SignerInfo:
 class FeeLine:
     label: str
     amount: str
+
+
+@dataclass(frozen=True)
+class DocumentTable:
+    """A table of the document (owners, fee lines): a header row and text cells."""
+
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    align: Sequence[str] = ()  # "left" / "right" per column
+
+
+@dataclass
+class RenderedDocument:
+    """The unsigned PDF and where each signer's visible stamp goes."""
+
+    pdf: bytes
+    stamps: list[SignatureStamp] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,9 +87,14 @@ class DocumentContent:
     fee_total: str | None = None
     payment_reference: str | None = None
     kind: str = "documento"
+    holder: str | None = None
+    tables: Sequence[DocumentTable] = ()
+    logo_path: str | None = None
 
 
+@lru_cache(maxsize=1)
 def _styles() -> dict[str, ParagraphStyle]:
+    """Paragraph styles, built once per process (they are never modified)."""
     base = getSampleStyleSheet()["Normal"]
 
     def style(name: str, **kw: Any) -> ParagraphStyle:
@@ -105,6 +131,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER, textColor=MUTED),
         "code": style("code", fontName="Courier-Bold", fontSize=13, leading=16),
+        "cell": style("cell", fontSize=9, leading=11.5),
     }
 
 
@@ -116,12 +143,59 @@ def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
         return Paragraph(escape(markup), style)
 
 
-def qr_drawing(text: str, size: float = QR_SIZE) -> Drawing:
-    widget = QrCodeWidget(text, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
+    """A QR code drawn as one filled path (runs of dark modules merged into rectangles).
+
+    ReportLab's QrCodeWidget builds one shape object per module and tries all eight mask
+    patterns in pure Python: about 20 ms per document. Here the matrix comes from the
+    `qrcode` package with a fixed mask (any of the eight is valid ISO/IEC 18004; the search
+    only tunes contrast), so a code costs about 1 ms. A 4-module quiet zone is kept.
+    """
+
+    def __init__(self, text: str, size: float = QR_SIZE) -> None:
+        super().__init__()
+        self.text = text
+        self.width = self.height = size
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        matrix = qr_matrix(self.text)
+        n = len(matrix)
+        module = self.width / n
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        path = canvas.beginPath()
+        for r, row in enumerate(matrix):
+            y = self.height - (r + 1) * module
+            c = 0
+            while c < n:
+                if row[c]:
+                    start = c
+                    while c < n and row[c]:
+                        c += 1
+                    path.rect(start * module, y, (c - start) * module, module)
+                else:
+                    c += 1
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.restoreState()
+
+
+def qr_matrix(text: str) -> list[list[bool]]:
+    """The modules of the QR code of `text` (level M), with a 4-module quiet zone."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, mask_pattern=0)
+    code.add_data(text)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]
+
+
+def qr_drawing(text: str, size: float = QR_SIZE) -> QrFlowable:
+    return QrFlowable(text, size)
 
 
 def _numbered_canvas(footer_left: str) -> type[Canvas]:
@@ -159,22 +233,104 @@ def _numbered_canvas(footer_left: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def render_pdf(content: DocumentContent) -> bytes:
-    """The document as PDF bytes (unsigned; see `connectors.documents.signing`)."""
-    st = _styles()
-    story: list[Any] = []
+class SignatureSlot(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
+    """Empty room for a visible signature stamp; remembers where it landed on the page so
+    the signer can place the stamp exactly there."""
 
-    header = [Paragraph(escape(content.municipality), st["municipality"])]
+    def __init__(self, stamp: SignatureStamp, found: list[SignatureStamp]) -> None:
+        super().__init__()
+        self.stamp = stamp
+        self.found = found
+        self.width = STAMP_WIDTH
+        self.height = STAMP_HEIGHT
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        page = self.canv.getPageNumber() - 1
+        box = (int(x), int(y), int(x + self.width), int(y + self.height))
+        self.found[:] = [s for s in self.found if s.field_name != self.stamp.field_name]
+        self.found.append(
+            SignatureStamp(
+                self.stamp.field_name, self.stamp.signer_name, self.stamp.position, page, box
+            )
+        )
+
+
+@lru_cache(maxsize=8)
+def emblem(municipality: str, size: float = 1.7 * cm) -> Drawing:
+    """The default logo: a maroon shield with the municipality's initials (vector, cheap)."""
+    from reportlab.graphics.shapes import Polygon, String
+
+    words = [w for w in municipality.replace("Municipio de ", "").split() if w[:1].isupper()]
+    initials = "".join(w[0] for w in words[:2]) or "M"
+    d = Drawing(size, size)
+    w = size
+    d.add(
+        Polygon(
+            [
+                0.08 * w,
+                0.95 * w,
+                0.92 * w,
+                0.95 * w,
+                0.92 * w,
+                0.45 * w,
+                0.5 * w,
+                0.03 * w,
+                0.08 * w,
+                0.45 * w,
+            ],
+            fillColor=ACCENT,
+            strokeColor=ACCENT,
+        )
+    )
+    d.add(
+        String(
+            0.5 * w,
+            0.42 * w,
+            initials,
+            fontName="Helvetica-Bold",
+            fontSize=0.36 * w,
+            fillColor=colors.white,
+            textAnchor="middle",
+        )
+    )
+    return d
+
+
+def _logo(content: DocumentContent) -> Any:
+    if content.logo_path:
+        try:
+            return Image(content.logo_path, width=1.7 * cm, height=1.7 * cm, kind="proportional")
+        except OSError:
+            pass
+    return emblem(content.municipality)
+
+
+def _header(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
+    names = [Paragraph(escape(content.municipality), st["municipality"])]
     if content.department:
-        header.append(Paragraph(escape(content.department), st["department"]))
-    story.extend(header)
-    story.append(Spacer(1, 4))
-    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
-    story.append(Paragraph(escape(content.title), st["title"]))
+        names.append(Paragraph(escape(content.department), st["department"]))
+    header = Table([[_logo(content), names]], colWidths=[2.1 * cm, None], hAlign="LEFT")
+    header.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return header
 
+
+def _facts(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
     validity = long_date(content.expires_on) if content.expires_on else "Sin vencimiento"
-    facts = [
-        ("Folio del expediente", content.folio),
+    facts = [("Folio del expediente", content.folio)]
+    if content.holder:
+        facts.append(("Titular", content.holder))
+    facts += [
         ("Fecha de expedición", long_date(content.issued_on)),
         ("Vigente hasta", validity),
         ("Trámite", content.procedure_title),
@@ -183,8 +339,8 @@ def render_pdf(content: DocumentContent) -> bytes:
         [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
         for label, value in facts
     ]
-    facts_table = Table(cells, colWidths=[4.2 * cm, None], hAlign="LEFT")
-    facts_table.setStyle(
+    table_ = Table(cells, colWidths=[4.2 * cm, None], hAlign="LEFT")
+    table_.setStyle(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -194,11 +350,76 @@ def render_pdf(content: DocumentContent) -> bytes:
             ]
         )
     )
-    story.append(facts_table)
+    return table_
+
+
+def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]:
+    """A liaison's table: cells are plain text (already rendered), escaped here."""
+    right = [a == "right" for a in spec.align]
+    header = [Paragraph(escape(h), st["label"]) for h in spec.header]
+    rows: list[list[Any]] = [header]
+    for row in spec.rows:
+        rows.append([Paragraph(escape(cell), st["cell"]) for cell in row])
+    table_ = Table(rows, hAlign="LEFT", repeatRows=1)
+    style = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#e4e7eb")),
+    ]
+    for i, is_right in enumerate(right):
+        if is_right:
+            style.append(("ALIGN", (i, 0), (i, -1), "RIGHT"))
+    table_.setStyle(TableStyle(style))
+    out: list[Any] = []
+    if spec.title:
+        out.append(Paragraph(escape(spec.title), st["heading"]))
+    out.append(table_)
+    out.append(Spacer(1, 6))
+    return out
+
+
+def _signers(
+    content: DocumentContent, st: dict[str, ParagraphStyle], found: list[SignatureStamp]
+) -> Table:
+    blocks = []
+    for n, signer in enumerate(content.signers, start=1):
+        stamp = SignatureStamp(f"Firma{n}", signer.name, signer.position)
+        blocks.append(
+            [
+                SignatureSlot(stamp, found),
+                HRFlowable(width=6.5 * cm, thickness=0.6, color=INK, spaceAfter=3),
+                Paragraph(escape(signer.name), st["signer"]),
+                Paragraph(escape(signer.position), st["position"]),
+            ]
+        )
+    # Two signers per row at most: each stamp is 7 cm wide.
+    rows = [blocks[i : i + 2] for i in range(0, len(blocks), 2)]
+    if len(rows) > 1 and len(rows[-1]) == 1:
+        rows[-1].append("")
+    widths = [8.3 * cm] * min(2, len(blocks))
+    table_ = Table(rows, colWidths=widths, hAlign="CENTER")
+    table_.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")])
+    )
+    return table_
+
+
+def render_document(content: DocumentContent) -> RenderedDocument:
+    """The document as unsigned PDF bytes plus the places of its signature stamps."""
+    st = _styles()
+    found: list[SignatureStamp] = []
+    story: list[Any] = [_header(content, st)]
+    story.append(Spacer(1, 4))
+    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
+    story.append(Paragraph(escape(content.title), st["title"]))
+    story.append(_facts(content, st))
     story.append(Spacer(1, 14))
 
     for markup in content.body:
         story.append(_paragraph(markup, st["body"]))
+
+    for spec in content.tables:
+        story.extend(_data_table(spec, st))
 
     if content.fee_lines:
         story.append(Paragraph("Derechos pagados", st["heading"]))
@@ -223,23 +444,6 @@ def render_pdf(content: DocumentContent) -> bytes:
                 Paragraph(f"Línea de captura: {escape(content.payment_reference)}", st["small"])
             )
 
-    if content.signers:
-        story.append(Spacer(1, 22))
-        story.append(Paragraph("Atentamente", st["position"]))
-        story.append(Spacer(1, 26))
-        blocks = []
-        for signer in content.signers:
-            blocks.append(
-                [
-                    HRFlowable(width=6.5 * cm, thickness=0.6, color=INK, spaceAfter=3),
-                    Paragraph(escape(signer.name), st["signer"]),
-                    Paragraph(escape(signer.position), st["position"]),
-                ]
-            )
-        signers = Table([blocks], colWidths=[7.5 * cm] * len(blocks), hAlign="CENTER")
-        signers.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story.append(KeepTogether([signers]))
-
     verify_text = [
         Paragraph("Código de verificación", st["label"]),
         Paragraph(escape(content.verification_code), st["code"]),
@@ -247,13 +451,46 @@ def render_pdf(content: DocumentContent) -> bytes:
         Paragraph(
             "Compruebe que este documento es auténtico en "
             f'<link href="{escape(content.verification_url)}" color="#7b1e3a">'
-            f"{escape(content.verification_url)}</link> o escaneando el código QR.",
+            f"{escape(content.verification_url)}</link> o escaneando el código QR. "
+            "Está firmado electrónicamente: cualquier cambio invalida la firma.",
             st["small"],
         ),
     ]
-    story.append(Spacer(1, 22))
-    story.append(KeepTogether([qr_box(content.verification_url, verify_text)]))
-    return build_pdf(
+    story.append(Spacer(1, 16))
+    if len(content.signers) == 1:
+        # One signer: the signature and the verification box side by side, so a typical
+        # licence fits on one page.
+        signer_block = [Paragraph("Atentamente", st["position"]), Spacer(1, 4)]
+        signer_block.append(_signers(content, st, found))
+        row = Table(
+            [[signer_block, qr_box(content.verification_url, verify_text, compact=True)]],
+            colWidths=[8.4 * cm, None],
+            hAlign="LEFT",
+        )
+        row.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story.append(KeepTogether([row]))
+    else:
+        if content.signers:
+            story.append(
+                KeepTogether(
+                    [
+                        Paragraph("Atentamente", st["position"]),
+                        Spacer(1, 6),
+                        _signers(content, st, found),
+                    ]
+                )
+            )
+            story.append(Spacer(1, 12))
+        story.append(KeepTogether([qr_box(content.verification_url, verify_text)]))
+    pdf = build_pdf(
         story,
         title=f"{content.title} · {content.folio}",
         municipality=content.municipality,
@@ -261,11 +498,22 @@ def render_pdf(content: DocumentContent) -> bytes:
         keywords=[content.kind, content.folio, content.verification_code],
         footer=f"{content.municipality} · Folio {content.folio} · {content.verification_code}",
     )
+    order = {f"Firma{n}": n for n in range(1, len(content.signers) + 1)}
+    found.sort(key=lambda s: order.get(s.field_name, 0))
+    return RenderedDocument(pdf, found)
 
 
-def qr_box(url: str, texts: list[Any]) -> Table:
+def render_pdf(content: DocumentContent) -> bytes:
+    """The document as PDF bytes (unsigned; see `connectors.documents.signing`)."""
+    return render_document(content).pdf
+
+
+def qr_box(url: str, texts: list[Any], *, compact: bool = False) -> Table:
     """A framed box: the QR code of `url` beside some paragraphs."""
-    box = Table([[qr_drawing(url), texts]], colWidths=[QR_SIZE + 0.4 * cm, None], hAlign="LEFT")
+    size = 2.8 * cm if compact else QR_SIZE
+    box = Table(
+        [[qr_drawing(url, size), texts]], colWidths=[size + 0.4 * cm, None], hAlign="LEFT"
+    )
     box.setStyle(
         TableStyle(
             [

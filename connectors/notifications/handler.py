@@ -79,9 +79,13 @@ def _task_row(conn: Connection, case: CaseRecord | None, task: Any) -> Any:
     if case is None or not task:
         return None
     return conn.execute(
-        select(tasks_t.c.department, tasks_t.c.role, tasks_t.c.status, tasks_t.c.assignee_id).where(
-            tasks_t.c.case_id == case.id, tasks_t.c.task_key == str(task)
-        )
+        select(
+            tasks_t.c.department,
+            tasks_t.c.role,
+            tasks_t.c.status,
+            tasks_t.c.assignee_id,
+            tasks_t.c.due_on,
+        ).where(tasks_t.c.case_id == case.id, tasks_t.c.task_key == str(task))
     ).first()
 
 
@@ -159,12 +163,9 @@ def resolve_recipients(
     return [_user_recipient(u) for u in sorted(chosen, key=lambda u: u.id)]
 
 
-def is_moot(conn: Connection, template: str, case: CaseRecord, payload: Mapping[str, Any]) -> bool:
+def is_moot(template: str, task: Any) -> bool:
     """A reminder or escalation about a task decided since then tells nobody anything."""
-    if template not in TASK_DEADLINE_NOTICES:
-        return False
-    task = _task_row(conn, case, payload.get("task"))
-    return task is not None and task.status != "open"
+    return template in TASK_DEADLINE_NOTICES and task is not None and task.status != "open"
 
 
 class Notifier:
@@ -190,8 +191,11 @@ class Notifier:
         case_id = case_id_of(item)
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
-            if is_moot(conn, template, case, payload):
+            task = _task_row(conn, case, payload.get("task"))
+            if is_moot(template, task):
                 return None
+            if task is not None and task.due_on and not payload.get("due_on"):
+                payload = {**payload, "due_on": task.due_on.isoformat()}
             recipients = resolve_recipients(
                 conn, to, case, payload.get("department"), payload.get("role"), payload
             )

@@ -68,9 +68,7 @@ def unread_count(engine: Engine, account: Account | None) -> int:
         )
 
 
-def page(
-    engine: Engine, account: Account, after: int | None = None, size: int = PAGE_SIZE
-) -> Page:
+def page(engine: Engine, account: Account, after: int | None = None, size: int = PAGE_SIZE) -> Page:
     """Newest first; `after` is the id of the last row of the previous page (keyset)."""
     n = notifications_t.c
     query = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.iso7064 import mod_97_10
 
@@ -127,6 +127,7 @@ class BuiltinCollectionSystem(CollectionSystem):
                             created_at=now,
                         )
                     )
+                    _charge_in_ledger(conn, request, reference, expires_on)
             except IntegrityError:
                 # Either another worker created this order first (same key), or the random
                 # part collided with another order's reference: look, then try again.
@@ -199,6 +200,38 @@ class BuiltinCollectionSystem(CollectionSystem):
                 select(orders_t).where(orders_t.c.idempotency_key == idempotency_key)
             ).one_or_none()
         return _info(row) if row is not None else None
+
+
+def _charge_in_ledger(
+    conn: Connection, request: PaymentOrderRequest, reference: str, due_on: date
+) -> None:
+    """The order is also an obligation of the applicant in the built-in ledger, written in
+    the same transaction; an earlier attempt's order for the same step stops being owed."""
+    from connectors import ledger
+
+    earlier = conn.execute(
+        select(orders_t.c.reference).where(
+            orders_t.c.case_id == request.case_id,
+            orders_t.c.step_id == request.step_id,
+            orders_t.c.attempt < request.attempt,
+            orders_t.c.status == PENDING,
+        )
+    ).scalars()
+    for old in list(earlier):
+        conn.execute(update(orders_t).where(orders_t.c.reference == old).values(status=EXPIRED))
+        ledger.cancel_obligation(conn, old)
+    concept = request.concept.get("es") or "Derechos"
+    ledger.charge(
+        conn,
+        idempotency_key=f"order:{request.idempotency_key}"[:255],
+        taxpayer_id=ledger.taxpayer_for_case(conn, request.case_id),
+        concept=f"{concept} · {request.folio}" if request.folio else concept,
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+        due_on=due_on,
+        case_id=request.case_id,
+        reference=reference,
+    )
 
 
 def find_order(engine: Engine, reference: str) -> PaymentOrderInfo | None:

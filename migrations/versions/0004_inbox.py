@@ -47,11 +47,12 @@ def _search_text(name: str) -> str:
     return (" " + " ".join(words)) if words else ""
 
 
-def _trigram_available(bind: sa.engine.Connection) -> bool:
-    """CREATE EXTENSION pg_trgm (trusted since PostgreSQL 13) inside a savepoint."""
+def _extension(bind: sa.engine.Connection, name: str) -> bool:
+    """CREATE EXTENSION (pg_trgm and btree_gin are trusted since PostgreSQL 13, so the
+    database owner may create them) inside a savepoint, so a refusal is not fatal."""
     try:
         with bind.begin_nested():
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            bind.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {name}"))
         return True
     except sa.exc.DBAPIError:
         return False
@@ -125,14 +126,13 @@ def upgrade() -> None:
             postgresql_where=OPEN,
             postgresql_ops={"folio": "varchar_pattern_ops"},
         )
-        if _trigram_available(bind):
-            op.create_index(
-                "ix_tasks_open_name",
-                "tasks",
-                ["applicant_search"],
-                postgresql_using="gin",
-                postgresql_where=OPEN,
-                postgresql_ops={"applicant_search": "gin_trgm_ops"},
+        if _extension(bind, "pg_trgm"):
+            # With btree_gin the department is part of the index, so a common name in a
+            # big municipality only reads the rows of the official's own department.
+            leading = "department, " if _extension(bind, "btree_gin") else ""
+            op.execute(
+                "CREATE INDEX ix_tasks_open_name ON tasks USING gin "
+                f"({leading}applicant_search gin_trgm_ops) WHERE status = 'open'"
             )
     else:
         op.create_index("ix_tasks_open_folio", "tasks", ["folio"], sqlite_where=OPEN)

@@ -103,9 +103,7 @@ class World:
             case = self.case(**case_values)
         case_id, folio = case
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(table(Case)).where(table(Case).c.id == case_id)
-            ).one()
+            row = conn.execute(select(table(Case)).where(table(Case).c.id == case_id)).one()
             task_id = conn.execute(
                 insert(table(Task))
                 .values(
@@ -207,9 +205,7 @@ def test_unclaimed_follows_department_and_role_tags(inbox: Inbox, office: World)
     assert labels(inbox, office, nobody_tagged, view="unclaimed") == set()
 
 
-def test_department_view_is_every_open_task_of_the_department(
-    inbox: Inbox, office: World
-) -> None:
+def test_department_view_is_every_open_task_of_the_department(inbox: Inbox, office: World) -> None:
     assert labels(inbox, office, DIRECTOR, view="department") == {"t1", "t2", "t3", "t4", "t7"}
     assert labels(inbox, office, COMERCIO, view="department") == {"t6", "t8"}
 

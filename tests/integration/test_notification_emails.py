@@ -26,6 +26,7 @@ from connectors import settle_payment
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import (
     Actor,
+    AssignTask,
     ClaimTask,
     Decide,
     StartCase,
@@ -152,17 +153,15 @@ class World:
         (task,) = self.services.cases.load(case_id)[0].open_tasks()
         return str(task.id)
 
-    def decide(self, case_id: int, decision: Any, **extra: Any) -> None:
+    def act(self, case_id: int, who: str, command: Any, **fields: Any) -> None:
+        """`who` runs a task command (Decide, ClaimTask, AssignTask) on the case's open task."""
         self.services.cases.execute(
             case_id,
-            Decide(
-                at=utcnow(),
-                actor=self.actor("revisora"),
-                task_id=self.task_id(case_id),
-                decision=decision,
-                **extra,
-            ),
+            command(at=utcnow(), actor=self.actor(who), task_id=self.task_id(case_id), **fields),
         )
+
+    def decide(self, case_id: int, decision: Any, **extra: Any) -> None:
+        self.act(case_id, "revisora", Decide, decision=decision, **extra)
 
     def rows(self, case_id: int, template: str) -> list[Any]:
         with self.engine.connect() as conn:
@@ -279,7 +278,7 @@ def test_submitting_emails_the_applicant_in_spanish_with_text_and_html(world: Wo
     assert world.mail.recipients("Nueva solicitud por revisar") == ["revisora"]
     assert world.mail.recipients("New application to review") == ["directora"]
     (staff,) = world.mail.to("revisora")
-    assert f"{BASE_URL}/bandeja" in parts(staff)[0]
+    assert f"{BASE_URL}/bandeja/expedientes/{folio}" in parts(staff)[0]
     assert [r.recipient for r in world.rows(case_id, "case_submitted")] == [
         f"user:{world.ids['ana']}"
     ]
@@ -383,9 +382,7 @@ def test_reminder_goes_to_the_department_and_escalation_to_its_director(world: W
 
 def test_a_claimed_tasks_reminder_goes_to_whoever_claimed_it(world: World) -> None:
     case_id, folio = world.file_case("ana")
-    world.services.cases.execute(
-        case_id, ClaimTask(at=utcnow(), actor=world.actor("revisora"), task_id=world.task_id(case_id))
-    )
+    world.act(case_id, "revisora", ClaimTask)
     world.mail.clear()
     assert world.fire(world.timer(case_id, "task_reminder")) == 1
     assert world.mail.recipients(folio) == ["revisora"]
@@ -421,7 +418,7 @@ def test_a_deactivated_director_gets_nothing(world: World) -> None:
 
 def test_running_the_outbox_twice_sends_each_email_once(world: World) -> None:
     case_id, _folio = world.file_case("ana")
-    world.decide(case_id, "reject")
+    world.decide(case_id, "reject", comment="No cumple el reglamento.")
     world.fire(utcnow() + timedelta(days=30))  # nothing left to fire
     sent = len(world.mail.messages)
     assert sent == 4  # submitted (ana), new task (revisora, directora), rejected (ana)
@@ -432,3 +429,27 @@ def test_running_the_outbox_twice_sends_each_email_once(world: World) -> None:
             select(notifications_t.c.sent_at).where(notifications_t.c.case_id == case_id)
         ).all()
     assert len(rows) == sent and all(r.sent_at is not None for r in rows)
+
+
+def test_a_director_assigning_a_task_emails_the_assignee(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.mail.clear()
+    world.act(
+        case_id, "directora", AssignTask, assignee_id=str(world.ids["revisora"]), assignee_name="R"
+    )
+    (email,) = world.mail.to("revisora")
+    assert email["Subject"] == f"Se le asignó la solicitud {folio}"
+    assert "Plazo para resolver:" in parts(email)[0]
+    assert len(world.mail.messages) == 1
+
+
+def test_a_deactivated_assignees_reminder_goes_back_to_the_department(world: World) -> None:
+    case_id, folio = world.file_case("ana")
+    world.act(case_id, "revisora", ClaimTask)
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(users_t).where(users_t.c.id == world.ids["revisora"]).values(is_active=False)
+        )
+    world.mail.clear()
+    world.fire(world.timer(case_id, "task_reminder"))
+    assert world.mail.recipients(folio) == ["directora"]

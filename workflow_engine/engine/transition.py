@@ -354,6 +354,36 @@ class _Run:
         self.f["pending_step"] = None
         self.event("case.closed", outcome=outcome, step=step_id)
         self.notify(f"case_{outcome}", outcome=outcome)
+        if outcome == "approved" and self.d.doc.get("ledger"):
+            self.register_in_ledger(self.d.doc["ledger"])
+
+    def register_in_ledger(self, spec: Mapping[str, Any]) -> None:
+        """An approved case registers (or updates) its taxable object in the municipal
+        ledger, e.g. a licence registers the business with its yearly renewal charge."""
+        reg = spec.get("register")
+        if not reg:
+            return
+        attributes = {k: _jsonable(self.eval(v)) for k, v in (reg.get("attributes") or {}).items()}
+        payload: dict[str, Any] = {
+            "kind": str(reg["kind"]),
+            "key": str(self.eval(reg["key"])),
+            "description": str(self.eval(reg.get("description", "")) or ""),
+            "attributes": attributes,
+            "rfc": self.eval(reg["rfc"]) if "rfc" in reg else None,
+            "curp": self.eval(reg["curp"]) if "curp" in reg else None,
+        }
+        recurring = reg.get("recurring")
+        if recurring:
+            cents = int(self.amount(recurring["amount"]) * 100)
+            payload["recurring"] = {
+                "concept": str(recurring["concept"]),
+                "amount_cents": cents,
+                "currency": str(recurring.get("currency", "MXN")),
+                "due_month": int(recurring.get("due_month", 3)),
+                "due_day": int(recurring.get("due_day", 31)),
+            }
+        self.event("ledger.registration_requested", kind=payload["kind"], key=payload["key"])
+        self.effect("ledger.register", "ledger:register", **payload)
 
     # -- approvals -------------------------------------------------------------------
     def open_review(self, step: Mapping[str, Any]) -> bool:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Engine,
     Select,
     and_,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -67,6 +68,13 @@ class InboxQueryError(ValueError):
 
 class InvalidCursorError(InboxQueryError):
     """A pagination cursor that was not produced by this inbox (or was altered)."""
+
+
+def _inline(value: str) -> Any:
+    """A search value written into the SQL text at execution time (SQLAlchemy still caches
+    the compiled statement). A LIKE pattern given as a parameter would let PostgreSQL reuse
+    a generic plan of a prepared statement, which cannot use the folio or trigram index."""
+    return bindparam(None, value, literal_execute=True)
 
 
 def search_text(name: str) -> str:
@@ -286,38 +294,40 @@ class Inbox:
             folio = normalize_folio(text)
             options: list[ColumnElement[bool]] = []
             if _FOLIO_PART.match(folio):
-                options.append(t.folio.like(folio + "%"))
+                options.append(t.folio.like(_inline(folio + "%")))
             ref = normalize_ref(text)
             if ref and _REF.match(ref):
-                options.append(t.applicant_ref == ref)
+                options.append(t.applicant_ref == _inline(ref))
             return or_(*options) if options else literal(False)
         words = search_text(text).split()
         if not words:
             return literal(False)
-        return and_(*(t.applicant_search.like(f"% {w}%") for w in words[:6]))
+        return and_(*(t.applicant_search.like(_inline(f"% {w}%")) for w in words[:6]))
 
     # -- ordering --------------------------------------------------------------------------
     @staticmethod
     def _segments(
-        sort: str, position: _Position | None
+        sort: str, position: _Position | None, dated: bool = True, undated: bool = True
     ) -> list[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]]:
         """(keyset conditions, [(column, descending)]) per segment, read in turn.
 
         The deadline sort reads dated tasks first, then undated ones (nulls last) as a
-        second segment, so each segment is a plain index range scan."""
+        second segment, so each segment is a plain index range scan. Both are ordered by
+        (due_on, id) so PostgreSQL sees the (…, due_on, id) index delivers that order; a
+        segment the view or filter rules out (overdue has a due date) is left out, lest
+        the planner look for rows that cannot exist."""
         t = tasks_t.c
         if sort == "deadline":
+            order = [("due_on", False), ("id", False)]
             undated_where: list[ColumnElement[bool]] = [t.due_on.is_(None)]
             if position is not None and position.key is None:
                 undated_where.append(t.id > position.task_id)
-                return [(undated_where, [("id", False)])]
+                return [(undated_where, order)] if undated else []
             dated_where: list[ColumnElement[bool]] = [t.due_on.is_not(None)]
             if position is not None:
                 dated_where.append(tuple_(t.due_on, t.id) > tuple_(position.key, position.task_id))
-            return [
-                (dated_where, [("due_on", False), ("id", False)]),
-                (undated_where, [("id", False)]),
-            ]
+            chosen = [(dated_where, order)] if dated else []
+            return chosen + ([(undated_where, order)] if undated else [])
         if sort in ("age", "newest"):
             desc = sort == "newest"
             where: list[ColumnElement[bool]] = []
@@ -352,14 +362,15 @@ class Inbox:
         filters = self._filters(flt, today)
         if not branches:
             return InboxPage((), None)
-        found: list[Any] = []
+        has_due = flt.view == "overdue" or flt.deadline in ("overdue", "due_soon", "on_time")
+        segments = self._segments(
+            flt.sort, position, dated=flt.deadline != "none", undated=not has_due
+        )
+        if not segments:
+            return InboxPage((), None)
+        stmt = self._page_query(branches, filters, segments, limit + 1)
         with self.engine.connect() as conn:
-            for where, order in self._segments(flt.sort, position):
-                wanted = limit + 1 - len(found)
-                if wanted <= 0:
-                    break
-                stmt = self._segment_query(branches, [*filters, *where], order, wanted)
-                found.extend(conn.execute(stmt).all())
+            found = conn.execute(stmt).all()
         more = len(found) > limit
         rows = [self._row(r, today) for r in found[:limit]]
         next_cursor = None
@@ -369,13 +380,15 @@ class Inbox:
             next_cursor = encode_cursor(flt.sort, key, last.task_id)
         return InboxPage(tuple(rows), next_cursor)
 
-    def _segment_query(
+    def _page_query(
         self,
         branches: Sequence[Sequence[ColumnElement[bool]]],
-        where: Sequence[ColumnElement[bool]],
-        order: Sequence[tuple[str, bool]],
+        filters: Sequence[ColumnElement[bool]],
+        segments: Sequence[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]],
         limit: int,
     ) -> Select[Any]:
+        """One statement: per segment and branch an ordered, limited index scan; merged
+        with UNION ALL, cut to the page, then joined to `cases` for those rows only."""
         t = tasks_t.c
         columns = [
             t.id,
@@ -396,14 +409,16 @@ class Inbox:
             t.submitted_at,
         ]
         parts = [
-            select(*columns)
-            .where(*branch, *where)
+            select(*columns, literal_column(str(number)).label("seg"))
+            .where(*branch, *filters, *where)
             .order_by(*self._order(tasks_t, order))
             .limit(limit)
             .subquery()
+            for number, (where, order) in enumerate(segments)
             for branch in branches
         ]
         merged = parts[0] if len(parts) == 1 else union_all(*map(select, parts)).subquery()
+        order = [("seg", False), *segments[0][1]]
         top = select(merged).order_by(*self._order(merged, order)).limit(limit).subquery()
         return (
             select(top, cases_t.c.status.label("case_status"))

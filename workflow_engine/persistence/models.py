@@ -307,6 +307,11 @@ class Document(Base):
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What the document printed, so the public verification page shows the same (0006).
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PaymentOrder(Base):
@@ -361,6 +366,113 @@ class CaseAccess(Base):
     user_name: Mapped[str] = mapped_column(String(200), default="")
     what: Mapped[str] = mapped_column(String(120))  # "case", "file:<public id>", "document:<id>"
     ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- the built-in municipal ledger (issue 5) -------------------------------------------------
+
+
+class Taxpayer(Base):
+    """A contribuyente: a person (física) or a company (moral), optionally linked to an account."""
+
+    __tablename__ = "taxpayers"
+    __table_args__ = (
+        Index("ix_taxpayers_user", "user_id"),
+        Index("ix_taxpayers_tax_id", "tax_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # fisica | moral
+    name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str | None] = mapped_column(String(20), nullable=True)  # RFC / RUC
+    curp: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaxableObject(Base):
+    """Something that owes municipal charges: a business, vehicle, billboard, construction,
+    market stall or cemetery plot, registered by a procedure."""
+
+    __tablename__ = "taxable_objects"
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        Index("ix_taxable_objects_taxpayer", "taxpayer_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taxpayer_id: Mapped[int] = mapped_column(ForeignKey("taxpayers.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(100))  # licence number, plate, stall number...
+    description: Mapped[str] = mapped_column(String(300), default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    recurring: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
+    source_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Obligation(Base):
+    """A charge a taxpayer owes: a one-off fee of a procedure or a yearly recurring charge."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        Index("ix_obligations_taxpayer", "taxpayer_id", "due_on"),
+        Index("ix_obligations_overdue", "status", "due_on"),
+        Index("ix_obligations_reference", "reference"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    taxpayer_id: Mapped[int] = mapped_column(ForeignKey("taxpayers.id"))
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("taxable_objects.id"), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # one_off | recurring
+    concept: Mapped[str] = mapped_column(String(300))
+    period: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "2027"
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | paid | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LedgerPayment(Base):
+    """Money received (append-only). One row per (source, external id): a replay is a no-op."""
+
+    __tablename__ = "ledger_payments"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_ledger_payments_taxpayer", "taxpayer_id", "paid_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taxpayer_id: Mapped[int | None] = mapped_column(ForeignKey("taxpayers.id"), nullable=True)
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentEvent(Base):
+    """Everything a payment source told us, accepted or refused (append-only audit trail)."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (Index("ix_payment_events_reference", "reference", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # succeeded | failed | expired | refunded
+    status: Mapped[str] = mapped_column(String(16))  # recorded | duplicate | refused | noted
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    reference: Mapped[str] = mapped_column(String(40), default="")
+    amount_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

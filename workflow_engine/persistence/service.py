@@ -214,37 +214,55 @@ class CaseService:
     ) -> CommandOutcome:
         """Apply one command in one transaction; ConflictError if someone else got there first."""
         with self.engine.begin() as conn:
-            row = self._hotpath(conn).load(_dbapi(conn), case_id)
-            if row is None:
-                raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
-            if expected_version is not None and expected_version != row.lock_version:
-                raise ConflictError(
-                    "El expediente cambió mientras lo consultaba; recárguelo e intente de nuevo.",
-                    "The case changed while you were looking at it; reload and try again.",
-                    expected=expected_version,
-                    actual=row.lock_version,
-                )
-            definition = self.definition(conn, row.version_id)
-            state = CaseState.from_json(row.state)
-            result = apply_command(definition, state, command, self.context(conn))
-            if not result.events and not result.effects:
-                return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
-            outcome = self._persist(
-                conn,
-                case_id,
-                row.folio,
-                row.lock_version,
-                row.event_count,
-                row.last_event_hash,
-                result.state,
-                state,
-                result.events,
-                result.effects,
-                command,
-                _copy(row.folio, row.procedure_key, row.applicant_name, row.applicant_ref),
-            )
+            outcome = self.execute_in(conn, case_id, command, expected_version=expected_version)
         self._dispatch(outcome.outbox_ids)
         return outcome
+
+    def execute_in(
+        self,
+        conn: Connection,
+        case_id: int,
+        command: Command,
+        *,
+        expected_version: int | None = None,
+    ) -> CommandOutcome:
+        """Apply one command inside the caller's transaction (for callers that must write
+        their own rows atomically with the case, like a payment webhook). The caller commits
+        and then hands `outcome.outbox_ids` to `dispatch`."""
+        row = self._hotpath(conn).load(_dbapi(conn), case_id)
+        if row is None:
+            raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
+        if expected_version is not None and expected_version != row.lock_version:
+            raise ConflictError(
+                "El expediente cambió mientras lo consultaba; recárguelo e intente de nuevo.",
+                "The case changed while you were looking at it; reload and try again.",
+                expected=expected_version,
+                actual=row.lock_version,
+            )
+        definition = self.definition(conn, row.version_id)
+        state = CaseState.from_json(row.state)
+        result = apply_command(definition, state, command, self.context(conn))
+        if not result.events and not result.effects:
+            return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
+        outcome = self._persist(
+            conn,
+            case_id,
+            row.folio,
+            row.lock_version,
+            row.event_count,
+            row.last_event_hash,
+            result.state,
+            state,
+            result.events,
+            result.effects,
+            command,
+            _copy(row.folio, row.procedure_key, row.applicant_name, row.applicant_ref),
+        )
+        return outcome
+
+    def dispatch(self, outbox_ids: Sequence[int]) -> None:
+        """Hand committed outbox rows to the dispatcher (after `execute_in`'s commit)."""
+        self._dispatch(outbox_ids)
 
     @staticmethod
     def _applicant(conn: Connection, command: StartCase) -> tuple[str, str | None]:

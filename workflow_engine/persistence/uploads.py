@@ -306,6 +306,7 @@ class UploadStore:
     ) -> None:
         self.engine = engine
         self.directory = Path(directory)
+        self._root: Path | None = None
         self.clock = clock
 
     # -- writing --------------------------------------------------------------------------
@@ -530,7 +531,9 @@ class UploadStore:
         return len(rows)
 
     def _path(self, storage_path: str) -> Path:
-        root = self.directory.resolve()
+        root = self._root
+        if root is None:  # resolved once: the directory does not move while we run
+            root = self._root = self.directory.resolve()
         path = (root / storage_path).resolve()
         if not path.is_relative_to(root) or path == root:
             raise ValueError("storage path escapes the uploads directory")

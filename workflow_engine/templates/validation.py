@@ -368,6 +368,9 @@ class _FieldInfo:
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _DATA_PLACEHOLDER = re.compile(r"^data\.([A-Za-z0-9_]+)(\..+)?$")
+_LOOP_NAMES = re.compile(r"\{%-?\s*(?:for|set)\s+([A-Za-z_][A-Za-z0-9_, ]*?)\s+(?:in|=)")
+# `data.<field>` read by a `{% if %}` / `{% for %}` statement (checked like a placeholder).
+_STATEMENT_DATA = re.compile(r"(?<=[\s(])data\.[A-Za-z0-9_]+(?=[^%]*%\})")
 
 
 class _Semantics:
@@ -844,6 +847,30 @@ class _Semantics:
                         "the branch condition",
                     )
 
+        register = (self.doc.get("ledger") or {}).get("register") or {}
+        for name in ("key", "description", "rfc", "curp"):
+            if name in register:
+                yield (
+                    f"$.ledger.register.{name}",
+                    register[name],
+                    "el dato del registro en el padrón",
+                    "the value registered in the ledger",
+                )
+        for name, expr in (register.get("attributes") or {}).items():
+            yield (
+                _child("$.ledger.register.attributes", name),
+                expr,
+                "el dato del registro en el padrón",
+                "the value registered in the ledger",
+            )
+        if register.get("recurring"):
+            yield (
+                "$.ledger.register.recurring.amount",
+                register["recurring"]["amount"],
+                "el importe del cobro anual",
+                "the yearly charge amount",
+            )
+
     def check_expressions(self) -> None:
         for path, expr, what_es, what_en in self.expressions():
             rule_problems = check(expr, path=path)
@@ -950,10 +977,40 @@ class _Semantics:
             document = step.get("document")
             if not document:
                 continue
+            base = f"{self.step_path(i)}.document"
             for lang, text in document["body"].items():
-                path = f"{self.step_path(i)}.document.body.{lang}"
-                for match in _PLACEHOLDER.finditer(text):
-                    self.check_placeholder(path, match.group(1).split("|", 1)[0].strip())
+                self.check_text(f"{base}.body.{lang}", text)
+            if "holder" in document:
+                self.check_text(f"{base}.holder", document["holder"])
+            for t, spec in enumerate(document.get("tables") or ()):
+                path = f"{base}.tables[{t}]"
+                rows = spec["rows"]
+                if rows.startswith("data."):
+                    info = self.fields.get(rows[5:])
+                    if info is None or info.field.get("type") != "group":
+                        self.add(
+                            f"{path}.rows",
+                            f"La tabla recorre «{rows}», que no es un grupo repetible (group) "
+                            "del trámite. Use data.<id de un campo group> o fees.lines.",
+                            f"The table iterates “{rows}”, which is not a repeating group of "
+                            "the procedure. Use data.<group field id> or fees.lines.",
+                        )
+                for c, column in enumerate(spec["columns"]):
+                    self.check_text(f"{path}.columns[{c}].value", column["value"], {"row"})
+
+    def check_text(self, path: str, text: str, local: set[str] | None = None) -> None:
+        """Placeholders of a document text; names bound by `{% for x in ... %}` or
+        `{% set x = ... %}` (and `local`) are the template's own."""
+        names = set(local or ())
+        for match in _LOOP_NAMES.finditer(text):
+            names.update(n.strip() for n in match.group(1).split(","))
+        for match in _PLACEHOLDER.finditer(text):
+            name = match.group(1).split("|", 1)[0].strip()
+            if name.split(".", 1)[0] in names:
+                continue
+            self.check_placeholder(path, name)
+        for match in _STATEMENT_DATA.finditer(text):
+            self.check_placeholder(path, match.group(0))
 
     def check_placeholder(self, path: str, name: str) -> None:
         data = _DATA_PLACEHOLDER.match(name)

@@ -1,0 +1,47 @@
+"""One process's gateway: its config, HTTP client, recorder and webhook processor, wired
+once (by the web app and by the Celery task alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from connectors.gateway.client import GatewayClient
+from connectors.gateway.config import GatewayConfig
+from connectors.gateway.polling import PollReport, poll_pending
+from connectors.gateway.webhooks import WebhookProcessor
+from connectors.payments.recording import PaymentRecorder
+from workflow_engine.persistence.service import CaseService
+
+
+@dataclass(frozen=True)
+class Gateway:
+    config: GatewayConfig
+    engine: Engine
+    client: GatewayClient
+    recorder: PaymentRecorder
+    processor: WebhookProcessor
+    timezone: str
+
+    def poll(self, limit: int = 100) -> PollReport:
+        """Ask about checkouts whose webhook never came (the scheduled job)."""
+        return poll_pending(self.engine, self.client, self.processor, limit=limit)
+
+
+def build_gateway(
+    config: GatewayConfig,
+    engine: Engine,
+    cases: CaseService,
+    *,
+    timezone: str = "America/Mexico_City",
+) -> Gateway:
+    recorder = PaymentRecorder(engine, cases, timezone=timezone)
+    return Gateway(
+        config=config,
+        engine=engine,
+        client=GatewayClient(config),
+        recorder=recorder,
+        processor=WebhookProcessor(config, recorder, engine),
+        timezone=timezone,
+    )

@@ -1,0 +1,38 @@
+"""The built-in municipal ledger (for municipalities without a collection system of their own):
+taxpayers, taxable objects, obligations, payments and the consolidated account statement."""
+
+from connectors.ledger.book import (
+    OBJECT_KINDS,
+    LedgerError,
+    Omiso,
+    Statement,
+    StatementLine,
+    add_payment,
+    balance,
+    cancel_obligation,
+    charge,
+    generate_recurring,
+    omisos,
+    register_object,
+    statement,
+    taxpayer_for_case,
+    taxpayer_for_user,
+)
+
+__all__ = [
+    "OBJECT_KINDS",
+    "LedgerError",
+    "Omiso",
+    "Statement",
+    "StatementLine",
+    "add_payment",
+    "balance",
+    "cancel_obligation",
+    "charge",
+    "generate_recurring",
+    "omisos",
+    "register_object",
+    "statement",
+    "taxpayer_for_case",
+    "taxpayer_for_user",
+]

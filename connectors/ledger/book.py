@@ -1,0 +1,551 @@
+"""The built-in municipal ledger: who owes what for which taxable object, and what was paid.
+
+Functions take a `Connection` so a caller can write ledger rows in the same transaction as
+the payment order or the case change that causes them (a payment is recorded, its obligation
+settled and its case advanced together, or not at all). Amounts are integer centavos with a
+currency; a balance is kept per currency and never mixes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from workflow_engine.persistence.models import (
+    Case,
+    LedgerPayment,
+    Obligation,
+    TaxableObject,
+    Taxpayer,
+    User,
+    table,
+)
+from workflow_engine.persistence.types import utcnow
+
+taxpayers_t = table(Taxpayer)
+objects_t = table(TaxableObject)
+obligations_t = table(Obligation)
+payments_t = table(LedgerPayment)
+users_t = table(User)
+cases_t = table(Case)
+
+OBJECT_KINDS = (
+    "business",
+    "vehicle",
+    "billboard",
+    "construction",
+    "market_stall",
+    "cemetery_plot",
+    "plot",
+)
+OBJECT_KIND_NAMES = {
+    "business": ("Negocio", "Business"),
+    "vehicle": ("Vehículo", "Vehicle"),
+    "billboard": ("Anuncio", "Billboard"),
+    "construction": ("Construcción", "Construction"),
+    "market_stall": ("Puesto de mercado", "Market stall"),
+    "cemetery_plot": ("Lote de panteón", "Cemetery plot"),
+    "plot": ("Predio", "Plot"),
+}
+_RFC_MORAL = re.compile(r"^[A-ZÑ&]{3}\d{6}[A-Z0-9]{3}$")
+
+
+class LedgerError(ValueError):
+    """A ledger operation that cannot be done as asked (unknown kind, bad amount...)."""
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of an account statement: a charge (positive) or a payment (negative)."""
+
+    on: date
+    kind: str  # charge | payment
+    concept: str
+    amount_cents: int
+    currency: str
+    status: str = ""
+    reference: str = ""
+    object_label: str = ""
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    taxpayer: Mapping[str, Any]
+    objects: list[Mapping[str, Any]]
+    lines: list[StatementLine]
+    balances: dict[str, int]  # currency -> centavos owed (negative: credit)
+    overdue: dict[str, int] = field(default_factory=dict)
+
+
+# -- taxpayers ----------------------------------------------------------------------------
+
+
+def taxpayer_kind(tax_id: str | None) -> str:
+    """A 12-character RFC is a company (persona moral); anything else a person."""
+    return "moral" if tax_id and _RFC_MORAL.match(tax_id.upper()) else "fisica"
+
+
+def taxpayer_for_user(conn: Connection, user_id: int) -> int:
+    """The taxpayer of an account, created from its profile the first time it is needed."""
+    found = conn.execute(
+        select(taxpayers_t.c.id).where(taxpayers_t.c.user_id == user_id).order_by(taxpayers_t.c.id)
+    ).first()
+    if found is not None:
+        return int(found.id)
+    user = conn.execute(
+        select(users_t.c.name, users_t.c.email, users_t.c.curp).where(users_t.c.id == user_id)
+    ).one_or_none()
+    if user is None:
+        raise LedgerError(f"no account {user_id}")
+    return int(
+        conn.execute(
+            insert(taxpayers_t)
+            .values(
+                kind="fisica",
+                name=user.name or user.email,
+                curp=(user.curp or None),
+                user_id=user_id,
+                email=user.email,
+                created_at=utcnow(),
+            )
+            .returning(taxpayers_t.c.id)
+        ).scalar_one()
+    )
+
+
+def taxpayer_for_case(conn: Connection, case_id: int) -> int:
+    """The applicant of a case as a taxpayer (an account holder, or a name-only taxpayer for
+    cases started by a system)."""
+    case = conn.execute(
+        select(cases_t.c.applicant_id, cases_t.c.applicant_name, cases_t.c.applicant_ref).where(
+            cases_t.c.id == case_id
+        )
+    ).one()
+    if str(case.applicant_id).isdigit():
+        exists = conn.execute(
+            select(users_t.c.id).where(users_t.c.id == int(case.applicant_id))
+        ).scalar_one_or_none()
+        if exists is not None:
+            return taxpayer_for_user(conn, int(case.applicant_id))
+    name = case.applicant_name or f"Solicitante {case.applicant_id}"
+    found = conn.execute(
+        select(taxpayers_t.c.id).where(taxpayers_t.c.user_id.is_(None), taxpayers_t.c.name == name)
+    ).first()
+    if found is not None:
+        return int(found.id)
+    return int(
+        conn.execute(
+            insert(taxpayers_t)
+            .values(kind="fisica", name=name, curp=case.applicant_ref, created_at=utcnow())
+            .returning(taxpayers_t.c.id)
+        ).scalar_one()
+    )
+
+
+def update_tax_ids(
+    conn: Connection, taxpayer_id: int, *, rfc: str | None, curp: str | None
+) -> None:
+    """Fill in RFC/CURP learned from a procedure's data (never overwrite with blanks)."""
+    values: dict[str, Any] = {}
+    if rfc:
+        values["tax_id"] = rfc.upper()
+        values["kind"] = taxpayer_kind(rfc)
+    if curp:
+        values["curp"] = curp.upper()
+    if values:
+        conn.execute(update(taxpayers_t).where(taxpayers_t.c.id == taxpayer_id).values(**values))
+
+
+# -- taxable objects ------------------------------------------------------------------------
+
+
+def register_object(
+    conn: Connection,
+    *,
+    taxpayer_id: int,
+    kind: str,
+    key: str,
+    description: str = "",
+    attributes: Mapping[str, Any] | None = None,
+    recurring: Mapping[str, Any] | None = None,
+    source_case_id: int | None = None,
+) -> int:
+    """Register a taxable object, or update it (and its holder) when the key already exists:
+    a renewal or a change of owner goes through the same door."""
+    if kind not in OBJECT_KINDS:
+        raise LedgerError(f"unknown taxable object kind {kind!r}")
+    key = key.strip()[:100]
+    if not key:
+        raise LedgerError("a taxable object needs a key (licence number, plate...)")
+    if recurring is not None:
+        _check_recurring(recurring)
+    now = utcnow()
+    values = {
+        "taxpayer_id": taxpayer_id,
+        "description": description[:300],
+        "attributes": dict(attributes or {}),
+        "recurring": dict(recurring) if recurring is not None else None,
+        "status": "active",
+        "updated_at": now,
+    }
+    existing = conn.execute(
+        select(objects_t.c.id).where(objects_t.c.kind == kind, objects_t.c.key == key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        conn.execute(update(objects_t).where(objects_t.c.id == existing).values(**values))
+        return int(existing)
+    return int(
+        conn.execute(
+            insert(objects_t)
+            .values(kind=kind, key=key, source_case_id=source_case_id, registered_at=now, **values)
+            .returning(objects_t.c.id)
+        ).scalar_one()
+    )
+
+
+def _check_recurring(spec: Mapping[str, Any]) -> None:
+    amount = spec.get("amount_cents")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise LedgerError("a recurring charge needs a positive amount_cents")
+    if not str(spec.get("concept") or "").strip():
+        raise LedgerError("a recurring charge needs a concept")
+    month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise LedgerError("invalid due date for a recurring charge")
+
+
+# -- obligations and payments ---------------------------------------------------------------
+
+
+def charge(
+    conn: Connection,
+    *,
+    idempotency_key: str,
+    taxpayer_id: int,
+    concept: str,
+    amount_cents: int,
+    currency: str,
+    due_on: date,
+    kind: str = "one_off",
+    object_id: int | None = None,
+    case_id: int | None = None,
+    period: str | None = None,
+    reference: str | None = None,
+) -> int:
+    """Add an obligation once per idempotency key (a retried job never charges twice)."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise LedgerError("an obligation needs a positive amount in centavos")
+    found = conn.execute(
+        select(obligations_t.c.id).where(obligations_t.c.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    return int(
+        conn.execute(
+            insert(obligations_t)
+            .values(
+                idempotency_key=idempotency_key,
+                taxpayer_id=taxpayer_id,
+                object_id=object_id,
+                case_id=case_id,
+                kind=kind,
+                concept=concept[:300],
+                period=period,
+                amount_cents=amount_cents,
+                currency=currency.upper(),
+                due_on=due_on,
+                reference=reference,
+                status="open",
+                created_at=utcnow(),
+            )
+            .returning(obligations_t.c.id)
+        ).scalar_one()
+    )
+
+
+def obligation_for_reference(conn: Connection, reference: str) -> Any | None:
+    return conn.execute(
+        select(obligations_t)
+        .where(obligations_t.c.reference == reference)
+        .order_by(obligations_t.c.id)
+    ).first()
+
+
+def cancel_obligation(conn: Connection, reference: str) -> None:
+    """An order that expired or was cancelled no longer counts as owed (a new one replaces it)."""
+    conn.execute(
+        update(obligations_t)
+        .where(obligations_t.c.reference == reference, obligations_t.c.status == "open")
+        .values(status="cancelled")
+    )
+
+
+def add_payment(
+    conn: Connection,
+    *,
+    reference: str,
+    amount_cents: int,
+    currency: str,
+    source: str,
+    external_id: str,
+    paid_at: datetime,
+    taxpayer_id: int | None,
+    obligation_id: int | None,
+    case_id: int | None,
+) -> bool:
+    """Write the payment and settle its obligation. False (nothing written) when this
+    (source, external id) was already recorded: a replayed event changes nothing."""
+    already = conn.execute(
+        select(payments_t.c.id).where(
+            payments_t.c.source == source, payments_t.c.external_id == external_id
+        )
+    ).scalar_one_or_none()
+    if already is not None:
+        return False
+    conn.execute(
+        insert(payments_t).values(
+            taxpayer_id=taxpayer_id,
+            obligation_id=obligation_id,
+            case_id=case_id,
+            reference=reference,
+            amount_cents=amount_cents,
+            currency=currency.upper(),
+            source=source[:64],
+            external_id=external_id[:128],
+            paid_at=paid_at,
+            created_at=utcnow(),
+        )
+    )
+    if obligation_id is not None:
+        conn.execute(
+            update(obligations_t)
+            .where(obligations_t.c.id == obligation_id, obligations_t.c.status != "paid")
+            .values(status="paid", paid_at=paid_at)
+        )
+    return True
+
+
+# -- recurring charges ----------------------------------------------------------------------
+
+
+def generate_recurring(conn: Connection, year: int) -> int:
+    """Charge every active object with a recurring spec for `year` (once: re-running the job
+    adds nothing). Returns how many obligations were created."""
+    rows = conn.execute(
+        select(objects_t).where(objects_t.c.status == "active", objects_t.c.recurring.is_not(None))
+    ).all()
+    made = 0
+    for row in rows:
+        spec = row.recurring or {}
+        if not spec:
+            continue
+        key = f"recurring:{row.id}:{year}"
+        exists = conn.execute(
+            select(obligations_t.c.id).where(obligations_t.c.idempotency_key == key)
+        ).scalar_one_or_none()
+        if exists is not None:
+            continue
+        month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
+        due = _safe_date(year, month, day)
+        charge(
+            conn,
+            idempotency_key=key,
+            taxpayer_id=int(row.taxpayer_id),
+            concept=f"{spec['concept']} {year}",
+            amount_cents=int(spec["amount_cents"]),
+            currency=str(spec.get("currency", "MXN")),
+            due_on=due,
+            kind="recurring",
+            object_id=int(row.id),
+            period=str(year),
+        )
+        made += 1
+    return made
+
+
+def _safe_date(year: int, month: int, day: int) -> date:
+    for d in (day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def object_label(row: Any, lang: str = "es") -> str:
+    names = OBJECT_KIND_NAMES.get(row.kind, (row.kind, row.kind))
+    name = names[1] if lang == "en" else names[0]
+    return f"{name} {row.key}" + (f" · {row.description}" if row.description else "")
+
+
+def statement(conn: Connection, taxpayer_id: int, today: date, lang: str = "es") -> Statement:
+    """The consolidated account: every obligation and payment, the balance per currency and
+    how much of it is overdue."""
+    taxpayer = conn.execute(select(taxpayers_t).where(taxpayers_t.c.id == taxpayer_id)).one()
+    objects = conn.execute(
+        select(objects_t).where(objects_t.c.taxpayer_id == taxpayer_id).order_by(objects_t.c.id)
+    ).all()
+    labels = {o.id: object_label(o, lang) for o in objects}
+    lines: list[StatementLine] = []
+    balances: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    for ob in conn.execute(
+        select(obligations_t)
+        .where(obligations_t.c.taxpayer_id == taxpayer_id, obligations_t.c.status != "cancelled")
+        .order_by(obligations_t.c.created_at, obligations_t.c.id)
+    ).all():
+        lines.append(
+            StatementLine(
+                on=ob.created_at.date(),
+                kind="charge",
+                concept=ob.concept,
+                amount_cents=int(ob.amount_cents),
+                currency=ob.currency,
+                status=ob.status,
+                reference=ob.reference or "",
+                object_label=labels.get(ob.object_id, ""),
+                due_on=ob.due_on,
+            )
+        )
+        balances[ob.currency] = balances.get(ob.currency, 0) + int(ob.amount_cents)
+        if ob.status == "open" and ob.due_on < today:
+            overdue[ob.currency] = overdue.get(ob.currency, 0) + int(ob.amount_cents)
+    for pay in conn.execute(
+        select(payments_t)
+        .where(payments_t.c.taxpayer_id == taxpayer_id)
+        .order_by(payments_t.c.paid_at, payments_t.c.id)
+    ).all():
+        lines.append(
+            StatementLine(
+                on=pay.paid_at.date(),
+                kind="payment",
+                concept=pay.source,
+                amount_cents=-int(pay.amount_cents),
+                currency=pay.currency,
+                reference=pay.reference,
+            )
+        )
+        balances[pay.currency] = balances.get(pay.currency, 0) - int(pay.amount_cents)
+    lines.sort(key=lambda line: (line.on, line.kind != "charge"))
+    return Statement(
+        taxpayer=dict(taxpayer._mapping),
+        objects=[dict(o._mapping) | {"label": labels[o.id]} for o in objects],
+        lines=lines,
+        balances=balances,
+        overdue=overdue,
+    )
+
+
+def balance(conn: Connection, taxpayer_id: int) -> dict[str, int]:
+    """Charges minus payments per currency (cancelled charges do not count)."""
+    owed = dict(
+        conn.execute(
+            select(obligations_t.c.currency, func.sum(obligations_t.c.amount_cents))
+            .where(
+                obligations_t.c.taxpayer_id == taxpayer_id, obligations_t.c.status != "cancelled"
+            )
+            .group_by(obligations_t.c.currency)
+        ).all()
+    )
+    paid = dict(
+        conn.execute(
+            select(payments_t.c.currency, func.sum(payments_t.c.amount_cents))
+            .where(payments_t.c.taxpayer_id == taxpayer_id)
+            .group_by(payments_t.c.currency)
+        ).all()
+    )
+    return {c: int(owed.get(c, 0) or 0) - int(paid.get(c, 0) or 0) for c in set(owed) | set(paid)}
+
+
+@dataclass(frozen=True)
+class Omiso:
+    """A taxable object with overdue obligations, and whose it is."""
+
+    object_id: int
+    kind: str
+    key: str
+    description: str
+    taxpayer_id: int
+    taxpayer_name: str
+    tax_id: str
+    overdue_count: int
+    overdue_cents: int
+    currency: str
+    oldest_due: date
+
+
+def omisos(
+    conn: Connection, today: date, *, kind: str | None = None, limit: int = 500, after: int = 0
+) -> list[Omiso]:
+    """Objects with open obligations past their due date, by object id (keyset pages)."""
+    overdue = (
+        select(
+            obligations_t.c.object_id,
+            obligations_t.c.currency,
+            func.count().label("n"),
+            func.sum(obligations_t.c.amount_cents).label("cents"),
+            func.min(obligations_t.c.due_on).label("oldest"),
+        )
+        .where(
+            obligations_t.c.status == "open",
+            obligations_t.c.due_on < today,
+            obligations_t.c.object_id.is_not(None),
+            obligations_t.c.object_id > after,
+        )
+        .group_by(obligations_t.c.object_id, obligations_t.c.currency)
+        .subquery()
+    )
+    query = (
+        select(
+            objects_t.c.id,
+            objects_t.c.kind,
+            objects_t.c.key,
+            objects_t.c.description,
+            taxpayers_t.c.id.label("taxpayer_id"),
+            taxpayers_t.c.name,
+            taxpayers_t.c.tax_id,
+            taxpayers_t.c.curp,
+            overdue.c.n,
+            overdue.c.cents,
+            overdue.c.currency,
+            overdue.c.oldest,
+        )
+        .join(overdue, overdue.c.object_id == objects_t.c.id)
+        .join(taxpayers_t, taxpayers_t.c.id == objects_t.c.taxpayer_id)
+        .where(and_(objects_t.c.status == "active"))
+        .order_by(objects_t.c.id)
+        .limit(limit)
+    )
+    if kind:
+        query = query.where(objects_t.c.kind == kind)
+    return [
+        Omiso(
+            object_id=int(r.id),
+            kind=r.kind,
+            key=r.key,
+            description=r.description,
+            taxpayer_id=int(r.taxpayer_id),
+            taxpayer_name=r.name,
+            tax_id=r.tax_id or r.curp or "",
+            overdue_count=int(r.n),
+            overdue_cents=int(r.cents),
+            currency=r.currency,
+            oldest_due=r.oldest
+            if isinstance(r.oldest, date)
+            else date.fromisoformat(str(r.oldest)),
+        )
+        for r in conn.execute(query).all()
+    ]

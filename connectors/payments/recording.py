@@ -1,0 +1,260 @@
+"""Where money arrives: one door for gateway webhooks, status polls, bank reconciliation lines
+and cashiers.
+
+`PaymentRecorder.record` checks the payment against its order and, in ONE transaction, marks
+the order paid, writes the ledger payment (settling its obligation) and advances the case. A
+replay of the same (source, external id) is reported as a duplicate and changes nothing; a
+payment that does not match its order is refused. Every call leaves a row in the append-only
+`payment_events` log, refused ones included (in a transaction of their own, so the refusal is
+kept even though nothing else is written).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from connectors import ledger
+from connectors._common import local_today
+from connectors.payments.base import CANCELLED, EXPIRED, PAID, PENDING
+from workflow_engine.engine import EngineError
+from workflow_engine.engine.commands import (
+    Actor,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentFailed,
+)
+from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, PaymentOrder, table
+from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.types import utcnow
+
+log = logging.getLogger(__name__)
+
+orders_t = table(PaymentOrder)
+events_t = table(PaymentEvent)
+payments_t = table(LedgerPayment)
+
+RECORDED = "recorded"
+DUPLICATE = "duplicate"
+REFUSED = "refused"
+NOTED = "noted"
+FAILURE_KINDS = ("failed", "expired", "refunded")
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    reference: str
+    amount_cents: int
+    currency: str
+    source: str  # "gateway:<name>", "bank:<name>", "counter", "demo"
+    external_id: str  # the source's id of this payment: idempotency is per (source, external_id)
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    status: str  # recorded | duplicate | refused | noted
+    reason: str = ""
+    case_id: int | None = None
+    folio: str = ""
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, case_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.case_id = case_id
+
+
+def clean_reference(reference: str) -> str:
+    return reference.replace(" ", "").replace("-", "").upper()[:40]
+
+
+class PaymentRecorder:
+    """Records money against payment orders of the built-in collection system."""
+
+    def __init__(
+        self, engine: Engine, cases: CaseService, *, timezone: str = "America/Mexico_City"
+    ) -> None:
+        self.engine = engine
+        self.cases = cases
+        self.timezone = timezone
+
+    # -- money in --------------------------------------------------------------------------
+    def record(self, payment: PaymentReceived) -> RecordResult:
+        reference = clean_reference(payment.reference)
+        try:
+            with self.engine.begin() as conn:
+                result, outbox_ids = self._record_in(conn, payment, reference)
+        except _Refused as refused:
+            self._log(payment, reference, "succeeded", REFUSED, refused.reason)
+            log.warning(
+                "payment refused: %s (source %s, reference %s)",
+                refused.reason,
+                payment.source,
+                reference,
+            )
+            return RecordResult(REFUSED, refused.reason, refused.case_id)
+        except IntegrityError:
+            # The same (source, external id) committed by a concurrent delivery first.
+            self._log(payment, reference, "succeeded", DUPLICATE, "")
+            return RecordResult(DUPLICATE)
+        if result.status == RECORDED:
+            self.cases.dispatch(outbox_ids)
+        return result
+
+    def _record_in(
+        self, conn: Connection, payment: PaymentReceived, reference: str
+    ) -> tuple[RecordResult, tuple[int, ...]]:
+        seen = conn.execute(
+            select(payments_t.c.case_id).where(
+                payments_t.c.source == payment.source[:64],
+                payments_t.c.external_id == payment.external_id[:128],
+            )
+        ).first()
+        if seen is not None:
+            self._event(conn, payment, reference, "succeeded", DUPLICATE, "")
+            return RecordResult(DUPLICATE, case_id=seen.case_id), ()
+        order = self._order_for_update(conn, reference)
+        if order is None:
+            raise _Refused("unknown_reference")
+        case_id = int(order.case_id)
+        if order.status == CANCELLED:
+            raise _Refused("order_cancelled", case_id)
+        if order.status == PAID:
+            raise _Refused("already_paid", case_id)
+        expired = order.status == EXPIRED or (
+            order.expires_on is not None
+            and order.expires_on < local_today(self.timezone, payment.paid_at)
+        )
+        if expired:
+            raise _Refused("order_expired", case_id)
+        if payment.currency.upper() != order.currency:
+            raise _Refused("currency_mismatch", case_id)
+        if int(payment.amount_cents) != int(order.amount_cents):
+            raise _Refused("amount_mismatch", case_id)
+        conn.execute(
+            update(orders_t)
+            .where(orders_t.c.reference == reference)
+            .values(status=PAID, paid_at=payment.paid_at)
+        )
+        obligation = ledger.book.obligation_for_reference(conn, reference)
+        taxpayer_id = (
+            int(obligation.taxpayer_id)
+            if obligation is not None
+            else ledger.taxpayer_for_case(conn, case_id)
+        )
+        ledger.add_payment(
+            conn,
+            reference=reference,
+            amount_cents=int(payment.amount_cents),
+            currency=payment.currency,
+            source=payment.source,
+            external_id=payment.external_id,
+            paid_at=payment.paid_at,
+            taxpayer_id=taxpayer_id,
+            obligation_id=int(obligation.id) if obligation is not None else None,
+            case_id=case_id,
+        )
+        command = PaymentConfirmed(
+            at=utcnow(),
+            actor=Actor.system(f"pago {payment.source}"),
+            reference=reference,
+            amount_cents=int(payment.amount_cents),
+            currency=payment.currency.upper(),
+            provider_id=f"{payment.source}:{payment.external_id}"[:200],
+        )
+        reason = ""
+        outbox_ids: tuple[int, ...] = ()
+        folio = ""
+        try:
+            outcome = self.cases.execute_in(conn, case_id, command)
+            outbox_ids, folio = outcome.outbox_ids, outcome.folio
+        except EngineError as exc:
+            # The money is real and stays recorded; the case could not take it (e.g. it was
+            # cancelled meanwhile). Treasury sees the reason in the payment log.
+            reason = f"case_not_advanced:{exc.code}"[:64]
+            log.warning("payment %s recorded but case %s not advanced: %s", reference, case_id, exc)
+        self._event(conn, payment, reference, "succeeded", RECORDED, reason)
+        return RecordResult(RECORDED, reason, case_id, folio), outbox_ids
+
+    def _order_for_update(self, conn: Connection, reference: str) -> Any:
+        query = select(orders_t).where(orders_t.c.reference == reference)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return conn.execute(query).one_or_none()
+
+    # -- what else a payment source can say ------------------------------------------------
+    def record_failure(
+        self, reference: str, source: str, external_id: str, kind: str, reason: str = ""
+    ) -> RecordResult:
+        """failed / expired: the case is told (the citizen learns what to do next);
+        refunded: logged for treasury, no automatic change to the case."""
+        reference = clean_reference(reference)
+        if kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown payment event kind {kind!r}")
+        probe = PaymentReceived(reference, 0, "", source, external_id, utcnow())
+        with self.engine.begin() as conn:
+            order = self._order_for_update(conn, reference)
+            if order is None:
+                self._event(conn, probe, reference, kind, REFUSED, "unknown_reference")
+                return RecordResult(REFUSED, "unknown_reference")
+            case_id = int(order.case_id)
+            if order.status != PENDING or kind == "refunded":
+                self._event(conn, probe, reference, kind, NOTED, reason[:64])
+                return RecordResult(NOTED, reason, case_id)
+            if kind == "expired":
+                conn.execute(
+                    update(orders_t).where(orders_t.c.reference == reference).values(status=EXPIRED)
+                )
+                ledger.cancel_obligation(conn, reference)
+                command: Any = PaymentExpired(
+                    at=utcnow(), actor=Actor.system(source), reference=reference
+                )
+            else:
+                command = PaymentFailed(
+                    at=utcnow(), actor=Actor.system(source), reference=reference, reason=reason
+                )
+            outbox_ids: tuple[int, ...] = ()
+            try:
+                outbox_ids = self.cases.execute_in(conn, case_id, command).outbox_ids
+            except EngineError as exc:
+                reason = f"case_not_changed:{exc.code}"
+            self._event(conn, probe, reference, kind, RECORDED, reason[:64])
+        self.cases.dispatch(outbox_ids)
+        return RecordResult(RECORDED, reason, case_id)
+
+    # -- the log ---------------------------------------------------------------------------
+    def _event(
+        self,
+        conn: Connection,
+        payment: PaymentReceived,
+        reference: str,
+        kind: str,
+        status: str,
+        reason: str,
+    ) -> None:
+        conn.execute(
+            insert(events_t).values(
+                source=payment.source[:64],
+                external_id=payment.external_id[:128],
+                kind=kind,
+                status=status,
+                reason=reason[:64],
+                reference=reference,
+                amount_cents=int(payment.amount_cents) if payment.currency else None,
+                currency=payment.currency.upper()[:3] if payment.currency else None,
+                created_at=utcnow(),
+            )
+        )
+
+    def _log(
+        self, payment: PaymentReceived, reference: str, kind: str, status: str, reason: str
+    ) -> None:
+        with self.engine.begin() as conn:
+            self._event(conn, payment, reference, kind, status, reason)

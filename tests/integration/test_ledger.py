@@ -1,0 +1,242 @@
+"""The built-in ledger and the one door for money: an approved licence registers the business
+with its yearly charge; payments settle obligations once; bad payments are refused and logged."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from connectors import ledger
+from connectors.payments.handler import confirm_payment_command
+from connectors.payments.recording import PaymentReceived, PaymentRecorder
+from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+from workflow_engine.engine import state as S
+from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.models import (
+    LedgerPayment,
+    Obligation,
+    PaymentEvent,
+    PaymentOrder,
+    TaxableObject,
+    table,
+)
+from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.walkthrough import run_walkthrough
+
+CITIZEN = "ciudadano@demo.gob.mx"
+
+
+@pytest.fixture
+def app(db_url: str, app_factory: Any) -> Flask:
+    app: Flask = app_factory(db_url)
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    return app
+
+
+def recorder(app: Flask) -> PaymentRecorder:
+    services = app.extensions["tramita"]
+    return PaymentRecorder(services.engine, services.cases)
+
+
+def citizen(app: Flask) -> Any:
+    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(CITIZEN)
+    assert found is not None
+    return found
+
+
+def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[int, Any]:
+    """A case of the citizen's, approved and waiting for payment; returns (case id, order)."""
+    services = app.extensions["tramita"]
+    actor = citizen(app).actor()
+    started = services.cases.start(key, StartCase(at=utcnow(), actor=actor))
+    case_id = started.case_id
+    for _ in range(30):
+        services.outbox.run_due()
+        state, definition, _v = services.cases.load(case_id)
+        if state.status == S.AWAITING_PAYMENT and state.payment.reference:
+            with services.engine.connect() as conn:
+                order = conn.execute(
+                    select(table(PaymentOrder)).where(
+                        table(PaymentOrder).c.reference == state.payment.reference
+                    )
+                ).one()
+            return case_id, order
+        if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
+            values = dict(definition.example_data().get(state.position, {}))
+            values.pop("superficie_m2", None)
+            values["superficie_m2"] = 60  # one department: simpler
+            if state.position != "negocio":
+                values = dict(definition.example_data().get(state.position, {}))
+            services.cases.execute(
+                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
+            )
+        elif state.status == S.READY:
+            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
+        elif state.status == S.IN_REVIEW:
+            from workflow_engine.engine import Actor, Decide
+
+            for task in state.open_tasks():
+                official = Actor(
+                    id="x",
+                    kind="official",
+                    departments=frozenset([task.department]),
+                    roles=frozenset([task.role]),
+                )
+                services.cases.execute(
+                    case_id,
+                    Decide(at=utcnow(), actor=official, task_id=task.id, decision="approve"),
+                )
+    raise AssertionError("never reached payment")
+
+
+def paid(order: Any, external_id: str = "evt-1", **changes: Any) -> PaymentReceived:
+    values = {
+        "reference": order.reference,
+        "amount_cents": int(order.amount_cents),
+        "currency": order.currency,
+        "source": "gateway:sandbox",
+        "external_id": external_id,
+        "paid_at": datetime.now(UTC),
+    }
+    values.update(changes)
+    return PaymentReceived(**values)
+
+
+def count(app: Flask, model: Any, **where: Any) -> int:
+    t = table(model)
+    query = select(func.count()).select_from(t)
+    for k, v in where.items():
+        query = query.where(t.c[k] == v)
+    with app.extensions["tramita"].engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) -> None:
+    case_id, order = awaiting_payment(app)
+    services = app.extensions["tramita"]
+    with services.engine.connect() as conn:
+        obligation = ledger.book.obligation_for_reference(conn, order.reference)
+    assert obligation is not None and obligation.status == "open"
+    assert obligation.amount_cents == order.amount_cents
+    rec = recorder(app)
+    first = rec.record(paid(order))
+    assert first.status == "recorded" and first.case_id == case_id
+    state, _d, _v = services.cases.load(case_id)
+    assert state.status != S.AWAITING_PAYMENT
+    for _ in range(5):  # a replayed webhook changes nothing
+        assert rec.record(paid(order)).status == "duplicate"
+    assert count(app, LedgerPayment, reference=order.reference) == 1
+    # paying the same order again through another channel is refused, not a second payment
+    again = rec.record(paid(order, external_id="bank-7", source="bank:banorte"))
+    assert again.status == "refused" and again.reason == "already_paid"
+    with services.engine.connect() as conn:
+        taxpayer = ledger.taxpayer_for_user(conn, citizen(app).id)
+        assert ledger.balance(conn, taxpayer) == {"MXN": 0}
+    with services.engine.connect() as conn:
+        statuses = [r.status for r in conn.execute(select(table(PaymentEvent))).all()]
+    assert statuses.count("recorded") == 1 and statuses.count("duplicate") == 5
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"amount_cents": 1}, "amount_mismatch"),
+        ({"currency": "USD"}, "currency_mismatch"),
+        ({"reference": "CHO000000000000"}, "unknown_reference"),
+    ],
+)
+def test_a_payment_that_does_not_match_is_refused_logged_and_changes_nothing(
+    app: Flask, changes: dict[str, Any], reason: str
+) -> None:
+    case_id, order = awaiting_payment(app)
+    before, _d, version = app.extensions["tramita"].cases.load(case_id)
+    result = recorder(app).record(paid(order, **changes))
+    assert result.status == "refused" and result.reason == reason
+    after, _d, version_after = app.extensions["tramita"].cases.load(case_id)
+    assert after.status == S.AWAITING_PAYMENT and version_after == version
+    assert count(app, LedgerPayment) == 0
+    assert count(app, PaymentEvent, status="refused", reason=reason) == 1
+
+
+def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
+    case_id, order = awaiting_payment(app)
+    rec = recorder(app)
+    assert (
+        rec.record_failure(order.reference, "gateway:sandbox", "f1", "failed", "tarjeta").status
+        == "recorded"
+    )
+    history = [e["type"] for e in app.extensions["tramita"].cases.history(case_id)]
+    assert "payment.failed" in history
+    assert (
+        rec.record_failure(order.reference, "gateway:sandbox", "r1", "refunded").status == "noted"
+    )
+    expired = rec.record_failure(order.reference, "gateway:sandbox", "e1", "expired")
+    assert expired.status == "recorded"
+    services = app.extensions["tramita"]
+    services.outbox.run_due()
+    state, _d, _v = services.cases.load(case_id)
+    assert state.payment is not None and state.payment.reference != order.reference  # a new order
+    with services.engine.connect() as conn:
+        old = ledger.book.obligation_for_reference(conn, order.reference)
+        new = ledger.book.obligation_for_reference(conn, state.payment.reference)
+    assert old.status == "cancelled" and new.status == "open"
+
+
+def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
+    app: Flask,
+) -> None:
+    services = app.extensions["tramita"]
+    rec = recorder(app)
+
+    def settle(reference: str) -> Any:
+        with services.engine.connect() as conn:
+            order = conn.execute(
+                select(table(PaymentOrder)).where(table(PaymentOrder).c.reference == reference)
+            ).one()
+        assert rec.record(paid(order, external_id=f"demo-{reference}")).status == "recorded"
+        return confirm_payment_command(reference, order.amount_cents, order.currency)
+
+    result = run_walkthrough(
+        services.cases,
+        services.outbox,
+        "licencia-funcionamiento",
+        citizen(app).actor(),
+        settle=settle,
+    )
+    assert result.outcome == "approved"
+    services.outbox.run_due()
+    with services.engine.connect() as conn:
+        business = conn.execute(select(table(TaxableObject))).one()
+        assert business.kind == "business" and business.key == result.folio
+        assert business.recurring["concept"].startswith("Refrendo")
+        taxpayer = int(business.taxpayer_id)
+        assert conn.execute(
+            text("SELECT tax_id, kind FROM taxpayers WHERE id = :t"), {"t": taxpayer}
+        ).one() == ("CEC150610K90", "moral")
+    with services.engine.begin() as conn:
+        assert ledger.generate_recurring(conn, 2027) == 1
+        assert ledger.generate_recurring(conn, 2027) == 0  # the job can run again safely
+    yearly = business.recurring["amount_cents"]
+    with services.engine.connect() as conn:
+        account = ledger.statement(conn, taxpayer, today=date(2027, 4, 1))
+        assert account.balances == {"MXN": yearly}
+        assert account.overdue == {"MXN": yearly}
+        late = ledger.omisos(conn, date(2027, 4, 1))
+        assert [(o.key, o.overdue_cents) for o in late] == [(result.folio, yearly)]
+        assert ledger.omisos(conn, date(2027, 3, 1)) == []
+    assert count(app, Obligation, kind="recurring") == 1
+
+
+def test_payments_and_events_are_append_only(app: Flask) -> None:
+    _case_id, order = awaiting_payment(app)
+    recorder(app).record(paid(order))
+    engine = app.extensions["tramita"].engine
+    for table_name in ("ledger_payments", "payment_events"):
+        with pytest.raises(Exception), engine.begin() as conn:
+            conn.execute(text(f"UPDATE {table_name} SET amount_cents = 0"))
+        with pytest.raises(Exception), engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {table_name}"))
