@@ -67,9 +67,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         errors,
         files,
         inbox,
+        ledger_pages,
         notifications,
         payments,
         staff_admin,
+        treasury,
         verify,
         wizard,
     )
@@ -85,9 +87,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(files.blueprint)
     app.register_blueprint(cases.blueprint)
     app.register_blueprint(inbox.blueprint)
+    app.register_blueprint(ledger_pages.blueprint)
     app.register_blueprint(notifications.blueprint)
     app.register_blueprint(verify.blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(treasury.blueprint)
     staff_admin.init_app(app)
     payments.init_app(app)
     csrf.exempt(api_blueprint)

@@ -415,6 +415,9 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
         )
 
 
+from app.ledger_cli import ledger_cli  # noqa: E402  (a group of its own module)
+
+
 def init_app(app: Flask) -> None:
     for group in (
         db_cli,
@@ -427,5 +430,6 @@ def init_app(app: Flask) -> None:
         calendar_cli,
         payments_cli,
         documents_cli,
+        ledger_cli,
     ):
         app.cli.add_command(group)

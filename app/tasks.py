@@ -102,6 +102,11 @@ def make_celery(services: Services) -> Celery:
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
             # Payment gateway checkouts whose webhook never came (issue 5).
             "poll-payment-gateway": {"task": "tramita.poll_payment_gateway", "schedule": 300.0},
+            # Yearly charges (renewals, yearly taxes): daily, idempotent per object and year.
+            "ledger-yearly-charges": {
+                "task": "tramita.ledger_yearly_charges",
+                "schedule": crontab(minute=0, hour=10),
+            },
             # Daily, at 09:30 UTC (early morning in the Americas).
             "expire-drafts": {
                 "task": "tramita.expire_drafts",
@@ -128,6 +133,12 @@ def make_celery(services: Services) -> Celery:
     @celery.task(name="tramita.fire_timers", shared=False)
     def fire_timers() -> int:
         return fire_due_timers(services)
+
+    @celery.task(name="tramita.ledger_yearly_charges", shared=False)
+    def ledger_yearly_charges() -> int:
+        from app.ledger_cli import generate_charges
+
+        return generate_charges(services)
 
     @celery.task(name="tramita.expire_drafts", shared=False)
     def expire_drafts_task() -> dict[str, int]:

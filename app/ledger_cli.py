@@ -1,0 +1,65 @@
+"""`flask --app wsgi ledger ...`: yearly charges and the omisos report for treasury."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from connectors import ledger
+from connectors._common import local_today
+from workflow_engine.persistence.types import utcnow
+
+ledger_cli = AppGroup("ledger", help="Built-in ledger: yearly charges, omisos.")
+
+
+def _services() -> Any:
+    return current_app.extensions["tramita"]
+
+
+def generate_charges(services: Any, year: int | None = None) -> int:
+    """Charge this year's recurring obligations (renewals, yearly taxes); safe to repeat."""
+    year = year or local_today(services.settings.timezone, utcnow()).year
+    with services.engine.begin() as conn:
+        return ledger.generate_recurring(conn, year)
+
+
+@ledger_cli.command("generate-charges")
+@click.option("--year", type=int, default=None, help="Default: the current year.")
+def generate_charges_command(year: int | None) -> None:
+    """Create the yearly charges of every registered object (once per object and year)."""
+    made = generate_charges(_services(), year)
+    click.echo(f"{made} cargos nuevos")
+
+
+@ledger_cli.command("omisos")
+@click.option("--kind", type=click.Choice(ledger.OBJECT_KINDS), default=None)
+def omisos_command(kind: str | None) -> None:
+    """Print the objects with overdue obligations as CSV (to standard output)."""
+    services = _services()
+    today = local_today(services.settings.timezone, utcnow())
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["tipo", "clave", "contribuyente", "rfc_curp", "adeudos", "importe", "moneda"])
+    after = 0
+    while True:
+        with services.engine.connect() as conn:
+            rows = ledger.omisos(conn, today, kind=kind, limit=1000, after=after)
+        for r in rows:
+            writer.writerow(
+                [
+                    r.kind,
+                    r.key,
+                    r.taxpayer_name,
+                    r.tax_id,
+                    r.overdue_count,
+                    f"{r.overdue_cents / 100:.2f}",
+                    r.currency,
+                ]
+            )
+        if len(rows) < 1000:
+            return
+        after = rows[-1].object_id

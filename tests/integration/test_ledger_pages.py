@@ -1,0 +1,109 @@
+"""The account statement for the citizen and treasury, the omisos report and its CSV, and the
+ledger CLI, over real HTTP on a real database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from connectors.payments.handler import confirm_payment_command
+from tests.integration.test_files import login
+from tests.integration.test_ledger import app, awaiting_payment, citizen, paid, recorder  # noqa: F401
+from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.walkthrough import run_walkthrough
+
+TREASURY = "tesoreria@demo.gob.mx"
+
+
+def client_for(app: Flask, email: str) -> FlaskClient:  # noqa: F811
+    client = app.test_client()
+    account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
+    assert account is not None
+    login(client, account)
+    return client
+
+
+def approved_licence(app: Flask) -> str:  # noqa: F811
+    services = app.extensions["tramita"]
+    rec = recorder(app)
+
+    def settle(reference: str) -> Any:
+        from sqlalchemy import select
+
+        from workflow_engine.persistence.models import PaymentOrder, table
+
+        with services.engine.connect() as conn:
+            order = conn.execute(
+                select(table(PaymentOrder)).where(table(PaymentOrder).c.reference == reference)
+            ).one()
+        rec.record(paid(order, external_id=f"ext-{reference}"))
+        return confirm_payment_command(reference, order.amount_cents, order.currency)
+
+    result = run_walkthrough(
+        services.cases,
+        services.outbox,
+        "licencia-funcionamiento",
+        citizen(app).actor(),
+        settle=settle,
+    )
+    services.outbox.run_due()
+    return result.folio
+
+
+def test_the_citizen_sees_charges_payments_and_registered_business(app: Flask) -> None:  # noqa: F811
+    folio = approved_licence(app)
+    page = client_for(app, "ciudadano@demo.gob.mx").get("/mi-cuenta")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Estado de cuenta" in html
+    assert folio in html  # the licence fee's concept and the registered business
+    assert "Pago en línea" in html
+    assert "$0.00 MXN" in html  # paid in full
+
+
+def test_an_empty_account_says_so(app: Flask) -> None:  # noqa: F811
+    html = client_for(app, "ciudadano@demo.gob.mx").get("/mi-cuenta").get_data(as_text=True)
+    assert "Aún no tiene adeudos" in html
+
+
+def test_treasury_finds_the_taxpayer_and_exports_omisos(app: Flask) -> None:  # noqa: F811
+    folio = approved_licence(app)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ledger", "generate-charges", "--year", "2020"])
+    assert result.exit_code == 0 and "1 cargos nuevos" in result.output
+    again = runner.invoke(args=["ledger", "generate-charges", "--year", "2020"])
+    assert "0 cargos nuevos" in again.output
+    treasury = client_for(app, TREASURY)
+    found = treasury.get("/tesoreria/contribuyentes", query_string={"q": "CEC150610"})
+    html = found.get_data(as_text=True)
+    assert found.status_code == 200 and "CEC150610K90" in html
+    statement = treasury.get("/tesoreria/contribuyentes/1").get_data(as_text=True)
+    assert "Refrendo anual de licencia de funcionamiento 2020" in statement
+    assert "Vencido" in statement
+    report = treasury.get("/tesoreria/omisos").get_data(as_text=True)
+    assert folio in report
+    exported = treasury.get("/tesoreria/omisos.csv", query_string={"tipo": "business"})
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
+    assert rows[0][0] == "tipo" and rows[1][1] == folio and rows[1][5] == "1"
+    assert treasury.get("/tesoreria/omisos", query_string={"tipo": "nave"}).status_code == 400
+    cli = runner.invoke(args=["ledger", "omisos"])
+    assert folio in cli.output
+
+
+def test_only_treasury_and_admins_reach_treasury_pages(app: Flask) -> None:  # noqa: F811
+    for email in ("ciudadano@demo.gob.mx", "funcionario@demo.gob.mx"):
+        client = client_for(app, email)
+        for url in (
+            "/tesoreria/contribuyentes?q=a",
+            "/tesoreria/contribuyentes/1",
+            "/tesoreria/omisos",
+            "/tesoreria/omisos.csv",
+        ):
+            assert client.get(url).status_code == 404, (email, url)
+    assert client_for(app, "admin@demo.gob.mx").get("/tesoreria/omisos").status_code == 200
+    assert app.test_client().get("/mi-cuenta").status_code == 302
