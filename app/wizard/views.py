@@ -194,7 +194,7 @@ def today() -> date:
 def eval_data(case: Case) -> dict[str, Any]:
     """Case data as the engine's rules see it."""
     data = dict(case.state.data)
-    data["$const"] = case.definition.constants
+    data["$const"] = case.definition.constants_for(today().year)
     data["$case"] = {
         "folio": case.folio,
         "created_at": case.state.created_at,
@@ -330,7 +330,7 @@ def _visible(case: Case, step: Mapping[str, Any], values: Mapping[str, Any]) -> 
         base,
         today=today(),
         tables=case.definition.fee_tables,
-        constants=case.definition.constants,
+        constants=case.definition.constants_for(today().year),
     )
     own = {f["id"] for f in step.get("fields") or []}
     editable_ids = {f["id"] for f in editable_fields(step)}
@@ -574,7 +574,7 @@ def _local_errors(
         eval_data(case),
         today=today(),
         tables=case.definition.fee_tables,
-        constants=case.definition.constants,
+        constants=case.definition.constants_for(today().year),
     )
     # a file that was just refused is reported once, by the upload error
     return [e for e in errors if e.code != "eligibility" and e.field not in ids]

@@ -186,7 +186,7 @@ class _Run:
 
     def eval_data(self) -> dict[str, Any]:
         data = dict(self.f["data"])
-        data["$const"] = self.d.constants
+        data["$const"] = self.d.constants_for(self.today.year)
         data["$case"] = {
             "folio": self.original.folio,
             "created_at": self.original.created_at,
@@ -587,6 +587,16 @@ class _Run:
                 }
             )
         total = sum(int(line["amount_cents"]) for line in lines)
+        if step.get("round_total") == "unit" and total % 100:
+            rounded = int((Decimal(total) / 100).quantize(Decimal(1), ROUND_HALF_UP)) * 100
+            lines.append(
+                {
+                    "id": "redondeo",
+                    "label": {"es": "Redondeo", "en": "Rounding"},
+                    "amount_cents": rounded - total,
+                }
+            )
+            total = rounded
         step_id = str(step["id"])
         currency = str(step.get("currency", "MXN"))
         if total <= 0:
@@ -694,7 +704,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
         run.eval_data(),
         today=run.today,
         tables=run.d.fee_tables,
-        constants=run.d.constants,
+        constants=run.d.constants_for(run.today.year),
     )
     field_errors = [e for e in errors if e.code != "eligibility"]
     if field_errors:
