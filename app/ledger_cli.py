@@ -28,6 +28,22 @@ def generate_charges(services: Any, year: int | None = None) -> int:
         return ledger.generate_recurring(conn, year)
 
 
+def expire_orders(services: Any, today: Any = None) -> int:
+    """Expire unpaid orders past their date (each case gets a new order)."""
+    from connectors.payments.expiry import expire_overdue_orders
+    from connectors.payments.recording import PaymentRecorder
+
+    today = today or local_today(services.settings.timezone, utcnow())
+    recorder = PaymentRecorder(services.engine, services.cases, timezone=services.settings.timezone)
+    return expire_overdue_orders(services.engine, recorder, today)
+
+
+@ledger_cli.command("expire-orders")
+def expire_orders_command() -> None:
+    """Expire unpaid payment orders past their date; their cases ask for new ones."""
+    click.echo(f"{expire_orders(_services())} órdenes vencidas")
+
+
 @ledger_cli.command("generate-charges")
 @click.option("--year", type=int, default=None, help="Default: the current year.")
 def generate_charges_command(year: int | None) -> None:

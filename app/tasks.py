@@ -102,6 +102,11 @@ def make_celery(services: Services) -> Celery:
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
             # Payment gateway checkouts whose webhook never came (issue 5).
             "poll-payment-gateway": {"task": "tramita.poll_payment_gateway", "schedule": 300.0},
+            # Unpaid payment orders past their date: a new order with a new reference.
+            "expire-payment-orders": {
+                "task": "tramita.expire_payment_orders",
+                "schedule": crontab(minute=15, hour=6),
+            },
             # Yearly charges (renewals, yearly taxes): daily, idempotent per object and year.
             "ledger-yearly-charges": {
                 "task": "tramita.ledger_yearly_charges",
@@ -133,6 +138,12 @@ def make_celery(services: Services) -> Celery:
     @celery.task(name="tramita.fire_timers", shared=False)
     def fire_timers() -> int:
         return fire_due_timers(services)
+
+    @celery.task(name="tramita.expire_payment_orders", shared=False)
+    def expire_payment_orders() -> int:
+        from app.ledger_cli import expire_orders
+
+        return expire_orders(services)
 
     @celery.task(name="tramita.ledger_yearly_charges", shared=False)
     def ledger_yearly_charges() -> int:

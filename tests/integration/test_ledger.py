@@ -240,3 +240,22 @@ def test_payments_and_events_are_append_only(app: Flask) -> None:
             conn.execute(text(f"UPDATE {table_name} SET amount_cents = 0"))
         with pytest.raises(Exception), engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {table_name}"))
+
+
+def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(app: Flask) -> None:
+    from datetime import timedelta
+
+    from app.ledger_cli import expire_orders
+
+    case_id, order = awaiting_payment(app)
+    services = app.extensions["tramita"]
+    assert expire_orders(services, order.expires_on) == 0  # still payable on its last day
+    assert expire_orders(services, order.expires_on + timedelta(days=1)) == 1
+    services.outbox.run_due()
+    state, _d, _v = services.cases.load(case_id)
+    assert state.status == S.AWAITING_PAYMENT
+    assert state.payment is not None and state.payment.reference not in (None, order.reference)
+    again = recorder(app).record_failure(order.reference, "builtin:expiry", "x", "expired")
+    assert again.status == "noted"  # an order expires once
+    late = recorder(app).record(paid(order, external_id="late"))
+    assert late.status == "refused" and late.reason == "order_expired"
