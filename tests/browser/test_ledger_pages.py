@@ -1,0 +1,72 @@
+"""The account statement and the treasury pages in a real browser: axe at 360 px, no
+horizontal scroll, and the figures a citizen and a cashier rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CITIZEN, LiveServer, axe, login, no_horizontal_scroll
+
+pytestmark = pytest.mark.browser
+
+
+def _seed_account(server: LiveServer) -> None:
+    """One business with an overdue yearly charge for the demo citizen."""
+    from datetime import date
+
+    from connectors import ledger
+
+    engine = server.app.extensions["tramita"].engine
+    user = server.accounts().by_email(CITIZEN)
+    with engine.begin() as conn:
+        taxpayer = ledger.taxpayer_for_user(conn, user.id)
+        business = ledger.register_object(
+            conn,
+            taxpayer_id=taxpayer,
+            kind="business",
+            key="LIC-2020-0001",
+            description="Cocina La Esperanza",
+            recurring={"concept": "Refrendo", "amount_cents": 150000, "currency": "MXN"},
+        )
+        ledger.charge(
+            conn,
+            idempotency_key="browser-test:refrendo",
+            taxpayer_id=taxpayer,
+            concept="Refrendo 2020",
+            amount_cents=150000,
+            currency="MXN",
+            due_on=date(2020, 3, 31),
+            kind="recurring",
+            object_id=business,
+            period="2020",
+        )
+
+
+def test_statement_and_treasury_pages_are_accessible(
+    live_server: LiveServer, new_context: Any
+) -> None:
+    _seed_account(live_server)
+    citizen = new_context(mobile=True).new_page()
+    login(citizen, CITIZEN)
+    citizen.goto("/mis-tramites")
+    with citizen.expect_navigation():
+        citizen.get_by_role("link", name="Mi estado de cuenta: adeudos y pagos").click()
+    text = citizen.inner_text("main")
+    assert "Refrendo 2020" in text and "$1,500.00 MXN" in text and "Vencido" in text
+    axe(citizen, "estado de cuenta (360 px)")
+    no_horizontal_scroll(citizen)
+
+    cashier = new_context(mobile=True).new_page()
+    login(cashier, "tesoreria@demo.gob.mx")
+    cashier.goto("/tesoreria/contribuyentes?q=María")
+    axe(cashier, "taxpayer search (360 px)")
+    with cashier.expect_navigation():
+        cashier.get_by_role("link", name="María López Hernández").first.click()
+    assert "Cocina La Esperanza" in cashier.inner_text("main")
+    axe(cashier, "taxpayer statement, treasury (360 px)")
+    cashier.goto("/tesoreria/omisos")
+    assert "LIC-2020-0001" in cashier.inner_text("main")
+    axe(cashier, "omisos (360 px)")
+    no_horizontal_scroll(cashier)
