@@ -23,6 +23,7 @@ from connectors.payments import (
     make_payment_handler,
     settle_payment,
 )
+from connectors.payments.recording import make_apply_handler
 from connectors.registry import Registry, default_registry
 from connectors.settings import ConnectorSettings
 from workflow_engine.persistence.outbox import Handler
@@ -34,6 +35,8 @@ EFFECT_KINDS = (
     "connector.call",
     "ledger.register",
 )
+# Queued by the payment recorder for payments recorded in bulk (bank files).
+RECORDER_EFFECT_KINDS = ("payment.apply",)
 # Effects queued by the web layer, not by the engine.
 APP_EFFECT_KINDS = ("email",)
 
@@ -65,6 +68,7 @@ def build_handlers(
         "document.issue": DocumentIssuer(engine, settings, sign=sign),
         "connector.call": make_connector_handler(registry),
         "ledger.register": make_ledger_handler(engine),
+        "payment.apply": make_apply_handler(),
         "email": AccountMailer(settings),
     }
 

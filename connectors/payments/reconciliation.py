@@ -148,11 +148,7 @@ def reconcile_file(
         file_mapping = FileMapping.parse(mapping)
         bank_name = bank or str((mapping or {}).get("bank") or "")
     source = bank_source(bank_name or "banco")
-    data = (
-        path_or_bytes
-        if isinstance(path_or_bytes, bytes)
-        else Path(path_or_bytes).read_bytes()
-    )
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
     parsed = list(read(data, fmt, file_mapping, timezone))
     recorder = recorder or PaymentRecorder(engine, cases, timezone=timezone)
     report = ReconciliationReport(source)
@@ -182,12 +178,17 @@ def reconcile_file(
             fresh.append(line)
 
     refused_before = _refused_before(engine, source, {line.reference for line in fresh})
+    to_record: list[BankLine] = []
     for line in fresh:
         reason = refused_before.get(line.external_id)
         if reason is not None:
             outcomes[line.line] = _result(line, REFUSED, reason)
-            continue
-        result = recorder.record(
+        else:
+            to_record.append(line)
+    # In bulk: money, orders and obligations a thousand lines per transaction; each case is
+    # advanced by a durable outbox message written in the same transaction.
+    results = recorder.record_many(
+        [
             PaymentReceived(
                 reference=line.reference,
                 amount_cents=line.amount_cents,
@@ -196,7 +197,10 @@ def reconcile_file(
                 external_id=line.external_id,
                 paid_at=line.paid_at,
             )
-        )
+            for line in to_record
+        ]
+    )
+    for line, result in zip(to_record, results, strict=True):
         outcomes[line.line] = _from_record(line, result)
 
     report.lines = [outcomes[number] for number in sorted(outcomes)]

@@ -259,3 +259,34 @@ def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(app: Flask) -> N
     assert again.status == "noted"  # an order expires once
     late = recorder(app).record(paid(order, external_id="late"))
     assert late.status == "refused" and late.reason == "order_expired"
+
+
+def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbox(
+    app: Flask,
+) -> None:
+    services = app.extensions["tramita"]
+    first_case, first = awaiting_payment(app)
+    second_case, second = awaiting_payment(app)
+    results = recorder(app).record_many(
+        [
+            paid(first, external_id="b1", source="bank:prueba"),
+            paid(first, external_id="b2", source="bank:prueba"),  # same order again
+            paid(second, external_id="b3", source="bank:prueba", amount_cents=5),
+            paid(second, external_id="b4", source="bank:prueba", reference="CHO00000000000"),
+        ]
+    )
+    assert [(r.status, r.reason) for r in results] == [
+        ("recorded", ""),
+        ("refused", "already_paid"),
+        ("refused", "amount_mismatch"),
+        ("refused", "unknown_reference"),
+    ]
+    assert results[0].folio
+    services.outbox.run_due()
+    state, _d, _v = services.cases.load(first_case)
+    assert state.status != S.AWAITING_PAYMENT
+    state, _d, _v = services.cases.load(second_case)
+    assert state.status == S.AWAITING_PAYMENT
+    again = recorder(app).record_many([paid(first, external_id="b1", source="bank:prueba")])
+    assert again[0].status == "duplicate"
+    assert count(app, LedgerPayment) == 1
