@@ -108,6 +108,26 @@ def receipt(folio: str) -> Any:
     return _private(response, "application/pdf")
 
 
+@blueprint.route("/expedientes/<folio>/orden-de-pago.pdf")
+def payment_slip(folio: str) -> Any:
+    """The printable orden de pago (with its Code128) of the order still to be paid."""
+    from connectors.documents.payment_slip import payment_slip_for_case
+
+    case = _visible_case(folio, "payment_slip")
+    settings = _services().settings
+    pdf = payment_slip_for_case(
+        _services().engine,
+        case.id,
+        municipality_name=settings.municipality_name,
+        base_url=settings.base_url,
+    )
+    if pdf is None:
+        abort(404)  # nothing to pay (yet, or any more)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="orden-de-pago-{case.folio}.pdf"'
+    return _private(response, "application/pdf")
+
+
 @blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
 def document(folio: str, document_id: int) -> Any:
     case = _visible_case(folio, f"document:{document_id}")

@@ -50,6 +50,7 @@ def connector_settings(settings: Settings) -> Any:
         signing_tsa_url=settings.signing_tsa_url,
         signing_trust_roots=settings.signing_trust_roots,
         municipality_logo=settings.municipality_logo,
+        signing_demo_allowed=settings.demo_mode,
         documents_dir=settings.documents_dir,
         municipality_name=settings.municipality_name,
         municipality_code=settings.municipality_code,
@@ -127,6 +128,8 @@ class BackgroundEffects:
     request, so a citizen's page does not wait for e-mails or PDFs. The outbox row is the
     durable record: if the process dies, the sweep runs the effect later."""
 
+    BATCH = 20
+
     def __init__(self, outbox: OutboxProcessor) -> None:
         self.outbox = outbox
         self.queue: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -143,11 +146,18 @@ class BackgroundEffects:
 
     def run(self) -> None:
         while True:
-            message_id = self.queue.get()
+            # Whatever is queued by now goes as one batch (a command usually queues two or
+            # three effects at once): one claim and one done-mark for all of them.
+            batch = [self.queue.get()]
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                self.outbox.process(message_id)
+                self.outbox.process_many(batch)
             except Exception:
-                log.exception("effect %s failed; the sweep will retry it", message_id)
+                log.exception("effects %s failed; the sweep will retry them", batch)
 
 
 def start_inline_sweeper(services: Services, interval: float = 10.0) -> threading.Thread:

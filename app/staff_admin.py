@@ -112,6 +112,7 @@ def action_label(action: str) -> str:
         "user.updated": _("Cambió una cuenta"),
         "user.deactivated": _("Desactivó una cuenta"),
         "user.reactivated": _("Reactivó una cuenta"),
+        "document.revoked": _("Revocó un documento"),
     }.get(action, action)
 
 

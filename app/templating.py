@@ -16,6 +16,10 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations
+from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 _KEY = "_tramita_translations"
 _LOCALE_KEY = "_tramita_locale"
@@ -54,7 +58,32 @@ def install(app: Flask) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    # `_()` straight to the catalogue: Jinja's alias resolves and calls `gettext` through
+    # the context twice per string; this does what that `gettext` does, in one call.
+    app.jinja_env.globals["_"] = _gettext
     app.jinja_env.globals["url_for"] = cached_url_for(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["locale_name"] = locale_name
+
+
+@pass_context
+def _gettext(context: Context, string: str, /, **variables: Any) -> str:
+    """Jinja's new-style `gettext` (i18n extension, `newstyle=True`): the translation,
+    marked safe when autoescaping, always formatted with `%` (so `%%` means `%`)."""
+    found: str = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        found = Markup(found)
+    return found % variables
+
+
+def csrf_token() -> str:
+    """Flask-WTF's `csrf_token()` for templates, without its configuration look-ups after
+    the first call of a request: a page asks for it two to four times (the `<meta>`, the
+    logout form, the page's own forms). Flask-WTF keeps the request's signed token on `g`
+    under the field name (`csrf_token`, the app does not change `WTF_CSRF_FIELD_NAME`); the
+    first call, which signs it, is Flask-WTF's own."""
+    found = g.get("csrf_token")
+    return str(found) if found is not None else str(generate_csrf())
 
 
 def cached_url_for(app: Flask) -> Any:

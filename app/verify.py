@@ -147,9 +147,15 @@ def upload(code: str) -> Any:
 
 def _trust_roots() -> list[Any]:
     from app.services import connector_settings
-    from connectors.documents.signing import signing_setup
+    from connectors.documents.signing import SigningError, signing_setup
 
-    return list(signing_setup(connector_settings(_services().settings)).trust_roots)
+    try:
+        return list(signing_setup(connector_settings(_services().settings)).trust_roots)
+    except SigningError:
+        # Misconfigured certificate: the byte comparison still answers; no signature can be
+        # shown as trusted until the configuration is fixed.
+        current_app.logger.exception("cannot load the signing trust roots")
+        return []
 
 
 @blueprint.route("/verificar/<code>/revocar", methods=["POST"])

@@ -84,11 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tramita-bench-docs-") as tmp_name:
+        return run(args, Path(tmp_name))
 
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    tmp = Path(tempfile.mkdtemp(prefix="tramita-bench-docs-"))
     p12, password = create_demo_credentials(tmp / "signing", "Municipio de Chocotlán")
     settings = ConnectorSettings(documents_dir=str(tmp / "documents"), instance_dir=str(tmp))
     credentials = Credentials.from_pkcs12(p12, password)

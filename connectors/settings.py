@@ -37,6 +37,8 @@ class ConnectorSettings:
     signing_tsa_url: str | None = None
     signing_trust_roots: str | None = None  # PEM file: extra roots trusted when verifying
     municipality_logo: str | None = None  # PNG/JPEG printed on documents
+    # Without a PKCS#12, sign with the DEMO certificate (demo mode) or refuse (production).
+    signing_demo_allowed: bool = True
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,7 @@ from reportlab.platypus import (
 from connectors._common import long_date
 from connectors.documents.signing import STAMP_HEIGHT, STAMP_WIDTH, SignatureStamp
 
+log = logging.getLogger(__name__)
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 ACCENT = colors.HexColor("#7b1e3a")  # a municipal maroon
@@ -300,12 +302,22 @@ def emblem(municipality: str, size: float = 1.7 * cm) -> Drawing:
     return d
 
 
+@lru_cache(maxsize=8)
+def _logo_size(path: str) -> tuple[int, int] | None:
+    """The logo's pixel size, or None if it cannot be read (then the emblem is printed)."""
+    from reportlab.lib.utils import ImageReader
+
+    try:
+        width, height = ImageReader(path).getSize()
+    except Exception:  # ReportLab wraps every failure (missing, not an image) differently
+        log.warning("cannot read the municipality logo %s; printing the emblem", path)
+        return None
+    return int(width), int(height)
+
+
 def _logo(content: DocumentContent) -> Any:
-    if content.logo_path:
-        try:
-            return Image(content.logo_path, width=1.7 * cm, height=1.7 * cm, kind="proportional")
-        except OSError:
-            pass
+    if content.logo_path and _logo_size(content.logo_path):
+        return Image(content.logo_path, width=1.7 * cm, height=1.7 * cm, kind="proportional")
     return emblem(content.municipality)
 
 
@@ -511,9 +523,7 @@ def render_pdf(content: DocumentContent) -> bytes:
 def qr_box(url: str, texts: list[Any], *, compact: bool = False) -> Table:
     """A framed box: the QR code of `url` beside some paragraphs."""
     size = 2.8 * cm if compact else QR_SIZE
-    box = Table(
-        [[qr_drawing(url, size), texts]], colWidths=[size + 0.4 * cm, None], hAlign="LEFT"
-    )
+    box = Table([[qr_drawing(url, size), texts]], colWidths=[size + 0.4 * cm, None], hAlign="LEFT")
     box.setStyle(
         TableStyle(
             [

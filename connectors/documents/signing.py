@@ -12,14 +12,15 @@ covers everything before it, and the last covers the whole file.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
@@ -36,10 +37,22 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from connectors.settings import ConnectorSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STAMP_TEXT = "Firmado electrónicamente por\n%(signer)s\n%(position)s\n%(ts)s"
 STAMP_WIDTH = 7.0 * 28.3465  # 7 cm in points
 STAMP_HEIGHT = 2.0 * 28.3465
+
+
+def outside_event_loop(fn: Callable[[], T]) -> T:
+    """Run pyHanko's synchronous API, which calls `asyncio.run()`: directly, or on a helper
+    thread when this thread already runs an event loop (Playwright, an async worker)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tramita-sign") as pool:
+        return pool.submit(fn).result()
 
 
 class SigningError(RuntimeError):
@@ -186,21 +199,18 @@ class PadesSigner:
             new_field_spec=spec,
         )
         out = io.BytesIO()
-        pdf_signer.sign_pdf(
-            writer,
-            output=out,
-            bytes_reserved=self.bytes_reserved,
-            appearance_text_params={
-                "signer": stamp.signer_name or self.credentials.subject_name,
-                "position": stamp.position,
-            },
+        outside_event_loop(
+            lambda: pdf_signer.sign_pdf(
+                writer,
+                output=out,
+                bytes_reserved=self.bytes_reserved,
+                appearance_text_params={
+                    "signer": stamp.signer_name or self.credentials.subject_name,
+                    "position": stamp.position,
+                },
+            )
         )
         return out.getvalue()
-
-
-def stamp_text_preview(signer: str, position: str, at: datetime) -> str:
-    """What a visible stamp says (for documentation and tests)."""
-    return STAMP_TEXT % {"signer": signer, "position": position, "ts": f"{at:%Y-%m-%d %H:%M}"}
 
 
 @dataclass
@@ -230,7 +240,7 @@ def signing_setup(settings: ConnectorSettings) -> SigningSetup:
     """The signer for these settings, loaded once per process (thread-safe).
 
     With `signing_p12_path` unset, the DEMO credentials of the instance directory are used
-    (created on first call).
+    (created on first call) if `signing_demo_allowed`; otherwise SigningError.
     """
     instance = settings.instance_dir or str(Path(settings.documents_dir).parent)
     key = (
@@ -240,12 +250,18 @@ def signing_setup(settings: ConnectorSettings) -> SigningSetup:
         settings.signing_trust_roots,
         instance,
         settings.municipality_name,
+        settings.signing_demo_allowed,
     )
     with _SETUPS_LOCK:
         setup = _SETUPS.get(key)
         if setup is not None:
             return setup
         demo = not settings.signing_p12_path
+        if demo and not settings.signing_demo_allowed:
+            raise SigningError(
+                "no signing certificate: set SIGNING_P12_PATH and SIGNING_P12_PASSWORD "
+                "(the DEMO certificate is only used with DEMO_MODE=1)"
+            )
         if demo:
             from connectors.documents.demo_ca import ensure_demo_credentials
 

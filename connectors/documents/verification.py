@@ -19,6 +19,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Engine, insert, select, update
 
+from connectors.documents.signing import outside_event_loop
 from workflow_engine.persistence.models import AuditLog, Case, Document, table
 from workflow_engine.persistence.types import utcnow
 
@@ -191,7 +192,7 @@ def validate_signatures(
         context = ValidationContext(
             trust_roots=list(trust_roots), allow_fetching=False, revocation_mode="soft-fail"
         )
-        status: Any = validate_pdf_signature(embedded, context)
+        status: Any = outside_event_loop(lambda e=embedded, c=context: validate_pdf_signature(e, c))
         signer = ""
         cert = getattr(status, "signing_cert", None)
         if cert is not None:

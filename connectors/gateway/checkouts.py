@@ -39,6 +39,7 @@ FAILED = "failed"
 EXPIRED = "expired"
 REFUNDED = "refunded"
 CLOSED = "closed"  # the order was settled or cancelled some other way
+STATUSES = (OPEN, SUCCEEDED, FAILED, EXPIRED, REFUNDED, CLOSED)
 
 
 class GatewayCheckout(Base):

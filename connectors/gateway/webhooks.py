@@ -115,14 +115,6 @@ class WebhookProcessor:
                     paid_at=event.occurred_at,
                 )
             )
-            if result.status == "recorded" and event.checkout_id:
-                checkouts.transition(
-                    self.engine,
-                    self.config.name,
-                    event.checkout_id,
-                    (checkouts.OPEN, checkouts.FAILED, checkouts.EXPIRED),
-                    checkouts.SUCCEEDED,
-                )
             return WebhookOutcome(200, result.status, result.reason, result.case_id)
         if event.kind in (FAILED, EXPIRED, REFUNDED):
             return self._failure(event)
@@ -155,7 +147,13 @@ class WebhookProcessor:
         if known is None and self._already_told(event):
             return WebhookOutcome(200, "duplicate")
         if known is not None:
-            before = (checkouts.SUCCEEDED,) if event.kind == REFUNDED else (checkouts.OPEN,)
+            # A paid checkout keeps its row as it was (the order says it is paid: one write
+            # less per payment); a refund may follow any state but a refund.
+            before = (
+                tuple(s for s in checkouts.STATUSES if s != REFUNDED)
+                if event.kind == REFUNDED
+                else (checkouts.OPEN,)
+            )
             claimed = checkouts.transition(
                 self.engine, self.config.name, event.checkout_id, before, event.kind
             )

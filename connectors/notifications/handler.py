@@ -26,16 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from connectors._common import CaseRecord, case_id_of, load_case
+from connectors._common import CaseRecord, case_id_of
+from connectors._common import cases_t as cases_table
+from connectors._common import versions_t as versions_table
 from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.notifications.messages import Message, compose
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Command
 from workflow_engine.persistence.models import Notification, Task, User, table
-from workflow_engine.persistence.outbox import OutboxItem
+from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ users_t = table(User)
 tasks_t = table(Task)
 # Notices that only matter while their task waits for a decision.
 TASK_DEADLINE_NOTICES = frozenset({"deadline_reminder", "task_escalated"})
+_UNREAD: Any = object()
+_DEFINITIONS_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,45 @@ def _department_officials(conn: Connection, key: str) -> list[Any]:
                 users_t.c.is_active.is_(True),
             )
         ).all()
+    )
+
+
+def _load_case(
+    conn: Connection, case_id: int, definitions: dict[int, Mapping[str, Any]]
+) -> CaseRecord:
+    """`connectors._common.load_case` without re-decoding the (immutable) published
+    definition for every message: `definitions` keeps them per version id (one cache per
+    Notifier, i.e. per database)."""
+    row = conn.execute(
+        select(
+            cases_table.c.id,
+            cases_table.c.folio,
+            cases_table.c.procedure_key,
+            cases_table.c.applicant_id,
+            cases_table.c.state,
+            cases_table.c.submitted_at,
+            cases_table.c.version_id,
+        ).where(cases_table.c.id == case_id)
+    ).one_or_none()
+    if row is None:
+        raise PermanentError(f"case {case_id} does not exist")
+    version_id = int(row.version_id)
+    definition = definitions.get(version_id)
+    if definition is None:
+        doc = conn.execute(
+            select(versions_table.c.definition).where(versions_table.c.id == version_id)
+        ).scalar_one()
+        if len(definitions) >= _DEFINITIONS_MAX:
+            definitions.clear()
+        definition = definitions[version_id] = dict(doc or {})
+    return CaseRecord(
+        id=int(row.id),
+        folio=str(row.folio),
+        procedure_key=str(row.procedure_key),
+        applicant_id=str(row.applicant_id),
+        state=dict(row.state or {}),
+        definition=definition,
+        submitted_at=row.submitted_at,
     )
 
 
@@ -117,8 +161,11 @@ def resolve_recipients(
     department: str | None = None,
     role: str | None = None,
     payload: Mapping[str, Any] | None = None,
+    *,
+    task_row: Any = _UNREAD,
 ) -> list[Recipient]:
-    """Who receives a notification addressed to `to` (see the module docstring)."""
+    """Who receives a notification addressed to `to` (see the module docstring).
+    `task_row`: the payload's task as the caller already read it (saves a query)."""
     payload = payload or {}
     kind, _, key = to.partition(":")
     if kind == "applicant":
@@ -128,7 +175,7 @@ def resolve_recipients(
             if row is not None:
                 return [_user_recipient(row)]
         return [Recipient(f"user:{applicant}")]
-    task = _task_row(conn, case, payload.get("task"))
+    task = _task_row(conn, case, payload.get("task")) if task_row is _UNREAD else task_row
     if kind == "user":
         # One official (a task's assignee); deactivated since, their department hears it.
         person = _active_user(conn, key)
@@ -183,41 +230,61 @@ class Notifier:
         self.settings = settings
         self.mailer = mailer or (SmtpMailer(settings) if settings.smtp_host else None)
         self.clock = clock
+        # Published versions never change: their decoded definitions, per version id.
+        self.definitions: dict[int, Mapping[str, Any]] = {}
 
     def __call__(self, item: OutboxItem) -> Sequence[Command] | None:
         payload = item.payload
         template = str(payload.get("template") or "")
         to = str(payload.get("to") or "applicant")
         case_id = case_id_of(item)
-        with self.engine.connect() as conn:
-            case = load_case(conn, case_id)
+        audience = "applicant" if to == "applicant" else "staff"
+        # One transaction: read the case, its task and the recipients, write every row.
+        with self.engine.begin() as conn:
+            case = _load_case(conn, case_id, self.definitions)
             task = _task_row(conn, case, payload.get("task"))
             if is_moot(template, task):
                 return None
             if task is not None and task.due_on and not payload.get("due_on"):
                 payload = {**payload, "due_on": task.due_on.isoformat()}
             recipients = resolve_recipients(
-                conn, to, case, payload.get("department"), payload.get("role"), payload
+                conn,
+                to,
+                case,
+                payload.get("department"),
+                payload.get("role"),
+                payload,
+                task_row=task,
             )
-        audience = "applicant" if to == "applicant" else "staff"
-        link = self.link(audience, case.folio)
-        messages: dict[str, Message] = {}
-        deliveries = []
-        for recipient in recipients:
-            lang = recipient.language
-            if lang not in messages:
-                messages[lang] = compose(template, payload, case, audience, lang)
-            row = self.record(item, case, template, messages[lang], recipient, link)
-            deliveries.append((row, messages[lang]))
-        if self.mailer is not None:
-            self.send(deliveries, link)
+            link = self.link(audience, case.folio)
+            messages: dict[str, Message] = {}
+            planned: list[tuple[str, Message]] = []
+            values = []
+            for recipient in recipients:
+                lang = recipient.language
+                if lang not in messages:
+                    messages[lang] = compose(template, payload, case, audience, lang)
+                key, row = self.row(item, case, template, messages[lang], recipient, link)
+                planned.append((key, messages[lang]))
+                values.append(row)
+            self.record(conn, values)
+            if self.mailer is None:
+                return None
+            keys = [key for key, _message in planned]
+            rows = {
+                r.idempotency_key: r
+                for r in conn.execute(
+                    select(notifications_t).where(notifications_t.c.idempotency_key.in_(keys))
+                )
+            }
+        self.send([(rows[key], message) for key, message in planned if key in rows], link)
         return None
 
     def link(self, audience: str, folio: str) -> str:
         path = self.settings.case_path if audience == "applicant" else self.settings.inbox_path
         return self.settings.url(path.format(folio=folio))
 
-    def record(
+    def row(
         self,
         item: OutboxItem,
         case: CaseRecord,
@@ -225,39 +292,34 @@ class Notifier:
         message: Message,
         recipient: Recipient,
         link: str,
-    ) -> Any:
-        """The notification row for this recipient, written once."""
+    ) -> tuple[str, dict[str, Any]]:
+        """The notification row for this recipient, and its key (message key + recipient)."""
         key = f"{item.key}>{recipient.address}"
         body = message.body
         if message.private:
             body += f"\n\n{message.private}"
         body += f"\n\n{link}"
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(notifications_t).where(notifications_t.c.idempotency_key == key)
-            ).one_or_none()
-            if row is not None:
-                return row
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(notifications_t).values(
-                        idempotency_key=key,
-                        case_id=case.id,
-                        recipient=recipient.address,
-                        template=template,
-                        subject=message.subject[:300],
-                        body=body,
-                        email=recipient.email,
-                        created_at=self.clock(),
-                    )
-                )
-        except IntegrityError:
-            pass  # written by a concurrent delivery of the same message
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(notifications_t).where(notifications_t.c.idempotency_key == key)
-            ).one()
+        return key, {
+            "idempotency_key": key,
+            "case_id": case.id,
+            "recipient": recipient.address,
+            "template": template,
+            "subject": message.subject[:300],
+            "body": body,
+            "email": recipient.email,
+            "created_at": self.clock(),
+        }
+
+    @staticmethod
+    def record(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write the rows not written yet, in one statement: a retry of the message (or a
+        concurrent delivery of it) meets the unique key and writes nothing."""
+        if not rows:
+            return
+        # PostgreSQL and SQLite (3.24+) spell it the same; the project runs on these two.
+        insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert_(notifications_t)
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]), list(rows))
 
     def send(self, deliveries: Sequence[tuple[Any, Message]], link: str) -> None:
         """E-mail the rows that have an address and were not sent yet; mark them sent."""

@@ -204,8 +204,10 @@ def read_csv(text: str, mapping: FileMapping, timezone: str) -> Iterator[BankLin
                 index[key] = value
         if not all(k in index for k in ("reference", "amount", "date")):
             raise BankFileError(
-                "Sin encabezado, las columnas reference, amount y date deben ser números (0 = la primera).",
-                "Without a header, the reference, amount and date columns must be numbers (0 = first).",
+                "Sin encabezado, las columnas reference, amount y date deben ser números "
+                "(0 = la primera).",
+                "Without a header, the reference, amount and date columns must be numbers "
+                "(0 = first).",
             )
     for row in rows:
         line_no = rows.line_num
@@ -341,9 +343,7 @@ def fixed_line(
     paid_on: date, line_id: str, reference: str, amount_cents: int, currency: str = "MXN"
 ) -> str:
     """One detail line of the fixed-width layout (for tests, benchmarks and bank simulators)."""
-    return (
-        f"D{paid_on:%Y%m%d}{line_id:<20.20}{reference:<40.40}{amount_cents:015d}{currency:<3.3}"
-    )
+    return f"D{paid_on:%Y%m%d}{line_id:<20.20}{reference:<40.40}{amount_cents:015d}{currency:<3.3}"
 
 
 def fixed_trailer(count: int, total_cents: int) -> str:

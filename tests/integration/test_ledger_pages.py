@@ -107,3 +107,27 @@ def test_only_treasury_and_admins_reach_treasury_pages(app: Flask) -> None:  # n
             assert client.get(url).status_code == 404, (email, url)
     assert client_for(app, "admin@demo.gob.mx").get("/tesoreria/omisos").status_code == 200
     assert app.test_client().get("/mi-cuenta").status_code == 302
+
+
+def test_the_payment_slip_is_offered_while_the_order_is_pending(app: Flask) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from workflow_engine.persistence.models import Case, table
+
+    case_id, order = awaiting_payment(app)
+    with app.extensions["tramita"].engine.connect() as conn:
+        folio = conn.execute(
+            select(table(Case).c.folio).where(table(Case).c.id == case_id)
+        ).scalar_one()
+    owner = client_for(app, "ciudadano@demo.gob.mx")
+    page = owner.get(f"/expedientes/{folio}").get_data(as_text=True)
+    assert f"/expedientes/{folio}/orden-de-pago.pdf" in page
+    slip = owner.get(f"/expedientes/{folio}/orden-de-pago.pdf")
+    assert slip.status_code == 200 and slip.data.startswith(b"%PDF")
+    assert slip.headers["Content-Type"] == "application/pdf"
+    handling = client_for(app, "funcionario@demo.gob.mx")  # the department reviewing the case
+    assert handling.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 200
+    other = client_for(app, TREASURY)
+    assert other.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 404
+    recorder(app).record(paid(order))
+    assert owner.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 404  # paid

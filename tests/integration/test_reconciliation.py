@@ -166,7 +166,9 @@ def test_fixed_width_file_settles_a_case(app: Flask, tmp_path: Path) -> None:
 
     services = app.extensions["tramita"]
     # by path too, and again: the line without a bank id is recognised by its hash
-    again = reconcile_file(services.engine, services.cases, path, "fixed", {"bank": "Banco del Bajío"})
+    again = reconcile_file(
+        services.engine, services.cases, path, "fixed", {"bank": "Banco del Bajío"}
+    )
     assert again.counts()["duplicate"] == 1 and again.counts()["recorded"] == 0
     # the same money reported by another bank is a second payment: refused, not recorded
     other = reconcile(app, path.read_bytes(), "fixed", bank="otro")
@@ -224,3 +226,86 @@ def test_cli_reconciles_a_file(app: Flask, tmp_path: Path) -> None:
 
     bad = runner.invoke(args=["payments", "reconcile", str(path), "--format", "csv"])
     assert bad.exit_code == 1 and "Faltan columnas" in bad.output
+
+
+# -- the upload page ------------------------------------------------------------------------
+
+
+def _csrf(client: Any, path: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(True))
+    assert match is not None, path
+    return match.group(1)
+
+
+def _client(app: Flask, email: str | None) -> Any:
+    client = app.test_client()
+    if email:
+        token = _csrf(client, "/entrar")
+        answer = client.post(
+            "/entrar", data={"email": email, "password": "demo12345", "csrf_token": token}
+        )
+        assert answer.status_code == 302, email
+    return client
+
+
+def _upload(client: Any, data: bytes, name: str = "pagos.csv", **fields: str) -> Any:
+    import io
+
+    form: dict[str, Any] = {
+        "csrf_token": _csrf(client, "/tesoreria/conciliacion"),
+        "bank": "Banorte",
+        "format": "csv",
+        "archivo": (io.BytesIO(data), name),
+    }
+    form.update(fields)
+    return client.post("/tesoreria/conciliacion", data=form, content_type="multipart/form-data")
+
+
+def test_upload_page_for_treasury_only(app: Flask) -> None:
+    if app.extensions["tramita"].engine.dialect.name != "sqlite":
+        pytest.skip("the page's HTTP handling does not depend on the database")
+    assert _client(app, None).get("/tesoreria/conciliacion").status_code in (302, 401)
+    for email in (CITIZEN, "funcionario@demo.gob.mx"):
+        assert _client(app, email).get("/tesoreria/conciliacion").status_code == 404
+    assert _client(app, "admin@demo.gob.mx").get("/tesoreria/conciliacion").status_code == 200
+
+    case_id, order = awaiting_payment(app)
+    cashier = _client(app, "tesoreria@demo.gob.mx")
+    page = cashier.get("/tesoreria/conciliacion")
+    assert page.status_code == 200 and "Conciliación bancaria" in page.get_data(True)
+    assert "no-store" in page.headers["Cache-Control"]
+
+    without_token = cashier.post("/tesoreria/conciliacion", data={"bank": "x"})
+    assert without_token.status_code == 400
+
+    wrong_type = _upload(cashier, b"%PDF-1.4", name="pagos.pdf")
+    assert wrong_type.status_code == 400 and "debe ser de texto" in wrong_type.get_data(True)
+    not_text = _upload(cashier, b"\x00\x01\x02referencia", name="pagos.csv")
+    assert not_text.status_code == 400 and "no es de texto" in not_text.get_data(True)
+    no_bank = _upload(cashier, b"referencia,importe,fecha\n", bank="")
+    assert no_bank.status_code == 400 and "nombre del banco" in no_bank.get_data(True)
+    from app import treasury
+
+    limit = treasury.MAX_FILE_BYTES
+    treasury.MAX_FILE_BYTES = 1000  # the real 20 MB would only make the test slow
+    try:
+        too_big = _upload(cashier, b"a" * 1001)
+    finally:
+        treasury.MAX_FILE_BYTES = limit
+    assert too_big.status_code == 400 and "pesa más de" in too_big.get_data(True)
+
+    data = (
+        "referencia,importe,fecha,id\n"
+        f"{order.reference},{pesos(order.amount_cents)},{date.today().isoformat()},B1\n"
+        "<script>x</script>,10.00,2026-01-01,B2\n"
+    ).encode()
+    done = _upload(cashier, data)
+    html = done.get_data(True)
+    assert done.status_code == 200, html
+    assert 'id="count-recorded">1<' in html and 'id="count-malformed">1<' in html
+    assert "<script>x" not in html
+    assert status_of(app, case_id) != S.AWAITING_PAYMENT
+    again = _upload(cashier, data).get_data(True)
+    assert 'id="count-recorded">0<' in again and 'id="count-duplicate">1<' in again

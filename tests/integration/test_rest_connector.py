@@ -143,7 +143,6 @@ class Sirec:
         return _json({"error": "ruta"}, 404)
 
 
-
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status, content_type="application/json")
 
@@ -238,7 +237,7 @@ class Town:
         case_id = self.cases.start(
             "constancia-residencia", StartCase(at=utcnow(), actor=self.actor)
         ).case_id
-        state, definition, _ = self.cases.load(case_id)
+        _state, definition, _ = self.cases.load(case_id)
         values = dict(definition.example_data()["datos"])
         self.cases.execute(
             case_id, SubmitStep(at=utcnow(), actor=self.actor, step_id="datos", values=values)
@@ -429,9 +428,7 @@ def test_oauth_token_is_renewed_when_it_expires_or_is_refused(sirec: tuple[Sirec
     assert server.token_requests == 3
 
 
-def test_wrong_credentials_are_a_permanent_failure(
-    app: Flask, sirec: tuple[Sirec, str]
-) -> None:
+def test_wrong_credentials_are_a_permanent_failure(app: Flask, sirec: tuple[Sirec, str]) -> None:
     server, base = sirec
     place = town(app, base)
     case_id = place.file_case()
@@ -484,7 +481,7 @@ def test_selected_by_settings(
     db_url: str, app_factory: Any, sirec: tuple[Sirec, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """COLLECTION_SYSTEM=rest with COLLECTION_REST_CONFIG: the app's outbox uses SIREC."""
-    server, base = sirec
+    _server, base = sirec
     for name, value in ENVIRON.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("COLLECTION_REST_CONFIG", json.dumps(config_doc(base)))
@@ -498,7 +495,9 @@ def test_selected_by_settings(
         "constancia-residencia", StartCase(at=utcnow(), actor=actor)
     ).case_id
     values = dict(services.cases.load(case_id)[1].example_data()["datos"])
-    services.cases.execute(case_id, SubmitStep(at=utcnow(), actor=actor, step_id="datos", values=values))
+    services.cases.execute(
+        case_id, SubmitStep(at=utcnow(), actor=actor, step_id="datos", values=values)
+    )
     services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
     services.outbox.run_due()
     assert services.cases.load(case_id)[0].payment.reference == "SIREC0000001"

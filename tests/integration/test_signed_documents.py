@@ -31,7 +31,13 @@ from connectors.documents.verification import find_document, validate_signatures
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings, service_missing
 from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.models import AuditLog, Document, OutboxMessage, table
+from workflow_engine.persistence.models import (
+    AuditLog,
+    Document,
+    OutboxMessage,
+    PaymentOrder,
+    table,
+)
 from workflow_engine.persistence.outbox import OutboxItem
 from workflow_engine.persistence.walkthrough import run_walkthrough
 
@@ -97,9 +103,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("signed")
     url = f"sqlite:///{tmp}/tramita.db"
     run_migrations(url)
-    app = create_app(
-        make_settings(url, tmp, base_url="https://tramites.chocotlan.example")
-    )
+    app = create_app(make_settings(url, tmp, base_url="https://tramites.chocotlan.example"))
     app.config["TESTING"] = True
     services = app.extensions["tramita"]
     seed_demo(services.engine, demo_mode=True)
@@ -133,20 +137,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def _pdfsig(data: bytes, tmp_path: Path) -> str:
     target = tmp_path / "doc.pdf"
     target.write_bytes(data)
-    run = subprocess.run(
-        [_tool("pdfsig"), str(target)], capture_output=True, text=True, timeout=60
-    )
+    run = subprocess.run([_tool("pdfsig"), str(target)], capture_output=True, text=True, timeout=60)
     return run.stdout + run.stderr
 
 
-def _qr_texts(data: bytes, tmp_path: Path) -> list[str]:
+def _qr_texts(data: bytes, tmp_path: Path, dpi: int = 110) -> list[str]:
     import zxingcpp
     from PIL import Image
 
     target = tmp_path / "qr.pdf"
     target.write_bytes(data)
     subprocess.run(
-        [_tool("pdftoppm"), "-r", "110", "-png", str(target), str(tmp_path / "page")],
+        [_tool("pdftoppm"), "-r", str(dpi), "-png", str(target), str(tmp_path / "page")],
         check=True,
         timeout=60,
     )
@@ -249,6 +251,30 @@ def _upload(client: FlaskClient, code: str, data: bytes, name: str = "doc.pdf") 
     )
 
 
+def _upload_raw(client: FlaskClient, code: str, data: bytes) -> Any:
+    """A multipart upload encoded here (the test client would spool a large body to a
+    temporary file that it never closes)."""
+    page = client.get(f"/verificar/{code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    boundary = "----tramita-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{token.group(1)}\r\n--{boundary}\r\n"
+            'Content-Disposition: form-data; name="archivo"; filename="grande.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return client.post(
+        f"/verificar/{code}/archivo",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
 def test_the_verification_page_shows_the_document(world: World) -> None:
     issued = world.docs["licencia-funcionamiento"]
     client = world.app.test_client()
@@ -260,7 +286,14 @@ def test_the_verification_page_shows_the_document(world: World) -> None:
     assert "María G. H. L." in html  # minimal holder data, not the full name
     assert issued.holder not in html
     assert client.get(f"/verificar/{issued.code.lower()}").status_code == 301
-    assert client.get("/verificar/ZZZZZZZZZZ?lang=en").status_code == 404
+    english = client.get(f"/verificar/{issued.code}?lang=en").get_data(as_text=True)
+    assert "Valid document" in english and "Check a file" in english
+    typed = client.get(f"/verificar?codigo={issued.code[:5]}-{issued.code[5:].lower()}")
+    assert typed.headers["Location"].endswith(f"/verificar/{issued.code}")
+    unknown = world.app.test_client().get("/verificar/ZZZZZZZZZZ")
+    assert unknown.status_code == 404
+    assert "Documento no encontrado" in unknown.get_data(as_text=True)
+    assert "Document not found" in client.get("/verificar/ZZZZZZZZZZ").get_data(as_text=True)
 
 
 def test_an_uploaded_copy_is_checked_byte_for_byte_and_by_signature(
@@ -282,6 +315,9 @@ def test_an_uploaded_copy_is_checked_byte_for_byte_and_by_signature(
     # someone else's signed document uploaded here: validly signed, but not this one
     other = _upload(client, issued.code, world.docs["permiso-mercado"].pdf)
     assert "El archivo no es idéntico" in other.get_data(as_text=True)
+
+    huge = _upload_raw(client, issued.code, b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024))
+    assert huge.status_code == 413 and "pesa más de 10 MB" in huge.get_data(as_text=True)
 
     not_pdf = _upload(client, issued.code, b"hola", "nota.txt")
     assert not_pdf.status_code == 400
@@ -345,6 +381,17 @@ def test_revoked_and_expired_documents_say_so(world: World) -> None:
     assert action == "document.revoked"
 
 
+def test_cli_shows_the_signing_certificate_and_a_document(world: World) -> None:
+    runner = world.app.test_cli_runner()
+    info = runner.invoke(args=["documents", "signing-info"])
+    assert info.exit_code == 0 and "demo: yes" in info.output and "DEMO" in info.output
+    issued = world.docs["licencia-funcionamiento"]
+    shown = runner.invoke(args=["documents", "show", issued.code.lower()])
+    assert f"folio: {issued.folio}" in shown.output and "status: " in shown.output
+    missing = runner.invoke(args=["documents", "show", "ZZZZZZZZZZ"])
+    assert missing.exit_code == 1
+
+
 def _login(client: FlaskClient, world: World, email: str) -> None:
     account = Accounts(world.services.engine, demo_mode=True).by_email(email)
     assert account is not None
@@ -370,7 +417,9 @@ def test_only_admins_revoke_from_the_page(world: World) -> None:
     page = admin.get(f"/verificar/{issued.code}").get_data(as_text=True)
     assert "Motivo de la revocación" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    blank = admin.post(f"/verificar/{issued.code}/revocar", data={"csrf_token": token, "motivo": " "})
+    blank = admin.post(
+        f"/verificar/{issued.code}/revocar", data={"csrf_token": token, "motivo": " "}
+    )
     assert blank.status_code == 400 and "Escriba el motivo" in blank.get_data(as_text=True)
     done = admin.post(
         f"/verificar/{issued.code}/revocar",
@@ -407,3 +456,24 @@ def test_running_the_effect_again_gives_the_same_document(world: World) -> None:
 
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == doc.sha256
     assert issued.code  # the fixture's documents are untouched
+
+
+def test_the_payment_slip_uses_the_same_layout(world: World, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from connectors.documents.payment_slip import payment_slip_for_case
+
+    engine = world.services.engine
+    orders_t = table(PaymentOrder)
+    with engine.connect() as conn:
+        order = conn.execute(select(orders_t).order_by(orders_t.c.id).limit(1)).one()
+    kwargs = {"municipality_name": "Municipio de Chocotlán", "base_url": "https://x.example"}
+    assert payment_slip_for_case(engine, order.case_id, **kwargs) is None  # all paid
+    with engine.begin() as conn:
+        conn.execute(update(orders_t).where(orders_t.c.id == order.id).values(status="pending"))
+    pdf = payment_slip_for_case(engine, order.case_id, **kwargs)
+    assert pdf is not None
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Orden de pago" in text and order.reference in text and "Página 1 de 1" in text
+    assert pdf == payment_slip_for_case(engine, order.case_id, **kwargs)  # same order, same bytes
+    assert order.reference in _qr_texts(pdf, tmp_path, dpi=200)  # Code128 for counter scanners

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import select as select_module
+import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
+
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
+# Connections older than this are replaced on checkout (long-lived backends grow; some
+# networks drop old connections silently).
+RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -19,7 +27,59 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    _ping_when_in_doubt(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def _ping_when_in_doubt(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    SQLAlchemy's `pool_pre_ping` sends `SELECT 1` every time a connection leaves the pool:
+    two or three round trips per web request, for a check that almost never fails. Here a
+    connection is pinged only when there is a reason to doubt it: it sat idle in the pool
+    for more than `idle_seconds`, or its socket has something to read while idle (when
+    PostgreSQL restarts or a backend is terminated, the server closes the socket, which then
+    reads as end-of-file; a healthy idle connection has nothing pending). A failed ping
+    raises `InvalidatePoolError`: SQLAlchemy then replaces this connection and every one
+    pooled before it, as pre-ping did. A connection that dies while in use fails that one
+    statement; SQLAlchemy recognises the disconnect and invalidates the pool, so the next
+    checkouts get fresh connections."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None:
+            return  # a connection just opened
+        if time.monotonic() - since < idle_seconds and not _readable(dbapi_conn):
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_conn, None) or _closed(dbapi_conn):
+                raise exc.InvalidatePoolError(str(error)) from error
+            raise
+
+
+def _readable(dbapi_conn: Any) -> bool:
+    """Whether the connection's socket has data (or end-of-file) waiting; no round trip."""
+    try:
+        fd = dbapi_conn.fileno()
+        poller = select_module.poll()
+        poller.register(fd, select_module.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:
+        return True  # closed, or no socket to look at: let the ping decide
+
+
+def _closed(dbapi_conn: Any) -> bool:
+    return bool(getattr(dbapi_conn, "closed", False))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 import threading
 import time
 import urllib.error
@@ -109,7 +108,7 @@ class RestClient:
                 status, content = int(exc.code), exc.read()
             outcome = str(status)
             return Response(status, content)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             outcome = "timeout"
             raise RestUnavailableError(f"{method} {safe_url(url)}: timed out") from None
         except urllib.error.URLError as exc:
@@ -240,11 +239,7 @@ class RestClient:
                 self.breaker.failure()
                 last_error = f"{method} {safe_url(url)} answered {answer.status}"
                 continue
-            if (
-                answer.status == 401
-                and self.config.auth.type == "oauth2"
-                and not refreshed_token
-            ):
+            if answer.status == 401 and self.config.auth.type == "oauth2" and not refreshed_token:
                 # The token may have been revoked early: fetch a new one once, right away.
                 self.breaker.success()
                 self.forget_token()

@@ -103,7 +103,9 @@ class RestConfig:
             try:
                 text = Path(text).read_text(encoding="utf-8")
             except OSError as exc:
-                raise RestConfigError(f"cannot read the REST connector file {source!r}: {exc}")
+                raise RestConfigError(
+                    f"cannot read the REST connector file {source!r}: {exc}"
+                ) from None
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -260,8 +262,7 @@ def _operation(name: str, doc: Any) -> Operation:
         isinstance(v, str) and v in ORDER_STATUSES for v in status_map.values()
     ):
         raise RestConfigError(
-            f"{where}.status_map: an object of the system's statuses to "
-            f"{', '.join(ORDER_STATUSES)}"
+            f"{where}.status_map: an object of the system's statuses to {', '.join(ORDER_STATUSES)}"
         )
     not_found = doc.get("not_found_status", [404])
     if not isinstance(not_found, list) or not all(isinstance(s, int) for s in not_found):

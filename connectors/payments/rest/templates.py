@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -42,6 +42,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _as_json(value: Any) -> str:
+    if isinstance(value, Undefined):
+        return str(value)  # StrictUndefined: raises, naming what is missing or not allowed
     if isinstance(value, Decimal):
         return str(value)  # money stays exact: 1234.50, never 1234.4999
     return json.dumps(value, ensure_ascii=False, default=_json_default)
@@ -73,7 +75,7 @@ def render_body(template: Template, context: Mapping[str, Any]) -> bytes:
     """The request body as UTF-8 JSON; raises TemplateRenderError if it is not JSON."""
     try:
         text = template.render(**context)
-    except TemplateError as exc:
+    except (TemplateError, TypeError) as exc:
         raise TemplateRenderError(f"body template: {exc}") from None
     try:
         json.loads(text)
