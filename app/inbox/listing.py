@@ -81,6 +81,12 @@ VIEW_LABELS = {
     "unclaimed": ("Por tomar", "Unclaimed"),
     "department": ("Toda el área", "Whole department"),
     "overdue": ("Vencidas", "Overdue"),
+    "decided": ("Resueltas", "Decided"),
+}
+TASK_STATUS = {
+    "approved": ("Aprobada", "Approved"),
+    "rejected": ("Rechazada", "Rejected"),
+    "returned": ("Devuelta para corrección", "Returned for correction"),
 }
 DEADLINE_LABELS = {
     "on_time": ("En plazo", "On time"),
@@ -136,13 +142,15 @@ def inbox_page() -> Any:
                 "mine": r.assignee_id == viewer.user_id,
                 "escalated": r.escalated,
                 "task_key": r.task_key,
+                "open": r.status == "open",
+                "decision": TASK_STATUS.get(r.status, (r.status, r.status))[pick],
             }
         )
     views = [
         {
             "key": v,
             "label": VIEW_LABELS[v][pick],
-            "count": counts.get(v, 0),
+            "count": counts.get(v),
             "url": "?" + urlencode({"vista": v}),
             "current": v == flt.view,
         }

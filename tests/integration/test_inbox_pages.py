@@ -248,9 +248,7 @@ def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     colleague = as_user(api_app, "ayudante.mercados@demo.gob.mx")
     mine = colleague.get("/bandeja?vista=mine").get_data(as_text=True)
     assert folio in mine
-    assert "Reasignar" not in colleague.get(f"/bandeja/expedientes/{folio}").get_data(
-        as_text=True
-    )
+    assert "Reasignar" not in colleague.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     # someone outside the department cannot be chosen
     stranger = account(api_app, MOVILIDAD)
     refused = director.post(
@@ -260,9 +258,7 @@ def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     assert refused.status_code == 422
 
 
-def test_isolation_every_staff_url_is_404_for_others(
-    api_app: Flask, filed: dict[str, Any]
-) -> None:
+def test_isolation_every_staff_url_is_404_for_others(api_app: Flask, filed: dict[str, Any]) -> None:
     folio = filed["folio"]
     key = task_key(api_app, filed["case_id"])
     own = as_user(api_app, MERCADOS)
@@ -349,3 +345,26 @@ def test_api_claim_release_and_requirement_review(
     assert returned.json["status"] == "awaiting_correction"
     released = api_client.post(f"/api/v1/tasks/{task_id}/release", headers=own)
     assert released.status_code == 409  # decided: nothing left to release
+
+
+def test_decided_tasks_are_listed_apart(api_app: Flask, filed: dict[str, Any]) -> None:
+    client = as_user(api_app, MERCADOS)
+    folio = filed["folio"]
+    html = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    key = task_key(api_app, filed["case_id"])
+    assert f"/bandeja/expedientes/{folio}" not in client.get("/bandeja?vista=decided").get_data(
+        as_text=True
+    )
+    client.post(
+        f"/bandeja/expedientes/{folio}/tareas/{key}/decidir",
+        data={"csrf_token": token(html), "decision": "approve"},
+    )
+    decided = client.get("/bandeja?vista=decided").get_data(as_text=True)
+    assert f"/bandeja/expedientes/{folio}" in decided and "Aprobada" in decided
+    assert f"/bandeja/expedientes/{folio}" not in client.get("/bandeja?vista=department").get_data(
+        as_text=True
+    )
+    other = as_user(api_app, MOVILIDAD)
+    assert f"/bandeja/expedientes/{folio}" not in other.get("/bandeja?vista=decided").get_data(
+        as_text=True
+    )

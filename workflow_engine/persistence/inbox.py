@@ -52,7 +52,9 @@ from workflow_engine.persistence.models import Case, Task, table
 tasks_t = table(Task)
 cases_t = table(Case)
 
-VIEWS = ("mine", "unclaimed", "department", "overdue")
+OPEN_VIEWS = ("mine", "unclaimed", "department", "overdue")
+VIEWS = (*OPEN_VIEWS, "decided")  # decided: resolved tasks (history), not counted
+DECIDED_STATUSES = ("approved", "rejected", "returned")
 SORTS = ("deadline", "age", "newest")
 DEADLINE_STATES = ("on_time", "due_soon", "overdue", "none")
 MAX_LIMIT = 200
@@ -248,6 +250,12 @@ class Inbox:
         if view == "overdue":
             scope = whole if viewer.is_director else [mine, *pool]
             return [[*branch, t.due_on < today] for branch in scope]
+        if view == "decided":
+            # The department's resolved tasks for a director; one's own decisions otherwise.
+            decided = [t.status.in_([_inline(s) for s in DECIDED_STATUSES])]
+            if viewer.is_director:
+                return [[*decided, t.department == d] for d in depts]
+            return [[*decided, t.department.in_(depts), t.decided_by == viewer.user_id]]
         raise InboxQueryError(f"vista desconocida / unknown view: {view!r}")
 
     def _departments(self, viewer: StaffViewer, flt: InboxFilter) -> frozenset[str]:
@@ -464,9 +472,9 @@ class Inbox:
         """Open tasks per view, each at most `cap` (the UI shows "1000+"), in one query."""
         cap = max(1, int(cap))
         today = self.today()
-        result = {view: 0 for view in VIEWS}
+        result = {view: 0 for view in OPEN_VIEWS}
         columns = []
-        for view in VIEWS:
+        for view in OPEN_VIEWS:
             branches = self._branches(viewer, view, viewer.departments, today)
             if not branches:
                 continue
