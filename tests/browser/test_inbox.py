@@ -70,9 +70,7 @@ def open_case_from_inbox(page: Any, folio: str, view: str) -> None:
         link.click()
 
 
-def test_claim_review_return_correct_and_approve(
-    live_server: LiveServer, new_context: Any
-) -> None:
+def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_context: Any) -> None:
     filed = file_market_case(live_server)
     folio = filed["folio"]
     official = new_context(mobile=True).new_page()

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.integration.test_files import account, file_market_case, login
 from workflow_engine.engine import CaseState
@@ -125,7 +126,7 @@ def test_case_page_shows_labels_files_and_logs_the_view(
         whats = [r.what for r in conn.execute(select(table(CaseAccess).c.what)).all()]
     assert f"file:{file_id}" in whats
     # the log is append-only
-    with pytest.raises(Exception), engine.begin() as conn:
+    with pytest.raises(DBAPIError), engine.begin() as conn:
         conn.execute(text("DELETE FROM case_access_log"))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from connectors import ledger
 from connectors.payments.handler import confirm_payment_command
@@ -153,7 +154,7 @@ def test_a_payment_that_does_not_match_is_refused_logged_and_changes_nothing(
     app: Flask, changes: dict[str, Any], reason: str
 ) -> None:
     case_id, order = awaiting_payment(app)
-    before, _d, version = app.extensions["tramita"].cases.load(case_id)
+    _before, _d, version = app.extensions["tramita"].cases.load(case_id)
     result = recorder(app).record(paid(order, **changes))
     assert result.status == "refused" and result.reason == reason
     after, _d, version_after = app.extensions["tramita"].cases.load(case_id)
@@ -236,9 +237,9 @@ def test_payments_and_events_are_append_only(app: Flask) -> None:
     recorder(app).record(paid(order))
     engine = app.extensions["tramita"].engine
     for table_name in ("ledger_payments", "payment_events"):
-        with pytest.raises(Exception), engine.begin() as conn:
+        with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(f"UPDATE {table_name} SET amount_cents = 0"))
-        with pytest.raises(Exception), engine.begin() as conn:
+        with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {table_name}"))
 
 
