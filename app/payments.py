@@ -88,7 +88,10 @@ def current_gateway() -> Gateway | None:
 
 
 def online_payment_available() -> bool:
-    return current_gateway() is not None
+    """A gateway is configured and the administrator has not switched online payment off."""
+    if current_gateway() is None:
+        return False
+    return bool(_services().settings_store.get("payments.online_enabled"))
 
 
 def _services() -> Any:

@@ -17,6 +17,7 @@ from app.config import Settings
 from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Department
+from workflow_engine.persistence.municipal_settings import MunicipalSettings
 from workflow_engine.persistence.outbox import Handler, OutboxProcessor
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.uploads import UploadStore
@@ -33,6 +34,7 @@ class Services:
     outbox: OutboxProcessor
     celery: Any = None
     uploads: UploadStore = None  # type: ignore[assignment]  # set by build_services
+    settings_store: MunicipalSettings = None  # type: ignore[assignment]  # set by build_services
 
     def department_keys(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -101,6 +103,7 @@ def build_services(settings: Settings) -> Services:
         lease_seconds=settings.outbox_lease_seconds,
     )
     services = Services(settings, engine, cases, Catalog(engine), processor)
+    services.settings_store = MunicipalSettings(engine)
     uploads_dir = settings.uploads_dir or str(Path(settings.instance_dir) / "uploads")
     Path(uploads_dir).mkdir(parents=True, exist_ok=True)
     services.uploads = UploadStore(engine, uploads_dir)

@@ -7,6 +7,8 @@ engine commands issued by the system. Nothing here imports Flask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 
 from connectors.documents import DocumentIssuer, Signer
@@ -41,6 +43,19 @@ RECORDER_EFFECT_KINDS = ("payment.apply",)
 APP_EFFECT_KINDS = ("email",)
 
 
+def _expiry_days(engine: Engine, settings: ConnectorSettings) -> Callable[[], int]:
+    """The administrator's choice (admin UI) when there is one, else the configured default."""
+    from workflow_engine.persistence.municipal_settings import MunicipalSettings
+
+    store = MunicipalSettings(engine)
+
+    def days() -> int:
+        chosen = store.get("payments.order_expiry_days")
+        return int(chosen) if chosen else settings.payment_expiry_days_default
+
+    return days
+
+
 def build_handlers(
     engine: Engine,
     settings: ConnectorSettings,
@@ -63,7 +78,7 @@ def build_handlers(
     return {
         "notify": Notifier(engine, settings),
         "payment.create_order": make_payment_handler(
-            system, settings.payment_expiry_days_default, engine=engine
+            system, _expiry_days(engine, settings), engine=engine
         ),
         "document.issue": DocumentIssuer(engine, settings, sign=sign),
         "connector.call": make_connector_handler(registry),

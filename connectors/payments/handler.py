@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
@@ -63,13 +63,17 @@ def _awaits_order(engine: Engine, request: PaymentOrderRequest) -> bool:
 
 
 def make_payment_handler(
-    system: CollectionSystem, default_expiry_days: int = 5, *, engine: Engine | None = None
+    system: CollectionSystem,
+    default_expiry_days: int | Callable[[], int] = 5,
+    *,
+    engine: Engine | None = None,
 ) -> Handler:
     """The handler; given the database `engine`, it first checks that the case still waits
     for this order, so a cancelled case gets no order that could be paid."""
 
     def handle(item: OutboxItem) -> Sequence[Command]:
-        request = request_from_item(item, default_expiry_days)
+        days = default_expiry_days() if callable(default_expiry_days) else default_expiry_days
+        request = request_from_item(item, days)
         if engine is not None and not _awaits_order(engine, request):
             log.info("case %s no longer awaits payment order %s", request.case_id, item.key)
             return []

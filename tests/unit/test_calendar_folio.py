@@ -35,7 +35,9 @@ def test_business_days_skip_weekends_and_holidays() -> None:
 
 def test_folios_are_unique_enough_and_self_checking() -> None:
     folios = {new_folio("CHO", 2026) for _ in range(2000)}
-    assert len(folios) == 2000
+    # 32^5 bodies: a collision or two among 2000 draws happens (~6% of runs); the database's
+    # unique key and a retry handle it. Many collisions would mean broken randomness.
+    assert len(folios) >= 1995
     for folio in list(folios)[:200]:
         assert is_valid_folio(folio)
         prefix, year, code = folio.split("-")

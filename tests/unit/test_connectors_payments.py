@@ -49,7 +49,8 @@ def test_reference_catches_typos() -> None:
 
 def test_references_are_random_but_share_the_derived_part() -> None:
     references = {new_reference("CHO", "12:pago:1") for _ in range(200)}
-    assert len(references) == 200
+    # 10^6 random parts: a rare collision (~2% of runs) is retried by create_order.
+    assert len(references) >= 197
     assert len({r[3:7] for r in references}) == 1  # same case/step/attempt
     derived = next(iter(references))[3:7]
     assert new_reference("CHO", "13:pago:1")[3:7] != derived

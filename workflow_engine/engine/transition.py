@@ -634,7 +634,8 @@ class _Run:
             currency=payment.currency,
             lines=list(payment.lines),
             concept=dict(step.get("concept") or step.get("title") or {}),
-            expires_days=int(step.get("expires_days", 5)),
+            # None: the collection system's default (the administrator's setting).
+            expires_days=int(step["expires_days"]) if "expires_days" in step else None,
         )
 
     def current_payment(self, reference: str) -> PaymentState | None:
