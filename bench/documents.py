@@ -42,7 +42,11 @@ from connectors._common import CaseRecord  # noqa: E402
 from connectors.documents.demo_ca import create_demo_credentials  # noqa: E402
 from connectors.documents.issue import DocumentIssuer, new_verification_code  # noqa: E402
 from connectors.documents.pdf import render_document, render_pdf  # noqa: E402
-from connectors.documents.signing import Credentials, PadesSigner  # noqa: E402
+from connectors.documents.signing import (  # noqa: E402
+    Credentials,
+    PadesSigner,
+    outside_event_loop,
+)
 from connectors.documents.verification import validate_signatures  # noqa: E402
 from connectors.settings import ConnectorSettings  # noqa: E402
 
@@ -130,16 +134,20 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         pdf = render_pdf(content())
         t1 = time.perf_counter()
         out = io.BytesIO()
-        signers.sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf)),
-            signers.PdfSignatureMetadata(
-                field_name=stamp.field_name,
-                md_algorithm="sha256",
-                subfilter=fields.SigSeedSubFilter.PADES,
-            ),
-            signer=naive_signer,
-            new_field_spec=fields.SigFieldSpec(stamp.field_name, on_page=stamp.page, box=stamp.box),
-            output=out,
+        outside_event_loop(
+            lambda: signers.sign_pdf(
+                IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                signers.PdfSignatureMetadata(
+                    field_name=stamp.field_name,
+                    md_algorithm="sha256",
+                    subfilter=fields.SigSeedSubFilter.PADES,
+                ),
+                signer=naive_signer,
+                new_field_spec=fields.SigFieldSpec(
+                    stamp.field_name, on_page=stamp.page, box=stamp.box
+                ),
+                output=out,
+            )
         )
         t2 = time.perf_counter()
         return t1 - t0, t2 - t1, out.getvalue()

@@ -150,3 +150,10 @@ def app_factory(tmp_path: Path) -> Iterator[object]:
     yield factory
     for app in created:
         app.extensions["tramita"].engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an asyncio loop running in the main
+    thread until the session ends, and code that calls `asyncio.run()` (pyHanko, the load
+    generators of the benchmarks) must not run after it in the same thread."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
