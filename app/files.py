@@ -61,6 +61,13 @@ def _send(path: Path, name: str, content_type: str, etag: str | None = None) -> 
     return _private(response, content_type)
 
 
+def _inline_pdf(pdf: bytes, filename: str) -> Response:
+    """A PDF made on demand, shown in the browser, never cached by a shared proxy."""
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _private(response, "application/pdf")
+
+
 def _visible_case(folio: str, what: str) -> CaseRow:
     account = _viewer()
     actor = account.actor()
@@ -103,9 +110,7 @@ def receipt(folio: str) -> Any:
     )
     if pdf is None:
         abort(404)  # not filed yet: there is nothing to acknowledge
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="acuse-{case.folio}.pdf"'
-    return _private(response, "application/pdf")
+    return _inline_pdf(pdf, f"acuse-{case.folio}.pdf")
 
 
 @blueprint.route("/expedientes/<folio>/orden-de-pago.pdf")
@@ -123,9 +128,7 @@ def payment_slip(folio: str) -> Any:
     )
     if pdf is None:
         abort(404)  # nothing to pay (yet, or any more)
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="orden-de-pago-{case.folio}.pdf"'
-    return _private(response, "application/pdf")
+    return _inline_pdf(pdf, f"orden-de-pago-{case.folio}.pdf")
 
 
 @blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")

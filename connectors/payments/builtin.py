@@ -111,22 +111,7 @@ class BuiltinCollectionSystem(CollectionSystem):
             reference = new_reference(self.prefix, seed)
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(
-                        insert(orders_t).values(
-                            case_id=request.case_id,
-                            step_id=request.step_id,
-                            attempt=request.attempt,
-                            idempotency_key=request.idempotency_key,
-                            reference=reference,
-                            connector=self.name,
-                            amount_cents=request.amount_cents,
-                            currency=request.currency,
-                            lines=[dict(line) for line in request.lines],
-                            status=PENDING,
-                            expires_on=expires_on,
-                            created_at=now,
-                        )
-                    )
+                    insert_order(conn, request, reference, self.name, PENDING, expires_on, now)
                     _charge_in_ledger(conn, request, reference, expires_on)
             except IntegrityError:
                 # Either another worker created this order first (same key), or the random
@@ -200,6 +185,35 @@ class BuiltinCollectionSystem(CollectionSystem):
                 select(orders_t).where(orders_t.c.idempotency_key == idempotency_key)
             ).one_or_none()
         return _info(row) if row is not None else None
+
+
+def insert_order(
+    conn: Connection,
+    request: PaymentOrderRequest,
+    reference: str,
+    connector: str,
+    status: str,
+    expires_on: date | None,
+    at: datetime,
+) -> None:
+    """The `payment_orders` row of a request: the built-in system's own order, or the mirror
+    of an order another collection system issued (so bank files and webhooks find it)."""
+    conn.execute(
+        insert(orders_t).values(
+            case_id=request.case_id,
+            step_id=request.step_id,
+            attempt=request.attempt,
+            idempotency_key=request.idempotency_key,
+            reference=reference,
+            connector=connector,
+            amount_cents=request.amount_cents,
+            currency=request.currency,
+            lines=[dict(line) for line in request.lines],
+            status=status,
+            expires_on=expires_on,
+            created_at=at,
+        )
+    )
 
 
 def _charge_in_ledger(

@@ -187,9 +187,8 @@ def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
     assert old.status == "cancelled" and new.status == "open"
 
 
-def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
-    app: Flask,
-) -> None:
+def approved_licence(app: Flask) -> Any:
+    """Walk the licence example to its end, paying through the recorder; the walk's result."""
     services = app.extensions["tramita"]
     rec = recorder(app)
 
@@ -208,8 +207,16 @@ def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
         citizen(app).actor(),
         settle=settle,
     )
-    assert result.outcome == "approved"
     services.outbox.run_due()
+    return result
+
+
+def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
+    app: Flask,
+) -> None:
+    services = app.extensions["tramita"]
+    result = approved_licence(app)
+    assert result.outcome == "approved"
     with services.engine.connect() as conn:
         business = conn.execute(select(table(TaxableObject))).one()
         assert business.kind == "business" and business.key == result.folio

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connectors.payments.handler import confirm_payment_command
 from tests.integration.test_files import login
-from tests.integration.test_ledger import app, awaiting_payment, citizen, paid, recorder  # noqa: F401
+from tests.integration.test_ledger import (  # noqa: F401
+    app,
+    awaiting_payment,
+    paid,
+    recorder,
+)
+from tests.integration.test_ledger import approved_licence as walk_licence
 from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.walkthrough import run_walkthrough
 
 TREASURY = "tesoreria@demo.gob.mx"
 
@@ -28,30 +31,7 @@ def client_for(app: Flask, email: str) -> FlaskClient:  # noqa: F811
 
 
 def approved_licence(app: Flask) -> str:  # noqa: F811
-    services = app.extensions["tramita"]
-    rec = recorder(app)
-
-    def settle(reference: str) -> Any:
-        from sqlalchemy import select
-
-        from workflow_engine.persistence.models import PaymentOrder, table
-
-        with services.engine.connect() as conn:
-            order = conn.execute(
-                select(table(PaymentOrder)).where(table(PaymentOrder).c.reference == reference)
-            ).one()
-        rec.record(paid(order, external_id=f"ext-{reference}"))
-        return confirm_payment_command(reference, order.amount_cents, order.currency)
-
-    result = run_walkthrough(
-        services.cases,
-        services.outbox,
-        "licencia-funcionamiento",
-        citizen(app).actor(),
-        settle=settle,
-    )
-    services.outbox.run_due()
-    return result.folio
+    return str(walk_licence(app).folio)
 
 
 def test_the_citizen_sees_charges_payments_and_registered_business(app: Flask) -> None:  # noqa: F811

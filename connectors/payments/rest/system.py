@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors._common import load_case, local_today
@@ -29,6 +29,7 @@ from connectors.payments.base import (
     PaymentOrderInfo,
     PaymentOrderRequest,
 )
+from connectors.payments.builtin import insert_order
 from connectors.payments.rest.client import (
     RestClient,
     RestRefusedError,
@@ -235,22 +236,7 @@ class RestCollectionSystem(CollectionSystem):
     ) -> PaymentOrderInfo:
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(orders_t).values(
-                        case_id=request.case_id,
-                        step_id=request.step_id,
-                        attempt=request.attempt,
-                        idempotency_key=request.idempotency_key,
-                        reference=reference,
-                        connector=self.name,
-                        amount_cents=request.amount_cents,
-                        currency=request.currency,
-                        lines=[dict(line) for line in request.lines],
-                        status=status,
-                        expires_on=expires_on,
-                        created_at=utcnow(),
-                    )
-                )
+                insert_order(conn, request, reference, self.name, status, expires_on, utcnow())
         except IntegrityError:
             existing = self._mirrored(request.idempotency_key)
             if existing is not None:  # another worker stored it first
