@@ -15,13 +15,20 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.lib import colors
 from reportlab.lib.units import cm
-from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import Engine, select
 
 from connectors._common import department_name, load_case, localized, long_date, money
-from connectors.documents.pdf import ACCENT, INK, MUTED, _styles, build_pdf, qr_box
+from connectors.documents.pdf import (
+    INK,
+    MUTED,
+    _styles,
+    build_pdf,
+    facts_table,
+    letterhead,
+    qr_box,
+)
 from workflow_engine.persistence.models import PaymentOrder, User, table
 
 orders_t = table(PaymentOrder)
@@ -45,12 +52,7 @@ class SlipContent:
 def render_payment_slip(content: SlipContent) -> bytes:
     """The orden de pago as PDF bytes."""
     st = _styles()
-    story: list[Any] = [Paragraph(escape(content.municipality), st["municipality"])]
-    if content.department:
-        story.append(Paragraph(escape(content.department), st["department"]))
-    story.append(Spacer(1, 4))
-    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
-    story.append(Paragraph("Orden de pago", st["title"]))
+    story: list[Any] = letterhead(content.municipality, content.department, "Orden de pago")
     due = long_date(content.expires_on) if content.expires_on else "Sin fecha límite"
     facts = [
         ("Folio del expediente", content.folio),
@@ -58,19 +60,7 @@ def render_payment_slip(content: SlipContent) -> bytes:
         ("Contribuyente", content.applicant_name or "—"),
         ("Pagar a más tardar", due),
     ]
-    cells = [
-        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
-        for label, value in facts
-    ]
-    table_ = Table(cells, colWidths=[4.6 * cm, None], hAlign="LEFT")
-    table_.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#e4e7eb")),
-            ]
-        )
-    )
+    table_ = facts_table(facts)
     story += [table_, Spacer(1, 12)]
     reference = Table(
         [

@@ -137,6 +137,37 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def letterhead(municipality: str, department: str | None, title: str) -> list[Any]:
+    """Municipality, department, a rule and the title: the top of a receipt or a slip."""
+    st = _styles()
+    story: list[Any] = [Paragraph(escape(municipality), st["municipality"])]
+    if department:
+        story.append(Paragraph(escape(department), st["department"]))
+    story.append(Spacer(1, 4))
+    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
+    story.append(Paragraph(escape(title), st["title"]))
+    return story
+
+
+def facts_table(facts: Sequence[tuple[str, str]], *, padding: int | None = None) -> Table:
+    """Label / value rows with thin separators (folio, procedure, applicant...)."""
+    st = _styles()
+    cells = [
+        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
+        for label, value in facts
+    ]
+    table = Table(cells, colWidths=[4.6 * cm, None], hAlign="LEFT")
+    style: list[Any] = [
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#e4e7eb")),
+    ]
+    if padding is not None:
+        style += [("BOTTOMPADDING", (0, 0), (-1, -1), padding)]
+        style += [("TOPPADDING", (0, 0), (-1, -1), padding)]
+    table.setStyle(TableStyle(style))
+    return table
+
+
 def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph from trusted-shape markup; if the markup does not parse, show it as text."""
     try:

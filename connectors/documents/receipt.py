@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import (
-    HRFlowable,
     KeepTogether,
     Paragraph,
     Spacer,
@@ -27,7 +26,14 @@ from reportlab.platypus import (
 from sqlalchemy import Engine, select
 
 from connectors._common import department_name, load_case, localized, long_date
-from connectors.documents.pdf import ACCENT, INK, _styles, build_pdf, qr_box
+from connectors.documents.pdf import (
+    INK,
+    _styles,
+    build_pdf,
+    facts_table,
+    letterhead,
+    qr_box,
+)
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
 
@@ -75,12 +81,7 @@ def local_moment(moment: datetime, timezone: str) -> str:
 def render_receipt(content: ReceiptContent) -> bytes:
     """The acuse de recibo as PDF bytes."""
     st = _styles()
-    story: list[Any] = [Paragraph(escape(content.municipality), st["municipality"])]
-    if content.department:
-        story.append(Paragraph(escape(content.department), st["department"]))
-    story.append(Spacer(1, 4))
-    story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
-    story.append(Paragraph("Acuse de recibo", st["title"]))
+    story: list[Any] = letterhead(content.municipality, content.department, "Acuse de recibo")
 
     facts: list[tuple[str, str]] = [
         ("Folio del expediente", content.folio),
@@ -97,21 +98,7 @@ def render_receipt(content: ReceiptContent) -> bytes:
         if content.response_due_on is not None:
             due += f" (a más tardar el {long_date(content.response_due_on)})"
         facts.append(("Plazo máximo de respuesta", due))
-    cells = [
-        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
-        for label, value in facts
-    ]
-    table_ = Table(cells, colWidths=[4.6 * cm, None], hAlign="LEFT")
-    table_.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#e4e7eb")),
-            ]
-        )
-    )
+    table_ = facts_table(facts, padding=3)
     story.append(table_)
     story.append(Spacer(1, 12))
     story.append(
