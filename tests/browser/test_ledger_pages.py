@@ -70,3 +70,17 @@ def test_statement_and_treasury_pages_are_accessible(
     assert "LIC-2020-0001" in cashier.inner_text("main")
     axe(cashier, "omisos (360 px)")
     no_horizontal_scroll(cashier)
+
+
+def test_connector_settings_page_is_accessible(live_server: LiveServer, new_context: Any) -> None:
+    admin = new_context(mobile=True).new_page()
+    login(admin, "admin@demo.gob.mx")
+    admin.goto("/admin/conectores")
+    assert "Configuración del servidor" in admin.inner_text("main")
+    axe(admin, "connectors and municipal settings (360 px)")
+    no_horizontal_scroll(admin)
+    admin.fill("#payments\\.order_expiry_days", "0")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Guardar").click()
+    assert "entre 1 y 90" in admin.inner_text("main")
+    axe(admin, "connectors settings with an error (360 px)")
