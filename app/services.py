@@ -111,13 +111,18 @@ def build_services(settings: Settings) -> Services:
 
     services.celery = make_celery(services)
     dispatch = services.celery.tasks["tramita.dispatch_outbox"]
+    dispatch_many = services.celery.tasks["tramita.dispatch_outbox_many"]
 
     def dispatcher(ids: Sequence[int]) -> None:
-        for message_id in ids:
-            try:
-                dispatch.delay(message_id)
-            except Exception:
-                log.exception("could not enqueue outbox message %s", message_id)
+        # One broker message per commit (≈ 0.3 ms of CPU each to publish through Celery).
+        try:
+            if len(ids) == 1:
+                dispatch.delay(ids[0])
+            elif ids:
+                dispatch_many.delay(list(ids))
+        except Exception:
+            # The rows stay pending in the outbox: the sweep runs them later.
+            log.exception("could not enqueue outbox messages %s", list(ids))
 
     if settings.broker_url is None and settings.inline_effects == "thread":
         cases.dispatcher = BackgroundEffects(services.outbox).dispatch

@@ -128,6 +128,17 @@ def make_celery(services: Services) -> Celery:
             self.apply_async((message_id,), countdown=result.retry_in)
         return result.status
 
+    @celery.task(name="tramita.dispatch_outbox_many", shared=False)
+    def dispatch_outbox_many(message_ids: list[int]) -> dict[str, str]:
+        """The messages one command queued, in one task: one broker message per commit
+        instead of one per effect (a payment webhook queues two), one claim and one
+        done-mark for all. Each message still retries on its own."""
+        results = services.outbox.process_many([int(m) for m in message_ids])
+        for message_id, result in results.items():
+            if result.status == "retry" and result.retry_in is not None and not eager:
+                dispatch_outbox.apply_async((message_id,), countdown=result.retry_in)
+        return {str(k): r.status for k, r in results.items()}
+
     @celery.task(name="tramita.sweep_outbox", shared=False)
     def sweep_outbox() -> int:
         ids = services.outbox.due()

@@ -22,7 +22,6 @@ Only 127.0.0.1 is contacted; the scratch database is dropped and the broker's qu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import json
@@ -46,7 +45,7 @@ from bench.payments import (  # noqa: E402
     event_body,
     make_cases,
 )
-from bench.wizard_cpu import Backends, _proc_cpu_s, quiet_logs  # noqa: E402,F401
+from bench.wizard_cpu import Backends, quiet_logs  # noqa: E402
 from bench.wizard_http import (  # noqa: E402
     DEFAULT_PG_URL,
     SECRET_KEY,
@@ -143,6 +142,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             backends.close()
             engine.dispose()
+        import redis
+
+        queued = int(redis.Redis.from_url(args.redis_url).llen("celery"))
         drop_queued_effects(args.redis_url)
     n = args.cases
     result: dict[str, Any] = {
@@ -152,6 +154,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "pg_cpu_ms": round(1000 * pg_s / n, 3),
         "wall_ms": round(1000 * wall_s / n, 3),
         **{k: round(v / n, 2) for k, v in sorted(counts.items())},
+        "effects_queued_per_webhook": round(queued / (n + args.warmup), 2),
         "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     if profiler is not None:

@@ -69,9 +69,7 @@ def test_an_admin_changes_the_payment_days_and_new_orders_follow(
         audit = conn.execute(
             select(table(AuditLog)).where(table(AuditLog).c.action == "setting.changed")
         ).all()
-    assert [(a.target_id, a.details["new"]) for a in audit] == [
-        ("payments.order_expiry_days", 12)
-    ]
+    assert [(a.target_id, a.details["new"]) for a in audit] == [("payments.order_expiry_days", 12)]
 
 
 def test_only_admins_reach_the_settings(app: Flask) -> None:  # noqa: F811

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -170,8 +170,12 @@ class HotPath:
         effects: Iterable[Effect],
         at: datetime,
         copy: CaseCopy | None = None,
+        also: Sequence[tuple[str, Any]] = (),
     ) -> list[int]:
-        """Write the case row, events, tasks, timers and outbox; return the outbox ids."""
+        """Write the case row, events, tasks, timers and outbox; return the outbox ids.
+
+        `also`: the caller's own statements (driver SQL and parameters) for the same
+        transaction, sent in the same pipeline (a payment's ledger rows: no extra round trip)."""
         when = self.moment(at)
         for row in event_rows:
             row["data"] = dumps(row["data"])
@@ -221,6 +225,8 @@ class HotPath:
                 self._timers(cursor, case_id, old_timers, new.timers)
                 if count:
                     outbox_cursor.execute(self._insert_outbox_sql(count), outbox_params)
+                for sql, params in also:
+                    cursor.execute(sql, params)
         except ConflictError:
             raise
         except Exception:
@@ -232,6 +238,16 @@ class HotPath:
         if not count:
             return []
         return sorted(int(r[0]) for r in outbox_cursor.fetchall())
+
+    def run(self, dbapi: Any, statements: Sequence[tuple[str, Any]]) -> None:
+        """The caller's statements alone (a command that changed nothing still writes them)."""
+        if not statements:
+            return
+        cursor = dbapi.cursor()
+        with dbapi.pipeline() if self.pg else contextlib.nullcontext():
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        cursor.close()
 
     def _insert_outbox_sql(self, count: int) -> str:
         m = self.marker

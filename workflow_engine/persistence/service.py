@@ -29,7 +29,7 @@ from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.hashing import event_hash
-from workflow_engine.persistence.hotpath import CaseCopy, HotPath
+from workflow_engine.persistence.hotpath import CaseCopy, HotPath, LoadedCase
 from workflow_engine.persistence.inbox import normalize_ref, search_text
 from workflow_engine.persistence.models import (
     Case,
@@ -225,11 +225,18 @@ class CaseService:
         command: Command,
         *,
         expected_version: int | None = None,
+        loaded: LoadedCase | None = None,
+        also: Sequence[tuple[str, Any]] = (),
     ) -> CommandOutcome:
         """Apply one command inside the caller's transaction (for callers that must write
         their own rows atomically with the case, like a payment webhook). The caller commits
-        and then hands `outcome.outbox_ids` to `dispatch`."""
-        row = self._hotpath(conn).load(_dbapi(conn), case_id)
+        and then hands `outcome.outbox_ids` to `dispatch`.
+
+        `loaded`: the case row as the caller already read it in this transaction (saves a
+        round trip; the optimistic lock still refuses a stale one). `also`: the caller's own
+        statements in the driver's SQL, written with the case's rows in the same pipeline
+        (written too when the command changes nothing; not written when it is refused)."""
+        row = loaded if loaded is not None else self._hotpath(conn).load(_dbapi(conn), case_id)
         if row is None:
             raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
         if expected_version is not None and expected_version != row.lock_version:
@@ -243,6 +250,7 @@ class CaseService:
         state = CaseState.from_json(row.state)
         result = apply_command(definition, state, command, self.context(conn))
         if not result.events and not result.effects:
+            self._hotpath(conn).run(_dbapi(conn), also)
             return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
         outcome = self._persist(
             conn,
@@ -257,8 +265,13 @@ class CaseService:
             result.effects,
             command,
             _copy(row.folio, row.procedure_key, row.applicant_name, row.applicant_ref),
+            also,
         )
         return outcome
+
+    def run_statements(self, conn: Connection, statements: Sequence[tuple[str, Any]]) -> None:
+        """The caller's driver statements in its transaction (see `execute_in`'s `also`)."""
+        self._hotpath(conn).run(_dbapi(conn), statements)
 
     def dispatch(self, outbox_ids: Sequence[int]) -> None:
         """Hand committed outbox rows to the dispatcher (after `execute_in`'s commit)."""
@@ -299,6 +312,7 @@ class CaseService:
         effects: Iterable[Effect],
         command: Command,
         copy: CaseCopy,
+        also: Sequence[tuple[str, Any]] = (),
     ) -> CommandOutcome:
         at = command.at
         actor = command.actor
@@ -336,6 +350,7 @@ class CaseService:
             effects=effects,
             at=at,
             copy=copy,
+            also=also,
         )
         return CommandOutcome(
             case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)
