@@ -305,7 +305,10 @@ class PaymentRecorder:
         )
         outbox_ids: tuple[int, ...] = ()
         try:
-            outbox_ids = self.cases.execute_in(conn, case_id, command).outbox_ids
+            outcome = self.cases.execute_in(conn, case_id, command)
+            outbox_ids = outcome.outbox_ids
+            if not outcome.events:
+                reason = "case_not_waiting"  # closed or past this payment: money kept, flagged
         except EngineError as exc:
             # The money is real and stays recorded; the case could not take it (e.g. it was
             # cancelled meanwhile). Treasury sees the reason in the payment log.
@@ -381,10 +384,12 @@ class PaymentRecorder:
             currency=currency,
             provider_id=f"{payment.source}:{payment.external_id}"[:200],
         )
+        state = order.state if isinstance(order.state, dict) else json.loads(order.state)
+        waiting = _waits_for(state, reference)
         loaded = LoadedCase(
             order.folio,
             order.version_id,
-            order.state if isinstance(order.state, dict) else json.loads(order.state),
+            state,
             order.lock_version,
             order.event_count,
             order.last_event_hash,
@@ -394,7 +399,7 @@ class PaymentRecorder:
         )
         try:
             outcome = self.cases.execute_in(
-                conn, case_id, command, loaded=loaded, also=[*money, logged("")]
+                conn, case_id, command, loaded=loaded, also=[*money, logged(waiting)]
             )
         except EngineError as exc:
             if dbapi.info.transaction_status == TransactionStatus.INERROR:
@@ -405,7 +410,7 @@ class PaymentRecorder:
             log.warning("payment %s recorded but case %s not advanced: %s", reference, case_id, exc)
             self.cases.run_statements(conn, [*money, logged(reason)])
             return RecordResult(RECORDED, reason, case_id, order.folio), ()
-        return RecordResult(RECORDED, "", case_id, order.folio), outcome.outbox_ids
+        return RecordResult(RECORDED, waiting, case_id, order.folio), outcome.outbox_ids
 
     def _order_for_update(self, conn: Connection, reference: str) -> Any:
         """The order with its case's folio and its ledger obligation, locked on PostgreSQL."""
@@ -753,6 +758,14 @@ class PaymentRecorder:
     ) -> None:
         with self.engine.begin() as conn:
             self._event(conn, payment, reference, kind, status, reason)
+
+
+def _waits_for(state: dict[str, Any], reference: str) -> str:
+    """ "" when the case is waiting for this payment; else why the money will not move it."""
+    payment = state.get("payment") or {}
+    if state.get("status") == "awaiting_payment" and payment.get("reference") == reference:
+        return ""
+    return "case_not_waiting"
 
 
 def make_apply_handler() -> Handler:

@@ -298,3 +298,26 @@ def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbo
     again = recorder(app).record_many([paid(first, external_id="b1", source="bank:prueba")])
     assert again[0].status == "duplicate"
     assert count(app, LedgerPayment) == 1
+
+
+def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(app: Flask) -> None:
+    from workflow_engine.engine import CancelCase
+
+    case_id, order = awaiting_payment(app)
+    services = app.extensions["tramita"]
+    services.cases.execute(
+        case_id, CancelCase(at=utcnow(), actor=citizen(app).actor(), reason="ya no lo necesito")
+    )
+    result = recorder(app).record(paid(order, external_id="late-1"))
+    assert result.status == "recorded" and result.reason == "case_not_waiting"
+    assert count(app, LedgerPayment, reference=order.reference) == 1  # the money is not lost
+    state, _d, _v = services.cases.load(case_id)
+    assert state.status == S.CLOSED and state.outcome == "cancelled"
+    with services.engine.connect() as conn:
+        reasons = [
+            r.reason
+            for r in conn.execute(
+                select(table(PaymentEvent)).where(table(PaymentEvent).c.status == "recorded")
+            ).all()
+        ]
+    assert reasons == ["case_not_waiting"]  # treasury sees it in the payment log
