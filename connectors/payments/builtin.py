@@ -60,7 +60,8 @@ def is_valid_reference(reference: str) -> bool:
     return bool(mod_97_10.is_valid(cleaned))
 
 
-def _info(row: Any) -> PaymentOrderInfo:
+def order_info(row: Any) -> PaymentOrderInfo:
+    """A `payment_orders` row as the collection-system interface returns it."""
     return PaymentOrderInfo(
         reference=row.reference,
         case_id=int(row.case_id),
@@ -184,7 +185,7 @@ class BuiltinCollectionSystem(CollectionSystem):
             row = conn.execute(
                 select(orders_t).where(orders_t.c.idempotency_key == idempotency_key)
             ).one_or_none()
-        return _info(row) if row is not None else None
+        return order_info(row) if row is not None else None
 
 
 def insert_order(
@@ -253,4 +254,4 @@ def find_order(engine: Engine, reference: str) -> PaymentOrderInfo | None:
     cleaned = reference.replace(" ", "").replace("-", "").upper()
     with engine.connect() as conn:
         row = conn.execute(select(orders_t).where(orders_t.c.reference == cleaned)).one_or_none()
-    return _info(row) if row is not None else None
+    return order_info(row) if row is not None else None

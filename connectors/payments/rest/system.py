@@ -29,7 +29,7 @@ from connectors.payments.base import (
     PaymentOrderInfo,
     PaymentOrderRequest,
 )
-from connectors.payments.builtin import insert_order
+from connectors.payments.builtin import insert_order, order_info
 from connectors.payments.rest.client import (
     RestClient,
     RestRefusedError,
@@ -229,7 +229,7 @@ class RestCollectionSystem(CollectionSystem):
             row = conn.execute(
                 select(orders_t).where(orders_t.c.idempotency_key == idempotency_key)
             ).one_or_none()
-        return _info(row) if row is not None else None
+        return order_info(row) if row is not None else None
 
     def _mirror(
         self, request: PaymentOrderRequest, reference: str, status: str, expires_on: date
@@ -247,23 +247,6 @@ class RestCollectionSystem(CollectionSystem):
         found = self._mirrored(request.idempotency_key)
         assert found is not None
         return found
-
-
-def _info(row: Any) -> PaymentOrderInfo:
-    return PaymentOrderInfo(
-        reference=row.reference,
-        case_id=int(row.case_id),
-        step_id=row.step_id,
-        attempt=int(row.attempt),
-        amount_cents=int(row.amount_cents),
-        currency=row.currency,
-        status=row.status,
-        expires_on=row.expires_on,
-        connector=row.connector,
-        lines=list(row.lines or ()),
-        created_at=row.created_at,
-        paid_at=row.paid_at,
-    )
 
 
 def _int(value: Any) -> int | None:
