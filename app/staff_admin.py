@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 
 from app.auth import accounts, current_account, start_session
 from app.cases import format_moment
+from workflow_engine.persistence.casework import release_tasks_of
 from workflow_engine.persistence.staff import (
     KNOWN_TAGS,
     ROLES,
@@ -325,6 +326,9 @@ def _state_change(user_id: int, change: str) -> Any:
             flash(
                 _("La cuenta quedó desactivada.") if done else _("La cuenta ya estaba desactivada.")
             )
+            released = release_tasks_of(_services().cases, str(user_id))
+            if released:
+                flash(_("Sus %(n)s tareas tomadas volvieron a la bandeja del área.", n=released))
         elif change == "reactivate":
             done = staff.reactivate(_by(), user_id)
             flash(_("La cuenta quedó activa.") if done else _("La cuenta ya estaba activa."))

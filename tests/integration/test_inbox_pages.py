@@ -369,3 +369,36 @@ def test_decided_tasks_are_listed_apart(api_app: Flask, filed: dict[str, Any]) -
     assert f"/bandeja/expedientes/{folio}" not in other.get("/bandeja?vista=decided").get_data(
         as_text=True
     )
+
+
+def test_deactivating_an_official_puts_their_tasks_back_in_the_queue(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    accounts = Accounts(api_app.extensions["tramita"].engine, demo_mode=True)
+    from workflow_engine.persistence.accounts import DEMO_PASSWORD
+
+    holder = accounts.create(
+        "temporal.mercados@demo.gob.mx",
+        DEMO_PASSWORD,
+        role="official",
+        name="Temporal Mercados",
+        department_key="mercados",
+        role_tags=["revisor"],
+    )
+    official = as_user(api_app, "temporal.mercados@demo.gob.mx")
+    folio = filed["folio"]
+    key = task_key(api_app, filed["case_id"])
+    html = official.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    official.post(
+        f"/bandeja/expedientes/{folio}/tareas/{key}/tomar", data={"csrf_token": token(html)}
+    )
+    assert state(api_app, filed["case_id"]).tasks[key].assignee == str(holder.id)
+    admin = as_user(api_app, "admin@demo.gob.mx")
+    page = admin.get(f"/admin/usuarios/{holder.id}").get_data(as_text=True)
+    done = admin.post(f"/admin/usuarios/{holder.id}/desactivar", data={"csrf_token": token(page)})
+    assert done.status_code == 303
+    assert state(api_app, filed["case_id"]).tasks[key].assignee is None
+    history = api_app.extensions["tramita"].cases.history(filed["case_id"])
+    assert history[-1]["type"] == "task.released"
+    unclaimed = as_user(api_app, MERCADOS).get("/bandeja?vista=unclaimed").get_data(as_text=True)
+    assert f"/bandeja/expedientes/{folio}" in unclaimed

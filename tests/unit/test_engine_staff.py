@@ -262,3 +262,11 @@ def test_a_reminder_goes_to_the_holder_when_the_task_is_claimed() -> None:
     d.apply(lambda at: TimerFired(at=at, actor=SYSTEM, timer_id=reminder.id))
     notice = [e for e in d.effects if e.payload.get("template") == "deadline_reminder"][-1]
     assert notice.payload["to"] == f"user:{REVIEWER.id}"
+
+
+def test_the_system_may_release_a_task_whose_holder_left() -> None:
+    d = filed()
+    tid = task_id(d)
+    d.apply(lambda at: ClaimTask(at=at, actor=REVIEWER, task_id=tid))
+    d.apply(lambda at: ReleaseTask(at=at, actor=SYSTEM, task_id=tid))
+    assert d.state.tasks[tid].assignee is None

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from workflow_engine.engine import Actor
+from workflow_engine.engine import Actor, ReleaseTask
 from workflow_engine.persistence.models import Case, CaseAccess, Task, User, table
+from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.persistence.visibility import official_handles_case
 
@@ -97,3 +98,20 @@ def colleagues(conn: Connection, department: str) -> list[Colleague]:
 
 def colleague(conn: Connection, department: str, user_id: str) -> Colleague | None:
     return next((c for c in colleagues(conn, department) if c.id == user_id), None)
+
+
+def release_tasks_of(cases: CaseService, user_id: str) -> int:
+    """Put back in their departments' queues the open tasks a person held (their account was
+    deactivated: nobody else could take them otherwise). Returns how many were released."""
+    with cases.engine.connect() as conn:
+        held = conn.execute(
+            select(tasks_t.c.case_id, tasks_t.c.task_key).where(
+                tasks_t.c.assignee_id == user_id, tasks_t.c.status == "open"
+            )
+        ).all()
+    for case_id, task_key in held:
+        cases.execute(
+            int(case_id),
+            ReleaseTask(at=utcnow(), actor=Actor.system("baja de la cuenta"), task_id=task_key),
+        )
+    return len(held)
