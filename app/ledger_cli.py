@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask.cli import AppGroup
 
 from connectors import ledger
 from connectors._common import local_today
+from connectors.ledger.report import omisos_csv
 from workflow_engine.persistence.types import utcnow
 
 ledger_cli = AppGroup("ledger", help="Built-in ledger: yearly charges, omisos.")
@@ -58,24 +58,5 @@ def omisos_command(kind: str | None) -> None:
     """Print the objects with overdue obligations as CSV (to standard output)."""
     services = _services()
     today = local_today(services.settings.timezone, utcnow())
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["tipo", "clave", "contribuyente", "rfc_curp", "adeudos", "importe", "moneda"])
-    after = 0
-    while True:
-        with services.engine.connect() as conn:
-            rows = ledger.omisos(conn, today, kind=kind, limit=1000, after=after)
-        for r in rows:
-            writer.writerow(
-                [
-                    r.kind,
-                    r.key,
-                    r.taxpayer_name,
-                    r.tax_id,
-                    r.overdue_count,
-                    f"{r.overdue_cents / 100:.2f}",
-                    r.currency,
-                ]
-            )
-        if len(rows) < 1000:
-            return
-        after = rows[-1].object_id
+    for piece in omisos_csv(services.engine, today, kind):
+        sys.stdout.write(piece)

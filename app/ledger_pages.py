@@ -3,9 +3,6 @@ and for treasury staff, the taxpayer search, and the report of omisos with a CSV
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -18,6 +15,7 @@ from app.auth import current_account, login_manager
 from app.cases import _lang, format_date
 from connectors import ledger
 from connectors._common import local_today, money
+from connectors.ledger import report
 from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
@@ -184,11 +182,6 @@ def omisos() -> Any:
     )
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @blueprint.route("/tesoreria/omisos.csv")
 def omisos_csv() -> Any:
     require_treasury()
@@ -196,48 +189,7 @@ def omisos_csv() -> Any:
     today = _today()
     engine = _services().engine
 
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "tipo",
-                "clave",
-                "descripcion",
-                "contribuyente",
-                "rfc_curp",
-                "adeudos_vencidos",
-                "importe_vencido",
-                "moneda",
-                "vencimiento_mas_antiguo",
-            ]
-        )
-        after = 0
-        while True:
-            with engine.connect() as conn:
-                rows = ledger.omisos(conn, today, kind=kind, limit=1000, after=after)
-            for r in rows:
-                writer.writerow(
-                    [
-                        r.kind,
-                        _cell(r.key),
-                        _cell(r.description),
-                        _cell(r.taxpayer_name),
-                        _cell(r.tax_id),
-                        r.overdue_count,
-                        f"{r.overdue_cents / 100:.2f}",
-                        r.currency,
-                        r.oldest_due.isoformat(),
-                    ]
-                )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(rows) < 1000:
-                return
-            after = rows[-1].object_id
-
-    response = Response(generate(), mimetype="text/csv")
+    response = Response(report.omisos_csv(engine, today, kind), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="omisos-{today}.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
