@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.db import database_unavailable
+
+# Seconds a client is asked to wait when the database cannot answer (a restart or a cut
+# network usually lasts a few seconds).
+RETRY_AFTER_SECONDS = 15
 
 MESSAGES = {
     400: ("La solicitud no es válida.", "The request is not valid."),
@@ -18,6 +24,12 @@ MESSAGES = {
     422: ("Los datos enviados no son válidos.", "The data sent is not valid."),
     429: ("Demasiados intentos; espere un momento.", "Too many attempts; wait a moment."),
     500: ("Algo salió mal de nuestro lado.", "Something went wrong on our side."),
+    503: (
+        "El servicio no está disponible por un momento. Nada se perdió: lo que ya estaba "
+        "guardado sigue a salvo. Si estaba enviando algo, vuelva a intentarlo en unos segundos.",
+        "The service is briefly unavailable. Nothing was lost: what was already saved is "
+        "safe. If you were sending something, try again in a few seconds.",
+    ),
 }
 
 
@@ -61,6 +73,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        if database_unavailable(exc):
+            return _database_unavailable(app, exc)
         app.logger.exception("unhandled error")
         es, en = MESSAGES[500]
         if _wants_json():
@@ -68,6 +82,23 @@ def init_app(app: Flask) -> None:
                 {"error": {"code": "internal_error", "message": es, "message_en": en}}
             ), 500
         return render_template("error.html", code=500, message=es), 500
+
+
+def _database_unavailable(app: Flask, exc: Exception):  # type: ignore[no-untyped-def]
+    """503 with Retry-After: the database is restarting or out of reach, not a bug."""
+    app.logger.warning("database unavailable: %s", type(exc).__name__)
+    es, en = MESSAGES[503]
+    if _wants_json():
+        body = {"error": {"code": "service_unavailable", "message": es, "message_en": en}}
+        response = jsonify(body)
+    else:
+        # The page must not touch the database: show it as to an anonymous visitor.
+        g._login_user = AnonymousUserMixin()
+        response = app.make_response(render_template("error_unavailable.html"))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _details(exc: EngineError) -> dict[str, object]:

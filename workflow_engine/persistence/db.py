@@ -100,3 +100,59 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: this runs on every transaction (see docs/performance.md).
         conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+# SQLite's operational errors include bugs (a syntax error, a missing table); only these
+# messages mean "the database is there but cannot answer now".
+_SQLITE_TRANSIENT = (
+    "database is locked",
+    "database table is locked",
+    "database schema is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached or cannot answer right now (a
+    restart, a cut network, a full pool, a lock held too long), as opposed to a bug: the web
+    layer answers the first with 503 and a Retry-After, the second stays a 500."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _unavailable(current):
+            return True
+        current = current.__cause__  # only an explicit `raise ... from`, never __context__
+    return False
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, exc.DisconnectionError | exc.TimeoutError):
+        return True  # a connection the pool gave up on; no connection free in time
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or _driver_unavailable(error.orig)
+    return _driver_unavailable(error)  # raised by the driver itself (e.g. BEGIN IMMEDIATE)
+
+
+def _driver_unavailable(error: BaseException | None) -> bool:
+    import sqlite3
+
+    if isinstance(error, sqlite3.OperationalError):
+        message = str(error).lower()
+        return any(m in message for m in _SQLITE_TRANSIENT)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    if isinstance(error, psycopg.OperationalError):
+        # Connection failures (no SQLSTATE), classes 08 (connection), 53 (insufficient
+        # resources), 57 (operator intervention: shutdown, cancel), 58 (I/O), lock timeouts
+        # and serialization failures; bugs are ProgrammingError, DataError, IntegrityError.
+        return True
+    if isinstance(error, psycopg.InterfaceError):
+        # The connection is closed or lost; otherwise a misuse of the driver (a bug).
+        message = str(error).lower()
+        return "closed" in message or "lost" in message
+    return False
