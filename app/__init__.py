@@ -9,7 +9,7 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from app import db as request_db
-from app import templating
+from app import observability, templating
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
 from app.services import build_services, start_inline_sweeper
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     compile_catalogs()
     services = build_services(settings)
     app.extensions["tramita"] = services
+    observability.init_app(app)
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
     templating.install(app)

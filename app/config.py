@@ -51,6 +51,7 @@ class Settings:
     signing_tsa_url: str | None = None
     signing_trust_roots: str | None = None
     municipality_logo: str | None = None
+    metrics_token: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -91,4 +92,5 @@ class Settings:
             signing_tsa_url=os.environ.get("SIGNING_TSA_URL") or None,
             signing_trust_roots=os.environ.get("SIGNING_TRUST_ROOTS") or None,
             municipality_logo=os.environ.get("MUNICIPALITY_LOGO") or None,
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
         )

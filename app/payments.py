@@ -31,6 +31,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from app.auth import current_account
+from app.observability.metrics import webhook_received
 from connectors._common import money
 from connectors.gateway import (
     MAX_BODY,
@@ -214,11 +215,14 @@ def payment_status(folio: str) -> Any:
 def webhook(gateway_name: str) -> Any:
     gateway = current_gateway()
     if gateway is None or gateway_name != gateway.config.name:
+        webhook_received("unknown", 404, "unknown_gateway")
         return jsonify(status="rejected", reason="unknown_gateway"), 404
     length = request.content_length
     if length is not None and length > MAX_BODY:
         log.warning("gateway %s webhook refused: too_large (%d bytes)", gateway_name, length)
+        webhook_received(gateway_name, 413, "too_large")
         return jsonify(status="rejected", reason="too_large"), 413
     body = request.stream.read(MAX_BODY + 1)
     outcome = gateway.processor.handle(body, request.headers)
+    webhook_received(gateway_name, outcome.http_status, outcome.reason)
     return jsonify(status=outcome.status, reason=outcome.reason), outcome.http_status

@@ -8,10 +8,7 @@ outage is a write lock held by someone else for longer than the app waits.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import sqlite3
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,73 +18,12 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from tests.conftest import _truncate_pg
+from tests.integration.tcp_proxy import TcpProxy, proxied
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.db import database_unavailable, make_engine
 from workflow_engine.persistence.demo import seed_demo
 
 LICENCE = "licencia-funcionamiento"
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; `stop()` drops every connection and closes the
-    port (clients get "connection refused"), `start()` opens the same port again."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.listener: socket.socket | None = None
-        self.sockets: set[socket.socket] = set()
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        with self.lock:
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self.sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.sockets.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                sink.shutdown(socket.SHUT_WR)
 
 
 def _seed(url: str) -> str:
@@ -129,14 +65,9 @@ def pg_proxy(pg_template_url: str) -> Iterator[tuple[str, TcpProxy, str]]:
     db_url = pg_template_url
     _truncate_pg(db_url)
     key = _seed(db_url)
-    rest = db_url.split("://", 1)[1]
-    userinfo, hostpart = rest.split("@", 1)
-    host, _, database = hostpart.partition("/")
-    hostname, _, port = host.partition(":")
-    proxy = TcpProxy((hostname, int(port or 5432)))
-    proxy.start()
+    url, proxy = proxied(db_url)
     try:
-        yield f"postgresql://{userinfo}@127.0.0.1:{proxy.port}/{database}", proxy, key
+        yield url, proxy, key
     finally:
         proxy.stop()
 

@@ -21,6 +21,7 @@ from workflow_engine.engine import Command, ConflictError
 from workflow_engine.persistence.models import OutboxMessage, table
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.redact import scrub
 
 log = logging.getLogger(__name__)
 outbox_t = table(OutboxMessage)
@@ -243,7 +244,7 @@ class OutboxProcessor:
                     raise
 
     def _failed(self, item: OutboxItem, exc: Exception) -> ProcessResult:
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        error = scrub("".join(traceback.format_exception_only(type(exc), exc)).strip())[:2000]
         permanent = isinstance(exc, PermanentError)
         dead = permanent or item.attempts >= self.max_attempts
         delay = None if dead else self.backoff(item.attempts)

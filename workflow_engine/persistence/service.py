@@ -3,9 +3,10 @@ transaction with optimistic locking, then hand the outbox rows to the dispatcher
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,10 @@ templates_t = table(ProcedureTemplate)
 users_t = table(User)
 
 Dispatcher = Callable[[Sequence[int]], None]
+# Told of every command applied: (command type, outcome, seconds). Outcomes: `applied`
+# (events written), `unchanged`, `refused` (an EngineError), `conflict`, `error`. The web
+# layer counts them for monitoring; the engine stays free of any metrics library.
+CommandObserver = Callable[[str, str, float], None]
 
 
 def _copy(folio: str, procedure_key: str, name: str, ref: str | None) -> CaseCopy:
@@ -103,6 +108,7 @@ class CaseService:
         timezone: str = "America/Mexico_City",
         dispatcher: Dispatcher | None = None,
         clock: Callable[[], datetime] = utcnow,
+        observer: CommandObserver | None = None,
     ) -> None:
         from zoneinfo import ZoneInfo
 
@@ -111,6 +117,7 @@ class CaseService:
         self.tz = ZoneInfo(timezone)
         self.dispatcher = dispatcher
         self.clock = clock
+        self.observer = observer
         self._definitions: dict[int, ProcedureDefinition] = {}
         self._calendar: BusinessCalendar | None = None
         self._calendar_loaded = 0.0
@@ -157,6 +164,12 @@ class CaseService:
     # -- commands ------------------------------------------------------------------------
     def start(self, procedure_key: str, command: StartCase) -> CommandOutcome:
         """Open a new case on the live version of a procedure."""
+        with self._observed(command) as seen:
+            outcome = self._start(procedure_key, command)
+            seen.append(outcome)
+        return outcome
+
+    def _start(self, procedure_key: str, command: StartCase) -> CommandOutcome:
         for _ in range(5):
             folio = new_folio(self.folio_prefix, command.at.astimezone(self.tz).year)
             try:
@@ -236,6 +249,20 @@ class CaseService:
         round trip; the optimistic lock still refuses a stale one). `also`: the caller's own
         statements in the driver's SQL, written with the case's rows in the same pipeline
         (written too when the command changes nothing; not written when it is refused)."""
+        with self._observed(command) as seen:
+            outcome = self._execute_in(conn, case_id, command, expected_version, loaded, also)
+            seen.append(outcome)
+        return outcome
+
+    def _execute_in(
+        self,
+        conn: Connection,
+        case_id: int,
+        command: Command,
+        expected_version: int | None,
+        loaded: LoadedCase | None,
+        also: Sequence[tuple[str, Any]],
+    ) -> CommandOutcome:
         row = loaded if loaded is not None else self._hotpath(conn).load(_dbapi(conn), case_id)
         if row is None:
             raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
@@ -288,6 +315,27 @@ class CaseService:
             if found is not None:
                 return (found.name or actor.name or ""), normalize_ref(found.curp)
         return actor.name or "", None
+
+    @contextlib.contextmanager
+    def _observed(self, command: Command) -> Iterator[list[CommandOutcome]]:
+        """Tell the observer how a command went and how long it took (append the outcome)."""
+        if self.observer is None:
+            yield []
+            return
+        started = time.perf_counter()
+        seen: list[CommandOutcome] = []
+        result = "error"
+        try:
+            yield seen
+            result = "applied" if seen and seen[0].events else "unchanged"
+        except ConflictError:
+            result = "conflict"
+            raise
+        except EngineError:
+            result = "refused"
+            raise
+        finally:
+            self.observer(type(command).__name__, result, time.perf_counter() - started)
 
     def _hotpath(self, conn: Connection) -> HotPath:
         if self._hot is None:
