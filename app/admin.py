@@ -1,5 +1,5 @@
-"""Administration pages. For now: effects that failed for good (dead letters), so an admin
-sees what is stuck, why, and can retry it once the cause is fixed."""
+"""Administration pages: the outbox backlog (what is waiting, running, retrying and what
+failed for good, with a retry button), connectors and municipal settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.auth import current_account
+from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,15 +21,66 @@ def _require_admin() -> None:
         abort(404)
 
 
+PER_PAGE = 50
+
+
+def state_label(state: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "due": _("Por ejecutar"),
+        "retrying": _("Reintentando"),
+        "running": _("En ejecución"),
+        "dead": _("Detenido"),
+    }.get(state, state)
+
+
+def kind_label(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "notify": _("Aviso"),
+        "email": _("Correo"),
+        "payment.create_order": _("Orden de pago"),
+        "payment.apply": _("Aplicación de pago"),
+        "document.issue": _("Documento firmado"),
+        "connector.call": _("Consulta a un sistema"),
+        "ledger.register": _("Registro en el padrón"),
+    }.get(kind, kind)
+
+
 @blueprint.route("/outbox")
 def outbox() -> Any:
+    """The backlog of effects: due, retrying (when, why), running (until when), dead."""
+    from app.cases import _lang, format_moment
+
     _require_admin()
-    dead = current_app.extensions["tramita"].outbox.dead_letters()
-    return render_template("admin_outbox.html", dead=dead)
+    services = current_app.extensions["tramita"]
+    backlog = OutboxBacklog(services.engine)
+    state = request.args.get("estado", "")
+    if state not in STATES:
+        state = ""
+    page_number = request.args.get("pagina", "1")
+    page = backlog.page(
+        state or None, int(page_number) if page_number.isdigit() else 1, per_page=PER_PAGE
+    )
+    lang = _lang()
+    return render_template(
+        "admin_outbox.html",
+        summary=backlog.summary(),
+        states=STATES,
+        state=state,
+        page=page,
+        state_label=state_label,
+        kind_label=kind_label,
+        moment=lambda value: format_moment(value, lang),
+    )
 
 
 @blueprint.route("/outbox/reintentar", methods=["POST"])
 def retry() -> Any:
+    from flask_babel import gettext as _
+
     _require_admin()
     processor = current_app.extensions["tramita"].outbox
     raw = request.form.get("id", "")
@@ -36,7 +88,14 @@ def retry() -> Any:
     retried = processor.retry_dead(ids)
     results = [processor.process(message_id).status for message_id in retried]
     done = results.count("done")
-    flash(f"Reintentados: {len(retried)}. Completados: {done}. Pendientes: {len(retried) - done}.")
+    flash(
+        _(
+            "Reintentados: %(retried)s. Completados: %(done)s. Pendientes: %(left)s.",
+            retried=len(retried),
+            done=done,
+            left=len(retried) - done,
+        )
+    )
     return redirect(url_for("admin.outbox"))
 
 
