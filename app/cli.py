@@ -35,9 +35,11 @@ def run_migrations(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
+    import migrations
+
+    # Found through the installed `migrations` package, not the checkout: `pip install .` works.
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
     config.attributes["database_url"] = database_url
     command.upgrade(config, "head")
 
