@@ -68,9 +68,9 @@ def test_pip_install_without_extras_migrates_and_starts(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     Path(site, "project-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps"]
-        + [str(source)],
+        [*pip, "install", "-q", "--no-deps", str(source)],
         capture_output=True,
         text=True,
     )
