@@ -29,6 +29,7 @@ cases_cli = AppGroup("cases", help="Cases (expedientes).")
 apikeys_cli = AppGroup("apikeys", help="API keys for systems.")
 calendar_cli = AppGroup("calendar", help="Holidays (non-business days) for legal deadlines.")
 documents_cli = AppGroup("documents", help="Issued documents: revoke, signing certificate.")
+users_cli = AppGroup("users", help="Accounts: the first administrator.")
 
 
 def run_migrations(database_url: str) -> None:
@@ -367,6 +368,55 @@ def documents_signing_info() -> None:
     click.echo(f"timestamps: {setup.signer.timestamper is not None}")
 
 
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of printing a set-password link.",
+)
+def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
+    """Create an administrator (the first one: there is nobody yet to invite it); print a
+    single-use link to choose the password, valid 7 days, or read it from stdin."""
+    import getpass
+
+    from flask import url_for
+
+    from workflow_engine.persistence.staff import Staff, StaffError
+
+    services = _services()
+    password = None
+    if password_stdin:
+        password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+
+    def link_for(token: str) -> str:
+        with current_app.test_request_context():
+            path = url_for("staff_invitation.accept", token=token)
+        return str(services.settings.base_url).rstrip("/") + path
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this container
+        who = "?"
+    try:
+        created = Staff(services.engine).create_admin(
+            email=email,
+            name=name,
+            password=password,
+            operator=f"línea de comandos ({who})",
+            link_for=link_for,
+        )
+    except StaffError as exc:
+        for problem in exc.problems:
+            click.echo(problem.message_es, err=True)
+        sys.exit(1)
+    click.echo(f"Administrador(a) creado(a): {created.user.email} (id {created.user.id})")
+    if created.link:
+        click.echo("Enlace para elegir la contraseña (vale 7 días y sólo una vez):")
+        click.echo(created.link)
+
+
 payments_cli = AppGroup("payments", help="Payments: bank reconciliation files.")
 
 
@@ -433,5 +483,6 @@ def init_app(app: Flask) -> None:
         payments_cli,
         documents_cli,
         ledger_cli,
+        users_cli,
     ):
         app.cli.add_command(group)
