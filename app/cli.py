@@ -166,8 +166,17 @@ def demo_seed() -> None:
 @demo_cli.command("walkthrough")
 @click.argument("key")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-def demo_walkthrough(key: str, out_dir: str) -> None:
-    """Run one case from start to end with the example data; write its documents to DIR."""
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for effects a worker holds (the rest run here).",
+)
+def demo_walkthrough(key: str, out_dir: str, wait_seconds: float) -> None:
+    """Run one case from start to end with the example data; write its documents to DIR.
+    Effects run here, or in a Celery worker when one takes them first; the command returns
+    when all of them are done."""
     from connectors.payments.handler import settle_payment
     from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.walkthrough import run_walkthrough
@@ -182,6 +191,7 @@ def demo_walkthrough(key: str, out_dir: str) -> None:
             key,
             applicant,
             settle=lambda reference: settle_payment(services.engine, reference, "demo")[1],
+            wait_seconds=wait_seconds,
         )
     except EngineError as exc:
         _fail(exc)
