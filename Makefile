@@ -43,7 +43,7 @@ run: install
 		$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 migrate: install
-	$(BIN)/flask --app wsgi db upgrade
+	DEMO_MODE=1 $(BIN)/flask --app wsgi db upgrade
 
 seed: install
 	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
@@ -62,11 +62,13 @@ test: install lint typecheck
 test-fast: install
 	$(BIN)/pytest -m "not slow and not postgres and not redis and not browser"
 
+# The demo's worker and beat (`make run`'s database); production: README "Production deployment".
 worker: install
-	$(BIN)/celery -A app.celery_worker worker --loglevel=info
+	DEMO_MODE=1 $(BIN)/celery -A app.celery_worker worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A app.celery_worker beat --loglevel=info
+	mkdir -p instance
+	DEMO_MODE=1 $(BIN)/celery -A app.celery_worker beat --loglevel=info
 
 bench: install
 	$(BIN)/python bench/engine.py --backend sqlite --cases 200 --json
