@@ -1,5 +1,13 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
 
-from app import create_app
+import sys
 
-app = create_app()
+from app import create_app
+from app.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as exc:
+    print(exc.code, file=sys.stderr)
+    # 3 is gunicorn's "worker failed to boot": the master stops instead of respawning forever.
+    raise SystemExit(3) from None
