@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := wsgi
 
-.PHONY: run test install lint typecheck test-fast migrate seed worker beat clean bench
+.PHONY: run test install install-prod lint typecheck test-fast migrate seed worker beat clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Production: the app and its runtime dependencies only, no development tools, as a regular
+## (not editable) install; `make install-prod VENV=/srv/tramita/venv`. English catalogs are
+## compiled inside the installed package, so the app never writes there at run time.
+install-prod:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q .
+	cd / && $(abspath $(BIN))/python -c 'from app.i18n import compile_catalogs; compile_catalogs()'
 
 # The sandbox payment gateway `make run` starts beside the app (demo values, not secrets).
 SANDBOX_PORT ?= 5001
@@ -34,7 +43,7 @@ run: install
 		$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 migrate: install
-	$(BIN)/flask --app wsgi db upgrade
+	DEMO_MODE=1 $(BIN)/flask --app wsgi db upgrade
 
 seed: install
 	DEMO_MODE=1 $(BIN)/flask --app wsgi demo seed
@@ -53,11 +62,13 @@ test: install lint typecheck
 test-fast: install
 	$(BIN)/pytest -m "not slow and not postgres and not redis and not browser"
 
+# The demo's worker and beat (`make run`'s database); production: README "Production deployment".
 worker: install
-	$(BIN)/celery -A app.celery_worker worker --loglevel=info
+	DEMO_MODE=1 $(BIN)/celery -A app.celery_worker worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A app.celery_worker beat --loglevel=info
+	mkdir -p instance
+	DEMO_MODE=1 $(BIN)/celery -A app.celery_worker beat --loglevel=info
 
 bench: install
 	$(BIN)/python bench/engine.py --backend sqlite --cases 200 --json

@@ -29,15 +29,18 @@ cases_cli = AppGroup("cases", help="Cases (expedientes).")
 apikeys_cli = AppGroup("apikeys", help="API keys for systems.")
 calendar_cli = AppGroup("calendar", help="Holidays (non-business days) for legal deadlines.")
 documents_cli = AppGroup("documents", help="Issued documents: revoke, signing certificate.")
+users_cli = AppGroup("users", help="Accounts: the first administrator.")
 
 
 def run_migrations(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
+    import migrations
+
+    # Found through the installed `migrations` package, not the checkout: `pip install .` works.
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
     config.attributes["database_url"] = database_url
     command.upgrade(config, "head")
 
@@ -163,8 +166,17 @@ def demo_seed() -> None:
 @demo_cli.command("walkthrough")
 @click.argument("key")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-def demo_walkthrough(key: str, out_dir: str) -> None:
-    """Run one case from start to end with the example data; write its documents to DIR."""
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for effects a worker holds (the rest run here).",
+)
+def demo_walkthrough(key: str, out_dir: str, wait_seconds: float) -> None:
+    """Run one case from start to end with the example data; write its documents to DIR.
+    Effects run here, or in a Celery worker when one takes them first; the command returns
+    when all of them are done."""
     from connectors.payments.handler import settle_payment
     from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.walkthrough import run_walkthrough
@@ -179,6 +191,7 @@ def demo_walkthrough(key: str, out_dir: str) -> None:
             key,
             applicant,
             settle=lambda reference: settle_payment(services.engine, reference, "demo")[1],
+            wait_seconds=wait_seconds,
         )
     except EngineError as exc:
         _fail(exc)
@@ -365,6 +378,55 @@ def documents_signing_info() -> None:
     click.echo(f"timestamps: {setup.signer.timestamper is not None}")
 
 
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of printing a set-password link.",
+)
+def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
+    """Create an administrator (the first one: there is nobody yet to invite it); print a
+    single-use link to choose the password, valid 7 days, or read it from stdin."""
+    import getpass
+
+    from flask import url_for
+
+    from workflow_engine.persistence.staff import Staff, StaffError
+
+    services = _services()
+    password = None
+    if password_stdin:
+        password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+
+    def link_for(token: str) -> str:
+        with current_app.test_request_context():
+            path = url_for("staff_invitation.accept", token=token)
+        return str(services.settings.base_url).rstrip("/") + path
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this container
+        who = "?"
+    try:
+        created = Staff(services.engine).create_admin(
+            email=email,
+            name=name,
+            password=password,
+            operator=f"línea de comandos ({who})",
+            link_for=link_for,
+        )
+    except StaffError as exc:
+        for problem in exc.problems:
+            click.echo(problem.message_es, err=True)
+        sys.exit(1)
+    click.echo(f"Administrador(a) creado(a): {created.user.email} (id {created.user.id})")
+    if created.link:
+        click.echo("Enlace para elegir la contraseña (vale 7 días y sólo una vez):")
+        click.echo(created.link)
+
+
 payments_cli = AppGroup("payments", help="Payments: bank reconciliation files.")
 
 
@@ -431,5 +493,6 @@ def init_app(app: Flask) -> None:
         payments_cli,
         documents_cli,
         ledger_cli,
+        users_cli,
     ):
         app.cli.add_command(group)

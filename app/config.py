@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import os
-import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(SystemExit):
+    """A setting production cannot run without: the process stops with one readable line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Tramita: {message}")
+
+
+def default_instance_dir() -> str:
+    """A checkout keeps its data in ./instance beside the code; an installed package (Flask's
+    own convention) in <prefix>/var/tramita-instance, never inside site-packages."""
+    if (ROOT / "pyproject.toml").exists():
+        return str(ROOT / "instance")
+    return str(Path(sys.prefix) / "var" / "tramita-instance")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -25,7 +40,7 @@ class Settings:
     broker_url: str | None = None
     secret_key: str = ""
     demo_mode: bool = False
-    instance_dir: str = str(ROOT / "instance")
+    instance_dir: str = field(default_factory=default_instance_dir)
     documents_dir: str = ""
     uploads_dir: str = ""
     municipality_name: str = "Municipio de Chocotlán"
@@ -56,11 +71,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        instance = os.environ.get("INSTANCE_DIR", str(ROOT / "instance"))
+        instance = os.environ.get("INSTANCE_DIR") or default_instance_dir()
         demo = _bool("DEMO_MODE", False)
         secret = os.environ.get("SECRET_KEY", "")
-        if not secret:
-            secret = "demo-not-secret" if demo else secrets.token_hex(32)
+        if not secret and not demo:
+            # A random key per process would sign each worker's sessions differently.
+            raise ConfigError(
+                "falta SECRET_KEY: defina el mismo valor largo y aleatorio para web, worker y "
+                "beat (o DEMO_MODE=1 para una demostración) / SECRET_KEY is not set: give web, "
+                "worker and beat the same long random value (or DEMO_MODE=1 for a demo)."
+            )
+        secret = secret or "demo-not-secret"
         return cls(
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/tramita.db",
             broker_url=os.environ.get("CELERY_BROKER_URL") or None,

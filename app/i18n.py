@@ -6,11 +6,13 @@ or stale, so a fresh checkout needs no extra build step.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
@@ -23,7 +25,11 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
+        try:
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+        except OSError as exc:  # a read-only install: `make install-prod` compiled them
+            log.warning("cannot compile %s (%s); using the installed catalog", mo_path, exc)
+            continue
         compiled.append(mo_path)
     return compiled

@@ -108,6 +108,7 @@ def action_label(action: str) -> str:
         "department.created": _("Creó una dependencia"),
         "department.renamed": _("Cambió el nombre de una dependencia"),
         "user.invited": _("Invitó a una persona"),
+        "user.admin_created": _("Creó una cuenta de administración desde el servidor"),
         "user.invitation_resent": _("Reenvió una invitación"),
         "user.invitation_accepted": _("Aceptó su invitación"),
         "user.updated": _("Cambió una cuenta"),

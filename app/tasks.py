@@ -97,6 +97,7 @@ def make_celery(services: Services) -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule_filename=os.path.join(settings.instance_dir, "celerybeat-schedule"),
         beat_schedule={
             "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},

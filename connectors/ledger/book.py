@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from workflow_engine.persistence.models import (
+    IDENTIFIER_LENGTH,
     Case,
     LedgerPayment,
     Obligation,
@@ -53,6 +54,9 @@ OBJECT_KIND_NAMES = {
     "plot": ("Predio", "Plot"),
 }
 _RFC_MORAL = re.compile(r"^[A-ZÑ&]{3}\d{6}[A-Z0-9]{3}$")
+# A Panamanian company's RUC (ficha-rollo-imagen, optional DV); a person's is their cédula,
+# whose first number is a province (1-13), never three digits or more like a ficha.
+_RUC_PA_JURIDICA = re.compile(r"^\d{3,10}-\d{1,4}-\d{1,7}(?: DV \d{2})?$")
 
 
 class LedgerError(ValueError):
@@ -87,8 +91,12 @@ class Statement:
 
 
 def taxpayer_kind(tax_id: str | None) -> str:
-    """A 12-character RFC is a company (persona moral); anything else a person."""
-    return "moral" if tax_id and _RFC_MORAL.match(tax_id.upper()) else "fisica"
+    """A 12-character RFC or a Panamanian company RUC is a company (persona moral); anything
+    else a person."""
+    if not tax_id:
+        return "fisica"
+    text = tax_id.upper()
+    return "moral" if _RFC_MORAL.match(text) or _RUC_PA_JURIDICA.match(text) else "fisica"
 
 
 def taxpayer_for_user(conn: Connection, user_id: int) -> int:
@@ -148,18 +156,77 @@ def taxpayer_for_case(conn: Connection, case_id: int) -> int:
     )
 
 
-def update_tax_ids(
-    conn: Connection, taxpayer_id: int, *, rfc: str | None, curp: str | None
-) -> None:
-    """Fill in RFC/CURP learned from a procedure's data (never overwrite with blanks)."""
-    values: dict[str, Any] = {}
-    if rfc:
-        values["tax_id"] = rfc.upper()
-        values["kind"] = taxpayer_kind(rfc)
+def clean_identifier(value: object) -> str | None:
+    """An RFC, CURP, RUC or cédula as the ledger stores it (upper case, single spaces), or
+    None when blank. Longer than the identity columns: a LedgerError, never a database
+    error (the field types already bound every supported identifier well below it)."""
+    text = " ".join(str(value or "").upper().split())
+    if not text:
+        return None
+    if len(text) > IDENTIFIER_LENGTH:
+        raise LedgerError(
+            f"an identifier of {len(text)} characters does not fit ({IDENTIFIER_LENGTH} at most)"
+        )
+    return text
+
+
+def holder_for_registration(
+    conn: Connection,
+    case_id: int,
+    *,
+    tax_id: object = None,
+    curp: object = None,
+    name: object = None,
+) -> int:
+    """The taxpayer a registered object belongs to. A taxpayer already known by this tax id
+    is linked as it is (never overwritten); otherwise the applicant's own record takes the
+    tax id if it has none yet, else the tax id is a new holder (a company the applicant
+    registers for), named `name`. A CURP only ever fills a blank."""
+    tax = clean_identifier(tax_id)
+    personal = clean_identifier(curp)
+    holder_name = " ".join(str(name or "").split())[:300]
+    applicant = taxpayer_for_case(conn, case_id)
+    if tax is None:
+        _fill_blank_curp(conn, applicant, personal)
+        return applicant
+    known = conn.execute(
+        select(taxpayers_t.c.id).where(taxpayers_t.c.tax_id == tax).order_by(taxpayers_t.c.id)
+    ).first()
+    if known is not None:
+        return int(known.id)
+    own = conn.execute(select(taxpayers_t).where(taxpayers_t.c.id == applicant)).one()
+    if own.tax_id is None:
+        conn.execute(
+            update(taxpayers_t)
+            .where(taxpayers_t.c.id == applicant, taxpayers_t.c.tax_id.is_(None))
+            .values(tax_id=tax, kind=taxpayer_kind(tax))
+        )
+        _fill_blank_curp(conn, applicant, personal)
+        return applicant
+    return int(
+        conn.execute(
+            insert(taxpayers_t)
+            .values(
+                kind=taxpayer_kind(tax),
+                name=holder_name or own.name,
+                tax_id=tax,
+                curp=personal,
+                user_id=own.user_id,
+                email=own.email,
+                created_at=utcnow(),
+            )
+            .returning(taxpayers_t.c.id)
+        ).scalar_one()
+    )
+
+
+def _fill_blank_curp(conn: Connection, taxpayer_id: int, curp: str | None) -> None:
     if curp:
-        values["curp"] = curp.upper()
-    if values:
-        conn.execute(update(taxpayers_t).where(taxpayers_t.c.id == taxpayer_id).values(**values))
+        conn.execute(
+            update(taxpayers_t)
+            .where(taxpayers_t.c.id == taxpayer_id, taxpayers_t.c.curp.is_(None))
+            .values(curp=curp)
+        )
 
 
 # -- taxable objects ------------------------------------------------------------------------

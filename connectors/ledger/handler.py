@@ -7,12 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from connectors._common import case_id_of
-from connectors.ledger.book import (
-    LedgerError,
-    register_object,
-    taxpayer_for_case,
-    update_tax_ids,
-)
+from connectors.ledger.book import LedgerError, holder_for_registration, register_object
 from workflow_engine.engine.commands import Command
 from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
 
@@ -25,12 +20,12 @@ def make_ledger_handler(engine: Engine) -> Handler:
         case_id = case_id_of(item)
         try:
             with engine.begin() as conn:
-                taxpayer_id = taxpayer_for_case(conn, case_id)
-                update_tax_ids(
+                taxpayer_id = holder_for_registration(
                     conn,
-                    taxpayer_id,
-                    rfc=str(payload.get("rfc") or "") or None,
-                    curp=str(payload.get("curp") or "") or None,
+                    case_id,
+                    tax_id=payload.get("rfc"),
+                    curp=payload.get("curp"),
+                    name=payload.get("name"),
                 )
                 register_object(
                     conn,

@@ -109,7 +109,7 @@ def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
 @pytest.mark.slow
 @pytest.mark.parametrize("key", EXAMPLE_KEYS)
 def test_every_example_runs_from_start_to_end(
-    runner: FlaskCliRunner, tmp_path: Path, key: str
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, key: str
 ) -> None:
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     out = tmp_path / "out"
@@ -124,6 +124,78 @@ def test_every_example_runs_from_start_to_end(
     assert lines["folio"] in pdfs[0].name
     verify = runner.invoke(args=["cases", "verify", lines["folio"]])
     assert verify.exit_code == 0 and "íntegro" in verify.output
+    assert _unfinished_effects(app) == [], "every effect the case caused ran"
+    if "ledger" in json.loads((examples_dir() / f"{key}.json").read_text("utf-8")):
+        assert _registered_objects(app), "the approved case registered its object"
+
+
+def _unfinished_effects(app: Flask) -> list[tuple[str, str, str | None]]:
+    """Effects not done (pending, failing, dead), with their last error."""
+    from sqlalchemy import select
+
+    from workflow_engine.persistence.models import OutboxMessage, table
+
+    t = table(OutboxMessage)
+    with app.extensions["tramita"].engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.kind, t.c.status, t.c.last_error).where(t.c.status != "done")
+        )
+        return [tuple(r) for r in rows]
+
+
+def _registered_objects(app: Flask) -> list[dict[str, object]]:
+    """Every taxable object with its holder's name, tax id and kind."""
+    from sqlalchemy import select
+
+    from workflow_engine.persistence.models import TaxableObject, Taxpayer, table
+
+    objects, holders = table(TaxableObject), table(Taxpayer)
+    with app.extensions["tramita"].engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                objects.c.kind,
+                objects.c.key,
+                holders.c.id.label("holder_id"),
+                holders.c.name,
+                holders.c.tax_id,
+                holders.c.kind.label("holder_kind"),
+                holders.c.user_id,
+            )
+            .join(holders, holders.c.id == objects.c.taxpayer_id)
+            .order_by(objects.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+@pytest.mark.slow
+def test_every_example_in_one_municipality_keeps_each_taxpayer_intact(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """The same citizen walks every example, then the vehicle one again: a registration links
+    to the taxpayer its tax id names and never rewrites another taxpayer's identity."""
+    from sqlalchemy import select
+
+    from workflow_engine.persistence.models import Taxpayer, table
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    for key in [*EXAMPLE_KEYS, "registro-vehicular"]:
+        result = runner.invoke(args=["demo", "walkthrough", key, "--out", str(tmp_path / key)])
+        assert result.exit_code == 0, result.output
+    assert _unfinished_effects(app) == []
+    objects = {(o["kind"], o["key"]): o for o in _registered_objects(app)}
+    vehicle = objects[("vehicle", "MR0HA3CD1M0123456")]
+    assert vehicle["tax_id"] == "155634567-2-2016 DV 45"  # 22 characters: wider than before
+    assert vehicle["name"] == "Transportes Istmeños del Pacífico, S.A."
+    assert vehicle["holder_kind"] == "moral"
+    (business,) = [o for o in objects.values() if o["kind"] == "business"]
+    assert business["tax_id"] == "CEC150610K90"  # the licence's company, untouched
+    assert business["holder_id"] != vehicle["holder_id"]
+    taxpayers = table(Taxpayer)
+    with app.extensions["tramita"].engine.connect() as conn:
+        by_tax_id = conn.execute(
+            select(taxpayers.c.tax_id, taxpayers.c.name).where(taxpayers.c.tax_id.is_not(None))
+        ).all()
+    assert sorted(t for t, _n in by_tax_id) == ["155634567-2-2016 DV 45", "CEC150610K90"]
 
 
 def test_licence_example_takes_the_civil_protection_branch_for_a_large_venue(

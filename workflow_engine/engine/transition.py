@@ -371,6 +371,7 @@ class _Run:
             "attributes": attributes,
             "rfc": self.eval(reg["rfc"]) if "rfc" in reg else None,
             "curp": self.eval(reg["curp"]) if "curp" in reg else None,
+            "name": self.eval(reg["name"]) if "name" in reg else None,
         }
         recurring = reg.get("recurring")
         if recurring:

@@ -372,6 +372,9 @@ class CaseAccess(Base):
 # -- the built-in municipal ledger (issue 5) -------------------------------------------------
 
 
+IDENTIFIER_LENGTH = 64  # taxpayers' identity columns (migration 0010_identity_columns)
+
+
 class Taxpayer(Base):
     """A contribuyente: a person (física) or a company (moral), optionally linked to an account."""
 
@@ -383,8 +386,9 @@ class Taxpayer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # fisica | moral
     name: Mapped[str] = mapped_column(String(300))
-    tax_id: Mapped[str | None] = mapped_column(String(20), nullable=True)  # RFC / RUC
-    curp: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    # RFC 13, CURP 18, Panamanian RUC with DV up to 29 (workflow_engine.templates.fields).
+    tax_id: Mapped[str | None] = mapped_column(String(IDENTIFIER_LENGTH), nullable=True)
+    curp: Mapped[str | None] = mapped_column(String(IDENTIFIER_LENGTH), nullable=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -181,6 +181,25 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class FirstAdmin:
+    """An administrator created from the command line, and its set-password link (None when
+    the password was given)."""
+
+    user: StaffUser
+    link: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """Whoever ran a command on the server, as the audit log's actor."""
+
+    id: str
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class InvitationCheck:
     """What an invitation link is worth: `ok`, `expired`, `used` or `unknown`."""
 
@@ -729,28 +748,7 @@ class Staff:
     ) -> Invitation:
         """Void the user's earlier invitation links, make a new one, queue its e-mail."""
         now = self.clock()
-        conn.execute(
-            update(tokens_t)
-            .where(
-                tokens_t.c.user_id == user.id,
-                tokens_t.c.purpose == STAFF_INVITATION,
-                tokens_t.c.used_at.is_(None),
-            )
-            .values(used_at=now)
-        )
-        token = secrets.token_urlsafe(32)
-        expires_at = now + INVITATION_TTL
-        token_id = conn.execute(
-            insert(tokens_t)
-            .values(
-                user_id=user.id,
-                purpose=STAFF_INVITATION,
-                token_hash=token_hash(token),
-                expires_at=expires_at,
-                created_at=now,
-            )
-            .returning(tokens_t.c.id)
-        ).scalar_one()
+        token, token_id, expires_at = self._invitation_token(conn, int(user.id))
         department = ""
         if user.department_key:
             names = conn.execute(
@@ -780,6 +778,121 @@ class Staff:
             at=now,
         )
         return Invitation(int(user.id), link, outbox_id, expires_at)
+
+    def _invitation_token(self, conn: Connection, user_id: int) -> tuple[str, int, datetime]:
+        """Void the user's earlier invitation links and store a new one (only its hash):
+        (token in clear, row id, expiry)."""
+        now = self.clock()
+        conn.execute(
+            update(tokens_t)
+            .where(
+                tokens_t.c.user_id == user_id,
+                tokens_t.c.purpose == STAFF_INVITATION,
+                tokens_t.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        token = secrets.token_urlsafe(32)
+        expires_at = now + INVITATION_TTL
+        token_id = conn.execute(
+            insert(tokens_t)
+            .values(
+                user_id=user_id,
+                purpose=STAFF_INVITATION,
+                token_hash=token_hash(token),
+                expires_at=expires_at,
+                created_at=now,
+            )
+            .returning(tokens_t.c.id)
+        ).scalar_one()
+        return token, int(token_id), expires_at
+
+    def create_admin(
+        self,
+        *,
+        email: str,
+        name: str,
+        operator: str,
+        password: str | None = None,
+        link_for: Callable[[str], str],
+    ) -> FirstAdmin:
+        """An administrator made from the server's command line, where there is no
+        administrator yet to invite one. With `password` (checked like the web's) the account
+        is ready; without it, the result carries a single-use invitation link (valid
+        INVITATION_TTL) where the person chooses one. `operator` names who ran it in the
+        audit log. Refused (StaffError) if the address already has an account."""
+        name = clean_name(name)
+        problems: list[Problem] = []
+        if email_problem(str(email or "")):
+            problems.append(
+                Problem(
+                    "email",
+                    "invalid",
+                    "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com.",
+                    "Write a valid e-mail address, for example name@example.com.",
+                )
+            )
+        else:
+            email = normalize_email(email)
+        problems += _name_problems(name, required=True)
+        if password is not None and not problems:
+            problems += _password_problems(password, password, email)
+        new_hash = hash_password(password) if password is not None and not problems else ""
+        with self.engine.begin() as conn:
+            if not problems and (
+                conn.execute(select(users_t.c.id).where(users_t.c.email == email)).scalar()
+                is not None
+            ):
+                problems.append(self._account_exists())
+            if problems:
+                raise StaffError(problems)
+            now = self.clock()
+            try:
+                user_id = conn.execute(
+                    insert(users_t)
+                    .values(
+                        email=email,
+                        name=name,
+                        password_hash=new_hash,
+                        role="admin",
+                        role_tags=[],
+                        is_active=True,
+                        created_at=now,
+                        invited_at=None if new_hash else now,
+                        email_verified_at=now if new_hash else None,
+                        language="es",
+                        session_epoch=0,
+                    )
+                    .returning(users_t.c.id)
+                ).scalar_one()
+            except IntegrityError as exc:  # the same address created a moment ago
+                raise StaffError([self._account_exists()]) from exc
+            link = expires_at = None
+            if not new_hash:
+                token, _token_id, expires_at = self._invitation_token(conn, int(user_id))
+                link = link_for(token)
+            self._audit(
+                conn,
+                _Operator(id="cli", name=operator[:200]),
+                "",
+                "user.admin_created",
+                "user",
+                user_id,
+                {"email": email, "name": name, "role": "admin", "password_set": bool(new_hash)},
+            )
+            user = conn.execute(select(users_t).where(users_t.c.id == user_id)).one()
+        return FirstAdmin(_user(user), link, expires_at)
+
+    @staticmethod
+    def _account_exists() -> Problem:
+        return Problem(
+            "email",
+            "taken",
+            "Ya existe una cuenta con ese correo; no se creó nada. Si debe ser "
+            "administradora, cambie su rol en /admin/usuarios.",
+            "An account with that e-mail address already exists; nothing was created. If it "
+            "must be an administrator, change its role at /admin/usuarios.",
+        )
 
     def invite(
         self,

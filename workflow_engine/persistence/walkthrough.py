@@ -3,6 +3,7 @@ engine: the CLI's `demo walkthrough`, and the suite's proof that every example w
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +22,13 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.models import Document, table
+from workflow_engine.persistence.models import Document, OutboxMessage, table
 from workflow_engine.persistence.outbox import OutboxProcessor
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 
 MAX_COMMANDS = 200
+POLL_SECONDS = 0.2
 
 
 class WalkthroughError(EngineError):
@@ -52,12 +54,17 @@ def run_walkthrough(
     data_override: dict[str, dict[str, Any]] | None = None,
     clock: Callable[[], datetime] = utcnow,
     settle: Callable[[str], Command] | None = None,
+    wait_seconds: float = 0.0,
 ) -> WalkthroughResult:
     """Start a case, fill every form step with the example data, file it, approve every task,
     confirm every payment, and let the outbox issue every document.
 
     `settle(reference)` records the payment in the collection system and returns the
     confirmation command; without it the confirmation is sent to the engine directly.
+    With `wait_seconds`, effects a Celery worker claimed (or that wait for a retry) are
+    waited for up to that long, and the walk ends only when none of its effects is left
+    unfinished: with a broker the worker and this walk share the work (each effect's claim
+    makes it run once) and neither leaves a half-finished case.
     """
     started = cases.start(procedure_key, StartCase(at=clock(), actor=applicant))
     case_id = started.case_id
@@ -115,13 +122,15 @@ def run_walkthrough(
             )
             cases.execute(case_id, confirmation)
         else:
-            if not outbox.run_due():
+            if not outbox.run_due() and not _await_effects(outbox, case_id, wait_seconds):
                 raise WalkthroughError(
                     f"El expediente quedó detenido en «{state.position}» ({state.status}).",
                     f"The case is stuck at '{state.position}' ({state.status}).",
                 )
             continue
         commands += 1
+    if wait_seconds:
+        _finish_effects(outbox, case_id, wait_seconds)
     state, _definition, _version = cases.load(case_id)
     path: list[str] = []
     for event in cases.history(case_id):
@@ -137,3 +146,38 @@ def run_walkthrough(
             ).mappings()
         ]
     return WalkthroughResult(case_id, state.folio, state.outcome, path, docs, commands)
+
+
+def _unfinished(outbox: OutboxProcessor, case_id: int) -> list[str]:
+    """Kinds of the case's effects still pending or running (dead letters are finished)."""
+    t = table(OutboxMessage)
+    with outbox.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.kind).where(t.c.case_id == case_id, t.c.status.in_(("pending", "running")))
+        )
+        return [str(r.kind) for r in rows]
+
+
+def _await_effects(outbox: OutboxProcessor, case_id: int, wait_seconds: float) -> bool:
+    """Wait (running the due ones here) until an unfinished effect of the case finishes:
+    True when one did, False when there was none or the time ran out."""
+    before = len(_unfinished(outbox, case_id))
+    deadline = time.monotonic() + wait_seconds
+    while before and time.monotonic() < deadline:
+        if outbox.run_due() or len(_unfinished(outbox, case_id)) < before:
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
+
+
+def _finish_effects(outbox: OutboxProcessor, case_id: int, wait_seconds: float) -> None:
+    """The closed case's last effects (notices, ledger registration) done before returning."""
+    deadline = time.monotonic() + wait_seconds
+    while left := _unfinished(outbox, case_id):
+        if not outbox.run_due():
+            if time.monotonic() >= deadline:
+                raise WalkthroughError(
+                    f"Efectos sin terminar: {', '.join(sorted(set(left)))}.",
+                    f"Effects not finished: {', '.join(sorted(set(left)))}.",
+                )
+            time.sleep(POLL_SECONDS)

@@ -848,7 +848,7 @@ class _Semantics:
                     )
 
         register = (self.doc.get("ledger") or {}).get("register") or {}
-        for name in ("key", "description", "rfc", "curp"):
+        for name in ("key", "description", "rfc", "curp", "name"):
             if name in register:
                 yield (
                     f"$.ledger.register.{name}",
