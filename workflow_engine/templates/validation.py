@@ -23,12 +23,22 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
+from workflow_engine.jsontext import nesting_exceeds, too_deep_error
 from workflow_engine.rules import check, referenced_tables, referenced_vars
 
-__all__ = ["CASE_VARIABLES", "TemplateProblem", "json_path", "validate_template"]
+__all__ = [
+    "CASE_VARIABLES",
+    "MAX_TEMPLATE_DEPTH",
+    "TemplateProblem",
+    "json_path",
+    "validate_template",
+]
 
 CASE_VARIABLES = frozenset({"folio", "created_at", "submitted_at"})
 """Names allowed after ``$case.`` in a rule and after ``case.`` in a document body."""
+MAX_TEMPLATE_DEPTH = 100
+"""Lists and objects nested in a template: a rule at its own limit (``rules.MAX_DEPTH``
+operators, each an object holding a list) inside a group field fits well below it."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ def validate_template(
     Semantic checks run only when the structure is valid. ``known_departments``, when given,
     is the set of department keys of the municipality; any other key is a problem.
     """
+    if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
+        error = too_deep_error(MAX_TEMPLATE_DEPTH)
+        return [TemplateProblem("$", error.message_es, error.message_en)]
     problems = _structural_problems(doc)
     if problems:
         return problems
