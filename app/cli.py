@@ -227,9 +227,12 @@ def outbox_retry(ids: tuple[int, ...]) -> None:
 
 @outbox_cli.command("dead")
 def outbox_dead() -> None:
-    """List dead-lettered effects with their last error."""
+    """List dead-lettered effects with their case's folio and last error."""
     for row in _services().outbox.dead_letters():
-        click.echo(f"{row['id']}\t{row['kind']}\t{row['attempts']}\t{row['last_error']}")
+        click.echo(
+            f"{row['id']}\t{row['kind']}\t{row['folio'] or '-'}\t{row['attempts']}\t"
+            f"{row['last_error']}"
+        )
 
 
 @outbox_cli.command("run")
