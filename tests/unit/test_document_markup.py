@@ -4,6 +4,7 @@ server's disk, never a javascript:/file: link, never a rendering failure. Only <
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import struct
@@ -25,6 +26,7 @@ from workflow_engine.templates.markup import foreign_tags, inline_markup
 from workflow_engine.templates.validation import validate_template
 
 VERIFY_URL = "https://tramites.example/verificar/ABCDE23456"
+VERIFY_PREFIX = "https://tramites.example/verificar/"
 
 
 def png(path: Path) -> Path:
@@ -100,7 +102,7 @@ def assert_inert(pdf: bytes) -> None:
                 continue
             action = annot.get("/A")
             assert action is not None and action.get("/S") == "/URI", annot
-            assert action.get("/URI") == VERIFY_URL, action
+            assert str(action.get("/URI")).startswith(VERIFY_PREFIX), action
 
 
 def test_hostile_markup_written_by_a_liaison_is_printed_as_text(tmp_path: Path) -> None:
@@ -171,10 +173,8 @@ def test_inline_markup_only_lets_the_allowed_tags_through(text: str) -> None:
     for tag in ("<b>", "</b>", "<i>", "</i>", "<br/>"):
         rest = rest.replace(tag, "")
     assert "<" not in rest and ">" not in rest
-    try:
+    with contextlib.suppress(ValueError):  # a <b> left open: the layout prints it as written
         Paragraph(safe)
-    except ValueError:
-        pass  # e.g. a <b> left open: the layout then prints the text as written
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
@@ -196,7 +196,7 @@ def _with_body(text: str) -> dict[str, Any]:
     return doc
 
 
-@pytest.mark.parametrize("text", hostile(Path("/srv/logo.png"))[:9] + ['<b onclick="x">a</b>'])
+@pytest.mark.parametrize("text", [*hostile(Path("/srv/logo.png"))[:9], '<b onclick="x">a</b>'])
 def test_the_validator_names_any_other_tag_with_its_path(text: str) -> None:
     problems = validate_template(_with_body(text))
     assert [p.path for p in problems] == ["$.steps[4].document.body.en"]

@@ -26,8 +26,8 @@ from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
 from workflow_engine.jsontext import nesting_exceeds, too_deep_error
-from workflow_engine.templates.markup import foreign_tags
 from workflow_engine.rules import check, referenced_tables, referenced_vars
+from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
     "CASE_VARIABLES",
