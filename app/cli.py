@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.jsontext import JsonTextError, parse_json
 
 
 def _services() -> Any:
@@ -52,6 +53,20 @@ def db_upgrade() -> None:
     click.echo("Base de datos al día.")
 
 
+def _read_template(name: str) -> Any:
+    """A template file's JSON; JsonTextError (one clear line) when it cannot be used."""
+    from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH
+
+    try:
+        text = Path(name).read_bytes()
+    except OSError as exc:
+        raise JsonTextError(
+            f"no se puede leer el archivo ({exc.strerror}).",
+            f"cannot read the file ({exc.strerror}).",
+        ) from None
+    return parse_json(text, max_depth=MAX_TEMPLATE_DEPTH)
+
+
 @templates_cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--lang", default="es", type=click.Choice(["es", "en"]))
@@ -62,13 +77,9 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
     failed = False
     for name in files:
         try:
-            doc = json.loads(Path(name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            click.echo(
-                f"$: {name}: "
-                + ("no es JSON válido" if lang == "es" else "not valid JSON")
-                + f" ({exc})"
-            )
+            doc = _read_template(name)
+        except JsonTextError as exc:
+            click.echo(f"$: {name}: {exc.message(lang)}")
             failed = True
             continue
         problems = validate_template(doc)
@@ -93,7 +104,11 @@ def _fail(exc: EngineError) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def templates_import(file: str) -> None:
     """Create the template or replace its draft."""
-    doc = json.loads(Path(file).read_text(encoding="utf-8"))
+    try:
+        doc = _read_template(file)
+    except JsonTextError as exc:
+        click.echo(f"$: {file}: {exc.message_es}", err=True)
+        sys.exit(1)
     try:
         info = _services().catalog.save_draft(doc)
     except EngineError as exc:
@@ -225,9 +240,12 @@ def outbox_retry(ids: tuple[int, ...]) -> None:
 
 @outbox_cli.command("dead")
 def outbox_dead() -> None:
-    """List dead-lettered effects with their last error."""
+    """List dead-lettered effects with their case's folio and last error."""
     for row in _services().outbox.dead_letters():
-        click.echo(f"{row['id']}\t{row['kind']}\t{row['attempts']}\t{row['last_error']}")
+        click.echo(
+            f"{row['id']}\t{row['kind']}\t{row['folio'] or '-'}\t{row['attempts']}\t"
+            f"{row['last_error']}"
+        )
 
 
 @outbox_cli.command("run")
@@ -428,6 +446,7 @@ def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
 
 
 payments_cli = AppGroup("payments", help="Payments: bank reconciliation files.")
+MAPPING_MAX_DEPTH = 8  # a CSV mapping is an object of column names and small lists
 
 
 @payments_cli.command("reconcile")
@@ -444,9 +463,10 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
     if mapping:
         try:
             text = mapping if mapping.lstrip().startswith("{") else Path(mapping).read_text("utf-8")
-            doc = json.loads(text)
-        except (OSError, ValueError) as exc:
-            click.echo(f"--mapping no es JSON válido: {exc}", err=True)
+            doc = parse_json(text, max_depth=MAPPING_MAX_DEPTH)
+        except (OSError, ValueError) as exc:  # JsonTextError included
+            reason = exc.message_es if isinstance(exc, JsonTextError) else str(exc)
+            click.echo(f"--mapping no es JSON válido: {reason}", err=True)
             sys.exit(1)
     try:
         report = reconcile_file(

@@ -3,7 +3,8 @@
 The text is a Jinja template run in an immutable sandbox (templates are written by liaisons,
 not programmers, and must never reach Python internals). Values print the way a person
 reads them (option labels, long dates, formatted addresses), while comparisons in the
-template still see the raw values. Output is escaped for ReportLab's paragraph markup.
+template still see the raw values. Output is escaped for ReportLab's paragraph markup: only
+bold, italic and line breaks survive (``workflow_engine.templates.markup``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connectors._common import localized, long_date, money
+from workflow_engine.templates.markup import inline_markup
 
 MAX_OUTPUT_CHARS = 20_000
 _MAX_REPEAT = 10_000
-_BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
 
 
 class BodyError(ValueError):
@@ -173,11 +174,12 @@ _ENV = _Sandbox(autoescape=True, undefined=ChainableUndefined, finalize=display)
 def render_body(source: str, context: Mapping[str, Any]) -> list[str]:
     """Render the document text; return ReportLab paragraph markup, one item per paragraph.
 
-    Blank lines separate paragraphs; a single line break stays a line break.
+    Blank lines separate paragraphs; a single line break stays a line break. Whatever the
+    liaison wrote and whatever the data holds, the markup is only text, <b>, <i> and <br/>.
     """
     try:
-        template = _compiled(_BARE_AMPERSAND.sub("&amp;", source), markup=True)
-        text = template.render(**context)
+        template = _compiled(source, markup=True)
+        text = inline_markup(template.render(**context))
     except SecurityError as exc:
         raise BodyError(f"forbidden in document text: {exc}") from None
     except TemplateError as exc:

@@ -161,7 +161,13 @@ class DocumentIssuer:
         for _ in range(_MAX_TRIES):
             code = new_verification_code()
             content = self.content(case, step, spec, code, issued_on, expires_on, department)
-            rendered = render_document(content)
+            try:
+                rendered = render_document(content)
+            except Exception as exc:  # ReportLab: the same content fails the same way again
+                raise PermanentError(
+                    f"case {case.folio}: the document of step {step_id!r} cannot be laid out "
+                    f"({type(exc).__name__}: {exc}); fix its template or data, then retry"
+                ) from None
             pdf = self.sign(rendered.pdf, rendered.stamps)
             digest = hashlib.sha256(pdf).hexdigest()
             storage_path = f"{issued_on.year}/{secrets.token_hex(16)}.pdf"
@@ -249,7 +255,10 @@ class DocumentIssuer:
                 for table_spec in spec.get("tables") or ()
             ]
         except BodyError as exc:
-            raise PermanentError(f"step {step.get('id')!r}: {exc}") from None
+            raise PermanentError(
+                f"case {case.folio}: the document text of step {step.get('id')!r} cannot be "
+                f"rendered ({exc}); fix its template, then retry"
+            ) from None
         if not holder:
             holder = self.applicant_name(case)
         return DocumentContent(

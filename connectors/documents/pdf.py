@@ -32,6 +32,7 @@ from reportlab.platypus import (
 
 from connectors._common import long_date
 from connectors.documents.signing import STAMP_HEIGHT, STAMP_WIDTH, SignatureStamp
+from workflow_engine.templates.markup import inline_markup
 
 log = logging.getLogger(__name__)
 INK = colors.HexColor("#1f2933")
@@ -169,11 +170,13 @@ def facts_table(facts: Sequence[tuple[str, str]], *, padding: int | None = None)
 
 
 def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph from trusted-shape markup; if the markup does not parse, show it as text."""
+    """A paragraph of document text: only <b>, <i> and <br/> are markup (never an image or
+    a link); if that does not parse (a <b> left open), the text is shown as written."""
+    safe = inline_markup(markup)
     try:
-        return Paragraph(markup, style)
+        return Paragraph(safe, style)
     except ValueError:
-        return Paragraph(escape(markup), style)
+        return Paragraph(escape(safe), style)
 
 
 class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab has no type hints

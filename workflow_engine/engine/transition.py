@@ -49,12 +49,11 @@ from workflow_engine.engine.errors import (
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
-from workflow_engine.rules import RuleError, evaluate, is_truthy, to_decimal
+from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
 from workflow_engine.templates.fields import validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
 RETURN_REASONS = ("incorrect", "incomplete", "outdated")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,18 @@ class EngineContext:
 
     def start_of_day_utc(self, day: date) -> str:
         return datetime.combine(day, time(0, 0), self.tz).astimezone(UTC).isoformat()
+
+
+def _fee_error(exc: RuleError) -> InvalidCommandError:
+    return InvalidCommandError(
+        "Una tarifa del trámite no dio un importe que se pueda cobrar: "
+        + exc.message_es
+        + " Revise los datos del expediente.",
+        "A fee of the procedure did not give an amount that can be charged: "
+        + exc.message_en
+        + " Check the case data.",
+        rule_path=exc.path,
+    )
 
 
 def _iso(at: datetime) -> str:
@@ -206,17 +217,14 @@ class _Run:
                 rule_path=exc.path,
             ) from exc
 
-    def amount(self, expr: Any) -> Decimal:
-        """A fee line's amount in pesos, rounded half-up to centavos."""
+    def amount_cents(self, expr: Any) -> int:
+        """A fee's amount in centavos (pesos rounded half-up); refused when it is not a
+        number or more than can be charged, so the case stays as it was."""
         value = self.eval(expr)
         try:
-            return to_decimal(value).quantize(CENT, ROUND_HALF_UP)
+            return to_cents(value)
         except RuleError as exc:
-            raise InvalidCommandError(
-                "Una tarifa del trámite no dio un importe válido.",
-                "A fee of the procedure did not give a valid amount.",
-                rule_path=exc.path,
-            ) from exc
+            raise _fee_error(exc) from exc
 
     def reapply_connector_results(self, data: dict[str, Any]) -> None:
         """Data that came from another system (cadastre, vehicle registry) wins over a form."""
@@ -375,7 +383,7 @@ class _Run:
         }
         recurring = reg.get("recurring")
         if recurring:
-            cents = int(self.amount(recurring["amount"]) * 100)
+            cents = self.amount_cents(recurring["amount"])
             payload["recurring"] = {
                 "concept": str(recurring["concept"]),
                 "amount_cents": cents,
@@ -579,12 +587,11 @@ class _Run:
             when = line.get("when")
             if when is not None and not is_truthy(self.eval(when)):
                 continue
-            amount = self.amount(line["amount"])
             lines.append(
                 {
                     "id": line["id"],
                     "label": dict(line.get("label", {})),
-                    "amount_cents": int(amount * 100),
+                    "amount_cents": self.amount_cents(line["amount"]),
                 }
             )
         total = sum(int(line["amount_cents"]) for line in lines)
@@ -598,6 +605,10 @@ class _Run:
                 }
             )
             total = rounded
+        try:
+            to_cents(Decimal(total).scaleb(-2))
+        except RuleError as exc:
+            raise _fee_error(exc) from exc
         step_id = str(step["id"])
         currency = str(step.get("currency", "MXN"))
         if total <= 0:

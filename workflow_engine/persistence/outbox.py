@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
 from workflow_engine.engine import Command, ConflictError
-from workflow_engine.persistence.models import OutboxMessage, table
+from workflow_engine.persistence.models import Case, OutboxMessage, table
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.redact import scrub
 
 log = logging.getLogger(__name__)
 outbox_t = table(OutboxMessage)
+cases_t = table(Case)
 
 
 # Built once: the statements every message runs (constructing them per call cost more CPU
@@ -285,9 +286,13 @@ class OutboxProcessor:
         return done
 
     def dead_letters(self) -> list[dict[str, Any]]:
+        """Messages that failed for good, each with its case's ``folio`` (None without one)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(outbox_t).where(outbox_t.c.status == "dead").order_by(outbox_t.c.id)
+                select(outbox_t, cases_t.c.folio)
+                .outerjoin(cases_t, cases_t.c.id == outbox_t.c.case_id)
+                .where(outbox_t.c.status == "dead")
+                .order_by(outbox_t.c.id)
             ).mappings()
             return [dict(r) for r in rows]
 

@@ -9,9 +9,10 @@ from workflow_engine.rules.analysis import check, referenced_tables, referenced_
 from workflow_engine.rules.errors import RuleError, RuleProblem
 from workflow_engine.rules.jsonlogic import evaluate
 from workflow_engine.rules.spec import MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING, OPERATORS
-from workflow_engine.rules.values import is_truthy, to_decimal
+from workflow_engine.rules.values import MAX_AMOUNT_CENTS, is_truthy, to_cents, to_decimal
 
 __all__ = [
+    "MAX_AMOUNT_CENTS",
     "MAX_DEPTH",
     "MAX_ITEMS",
     "MAX_NODES",
@@ -24,5 +25,6 @@ __all__ = [
     "is_truthy",
     "referenced_tables",
     "referenced_vars",
+    "to_cents",
     "to_decimal",
 ]

@@ -83,6 +83,28 @@ def _checked(d: Decimal, original: Any) -> Decimal:
     return d
 
 
+MAX_AMOUNT_CENTS = 2**31 - 1
+"""The largest amount of money, in centavos, a fee line or a total may come to (about 21.4
+million pesos): payment orders and the ledger keep centavos in 32-bit integer columns."""
+
+
+def to_cents(value: Any) -> int:
+    """``value`` (pesos) as whole centavos, rounded half-up; RuleError when it is not a number
+    or its size is beyond :data:`MAX_AMOUNT_CENTS`."""
+    amount = to_decimal(value)
+    cents = None
+    if amount.is_zero() or amount.adjusted() < 12:
+        cents = int(amount.scaleb(2, CONTEXT).quantize(ONE, decimal.ROUND_HALF_UP, CONTEXT))
+    if cents is None or abs(cents) > MAX_AMOUNT_CENTS:
+        es, en = describe(value)
+        limit = format(Decimal(MAX_AMOUNT_CENTS).scaleb(-2), ",.2f")
+        raise RuleError(
+            f"El importe {es} excede el máximo que se puede cobrar (${limit}).",
+            f"The amount {en} is more than can be charged (${limit}).",
+        )
+    return cents
+
+
 def in_range(d: Decimal) -> Decimal:
     """``d`` itself, or RuleError when a calculated result is absurdly large or small."""
     if d.is_zero() or abs(d.adjusted()) <= _MAX_EXPONENT:

@@ -455,6 +455,35 @@ def _canonical(number: Decimal) -> int | str:
     return format(number.normalize(), "f")
 
 
+MAX_MAGNITUDE = Decimal(10) ** 15
+"""Numbers and amounts a form accepts stay below this size whatever the template's ``max``:
+fee and rule arithmetic (34 significant digits) must hold them exactly."""
+MAX_DECIMALS = {"number": 6, "money": 2}
+
+
+def _within_limits(ftype: str, number: Decimal) -> None:
+    """Refuse what fee and rule arithmetic cannot hold: huge values, too many decimals."""
+    if abs(number) >= MAX_MAGNITUDE:
+        raise InvalidValue(
+            "too_large",
+            "el número es demasiado grande (como máximo 15 cifras antes del punto decimal).",
+            "the number is too large (at most 15 digits before the decimal point).",
+        )
+    places = MAX_DECIMALS[ftype]
+    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
+        if ftype == "money":
+            raise InvalidValue(
+                "too_many_decimals",
+                "escriba el importe con máximo dos decimales (centavos).",
+                "enter the amount with at most two decimals (cents).",
+            )
+        raise InvalidValue(
+            "too_many_decimals",
+            f"escriba como máximo {places} decimales.",
+            f"enter at most {places} decimal places.",
+        )
+
+
 def _bounds(field: Mapping[str, Any], number: Decimal) -> None:
     low, high = field.get("min"), field.get("max")
     if low is not None and number < Decimal(str(low)):
@@ -473,6 +502,7 @@ def _bounds(field: Mapping[str, Any], number: Decimal) -> None:
 
 def _clean_number(field: Mapping[str, Any], value: Any, env: _Env) -> Any:
     number = _to_decimal(value)
+    _within_limits("number", number)
     if field.get("integer") and number != number.to_integral_value():
         raise InvalidValue(
             "not_integer",
@@ -487,12 +517,7 @@ def _clean_money(field: Mapping[str, Any], value: Any, env: _Env) -> Any:
     if isinstance(value, str):
         value = value.strip().lstrip("$").strip()
     amount = _to_decimal(value)
-    if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
-        raise InvalidValue(
-            "too_many_decimals",
-            "escriba el importe con máximo dos decimales (centavos).",
-            "enter the amount with at most two decimals (cents).",
-        )
+    _within_limits("money", amount)
     if "min" not in field and amount < 0:
         raise InvalidValue(
             "too_small",

@@ -19,16 +19,29 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
+from workflow_engine.jsontext import nesting_exceeds, too_deep_error
 from workflow_engine.rules import check, referenced_tables, referenced_vars
+from workflow_engine.templates.markup import foreign_tags
 
-__all__ = ["CASE_VARIABLES", "TemplateProblem", "json_path", "validate_template"]
+__all__ = [
+    "CASE_VARIABLES",
+    "MAX_TEMPLATE_DEPTH",
+    "TemplateProblem",
+    "json_path",
+    "validate_template",
+]
 
 CASE_VARIABLES = frozenset({"folio", "created_at", "submitted_at"})
 """Names allowed after ``$case.`` in a rule and after ``case.`` in a document body."""
+MAX_TEMPLATE_DEPTH = 100
+"""Lists and objects nested in a template: a rule at its own limit (``rules.MAX_DEPTH``
+operators, each an object holding a list) inside a group field fits well below it."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,9 @@ def validate_template(
     Semantic checks run only when the structure is valid. ``known_departments``, when given,
     is the set of department keys of the municipality; any other key is a problem.
     """
+    if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
+        error = too_deep_error(MAX_TEMPLATE_DEPTH)
+        return [TemplateProblem("$", error.message_es, error.message_en)]
     problems = _structural_problems(doc)
     if problems:
         return problems
@@ -980,6 +996,7 @@ class _Semantics:
             base = f"{self.step_path(i)}.document"
             for lang, text in document["body"].items():
                 self.check_text(f"{base}.body.{lang}", text)
+                self.check_markup(f"{base}.body.{lang}", text)
             if "holder" in document:
                 self.check_text(f"{base}.holder", document["holder"])
             for t, spec in enumerate(document.get("tables") or ()):
@@ -1011,6 +1028,36 @@ class _Semantics:
             self.check_placeholder(path, name)
         for match in _STATEMENT_DATA.finditer(text):
             self.check_placeholder(path, match.group(0))
+
+    def check_markup(self, path: str, text: str) -> None:
+        """Only <b>, <i> and <br/> (no attributes): anything else would print as written.
+        The text must also compile, or every case reaching the step could not be issued."""
+        try:
+            _jinja().from_string(text)
+        except TemplateSyntaxError as exc:
+            reason = (exc.message or "").rstrip(".")
+            self.add(
+                path,
+                f"El texto no se puede usar como plantilla (línea {exc.lineno}): {reason}. "
+                "Revise las llaves {{ }} y {% %}.",
+                f"The text cannot be used as a template (line {exc.lineno}): {reason}. "
+                "Check the {{ }} and {% %} braces.",
+            )
+        found = foreign_tags(text)
+        if found:
+            shown = ", ".join(f"«{_show_tag(t)}»" for t in found[:3])
+            shown_en = ", ".join(f"“{_show_tag(t)}”" for t in found[:3])
+            self.add(
+                path,
+                f"El texto tiene marcas que no se admiten: {shown}. Solo se permiten "
+                "<b>…</b> (negritas), <i>…</i> (cursivas) y <br/> (salto de línea), sin "
+                "atributos; quite las demás (imágenes, enlaces, estilos): se mostrarían tal "
+                "cual en el documento.",
+                f"The text has tags that are not allowed: {shown_en}. Only <b>…</b> (bold), "
+                "<i>…</i> (italic) and <br/> (line break) are allowed, without attributes; "
+                "remove the others (images, links, styles): they would print as written in "
+                "the document.",
+            )
 
     def check_placeholder(self, path: str, name: str) -> None:
         data = _DATA_PLACEHOLDER.match(name)
@@ -1162,6 +1209,16 @@ def _reserved_vars(expr: Any, depth: int = 0) -> set[str]:
                     out.add(name)
             out |= _reserved_vars(args, depth + 1)
     return out
+
+
+@cache
+def _jinja() -> ImmutableSandboxedEnvironment:
+    """The document renderer's sandbox, to compile texts (same syntax, same filters)."""
+    return ImmutableSandboxedEnvironment()
+
+
+def _show_tag(tag: str) -> str:
+    return tag if len(tag) <= 60 else tag[:57] + "…"
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -42,8 +42,10 @@ from jmespath.exceptions import JMESPathError
 
 from connectors.payments.base import ORDER_STATUSES
 from connectors.payments.rest.templates import compile_body, compile_path
+from workflow_engine.jsontext import JsonTextError, parse_json
 
 CONFIG_ENV = "COLLECTION_REST_CONFIG"
+CONFIG_MAX_DEPTH = 16  # operations -> operation -> headers/fields: a handful of levels
 OPERATIONS = ("create_order", "query_status", "cancel")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 AUTH_TYPES = ("none", "api_key", "basic", "oauth2")
@@ -107,9 +109,11 @@ class RestConfig:
                     f"cannot read the REST connector file {source!r}: {exc}"
                 ) from None
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RestConfigError(f"the REST connector configuration is not JSON: {exc}") from None
+            doc = parse_json(text, max_depth=CONFIG_MAX_DEPTH)
+        except JsonTextError as exc:
+            raise RestConfigError(
+                f"the REST connector configuration is not usable JSON: {exc.message_en}"
+            ) from None
         return cls.parse(doc)
 
     @classmethod
