@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import (
-    end_sessions,
     DEMO_PASSWORD,
     email_problem,
+    end_sessions,
     hash_password,
     normalize_email,
     password_problem,
