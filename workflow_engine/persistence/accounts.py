@@ -795,8 +795,8 @@ class Accounts:
         )
         if len(failures) < LOGIN_MAX_FAILURES_PER_EMAIL:
             return None
-        wait = failures[LOGIN_MAX_FAILURES_PER_EMAIL - 1] + LOGIN_WINDOW - now
-        return max(1.0, wait.total_seconds())
+        oldest: datetime = failures[LOGIN_MAX_FAILURES_PER_EMAIL - 1]
+        return max(1.0, (oldest + LOGIN_WINDOW - now).total_seconds())
 
     # -- profile ------------------------------------------------------------------------------
 
