@@ -13,6 +13,7 @@ from app import observability, templating
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
 from app.services import build_services, start_inline_sweeper
+from workflow_engine.persistence.accounts import SESSION_LIFETIME
 
 csrf = CSRFProtect()
 LANGUAGES = ("es", "en")
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         BABEL_DEFAULT_LOCALE="es",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         WTF_CSRF_TIME_LIMIT=None,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         JSON_SORT_KEYS=False,
     )
     if settings.proxy_count:
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         ledger_pages,
         notifications,
         payments,
+        security,
         staff_admin,
         treasury,
         verify,
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     payments.init_app(app)
     csrf.exempt(api_blueprint)
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     app.jinja_env.filters["t"] = catalog.localized
     app.jinja_env.filters["digitalization"] = catalog.digitalization

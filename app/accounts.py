@@ -289,9 +289,19 @@ def reset(token: str) -> Any:
             fresh = store.get(account.id)
             if fresh is not None and fresh.is_active:
                 start_session(fresh)
-                flash(_("Su contraseña se cambió y ya inició sesión."))
+                flash(
+                    _(
+                        "Su contraseña se cambió y ya inició sesión. Cerramos todas las demás "
+                        "sesiones abiertas con su cuenta, en cualquier dispositivo."
+                    )
+                )
                 return redirect(url_for("catalog.home"))
-            flash(_("Su contraseña se cambió. Entre con la nueva contraseña."))
+            flash(
+                _(
+                    "Su contraseña se cambió y cerramos todas las sesiones abiertas con su "
+                    "cuenta. Entre con la nueva contraseña."
+                )
+            )
             return redirect(url_for("auth.login"))
     return render_template("accounts/reset.html", errors=errors, token=token), (
         400 if errors else 200

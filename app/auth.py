@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import time
+import unicodedata
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -34,9 +37,12 @@ login_manager.localize_callback = _
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
-    def __init__(self, account: Account) -> None:
+    """The logged-in person; flask-login keeps `id`, the session's random registry id (not
+    the account's), in the signed cookie."""
+
+    def __init__(self, account: Account, session_id: str) -> None:
         self.account = account
-        self.id = str(account.id)
+        self.id = session_id
 
 
 def accounts() -> Accounts:
@@ -45,15 +51,13 @@ def accounts() -> Accounts:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SessionUser | None:
-    if not user_id.isdigit():
-        return None
-    account = accounts().get(int(user_id), conn=read_connection())
+def load_user(session_id: str) -> SessionUser | None:
+    """The session's account while its row is in the registry: logout, a password change
+    and a deactivation delete the row, so a copy of the cookie opens nothing afterwards."""
+    account = accounts().session_account(session_id, conn=read_connection())
     if account is None or not account.is_active:
         return None
-    if session.get("_epoch", 0) != account.session_epoch:
-        return None  # deactivated since this session began (staff administration)
-    return SessionUser(account)
+    return SessionUser(account, session_id)
 
 
 def current_account() -> Account | None:
@@ -100,18 +104,57 @@ def require_verified() -> Account:
 
 
 def safe_next(target: str | None) -> str:
-    """A local path to go to after login; anything else goes to the catalog."""
+    """A local path to go to after login; anything else goes to the catalog.
+
+    Browsers forgive a lot in a URL (they drop tabs and newlines, read a backslash as a
+    slash), so only a plain path is kept: it starts with one slash, has no scheme or host,
+    and neither it nor its percent-decoded form has a control character, whitespace or a
+    backslash or starts with two slashes."""
+    home = str(url_for("catalog.home"))
     target = target or ""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return str(url_for("catalog.home"))
+    if len(target) > 2000:
+        return home
+    forms = [target]
+    for _round in range(3):  # double-encoded tricks: decode until nothing changes
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    for form in forms:
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return home
+        if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in form):
+            return home
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return home
+    if parts.scheme or parts.netloc:
+        return home
     return target
 
 
 def start_session(account: Account) -> None:
-    """Log in with a fresh session (a session id planted before login is worthless)."""
+    """Log in with a fresh session (a session id planted before login is worthless); the
+    session gets a new id in the server-side registry."""
     session.clear()
-    session["_epoch"] = account.session_epoch
-    login_user(SessionUser(account))
+    login_user(SessionUser(account, accounts().open_session(account.id)))
+
+
+def current_session_id() -> str | None:
+    """The registry id of the logged-in browser session (None for API keys, anonymous)."""
+    if "api_account" not in g and current_user.is_authenticated:
+        return str(current_user.id)
+    return None
+
+
+def end_session() -> None:
+    """Logout: the registry forgets this session, then the cookie is emptied."""
+    session_id = current_session_id()
+    if session_id:
+        accounts().end_session(session_id)
+    logout_user()
+    session.clear()
 
 
 def _deactivated(email: str, password: str) -> bool:
@@ -126,6 +169,10 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
 
 
+# Waits before a login from an address with many recent failures (tests replace it).
+pause = time.sleep
+
+
 @blueprint.route("/entrar", methods=["GET", "POST"])
 def login() -> Any:
     error = None
@@ -136,18 +183,21 @@ def login() -> Any:
         password = request.form.get("password", "")
         ip = request.remote_addr or ""
         store = accounts()
-        wait = store.login_locked_for(email, ip)
-        if wait is not None:
-            minutes = max(1, math.ceil(wait / 60))
+        delay = store.address_delay(ip)
+        if delay:
+            pause(delay)
+        gate = store.reserve_login_attempt(email, ip)
+        if gate.wait is not None:
+            minutes = max(1, math.ceil(gate.wait / 60))
             error = _(
                 "Demasiados intentos fallidos. Por seguridad, espere %(minutes)s minutos "
                 "antes de volver a intentarlo, o recupere su contraseña.",
                 minutes=minutes,
             )
             page = render_template("login.html", error=error, email=email, locked=True)
-            return page, 429, {"Retry-After": str(math.ceil(wait))}
+            return page, 429, {"Retry-After": str(math.ceil(gate.wait))}
         account = store.authenticate(email, password) if email and password else None
-        store.record_login_attempt(email, ip, success=account is not None)
+        store.finish_login_attempt(gate, success=account is not None)
         if account is None and email and password and _deactivated(email, password):
             error = _(
                 "Su cuenta está desactivada. Si cree que es un error, comuníquese con la "
@@ -168,6 +218,5 @@ def login() -> Any:
 
 @blueprint.route("/salir", methods=["POST"])
 def logout() -> Any:
-    logout_user()
-    session.clear()
+    end_session()
     return redirect(url_for("catalog.home"))

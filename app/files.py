@@ -42,8 +42,14 @@ def _private(response: Response, content_type: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store, max-age=0"
     response.headers["Referrer-Policy"] = "no-referrer"
-    if content_type not in INLINE_TYPES:
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if content_type in INLINE_TYPES:
+        # Previewed inside the case review page (an iframe of this site), nowhere else.
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; sandbox; frame-ancestors 'none'"
+        )
     return response
 
 

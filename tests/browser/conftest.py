@@ -6,7 +6,6 @@ without them the tests skip loudly, or fail with REQUIRE_SERVICES=1 (CI installs
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -289,8 +288,19 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
-    """Make browser contexts (closed after the test): new_context(mobile=False, js=True)."""
+    """Make browser contexts (closed after the test): new_context(mobile=False, js=True).
+
+    Every page of every context is watched: a Content-Security-Policy violation reported on
+    the browser console fails the test (a page the policy broke)."""
     made: list[Any] = []
+    violations: list[str] = []
+
+    def watch(page: Any) -> None:
+        def on_console(message: Any) -> None:
+            if "Content Security Policy" in message.text:
+                violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
 
     def make(*, mobile: bool = False, js: bool = True, **options: Any) -> Any:
         context = browser.new_context(
@@ -302,12 +312,14 @@ def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[...,
         )
         context.set_default_timeout(10_000)
         context.set_default_navigation_timeout(30_000)  # uploads and PDFs on a busy 2-core CI
+        context.on("page", watch)
         made.append(context)
         return context
 
     yield make
     for context in made:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -334,11 +346,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         service_missing(f"axe-core is not installed ({AXE_JS}); run `npm ci` at the repo root")
     loaded = "() => typeof window.axe !== 'undefined'"
     if not page.evaluate(loaded):
-        with contextlib.suppress(Exception):
-            page.add_script_tag(path=str(AXE_JS))
-        if not page.evaluate(loaded):
-            # A Content-Security-Policy that stops the tag: evaluate the source instead.
-            page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+        # Evaluated through the DevTools protocol: the pages' Content-Security-Policy (no
+        # inline scripts) would stop a <script> tag.
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
         """async (tags) => {
             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});

@@ -572,7 +572,7 @@ def _login(app: Flask, client: FlaskClient, email: str) -> str:
     def test_login() -> str:
         account = accounts().by_email(email)
         assert account is not None
-        login_user(SessionUser(account))
+        login_user(SessionUser(account, accounts().open_session(account.id)))
         return str(generate_csrf())
 
     app.add_url_rule("/_test/login", "test_login", test_login)

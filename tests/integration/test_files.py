@@ -43,9 +43,15 @@ def account(app: Flask, email: str) -> Account:
     return found
 
 
+def _open_session(client: FlaskClient, user_id: int) -> str:
+    """A registry session id for the account (what /entrar puts in the cookie)."""
+    app: Any = client.application
+    return Accounts(app.extensions["tramita"].engine).open_session(user_id)
+
+
 def login(client: FlaskClient, who: Account) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(who.id)
+        session["_user_id"] = _open_session(client, who.id)
         session["_fresh"] = True
 
 

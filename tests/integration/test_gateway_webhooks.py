@@ -94,7 +94,7 @@ class World:
     def client(self) -> FlaskClient:
         client = self.app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(self.citizen.id)
+            session["_user_id"] = Accounts(self.engine).open_session(self.citizen.id)
             session["_fresh"] = True
         return client
 
@@ -510,7 +510,7 @@ def test_return_page_says_confirming_until_the_webhook_lands(world: World) -> No
     )
     stranger = world.app.test_client()
     with stranger.session_transaction() as session:
-        session["_user_id"] = str(other.id)
+        session["_user_id"] = Accounts(world.engine).open_session(other.id)
     assert stranger.get(f"/expedientes/{awaiting.folio}/pago/regreso").status_code == 404
     assert stranger.post(f"/expedientes/{awaiting.folio}/pago-en-linea").status_code in (400, 404)
 

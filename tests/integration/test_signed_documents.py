@@ -396,7 +396,7 @@ def _login(client: FlaskClient, world: World, email: str) -> None:
     account = Accounts(world.services.engine, demo_mode=True).by_email(email)
     assert account is not None
     with client.session_transaction() as session:
-        session["_user_id"] = str(account.id)
+        session["_user_id"] = Accounts(world.services.engine).open_session(account.id)
         session["_fresh"] = True
 
 

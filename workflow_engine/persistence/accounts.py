@@ -1,7 +1,7 @@
-"""Accounts: users, departments, API keys, e-mail tokens and login throttling.
+"""Accounts: users, departments, API keys, e-mail tokens, sessions and login throttling.
 
-Passwords are argon2 hashes; API keys and e-mailed tokens are stored as SHA-256 only, so a
-database leak reveals none of them.
+Passwords are argon2 hashes; API keys, e-mailed tokens and session ids are stored as SHA-256
+only, so a database leak reveals none of them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.mx import curp as mx_curp
@@ -29,6 +29,7 @@ from workflow_engine.persistence.models import (
     Department,
     LoginAttempt,
     User,
+    UserSession,
     table,
 )
 from workflow_engine.persistence.types import utcnow
@@ -39,6 +40,7 @@ keys_t = table(ApiKey)
 departments_t = table(Department)
 tokens_t = table(AuthToken)
 attempts_t = table(LoginAttempt)
+sessions_t = table(UserSession)
 # Built once: the logged-in user is read on every web request.
 _GET_USER = select(users_t).where(users_t.c.id == bindparam("id"))
 _DEPARTMENTS = select(departments_t)
@@ -95,7 +97,13 @@ COMMON_PASSWORDS = frozenset(
 )
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_FAILURES_PER_EMAIL = 5
-LOGIN_MAX_FAILURES_PER_IP = 20
+# Failures from one address (many accounts) slow its logins down instead of refusing them:
+# a town hall or a cyber café shares one address, and a right password must still work.
+LOGIN_SLOW_AFTER_FAILURES_PER_IP = 20
+LOGIN_FIRST_DELAY_S = 0.5
+LOGIN_MAX_DELAY_S = 8.0
+# A logged-in session lasts at most this long (Flask's own limit for a signed cookie).
+SESSION_LIFETIME = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,6 @@ class Account:
     is_active: bool
     email_verified_at: datetime | None = None
     language: str = "es"
-    session_epoch: int = 0  # bumped on deactivation: sessions made before it stop working
 
     @property
     def is_verified(self) -> bool:
@@ -139,7 +146,6 @@ def _account(row: Any) -> Account:
         bool(row.is_active),
         row.email_verified_at,
         row.language or "es",
-        int(row.session_epoch or 0),
     )
 
 
@@ -175,6 +181,27 @@ def driver_row(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
 
 
 _PG_GET_USER = "SELECT * FROM users WHERE id = %s"
+_PG_SESSION_USER = (
+    "SELECT u.* FROM user_sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.token_hash = %s AND s.created_at > %s"
+)
+_SESSION_USER = (
+    select(users_t)
+    .join(sessions_t, sessions_t.c.user_id == users_t.c.id)
+    .where(
+        sessions_t.c.token_hash == bindparam("token_hash"),
+        sessions_t.c.created_at > bindparam("since"),
+    )
+)
+
+
+def end_sessions(conn: Connection, user_id: int, *, keep: str | None = None) -> int:
+    """Log the account out everywhere (but the session `keep`, if given), in the caller's
+    transaction: a password change or a deactivation. Returns how many sessions ended."""
+    query = delete(sessions_t).where(sessions_t.c.user_id == user_id)
+    if keep:
+        query = query.where(sessions_t.c.token_hash != token_hash(keep))
+    return int(conn.execute(query).rowcount or 0)
 
 
 class EmailTakenError(Exception):
@@ -291,6 +318,23 @@ class TokenCheck:
 
 
 @dataclass(frozen=True)
+class LoginGate:
+    """A login attempt's turn: `attempt_id` when it may check the password, else `wait`
+    seconds until the e-mail address may be tried again."""
+
+    attempt_id: int | None
+    wait: float | None = None
+
+
+def login_delay(failures_from_address: int) -> float:
+    """Seconds a login waits after this many recent failures from its address."""
+    excess = failures_from_address - LOGIN_SLOW_AFTER_FAILURES_PER_IP
+    if excess < 0:
+        return 0.0
+    return float(min(LOGIN_MAX_DELAY_S, LOGIN_FIRST_DELAY_S * 2**excess))
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     id: int
     token: str  # in clear: only ever put in the e-mail
@@ -315,11 +359,66 @@ class Accounts:
 
     def get(self, user_id: int, conn: Connection | None = None) -> Account | None:
         if conn is not None and conn.dialect.name == "postgresql":
-            row = driver_row(conn, _PG_GET_USER, (user_id,))  # every web request: no ORM
+            row = driver_row(conn, _PG_GET_USER, (user_id,))  # no ORM on hot paths
         else:
             with self._reading(conn) as c:
                 row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
         return _account(row) if row else None
+
+    # -- sessions (server-side registry) ----------------------------------------------------
+
+    def open_session(self, user_id: int) -> str:
+        """A new logged-in session: returns its random id (for the signed cookie; only its
+        SHA-256 is stored). The account's sessions past their lifetime are dropped."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(sessions_t).where(
+                    sessions_t.c.user_id == user_id,
+                    sessions_t.c.created_at <= now - SESSION_LIFETIME,
+                )
+            )
+            conn.execute(
+                insert(sessions_t).values(
+                    user_id=user_id, token_hash=token_hash(token), created_at=now
+                )
+            )
+        return token
+
+    def session_account(self, token: str, conn: Connection | None = None) -> Account | None:
+        """The account logged in with this session id, or None once it was logged out,
+        ended by a password change or deactivation, or is older than SESSION_LIFETIME."""
+        if not token or len(token) > 100:
+            return None
+        params = {"token_hash": token_hash(token), "since": self.clock() - SESSION_LIFETIME}
+        if conn is not None and conn.dialect.name == "postgresql":
+            # Every web request reads this: straight through the driver, no ORM.
+            row = driver_row(conn, _PG_SESSION_USER, (params["token_hash"], params["since"]))
+        else:
+            with self._reading(conn) as c:
+                row = c.execute(_SESSION_USER, params).one_or_none()
+        return _account(row) if row else None
+
+    def end_session(self, token: str) -> None:
+        """Logout: this session id stops working, wherever a copy of the cookie is."""
+        if not token:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions_t).where(sessions_t.c.token_hash == token_hash(token)))
+
+    def session_count(self, user_id: int) -> int:
+        """How many sessions of the account are open (the registry's view)."""
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(sessions_t)
+                .where(
+                    sessions_t.c.user_id == user_id,
+                    sessions_t.c.created_at > self.clock() - SESSION_LIFETIME,
+                )
+            ).scalar_one()
+        return int(count)
 
     def by_email(self, email: str) -> Account | None:
         with self.engine.connect() as conn:
@@ -470,13 +569,15 @@ class Accounts:
         address is registered."""
         _hasher.hash(password or "x")
 
-    def set_password(self, user_id: int, password: str) -> None:
+    def set_password(self, user_id: int, password: str, *, keep_session: str | None = None) -> int:
+        """Change the password and end every other session of the account (all but
+        `keep_session`, the one that asked). Returns how many sessions ended."""
+        new_hash = _hasher.hash(password)
         with self.engine.begin() as conn:
             conn.execute(
-                update(users_t)
-                .where(users_t.c.id == user_id)
-                .values(password_hash=_hasher.hash(password))
+                update(users_t).where(users_t.c.id == user_id).values(password_hash=new_hash)
             )
+            return end_sessions(conn, user_id, keep=keep_session)
 
     # -- e-mailed tokens (verify the address, reset the password) ---------------------------
 
@@ -573,8 +674,8 @@ class Accounts:
         return result
 
     def reset_password(self, token: str, password: str) -> TokenCheck:
-        """Use a reset token: set the new password, void the user's other reset links and
-        confirm the address (the link reached its inbox)."""
+        """Use a reset token: set the new password, end every session of the account, void
+        the user's other reset links and confirm the address (the link reached its inbox)."""
         new_hash = _hasher.hash(password)
         with self.engine.begin() as conn:
             result = self._use(conn, token, RESET_PASSWORD)
@@ -585,6 +686,8 @@ class Accounts:
                     .where(users_t.c.id == result.user_id)
                     .values(password_hash=new_hash)
                 )
+                assert result.user_id is not None
+                end_sessions(conn, result.user_id)
                 conn.execute(
                     update(users_t)
                     .where(users_t.c.id == result.user_id, users_t.c.email_verified_at.is_(None))
@@ -603,53 +706,51 @@ class Accounts:
 
     # -- login throttling ---------------------------------------------------------------------
 
-    def login_locked_for(self, email: str, ip: str) -> float | None:
-        """Seconds until a login for this address from this IP may be tried again, or None.
-
-        Locked after LOGIN_MAX_FAILURES_PER_EMAIL failures for the address (since its last
-        success) or LOGIN_MAX_FAILURES_PER_IP failures from the IP within LOGIN_WINDOW.
-        Refused attempts are not recorded, so the lock ends with the window."""
-        now = self.clock()
-        since = now - LOGIN_WINDOW
-        email = normalize_email(email)[:254]
-        ip = ip[:64]
+    def address_delay(self, ip: str) -> float:
+        """Seconds to hold a login from this address before checking it: 0 until
+        LOGIN_SLOW_AFTER_FAILURES_PER_IP failures within LOGIN_WINDOW, then doubling with each
+        further failure up to LOGIN_MAX_DELAY_S. Never a refusal: the right password of
+        someone sharing the address still logs in."""
+        since = self.clock() - LOGIN_WINDOW
+        cap = LOGIN_SLOW_AFTER_FAILURES_PER_IP + 8
         with self.engine.connect() as conn:
-            last_success = conn.execute(
-                select(func.max(attempts_t.c.created_at)).where(
-                    attempts_t.c.email == email,
-                    attempts_t.c.success.is_(True),
-                    attempts_t.c.created_at >= since,
-                )
-            ).scalar()
-            email_since = max(since, last_success) if last_success else since
-            by_email = self._failures(conn, attempts_t.c.email == email, email_since)
-            by_ip = self._failures(conn, attempts_t.c.ip == ip, since)
-        waits = []
-        if len(by_email) >= LOGIN_MAX_FAILURES_PER_EMAIL:
-            waits.append(by_email[LOGIN_MAX_FAILURES_PER_EMAIL - 1] + LOGIN_WINDOW - now)
-        if len(by_ip) >= LOGIN_MAX_FAILURES_PER_IP:
-            waits.append(by_ip[LOGIN_MAX_FAILURES_PER_IP - 1] + LOGIN_WINDOW - now)
-        if not waits:
-            return None
-        return max(1.0, max(w.total_seconds() for w in waits))
+            failures = len(
+                conn.execute(
+                    select(attempts_t.c.id)
+                    .where(
+                        attempts_t.c.ip == ip[:64],
+                        attempts_t.c.success.is_(False),
+                        attempts_t.c.created_at > since,
+                    )
+                    .limit(cap)
+                ).all()
+            )
+        return login_delay(failures)
 
-    def _failures(self, conn: Connection, where: Any, since: datetime) -> list[datetime]:
-        """Times of recent failures, newest first (as many as a lock needs)."""
-        rows = conn.execute(
-            select(attempts_t.c.created_at)
-            .where(where, attempts_t.c.success.is_(False), attempts_t.c.created_at > since)
-            .order_by(attempts_t.c.created_at.desc())
-            .limit(LOGIN_MAX_FAILURES_PER_IP)
-        ).scalars()
-        return list(rows)
-
-    def record_login_attempt(self, email: str, ip: str, *, success: bool) -> None:
+    def reserve_login_attempt(self, email: str, ip: str) -> LoginGate:
+        """Count this address's recent failures and, below the limit, record this attempt as
+        one before the password is checked, atomically: of any number of parallel attempts
+        at most LOGIN_MAX_FAILURES_PER_EMAIL get through. `finish_login_attempt` turns a
+        right password into a success. Refused attempts are not recorded, so the lock ends
+        with the window."""
         now = self.clock()
         email = normalize_email(email)[:254]
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(attempts_t).values(email=email, ip=ip[:64], success=success, created_at=now)
-            )
+            # SQLite: every transaction here is BEGIN IMMEDIATE (one writer at a time).
+            # PostgreSQL: a transaction lock per address serialises its count-and-insert.
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": "login:" + email},
+                )
+            wait = self._email_wait(conn, email, now)
+            if wait is not None:
+                return LoginGate(None, wait)
+            attempt_id = conn.execute(
+                insert(attempts_t)
+                .values(email=email, ip=ip[:64], success=False, created_at=now)
+                .returning(attempts_t.c.id)
+            ).scalar_one()
             # Old rows are useless; drop this address's, cheaply (indexed).
             conn.execute(
                 delete(attempts_t).where(
@@ -657,6 +758,45 @@ class Accounts:
                     attempts_t.c.created_at < now - timedelta(days=1),
                 )
             )
+        return LoginGate(int(attempt_id), None)
+
+    def finish_login_attempt(self, gate: LoginGate, *, success: bool) -> None:
+        """A reserved attempt whose password was right stops counting as a failure."""
+        if success and gate.attempt_id is not None:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(attempts_t)
+                    .where(attempts_t.c.id == gate.attempt_id)
+                    .values(success=True)
+                )
+
+    def _email_wait(self, conn: Connection, email: str, now: datetime) -> float | None:
+        """Seconds until this e-mail address may be tried again (LOGIN_MAX_FAILURES_PER_EMAIL
+        failures since its last success within LOGIN_WINDOW), or None."""
+        since = now - LOGIN_WINDOW
+        last_success = conn.execute(
+            select(func.max(attempts_t.c.created_at)).where(
+                attempts_t.c.email == email,
+                attempts_t.c.success.is_(True),
+                attempts_t.c.created_at >= since,
+            )
+        ).scalar()
+        failures = list(
+            conn.execute(
+                select(attempts_t.c.created_at)
+                .where(
+                    attempts_t.c.email == email,
+                    attempts_t.c.success.is_(False),
+                    attempts_t.c.created_at > max(since, last_success or since),
+                )
+                .order_by(attempts_t.c.created_at.desc())
+                .limit(LOGIN_MAX_FAILURES_PER_EMAIL)
+            ).scalars()
+        )
+        if len(failures) < LOGIN_MAX_FAILURES_PER_EMAIL:
+            return None
+        oldest: datetime = failures[LOGIN_MAX_FAILURES_PER_EMAIL - 1]
+        return max(1.0, (oldest + LOGIN_WINDOW - now).total_seconds())
 
     # -- profile ------------------------------------------------------------------------------
 

@@ -55,10 +55,22 @@ class User(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="es", server_default="es")
     # Staff administration (migration 0003): an invited account has no password until the
-    # invitation is accepted; deactivating bumps session_epoch, which ends its sessions.
+    # invitation is accepted; deactivating ends its sessions (user_sessions).
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class UserSession(Base):
+    """A browser session that is logged in: the signed cookie carries a random id whose
+    SHA-256 is this row. Logging out deletes the row, so a copied cookie is worthless;
+    a password change or a deactivation deletes the account's other rows."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditLog(Base):

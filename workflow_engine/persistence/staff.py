@@ -25,6 +25,7 @@ from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import (
     DEMO_PASSWORD,
     email_problem,
+    end_sessions,
     hash_password,
     normalize_email,
     password_problem,
@@ -861,7 +862,6 @@ class Staff:
                         invited_at=None if new_hash else now,
                         email_verified_at=now if new_hash else None,
                         language="es",
-                        session_epoch=0,
                     )
                     .returning(users_t.c.id)
                 ).scalar_one()
@@ -960,7 +960,6 @@ class Staff:
                         created_at=now,
                         invited_at=now,
                         language=language,
-                        session_epoch=0,
                     )
                     .returning(users_t.c.id)
                 ).scalar_one()
@@ -1093,6 +1092,7 @@ class Staff:
                     email_verified_at=func.coalesce(users_t.c.email_verified_at, now),
                 )
             )
+            end_sessions(conn, found.user.id)  # a password set: no older session survives
             user = conn.execute(select(users_t).where(users_t.c.id == found.user.id)).one()
             self._audit(conn, user, ip, "user.invitation_accepted", "user", user.id, {"name": name})
         return InvitationCheck("ok", _user(user))
@@ -1190,12 +1190,9 @@ class Staff:
             conn.execute(
                 update(users_t)
                 .where(users_t.c.id == user_id)
-                .values(
-                    is_active=False,
-                    deactivated_at=now,
-                    session_epoch=users_t.c.session_epoch + 1,
-                )
+                .values(is_active=False, deactivated_at=now)
             )
+            end_sessions(conn, user_id)
             conn.execute(
                 update(tokens_t)
                 .where(tokens_t.c.user_id == user_id, tokens_t.c.used_at.is_(None))
