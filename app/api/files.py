@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 from flask import Response, request
 
+from app import files as web_files  # app.files imports app.api.queries: bind late
 from app.api import queries
 from app.api.cases import visible_case
 from app.api.common import ApiError, require_actor, services
-from app.files import document_response, payment_slip_response, receipt_response, upload_response
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, require_editable
 from workflow_engine.persistence.casework import log_access
 from workflow_engine.persistence.uploads import referenced_ids
@@ -132,7 +132,7 @@ def download_file(folio: str, file_id: str) -> Any:
     """GET /cases/<folio>/files/<file_id>: the owner or the officials handling the case."""
     actor = require_actor()
     row = visible_case(folio, actor)
-    response = upload_response(actor, file_id, case_id=row.id)
+    response = web_files.upload_response(actor, file_id, case_id=row.id)
     if response is None:
         raise _file_not_found(file_id)
     return response
@@ -141,7 +141,7 @@ def download_file(folio: str, file_id: str) -> Any:
 def download_receipt(folio: str) -> Any:
     """GET /cases/<folio>/receipt: the acuse de recibo (PDF) once the case is filed."""
     row = _seen(folio, "receipt")
-    response = receipt_response(row)
+    response = web_files.receipt_response(row)
     if response is None:
         raise ApiError(
             404,
@@ -156,7 +156,7 @@ def download_receipt(folio: str) -> Any:
 def download_payment_slip(folio: str) -> Any:
     """GET /cases/<folio>/payment/slip: the printable payment order (PDF) while unpaid."""
     row = _seen(folio, "payment_slip")
-    response = payment_slip_response(row)
+    response = web_files.payment_slip_response(row)
     if response is None:
         raise ApiError(
             404,
@@ -171,7 +171,7 @@ def download_payment_slip(folio: str) -> Any:
 def download_document(folio: str, document_id: int) -> Any:
     """GET /cases/<folio>/documents/<document_id>: an issued (signed) document."""
     row = _seen(folio, f"document:{document_id}")
-    response = document_response(row, document_id)
+    response = web_files.document_response(row, document_id)
     if response is None:
         raise ApiError(
             404,

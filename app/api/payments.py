@@ -31,11 +31,13 @@ def _case(case_id: int) -> Any:
 def _checkout(checkout: gateway_checkouts.Checkout | None) -> dict[str, Any] | None:
     if checkout is None:
         return None
+    order = find_order(services().engine, checkout.reference)
+    status = gateway_checkouts.effective_status(checkout, order.status if order else None)
     return {
         "id": checkout.checkout_id,
         "gateway": checkout.gateway,
         "reference": checkout.reference,
-        "status": checkout.status,
+        "status": status,
         "url": checkout.url,
         "amount_cents": checkout.amount_cents,
         "currency": checkout.currency,
@@ -138,7 +140,7 @@ def open_payment_checkout(folio: str) -> Any:
             "Este trámite no tiene un pago pendiente.",
             "This case has no payment pending.",
             folio=folio,
-            status=CaseState.from_json(row.state).status,
+            case_status=CaseState.from_json(row.state).status,
         )
     try:
         checkout = web_payments.open_checkout(row, order, gateway)
