@@ -124,7 +124,7 @@ def _absolute(path: str) -> str:
 def start_online_payment(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()
-    if gateway is None:
+    if gateway is None or not online_payment_available():
         abort(404)
     order = pending_order(row, gateway)
     if order is None:
