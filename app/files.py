@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.api.queries import CaseRow, case_row, may_see_case
 from app.auth import current_account, login_manager
 from connectors.documents.receipt import receipt_for_case
+from workflow_engine.engine import Actor
 from workflow_engine.persistence.casework import log_access
 from workflow_engine.persistence.models import Document, table
 
@@ -85,13 +86,14 @@ def _visible_case(folio: str, what: str) -> CaseRow:
     return case
 
 
-@blueprint.route("/archivos/<public_id>")
-def uploaded_file(public_id: str) -> Any:
-    account = _viewer()
-    actor = account.actor()
+# -- one response per kind of file (the web routes below and the REST API share them) ------
+
+
+def upload_response(actor: Actor, public_id: str, case_id: int | None = None) -> Response | None:
+    """The uploaded file if `actor` may read it (and it belongs to `case_id` when given)."""
     stored = _services().uploads.stored_for(public_id, actor)
-    if stored is None:
-        abort(404)
+    if stored is None or (case_id is not None and stored.case_id != case_id):
+        return None
     if actor.kind == "official" and stored.case_id is not None:
         log_access(
             _services().engine,
@@ -103,9 +105,8 @@ def uploaded_file(public_id: str) -> Any:
     return _send(stored.path, stored.name, stored.content_type, etag=stored.sha256)
 
 
-@blueprint.route("/expedientes/<folio>/acuse.pdf")
-def receipt(folio: str) -> Any:
-    case = _visible_case(folio, "receipt")
+def receipt_response(case: CaseRow) -> Response | None:
+    """The acuse de recibo of a filed case (None before it is filed)."""
     settings = _services().settings
     pdf = receipt_for_case(
         _services().engine,
@@ -115,16 +116,14 @@ def receipt(folio: str) -> Any:
         base_url=settings.base_url,
     )
     if pdf is None:
-        abort(404)  # not filed yet: there is nothing to acknowledge
+        return None  # not filed yet: there is nothing to acknowledge
     return _inline_pdf(pdf, f"acuse-{case.folio}.pdf")
 
 
-@blueprint.route("/expedientes/<folio>/orden-de-pago.pdf")
-def payment_slip(folio: str) -> Any:
-    """The printable orden de pago (with its Code128) of the order still to be paid."""
+def payment_slip_response(case: CaseRow) -> Response | None:
+    """The printable orden de pago of the order still to be paid (None: nothing to pay)."""
     from connectors.documents.payment_slip import payment_slip_for_case
 
-    case = _visible_case(folio, "payment_slip")
     settings = _services().settings
     pdf = payment_slip_for_case(
         _services().engine,
@@ -133,13 +132,12 @@ def payment_slip(folio: str) -> Any:
         base_url=settings.base_url,
     )
     if pdf is None:
-        abort(404)  # nothing to pay (yet, or any more)
+        return None  # nothing to pay (yet, or any more)
     return _inline_pdf(pdf, f"orden-de-pago-{case.folio}.pdf")
 
 
-@blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
-def document(folio: str, document_id: int) -> Any:
-    case = _visible_case(folio, f"document:{document_id}")
+def document_response(case: CaseRow, document_id: int) -> Response | None:
+    """An issued document of the case, as stored when it was signed."""
     with _services().engine.connect() as conn:
         row = conn.execute(
             select(documents_t).where(
@@ -147,9 +145,39 @@ def document(folio: str, document_id: int) -> Any:
             )
         ).one_or_none()
     if row is None:
-        abort(404)
+        return None
     root = Path(_services().settings.documents_dir).resolve()
     path = (root / row.storage_path).resolve()
     if not path.is_relative_to(root) or not path.is_file():
-        abort(404)
+        return None
     return _send(path, row.filename, row.content_type or "application/pdf", etag=row.sha256)
+
+
+def _found(response: Response | None) -> Response:
+    if response is None:
+        abort(404)
+    return response
+
+
+# -- routes -------------------------------------------------------------------------------
+
+
+@blueprint.route("/archivos/<public_id>")
+def uploaded_file(public_id: str) -> Any:
+    return _found(upload_response(_viewer().actor(), public_id))
+
+
+@blueprint.route("/expedientes/<folio>/acuse.pdf")
+def receipt(folio: str) -> Any:
+    return _found(receipt_response(_visible_case(folio, "receipt")))
+
+
+@blueprint.route("/expedientes/<folio>/orden-de-pago.pdf")
+def payment_slip(folio: str) -> Any:
+    """The printable orden de pago (with its Code128) of the order still to be paid."""
+    return _found(payment_slip_response(_visible_case(folio, "payment_slip")))
+
+
+@blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
+def document(folio: str, document_id: int) -> Any:
+    return _found(document_response(_visible_case(folio, f"document:{document_id}"), document_id))

@@ -35,6 +35,7 @@ from app.observability.metrics import webhook_received
 from connectors._common import money
 from connectors.gateway import (
     MAX_BODY,
+    Checkout,
     Gateway,
     GatewayConfig,
     GatewayRejected,
@@ -43,7 +44,7 @@ from connectors.gateway import (
     start_checkout,
 )
 from connectors.gateway import checkouts as gateway_checkouts
-from connectors.payments.base import PAID, PENDING
+from connectors.payments.base import PAID, PENDING, PaymentOrderInfo
 from connectors.payments.builtin import find_order
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.models import Case, table
@@ -124,30 +125,14 @@ def _absolute(path: str) -> str:
 def start_online_payment(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()
-    if gateway is None:
+    if gateway is None or not online_payment_available():
         abort(404)
-    payment = CaseState.from_json(row.state).payment
-    order = (
-        find_order(gateway.engine, payment.reference)
-        if payment is not None and payment.status == "pending" and payment.reference
-        else None
-    )
-    if order is None or order.status != PENDING:
+    order = pending_order(row, gateway)
+    if order is None:
         flash(_("Este trámite no tiene un pago pendiente."))
         return redirect(_case_url(folio), code=303)
-    with _services().engine.connect() as conn:
-        title = _services().cases.definition(conn, int(row.version_id)).doc.get("title")
-    name = title.get("es") if isinstance(title, dict) else str(title or row.procedure_key)
     try:
-        checkout = start_checkout(
-            gateway.engine,
-            gateway.client,
-            order,
-            description=f"{name} · {folio}",
-            return_url=_absolute(url_for("payments.payment_return", folio=folio)),
-            notify_url=_absolute(url_for("payments.webhook", gateway_name=gateway.config.name)),
-            timezone=gateway.timezone,
-        )
+        checkout = open_checkout(row, order, gateway)
     except (GatewayUnavailable, GatewayRejected) as exc:
         log.warning("checkout for case %s not opened: %s", row.id, exc)
         return render_template(
@@ -157,6 +142,33 @@ def start_online_payment(folio: str) -> Any:
             amount=money(order.amount_cents, order.currency),
         ), 503
     return redirect(checkout.url, code=303)
+
+
+def pending_order(row: Any, gateway: Gateway) -> PaymentOrderInfo | None:
+    """The case's payment order if it is still waiting to be paid, else None."""
+    payment = CaseState.from_json(row.state).payment
+    if payment is None or payment.status != "pending" or not payment.reference:
+        return None
+    order = find_order(gateway.engine, payment.reference)
+    return order if order is not None and order.status == PENDING else None
+
+
+def open_checkout(row: Any, order: PaymentOrderInfo, gateway: Gateway) -> Checkout:
+    """The open checkout session for the case's pending order (the same on a second call).
+    Raises GatewayUnavailable / GatewayRejected; the web page and the REST API share it."""
+    with _services().engine.connect() as conn:
+        title = _services().cases.definition(conn, int(row.version_id)).doc.get("title")
+    name = title.get("es") if isinstance(title, dict) else str(title or row.procedure_key)
+    folio = str(row.folio)
+    return start_checkout(
+        gateway.engine,
+        gateway.client,
+        order,
+        description=f"{name} · {folio}",
+        return_url=_absolute(url_for("payments.payment_return", folio=folio)),
+        notify_url=_absolute(url_for("payments.webhook", gateway_name=gateway.config.name)),
+        timezone=gateway.timezone,
+    )
 
 
 def online_status(row: Any, gateway: Gateway) -> str:

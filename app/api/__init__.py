@@ -1,7 +1,8 @@
 """REST API v1: JSON in, JSON out; every change is an engine command with an explicit actor.
 
-URL rules live here; handlers in procedures.py, cases.py, tasks.py; shapes in serializers.py;
-the OpenAPI description in openapi.py (keep it in step with this table).
+URL rules live here; handlers in procedures.py, cases.py, tasks.py, files.py, payments.py;
+shapes in serializers.py; the OpenAPI description in openapi.py (keep it in step with this
+table).
 """
 
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Any
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from app.api import cases, openapi, procedures, tasks
+from app.api import cases, files, openapi, payments, procedures, tasks
 from app.api.common import check_csrf, handle_engine_error, handle_http_error
 from workflow_engine.engine.errors import EngineError
 
@@ -31,6 +32,18 @@ ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("/cases/<folio>/steps/<step_id>/submit", cases.submit_step, ["POST"]),
     ("/cases/<folio>/submit", cases.submit_case, ["POST"]),
     ("/cases/<folio>/cancel", cases.cancel_case, ["POST"]),
+    ("/cases/<folio>/steps/<step_id>/files/<field_id>", files.upload_file, ["POST"]),
+    ("/cases/<folio>/files/<file_id>", files.download_file, ["GET"]),
+    ("/cases/<folio>/files/<file_id>", files.delete_file, ["DELETE"]),
+    ("/cases/<folio>/receipt", files.download_receipt, ["GET"]),
+    (
+        "/cases/<folio>/documents/<int(max=2147483647):document_id>",
+        files.download_document,
+        ["GET"],
+    ),
+    ("/cases/<folio>/payment", payments.get_payment, ["GET"]),
+    ("/cases/<folio>/payment/checkout", payments.open_payment_checkout, ["POST"]),
+    ("/cases/<folio>/payment/slip", files.download_payment_slip, ["GET"]),
     ("/tasks", tasks.list_tasks, ["GET"]),
     ("/tasks/<int(max=2147483647):task_id>/decision", tasks.decide, ["POST"]),
     ("/tasks/<int(max=2147483647):task_id>/claim", tasks.claim, ["POST"]),

@@ -15,6 +15,8 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "No existe o no es visible / not found"),
     "409": ("Conflict", "Otra persona cambió el expediente / stale update"),
     "422": ("Unprocessable", "Datos inválidos / validation failed"),
+    "413": ("PayloadTooLarge", "Solicitud demasiado grande / request too large"),
+    "503": ("ServiceUnavailable", "Servicio externo no disponible / upstream unavailable"),
 }
 
 
@@ -538,6 +540,7 @@ def _paths() -> dict[str, Any]:
                 body="CancelRequest",
             ),
         },
+        **_journey_paths(),
         "/tasks": {
             "get": _op(
                 "listTasks",
@@ -617,6 +620,239 @@ def _paths() -> dict[str, Any]:
     }
 
 
+# -- files, documents and payment: the rest of the journey ----------------------------------
+
+FILE_ID = _path_param(
+    "file_id", {"type": "string", "minLength": 1}, "Id de un archivo subido / uploaded file id"
+)
+FIELD = _path_param(
+    "field_id", {"type": "string"}, "Id de un campo de tipo archivo / file field id"
+)
+DOCUMENT_ID = _path_param(
+    "document_id",
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    "`document_id` de `Case.documents` / issued document id",
+)
+JOURNEY_SCHEMAS: dict[str, Any] = {
+    "FileRef": {
+        "type": "object",
+        "description": "Archivo guardado; póngalo tal cual en la lista del campo al enviar el "
+        'paso: `{"values": {"<campo>": [FileRef]}}`',
+        "required": ["id", "name", "sha256", "size", "content_type"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string", "description": "Nombre mostrado (limpio)"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "size": {"type": "integer", "minimum": 1},
+            "content_type": {
+                "type": "string",
+                "description": "Tipo según el contenido (no según el nombre)",
+            },
+        },
+    },
+    "FileUpload": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "contentMediaType": "application/octet-stream",
+                "description": "El archivo; se revisa su contenido, tamaño y tipo según el campo",
+            }
+        },
+    },
+    "Checkout": {
+        "type": "object",
+        "required": ["id", "gateway", "reference", "status", "url", "amount_cents", "currency"],
+        "properties": {
+            "id": {"type": "string", "description": "Id de la sesión en la pasarela"},
+            "gateway": {"type": "string"},
+            "reference": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["open", "succeeded", "failed", "expired", "refunded", "closed"],
+            },
+            "url": {"type": "string", "description": "Página de pago de la pasarela"},
+            "amount_cents": {"type": "integer"},
+            "currency": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": NULLABLE_DATETIME,
+        },
+    },
+    "CheckoutStarted": {
+        "type": "object",
+        "required": ["checkout_url", "checkout", "reference", "amount_cents", "currency"],
+        "properties": {
+            "checkout_url": {
+                "type": "string",
+                "description": "Envíe a la persona aquí; la pasarela la regresa a "
+                "/expedientes/{folio}/pago/regreso",
+            },
+            "checkout": _ref("Checkout"),
+            "reference": {"type": "string", "description": "Referencia de pago (línea de captura)"},
+            "amount_cents": {"type": "integer"},
+            "currency": {"type": "string"},
+            "expires_on": {"type": ["string", "null"], "format": "date"},
+        },
+    },
+    "PaymentStatus": {
+        "type": "object",
+        "required": ["folio", "status", "reference", "amount_cents", "currency", "online"],
+        "properties": {
+            "folio": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["none", "requested", "pending", "paid", "failed", "expired"],
+                "description": "Pago del expediente: none (sin pago), requested (generando la "
+                "orden), pending, paid (el último pago), failed, expired",
+            },
+            "reference": NULLABLE_STRING,
+            "amount_cents": {"type": ["integer", "null"]},
+            "currency": NULLABLE_STRING,
+            "expires_on": {"type": ["string", "null"], "format": "date"},
+            "lines": {"type": "array", "items": {"type": "object"}},
+            "order_status": {
+                "enum": ["pending", "paid", "cancelled", "expired", None],
+                "description": "Estado de la orden en el sistema de recaudación",
+            },
+            "paid": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "reference": NULLABLE_STRING,
+                        "amount_cents": {"type": ["integer", "null"]},
+                        "currency": NULLABLE_STRING,
+                        "paid_at": NULLABLE_DATETIME,
+                    },
+                },
+            },
+            "online": {
+                "type": "object",
+                "required": ["available", "status", "checkout"],
+                "properties": {
+                    "available": {
+                        "type": "boolean",
+                        "description": "POST .../payment/checkout es posible ahora",
+                    },
+                    "status": {
+                        "type": "string",
+                        "enum": ["confirming", "paid", "failed", "expired", "none"],
+                        "description": "Lo mismo que /expedientes/{folio}/pago/estado",
+                    },
+                    "checkout": {"oneOf": [_ref("Checkout"), {"type": "null"}]},
+                },
+            },
+        },
+    },
+}
+SCHEMAS.update(JOURNEY_SCHEMAS)
+
+
+def _download_op(
+    operation_id: str, summary: str, media_type: str, errors: tuple[str, ...]
+) -> dict[str, Any]:
+    """A GET that answers a file (binary), or a JSON error."""
+    operation = _op(operation_id, summary, ("200", "", {}), errors, tag="files")
+    operation["responses"]["200"] = {
+        "description": "El archivo / the file (admite Range e If-None-Match)",
+        "content": {media_type: {"schema": {"type": "string", "contentMediaType": media_type}}},
+    }
+    return operation
+
+
+def _journey_paths() -> dict[str, Any]:
+    upload = _op(
+        "uploadFile",
+        "Subir un archivo para un campo / upload a file for a field",
+        ("201", "Archivo guardado / file stored", _ref("FileRef")),
+        ("400", "403", "404", "413", "422"),
+        tag="files",
+    )
+    upload["responses"]["201"]["headers"] = {
+        "Location": {"description": "URL para descargarlo", "schema": {"type": "string"}}
+    }
+    upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": _ref("FileUpload"),
+                "encoding": {"file": {"contentType": "*/*"}},
+            }
+        },
+    }
+    delete = _op(
+        "deleteFile",
+        "Borrar un archivo aún no enviado / delete a file not yet sent",
+        ("204", "", {}),
+        ("403", "404", "409", "422"),
+        tag="files",
+    )
+    delete["responses"]["204"] = {"description": "Borrado / deleted"}
+    checkout = _op(
+        "startPaymentCheckout",
+        "Pagar en línea: sesión de pago en la pasarela / open a gateway checkout",
+        ("200", "Sesión de pago (la misma si sigue abierta)", _ref("CheckoutStarted")),
+        ("403", "404", "409", "503"),
+        tag="payments",
+    )
+    return {
+        "/cases/{folio}/steps/{step_id}/files/{field_id}": {
+            "parameters": [FOLIO, STEP, FIELD],
+            "post": upload,
+        },
+        "/cases/{folio}/files/{file_id}": {
+            "parameters": [FOLIO, FILE_ID],
+            "get": _download_op(
+                "downloadFile",
+                "Descargar un archivo del expediente / download a case file",
+                "*/*",
+                ("404",),
+            ),
+            "delete": delete,
+        },
+        "/cases/{folio}/receipt": {
+            "parameters": [FOLIO],
+            "get": _download_op(
+                "downloadReceipt",
+                "Acuse de recibo (PDF) / submission receipt",
+                "application/pdf",
+                ("404",),
+            ),
+        },
+        "/cases/{folio}/documents/{document_id}": {
+            "parameters": [FOLIO, DOCUMENT_ID],
+            "get": _download_op(
+                "downloadDocument",
+                "Documento emitido y firmado (PDF) / issued signed document",
+                "application/pdf",
+                ("404",),
+            ),
+        },
+        "/cases/{folio}/payment": {
+            "parameters": [FOLIO],
+            "get": _op(
+                "getPayment",
+                "Estado del pago / payment status",
+                ("200", "Pago del expediente", _ref("PaymentStatus")),
+                ("404",),
+                tag="payments",
+            ),
+        },
+        "/cases/{folio}/payment/checkout": {"parameters": [FOLIO], "post": checkout},
+        "/cases/{folio}/payment/slip": {
+            "parameters": [FOLIO],
+            "get": _download_op(
+                "downloadPaymentSlip",
+                "Orden de pago imprimible (PDF) / printable payment order",
+                "application/pdf",
+                ("404",),
+            ),
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     responses = {
         name: _json(_ref("Error"), description) for name, description in ERROR_RESPONSES.values()
@@ -634,7 +870,14 @@ def document() -> dict[str, Any]:
             ),
         },
         "servers": [{"url": url_for("api.list_procedures").removesuffix("/procedures")}],
-        "tags": [{"name": "procedures"}, {"name": "cases"}, {"name": "tasks"}, {"name": "meta"}],
+        "tags": [
+            {"name": "procedures"},
+            {"name": "cases"},
+            {"name": "files"},
+            {"name": "payments"},
+            {"name": "tasks"},
+            {"name": "meta"},
+        ],
         "security": [{"apiKey": []}, {"bearer": []}, {"session": []}],
         "paths": _paths(),
         "components": {

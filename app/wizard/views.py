@@ -149,14 +149,8 @@ def load_case(folio: str) -> Case | Response:
 
 
 def editable_steps(state: CaseState) -> tuple[str, ...]:
-    """The form steps the engine lets the applicant change now (mirrors the engine's rule)."""
-    if state.status in (S.DRAFT, S.READY):
-        return tuple(state.form_path)
-    if state.status == S.AWAITING_CORRECTION:
-        return tuple(state.editable_steps)
-    if state.status == S.AWAITING_APPLICANT:
-        return (state.position,)
-    return ()
+    """The form steps the engine lets the applicant change now."""
+    return state.editable_form_steps()
 
 
 def step_url(folio: str, step_id: str, **args: Any) -> str:

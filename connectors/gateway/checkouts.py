@@ -255,6 +255,14 @@ def due_for_poll(
     return [_checkout(r) for r in rows]
 
 
+def effective_status(checkout: Checkout, order_status: str | None) -> str:
+    """The checkout's status as `close_settled` will leave it: an open session whose order
+    was paid, cancelled or expired some other way (a paid one keeps its row) is closed."""
+    if checkout.status == OPEN and order_status is not None and order_status != PENDING:
+        return CLOSED
+    return checkout.status
+
+
 def close_settled(engine: Engine, gateway: str) -> int:
     """Open checkouts whose order was paid, cancelled or expired some other way: closed."""
     settled = select(orders_t.c.reference).where(orders_t.c.status != PENDING)

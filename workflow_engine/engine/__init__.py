@@ -33,8 +33,19 @@ from workflow_engine.engine.errors import (
     StepValidationError,
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
-from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
-from workflow_engine.engine.transition import EngineContext, apply_command, start_case
+from workflow_engine.engine.state import (
+    CaseState,
+    PaymentState,
+    TaskState,
+    TimerState,
+    editable_form_steps,
+)
+from workflow_engine.engine.transition import (
+    EngineContext,
+    apply_command,
+    require_editable,
+    start_case,
+)
 
 __all__ = [
     "Actor",
@@ -74,5 +85,7 @@ __all__ = [
     "TimerState",
     "TransitionResult",
     "apply_command",
+    "editable_form_steps",
+    "require_editable",
     "start_case",
 ]

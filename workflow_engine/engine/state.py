@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -28,6 +28,19 @@ STATUSES = (
     AWAITING_CONNECTOR,
     CLOSED,
 )
+
+
+def editable_form_steps(
+    status: str, form_path: Sequence[str], editable_steps: Sequence[str], position: str
+) -> tuple[str, ...]:
+    """The form steps the applicant may change now (drafts, submissions, uploads)."""
+    if status in (DRAFT, READY):
+        return tuple(form_path)
+    if status == AWAITING_CORRECTION:
+        return tuple(editable_steps)
+    if status == AWAITING_APPLICANT:
+        return (position,)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,9 @@ class CaseState:
     @property
     def is_closed(self) -> bool:
         return self.status == CLOSED
+
+    def editable_form_steps(self) -> tuple[str, ...]:
+        return editable_form_steps(self.status, self.form_path, self.editable_steps, self.position)
 
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.is_open]

@@ -7,7 +7,7 @@ changes nothing) when the command does not fit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -671,29 +671,30 @@ def _jsonable(value: Any) -> Any:
 
 
 def _editable_form_steps(run: _Run) -> tuple[str, ...]:
-    status = run.f["status"]
-    if status in (S.DRAFT, S.READY):
-        return tuple(run.f["form_path"])
-    if status == S.AWAITING_CORRECTION:
-        return tuple(run.f["editable_steps"])
-    if status == S.AWAITING_APPLICANT:
-        return (str(run.f["position"]),)
-    return ()
+    f = run.f
+    return S.editable_form_steps(f["status"], f["form_path"], f["editable_steps"], f["position"])
 
 
-def _require_editable(run: _Run, step_id: str) -> None:
-    if not run.d.is_form(step_id):
+def require_editable(
+    definition: ProcedureDefinition, step_id: str, editable: Sequence[str]
+) -> None:
+    """InvalidCommandError unless `step_id` is a form step among the `editable` ones."""
+    if not definition.is_form(step_id):
         raise InvalidCommandError(
             f"«{step_id}» no es un formulario de este trámite.",
             f"'{step_id}' is not a form step of this procedure.",
             step=step_id,
         )
-    if step_id not in _editable_form_steps(run):
+    if step_id not in editable:
         raise InvalidCommandError(
             "Este paso no se puede modificar ahora.",
             "This step cannot be changed now.",
             step=step_id,
         )
+
+
+def _require_editable(run: _Run, step_id: str) -> None:
+    require_editable(run.d, step_id, _editable_form_steps(run))
 
 
 def _save_draft(run: _Run, cmd: SaveDraft) -> None:

@@ -13,8 +13,8 @@ import re
 import secrets
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -111,6 +111,13 @@ class UploadRejected(EngineError):
 
     code = "upload_rejected"
     http_status = 422
+
+
+class FileInUse(EngineError):
+    """A file the case's answers refer to: it is part of what was sent and stays."""
+
+    code = "file_in_use"
+    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -507,7 +514,56 @@ class UploadStore:
             ).all()
         return [{**_ref(r), "field_id": r.field_id, "step_id": r.step_id} for r in rows]
 
+    def file_info(self, public_id: str, *, owner_id: str, case_id: int) -> dict[str, Any] | None:
+        """The ref (plus `step_id`, `field_id`) of one of the owner's live files of this case,
+        or None (unknown, deleted, another person's or another case's)."""
+        if not public_id or len(public_id) > 40:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(uploads_t).where(
+                    uploads_t.c.public_id == public_id,
+                    uploads_t.c.case_id == case_id,
+                    uploads_t.c.owner_id == str(owner_id),
+                    uploads_t.c.deleted_at.is_(None),
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        return {**_ref(row), "step_id": row.step_id, "field_id": row.field_id}
+
     # -- deleting -------------------------------------------------------------------------
+    def delete(
+        self, public_id: str, *, owner_id: str, case_id: int, in_use: Collection[str]
+    ) -> bool:
+        """Delete one of the owner's files of this case (bytes gone, row marked deleted).
+        False when there is no such live file; FileInUse when `in_use` (the ids the case's
+        answers refer to) names it."""
+        if public_id in in_use:
+            raise FileInUse(
+                "El archivo forma parte de las respuestas enviadas; envíe el paso sin él "
+                "antes de borrarlo.",
+                "The file is part of the answers sent; submit the step without it before "
+                "deleting it.",
+                file=public_id,
+            )
+        now = self.clock()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(uploads_t.c.id, uploads_t.c.storage_path).where(
+                    uploads_t.c.public_id == public_id,
+                    uploads_t.c.case_id == case_id,
+                    uploads_t.c.owner_id == str(owner_id),
+                    uploads_t.c.deleted_at.is_(None),
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            conn.execute(update(uploads_t).where(uploads_t.c.id == row.id).values(deleted_at=now))
+        with suppress(ValueError, OSError):  # the row says deleted: a stray file is never served
+            self._path(row.storage_path).unlink(missing_ok=True)
+        return True
+
     def purge_case(self, case_id: int, now: datetime | None = None) -> int:
         """Delete the bytes of every file of a case and mark the rows deleted; the count."""
         now = now or self.clock()
@@ -540,6 +596,25 @@ class UploadStore:
         return path
 
 
+_REF_KEYS = frozenset({"id", "name", "sha256", "size", "content_type"})
+
+
+def referenced_ids(value: Any) -> set[str]:
+    """Ids of every file ref ({id, name, sha256, size, content_type}) inside form data."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            if set(item) == _REF_KEYS and isinstance(item.get("id"), str):
+                found.add(item["id"])
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
 def _ref(row: Any) -> dict[str, Any]:
     return {
         "id": row.public_id,
@@ -562,11 +637,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 __all__ = [
     "DEFAULT_ACCEPT",
+    "FileInUse",
     "PendingUpload",
     "StoredFile",
     "UploadRejected",
     "UploadStore",
     "check_upload",
     "clean_filename",
+    "referenced_ids",
     "sniff",
 ]
