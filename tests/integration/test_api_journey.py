@@ -649,15 +649,14 @@ def test_checkout_refusals_say_why(world: World) -> None:
 
 
 def test_session_uploads_need_the_csrf_token(world: World) -> None:
-    from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
-    from app.auth import SessionUser, accounts
+    from app.auth import accounts, start_session
 
     def test_login() -> str:
         account = accounts().by_email("ciudadano@demo.gob.mx")
         assert account is not None
-        login_user(SessionUser(account))
+        start_session(account)
         return str(generate_csrf())
 
     world.app.add_url_rule("/_test/login", "test_login", test_login)
