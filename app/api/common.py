@@ -114,19 +114,25 @@ def limit_body() -> None:
     limit = services().settings.api_max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise body_too_large()
-    request.max_content_length = limit  # a body without Content-Length is cut off here too
-
-
-def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; 400 when it is not one.
-
-    NaN/Infinity, lone surrogates and absurd nesting are refused here (strict_json) so
-    nothing downstream has to cope.
-    """
+    if request.method not in UNSAFE_METHODS or request.content_length is not None:
+        return
+    # A chunked body (no Content-Length) is read now, up to the cap and never past it.
+    request.max_content_length = limit
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise body_too_large() from None
+    if len(raw) >= limit:
+        raise body_too_large()
+
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request body (already capped by `limit_body`) as a JSON object; 400 if it is not.
+
+    NaN/Infinity, lone surrogates and absurd nesting are refused here (strict_json) so
+    nothing downstream has to cope.
+    """
+    raw = request.get_data(cache=True)  # read (and capped) by limit_body
     if not raw.strip():
         if optional:
             return {}
