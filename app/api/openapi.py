@@ -14,8 +14,10 @@ ERROR_RESPONSES = {
     "403": ("Forbidden", "No permitido o token CSRF ausente / not allowed or CSRF failed"),
     "404": ("NotFound", "No existe o no es visible / not found"),
     "409": ("Conflict", "Otra persona cambió el expediente / stale update"),
+    "413": ("PayloadTooLarge", "Cuerpo JSON mayor que el máximo / JSON body too large"),
     "422": ("Unprocessable", "Datos inválidos / validation failed"),
 }
+UNSAFE = ("post", "put", "patch", "delete")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -44,8 +46,6 @@ def _op(
             "Location": {"description": "URL del expediente", "schema": {"type": "string"}}
         }
     codes = list(errors) if public else ["401", *errors]
-    if not public and body is not None:
-        codes.append("403")  # CSRF on session requests
     for code in sorted(set(codes)):
         responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
     operation: dict[str, Any] = {
@@ -617,6 +617,20 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _with_change_errors(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every change (POST, PUT...) may also answer 403 (CSRF, on session requests) and 413
+    (its body is capped by API_MAX_BODY_BYTES, whatever the operation)."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in UNSAFE:
+                continue
+            responses = operation["responses"]
+            for code in ("403", "413"):
+                responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
+            operation["responses"] = dict(sorted(responses.items()))
+    return paths
+
+
 def document() -> dict[str, Any]:
     responses = {
         name: _json(_ref("Error"), description) for name, description in ERROR_RESPONSES.values()
@@ -636,7 +650,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": url_for("api.list_procedures").removesuffix("/procedures")}],
         "tags": [{"name": "procedures"}, {"name": "cases"}, {"name": "tasks"}, {"name": "meta"}],
         "security": [{"apiKey": []}, {"bearer": []}, {"session": []}],
-        "paths": _paths(),
+        "paths": _with_change_errors(_paths()),
         "components": {
             "schemas": SCHEMAS,
             "responses": responses,
