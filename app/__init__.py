@@ -12,6 +12,7 @@ from app import db as request_db
 from app import observability, templating
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
+from app.json_provider import StrictJSONProvider
 from app.services import build_services, start_inline_sweeper
 from workflow_engine.persistence.accounts import SESSION_LIFETIME
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     for key, value in overrides.items():
         setattr(settings, key, value)
     app = Flask(__name__, instance_path=settings.instance_dir)
+    app.json = StrictJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

@@ -19,11 +19,13 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from app.auth import current_account
+from app.db import reading
 from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
+from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)
@@ -533,6 +535,9 @@ def case_page(folio: str) -> Any:
             "pending": p.status in ("pending", "requested"),
             "online": p.status == "pending" and bool(p.reference) and _online_payment(),
         }
+    with reading(services.engine) as conn:
+        stored = stored_case_files(conn, int(row.id))
+    received = only_stored_files(definition.get("steps") or (), state.data, stored)
     paid = [
         {
             "reference": str(p.get("reference") or ""),
@@ -550,7 +555,7 @@ def case_page(folio: str) -> Any:
         documents=_documents(int(row.id), lang),
         payment=payment,
         paid=paid,
-        delivered=_delivered(definition, state.data, lang),
+        delivered=_delivered(definition, received, lang),
         submitted=format_moment(row.submitted_at, lang) if row.submitted_at else "",
         receipt_url=f"/expedientes/{row.folio}/acuse.pdf" if row.submitted_at else None,
     )

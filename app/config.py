@@ -59,6 +59,7 @@ class Settings:
     session_cookie_secure: bool = False
     inline_sweeper: bool = False
     proxy_count: int = 0
+    api_max_body_bytes: int = 1024 * 1024  # a JSON body of the API; uploads have their own cap
     inline_effects: str = "sync"
     collection_system: str = "builtin"
     signing_p12_path: str | None = None
@@ -106,6 +107,7 @@ class Settings:
             session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
             inline_sweeper=_bool("INLINE_SWEEPER", False),
             proxy_count=int(os.environ.get("PROXY_COUNT", "0")),
+            api_max_body_bytes=int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024))),
             inline_effects=os.environ.get("INLINE_EFFECTS", "sync"),
             collection_system=os.environ.get("COLLECTION_SYSTEM", "builtin"),
             signing_p12_path=os.environ.get("SIGNING_P12_PATH") or None,

@@ -12,7 +12,7 @@ from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from app.api import cases, files, openapi, payments, procedures, tasks
-from app.api.common import check_csrf, handle_engine_error, handle_http_error
+from app.api.common import check_csrf, handle_engine_error, handle_http_error, limit_body
 from workflow_engine.engine.errors import EngineError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -54,6 +54,7 @@ ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
 for rule, view, methods in ROUTES:
     blueprint.add_url_rule(rule, view.__name__, view, methods=methods)
 
+blueprint.before_request(limit_body)
 blueprint.before_request(check_csrf)
 blueprint.register_error_handler(HTTPException, handle_http_error)
 blueprint.register_error_handler(EngineError, handle_engine_error)

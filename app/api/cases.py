@@ -93,11 +93,25 @@ def get_case(folio: str) -> Any:
     return case_payload(folio, actor)
 
 
+def step_values(folio: str, actor: Actor, step_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The step data with its file references resolved against the applicant's uploads
+    (UploadStore.resolve_files: the wizard's rule). Anyone else, or a step that is no form,
+    is left for the engine to refuse."""
+    row = visible_case(folio, actor)
+    svc = services()
+    _state, definition, _lock = svc.cases.load(row.id)
+    if actor.id != row.applicant_id or not definition.is_form(step_id):
+        return values
+    return svc.uploads.resolve_files(
+        case_id=row.id, owner_id=actor.id, step=definition.step(step_id), values=values
+    )
+
+
 def save_step(folio: str, step_id: str) -> Any:
     """PUT /cases/<folio>/steps/<step_id> {"values": {...}}: keep a draft."""
     actor = require_actor()
     body = json_body()
-    values = required_object(body, "values")
+    values = step_values(folio, actor, step_id, required_object(body, "values"))
     command = SaveDraft(at=utcnow(), actor=actor, step_id=step_id, values=values)
     return run(folio, actor, command, optional_int(body, "lock_version"))
 
@@ -106,7 +120,7 @@ def submit_step(folio: str, step_id: str) -> Any:
     """POST /cases/<folio>/steps/<step_id>/submit {"values": {...}}"""
     actor = require_actor()
     body = json_body()
-    values = required_object(body, "values")
+    values = step_values(folio, actor, step_id, required_object(body, "values"))
     command = SubmitStep(at=utcnow(), actor=actor, step_id=step_id, values=values)
     return run(folio, actor, command, optional_int(body, "lock_version"))
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import ValidationError
 
 from app.auth import current_actor
 from app.errors import MESSAGES
 from app.services import Services
+from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
 
@@ -84,10 +84,6 @@ def require_actor() -> Actor:
     return actor
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _too_deep(value: Any, limit: int) -> bool:
     """True when containers nest deeper than `limit` (checked without recursion)."""
     stack = [(value, 1)]
@@ -101,12 +97,42 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; 400 when it is not one.
+def body_too_large() -> ApiError:
+    limit = services().settings.api_max_body_bytes
+    size = f"{limit / 1048576:g} MB" if limit >= 1048576 else f"{limit / 1024:g} KB"
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"El cuerpo JSON de la solicitud supera el máximo de {size}.",
+        f"The JSON body of the request exceeds the maximum of {size}.",
+        limit_bytes=limit,
+    )
 
-    NaN/Infinity and absurd nesting are refused here so nothing downstream has to cope.
+
+def limit_body() -> None:
+    """API bodies are small JSON documents: cap them well below the upload limit."""
+    limit = services().settings.api_max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise body_too_large()
+    if request.method not in UNSAFE_METHODS or request.content_length is not None:
+        return
+    # A chunked body (no Content-Length) is read now, up to the cap and never past it.
+    request.max_content_length = limit
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise body_too_large() from None
+    if len(raw) >= limit:
+        raise body_too_large()
+
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request body (already capped by `limit_body`) as a JSON object; 400 if it is not.
+
+    NaN/Infinity, lone surrogates and absurd nesting are refused here (strict_json) so
+    nothing downstream has to cope.
     """
-    raw = request.get_data(cache=True)
+    raw = request.get_data(cache=True)  # read (and capped) by limit_body
     if not raw.strip():
         if optional:
             return {}
@@ -116,15 +142,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
             "Falta el cuerpo JSON de la solicitud.",
             "The request needs a JSON body.",
         )
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
-        raise ApiError(
-            400,
-            "bad_request",
-            "El cuerpo de la solicitud no es JSON válido.",
-            "The request body is not valid JSON.",
-        ) from None
+    body = strict_json.loads(raw)
     if not isinstance(body, dict):
         raise ApiError(
             400,

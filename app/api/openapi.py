@@ -16,8 +16,9 @@ ERROR_RESPONSES = {
     "409": ("Conflict", "Otra persona cambió el expediente / stale update"),
     "422": ("Unprocessable", "Datos inválidos / validation failed"),
     "413": ("PayloadTooLarge", "Solicitud demasiado grande / request too large"),
-    "503": ("ServiceUnavailable", "Servicio externo no disponible / upstream unavailable"),
+    "503": ("ServiceUnavailable", "Servicio no disponible por un momento / briefly unavailable"),
 }
+UNSAFE = ("post", "put", "patch", "delete")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -46,8 +47,6 @@ def _op(
             "Location": {"description": "URL del expediente", "schema": {"type": "string"}}
         }
     codes = list(errors) if public else ["401", *errors]
-    if not public and body is not None:
-        codes.append("403")  # CSRF on session requests
     for code in sorted(set(codes)):
         responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
     operation: dict[str, Any] = {
@@ -853,6 +852,20 @@ def _journey_paths() -> dict[str, Any]:
     }
 
 
+def _with_change_errors(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every change (POST, PUT...) may also answer 403 (CSRF, on session requests) and 413
+    (its body is capped by API_MAX_BODY_BYTES, whatever the operation)."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in UNSAFE:
+                continue
+            responses = operation["responses"]
+            for code in ("403", "413"):
+                responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
+            operation["responses"] = dict(sorted(responses.items()))
+    return paths
+
+
 def document() -> dict[str, Any]:
     responses = {
         name: _json(_ref("Error"), description) for name, description in ERROR_RESPONSES.values()
@@ -879,7 +892,7 @@ def document() -> dict[str, Any]:
             {"name": "meta"},
         ],
         "security": [{"apiKey": []}, {"bearer": []}, {"session": []}],
-        "paths": _paths(),
+        "paths": _with_change_errors(_paths()),
         "components": {
             "schemas": SCHEMAS,
             "responses": responses,

@@ -5,6 +5,7 @@ command; a refusal re-renders the page with the reason and keeps what the offici
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.cases import RETURN_REASONS, _department_names, _lang, format_date, status_label
 from app.catalog import localized
+from app.db import reading
 from app.inbox import blueprint
 from app.inbox.access import client_ip, context, deadline_state, require_official, services
 from app.inbox.present import requirements, staff_timeline, submitted_sections
@@ -29,6 +31,7 @@ from workflow_engine.engine import (
 from workflow_engine.persistence import casework
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 TASK_STATUS = {
     "open": ("Abierta", "Open"),
@@ -126,7 +129,10 @@ def render_case(
     for t in mine:
         t["department_name"] = departments.get(t["department"], t["department"])
         t["step_title"] = steps.get(t["step"], t["step"])
-    sections = submitted_sections(definition, state, lang)
+    with reading(svc.engine) as conn:
+        stored = stored_case_files(conn, int(row.id))
+    received = only_stored_files(definition.get("steps") or (), state.data, stored)
+    sections = submitted_sections(definition, replace(state, data=received), lang)
     history = svc.cases.history(int(row.id))
     timeline = staff_timeline(history, lang, departments, steps)
     notes = [t for t in timeline if t["internal"]]

@@ -73,6 +73,20 @@ class Uploads:
         if pending:
             self.store.discard(pending)
 
+    def resolve(self, step: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """The step's values with every file reference checked against the stored uploads
+        (the same rule as the API: UploadStore.resolve_files); UnknownFile if one is not."""
+        if self.store is None:
+            return values
+        resolved: dict[str, Any] = self.store.resolve_files(
+            case_id=self.case_id,
+            owner_id=self.owner_id,
+            step=step,
+            values=values,
+            conn=read_connection(),
+        )
+        return resolved
+
     def kept(self, fld: Mapping[str, Any], public_ids: list[str]) -> list[dict[str, Any]]:
         if self.store is None or not public_ids:
             return []

@@ -48,6 +48,7 @@ from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.uploads import UnknownFile
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 
@@ -506,20 +507,28 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
         uploads.discard()
         raise
     uploads.flush()
-    values = parsed.values
+    try:
+        values = uploads.resolve(step_def, parsed.values)
+    except UnknownFile as exc:  # a kept file deleted meanwhile: say so, keep the rest
+        errors = list(exc.details.get("errors") or [])
+        return render_step(case, step_def, parsed.values, errors=errors, status=422)
     action = request.form.get("accion", "continuar")
     volver = request.args.get("volver", "")
     again = {"volver": "revisar"} if volver == "revisar" else {}
     if action.startswith(("agregar:", "quitar:")):
         handled, anchor = apply_row_action(step_def, values, action)
         if handled:
-            run(case, SaveDraft(at=utcnow(), actor=case.actor, step_id=sid, values=values))
+            refused = _save_draft(case, step_def, values)
+            if refused is not None:
+                return refused
             if parsed.upload_errors:
                 return render_step(case, step_def, values, errors=parsed.upload_errors, status=422)
             return redirect(step_url(case.folio, sid, **again) + (f"#{anchor}" if anchor else ""))
         action = "continuar"
     if action == "guardar":
-        run(case, SaveDraft(at=utcnow(), actor=case.actor, step_id=sid, values=values))
+        refused = _save_draft(case, step_def, values)
+        if refused is not None:
+            return refused
         if parsed.upload_errors:
             return render_step(case, step_def, values, errors=parsed.upload_errors, status=422)
         flash(_("Guardamos su avance. Puede continuar cuando quiera desde «Mis trámites»."))
@@ -545,6 +554,18 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
         _save_quietly(case, sid, values)
         return render_step(case, step_def, values, problem=exc.message(lang()), status=422)
     return redirect(_after_submit(case, sid, volver == "revisar"))
+
+
+def _save_draft(case: Case, step_def: Mapping[str, Any], values: dict[str, Any]) -> Any:
+    """Keep the draft; the step again with the reasons when the draft itself is refused
+    (a text longer than its field admits), else None."""
+    sid = str(step_def["id"])
+    try:
+        run(case, SaveDraft(at=utcnow(), actor=case.actor, step_id=sid, values=values))
+    except StepValidationError as exc:
+        errors = list(exc.details.get("errors") or [])
+        return render_step(case, step_def, values, errors=errors, status=422)
+    return None
 
 
 def _save_quietly(case: Case, sid: str, values: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ from connectors.documents.pdf import (
 )
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
+from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 users_t = table(User)
 holidays_t = table(Holiday)
@@ -249,6 +250,12 @@ def receipt_for_case(
             if row is not None:
                 applicant = str(row.name or row.email)
         department = department_name(conn, case.definition.get("department"))
+        # only what was really received: references to no stored upload are left out
+        data = only_stored_files(
+            case.definition.get("steps") or (),
+            case.state.get("data") or {},
+            stored_case_files(conn, case_id),
+        )
         holidays = conn.execute(select(holidays_t.c.day)).scalars().all()
     catalog = case.definition.get("catalog") or {}
     days = catalog.get("max_response_days")
@@ -263,7 +270,7 @@ def receipt_for_case(
         submitted_at=submitted_at,
         timezone=timezone,
         applicant_name=applicant,
-        items=receipt_items(case.definition, case.state.get("data") or {}),
+        items=receipt_items(case.definition, data),
         department=department,
         homoclave=str(catalog.get("homoclave") or "") or None,
         max_response_days=days if isinstance(days, int) else None,

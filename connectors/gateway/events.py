@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from workflow_engine import strict_json
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -133,7 +134,7 @@ def event_from_mapping(doc: Any) -> GatewayEvent:
 def parse_event(body: bytes) -> GatewayEvent:
     """Decode a verified webhook body; EventError when it is not an event we understand."""
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        doc = strict_json.loads(body)
+    except strict_json.InvalidJSON:
         raise EventError("malformed", "the body is not JSON") from None
     return event_from_mapping(doc)

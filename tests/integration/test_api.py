@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from sqlalchemy import text
 
 from app.api import ROUTES
 from tests.integration.conftest import API_USERS
@@ -26,6 +27,40 @@ def example_data(client: FlaskClient) -> dict[str, dict[str, Any]]:
     response = client.get(f"/api/v1/procedures/{LICENCE}")
     assert response.status_code == 200
     return copy.deepcopy(response.json["definition"]["example_data"])
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def with_uploads(
+    client: FlaskClient, folio: str, step: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """`values` with each file field's example references replaced by real uploads of the
+    case's applicant (the API accepts only files that were uploaded to the case)."""
+    svc = client.application.extensions["tramita"]
+    case_id = svc.cases.case_id_for_folio(folio)
+    _state, definition, _lock = svc.cases.load(case_id)
+    with svc.engine.connect() as conn:
+        owner = conn.execute(
+            text("SELECT applicant_id FROM cases WHERE id = :id"), {"id": case_id}
+        ).scalar_one()
+    out = dict(values)
+    for fld in definition.step(step).get("fields") or ():
+        if fld["type"] != "file" or fld["id"] not in out:
+            continue
+        out[fld["id"]] = [
+            svc.uploads.save(
+                owner_id=str(owner),
+                case_id=case_id,
+                step_id=step,
+                field_id=fld["id"],
+                filename=str(ref.get("name") or "archivo.pdf"),
+                data=PDF + str(n).encode(),
+                field=fld,
+            )
+            for n, ref in enumerate(out[fld["id"]])
+        ]
+    return out
 
 
 def start_case(client: FlaskClient, key: str) -> dict[str, Any]:
@@ -46,7 +81,7 @@ def file_licence(client: FlaskClient, key: str, superficie: int = 50) -> dict[st
     for step in FORM_STEPS:
         response = client.post(
             f"/api/v1/cases/{folio}/steps/{step}/submit",
-            json={"values": data[step]},
+            json={"values": with_uploads(client, folio, step, data[step])},
             headers=key_auth(key),
         )
         assert response.status_code == 200, response.json
@@ -140,7 +175,7 @@ def test_citizen_files_a_licence_with_an_api_key(
     for step in FORM_STEPS:
         response = api_client.post(
             f"/api/v1/cases/{folio}/steps/{step}/submit",
-            json={"values": data[step]},
+            json={"values": with_uploads(api_client, folio, step, data[step])},
             headers=key_auth(key),
         )
         assert response.status_code == 200, response.json
@@ -338,7 +373,7 @@ def test_official_returns_the_case_for_correction(
     folio = case["folio"]
     response = api_client.post(
         f"/api/v1/cases/{folio}/steps/documentos/submit",
-        json={"values": data["documentos"]},
+        json={"values": with_uploads(api_client, folio, "documentos", data["documentos"])},
         headers=citizen,
     )
     assert response.status_code == 200, response.json

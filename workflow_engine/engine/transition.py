@@ -50,7 +50,7 @@ from workflow_engine.engine.errors import (
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
-from workflow_engine.templates.fields import validate_step_data
+from workflow_engine.templates.fields import check_draft, validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
 RETURN_REASONS = ("incorrect", "incomplete", "outdated")
@@ -701,6 +701,13 @@ def _save_draft(run: _Run, cmd: SaveDraft) -> None:
     run.require_open()
     run.require_applicant(cmd.actor)
     _require_editable(run, cmd.step_id)
+    errors = check_draft(run.d.step(cmd.step_id), cmd.values)
+    if errors:
+        raise StepValidationError(
+            "Revise los datos marcados; el borrador no se guardó.",
+            "Please check the highlighted fields; the draft was not saved.",
+            errors=errors,
+        )
     drafts = dict(run.f["drafts"])
     drafts[cmd.step_id] = dict(cmd.values)
     run.f["drafts"] = drafts

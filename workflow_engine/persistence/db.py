@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
 
+from workflow_engine import strict_json
+
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
 PING_AFTER_IDLE_SECONDS = 10.0
 # Connections older than this are replaced on checkout (long-lived backends grow; some
@@ -16,7 +18,11 @@ RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the backend: WAL + immediate transactions on SQLite."""
+    """An engine tuned for the backend: WAL + immediate transactions on SQLite.
+
+    JSON columns are written by `strict_json.dumps`: NaN or infinity is refused, never
+    stored as text no JSON parser reads back."""
+    kwargs.setdefault("json_serializer", strict_json.dumps)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from workflow_engine import strict_json
 from workflow_engine.engine.errors import ConflictError
 from workflow_engine.engine.results import Effect
 from workflow_engine.engine.state import CaseState, TaskState, TimerState
@@ -38,7 +40,7 @@ OUTBOX_COLUMNS = (
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    return strict_json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def lost_race() -> ConflictError:
@@ -46,6 +48,17 @@ def lost_race() -> ConflictError:
         "Otra persona modificó el expediente al mismo tiempo; recárguelo.",
         "Someone else changed the case at the same time; reload it.",
     )
+
+
+def _is_integrity_error(exc: BaseException) -> bool:
+    """A unique or foreign key violation, on either driver (their own exception classes)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.IntegrityError)
 
 
 @dataclass(frozen=True)
@@ -229,8 +242,12 @@ class HotPath:
                     cursor.execute(sql, params)
         except ConflictError:
             raise
-        except Exception:
-            if update_cursor.rowcount != 1:  # we lost the race; the winner's rows clashed
+        except UnicodeEncodeError:  # text the driver cannot encode is bad input, not a race
+            raise strict_json.invalid_text() from None
+        except Exception as exc:
+            # Only a unique key the winner wrote first means we lost the race; anything else
+            # (bad data, a dropped connection) is reported as what it is.
+            if update_cursor.rowcount != 1 and _is_integrity_error(exc):
                 raise lost_race() from None
             raise
         if update_cursor.rowcount != 1:

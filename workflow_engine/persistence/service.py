@@ -7,6 +7,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from workflow_engine import strict_json
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import (
     Command,
@@ -89,7 +91,16 @@ def _json_default(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """Round-trip through JSON so what we hash is exactly what the database returns."""
-    return json.loads(json.dumps(value, default=_json_default))
+    return json.loads(strict_json.dumps(value, default=_json_default))
+
+
+@contextmanager
+def _storable_text() -> Iterator[None]:
+    """Text a database cannot store (a lone surrogate) is bad input, not a lost race."""
+    try:
+        yield
+    except UnicodeEncodeError:
+        raise strict_json.invalid_text() from None
 
 
 def _dbapi(conn: Connection) -> Any:
@@ -362,47 +373,48 @@ class CaseService:
         copy: CaseCopy,
         also: Sequence[tuple[str, Any]] = (),
     ) -> CommandOutcome:
-        at = command.at
-        actor = command.actor
-        event_rows = []
-        prev = last_hash
-        seq = event_count
-        for ev in events:
-            seq += 1
-            data = _plain(ev.data)
-            digest = event_hash(prev, case_id, seq, ev.type, data, actor.id, at)
-            event_rows.append(
-                {
-                    "case_id": case_id,
-                    "seq": seq,
-                    "type": ev.type,
-                    "data": data,
-                    "actor_id": actor.id,
-                    "actor_name": actor.name,
-                    "created_at": at,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
+        with _storable_text():
+            at = command.at
+            actor = command.actor
+            event_rows = []
+            prev = last_hash
+            seq = event_count
+            for ev in events:
+                seq += 1
+                data = _plain(ev.data)
+                digest = event_hash(prev, case_id, seq, ev.type, data, actor.id, at)
+                event_rows.append(
+                    {
+                        "case_id": case_id,
+                        "seq": seq,
+                        "type": ev.type,
+                        "data": data,
+                        "actor_id": actor.id,
+                        "actor_name": actor.name,
+                        "created_at": at,
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
+                prev = digest
+            outbox_ids = self._hotpath(conn).write(
+                _dbapi(conn),
+                case_id=case_id,
+                lock_version=lock_version,
+                new=new,
+                old_tasks=old.tasks if old else {},
+                old_timers=old.timers if old else {},
+                event_rows=event_rows,
+                event_count=seq,
+                last_hash=prev,
+                effects=effects,
+                at=at,
+                copy=copy,
+                also=also,
             )
-            prev = digest
-        outbox_ids = self._hotpath(conn).write(
-            _dbapi(conn),
-            case_id=case_id,
-            lock_version=lock_version,
-            new=new,
-            old_tasks=old.tasks if old else {},
-            old_timers=old.timers if old else {},
-            event_rows=event_rows,
-            event_count=seq,
-            last_hash=prev,
-            effects=effects,
-            at=at,
-            copy=copy,
-            also=also,
-        )
-        return CommandOutcome(
-            case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)
-        )
+            return CommandOutcome(
+                case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)
+            )
 
     # -- queries ------------------------------------------------------------------------
     def case_id_for_folio(self, folio: str) -> int:

@@ -28,6 +28,7 @@ from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.models import Case, Task, Upload, table
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.persistence.visibility import official_handles_case
+from workflow_engine.templates.fields import FieldError
 
 uploads_t = table(Upload)
 cases_t = table(Case)
@@ -118,6 +119,13 @@ class FileInUse(EngineError):
 
     code = "file_in_use"
     http_status = 409
+
+
+class UnknownFile(EngineError):
+    """Step data names a file that is not an upload of this applicant, case and field."""
+
+    code = "unknown_file"
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -468,6 +476,58 @@ class UploadStore:
         found = {r.public_id: r for r in rows}
         return [_ref(found[p]) for p in wanted if p in found]
 
+    def resolve_files(
+        self,
+        *,
+        case_id: int,
+        owner_id: str,
+        step: Mapping[str, Any],
+        values: Mapping[str, Any],
+        conn: Connection | None = None,
+    ) -> dict[str, Any]:
+        """`values` with every file reference of `step`'s file fields (in groups too)
+        replaced by the stored upload's (name, size, sha256 and content type as stored).
+
+        The one rule for step data from any door (wizard, API): a reference must name a
+        live upload of this owner to this case and field; UnknownFile, naming the field,
+        otherwise. Values that are not references at all are left for the field's
+        validation to refuse."""
+        out = dict(values)
+        slots = list(_file_slots(step, out))
+        if not slots:
+            return out
+        wanted = {ref_id for _f, _p, refs in slots for ref_id in refs if ref_id is not None}
+        found: dict[str, Any] = {}
+        if wanted:
+            with nullcontext(conn) if conn is not None else self.engine.connect() as c:
+                rows = c.execute(
+                    select(uploads_t).where(
+                        uploads_t.c.public_id.in_(sorted(wanted)),
+                        uploads_t.c.case_id == case_id,
+                        uploads_t.c.owner_id == str(owner_id),
+                        uploads_t.c.deleted_at.is_(None),
+                    )
+                ).all()
+            found = {r.public_id: r for r in rows}
+        errors: list[FieldError] = []
+        for fld, place, refs in slots:
+            resolved: list[dict[str, Any]] = []
+            for n, ref_id in enumerate(refs):
+                row = found.get(ref_id) if ref_id is not None else None
+                if row is None or row.field_id != fld["id"]:
+                    errors.append(_unknown_file(fld, f"{place.path}[{n}]", ref_id))
+                else:
+                    resolved.append(_ref(row))
+            place.put(resolved)
+        if errors:
+            raise UnknownFile(
+                "Hay archivos que no se subieron a este expediente; súbalos primero.",
+                "Some files were not uploaded to this case; upload them first.",
+                field=errors[0].field,
+                errors=errors,
+            )
+        return out
+
     def open_for(self, public_id: str, viewer: Any) -> tuple[Path, str, str] | None:
         """(path, display name, content type) if `viewer` (an Actor or an account with
         `.actor()`) may read the file: its owner, or an official of a department that has or
@@ -615,6 +675,103 @@ def referenced_ids(value: Any) -> set[str]:
     return found
 
 
+@dataclass
+class _Place:
+    """Where one file field's value sits in step data (top level or a group's row)."""
+
+    container: dict[str, Any]
+    key: str
+    path: str
+
+    def put(self, refs: list[dict[str, Any]]) -> None:
+        self.container[self.key] = refs
+
+
+def _ref_ids(value: Any) -> list[str | None] | None:
+    """The ids a file value names (None for an entry that names none); None when the value
+    is not a list of references at all (left for validation)."""
+    items = [value] if isinstance(value, Mapping | str) else value
+    if not isinstance(items, list):
+        return None
+    ids: list[str | None] = []
+    for item in items:
+        ref_id = item.get("id") if isinstance(item, Mapping) else item
+        ids.append(ref_id if isinstance(ref_id, str) and 0 < len(ref_id) <= 40 else None)
+    return ids
+
+
+def _file_slots(
+    step: Mapping[str, Any], values: dict[str, Any]
+) -> Iterable[tuple[Mapping[str, Any], _Place, list[str | None]]]:
+    """Every file field with a value in `values`, its place and the ids it names; rows of
+    groups are copied so the caller's data is never changed in place."""
+    for fld in step.get("fields") or ():
+        fid = fld["id"]
+        if fid not in values or fld.get("readonly"):
+            continue
+        if fld.get("type") == "file":
+            ids = _ref_ids(values[fid])
+            if ids:
+                yield fld, _Place(values, fid, fid), ids
+        elif fld.get("type") == "group" and isinstance(values[fid], list):
+            rows = [dict(r) if isinstance(r, Mapping) else r for r in values[fid]]
+            values[fid] = rows
+            for n, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    continue
+                for sub in fld.get("fields") or ():
+                    if sub.get("type") == "file" and sub["id"] in row:
+                        ids = _ref_ids(row[sub["id"]])
+                        if ids:
+                            path = f"{fid}[{n}].{sub['id']}"
+                            yield sub, _Place(row, sub["id"], path), ids
+
+
+def _unknown_file(fld: Mapping[str, Any], path: str, ref_id: str | None) -> FieldError:
+    label = fld.get("label") or {}
+    es = label.get("es") or fld["id"]
+    en = label.get("en") or es
+    shown = clean_filename(ref_id)[:40] if ref_id else "?"
+    return FieldError(
+        fld["id"],
+        path,
+        "unknown_file",
+        f"{es}: el archivo «{shown}» no es uno que usted haya subido para este dato de este "
+        "expediente; súbalo de nuevo.",
+        f"{en}: the file “{shown}” is not one you uploaded for this field of this case; "
+        "upload it again.",
+    )
+
+
+def stored_case_files(conn: Connection, case_id: int) -> dict[str, dict[str, Any]]:
+    """Every live upload of a case by public id: its stored ref plus `field_id`."""
+    rows = conn.execute(
+        select(uploads_t).where(uploads_t.c.case_id == case_id, uploads_t.c.deleted_at.is_(None))
+    ).all()
+    return {r.public_id: {**_ref(r), "field_id": r.field_id} for r in rows}
+
+
+def only_stored_files(
+    steps: Iterable[Mapping[str, Any]],
+    data: Mapping[str, Any],
+    stored: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Case data with every file field's references replaced by the stored uploads'; a
+    reference to no stored upload of that field is left out. What a receipt or an
+    official's page lists is then only what was really received."""
+    out = dict(data)
+    for step in steps:
+        for fld, place, ids in _file_slots(step, out):
+            place.put(
+                [
+                    {k: v for k, v in stored[i].items() if k != "field_id"}
+                    for i in ids
+                    if i is not None and i in stored and stored[i]["field_id"] == fld["id"]
+                ]
+            )
+    return out
+
+
 def _ref(row: Any) -> dict[str, Any]:
     return {
         "id": row.public_id,
@@ -640,10 +797,13 @@ __all__ = [
     "FileInUse",
     "PendingUpload",
     "StoredFile",
+    "UnknownFile",
     "UploadRejected",
     "UploadStore",
     "check_upload",
     "clean_filename",
+    "only_stored_files",
     "referenced_ids",
     "sniff",
+    "stored_case_files",
 ]

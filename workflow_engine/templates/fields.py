@@ -14,6 +14,7 @@ are checked here by format (see :func:`clean_cedula_pa` and :func:`clean_ruc_pa`
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,13 +34,20 @@ __all__ = [
     "DEFAULT_MAX_SIZE_MB",
     "FieldError",
     "InvalidValue",
+    "check_draft",
     "check_eligibility",
     "clean_cedula_pa",
     "clean_ruc_pa",
+    "max_text_length",
     "validate_step_data",
 ]
 
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 10_000}
+# The longest text any other field type holds while it is typed (a CURP, a date, a number...):
+# far more than any valid value, far less than what would hurt a database row.
+DEFAULT_TEXT_BOUND = 500
+ADDRESS_PART_MAX_LENGTH = 200
+DEFAULT_MAX_ITEMS = 100  # rows of a group, ticks of a list, when the template sets no limit
 DEFAULT_MAX_SIZE_MB = 10
 DEFAULT_MAX_FILES = 1
 ADDRESS_PARTS = ("street", "number", "interior", "neighbourhood", "postcode", "municipality")
@@ -183,6 +191,138 @@ def check_eligibility(
                 )
             )
     return out
+
+
+def max_text_length(field: Mapping[str, Any]) -> int:
+    """The longest text ``field`` holds: its ``max_length``, else its type's default."""
+    explicit = field.get("max_length")
+    if isinstance(explicit, int) and not isinstance(explicit, bool) and explicit > 0:
+        return explicit
+    return DEFAULT_MAX_LENGTH.get(str(field.get("type")), DEFAULT_TEXT_BOUND)
+
+
+def _typed_text(field: Mapping[str, Any], text: str) -> str:
+    """Text as the field keeps it: a one-line ``text`` field collapses its spaces."""
+    return " ".join(text.split()) if field.get("type") == "text" else text
+
+
+def check_draft(step: Mapping[str, Any], values: Mapping[str, Any]) -> list[FieldError]:
+    """Why a draft of ``step`` cannot be kept: keys that are no field of the step, texts
+    longer than their field admits, more items than it holds, shapes no form produces.
+
+    A draft is otherwise not validated (it may be incomplete: the applicant is still
+    typing); it is bounded like a submission, so a draft cannot grow without limit."""
+    fields = {f["id"]: f for f in step.get("fields") or [] if not f.get("readonly")}
+    errors: list[FieldError] = []
+    for key, value in values.items():
+        fld = fields.get(key)
+        if fld is None:
+            errors.append(_unknown(str(key), str(key)))
+        else:
+            errors.extend(_draft_value(fld, value, str(key), _labels(fld)))
+    return errors
+
+
+def _draft_value(
+    field: Mapping[str, Any], value: Any, path: str, labels: tuple[str, str]
+) -> list[FieldError]:
+    kind = field["type"]
+    if value is None:
+        return []
+    if kind == "group":
+        return _draft_group(field, value, path, labels)
+    if kind == "address":
+        if value == "":
+            return []
+        if not isinstance(value, Mapping):
+            return [_error(field, path, labels, _bad_shape())]
+        _out, errors = _clean_address(field, value, path, labels)
+        # an unfinished address is fine in a draft: only unknown parts and sizes are refused
+        return [e for e in errors if e.code in ("unknown_field", "too_long", "invalid_type")]
+    if kind == "file":
+        refs = [value] if isinstance(value, Mapping) else value
+        if not isinstance(refs, list):
+            return [_error(field, path, labels, _bad_shape())]
+        errors = []
+        if len(refs) > field.get("max_files", DEFAULT_MAX_FILES):
+            errors.append(_error(field, path, labels, _too_many(field, "max_files")))
+        for n, ref in enumerate(refs):
+            try:
+                _clean_file_ref(ref, (), float("inf"))
+            except InvalidValue as exc:
+                errors.append(_error(field, f"{path}[{n}]", labels, exc))
+        return errors
+    items = value if isinstance(value, list) else [value]
+    if len(items) > _max_items(field):
+        return [_error(field, path, labels, _too_many(field, "max_items"))]
+    high = max_text_length(field)
+    for item in items:
+        if isinstance(item, float) and not math.isfinite(item):
+            return [_error(field, path, labels, _not_a_number())]
+        if item is not None and not isinstance(item, str | int | float | bool):
+            return [_error(field, path, labels, _bad_shape())]
+        if isinstance(item, str) and len(_typed_text(field, item.strip())) > high:
+            length = len(_typed_text(field, item.strip()))
+            return [_error(field, path, labels, _too_long(high, length))]
+    return []
+
+
+def _draft_group(
+    field: Mapping[str, Any], value: Any, path: str, labels: tuple[str, str]
+) -> list[FieldError]:
+    if value == "":
+        return []
+    if not isinstance(value, list) or not all(isinstance(row, Mapping) for row in value):
+        return [_error(field, path, labels, _bad_shape())]
+    if len(value) > _max_items(field):
+        return [_error(field, path, labels, _too_many(field, "max_items"))]
+    subs = {f["id"]: f for f in field.get("fields") or [] if not f.get("readonly")}
+    errors: list[FieldError] = []
+    for n, row in enumerate(value):
+        for key, item in row.items():
+            sub = subs.get(key)
+            row_path = f"{path}[{n}].{key}"
+            if sub is None:
+                errors.append(_unknown(str(key), row_path))
+                continue
+            sub_labels = (
+                f"{labels[0]} (fila {n + 1}), {_labels(sub)[0]}",
+                f"{labels[1]} (row {n + 1}), {_labels(sub)[1]}",
+            )
+            errors.extend(_draft_value(sub, item, row_path, sub_labels))
+    return errors
+
+
+def _max_items(field: Mapping[str, Any]) -> int:
+    if field["type"] in ("select", "radio", "checkboxes"):
+        return max(1, len(field.get("options") or ()))
+    limit = field.get("max_items")
+    return int(limit) if isinstance(limit, int) and limit > 0 else DEFAULT_MAX_ITEMS
+
+
+def _bad_shape() -> InvalidValue:
+    return InvalidValue(
+        "invalid_type",
+        "el valor no tiene la forma que este dato admite.",
+        "the value does not have the shape this field takes.",
+    )
+
+
+def _too_many(field: Mapping[str, Any], key: str) -> InvalidValue:
+    high = field.get(key) or (DEFAULT_MAX_FILES if key == "max_files" else _max_items(field))
+    return InvalidValue(
+        "too_many_items",
+        f"se admiten como máximo {high} elemento(s).",
+        f"at most {high} item(s) are allowed.",
+    )
+
+
+def _too_long(high: int, length: int) -> InvalidValue:
+    return InvalidValue(
+        "too_long",
+        f"escriba como máximo {high} caracteres (lleva {length}).",
+        f"enter at most {high} characters (you entered {length}).",
+    )
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -379,11 +519,9 @@ def _text(value: Any) -> str:
 
 
 def _clean_text(field: Mapping[str, Any], value: Any, env: _Env) -> Any:
-    text = _text(value)
-    if field["type"] == "text":
-        text = " ".join(text.split())  # one line, single spaces
+    text = _typed_text(field, _text(value))
     low = field.get("min_length")
-    high = field.get("max_length", DEFAULT_MAX_LENGTH[field["type"]])
+    high = max_text_length(field)
     if low is not None and len(text) < low:
         raise InvalidValue(
             "too_short",
@@ -391,11 +529,7 @@ def _clean_text(field: Mapping[str, Any], value: Any, env: _Env) -> Any:
             f"enter at least {low} characters.",
         )
     if len(text) > high:
-        raise InvalidValue(
-            "too_long",
-            f"escriba como máximo {high} caracteres (lleva {len(text)}).",
-            f"enter at most {high} characters (you entered {len(text)}).",
-        )
+        raise _too_long(high, len(text))
     pattern = field.get("pattern")
     if pattern and not re.fullmatch(pattern, text):
         help_ = field.get("help") or {}
@@ -864,14 +998,16 @@ def _clean_address(
             )
             continue
         text = " ".join(str(raw).split())
-        if len(text) > 200:
+        if len(text) > ADDRESS_PART_MAX_LENGTH:
             errors.append(
                 FieldError(
                     field["id"],
                     f"{path}.{part}",
                     "too_long",
-                    f"{labels[0]}: {part_es} admite como máximo 200 caracteres.",
-                    f"{labels[1]}: the {part_en} may have at most 200 characters.",
+                    f"{labels[0]}: {part_es} admite como máximo {ADDRESS_PART_MAX_LENGTH} "
+                    "caracteres.",
+                    f"{labels[1]}: the {part_en} may have at most {ADDRESS_PART_MAX_LENGTH} "
+                    "characters.",
                 )
             )
             continue
