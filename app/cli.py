@@ -12,9 +12,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.jsontext import JsonTextError, parse_json
+from workflow_engine.strict_json import InvalidJSON
 
 
 def _services() -> Any:
@@ -54,17 +55,17 @@ def db_upgrade() -> None:
 
 
 def _read_template(name: str) -> Any:
-    """A template file's JSON; JsonTextError (one clear line) when it cannot be used."""
+    """A template file's JSON; InvalidJSON (one clear line) when it cannot be used."""
     from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH
 
     try:
         text = Path(name).read_bytes()
     except OSError as exc:
-        raise JsonTextError(
+        raise InvalidJSON(
             f"no se puede leer el archivo ({exc.strerror}).",
             f"cannot read the file ({exc.strerror}).",
         ) from None
-    return parse_json(text, max_depth=MAX_TEMPLATE_DEPTH)
+    return strict_json.loads(text, max_depth=MAX_TEMPLATE_DEPTH)
 
 
 @templates_cli.command("validate")
@@ -78,7 +79,7 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
     for name in files:
         try:
             doc = _read_template(name)
-        except JsonTextError as exc:
+        except InvalidJSON as exc:
             click.echo(f"$: {name}: {exc.message(lang)}")
             failed = True
             continue
@@ -106,7 +107,7 @@ def templates_import(file: str) -> None:
     """Create the template or replace its draft."""
     try:
         doc = _read_template(file)
-    except JsonTextError as exc:
+    except InvalidJSON as exc:
         click.echo(f"$: {file}: {exc.message_es}", err=True)
         sys.exit(1)
     try:
@@ -463,9 +464,9 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
     if mapping:
         try:
             text = mapping if mapping.lstrip().startswith("{") else Path(mapping).read_text("utf-8")
-            doc = parse_json(text, max_depth=MAPPING_MAX_DEPTH)
-        except (OSError, ValueError) as exc:  # JsonTextError included
-            reason = exc.message_es if isinstance(exc, JsonTextError) else str(exc)
+            doc = strict_json.loads(text, max_depth=MAPPING_MAX_DEPTH)
+        except (OSError, ValueError) as exc:  # InvalidJSON included
+            reason = exc.message_es if isinstance(exc, InvalidJSON) else str(exc)
             click.echo(f"--mapping no es JSON válido: {reason}", err=True)
             sys.exit(1)
     try:

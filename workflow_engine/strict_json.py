@@ -1,4 +1,6 @@
-"""JSON as RFC 8259 defines it, in and out: no NaN or Infinity, no text that is not Unicode.
+"""JSON as RFC 8259 defines it, in and out: no NaN or Infinity, no text that is not Unicode,
+no absurd nesting. The one parser for JSON handed in by a person or another system: API
+bodies, webhooks, template files of the command line, bank-file mappings, connector configs.
 
 Python's `json` accepts `NaN`, `Infinity` and `1e999` (which becomes infinity) and writes them
 back as `NaN`/`Infinity`, which no other JSON parser reads; it also accepts `"\\ud800"`, a lone
@@ -16,13 +18,22 @@ from typing import Any
 
 from workflow_engine.engine.errors import EngineError
 
-__all__ = ["InvalidJSON", "dumps", "invalid_text", "invalid_text_path", "loads"]
+__all__ = [
+    "InvalidJSON",
+    "dumps",
+    "invalid_text",
+    "invalid_text_path",
+    "loads",
+    "nesting_exceeds",
+    "too_deep",
+]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class InvalidJSON(EngineError):
-    """A body that is not standard JSON (or carries text that is not valid Unicode)."""
+class InvalidJSON(EngineError, ValueError):
+    """A text that is not standard JSON (or carries text that is not valid Unicode, or nests
+    deeper than its reader allows)."""
 
     code = "bad_request"
     http_status = 400
@@ -43,22 +54,50 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def loads(raw: str | bytes) -> Any:
-    """Parse standard JSON; InvalidJSON (with `reason`) for anything else."""
+def loads(raw: str | bytes, *, max_depth: int | None = None) -> Any:
+    """Parse standard JSON; InvalidJSON (with `reason`) for anything else, including lists
+    and objects nested deeper than `max_depth` (checked without recursion)."""
     try:
         value = json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float)
     except InvalidJSON:
         raise
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+    except RecursionError:
+        raise too_deep(max_depth) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise InvalidJSON(
-            "El cuerpo de la solicitud no es JSON válido.",
-            "The request body is not valid JSON.",
+            f"No es JSON válido ({exc}).",
+            f"Not valid JSON ({exc}).",
             reason="syntax",
         ) from None
+    if max_depth is not None and nesting_exceeds(value, max_depth):
+        raise too_deep(max_depth)
     where = invalid_text_path(value)
     if where is not None:
         raise invalid_text(where)
     return value
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """True when lists and objects in `value` nest deeper than `limit` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def too_deep(limit: int | None) -> InvalidJSON:
+    levels_es = f"más de {limit}" if limit is not None else "demasiados"
+    levels_en = f"deeper than {limit}" if limit is not None else "too deep"
+    return InvalidJSON(
+        f"El JSON tiene {levels_es} niveles de anidamiento.",
+        f"The JSON nests {levels_en} levels.",
+        reason="too_deep",
+    )
 
 
 def invalid_text(where: str = "") -> InvalidJSON:

@@ -84,19 +84,6 @@ def require_actor() -> Actor:
     return actor
 
 
-def _too_deep(value: Any, limit: int) -> bool:
-    """True when containers nest deeper than `limit` (checked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
 def body_too_large() -> ApiError:
     limit = services().settings.api_max_body_bytes
     size = f"{limit / 1048576:g} MB" if limit >= 1048576 else f"{limit / 1024:g} KB"
@@ -142,20 +129,13 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
             "Falta el cuerpo JSON de la solicitud.",
             "The request needs a JSON body.",
         )
-    body = strict_json.loads(raw)
+    body = strict_json.loads(raw, max_depth=MAX_DEPTH)
     if not isinstance(body, dict):
         raise ApiError(
             400,
             "bad_request",
             "El cuerpo de la solicitud debe ser un objeto JSON.",
             "The request body must be a JSON object.",
-        )
-    if _too_deep(body, MAX_DEPTH):
-        raise ApiError(
-            400,
-            "bad_request",
-            f"El JSON tiene más de {MAX_DEPTH} niveles de anidamiento.",
-            f"The JSON nests deeper than {MAX_DEPTH} levels.",
         )
     return body
 

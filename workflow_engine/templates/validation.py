@@ -25,8 +25,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
-from workflow_engine.jsontext import nesting_exceeds, too_deep_error
 from workflow_engine.rules import check, referenced_tables, referenced_vars
+from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
@@ -66,7 +66,7 @@ def validate_template(
     is the set of department keys of the municipality; any other key is a problem.
     """
     if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
-        error = too_deep_error(MAX_TEMPLATE_DEPTH)
+        error = too_deep(MAX_TEMPLATE_DEPTH)
         return [TemplateProblem("$", error.message_es, error.message_en)]
     problems = _structural_problems(doc)
     if problems:

@@ -42,7 +42,8 @@ from jmespath.exceptions import JMESPathError
 
 from connectors.payments.base import ORDER_STATUSES
 from connectors.payments.rest.templates import compile_body, compile_path
-from workflow_engine.jsontext import JsonTextError, parse_json
+from workflow_engine import strict_json
+from workflow_engine.strict_json import InvalidJSON
 
 CONFIG_ENV = "COLLECTION_REST_CONFIG"
 CONFIG_MAX_DEPTH = 16  # operations -> operation -> headers/fields: a handful of levels
@@ -109,8 +110,8 @@ class RestConfig:
                     f"cannot read the REST connector file {source!r}: {exc}"
                 ) from None
         try:
-            doc = parse_json(text, max_depth=CONFIG_MAX_DEPTH)
-        except JsonTextError as exc:
+            doc = strict_json.loads(text, max_depth=CONFIG_MAX_DEPTH)
+        except InvalidJSON as exc:
             raise RestConfigError(
                 f"the REST connector configuration is not usable JSON: {exc.message_en}"
             ) from None
