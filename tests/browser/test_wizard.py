@@ -28,12 +28,6 @@ from tests.browser.wizard import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
-def _wizard_built(live_server: LiveServer) -> None:
-    if not live_server.route_exists("/tramites/constancia-residencia", "POST"):
-        pytest.skip("wizard pages not built yet (no POST /tramites/<key>)")
-
-
 def _resume_from_my_cases(page: Any, folio: str) -> None:
     """From /mis-tramites, follow the case's link to the page where the citizen left off."""
     page.goto("/mis-tramites")

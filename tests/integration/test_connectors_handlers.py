@@ -489,12 +489,13 @@ class _Inbox:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    controller_module = pytest.importorskip("aiosmtpd.controller")
+    from aiosmtpd.controller import Controller  # a dev dependency: missing is an error
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     inbox = _Inbox()
-    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield inbox, port

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_available, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, require_postgres
 from workflow_engine.persistence import db
 
 pytestmark = pytest.mark.postgres
@@ -30,8 +30,7 @@ def app_name() -> str:
 
 @pytest.fixture
 def engine(app_name: str) -> Iterator[Engine]:
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    require_postgres()
     made = db.make_engine(f"{POSTGRES_ADMIN_URL}?application_name={app_name}")
     yield made
     made.dispose()
