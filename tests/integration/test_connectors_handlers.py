@@ -428,7 +428,8 @@ def test_document_is_issued_once_per_key(
     assert len(rows) == 1
     (row,) = rows
     assert str(row.id) == first.document_id  # type: ignore[attr-defined]
-    assert row.storage_path.startswith(f"{local_today(settings.timezone).year}/")
+    # Filed under the local year of its recorded issue time (not of the test's clock).
+    assert row.storage_path.startswith(f"{local_today(settings.timezone, row.issued_at).year}/")
     files = list(Path(settings.documents_dir).rglob("*"))
     assert [f for f in files if f.is_file()] == [document_path(settings, row.storage_path)]
     data = document_path(settings, row.storage_path).read_bytes()
