@@ -47,7 +47,13 @@ def _kill_backends(app_name: str) -> int:
             "WHERE application_name = %s",
             (app_name,),
         ).fetchone()
-    time.sleep(0.2)  # let the server close the sockets
+        # Until the killed backends have exited (and so closed their sockets).
+        deadline = time.monotonic() + 30
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app_name,)
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the killed backends did not exit"
+            time.sleep(0.01)
     return int(killed[0]) if killed else 0
 
 
