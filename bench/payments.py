@@ -296,6 +296,11 @@ def clone_awaiting_cases(url: str, template: dict[str, Any], count: int) -> list
             + " FROM cases c, generate_series(1, %s) g WHERE c.id = %s",
             (count, template["case_id"]),
         )
+        # Each clone is its own case to the engine too (its effects' keys start with it).
+        conn.execute(
+            "UPDATE cases SET state = jsonb_set(jsonb_set(state, '{case_id}', "
+            "to_jsonb(id::text)), '{folio}', to_jsonb(folio)) WHERE folio LIKE 'BENCH-%%'"
+        )
         conn.execute(
             "INSERT INTO payment_orders (case_id, step_id, attempt, idempotency_key, reference, "
             "connector, amount_cents, currency, lines, status, expires_on, created_at) "
@@ -320,30 +325,36 @@ def clone_awaiting_cases(url: str, template: dict[str, Any], count: int) -> list
 
 
 def settle_applies(engine: Any, cases: Any) -> int:
-    """Run every pending `payment.apply` message, as one outbox worker would; how many ran."""
+    """Run the pending `payment.apply` messages, as one outbox worker would, until none is
+    due; how many were applied (a message that fails waits for its retry and is not)."""
     from sqlalchemy import select
 
     from connectors.payments.recording import APPLY_KIND, make_apply_handler
     from workflow_engine.persistence.models import OutboxMessage, table
     from workflow_engine.persistence.outbox import OutboxProcessor
+    from workflow_engine.persistence.types import utcnow
 
     outbox_t = table(OutboxMessage)
     worker = OutboxProcessor(engine, cases, {APPLY_KIND: make_apply_handler()})
-    ran = 0
+    applied = 0
     while True:
         with engine.connect() as conn:
             ids = list(
                 conn.execute(
                     select(outbox_t.c.id)
-                    .where(outbox_t.c.kind == APPLY_KIND, outbox_t.c.status == "pending")
+                    .where(
+                        outbox_t.c.kind == APPLY_KIND,
+                        outbox_t.c.status == "pending",
+                        outbox_t.c.next_attempt_at <= utcnow(),
+                    )
                     .order_by(outbox_t.c.id)
                     .limit(SETTLE_BATCH)
                 ).scalars()
             )
         if not ids:
-            return ran
-        worker.process_many(ids)
-        ran += len(ids)
+            return applied
+        results = worker.process_many(ids)
+        applied += sum(1 for r in results.values() if r.status == "done")
 
 
 def bench_cases_waiting(url: str) -> dict[str, int]:

@@ -338,6 +338,39 @@ def test_unverifiable_webhooks_are_refused_logged_and_change_nothing(
 
 
 @pytest.mark.parametrize(
+    ("secrets", "http_status"),
+    [
+        (("old-secret", SECRET), 200),  # the gateway signs with the old and the new secret
+        ((SECRET, "new-secret"), 200),
+        (("old-secret", "new-secret"), 401),  # neither is the one Tramita has
+    ],
+)
+def test_several_v1_signatures_while_the_secret_is_rotated(
+    world: World, secrets: tuple[str, str], http_status: int
+) -> None:
+    awaiting = awaiting_payment(world)
+    body = event(awaiting)
+    stamp = str(int(time.time()))
+    header = ",".join(
+        "v1=" + hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        for key in secrets
+    )
+    status, answer = deliver(
+        world.app.test_client(),
+        body,
+        {
+            "X-Gateway-Timestamp": stamp,
+            "X-Gateway-Signature": header,
+            "Content-Type": "application/json",
+        },
+    )
+    assert status == http_status, answer
+    paid = order_status(world, awaiting.reference) == "paid"
+    assert paid is (http_status == 200)
+    assert case_events(world, awaiting.case_id, "payment.confirmed") == int(paid)
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [({"amount_cents": 1}, "amount_mismatch"), ({"currency": "USD"}, "currency_mismatch")],
 )
