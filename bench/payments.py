@@ -14,11 +14,16 @@ during the measurement, and the queued messages are deleted at the end. Afterwar
 database is checked: every order paid once, one ledger payment and one `payment.confirmed`
 event per case, then a tenth of the webhooks are replayed and must all be duplicates.
 
-`reconcile_100k_s` is the time to import a 100,000-line bank file (fixed-width layout) in
-which every line pays one pending order (cases cloned in SQL from one real case awaiting
-payment); `reimport_100k_s` the same file again (all duplicates). The import records the
-money, orders, obligations and the log, and queues one durable `payment.apply` message per
-case, which the workers apply afterwards.
+`reconcile_<N>_import_s` is the time to import an N-line bank file (fixed-width layout;
+`--reconcile-lines`, default 100,000) in which every line pays one pending order (cases
+cloned in SQL from one real case awaiting payment): `PaymentRecorder.record_many` records
+the money, orders, obligations and the log in bulk and queues one durable `payment.apply`
+outbox message per case. `reconcile_<N>_settled_s` is the time from the start of the import
+until every one of those cases has advanced: the `payment.apply` messages are run by one
+in-process outbox worker (`OutboxProcessor.process_many`, batches of 200), as a Celery worker
+would; the effects the advances queue (document, notification) are not run.
+`reimport_<N>_s` is the same file again (all duplicates). The run's `check` covers both
+parts; a failed check makes the exit status 1.
 
     .venv/bin/python bench/payments.py --json
     .venv/bin/python bench/payments.py --cases 500 --json
@@ -65,7 +70,8 @@ EXAMPLE = ROOT / "form_schemas" / "examples" / "constancia-residencia.json"
 BENCH_DB = "tramita_bench_payments"
 API_KEY = "bench-gateway-api-key"
 SECRET = "bench-gateway-webhook-secret"
-GOALS = {"webhooks_per_s": 300.0, "reconcile_100k_s": 20.0}
+GOALS = {"webhooks_per_s": 300.0, "reconcile_100000_import_s": 20.0}
+SETTLE_BATCH = 200
 
 
 # -- the cases ---------------------------------------------------------------------------------
@@ -290,6 +296,11 @@ def clone_awaiting_cases(url: str, template: dict[str, Any], count: int) -> list
             + " FROM cases c, generate_series(1, %s) g WHERE c.id = %s",
             (count, template["case_id"]),
         )
+        # Each clone is its own case to the engine too (its effects' keys start with it).
+        conn.execute(
+            "UPDATE cases SET state = jsonb_set(jsonb_set(state, '{case_id}', "
+            "to_jsonb(id::text)), '{folio}', to_jsonb(folio)) WHERE folio LIKE 'BENCH-%%'"
+        )
         conn.execute(
             "INSERT INTO payment_orders (case_id, step_id, attempt, idempotency_key, reference, "
             "connector, amount_cents, currency, lines, status, expires_on, created_at) "
@@ -313,10 +324,58 @@ def clone_awaiting_cases(url: str, template: dict[str, Any], count: int) -> list
     return [{"reference": r[0], "amount_cents": r[1], "currency": r[2]} for r in rows]
 
 
-def reconcile_100k(url: str, template: dict[str, Any], lines: int = 100_000) -> dict[str, Any]:
-    """Time one bank file of `lines` payments, every line settling an order, then its
-    re-import (all duplicates). Cases are advanced afterwards by the outbox (durable
-    `payment.apply` messages); the time here is the import's."""
+def settle_applies(engine: Any, cases: Any) -> int:
+    """Run the pending `payment.apply` messages, as one outbox worker would, until none is
+    due; how many were applied (a message that fails waits for its retry and is not)."""
+    from sqlalchemy import select
+
+    from connectors.payments.recording import APPLY_KIND, make_apply_handler
+    from workflow_engine.persistence.models import OutboxMessage, table
+    from workflow_engine.persistence.outbox import OutboxProcessor
+    from workflow_engine.persistence.types import utcnow
+
+    outbox_t = table(OutboxMessage)
+    worker = OutboxProcessor(engine, cases, {APPLY_KIND: make_apply_handler()})
+    applied = 0
+    while True:
+        with engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(outbox_t.c.id)
+                    .where(
+                        outbox_t.c.kind == APPLY_KIND,
+                        outbox_t.c.status == "pending",
+                        outbox_t.c.next_attempt_at <= utcnow(),
+                    )
+                    .order_by(outbox_t.c.id)
+                    .limit(SETTLE_BATCH)
+                ).scalars()
+            )
+        if not ids:
+            return applied
+        results = worker.process_many(ids)
+        applied += sum(1 for r in results.values() if r.status == "done")
+
+
+def bench_cases_waiting(url: str) -> dict[str, int]:
+    """The cloned cases (folio BENCH-…) by whether they still wait for their payment."""
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE state->>'status' = 'awaiting_payment'), "
+            "count(*) FILTER (WHERE state->>'status' <> 'awaiting_payment'), "
+            "(SELECT count(*) FROM payment_orders WHERE reference LIKE 'BR%%' "
+            "AND status = 'paid') "
+            "FROM cases WHERE folio LIKE 'BENCH-%%'"
+        ).fetchone()
+    assert row is not None
+    return {"still_waiting": int(row[0]), "advanced": int(row[1]), "orders_paid": int(row[2])}
+
+
+def reconcile_bank_file(url: str, template: dict[str, Any], lines: int) -> dict[str, Any]:
+    """Import one bank file of `lines` payments, every line settling an order; time the
+    import and the time until every case has advanced; then re-import it (all duplicates)."""
     from datetime import date
 
     from connectors.payments.bankfile import fixed_line
@@ -325,31 +384,44 @@ def reconcile_100k(url: str, template: dict[str, Any], lines: int = 100_000) -> 
     from workflow_engine.persistence.service import CaseService
 
     orders = clone_awaiting_cases(url, template, lines)
-    today = date.today()
+    n = len(orders)
+    paid_on = date.today()  # the bank's payment date: an input, never compared with a result
     data = (
         "\n".join(
-            fixed_line(today, f"L{i}", o["reference"], o["amount_cents"], o["currency"])
+            fixed_line(paid_on, f"L{i}", o["reference"], o["amount_cents"], o["currency"])
             for i, o in enumerate(orders)
         )
         + "\n"
     ).encode()
     engine = make_engine(url)
     try:
-        cases = CaseService(engine)  # no dispatcher: the sweep applies payment.apply later
+        cases = CaseService(engine)  # no dispatcher: the messages wait for settle_applies
         started = time.perf_counter()
         first = reconcile_file(engine, cases, data, "fixed", None, bank="bench")
-        first_s = time.perf_counter() - started
+        imported_s = time.perf_counter() - started
+        applied = settle_applies(engine, cases)
+        settled_s = time.perf_counter() - started
         started = time.perf_counter()
         again = reconcile_file(engine, cases, data, "fixed", None, bank="bench")
         again_s = time.perf_counter() - started
     finally:
         engine.dispose()
+    waiting = bench_cases_waiting(url)
+    first_counts, again_counts = first.counts(), again.counts()
+    ok = (
+        first_counts.get("recorded") == n
+        and again_counts.get("duplicate") == n
+        and applied == n
+        and waiting == {"still_waiting": 0, "advanced": n, "orders_paid": n}
+    )
     return {
-        "reconcile_100k_s": round(first_s, 2),
-        "reimport_100k_s": round(again_s, 2),
-        "reconcile_lines": len(orders),
-        "reconcile_counts": first.counts(),
-        "reimport_counts": again.counts(),
+        f"reconcile_{n}_import_s": round(imported_s, 2),
+        f"reconcile_{n}_settled_s": round(settled_s, 2),
+        f"reimport_{n}_s": round(again_s, 2),
+        "reconcile_lines": n,
+        "reconcile_counts": first_counts,
+        "reimport_counts": again_counts,
+        "reconcile_check": {"payment_apply_run": applied, **waiting, "ok": ok},
     }
 
 
@@ -404,7 +476,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["effects_dropped_from_broker"] = drop_queued_effects(args.redis_url)
         result["check"] = check_database(url, cases)
         if args.reconcile_lines:
-            result.update(reconcile_100k(url, spare, args.reconcile_lines))
+            result.update(reconcile_bank_file(url, spare, args.reconcile_lines))
     recorded = statuses.get("200:recorded", 0)
     result.update(
         webhooks=len(bodies),
@@ -422,12 +494,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         == len(cases)
         and check["cases_still_awaiting_payment"] == 0
         and replayed == Counter({"200:duplicate": len(replay)})
+        and result.get("reconcile_check", {}).get("ok", True)
     )  # fmt: skip
-    seconds = result.get("reconcile_100k_s")
+    import_s = result.get("reconcile_100000_import_s")
     result["goals"] = dict(GOALS)
     result["goals_met"] = {
         "webhooks_per_s": (result["webhooks_per_s"] or 0) >= GOALS["webhooks_per_s"],
-        "reconcile_100k_s": seconds is not None and seconds < GOALS["reconcile_100k_s"],
+        # only a 100,000-line run is measured against its goal
+        "reconcile_100000_import_s": None
+        if import_s is None
+        else import_s < GOALS["reconcile_100000_import_s"],
     }
     result["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     return result
@@ -454,26 +530,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--reconcile-lines",
         type=int,
         default=100_000,
-        help="bank file size for reconcile_100k_s (0: skip)",
+        help="bank file lines for reconcile_<N>_import_s / _settled_s (0: skip)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark and print it; exit status 1 when the run's integrity check failed."""
     args = build_parser().parse_args(argv)
     if not 1 <= args.cases <= 100_000 or not 1 <= args.concurrency <= 256:
         raise SystemExit("--cases in [1, 100000], --concurrency in [1, 256]")
+    if args.reconcile_lines < 0:
+        raise SystemExit("--reconcile-lines must be >= 0")
     result = run(args)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
+        n = result.get("reconcile_lines")
         print(
             f"{result['webhooks_recorded']}/{result['webhooks']} webhooks in "
             f"{result['window_s']} s: {result['webhooks_per_s']} /s "
             f"(p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms); check {result['check']}; "
-            f"reconcile_100k_s {result['reconcile_100k_s']}"
+            f"reconcile {n} lines: import {result.get(f'reconcile_{n}_import_s')} s, "
+            f"every case advanced {result.get(f'reconcile_{n}_settled_s')} s"
         )
+    if not result["check"]["ok"]:
+        print("integrity check FAILED", file=sys.stderr)
+        raise SystemExit(1)
     return result
 
 

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from connectors.gateway.signing import signed_headers
 
     with (
-        scratch_database(args.pg_url, BENCH_DB) as url,
+        scratch_database(args.pg_url, args.scratch_db) as url,
         tempfile.TemporaryDirectory(prefix="tramita-paycpu-") as tmpdir,
         quiet_logs(),
     ):
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
     )
+    parser.add_argument("--scratch-db", default=BENCH_DB, help="scratch database name")
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--profile", help="write a cProfile of the measured webhooks here")

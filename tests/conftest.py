@@ -11,6 +11,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -26,7 +27,8 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def service_missing(reason: str) -> None:
-    """Skip loudly, or fail in CI where every service must be present."""
+    """The one way a test skips: loudly, or as a failure in CI where every service must be
+    present (tests/unit/test_suite_hygiene.py refuses any other skip)."""
     message = f"SERVICE MISSING: {reason}"
     if REQUIRE_SERVICES:
         pytest.fail(message + " (REQUIRE_SERVICES=1)")
@@ -41,12 +43,40 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+def _endpoint(url: str, default_port: int) -> tuple[str, int]:
+    """The host and port a service URL names (TEST_POSTGRES_URL, TEST_REDIS_URL)."""
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def postgres_endpoint() -> tuple[str, int]:
+    return _endpoint(_admin_dsn(), 5432)
+
+
+def redis_endpoint() -> tuple[str, int]:
+    return _endpoint(REDIS_URL, 6379)
+
+
 def postgres_available() -> bool:
-    return _port_open("127.0.0.1", 5432)
+    return _port_open(*postgres_endpoint())
 
 
 def redis_available() -> bool:
-    return _port_open("127.0.0.1", 6379)
+    return _port_open(*redis_endpoint())
+
+
+def require_postgres() -> None:
+    """Skip (or fail under REQUIRE_SERVICES=1) unless TEST_POSTGRES_URL's server answers."""
+    if not postgres_available():
+        host, port = postgres_endpoint()
+        service_missing(f"PostgreSQL is not answering on {host}:{port} (TEST_POSTGRES_URL)")
+
+
+def require_redis() -> None:
+    """Skip (or fail under REQUIRE_SERVICES=1) unless TEST_REDIS_URL's server answers."""
+    if not redis_available():
+        host, port = redis_endpoint()
+        service_missing(f"Redis is not answering on {host}:{port} (TEST_REDIS_URL)")
 
 
 def _admin_dsn() -> str:
@@ -75,8 +105,7 @@ def drop_pg_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def pg_template_url() -> Iterator[str]:
     """One migrated PostgreSQL database per test session."""
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    require_postgres()
     url = create_pg_database()
     run_migrations(url)
     yield url

@@ -15,6 +15,7 @@ from app.catalog import localized
 from app.inbox import blueprint
 from app.inbox.access import inbox, require_official, services, viewer_for
 from workflow_engine.persistence.inbox import (
+    COUNT_CAP,
     DEADLINE_STATES,
     SORTS,
     VIEWS,
@@ -122,7 +123,7 @@ def inbox_page() -> Any:
         status = 400
         flt = InboxFilter(view="mine")
         page = None
-    counts = inbox().counts(viewer)
+    counts = inbox().counts(viewer, cap=COUNT_CAP + 1)  # COUNT_CAP + 1 reads "1000+"
     titles = dict(_procedures(lang))
     departments = _department_names(lang)
     rows = []
@@ -168,7 +169,7 @@ def inbox_page() -> Any:
         next_url=_query(cursor=page.next_cursor) if page and page.next_cursor else None,
         first_url=_query() if request.args.get("cursor") else None,
         problem=problem,
-        cap=1000,
+        cap=COUNT_CAP,
         received_from=flt.received_from.isoformat() if flt.received_from else "",
         received_to=flt.received_to.isoformat() if flt.received_to else "",
     )

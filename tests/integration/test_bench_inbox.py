@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_available, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, require_postgres
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "inbox.py"
 
@@ -27,8 +27,7 @@ def _load_bench():  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_bench_inbox_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    require_postgres()
     bench = _load_bench()
     base = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
     url = f"{base}/tramita_bench_smoke_{uuid.uuid4().hex[:8]}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_available, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "wizard_http.py"
@@ -20,8 +20,7 @@ BENCH = ROOT / "bench" / "wizard_http.py"
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_bench_wizard_http_smoke() -> None:
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    require_postgres()
     scratch = f"tramita_bench_http_t_{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [

@@ -31,10 +31,6 @@ notifications_t = table(Notification)
 
 @pytest.fixture
 def app(api_app: Flask) -> Flask:
-    from app import cases
-
-    if "cases" not in api_app.blueprints:  # until the factory registers it
-        api_app.register_blueprint(cases.blueprint)
     return api_app
 
 

@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from app.cli import run_migrations
 from app.services import Services, build_services
 from tests.conftest import (
+    REDIS_URL,
     create_pg_database,
     drop_pg_database,
     make_settings,
-    postgres_available,
-    redis_available,
-    service_missing,
+    require_postgres,
+    require_redis,
 )
 from workflow_engine.engine import PaymentConfirmed, StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as S
@@ -36,17 +36,15 @@ from workflow_engine.persistence.types import utcnow
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/15"
+BROKER = REDIS_URL  # TEST_REDIS_URL: its database is flushed
 CASES = 10
 PROCEDURE = "constancia-residencia"
 
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
-    if not redis_available():
-        service_missing("Redis is not answering on 127.0.0.1:6379")
+    require_postgres()
+    require_redis()
     url = create_pg_database()
     run_migrations(url)
     yield url

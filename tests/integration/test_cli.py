@@ -278,3 +278,34 @@ def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
     assert "task.lapsed" in types and "case.afirmativa_ficta" in types
     state = services.cases.load(case.case_id)[0]
     assert state.status == "awaiting_payment"
+
+
+def test_apikeys_create_prints_a_key_that_works_on_the_api(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    from sqlalchemy import select
+
+    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.models import ApiKey, table
+
+    Accounts(app.extensions["tramita"].engine, demo_mode=True).create(
+        "sistema@municipio.gob.mx", "demo12345", role="citizen", name="Sistema", verified=True
+    )
+    made = runner.invoke(
+        args=["apikeys", "create", "--email", "sistema@municipio.gob.mx", "--name", "ventanilla"]
+    )
+    assert made.exit_code == 0, made.output
+    key = made.output.strip()
+    assert key.startswith("tk_") and "\n" not in key
+    client = app.test_client()
+    assert client.get("/api/v1/cases").status_code == 401
+    for headers in ({"X-API-Key": key}, {"Authorization": f"Bearer {key}"}):
+        answer = client.get("/api/v1/cases", headers=headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert client.get("/api/v1/cases", headers={"X-API-Key": key + "x"}).status_code == 401
+    with app.extensions["tramita"].engine.connect() as conn:
+        stored = conn.execute(select(table(ApiKey))).mappings().one()
+    assert stored["name"] == "ventanilla" and key not in {str(v) for v in stored.values()}
+
+    unknown = runner.invoke(args=["apikeys", "create", "--email", "nadie@x.mx", "--name", "x"])
+    assert unknown.exit_code == 1 and "No existe esa cuenta." in unknown.output

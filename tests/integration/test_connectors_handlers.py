@@ -428,7 +428,8 @@ def test_document_is_issued_once_per_key(
     assert len(rows) == 1
     (row,) = rows
     assert str(row.id) == first.document_id  # type: ignore[attr-defined]
-    assert row.storage_path.startswith(f"{local_today(settings.timezone).year}/")
+    # Filed under the local year of its recorded issue time (not of the test's clock).
+    assert row.storage_path.startswith(f"{local_today(settings.timezone, row.issued_at).year}/")
     files = list(Path(settings.documents_dir).rglob("*"))
     assert [f for f in files if f.is_file()] == [document_path(settings, row.storage_path)]
     data = document_path(settings, row.storage_path).read_bytes()
@@ -450,6 +451,45 @@ def test_document_is_issued_once_per_key(
 
     driver.run_outbox()
     assert driver.state.documents[0]["document_id"] == str(row.id)
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_municipality_logo_setting_is_printed_on_issued_documents(
+    engine: Engine,
+    applicant: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """MUNICIPALITY_LOGO, as the environment gives it, is the image in the issued PDF."""
+    from PIL import Image
+
+    from app.config import Settings
+    from app.services import connector_settings
+
+    logo = tmp_path / f"escudo.{kind.lower()}"
+    Image.new("RGB", (90, 120), (123, 30, 58)).save(logo, kind)
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("DEMO_MODE", "1")
+    monkeypatch.setenv("MUNICIPALITY_LOGO", str(logo))
+    settings = connector_settings(Settings.from_env())
+    assert settings.municipality_logo == str(logo)
+    driver = Driver(engine, settings, "permiso-mercado", applicant)
+    driver.advance(until="awaiting_document")
+    command = DocumentIssuer(engine, settings)(driver.pending("document.issue"))[0]
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(documents_t).where(
+                documents_t.c.id == int(command.document_id)  # type: ignore[attr-defined]
+            )
+        ).one()
+    pdf = document_path(settings, row.storage_path).read_bytes()
+    images = re.findall(rb"/Subtype\s*/Image[^>]*?/Width\s+(\d+)", pdf) + re.findall(
+        rb"/Width\s+(\d+)[^>]*?/Subtype\s*/Image", pdf
+    )
+    assert b"90" in images, "the logo (90 px wide) is not in the document"
+    if kind == "JPEG":
+        assert b"/DCTDecode" in pdf  # the JPEG is embedded as a JPEG
 
 
 def test_no_order_and_no_document_for_a_cancelled_case(
@@ -489,12 +529,13 @@ class _Inbox:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    controller_module = pytest.importorskip("aiosmtpd.controller")
+    from aiosmtpd.controller import Controller  # a dev dependency: missing is an error
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     inbox = _Inbox()
-    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield inbox, port

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_available, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, require_postgres
 from workflow_engine.persistence import db
 
 pytestmark = pytest.mark.postgres
@@ -30,8 +30,7 @@ def app_name() -> str:
 
 @pytest.fixture
 def engine(app_name: str) -> Iterator[Engine]:
-    if not postgres_available():
-        service_missing("PostgreSQL is not answering on 127.0.0.1:5432")
+    require_postgres()
     made = db.make_engine(f"{POSTGRES_ADMIN_URL}?application_name={app_name}")
     yield made
     made.dispose()
@@ -48,7 +47,13 @@ def _kill_backends(app_name: str) -> int:
             "WHERE application_name = %s",
             (app_name,),
         ).fetchone()
-    time.sleep(0.2)  # let the server close the sockets
+        # Until the killed backends have exited (and so closed their sockets).
+        deadline = time.monotonic() + 30
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app_name,)
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the killed backends did not exit"
+            time.sleep(0.01)
     return int(killed[0]) if killed else 0
 
 

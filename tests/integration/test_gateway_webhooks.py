@@ -338,6 +338,39 @@ def test_unverifiable_webhooks_are_refused_logged_and_change_nothing(
 
 
 @pytest.mark.parametrize(
+    ("secrets", "http_status"),
+    [
+        (("old-secret", SECRET), 200),  # the gateway signs with the old and the new secret
+        ((SECRET, "new-secret"), 200),
+        (("old-secret", "new-secret"), 401),  # neither is the one Tramita has
+    ],
+)
+def test_several_v1_signatures_while_the_secret_is_rotated(
+    world: World, secrets: tuple[str, str], http_status: int
+) -> None:
+    awaiting = awaiting_payment(world)
+    body = event(awaiting)
+    stamp = str(int(time.time()))
+    header = ",".join(
+        "v1=" + hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        for key in secrets
+    )
+    status, answer = deliver(
+        world.app.test_client(),
+        body,
+        {
+            "X-Gateway-Timestamp": stamp,
+            "X-Gateway-Signature": header,
+            "Content-Type": "application/json",
+        },
+    )
+    assert status == http_status, answer
+    paid = order_status(world, awaiting.reference) == "paid"
+    assert paid is (http_status == 200)
+    assert case_events(world, awaiting.case_id, "payment.confirmed") == int(paid)
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [({"amount_cents": 1}, "amount_mismatch"), ({"currency": "USD"}, "currency_mismatch")],
 )
@@ -504,15 +537,73 @@ def test_return_page_says_confirming_until_the_webhook_lands(world: World) -> No
     assert client.get(f"/expedientes/{awaiting.folio}/pago/estado").get_json() == {
         "status": "confirming"
     }
-    # someone else's case: nothing to see
+
+
+def test_another_citizens_payment_pages_answer_404(world: World) -> None:
+    awaiting = awaiting_payment(world)
+    start_online_payment(world, world.client(), awaiting)
     other = Accounts(world.engine, demo_mode=True).create(
         "otro@correo.mx", "demo12345", role="citizen", name="Otro", verified=True
     )
     stranger = world.app.test_client()
     with stranger.session_transaction() as session:
         session["_user_id"] = Accounts(world.engine).open_session(other.id)
-    assert stranger.get(f"/expedientes/{awaiting.folio}/pago/regreso").status_code == 404
-    assert stranger.post(f"/expedientes/{awaiting.folio}/pago-en-linea").status_code in (400, 404)
+    # A valid CSRF token of the stranger's own session, so the ownership check is reached.
+    token = csrf_token(stranger.get("/mis-tramites").get_data(as_text=True))
+    for path in ("pago/regreso", "pago/estado"):
+        assert stranger.get(f"/expedientes/{awaiting.folio}/{path}").status_code == 404, path
+    before = count(world, select(func.count()).select_from(checkouts_t))
+    answer = stranger.post(
+        f"/expedientes/{awaiting.folio}/pago-en-linea", data={"csrf_token": token}
+    )
+    assert answer.status_code == 404, answer.get_data(as_text=True)
+    assert count(world, select(func.count()).select_from(checkouts_t)) == before
+
+
+def simulate(world: World, checkout_url: str, outcome: str) -> None:
+    """The sandbox settles a checkout the way its page or the gateway would (webhook sent)."""
+    checkout_id = checkout_url.rsplit("/", 1)[1]
+    request = urllib.request.Request(
+        f"{world.sandbox.url}/api/v1/checkouts/{checkout_id}/simulate",
+        data=json.dumps({"outcome": outcome}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (None, "none"),
+        ("", "confirming"),
+        ("succeeded", "paid"),
+        ("failed", "failed"),
+        ("expired", "expired"),
+    ],
+)
+def test_payment_status_says_each_state(world: World, outcome: str | None, expected: str) -> None:
+    """`/pago/estado`, polled by the return page: no checkout, open, paid, declined, expired."""
+    awaiting = awaiting_payment(world)
+    client = world.client()
+    if outcome is not None:
+        checkout_url = start_online_payment(world, client, awaiting)
+        if outcome:
+            simulate(world, checkout_url, outcome)
+    answer = client.get(f"/expedientes/{awaiting.folio}/pago/estado")
+    assert answer.status_code == 200 and answer.get_json() == {"status": expected}
+    assert answer.headers["Cache-Control"] == "no-store"
+    back = client.get(f"/expedientes/{awaiting.folio}/pago/regreso")
+    if expected in ("none", "paid"):  # nothing to wait for: the case page
+        assert back.status_code == 303
+    else:
+        wording = {
+            "confirming": "Estamos confirmando su pago",
+            "failed": "Su pago no se completó",
+            "expired": "La sesión de pago venció",
+        }[expected]
+        assert back.status_code == 200 and wording in back.get_data(as_text=True)
 
 
 def test_lost_webhook_is_found_by_the_scheduled_poll(world: World) -> None:

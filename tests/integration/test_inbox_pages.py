@@ -402,3 +402,38 @@ def test_deactivating_an_official_puts_their_tasks_back_in_the_queue(
     assert history[-1]["type"] == "task.released"
     unclaimed = as_user(api_app, MERCADOS).get("/bandeja?vista=unclaimed").get_data(as_text=True)
     assert f"/bandeja/expedientes/{folio}" in unclaimed
+
+
+def test_view_counts_say_1000_plus_only_past_a_thousand(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    from sqlalchemy import insert
+
+    from workflow_engine.persistence.models import Task
+
+    tasks = table(Task)
+    engine = api_app.extensions["tramita"].engine
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(tasks).where(tasks.c.case_id == filed["case_id"])).mappings()
+    model = {k: v for k, v in row.items() if k != "id"}
+
+    def copies(first: int, count: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(tasks),
+                [
+                    dict(model, task_key=f"{model['task_key']}-{n}")
+                    for n in range(first, first + count)
+                ],
+            )
+
+    def unclaimed_label() -> str:
+        html = as_user(api_app, MERCADOS).get("/bandeja?vista=unclaimed").get_data(as_text=True)
+        match = re.search(r'vista=unclaimed"[^>]*>[^<]*<span class="count">\(([^)]*)\)', html)
+        assert match, "no count on the unclaimed view"
+        return match.group(1)
+
+    copies(1, 999)  # with the filed case's own task: 1000 unclaimed tasks
+    assert unclaimed_label() == "1000"
+    copies(1000, 1)
+    assert unclaimed_label() == "1000+"

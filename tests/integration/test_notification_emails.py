@@ -3,8 +3,9 @@ outbox running the `notify` effects, and a real SMTP server on loopback receivin
 
 What a citizen or an official would notice: who got an e-mail, in which language, that it
 has a plain-text and an HTML part, what it says (and what it must not say), and that running
-the outbox again sends nothing twice. Deadlines run with a controlled clock: the same
-function Celery beat calls every minute (`fire_due_timers`) with a chosen `now`.
+the outbox again sends nothing twice. Everything happens at a fixed moment (`NOW`), never at
+the real clock's; deadlines run with the same function Celery beat calls every minute
+(`fire_due_timers`) with a chosen `now`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import copy
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -45,6 +46,9 @@ from workflow_engine.persistence.models import (
 from workflow_engine.persistence.types import utcnow
 
 BASE_URL = "https://tramites.example.mx"
+# Thursday 18 December 2025, 10:00 in Mexico City: ten business days later is in the next year.
+# (In the past, so the effects queued at NOW are due for the outbox, which runs on its own clock.)
+NOW = datetime(2025, 12, 18, 16, 0, tzinfo=UTC)
 DEPT = "desarrollo-economico"
 users_t = table(User)
 notifications_t = table(Notification)
@@ -140,7 +144,7 @@ class World:
 
     def file_case(self, applicant: str) -> tuple[int, str]:
         """Start, fill in and submit a case; returns (case id, folio)."""
-        at = utcnow()
+        at = NOW
         cases = self.services.cases
         actor = self.actor(applicant)
         case_id = cases.start("mini", StartCase(at=at, actor=actor)).case_id
@@ -157,7 +161,7 @@ class World:
         """`who` runs a task command (Decide, ClaimTask, AssignTask) on the case's open task."""
         self.services.cases.execute(
             case_id,
-            command(at=utcnow(), actor=self.actor(who), task_id=self.task_id(case_id), **fields),
+            command(at=NOW, actor=self.actor(who), task_id=self.task_id(case_id), **fields),
         )
 
     def decide(self, case_id: int, decision: Any, **extra: Any) -> None:
@@ -182,7 +186,7 @@ class World:
             conn.execute(
                 update(outbox_t)
                 .where(outbox_t.c.kind == "notify")
-                .values(status="pending", next_attempt_at=utcnow() - timedelta(days=1))
+                .values(status="pending", next_attempt_at=NOW - timedelta(days=1))
             )
         return int(self.services.outbox.run_due())
 
@@ -224,7 +228,7 @@ def seed(engine: Any, procedure: dict[str, Any]) -> dict[str, int]:
                     role_tags=tags,
                     is_active=active,
                     language=lang,
-                    email_verified_at=utcnow(),
+                    email_verified_at=NOW,
                 )
             )
         ids = {
@@ -308,7 +312,9 @@ def test_return_for_correction_says_what_to_do_but_not_the_observations(world: W
     assert email["Subject"] == f"Su solicitud {folio} necesita correcciones"
     text, html = parts(email)
     assert "algún documento no está vigente" in text
-    assert "Tiene hasta el" in text and "de 2026" in text
+    # Ten business days after Thursday 18 December 2025 (weekends skipped; this municipality
+    # has no holidays in its calendar): Friday 19, 22-26, 29-31 December, 1 January.
+    assert "Tiene hasta el 1 de enero de 2026 para corregirla" in text
     assert "credencial" not in text + html
     assert "Consulte los detalles en su expediente." in text
     assert "Corregir su solicitud" in html
@@ -419,7 +425,7 @@ def test_a_deactivated_director_gets_nothing(world: World) -> None:
 def test_running_the_outbox_twice_sends_each_email_once(world: World) -> None:
     case_id, _folio = world.file_case("ana")
     world.decide(case_id, "reject", comment="No cumple el reglamento.")
-    world.fire(utcnow() + timedelta(days=30))  # nothing left to fire
+    world.fire(NOW + timedelta(days=30))  # nothing left to fire
     sent = len(world.mail.messages)
     assert sent == 4  # submitted (ana), new task (revisora, directora), rejected (ana)
     assert world.rerun_outbox() >= 3

@@ -46,6 +46,8 @@ from workflow_engine.persistence.types import utcnow
 API_KEY = "sk-live-7f3c9a1e-NO-LOG"
 PASSWORD = "contraseña-secreta-NO-LOG"
 CLIENT_SECRET = "cs-4d2b8e-NO-LOG"
+# The fake system dates its orders by its own calendar, not the real clock.
+SIREC_TODAY = date(2040, 1, 2)
 ENVIRON = {"SIREC_KEY": API_KEY, "SIREC_PASSWORD": PASSWORD, "SIREC_SECRET": CLIENT_SECRET}
 outbox_t = table(OutboxMessage)
 orders_t = table(PaymentOrder)
@@ -125,7 +127,7 @@ class Sirec:
                         "linea": reference,
                         "importe": body["importe"],
                         "estatus": "VIGENTE",
-                        "vence": (date.today() + timedelta(days=body["dias"])).isoformat(),
+                        "vence": (SIREC_TODAY + timedelta(days=body["dias"])).isoformat(),
                     }
                 order = self.orders[self.by_key[key]]
             return _json({"resultado": {"orden": order}}, 201)
@@ -286,7 +288,7 @@ def test_order_created_in_the_existing_system(
     assert place.run(first) == "done" and place.run(second) == "done"
     payment = place.state(first).payment
     assert payment.reference == "SIREC0000001"
-    assert payment.expires_on == (date.today() + timedelta(days=5)).isoformat()
+    assert payment.expires_on == "2040-01-07"  # the system's answer: SIREC_TODAY + 5 days
     body = server.bodies[0]
     assert body["importe"] == payment.total_cents / 100 and body["moneda"] == "MXN"
     assert body["contribuyente"] == "Ana Sofía Pérez Gómez" and body["lineas"] == ["derecho"]

@@ -192,3 +192,57 @@ def test_production_without_a_certificate_refuses_to_sign(tmp_path: Path) -> Non
     with pytest.raises(SigningError, match="SIGNING_P12_PATH"):
         signing_setup(settings)
     assert not (tmp_path / "signing").exists()
+
+
+def test_signing_trust_roots_makes_verificar_trust_another_certificate_of_that_ca(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document signed with the municipality's earlier certificate, issued by the same
+    national CA, is trusted by /verificar only when SIGNING_TRUST_ROOTS names that CA."""
+    from app.config import Settings
+    from app.services import connector_settings
+
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = _cert("AC Nacional de Prueba", root_key, "AC Nacional de Prueba", root_key, ca=True)
+
+    def p12(name: str, subject: str) -> Path:
+        """A PKCS#12 with the certificate alone: the CA is not in it."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = _cert(subject, key, "AC Nacional de Prueba", root_key)
+        path = tmp_path / f"{name}.p12"
+        path.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"f", key, cert, None, serialization.BestAvailableEncryption(b"clave")
+            )
+        )
+        return path
+
+    earlier, current = p12("anterior", "Firma Municipio 2025"), p12("vigente", "Firma 2026")
+    roots_pem = tmp_path / "raices.pem"
+    roots_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    signer = signing_setup(
+        ConnectorSettings(
+            documents_dir=str(tmp_path / "documents"),
+            instance_dir=str(tmp_path),
+            signing_p12_path=str(earlier),
+            signing_p12_password="clave",
+        )
+    ).signer
+    rendered = render_document(_content())
+    signed = signer(rendered.pdf, rendered.stamps)
+
+    def check_as_configured(**env: str) -> Any:
+        monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+        monkeypatch.setenv("SIGNING_P12_PATH", str(current))
+        monkeypatch.setenv("SIGNING_P12_PASSWORD", "clave")
+        monkeypatch.delenv("SIGNING_TRUST_ROOTS", raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        setup = signing_setup(connector_settings(Settings.from_env()))
+        (check,) = validate_signatures(signed, setup.trust_roots)
+        return check
+
+    without = check_as_configured()
+    assert without.intact and not without.trusted and not without.ok
+    trusted = check_as_configured(SIGNING_TRUST_ROOTS=str(roots_pem))
+    assert trusted.ok and trusted.signer == "Firma Municipio 2025"

@@ -587,9 +587,10 @@ def test_every_example_procedure_goes_through(app: Flask, client: FlaskClient, k
     if after_filing:
         step = steps[state.position]
         html = client.get(f"/expedientes/{folio}/pasos/{state.position}").get_data(as_text=True)
-        for field in step["fields"]:
-            if field.get("readonly"):
-                assert str(state.data[field["id"]]) in html  # filled in by the connector
+        readonly = [f for f in step["fields"] if f.get("readonly")]
+        assert readonly, f"{key}: the step after the connector shows none of its answers"
+        for field in readonly:
+            assert str(state.data[field["id"]]) in html  # filled in by the connector
         page = post_step(client, folio, step["id"], form_for(step, doc["example_data"][step["id"]]))
         assert page.headers["Location"] == f"/expedientes/{folio}"
         assert case_state(app, folio).status != "awaiting_applicant"

@@ -64,6 +64,10 @@ _REF = re.compile(r"^[A-Z0-9&Ñ]{10,18}$")
 _FOLIO_PART = re.compile(r"^[A-Z0-9-]+$")
 
 
+# Counts in the inbox stop here: past it, the views say "1000+" (counting on costs time).
+COUNT_CAP = 1000
+
+
 class InboxQueryError(ValueError):
     """A view, sort, filter or limit the inbox does not know (the web layer answers 400)."""
 
@@ -468,8 +472,9 @@ class Inbox:
         return "on_time"
 
     # -- counts ----------------------------------------------------------------------------
-    def counts(self, viewer: StaffViewer, cap: int = 1000) -> dict[str, int]:
-        """Open tasks per view, each at most `cap` (the UI shows "1000+"), in one query."""
+    def counts(self, viewer: StaffViewer, cap: int = COUNT_CAP) -> dict[str, int]:
+        """Open tasks per view, each at most `cap`, in one query (the inbox asks for one more
+        than COUNT_CAP to know when to say "1000+")."""
         cap = max(1, int(cap))
         today = self.today()
         result = {view: 0 for view in OPEN_VIEWS}
@@ -496,6 +501,7 @@ class Inbox:
 
 
 __all__ = [
+    "COUNT_CAP",
     "Inbox",
     "InboxFilter",
     "InboxPage",

@@ -1,0 +1,56 @@
+"""The suite's own rules, checked on its source: a test may skip only through
+`tests.conftest.service_missing` (which fails under REQUIRE_SERVICES=1), and finds its
+services through TEST_POSTGRES_URL / TEST_REDIS_URL, never at a fixed address."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+SKIP_HELPER = (TESTS / "conftest.py", "service_missing")
+SKIPS = {"skip", "skipif", "importorskip", "xfail"}
+SERVICE_ADDRESS = re.compile(r"(127\.0\.0\.1|localhost):(5432|6379)")
+
+
+def _sources() -> list[tuple[Path, str]]:
+    return [(path, path.read_text(encoding="utf-8")) for path in sorted(TESTS.rglob("*.py"))]
+
+
+def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, str]:
+    owner: dict[ast.AST, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                owner.setdefault(inner, node.name)
+    return owner
+
+
+def test_every_skip_goes_through_service_missing() -> None:
+    offenders = []
+    for path, source in _sources():
+        tree = ast.parse(source)
+        owner = _enclosing_functions(tree)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in SKIPS
+                and ast.unparse(node.value) in ("pytest", "pytest.mark")
+                and (path, owner.get(node)) != SKIP_HELPER
+            ):
+                offenders.append(f"{path.relative_to(TESTS)}:{node.lineno}: {ast.unparse(node)}")
+    assert offenders == [], "skip only with tests.conftest.service_missing:\n" + "\n".join(
+        offenders
+    )
+
+
+def test_no_test_names_a_fixed_service_address() -> None:
+    offenders = [
+        f"{path.relative_to(TESTS)}:{number}: {line.strip()}"
+        for path, source in _sources()
+        if path != TESTS / "conftest.py"  # the documented defaults of the two variables
+        for number, line in enumerate(source.splitlines(), start=1)
+        if SERVICE_ADDRESS.search(line) and path.name != Path(__file__).name
+    ]
+    assert offenders == [], "use TEST_POSTGRES_URL / TEST_REDIS_URL:\n" + "\n".join(offenders)
