@@ -229,7 +229,9 @@ def test_what_counts_as_the_database_being_unavailable(db_url: str) -> None:
             holder.close()
             locked.dispose()
     else:
-        closed = make_engine(db_url.replace("127.0.0.1:5432", "127.0.0.1:1"))
+        from sqlalchemy.engine import make_url
+
+        closed = make_engine(make_url(db_url).set(port=1).render_as_string(hide_password=False))
         try:
             with pytest.raises(OperationalError) as refused, closed.connect():
                 pass

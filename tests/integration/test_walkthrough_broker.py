@@ -45,7 +45,7 @@ def _flush() -> None:
 @pytest.fixture
 def broker() -> Iterator[str]:
     if not redis_available():
-        service_missing("Redis is not answering on 127.0.0.1:6379")
+        service_missing(f"Redis is not answering at {REDIS_URL}")
     _flush()
     yield REDIS_URL
     _flush()
