@@ -30,7 +30,7 @@ def retry_delays(attempts: int = 12, first: float = 0.5, cap: float = 60.0) -> l
     doubling up to `cap`, ±20 % jitter, `attempts` tries in all (default: ~5 minutes)."""
     delays = [0.0]
     for n in range(attempts - 1):
-        delays.append(min(cap, first * 2**n) * random.uniform(0.8, 1.2))
+        delays.append(min(cap, first * 2 ** min(n, 30) * random.uniform(0.8, 1.2)))
     return delays
 
 
