@@ -8,8 +8,8 @@ Every case here is a «constancia de residencia» filed by a citizen and waiting
 from __future__ import annotations
 
 import hashlib
-import itertools
 import hmac
+import itertools
 import json
 import logging
 import threading
