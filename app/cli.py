@@ -230,7 +230,7 @@ def outbox_run() -> None:
     type=float,
     default=None,
     help="Leave effects due for less than this many seconds to the Celery workers "
-    "(default: 30 with CELERY_BROKER_URL, else 0).",
+    "(default: 15 with CELERY_BROKER_URL, else 0).",
 )
 def outbox_work(interval: float, grace: float | None) -> None:
     """Run due effects from the database alone, until stopped (SIGTERM/SIGINT): keeps
@@ -240,7 +240,7 @@ def outbox_work(interval: float, grace: float | None) -> None:
 
     services = _services()
     if grace is None:
-        grace = 30.0 if services.settings.broker_url else 0.0
+        grace = 15.0 if services.settings.broker_url else 0.0
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -40,7 +40,7 @@ class Settings:
     smtp_starttls: bool = False
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 5.0
-    outbox_lease_seconds: float = 60.0
+    outbox_lease_seconds: float = 30.0
     broker_timeout: float = 2.0
     session_cookie_secure: bool = False
     inline_sweeper: bool = False
@@ -81,7 +81,7 @@ class Settings:
             smtp_starttls=_bool("SMTP_STARTTLS", False),
             outbox_max_attempts=int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
             outbox_base_delay=float(os.environ.get("OUTBOX_BASE_DELAY", "5")),
-            outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
+            outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "30")),
             broker_timeout=float(os.environ.get("CELERY_BROKER_TIMEOUT", "2")),
             session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
             inline_sweeper=_bool("INLINE_SWEEPER", False),

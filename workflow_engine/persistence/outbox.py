@@ -187,7 +187,7 @@ class OutboxProcessor:
         max_attempts: int = 8,
         base_delay: float = 5.0,
         max_delay: float = 3600.0,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
         renew_every: float | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
