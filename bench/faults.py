@@ -175,6 +175,7 @@ class Topology:
     scratch: str = BENCH_DB
     poll_seconds: float = 15.0
     pending_seconds: float = 30.0
+    grace: float | None = None
     db_url: str = ""
     pg_proxy: FaultProxy | None = None
     redis_proxy: FaultProxy | None = None
@@ -268,7 +269,10 @@ class Topology:
                 "INFO",
             ],
         )
-        self.spawn("outbox", [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "work"])
+        grace = [] if self.grace is None else ["--grace", f"{self.grace:g}"]
+        self.spawn(
+            "outbox", [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "work", *grace]
+        )
         wait_until(lambda: http_ok(self.web_url + "/entrar"), 60, "gunicorn")
         wait_until(
             lambda: http_ok(self.gateway_url + "/api/v1/deliveries", auth=True), 30, "gateway"
@@ -322,15 +326,16 @@ class Topology:
         proc.wait(30)
 
     def stop(self) -> None:
-        for name in list(self.procs):
-            proc = self.procs[name]
+        for proc in self.procs.values():  # all at once, then wait for them
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name in list(self.procs):
             try:
-                proc.wait(15)
+                self.procs[name].wait(max(0.1, deadline - time.monotonic()))
+                self.procs.pop(name)
             except subprocess.TimeoutExpired:
                 self.kill(name)
-            self.procs.pop(name, None)
         for proxy in (self.pg_proxy, self.redis_proxy):
             if proxy is not None:
                 proxy.close()
@@ -752,6 +757,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.scratch_db,
         args.poll_seconds,
         args.pending_seconds,
+        args.grace,
     )
     results: dict[str, Any] = {}
     try:
@@ -803,6 +809,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lease_seconds": args.lease,
         "gateway_poll_seconds": args.poll_seconds,
         "gateway_pending_seconds": args.pending_seconds,
+        "outbox_work_grace_seconds": args.grace if args.grace is not None else 15.0,
         "lost": sum(r["lost"] for r in results.values()),
         "duplicated": sum(r["duplicated"] for r in results.values()),
         "max_request_ms_during_broker_hang": hang.get("max_request_ms_during_broker_hang"),
@@ -832,6 +839,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-seconds", type=float, default=15.0, help="GATEWAY_POLL_SECONDS")
     parser.add_argument(
         "--pending-seconds", type=float, default=30.0, help="GATEWAY_PENDING_SECONDS"
+    )
+    parser.add_argument(
+        "--grace", type=float, default=None, help="outbox work --grace (default: its own)"
     )
     parser.add_argument("--scratch-db", default=BENCH_DB)
     parser.add_argument("--faults", default=",".join(FAULTS))

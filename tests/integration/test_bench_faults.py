@@ -41,6 +41,8 @@ def test_bench_faults_smoke() -> None:
             "broker_hang,broker_down",
             "--settle-seconds",
             "90",
+            "--grace",
+            "1",
             "--database-url",
             POSTGRES_ADMIN_URL,
             "--redis-url",
