@@ -244,7 +244,7 @@ def outbox_work(interval: float, grace: float | None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"outbox work: every {interval:g} s, grace {grace:g} s")
+    click.echo(f"outbox work: cada {interval:g} s, margen {grace:g} s")
     done = services.outbox.work(stop, interval=interval, grace=grace)
     click.echo(f"{done} efectos ejecutados")
 
