@@ -255,6 +255,32 @@ def outbox_run() -> None:
     click.echo(f"{_services().outbox.run_due()} efectos ejecutados")
 
 
+@outbox_cli.command("work")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between looks.")
+@click.option(
+    "--grace",
+    type=float,
+    default=None,
+    help="Leave effects due for less than this many seconds to the Celery workers "
+    "(default: 15 with CELERY_BROKER_URL, else 0).",
+)
+def outbox_work(interval: float, grace: float | None) -> None:
+    """Run due effects from the database alone, until stopped (SIGTERM/SIGINT): keeps
+    documents, payment orders and e-mails going while the broker is down."""
+    import signal
+    import threading
+
+    services = _services()
+    if grace is None:
+        grace = 15.0 if services.settings.broker_url else 0.0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"outbox work: cada {interval:g} s, margen {grace:g} s")
+    done = services.outbox.work(stop, interval=interval, grace=grace)
+    click.echo(f"{done} efectos ejecutados")
+
+
 @timers_cli.command("drafts")
 def timers_drafts() -> None:
     """Warn about abandoned drafts, then cancel the ones already warned (daily in beat)."""

@@ -55,7 +55,8 @@ class Settings:
     smtp_starttls: bool = False
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 5.0
-    outbox_lease_seconds: float = 300.0
+    outbox_lease_seconds: float = 30.0
+    broker_timeout: float = 2.0
     session_cookie_secure: bool = False
     inline_sweeper: bool = False
     proxy_count: int = 0
@@ -103,7 +104,8 @@ class Settings:
             smtp_starttls=_bool("SMTP_STARTTLS", False),
             outbox_max_attempts=int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
             outbox_base_delay=float(os.environ.get("OUTBOX_BASE_DELAY", "5")),
-            outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+            outbox_lease_seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "30")),
+            broker_timeout=float(os.environ.get("CELERY_BROKER_TIMEOUT", "2")),
             session_cookie_secure=_bool("SESSION_COOKIE_SECURE", not demo),
             inline_sweeper=_bool("INLINE_SWEEPER", False),
             proxy_count=int(os.environ.get("PROXY_COUNT", "0")),

@@ -217,6 +217,12 @@ def payment_status(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()
     status = online_status(row, gateway) if gateway is not None else NONE
+    if gateway is not None and status == CONFIRMING:
+        # The page asks every 2 s: its webhook is late, so ask the gateway ourselves
+        # (at most every GATEWAY return_check_s per checkout; recorded like the webhook).
+        latest = gateway_checkouts.latest_for_case(gateway.engine, gateway.config.name, row.id)
+        if latest is not None and gateway.ask_if_late(latest):
+            status = online_status(_own_case(folio), gateway)
     response = jsonify(status=status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,22 +115,95 @@ def build_services(settings: Settings) -> Services:
     dispatch = services.celery.tasks["tramita.dispatch_outbox"]
     dispatch_many = services.celery.tasks["tramita.dispatch_outbox_many"]
 
-    def dispatcher(ids: Sequence[int]) -> None:
+    def publish(ids: Sequence[int]) -> None:
         # One broker message per commit (≈ 0.3 ms of CPU each to publish through Celery).
-        try:
-            if len(ids) == 1:
-                dispatch.delay(ids[0])
-            elif ids:
-                dispatch_many.delay(list(ids))
-        except Exception:
-            # The rows stay pending in the outbox: the sweep runs them later.
-            log.exception("could not enqueue outbox messages %s", list(ids))
+        if len(ids) == 1:
+            dispatch.delay(ids[0])
+        elif ids:
+            dispatch_many.delay(list(ids))
 
     if settings.broker_url is None and settings.inline_effects == "thread":
         cases.dispatcher = BackgroundEffects(services.outbox).dispatch
+    elif settings.broker_url is None:
+        cases.dispatcher = publish  # eager: the effects run inside the request
     else:
-        cases.dispatcher = dispatcher
+        cases.dispatcher = BrokerPublisher(publish).dispatch
     return services
+
+
+class BrokerPublisher:
+    """Hands committed outbox rows to the broker from a background thread, so a request
+    never waits on Redis (a hung broker held filings for minutes). The rows are already
+    durable: when the broker fails or the queue is full, a message is dropped and the sweep
+    or the database worker (`outbox work`) runs the effect instead. After a failure the
+    broker is left alone for `pause` seconds; one warning per `warn_every` seconds."""
+
+    def __init__(
+        self,
+        publish: Callable[[Sequence[int]], None],
+        *,
+        maxsize: int = 10_000,
+        pause: float = 5.0,
+        warn_every: float = 60.0,
+    ) -> None:
+        self.publish = publish
+        self.queue: queue.Queue[list[int]] = queue.Queue(maxsize)
+        self.pause = pause
+        self.warn_every = warn_every
+        self.paused_until = 0.0
+        self.dropped = 0
+        self.warned_at = -float("inf")
+        self.pid: int | None = None
+        self.lock = threading.Lock()
+
+    def dispatch(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self.lock:
+            if self.pid != os.getpid():  # started lazily, after any fork (gunicorn workers)
+                self.pid = os.getpid()
+                threading.Thread(target=self.run, name="tramita-publisher", daemon=True).start()
+                atexit.register(self.flush)
+        try:
+            self.queue.put_nowait(list(ids))
+        except queue.Full:
+            self._dropped(len(ids), "the publishing queue is full")
+
+    def run(self) -> None:
+        while True:
+            ids = self.queue.get()
+            try:
+                if time.monotonic() < self.paused_until:
+                    self._dropped(len(ids), "the broker failed moments ago")
+                    continue
+                try:
+                    self.publish(ids)
+                except Exception as exc:
+                    self.paused_until = time.monotonic() + self.pause
+                    self._dropped(len(ids), f"{type(exc).__name__}: {exc}")
+            finally:
+                self.queue.task_done()
+
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait (a little) until what was queued has been published or dropped."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self.queue.unfinished_tasks
+
+    def _dropped(self, count: int, why: str) -> None:
+        with self.lock:
+            self.dropped += count
+            if time.monotonic() - self.warned_at < self.warn_every:
+                return
+            self.warned_at = time.monotonic()
+            dropped, self.dropped = self.dropped, 0
+        log.warning(
+            "broker unavailable (%s): %d outbox message(s) left to the sweep and the "
+            "database worker",
+            why,
+            dropped,
+        )
 
 
 class BackgroundEffects:

@@ -70,39 +70,74 @@ def expire_abandoned_drafts(services: Services, now: datetime | None = None) -> 
     )
 
 
-def poll_payment_gateway(services: Services, limit: int = 100) -> dict[str, object]:
-    """Ask the payment gateway about checkouts still open after GATEWAY_PENDING_MINUTES
-    (webhooks that never arrived) and record what it says; nothing to do without a gateway."""
-    from connectors.gateway import GatewayConfig, build_gateway
+def gateway_config(services: Services) -> Any:
+    """The configured payment gateway (tests: `settings.extra["gateway"]`), or None."""
+    from connectors.gateway import GatewayConfig
 
     config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
-    if not isinstance(config, GatewayConfig):
+    return config if isinstance(config, GatewayConfig) else None
+
+
+def poll_payment_gateway(services: Services, page: int = 100) -> dict[str, object]:
+    """Ask the payment gateway about every checkout still open after
+    GATEWAY_PENDING_SECONDS (webhooks that never arrived) and record what it says; nothing
+    to do without a gateway."""
+    from connectors.gateway import build_gateway
+
+    config = gateway_config(services)
+    if config is None:
         return {"gateway": None}
     gateway = build_gateway(
         config, services.engine, services.cases, timezone=services.settings.timezone
     )
-    return {"gateway": config.name, **gateway.poll(limit).as_dict()}
+    return {"gateway": config.name, **gateway.poll(page).as_dict()}
+
+
+def broker_options(timeout: float) -> dict[str, Any]:
+    """Celery settings that bound every wait on the broker: a Redis that accepts
+    connections and never answers fails a publish within a few `timeout`s instead of
+    holding the caller (the web publishes off the request path anyway, app/services.py)."""
+    return {
+        "broker_connection_timeout": timeout,
+        "broker_transport_options": {
+            "visibility_timeout": 3600,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        },
+        "task_publish_retry_policy": {
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 0.5,
+        },
+    }
 
 
 def make_celery(services: Services) -> Celery:
     settings = services.settings
     eager = settings.broker_url is None
+    gateway = gateway_config(services)
     celery = Celery("tramita", broker=settings.broker_url or "memory://", set_as_current=False)
     celery.conf.update(
         task_always_eager=eager,
         task_eager_propagates=False,
+        # A task is acknowledged after it ran; a pool process killed mid-task gives its
+        # message back to the broker at once (tests/integration/test_celery_worker.py).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        **broker_options(settings.broker_timeout),
         beat_schedule_filename=os.path.join(settings.instance_dir, "celerybeat-schedule"),
         beat_schedule={
             "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
             "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
-            # Payment gateway checkouts whose webhook never came (issue 5).
-            "poll-payment-gateway": {"task": "tramita.poll_payment_gateway", "schedule": 300.0},
+            # Payment gateway checkouts whose webhook never came (GATEWAY_POLL_SECONDS).
+            "poll-payment-gateway": {
+                "task": "tramita.poll_payment_gateway",
+                "schedule": float(gateway.poll_seconds if gateway else 60.0),
+            },
             # Unpaid payment orders past their date: a new order with a new reference.
             "expire-payment-orders": {
                 "task": "tramita.expire_payment_orders",
@@ -122,12 +157,17 @@ def make_celery(services: Services) -> Celery:
         timezone="UTC",
     )
 
-    @celery.task(name="tramita.dispatch_outbox", bind=True, shared=False)
-    def dispatch_outbox(self: Any, message_id: int) -> str:
+    def later(message_id: int, result: Any) -> None:
+        """A retry after its back-off; a message another worker holds (a redelivery after
+        a pool process died mid-task) is looked at again when that lease would run out."""
+        if result.status in ("retry", "busy") and result.retry_in is not None and not eager:
+            dispatch_outbox.apply_async((message_id,), countdown=result.retry_in)
+
+    @celery.task(name="tramita.dispatch_outbox", shared=False)
+    def dispatch_outbox(message_id: int) -> str:
         result = services.outbox.process(message_id)
-        if result.status == "retry" and result.retry_in is not None and not eager:
-            self.apply_async((message_id,), countdown=result.retry_in)
-        return result.status
+        later(message_id, result)
+        return str(result.status)
 
     @celery.task(name="tramita.dispatch_outbox_many", shared=False)
     def dispatch_outbox_many(message_ids: list[int]) -> dict[str, str]:
@@ -136,8 +176,7 @@ def make_celery(services: Services) -> Celery:
         done-mark for all. Each message still retries on its own."""
         results = services.outbox.process_many([int(m) for m in message_ids])
         for message_id, result in results.items():
-            if result.status == "retry" and result.retry_in is not None and not eager:
-                dispatch_outbox.apply_async((message_id,), countdown=result.retry_in)
+            later(message_id, result)
         return {str(k): r.status for k, r in results.items()}
 
     @celery.task(name="tramita.sweep_outbox", shared=False)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import secrets
 import threading
 import time
@@ -22,7 +23,15 @@ from flask import Flask, abort, jsonify, redirect, render_template_string, reque
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("succeeded", "failed", "expired", "refunded")
-RETRY_DELAYS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def retry_delays(attempts: int = 12, first: float = 0.5, cap: float = 60.0) -> list[float]:
+    """When a real gateway tries a webhook again: at once, then after 0.5 s, 1 s, 2 s ...
+    doubling up to `cap`, ±20 % jitter, `attempts` tries in all (default: ~5 minutes)."""
+    delays = [0.0]
+    for n in range(attempts - 1):
+        delays.append(min(cap, first * 2 ** min(n, 30) * random.uniform(0.8, 1.2)))
+    return delays
 
 
 @dataclass
@@ -151,10 +160,12 @@ def create_sandbox_app(
     deliver: str = "thread",
     public_url: str = "",
     clock: Callable[[], float] = time.time,
+    webhook_attempts: int = 12,
 ) -> Flask:
-    """The sandbox gateway. `deliver="thread"` posts webhooks in the background with retries
-    (like a real gateway: the citizen may come back before the webhook lands);
-    `deliver="sync"` posts before redirecting (deterministic tests)."""
+    """The sandbox gateway. `deliver="thread"` posts webhooks in the background, retried
+    with exponential back-off (`retry_delays(webhook_attempts)`), like a real gateway: the
+    citizen may come back before the webhook lands, and a Tramita that is down for a few
+    minutes still gets it; `deliver="sync"` posts before redirecting (deterministic tests)."""
     if deliver not in ("thread", "sync"):
         raise ValueError("deliver is 'thread' or 'sync'")
     app = Flask(__name__)
@@ -238,7 +249,8 @@ def create_sandbox_app(
             delivery.answer = "no notify_url"
             return delivery
         body = json.dumps(event, separators=(",", ":")).encode()
-        delays = RETRY_DELAYS if not (deliver == "sync" if sync is None else sync) else (0, 0.2)
+        synchronous = deliver == "sync" if sync is None else sync
+        delays = (0, 0.2) if synchronous else retry_delays(webhook_attempts)
 
         def run() -> None:
             for delay in delays:

@@ -35,6 +35,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from connectors.settings import ConnectorSettings
+from workflow_engine.persistence.outbox_errors import PermanentEffectError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,8 +56,9 @@ def outside_event_loop(fn: Callable[[], T]) -> T:
         return pool.submit(fn).result()
 
 
-class SigningError(RuntimeError):
-    """The signing certificate cannot be loaded or used."""
+class SigningError(PermanentEffectError, RuntimeError):
+    """The signing certificate cannot be loaded or used: configuration, not bad luck, so
+    the effect is dead-lettered at once (retried from /admin/outbox once it is fixed)."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -233,25 +234,35 @@ def transition(
 
 
 def due_for_poll(
-    engine: Engine, gateway: str, now: datetime, older_than: timedelta, limit: int = 100
+    engine: Engine,
+    gateway: str,
+    now: datetime,
+    older_than: timedelta,
+    limit: int = 100,
+    *,
+    after: tuple[datetime, int] | None = None,
 ) -> list[Checkout]:
     """Open checkouts older than `older_than`, not asked about within `older_than`, whose
-    order is still pending, oldest first."""
+    order is still pending, oldest first; `after` = (created_at, id) of the previous page's
+    last one."""
     cutoff = now - older_than
+    query = (
+        select(checkouts_t)
+        .join(orders_t, orders_t.c.reference == checkouts_t.c.reference)
+        .where(
+            checkouts_t.c.gateway == gateway,
+            checkouts_t.c.status == OPEN,
+            checkouts_t.c.created_at <= cutoff,
+            or_(checkouts_t.c.polled_at.is_(None), checkouts_t.c.polled_at <= cutoff),
+            orders_t.c.status == PENDING,
+        )
+        .order_by(checkouts_t.c.created_at, checkouts_t.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(checkouts_t.c.created_at, checkouts_t.c.id) > after)
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(checkouts_t)
-            .join(orders_t, orders_t.c.reference == checkouts_t.c.reference)
-            .where(
-                checkouts_t.c.gateway == gateway,
-                checkouts_t.c.status == OPEN,
-                checkouts_t.c.created_at <= cutoff,
-                or_(checkouts_t.c.polled_at.is_(None), checkouts_t.c.polled_at <= cutoff),
-                orders_t.c.status == PENDING,
-            )
-            .order_by(checkouts_t.c.created_at)
-            .limit(limit)
-        ).all()
+        rows = conn.execute(query).all()
     return [_checkout(r) for r in rows]
 
 
@@ -261,6 +272,21 @@ def effective_status(checkout: Checkout, order_status: str | None) -> str:
     if checkout.status == OPEN and order_status is not None and order_status != PENDING:
         return CLOSED
     return checkout.status
+
+
+def claim_poll(engine: Engine, checkout_id: int, now: datetime, every: timedelta) -> bool:
+    """Note that this checkout is being asked about now, unless it was within `every`;
+    True if this caller may ask (of two concurrent callers, one)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(checkouts_t)
+            .where(
+                checkouts_t.c.id == checkout_id,
+                or_(checkouts_t.c.polled_at.is_(None), checkouts_t.c.polled_at <= now - every),
+            )
+            .values(polled_at=now)
+        )
+    return bool(result.rowcount)
 
 
 def close_settled(engine: Engine, gateway: str) -> int:

@@ -68,7 +68,13 @@ class GatewayClient:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             self.config.url + path,
@@ -83,7 +89,9 @@ class GatewayClient:
         started = time.perf_counter()
         status = 0
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
+            with urllib.request.urlopen(
+                request, timeout=timeout_s or self.config.timeout_s
+            ) as response:
                 status = response.status
                 raw = response.read(MAX_RESPONSE + 1)
         except urllib.error.HTTPError as exc:
@@ -149,8 +157,10 @@ class GatewayClient:
             checkout_id, url, str(doc.get("status") or OPEN), _moment(doc.get("expires_at"))
         )
 
-    def checkout_status(self, checkout_id: str) -> CheckoutStatus:
-        doc = self._call("GET", f"/api/v1/checkouts/{quote(checkout_id, safe='')}")
+    def checkout_status(self, checkout_id: str, timeout_s: float | None = None) -> CheckoutStatus:
+        doc = self._call(
+            "GET", f"/api/v1/checkouts/{quote(checkout_id, safe='')}", timeout_s=timeout_s
+        )
         status = str(doc.get("status") or "")
         if status not in STATUSES:
             raise GatewayUnavailable("gateway answered an unknown checkout status")

@@ -23,9 +23,15 @@ class GatewayConfig:
     url: str
     api_key: str = field(repr=False)
     webhook_secret: str = field(repr=False)
-    # A checkout still open after this many minutes is asked about (lost webhook).
-    pending_minutes: int = 15
+    # A checkout still open after this many seconds is asked about (lost webhook)...
+    pending_seconds: float = 120.0
+    # ...by a job that runs this often (Celery beat).
+    poll_seconds: float = 60.0
     timeout_s: float = 10.0
+    # The return page asks the gateway itself about a checkout whose webhook is late, at
+    # most this often per checkout, waiting at most `return_timeout_s` for the answer.
+    return_check_s: float = 5.0
+    return_timeout_s: float = 3.0
     # Webhooks signed longer ago than this (or this far in the future) are refused.
     tolerance_s: int = 300
 
@@ -36,6 +42,10 @@ class GatewayConfig:
             raise GatewayConfigError("GATEWAY_URL must start with http:// or https://")
         if not self.api_key or not self.webhook_secret:
             raise GatewayConfigError("GATEWAY_API_KEY and GATEWAY_WEBHOOK_SECRET are required")
+        if self.pending_seconds < 0 or self.poll_seconds <= 0:
+            raise GatewayConfigError(
+                "GATEWAY_PENDING_SECONDS must be 0 or more, GATEWAY_POLL_SECONDS more than 0"
+            )
 
     @property
     def source(self) -> str:
@@ -58,11 +68,14 @@ class GatewayConfig:
             except ValueError:
                 raise GatewayConfigError(f"{name} must be a number") from None
 
+        # GATEWAY_PENDING_MINUTES is the older name, still honoured when the new one is unset.
+        pending = number("GATEWAY_PENDING_MINUTES", 2) * 60
         return cls(
             name=(env.get("GATEWAY_NAME") or "sandbox").strip(),
             url=url,
             api_key=env.get("GATEWAY_API_KEY") or "",
             webhook_secret=env.get("GATEWAY_WEBHOOK_SECRET") or "",
-            pending_minutes=int(number("GATEWAY_PENDING_MINUTES", 15)),
+            pending_seconds=number("GATEWAY_PENDING_SECONDS", pending),
+            poll_seconds=number("GATEWAY_POLL_SECONDS", 60.0),
             timeout_s=number("GATEWAY_TIMEOUT", 10.0),
         )

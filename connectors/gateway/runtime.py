@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from connectors.gateway.checkouts import Checkout
 from connectors.gateway.client import GatewayClient
 from connectors.gateway.config import GatewayConfig
-from connectors.gateway.polling import PollReport, poll_pending
+from connectors.gateway.polling import PollReport, ask_if_late, poll_pending
 from connectors.gateway.webhooks import WebhookProcessor
 from connectors.payments.recording import PaymentRecorder
 from workflow_engine.persistence.service import CaseService
@@ -24,9 +25,13 @@ class Gateway:
     processor: WebhookProcessor
     timezone: str
 
-    def poll(self, limit: int = 100) -> PollReport:
-        """Ask about checkouts whose webhook never came (the scheduled job)."""
-        return poll_pending(self.engine, self.client, self.processor, limit=limit)
+    def poll(self, page: int = 100) -> PollReport:
+        """Ask about every checkout whose webhook never came (the scheduled job)."""
+        return poll_pending(self.engine, self.client, self.processor, page=page)
+
+    def ask_if_late(self, checkout: Checkout) -> bool:
+        """The return page's own question, for a citizen whose webhook is late."""
+        return ask_if_late(self.engine, self.client, self.processor, checkout)
 
 
 def build_gateway(

@@ -1,5 +1,6 @@
 """The outbox with a real Redis and a real Celery worker process: kill the worker in the middle
-of the work, start another one; every effect is applied exactly once, nothing is lost."""
+of the work, start another one; every effect is applied exactly once, nothing is lost. Kill
+only its pool processes, with no sweep: the broker gives the messages back (`acks_late`)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def _flush_redis() -> None:
     client.close()
 
 
-def _start_worker(database_url: str, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+def _start_worker(
+    database_url: str, tmp_path: Path, name: str, lease: str = "3"
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -67,7 +70,7 @@ def _start_worker(database_url: str, tmp_path: Path, name: str) -> subprocess.Po
         DEMO_MODE="1",
         INSTANCE_DIR=str(tmp_path),
         DOCUMENTS_DIR=str(tmp_path / "documents"),
-        OUTBOX_LEASE_SECONDS="3",
+        OUTBOX_LEASE_SECONDS=lease,
         OUTBOX_BASE_DELAY="1",
     )
     with open(tmp_path / f"{name}.log", "wb") as log:  # the child keeps its own descriptor
@@ -216,4 +219,88 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, tmp_path:
         assert state.outcome == "approved"
         assert len(state.documents) == 1
         assert services.cases.verify_history(case_id) == []
+    services.engine.dispose()
+
+
+def _pool_processes(worker: subprocess.Popen[bytes]) -> list[int]:
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def _file_cases(services: Services, citizen: Actor, count: int) -> list[int]:
+    case_ids = []
+    for _ in range(count):
+        case = services.cases.start(PROCEDURE, StartCase(at=utcnow(), actor=citizen))
+        _state, definition, _v = services.cases.load(case.case_id)
+        for step_id, values in definition.example_data().items():
+            services.cases.execute(
+                case.case_id,
+                SubmitStep(at=utcnow(), actor=citizen, step_id=step_id, values=dict(values)),
+            )
+        services.cases.execute(
+            case.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True)
+        )
+        case_ids.append(case.case_id)
+    return case_ids
+
+
+def test_a_killed_pool_process_gives_its_message_back_to_the_broker(
+    database_url: str, tmp_path: Path
+) -> None:
+    """No sweep runs here, so an effect whose pool process is killed is finished only if the
+    broker redelivers its message: the worker acknowledges after running (`acks_late`) and
+    rejects a lost process's task (`task_reject_on_worker_lost`). The redelivered message
+    waits for the dead claim's lease (4 s, kept short here) and runs the effect once."""
+    _flush_redis()
+    settings = make_settings(database_url, tmp_path, broker_url=BROKER, outbox_lease_seconds=4.0)
+    services = build_services(settings)
+    seed_demo(services.engine, demo_mode=True)
+    account = Accounts(services.engine).by_email("ciudadano@demo.gob.mx")
+    assert account is not None
+    worker = _start_worker(database_url, tmp_path, "pool", lease="4")
+    outbox = table(OutboxMessage)
+    try:
+        case_ids = _file_cases(services, account.actor(), 6)
+        interrupted: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not interrupted:
+            _drive_payments(services, case_ids)
+            with services.engine.connect() as conn:
+                interrupted = list(
+                    conn.execute(select(outbox.c.id).where(outbox.c.status == "running")).scalars()
+                )
+            if not interrupted:
+                time.sleep(0.005)
+        assert interrupted, "the worker never picked up any work"
+        for pid in _pool_processes(worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        closed = 0
+        while time.monotonic() < deadline:
+            closed = _drive_payments(services, case_ids)
+            if closed == len(case_ids) and set(_statuses(services)) == {"done"}:
+                break
+            time.sleep(0.5)
+        assert closed == len(case_ids), (
+            closed,
+            _statuses(services),
+            (tmp_path / "pool.log").read_text()[-3000:],
+        )
+        assert worker.poll() is None  # the worker itself lived on
+    finally:
+        _kill(worker)
+    with services.engine.connect() as conn:
+        attempts = dict(
+            conn.execute(
+                select(outbox.c.id, outbox.c.attempts).where(outbox.c.id.in_(interrupted))
+            ).all()
+        )
+        docs = dict(
+            conn.execute(
+                select(table(Document).c.case_id, func.count()).group_by(table(Document).c.case_id)
+            ).all()
+        )
+    assert all(n >= 2 for n in attempts.values()), attempts  # the killed work was redone
+    assert docs == {case_id: 1 for case_id in case_ids}
     services.engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import threading
@@ -664,3 +665,81 @@ def test_without_a_gateway_no_online_payment_is_offered(world: World) -> None:
     page = client.get(f"/expedientes/{awaiting.folio}").get_data(as_text=True)
     assert "Pagar en línea" not in page and awaiting.reference in page
     assert client.post(WEBHOOK, data=b"{}").status_code == 404
+
+
+# -- lost webhooks, recovered early ------------------------------------------------------------
+
+
+def lose_webhook(world: World, checkout_url: str) -> dict[str, Any]:
+    """The citizen pays at the gateway; its webhook never reaches Tramita."""
+    checkout_id = checkout_url.rsplit("/", 1)[1]
+    request = urllib.request.Request(
+        f"{world.sandbox.url}/api/v1/checkouts/{checkout_id}/simulate",
+        data=json.dumps({"outcome": "succeeded", "deliver": False}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def test_the_return_page_asks_the_gateway_when_the_webhook_is_late(world: World) -> None:
+    awaiting = awaiting_payment(world)
+    client = world.client()
+    simulated = lose_webhook(world, start_online_payment(world, client, awaiting))
+    assert order_status(world, awaiting.reference) == "pending"
+    # The return page's script asks for the status: Tramita asks the gateway itself.
+    assert client.get(f"/expedientes/{awaiting.folio}/pago/estado").get_json() == {"status": "paid"}
+    assert order_status(world, awaiting.reference) == "paid"
+    assert case_events(world, awaiting.case_id, "payment.confirmed") == 1
+    assert client.get(f"/expedientes/{awaiting.folio}/pago/estado").get_json() == {"status": "paid"}
+    late = json.dumps(simulated["event"]).encode()  # the webhook after all: a duplicate
+    assert deliver(world.app.test_client(), late, signed(late))[1]["status"] == "duplicate"
+    assert case_events(world, awaiting.case_id, "payment.confirmed") == 1
+
+
+def test_the_poll_asks_about_every_pending_checkout_page_after_page(world: World) -> None:
+    awaitings = [awaiting_payment(world) for _ in range(5)]
+    client = world.client()
+    for awaiting in awaitings:
+        lose_webhook(world, start_online_payment(world, client, awaiting))
+    with world.engine.begin() as conn:  # opened longer ago than GATEWAY_PENDING_SECONDS
+        conn.execute(checkouts_t.update().values(created_at=utcnow() - timedelta(seconds=121)))
+    report = poll_payment_gateway(world.services, page=2)  # three pages
+    assert report["asked"] == 5 and report["outcomes"] == {"succeeded:recorded": 5}
+    for awaiting in awaitings:
+        assert order_status(world, awaiting.reference) == "paid"
+        assert case_events(world, awaiting.case_id, "payment.confirmed") == 1
+    assert poll_payment_gateway(world.services, page=2)["asked"] == 0
+
+
+def test_poll_interval_and_threshold_are_settings_in_seconds(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    base = {"GATEWAY_URL": "http://127.0.0.1:9", "GATEWAY_API_KEY": "k"}
+    base["GATEWAY_WEBHOOK_SECRET"] = "s"
+    config = GatewayConfig.from_env(
+        {**base, "GATEWAY_POLL_SECONDS": "20", "GATEWAY_PENDING_SECONDS": "45"}
+    )
+    assert config is not None and (config.poll_seconds, config.pending_seconds) == (20, 45)
+    older = GatewayConfig.from_env({**base, "GATEWAY_PENDING_MINUTES": "3"})
+    assert older is not None and older.pending_seconds == 180  # the older name still works
+    default = GatewayConfig.from_env(base)
+    assert default is not None and (default.poll_seconds, default.pending_seconds) == (60, 120)
+    from app.services import build_services
+
+    services = build_services(make_settings(sqlite_url, tmp_path, extra={"gateway": config}))
+    try:
+        schedule = services.celery.conf.beat_schedule["poll-payment-gateway"]["schedule"]
+        assert schedule == 20
+    finally:
+        services.engine.dispose()
+
+
+def test_the_sandbox_retries_webhooks_for_minutes_with_growing_pauses() -> None:
+    from sandbox_gateway.app import retry_delays
+
+    delays = retry_delays()
+    assert delays[0] == 0 and len(delays) == 12
+    assert all(later >= earlier * 0.6 for earlier, later in itertools.pairwise(delays[1:]))
+    assert max(delays) <= 60 and sum(delays) > 4 * 60

@@ -24,12 +24,13 @@ from connectors.payments.base import PaymentOrderError
 from connectors.payments.rest.breaker import CircuitBreaker
 from connectors.payments.rest.config import RestConfig, RestConfigError
 from workflow_engine.persistence.outbox import PermanentError
+from workflow_engine.persistence.outbox_errors import TransientEffectError
 
 log = logging.getLogger("connectors.payments.rest")
 RETRY_STATUSES = (408, 425, 429)
 
 
-class RestUnavailableError(Exception):
+class RestUnavailableError(TransientEffectError):
     """The system did not answer usefully (5xx, timeout, connection refused, malformed
     answer). Not a PermanentError: the outbox retries the effect later with back-off."""
 
