@@ -81,6 +81,15 @@ class Problem:
         return self.message_en if lang == "en" else self.message_es
 
 
+def _invalid_email() -> Problem:
+    return Problem(
+        "email",
+        "invalid",
+        "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com.",
+        "Write a valid e-mail address, for example name@example.com.",
+    )
+
+
 class StaffError(EngineError):
     """A staff change refused; nothing was written. `problems` lists every reason."""
 
@@ -825,14 +834,7 @@ class Staff:
         name = clean_name(name)
         problems: list[Problem] = []
         if email_problem(str(email or "")):
-            problems.append(
-                Problem(
-                    "email",
-                    "invalid",
-                    "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com.",
-                    "Write a valid e-mail address, for example name@example.com.",
-                )
-            )
+            problems.append(_invalid_email())
         else:
             email = normalize_email(email)
         problems += _name_problems(name, required=True)
@@ -925,14 +927,7 @@ class Staff:
                     )
                 )
             elif problem:
-                problems.append(
-                    Problem(
-                        "email",
-                        "invalid",
-                        "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com.",
-                        "Write a valid e-mail address, for example name@example.com.",
-                    )
-                )
+                problems.append(_invalid_email())
             else:
                 email = normalize_email(email)
                 taken = conn.execute(select(users_t.c.id).where(users_t.c.email == email)).scalar()

@@ -309,6 +309,16 @@ def check_upload(
     return clean_filename(filename, actual), actual
 
 
+def _live_file_of(public_id: str, case_id: int, owner_id: str) -> tuple[Any, ...]:
+    """The conditions naming one not-deleted upload of this owner and case."""
+    return (
+        uploads_t.c.public_id == public_id,
+        uploads_t.c.case_id == case_id,
+        uploads_t.c.owner_id == str(owner_id),
+        uploads_t.c.deleted_at.is_(None),
+    )
+
+
 class UploadStore:
     """Stores, lists and opens uploaded files. `directory` holds the bytes; rows hold the rest."""
 
@@ -581,12 +591,7 @@ class UploadStore:
             return None
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(uploads_t).where(
-                    uploads_t.c.public_id == public_id,
-                    uploads_t.c.case_id == case_id,
-                    uploads_t.c.owner_id == str(owner_id),
-                    uploads_t.c.deleted_at.is_(None),
-                )
+                select(uploads_t).where(*_live_file_of(public_id, case_id, owner_id))
             ).one_or_none()
         if row is None:
             return None
@@ -611,10 +616,7 @@ class UploadStore:
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(uploads_t.c.id, uploads_t.c.storage_path).where(
-                    uploads_t.c.public_id == public_id,
-                    uploads_t.c.case_id == case_id,
-                    uploads_t.c.owner_id == str(owner_id),
-                    uploads_t.c.deleted_at.is_(None),
+                    *_live_file_of(public_id, case_id, owner_id)
                 )
             ).one_or_none()
             if row is None:
