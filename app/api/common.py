@@ -96,8 +96,15 @@ def body_too_large() -> ApiError:
     )
 
 
+# Routes whose body is a file (multipart): the upload limits (MAX_CONTENT_LENGTH and each
+# field's own size limit) apply to them instead of the JSON cap.
+FILE_BODY_ENDPOINTS = frozenset({"api.upload_file"})
+
+
 def limit_body() -> None:
     """API bodies are small JSON documents: cap them well below the upload limit."""
+    if request.endpoint in FILE_BODY_ENDPOINTS:
+        return
     limit = services().settings.api_max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise body_too_large()
