@@ -64,11 +64,15 @@ def current_account() -> Account | None:
     """The API key's account if the request carries one, else the logged-in user."""
     if "api_account" in g:
         return g.api_account  # type: ignore[no-any-return]
+    # A credential that is sent must be valid, even an empty one: never fall back to the
+    # browser session behind a wrong API key.
     key = request.headers.get("X-API-Key")
     auth = request.headers.get("Authorization", "")
-    if not key and auth.lower().startswith("bearer "):
+    if key is None and auth[:7].lower() in ("bearer", "bearer "):
         key = auth[7:].strip()
-    if key:
+    elif key is None and "Authorization" in request.headers and request.path.startswith("/api/"):
+        key = ""  # another scheme (Basic...): the API knows only keys, so it is a wrong one
+    if key is not None:
         g.api_account = accounts().account_for_api_key(key)
         if g.api_account is None:
             abort(401)

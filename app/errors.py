@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +34,27 @@ MESSAGES = {
 }
 
 
+def _english() -> bool:
+    """The reader's language for an error page (Spanish when it cannot be told)."""
+    try:
+        return str(get_locale() or "es").startswith("en")
+    except Exception:  # an error raised before the request context was complete
+        return False
+
+
+def _page(code: int, es: str, en: str) -> tuple[str, int]:
+    """The error page, entirely in the reader's language."""
+    return render_template("error.html", code=code, message=en if _english() else es), code
+
+
+def with_http_headers(response: Response, exc: HTTPException) -> Response:
+    """Keep the headers an HTTP error carries (Allow on a 405, Retry-After, ...)."""
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -51,8 +73,11 @@ def init_app(app: Flask) -> None:
                     "details": {},
                 }
             }
-            return jsonify(body), code
-        return render_template("error.html", code=code, message=es), code
+            response = jsonify(body)
+        else:
+            response = app.make_response(_page(code, es, en))
+        response.status_code = code
+        return with_http_headers(response, exc)
 
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError):  # type: ignore[no-untyped-def]
@@ -67,9 +92,7 @@ def init_app(app: Flask) -> None:
                     }
                 }
             ), exc.http_status
-        return render_template(
-            "error.html", code=exc.http_status, message=exc.message_es
-        ), exc.http_status
+        return _page(exc.http_status, exc.message_es, exc.message_en)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
@@ -81,7 +104,7 @@ def init_app(app: Flask) -> None:
             return jsonify(
                 {"error": {"code": "internal_error", "message": es, "message_en": en}}
             ), 500
-        return render_template("error.html", code=500, message=es), 500
+        return _page(500, es, en)
 
 
 def _database_unavailable(app: Flask, exc: Exception):  # type: ignore[no-untyped-def]

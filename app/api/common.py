@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import ValidationError
 
 from app.auth import current_actor
-from app.errors import MESSAGES
+from app.errors import MESSAGES, with_http_headers
 from app.services import Services
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
@@ -242,7 +242,7 @@ def handle_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     es, en = MESSAGES.get(status, (exc.name, exc.name))
     code = exc.name.lower().replace(" ", "_").replace("'", "")
-    return _error(status, code, es, en, {})
+    return with_http_headers(_error(status, code, es, en, {}), exc)
 
 
 def handle_engine_error(exc: EngineError) -> Response:

@@ -357,7 +357,14 @@ SCHEMAS: dict[str, Any] = {
     "StartCaseRequest": {
         "type": "object",
         "required": ["procedure"],
-        "properties": {"procedure": {"type": "string", "description": "Clave del trámite"}},
+        "properties": {
+            "procedure": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "\\S",
+                "description": "Clave del trámite",
+            }
+        },
     },
     "StepValuesRequest": {
         "type": "object",
@@ -382,7 +389,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["reason"],
         "properties": {
-            "reason": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": 1, "pattern": "\\S"},
             "lock_version": {"type": "integer"},
         },
     },

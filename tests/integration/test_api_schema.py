@@ -153,3 +153,59 @@ def test_every_response_conforms_to_the_document(
 ) -> None:
     failures = nonconforming(api_schema, credentials[auth], real_ids)
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture(scope="module")
+def live_api(schema_app: Flask) -> Any:
+    """The same app over real HTTP (the schemathesis command line talks to a URL)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, schema_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("auth", ["api_key", "session"])
+def test_schemathesis_command_line_finds_nothing(
+    live_api: str, credentials: dict[str, dict[str, str]], auth: str
+) -> None:
+    """`st run` as a developer runs it, with the checks and the phases the in-process run
+    above does not cover: boundary values (coverage: empty strings, missing fields, methods
+    the document does not declare, which must answer 405 with `Allow`) and fuzzing."""
+    import subprocess
+    import sys
+
+    st_command = Path(sys.executable).with_name("st")
+    headers = [
+        arg for name, value in credentials[auth].items() for arg in ("-H", f"{name}: {value}")
+    ]
+    run = subprocess.run(
+        [
+            str(st_command),
+            "run",
+            f"{live_api}/api/v1/openapi.json",
+            *headers,
+            "--checks",
+            "all",
+            # A valid body may still be refused for the case's state ("the case is already
+            # closed": 422, stateful); every other check runs.
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "10",
+            "--seed",
+            "20261202",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -174,3 +175,20 @@ def test_admin_sees_and_retries_dead_letters(app: Flask, client: FlaskClient) ->
     )
     assert "Completados: 1" in done.get_data(as_text=True)
     assert services.outbox.dead_letters() == []
+
+
+def test_error_pages_keep_http_headers_and_speak_the_readers_language(
+    app_factory: Any, db_url: str
+) -> None:
+    """A 405 names the allowed methods (page and API); an error page is entirely in the
+    reader's language."""
+    client = app_factory(db_url).test_client()
+    page = client.put("/entrar")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
+    api = client.put("/api/v1/openapi.json")
+    assert api.status_code == 405 and "GET" in api.headers["Allow"]
+    english = client.get("/no-such-page?lang=en").get_data(as_text=True)
+    assert "We could not find" in english and "Code 404." in english
+    assert "Volver" not in english and "Código" not in english
+    spanish = client.get("/no-such-page?lang=es").get_data(as_text=True)
+    assert "No encontramos" in spanish and "Código 404." in spanish
