@@ -54,6 +54,9 @@ PUBLIC_ROUTES = {
     "api.get_procedure": "published procedures are public information",
     "api.get_procedure_version": "published procedures are public information",
     "payments.webhook": "the payment gateway's webhook: authenticated by its HMAC signature",
+    "observability_probes.healthz": "load balancers' liveness probe: says only 'ok'",
+    "observability_probes.readyz": "load balancers' readiness probe: names failing parts, no data",
+    "observability_metrics.metrics": "Prometheus scrape: aggregates only, METRICS_TOKEN to lock",
 }
 
 # Endpoints that answer 404 to anyone not allowed (as if they did not exist) instead of
@@ -98,6 +101,8 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "folio": folio,
         "key": procedure_key,
         "step_id": "solicitante",
+        "field_id": "doc_identificacion",
+        "file_id": "f" * 32,
         "task_key": "revision",
         "token": "t" * 43,
         "public_id": "f" * 32,
