@@ -762,6 +762,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
     try:
         top.start()
+        # The bench's own process reads the same settings as the servers it started.
+        os.environ.update({k: top.env[k] for k in ("SECRET_KEY", "DEMO_MODE")})
         settings = Settings.from_env()
         settings.database_url = top.db_url  # the bench reads and pays directly, not via the proxy
         settings.broker_url = top.env["CELERY_BROKER_URL"]

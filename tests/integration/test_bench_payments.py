@@ -54,7 +54,7 @@ def test_bench_payments_smoke() -> None:
     # the reconciliation: named after the real line count, import and settlement both timed
     assert result["reconcile_lines"] == 25
     assert 0 < result["reconcile_25_import_s"] <= result["reconcile_25_settled_s"]
-    assert result["reimport_25_s"] > 0
+    assert result["reimport_25_s"] >= 0  # 25 duplicates: may round to 0.0
     assert result["reconcile_counts"]["recorded"] == 25
     assert result["reimport_counts"]["duplicate"] == 25
     assert result["reconcile_check"] == {

@@ -233,6 +233,7 @@ def test_signing_trust_roots_makes_verificar_trust_another_certificate_of_that_c
 
     def check_as_configured(**env: str) -> Any:
         monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+        monkeypatch.setenv("SECRET_KEY", "test-secret")
         monkeypatch.setenv("SIGNING_P12_PATH", str(current))
         monkeypatch.setenv("SIGNING_P12_PASSWORD", "clave")
         monkeypatch.delenv("SIGNING_TRUST_ROOTS", raising=False)
