@@ -731,7 +731,9 @@ def set_transition(
     ix.step(to)
     out = clone(doc)
     transitions = out["steps"][i].setdefault("transitions", [])
-    found = [k for k, t in enumerate(transitions) if isinstance(t, dict) and t.get("id") == transition_id]
+    found = [
+        k for k, t in enumerate(transitions) if isinstance(t, dict) and t.get("id") == transition_id
+    ]
     if found:
         k = found[0]
         item = transitions[k]
@@ -805,7 +807,7 @@ def set_outcome(
         outcomes.pop("return", None)
     else:
         previous = outcomes.get("return") if isinstance(outcomes.get("return"), dict) else {}
-        ret = {"to_step": to}
+        ret: dict[str, Any] = {"to_step": to}
         days = response_days if response_days is not None else previous.get("response_days")
         lapse = lapse_to if lapse_to is not None else previous.get("lapse_to")
         if days is not None:

@@ -105,7 +105,9 @@ def references(doc: Any) -> list[Reference]:
     for name, expr in _map(register.get("attributes")).items():
         _rule_refs(expr, ("ledger", "register", "attributes", name), out)
     if "amount" in _map(register.get("recurring")):
-        _rule_refs(register["recurring"]["amount"], ("ledger", "register", "recurring", "amount"), out)
+        _rule_refs(
+            register["recurring"]["amount"], ("ledger", "register", "recurring", "amount"), out
+        )
     _example_refs(doc, out)
     return out
 
@@ -325,9 +327,7 @@ def _tokens(text: str) -> tuple[tuple[str, str], ...] | None:
         return None
 
 
-def _name_tokens(
-    tokens: Sequence[tuple[str, str]], rows: bool
-) -> Iterator[tuple[int, str, str]]:
+def _name_tokens(tokens: Sequence[tuple[str, str]], rows: bool) -> Iterator[tuple[int, str, str]]:
     """(token index, context, id) of each ``data.<id>`` / ``data['<id>']`` (and, in a table
     cell over a group, ``row.<id>``) inside ``{{ }}`` and ``{% %}``."""
     significant = [
