@@ -88,7 +88,9 @@ def test_references_find_result_step_missing_names_and_statement_reads() -> None
             {"some": [{"var": "correo"}, {"==": [{"var": "ignored_item"}, 1]}]},
         ]
     }
-    find_step(d, "emision")["document"]["holder"] = "{% if data['correo'] %}{{ data.correo }}{% endif %}"
+    find_step(d, "emision")["document"]["holder"] = (
+        "{% if data['correo'] %}{{ data.correo }}{% endif %}"
+    )
     found = {(r.kind, r.target_id, r.context) for r in references(d)}
     assert (STEP, connector, "rule") in found
     assert (FIELD, "telefono", "rule") in found
@@ -132,7 +134,7 @@ def test_rename_field_reaches_rules_texts_tables_requirements_and_examples() -> 
     out = E.rename_field(d, "tipo_persona", "persona").doc
     assert out["ledger"]["register"]["name"]["if"][0]["=="][0] == {"var": "persona"}
     assert find_field(out, "socios")["show_if"] == {"==": [{"var": "persona"}, "moral"]}
-    assert list(out["example_data"]["solicitante"])[0] == "persona"  # key order kept
+    assert next(iter(out["example_data"]["solicitante"])) == "persona"  # key order kept
     req_field = d["catalog"]["requirements"][0]["field"]
     out = E.rename_field(d, req_field, "archivo_id").doc
     assert out["catalog"]["requirements"][0]["field"] == "archivo_id"
@@ -144,7 +146,6 @@ def test_rename_step_reaches_transitions_outcomes_results_and_examples() -> None
     assert out["start"] == "inicio" and "inicio" in out["example_data"]
     returns = [s["outcomes"]["return"] for s in out["steps"] if "return" in s.get("outcomes", {})]
     assert returns and {r["to_step"] for r in returns} <= {"inicio", "obra"}
-    assert out == E.rename_step(out, "inicio", "solicitante").doc | {"start": "inicio"} or True
     d2 = copy.deepcopy(d)
     find_step(d2, "obra")["fields"][0]["show_if"] = {"var": "$result.consulta_catastro.zona"}
     out = E.rename_step(d2, "consulta_catastro", "catastro")
@@ -238,7 +239,10 @@ def test_field_add_move_duplicate() -> None:
     moved = E.move_field(d, "telefono", "puesto", index=1)
     assert find_step(moved.doc, "puesto")["fields"][1]["id"] == "telefono"
     assert "telefono" not in moved.doc["example_data"]["solicitante"]
-    assert moved.doc["example_data"]["puesto"]["telefono"] == d["example_data"]["solicitante"]["telefono"]
+    assert (
+        moved.doc["example_data"]["puesto"]["telefono"]
+        == d["example_data"]["solicitante"]["telefono"]
+    )
     assert moved.problems == []
 
     dup = E.duplicate_field(d, "telefono")
@@ -267,12 +271,7 @@ def test_group_fields_move_in_and_out() -> None:
 
 def test_change_field_type_keeps_options_that_apply() -> None:
     d = doc("licencia-funcionamiento")
-    choice = next(
-        f["id"]
-        for s in d["steps"]
-        for f in s.get("fields", ())
-        if f["type"] == "select"
-    )
+    choice = next(f["id"] for s in d["steps"] for f in s.get("fields", ()) if f["type"] == "select")
     radio = E.change_field_type(d, choice, "radio")
     assert find_field(radio.doc, choice)["options"] == find_field(d, choice)["options"]
     assert radio.notices == ()
@@ -329,7 +328,9 @@ def test_conditions_transitions_outcomes() -> None:
     assert find_step(out.doc, "revision")["outcomes"]["reject"] == {"to": "desechada"}
     out = E.set_outcome(d, "revision", "return", None)
     assert "return" not in find_step(out.doc, "revision")["outcomes"]
-    out = E.set_outcome(out.doc, "revision", "return", "anuncio", lapse_to="desechada", response_days=5)
+    out = E.set_outcome(
+        out.doc, "revision", "return", "anuncio", lapse_to="desechada", response_days=5
+    )
     assert find_step(out.doc, "revision")["outcomes"]["return"] == {
         "to_step": "anuncio",
         "response_days": 5,
@@ -358,8 +359,8 @@ def _top_fields(d: dict[str, Any]) -> list[tuple[str, str, int]]:
 
 
 def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
-    fields = sorted(field_ids(d)) + ["no_existe"]
-    steps = [s["id"] for s in d["steps"]] + ["no_existe"]
+    fields = [*sorted(field_ids(d)), "no_existe"]
+    steps = [*(s["id"] for s in d["steps"]), "no_existe"]
     forms = [s["id"] for s in d["steps"] if s["type"] == "form"]
     pick = data.draw
     op = pick(
@@ -381,9 +382,13 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
         )
     )
     if op == "rename_field":
-        return E.rename_field(d, pick(st.sampled_from(fields)), pick(st.sampled_from([*fields, "nuevo_campo"])))
+        return E.rename_field(
+            d, pick(st.sampled_from(fields)), pick(st.sampled_from([*fields, "nuevo_campo"]))
+        )
     if op == "rename_step":
-        return E.rename_step(d, pick(st.sampled_from(steps)), pick(st.sampled_from([*steps, "nuevo_paso"])))
+        return E.rename_step(
+            d, pick(st.sampled_from(steps)), pick(st.sampled_from([*steps, "nuevo_paso"]))
+        )
     if op == "remove_field":
         # keep the structure sound: a form keeps at least one field, a group one subfield
         removable = [fid for fid, _, n in _top_fields(d) if n > 1]
@@ -392,8 +397,6 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
                 removable += [sub["id"] for sub in f["fields"]]
         return E.remove_field(d, pick(st.sampled_from([*removable, "no_existe"])))
     if op == "remove_step":
-        users = {f["id"]: s["id"] for s in d["steps"] for f in s.get("fields", ())}
-        del users
         return E.remove_step(d, pick(st.sampled_from(steps)))
     if op == "move_step":
         return E.move_step(d, pick(st.sampled_from(steps)), pick(st.integers(-1, len(steps))))
@@ -421,8 +424,18 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
     if op == "transition":
         step = pick(st.sampled_from(steps))
         when = pick(st.none() | st.sampled_from(fields).map(lambda v: {"var": v}))
-        return E.set_transition(d, step, pick(st.sampled_from(["t_nueva", "continuar"])), pick(st.sampled_from(steps)), when=when)
-    new = {"id": pick(st.sampled_from(["campo_nuevo", *fields])), "type": "text", "label": {"es": "Nuevo"}}
+        return E.set_transition(
+            d,
+            step,
+            pick(st.sampled_from(["t_nueva", "continuar"])),
+            pick(st.sampled_from(steps)),
+            when=when,
+        )
+    new = {
+        "id": pick(st.sampled_from(["campo_nuevo", *fields])),
+        "type": "text",
+        "label": {"es": "Nuevo"},
+    }
     return E.add_field(d, pick(st.sampled_from([*forms, "no_existe"])), new)
 
 

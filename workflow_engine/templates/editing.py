@@ -17,7 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from form_schemas import load_meta_schema
+from form_schemas import load_field_types, load_meta_schema
 from workflow_engine.templates import references as refs
 from workflow_engine.templates.references import FIELD, STEP, Kind, Path, clone
 from workflow_engine.templates.validation import TemplateProblem, validate_template
@@ -594,7 +594,7 @@ def change_field_type(
         )
         for key in dropped
     ]
-    if current.get("type") != new_type:
+    if not _example_still_valid(current.get("type"), new_type):
         step_id = ix.steps[at.step]["id"]
         if _drop_example(out, step_id, at, field_id) is not None:
             notices.append(
@@ -605,6 +605,18 @@ def change_field_type(
                 )
             )
     return _finish(out, notices)
+
+
+def _example_still_valid(old_type: Any, new_type: str) -> bool:
+    """Whether every answer of ``old_type`` is an answer of ``new_type`` too (a choice to the
+    other kind of single choice, any text to free text)."""
+    if old_type == new_type:
+        return True
+    kinds = load_field_types()["types"]
+    old_kind = (kinds.get(old_type) or {}).get("value")
+    if {old_type, new_type} <= {"select", "radio"}:
+        return True
+    return new_type in ("text", "textarea") and old_kind == "string"
 
 
 # -- rename -----------------------------------------------------------------------------------
