@@ -18,7 +18,6 @@ at most 5 SQL statements per save.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
