@@ -101,33 +101,121 @@ def _fail(exc: EngineError) -> None:
     sys.exit(1)
 
 
+def _operator_name() -> str:
+    """How the audit log names whoever runs a command on the server."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this container
+        who = "?"
+    return f"línea de comandos ({who})"
+
+
+def _editor(email: str | None) -> Any:
+    """`--as EMAIL`'s account as the acting editor, or the server's operator without it."""
+    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.catalog import Editor
+
+    if not email:
+        return Editor.operator(_operator_name())
+    account = Accounts(_services().engine).by_email(email)
+    if account is None:
+        click.echo("No existe esa cuenta.", err=True)
+        sys.exit(1)
+    return Editor(account.id)
+
+
+_AS = click.option(
+    "--as",
+    "email",
+    default=None,
+    help="The acting account (a liaison of the department or an administrator); "
+    "without it, the server's operator.",
+)
+
+
 @templates_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def templates_import(file: str) -> None:
-    """Create the template or replace its draft."""
+@_AS
+def templates_import(file: str, email: str | None) -> None:
+    """Save the file as the draft's next revision (even with errors: they are listed, and the
+    exit status is 1 until they are fixed, since such a draft cannot be published)."""
     try:
         doc = _read_template(file)
     except InvalidJSON as exc:
         click.echo(f"$: {file}: {exc.message_es}", err=True)
         sys.exit(1)
+    catalog = _services().catalog
     try:
-        info = _services().catalog.save_draft(doc)
+        revision = catalog.save_revision(doc, by=_editor(email), base=None)
     except EngineError as exc:
         _fail(exc)
         return
-    click.echo(f"{info.key}: borrador guardado (estado: {info.state})")
+    info = catalog.info(revision.key)
+    click.echo(f"{info.key}: borrador guardado, revisión {revision.number} (estado: {info.state})")
+    for problem in revision.problems:
+        click.echo(f"{problem['path']}: {problem['message_es']}")
+    if revision.error_count:
+        click.echo(
+            f"{revision.error_count} error(es): no se puede publicar hasta corregirlos.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @templates_cli.command("publish")
 @click.argument("key")
-def templates_publish(key: str) -> None:
-    """Freeze the draft as a new numbered version."""
+@_AS
+@click.option(
+    "--note",
+    default="Publicado desde la línea de comandos.",
+    show_default=True,
+    help="Why it is published (kept with the version and in the audit log).",
+)
+def templates_publish(key: str, email: str | None, note: str) -> None:
+    """Freeze the draft as a new numbered version (it must have no errors)."""
     try:
-        version = _services().catalog.publish(key, published_by="cli")
+        version = _services().catalog.publish(key, by=_editor(email), note=note)
     except EngineError as exc:
         _fail(exc)
         return
     click.echo(f"{key}: versión {version.number} publicada (sha256 {version.checksum})")
+
+
+@templates_cli.command("rollback")
+@click.argument("key")
+@click.argument("number", metavar="VERSION", type=int)
+@_AS
+@click.option("--note", required=True, help="Why the old version comes back.")
+def templates_rollback(key: str, number: int, email: str | None, note: str) -> None:
+    """Publish an old version's document again, as a new version."""
+    try:
+        version = _services().catalog.rollback(key, number, by=_editor(email), note=note)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        f"{key}: versión {number} publicada de nuevo como versión {version.number} "
+        f"(sha256 {version.checksum})"
+    )
+
+
+@templates_cli.command("revisions")
+@click.argument("key")
+def templates_revisions(key: str) -> None:
+    """One line per saved revision, newest first: number, who, when, errors, warnings."""
+    try:
+        revisions = _services().catalog.revisions(key)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    for r in revisions:
+        when = r.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(
+            f"{r.number}\t{r.saved_by_name}\t{when}\t"
+            f"{r.error_count} errores\t{r.warning_count} avisos"
+        )
 
 
 @templates_cli.command("export")
@@ -434,8 +522,6 @@ def documents_signing_info() -> None:
 def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
     """Create an administrator (the first one: there is nobody yet to invite it); print a
     single-use link to choose the password, valid 7 days, or read it from stdin."""
-    import getpass
-
     from flask import url_for
 
     from workflow_engine.persistence.staff import Staff, StaffError
@@ -451,15 +537,11 @@ def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
         return str(services.settings.base_url).rstrip("/") + path
 
     try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this container
-        who = "?"
-    try:
         created = Staff(services.engine).create_admin(
             email=email,
             name=name,
             password=password,
-            operator=f"línea de comandos ({who})",
+            operator=_operator_name(),
             link_for=link_for,
         )
     except StaffError as exc:

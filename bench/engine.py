@@ -218,11 +218,11 @@ class OurFlow:
         self.transitions_per_case: list[int] = []
 
     def publish(self) -> None:
-        from workflow_engine.persistence.catalog import Catalog
+        from workflow_engine.persistence.catalog import Catalog, Editor
 
         catalog = Catalog(self.engine)
-        catalog.save_draft(self.doc)
-        catalog.publish(self.key, published_by="bench")
+        catalog.save_draft(self.doc, by=Editor.operator("bench"))
+        catalog.publish(self.key, by=Editor.operator("bench"))
 
     def _run(self, command: Any, case_id: int) -> Any:
         return self.timings.timed(

@@ -1,28 +1,56 @@
-"""Procedure templates: an editable draft, immutable numbered versions, archive.
+"""Procedure templates: a draft kept as numbered revisions, immutable numbered versions,
+archive.
 
 State of a template: `draft` (never published), `live` (published, draft equals the latest
 version), `live_with_draft` (published, draft has unpublished changes), `archived`.
+
+Every save of a draft is a revision row (who, when, on top of which revision, and its
+problems: a draft may be saved with errors); a save on a stale base is refused with who saved
+last, never overwrites. Publishing needs zero errors, names the acting account and a note, and
+writes the audit log; a roll back publishes an old version's document as a new version.
+Liaisons touch only their department's procedures, administrators all of them, and the
+server's operator (command line, demo seed) everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from workflow_engine.engine.errors import EngineError
+from workflow_engine.engine.errors import ConflictError, EngineError, ForbiddenError
 from workflow_engine.persistence.hashing import checksum
-from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
+from workflow_engine.persistence.models import (
+    ProcedureRevision,
+    ProcedureTemplate,
+    ProcedureVersion,
+    User,
+    table,
+)
 from workflow_engine.persistence.service import NotFoundError
+from workflow_engine.persistence.staff import record_audit
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.validation import TemplateProblem, validate_template
 
 templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
+revisions_t = table(ProcedureRevision)
+users_t = table(User)
+
+OPERATOR_ID = "cli"
+"""The audit log's and the revisions' actor id for the server's operator."""
+MAX_NOTE = 2000
+# The schema's patterns for the two values a draft is stored under.
+_KEY_RE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
+_DEPARTMENT_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 
 
 class TemplateInvalidError(EngineError):
@@ -42,6 +70,91 @@ class TemplateInvalidError(EngineError):
         self.problems = problems
 
 
+class TemplateForbiddenError(ForbiddenError):
+    """The acting account may not edit or publish this procedure."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sólo el enlace de la dependencia del trámite o una persona administradora "
+            "puede modificarlo o publicarlo.",
+            "Only a liaison of the procedure's department or an administrator may change "
+            "or publish it.",
+        )
+
+
+class RevisionConflictError(ConflictError):
+    """The draft was saved by someone else after the revision the save started from."""
+
+    code = "revision_conflict"
+
+    def __init__(self, key: str, number: int, saved_by: str, saved_at: datetime) -> None:
+        when = saved_at.strftime("%Y-%m-%d %H:%M UTC")
+        super().__init__(
+            f"{saved_by} guardó el borrador el {when} (revisión {number}) después de que "
+            "usted lo abriera; no se sobrescribió. Abra la revisión más reciente y vuelva "
+            "a aplicar sus cambios.",
+            f"{saved_by} saved the draft on {when} (revision {number}) after you opened "
+            "it; nothing was overwritten. Open the latest revision and apply your changes "
+            "again.",
+            key=key,
+            revision=number,
+            saved_by=saved_by,
+            saved_at=saved_at.isoformat(),
+        )
+
+
+class NoteRequiredError(EngineError):
+    """A person publishes or rolls back only saying why."""
+
+    code = "note_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Escriba una nota que diga por qué se publica.",
+            "Write a note saying why it is published.",
+        )
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who saves or publishes a template, passed explicitly: an account (its role and
+    department decide what it may touch) or, with `account_id=None`, the server's operator
+    (command line, demo seed), who may touch every procedure."""
+
+    account_id: int | None
+    operator_name: str = ""
+    ip: str = ""
+
+    @classmethod
+    def operator(cls, name: str = "servidor") -> Editor:
+        return cls(None, name)
+
+
+@dataclass(frozen=True)
+class _Who:
+    """An `Editor` resolved against the accounts (also the audit log's actor)."""
+
+    id: str
+    name: str
+    role: str  # admin, liaison, operator
+    department: str | None = None
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    key: str
+    number: int
+    base_number: int | None
+    checksum: str
+    saved_at: datetime
+    saved_by_id: str
+    saved_by_name: str
+    error_count: int
+    warning_count: int
+    problems: list[dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     key: str
@@ -49,6 +162,7 @@ class TemplateInfo:
     state: str
     latest_version: int | None
     title: dict[str, str]
+    draft_revision: int = 0  # pass as `base` to `save_revision`
 
 
 @dataclass(frozen=True)
@@ -59,6 +173,29 @@ class VersionInfo:
     checksum: str
     published_at: datetime
     definition: dict[str, Any]
+
+
+def problem_severity(problem: Any) -> str:
+    """`warning` or `error`: a problem is an error unless it says it is a warning."""
+    severity = getattr(problem, "severity", "error")
+    return "warning" if getattr(severity, "value", severity) == "warning" else "error"
+
+
+def _problem_record(problem: Any) -> dict[str, Any]:
+    """A validator's problem as stored with its revision (every field it has)."""
+    fields: dict[str, Any] = {}
+    if dataclasses.is_dataclass(problem) and not isinstance(problem, type):
+        fields = dataclasses.asdict(problem)
+    fields.setdefault("path", getattr(problem, "path", "$"))
+    fields.setdefault("message_es", getattr(problem, "message_es", ""))
+    fields.setdefault("message_en", getattr(problem, "message_en", ""))
+    fields["severity"] = problem_severity(problem)
+    record: dict[str, Any] = json.loads(json.dumps(fields, default=str))
+    return record
+
+
+def _errors(problems: Sequence[Any]) -> list[Any]:
+    return [p for p in problems if problem_severity(p) == "error"]
 
 
 # A definition is identified by its sha256 (the version's checksum), so it can be decoded once
@@ -90,89 +227,307 @@ class Catalog:
     def validate(self, doc: Any) -> list[TemplateProblem]:
         return validate_template(doc, known_departments=self.known_departments)
 
-    def save_draft(self, doc: Any) -> TemplateInfo:
-        """Create the template or replace its draft (validated first)."""
+    # -- who may act ------------------------------------------------------------------------
+
+    @staticmethod
+    def _who(conn: Connection, by: Editor) -> _Who:
+        if by.account_id is None:
+            return _Who(OPERATOR_ID, by.operator_name or "servidor", "operator")
+        row = conn.execute(
+            select(
+                users_t.c.name,
+                users_t.c.email,
+                users_t.c.role,
+                users_t.c.department_key,
+                users_t.c.is_active,
+            ).where(users_t.c.id == by.account_id)
+        ).one_or_none()
+        if row is None or not row.is_active or row.role not in ("admin", "liaison"):
+            raise TemplateForbiddenError()
+        return _Who(str(by.account_id), row.name or row.email, row.role, row.department_key)
+
+    @staticmethod
+    def _allow(who: _Who, department: str) -> None:
+        if who.role == "liaison" and who.department != department:
+            raise TemplateForbiddenError()
+
+    # -- drafts -----------------------------------------------------------------------------
+
+    def save_draft(self, doc: Any, by: Editor | None = None) -> TemplateInfo:
+        """Import a document that must be publishable (seeds, tests): refused with
+        TemplateInvalidError when it has errors, else saved as a new revision on top of the
+        latest one (by the server's operator unless `by` says otherwise)."""
         problems = self.validate(doc)
-        if problems:
-            raise TemplateInvalidError(problems)
-        now = utcnow()
-        digest = checksum(doc)
-        with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(templates_t.c.id).where(templates_t.c.key == doc["key"])
-            ).scalar()
-            if existing is None:
-                conn.execute(
-                    insert(templates_t).values(
-                        key=doc["key"],
-                        department_key=doc["department"],
-                        draft=doc,
-                        draft_checksum=digest,
-                        draft_updated_at=now,
-                        created_at=now,
-                    )
-                )
-            else:
-                conn.execute(
-                    update(templates_t)
-                    .where(templates_t.c.id == existing)
-                    .values(
-                        draft=doc,
-                        draft_checksum=digest,
-                        draft_updated_at=now,
-                        department_key=doc["department"],
-                    )
-                )
+        errors = _errors(problems)
+        if errors:
+            raise TemplateInvalidError(errors)
+        self._save(doc, problems, by or Editor.operator(), None)
         return self.info(doc["key"])
 
-    def publish(self, key: str, published_by: str = "") -> VersionInfo:
-        """Freeze the draft as the next version; publishing an unchanged draft is a no-op."""
-        with self.engine.begin() as conn:
-            tpl = conn.execute(select(templates_t).where(templates_t.c.key == key)).one_or_none()
-            if tpl is None:
-                raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
-            problems = self.validate(tpl.draft)
-            if problems:
-                raise TemplateInvalidError(problems)
-            latest = conn.execute(
-                select(versions_t)
-                .where(versions_t.c.template_id == tpl.id)
-                .order_by(versions_t.c.number.desc())
-                .limit(1)
-            ).one_or_none()
-            if latest is not None and latest.checksum == tpl.draft_checksum:
-                if tpl.archived_at is not None:
-                    conn.execute(
+    def save_revision(self, doc: Any, *, by: Editor, base: int | None) -> RevisionInfo:
+        """Save the draft as a new revision, with its problems (errors do not stop a save).
+
+        `base` is the revision the editor started from (`TemplateInfo.draft_revision`, 0 for
+        a new procedure); if someone saved since, RevisionConflictError names who and when
+        and nothing is written. `base=None` saves on top of whatever is latest (an import).
+        A document without a valid `key` and `department` cannot be stored
+        (TemplateInvalidError)."""
+        return self._save(doc, self.validate(doc), by, base)
+
+    def _save(
+        self, doc: Any, problems: Sequence[Any], by: Editor, base: int | None
+    ) -> RevisionInfo:
+        key, department = self._identity(doc, problems)
+        records = [_problem_record(p) for p in problems]
+        errors = sum(1 for r in records if r["severity"] == "error")
+        digest = checksum(doc)
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                who = self._who(conn, by)
+                self._allow(who, department)
+                tpl = conn.execute(
+                    select(
+                        templates_t.c.id,
+                        templates_t.c.department_key,
+                        templates_t.c.draft_revision,
+                        templates_t.c.draft_checksum,
+                    ).where(templates_t.c.key == key)
+                ).one_or_none()
+                if tpl is None:
+                    if base:
+                        raise NotFoundError(
+                            "No existe esa plantilla.", "No such template.", key=key
+                        )
+                    number, base_number = 1, None
+                    template_id = conn.execute(
+                        insert(templates_t)
+                        .values(
+                            key=key,
+                            department_key=department,
+                            draft=doc,
+                            draft_checksum=digest,
+                            draft_updated_at=now,
+                            draft_revision=number,
+                            created_at=now,
+                        )
+                        .returning(templates_t.c.id)
+                    ).scalar_one()
+                else:
+                    self._allow(who, tpl.department_key)
+                    template_id = tpl.id
+                    if base is not None and base != tpl.draft_revision:
+                        raise self._conflict(conn, key, template_id)
+                    base_number = tpl.draft_revision
+                    if digest == tpl.draft_checksum and tpl.draft_revision:
+                        return self._revision(conn, key, template_id, tpl.draft_revision)
+                    number = base_number + 1
+                    claimed = conn.execute(
                         update(templates_t)
-                        .where(templates_t.c.id == tpl.id)
-                        .values(archived_at=None)
+                        .where(
+                            templates_t.c.id == template_id,
+                            templates_t.c.draft_revision == base_number,
+                        )
+                        .values(
+                            draft=doc,
+                            draft_checksum=digest,
+                            draft_updated_at=now,
+                            draft_revision=number,
+                            department_key=department,
+                        )
                     )
-                return VersionInfo(
-                    latest.id,
-                    key,
-                    latest.number,
-                    latest.checksum,
-                    latest.published_at,
-                    latest.definition,
+                    if claimed.rowcount != 1:  # another save took this number first
+                        raise self._conflict(conn, key, template_id)
+                conn.execute(
+                    insert(revisions_t).values(
+                        template_id=template_id,
+                        number=number,
+                        base_number=base_number,
+                        document=doc,
+                        checksum=digest,
+                        saved_at=now,
+                        saved_by_id=who.id,
+                        saved_by_name=who.name[:200],
+                        problems=records,
+                        error_count=errors,
+                        warning_count=len(records) - errors,
+                    )
                 )
-            number = (latest.number if latest is not None else 0) + 1
-            now = utcnow()
-            version_id = conn.execute(
-                insert(versions_t)
-                .values(
-                    template_id=tpl.id,
-                    number=number,
-                    definition=tpl.draft,
-                    checksum=tpl.draft_checksum,
-                    published_at=now,
-                    published_by=published_by,
+        except IntegrityError:  # the same procedure created by another save a moment ago
+            with self.engine.connect() as conn:
+                template_id = conn.execute(
+                    select(templates_t.c.id).where(templates_t.c.key == key)
+                ).scalar_one()
+                raise self._conflict(conn, key, template_id) from None
+        return RevisionInfo(
+            key,
+            number,
+            base_number,
+            digest,
+            now,
+            who.id,
+            who.name,
+            errors,
+            len(records) - errors,
+            records,
+        )
+
+    @staticmethod
+    def _identity(doc: Any, problems: Sequence[Any]) -> tuple[str, str]:
+        """The key and department a draft is stored under; without them it cannot be."""
+        key = doc.get("key") if isinstance(doc, dict) else None
+        department = doc.get("department") if isinstance(doc, dict) else None
+        if (
+            isinstance(key, str)
+            and _KEY_RE.match(key)
+            and isinstance(department, str)
+            and _DEPARTMENT_RE.match(department)
+        ):
+            return key, department
+        blocking = [
+            p
+            for p in problems
+            if p.path in ("$", "$.key", "$.department") or p.path.startswith(("$.key", "$.dep"))
+        ]
+        raise TemplateInvalidError(
+            blocking
+            or [
+                TemplateProblem(
+                    "$",
+                    "El borrador necesita una clave y una dependencia válidas para guardarse.",
+                    "A draft needs a valid key and department to be saved.",
                 )
-                .returning(versions_t.c.id)
-            ).scalar_one()
-            conn.execute(
-                update(templates_t).where(templates_t.c.id == tpl.id).values(archived_at=None)
+            ]
+        )
+
+    @staticmethod
+    def _conflict(conn: Connection, key: str, template_id: int) -> RevisionConflictError:
+        last = conn.execute(
+            select(revisions_t.c.number, revisions_t.c.saved_by_name, revisions_t.c.saved_at)
+            .where(revisions_t.c.template_id == template_id)
+            .order_by(revisions_t.c.number.desc())
+            .limit(1)
+        ).one()
+        return RevisionConflictError(key, last.number, last.saved_by_name, last.saved_at)
+
+    @staticmethod
+    def _revision(conn: Connection, key: str, template_id: int, number: int) -> RevisionInfo:
+        row = conn.execute(
+            select(revisions_t).where(
+                revisions_t.c.template_id == template_id, revisions_t.c.number == number
             )
-            return VersionInfo(version_id, key, number, tpl.draft_checksum, now, tpl.draft)
+        ).one()
+        return _revision_info(key, row)
+
+    def revisions(self, key: str) -> list[RevisionInfo]:
+        """Every saved revision of the draft, newest first (the first is the draft)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(revisions_t)
+                .join(templates_t, templates_t.c.id == revisions_t.c.template_id)
+                .where(templates_t.c.key == key)
+                .order_by(revisions_t.c.number.desc())
+            ).all()
+        if not rows:
+            raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+        return [_revision_info(key, r) for r in rows]
+
+    # -- publication ------------------------------------------------------------------------
+
+    def publish(self, key: str, by: Editor | None = None, note: str = "") -> VersionInfo:
+        """Freeze the draft as the next version (it must have no errors); publishing an
+        unchanged draft is a no-op. Writes the audit log."""
+        by = by or Editor.operator()
+        with self.engine.begin() as conn:
+            who, tpl = self._publisher(conn, key, by)
+            return self._freeze(conn, who, by, tpl, tpl.draft, tpl.draft_checksum, note, None)
+
+    def rollback(self, key: str, number: int, by: Editor, note: str) -> VersionInfo:
+        """Publish version `number`'s document again, as a new version; cases keep theirs.
+        The draft is left as it is."""
+        with self.engine.begin() as conn:
+            who, tpl = self._publisher(conn, key, by)
+            old = conn.execute(
+                select(versions_t.c.definition, versions_t.c.checksum).where(
+                    versions_t.c.template_id == tpl.id, versions_t.c.number == number
+                )
+            ).one_or_none()
+            if old is None:
+                raise NotFoundError(
+                    "Esa versión no está publicada.", "That version is not published.", key=key
+                )
+            return self._freeze(conn, who, by, tpl, old.definition, old.checksum, note, number)
+
+    def _publisher(self, conn: Connection, key: str, by: Editor) -> tuple[_Who, Any]:
+        who = self._who(conn, by)
+        tpl = conn.execute(select(templates_t).where(templates_t.c.key == key)).one_or_none()
+        if tpl is None:
+            raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+        self._allow(who, tpl.department_key)
+        return who, tpl
+
+    def _freeze(
+        self,
+        conn: Connection,
+        who: _Who,
+        by: Editor,
+        tpl: Any,
+        doc: dict[str, Any],
+        digest: str,
+        note: str,
+        restored_from: int | None,
+    ) -> VersionInfo:
+        note = (note or "").strip()[:MAX_NOTE]
+        if not note and who.role != "operator":
+            raise NoteRequiredError()
+        errors = _errors(self.validate(doc))
+        if errors:
+            raise TemplateInvalidError(errors)
+        latest = conn.execute(
+            select(versions_t)
+            .where(versions_t.c.template_id == tpl.id)
+            .order_by(versions_t.c.number.desc())
+            .limit(1)
+        ).one_or_none()
+        if latest is not None and latest.checksum == digest:
+            if tpl.archived_at is not None:
+                conn.execute(
+                    update(templates_t).where(templates_t.c.id == tpl.id).values(archived_at=None)
+                )
+            return VersionInfo(
+                latest.id,
+                tpl.key,
+                latest.number,
+                latest.checksum,
+                latest.published_at,
+                latest.definition,
+            )
+        number = (latest.number if latest is not None else 0) + 1
+        now = utcnow()
+        version_id = conn.execute(
+            insert(versions_t)
+            .values(
+                template_id=tpl.id,
+                number=number,
+                definition=doc,
+                checksum=digest,
+                published_at=now,
+                published_by=who.name[:100],
+                published_by_id=who.id,
+                note=note,
+                restored_from=restored_from,
+            )
+            .returning(versions_t.c.id)
+        ).scalar_one()
+        conn.execute(update(templates_t).where(templates_t.c.id == tpl.id).values(archived_at=None))
+        details: dict[str, Any] = {"version": number, "sha256": digest, "note": note}
+        if restored_from is not None:
+            details["restored_from"] = restored_from
+        else:
+            details["draft_revision"] = tpl.draft_revision
+        action = "template.published" if restored_from is None else "template.rolled_back"
+        record_audit(conn, now, who, by.ip, action, "procedure", tpl.key, details)
+        return VersionInfo(version_id, tpl.key, number, digest, now, doc)
 
     def archive(self, key: str) -> TemplateInfo:
         """Withdraw from the catalog; running cases continue on their version."""
@@ -208,7 +563,8 @@ class Catalog:
             tpl.department_key,
             state,
             latest.number if latest else None,
-            dict(tpl.draft.get("title", {})),
+            _title(tpl.draft),
+            tpl.draft_revision,
         )
 
     def all(self) -> list[TemplateInfo]:
@@ -306,3 +662,24 @@ class Catalog:
             VersionInfo(r.id, r.key, r.number, r.checksum, r.published_at, _DEFINITIONS[r.checksum])
             for r in rows
         ]
+
+
+def _title(draft: Any) -> dict[str, str]:
+    """The draft's title, or none when a draft saved with errors has no usable one."""
+    title = draft.get("title") if isinstance(draft, dict) else None
+    return {k: v for k, v in title.items() if isinstance(v, str)} if isinstance(title, dict) else {}
+
+
+def _revision_info(key: str, row: Any) -> RevisionInfo:
+    return RevisionInfo(
+        key,
+        row.number,
+        row.base_number,
+        row.checksum,
+        row.saved_at,
+        row.saved_by_id,
+        row.saved_by_name,
+        row.error_count,
+        row.warning_count,
+        list(row.problems or []),
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, insert, select
 from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.catalog import Catalog, Editor
 from workflow_engine.persistence.models import Holiday, table
 
 DEPARTMENTS = {
@@ -134,7 +134,8 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
     published = []
     for path in sorted(examples_dir().glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        catalog.save_draft(doc)
-        catalog.publish(doc["key"], published_by="demo seed")
+        seed = Editor.operator("demo seed")
+        catalog.save_draft(doc, by=seed)
+        catalog.publish(doc["key"], by=seed, note="Ejemplo del municipio demo")
         published.append(doc["key"])
     return SeedReport(len(DEPARTMENTS), created, holidays, published)

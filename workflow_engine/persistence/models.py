@@ -163,7 +163,9 @@ class Holiday(Base):
 
 
 class ProcedureTemplate(Base):
-    """A procedure with its editable draft; published versions are frozen separately."""
+    """A procedure with its editable draft; published versions are frozen separately.
+    `draft` is a copy of the latest revision's document (`draft_revision`), written in the
+    same statement that claims the next revision number, so a stale save cannot overwrite."""
 
     __tablename__ = "procedure_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +174,7 @@ class ProcedureTemplate(Base):
     draft: Mapped[dict[str, Any]] = mapped_column(JSONType)
     draft_checksum: Mapped[str] = mapped_column(String(64))
     draft_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    draft_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -187,7 +190,32 @@ class ProcedureVersion(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
     checksum: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    published_by: Mapped[str] = mapped_column(String(100), default="")
+    published_by: Mapped[str] = mapped_column(String(100), default="")  # the actor's name
+    # Migration 0012: the actor's account id ("cli" for the server's operator), why it was
+    # published, and the version whose document a roll back published again.
+    published_by_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ProcedureRevision(Base):
+    """One save of a template's draft, kept forever: who, when, on top of which revision,
+    and the validator's problems at that moment (a draft may be saved with errors)."""
+
+    __tablename__ = "procedure_revisions"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("procedure_templates.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    base_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    checksum: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    saved_by_id: Mapped[str] = mapped_column(String(64))
+    saved_by_name: Mapped[str] = mapped_column(String(200), default="")
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Case(Base):

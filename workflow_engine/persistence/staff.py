@@ -362,6 +362,32 @@ def invitation_email(
 # -- the service ------------------------------------------------------------------------------
 
 
+def record_audit(
+    conn: Connection,
+    at: datetime,
+    actor: Any,
+    by_ip: str,
+    action: str,
+    target_type: str,
+    target_id: object,
+    details: dict[str, Any],
+) -> None:
+    """Append one `audit_log` row in the caller's transaction (the change and its record
+    commit together); `actor` has `id` and `name` (or `email`)."""
+    conn.execute(
+        insert(audit_t).values(
+            created_at=at,
+            actor_id=str(actor.id),
+            actor_name=(actor.name or actor.email)[:200],
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            details=details,
+            ip=(by_ip or "")[:64],
+        )
+    )
+
+
 class Staff:
     """Departments and staff accounts, changed only by active administrators."""
 
@@ -381,18 +407,7 @@ class Staff:
         target_id: object,
         details: dict[str, Any],
     ) -> None:
-        conn.execute(
-            insert(audit_t).values(
-                created_at=self.clock(),
-                actor_id=str(actor.id),
-                actor_name=(actor.name or actor.email)[:200],
-                action=action,
-                target_type=target_type,
-                target_id=str(target_id),
-                details=details,
-                ip=(by_ip or "")[:64],
-            )
-        )
+        record_audit(conn, self.clock(), actor, by_ip, action, target_type, target_id, details)
 
     def audit_entries(
         self,
