@@ -9,7 +9,11 @@ rules), then, each repeated `--runs` times:
 
 - `validate_p99_ms`: `validate_template` of the whole document (schema + semantics).
 - `edit_p99_ms`: one editing operation (alternately a rename of a field read by rules and a
-  field added, moved and removed) with its validation: `workflow_engine.templates.editing`.
+  field added) with its validation: `workflow_engine.templates.editing`.
+- `edit_save_p99_ms`: the same operation, then the draft saved as a new revision on
+  PostgreSQL (`Catalog.save_revision`: problems stored, optimistic check on the base
+  revision), as the configurator will do on every change; `sql_statements_per_save` counts
+  what one save sends to the database.
 
 Goals (issue 12): validate < 20 ms, edit + validation + revision row < 50 ms, diff < 20 ms,
 at most 5 SQL statements per save.
@@ -181,12 +185,79 @@ def run(runs: int) -> dict[str, Any]:
     }
 
 
+def edit_and_save(database_url: str, runs: int) -> dict[str, Any]:
+    """Edit + validation + a revision row, `runs` times on a scratch database."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy import event
+
+    from app.cli import run_migrations
+    from workflow_engine.persistence.catalog import Catalog, Editor
+    from workflow_engine.persistence.db import make_engine
+
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"tramita_bench_templates_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{admin.rsplit('/', 1)[0]}/{name}"
+    engine = None
+    try:
+        run_migrations(url)
+        engine = make_engine(url)
+        catalog = Catalog(engine)
+        operator = Editor.operator("bench")
+        doc = generated_template()
+        info = catalog.save_revision(doc, by=operator, base=0)
+        base = info.number
+        statements: list[int] = []
+        count = [0]
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(*_args: Any) -> None:
+            count[0] += 1
+
+        def work(i: int) -> None:
+            nonlocal doc, base
+            if i % 2 == 0:
+                result = editing.rename_field(doc, "dato_1_1", f"dato_1_1_{i}")
+                old = "dato_1_1"
+            else:
+                result = editing.rename_field(doc, f"dato_1_1_{i - 1}", "dato_1_1")
+                old = f"dato_1_1_{i - 1}"
+            assert old not in json.dumps(result.doc).replace(f'"{old}_', "")
+            count[0] = 0
+            saved = catalog.save_revision(result.doc, by=operator, base=base)
+            statements.append(count[0])
+            doc, base = result.doc, saved.number
+
+        samples = timed(runs, work)
+        return {
+            "edit_save_ms": summary(samples),
+            "edit_save_p99_ms": summary(samples)["p99"],
+            "sql_statements_per_save": max(statements),
+            "revisions_saved": base,
+            "postgresql": url.rsplit("@", 1)[-1].rsplit("/", 1)[0],
+        }
+    finally:
+        if engine is not None:
+            engine.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="a PostgreSQL server where a scratch database can be created",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(args.runs)
+    result.update(edit_and_save(args.database_url, args.runs))
     print(json.dumps(result, indent=2) if args.json else result)
     return 0
 
