@@ -150,6 +150,10 @@ def _fmt(value: Any, lang: str) -> str:
         return f"«{_text(value, lang)}»"
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict) and set(value) == {"by_year"}:
+        return _fmt(value["by_year"], lang)
+    if isinstance(value, dict) and all(isinstance(v, str | int | float) for v in value.values()):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
     return _compact(value)
 
 
@@ -514,6 +518,7 @@ class _Differ:
         self.old = old
         self.new = new
         self.out: list[Change] = []
+        self._new_fields: dict[str, _FieldSite] = {}
         self.old_steps = _keyed(old.get("steps"), "id")
         self.new_steps = _keyed(new.get("steps"), "id")
 
@@ -569,6 +574,8 @@ class _Differ:
         element = element or key
         kw: dict[str, Any] = {"attribute": key, "old_element": old_element, "old": old, "new": new}
         if spec is None:
+            if place.step is not None and element == f"steps/{place.step}":
+                subject = _Subject.of("el paso", "the step", (place.title_es, place.title_en))
             where_es = "en " + subject.es if subject is not _PROCEDURE else "en el trámite"
             where_en = "in " + subject.en
             self.emit(
@@ -938,6 +945,7 @@ class _Differ:
         was_renamed = set(renamed.values())
         fields_old = self._fields(old, {was: now for now, was in renamed.items()})
         fields_new = self._fields(new, {})
+        self._new_fields = fields_new
         moved = _moved([k for k in old if k in new], [k for k in new if k in old])
         old_order = {k: i for i, k in enumerate(old)}
         new_order = {k: i for i, k in enumerate(new)}
@@ -1245,6 +1253,9 @@ class _Differ:
                 )
                 continue
             if ident not in old:
+                group = _group_of(site)
+                if group is not None and group not in old:
+                    continue  # part of a new group: the group's addition says it
                 self.emit(
                     ADDED,
                     element,
@@ -1317,6 +1328,9 @@ class _Differ:
                 self._field_removed(ident, site)
 
     def _field_removed(self, ident: str, site: _FieldSite) -> None:
+        group = _group_of(site)
+        if group is not None and group not in self._new_fields:
+            return  # part of a removed group: the group's removal says it
         subject = _Subject.of("el campo", "the field", _label(site.field, "label", "id"))
         self.emit(
             REMOVED,
@@ -1326,6 +1340,12 @@ class _Differ:
             f"Removed {subject.en} from {site.where[1]}",
             old=site.field,
         )
+
+
+def _group_of(site: _FieldSite) -> str | None:
+    """The id of the group field a subfield belongs to (None for a step's own field)."""
+    head, _, group = site.container.rpartition("/fields/")
+    return group if head else None
 
 
 def _under(container: str, prefix: str) -> bool:
