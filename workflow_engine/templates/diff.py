@@ -519,6 +519,8 @@ class _Differ:
         self.new = new
         self.out: list[Change] = []
         self._new_fields: dict[str, _FieldSite] = {}
+        self._old_by_step: dict[str, dict[str, _FieldSite]] = {}
+        self._new_by_step: dict[str, dict[str, _FieldSite]] = {}
         self.old_steps = _keyed(old.get("steps"), "id")
         self.new_steps = _keyed(new.get("steps"), "id")
 
@@ -946,6 +948,8 @@ class _Differ:
         fields_old = self._fields(old, {was: now for now, was in renamed.items()})
         fields_new = self._fields(new, {})
         self._new_fields = fields_new
+        self._old_by_step = _by_step(fields_old)
+        self._new_by_step = _by_step(fields_new)
         moved = _moved([k for k in old if k in new], [k for k in new if k in old])
         old_order = {k: i for i, k in enumerate(old)}
         new_order = {k: i for i, k in enumerate(new)}
@@ -1218,14 +1222,15 @@ class _Differ:
         removed_step: bool = False,
     ) -> None:
         """The fields that now live in ``step`` (or lived in it, for a removed step)."""
-        prefix = f"steps/{step}"
+        old_here = self._old_by_step.get(step, {})
         if removed_step:
-            for ident, site in old.items():
-                if _under(site.key, prefix) and ident not in new:
+            for ident, site in old_here.items():
+                if ident not in new:
                     self._field_removed(ident, site)
             return
-        new_here = {k: s for k, s in new.items() if _under(s.container, prefix)}
-        old_here = {k: s for k, s in old.items() if _under(s.key, prefix)}
+        new_here = self._new_by_step.get(step, {})
+        if _same_sites(old_here, new_here):
+            return
         gone = {k: s for k, s in old_here.items() if k not in new}
         fresh = {k: s for k, s in new_here.items() if k not in old}
         renamed = _renames(
@@ -1348,8 +1353,20 @@ def _group_of(site: _FieldSite) -> str | None:
     return group if head else None
 
 
-def _under(container: str, prefix: str) -> bool:
-    return container == prefix or container.startswith(prefix + "/")
+def _by_step(sites: Mapping[str, _FieldSite]) -> dict[str, dict[str, _FieldSite]]:
+    """Fields by the (new) id of the step they sit in, each step's in document order."""
+    out: dict[str, dict[str, _FieldSite]] = {}
+    for ident, site in sites.items():
+        out.setdefault(site.key.split("/", 2)[1], {})[ident] = site
+    return out
+
+
+def _same_sites(old: Mapping[str, _FieldSite], new: Mapping[str, _FieldSite]) -> bool:
+    """Nothing to say about a step's fields: same ids, order, places and contents."""
+    return list(old) == list(new) and all(
+        o.key == n.container and o.field == n.field
+        for o, n in zip(old.values(), new.values(), strict=True)
+    )
 
 
 def _union(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
