@@ -205,6 +205,7 @@ def test_every_step_title_change_is_one_change_grouped_under_it(key: str, s: int
     b["steps"][s]["title"]["es"] = "Título nuevo"
     change = only(a, b)
     assert (change.kind, change.attribute) == ("changed", "title")
+    assert f"«{a['steps'][s]['title']['es']}» cambió de" in change.message_es
     assert change.element == f"steps/{b['steps'][s]['id']}"
     assert [g.step for g in grouped([change])] == [b["steps"][s]["id"]]
 
@@ -247,6 +248,12 @@ def test_approval_deadline_and_outcomes() -> None:
     )
     assert change.message_en.endswith("changed from 5 to 10 business days")
     revision["deadline_days"] = 5
+    revision["on_lapse"] = "negativa_ficta"
+    assert only(a, b).message_es == (
+        "Lo que ocurre al vencer el plazo de la aprobación «Revisión de Desarrollo Económico» "
+        "cambió de afirmativa ficta a negativa ficta"
+    )
+    revision["on_lapse"] = "afirmativa_ficta"
     revision["outcomes"]["approve"]["to"] = "emision"
     change = only(a, b)
     assert change.element == "steps/revision/outcomes/approve"
@@ -343,7 +350,9 @@ def test_procedure_metadata_requirements_ledger_example_data() -> None:
     assert ("catalog", "cost") in changes
     assert ("ledger/register", "recurring") in changes
     assert ("example_data/negocio", None) in changes
-    assert ("keywords", "keywords") in changes
+    assert changes[("keywords", "keywords")].message_es.startswith(
+        "Las palabras clave del trámite cambiaron de negocio, apertura"
+    )
     assert changes[("x_note", "x_note")].message_es == "Cambió «x_note» en el trámite"
     assert_mirror(a, b)
 

@@ -228,8 +228,9 @@ class _P:
 
     ``es``/``en`` name the attribute with its article; "{}" in them stands for the element's
     bare name (otherwise "de <element>" follows). ``show`` prints old and new values (not for
-    long texts and rules). ``ref`` "step": the values are step ids, shown by title. ``flag``:
-    a yes/no attribute worded as (on_es, off_es, on_en, off_en) after the element.
+    long texts and rules). ``ref`` "step": the values are step ids, shown by title; "word":
+    enumerated values read through ``_WORDS``. ``flag``: a yes/no attribute worded as
+    (on_es, off_es, on_en, off_en) after the element.
     """
 
     es: str
@@ -269,9 +270,11 @@ _CATALOG_PROPS: dict[str, _P] = {
     "homoclave": _P("la homoclave", "the registry code"),
     "modality": _P("la modalidad", "the modality"),
     "legal_basis": _P("el fundamento legal", "the legal basis", show=False),
-    "who_may_apply": _P("quién puede solicitarlo", "who may apply", show=False),
+    "who_may_apply": _P(
+        "el apartado «Quién puede solicitarlo»", "the «Who may apply» section", show=False
+    ),
     "max_response_days": _P("el plazo máximo de respuesta", "the maximum response time", *_DAYS),
-    "ficta": _P("la afirmativa o negativa ficta", "the tacit approval rule"),
+    "ficta": _P("la afirmativa o negativa ficta", "the tacit approval rule", ref="word"),
     "validity": _P("la vigencia", "the validity"),
     "cost": _P("el costo", "the cost"),
     "offices": _P("las oficinas de atención", "the service offices", show=False),
@@ -284,7 +287,7 @@ _CONTACT_PROPS: dict[str, _P] = {
 _REQUIREMENT_PROPS: dict[str, _P] = {
     "name": _P("el nombre", "the name"),
     "description": _P("la descripción", "the description", show=False),
-    "original_copy": _P("original o copia", "original or copy"),
+    "original_copy": _P("original o copia", "original or copy", ref="word"),
     "field": _P("el campo donde se sube", "the upload field"),
 }
 _STEP_PROPS: dict[str, _P] = {
@@ -295,7 +298,9 @@ _STEP_PROPS: dict[str, _P] = {
     "department_rule": _P("la regla que elige la dependencia", "the department rule", show=False),
     "role": _P("el rol que decide", "the deciding role"),
     "deadline_days": _P("el plazo", "the deadline", *_DAYS),
-    "on_lapse": _P("lo que ocurre al vencer el plazo", "what happens when the deadline lapses"),
+    "on_lapse": _P(
+        "lo que ocurre al vencer el plazo", "what happens when the deadline lapses", ref="word"
+    ),
     "reminder_days_before": _P(
         "el recordatorio", "the reminder", "días antes del vencimiento", "days before the deadline"
     ),
@@ -305,11 +310,11 @@ _STEP_PROPS: dict[str, _P] = {
         "la vigencia de la orden de pago", "the payment order expiry", "días", "days"
     ),
     "round_total": _P("el redondeo del total", "the rounding of the total"),
-    "to": _P("el destinatario", "the recipient"),
+    "to": _P("el destinatario", "the recipient", ref="word"),
     "subject": _P("el asunto", "the subject"),
     "message": _P("el mensaje", "the message", show=False),
     "connector": _P("el conector", "the connector"),
-    "outcome": _P("el resultado", "the outcome"),
+    "outcome": _P("el resultado", "the outcome", ref="word"),
 }
 _FIELD_PROPS: dict[str, _P] = {
     "type": _P("el tipo", "the type"),
@@ -400,6 +405,23 @@ _LEDGER_PROPS: dict[str, _P] = {
     "attributes": _P("los atributos del registro", "the register attributes", show=False),
     "recurring": _P("el cobro periódico", "the recurring charge", show=False),
 }
+_WORDS: dict[str, tuple[str, str]] = {
+    "afirmativa_ficta": ("afirmativa ficta", "tacit approval"),
+    "negativa_ficta": ("negativa ficta", "tacit refusal"),
+    "escalate": ("escalar al superior", "escalate"),
+    "afirmativa": ("afirmativa ficta", "tacit approval"),
+    "negativa": ("negativa ficta", "tacit refusal"),
+    "none": ("ninguna", "none"),
+    "approved": ("aprobado", "approved"),
+    "rejected": ("rechazado", "rejected"),
+    "cancelled": ("cancelado", "cancelled"),
+    "applicant": ("el solicitante", "the applicant"),
+    "department": ("la dependencia", "the department"),
+    "copy": ("copia", "copy"),
+    "original": ("original", "original"),
+    "both": ("original y copia", "original and copy"),
+}
+"""Enumerated values in words (``_P.ref == "word"``)."""
 _STEP_NOUNS: dict[str, tuple[str, str]] = {
     "form": ("el paso", "the step"),
     "approval": ("la aprobación", "the approval"),
@@ -556,6 +578,8 @@ class _Differ:
         )
 
     def _value(self, spec: _P, value: Any, steps: Mapping[str, Any], lang: str) -> str:
+        if spec.ref == "word" and isinstance(value, str) and value in _WORDS:
+            return _WORDS[value][0 if lang == "es" else 1]
         if spec.ref == "step" and isinstance(value, str):
             title = _label(steps.get(value), "title")
             return f"«{title[0] if lang == 'es' else title[1]}»" if value in steps else value
@@ -609,25 +633,30 @@ class _Differ:
         n_en = self._value(spec, new, self.new_steps, "en")
         if o_en == n_en:  # only the Spanish text changed: show it rather than "from X to X"
             o_en, n_en = o_es, n_es
+        plural = name_es.startswith(("las ", "los "))
         if old is None:
             kind = ADDED
             if spec.show:
-                es = f"Se definió {name_es}: {n_es}{unit_es}"
+                es = f"Se {'definieron' if plural else 'definió'} {name_es}: {n_es}{unit_es}"
                 en = f"Set {name_en}: {n_en}{unit_en}"
             else:
-                es, en = f"Se agregó {name_es}", f"Added {name_en}"
+                es = f"Se {'agregaron' if plural else 'agregó'} {name_es}"
+                en = f"Added {name_en}"
         elif new is None:
             kind = REMOVED
-            es, en = f"Se quitó {name_es}", f"Removed {name_en}"
+            es = f"Se {'quitaron' if plural else 'quitó'} {name_es}"
+            en = f"Removed {name_en}"
             if spec.show:
                 es, en = f"{es} (era {o_es}{unit_es})", f"{en} (was {o_en}{unit_en})"
         else:
             kind = CHANGED
             if spec.show:
-                es = f"{_cap(name_es)} cambió de {o_es} a {n_es}{unit_es}"
+                verb = "cambiaron" if plural else "cambió"
+                es = f"{_cap(name_es)} {verb} de {o_es} a {n_es}{unit_es}"
                 en = f"{_cap(name_en)} changed from {o_en} to {n_en}{unit_en}"
             else:
-                es, en = f"Cambió {name_es}", f"Changed {name_en}"
+                es = f"{'Cambiaron' if plural else 'Cambió'} {name_es}"
+                en = f"Changed {name_en}"
         self.emit(kind, element, place, es, en, **kw)
 
     def attributes(
@@ -955,7 +984,6 @@ class _Differ:
         new_order = {k: i for i, k in enumerate(new)}
         for ident, step in new.items():
             place = self._place(ident, step)
-            subject = self._step_subject(step)
             plain = _Subject.of("el paso", "the step", _label(step, "title", "id"))
             element = f"steps/{ident}"
             if ident in renamed:
@@ -986,7 +1014,7 @@ class _Differ:
                         new=new_order[ident],
                     )
                 if old[ident] != step:
-                    self.step(ident, old[ident], step, place, subject)
+                    self.step(ident, old[ident], step, place, self._step_subject(old[ident]))
             self._step_fields(ident, fields_old, fields_new, place)
         for ident, step in old.items():
             if ident not in new and ident not in was_renamed:
