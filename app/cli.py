@@ -232,6 +232,50 @@ def templates_export(key: str, number: int | None) -> None:
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
+def _template_side(key: str, which: str) -> dict[str, Any]:
+    """A published version (its number) or the draft (``draft``) of template ``key``."""
+    catalog = _services().catalog
+    doc: dict[str, Any]
+    if which.strip().lower() == "draft":
+        doc = catalog.draft(key)
+        return doc
+    try:
+        number = int(which)
+    except ValueError:
+        raise click.BadParameter(
+            f"«{which}» no es un número de versión ni «draft».", param_hint="A/B"
+        ) from None
+    doc = catalog.version(key, number).definition
+    return doc
+
+
+@templates_cli.command("diff")
+@click.argument("key")
+@click.argument("old")
+@click.argument("new")
+@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
+@click.option("--json", "as_json", is_flag=True, help="Machine output.")
+def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> None:
+    """What changed from OLD to NEW (version numbers or `draft`), grouped by step."""
+    from workflow_engine.templates.diff import diff, grouped
+
+    try:
+        groups = grouped(diff(_template_side(key, old), _template_side(key, new)))
+    except EngineError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        body = {"key": key, "old": old, "new": new, "groups": [g.as_json() for g in groups]}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    if not groups:
+        click.echo("No changes." if lang == "en" else "Sin cambios.")
+    for group in groups:
+        click.echo(group.title(lang))
+        for change in group.changes:
+            click.echo(f"  - {change.message(lang)}")
+
+
 @templates_cli.command("list")
 def templates_list() -> None:
     for info in _services().catalog.all():
