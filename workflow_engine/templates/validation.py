@@ -448,6 +448,7 @@ class _Semantics:
             sid = step["id"]
             if sid in seen:
                 self.add(
+                    "duplicate_step_id",
                     _child(self.step_path(i), "id"),
                     f"El id de paso «{sid}» ya lo usa el paso {seen[sid] + 1}. Cada paso "
                     "necesita un id distinto; cambie uno de los dos.",
@@ -475,6 +476,7 @@ class _Semantics:
         if fid in self.fields:
             other = self.fields[fid]
             self.add(
+                "duplicate_field_id",
                 _child(path, "id"),
                 f"El id de campo «{fid}» ya se usa en {other.path}. Los ids de campo deben ser "
                 "únicos en todo el trámite (también dentro de los grupos); cambie uno.",
@@ -513,6 +515,7 @@ class _Semantics:
             iid = item["id"]
             if iid in seen:
                 self.add(
+                    "duplicate_id",
                     f"{path}[{k}].id",
                     f"El id «{iid}» está repetido entre las entradas de {what_es}{where_es}. "
                     "Use un id distinto para cada una.",
@@ -529,6 +532,7 @@ class _Semantics:
         if step is None:
             es, en = self.suggest(start, self.step_index)
             self.add(
+                "unknown_start_step",
                 "$.start",
                 f"El paso inicial «{start}» no existe.{es} Indique en «start» el id de un paso "
                 "de formulario.",
@@ -537,6 +541,7 @@ class _Semantics:
             )
         elif step["type"] != "form":
             self.add(
+                "start_not_a_form",
                 "$.start",
                 f"El paso inicial «{start}» es de tipo «{step['type']}»; el trámite debe "
                 "empezar con un formulario que llene el solicitante.",
@@ -549,6 +554,7 @@ class _Semantics:
         if step is None:
             es, en = self.suggest(target, self.step_index)
             self.add(
+                "unknown_target_step",
                 path,
                 f"El paso destino «{target}» no existe.{es} Elija un paso existente.",
                 f"The target step “{target}” does not exist.{en} Choose an existing step.",
@@ -556,6 +562,7 @@ class _Semantics:
             return
         if need == "form" and step["type"] != "form":
             self.add(
+                "return_not_to_form",
                 path,
                 f"La devolución para corrección debe llevar a un paso de formulario, y "
                 f"«{target}» es de tipo «{step['type']}». Elija el formulario que el "
@@ -565,6 +572,7 @@ class _Semantics:
             )
         if need == "end" and step["type"] != "end":
             self.add(
+                "lapse_not_to_end",
                 path,
                 f"«lapse_to» debe ser un paso final (end) y «{target}» es de tipo "
                 f"«{step['type']}». Elija el final que aplica si el solicitante no corrige a "
@@ -584,6 +592,7 @@ class _Semantics:
                 last = k == len(transitions) - 1
                 if last and "when" in transition:
                     self.add(
+                        "default_transition_with_condition",
                         f"{tpath}.when",
                         f"La última transición del paso «{step['id']}» no debe tener "
                         "condición: es la salida por defecto cuando ninguna otra se cumple. "
@@ -594,6 +603,7 @@ class _Semantics:
                     )
                 if not last and "when" not in transition:
                     self.add(
+                        "unreachable_transition",
                         tpath,
                         f"La transición «{transition['id']}» no tiene condición, así que las "
                         "siguientes nunca se usarán. Agregue un «when» o muévala al final.",
@@ -628,6 +638,7 @@ class _Semantics:
         ends = [s["id"] for s in self.steps if s["type"] == "end"]
         if not ends:
             self.add(
+                "no_end_step",
                 "$.steps",
                 "El trámite no tiene ningún paso final (end). Agregue al menos uno, por "
                 "ejemplo «aprobada» con outcome «approved».",
@@ -650,6 +661,7 @@ class _Semantics:
                 continue  # duplicate id, already reported
             if sid not in reached:
                 self.add(
+                    "unreachable_step",
                     self.step_path(i),
                     f"Ningún camino lleva desde el inicio hasta el paso «{sid}». Agregue una "
                     "transición o un resultado de revisión que lleve a él, o elimínelo.",
@@ -658,6 +670,7 @@ class _Semantics:
                 )
             elif sid not in finishes:
                 self.add(
+                    "dead_end",
                     self.step_path(i),
                     f"Desde el paso «{sid}» no se puede llegar a ningún paso final: el "
                     "expediente quedaría atorado. Agregue una transición que lleve hacia un "
@@ -673,6 +686,7 @@ class _Semantics:
             es, en = self.suggest(key, self.known)
             known = sorted(self.known)
             self.add(
+                "unknown_department",
                 path,
                 f"La dependencia «{key}» no existe en este municipio.{es} Use una de: "
                 f"{_quote_list(known)}.",
@@ -689,6 +703,7 @@ class _Semantics:
                 has_rule = "department_rule" in step
                 if has_dept and has_rule:
                     self.add(
+                        "department_and_rule",
                         sp,
                         f"El paso de revisión «{step['id']}» tiene «department» y "
                         "«department_rule» a la vez. Deje solo uno: una dependencia fija o "
@@ -699,6 +714,7 @@ class _Semantics:
                     )
                 elif not has_dept and not has_rule:
                     self.add(
+                        "missing_department",
                         f"{sp}.department",
                         f"Indique qué dependencia resuelve el paso «{step['id']}»: "
                         "«department» con su clave, o «department_rule» con una regla que la "
@@ -740,6 +756,7 @@ class _Semantics:
                 except ValueError:
                     dates[key] = None
                     self.add(
+                        "invalid_date",
                         f"{path}.{key}",
                         f'La fecha "{raw}" no existe. Escríbala como AAAA-MM-DD o use "today".',
                         f'The date "{raw}" does not exist. Write it as YYYY-MM-DD or use "today".',
@@ -764,6 +781,7 @@ class _Semantics:
                 re.compile(field["pattern"])
             except re.error as exc:
                 self.add(
+                    "invalid_pattern",
                     f"{path}.pattern",
                     f"La expresión regular no es válida ({exc}). Corríjala o quítela.",
                     f"The regular expression is not valid ({exc}). Fix or remove it.",
@@ -774,6 +792,7 @@ class _Semantics:
             for k, option in enumerate(options):
                 if option["value"] in seen:
                     self.add(
+                        "duplicate_option",
                         f"{path}.options[{k}].value",
                         f"La opción «{option['value']}» está repetida en el campo "
                         f"«{field['id']}». Cada opción necesita un valor distinto.",
@@ -783,6 +802,7 @@ class _Semantics:
                 seen.add(option["value"])
             if ftype == "checkboxes" and field.get("min_items", 0) > len(options):
                 self.add(
+                    "min_items_above_options",
                     f"{path}.min_items",
                     f"«min_items» pide {field['min_items']} casillas pero solo hay "
                     f"{len(options)} opciones.",
@@ -792,6 +812,7 @@ class _Semantics:
 
     def min_max(self, path: str, low: str, high: str) -> None:
         self.add(
+            "min_above_max",
             f"{path}.{low}",
             f"«{low}» es mayor que «{high}»: ningún valor podría cumplir ambos. Corrija uno.",
             f"“{low}” is greater than “{high}”: no value could satisfy both. Fix one of them.",
@@ -891,7 +912,7 @@ class _Semantics:
         for path, expr, what_es, what_en in self.expressions():
             rule_problems = check(expr, path=path)
             for p in rule_problems:
-                self.add(p.path, p.message_es, p.message_en)
+                self.add("invalid_rule", p.path, p.message_es, p.message_en)
             if rule_problems:
                 continue
             for name in sorted(referenced_vars(expr)):
@@ -899,6 +920,7 @@ class _Semantics:
                 if head not in self.fields:
                     es, en = self.suggest(head, self.fields)
                     self.add(
+                        "unknown_field_reference",
                         path,
                         f"En {what_es} se usa la variable «{name}», pero no hay ningún campo "
                         f"con id «{head}».{es} Corrija el nombre o agregue ese campo a un "
@@ -911,6 +933,7 @@ class _Semantics:
                 if table not in self.tables:
                     es, en = self.suggest(table, self.tables)
                     self.add(
+                        "unknown_fee_table",
                         path,
                         f"En {what_es} se usa la tabla de tarifas «{table}», que no está "
                         f"definida en «fee_tables».{es} Agréguela o corrija el nombre.",
@@ -926,6 +949,7 @@ class _Semantics:
             if rest not in self.constants:
                 es, en = self.suggest(rest, self.constants)
                 self.add(
+                    "unknown_constant",
                     path,
                     f"La constante «{rest}» no está definida en «constants».{es} Agréguela "
                     '(por ejemplo "uma": "113.14") o corrija el nombre.',
@@ -935,6 +959,7 @@ class _Semantics:
         elif root == "$case":
             if rest not in CASE_VARIABLES:
                 self.add(
+                    "unknown_case_variable",
                     path,
                     f"«{name}» no existe. Del expediente se pueden leer: "
                     f"{_quote_list('$case.' + v for v in sorted(CASE_VARIABLES))}.",
@@ -946,6 +971,7 @@ class _Semantics:
             step = self.step_of(step_id)
             if step is None or step["type"] != "connector":
                 self.add(
+                    "invalid_result_reference",
                     path,
                     f"«{name}» no es válido: después de «$result.» debe ir el id de un paso "
                     "conector.",
@@ -954,6 +980,7 @@ class _Semantics:
                 )
         else:
             self.add(
+                "unknown_reserved_variable",
                 path,
                 f"La variable «{name}» no existe. Los nombres que empiezan con «$» están "
                 "reservados: $const.…, $case.… y $result.….",
@@ -973,6 +1000,7 @@ class _Semantics:
             if info is None:
                 es, en = self.suggest(fid, self.fields)
                 self.add(
+                    "unknown_requirement_field",
                     path,
                     f"El requisito «{req['id']}» dice que se recibe en el campo «{fid}», que no "
                     f"existe.{es} Indique el id de un campo de tipo archivo (file).",
@@ -981,6 +1009,7 @@ class _Semantics:
                 )
             elif info.field["type"] != "file":
                 self.add(
+                    "requirement_field_not_file",
                     path,
                     f"El requisito «{req['id']}» se debe recibir en un campo de tipo archivo "
                     f"(file), pero «{fid}» es de tipo «{info.field['type']}».",
@@ -1006,6 +1035,7 @@ class _Semantics:
                     info = self.fields.get(rows[5:])
                     if info is None or info.field.get("type") != "group":
                         self.add(
+                            "table_rows_not_group",
                             f"{path}.rows",
                             f"La tabla recorre «{rows}», que no es un grupo repetible (group) "
                             "del trámite. Use data.<id de un campo group> o fees.lines.",
@@ -1037,6 +1067,7 @@ class _Semantics:
         except TemplateSyntaxError as exc:
             reason = (exc.message or "").rstrip(".")
             self.add(
+                "template_syntax",
                 path,
                 f"El texto no se puede usar como plantilla (línea {exc.lineno}): {reason}. "
                 "Revise las llaves {{ }} y {% %}.",
@@ -1048,6 +1079,7 @@ class _Semantics:
             shown = ", ".join(f"«{_show_tag(t)}»" for t in found[:3])
             shown_en = ", ".join(f"“{_show_tag(t)}”" for t in found[:3])
             self.add(
+                "unsupported_markup",
                 path,
                 f"El texto tiene marcas que no se admiten: {shown}. Solo se permiten "
                 "<b>…</b> (negritas), <i>…</i> (cursivas) y <br/> (salto de línea), sin "
@@ -1066,6 +1098,7 @@ class _Semantics:
             if fid not in self.fields:
                 es, en = self.suggest(fid, self.fields)
                 self.add(
+                    "unknown_field_placeholder",
                     path,
                     f"El texto usa {{{{ {name} }}}}, pero no hay ningún campo «{fid}».{es} "
                     "Corrija el nombre del campo.",
@@ -1078,6 +1111,7 @@ class _Semantics:
         if name.startswith("case.") and name[5:] in CASE_VARIABLES:
             return
         self.add(
+            "unknown_placeholder",
             path,
             f"El marcador {{{{ {name} }}}} no existe. Use {{{{ data.<id de campo> }}}}, "
             "{{ case.folio }} o {{ fees.total }}.",
@@ -1094,6 +1128,7 @@ class _Semantics:
                 if info is None:
                     es, en = self.suggest(fid, self.fields)
                     self.add(
+                        "unknown_result_field",
                         path,
                         f"El resultado «{key}» del conector se guardaría en el campo «{fid}», "
                         f"que no existe.{es} Declárelo en un formulario (normalmente con "
@@ -1104,6 +1139,7 @@ class _Semantics:
                     )
                 elif info.group is not None:
                     self.add(
+                        "result_field_in_group",
                         path,
                         f"Un conector no puede llenar «{fid}», que está dentro del grupo "
                         f"«{info.group}». Use un campo fuera de grupos.",
@@ -1115,6 +1151,7 @@ class _Semantics:
         for fid, info in self.fields.items():
             if info.field.get("readonly") and fid not in targets:
                 self.add(
+                    "readonly_never_filled",
                     f"{info.path}.readonly",
                     f"El campo «{fid}» es de solo lectura, pero ningún conector lo llena "
                     "(«result_map»). Quite «readonly» o mapee un resultado de conector a él.",
@@ -1132,6 +1169,7 @@ class _Semantics:
             if step is None or step["type"] != "form":
                 es, en = self.suggest(step_id, self.step_index)
                 self.add(
+                    "example_not_a_form_step",
                     path,
                     f"«{step_id}» no es un paso de formulario.{es} Las claves de "
                     "«example_data» deben ser ids de pasos de formulario.",
@@ -1145,6 +1183,7 @@ class _Semantics:
                 if fid not in own:
                     es, en = self.suggest(fid, own)
                     self.add(
+                        "example_unknown_field",
                         fpath,
                         f"El paso «{step_id}» no tiene el campo «{fid}».{es} Quítelo del "
                         "ejemplo o corrija el nombre.",
@@ -1153,6 +1192,7 @@ class _Semantics:
                     )
                 elif own[fid].get("readonly"):
                     self.add(
+                        "example_readonly_field",
                         fpath,
                         f"El campo «{fid}» es de solo lectura (lo llena un conector); quítelo "
                         "del ejemplo.",
