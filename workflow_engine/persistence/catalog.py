@@ -19,7 +19,7 @@ from workflow_engine.persistence.hashing import checksum
 from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.templates.validation import TemplateProblem, validate_template
+from workflow_engine.templates.validation import Problem, errors, validate_template
 
 templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
@@ -30,14 +30,11 @@ class TemplateInvalidError(EngineError):
 
     code = "template_invalid"
 
-    def __init__(self, problems: list[TemplateProblem]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__(
             f"La plantilla tiene {len(problems)} error(es).",
             f"The template has {len(problems)} error(s).",
-            problems=[
-                {"path": p.path, "message_es": p.message_es, "message_en": p.message_en}
-                for p in problems
-            ],
+            problems=[p.as_dict() for p in problems],
         )
         self.problems = problems
 
@@ -87,12 +84,14 @@ class Catalog:
         self.engine = engine
         self.known_departments = set(known_departments) if known_departments else None
 
-    def validate(self, doc: Any) -> list[TemplateProblem]:
-        return validate_template(doc, known_departments=self.known_departments)
+    def validate(self, doc: Any) -> list[Problem]:
+        return validate_template(
+            doc, known_departments=self.known_departments, with_warnings=True
+        )
 
     def save_draft(self, doc: Any) -> TemplateInfo:
         """Create the template or replace its draft (validated first)."""
-        problems = self.validate(doc)
+        problems = errors(self.validate(doc))  # warnings do not block
         if problems:
             raise TemplateInvalidError(problems)
         now = utcnow()
@@ -131,7 +130,7 @@ class Catalog:
             tpl = conn.execute(select(templates_t).where(templates_t.c.key == key)).one_or_none()
             if tpl is None:
                 raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
-            problems = self.validate(tpl.draft)
+            problems = errors(self.validate(tpl.draft))  # warnings do not block
             if problems:
                 raise TemplateInvalidError(problems)
             latest = conn.execute(

@@ -25,7 +25,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
-from workflow_engine.rules import check, referenced_tables, referenced_vars
+from workflow_engine.rules import (
+    RuleError,
+    check,
+    evaluate,
+    is_truthy,
+    referenced_tables,
+    referenced_vars,
+)
 from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates.markup import foreign_tags
 
@@ -94,8 +101,11 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
-def validate_template(doc: Any, known_departments: Iterable[str] | None = None) -> list[Problem]:
-    """Every error and warning of ``doc``; it can be published when none is an error.
+def validate_template(
+    doc: Any, known_departments: Iterable[str] | None = None, *, with_warnings: bool = False
+) -> list[Problem]:
+    """Every error of ``doc`` (and, ``with_warnings``, its warnings after them); it can be
+    published when there is no error.
 
     Structural (JSON Schema) errors are reported per element, and the semantic checks still
     run on every part whose structure is sound. ``known_departments``, when given, is the set
@@ -111,6 +121,8 @@ def validate_template(doc: Any, known_departments: Iterable[str] | None = None) 
         sound = _without(doc, damaged) if damaged else doc
         problems += _Semantics(sound, known).run()
     problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
+    if not with_warnings:
+        return errors(problems)
     return sorted(problems, key=lambda p: p.severity != ERROR)
 
 
@@ -690,6 +702,7 @@ class _Semantics:
         self.constants: Mapping[str, Any] = _map(doc.get("constants"))
         self.tables: Mapping[str, Any] = _map(doc.get("fee_tables"))
         self.catalog: Mapping[str, Any] = _map(doc.get("catalog"))
+        self.read_fields: set[str] = set()  # ids some rule, document or requirement reads
 
     # helpers
 
@@ -734,6 +747,7 @@ class _Semantics:
         self.check_documents()
         self.check_connectors()
         self.check_example_data()
+        self.check_liaison_warnings()
         return self.problems
 
     # ids
@@ -1260,6 +1274,7 @@ class _Semantics:
                 continue
             for name in sorted(referenced_vars(expr)):
                 head = name.split(".", 1)[0]
+                self.read_fields.add(head)
                 if head not in self.fields and self.all_fields_known:
                     es, en = self.suggest(head, self.fields)
                     self.add(
@@ -1340,6 +1355,7 @@ class _Semantics:
             fid = req.get("field")
             if not isinstance(fid, str):
                 continue
+            self.read_fields.add(fid)
             info = self.fields.get(fid)
             path = f"$.catalog.requirements[{k}].field"
             if info is None and not self.all_fields_known:
@@ -1380,6 +1396,7 @@ class _Semantics:
                 path = f"{base}.tables[{t}]"
                 rows = spec.get("rows")
                 if isinstance(rows, str) and rows.startswith("data."):
+                    self.read_fields.add(rows[5:])
                     info = self.fields.get(rows[5:])
                     if info is None and not self.all_fields_known:
                         pass
@@ -1446,6 +1463,7 @@ class _Semantics:
         data = _DATA_PLACEHOLDER.match(name)
         if data:
             fid = data.group(1)
+            self.read_fields.add(fid)
             if fid not in self.fields and self.all_fields_known:
                 es, en = self.suggest(fid, self.fields)
                 self.add(
@@ -1518,6 +1536,112 @@ class _Semantics:
                     "(“result_map”). Remove “readonly” or map a connector result to it.",
                 )
 
+    # warnings: nothing is broken, but the liaison probably meant something else
+
+    def check_liaison_warnings(self) -> None:
+        self.warn_steps()
+        self.warn_requirements()
+        self.warn_unreachable_options()
+        self.warn_unused_fields()
+
+    def warn_steps(self) -> None:
+        for i, step in enumerate(self.steps):
+            sp, sid = self.step_path(i), step["id"]
+            if step["type"] == "form" and "description" not in step:
+                self.warn(
+                    "step_without_description",
+                    f"{sp}.description",
+                    f"El paso «{sid}» no tiene descripción. Explique al solicitante en una o "
+                    "dos frases qué se le pide aquí y para qué.",
+                    f"The step “{sid}” has no description. Tell the applicant in a sentence or "
+                    "two what is asked here and why.",
+                )
+            document = step.get("document")
+            if isinstance(document, dict) and document.get("validity_days", None) is None:
+                self.warn(
+                    "document_without_validity",
+                    f"{sp}.document.validity_days",
+                    f"El documento del paso «{sid}» no tiene vigencia («validity_days»): "
+                    "valdrá para siempre. Si vence, indique cuántos días vale.",
+                    f"The document of step “{sid}” has no validity (“validity_days”): it "
+                    "stays valid forever. If it expires, give how many days it is valid.",
+                )
+            for k, line in _dicts(step.get("fee_lines")):
+                amount = line.get("amount", DAMAGED)
+                if "when" in line or amount is DAMAGED or not _may_be_negative(amount):
+                    continue
+                self.warn(
+                    "fee_line_may_be_negative",
+                    f"{sp}.fee_lines[{k}].amount",
+                    f"La línea de cobro «{line.get('id')}» resta o usa un número negativo y "
+                    "no tiene condición («when»): se aplicaría a todos. Si es un descuento, "
+                    "agregue el «when» de quien lo recibe.",
+                    f"The fee line “{line.get('id')}” subtracts or uses a negative number and "
+                    "has no condition (“when”): it would apply to everyone. If it is a "
+                    "discount, add the “when” of who gets it.",
+                )
+
+    def warn_requirements(self) -> None:
+        for k, req in _dicts(self.catalog.get("requirements")):
+            if "field" not in req:
+                self.warn(
+                    "requirement_without_field",
+                    f"$.catalog.requirements[{k}].field",
+                    f"El requisito «{req.get('id')}» no dice en qué campo de archivo se "
+                    "recibe: nadie lo podrá entregar en línea. Indique el id de un campo de "
+                    "tipo archivo (file) en «field».",
+                    f"The requirement “{req.get('id')}” does not say which file field "
+                    "collects it: nobody can hand it in online. Give the id of a file field "
+                    "in “field”.",
+                )
+
+    def warn_unreachable_options(self) -> None:
+        """A condition that compares a choice field with a value it does not offer."""
+        for path, expr, what_es, what_en in self.expressions():
+            for fid, value in sorted(set(_choice_comparisons(expr))):
+                info = self.fields.get(fid)
+                options = _list(info.field.get("options")) if info else []
+                values = {o.get("value") for _, o in _dicts(options)}
+                if not options or len(values) < len(options) or value in values:
+                    continue
+                self.warn(
+                    "unreachable_option",
+                    path,
+                    f"En {what_es} se compara «{fid}» con «{value}», pero ese campo no ofrece "
+                    f"esa opción (ofrece {_quote_list(sorted(map(str, values)))}): esa parte "
+                    "nunca se cumplirá. Corrija el valor o agregue la opción.",
+                    f"{what_en[0].upper()}{what_en[1:]} compares “{fid}” with “{value}”, but "
+                    f"that field does not offer it (it offers "
+                    f"{_quote_list_en(sorted(map(str, values)))}): that part never holds. Fix "
+                    "the value or add the option.",
+                )
+
+    def warn_unused_fields(self) -> None:
+        """A field nobody is asked for and nothing reads.
+
+        Nobody is asked for a field when its condition to show can never hold (it reads no
+        field and is false) or its group's cannot; nothing reads it when no rule, document
+        text or requirement names it. Filling it is then wasted on everyone.
+        """
+        hidden = {
+            fid
+            for fid, info in self.fields.items()
+            if "show_if" in info.field
+            and info.field["show_if"] is not DAMAGED
+            and _never_true(info.field["show_if"])
+        }
+        for fid, info in self.fields.items():
+            if fid in self.read_fields or (fid not in hidden and info.group not in hidden):
+                continue
+            self.warn(
+                "unused_field",
+                f"{info.path}.show_if" if fid in hidden else info.path,
+                f"El campo «{fid}» nunca se muestra (su condición nunca se cumple) y ninguna "
+                "regla, documento ni requisito lo usa. Quítelo o corrija su condición.",
+                f"The field “{fid}” is never shown (its condition never holds) and no rule, "
+                "document or requirement uses it. Remove it or fix its condition.",
+            )
+
     def check_example_data(self) -> None:
         for step_id, values in _map(self.doc.get("example_data")).items():
             path = _child("$.example_data", step_id)
@@ -1561,6 +1685,73 @@ class _Semantics:
                         f"The field “{fid}” is read-only (a connector fills it); remove it "
                         "from the example.",
                     )
+
+
+_COMPARISONS = frozenset({"==", "===", "!=", "!=="})
+
+
+def _choice_comparisons(expr: Any, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """(field id, literal text) for every ``var`` compared with a text, or tested with
+    ``in`` against a list of texts, anywhere in ``expr``."""
+    if depth > 64:
+        return
+    if isinstance(expr, list):
+        for item in expr:
+            yield from _choice_comparisons(item, depth + 1)
+        return
+    if not isinstance(expr, dict):
+        return
+    for op, args in expr.items():
+        if isinstance(args, list) and len(args) == 2:
+            name = _var_name(args[0])
+            other = args[1]
+            if name is None:
+                name, other = _var_name(args[1]), args[0]
+            if name is not None and op in _COMPARISONS and isinstance(other, str):
+                yield name, other
+            if op == "in" and _var_name(args[0]) is not None and isinstance(args[1], list):
+                for value in args[1]:
+                    if isinstance(value, str):
+                        yield str(_var_name(args[0])), value
+        yield from _choice_comparisons(args, depth + 1)
+
+
+def _var_name(node: Any) -> str | None:
+    """``x`` for ``{"var": "x"}`` (or ``{"var": ["x", default]}``), else None."""
+    if isinstance(node, dict) and len(node) == 1 and "var" in node:
+        name = node["var"]
+        if isinstance(name, list) and name:
+            name = name[0]
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _may_be_negative(expr: Any, depth: int = 0) -> bool:
+    """True when ``expr`` subtracts or holds a negative number (it may come out below 0)."""
+    if depth > 64:
+        return False
+    if isinstance(expr, bool):
+        return False
+    if isinstance(expr, int | float):
+        return expr < 0
+    if isinstance(expr, str):
+        number = _decimal(expr)
+        return number is not None and number < 0
+    if isinstance(expr, list):
+        return any(_may_be_negative(item, depth + 1) for item in expr)
+    if isinstance(expr, dict):
+        return any(op == "-" or _may_be_negative(args, depth + 1) for op, args in expr.items())
+    return False
+
+
+def _never_true(expr: Any) -> bool:
+    """True when ``expr`` reads nothing and is false: a condition that can never hold."""
+    if referenced_vars(expr) or _reserved_vars(expr):
+        return False
+    try:
+        return not is_truthy(evaluate(expr, {}, today=datetime.date(2000, 1, 1)))
+    except RuleError:
+        return False
 
 
 def _closure(roots: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:
