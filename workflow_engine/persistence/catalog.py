@@ -85,9 +85,7 @@ class Catalog:
         self.known_departments = set(known_departments) if known_departments else None
 
     def validate(self, doc: Any) -> list[Problem]:
-        return validate_template(
-            doc, known_departments=self.known_departments, with_warnings=True
-        )
+        return validate_template(doc, known_departments=self.known_departments, with_warnings=True)
 
     def save_draft(self, doc: Any) -> TemplateInfo:
         """Create the template or replace its draft (validated first)."""
