@@ -72,8 +72,9 @@ def _read_template(name: str) -> Any:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--lang", default="es", type=click.Choice(["es", "en"]))
 def templates_validate(files: tuple[str, ...], lang: str) -> None:
-    """Check templates; print one `path: message` line per error; exit 1 if any."""
-    from workflow_engine.templates.validation import validate_template
+    """Check templates; one line per problem (severity, code, element, message); exit 1 on
+    any error (warnings alone do not fail)."""
+    from workflow_engine.templates.validation import errors, validate_template
 
     failed = False
     for name in files:
@@ -83,14 +84,20 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
             click.echo(f"$: {name}: {exc.message(lang)}")
             failed = True
             continue
-        problems = validate_template(doc)
+        problems = validate_template(doc, with_warnings=True)
         for problem in problems:
-            click.echo(f"{problem.path}: {problem.message(lang)}")
-        if problems:
+            click.echo(
+                f"{problem.severity} {problem.code} {problem.element or '$'} ({problem.path}): "
+                f"{problem.message(lang)}"
+            )
+        blocking = len(errors(problems))
+        if blocking:
             failed = True
-            click.echo(f"{name}: {len(problems)} error(es)", err=True)
-        else:
-            click.echo(f"{name}: OK", err=True)
+        warnings = len(problems) - blocking
+        summary = "OK" if not blocking else f"{blocking} error(es)"
+        if warnings:
+            summary += f", {warnings} aviso(s)"
+        click.echo(f"{name}: {summary}", err=True)
     sys.exit(1 if failed else 0)
 
 

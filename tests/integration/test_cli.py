@@ -45,7 +45,8 @@ def test_validate_prints_one_path_message_line_per_error(
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) >= 2
-    assert all(line.startswith("$") and ": " in line for line in lines), lines
+    assert all(line.split()[0] in ("error", "warning") and "($" in line for line in lines), lines
+    assert any(" unknown_start_step start ($.start): " in line for line in lines), lines
     english = runner.invoke(args=["templates", "validate", "--lang", "en", str(path)])
     assert english.stdout != result.stdout
 

@@ -18,7 +18,7 @@ from form_schemas import (
     meta_schema_path,
 )
 from workflow_engine.templates import TemplateProblem, validate_template
-from workflow_engine.templates.validation import json_path
+from workflow_engine.templates.validation import Problem, json_path
 
 DEPARTMENTS = [
     "desarrollo-economico",
@@ -111,7 +111,7 @@ def test_every_example_is_valid(path: Path) -> None:
 
 
 def test_problem_message_by_language() -> None:
-    problem = TemplateProblem("$", "hola", "hello")
+    problem = Problem("invalid_value", "error", "", "$", "hola", "hello")
     assert problem.message("es") == "hola"
     assert problem.message("en-US") == "hello"
     assert problem.message("fr") == "hola"
@@ -226,13 +226,16 @@ def test_group_inside_group_is_refused() -> None:
     at(problems, "$.steps[1].fields[7].fields[3].type")
 
 
-def test_semantics_wait_for_a_sound_structure() -> None:
+def test_a_structural_error_does_not_hide_semantic_problems_elsewhere() -> None:
     def change(d: dict[str, Any]) -> None:
         d["start"] = "nowhere"  # semantic problem
         d["steps"][0]["title"] = 5  # structural problem
 
     problems = validate_template(mutated("permiso-mercado", change))
-    assert [p.path for p in problems] == ["$.steps[0].title"]
+    assert [(p.path, p.code) for p in problems] == [
+        ("$.steps[0].title", "wrong_type"),
+        ("$.start", "unknown_start_step"),
+    ]
 
 
 # -- semantics: ids ---------------------------------------------------------------------------

@@ -14,8 +14,6 @@ server's operator (command line, demo seed) everything.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -38,7 +36,8 @@ from workflow_engine.persistence.models import (
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.persistence.staff import record_audit
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.templates.validation import TemplateProblem, validate_template
+from workflow_engine.templates.validation import Problem, validate_template
+from workflow_engine.templates.validation import errors as blocking
 
 templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
@@ -58,14 +57,11 @@ class TemplateInvalidError(EngineError):
 
     code = "template_invalid"
 
-    def __init__(self, problems: list[TemplateProblem]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__(
             f"La plantilla tiene {len(problems)} error(es).",
             f"The template has {len(problems)} error(s).",
-            problems=[
-                {"path": p.path, "message_es": p.message_es, "message_en": p.message_en}
-                for p in problems
-            ],
+            problems=[p.as_dict() for p in problems],
         )
         self.problems = problems
 
@@ -175,29 +171,6 @@ class VersionInfo:
     definition: dict[str, Any]
 
 
-def problem_severity(problem: Any) -> str:
-    """`warning` or `error`: a problem is an error unless it says it is a warning."""
-    severity = getattr(problem, "severity", "error")
-    return "warning" if getattr(severity, "value", severity) == "warning" else "error"
-
-
-def _problem_record(problem: Any) -> dict[str, Any]:
-    """A validator's problem as stored with its revision (every field it has)."""
-    fields: dict[str, Any] = {}
-    if dataclasses.is_dataclass(problem) and not isinstance(problem, type):
-        fields = dataclasses.asdict(problem)
-    fields.setdefault("path", getattr(problem, "path", "$"))
-    fields.setdefault("message_es", getattr(problem, "message_es", ""))
-    fields.setdefault("message_en", getattr(problem, "message_en", ""))
-    fields["severity"] = problem_severity(problem)
-    record: dict[str, Any] = json.loads(json.dumps(fields, default=str))
-    return record
-
-
-def _errors(problems: Sequence[Any]) -> list[Any]:
-    return [p for p in problems if problem_severity(p) == "error"]
-
-
 # A definition is identified by its sha256 (the version's checksum), so it can be decoded once
 # per process and shared, whatever database or version number it came from.
 _DEFINITIONS: dict[str, dict[str, Any]] = {}
@@ -224,8 +197,8 @@ class Catalog:
         self.engine = engine
         self.known_departments = set(known_departments) if known_departments else None
 
-    def validate(self, doc: Any) -> list[TemplateProblem]:
-        return validate_template(doc, known_departments=self.known_departments)
+    def validate(self, doc: Any) -> list[Problem]:
+        return validate_template(doc, known_departments=self.known_departments, with_warnings=True)
 
     # -- who may act ------------------------------------------------------------------------
 
@@ -258,7 +231,7 @@ class Catalog:
         TemplateInvalidError when it has errors, else saved as a new revision on top of the
         latest one (by the server's operator unless `by` says otherwise)."""
         problems = self.validate(doc)
-        errors = _errors(problems)
+        errors = blocking(problems)
         if errors:
             raise TemplateInvalidError(errors)
         self._save(doc, problems, by or Editor.operator(), None)
@@ -278,7 +251,7 @@ class Catalog:
         self, doc: Any, problems: Sequence[Any], by: Editor, base: int | None
     ) -> RevisionInfo:
         key, department = self._identity(doc, problems)
-        records = [_problem_record(p) for p in problems]
+        records = [p.as_dict() for p in problems]
         errors = sum(1 for r in records if r["severity"] == "error")
         digest = checksum(doc)
         now = utcnow()
@@ -392,7 +365,10 @@ class Catalog:
         raise TemplateInvalidError(
             blocking
             or [
-                TemplateProblem(
+                Problem(
+                    "missing_identity",
+                    "error",
+                    "",
                     "$",
                     "El borrador necesita una clave y una dependencia válidas para guardarse.",
                     "A draft needs a valid key and department to be saved.",
@@ -480,7 +456,7 @@ class Catalog:
         note = (note or "").strip()[:MAX_NOTE]
         if not note and who.role != "operator":
             raise NoteRequiredError()
-        errors = _errors(self.validate(doc))
+        errors = blocking(self.validate(doc))
         if errors:
             raise TemplateInvalidError(errors)
         latest = conn.execute(

@@ -229,6 +229,9 @@ def unchecked_problems(doc: Any) -> list[TemplateProblem]:
         name = ref.target_id
         out.append(
             TemplateProblem(
+                "unknown_field_reference",
+                "error",
+                f"fields/{name}",
                 ref.json_path,
                 f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
                 f"The field “{name}” is used but does not exist. Fix the name or remove it.",

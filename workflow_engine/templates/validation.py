@@ -14,7 +14,7 @@ import difflib
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -25,14 +25,25 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
-from workflow_engine.rules import check, referenced_tables, referenced_vars
+from workflow_engine.rules import (
+    RuleError,
+    check,
+    evaluate,
+    is_truthy,
+    referenced_tables,
+    referenced_vars,
+)
 from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
     "CASE_VARIABLES",
+    "ERROR",
     "MAX_TEMPLATE_DEPTH",
+    "WARNING",
+    "Problem",
     "TemplateProblem",
+    "errors",
     "json_path",
     "validate_template",
 ]
@@ -43,36 +54,76 @@ MAX_TEMPLATE_DEPTH = 100
 """Lists and objects nested in a template: a rule at its own limit (``rules.MAX_DEPTH``
 operators, each an object holding a list) inside a group field fits well below it."""
 
+ERROR = "error"
+"""Blocks publication."""
+WARNING = "warning"
+"""Worth a look by the liaison; publication goes ahead."""
+
 
 @dataclass(frozen=True)
-class TemplateProblem:
-    """One thing the liaison must fix, located by a JSON path into the template."""
+class Problem:
+    """One thing to fix (error) or look at (warning), located by element ids and JSON path."""
 
+    code: str
+    severity: str
+    element: str
     path: str
     message_es: str
     message_en: str
+
+    @property
+    def is_error(self) -> bool:
+        """True when the problem blocks publication."""
+        return self.severity == ERROR
 
     def message(self, lang: str) -> str:
         """The message in ``lang`` ("es" or "en"; anything else gets Spanish)."""
         return self.message_en if lang.lower().startswith("en") else self.message_es
 
+    def as_dict(self) -> dict[str, str]:
+        """The JSON shape the API and the CLI report."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "element": self.element,
+            "path": self.path,
+            "message_es": self.message_es,
+            "message_en": self.message_en,
+        }
+
+
+TemplateProblem = Problem
+"""Former name, kept for callers written before problems had codes."""
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """Only the problems that block publication."""
+    return [p for p in problems if p.is_error]
+
 
 def validate_template(
-    doc: Any, known_departments: Iterable[str] | None = None
-) -> list[TemplateProblem]:
-    """Every problem of ``doc``; an empty list means it can be published.
+    doc: Any, known_departments: Iterable[str] | None = None, *, with_warnings: bool = False
+) -> list[Problem]:
+    """Every error of ``doc`` (and, ``with_warnings``, its warnings after them); it can be
+    published when there is no error.
 
-    Semantic checks run only when the structure is valid. ``known_departments``, when given,
-    is the set of department keys of the municipality; any other key is a problem.
+    Structural (JSON Schema) errors are reported per element, and the semantic checks still
+    run on every part whose structure is sound. ``known_departments``, when given, is the set
+    of department keys of the municipality; any other key is a problem.
     """
     if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
         error = too_deep(MAX_TEMPLATE_DEPTH)
-        return [TemplateProblem("$", error.message_es, error.message_en)]
-    problems = _structural_problems(doc)
-    if problems:
-        return problems
-    known = None if known_departments is None else frozenset(known_departments)
-    return _Semantics(doc, known).run()
+        return [Problem("too_deep", ERROR, "", "$", error.message_es, error.message_en)]
+    structural, damaged = _structural_problems(doc)
+    problems = list(structural)
+    if isinstance(doc, dict):
+        known = None if known_departments is None else frozenset(known_departments)
+        sound = _without(doc, damaged) if damaged else doc
+        problems += _Semantics(sound, known).run()
+    problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
+    if not with_warnings:
+        return errors(problems)
+    return sorted(problems, key=lambda p: p.severity != ERROR)
 
 
 # -- paths ------------------------------------------------------------------------------------
@@ -102,6 +153,11 @@ def _child(path: str, key: str | int) -> str:
 # -- structure --------------------------------------------------------------------------------
 
 
+def _schema_problem(path: str, es: str, en: str) -> Problem:
+    """A structural error; its code and element are filled in by the caller."""
+    return Problem("invalid_value", ERROR, "", path, es, en)
+
+
 @cache
 def _validator() -> Draft202012Validator:
     schema = load_meta_schema()
@@ -109,16 +165,234 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def _structural_problems(doc: Any) -> list[TemplateProblem]:
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
-    out: list[TemplateProblem] = []
+_SCHEMA_CODES = {
+    "required": "missing_property",
+    "additionalProperties": "unknown_property",
+    "unevaluatedProperties": "unknown_property",
+    "type": "wrong_type",
+    "enum": "invalid_choice",
+    "const": "invalid_value",
+    "pattern": "invalid_format",
+    "minItems": "list_size",
+    "maxItems": "list_size",
+    "uniqueItems": "repeated_items",
+    "minLength": "text_length",
+    "maxLength": "text_length",
+    "minimum": "out_of_range",
+    "exclusiveMinimum": "out_of_range",
+    "maximum": "out_of_range",
+    "exclusiveMaximum": "out_of_range",
+}
+# Step types whose deadline is optional for the engine: without one nothing lapses, which the
+# liaison should know (a warning) but which does not stop publication.
+_DEADLINE_STEPS = frozenset({"approval", "parallel"})
+
+
+def _structural_problems(doc: Any) -> tuple[list[Problem], set[tuple[str | int, ...]]]:
+    """The schema's problems, and the paths of the values they make unusable."""
+    errors_ = sorted(_validator().iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
+    out: list[Problem] = []
+    damaged: set[tuple[str | int, ...]] = set()
     seen: set[tuple[str, str]] = set()
-    for error in errors:
+    for error in errors_:
+        parts = tuple(error.absolute_path)
+        kind = str(error.validator)
+        if "propertyNames" in error.absolute_schema_path:
+            damaged.add((*parts, str(error.instance)))
+            code = "invalid_name"
+        elif kind in ("required", "additionalProperties", "unevaluatedProperties"):
+            code = _SCHEMA_CODES[kind]  # a missing or extra key spoils nothing else
+        else:
+            damaged.add(parts)
+            code = _SCHEMA_CODES.get(kind, "invalid_value")
         for problem in _explain(error):
-            if (problem.path, problem.message_en) not in seen:
-                seen.add((problem.path, problem.message_en))
-                out.append(problem)
+            if (problem.path, problem.message_en) in seen:
+                continue
+            seen.add((problem.path, problem.message_en))
+            downgraded = _without_deadline(doc, parts, problem, code)
+            if downgraded is not None:
+                if downgraded.code != "skip":
+                    out.append(downgraded)
+                continue
+            out.append(replace(problem, code=code))
+    return out, damaged
+
+
+def _without_deadline(
+    doc: Any, parts: tuple[str | int, ...], problem: Problem, code: str
+) -> Problem | None:
+    """A review step without ``deadline_days`` (and so without ``on_lapse``) is a warning."""
+    if code != "missing_property":
+        return None
+    step = _at(doc, parts)
+    if not (
+        len(parts) == 2
+        and parts[0] == "steps"
+        and isinstance(step, dict)
+        and step.get("type") in _DEADLINE_STEPS
+        and "deadline_days" not in step
+    ):
+        return None
+    if problem.path.endswith(".on_lapse"):
+        return replace(problem, code="skip")
+    if not problem.path.endswith(".deadline_days"):
+        return None
+    sid = step.get("id")
+    return Problem(
+        "approval_without_deadline",
+        WARNING,
+        "",
+        problem.path,
+        f"La revisión «{sid}» no tiene plazo («deadline_days»): nunca vencerá ni habrá "
+        "afirmativa o negativa ficta. Indique los días hábiles que tiene la dependencia.",
+        f"The review “{sid}” has no deadline (“deadline_days”): it never lapses and no "
+        "tacit approval or refusal applies. Give the working days the department has.",
+    )
+
+
+def _at(doc: Any, parts: Sequence[str | int]) -> Any:
+    """The value at ``parts`` in ``doc``, or None when there is none."""
+    value = doc
+    for part in parts:
+        if isinstance(part, int) and isinstance(value, list) and 0 <= part < len(value):
+            value = value[part]
+            continue
+        if isinstance(part, str) and isinstance(value, dict) and part in value:
+            value = value[part]
+            continue
+        return None
+    return value
+
+
+class _Damaged:
+    """Stands for a value the schema rejected: present, but not to be read."""
+
+    def __repr__(self) -> str:
+        return "DAMAGED"
+
+
+DAMAGED: Any = _Damaged()
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(position, item) for the objects of a list (damaged items skipped)."""
+    for i, item in enumerate(_list(value)):
+        if isinstance(item, dict):
+            yield i, item
+
+
+@cache
+def _step_types() -> frozenset[str]:
+    return frozenset(load_meta_schema()["$defs"]["step"]["properties"]["type"]["enum"])
+
+
+@cache
+def _field_types() -> frozenset[str]:
+    return frozenset(load_meta_schema()["$defs"]["field"]["properties"]["type"]["enum"])
+
+
+def _without(value: Any, damaged: set[tuple[str | int, ...]]) -> Any:
+    """``value`` with every damaged value replaced by ``DAMAGED`` (keys stay present)."""
+    prefixes = {d[:k] for d in damaged for k in range(len(d) + 1)}
+
+    def walk(node: Any, here: tuple[str | int, ...]) -> Any:
+        if here not in prefixes:
+            return node
+        if isinstance(node, dict):
+            return {
+                k: DAMAGED if (*here, k) in damaged else walk(v, (*here, k))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [
+                DAMAGED if (*here, i) in damaged else walk(v, (*here, i))
+                for i, v in enumerate(node)
+            ]
+        return node
+
+    return walk(value, ())
+
+
+# -- elements ---------------------------------------------------------------------------------
+
+_LIST_KEYS = frozenset(
+    {
+        "steps",
+        "fields",
+        "transitions",
+        "eligibility",
+        "fee_lines",
+        "branches",
+        "options",
+        "signers",
+        "tables",
+        "columns",
+        "requirements",
+        "offices",
+    }
+)
+_MAP_KEYS = frozenset(
+    {"outcomes", "fee_tables", "constants", "example_data", "result_map", "input"}
+)
+_OBJECT_KEYS = frozenset({"catalog", "document", "ledger", "register"})
+_PATH_TOKEN = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+
+
+def _parse_path(path: str) -> list[str | int]:
+    """The inverse of ``json_path`` (``$.steps[2].id`` -> ``["steps", 2, "id"]``)."""
+    out: list[str | int] = []
+    for match in _PATH_TOKEN.finditer(path, 1):
+        plain, index, quoted = match.groups()
+        if index is not None:
+            out.append(int(index))
+        elif plain is not None:
+            out.append(plain)
+        else:
+            out.append(re.sub(r"\\(.)", r"\1", quoted))
     return out
+
+
+def element_of(doc: Any, parts: Sequence[str | int]) -> str:
+    """The id path of the element a JSON path points into: ``$.steps[2].outcomes.approve.to``
+    -> ``steps/revision/outcomes/approve``; list items without a usable id go by position."""
+    out: list[str] = []
+    value = doc
+    k = 0
+    while k < len(parts):
+        part = parts[k]
+        nxt = parts[k + 1] if k + 1 < len(parts) else None
+        if isinstance(part, int):
+            item = value[part] if isinstance(value, list) and 0 <= part < len(value) else None
+            name = None
+            if isinstance(item, dict):
+                name = item.get("id", item.get("value"))
+            out.append(name if isinstance(name, str) and name else str(part))
+            value = item
+        elif part in _LIST_KEYS and isinstance(nxt, int):
+            out.append(part)
+            value = value.get(part) if isinstance(value, dict) else None
+        elif part in _MAP_KEYS and nxt is not None and not isinstance(nxt, int):
+            out += [part, str(nxt)]
+            inner = value.get(part) if isinstance(value, dict) else None
+            value = inner.get(nxt) if isinstance(inner, dict) else None
+            k += 1
+        elif part in _OBJECT_KEYS or k == 0:
+            out.append(part)
+            value = value.get(part) if isinstance(value, dict) else None
+        else:
+            break
+        k += 1
+    return "/".join(out)
 
 
 def _sort_key(parts: Iterable[Any]) -> tuple[tuple[int, int, str], ...]:
@@ -204,7 +478,7 @@ def _quote_list_en(values: Iterable[Any]) -> str:
     return ", ".join(f"“{v}”" if isinstance(v, str) else repr(v) for v in values)
 
 
-def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
+def _explain(error: ValidationError) -> Iterator[Problem]:
     """Readable problems for one jsonschema error."""
     parts = list(error.absolute_path)
     path = json_path(parts)
@@ -219,7 +493,7 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
         assert isinstance(instance, dict)
         for name in value:
             if name not in instance and f"'{name}'" in error.message:
-                yield TemplateProblem(
+                yield _schema_problem(
                     _child(path, name),
                     f"Falta la propiedad obligatoria «{name}». Agréguela.",
                     f"The required property “{name}” is missing. Add it.",
@@ -235,7 +509,7 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
                 guess = difflib.get_close_matches(name, allowed, n=1)
                 hint_es = f" ¿Quiso decir «{guess[0]}»?" if guess else ""
                 hint_en = f" Did you mean “{guess[0]}”?" if guess else ""
-                yield TemplateProblem(
+                yield _schema_problem(
                     _child(path, name),
                     f"La propiedad «{name}» no se admite aquí.{hint_es} Permitidas: "
                     f"{_quote_list(allowed)}.",
@@ -243,7 +517,7 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
                     f"{_quote_list_en(allowed)}.",
                 )
             else:
-                yield TemplateProblem(
+                yield _schema_problem(
                     _child(path, name),
                     f"La propiedad «{name}» no se admite aquí; elimínela.",
                     f"The property “{name}” is not allowed here; remove it.",
@@ -251,7 +525,7 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
         return
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "type" and set(schema.get("properties", {})) == {"es", "en"}:
-        yield TemplateProblem(
+        yield _schema_problem(
             path,
             'Aquí va un texto en español y, si quiere, en inglés: {"es": "…", "en": "…"}.',
             'A text in Spanish and, optionally, English goes here: {"es": "…", "en": "…"}.',
@@ -260,41 +534,41 @@ def _explain(error: ValidationError) -> Iterator[TemplateProblem]:
     yield _value_problem(path, kind, value, instance, error.message)
 
 
-def _name_problem(path: str, name: str, kind: str, value: Any) -> TemplateProblem:
+def _name_problem(path: str, name: str, kind: str, value: Any) -> Problem:
     if kind == "pattern" and value in _PATTERN_HINTS:
         es, en = _PATTERN_HINTS[value]
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El nombre «{name}» no es válido: debe ser {es}.",
             f"The name “{name}” is not valid: it must be {en}.",
         )
-    return TemplateProblem(
+    return _schema_problem(
         path,
         f"El nombre «{name}» no es válido aquí; cámbielo.",
         f"The name “{name}” is not valid here; change it.",
     )
 
 
-def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) -> TemplateProblem:
+def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) -> Problem:
     if kind == "type":
         names = value if isinstance(value, list) else [value]
         es = " o ".join(_TYPE_NAMES.get(n, (n, n))[0] for n in names)
         en = " or ".join(_TYPE_NAMES.get(n, (n, n))[1] for n in names)
-        return TemplateProblem(
+        return _schema_problem(
             path, f"Aquí se espera {es}.", f"{en[0].upper()}{en[1:]} is expected here."
         )
     if kind == "enum":
         guess = difflib.get_close_matches(str(instance), [str(v) for v in value], n=1)
         hint_es = f" ¿Quiso decir «{guess[0]}»?" if guess else ""
         hint_en = f" Did you mean “{guess[0]}”?" if guess else ""
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El valor {_show(instance)} no es válido.{hint_es} Use uno de: {_quote_list(value)}.",
             f"The value {_show(instance)} is not valid.{hint_en} Use one of: "
             f"{_quote_list_en(value)}.",
         )
     if kind == "const":
-        return TemplateProblem(
+        return _schema_problem(
             path, f"El valor debe ser {_show(value)}.", f"The value must be {_show(value)}."
         )
     if kind == "pattern":
@@ -302,39 +576,39 @@ def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) ->
             es, en = _PATTERN_HINTS[value]
         else:
             es = en = f"/{value}/"
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El valor {_show(instance)} no tiene el formato esperado: debe ser {es}.",
             f"The value {_show(instance)} does not have the expected format: it must be {en}.",
         )
     if kind == "minItems":
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"La lista debe tener al menos {value} elemento(s).",
             f"The list must have at least {value} item(s).",
         )
     if kind == "maxItems":
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"La lista puede tener como máximo {value} elemento(s).",
             f"The list may have at most {value} item(s).",
         )
     if kind == "uniqueItems":
-        return TemplateProblem(
+        return _schema_problem(
             path, "La lista tiene elementos repetidos.", "The list has repeated items."
         )
     if kind == "minLength":
         if value == 1:
-            return TemplateProblem(
+            return _schema_problem(
                 path, "Este texto no puede quedar vacío.", "This text may not be empty."
             )
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El texto debe tener al menos {value} caracteres.",
             f"The text must have at least {value} characters.",
         )
     if kind == "maxLength":
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El texto puede tener como máximo {value} caracteres.",
             f"The text may have at most {value} characters.",
@@ -342,24 +616,24 @@ def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) ->
     if kind in ("minimum", "exclusiveMinimum"):
         strict_es = "mayor que" if kind == "exclusiveMinimum" else "al menos"
         strict_en = "greater than" if kind == "exclusiveMinimum" else "at least"
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El número debe ser {strict_es} {value}.",
             f"The number must be {strict_en} {value}.",
         )
     if kind in ("maximum", "exclusiveMaximum"):
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"El número puede ser como máximo {value}.",
             f"The number may be at most {value}.",
         )
     if kind == "minProperties":
-        return TemplateProblem(
+        return _schema_problem(
             path,
             f"Este objeto debe tener al menos {value} entrada(s).",
             f"This object must have at least {value} entry(ies).",
         )
-    return TemplateProblem(
+    return _schema_problem(
         path,
         f"Valor no válido según el esquema de plantillas ({raw}).",
         f"Value not valid under the template schema ({raw}).",
@@ -390,27 +664,62 @@ _STATEMENT_DATA = re.compile(r"(?<=[\s(])data\.[A-Za-z0-9_]+(?=[^%]*%\})")
 
 
 class _Semantics:
-    """One pass of semantic checks over a structurally valid template."""
+    """One pass of semantic checks over the sound parts of a template.
+
+    Values the schema rejects were removed beforehand (a list item became None), so every
+    value read here has its schema type, but required keys may be missing: read with care.
+    """
 
     def __init__(self, doc: Mapping[str, Any], known_departments: frozenset[str] | None):
         self.doc = doc
         self.known = known_departments
-        self.problems: list[TemplateProblem] = []
-        self.steps: list[Mapping[str, Any]] = list(doc["steps"])
+        self.problems: list[Problem] = []
+        self.steps: list[Mapping[str, Any]] = []
+        self.step_paths: list[str] = []
+        self.step_positions: list[int] = []
+        # every step id written, also on steps too broken to check: a reference to one of
+        # them is not "unknown"
+        self.step_ids: set[str] = set()
+        self.all_steps_known = True
+        for i, step in _dicts(doc.get("steps")):
+            sid = step.get("id")
+            if isinstance(sid, str):
+                self.step_ids.add(sid)
+            if isinstance(sid, str) and step.get("type") in _step_types():
+                self.steps.append(step)
+                self.step_paths.append(f"$.steps[{i}]")
+                self.step_positions.append(i)
+            else:
+                self.all_steps_known = False
+        steps = doc.get("steps")
+        if not isinstance(steps, list) or any(not isinstance(s, dict) for s in steps):
+            self.all_steps_known = False
         self.step_index: dict[str, int] = {}
-        for i, step in enumerate(self.steps):
-            self.step_index.setdefault(step["id"], i)
+        for i, known_step in enumerate(self.steps):
+            self.step_index.setdefault(known_step["id"], i)
         self.fields: dict[str, _FieldInfo] = {}
-        self.constants: Mapping[str, Any] = doc.get("constants") or {}
-        self.tables: Mapping[str, Any] = doc.get("fee_tables") or {}
+        self.all_fields_known = self.all_steps_known
+        self.constants: Mapping[str, Any] = _map(doc.get("constants"))
+        self.tables: Mapping[str, Any] = _map(doc.get("fee_tables"))
+        self.catalog: Mapping[str, Any] = _map(doc.get("catalog"))
+        self.read_fields: set[str] = set()  # ids some rule, document or requirement reads
 
     # helpers
 
-    def add(self, path: str, es: str, en: str) -> None:
-        self.problems.append(TemplateProblem(path, es, en))
+    def add(self, code: str, path: str, es: str, en: str, severity: str = ERROR) -> None:
+        self.problems.append(Problem(code, severity, "", path, es, en))
+
+    def warn(self, code: str, path: str, es: str, en: str) -> None:
+        self.add(code, path, es, en, WARNING)
 
     def step_path(self, i: int) -> str:
-        return f"$.steps[{i}]"
+        return self.step_paths[i]
+
+    def broken_step(self, step_id: str) -> bool:
+        """True when ``step_id`` might name a step too broken to check."""
+        if step_id in self.step_index:
+            return False
+        return step_id in self.step_ids or not self.all_steps_known
 
     def step_of(self, step_id: str) -> Mapping[str, Any] | None:
         i = self.step_index.get(step_id)
@@ -424,7 +733,7 @@ class _Semantics:
 
     # driver
 
-    def run(self) -> list[TemplateProblem]:
+    def run(self) -> list[Problem]:
         self.check_step_ids()
         self.collect_fields()
         self.check_local_ids()
@@ -438,6 +747,7 @@ class _Semantics:
         self.check_documents()
         self.check_connectors()
         self.check_example_data()
+        self.check_liaison_warnings()
         return self.problems
 
     # ids
@@ -446,8 +756,10 @@ class _Semantics:
         seen: dict[str, int] = {}
         for i, step in enumerate(self.steps):
             sid = step["id"]
+            position = self.step_positions[i]
             if sid in seen:
                 self.add(
+                    "duplicate_step_id",
                     _child(self.step_path(i), "id"),
                     f"El id de paso «{sid}» ya lo usa el paso {seen[sid] + 1}. Cada paso "
                     "necesita un id distinto; cambie uno de los dos.",
@@ -455,34 +767,50 @@ class _Semantics:
                     "needs its own id; rename one of them.",
                 )
             else:
-                seen[sid] = i
+                seen[sid] = position
 
     def collect_fields(self) -> None:
         for i, step in enumerate(self.steps):
             if step["type"] != "form":
                 continue
-            for j, field in enumerate(step["fields"]):
+            if not isinstance(step.get("fields"), list):
+                self.all_fields_known = False
+            for j, field in enumerate(_list(step.get("fields"))):
                 fpath = f"{self.step_path(i)}.fields[{j}]"
-                self.register_field(fpath, field, step["id"], None)
-                if field["type"] == "group":
-                    for k, sub in enumerate(field["fields"]):
-                        self.register_field(f"{fpath}.fields[{k}]", sub, step["id"], field["id"])
+                info = self.register_field(fpath, field, step["id"], None)
+                if info is None or info.field.get("type") != "group":
+                    continue
+                if not isinstance(info.field.get("fields"), list):
+                    self.all_fields_known = False
+                for k, sub in enumerate(_list(info.field.get("fields"))):
+                    self.register_field(f"{fpath}.fields[{k}]", sub, step["id"], info.field["id"])
 
     def register_field(
-        self, path: str, field: Mapping[str, Any], step_id: str, group: str | None
-    ) -> None:
-        fid = field["id"]
+        self, path: str, field: Any, step_id: str, group: str | None
+    ) -> _FieldInfo | None:
+        """Remember a field by its id; one whose type is unusable is known by its id only."""
+        fid = field.get("id") if isinstance(field, dict) else None
+        if not isinstance(fid, str):
+            self.all_fields_known = False
+            return None
+        if field.get("type") not in _field_types():
+            if "fields" in field:  # a broken group: its members' ids are unknown
+                self.all_fields_known = False
+            field = {"id": fid}
         if fid in self.fields:
             other = self.fields[fid]
             self.add(
+                "duplicate_field_id",
                 _child(path, "id"),
                 f"El id de campo «{fid}» ya se usa en {other.path}. Los ids de campo deben ser "
                 "únicos en todo el trámite (también dentro de los grupos); cambie uno.",
                 f"The field id “{fid}” is already used at {other.path}. Field ids must be "
                 "unique in the whole procedure (group fields included); rename one.",
             )
-            return
-        self.fields[fid] = _FieldInfo(path, field, step_id, group)
+            return None
+        info = _FieldInfo(path, field, step_id, group)
+        self.fields[fid] = info
+        return info
 
     def check_local_ids(self) -> None:
         for i, step in enumerate(self.steps):
@@ -493,15 +821,15 @@ class _Semantics:
                 ("fee_lines", "línea de cobro", "fee line"),
                 ("branches", "rama", "branch"),
             ):
-                items = step.get(key) or []
+                items = _list(step.get(key))
                 self.check_unique(f"{sp}.{key}", items, what_es, what_en, step["id"])
-        reqs = self.doc["catalog"].get("requirements") or []
+        reqs = _list(self.catalog.get("requirements"))
         self.check_unique("$.catalog.requirements", reqs, "requisito", "requirement", None)
 
     def check_unique(
         self,
         path: str,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[Any],
         what_es: str,
         what_en: str,
         step_id: str | None,
@@ -509,10 +837,13 @@ class _Semantics:
         seen: set[str] = set()
         where_es = f" del paso «{step_id}»" if step_id else ""
         where_en = f" of step “{step_id}”" if step_id else ""
-        for k, item in enumerate(items):
-            iid = item["id"]
+        for k, item in _dicts(items):
+            iid = item.get("id")
+            if not isinstance(iid, str):
+                continue
             if iid in seen:
                 self.add(
+                    "duplicate_id",
                     f"{path}[{k}].id",
                     f"El id «{iid}» está repetido entre las entradas de {what_es}{where_es}. "
                     "Use un id distinto para cada una.",
@@ -524,11 +855,14 @@ class _Semantics:
     # start, targets, graph
 
     def check_start(self) -> None:
-        start = self.doc["start"]
+        start = self.doc.get("start")
+        if not isinstance(start, str) or self.broken_step(start):
+            return
         step = self.step_of(start)
         if step is None:
             es, en = self.suggest(start, self.step_index)
             self.add(
+                "unknown_start_step",
                 "$.start",
                 f"El paso inicial «{start}» no existe.{es} Indique en «start» el id de un paso "
                 "de formulario.",
@@ -537,6 +871,7 @@ class _Semantics:
             )
         elif step["type"] != "form":
             self.add(
+                "start_not_a_form",
                 "$.start",
                 f"El paso inicial «{start}» es de tipo «{step['type']}»; el trámite debe "
                 "empezar con un formulario que llene el solicitante.",
@@ -544,11 +879,14 @@ class _Semantics:
                 "with a form filled in by the applicant.",
             )
 
-    def check_target(self, path: str, target: str, *, need: str | None = None) -> None:
+    def check_target(self, path: str, target: Any, *, need: str | None = None) -> None:
+        if not isinstance(target, str) or self.broken_step(target):
+            return
         step = self.step_of(target)
         if step is None:
             es, en = self.suggest(target, self.step_index)
             self.add(
+                "unknown_target_step",
                 path,
                 f"El paso destino «{target}» no existe.{es} Elija un paso existente.",
                 f"The target step “{target}” does not exist.{en} Choose an existing step.",
@@ -556,6 +894,7 @@ class _Semantics:
             return
         if need == "form" and step["type"] != "form":
             self.add(
+                "return_not_to_form",
                 path,
                 f"La devolución para corrección debe llevar a un paso de formulario, y "
                 f"«{target}» es de tipo «{step['type']}». Elija el formulario que el "
@@ -565,6 +904,7 @@ class _Semantics:
             )
         if need == "end" and step["type"] != "end":
             self.add(
+                "lapse_not_to_end",
                 path,
                 f"«lapse_to» debe ser un paso final (end) y «{target}» es de tipo "
                 f"«{step['type']}». Elija el final que aplica si el solicitante no corrige a "
@@ -577,13 +917,14 @@ class _Semantics:
     def check_targets(self) -> None:
         for i, step in enumerate(self.steps):
             sp = self.step_path(i)
-            transitions = step.get("transitions") or []
-            for k, transition in enumerate(transitions):
+            transitions = _list(step.get("transitions"))
+            for k, transition in _dicts(transitions):
                 tpath = f"{sp}.transitions[{k}]"
-                self.check_target(f"{tpath}.to", transition["to"])
+                self.check_target(f"{tpath}.to", transition.get("to"))
                 last = k == len(transitions) - 1
                 if last and "when" in transition:
                     self.add(
+                        "default_transition_with_condition",
                         f"{tpath}.when",
                         f"La última transición del paso «{step['id']}» no debe tener "
                         "condición: es la salida por defecto cuando ninguna otra se cumple. "
@@ -594,62 +935,89 @@ class _Semantics:
                     )
                 if not last and "when" not in transition:
                     self.add(
+                        "unreachable_transition",
                         tpath,
-                        f"La transición «{transition['id']}» no tiene condición, así que las "
+                        f"La transición «{transition.get('id')}» no tiene condición, así que las "
                         "siguientes nunca se usarán. Agregue un «when» o muévala al final.",
-                        f"The transition “{transition['id']}” has no condition, so the ones "
+                        f"The transition “{transition.get('id')}” has no condition, so the ones "
                         "after it are never taken. Add a “when” or move it to the end.",
                     )
-            outcomes = step.get("outcomes")
-            if outcomes:
-                op = f"{sp}.outcomes"
-                self.check_target(f"{op}.approve.to", outcomes["approve"]["to"])
-                self.check_target(f"{op}.reject.to", outcomes["reject"]["to"])
-                ret = outcomes.get("return")
-                if ret:
-                    self.check_target(f"{op}.return.to_step", ret["to_step"], need="form")
-                    self.check_target(f"{op}.return.lapse_to", ret["lapse_to"], need="end")
+            outcomes = _map(step.get("outcomes"))
+            op = f"{sp}.outcomes"
+            for name in ("approve", "reject"):
+                self.check_target(f"{op}.{name}.to", _map(outcomes.get(name)).get("to"))
+            ret = _map(outcomes.get("return"))
+            self.check_target(f"{op}.return.to_step", ret.get("to_step"), need="form")
+            self.check_target(f"{op}.return.lapse_to", ret.get("lapse_to"), need="end")
 
-    def edges(self, step: Mapping[str, Any]) -> list[str]:
-        out: list[str] = []
-        for transition in step.get("transitions") or []:
-            out.append(transition["to"])
+    def edges(self, step: Mapping[str, Any]) -> tuple[list[str], bool]:
+        """The steps ``step`` can lead to, and whether that list is certain (a damaged
+        transition, outcome or target step could lead anywhere)."""
+        out: list[Any] = []
+        certain = True
+        if step["type"] != "end" and "transitions" not in step and "outcomes" not in step:
+            certain = False
+        transitions = step.get("transitions")
+        if transitions is not None and not isinstance(transitions, list):
+            certain = False
+        for transition in _list(transitions):
+            if not isinstance(transition, dict) or transition.get("when") is DAMAGED:
+                certain = False
+                continue
+            out.append(transition.get("to"))
             if "when" not in transition:
                 break  # the transitions after an unconditional one are never taken
         outcomes = step.get("outcomes")
-        if outcomes:
-            out += [outcomes["approve"]["to"], outcomes["reject"]["to"]]
-            ret = outcomes.get("return")
-            if ret:
-                out += [ret["to_step"], ret["lapse_to"]]
-        return [t for t in out if t in self.step_index]
+        if outcomes is not None:
+            if not isinstance(outcomes, dict):
+                outcomes = {"approve": DAMAGED}
+            for name in ("approve", "reject"):
+                out.append(_map(outcomes.get(name)).get("to"))
+            if "return" in outcomes:
+                ret = _map(outcomes["return"])
+                out += [ret.get("to_step"), ret.get("lapse_to")]
+        targets = [t for t in out if isinstance(t, str) and t in self.step_index]
+        if len(targets) < len(out) and any(
+            not isinstance(t, str) or self.broken_step(t) for t in out
+        ):
+            certain = False
+        return targets, certain
 
     def check_graph(self) -> None:
         ends = [s["id"] for s in self.steps if s["type"] == "end"]
-        if not ends:
+        if not ends and self.all_steps_known:
             self.add(
+                "no_end_step",
                 "$.steps",
                 "El trámite no tiene ningún paso final (end). Agregue al menos uno, por "
                 "ejemplo «aprobada» con outcome «approved».",
                 "The procedure has no end step. Add at least one, for example “aprobada” with "
                 "outcome “approved”.",
             )
-        start = self.doc["start"]
-        if start not in self.step_index:
+        start = self.doc.get("start")
+        if not isinstance(start, str) or start not in self.step_index:
             return
-        graph = {sid: self.edges(self.steps[i]) for sid, i in self.step_index.items()}
+        graph: dict[str, list[str]] = {}
+        uncertain: list[str] = []
+        for sid, i in self.step_index.items():
+            graph[sid], certain = self.edges(self.steps[i])
+            if not certain:
+                uncertain.append(sid)
         reached = _closure([start], graph)
+        if reached & set(uncertain):  # a damaged part could lead anywhere
+            reached = set(graph)
         reverse: dict[str, list[str]] = {sid: [] for sid in graph}
         for sid, targets in graph.items():
             for target in targets:
                 reverse[target].append(sid)
-        finishes = _closure(ends, reverse)
+        finishes = _closure([*ends, *uncertain], reverse)
         for i, step in enumerate(self.steps):
             sid = step["id"]
             if self.step_index[sid] != i:
                 continue  # duplicate id, already reported
             if sid not in reached:
                 self.add(
+                    "unreachable_step",
                     self.step_path(i),
                     f"Ningún camino lleva desde el inicio hasta el paso «{sid}». Agregue una "
                     "transición o un resultado de revisión que lleve a él, o elimínelo.",
@@ -658,6 +1026,7 @@ class _Semantics:
                 )
             elif sid not in finishes:
                 self.add(
+                    "dead_end",
                     self.step_path(i),
                     f"Desde el paso «{sid}» no se puede llegar a ningún paso final: el "
                     "expediente quedaría atorado. Agregue una transición que lleve hacia un "
@@ -668,11 +1037,12 @@ class _Semantics:
 
     # departments
 
-    def check_department(self, path: str, key: str) -> None:
-        if self.known is not None and key not in self.known:
+    def check_department(self, path: str, key: Any) -> None:
+        if self.known is not None and isinstance(key, str) and key not in self.known:
             es, en = self.suggest(key, self.known)
             known = sorted(self.known)
             self.add(
+                "unknown_department",
                 path,
                 f"La dependencia «{key}» no existe en este municipio.{es} Use una de: "
                 f"{_quote_list(known)}.",
@@ -681,7 +1051,7 @@ class _Semantics:
             )
 
     def check_departments(self) -> None:
-        self.check_department("$.department", self.doc["department"])
+        self.check_department("$.department", self.doc.get("department"))
         for i, step in enumerate(self.steps):
             sp = self.step_path(i)
             if step["type"] == "approval":
@@ -689,6 +1059,7 @@ class _Semantics:
                 has_rule = "department_rule" in step
                 if has_dept and has_rule:
                     self.add(
+                        "department_and_rule",
                         sp,
                         f"El paso de revisión «{step['id']}» tiene «department» y "
                         "«department_rule» a la vez. Deje solo uno: una dependencia fija o "
@@ -699,6 +1070,7 @@ class _Semantics:
                     )
                 elif not has_dept and not has_rule:
                     self.add(
+                        "missing_department",
                         f"{sp}.department",
                         f"Indique qué dependencia resuelve el paso «{step['id']}»: "
                         "«department» con su clave, o «department_rule» con una regla que la "
@@ -712,17 +1084,18 @@ class _Semantics:
                     for value in _rule_results(step["department_rule"]):
                         if isinstance(value, str):
                             self.check_department(f"{sp}.department_rule", value)
-            for k, branch in enumerate(step.get("branches") or []):
-                self.check_department(f"{sp}.branches[{k}].department", branch["department"])
+            for k, branch in _dicts(step.get("branches")):
+                self.check_department(f"{sp}.branches[{k}].department", branch.get("department"))
 
     # fields
 
     def check_field_options(self) -> None:
+        """Each field's own options, one field at a time (the field type's concern)."""
         for info in self.fields.values():
             self.check_field(info.path, info.field)
 
     def check_field(self, path: str, field: Mapping[str, Any]) -> None:
-        ftype = field["type"]
+        ftype = field.get("type")
         if ftype in ("number", "money"):
             low = _decimal(field.get("min"))
             high = _decimal(field.get("max"))
@@ -732,7 +1105,7 @@ class _Semantics:
             dates: dict[str, datetime.date | None] = {}
             for key in ("min", "max"):
                 raw = field.get(key)
-                if raw is None or raw == "today":
+                if not isinstance(raw, str) or raw == "today":
                     dates[key] = None
                     continue
                 try:
@@ -740,6 +1113,7 @@ class _Semantics:
                 except ValueError:
                     dates[key] = None
                     self.add(
+                        "invalid_date",
                         f"{path}.{key}",
                         f'La fecha "{raw}" no existe. Escríbala como AAAA-MM-DD o use "today".',
                         f'The date "{raw}" does not exist. Write it as YYYY-MM-DD or use "today".',
@@ -747,33 +1121,29 @@ class _Semantics:
             low_d, high_d = dates["min"], dates["max"]
             if low_d is not None and high_d is not None and low_d > high_d:
                 self.min_max(path, "min", "max")
-        if (
-            "min_length" in field
-            and "max_length" in field
-            and field["min_length"] > field["max_length"]
-        ):
-            self.min_max(path, "min_length", "max_length")
-        if (
-            "min_items" in field
-            and "max_items" in field
-            and field["min_items"] > field["max_items"]
-        ):
-            self.min_max(path, "min_items", "max_items")
-        if "pattern" in field:
+        for low_key, high_key in (("min_length", "max_length"), ("min_items", "max_items")):
+            low_n, high_n = field.get(low_key), field.get(high_key)
+            if isinstance(low_n, int) and isinstance(high_n, int) and low_n > high_n:
+                self.min_max(path, low_key, high_key)
+        if isinstance(field.get("pattern"), str):
             try:
                 re.compile(field["pattern"])
             except re.error as exc:
                 self.add(
+                    "invalid_pattern",
                     f"{path}.pattern",
                     f"La expresión regular no es válida ({exc}). Corríjala o quítela.",
                     f"The regular expression is not valid ({exc}). Fix or remove it.",
                 )
-        options = field.get("options")
+        options = _list(field.get("options"))
         if options:
             seen: set[str] = set()
-            for k, option in enumerate(options):
+            for k, option in _dicts(options):
+                if not isinstance(option.get("value"), str):
+                    continue
                 if option["value"] in seen:
                     self.add(
+                        "duplicate_option",
                         f"{path}.options[{k}].value",
                         f"La opción «{option['value']}» está repetida en el campo "
                         f"«{field['id']}». Cada opción necesita un valor distinto.",
@@ -781,8 +1151,10 @@ class _Semantics:
                         f"“{field['id']}”. Each option needs its own value.",
                     )
                 seen.add(option["value"])
-            if ftype == "checkboxes" and field.get("min_items", 0) > len(options):
+            min_items = field.get("min_items", 0)
+            if ftype == "checkboxes" and isinstance(min_items, int) and min_items > len(options):
                 self.add(
+                    "min_items_above_options",
                     f"{path}.min_items",
                     f"«min_items» pide {field['min_items']} casillas pero solo hay "
                     f"{len(options)} opciones.",
@@ -792,6 +1164,7 @@ class _Semantics:
 
     def min_max(self, path: str, low: str, high: str) -> None:
         self.add(
+            "min_above_max",
             f"{path}.{low}",
             f"«{low}» es mayor que «{high}»: ningún valor podría cumplir ambos. Corrija uno.",
             f"“{low}” is greater than “{high}”: no value could satisfy both. Fix one of them.",
@@ -800,7 +1173,12 @@ class _Semantics:
     # expressions
 
     def expressions(self) -> Iterator[tuple[str, Any, str, str]]:
-        """(path, expression, what it is in es, in en) for every JSON Logic in the template."""
+        """(path, expression, what it is in es, in en) for every sound JSON Logic."""
+        for found in self.all_expressions():
+            if found[1] is not DAMAGED:
+                yield found
+
+    def all_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         for info in self.fields.values():
             if "show_if" in info.field:
                 yield (
@@ -811,14 +1189,14 @@ class _Semantics:
                 )
         for i, step in enumerate(self.steps):
             sp = self.step_path(i)
-            for k, rule in enumerate(step.get("eligibility") or []):
+            for k, rule in _dicts(step.get("eligibility")):
                 yield (
                     f"{sp}.eligibility[{k}].rule",
-                    rule["rule"],
+                    rule.get("rule", DAMAGED),
                     "la regla de elegibilidad",
                     "the eligibility rule",
                 )
-            for k, transition in enumerate(step.get("transitions") or []):
+            for k, transition in _dicts(step.get("transitions")):
                 if "when" in transition:
                     yield (
                         f"{sp}.transitions[{k}].when",
@@ -826,10 +1204,10 @@ class _Semantics:
                         "la condición de la transición",
                         "the transition condition",
                     )
-            for k, line in enumerate(step.get("fee_lines") or []):
+            for k, line in _dicts(step.get("fee_lines")):
                 yield (
                     f"{sp}.fee_lines[{k}].amount",
-                    line["amount"],
+                    line.get("amount", DAMAGED),
                     "el importe de la línea de cobro",
                     "the fee line amount",
                 )
@@ -847,14 +1225,14 @@ class _Semantics:
                     "la regla que elige la dependencia",
                     "the rule that chooses the department",
                 )
-            for name, expr in (step.get("input") or {}).items():
+            for name, expr in _map(step.get("input")).items():
                 yield (
                     _child(f"{sp}.input", name),
                     expr,
                     "el dato que se envía al conector",
                     "the value sent to the connector",
                 )
-            for k, branch in enumerate(step.get("branches") or []):
+            for k, branch in _dicts(step.get("branches")):
                 if "when" in branch:
                     yield (
                         f"{sp}.branches[{k}].when",
@@ -863,7 +1241,7 @@ class _Semantics:
                         "the branch condition",
                     )
 
-        register = (self.doc.get("ledger") or {}).get("register") or {}
+        register = _map(_map(self.doc.get("ledger")).get("register"))
         for name in ("key", "description", "rfc", "curp", "name"):
             if name in register:
                 yield (
@@ -872,17 +1250,17 @@ class _Semantics:
                     "el dato del registro en el padrón",
                     "the value registered in the ledger",
                 )
-        for name, expr in (register.get("attributes") or {}).items():
+        for name, expr in _map(register.get("attributes")).items():
             yield (
                 _child("$.ledger.register.attributes", name),
                 expr,
                 "el dato del registro en el padrón",
                 "the value registered in the ledger",
             )
-        if register.get("recurring"):
+        if "recurring" in register:
             yield (
                 "$.ledger.register.recurring.amount",
-                register["recurring"]["amount"],
+                _map(register["recurring"]).get("amount", DAMAGED),
                 "el importe del cobro anual",
                 "the yearly charge amount",
             )
@@ -891,14 +1269,16 @@ class _Semantics:
         for path, expr, what_es, what_en in self.expressions():
             rule_problems = check(expr, path=path)
             for p in rule_problems:
-                self.add(p.path, p.message_es, p.message_en)
+                self.add("invalid_rule", p.path, p.message_es, p.message_en)
             if rule_problems:
                 continue
             for name in sorted(referenced_vars(expr)):
                 head = name.split(".", 1)[0]
-                if head not in self.fields:
+                self.read_fields.add(head)
+                if head not in self.fields and self.all_fields_known:
                     es, en = self.suggest(head, self.fields)
                     self.add(
+                        "unknown_field_reference",
                         path,
                         f"En {what_es} se usa la variable «{name}», pero no hay ningún campo "
                         f"con id «{head}».{es} Corrija el nombre o agregue ese campo a un "
@@ -908,9 +1288,10 @@ class _Semantics:
                         "form.",
                     )
             for table in sorted(referenced_tables(expr)):
-                if table not in self.tables:
+                if table not in self.tables and self.doc.get("fee_tables") is not DAMAGED:
                     es, en = self.suggest(table, self.tables)
                     self.add(
+                        "unknown_fee_table",
                         path,
                         f"En {what_es} se usa la tabla de tarifas «{table}», que no está "
                         f"definida en «fee_tables».{es} Agréguela o corrija el nombre.",
@@ -923,9 +1304,10 @@ class _Semantics:
     def check_reserved(self, path: str, name: str) -> None:
         root, _, rest = name.partition(".")
         if root == "$const":
-            if rest not in self.constants:
+            if rest not in self.constants and self.doc.get("constants") is not DAMAGED:
                 es, en = self.suggest(rest, self.constants)
                 self.add(
+                    "unknown_constant",
                     path,
                     f"La constante «{rest}» no está definida en «constants».{es} Agréguela "
                     '(por ejemplo "uma": "113.14") o corrija el nombre.',
@@ -935,6 +1317,7 @@ class _Semantics:
         elif root == "$case":
             if rest not in CASE_VARIABLES:
                 self.add(
+                    "unknown_case_variable",
                     path,
                     f"«{name}» no existe. Del expediente se pueden leer: "
                     f"{_quote_list('$case.' + v for v in sorted(CASE_VARIABLES))}.",
@@ -944,8 +1327,11 @@ class _Semantics:
         elif root == "$result":
             step_id = rest.split(".", 1)[0]
             step = self.step_of(step_id)
+            if step is None and self.broken_step(step_id):
+                return
             if step is None or step["type"] != "connector":
                 self.add(
+                    "invalid_result_reference",
                     path,
                     f"«{name}» no es válido: después de «$result.» debe ir el id de un paso "
                     "conector.",
@@ -954,6 +1340,7 @@ class _Semantics:
                 )
         else:
             self.add(
+                "unknown_reserved_variable",
                 path,
                 f"La variable «{name}» no existe. Los nombres que empiezan con «$» están "
                 "reservados: $const.…, $case.… y $result.….",
@@ -964,56 +1351,67 @@ class _Semantics:
     # catalog, documents, connectors, example data
 
     def check_requirements(self) -> None:
-        for k, req in enumerate(self.doc["catalog"].get("requirements") or []):
+        for k, req in _dicts(self.catalog.get("requirements")):
             fid = req.get("field")
-            if fid is None:
+            if not isinstance(fid, str):
                 continue
+            self.read_fields.add(fid)
             info = self.fields.get(fid)
             path = f"$.catalog.requirements[{k}].field"
+            if info is None and not self.all_fields_known:
+                continue
             if info is None:
                 es, en = self.suggest(fid, self.fields)
                 self.add(
+                    "unknown_requirement_field",
                     path,
-                    f"El requisito «{req['id']}» dice que se recibe en el campo «{fid}», que no "
-                    f"existe.{es} Indique el id de un campo de tipo archivo (file).",
-                    f"The requirement “{req['id']}” says it is collected by the field "
+                    f"El requisito «{req.get('id')}» dice que se recibe en el campo «{fid}», "
+                    f"que no existe.{es} Indique el id de un campo de tipo archivo (file).",
+                    f"The requirement “{req.get('id')}” says it is collected by the field "
                     f"“{fid}”, which does not exist.{en} Give the id of a file field.",
                 )
-            elif info.field["type"] != "file":
+            elif info.field.get("type") not in ("file", None):
                 self.add(
+                    "requirement_field_not_file",
                     path,
-                    f"El requisito «{req['id']}» se debe recibir en un campo de tipo archivo "
+                    f"El requisito «{req.get('id')}» se debe recibir en un campo de tipo archivo "
                     f"(file), pero «{fid}» es de tipo «{info.field['type']}».",
-                    f"The requirement “{req['id']}” must be collected by a file field, but "
+                    f"The requirement “{req.get('id')}” must be collected by a file field, but "
                     f"“{fid}” is of type “{info.field['type']}”.",
                 )
 
     def check_documents(self) -> None:
         for i, step in enumerate(self.steps):
             document = step.get("document")
-            if not document:
+            if not isinstance(document, dict):
                 continue
             base = f"{self.step_path(i)}.document"
-            for lang, text in document["body"].items():
-                self.check_text(f"{base}.body.{lang}", text)
-                self.check_markup(f"{base}.body.{lang}", text)
-            if "holder" in document:
+            for lang, text in _map(document.get("body")).items():
+                if isinstance(text, str):
+                    self.check_text(f"{base}.body.{lang}", text)
+                    self.check_markup(f"{base}.body.{lang}", text)
+            if isinstance(document.get("holder"), str):
                 self.check_text(f"{base}.holder", document["holder"])
-            for t, spec in enumerate(document.get("tables") or ()):
+            for t, spec in _dicts(document.get("tables")):
                 path = f"{base}.tables[{t}]"
-                rows = spec["rows"]
-                if rows.startswith("data."):
+                rows = spec.get("rows")
+                if isinstance(rows, str) and rows.startswith("data."):
+                    self.read_fields.add(rows[5:])
                     info = self.fields.get(rows[5:])
-                    if info is None or info.field.get("type") != "group":
+                    if info is None and not self.all_fields_known:
+                        pass
+                    elif info is None or info.field.get("type") != "group":
                         self.add(
+                            "table_rows_not_group",
                             f"{path}.rows",
                             f"La tabla recorre «{rows}», que no es un grupo repetible (group) "
                             "del trámite. Use data.<id de un campo group> o fees.lines.",
                             f"The table iterates “{rows}”, which is not a repeating group of "
                             "the procedure. Use data.<group field id> or fees.lines.",
                         )
-                for c, column in enumerate(spec["columns"]):
-                    self.check_text(f"{path}.columns[{c}].value", column["value"], {"row"})
+                for c, column in _dicts(spec.get("columns")):
+                    if isinstance(column.get("value"), str):
+                        self.check_text(f"{path}.columns[{c}].value", column["value"], {"row"})
 
     def check_text(self, path: str, text: str, local: set[str] | None = None) -> None:
         """Placeholders of a document text; names bound by `{% for x in ... %}` or
@@ -1037,6 +1435,7 @@ class _Semantics:
         except TemplateSyntaxError as exc:
             reason = (exc.message or "").rstrip(".")
             self.add(
+                "template_syntax",
                 path,
                 f"El texto no se puede usar como plantilla (línea {exc.lineno}): {reason}. "
                 "Revise las llaves {{ }} y {% %}.",
@@ -1048,6 +1447,7 @@ class _Semantics:
             shown = ", ".join(f"«{_show_tag(t)}»" for t in found[:3])
             shown_en = ", ".join(f"“{_show_tag(t)}”" for t in found[:3])
             self.add(
+                "unsupported_markup",
                 path,
                 f"El texto tiene marcas que no se admiten: {shown}. Solo se permiten "
                 "<b>…</b> (negritas), <i>…</i> (cursivas) y <br/> (salto de línea), sin "
@@ -1063,9 +1463,11 @@ class _Semantics:
         data = _DATA_PLACEHOLDER.match(name)
         if data:
             fid = data.group(1)
-            if fid not in self.fields:
+            self.read_fields.add(fid)
+            if fid not in self.fields and self.all_fields_known:
                 es, en = self.suggest(fid, self.fields)
                 self.add(
+                    "unknown_field_placeholder",
                     path,
                     f"El texto usa {{{{ {name} }}}}, pero no hay ningún campo «{fid}».{es} "
                     "Corrija el nombre del campo.",
@@ -1078,6 +1480,7 @@ class _Semantics:
         if name.startswith("case.") and name[5:] in CASE_VARIABLES:
             return
         self.add(
+            "unknown_placeholder",
             path,
             f"El marcador {{{{ {name} }}}} no existe. Use {{{{ data.<id de campo> }}}}, "
             "{{ case.folio }} o {{ fees.total }}.",
@@ -1087,13 +1490,22 @@ class _Semantics:
 
     def check_connectors(self) -> None:
         targets: set[str] = set()
+        complete = self.all_steps_known  # every connector's result map could be read
         for i, step in enumerate(self.steps):
-            for key, fid in (step.get("result_map") or {}).items():
+            if step.get("result_map") is DAMAGED:
+                complete = False
+            for key, fid in _map(step.get("result_map")).items():
                 path = _child(f"{self.step_path(i)}.result_map", key)
+                if not isinstance(fid, str):
+                    complete = False
+                    continue
                 info = self.fields.get(fid)
+                if info is None and not self.all_fields_known:
+                    continue
                 if info is None:
                     es, en = self.suggest(fid, self.fields)
                     self.add(
+                        "unknown_result_field",
                         path,
                         f"El resultado «{key}» del conector se guardaría en el campo «{fid}», "
                         f"que no existe.{es} Declárelo en un formulario (normalmente con "
@@ -1104,6 +1516,7 @@ class _Semantics:
                     )
                 elif info.group is not None:
                     self.add(
+                        "result_field_in_group",
                         path,
                         f"Un conector no puede llenar «{fid}», que está dentro del grupo "
                         f"«{info.group}». Use un campo fuera de grupos.",
@@ -1113,8 +1526,9 @@ class _Semantics:
                 else:
                     targets.add(fid)
         for fid, info in self.fields.items():
-            if info.field.get("readonly") and fid not in targets:
+            if info.field.get("readonly") is True and fid not in targets and complete:
                 self.add(
+                    "readonly_never_filled",
                     f"{info.path}.readonly",
                     f"El campo «{fid}» es de solo lectura, pero ningún conector lo llena "
                     "(«result_map»). Quite «readonly» o mapee un resultado de conector a él.",
@@ -1122,16 +1536,122 @@ class _Semantics:
                     "(“result_map”). Remove “readonly” or map a connector result to it.",
                 )
 
+    # warnings: nothing is broken, but the liaison probably meant something else
+
+    def check_liaison_warnings(self) -> None:
+        self.warn_steps()
+        self.warn_requirements()
+        self.warn_unreachable_options()
+        self.warn_unused_fields()
+
+    def warn_steps(self) -> None:
+        for i, step in enumerate(self.steps):
+            sp, sid = self.step_path(i), step["id"]
+            if step["type"] == "form" and "description" not in step:
+                self.warn(
+                    "step_without_description",
+                    f"{sp}.description",
+                    f"El paso «{sid}» no tiene descripción. Explique al solicitante en una o "
+                    "dos frases qué se le pide aquí y para qué.",
+                    f"The step “{sid}” has no description. Tell the applicant in a sentence or "
+                    "two what is asked here and why.",
+                )
+            document = step.get("document")
+            if isinstance(document, dict) and document.get("validity_days", None) is None:
+                self.warn(
+                    "document_without_validity",
+                    f"{sp}.document.validity_days",
+                    f"El documento del paso «{sid}» no tiene vigencia («validity_days»): "
+                    "valdrá para siempre. Si vence, indique cuántos días vale.",
+                    f"The document of step “{sid}” has no validity (“validity_days”): it "
+                    "stays valid forever. If it expires, give how many days it is valid.",
+                )
+            for k, line in _dicts(step.get("fee_lines")):
+                amount = line.get("amount", DAMAGED)
+                if "when" in line or amount is DAMAGED or not _may_be_negative(amount):
+                    continue
+                self.warn(
+                    "fee_line_may_be_negative",
+                    f"{sp}.fee_lines[{k}].amount",
+                    f"La línea de cobro «{line.get('id')}» resta o usa un número negativo y "
+                    "no tiene condición («when»): se aplicaría a todos. Si es un descuento, "
+                    "agregue el «when» de quien lo recibe.",
+                    f"The fee line “{line.get('id')}” subtracts or uses a negative number and "
+                    "has no condition (“when”): it would apply to everyone. If it is a "
+                    "discount, add the “when” of who gets it.",
+                )
+
+    def warn_requirements(self) -> None:
+        for k, req in _dicts(self.catalog.get("requirements")):
+            if "field" not in req:
+                self.warn(
+                    "requirement_without_field",
+                    f"$.catalog.requirements[{k}].field",
+                    f"El requisito «{req.get('id')}» no dice en qué campo de archivo se "
+                    "recibe: nadie lo podrá entregar en línea. Indique el id de un campo de "
+                    "tipo archivo (file) en «field».",
+                    f"The requirement “{req.get('id')}” does not say which file field "
+                    "collects it: nobody can hand it in online. Give the id of a file field "
+                    "in “field”.",
+                )
+
+    def warn_unreachable_options(self) -> None:
+        """A condition that compares a choice field with a value it does not offer."""
+        for path, expr, what_es, what_en in self.expressions():
+            for fid, value in sorted(set(_choice_comparisons(expr))):
+                info = self.fields.get(fid)
+                options = _list(info.field.get("options")) if info else []
+                values = {o.get("value") for _, o in _dicts(options)}
+                if not options or len(values) < len(options) or value in values:
+                    continue
+                self.warn(
+                    "unreachable_option",
+                    path,
+                    f"En {what_es} se compara «{fid}» con «{value}», pero ese campo no ofrece "
+                    f"esa opción (ofrece {_quote_list(sorted(map(str, values)))}): esa parte "
+                    "nunca se cumplirá. Corrija el valor o agregue la opción.",
+                    f"{what_en[0].upper()}{what_en[1:]} compares “{fid}” with “{value}”, but "
+                    f"that field does not offer it (it offers "
+                    f"{_quote_list_en(sorted(map(str, values)))}): that part never holds. Fix "
+                    "the value or add the option.",
+                )
+
+    def warn_unused_fields(self) -> None:
+        """A field nobody is asked for and nothing reads.
+
+        Nobody is asked for a field when its condition to show can never hold (it reads no
+        field and is false) or its group's cannot; nothing reads it when no rule, document
+        text or requirement names it. Filling it is then wasted on everyone.
+        """
+        hidden = {
+            fid
+            for fid, info in self.fields.items()
+            if "show_if" in info.field
+            and info.field["show_if"] is not DAMAGED
+            and _never_true(info.field["show_if"])
+        }
+        for fid, info in self.fields.items():
+            if fid in self.read_fields or (fid not in hidden and info.group not in hidden):
+                continue
+            self.warn(
+                "unused_field",
+                f"{info.path}.show_if" if fid in hidden else info.path,
+                f"El campo «{fid}» nunca se muestra (su condición nunca se cumple) y ninguna "
+                "regla, documento ni requisito lo usa. Quítelo o corrija su condición.",
+                f"The field “{fid}” is never shown (its condition never holds) and no rule, "
+                "document or requirement uses it. Remove it or fix its condition.",
+            )
+
     def check_example_data(self) -> None:
-        example = self.doc.get("example_data")
-        if not example:
-            return
-        for step_id, values in example.items():
+        for step_id, values in _map(self.doc.get("example_data")).items():
             path = _child("$.example_data", step_id)
             step = self.step_of(step_id)
+            if step is None and self.broken_step(step_id):
+                continue
             if step is None or step["type"] != "form":
                 es, en = self.suggest(step_id, self.step_index)
                 self.add(
+                    "example_not_a_form_step",
                     path,
                     f"«{step_id}» no es un paso de formulario.{es} Las claves de "
                     "«example_data» deben ser ids de pasos de formulario.",
@@ -1139,26 +1659,99 @@ class _Semantics:
                     "ids of form steps.",
                 )
                 continue
-            own = {f["id"]: f for f in step["fields"]}
-            for fid in values:
+            if not isinstance(step.get("fields"), list):
+                continue
+            own = {f["id"]: f for _, f in _dicts(step["fields"]) if isinstance(f.get("id"), str)}
+            if len(own) < len(step["fields"]):
+                continue  # a damaged field could be the one named
+            for fid in _map(values):
                 fpath = _child(path, fid)
                 if fid not in own:
                     es, en = self.suggest(fid, own)
                     self.add(
+                        "example_unknown_field",
                         fpath,
                         f"El paso «{step_id}» no tiene el campo «{fid}».{es} Quítelo del "
                         "ejemplo o corrija el nombre.",
                         f"The step “{step_id}” has no field “{fid}”.{en} Remove it from the "
                         "example or fix the name.",
                     )
-                elif own[fid].get("readonly"):
+                elif own[fid].get("readonly") is True:
                     self.add(
+                        "example_readonly_field",
                         fpath,
                         f"El campo «{fid}» es de solo lectura (lo llena un conector); quítelo "
                         "del ejemplo.",
                         f"The field “{fid}” is read-only (a connector fills it); remove it "
                         "from the example.",
                     )
+
+
+_COMPARISONS = frozenset({"==", "===", "!=", "!=="})
+
+
+def _choice_comparisons(expr: Any, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """(field id, literal text) for every ``var`` compared with a text, or tested with
+    ``in`` against a list of texts, anywhere in ``expr``."""
+    if depth > 64:
+        return
+    if isinstance(expr, list):
+        for item in expr:
+            yield from _choice_comparisons(item, depth + 1)
+        return
+    if not isinstance(expr, dict):
+        return
+    for op, args in expr.items():
+        if isinstance(args, list) and len(args) == 2:
+            name = _var_name(args[0])
+            other = args[1]
+            if name is None:
+                name, other = _var_name(args[1]), args[0]
+            if name is not None and op in _COMPARISONS and isinstance(other, str):
+                yield name, other
+            if op == "in" and _var_name(args[0]) is not None and isinstance(args[1], list):
+                for value in args[1]:
+                    if isinstance(value, str):
+                        yield str(_var_name(args[0])), value
+        yield from _choice_comparisons(args, depth + 1)
+
+
+def _var_name(node: Any) -> str | None:
+    """``x`` for ``{"var": "x"}`` (or ``{"var": ["x", default]}``), else None."""
+    if isinstance(node, dict) and len(node) == 1 and "var" in node:
+        name = node["var"]
+        if isinstance(name, list) and name:
+            name = name[0]
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _may_be_negative(expr: Any, depth: int = 0) -> bool:
+    """True when ``expr`` subtracts or holds a negative number (it may come out below 0)."""
+    if depth > 64:
+        return False
+    if isinstance(expr, bool):
+        return False
+    if isinstance(expr, int | float):
+        return expr < 0
+    if isinstance(expr, str):
+        number = _decimal(expr)
+        return number is not None and number < 0
+    if isinstance(expr, list):
+        return any(_may_be_negative(item, depth + 1) for item in expr)
+    if isinstance(expr, dict):
+        return any(op == "-" or _may_be_negative(args, depth + 1) for op, args in expr.items())
+    return False
+
+
+def _never_true(expr: Any) -> bool:
+    """True when ``expr`` reads nothing and is false: a condition that can never hold."""
+    if referenced_vars(expr) or _reserved_vars(expr):
+        return False
+    try:
+        return not is_truthy(evaluate(expr, {}, today=datetime.date(2000, 1, 1)))
+    except RuleError:
+        return False
 
 
 def _closure(roots: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:
