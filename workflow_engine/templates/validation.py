@@ -73,8 +73,8 @@ class Problem:
 
     @property
     def is_error(self) -> bool:
-        """True when the problem blocks publication."""
-        return self.severity == ERROR
+        """True when the problem blocks publication: everything but a warning does."""
+        return self.severity != WARNING
 
     def message(self, lang: str) -> str:
         """The message in ``lang`` ("es" or "en"; anything else gets Spanish)."""
