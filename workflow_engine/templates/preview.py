@@ -9,6 +9,7 @@ demo doubles) or skipped with a note; documents are only requested here and rend
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +64,9 @@ _SAMPLES: dict[str, Any] = {
 }
 
 
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
 def sample_value(fld: Mapping[str, Any]) -> Any:
     """A plausible value for one field, so a step can be previewed before any example exists."""
     kind = str(fld.get("type"))
@@ -82,19 +86,39 @@ def sample_value(fld: Mapping[str, Any]) -> Any:
     if kind == "group":
         return [{sub["id"]: sample_value(sub) for sub in fld.get("fields") or []}]
     if kind == "file":
+        accept = [str(a) for a in fld.get("accept") or () if "/" in str(a) and "*" not in str(a)]
+        ctype = accept[0] if accept else "application/pdf"
         return [
             {
                 "id": f"f-{str(fld.get('id', 'archivo'))[:12]}",
-                "name": "ejemplo.pdf",
+                "name": "ejemplo." + _EXTENSIONS.get(ctype, "pdf"),
                 "sha256": "0" * 64,
                 "size": 1024,
-                "content_type": "application/pdf",
+                "content_type": ctype,
             }
         ]
+    if kind in ("text", "textarea") and fld.get("pattern"):
+        return _patterned(fld)
     if kind == "number":
         low = fld.get("min")
         return low if isinstance(low, int | float) and not isinstance(low, bool) else 1
     return _SAMPLES.get(kind, "Ejemplo")
+
+
+def _patterned(fld: Mapping[str, Any]) -> str:
+    """A value that fits the field's pattern, taken from its help («por ejemplo 017-024-003»);
+    empty when the help has none (a generic sample would only show an error)."""
+    try:
+        pattern = re.compile(str(fld["pattern"]))
+    except re.error:
+        return ""
+    for text in (fld.get("help") or {}, fld.get("placeholder") or {}):
+        words = text.values() if isinstance(text, Mapping) else [str(text)]
+        for word in re.findall(r"[\w./-]+", " ".join(str(w) for w in words)):
+            for candidate in (word, word.rstrip(".")):
+                if pattern.search(candidate) and pattern.fullmatch(candidate):
+                    return candidate
+    return ""
 
 
 def sample_data(definition: ProcedureDefinition) -> dict[str, dict[str, Any]]:
