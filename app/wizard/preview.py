@@ -45,7 +45,10 @@ def render_step_preview(
     )
     row = queries.CaseRow(0, PREVIEW_FOLIO, definition.key, 0, APPLICANT.id, None, None)
     case = views.Case(row, state, definition, APPLICANT)
-    with current_app.test_request_context(
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A fresh application context: `g` (where the page's locale is cached) is not shared
+    # with the caller's, so each preview is rendered in its own language.
+    with app.app_context(), app.test_request_context(
         f"/expedientes/{PREVIEW_FOLIO}/pasos/{step_id}", headers={"Accept-Language": lang}
     ):
         flash(_("Vista previa: así verá la persona solicitante este paso. Nada se guarda."))
