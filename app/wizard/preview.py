@@ -48,8 +48,11 @@ def render_step_preview(
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A fresh application context: `g` (where the page's locale is cached) is not shared
     # with the caller's, so each preview is rendered in its own language.
-    with app.app_context(), app.test_request_context(
-        f"/expedientes/{PREVIEW_FOLIO}/pasos/{step_id}", headers={"Accept-Language": lang}
+    with (
+        app.app_context(),
+        app.test_request_context(
+            f"/expedientes/{PREVIEW_FOLIO}/pasos/{step_id}", headers={"Accept-Language": lang}
+        ),
     ):
         flash(_("Vista previa: así verá la persona solicitante este paso. Nada se guarda."))
         html, _status = views.render_step(case, definition.steps[step_id], values)

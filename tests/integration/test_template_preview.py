@@ -25,7 +25,7 @@ from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.engine import state as S
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.demo import examples_dir
-from workflow_engine.persistence.models import User, table
+from workflow_engine.persistence.models import User
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.preview import simulate
 

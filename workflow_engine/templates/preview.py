@@ -114,9 +114,10 @@ def _patterned(fld: Mapping[str, Any]) -> str:
         return ""
     for text in (fld.get("help") or {}, fld.get("placeholder") or {}):
         words = text.values() if isinstance(text, Mapping) else [str(text)]
-        for word in re.findall(r"[\w./-]+", " ".join(str(w) for w in words)):
+        found: list[str] = re.findall(r"[\w./-]+", " ".join(str(w) for w in words))
+        for word in found:
             for candidate in (word, word.rstrip(".")):
-                if pattern.search(candidate) and pattern.fullmatch(candidate):
+                if pattern.fullmatch(candidate):
                     return candidate
     return ""
 
