@@ -300,6 +300,165 @@ def templates_archive(key: str) -> None:
     click.echo(f"{info.key}: {info.state}")
 
 
+def _template_doc(key: str, number: int | None, draft: bool) -> Any:
+    """The document to preview: a template file, a published version, or the draft."""
+    if key.endswith(".json") and Path(key).is_file():
+        return _read_template(key)
+    catalog = _services().catalog
+    if number is not None and draft:
+        raise click.UsageError("Use --version o --draft, no ambos.")
+    return catalog.version(key, number).definition if number is not None else catalog.draft(key)
+
+
+def _refuse_invalid(doc: Any) -> None:
+    """A dry run needs a template the engine can read: list its problems and exit 1."""
+    from workflow_engine.templates.validation import validate_template
+
+    problems = validate_template(doc)
+    if problems:
+        click.echo("La plantilla tiene errores; corríjalos antes de la vista previa:", err=True)
+        for problem in problems:
+            click.echo(f"{problem.path}: {problem.message_es}", err=True)
+        sys.exit(1)
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{currency} {cents / 100:,.2f}"
+
+
+@templates_cli.command("preview")
+@click.argument("key")
+@click.option("--version", "number", type=int, default=None, help="A published version.")
+@click.option("--draft", is_flag=True, help="The draft (the default).")
+@click.option("--step", "step_id", required=True, help="A form step's id.")
+@click.option("--empty", is_flag=True, help="No answers: the empty page.")
+@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+def templates_preview(
+    key: str, number: int | None, draft: bool, step_id: str, empty: bool, lang: str, out_file: str
+) -> None:
+    """Render one form step as the wizard shows it, with sample (or no) answers, to HTML."""
+    from app.wizard.preview import UnknownStepError, render_step_preview
+
+    try:
+        doc = _template_doc(key, number, draft)
+        _refuse_invalid(doc)
+        html = render_step_preview(doc, step_id, empty=empty, lang=lang)
+    except InvalidJSON as exc:
+        click.echo(f"$: {key}: {exc.message_es}", err=True)
+        sys.exit(1)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    except UnknownStepError:
+        click.echo(f"«{step_id}» no es un paso de formulario de {key}.", err=True)
+        sys.exit(1)
+    Path(out_file).write_text(html, encoding="utf-8")
+    click.echo(f"vista previa: {out_file}")
+
+
+@templates_cli.command("simulate")
+@click.argument("key")
+@click.option("--version", "number", type=int, default=None, help="A published version.")
+@click.option("--draft", is_flag=True, help="The draft (the default).")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON {step: {field: value}}; the template's example_data by default.",
+)
+@click.option("--decisions", default="", help="approve, reject or return, in task order.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def templates_simulate(
+    key: str, number: int | None, draft: bool, data_file: str | None, decisions: str, out_dir: str
+) -> None:
+    """Dry run: the path, fees, tasks and notices an answer set would give; preview PDFs to
+    DIR. Nothing is written to the database."""
+    from app.services import connector_settings
+    from connectors.documents.preview import render_preview
+    from connectors.registry import UnknownConnectorError, default_registry
+    from workflow_engine.persistence.types import utcnow
+    from workflow_engine.templates.preview import SimulationError, parse_decisions, simulate
+
+    try:
+        words = parse_decisions(decisions)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"«{exc}» no es una decisión (approve, reject, return).", param_hint="--decisions"
+        ) from None
+    try:
+        doc = _template_doc(key, number, draft)
+        _refuse_invalid(doc)
+        data = _read_template(data_file) if data_file else None
+    except InvalidJSON as exc:
+        click.echo(f"$: {exc.message_es}", err=True)
+        sys.exit(1)
+    except EngineError as exc:
+        _fail(exc)
+        return
+    if data is not None and not (
+        isinstance(data, dict) and all(isinstance(v, dict) for v in data.values())
+    ):
+        click.echo("--data: se espera un objeto {paso: {campo: valor}}.", err=True)
+        sys.exit(1)
+    registry = default_registry()
+
+    def lookup(name: str, given: Any) -> Any:
+        try:
+            operation = registry.operation(name)
+        except UnknownConnectorError:
+            return None
+        return operation(dict(given))
+
+    services = _services()
+    at = utcnow()
+    try:
+        sim = simulate(doc, data, words, at=at, ctx=_engine_context(services), lookup=lookup)
+    except SimulationError as exc:
+        sim = exc.simulation
+        click.echo(f"path: {' -> '.join(sim.path)}")
+        click.echo(f"detenido: {exc.message_es}", err=True)
+        sys.exit(1)
+    click.echo(f"path: {' -> '.join(sim.path)}")
+    click.echo(f"outcome: {sim.outcome or '-'} ({sim.status})")
+    for fee in sim.fees:
+        for line in fee.lines:
+            label = line["label"].get("es") or line["id"]
+            click.echo(f"fee: {fee.step_id}: {label}: {_money(line['amount_cents'], fee.currency)}")
+        click.echo(f"fees total: {fee.step_id}: {_money(fee.total_cents, fee.currency)}")
+    for task in sim.tasks:
+        click.echo(
+            f"task: {task.step_id}: {task.department} / {task.role}, "
+            f"plazo {task.due_on or '-'}: {task.decision or 'pendiente'}"
+        )
+    for notice in sim.notifications:
+        click.echo(f"notification: {notice.template} -> {notice.to}")
+    for note_es, _note_en in sim.notes:
+        click.echo(f"nota: {note_es}")
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    settings = connector_settings(services.settings)
+    department = _department_name(services, doc.get("department"))
+    for document in sim.documents:
+        pdf = render_preview(settings, doc, document, at=at, department=department)
+        path = target / f"{doc['key']}-{document.step_id}-{document.kind}-vista-previa.pdf"
+        path.write_bytes(pdf)
+        click.echo(f"document: {path}")
+
+
+def _engine_context(services: Any) -> Any:
+    """The municipality's calendar and time zone (holidays are only read)."""
+    with services.engine.connect() as conn:
+        return services.cases.context(conn)
+
+
+def _department_name(services: Any, key: Any) -> str | None:
+    from connectors._common import department_name
+
+    with services.engine.connect() as conn:
+        return department_name(conn, key if isinstance(key, str) else None)
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Departments, demo accounts, holidays and the example procedures (published)."""

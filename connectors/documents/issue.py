@@ -229,60 +229,16 @@ class DocumentIssuer:
         expires_on: date | None,
         department: str | None,
     ) -> DocumentContent:
-        state = case.state
-        payments = list(state.get("payments") or ())
-        fees = fees_context(payments)
-        submitted = state.get("submitted_at") or (
-            case.submitted_at.isoformat() if case.submitted_at else None
-        )
-        context = {
-            "data": document_data(state.get("data") or {}, case.definition),
-            "case": {
-                "folio": case.folio,
-                "submitted_at": Shown(
-                    str(submitted or ""), long_date(submitted, self.settings.timezone)
-                ),
-                "procedure": case.procedure_title,
-            },
-            "fees": fees,
-        }
-        source = localized(spec.get("body"))
-        try:
-            body = render_body(source, context) if source else []
-            holder = render_text(str(spec["holder"]), context) if spec.get("holder") else ""
-            tables = [
-                DocumentTable(*render_table(table_spec, context))
-                for table_spec in spec.get("tables") or ()
-            ]
-        except BodyError as exc:
-            raise PermanentError(
-                f"case {case.folio}: the document text of step {step.get('id')!r} cannot be "
-                f"rendered ({exc}); fix its template, then retry"
-            ) from None
-        if not holder:
-            holder = self.applicant_name(case)
-        return DocumentContent(
-            municipality=self.settings.municipality_name,
-            department=department,
-            title=localized(spec.get("title"), localized(step.get("title"), "Documento")),
-            procedure_title=case.procedure_title,
-            folio=case.folio,
+        return document_content(
+            self.settings,
+            case,
+            step,
+            spec,
+            code=code,
             issued_on=issued_on,
             expires_on=expires_on,
-            verification_code=code,
-            verification_url=verification_url(self.settings, code),
-            body=body,
-            signers=[
-                SignerInfo(str(s.get("name") or ""), localized(s.get("position")))
-                for s in spec.get("signers") or ()
-            ],
-            fee_lines=[FeeLine(line["label"], line["amount"]) for line in fees["lines"]],
-            fee_total=fees["total"] if fees["lines"] else None,
-            payment_reference=fees["reference"] or None,
-            kind=str(spec.get("kind") or "documento"),
-            holder=holder or None,
-            tables=tables,
-            logo_path=self.settings.municipality_logo,
+            department=department,
+            applicant_name=lambda: self.applicant_name(case),
         )
 
     def applicant_name(self, case: CaseRecord) -> str:
@@ -300,3 +256,74 @@ class DocumentIssuer:
             return conn.execute(
                 select(documents_t).where(documents_t.c.idempotency_key == key)
             ).one_or_none()
+
+
+def document_content(
+    settings: ConnectorSettings,
+    case: CaseRecord,
+    step: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    *,
+    code: str,
+    issued_on: date,
+    expires_on: date | None,
+    department: str | None,
+    applicant_name: Callable[[], str] | None = None,
+    preview: bool = False,
+) -> DocumentContent:
+    """What a document step prints for a case (the issuer's and the dry run's one source);
+    `applicant_name` gives the holder when the template names none."""
+    state = case.state
+    payments = list(state.get("payments") or ())
+    fees = fees_context(payments)
+    submitted = state.get("submitted_at") or (
+        case.submitted_at.isoformat() if case.submitted_at else None
+    )
+    context = {
+        "data": document_data(state.get("data") or {}, case.definition),
+        "case": {
+            "folio": case.folio,
+            "submitted_at": Shown(str(submitted or ""), long_date(submitted, settings.timezone)),
+            "procedure": case.procedure_title,
+        },
+        "fees": fees,
+    }
+    source = localized(spec.get("body"))
+    try:
+        body = render_body(source, context) if source else []
+        holder = render_text(str(spec["holder"]), context) if spec.get("holder") else ""
+        tables = [
+            DocumentTable(*render_table(table_spec, context))
+            for table_spec in spec.get("tables") or ()
+        ]
+    except BodyError as exc:
+        raise PermanentError(
+            f"case {case.folio}: the document text of step {step.get('id')!r} cannot be "
+            f"rendered ({exc}); fix its template, then retry"
+        ) from None
+    if not holder and applicant_name is not None:
+        holder = applicant_name()
+    return DocumentContent(
+        municipality=settings.municipality_name,
+        department=department,
+        title=localized(spec.get("title"), localized(step.get("title"), "Documento")),
+        procedure_title=case.procedure_title,
+        folio=case.folio,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        verification_code=code,
+        verification_url=verification_url(settings, code),
+        body=body,
+        signers=[
+            SignerInfo(str(s.get("name") or ""), localized(s.get("position")))
+            for s in spec.get("signers") or ()
+        ],
+        fee_lines=[FeeLine(line["label"], line["amount"]) for line in fees["lines"]],
+        fee_total=fees["total"] if fees["lines"] else None,
+        payment_reference=fees["reference"] or None,
+        kind=str(spec.get("kind") or "documento"),
+        holder=holder or None,
+        tables=tables,
+        logo_path=settings.municipality_logo,
+        preview=preview,
+    )

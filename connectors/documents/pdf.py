@@ -93,6 +93,11 @@ class DocumentContent:
     holder: str | None = None
     tables: Sequence[DocumentTable] = ()
     logo_path: str | None = None
+    # A dry run's document: «VISTA PREVIA» across every page, no verification code or QR.
+    preview: bool = False
+
+
+PREVIEW_MARK = "VISTA PREVIA"
 
 
 @lru_cache(maxsize=1)
@@ -234,8 +239,9 @@ def qr_drawing(text: str, size: float = QR_SIZE) -> QrFlowable:
     return QrFlowable(text, size)
 
 
-def _numbered_canvas(footer_left: str) -> type[Canvas]:
-    """A canvas that knows the page count when it draws each footer («Página 2 de 3»)."""
+def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Canvas]:
+    """A canvas that knows the page count when it draws each footer («Página 2 de 3»),
+    and stamps `watermark` across every page when given."""
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab has no type hints
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -264,6 +270,21 @@ def _numbered_canvas(footer_left: str) -> type[Canvas]:
             self.setFillColor(MUTED)
             self.drawString(2 * cm, 1.1 * cm, footer_left)
             self.drawRightString(width - 2 * cm, 1.1 * cm, f"Página {self._pageNumber} de {total}")
+            self.restoreState()
+            if watermark:
+                self._watermark(watermark)
+
+        def _watermark(self, text: str) -> None:
+            width, height = self._pagesize
+            self.saveState()
+            self.setFillColor(ACCENT)
+            self.setFont("Helvetica-Bold", 11)
+            self.drawCentredString(width / 2, height - 1.2 * cm, f"{text} · SIN VALIDEZ OFICIAL")
+            self.setFillAlpha(0.12)
+            self.setFont("Helvetica-Bold", 72)
+            self.translate(width / 2, height / 2)
+            self.rotate(45)
+            self.drawCentredString(0, 0, text)
             self.restoreState()
 
     return NumberedCanvas
@@ -503,7 +524,9 @@ def render_document(content: DocumentContent) -> RenderedDocument:
         ),
     ]
     story.append(Spacer(1, 16))
-    if len(content.signers) == 1:
+    if content.preview:
+        _preview_close(content, story, st, found)
+    elif len(content.signers) == 1:
         # One signer: the signature and the verification box side by side, so a typical
         # licence fits on one page.
         signer_block = [Paragraph("Atentamente", st["position"]), Spacer(1, 4)]
@@ -543,10 +566,39 @@ def render_document(content: DocumentContent) -> RenderedDocument:
         subject=content.procedure_title,
         keywords=[content.kind, content.folio, content.verification_code],
         footer=f"{content.municipality} · Folio {content.folio} · {content.verification_code}",
+        watermark=PREVIEW_MARK if content.preview else None,
     )
     order = {f"Firma{n}": n for n in range(1, len(content.signers) + 1)}
     found.sort(key=lambda s: order.get(s.field_name, 0))
     return RenderedDocument(pdf, found)
+
+
+def _preview_close(
+    content: DocumentContent,
+    story: list[Any],
+    st: dict[str, ParagraphStyle],
+    found: list[SignatureStamp],
+) -> None:
+    """A preview ends with its signers' names and a notice instead of the verification box:
+    it carries no code and no QR, so nobody can take it for an issued document."""
+    if content.signers:
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph("Atentamente", st["position"]),
+                    Spacer(1, 6),
+                    _signers(content, st, found),
+                ]
+            )
+        )
+        story.append(Spacer(1, 12))
+    story.append(
+        Paragraph(
+            f"{PREVIEW_MARK}: documento de prueba generado con datos de ejemplo. No está firmado, "
+            "no tiene código de verificación y no tiene validez oficial.",
+            st["small"],
+        )
+    )
 
 
 def render_pdf(content: DocumentContent) -> bytes:
@@ -579,6 +631,7 @@ def build_pdf(
     keywords: list[str],
     footer: str,
     invariant: bool = False,
+    watermark: str | None = None,
 ) -> bytes:
     """Lay out the story on letter paper with the numbered footer ("Página N de M")."""
     buffer = io.BytesIO()
@@ -596,5 +649,5 @@ def build_pdf(
         keywords=keywords,
         invariant=int(invariant),
     )
-    doc.build(story, canvasmaker=_numbered_canvas(footer))
+    doc.build(story, canvasmaker=_numbered_canvas(footer, watermark))
     return buffer.getvalue()
