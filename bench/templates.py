@@ -10,6 +10,9 @@ rules), then, each repeated `--runs` times:
 - `validate_p99_ms`: `validate_template` of the whole document (schema + semantics).
 - `edit_p99_ms`: one editing operation (alternately a rename of a field read by rules and a
   field added) with its validation: `workflow_engine.templates.editing`.
+- `diff_p99_ms`: the plain-language changes between the template and an edited copy (a
+  field renamed, one added, a step's title changed, a fee line moved), as the configurator
+  shows before publishing: `workflow_engine.templates.diff.diff`.
 - `edit_save_p99_ms`: the same operation, then the draft saved as a new revision on
   PostgreSQL (`Catalog.save_revision`: problems stored, optimistic check on the base
   revision), as the configurator will do on every change; `sql_statements_per_save` counts
@@ -37,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 from bench.stats import percentile  # noqa: E402
 from workflow_engine.templates import editing  # noqa: E402
+from workflow_engine.templates.diff import diff  # noqa: E402
 from workflow_engine.templates.validation import validate_template  # noqa: E402
 
 EXAMPLE = ROOT / "form_schemas" / "examples" / "licencia-funcionamiento.json"
@@ -166,6 +170,17 @@ def run(runs: int) -> dict[str, Any]:
             assert added.doc is not doc
 
     edits = timed(runs, edit)
+
+    edited = editing.rename_field(doc, "dato_1_1", "dato_1_1_b").doc
+    edited = editing.add_field(
+        edited, "extra_3", {"id": "nuevo", "type": "text", "label": _label("Nuevo", "New")}
+    ).doc
+    edited["steps"][1]["title"] = _label("Otro título", "Another title")
+    pago = next(s for s in edited["steps"] if s["id"] == "pago")
+    pago["fee_lines"].insert(0, pago["fee_lines"].pop())
+    changes = diff(doc, edited)
+    assert changes, "the edited copy differs"
+    diffs = timed(runs, lambda _i: diff(doc, edited))
     return {
         "template": {
             "steps": len(doc["steps"]),
@@ -177,6 +192,9 @@ def run(runs: int) -> dict[str, Any]:
         "validate_p99_ms": summary(validate)["p99"],
         "edit_ms": summary(edits),
         "edit_p99_ms": summary(edits)["p99"],
+        "diff_changes": len(changes),
+        "diff_ms": summary(diffs),
+        "diff_p99_ms": summary(diffs)["p99"],
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
