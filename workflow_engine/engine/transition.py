@@ -49,7 +49,9 @@ from workflow_engine.engine.errors import (
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
+from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
+from workflow_engine.templates import step_types
 from workflow_engine.templates.fields import check_draft, validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
@@ -266,89 +268,32 @@ class _Run:
         )
 
     def enter(self, step_id: str) -> None:
-        """Enter a step and keep going through automatic steps until the case must wait."""
+        """Enter a step and keep going through automatic steps until the case must wait;
+        what entering does belongs to the step's type (workflow_engine.templates.step_types)."""
         for _ in range(MAX_AUTOMATIC_STEPS):
             step = self.d.step(step_id)
             kind = step["type"]
             self.f["position"] = step_id
             self.event("step.entered", step=step_id, type=kind)
-            if kind == "form":
-                if self.f["submitted_at"] is None:
-                    self.f["status"] = S.DRAFT
-                    if step_id not in self.f["form_path"]:
-                        self.f["form_path"] = (*self.f["form_path"], step_id)
-                else:
-                    self.f["status"] = S.AWAITING_APPLICANT
-                    self.notify("action_required", step=step_id)
+            then = self.step_type(step).enter(self, step)
+            if then is None:
                 return
-            if kind in ("approval", "parallel"):
-                if self.d.declarative is not None:
-                    self.event(
-                        "case.auto_approved",
-                        step=step_id,
-                        explanation=dict(self.d.declarative.get("explanation", {})),
-                    )
-                    step_id = str(step["outcomes"]["approve"]["to"])
-                    continue
-                if self.open_review(step):
-                    return
-                step_id = str(step["outcomes"]["approve"]["to"])
-                continue
-            if kind == "payment":
-                if self.request_payment(step):
-                    return
-                step_id = self.next_step(step)
-                continue
-            if kind == "document":
-                attempt = self.next_attempt(step_id)
-                self.f["status"] = S.AWAITING_DOCUMENT
-                self.event("document.requested", step=step_id, attempt=attempt)
-                self.effect(
-                    "document.issue",
-                    f"document:{step_id}:{attempt}",
-                    step_id=step_id,
-                    attempt=attempt,
-                )
-                return
-            if kind == "notify":
-                self.event("notification.requested", step=step_id, to=step.get("to"))
-                self.notify(
-                    "step_notice",
-                    to=str(step.get("to", "applicant")),
-                    step=step_id,
-                    subject=dict(step.get("subject", {})),
-                    message=dict(step.get("message", {})),
-                    department=self.d.doc.get("department"),
-                )
-                step_id = self.next_step(step)
-                continue
-            if kind == "connector":
-                attempt = self.next_attempt(step_id)
-                inputs = {name: self.eval(expr) for name, expr in step.get("input", {}).items()}
-                self.f["status"] = S.AWAITING_CONNECTOR
-                self.event(
-                    "connector.requested",
-                    step=step_id,
-                    connector=step["connector"],
-                    attempt=attempt,
-                )
-                self.effect(
-                    "connector.call",
-                    f"connector:{step_id}:{attempt}",
-                    step_id=step_id,
-                    attempt=attempt,
-                    connector=step["connector"],
-                    input=_jsonable(inputs),
-                )
-                return
-            if kind == "end":
-                self.close(str(step["outcome"]), step_id)
-                return
-            raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
+            step_id = then
         raise InvalidCommandError(
             "El trámite entra en un ciclo sin fin; avise al área responsable.",
             "The procedure loops without waiting; tell the owning department.",
         )
+
+    def step_type(self, step: Mapping[str, Any]) -> type[step_types.StepType]:
+        kind = str(step["type"])
+        found = step_types.get(kind)
+        if found is None:
+            raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
+        return found
+
+    def leave(self, step: Mapping[str, Any], outcome: str = "approve") -> None:
+        """Go on from a finished step to where its type says."""
+        self.enter(self.step_type(step).leave(self, step, outcome))
 
     def close(self, outcome: str, step_id: str | None) -> None:
         for task in list(self.tasks.values()):
@@ -371,7 +316,7 @@ class _Run:
         reg = spec.get("register")
         if not reg:
             return
-        attributes = {k: _jsonable(self.eval(v)) for k, v in (reg.get("attributes") or {}).items()}
+        attributes = {k: jsonable(self.eval(v)) for k, v in (reg.get("attributes") or {}).items()}
         payload: dict[str, Any] = {
             "kind": str(reg["kind"]),
             "key": str(self.eval(reg["key"])),
@@ -536,12 +481,12 @@ class _Run:
         if decision == "approve":
             if siblings:
                 return  # a parallel step waits for every branch
-            self.enter(str(outcomes["approve"]["to"]))
+            self.leave(step, "approve")
             return
         for other in siblings:
             self.set_task(other, "cancelled")
         if decision == "reject":
-            self.enter(str(outcomes["reject"]["to"]))
+            self.leave(step, "reject")
             return
         spec = outcomes["return"]
         steps = return_steps or (str(spec["to_step"]),)
@@ -657,16 +602,6 @@ class _Run:
         return payment
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 # -- command handlers ---------------------------------------------------------------------
 
 
@@ -743,7 +678,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     drafts = dict(run.f["drafts"])
     drafts.pop(cmd.step_id, None)
     run.f["drafts"] = drafts
-    run.event("step.submitted", step=cmd.step_id, values=_jsonable(cleaned))
+    run.event("step.submitted", step=cmd.step_id, values=jsonable(cleaned))
     status = run.f["status"]
     if status == S.AWAITING_CORRECTION:
         corrected = set(run.f["corrected_steps"]) | {cmd.step_id}
@@ -928,7 +863,7 @@ def _payment_confirmed(run: _Run, cmd: PaymentConfirmed) -> None:
         provider_id=cmd.provider_id,
     )
     run.notify("payment_received", reference=cmd.reference, total_cents=cmd.amount_cents)
-    run.enter(run.next_step(run.d.step(paid.step_id)))
+    run.leave(run.d.step(paid.step_id))
 
 
 def _payment_failed(run: _Run, cmd: PaymentFailed) -> None:
@@ -975,7 +910,7 @@ def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
     run.f["documents"] = (*run.f["documents"], document)
     run.event("document.issued", **document)
     run.notify("document_issued", document_id=cmd.document_id, kind=document["kind"])
-    run.enter(run.next_step(step))
+    run.leave(step)
 
 
 def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
@@ -997,8 +932,8 @@ def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
             data[target] = cmd.result[source]
             mapped[target] = cmd.result[source]
     run.f["data"] = data
-    run.event("connector.completed", step=cmd.step_id, mapped=_jsonable(mapped))
-    run.enter(run.next_step(step))
+    run.event("connector.completed", step=cmd.step_id, mapped=jsonable(mapped))
+    run.leave(step)
 
 
 def _connector_failed(run: _Run, cmd: ConnectorFailed) -> None:

@@ -1,0 +1,123 @@
+"""Review steps: one department decides (approval) or several at once (parallel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
+
+
+class _Review(StepType):
+    """A step decided by officials; it leaves by the outcome they chose."""
+
+    events = (
+        "case.auto_approved",
+        "review.skipped",
+        "task.opened",
+        "task.decided",
+        "task.cancelled",
+        "task.claimed",
+        "task.released",
+        "task.assigned",
+        "task.reminder_due",
+        "task.lapsed",
+        "task.escalated",
+        "case.afirmativa_ficta",
+        "case.negativa_ficta",
+        "case.returned",
+        "case.resubmitted",
+        "case.correction_lapsed",
+        "requirements.reviewed",
+    )
+    waits = True
+
+    @classmethod
+    def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
+        declarative = run.d.declarative
+        if declarative is not None:
+            run.event(
+                "case.auto_approved",
+                step=str(step["id"]),
+                explanation=dict(declarative.get("explanation", {})),
+            )
+            return cls.leave(run, step)
+        if run.open_review(step):
+            return None
+        return cls.leave(run, step)
+
+    @classmethod
+    def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
+        return str(step["outcomes"][outcome]["to"])
+
+    @classmethod
+    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+        outcomes = step.get("outcomes") or {}
+        out = [str(o["to"]) for k, o in outcomes.items() if k in ("approve", "reject")]
+        ret = outcomes.get("return")
+        if ret:
+            out += [str(ret["to_step"]), str(ret["lapse_to"])]
+        return out
+
+
+class ApprovalStep(_Review):
+    name = "approval"
+    label = {"es": "Revisión", "en": "Review"}
+    description = {
+        "es": "Un área del municipio revisa la solicitud y la aprueba, la rechaza o la devuelve.",
+        "en": "A municipal department reviews the application and approves, rejects or returns it.",
+    }
+    properties = {
+        "department": {"$ref": "#/$defs/department"},
+        "department_rule": {"$ref": "#/$defs/json_logic"},
+        "role": {"$ref": "#/$defs/role"},
+        **LAPSE,
+        "outcomes": {"$ref": "#/$defs/outcomes"},
+    }
+    required = ("role", "deadline_days", "on_lapse", "outcomes")
+    defaults = {"role": "revisor", "deadline_days": 10, "on_lapse": "escalate"}
+
+    @classmethod
+    def problems(cls, step: Mapping[str, Any], path: str) -> list[tuple[str, str, str]]:
+        has_dept = "department" in step
+        has_rule = "department_rule" in step
+        if has_dept and has_rule:
+            return [
+                (
+                    path,
+                    f"El paso de revisión «{step['id']}» tiene «department» y "
+                    "«department_rule» a la vez. Deje solo uno: una dependencia fija o "
+                    "una regla que la elija.",
+                    f"The review step “{step['id']}” has both “department” and "
+                    "“department_rule”. Keep only one: a fixed department or a rule that "
+                    "chooses it.",
+                )
+            ]
+        if not has_dept and not has_rule:
+            return [
+                (
+                    f"{path}.department",
+                    f"Indique qué dependencia resuelve el paso «{step['id']}»: "
+                    "«department» con su clave, o «department_rule» con una regla que la "
+                    "elija.",
+                    f"Say which department decides step “{step['id']}”: “department” with "
+                    "its key, or “department_rule” with a rule that chooses it.",
+                )
+            ]
+        return []
+
+
+class ParallelStep(_Review):
+    name = "parallel"
+    label = {"es": "Revisión simultánea", "en": "Parallel review"}
+    description = {
+        "es": "Varias áreas revisan a la vez; se aprueba cuando todas aprueban.",
+        "en": "Several departments review at once; approved when all of them approve.",
+    }
+    properties = {
+        "branches": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/branch"}},
+        **LAPSE,
+        "outcomes": {"$ref": "#/$defs/outcomes"},
+    }
+    required = ("branches", "deadline_days", "on_lapse", "outcomes")
+    defaults = {"branches": [], "deadline_days": 10, "on_lapse": "escalate"}
