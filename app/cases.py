@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,14 +188,6 @@ class CaseView:
     is_draft: bool = False
 
 
-def _correction_due(state: CaseState) -> date | None:
-    for timer in state.timers.values():
-        if timer.kind == "correction_deadline":
-            fires = datetime.fromisoformat(timer.fires_at).astimezone(_tz())
-            return fires.date() - timedelta(days=1)
-    return None
-
-
 def _draft_settings() -> tuple[int, int]:
     from app.tasks import draft_days
 
@@ -237,7 +229,7 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
             )
         )
     if state.status == S.AWAITING_CORRECTION:
-        due = _correction_due(state)
+        due = state.correction_due(_tz())
         if due:
             view.deadline = format_date(due, lang)
             view.deadline_label = _pick(("Corregir a más tardar", "Correct by"), lang)

@@ -198,15 +198,14 @@ class _Run:
         return int(attempts[key])
 
     def eval_data(self) -> dict[str, Any]:
-        data = dict(self.f["data"])
-        data["$const"] = self.d.constants_for(self.today.year)
-        data["$case"] = {
-            "folio": self.original.folio,
-            "created_at": self.original.created_at,
-            "submitted_at": self.f["submitted_at"],
-        }
-        data["$result"] = dict(self.f["results"])
-        return data
+        return self.d.rule_data(
+            self.f["data"],
+            folio=self.original.folio,
+            created_at=self.original.created_at,
+            submitted_at=self.f["submitted_at"],
+            results=self.f["results"],
+            year=self.today.year,
+        )
 
     def eval(self, expr: Any) -> Any:
         """Evaluate a template rule; a rule that cannot be evaluated refuses the command."""
