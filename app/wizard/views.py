@@ -44,6 +44,7 @@ from workflow_engine.engine import (
     SubmitStep,
 )
 from workflow_engine.engine import state as S
+from workflow_engine.engine.events import reason_title
 from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
@@ -54,12 +55,6 @@ from workflow_engine.templates.fields import FieldError, validate_step_data
 
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
-
-RETURN_REASONS = {
-    "incorrect": ("Datos o documentos incorrectos", "Incorrect data or documents"),
-    "incomplete": ("Información incompleta", "Incomplete information"),
-    "outdated": ("Documentos desactualizados", "Outdated documents"),
-}
 
 
 def lang() -> str:
@@ -367,10 +362,9 @@ def _returned(case: Case) -> dict[str, Any] | None:
     for event in reversed(services().cases.history(case.row.id)):
         if event["type"] == "case.returned":
             data = dict(event["data"] or {})
-            reason = RETURN_REASONS.get(str(data.get("reason")))
             return {
                 "message": str(data.get("message") or ""),
-                "reason": (reason[1] if lang() == "en" else reason[0]) if reason else "",
+                "reason": reason_title(data.get("reason"), lang()),
                 "respond_by": display.lines({"type": "date"}, data.get("respond_by"))[:1],
                 "steps": [
                     localized(case.definition.steps[s].get("title"))

@@ -13,6 +13,7 @@ from workflow_engine.engine.events import (
     CATALOG,
     CITIZEN,
     INTERNAL,
+    RETURN_REASON_TITLES,
     RETURN_REASONS,
     Words,
     citizen_line,
@@ -97,7 +98,7 @@ def test_an_internal_event_never_reaches_the_applicant(kind: str) -> None:
 
 
 def test_the_catalog_words_every_reason_the_engine_accepts() -> None:
-    assert set(RETURN_REASONS) == set(ENGINE_REASONS)
+    assert set(RETURN_REASONS) == set(ENGINE_REASONS) == set(RETURN_REASON_TITLES)
 
 
 @pytest.mark.parametrize("reason", sorted(RETURN_REASONS))

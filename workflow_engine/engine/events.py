@@ -20,6 +20,12 @@ RETURN_REASONS: dict[str, tuple[str, str]] = {
     "incomplete": ("falta información o documentos", "information or documents are missing"),
     "outdated": ("algún documento no está vigente", "a document is out of date"),
 }
+# The same reasons as a heading (the wizard's banner on a returned case).
+RETURN_REASON_TITLES: dict[str, tuple[str, str]] = {
+    "incorrect": ("Datos o documentos incorrectos", "Incorrect data or documents"),
+    "incomplete": ("Información incompleta", "Incomplete information"),
+    "outdated": ("Documentos desactualizados", "Outdated documents"),
+}
 # What the applicant calls the document a step issues (a step's `document.kind`).
 DOCUMENT_KINDS: dict[str, tuple[str, str]] = {
     "licencia": ("licencia", "licence"),
@@ -78,6 +84,12 @@ class EventKind:
 def reason_text(reason: Any, lang: str) -> str:
     """Why a case was returned, as a clause ("hay datos incorrectos"); "" for no reason."""
     pair = RETURN_REASONS.get(str(reason))
+    return "" if pair is None else pair[1] if lang == "en" else pair[0]
+
+
+def reason_title(reason: Any, lang: str) -> str:
+    """Why a case was returned, as a heading ("Información incompleta"); "" for no reason."""
+    pair = RETURN_REASON_TITLES.get(str(reason))
     return "" if pair is None else pair[1] if lang == "en" else pair[0]
 
 
