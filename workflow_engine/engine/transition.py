@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,6 +45,7 @@ from workflow_engine.engine.errors import (
     ForbiddenError,
     InvalidCommandError,
     StepValidationError,
+    fee_error,
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
@@ -70,18 +70,6 @@ class EngineContext:
 
     def start_of_day_utc(self, day: date) -> str:
         return datetime.combine(day, time(0, 0), self.tz).astimezone(UTC).isoformat()
-
-
-def _fee_error(exc: RuleError) -> InvalidCommandError:
-    return InvalidCommandError(
-        "Una tarifa del trámite no dio un importe que se pueda cobrar: "
-        + exc.message_es
-        + " Revise los datos del expediente.",
-        "A fee of the procedure did not give an amount that can be charged: "
-        + exc.message_en
-        + " Check the case data.",
-        rule_path=exc.path,
-    )
 
 
 def _iso(at: datetime) -> str:
@@ -225,7 +213,7 @@ class _Run:
         try:
             return to_cents(value)
         except RuleError as exc:
-            raise _fee_error(exc) from exc
+            raise fee_error(exc) from exc
 
     def reapply_connector_results(self, data: dict[str, Any]) -> None:
         """Data that came from another system (cadastre, vehicle registry) wins over a form."""
@@ -339,74 +327,6 @@ class _Run:
         self.effect("ledger.register", "ledger:register", **payload)
 
     # -- approvals -------------------------------------------------------------------
-    def open_review(self, step: Mapping[str, Any]) -> bool:
-        """Open one task per (applicable) branch. False when no branch applies."""
-        step_id = str(step["id"])
-        round_ = self.next_attempt(step_id)
-        if step["type"] == "approval":
-            branches: list[Mapping[str, Any]] = [step]
-        else:
-            branches = [
-                b
-                for b in step["branches"]
-                if b.get("when") is None or is_truthy(self.eval(b["when"]))
-            ]
-        if not branches:
-            self.event("review.skipped", step=step_id)
-            return False
-        deadline_days = step.get("deadline_days")
-        due_on: date | None = None
-        if deadline_days is not None:
-            due_on = self.ctx.calendar.add_business_days(self.today, int(deadline_days))
-        for branch in branches:
-            department = self.department_for(branch)
-            branch_id = None if branch is step else str(branch["id"])
-            task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
-            task = TaskState(
-                id=task_id,
-                step_id=step_id,
-                branch_id=branch_id,
-                department=department,
-                role=str(branch.get("role", "revisor")),
-                status="open",
-                opened_at=self.now,
-                due_on=due_on.isoformat() if due_on else None,
-                round=round_,
-            )
-            self.tasks[task_id] = task
-            self.event(
-                "task.opened",
-                task=task_id,
-                step=step_id,
-                department=department,
-                role=task.role,
-                due_on=task.due_on,
-            )
-            if due_on is not None:
-                fires_at = self.ctx.start_of_day_utc(due_on + timedelta(days=1))
-                self.timers[f"deadline:{task_id}"] = TimerState(
-                    f"deadline:{task_id}", "task_deadline", fires_at, task_id
-                )
-                before = step.get("reminder_days_before")
-                if before:
-                    remind_on = self.ctx.calendar.subtract_business_days(due_on, int(before))
-                    if remind_on > self.today:
-                        self.timers[f"reminder:{task_id}"] = TimerState(
-                            f"reminder:{task_id}",
-                            "task_reminder",
-                            self.ctx.start_of_day_utc(remind_on),
-                            task_id,
-                        )
-            self.notify(
-                "task_assigned",
-                to=f"department:{department}",
-                task=task_id,
-                role=task.role,
-                due_on=task.due_on,
-            )
-        self.f["status"] = S.IN_REVIEW
-        return True
-
     def department_for(self, branch: Mapping[str, Any]) -> str:
         if "department_rule" in branch:
             value = self.eval(branch["department_rule"])
@@ -524,76 +444,6 @@ class _Run:
         )
 
     # -- payments -----------------------------------------------------------------------
-    def request_payment(self, step: Mapping[str, Any]) -> bool:
-        """Compute the fee lines; ask for a payment order. False when nothing is due."""
-        lines: list[dict[str, Any]] = []
-        for line in step.get("fee_lines", ()):
-            when = line.get("when")
-            if when is not None and not is_truthy(self.eval(when)):
-                continue
-            lines.append(
-                {
-                    "id": line["id"],
-                    "label": dict(line.get("label", {})),
-                    "amount_cents": self.amount_cents(line["amount"]),
-                }
-            )
-        total = sum(int(line["amount_cents"]) for line in lines)
-        if step.get("round_total") == "unit" and total % 100:
-            rounded = int((Decimal(total) / 100).quantize(Decimal(1), ROUND_HALF_UP)) * 100
-            lines.append(
-                {
-                    "id": "redondeo",
-                    "label": {"es": "Redondeo", "en": "Rounding"},
-                    "amount_cents": rounded - total,
-                }
-            )
-            total = rounded
-        try:
-            to_cents(Decimal(total).scaleb(-2))
-        except RuleError as exc:
-            raise _fee_error(exc) from exc
-        step_id = str(step["id"])
-        currency = str(step.get("currency", "MXN"))
-        if total <= 0:
-            self.event("payment.waived", step=step_id, lines=lines, total_cents=max(total, 0))
-            return False
-        attempt = self.next_attempt(step_id)
-        self.f["payment"] = PaymentState(
-            step_id=step_id,
-            attempt=attempt,
-            currency=currency,
-            lines=tuple(lines),
-            total_cents=total,
-            status="requested",
-        )
-        self.f["status"] = S.AWAITING_PAYMENT
-        self.event(
-            "payment.order_requested",
-            step=step_id,
-            attempt=attempt,
-            lines=lines,
-            total_cents=total,
-            currency=currency,
-        )
-        self.order_payment(step, self.f["payment"])
-        return True
-
-    def order_payment(self, step: Mapping[str, Any], payment: PaymentState) -> None:
-        """Ask the collection system for a payment order (a new one for every attempt)."""
-        self.effect(
-            "payment.create_order",
-            f"payment:{payment.step_id}:{payment.attempt}",
-            step_id=payment.step_id,
-            attempt=payment.attempt,
-            total_cents=payment.total_cents,
-            currency=payment.currency,
-            lines=list(payment.lines),
-            concept=dict(step.get("concept") or step.get("title") or {}),
-            # None: the collection system's default (the administrator's setting).
-            expires_days=int(step["expires_days"]) if "expires_days" in step else None,
-        )
-
     def current_payment(self, reference: str) -> PaymentState | None:
         payment: PaymentState | None = self.f["payment"]
         if payment is None or payment.reference != reference:
@@ -885,7 +735,7 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
     run.f["payment"] = replace(
         payment, attempt=attempt, status="requested", reference=None, expires_on=None
     )
-    run.order_payment(step, run.f["payment"])
+    step_types.PaymentStep.order(run, step, run.f["payment"])
     run.notify("payment_expired", reference=cmd.reference)
 
 

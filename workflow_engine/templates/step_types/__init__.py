@@ -55,4 +55,18 @@ def step_schema() -> dict[str, Any]:
     }
 
 
-__all__ = ["STEP_TYPES", "Run", "StepType", "get", "step_schema"]
+__all__ = [
+    "STEP_TYPES",
+    "ApprovalStep",
+    "ConnectorStep",
+    "DocumentStep",
+    "EndStep",
+    "FormStep",
+    "NotifyStep",
+    "ParallelStep",
+    "PaymentStep",
+    "Run",
+    "StepType",
+    "get",
+    "step_schema",
+]

@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:  # the engine imports the step types, not the other way round
+    from datetime import date
+
     from workflow_engine.engine.definition import ProcedureDefinition
+    from workflow_engine.engine.state import TaskState, TimerState
+    from workflow_engine.engine.transition import EngineContext
 
 Localized = Mapping[str, str]
 
@@ -29,7 +33,12 @@ class Run(Protocol):
     events, effects and state changes; it never performs I/O."""
 
     d: ProcedureDefinition
-    f: dict[str, Any]
+    ctx: EngineContext
+    f: dict[str, Any]  # the case's fields being changed
+    tasks: dict[str, TaskState]
+    timers: dict[str, TimerState]
+    now: str  # the command's moment, ISO 8601 in UTC
+    today: date  # the command's day in the municipality
 
     def event(self, type_: str, /, **data: Any) -> None: ...
 
@@ -43,9 +52,9 @@ class Run(Protocol):
 
     def next_step(self, step: Mapping[str, Any]) -> str: ...
 
-    def open_review(self, step: Mapping[str, Any]) -> bool: ...
+    def amount_cents(self, expr: Any) -> int: ...
 
-    def request_payment(self, step: Mapping[str, Any]) -> bool: ...
+    def department_for(self, branch: Mapping[str, Any]) -> str: ...
 
     def close(self, outcome: str, step_id: str | None) -> None: ...
 

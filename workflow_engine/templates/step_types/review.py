@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
+from workflow_engine.engine import state as S
+from workflow_engine.engine.state import TaskState, TimerState
+from workflow_engine.rules import is_truthy
 from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
 
 
@@ -42,9 +46,78 @@ class _Review(StepType):
                 explanation=dict(declarative.get("explanation", {})),
             )
             return cls.leave(run, step)
-        if run.open_review(step):
+        if cls.open_review(run, step):
             return None
         return cls.leave(run, step)
+
+    @classmethod
+    def branches(cls, run: Run, step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Who reviews: the step itself for an approval, the branches that apply for a
+        parallel review."""
+        return [step]
+
+    @classmethod
+    def open_review(cls, run: Run, step: Mapping[str, Any]) -> bool:
+        """Open one task per (applicable) branch, with its deadline and reminder timers.
+        False when no branch applies."""
+        step_id = str(step["id"])
+        round_ = run.next_attempt(step_id)
+        branches = cls.branches(run, step)
+        if not branches:
+            run.event("review.skipped", step=step_id)
+            return False
+        deadline_days = step.get("deadline_days")
+        due_on: date | None = None
+        if deadline_days is not None:
+            due_on = run.ctx.calendar.add_business_days(run.today, int(deadline_days))
+        for branch in branches:
+            department = run.department_for(branch)
+            branch_id = None if branch is step else str(branch["id"])
+            task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
+            task = TaskState(
+                id=task_id,
+                step_id=step_id,
+                branch_id=branch_id,
+                department=department,
+                role=str(branch.get("role", "revisor")),
+                status="open",
+                opened_at=run.now,
+                due_on=due_on.isoformat() if due_on else None,
+                round=round_,
+            )
+            run.tasks[task_id] = task
+            run.event(
+                "task.opened",
+                task=task_id,
+                step=step_id,
+                department=department,
+                role=task.role,
+                due_on=task.due_on,
+            )
+            if due_on is not None:
+                fires_at = run.ctx.start_of_day_utc(due_on + timedelta(days=1))
+                run.timers[f"deadline:{task_id}"] = TimerState(
+                    f"deadline:{task_id}", "task_deadline", fires_at, task_id
+                )
+                before = step.get("reminder_days_before")
+                if before:
+                    remind_on = run.ctx.calendar.subtract_business_days(due_on, int(before))
+                    if remind_on > run.today:
+                        run.timers[f"reminder:{task_id}"] = TimerState(
+                            f"reminder:{task_id}",
+                            "task_reminder",
+                            run.ctx.start_of_day_utc(remind_on),
+                            task_id,
+                        )
+            run.notify(
+                "task_assigned",
+                to=f"department:{department}",
+                task=task_id,
+                role=task.role,
+                due_on=task.due_on,
+            )
+        run.f["status"] = S.IN_REVIEW
+        return True
 
     @classmethod
     def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
@@ -121,3 +194,9 @@ class ParallelStep(_Review):
     }
     required = ("branches", "deadline_days", "on_lapse", "outcomes")
     defaults = {"branches": [], "deadline_days": 10, "on_lapse": "escalate"}
+
+    @classmethod
+    def branches(cls, run: Run, step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return [
+            b for b in step["branches"] if b.get("when") is None or is_truthy(run.eval(b["when"]))
+        ]
