@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,8 @@ from app.auth import current_account
 from app.db import reading
 from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
+from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
+from workflow_engine.engine.events import Words, citizen_line
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
@@ -99,17 +101,6 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "We are looking up information; you do not need to do anything.",
     ),
     S.CLOSED: ("Este trámite concluyó.", "This application is completed."),
-}
-RETURN_REASONS = {
-    "incorrect": ("hay datos incorrectos", "some data is incorrect"),
-    "incomplete": ("falta información o documentos", "information or documents are missing"),
-    "outdated": ("algún documento no está vigente", "a document is out of date"),
-}
-KIND_NAMES = {
-    "licencia": ("licencia", "licence"),
-    "permiso": ("permiso", "permit"),
-    "constancia": ("constancia", "certificate"),
-    "certificado": ("certificado", "certificate"),
 }
 PAYMENT_STATUS = {
     "requested": ("Generando la orden de pago", "Creating the payment order"),
@@ -197,14 +188,6 @@ class CaseView:
     is_draft: bool = False
 
 
-def _correction_due(state: CaseState) -> date | None:
-    for timer in state.timers.values():
-        if timer.kind == "correction_deadline":
-            fires = datetime.fromisoformat(timer.fires_at).astimezone(_tz())
-            return fires.date() - timedelta(days=1)
-    return None
-
-
 def _draft_settings() -> tuple[int, int]:
     from app.tasks import draft_days
 
@@ -246,7 +229,7 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
             )
         )
     if state.status == S.AWAITING_CORRECTION:
-        due = _correction_due(state)
+        due = state.correction_due(_tz())
         if due:
             view.deadline = format_date(due, lang)
             view.deadline_label = _pick(("Corregir a más tardar", "Correct by"), lang)
@@ -328,134 +311,28 @@ def _step_titles(definition: Mapping[str, Any], lang: str) -> dict[str, str]:
 def timeline(
     events: list[dict[str, Any]], definition: Mapping[str, Any], lang: str
 ) -> list[dict[str, str]]:
-    """The case's history as short sentences the applicant understands (oldest first)."""
-    steps = _step_titles(definition, lang)
-    departments = _department_names(lang)
-    currency = "MXN"
+    """The case's history as short sentences the applicant understands (oldest first),
+    worded by the engine's event catalog."""
+    words = Words(
+        lang=lang,
+        steps=_step_titles(definition, lang),
+        departments=_department_names(lang),
+        date=lambda value: format_date(value, lang),
+        money=money,
+    )
     items: list[dict[str, str]] = []
-
-    def add(es: str, en: str, detail: str = "") -> None:
+    for event in events:
+        line = citizen_line(str(event["type"]), event.get("data") or {}, words)
+        if line is None:
+            continue
         items.append(
             {
-                "text": en if lang == "en" else es,
-                "detail": detail,
+                "text": line.text,
+                "detail": line.detail,
                 "when": format_moment(event["created_at"], lang),
                 "iso": event["created_at"].isoformat(),
             }
         )
-
-    for event in events:
-        kind = str(event["type"])
-        data: Mapping[str, Any] = event.get("data") or {}
-        dept = departments.get(str(data.get("department")), "")
-        if kind == "case.started":
-            add("Inició la solicitud.", "You started the application.")
-        elif kind == "step.submitted":
-            title = steps.get(str(data.get("step")), "")
-            add(f"Completó el paso «{title}».", f"You completed the step “{title}”.")
-        elif kind == "case.submitted":
-            folio = str(data.get("folio") or "")
-            add(
-                f"Envió su solicitud; quedó registrada con el folio {folio}.",
-                f"You submitted your application; its reference is {folio}.",
-            )
-        elif kind == "case.resubmitted":
-            add("Envió sus correcciones.", "You submitted your corrections.")
-        elif kind == "case.auto_approved":
-            add("Su solicitud se aprobó de inmediato.", "Your application was approved at once.")
-        elif kind == "task.opened":
-            add(
-                f"{dept or 'El área responsable'} comenzó a revisar su solicitud.",
-                f"{dept or 'The department in charge'} started reviewing your application.",
-            )
-        elif kind == "task.decided":
-            decision = data.get("decision")
-            comment = str(data.get("comment") or "").strip()
-            who_es = dept or "El área responsable"
-            who_en = dept or "The department in charge"
-            if decision == "approve":
-                add(f"{who_es} aprobó su solicitud.", f"{who_en} approved your application.")
-            elif decision == "reject":
-                add(
-                    f"{who_es} no aprobó su solicitud.",
-                    f"{who_en} did not approve your application.",
-                    comment,
-                )
-        elif kind == "case.returned":
-            pair = RETURN_REASONS.get(str(data.get("reason")))
-            why = f" porque {pair[0]}" if pair else ""
-            why_en = f" because {pair[1]}" if pair else ""
-            due = format_date(data.get("respond_by"), lang)
-            detail = str(data.get("message") or "").strip()
-            rejected = data.get("rejected_documents") or []
-            if rejected:
-                label = "Documents not accepted" if lang == "en" else "Documentos no aceptados"
-                listed = "; ".join(f"«{r.get('name')}»: {r.get('reason')}" for r in rejected)
-                detail = f"{detail} {label}: {listed}.".strip()
-            add(
-                f"Su solicitud necesita correcciones{why}. Tiene hasta el {due} para corregirla.",
-                f"Your application needs corrections{why_en}. You have until {due} to correct it.",
-                detail,
-            )
-        elif kind == "case.afirmativa_ficta":
-            add(
-                "Venció el plazo legal sin respuesta: su solicitud se tiene por aprobada "
-                "(afirmativa ficta).",
-                "The legal deadline passed without an answer: your application is deemed "
-                "approved (afirmativa ficta).",
-            )
-        elif kind == "case.negativa_ficta":
-            add(
-                "Venció el plazo legal sin respuesta: su solicitud se tiene por negada "
-                "(negativa ficta).",
-                "The legal deadline passed without an answer: your application is deemed "
-                "refused (negativa ficta).",
-            )
-        elif kind == "case.correction_lapsed":
-            add(
-                "Venció el plazo para corregir su solicitud sin recibir las correcciones.",
-                "The deadline to correct your application passed without corrections.",
-            )
-        elif kind == "payment.order_requested":
-            currency = str(data.get("currency") or currency)
-        elif kind == "payment.waived":
-            add("Este trámite no tiene derechos que pagar.", "There are no fees to pay.")
-        elif kind == "payment.order_created":
-            ref = str(data.get("reference") or "")
-            add(
-                f"Se generó su orden de pago con la línea de captura {ref}.",
-                f"Your payment order was created with the payment reference {ref}.",
-            )
-        elif kind == "payment.confirmed":
-            amount = money(data.get("amount_cents"), str(data.get("currency") or currency))
-            add(f"Recibimos su pago de {amount}.", f"We received your payment of {amount}.")
-        elif kind == "payment.failed":
-            add("Su pago no se completó.", "Your payment did not go through.")
-        elif kind == "payment.refused":
-            add(
-                "El pago recibido no coincide con el importe de la orden.",
-                "The payment received does not match the order's amount.",
-            )
-        elif kind == "payment.expired":
-            add(
-                "Venció su orden de pago; se generará una nueva.",
-                "Your payment order expired; a new one will be created.",
-            )
-        elif kind == "document.issued":
-            name = _pick(KIND_NAMES.get(str(data.get("kind")), ("documento", "document")), lang)
-            add(f"Se emitió su {name}.", f"Your {name} was issued.")
-        elif kind == "case.cancelled":
-            reason = str(data.get("reason") or "").strip()
-            add("Se canceló la solicitud.", "The application was cancelled.", reason)
-        elif kind == "case.closed":
-            outcome = data.get("outcome")
-            if outcome == "approved":
-                add("Su trámite concluyó favorablemente.", "Your application was completed.")
-            elif outcome == "rejected":
-                add(
-                    "Su trámite concluyó en sentido negativo.",
-                    "Your application was concluded with a refusal.",
-                )
     return items
 
 

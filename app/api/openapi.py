@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 
 from app.api.common import MAX_ID
+from workflow_engine.engine.events import CATALOG as EVENT_KINDS
 
 ERROR_RESPONSES = {
     "400": ("BadRequest", "Cuerpo JSON mal formado o parámetro inválido / malformed request"),
@@ -151,7 +152,11 @@ SCHEMAS: dict[str, Any] = {
         "required": ["seq", "type", "data", "at", "actor"],
         "properties": {
             "seq": {"type": "integer"},
-            "type": {"type": "string", "examples": ["case.started", "task.decided"]},
+            "type": {
+                "type": "string",
+                "enum": sorted(EVENT_KINDS),
+                "description": "A kind from workflow_engine/engine/events.py",
+            },
             "data": {"type": "object"},
             "at": {"type": "string", "format": "date-time"},
             "actor": {

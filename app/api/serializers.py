@@ -9,6 +9,7 @@ from typing import Any
 
 from app.api.queries import CaseRow
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, TaskState
+from workflow_engine.engine.events import is_internal
 from workflow_engine.persistence.catalog import VersionInfo
 from workflow_engine.templates import digitalization_level
 
@@ -166,8 +167,7 @@ def case_detail(
 
 
 def _internal(row: Mapping[str, Any]) -> bool:
-    data = row.get("data") or {}
-    return bool(row["type"] == "note.added" or (isinstance(data, Mapping) and data.get("internal")))
+    return is_internal(str(row["type"]), row.get("data") or {})
 
 
 def _payment(state: CaseState) -> dict[str, Any] | None:

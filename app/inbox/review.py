@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.cases import RETURN_REASONS, _department_names, _lang, format_date, status_label
+from app.cases import _department_names, _lang, format_date, status_label
 from app.catalog import localized
 from app.db import reading
 from app.inbox import blueprint
@@ -28,6 +28,7 @@ from workflow_engine.engine import (
     ReleaseTask,
     RequirementReview,
 )
+from workflow_engine.engine.events import RETURN_REASONS
 from workflow_engine.persistence import casework
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow

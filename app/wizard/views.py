@@ -44,6 +44,7 @@ from workflow_engine.engine import (
     SubmitStep,
 )
 from workflow_engine.engine import state as S
+from workflow_engine.engine.events import reason_title
 from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
@@ -54,12 +55,6 @@ from workflow_engine.templates.fields import FieldError, validate_step_data
 
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
-
-RETURN_REASONS = {
-    "incorrect": ("Datos o documentos incorrectos", "Incorrect data or documents"),
-    "incomplete": ("Información incompleta", "Incomplete information"),
-    "outdated": ("Documentos desactualizados", "Outdated documents"),
-}
 
 
 def lang() -> str:
@@ -187,16 +182,8 @@ def today() -> date:
 
 
 def eval_data(case: Case) -> dict[str, Any]:
-    """Case data as the engine's rules see it."""
-    data = dict(case.state.data)
-    data["$const"] = case.definition.constants_for(today().year)
-    data["$case"] = {
-        "folio": case.folio,
-        "created_at": case.state.created_at,
-        "submitted_at": case.state.submitted_at,
-    }
-    data["$result"] = {k: dict(v) for k, v in case.state.results.items()}
-    return data
+    """Case data as the engine's rules see it (the engine's own function)."""
+    return case.definition.case_rule_data(case.state, today().year)
 
 
 def _shown(rule: Any, context: Mapping[str, Any], case: Case) -> bool:
@@ -204,20 +191,6 @@ def _shown(rule: Any, context: Mapping[str, Any], case: Case) -> bool:
         return is_truthy(evaluate(rule, context, tables=case.definition.fee_tables, today=today()))
     except RuleError:
         return True  # like the engine: a rule that cannot be evaluated shows the field
-
-
-def form_steps(definition: ProcedureDefinition) -> list[str]:
-    """Form steps filled in before filing, in template order (for "Paso 2 de 5")."""
-    reachable = {definition.start}
-    todo = [definition.start]
-    while todo:
-        step = definition.steps[todo.pop()]
-        for transition in step.get("transitions", ()):
-            target = str(transition["to"])
-            if definition.is_form(target) and target not in reachable:
-                reachable.add(target)
-                todo.append(target)
-    return [sid for sid in definition.steps if sid in reachable]
 
 
 class Errors:
@@ -365,7 +338,7 @@ def display_value_for_rules(value: Any) -> Any:
 
 
 def _progress(case: Case, step_id: str) -> tuple[int, int] | None:
-    steps = form_steps(case.definition)
+    steps = case.definition.form_steps()
     if step_id not in steps:
         return None
     return steps.index(step_id) + 1, len(steps)
@@ -389,10 +362,9 @@ def _returned(case: Case) -> dict[str, Any] | None:
     for event in reversed(services().cases.history(case.row.id)):
         if event["type"] == "case.returned":
             data = dict(event["data"] or {})
-            reason = RETURN_REASONS.get(str(data.get("reason")))
             return {
                 "message": str(data.get("message") or ""),
-                "reason": (reason[1] if lang() == "en" else reason[0]) if reason else "",
+                "reason": reason_title(data.get("reason"), lang()),
                 "respond_by": display.lines({"type": "date"}, data.get("respond_by"))[:1],
                 "steps": [
                     localized(case.definition.steps[s].get("title"))

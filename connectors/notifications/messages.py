@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from connectors._common import CaseRecord, long_date, money
 from connectors.notifications.rendering import Message, language, render_message
+from workflow_engine.engine.events import document_name, reason_text
 
 # One line, not a twelve-line tuple repeated from the web layer's (which connectors cannot import).
 MONTHS_EN = (
@@ -84,11 +85,13 @@ def context(
         "respond_by": written_date(payload.get("respond_by"), lang),
         "due": written_date(payload.get("due_on"), lang),
         "reason": str(payload.get("reason") or ""),
+        "reason_text": reason_text(payload.get("reason"), lang),  # the event catalog's words
         "bank_reason": str(payload.get("reason") or "").strip(),
         "comment": str(payload.get("message") or "").strip()
         if not isinstance(payload.get("message"), Mapping)
         else "",
         "kind": str(payload.get("kind") or ""),
+        "document_name": document_name(payload.get("kind"), lang),
         "notice_subject": localized(payload.get("subject"), lang),
         "notice_message": localized(payload.get("message"), lang)
         if isinstance(payload.get("message"), Mapping)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow_engine.engine.errors import InvalidCommandError
+
+if TYPE_CHECKING:
+    from workflow_engine.engine.state import CaseState
 
 
 class ProcedureDefinition:
@@ -32,6 +35,7 @@ class ProcedureDefinition:
                 self._plain[name] = Decimal(str(value))
         self._by_year: dict[int, dict[str, Decimal]] = {}
         self.fee_tables: dict[str, Mapping[str, Any]] = dict(doc.get("fee_tables") or {})
+        self._form_steps: list[str] | None = None
         self.fields: dict[str, Mapping[str, Any]] = {}
         self.field_step: dict[str, str] = {}
         for step in doc["steps"]:
@@ -63,6 +67,51 @@ class ProcedureDefinition:
                 f"Step '{step_id}' does not exist in this procedure.",
                 step=step_id,
             ) from None
+
+    def form_steps(self) -> list[str]:
+        """Form steps filled in before filing, in template order (for "Paso 2 de 5"): the
+        forms reached from the start through form-to-form transitions."""
+        if self._form_steps is None:
+            reachable = {self.start}
+            todo = [self.start]
+            while todo:
+                step = self.steps[todo.pop()]
+                for transition in step.get("transitions", ()):
+                    target = str(transition["to"])
+                    if self.is_form(target) and target not in reachable:
+                        reachable.add(target)
+                        todo.append(target)
+            self._form_steps = [sid for sid in self.steps if sid in reachable]
+        return list(self._form_steps)
+
+    def rule_data(
+        self,
+        data: Mapping[str, Any],
+        *,
+        folio: str,
+        created_at: str,
+        submitted_at: str | None,
+        results: Mapping[str, Mapping[str, Any]],
+        year: int,
+    ) -> dict[str, Any]:
+        """A case's data as the template's rules see it: the answers plus `$const` (the
+        constants in force in `year`), `$case` and `$result` (connector answers)."""
+        out = dict(data)
+        out["$const"] = self.constants_for(year)
+        out["$case"] = {"folio": folio, "created_at": created_at, "submitted_at": submitted_at}
+        out["$result"] = {k: dict(v) for k, v in results.items()}
+        return out
+
+    def case_rule_data(self, state: CaseState, year: int) -> dict[str, Any]:
+        """`rule_data` of a stored case state."""
+        return self.rule_data(
+            state.data,
+            folio=state.folio,
+            created_at=state.created_at,
+            submitted_at=state.submitted_at,
+            results=state.results,
+            year=year,
+        )
 
     def step_type(self, step_id: str) -> str:
         return str(self.step(step_id)["type"])

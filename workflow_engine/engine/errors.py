@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflow_engine.rules import RuleError
 
 
 class EngineError(Exception):
@@ -49,3 +52,16 @@ class EligibilityError(EngineError):
     """An eligibility rule of the template stops the submission."""
 
     code = "not_eligible"
+
+
+def fee_error(exc: RuleError) -> InvalidCommandError:
+    """A fee that gives no amount that can be charged refuses the command."""
+    return InvalidCommandError(
+        "Una tarifa del trámite no dio un importe que se pueda cobrar: "
+        + exc.message_es
+        + " Revise los datos del expediente.",
+        "A fee of the procedure did not give an amount that can be charged: "
+        + exc.message_en
+        + " Check the case data.",
+        rule_path=exc.path,
+    )

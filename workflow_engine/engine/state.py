@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 # Case statuses (what the applicant and the officials are waiting for).
@@ -123,6 +124,15 @@ class CaseState:
 
     def editable_form_steps(self) -> tuple[str, ...]:
         return editable_form_steps(self.status, self.form_path, self.editable_steps, self.position)
+
+    def correction_due(self, tz: tzinfo) -> date | None:
+        """The last day to send corrections: the correction timer fires at the start of the
+        next local day (see the engine's `decide`)."""
+        for timer in self.timers.values():
+            if timer.kind == "correction_deadline":
+                fires = datetime.fromisoformat(timer.fires_at).astimezone(tz)
+                return fires.date() - timedelta(days=1)
+        return None
 
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.is_open]

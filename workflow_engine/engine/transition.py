@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,10 +45,13 @@ from workflow_engine.engine.errors import (
     ForbiddenError,
     InvalidCommandError,
     StepValidationError,
+    fee_error,
 )
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
+from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
+from workflow_engine.templates import step_types
 from workflow_engine.templates.fields import check_draft, validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
@@ -68,18 +70,6 @@ class EngineContext:
 
     def start_of_day_utc(self, day: date) -> str:
         return datetime.combine(day, time(0, 0), self.tz).astimezone(UTC).isoformat()
-
-
-def _fee_error(exc: RuleError) -> InvalidCommandError:
-    return InvalidCommandError(
-        "Una tarifa del trámite no dio un importe que se pueda cobrar: "
-        + exc.message_es
-        + " Revise los datos del expediente.",
-        "A fee of the procedure did not give an amount that can be charged: "
-        + exc.message_en
-        + " Check the case data.",
-        rule_path=exc.path,
-    )
 
 
 def _iso(at: datetime) -> str:
@@ -196,15 +186,14 @@ class _Run:
         return int(attempts[key])
 
     def eval_data(self) -> dict[str, Any]:
-        data = dict(self.f["data"])
-        data["$const"] = self.d.constants_for(self.today.year)
-        data["$case"] = {
-            "folio": self.original.folio,
-            "created_at": self.original.created_at,
-            "submitted_at": self.f["submitted_at"],
-        }
-        data["$result"] = dict(self.f["results"])
-        return data
+        return self.d.rule_data(
+            self.f["data"],
+            folio=self.original.folio,
+            created_at=self.original.created_at,
+            submitted_at=self.f["submitted_at"],
+            results=self.f["results"],
+            year=self.today.year,
+        )
 
     def eval(self, expr: Any) -> Any:
         """Evaluate a template rule; a rule that cannot be evaluated refuses the command."""
@@ -224,7 +213,7 @@ class _Run:
         try:
             return to_cents(value)
         except RuleError as exc:
-            raise _fee_error(exc) from exc
+            raise fee_error(exc) from exc
 
     def reapply_connector_results(self, data: dict[str, Any]) -> None:
         """Data that came from another system (cadastre, vehicle registry) wins over a form."""
@@ -266,89 +255,32 @@ class _Run:
         )
 
     def enter(self, step_id: str) -> None:
-        """Enter a step and keep going through automatic steps until the case must wait."""
+        """Enter a step and keep going through automatic steps until the case must wait;
+        what entering does belongs to the step's type (workflow_engine.templates.step_types)."""
         for _ in range(MAX_AUTOMATIC_STEPS):
             step = self.d.step(step_id)
             kind = step["type"]
             self.f["position"] = step_id
             self.event("step.entered", step=step_id, type=kind)
-            if kind == "form":
-                if self.f["submitted_at"] is None:
-                    self.f["status"] = S.DRAFT
-                    if step_id not in self.f["form_path"]:
-                        self.f["form_path"] = (*self.f["form_path"], step_id)
-                else:
-                    self.f["status"] = S.AWAITING_APPLICANT
-                    self.notify("action_required", step=step_id)
+            then = self.step_type(step).enter(self, step)
+            if then is None:
                 return
-            if kind in ("approval", "parallel"):
-                if self.d.declarative is not None:
-                    self.event(
-                        "case.auto_approved",
-                        step=step_id,
-                        explanation=dict(self.d.declarative.get("explanation", {})),
-                    )
-                    step_id = str(step["outcomes"]["approve"]["to"])
-                    continue
-                if self.open_review(step):
-                    return
-                step_id = str(step["outcomes"]["approve"]["to"])
-                continue
-            if kind == "payment":
-                if self.request_payment(step):
-                    return
-                step_id = self.next_step(step)
-                continue
-            if kind == "document":
-                attempt = self.next_attempt(step_id)
-                self.f["status"] = S.AWAITING_DOCUMENT
-                self.event("document.requested", step=step_id, attempt=attempt)
-                self.effect(
-                    "document.issue",
-                    f"document:{step_id}:{attempt}",
-                    step_id=step_id,
-                    attempt=attempt,
-                )
-                return
-            if kind == "notify":
-                self.event("notification.requested", step=step_id, to=step.get("to"))
-                self.notify(
-                    "step_notice",
-                    to=str(step.get("to", "applicant")),
-                    step=step_id,
-                    subject=dict(step.get("subject", {})),
-                    message=dict(step.get("message", {})),
-                    department=self.d.doc.get("department"),
-                )
-                step_id = self.next_step(step)
-                continue
-            if kind == "connector":
-                attempt = self.next_attempt(step_id)
-                inputs = {name: self.eval(expr) for name, expr in step.get("input", {}).items()}
-                self.f["status"] = S.AWAITING_CONNECTOR
-                self.event(
-                    "connector.requested",
-                    step=step_id,
-                    connector=step["connector"],
-                    attempt=attempt,
-                )
-                self.effect(
-                    "connector.call",
-                    f"connector:{step_id}:{attempt}",
-                    step_id=step_id,
-                    attempt=attempt,
-                    connector=step["connector"],
-                    input=_jsonable(inputs),
-                )
-                return
-            if kind == "end":
-                self.close(str(step["outcome"]), step_id)
-                return
-            raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
+            step_id = then
         raise InvalidCommandError(
             "El trámite entra en un ciclo sin fin; avise al área responsable.",
             "The procedure loops without waiting; tell the owning department.",
         )
+
+    def step_type(self, step: Mapping[str, Any]) -> type[step_types.StepType]:
+        kind = str(step["type"])
+        found = step_types.get(kind)
+        if found is None:
+            raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
+        return found
+
+    def leave(self, step: Mapping[str, Any], outcome: str = "approve") -> None:
+        """Go on from a finished step to where its type says."""
+        self.enter(self.step_type(step).leave(self, step, outcome))
 
     def close(self, outcome: str, step_id: str | None) -> None:
         for task in list(self.tasks.values()):
@@ -371,7 +303,7 @@ class _Run:
         reg = spec.get("register")
         if not reg:
             return
-        attributes = {k: _jsonable(self.eval(v)) for k, v in (reg.get("attributes") or {}).items()}
+        attributes = {k: jsonable(self.eval(v)) for k, v in (reg.get("attributes") or {}).items()}
         payload: dict[str, Any] = {
             "kind": str(reg["kind"]),
             "key": str(self.eval(reg["key"])),
@@ -395,74 +327,6 @@ class _Run:
         self.effect("ledger.register", "ledger:register", **payload)
 
     # -- approvals -------------------------------------------------------------------
-    def open_review(self, step: Mapping[str, Any]) -> bool:
-        """Open one task per (applicable) branch. False when no branch applies."""
-        step_id = str(step["id"])
-        round_ = self.next_attempt(step_id)
-        if step["type"] == "approval":
-            branches: list[Mapping[str, Any]] = [step]
-        else:
-            branches = [
-                b
-                for b in step["branches"]
-                if b.get("when") is None or is_truthy(self.eval(b["when"]))
-            ]
-        if not branches:
-            self.event("review.skipped", step=step_id)
-            return False
-        deadline_days = step.get("deadline_days")
-        due_on: date | None = None
-        if deadline_days is not None:
-            due_on = self.ctx.calendar.add_business_days(self.today, int(deadline_days))
-        for branch in branches:
-            department = self.department_for(branch)
-            branch_id = None if branch is step else str(branch["id"])
-            task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
-            task = TaskState(
-                id=task_id,
-                step_id=step_id,
-                branch_id=branch_id,
-                department=department,
-                role=str(branch.get("role", "revisor")),
-                status="open",
-                opened_at=self.now,
-                due_on=due_on.isoformat() if due_on else None,
-                round=round_,
-            )
-            self.tasks[task_id] = task
-            self.event(
-                "task.opened",
-                task=task_id,
-                step=step_id,
-                department=department,
-                role=task.role,
-                due_on=task.due_on,
-            )
-            if due_on is not None:
-                fires_at = self.ctx.start_of_day_utc(due_on + timedelta(days=1))
-                self.timers[f"deadline:{task_id}"] = TimerState(
-                    f"deadline:{task_id}", "task_deadline", fires_at, task_id
-                )
-                before = step.get("reminder_days_before")
-                if before:
-                    remind_on = self.ctx.calendar.subtract_business_days(due_on, int(before))
-                    if remind_on > self.today:
-                        self.timers[f"reminder:{task_id}"] = TimerState(
-                            f"reminder:{task_id}",
-                            "task_reminder",
-                            self.ctx.start_of_day_utc(remind_on),
-                            task_id,
-                        )
-            self.notify(
-                "task_assigned",
-                to=f"department:{department}",
-                task=task_id,
-                role=task.role,
-                due_on=task.due_on,
-            )
-        self.f["status"] = S.IN_REVIEW
-        return True
-
     def department_for(self, branch: Mapping[str, Any]) -> str:
         if "department_rule" in branch:
             value = self.eval(branch["department_rule"])
@@ -536,12 +400,12 @@ class _Run:
         if decision == "approve":
             if siblings:
                 return  # a parallel step waits for every branch
-            self.enter(str(outcomes["approve"]["to"]))
+            self.leave(step, "approve")
             return
         for other in siblings:
             self.set_task(other, "cancelled")
         if decision == "reject":
-            self.enter(str(outcomes["reject"]["to"]))
+            self.leave(step, "reject")
             return
         spec = outcomes["return"]
         steps = return_steps or (str(spec["to_step"]),)
@@ -580,91 +444,11 @@ class _Run:
         )
 
     # -- payments -----------------------------------------------------------------------
-    def request_payment(self, step: Mapping[str, Any]) -> bool:
-        """Compute the fee lines; ask for a payment order. False when nothing is due."""
-        lines: list[dict[str, Any]] = []
-        for line in step.get("fee_lines", ()):
-            when = line.get("when")
-            if when is not None and not is_truthy(self.eval(when)):
-                continue
-            lines.append(
-                {
-                    "id": line["id"],
-                    "label": dict(line.get("label", {})),
-                    "amount_cents": self.amount_cents(line["amount"]),
-                }
-            )
-        total = sum(int(line["amount_cents"]) for line in lines)
-        if step.get("round_total") == "unit" and total % 100:
-            rounded = int((Decimal(total) / 100).quantize(Decimal(1), ROUND_HALF_UP)) * 100
-            lines.append(
-                {
-                    "id": "redondeo",
-                    "label": {"es": "Redondeo", "en": "Rounding"},
-                    "amount_cents": rounded - total,
-                }
-            )
-            total = rounded
-        try:
-            to_cents(Decimal(total).scaleb(-2))
-        except RuleError as exc:
-            raise _fee_error(exc) from exc
-        step_id = str(step["id"])
-        currency = str(step.get("currency", "MXN"))
-        if total <= 0:
-            self.event("payment.waived", step=step_id, lines=lines, total_cents=max(total, 0))
-            return False
-        attempt = self.next_attempt(step_id)
-        self.f["payment"] = PaymentState(
-            step_id=step_id,
-            attempt=attempt,
-            currency=currency,
-            lines=tuple(lines),
-            total_cents=total,
-            status="requested",
-        )
-        self.f["status"] = S.AWAITING_PAYMENT
-        self.event(
-            "payment.order_requested",
-            step=step_id,
-            attempt=attempt,
-            lines=lines,
-            total_cents=total,
-            currency=currency,
-        )
-        self.order_payment(step, self.f["payment"])
-        return True
-
-    def order_payment(self, step: Mapping[str, Any], payment: PaymentState) -> None:
-        """Ask the collection system for a payment order (a new one for every attempt)."""
-        self.effect(
-            "payment.create_order",
-            f"payment:{payment.step_id}:{payment.attempt}",
-            step_id=payment.step_id,
-            attempt=payment.attempt,
-            total_cents=payment.total_cents,
-            currency=payment.currency,
-            lines=list(payment.lines),
-            concept=dict(step.get("concept") or step.get("title") or {}),
-            # None: the collection system's default (the administrator's setting).
-            expires_days=int(step["expires_days"]) if "expires_days" in step else None,
-        )
-
     def current_payment(self, reference: str) -> PaymentState | None:
         payment: PaymentState | None = self.f["payment"]
         if payment is None or payment.reference != reference:
             return None
         return payment
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 # -- command handlers ---------------------------------------------------------------------
@@ -743,7 +527,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     drafts = dict(run.f["drafts"])
     drafts.pop(cmd.step_id, None)
     run.f["drafts"] = drafts
-    run.event("step.submitted", step=cmd.step_id, values=_jsonable(cleaned))
+    run.event("step.submitted", step=cmd.step_id, values=jsonable(cleaned))
     status = run.f["status"]
     if status == S.AWAITING_CORRECTION:
         corrected = set(run.f["corrected_steps"]) | {cmd.step_id}
@@ -928,7 +712,7 @@ def _payment_confirmed(run: _Run, cmd: PaymentConfirmed) -> None:
         provider_id=cmd.provider_id,
     )
     run.notify("payment_received", reference=cmd.reference, total_cents=cmd.amount_cents)
-    run.enter(run.next_step(run.d.step(paid.step_id)))
+    run.leave(run.d.step(paid.step_id))
 
 
 def _payment_failed(run: _Run, cmd: PaymentFailed) -> None:
@@ -951,7 +735,7 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
     run.f["payment"] = replace(
         payment, attempt=attempt, status="requested", reference=None, expires_on=None
     )
-    run.order_payment(step, run.f["payment"])
+    step_types.PaymentStep.order(run, step, run.f["payment"])
     run.notify("payment_expired", reference=cmd.reference)
 
 
@@ -975,7 +759,7 @@ def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
     run.f["documents"] = (*run.f["documents"], document)
     run.event("document.issued", **document)
     run.notify("document_issued", document_id=cmd.document_id, kind=document["kind"])
-    run.enter(run.next_step(step))
+    run.leave(step)
 
 
 def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
@@ -997,8 +781,8 @@ def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
             data[target] = cmd.result[source]
             mapped[target] = cmd.result[source]
     run.f["data"] = data
-    run.event("connector.completed", step=cmd.step_id, mapped=_jsonable(mapped))
-    run.enter(run.next_step(step))
+    run.event("connector.completed", step=cmd.step_id, mapped=jsonable(mapped))
+    run.leave(step)
 
 
 def _connector_failed(run: _Run, cmd: ConnectorFailed) -> None:

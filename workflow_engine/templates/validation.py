@@ -34,6 +34,7 @@ from workflow_engine.rules import (
     referenced_vars,
 )
 from workflow_engine.strict_json import nesting_exceeds, too_deep
+from workflow_engine.templates import step_types
 from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
@@ -1073,30 +1074,12 @@ class _Semantics:
         self.check_department("$.department", self.doc.get("department"))
         for i, step in enumerate(self.steps):
             sp = self.step_path(i)
+            kind = step_types.get(step["type"])
+            for code, path, es, en in kind.problems(step, sp) if kind else ():
+                self.add(code, path, es, en)
             if step["type"] == "approval":
                 has_dept = "department" in step
                 has_rule = "department_rule" in step
-                if has_dept and has_rule:
-                    self.add(
-                        "department_and_rule",
-                        sp,
-                        f"El paso de revisión «{step['id']}» tiene «department» y "
-                        "«department_rule» a la vez. Deje solo uno: una dependencia fija o "
-                        "una regla que la elija.",
-                        f"The review step “{step['id']}” has both “department” and "
-                        "“department_rule”. Keep only one: a fixed department or a rule that "
-                        "chooses it.",
-                    )
-                elif not has_dept and not has_rule:
-                    self.add(
-                        "missing_department",
-                        f"{sp}.department",
-                        f"Indique qué dependencia resuelve el paso «{step['id']}»: "
-                        "«department» con su clave, o «department_rule» con una regla que la "
-                        "elija.",
-                        f"Say which department decides step “{step['id']}”: “department” with "
-                        "its key, or “department_rule” with a rule that chooses it.",
-                    )
                 if has_dept:
                     self.check_department(f"{sp}.department", step["department"])
                 if has_rule:

@@ -1,0 +1,100 @@
+"""The contract every step type fulfils, and what the engine lends a step type while entering it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:  # the engine imports the step types, not the other way round
+    from datetime import date
+
+    from workflow_engine.engine.definition import ProcedureDefinition
+    from workflow_engine.engine.state import TaskState, TimerState
+    from workflow_engine.engine.transition import EngineContext
+
+Localized = Mapping[str, str]
+
+# Properties every step has, whatever its type (the meta-schema's common part).
+COMMON_PROPERTIES: dict[str, Any] = {
+    "id": {"$ref": "#/$defs/id"},
+    "title": {"$ref": "#/$defs/localized"},
+    "description": {"$ref": "#/$defs/localized"},
+}
+TRANSITIONS: dict[str, Any] = {"$ref": "#/$defs/transitions"}
+LAPSE: dict[str, Any] = {
+    "deadline_days": {"type": "integer", "minimum": 1, "maximum": 365},
+    "on_lapse": {"enum": ["afirmativa_ficta", "negativa_ficta", "escalate"]},
+    "reminder_days_before": {"type": "integer", "minimum": 0, "maximum": 60},
+}
+
+
+class Run(Protocol):
+    """The engine's scratch space for one command, as a step type sees it: it records
+    events, effects and state changes; it never performs I/O."""
+
+    d: ProcedureDefinition
+    ctx: EngineContext
+    f: dict[str, Any]  # the case's fields being changed
+    tasks: dict[str, TaskState]
+    timers: dict[str, TimerState]
+    now: str  # the command's moment, ISO 8601 in UTC
+    today: date  # the command's day in the municipality
+
+    def event(self, type_: str, /, **data: Any) -> None: ...
+
+    def effect(self, kind: str, key: str, /, **payload: Any) -> None: ...
+
+    def notify(self, template: str, /, to: str = "applicant", **context: Any) -> None: ...
+
+    def next_attempt(self, key: str) -> int: ...
+
+    def eval(self, expr: Any) -> Any: ...
+
+    def next_step(self, step: Mapping[str, Any]) -> str: ...
+
+    def amount_cents(self, expr: Any) -> int: ...
+
+    def department_for(self, branch: Mapping[str, Any]) -> str: ...
+
+    def close(self, outcome: str, step_id: str | None) -> None: ...
+
+
+class StepType:
+    """One kind of step: its schema, its checks, how the engine enters and leaves it, the
+    events it makes and what the template editor says about it."""
+
+    name: ClassVar[str]
+    label: ClassVar[Localized]  # the editor's name for it
+    description: ClassVar[Localized]  # the editor's one-line explanation
+    properties: ClassVar[Mapping[str, Any]]  # JSON Schema of its own properties
+    required: ClassVar[tuple[str, ...]]
+    defaults: ClassVar[Mapping[str, Any]] = {}  # what a new step of this type starts with
+    events: ClassVar[tuple[str, ...]] = ()  # event kinds the engine records for it
+    waits: ClassVar[bool] = False  # whether the case stops here until something happens
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The meta-schema's `then` branch for this type."""
+        props: dict[str, Any] = {"id": True, "type": True, "title": True, "description": True}
+        props.update(cls.properties)
+        return {"properties": props, "additionalProperties": False, "required": list(cls.required)}
+
+    @classmethod
+    def problems(cls, step: Mapping[str, Any], path: str) -> list[tuple[str, str, str, str]]:
+        """Semantic problems of one structurally valid step: (code, path, message es, message en)."""
+        return []
+
+    @classmethod
+    def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
+        """Record what entering the step does; the step to go on to, or None to wait."""
+        raise NotImplementedError
+
+    @classmethod
+    def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
+        """Where the case goes when this step is done (its first transition that applies)."""
+        return run.next_step(step)
+
+    @classmethod
+    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+        """Every step this one can lead to (for graphs and references)."""
+        return [str(t["to"]) for t in step.get("transitions") or ()]

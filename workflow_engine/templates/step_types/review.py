@@ -1,0 +1,204 @@
+"""Review steps: one department decides (approval) or several at once (parallel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from workflow_engine.engine import state as S
+from workflow_engine.engine.state import TaskState, TimerState
+from workflow_engine.rules import is_truthy
+from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
+
+
+class _Review(StepType):
+    """A step decided by officials; it leaves by the outcome they chose."""
+
+    events = (
+        "case.auto_approved",
+        "review.skipped",
+        "task.opened",
+        "task.decided",
+        "task.cancelled",
+        "task.claimed",
+        "task.released",
+        "task.assigned",
+        "task.reminder_due",
+        "task.lapsed",
+        "task.escalated",
+        "case.afirmativa_ficta",
+        "case.negativa_ficta",
+        "case.returned",
+        "case.resubmitted",
+        "case.correction_lapsed",
+        "requirements.reviewed",
+    )
+    waits = True
+
+    @classmethod
+    def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
+        declarative = run.d.declarative
+        if declarative is not None:
+            run.event(
+                "case.auto_approved",
+                step=str(step["id"]),
+                explanation=dict(declarative.get("explanation", {})),
+            )
+            return cls.leave(run, step)
+        if cls.open_review(run, step):
+            return None
+        return cls.leave(run, step)
+
+    @classmethod
+    def branches(cls, run: Run, step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Who reviews: the step itself for an approval, the branches that apply for a
+        parallel review."""
+        return [step]
+
+    @classmethod
+    def open_review(cls, run: Run, step: Mapping[str, Any]) -> bool:
+        """Open one task per (applicable) branch, with its deadline and reminder timers.
+        False when no branch applies."""
+        step_id = str(step["id"])
+        round_ = run.next_attempt(step_id)
+        branches = cls.branches(run, step)
+        if not branches:
+            run.event("review.skipped", step=step_id)
+            return False
+        deadline_days = step.get("deadline_days")
+        due_on: date | None = None
+        if deadline_days is not None:
+            due_on = run.ctx.calendar.add_business_days(run.today, int(deadline_days))
+        for branch in branches:
+            department = run.department_for(branch)
+            branch_id = None if branch is step else str(branch["id"])
+            task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
+            task = TaskState(
+                id=task_id,
+                step_id=step_id,
+                branch_id=branch_id,
+                department=department,
+                role=str(branch.get("role", "revisor")),
+                status="open",
+                opened_at=run.now,
+                due_on=due_on.isoformat() if due_on else None,
+                round=round_,
+            )
+            run.tasks[task_id] = task
+            run.event(
+                "task.opened",
+                task=task_id,
+                step=step_id,
+                department=department,
+                role=task.role,
+                due_on=task.due_on,
+            )
+            if due_on is not None:
+                fires_at = run.ctx.start_of_day_utc(due_on + timedelta(days=1))
+                run.timers[f"deadline:{task_id}"] = TimerState(
+                    f"deadline:{task_id}", "task_deadline", fires_at, task_id
+                )
+                before = step.get("reminder_days_before")
+                if before:
+                    remind_on = run.ctx.calendar.subtract_business_days(due_on, int(before))
+                    if remind_on > run.today:
+                        run.timers[f"reminder:{task_id}"] = TimerState(
+                            f"reminder:{task_id}",
+                            "task_reminder",
+                            run.ctx.start_of_day_utc(remind_on),
+                            task_id,
+                        )
+            run.notify(
+                "task_assigned",
+                to=f"department:{department}",
+                task=task_id,
+                role=task.role,
+                due_on=task.due_on,
+            )
+        run.f["status"] = S.IN_REVIEW
+        return True
+
+    @classmethod
+    def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
+        return str(step["outcomes"][outcome]["to"])
+
+    @classmethod
+    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+        outcomes = step.get("outcomes") or {}
+        out = [str(o["to"]) for k, o in outcomes.items() if k in ("approve", "reject")]
+        ret = outcomes.get("return")
+        if ret:
+            out += [str(ret["to_step"]), str(ret["lapse_to"])]
+        return out
+
+
+class ApprovalStep(_Review):
+    name = "approval"
+    label = {"es": "Revisión", "en": "Review"}
+    description = {
+        "es": "Un área del municipio revisa la solicitud y la aprueba, la rechaza o la devuelve.",
+        "en": "A municipal department reviews the application and approves, rejects or returns it.",
+    }
+    properties = {
+        "department": {"$ref": "#/$defs/department"},
+        "department_rule": {"$ref": "#/$defs/json_logic"},
+        "role": {"$ref": "#/$defs/role"},
+        **LAPSE,
+        "outcomes": {"$ref": "#/$defs/outcomes"},
+    }
+    required = ("role", "deadline_days", "on_lapse", "outcomes")
+    defaults = {"role": "revisor", "deadline_days": 10, "on_lapse": "escalate"}
+
+    @classmethod
+    def problems(cls, step: Mapping[str, Any], path: str) -> list[tuple[str, str, str, str]]:
+        has_dept = "department" in step
+        has_rule = "department_rule" in step
+        if has_dept and has_rule:
+            return [
+                (
+                    "department_and_rule",
+                    path,
+                    f"El paso de revisión «{step['id']}» tiene «department» y "
+                    "«department_rule» a la vez. Deje solo uno: una dependencia fija o "
+                    "una regla que la elija.",
+                    f"The review step “{step['id']}” has both “department” and "
+                    "“department_rule”. Keep only one: a fixed department or a rule that "
+                    "chooses it.",
+                )
+            ]
+        if not has_dept and not has_rule:
+            return [
+                (
+                    "missing_department",
+                    f"{path}.department",
+                    f"Indique qué dependencia resuelve el paso «{step['id']}»: "
+                    "«department» con su clave, o «department_rule» con una regla que la "
+                    "elija.",
+                    f"Say which department decides step “{step['id']}”: “department” with "
+                    "its key, or “department_rule” with a rule that chooses it.",
+                )
+            ]
+        return []
+
+
+class ParallelStep(_Review):
+    name = "parallel"
+    label = {"es": "Revisión simultánea", "en": "Parallel review"}
+    description = {
+        "es": "Varias áreas revisan a la vez; se aprueba cuando todas aprueban.",
+        "en": "Several departments review at once; approved when all of them approve.",
+    }
+    properties = {
+        "branches": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/branch"}},
+        **LAPSE,
+        "outcomes": {"$ref": "#/$defs/outcomes"},
+    }
+    required = ("branches", "deadline_days", "on_lapse", "outcomes")
+    defaults = {"branches": [], "deadline_days": 10, "on_lapse": "escalate"}
+
+    @classmethod
+    def branches(cls, run: Run, step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return [
+            b for b in step["branches"] if b.get("when") is None or is_truthy(run.eval(b["when"]))
+        ]
