@@ -32,7 +32,7 @@ def render_step_preview(
     for values in samples.values():
         data.update(values)
     values = {} if empty else samples.get(step_id, {})
-    form_path = tuple(views.form_steps(definition))
+    form_path = tuple(definition.form_steps())
     state = CaseState(
         case_id="preview",
         folio=PREVIEW_FOLIO,

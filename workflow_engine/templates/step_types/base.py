@@ -81,7 +81,7 @@ class StepType:
 
     @classmethod
     def problems(cls, step: Mapping[str, Any], path: str) -> list[tuple[str, str, str, str]]:
-        """Semantic problems of one structurally valid step: (code, path, message es, message en)."""
+        """Semantic problems of one sound step: (code, path, message es, message en)."""
         return []
 
     @classmethod
