@@ -212,32 +212,7 @@ def fresh_id(base: str, taken: Iterable[str]) -> str:
 
 
 def _finish(doc: Doc, notices: Iterable[Notice] = ()) -> EditResult:
-    return EditResult(doc, validate_template(doc) + unchecked_problems(doc), tuple(notices))
-
-
-def unchecked_problems(doc: Any) -> list[TemplateProblem]:
-    """Dangling references the validator does not look at yet (table cells ``row.<id>``,
-    rows of a group in ``example_data``), so that no reference is left unreported."""
-    index: _Index | None = None
-    out: list[TemplateProblem] = []
-    for ref in refs.references(doc):
-        if ref.context not in ("table_row", "example_row"):
-            continue
-        index = index or _Index(doc)
-        if ref.target_id in index.field_at:
-            continue
-        name = ref.target_id
-        out.append(
-            TemplateProblem(
-                "unknown_field_reference",
-                "error",
-                f"fields/{name}",
-                ref.json_path,
-                f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
-                f"The field “{name}” is used but does not exist. Fix the name or remove it.",
-            )
-        )
-    return out
+    return EditResult(doc, validate_template(doc), tuple(notices))
 
 
 # -- steps ------------------------------------------------------------------------------------

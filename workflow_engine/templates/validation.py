@@ -121,10 +121,50 @@ def validate_template(
         known = None if known_departments is None else frozenset(known_departments)
         sound = _without(doc, damaged) if damaged else doc
         problems += _Semantics(sound, known).run()
+        problems += _row_reference_problems(sound)
     problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
     if not with_warnings:
         return errors(problems)
     return sorted(problems, key=lambda p: p.severity != ERROR)
+
+
+def _row_reference_problems(doc: dict[str, Any]) -> list[Problem]:
+    """Fields named by table cells (``row.<id>``) and by rows of a group in ``example_data``
+    that do not exist: the references module finds them, like every other reference."""
+    from workflow_engine.templates import references
+
+    known: set[str] = set()
+    for step in _dicts_only(doc.get("steps")):
+        for fld in _dicts_only(step.get("fields")):
+            if isinstance(fld.get("id"), str):
+                known.add(fld["id"])
+            for sub in _dicts_only(fld.get("fields")):
+                if isinstance(sub.get("id"), str):
+                    known.add(sub["id"])
+    out = []
+    try:
+        found = references.references(doc)
+    except (TypeError, ValueError, KeyError, AttributeError):  # a part too broken to read
+        return []
+    for ref in found:
+        if ref.context not in ("table_row", "example_row") or ref.target_id in known:
+            continue
+        name = ref.target_id
+        out.append(
+            Problem(
+                "unknown_field_reference",
+                ERROR,
+                "",
+                ref.json_path,
+                f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
+                f"The field “{name}” is used but does not exist. Fix the name or remove it.",
+            )
+        )
+    return out
+
+
+def _dicts_only(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 # -- paths ------------------------------------------------------------------------------------
