@@ -9,7 +9,6 @@ English.
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import re
 from collections import deque
@@ -27,6 +26,7 @@ from jsonschema.exceptions import ValidationError
 from form_schemas import load_meta_schema
 from workflow_engine.rules import check, referenced_tables, referenced_vars
 from workflow_engine.strict_json import nesting_exceeds, too_deep
+from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
@@ -722,80 +722,8 @@ class _Semantics:
             self.check_field(info.path, info.field)
 
     def check_field(self, path: str, field: Mapping[str, Any]) -> None:
-        ftype = field["type"]
-        if ftype in ("number", "money"):
-            low = _decimal(field.get("min"))
-            high = _decimal(field.get("max"))
-            if low is not None and high is not None and low > high:
-                self.min_max(path, "min", "max")
-        if ftype == "date":
-            dates: dict[str, datetime.date | None] = {}
-            for key in ("min", "max"):
-                raw = field.get(key)
-                if raw is None or raw == "today":
-                    dates[key] = None
-                    continue
-                try:
-                    dates[key] = datetime.date.fromisoformat(raw)
-                except ValueError:
-                    dates[key] = None
-                    self.add(
-                        f"{path}.{key}",
-                        f'La fecha "{raw}" no existe. Escríbala como AAAA-MM-DD o use "today".',
-                        f'The date "{raw}" does not exist. Write it as YYYY-MM-DD or use "today".',
-                    )
-            low_d, high_d = dates["min"], dates["max"]
-            if low_d is not None and high_d is not None and low_d > high_d:
-                self.min_max(path, "min", "max")
-        if (
-            "min_length" in field
-            and "max_length" in field
-            and field["min_length"] > field["max_length"]
-        ):
-            self.min_max(path, "min_length", "max_length")
-        if (
-            "min_items" in field
-            and "max_items" in field
-            and field["min_items"] > field["max_items"]
-        ):
-            self.min_max(path, "min_items", "max_items")
-        if "pattern" in field:
-            try:
-                re.compile(field["pattern"])
-            except re.error as exc:
-                self.add(
-                    f"{path}.pattern",
-                    f"La expresión regular no es válida ({exc}). Corríjala o quítela.",
-                    f"The regular expression is not valid ({exc}). Fix or remove it.",
-                )
-        options = field.get("options")
-        if options:
-            seen: set[str] = set()
-            for k, option in enumerate(options):
-                if option["value"] in seen:
-                    self.add(
-                        f"{path}.options[{k}].value",
-                        f"La opción «{option['value']}» está repetida en el campo "
-                        f"«{field['id']}». Cada opción necesita un valor distinto.",
-                        f"The option “{option['value']}” is repeated in the field "
-                        f"“{field['id']}”. Each option needs its own value.",
-                    )
-                seen.add(option["value"])
-            if ftype == "checkboxes" and field.get("min_items", 0) > len(options):
-                self.add(
-                    f"{path}.min_items",
-                    f"«min_items» pide {field['min_items']} casillas pero solo hay "
-                    f"{len(options)} opciones.",
-                    f"“min_items” asks for {field['min_items']} boxes but there are only "
-                    f"{len(options)} options.",
-                )
-
-    def min_max(self, path: str, low: str, high: str) -> None:
-        self.add(
-            f"{path}.{low}",
-            f"«{low}» es mayor que «{high}»: ningún valor podría cumplir ambos. Corrija uno.",
-            f"“{low}” is greater than “{high}”: no value could satisfy both. Fix one of them.",
-        )
+        for suffix, es, en in field_type(field).option_problems(field):
+            self.add(f"{path}{suffix}", es, en)
 
     # expressions
 
