@@ -144,6 +144,24 @@ def templates_export(key: str, number: int | None) -> None:
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
+@templates_cli.command("generate-schemas")
+@click.option("--check", is_flag=True, help="Only say whether the files are out of date.")
+def templates_generate_schemas(check: bool) -> None:
+    """Regenerate form_schemas/field_types.json and the field part of procedure.schema.json."""
+    from form_schemas import field_types_path
+    from workflow_engine.templates.schemas import stale_files, write_schemas
+
+    directory = field_types_path().parent
+    if check:
+        stale = stale_files(directory)
+        for path in stale:
+            click.echo(f"Desactualizado: {path}", err=True)
+        sys.exit(1 if stale else 0)
+    for path in write_schemas(directory):
+        click.echo(f"Escrito: {path}")
+    click.echo("Esquemas al día.")
+
+
 @templates_cli.command("list")
 def templates_list() -> None:
     for info in _services().catalog.all():

@@ -65,6 +65,16 @@ class Choice(FieldType):
         return out
 
     @classmethod
+    def example_field(cls, field_id: str) -> dict[str, Any]:
+        return {
+            **super().example_field(field_id),
+            "options": [
+                {"value": "comercio", "label": {"es": "Comercio", "en": "Retail"}},
+                {"value": "servicios", "label": {"es": "Servicios", "en": "Services"}},
+            ],
+        }
+
+    @classmethod
     def max_items(cls, field: Mapping[str, Any]) -> int:
         return max(1, len(field.get("options") or ()))
 

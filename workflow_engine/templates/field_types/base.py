@@ -331,6 +331,11 @@ class FieldType:
     # -- editor --------------------------------------------------------------------------
 
     @classmethod
+    def example_field(cls, field_id: str) -> dict[str, Any]:
+        """A minimal field of this type that the template validator accepts (for the editor)."""
+        return {"id": field_id, "type": cls.name, "label": dict(cls.label), **cls.defaults}
+
+    @classmethod
     def catalog_entry(cls) -> dict[str, Any]:
         """The type's entry in ``form_schemas/field_types.json``."""
         return {

@@ -27,7 +27,7 @@ class Curp(FieldType):
         "es": "La Clave Única de Registro de Población, 18 caracteres.",
         "en": "The Mexican population registry key, 18 characters.",
     }
-    sample = "BADD110313HCMLNS09"
+    sample = "HELG850312MPLRPD05"
 
     @classmethod
     def clean_value(cls, field: Mapping[str, Any], value: Any, env: Env) -> Any:

@@ -43,7 +43,12 @@ class Group(FieldType):
     required_options: ClassVar[tuple[str, ...]] = ("fields",)
     allowed_in_group = False
     is_group = True
-    sample: ClassVar[Any] = []
+    sample: ClassVar[Any] = [{"nombre": "Ana López"}]
+
+    @classmethod
+    def example_field(cls, field_id: str) -> dict[str, Any]:
+        row = {"id": "nombre", "type": "text", "label": {"es": "Nombre", "en": "Name"}}
+        return {**super().example_field(field_id), "fields": [row]}
 
     @classmethod
     def option_problems(cls, field: Mapping[str, Any]) -> list[OptionProblem]:
