@@ -72,7 +72,7 @@ def _field_schema(in_group: bool) -> dict[str, Any]:
 
 def procedure_schema(current: dict[str, Any]) -> dict[str, Any]:
     """``current`` (the meta-schema) with its ``field`` and ``subfield`` definitions regenerated."""
-    schema = json.loads(json.dumps(current))
+    schema: dict[str, Any] = json.loads(json.dumps(current))
     schema["$defs"]["field"] = _field_schema(in_group=False)
     schema["$defs"]["subfield"] = _field_schema(in_group=True)
     return schema

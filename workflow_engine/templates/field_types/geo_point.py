@@ -127,8 +127,8 @@ class GeoPoint(FieldType):
         for part in PARTS:
             es, en = _NAMES[part]
             if is_empty(raw.get(part)):
-                exc = InvalidValue("required", f"falta {es}.", f"{en} is missing.", f".{part}")
-                errors.append(error(field, path, names, exc))
+                missing = InvalidValue("required", f"falta {es}.", f"{en} is missing.", f".{part}")
+                errors.append(error(field, path, names, missing))
                 continue
             try:
                 point[part] = cls._coordinate(part, raw[part])
@@ -141,13 +141,13 @@ class GeoPoint(FieldType):
                 str(box["east"])
             )
             if not inside:
-                exc = InvalidValue(
+                outside = InvalidValue(
                     "outside_area",
                     "el punto queda fuera de la zona que atiende este trámite; revise las "
                     "coordenadas.",
                     "the point lies outside the area this procedure serves; check the coordinates.",
                 )
-                errors.append(error(field, path, names, exc))
+                errors.append(error(field, path, names, outside))
         if errors:
             return EMPTY, errors
         return {part: _text(point[part]) for part in PARTS}, []
