@@ -542,6 +542,34 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
         )
 
 
+catalogs_cli = AppGroup("catalogs", help="Reusable catalogs (SCIAN lines, colonias).")
+
+
+@catalogs_cli.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalogs_import(name: str, file: Path) -> None:
+    """Replace catalog NAME with the entries of a CSV (header: clave,nombre)."""
+    from workflow_engine.persistence.catalogs import (
+        CatalogImportError,
+        parse_csv,
+        replace_catalog,
+    )
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        count = replace_catalog(_services().engine, name, parse_csv(text))
+    except UnicodeDecodeError:
+        click.echo(f"{file}: el archivo no está en UTF-8; no se cargó nada.", err=True)
+        sys.exit(1)
+    except CatalogImportError as exc:
+        for line in exc.lines:
+            click.echo(f"{file}: {line}", err=True)
+        click.echo("No se cargó nada.", err=True)
+        sys.exit(1)
+    click.echo(f"Catálogo «{name}»: {count} entradas.")
+
+
 from app.ledger_cli import ledger_cli  # noqa: E402  (a group of its own module)
 
 
@@ -559,5 +587,6 @@ def init_app(app: Flask) -> None:
         documents_cli,
         ledger_cli,
         users_cli,
+        catalogs_cli,
     ):
         app.cli.add_command(group)

@@ -21,6 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connectors._common import localized, long_date, money
 from workflow_engine.templates.field_types import field_type
+from workflow_engine.templates.field_types.base import CatalogLookup, showing_catalogs
 from workflow_engine.templates.markup import inline_markup
 
 MAX_OUTPUT_CHARS = 20_000
@@ -108,13 +109,19 @@ def shown_value(field: Mapping[str, Any], value: Any) -> Any:
     return field_type(field).document_value(field, value, _Formats())
 
 
-def document_data(data: Mapping[str, Any], definition: Mapping[str, Any]) -> dict[str, Any]:
-    """Case data with every value wrapped by its field type (see `Shown`)."""
+def document_data(
+    data: Mapping[str, Any],
+    definition: Mapping[str, Any],
+    catalogs: CatalogLookup | None = None,
+) -> dict[str, Any]:
+    """Case data with every value wrapped by its field type (see `Shown`); ``catalogs``
+    gives the labels of catalog entries."""
     fields: dict[str, Mapping[str, Any]] = {}
     for step in definition.get("steps", ()):
         for field in step.get("fields", ()):
             fields[field["id"]] = field
-    return {k: shown_value(fields.get(k, {}), v) for k, v in data.items()}
+    with showing_catalogs(catalogs):
+        return {k: shown_value(fields.get(k, {}), v) for k, v in data.items()}
 
 
 def fees_context(payments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from connectors.documents.pdf import (
 from connectors.documents.signing import Signer, settings_signer
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
+from workflow_engine.persistence.catalogs import EngineCatalogs
 from workflow_engine.persistence.models import Document, User, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
@@ -236,7 +237,9 @@ class DocumentIssuer:
             case.submitted_at.isoformat() if case.submitted_at else None
         )
         context = {
-            "data": document_data(state.get("data") or {}, case.definition),
+            "data": document_data(
+                state.get("data") or {}, case.definition, EngineCatalogs(self.engine)
+            ),
             "case": {
                 "folio": case.folio,
                 "submitted_at": Shown(

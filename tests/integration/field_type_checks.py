@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from connectors.documents.body import document_data, render_body
 from tests.integration.test_wizard import case_state, post_step, token
 from tests.unit.engine_helpers import MINI
+from workflow_engine.persistence.catalogs import EngineCatalogs
 from workflow_engine.templates.validation import validate_template
 
 BASE_FORM = {"nombre": "Ana", "edad": "30", "giro": "tienda", "superficie": "20"}
@@ -60,7 +61,8 @@ def document_text(app: Flask, folio: str, field_id: str) -> str:
     """How ``{{ data.<field_id> }}`` prints in an issued document of the case."""
     cases = app.extensions["tramita"].cases
     state, definition, _lock = cases.load(cases.case_id_for_folio(folio))
-    data = document_data(state.data, definition.doc)
+    engine = app.extensions["tramita"].engine
+    data = document_data(state.data, definition.doc, EngineCatalogs(engine))
     return "\n".join(render_body(f"{{{{ data.{field_id} }}}}", {"data": data}))
 
 

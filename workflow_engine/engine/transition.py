@@ -50,6 +50,7 @@ from workflow_engine.engine.errors import (
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
+from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.fields import check_draft, validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
@@ -62,6 +63,7 @@ class EngineContext:
 
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
+    catalogs: CatalogLookup | None = None  # the municipality's reusable catalogs (read only)
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
@@ -726,6 +728,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
         today=run.today,
         tables=run.d.fee_tables,
         constants=run.d.constants_for(run.today.year),
+        catalogs=run.ctx.catalogs,
     )
     field_errors = [e for e in errors if e.code != "eligibility"]
     if field_errors:

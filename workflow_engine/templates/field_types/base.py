@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -59,6 +61,24 @@ class CatalogLookup(Protocol):
     def label(self, catalog: str, code: str) -> str | None:
         """The label of ``code`` in ``catalog``; None when there is no such entry."""
         ...
+
+
+_DISPLAY_CATALOGS: ContextVar[CatalogLookup | None] = ContextVar("catalogs", default=None)
+
+
+@contextmanager
+def showing_catalogs(lookup: CatalogLookup | None) -> Iterator[None]:
+    """Within the block, values are shown with catalog labels read from ``lookup``."""
+    token = _DISPLAY_CATALOGS.set(lookup)
+    try:
+        yield
+    finally:
+        _DISPLAY_CATALOGS.reset(token)
+
+
+def catalogs_for_display() -> CatalogLookup | None:
+    """The lookup of the enclosing :func:`showing_catalogs` block; None outside one."""
+    return _DISPLAY_CATALOGS.get()
 
 
 @dataclass(frozen=True)
