@@ -71,3 +71,24 @@ def test_thousands_of_entries_are_searched_by_word_prefixes(
     assert len(many["entries"]) == 20
     assert client.get("/catalogos/colonias/sugerencias?q=a").get_json() == {"entries": []}
     assert client.get("/catalogos/no-existe/sugerencias?q=centro").get_json() == {"entries": []}
+
+
+def test_store_on_both_databases(db_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from workflow_engine.persistence.catalogs import EngineCatalogs, parse_csv, replace_catalog
+
+    engine = create_engine(db_url)
+    try:
+        rows = "".join(f"{n:04d},Colonia {n}\n" for n in range(2500))
+        assert replace_catalog(engine, "colonias", parse_csv("clave,nombre\n" + rows)) == 2500
+        assert replace_catalog(engine, "scian", parse_csv(SCIAN)) == 3
+        with engine.connect() as conn:
+            store = CatalogStore(conn)
+            assert store.count("colonias") == 2500
+            assert [e.code for e in store.search("scian", "PANIFICACIÓN trad")] == ["311811"]
+            assert store.search("scian", "colonia") == []
+            assert [e.label for e in store.search("colonias", "colonia 2499")] == ["Colonia 2499"]
+        assert EngineCatalogs(engine).label("scian", "722514") == "Cafeterías y fuentes de sodas"
+    finally:
+        engine.dispose()
