@@ -283,6 +283,24 @@ def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> No
             click.echo(f"  - {change.message(lang)}")
 
 
+@templates_cli.command("generate-schemas")
+@click.option("--check", is_flag=True, help="Only say whether the files are out of date.")
+def templates_generate_schemas(check: bool) -> None:
+    """Regenerate form_schemas/field_types.json and the field part of procedure.schema.json."""
+    from form_schemas import field_types_path
+    from workflow_engine.templates.schemas import stale_files, write_schemas
+
+    directory = field_types_path().parent
+    if check:
+        stale = stale_files(directory)
+        for path in stale:
+            click.echo(f"Desactualizado: {path}", err=True)
+        sys.exit(1 if stale else 0)
+    for path in write_schemas(directory):
+        click.echo(f"Escrito: {path}")
+    click.echo("Esquemas al día.")
+
+
 @templates_cli.command("list")
 def templates_list() -> None:
     for info in _services().catalog.all():
@@ -816,6 +834,34 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
         )
 
 
+catalogs_cli = AppGroup("catalogs", help="Reusable catalogs (SCIAN lines, colonias).")
+
+
+@catalogs_cli.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalogs_import(name: str, file: Path) -> None:
+    """Replace catalog NAME with the entries of a CSV (header: clave,nombre)."""
+    from workflow_engine.persistence.catalogs import (
+        CatalogImportError,
+        parse_csv,
+        replace_catalog,
+    )
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        count = replace_catalog(_services().engine, name, parse_csv(text))
+    except UnicodeDecodeError:
+        click.echo(f"{file}: el archivo no está en UTF-8; no se cargó nada.", err=True)
+        sys.exit(1)
+    except CatalogImportError as exc:
+        for line in exc.lines:
+            click.echo(f"{file}: {line}", err=True)
+        click.echo("No se cargó nada.", err=True)
+        sys.exit(1)
+    click.echo(f"Catálogo «{name}»: {count} entradas.")
+
+
 from app.ledger_cli import ledger_cli  # noqa: E402  (a group of its own module)
 
 
@@ -833,5 +879,6 @@ def init_app(app: Flask) -> None:
         documents_cli,
         ledger_cli,
         users_cli,
+        catalogs_cli,
     ):
         app.cli.add_command(group)

@@ -21,6 +21,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from workflow_engine.templates.field_types import field_type
+
 _KEY = "_tramita_translations"
 _LOCALE_KEY = "_tramita_locale"
 
@@ -64,6 +66,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = cached_url_for(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["locale_name"] = locale_name
+    app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
 
 
 @pass_context

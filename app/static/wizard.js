@@ -2,6 +2,7 @@
  * - Fields with data-show-if (JSON Logic, the same rule the server evaluates) are shown or
  *   hidden as the citizen answers; the server decides again on submit.
  * - A <select data-typeahead> with many options gets a filter box.
+ * - An <input data-suggest> (a long server-side list) fills its <datalist> as one types.
  */
 (function () {
   "use strict";
@@ -136,5 +137,34 @@
       refresh();
     });
     select.parentNode.insertBefore(box, select);
+  });
+
+  // Suggestions from the server for inputs over long lists (catalogs of thousands).
+  var suggesting = form.querySelectorAll("input[data-suggest][list]");
+  Array.prototype.forEach.call(suggesting, function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (q.length < 2 || q === asked || !list) return;
+        asked = q;
+        fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), {
+          headers: { Accept: "application/json" }
+        })
+          .then(function (r) { return r.ok ? r.json() : { entries: [] }; })
+          .then(function (body) {
+            list.textContent = "";
+            body.entries.forEach(function (entry) {
+              var opt = document.createElement("option");
+              opt.value = entry.code + " · " + entry.label;
+              list.appendChild(opt);
+            });
+          })
+          .catch(function () { /* the plain input still works */ });
+      }, 200);
+    });
   });
 })();

@@ -13,7 +13,9 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from workflow_engine.templates.fields import ADDRESS_PARTS, FieldError
+from workflow_engine.templates.field_types import field_type
+from workflow_engine.templates.field_types.base import ABSENT
+from workflow_engine.templates.fields import FieldError
 
 # Form keys that are not data: the CSRF token and the button pressed.
 CONTROL_KEYS = frozenset({"csrf_token", "accion"})
@@ -49,17 +51,6 @@ def editable_fields(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [f for f in step.get("fields") or [] if not f.get("readonly")]
 
 
-def yesno_value(raw: Any) -> Any:
-    """Radio values "si"/"no" become booleans; anything else goes to the engine as sent."""
-    if isinstance(raw, str):
-        text = raw.strip().lower()
-        if text in ("si", "sí"):
-            return True
-        if text == "no":
-            return False
-    return raw
-
-
 def parse_step(
     step: Mapping[str, Any],
     form: MultiDict[str, str],
@@ -92,16 +83,7 @@ def parse_step(
     return parsed
 
 
-_ABSENT: Any = object()
-
-
-def _names(name: str, fld: Mapping[str, Any]) -> set[str]:
-    kind = fld["type"]
-    if kind == "address":
-        return {f"{name}.{part}" for part in ADDRESS_PARTS}
-    if kind == "file":
-        return {name, f"{name}.keep", f"{name}.quitar"}
-    return {name}
+_ABSENT: Any = ABSENT
 
 
 def _parse_field(
@@ -113,26 +95,12 @@ def _parse_field(
     save_upload: SaveUpload,
     kept_refs: KeptRefs,
 ) -> tuple[Any, set[str]]:
-    kind = fld["type"]
-    used = _names(name, fld)
-    if kind == "address":
-        parts = {p: form.get(f"{name}.{p}", "").strip() for p in ADDRESS_PARTS}
-        parts = {p: v for p, v in parts.items() if v}
-        return (parts if parts else _ABSENT), used
-    if kind == "checkboxes":
-        chosen = [v for v in form.getlist(name) if v != ""]
-        return (chosen if chosen else _ABSENT), used
-    if kind == "yesno":
-        return (yesno_value(form[name]) if name in form else _ABSENT), used
-    if kind == "file":
+    kind = field_type(fld)
+    used = kind.form_names(name)
+    if kind.takes_files:
         refs = _parse_files(fld, name, form, files, parsed, save_upload, kept_refs)
         return (refs if refs else _ABSENT), used
-    if name not in form:
-        return _ABSENT, used
-    values = form.getlist(name)
-    if len(values) > 1:  # one value expected: let the engine say what is wrong with a list
-        return values, used
-    return values[0], used
+    return kind.from_form(form, name), used
 
 
 def _parse_files(
@@ -266,6 +234,4 @@ def anchor_for(path: str, fields: Sequence[Mapping[str, Any]]) -> str:
     path = re.sub(r"\[\d+\]$", "", path)  # doc_identificacion[0] -> the file input
     last = re.split(r"[.\]]", path)[-1]
     fld = by_id.get(last)
-    if fld is not None and fld["type"] == "address":
-        return dom_id(f"{path}.street")
-    return dom_id(path)
+    return dom_id(field_type(fld).first_input(path) if fld is not None else path)

@@ -720,3 +720,17 @@ def confirmation(folio: str) -> Any:
         days=catalog.get("max_response_days"),
         ficta=catalog.get("ficta"),
     )
+
+
+@blueprint.route("/catalogos/<name>/sugerencias")
+def catalog_suggestions(name: str) -> Any:
+    """Type-ahead for ``catalog_select`` fields: up to 20 entries matching the words in ``q``
+    (public: catalogs are the municipality's published reference lists)."""
+    from workflow_engine.persistence.catalogs import CatalogStore
+
+    words = request.args.get("q", "")[:100]
+    if len(words.strip()) < 2:
+        return {"entries": []}
+    with reading() as conn:
+        found = CatalogStore(conn).search(name, words)
+    return {"entries": [{"code": e.code, "label": e.label} for e in found]}

@@ -20,6 +20,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connectors._common import localized, long_date, money
+from workflow_engine.templates.field_types import field_type
+from workflow_engine.templates.field_types.base import CatalogLookup, showing_catalogs
 from workflow_engine.templates.markup import inline_markup
 
 MAX_OUTPUT_CHARS = 20_000
@@ -80,40 +82,46 @@ def _money_label(value: Any) -> str:
         return str(value)
 
 
+class _Formats:
+    """How documents print dates, amounts and addresses, for the field types to use."""
+
+    @staticmethod
+    def shown(value: str, label: str) -> Shown:
+        return Shown(value, label)
+
+    @staticmethod
+    def long_date(value: Any) -> str:
+        return long_date(value)
+
+    @staticmethod
+    def money(value: Any) -> str:
+        return _money_label(value)
+
+    @staticmethod
+    def address(value: Mapping[str, Any]) -> str:
+        return format_address(value)
+
+
 def shown_value(field: Mapping[str, Any], value: Any) -> Any:
     """Wrap a stored field value so that it prints the way the form showed it."""
-    kind = field.get("type")
-    if value is None:
-        return None
-    if kind in ("select", "radio") and isinstance(value, str):
-        for option in field.get("options", ()):
-            if option.get("value") == value:
-                return Shown(value, localized(option.get("label"), value))
+    if value is None or "type" not in field:
         return value
-    if kind == "checkboxes" and isinstance(value, list):
-        return [shown_value({**field, "type": "select"}, v) for v in value]
-    if kind == "date" and isinstance(value, str):
-        return Shown(value, long_date(value))
-    if kind == "money" and isinstance(value, str | int | Decimal):
-        return Shown(str(value), _money_label(value))
-    if kind == "group" and isinstance(value, list):
-        nested = {f["id"]: f for f in field.get("fields", ())}
-        return [
-            {k: shown_value(nested.get(k, {}), v) for k, v in row.items()}
-            if isinstance(row, Mapping)
-            else row
-            for row in value
-        ]
-    return value
+    return field_type(field).document_value(field, value, _Formats())
 
 
-def document_data(data: Mapping[str, Any], definition: Mapping[str, Any]) -> dict[str, Any]:
-    """Case data with every value wrapped by its field type (see `Shown`)."""
+def document_data(
+    data: Mapping[str, Any],
+    definition: Mapping[str, Any],
+    catalogs: CatalogLookup | None = None,
+) -> dict[str, Any]:
+    """Case data with every value wrapped by its field type (see `Shown`); ``catalogs``
+    gives the labels of catalog entries."""
     fields: dict[str, Mapping[str, Any]] = {}
     for step in definition.get("steps", ()):
         for field in step.get("fields", ()):
             fields[field["id"]] = field
-    return {k: shown_value(fields.get(k, {}), v) for k, v in data.items()}
+    with showing_catalogs(catalogs):
+        return {k: shown_value(fields.get(k, {}), v) for k, v in data.items()}
 
 
 def fees_context(payments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

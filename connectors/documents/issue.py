@@ -42,9 +42,11 @@ from connectors.documents.pdf import (
 from connectors.documents.signing import Signer, settings_signer
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
+from workflow_engine.persistence.catalogs import EngineCatalogs
 from workflow_engine.persistence.models import Document, User, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.field_types.base import CatalogLookup
 
 log = logging.getLogger(__name__)
 documents_t = table(Document)
@@ -239,6 +241,7 @@ class DocumentIssuer:
             expires_on=expires_on,
             department=department,
             applicant_name=lambda: self.applicant_name(case),
+            catalogs=EngineCatalogs(self.engine),
         )
 
     def applicant_name(self, case: CaseRecord) -> str:
@@ -270,6 +273,7 @@ def document_content(
     department: str | None,
     applicant_name: Callable[[], str] | None = None,
     preview: bool = False,
+    catalogs: CatalogLookup | None = None,
 ) -> DocumentContent:
     """What a document step prints for a case (the issuer's and the dry run's one source);
     `applicant_name` gives the holder when the template names none."""
@@ -280,7 +284,7 @@ def document_content(
         case.submitted_at.isoformat() if case.submitted_at else None
     )
     context = {
-        "data": document_data(state.get("data") or {}, case.definition),
+        "data": document_data(state.get("data") or {}, case.definition, catalogs),
         "case": {
             "folio": case.folio,
             "submitted_at": Shown(str(submitted or ""), long_date(submitted, settings.timezone)),

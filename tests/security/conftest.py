@@ -49,6 +49,8 @@ PUBLIC_ROUTES = {
     "verify.start": "anyone checks an issued document",
     "verify.document": "anyone checks an issued document (the QR code's target)",
     "verify.upload": "anyone compares a PDF with the issued one",
+    "wizard.catalog_suggestions": "type-ahead over the municipality's published reference "
+    "catalogs (SCIAN lines, colonias)",
     "api.get_openapi": "the API's public description",
     "api.list_procedures": "published procedures are public information",
     "api.get_procedure": "published procedures are public information",
@@ -115,6 +117,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "notification_id": 1,
         "taxpayer_id": 1,
         "number": 1,
+        "name": "scian",
     }
 
 

@@ -52,6 +52,7 @@ from workflow_engine.engine.state import CaseState, PaymentState, TaskState, Tim
 from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
 from workflow_engine.templates import step_types
+from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.fields import check_draft, validate_step_data
 
 MAX_AUTOMATIC_STEPS = 100
@@ -64,6 +65,7 @@ class EngineContext:
 
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
+    catalogs: CatalogLookup | None = None  # the municipality's reusable catalogs (read only)
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
@@ -510,6 +512,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
         today=run.today,
         tables=run.d.fee_tables,
         constants=run.d.constants_for(run.today.year),
+        catalogs=run.ctx.catalogs,
     )
     field_errors = [e for e in errors if e.code != "eligibility"]
     if field_errors:

@@ -162,6 +162,17 @@ class Holiday(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
 
 
+class CatalogEntry(Base):
+    """One entry of a reusable catalog the municipality manages (SCIAN lines, colonias)."""
+
+    __tablename__ = "catalog_entries"
+    catalog: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    label: Mapped[str] = mapped_column(String(300))
+    search: Mapped[str] = mapped_column(String(400))  # label and code, lower case, no accents
+    __table_args__ = (Index("ix_catalog_entries_search", "catalog", "search"),)
+
+
 class ProcedureTemplate(Base):
     """A procedure with its editable draft; published versions are frozen separately.
     `draft` is a copy of the latest revision's document (`draft_revision`), written in the

@@ -31,6 +31,7 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
+from workflow_engine.persistence.catalogs import CatalogStore
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.hotpath import CaseCopy, HotPath, LoadedCase
 from workflow_engine.persistence.inbox import normalize_ref, search_text
@@ -141,7 +142,7 @@ class CaseService:
             days = conn.execute(select(table(Holiday).c.day)).scalars().all()
             self._calendar = BusinessCalendar.with_holidays(days)
             self._calendar_loaded = time.monotonic()
-        return EngineContext(calendar=self._calendar, tz=self.tz)
+        return EngineContext(calendar=self._calendar, tz=self.tz, catalogs=CatalogStore(conn))
 
     def refresh_calendar(self) -> None:
         self._calendar = None

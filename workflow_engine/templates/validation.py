@@ -35,6 +35,7 @@ from workflow_engine.rules import (
 )
 from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates import step_types
+from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.markup import foreign_tags
 
 __all__ = [
@@ -1137,80 +1138,8 @@ class _Semantics:
             self.check_field(info.path, info.field)
 
     def check_field(self, path: str, field: Mapping[str, Any]) -> None:
-        ftype = field.get("type")
-        if ftype in ("number", "money"):
-            low = _decimal(field.get("min"))
-            high = _decimal(field.get("max"))
-            if low is not None and high is not None and low > high:
-                self.min_max(path, "min", "max")
-        if ftype == "date":
-            dates: dict[str, datetime.date | None] = {}
-            for key in ("min", "max"):
-                raw = field.get(key)
-                if not isinstance(raw, str) or raw == "today":
-                    dates[key] = None
-                    continue
-                try:
-                    dates[key] = datetime.date.fromisoformat(raw)
-                except ValueError:
-                    dates[key] = None
-                    self.add(
-                        "invalid_date",
-                        f"{path}.{key}",
-                        f'La fecha "{raw}" no existe. Escríbala como AAAA-MM-DD o use "today".',
-                        f'The date "{raw}" does not exist. Write it as YYYY-MM-DD or use "today".',
-                    )
-            low_d, high_d = dates["min"], dates["max"]
-            if low_d is not None and high_d is not None and low_d > high_d:
-                self.min_max(path, "min", "max")
-        for low_key, high_key in (("min_length", "max_length"), ("min_items", "max_items")):
-            low_n, high_n = field.get(low_key), field.get(high_key)
-            if isinstance(low_n, int) and isinstance(high_n, int) and low_n > high_n:
-                self.min_max(path, low_key, high_key)
-        if isinstance(field.get("pattern"), str):
-            try:
-                re.compile(field["pattern"])
-            except re.error as exc:
-                self.add(
-                    "invalid_pattern",
-                    f"{path}.pattern",
-                    f"La expresión regular no es válida ({exc}). Corríjala o quítela.",
-                    f"The regular expression is not valid ({exc}). Fix or remove it.",
-                )
-        options = _list(field.get("options"))
-        if options:
-            seen: set[str] = set()
-            for k, option in _dicts(options):
-                if not isinstance(option.get("value"), str):
-                    continue
-                if option["value"] in seen:
-                    self.add(
-                        "duplicate_option",
-                        f"{path}.options[{k}].value",
-                        f"La opción «{option['value']}» está repetida en el campo "
-                        f"«{field['id']}». Cada opción necesita un valor distinto.",
-                        f"The option “{option['value']}” is repeated in the field "
-                        f"“{field['id']}”. Each option needs its own value.",
-                    )
-                seen.add(option["value"])
-            min_items = field.get("min_items", 0)
-            if ftype == "checkboxes" and isinstance(min_items, int) and min_items > len(options):
-                self.add(
-                    "min_items_above_options",
-                    f"{path}.min_items",
-                    f"«min_items» pide {field['min_items']} casillas pero solo hay "
-                    f"{len(options)} opciones.",
-                    f"“min_items” asks for {field['min_items']} boxes but there are only "
-                    f"{len(options)} options.",
-                )
-
-    def min_max(self, path: str, low: str, high: str) -> None:
-        self.add(
-            "min_above_max",
-            f"{path}.{low}",
-            f"«{low}» es mayor que «{high}»: ningún valor podría cumplir ambos. Corrija uno.",
-            f"“{low}” is greater than “{high}”: no value could satisfy both. Fix one of them.",
-        )
+        for code, suffix, es, en in field_type(field).option_problems(field):
+            self.add(code, f"{path}{suffix}", es, en)
 
     # expressions
 
