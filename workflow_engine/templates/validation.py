@@ -1138,7 +1138,15 @@ class _Semantics:
             self.check_field(info.path, info.field)
 
     def check_field(self, path: str, field: Mapping[str, Any]) -> None:
-        for code, suffix, es, en in field_type(field).option_problems(field):
+        # Options the schema rejected are as good as absent here (already reported).
+        field = {k: v for k, v in field.items() if v is not DAMAGED}
+        try:
+            found = field_type(field).option_problems(field)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            # A field the schema found broken (a missing key, a damaged value): its schema
+            # problems already say what to fix; its options are checked once it is sound.
+            found = []
+        for code, suffix, es, en in found:
             self.add(code, f"{path}{suffix}", es, en)
 
     # expressions
