@@ -1,4 +1,5 @@
-"""Generate the field-type parts of ``form_schemas/`` from the field-type registry.
+"""Generate the registry-owned parts of ``form_schemas/``: field types (``field_types.json``,
+``$defs.field``/``subfield``) and step types (``$defs.step``).
 
 ``flask --app wsgi templates generate-schemas`` writes them; a test fails when the
 committed files differ from what the registry generates.
@@ -71,10 +72,14 @@ def _field_schema(in_group: bool) -> dict[str, Any]:
 
 
 def procedure_schema(current: dict[str, Any]) -> dict[str, Any]:
-    """``current`` (the meta-schema) with its ``field`` and ``subfield`` definitions regenerated."""
+    """``current`` (the meta-schema) with its ``field``, ``subfield`` and ``step`` definitions
+    regenerated from the registries."""
+    from workflow_engine.templates.step_types import step_schema
+
     schema: dict[str, Any] = json.loads(json.dumps(current))
     schema["$defs"]["field"] = _field_schema(in_group=False)
     schema["$defs"]["subfield"] = _field_schema(in_group=True)
+    schema["$defs"]["step"] = step_schema()
     return schema
 
 
