@@ -286,7 +286,7 @@ def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> No
 @templates_cli.command("generate-schemas")
 @click.option("--check", is_flag=True, help="Only say whether the files are out of date.")
 def templates_generate_schemas(check: bool) -> None:
-    """Regenerate form_schemas/field_types.json and the field and step parts of procedure.schema.json."""
+    """Regenerate field_types.json and the field and step parts of procedure.schema.json."""
     from form_schemas import field_types_path
     from workflow_engine.templates.schemas import stale_files, write_schemas
 
