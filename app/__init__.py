@@ -119,7 +119,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     @app.context_processor
     def municipality() -> dict[str, Any]:
-        return {"config_municipality": settings.municipality_name, "get_locale": get_locale}
+        return {
+            "config_municipality": settings.municipality_name,
+            "get_locale": get_locale,
+            "map_tiles": settings.map_tile_url,
+            "map_attribution": settings.map_tile_attribution,
+        }
 
     if settings.inline_sweeper and settings.broker_url is None:
         start_inline_sweeper(services)

@@ -69,6 +69,8 @@ class Settings:
     signing_trust_roots: str | None = None
     municipality_logo: str | None = None
     metrics_token: str | None = None
+    map_tile_url: str | None = None
+    map_tile_attribution: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -118,4 +120,6 @@ class Settings:
             signing_trust_roots=os.environ.get("SIGNING_TRUST_ROOTS") or None,
             municipality_logo=os.environ.get("MUNICIPALITY_LOGO") or None,
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            map_tile_url=os.environ.get("MAP_TILE_URL") or None,
+            map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         )

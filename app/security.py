@@ -8,23 +8,29 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 
 # Scripts, styles, images, fetches and frames from this site only; nothing may frame a page
-# of Tramita; forms post here, or (the online payment's 303) to the payment gateway.
+# of Tramita; forms post here, or (the online payment's 303) to the payment gateway; images
+# may also come from the map's tile server when one is configured.
 _POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'{gateway}"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 
+def _origin(url: str | None) -> str:
+    """` scheme://host[:port]` of a configured URL, or nothing."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f" {parts.scheme}://{parts.netloc}"
+
+
 @lru_cache(maxsize=8)
-def content_security_policy(gateway_url: str | None) -> str:
-    """The policy; a configured gateway's origin may receive the checkout redirect."""
-    extra = ""
-    if gateway_url:
-        parts = urlsplit(gateway_url)
-        extra = f" {parts.scheme}://{parts.netloc}"
-    return _POLICY.format(gateway=extra)
+def content_security_policy(gateway_url: str | None, tile_url: str | None = None) -> str:
+    """The policy; a configured gateway's origin may receive the checkout redirect, a
+    configured map tile server's origin may serve images."""
+    return _POLICY.format(gateway=_origin(gateway_url), tiles=_origin(tile_url))
 
 
 def _gateway_url() -> str | None:
@@ -53,7 +59,10 @@ def add_headers(response: Response) -> Response:
         # is restricted for a PDF.
         headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     else:
-        headers.setdefault("Content-Security-Policy", content_security_policy(_gateway_url()))
+        tiles = current_app.extensions["tramita"].settings.map_tile_url
+        headers.setdefault(
+            "Content-Security-Policy", content_security_policy(_gateway_url(), tiles)
+        )
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", REFERRER_POLICY)

@@ -104,3 +104,26 @@ def test_a_wrong_part_is_explained_and_linked(
     assert page.status_code == 422
     assert "la latitud va de -90 a 90" in body
     assert 'href="#ubicacion-lat"' in body and 'value="120"' in body
+
+
+@pytest.mark.parametrize("tiles", [None, "https://tiles.example/{z}/{x}/{y}.png"])
+def test_a_map_only_when_a_tile_server_is_configured(
+    app: Flask,  # noqa: F811
+    client: FlaskClient,  # noqa: F811
+    tiles: str | None,
+) -> None:
+    """Without MAP_TILE_URL the page neither shows a map nor loads Leaflet or its script."""
+    app.extensions["tramita"].settings.map_tile_url = tiles
+    app.extensions["tramita"].settings.map_tile_attribution = "© Mapas de prueba"
+    html, _folio, _page = submit(app, client, {**PUNTO, "bounds": GDL}, {})
+    if tiles is None:
+        assert "data-geo-map" not in html and "geo-map" not in html
+        assert "geo_point.js" not in html and "leaflet" not in html.lower()
+        return
+    box = html.split("data-geo-map", 1)[1].split(">", 1)[0]
+    assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in box
+    assert 'data-attribution="© Mapas de prueba"' in box
+    assert 'data-lat="ubicacion-lat"' in box and 'data-lng="ubicacion-lng"' in box
+    assert "data-bounds=\"[20.5, -103.5, 20.8, -103.2]\"" in box
+    assert html.count("geo_point.js") == 1 and "vendor/leaflet/leaflet.js" in html
+    assert 'name="ubicacion.lat"' in html  # the inputs stay the answer

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from app.security import content_security_policy
 from tests.security.conftest import DEMO_ROLES, Route, csrf_token
 
+CSP = "Content-Security-Policy"
 REQUIRED = {
     "X-Frame-Options": {"DENY", "SAMEORIGIN"},
     "X-Content-Type-Options": {"nosniff"},
@@ -117,3 +118,19 @@ def test_the_payment_gateway_may_receive_the_checkout_form() -> None:
     policy = _directives(content_security_policy("https://pagos.example.com/api"))
     assert policy["form-action"] == ["'self'", "https://pagos.example.com"]
     assert _directives(content_security_policy(None))["form-action"] == ["'self'"]
+
+
+def test_a_configured_map_tile_server_may_serve_images_and_nothing_else_changes(
+    seeded_url: str, app_factory: Any
+) -> None:
+    """With MAP_TILE_URL the geo_point map's tiles load: img-src gains exactly that origin."""
+    plain = _directives(app_factory(seeded_url).test_client().get("/entrar").headers[CSP])
+    assert plain["img-src"] == ["'self'", "data:"]
+    tiles = "https://tiles.example:8443/osm/{z}/{x}/{y}.png"
+    web = app_factory(seeded_url, map_tile_url=tiles).test_client()
+    for url in ("/entrar", "/api/v1/procedures", "/no-existe"):
+        policy = _directives(web.get(url).headers[CSP])
+        assert policy["img-src"] == ["'self'", "data:", "https://tiles.example:8443"], url
+        assert {k: v for k, v in policy.items() if k != "img-src"} == {
+            k: v for k, v in plain.items() if k != "img-src"
+        }, url
