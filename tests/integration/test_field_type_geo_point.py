@@ -124,6 +124,6 @@ def test_a_map_only_when_a_tile_server_is_configured(
     assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in box
     assert 'data-attribution="© Mapas de prueba"' in box
     assert 'data-lat="ubicacion-lat"' in box and 'data-lng="ubicacion-lng"' in box
-    assert "data-bounds=\"[20.5, -103.5, 20.8, -103.2]\"" in box
+    assert 'data-bounds="[20.5, -103.5, 20.8, -103.2]"' in box
     assert html.count("geo_point.js") == 1 and "vendor/leaflet/leaflet.js" in html
     assert 'name="ubicacion.lat"' in html  # the inputs stay the answer
