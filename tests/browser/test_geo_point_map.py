@@ -31,11 +31,12 @@ class TileServer:
     """A stub tile server: a tiny PNG for any /{z}/{x}/{y}.png; remembers what it served."""
 
     def __init__(self) -> None:
-        served = self.served = []  # type: list[str]
+        self.served: list[str] = []
+        served = self.served
         png = tiny_png()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 served.append(self.path)
                 ok = self.path.endswith(".png")
                 self.send_response(200 if ok else 404)
