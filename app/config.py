@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,26 @@ def _bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _tile_url(value: str) -> str | None:
+    """MAP_TILE_URL must name one http(s) origin (the CSP lets images come from it) and the
+    {z}/{x}/{y} placeholders a map asks tiles by."""
+    url = value.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not all(f"{{{p}}}" in url for p in "zxy")
+    ):
+        raise ConfigError(
+            f"MAP_TILE_URL no es una dirección de mosaicos como "
+            f"https://tiles.example/{{z}}/{{x}}/{{y}}.png / MAP_TILE_URL is not a tile URL like "
+            f"https://tiles.example/{{z}}/{{x}}/{{y}}.png: {url!r}"
+        )
+    return url
 
 
 @dataclass
@@ -120,6 +141,6 @@ class Settings:
             signing_trust_roots=os.environ.get("SIGNING_TRUST_ROOTS") or None,
             municipality_logo=os.environ.get("MUNICIPALITY_LOGO") or None,
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
-            map_tile_url=os.environ.get("MAP_TILE_URL") or None,
+            map_tile_url=_tile_url(os.environ.get("MAP_TILE_URL", "")),
             map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         )
