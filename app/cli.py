@@ -479,7 +479,7 @@ def _department_name(services: Any, key: Any) -> str | None:
 
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Departments, demo accounts, holidays and the example procedures (published)."""
+    """Departments, demo accounts, holidays, catalogs and the example procedures (published)."""
     from workflow_engine.persistence.demo import seed_demo
 
     services = _services()
@@ -491,7 +491,8 @@ def demo_seed() -> None:
     services.cases.refresh_calendar()
     click.echo(
         f"Municipio demo listo: {report.departments} dependencias, "
-        f"{report.accounts_created} cuentas nuevas, {len(report.published)} trámites publicados."
+        f"{report.accounts_created} cuentas nuevas, {len(report.catalogs_loaded)} catálogos "
+        f"cargados, {len(report.published)} trámites publicados."
     )
 
 
