@@ -465,9 +465,8 @@ def templates_simulate(
 
 
 def _engine_context(services: Any) -> Any:
-    """The municipality's calendar and time zone (holidays are only read)."""
-    with services.engine.connect() as conn:
-        return services.cases.context(conn)
+    """The municipality's calendar, time zone and catalogs (only read)."""
+    return services.cases.detached_context()
 
 
 def _department_name(services: Any, key: Any) -> str | None:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
+from form_schemas import catalogs_dir
 from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from form_schemas import catalogs_dir
 from workflow_engine.persistence.catalog import Catalog, Editor
 from workflow_engine.persistence.catalogs import CatalogStore, parse_csv, replace_catalog
 from workflow_engine.persistence.models import Holiday, table
