@@ -465,9 +465,8 @@ def templates_simulate(
 
 
 def _engine_context(services: Any) -> Any:
-    """The municipality's calendar and time zone (holidays are only read)."""
-    with services.engine.connect() as conn:
-        return services.cases.context(conn)
+    """The municipality's calendar, time zone and catalogs (only read)."""
+    return services.cases.detached_context()
 
 
 def _department_name(services: Any, key: Any) -> str | None:
@@ -479,7 +478,7 @@ def _department_name(services: Any, key: Any) -> str | None:
 
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Departments, demo accounts, holidays and the example procedures (published)."""
+    """Departments, demo accounts, holidays, catalogs and the example procedures (published)."""
     from workflow_engine.persistence.demo import seed_demo
 
     services = _services()
@@ -491,7 +490,8 @@ def demo_seed() -> None:
     services.cases.refresh_calendar()
     click.echo(
         f"Municipio demo listo: {report.departments} dependencias, "
-        f"{report.accounts_created} cuentas nuevas, {len(report.published)} trámites publicados."
+        f"{report.accounts_created} cuentas nuevas, {len(report.catalogs_loaded)} catálogos "
+        f"cargados, {len(report.published)} trámites publicados."
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "catalogs_dir",
     "examples_dir",
     "field_types_path",
     "load_field_types",
@@ -31,6 +32,11 @@ def field_types_path() -> Path:
 def examples_dir() -> Path:
     """The folder of example procedure templates (one ``<key>.json`` per procedure)."""
     return _HERE / "examples"
+
+
+def catalogs_dir() -> Path:
+    """The folder of the demo municipality's catalogs (one ``<name>.csv`` per catalog)."""
+    return _HERE / "catalogs"
 
 
 @cache

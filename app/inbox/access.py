@@ -34,9 +34,7 @@ def viewer_for(account: Account) -> StaffViewer:
 
 
 def context() -> EngineContext:
-    svc = services()
-    with svc.engine.connect() as conn:
-        return svc.cases.context(conn)  # type: ignore[no-any-return]
+    return services().cases.detached_context()  # type: ignore[no-any-return]
 
 
 def inbox() -> Inbox:

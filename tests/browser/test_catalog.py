@@ -39,7 +39,7 @@ def _titles(page: Any) -> list[str]:
 def test_search_ignores_accents_and_case(page: Any) -> None:
     page.goto("/")
     everything = _titles(page)
-    assert len(everything) == 6, everything
+    assert len(everything) == 7, everything
     for query in ("construccion", "CONSTRUCCIÓN", "Construcción"):
         page.fill("#q", query)
         with page.expect_navigation():

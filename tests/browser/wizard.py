@@ -26,7 +26,9 @@ TEXT_LIKE = {
     "rfc",
     "cedula_pa",
     "ruc_pa",
+    "catalog_select",
 }
+GEO_PARTS = ("lat", "lng")
 
 
 @cache
@@ -104,6 +106,12 @@ def fill_value(page: Any, field: dict[str, Any], name: str, value: Any) -> None:
         _visible(page, sel(name), what)
         for option in value:
             page.locator(f'{sel(name)}[value="{option}"]').check()
+    elif kind == "datetime":
+        # a datetime-local input takes YYYY-MM-DDTHH:MM whatever the browser's locale
+        _visible(page, sel(name), what).first.fill(str(value))
+    elif kind == "geo_point":
+        for part in GEO_PARTS:
+            _visible(page, sel(f"{name}.{part}"), what).first.fill(str(value[part]))
     elif kind == "address":
         for part in ADDRESS_PARTS:
             if value.get(part):

@@ -107,6 +107,32 @@ def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
     assert "DEMO_MODE" in refused.output
 
 
+def test_demo_seed_loads_the_catalogs_the_examples_read_and_keeps_the_municipality_s_own(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    from workflow_engine.persistence.catalogs import CatalogStore
+
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0 and "2 catálogos cargados" in first.output, first.output
+    with app.extensions["tramita"].engine.connect() as conn:
+        store = CatalogStore(conn)
+        for path in examples_dir().glob("*.json"):
+            doc = json.loads(path.read_text("utf-8"))
+            answers = {k: v for step in doc["example_data"].values() for k, v in step.items()}
+            for step in doc["steps"]:
+                for field in step.get("fields", []):
+                    if field["type"] == "catalog_select" and field["id"] in answers:
+                        code = answers[field["id"]]
+                        assert store.label(field["catalog"], code), (path.name, code)
+    own = tmp_path / "colonias.csv"
+    own.write_text("clave,nombre\nC1,Colonia propia\n", encoding="utf-8")
+    assert runner.invoke(args=["catalogs", "import", "colonias", str(own)]).exit_code == 0
+    again = runner.invoke(args=["demo", "seed"])
+    assert "0 catálogos cargados" in again.output, again.output
+    with app.extensions["tramita"].engine.connect() as conn:
+        assert CatalogStore(conn).count("colonias") == 1
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", EXAMPLE_KEYS)
 def test_every_example_runs_from_start_to_end(

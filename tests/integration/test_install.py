@@ -17,12 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTS = """
 import sys
 import app, form_schemas, migrations
+from form_schemas import catalogs_dir
 from workflow_engine.persistence.demo import examples_dir
 from wsgi import app as flask_app
 
 for module in (app, form_schemas, migrations):
     assert module.__file__.startswith(sys.prefix), module.__file__  # the installed copy
-assert len(list(examples_dir().glob("*.json"))) >= 6
+assert len(list(examples_dir().glob("*.json"))) >= 7
+assert {p.name for p in catalogs_dir().glob("*.csv")} >= {"colonias.csv", "scian.csv"}
 client = flask_app.test_client()
 home = client.get("/", base_url="https://tramites.example")
 assert home.status_code == 200, home.status_code

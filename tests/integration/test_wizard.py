@@ -529,7 +529,7 @@ def _upload(ref: dict[str, Any]) -> tuple[io.BytesIO, str, str]:
 
 def _put(form: dict[str, Any], field: dict[str, Any], name: str, value: Any) -> None:
     kind = field["type"]
-    if kind == "address":
+    if kind in ("address", "geo_point"):
         form.update({f"{name}.{part}": str(v) for part, v in value.items()})
     elif kind == "yesno":
         form[name] = "si" if value else "no"

@@ -1,4 +1,5 @@
-"""The demo municipality: departments, holidays, demo accounts and the example procedures."""
+"""The demo municipality: departments, holidays, demo accounts, catalogs and the example
+procedures."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
+from form_schemas import catalogs_dir
 from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.catalog import Catalog, Editor
+from workflow_engine.persistence.catalogs import CatalogStore, parse_csv, replace_catalog
 from workflow_engine.persistence.models import Holiday, table
 
 DEPARTMENTS = {
@@ -87,6 +90,7 @@ class SeedReport:
     accounts_created: int
     holidays: int
     published: list[str]
+    catalogs_loaded: list[str]
 
 
 def examples_dir() -> Path:
@@ -103,6 +107,19 @@ def seed_holidays(engine: Engine, years: range) -> int:
                     conn.execute(insert(table(Holiday)).values(day=day, name=name))
                     added += 1
     return added
+
+
+def seed_catalogs(engine: Engine) -> list[str]:
+    """Load each ``form_schemas/catalogs/<name>.csv`` the examples read, the way
+    ``catalogs import`` does, unless the municipality already has that catalog."""
+    loaded = []
+    for path in sorted(catalogs_dir().glob("*.csv")):
+        with engine.connect() as conn:
+            if CatalogStore(conn).count(path.stem):
+                continue
+        replace_catalog(engine, path.stem, parse_csv(path.read_text(encoding="utf-8")))
+        loaded.append(path.stem)
+    return loaded
 
 
 def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
@@ -130,6 +147,7 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
             created += 1
     this_year = date.today().year
     holidays = seed_holidays(engine, range(this_year - 1, this_year + 3))
+    catalogs_loaded = seed_catalogs(engine)
     catalog = Catalog(engine, known_departments=DEPARTMENTS)
     published = []
     for path in sorted(examples_dir().glob("*.json")):
@@ -138,4 +156,4 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
         catalog.save_draft(doc, by=seed)
         catalog.publish(doc["key"], by=seed, note="Ejemplo del municipio demo")
         published.append(doc["key"])
-    return SeedReport(len(DEPARTMENTS), created, holidays, published)
+    return SeedReport(len(DEPARTMENTS), created, holidays, published, catalogs_loaded)

@@ -4,6 +4,7 @@ transaction with optimistic locking, then hand the outbox rows to the dispatcher
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +32,7 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
-from workflow_engine.persistence.catalogs import CatalogStore
+from workflow_engine.persistence.catalogs import CatalogStore, EngineCatalogs
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.hotpath import CaseCopy, HotPath, LoadedCase
 from workflow_engine.persistence.inbox import normalize_ref, search_text
@@ -143,6 +144,13 @@ class CaseService:
             self._calendar = BusinessCalendar.with_holidays(days)
             self._calendar_loaded = time.monotonic()
         return EngineContext(calendar=self._calendar, tz=self.tz, catalogs=CatalogStore(conn))
+
+    def detached_context(self) -> EngineContext:
+        """The engine context for use after the connection closes (a simulation, the inbox):
+        catalog look-ups open their own connection."""
+        with self.engine.connect() as conn:
+            ctx = self.context(conn)
+        return dataclasses.replace(ctx, catalogs=EngineCatalogs(self.engine))
 
     def refresh_calendar(self) -> None:
         self._calendar = None

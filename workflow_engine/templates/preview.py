@@ -35,6 +35,7 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.templates.field_types import REGISTRY, field_type
 
 PREVIEW_FOLIO = "VISTA-PREVIA"
 PREVIEW_REFERENCE = "VISTA-PREVIA-PAGO"
@@ -46,8 +47,8 @@ APPLICANT = Actor(id="preview-applicant", kind="citizen", name="Persona solicita
 Lookup = Callable[[str, Mapping[str, Any]], Mapping[str, Any] | None]
 
 
-# A sample value per field type. It moves to the field-type registry (each field type class
-# owns its sample value, issue 12 §1) once that lands; until then it lives here.
+# A sample value per field type; the types without one here answer from the field-type
+# registry (``FieldType.sample_for``).
 _SAMPLES: dict[str, Any] = {
     "text": "Texto de ejemplo",
     "textarea": "Texto de ejemplo.",
@@ -102,7 +103,10 @@ def sample_value(fld: Mapping[str, Any]) -> Any:
     if kind == "number":
         low = fld.get("min")
         return low if isinstance(low, int | float) and not isinstance(low, bool) else 1
-    return _SAMPLES.get(kind, "Ejemplo")
+    if kind in _SAMPLES:
+        return _SAMPLES[kind]
+    registered = field_type(kind).sample_for(fld) if kind in REGISTRY else None
+    return "Ejemplo" if registered is None else registered
 
 
 def _patterned(fld: Mapping[str, Any]) -> str:

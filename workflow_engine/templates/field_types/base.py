@@ -245,6 +245,11 @@ class FieldType:
     # -- template ------------------------------------------------------------------------
 
     @classmethod
+    def sample_for(cls, field: Mapping[str, Any]) -> Any:
+        """A value this very field accepts (a preview before any example exists)."""
+        return cls.sample
+
+    @classmethod
     def option_problems(cls, field: Mapping[str, Any]) -> list[OptionProblem]:
         """What is wrong with ``field``'s options beyond the schema (``min`` above ``max``)."""
         return []

@@ -74,6 +74,17 @@ class GeoPoint(FieldType):
     sample: ClassVar[Any] = {"lat": "20.676722", "lng": "-103.347499"}
 
     @classmethod
+    def sample_for(cls, field: Mapping[str, Any]) -> Any:
+        box = field.get("bounds")
+        if not isinstance(box, Mapping) or not all(k in box for k in _BOX_SIDES):
+            return cls.sample
+        centre = {
+            "lat": (Decimal(str(box["south"])) + Decimal(str(box["north"]))) / 2,
+            "lng": (Decimal(str(box["west"])) + Decimal(str(box["east"]))) / 2,
+        }
+        return {part: _text(centre[part]) for part in PARTS}
+
+    @classmethod
     def option_problems(cls, field: Mapping[str, Any]) -> list[OptionProblem]:
         box = field.get("bounds")
         if not isinstance(box, Mapping) or not all(k in box for k in _BOX_SIDES):
