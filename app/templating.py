@@ -67,6 +67,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["locale_name"] = locale_name
     app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
+    app.jinja_env.globals["answer_lines"] = _answer_lines
 
 
 @pass_context
@@ -112,3 +113,10 @@ def cached_url_for(app: Flask) -> Any:
         return found
 
     return url_for
+
+
+def _answer_lines(fld: Any, value: Any) -> list[str]:
+    """How an answer reads (the field type's own display), for widgets that show it back."""
+    from app.wizard import display
+
+    return display.lines(fld, value)
