@@ -7,15 +7,14 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types.base import (
-    ABSENT,
     EMPTY,
     DocumentFormats,
     Env,
     FieldError,
     FieldType,
-    FormData,
     InvalidValue,
     Localized,
+    PartsInput,
     bad_shape,
     error,
     is_empty,
@@ -106,10 +105,11 @@ def clean_address(
     return (out, []) if not errors else (EMPTY, errors)
 
 
-class Address(FieldType):
+class Address(PartsInput, FieldType):
     """A postal address as an object of parts."""
 
     name = "address"
+    parts = ADDRESS_PARTS
     order = 160
     label: ClassVar[Localized] = {"es": "Domicilio", "en": "Address"}
     description: ClassVar[Localized] = {
@@ -163,17 +163,3 @@ class Address(FieldType):
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:
         return value
-
-    @classmethod
-    def form_names(cls, name: str) -> set[str]:
-        return {f"{name}.{part}" for part in ADDRESS_PARTS}
-
-    @classmethod
-    def first_input(cls, name: str) -> str:
-        return f"{name}.street"
-
-    @classmethod
-    def from_form(cls, form: FormData, name: str) -> Any:
-        parts = {p: form.get(f"{name}.{p}", "").strip() for p in ADDRESS_PARTS}
-        parts = {p: v for p, v in parts.items() if v}
-        return parts if parts else ABSENT

@@ -401,3 +401,24 @@ def items_problems(field: Mapping[str, Any]) -> list[OptionProblem]:
     if "min_items" in field and "max_items" in field and field["min_items"] > field["max_items"]:
         return [min_max("min_items", "max_items")]
     return []
+
+
+class PartsInput:
+    """Mixin for a field answered in several inputs named ``<field>.<part>`` (an address, a
+    point): which inputs it posts, where an error links, and how they are read back."""
+
+    parts: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def form_names(cls, name: str) -> set[str]:
+        return {f"{name}.{part}" for part in cls.parts}
+
+    @classmethod
+    def first_input(cls, name: str) -> str:
+        return f"{name}.{cls.parts[0]}"
+
+    @classmethod
+    def from_form(cls, form: FormData, name: str) -> Any:
+        answers = {p: str(form.get(f"{name}.{p}", "")).strip() for p in cls.parts}
+        answers = {p: v for p, v in answers.items() if v}
+        return answers if answers else ABSENT

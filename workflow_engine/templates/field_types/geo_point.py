@@ -13,16 +13,15 @@ from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types._numbers import to_decimal
 from workflow_engine.templates.field_types.base import (
-    ABSENT,
     EMPTY,
     Env,
     FieldError,
     FieldType,
-    FormData,
     InvalidValue,
     Localized,
     Option,
     OptionProblem,
+    PartsInput,
     bad_shape,
     error,
     is_empty,
@@ -40,10 +39,11 @@ def _text(number: Decimal) -> str:
     return format(number.quantize(_SIX, rounding=ROUND_HALF_UP).normalize(), "f")
 
 
-class GeoPoint(FieldType):
+class GeoPoint(PartsInput, FieldType):
     """Where something is: a business, a works site, a street stall."""
 
     name = "geo_point"
+    parts = PARTS
     order = 210
     label: ClassVar[Localized] = {"es": "Ubicación geográfica", "en": "Geographic point"}
     description: ClassVar[Localized] = {
@@ -191,17 +191,3 @@ class GeoPoint(FieldType):
         if not value:
             return []
         return [f"{value.get('lat', '')}, {value.get('lng', '')}"]
-
-    @classmethod
-    def form_names(cls, name: str) -> set[str]:
-        return {f"{name}.{part}" for part in PARTS}
-
-    @classmethod
-    def first_input(cls, name: str) -> str:
-        return f"{name}.lat"
-
-    @classmethod
-    def from_form(cls, form: FormData, name: str) -> Any:
-        parts = {p: str(form.get(f"{name}.{p}", "")).strip() for p in PARTS}
-        parts = {p: v for p, v in parts.items() if v}
-        return parts if parts else ABSENT
