@@ -15,15 +15,17 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
 from app.auth import current_account
 from app.db import reading
+from app.i18n import N_
 from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
-from workflow_engine.engine.events import Words, citizen_line
+from workflow_engine.engine.events import Words, citizen_line, document_name
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
@@ -49,74 +51,51 @@ MONTHS_EN = (
     "December",
 )
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    S.DRAFT: ("Borrador", "Draft"),
-    S.READY: ("Listo para enviar", "Ready to submit"),
-    S.IN_REVIEW: ("En revisión", "Under review"),
-    S.AWAITING_APPLICANT: ("Requiere un paso de su parte", "Needs a step from you"),
-    S.AWAITING_CORRECTION: ("Requiere correcciones", "Needs corrections"),
-    S.AWAITING_PAYMENT: ("Pendiente de pago", "Awaiting payment"),
-    S.AWAITING_DOCUMENT: ("Emitiendo documento", "Issuing the document"),
-    S.AWAITING_CONNECTOR: ("En proceso", "In progress"),
+STATUS_LABELS: dict[str, str] = {
+    S.DRAFT: N_("Borrador"),
+    S.READY: N_("Listo para enviar"),
+    S.IN_REVIEW: N_("En revisión"),
+    S.AWAITING_APPLICANT: N_("Requiere un paso de su parte"),
+    S.AWAITING_CORRECTION: N_("Requiere correcciones"),
+    S.AWAITING_PAYMENT: N_("Pendiente de pago"),
+    S.AWAITING_DOCUMENT: N_("Emitiendo documento"),
+    S.AWAITING_CONNECTOR: N_("En proceso"),
 }
-OUTCOME_LABELS: dict[str | None, tuple[str, str]] = {
-    "approved": ("Concluido: aprobado", "Completed: approved"),
-    "rejected": ("Concluido: no aprobado", "Completed: not approved"),
-    "cancelled": ("Cancelado", "Cancelled"),
-    None: ("Concluido", "Completed"),
+OUTCOME_LABELS: dict[str | None, str] = {
+    "approved": N_("Concluido: aprobado"),
+    "rejected": N_("Concluido: no aprobado"),
+    "cancelled": N_("Cancelado"),
+    None: N_("Concluido"),
 }
-NEXT_STEPS: dict[str, tuple[str, str]] = {
-    S.DRAFT: (
+NEXT_STEPS: dict[str, str] = {
+    S.DRAFT: N_(
         "Complete los pasos que faltan y envíe su solicitud. Mientras sea borrador, el "
-        "municipio no la ha recibido.",
-        "Complete the remaining steps and submit your application. While it is a draft, the "
-        "municipality has not received it.",
+        "municipio no la ha recibido."
     ),
-    S.READY: (
-        "Revise sus respuestas y envíe la solicitud.",
-        "Check your answers and submit the application.",
+    S.READY: N_("Revise sus respuestas y envíe la solicitud."),
+    S.IN_REVIEW: N_("No tiene que hacer nada por ahora. Le avisaremos cuando haya una respuesta."),
+    S.AWAITING_APPLICANT: N_("Complete el paso que falta para que su trámite continúe."),
+    S.AWAITING_CORRECTION: N_(
+        "Corrija lo que se le indica y vuelva a enviar su solicitud antes de la fecha límite."
     ),
-    S.IN_REVIEW: (
-        "No tiene que hacer nada por ahora. Le avisaremos cuando haya una respuesta.",
-        "You do not need to do anything for now. We will let you know when there is an answer.",
+    S.AWAITING_PAYMENT: N_(
+        "Pague los derechos con la línea de captura para que su trámite continúe."
     ),
-    S.AWAITING_APPLICANT: (
-        "Complete el paso que falta para que su trámite continúe.",
-        "Complete the pending step so that your application can continue.",
-    ),
-    S.AWAITING_CORRECTION: (
-        "Corrija lo que se le indica y vuelva a enviar su solicitud antes de la fecha límite.",
-        "Correct what you were asked to and submit your application again before the deadline.",
-    ),
-    S.AWAITING_PAYMENT: (
-        "Pague los derechos con la línea de captura para que su trámite continúe.",
-        "Pay the fees with the payment reference so that your application can continue.",
-    ),
-    S.AWAITING_DOCUMENT: (
-        "Estamos preparando su documento; estará disponible aquí en breve.",
-        "We are preparing your document; it will be available here shortly.",
-    ),
-    S.AWAITING_CONNECTOR: (
-        "Estamos consultando información; no tiene que hacer nada.",
-        "We are looking up information; you do not need to do anything.",
-    ),
-    S.CLOSED: ("Este trámite concluyó.", "This application is completed."),
+    S.AWAITING_DOCUMENT: N_("Estamos preparando su documento; estará disponible aquí en breve."),
+    S.AWAITING_CONNECTOR: N_("Estamos consultando información; no tiene que hacer nada."),
+    S.CLOSED: N_("Este trámite concluyó."),
 }
 PAYMENT_STATUS = {
-    "requested": ("Generando la orden de pago", "Creating the payment order"),
-    "pending": ("Pendiente de pago", "Awaiting payment"),
-    "paid": ("Pagado", "Paid"),
-    "failed": ("El pago no se completó", "The payment did not go through"),
-    "expired": ("Orden vencida", "Order expired"),
+    "requested": N_("Generando la orden de pago"),
+    "pending": N_("Pendiente de pago"),
+    "paid": N_("Pagado"),
+    "failed": N_("El pago no se completó"),
+    "expired": N_("Orden vencida"),
 }
 
 
 def _lang() -> str:
     return "en" if str(get_locale() or "es") == "en" else "es"
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
 
 
 def _text(value: Any, lang: str, default: str = "") -> str:
@@ -159,8 +138,8 @@ def format_moment(value: datetime | str | None, lang: str) -> str:
 
 def status_label(status: str, outcome: str | None, lang: str) -> str:
     if status == S.CLOSED:
-        return _pick(OUTCOME_LABELS.get(outcome, OUTCOME_LABELS[None]), lang)
-    return _pick(STATUS_LABELS.get(status, ("En proceso", "In progress")), lang)
+        return _(OUTCOME_LABELS.get(outcome, OUTCOME_LABELS[None]))
+    return _(STATUS_LABELS.get(status, STATUS_LABELS[S.AWAITING_CONNECTOR]))
 
 
 @dataclass
@@ -210,20 +189,15 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
     )
     base = f"/expedientes/{folio}"
     if state.status in (S.DRAFT, S.AWAITING_APPLICANT, S.AWAITING_CORRECTION):
-        view.actions.append(
-            Action(_pick(("Continuar", "Continue"), lang), f"{base}/pasos/{state.position}")
-        )
+        view.actions.append(Action(_("Continuar"), f"{base}/pasos/{state.position}"))
     elif state.status == S.READY:
-        view.actions.append(
-            Action(_pick(("Revisar y enviar", "Check and submit"), lang), f"{base}/revisar")
-        )
+        view.actions.append(Action(_("Revisar y enviar"), f"{base}/revisar"))
     elif state.status == S.AWAITING_PAYMENT:
-        view.actions.append(Action(_pick(("Pagar", "Pay"), lang), f"{base}#pago"))
+        view.actions.append(Action(_("Pagar"), f"{base}#pago"))
     for doc in state.documents:
-        kind = KIND_NAMES.get(str(doc.get("kind")), ("documento", "document"))
         view.actions.append(
             Action(
-                f"{_pick(('Descargar', 'Download'), lang)} {_pick(kind, lang)}",
+                _("Descargar %(document)s", document=document_name(doc.get("kind"), lang)),
                 f"{base}/documentos/{doc.get('document_id')}",
                 "download",
             )
@@ -232,15 +206,15 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
         due = state.correction_due(_tz())
         if due:
             view.deadline = format_date(due, lang)
-            view.deadline_label = _pick(("Corregir a más tardar", "Correct by"), lang)
+            view.deadline_label = _("Corregir a más tardar")
     elif state.status == S.IN_REVIEW:
         dues = [t.due_on for t in state.open_tasks() if t.due_on]
         if dues:
             view.deadline = format_date(max(dues), lang)
-            view.deadline_label = _pick(("Respuesta a más tardar", "Answer due by"), lang)
+            view.deadline_label = _("Respuesta a más tardar")
     elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
         view.deadline = format_date(state.payment.expires_on, lang)
-        view.deadline_label = _pick(("Pagar a más tardar", "Pay by"), lang)
+        view.deadline_label = _("Pagar a más tardar")
     elif view.is_draft:
         retention, warning = _draft_settings()
         expiry = draft_expires_on(
@@ -253,9 +227,7 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
             tz=_tz(),
         )
         view.deadline = format_date(expiry, lang)
-        view.deadline_label = _pick(
-            ("Se cancelará sin cambios el", "Cancelled if untouched on"), lang
-        )
+        view.deadline_label = _("Se cancelará sin cambios el")
     return view
 
 
@@ -345,11 +317,11 @@ def _documents(case_id: int, lang: str) -> list[dict[str, Any]]:
         ).all()
     out = []
     for r in rows:
-        kind = KIND_NAMES.get(str(r.kind), (str(r.kind), str(r.kind)))
+        kind = document_name(r.kind, lang) if str(r.kind) in KIND_NAMES else str(r.kind)
         out.append(
             {
                 "id": int(r.id),
-                "name": _pick(kind, lang).capitalize(),
+                "name": kind.capitalize(),
                 "filename": r.filename,
                 "issued_on": format_date(r.issued_at, lang),
                 "expires_on": format_date(r.expires_on, lang),
@@ -398,7 +370,7 @@ def case_page(folio: str) -> Any:
     if state.payment is not None:
         p = state.payment
         payment = {
-            "status": _pick(PAYMENT_STATUS.get(p.status, ("", "")), lang),
+            "status": _(PAYMENT_STATUS[p.status]) if p.status in PAYMENT_STATUS else "",
             "reference": p.reference,
             "amount": money(p.total_cents, p.currency),
             "expires_on": format_date(p.expires_on, lang),
@@ -427,7 +399,7 @@ def case_page(folio: str) -> Any:
         "cases/case.html",
         case=view,
         lang=lang,
-        next_step=_pick(NEXT_STEPS.get(state.status, NEXT_STEPS[S.CLOSED]), lang),
+        next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[S.CLOSED])),
         timeline=timeline(services.cases.history(int(row.id)), definition, lang),
         documents=_documents(int(row.id), lang),
         payment=payment,

@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
 from app.db import reading
 from app.templating import locale_name
@@ -28,9 +29,9 @@ def digitalization(doc: dict[str, Any]) -> str:
     """ "Nivel 4 de 4: Trámite completamente en línea" in the reader's language."""
     level = digitalization_level(doc)
     lang = locale_name()
-    prefix = "Level" if lang == "en" else "Nivel"
-    of = "of" if lang == "en" else "de"
-    return f"{prefix} {level} {of} 4: {digitalization_label(level, lang)}"
+    return _(
+        "Nivel %(level)s de 4: %(label)s", level=level, label=digitalization_label(level, lang)
+    )
 
 
 def _fold(text: str) -> str:

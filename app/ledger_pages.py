@@ -16,7 +16,7 @@ from app.cases import _lang, format_date
 from connectors import ledger
 from connectors._common import local_today, money
 from connectors.ledger import report
-from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
+from connectors.ledger.book import object_kind_name, taxpayers_t
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
 
@@ -160,12 +160,11 @@ def omisos() -> Any:
     after_id = int(after) if after.isdigit() and len(after) < 10 else 0
     with _services().engine.connect() as conn:
         rows = ledger.omisos(conn, _today(), kind=kind, limit=PAGE, after=after_id)
-    pick = 1 if lang == "en" else 0
     return render_template(
         "ledger/omisos.html",
         rows=[
             {
-                "object": f"{OBJECT_KIND_NAMES[r.kind][pick]} {r.key}",
+                "object": f"{object_kind_name(r.kind, lang)} {r.key}",
                 "description": r.description,
                 "taxpayer": r.taxpayer_name,
                 "taxpayer_id": r.taxpayer_id,
@@ -176,7 +175,7 @@ def omisos() -> Any:
             }
             for r in rows
         ],
-        kinds=[(k, OBJECT_KIND_NAMES[k][pick]) for k in ledger.OBJECT_KINDS],
+        kinds=[(k, object_kind_name(k, lang)) for k in ledger.OBJECT_KINDS],
         kind=kind or "",
         next_after=rows[-1].object_id if len(rows) == PAGE else None,
     )

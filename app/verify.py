@@ -56,6 +56,15 @@ class UnknownCode(Exception):
         self.code = code
 
 
+def _revocation_message(code: str) -> str:
+    """Why a revocation was refused, by the connector's stable code."""
+    if code == "reason_too_long":
+        return _("El motivo puede tener hasta %(count)s caracteres.", count=MAX_REASON_CHARS)
+    if code == "already_revoked":
+        return _("Este documento ya estaba revocado.")
+    return _("Escriba el motivo de la revocación; se mostrará en la página de verificación.")
+
+
 @blueprint.errorhandler(UnknownCode)
 def unknown_code(exc: UnknownCode) -> Any:
     return render_template("verify/not_found.html", code=normalize_code(exc.code)), 404
@@ -179,7 +188,7 @@ def revoke(code: str) -> Any:
     except RevocationError as exc:
         if exc.code == "not_found":
             raise UnknownCode(code) from None
-        message = exc.message_en if _lang() == "en" else exc.message_es
+        message = _revocation_message(exc.code)
         status = 409 if exc.code == "already_revoked" else 400
         return _page(record, errors={"motivo": message}, reason=reason, status=status)
     flash(_("Documento revocado. La página de verificación ya lo muestra."))

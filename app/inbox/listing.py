@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from app.cases import _department_names, _lang, format_date, status_label
 from app.catalog import localized
+from app.i18n import N_
 from app.inbox import blueprint
 from app.inbox.access import inbox, require_official, services, viewer_for
 from workflow_engine.persistence.inbox import (
@@ -78,22 +79,22 @@ def _procedures(lang: str) -> list[tuple[str, str]]:
 
 
 VIEW_LABELS = {
-    "mine": ("Mis tareas", "My tasks"),
-    "unclaimed": ("Por tomar", "Unclaimed"),
-    "department": ("Toda el área", "Whole department"),
-    "overdue": ("Vencidas", "Overdue"),
-    "decided": ("Resueltas", "Decided"),
+    "mine": N_("Mis tareas"),
+    "unclaimed": N_("Por tomar"),
+    "department": N_("Toda el área"),
+    "overdue": N_("Vencidas"),
+    "decided": N_("Resueltas"),
 }
 TASK_STATUS = {
-    "approved": ("Aprobada", "Approved"),
-    "rejected": ("Rechazada", "Rejected"),
-    "returned": ("Devuelta para corrección", "Returned for correction"),
+    "approved": N_("Aprobada"),
+    "rejected": N_("Rechazada"),
+    "returned": N_("Devuelta para corrección"),
 }
 DEADLINE_LABELS = {
-    "on_time": ("En plazo", "On time"),
-    "due_soon": ("Por vencer", "Due soon"),
-    "overdue": ("Vencida", "Overdue"),
-    "none": ("Sin plazo", "No deadline"),
+    "on_time": N_("En plazo"),
+    "due_soon": N_("Por vencer"),
+    "overdue": N_("Vencida"),
+    "none": N_("Sin plazo"),
 }
 
 
@@ -108,7 +109,6 @@ def inbox_page() -> Any:
     account = require_official()
     viewer = viewer_for(account)
     lang = _lang()
-    pick = 1 if lang == "en" else 0
     problem = None
     status = 200
     try:
@@ -137,20 +137,20 @@ def inbox_page() -> Any:
                 "received": format_date(r.submitted_at, lang) if r.submitted_at else "",
                 "due_on": format_date(r.due_on, lang) if r.due_on else "",
                 "deadline_state": r.deadline_state,
-                "deadline_label": DEADLINE_LABELS[r.deadline_state][pick],
+                "deadline_label": _(DEADLINE_LABELS[r.deadline_state]),
                 "status": status_label(r.case_status, None, lang),
                 "assignee_id": r.assignee_id,
                 "mine": r.assignee_id == viewer.user_id,
                 "escalated": r.escalated,
                 "task_key": r.task_key,
                 "open": r.status == "open",
-                "decision": TASK_STATUS.get(r.status, (r.status, r.status))[pick],
+                "decision": _(TASK_STATUS[r.status]) if r.status in TASK_STATUS else r.status,
             }
         )
     views = [
         {
             "key": v,
-            "label": VIEW_LABELS[v][pick],
+            "label": _(VIEW_LABELS[v]),
             "count": counts.get(v),
             "url": "?" + urlencode({"vista": v}),
             "current": v == flt.view,
@@ -161,11 +161,11 @@ def inbox_page() -> Any:
     body = render_template(
         "inbox/list.html",
         views=views,
-        view_label=VIEW_LABELS[flt.view][pick],
+        view_label=_(VIEW_LABELS[flt.view]),
         flt=flt,
         rows=rows,
         procedures=_procedures(lang),
-        deadline_labels=[(k, v[pick]) for k, v in DEADLINE_LABELS.items()],
+        deadline_labels=[(k, _(v)) for k, v in DEADLINE_LABELS.items()],
         next_url=_query(cursor=page.next_cursor) if page and page.next_cursor else None,
         first_url=_query() if request.args.get("cursor") else None,
         problem=problem,

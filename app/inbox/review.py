@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from app.cases import _department_names, _lang, format_date, status_label
 from app.catalog import localized
 from app.db import reading
+from app.i18n import N_
 from app.inbox import blueprint
 from app.inbox.access import client_ip, context, deadline_state, require_official, services
 from app.inbox.present import requirements, staff_timeline, submitted_sections
@@ -28,24 +29,24 @@ from workflow_engine.engine import (
     ReleaseTask,
     RequirementReview,
 )
-from workflow_engine.engine.events import RETURN_REASONS
+from workflow_engine.engine.events import RETURN_REASONS, reason_text
 from workflow_engine.persistence import casework
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 TASK_STATUS = {
-    "open": ("Abierta", "Open"),
-    "approved": ("Aprobada", "Approved"),
-    "rejected": ("Rechazada", "Rejected"),
-    "returned": ("Devuelta", "Returned"),
-    "cancelled": ("Cancelada", "Cancelled"),
+    "open": N_("Abierta"),
+    "approved": N_("Aprobada"),
+    "rejected": N_("Rechazada"),
+    "returned": N_("Devuelta"),
+    "cancelled": N_("Cancelada"),
 }
 DEADLINE_LABELS = {
-    "on_time": ("En plazo", "On time"),
-    "due_soon": ("Por vencer", "Due soon"),
-    "overdue": ("Vencida", "Overdue"),
-    "none": ("Sin plazo", "No deadline"),
+    "on_time": N_("En plazo"),
+    "due_soon": N_("Por vencer"),
+    "overdue": N_("Vencida"),
+    "none": N_("Sin plazo"),
 }
 
 
@@ -60,7 +61,6 @@ def _load(account: Account, folio: str) -> tuple[Any, Mapping[str, Any]]:
 
 
 def _task_view(task: Any, account: Account, lang: str, today: Any, ctx: Any) -> dict[str, Any]:
-    pick = 1 if lang == "en" else 0
     due = task.due_on
     from datetime import date
 
@@ -75,10 +75,10 @@ def _task_view(task: Any, account: Account, lang: str, today: Any, ctx: Any) -> 
         "department": task.department,
         "role": task.role,
         "status": task.status,
-        "status_label": TASK_STATUS.get(task.status, (task.status, task.status))[pick],
+        "status_label": _(TASK_STATUS[task.status]) if task.status in TASK_STATUS else task.status,
         "due_on": format_date(due, lang) if due else "",
         "deadline_state": state,
-        "deadline_label": DEADLINE_LABELS[state][pick],
+        "deadline_label": _(DEADLINE_LABELS[state]),
         "escalated": task.escalated,
         "assignee": task.assignee,
         "assignee_name": task.assignee_name,
@@ -106,7 +106,6 @@ def render_case(
     svc = services()
     actor = account.actor()
     lang = _lang()
-    pick = 1 if lang == "en" else 0
     state = CaseState.from_json(row.state)
     ctx = context()
     today = ctx.local_date(utcnow())
@@ -122,7 +121,7 @@ def render_case(
         {
             "department": departments.get(t.department, t.department),
             "step": steps.get(t.step_id, t.step_id),
-            "status_label": TASK_STATUS.get(t.status, (t.status, t.status))[pick],
+            "status_label": _(TASK_STATUS[t.status]) if t.status in TASK_STATUS else t.status,
         }
         for t in all_tasks
         if t.department not in actor.departments
@@ -160,7 +159,7 @@ def render_case(
         team=team,
         viewers=viewers,
         return_steps=[(s["id"], s["title"]) for s in sections],
-        reasons=[(k, v[pick]) for k, v in RETURN_REASONS.items()],
+        reasons=[(k, reason_text(k, lang)) for k in RETURN_REASONS],
         problem=problem,
         summary=errors or [],
         form=form or {},

@@ -452,10 +452,16 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def object_kind_name(kind: str, lang: str = "es") -> str:
+    """«Negocio» / «Business»; an unknown kind as it is."""
+    names = OBJECT_KIND_NAMES.get(kind, (kind, kind))
+    return names[1] if lang == "en" else names[0]
+
+
 def object_label(row: Any, lang: str = "es") -> str:
-    names = OBJECT_KIND_NAMES.get(row.kind, (row.kind, row.kind))
-    name = names[1] if lang == "en" else names[0]
-    return f"{name} {row.key}" + (f" · {row.description}" if row.description else "")
+    return f"{object_kind_name(row.kind, lang)} {row.key}" + (
+        f" · {row.description}" if row.description else ""
+    )
 
 
 def statement(conn: Connection, taxpayer_id: int, today: date, lang: str = "es") -> Statement:
