@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import accounts, current_account, start_session
+from workflow_engine.mail import render_account_mail
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
@@ -75,29 +76,21 @@ def _language() -> str:
     return str(get_locale() or "es")[:2]
 
 
-def _send(*, to: str, subject: str, text: str, key: str) -> None:
+def _send(kind: str, *, to: str, link: str, key: str) -> None:
+    """Queue the account e-mail `kind` (workflow_engine.mail) in the reader's language."""
     services = _services()
-    municipality = services.settings.municipality_name
-    footer = _("Este mensaje se envió automáticamente; no lo responda.")
-    body = f"{text}\n\n--\n{municipality}\n{footer}"
-    message_id = enqueue_email(services.engine, to=to, subject=subject, text=body, key=key)
+    lang = _language()
+    message = render_account_mail(kind, {"link": link}, lang)
+    message_id = enqueue_email(
+        services.engine, to=to, subject=message.subject, text=message.body, key=key, lang=lang
+    )
     services.cases.dispatcher([message_id])
 
 
 def _send_verification(account: Account) -> str:
     issued = accounts().issue_token(account.id, VERIFY_EMAIL, VERIFY_TTL)
     link = _url(url_for("accounts.verify", token=issued.token))
-    _send(
-        to=account.email,
-        subject=_("Confirme su correo electrónico"),
-        text=_(
-            "Para terminar de crear su cuenta de trámites en línea, abra este enlace (vale 48 "
-            "horas y sólo una vez):\n\n%(link)s\n\nSi usted no creó esta cuenta, ignore este "
-            "mensaje.",
-            link=link,
-        ),
-        key=f"account:verify:{issued.id}",
-    )
+    _send("email_verification", to=account.email, link=link, key=f"account:verify:{issued.id}")
     return link
 
 
@@ -161,18 +154,8 @@ def _registered(name: str, email: str, password: str) -> Any:
             # One warning an hour at most: the outbox key repeats within the hour.
             hour = store.clock().strftime("%Y%m%d%H")
             link = _url(url_for("accounts.forgot"))
-            _send(
-                to=existing.email,
-                subject=_("Alguien intentó crear una cuenta con su correo"),
-                text=_(
-                    "Alguien intentó crear una cuenta de trámites en línea con este correo, "
-                    "pero usted ya tiene una. Si fue usted, entre con su contraseña o "
-                    "recupérela aquí:\n\n%(link)s\n\nSi no fue usted, ignore este mensaje: "
-                    "su cuenta no cambió.",
-                    link=link,
-                ),
-                key=f"account:exists:{existing.id}:{hour}",
-            )
+            key = f"account:exists:{existing.id}:{hour}"
+            _send("account_exists", to=existing.email, link=link, key=key)
             demo_link = link if _demo_links() else None
     else:
         link = _send_verification(account)
@@ -252,17 +235,7 @@ def _send_reset(email: str) -> str | None:
         return None
     issued = store.issue_token(account.id, RESET_PASSWORD, RESET_TTL)
     link = _url(url_for("accounts.reset", token=issued.token))
-    _send(
-        to=account.email,
-        subject=_("Restablezca su contraseña"),
-        text=_(
-            "Recibimos una solicitud para cambiar la contraseña de su cuenta de trámites en "
-            "línea. Para elegir una nueva, abra este enlace (vale 1 hora y sólo una vez):\n\n"
-            "%(link)s\n\nSi usted no lo pidió, ignore este mensaje: su contraseña no cambia.",
-            link=link,
-        ),
-        key=f"account:reset:{issued.id}",
-    )
+    _send("password_reset", to=account.email, link=link, key=f"account:reset:{issued.id}")
     return link if _demo_links() else None
 
 

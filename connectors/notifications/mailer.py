@@ -11,8 +11,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from connectors.notifications.rendering import render_email
 from connectors.settings import ConnectorSettings
+from workflow_engine.mail.rendering import render_email
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors._common import CaseRecord, long_date, money
-from connectors.notifications.rendering import Message, language, render_message
 from workflow_engine.engine.events import document_name, reason_text
+from workflow_engine.mail.rendering import Message, language, render_message
 
 # One line, not a twelve-line tuple repeated from the web layer's (which connectors cannot import).
 MONTHS_EN = (

@@ -539,6 +539,12 @@ def test_tokens_throttle_and_mailbox_on_each_backend(db_url: str) -> None:
         with engine.connect() as conn:
             row = conn.execute(select(outbox_t).where(outbox_t.c.id == first)).one()
         assert (row.kind, row.case_id, row.status) == ("email", None, "pending")
-        assert row.payload == {"to": "pia@correo.mx", "subject": "s", "text": "t", "html": None}
+        assert row.payload == {
+            "to": "pia@correo.mx",
+            "subject": "s",
+            "text": "t",
+            "html": None,
+            "lang": "es",  # the language of the layout around the text (signature, footer)
+        }
     finally:
         engine.dispose()

@@ -22,11 +22,12 @@ def enqueue_email(
     text: str,
     html: str | None = None,
     key: str,
+    lang: str = "es",
 ) -> int:
     """Queue one e-mail (outbox kind `email`) and return its outbox id; hand the id to the
     dispatcher after this returns. The same `key` queues the message only once."""
     now = utcnow()
-    payload = {"to": to, "subject": subject, "text": text, "html": html}
+    payload = {"to": to, "subject": subject, "text": text, "html": html, "lang": lang}
     try:
         with engine.begin() as conn:
             message_id = add_message(

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.mail import render_account_mail
 from workflow_engine.persistence.accounts import (
     DEMO_PASSWORD,
     email_problem,
@@ -51,12 +52,6 @@ DEPARTMENT_KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 STAFF_INVITATION = "staff_invitation"
 INVITATION_TTL = timedelta(days=7)
 STATUSES = ("active", "invited", "inactive")
-ROLE_LABELS = {
-    "admin": ("administrador(a)", "administrator"),
-    "liaison": ("enlace", "liaison"),
-    "official": ("funcionario(a)", "official"),
-    "citizen": ("ciudadano(a)", "citizen"),
-}
 # Verifies any argon2 hash (the parameters travel inside the hash).
 _verifier = PasswordHasher()
 
@@ -332,31 +327,17 @@ def invitation_email(
     municipality: str,
     link: str,
 ) -> tuple[str, str]:
-    """Subject and text of the invitation: no personal data beyond the invitee's name."""
-    es_role, en_role = ROLE_LABELS.get(role, (role, role))
-    if language == "en":
-        subject = f"Invitation to the online procedures of {municipality}"
-        where = f" of {department}" if department else ""
-        text = (
-            f"Hello{' ' + name if name else ''},\n\n"
-            f"The administration of {municipality} gave you access to the online procedures "
-            f"platform as {en_role}{where}. To activate your account, choose your password "
-            f"at this link (valid for 7 days, once):\n\n{link}\n\n"
-            "If you were not expecting this message, ignore it.\n\n"
-            f"--\n{municipality}\nThis message was sent automatically; do not reply."
-        )
-        return subject, text
-    subject = f"Invitación a los trámites en línea de {municipality}"
-    where = f" de {department}" if department else ""
-    text = (
-        f"Hola{' ' + name if name else ''}:\n\n"
-        f"La administración de {municipality} le dio acceso a la plataforma de trámites en "
-        f"línea como {es_role}{where}. Para activar su cuenta, elija su contraseña en este "
-        f"enlace (vale 7 días y sólo una vez):\n\n{link}\n\n"
-        "Si no esperaba este mensaje, ignórelo.\n\n"
-        f"--\n{municipality}\nEste mensaje se envió automáticamente; no lo responda."
-    )
-    return subject, text
+    """Subject and text of the invitation (e-mail kind `staff_invitation`): no personal data
+    beyond the invitee's name; the e-mail layout adds the municipality's signature."""
+    context = {
+        "name": name,
+        "role": role,
+        "department": department,
+        "municipality": municipality,
+        "link": link,
+    }
+    message = render_account_mail("staff_invitation", context, language)
+    return message.subject, message.body
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -799,7 +780,13 @@ class Staff:
             case_id=None,
             kind=EMAIL_KIND,
             key=f"staff:invitation:{token_id}",
-            payload={"to": user.email, "subject": subject, "text": text, "html": None},
+            payload={
+                "to": user.email,
+                "subject": subject,
+                "text": text,
+                "html": None,
+                "lang": language,
+            },
             at=now,
         )
         return Invitation(int(user.id), link, outbox_id, expires_at)

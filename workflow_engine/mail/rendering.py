@@ -1,4 +1,11 @@
-"""Jinja rendering of notifications: one text template per kind and language, one e-mail layout.
+"""Every e-mail the platform sends: one text template per kind and language, one e-mail layout.
+
+The registry is the template folder: kind `k` in language `l` is `templates/<l>/<k>.txt`, and
+both languages have the same kinds. Two families share it: case notifications, worded from an
+outbox effect's payload by `connectors.notifications.messages.compose`, and the account e-mails
+(`ACCOUNT_KINDS`), written when a person acts (registering, asking for a new password, an
+administrator inviting an official) and queued as ready-made `email` outbox messages. The
+domain decides what to send and with which facts; these templates hold all the wording.
 
 A kind's template (`templates/<lang>/<kind>.txt`) defines the blocks `subject`, `body`, and
 optionally `private` (shown in-app only) and `action` (the label of the e-mail's link). The
@@ -27,6 +34,9 @@ from jinja2 import (
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("es", "en")
 FALLBACK_KIND = "case_update"
+ACCOUNT_KINDS = frozenset(
+    {"account_exists", "email_verification", "password_reset", "staff_invitation"}
+)
 KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -66,15 +76,30 @@ def tidy(text: str) -> str:
 
 
 def render_message(kind: str, context: Mapping[str, Any], lang: str) -> Message:
-    """The subject, body, private note and action label of one notification kind."""
+    """The subject, body, private note and action label of one notification kind (an unknown
+    kind is worded as a general case update)."""
     lang = language(lang)
     env = environment()
     try:
-        if not KIND_NAME.fullmatch(kind):
+        if not KIND_NAME.fullmatch(kind) or kind in ACCOUNT_KINDS:
             raise TemplateNotFound(kind)
         template = env.get_template(f"{lang}/{kind}.txt")
     except TemplateNotFound:
         template = env.get_template(f"{lang}/{FALLBACK_KIND}.txt")
+    return _render(template, context, lang)
+
+
+def render_account_mail(kind: str, context: Mapping[str, Any], lang: str) -> Message:
+    """The subject and body of one account e-mail (`ACCOUNT_KINDS`); the e-mail layout adds
+    the municipality's signature when it is sent."""
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"not an account e-mail: {kind!r}")
+    lang = language(lang)
+    return _render(environment().get_template(f"{lang}/{kind}.txt"), context, lang)
+
+
+def _render(template: Any, context: Mapping[str, Any], lang: str) -> Message:
+    env = environment()
     common: Any = env.get_template(f"{lang}/_common.txt").make_module({})
     values = {**context, "common": common}
 
