@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
 from app.auth import current_account
@@ -98,5 +99,11 @@ def mark_read(notification_id: int) -> Any:
 def mark_all_read() -> Any:
     up_to = _cursor(request.form.get("hasta"))
     count = inbox.mark_all_read(_engine(), _account(), up_to)
-    flash(_("Se marcaron %(count)s notificaciones como leídas.", count=count))
+    flash(
+        ngettext(
+            "Se marcó %(num)s notificación como leída.",
+            "Se marcaron %(num)s notificaciones como leídas.",
+            count,
+        )
+    )
     return redirect(url_for("notifications.notification_list"))

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.auth import accounts, current_account, start_session
 from app.cases import format_moment
@@ -329,7 +330,13 @@ def _state_change(user_id: int, change: str) -> Any:
             )
             released = release_tasks_of(_services().cases, str(user_id))
             if released:
-                flash(_("Sus %(n)s tareas tomadas volvieron a la bandeja del área.", n=released))
+                flash(
+                    ngettext(
+                        "Su tarea tomada volvió a la bandeja del área.",
+                        "Sus %(num)s tareas tomadas volvieron a la bandeja del área.",
+                        released,
+                    )
+                )
         elif change == "reactivate":
             done = staff.reactivate(_by(), user_id)
             flash(_("La cuenta quedó activa.") if done else _("La cuenta ya estaba activa."))
