@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask.cli import AppGroup
 
 from workflow_engine import strict_json
@@ -276,7 +278,8 @@ def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> No
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if not groups:
-        click.echo("No changes." if lang == "en" else "Sin cambios.")
+        with force_locale(lang):
+            click.echo(_("Sin cambios."))
     for group in groups:
         click.echo(group.title(lang))
         for change in group.changes:

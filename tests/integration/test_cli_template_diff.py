@@ -84,6 +84,8 @@ def test_diff_against_the_draft_and_as_json(runner: FlaskCliRunner) -> None:
     assert kinds == ["added", "changed", "removed"]
     same = runner.invoke(args=["templates", "diff", LICENCE["key"], "2", "2"])
     assert same.exit_code == 0 and same.stdout.strip() == "Sin cambios."
+    same_en = runner.invoke(args=["templates", "diff", LICENCE["key"], "2", "2", "--lang", "en"])
+    assert same_en.exit_code == 0 and same_en.stdout.strip() == "No changes."
 
 
 @pytest.mark.usefixtures("two_versions_and_a_draft")
