@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, gettext
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
+from app.i18n import N_
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.db import database_unavailable
 
@@ -14,22 +15,20 @@ from workflow_engine.persistence.db import database_unavailable
 # network usually lasts a few seconds).
 RETRY_AFTER_SECONDS = 15
 
-MESSAGES = {
-    400: ("La solicitud no es válida.", "The request is not valid."),
-    401: ("Inicie sesión para continuar.", "Log in to continue."),
-    403: ("No tiene permiso para ver esto.", "You are not allowed to see this."),
-    404: ("No encontramos lo que busca.", "We could not find what you are looking for."),
-    405: ("Operación no permitida.", "Method not allowed."),
-    409: ("Conflicto: alguien más cambió esto.", "Conflict: someone else changed this."),
-    413: ("El archivo es demasiado grande.", "The file is too large."),
-    422: ("Los datos enviados no son válidos.", "The data sent is not valid."),
-    429: ("Demasiados intentos; espere un momento.", "Too many attempts; wait a moment."),
-    500: ("Algo salió mal de nuestro lado.", "Something went wrong on our side."),
-    503: (
+MESSAGES = {  # msgids: the page shows one language, a JSON error both
+    400: N_("La solicitud no es válida."),
+    401: N_("Inicie sesión para continuar."),
+    403: N_("No tiene permiso para ver esto."),
+    404: N_("No encontramos lo que busca."),
+    405: N_("Operación no permitida."),
+    409: N_("Conflicto: alguien más cambió esto."),
+    413: N_("El archivo es demasiado grande."),
+    422: N_("Los datos enviados no son válidos."),
+    429: N_("Demasiados intentos; espere un momento."),
+    500: N_("Algo salió mal de nuestro lado."),
+    503: N_(
         "El servicio no está disponible por un momento. Nada se perdió: lo que ya estaba "
-        "guardado sigue a salvo. Si estaba enviando algo, vuelva a intentarlo en unos segundos.",
-        "The service is briefly unavailable. Nothing was lost: what was already saved is "
-        "safe. If you were sending something, try again in a few seconds.",
+        "guardado sigue a salvo. Si estaba enviando algo, vuelva a intentarlo en unos segundos."
     ),
 }
 
@@ -40,6 +39,19 @@ def _english() -> bool:
         return str(get_locale() or "es").startswith("en")
     except Exception:  # an error raised before the request context was complete
         return False
+
+
+def http_message(status: int, default: str = "") -> tuple[str, str]:
+    """The message for an HTTP status in Spanish and English (JSON errors carry both,
+    `message` and `message_en`, like the engine's errors); `default` for other statuses."""
+    msgid = MESSAGES.get(status)
+    if msgid is None:
+        return default, default
+    try:
+        with force_locale("en"):
+            return msgid, gettext(msgid)
+    except Exception:  # an error raised before the application context was complete
+        return msgid, msgid
 
 
 def _page(code: int, es: str, en: str) -> tuple[str, int]:
@@ -63,7 +75,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         code = exc.code or 500
-        es, en = MESSAGES.get(code, (exc.name, exc.name))
+        es, en = http_message(code, exc.name)
         if _wants_json():
             body = {
                 "error": {
@@ -99,7 +111,7 @@ def init_app(app: Flask) -> None:
         if database_unavailable(exc):
             return _database_unavailable(app, exc)
         app.logger.exception("unhandled error")
-        es, en = MESSAGES[500]
+        es, en = http_message(500)
         if _wants_json():
             return jsonify(
                 {"error": {"code": "internal_error", "message": es, "message_en": en}}
@@ -110,7 +122,7 @@ def init_app(app: Flask) -> None:
 def _database_unavailable(app: Flask, exc: Exception):  # type: ignore[no-untyped-def]
     """503 with Retry-After: the database is restarting or out of reach, not a bug."""
     app.logger.warning("database unavailable: %s", type(exc).__name__)
-    es, en = MESSAGES[503]
+    es, en = http_message(503)
     if _wants_json():
         body = {"error": {"code": "service_unavailable", "message": es, "message_en": en}}
         response = jsonify(body)

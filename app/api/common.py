@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import ValidationError
 
 from app.auth import current_actor
-from app.errors import MESSAGES, with_http_headers
+from app.errors import http_message, with_http_headers
 from app.services import Services
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
@@ -240,7 +240,7 @@ def _error(status: int, code: str, es: str, en: str, details: Mapping[str, Any])
 
 def handle_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    es, en = MESSAGES.get(status, (exc.name, exc.name))
+    es, en = http_message(status, exc.name)
     code = exc.name.lower().replace(" ", "_").replace("'", "")
     return with_http_headers(_error(status, code, es, en, {}), exc)
 
