@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask.cli import AppGroup
 
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
