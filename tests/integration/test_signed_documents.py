@@ -428,6 +428,11 @@ def test_only_admins_revoke_from_the_page(world: World) -> None:
     )
     html = done.get_data(as_text=True)
     assert "Documento revocado" in html and "Anuncio retirado por el titular" in html
+    again = admin.post(
+        f"/verificar/{issued.code}/revocar?lang=en", data={"csrf_token": token, "motivo": "x"}
+    )
+    assert again.status_code == 409
+    assert "This document was already revoked." in again.get_data(as_text=True)
 
 
 def test_running_the_effect_again_gives_the_same_document(world: World) -> None:
