@@ -10,7 +10,7 @@ import pytest
 from connectors import ConnectorSettings
 from connectors._common import CaseRecord
 from connectors.notifications import build_email, compose
-from workflow_engine.mail.rendering import ACCOUNT_KINDS, TEMPLATES
+from workflow_engine.mail.rendering import ACCOUNT_KINDS, TEMPLATES, render_account_mail
 
 ALL_KINDS = sorted(p.stem for p in (TEMPLATES / "es").glob("*.txt") if not p.stem.startswith("_"))
 KINDS = [k for k in ALL_KINDS if k not in ACCOUNT_KINDS]  # the case notifications
@@ -85,3 +85,22 @@ def test_html_escapes_what_people_wrote() -> None:
     assert "<script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
     assert "Aviso &lt;b&gt;importante&lt;/b&gt;" in content
     assert "Traiga <script>alert(1)</script> el original." in plain.get_content()
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("kind", sorted(ACCOUNT_KINDS))
+def test_every_account_email_renders_in_both_languages(kind: str, lang: str) -> None:
+    context = {
+        "link": "https://t.mx/enlace/abc",
+        "name": "Ana",
+        "role": "liaison",
+        "department": "Tesorería",
+        "municipality": "Chocotlán",
+    }
+    message = render_account_mail(kind, context, lang)
+    assert message.subject and "https://t.mx/enlace/abc" in message.body.split("\n\n")
+    assert "{" not in message.subject + message.body and "  " not in message.body
+    # An account e-mail is never a case notification's fallback, nor the other way round.
+    assert compose(kind, PAYLOAD, CASE, "applicant", lang).subject != message.subject
+    with pytest.raises(ValueError):
+        render_account_mail("case_approved", context, lang)
