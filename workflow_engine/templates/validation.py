@@ -122,46 +122,10 @@ def validate_template(
         known = None if known_departments is None else frozenset(known_departments)
         sound = _without(doc, damaged) if damaged else doc
         problems += _Semantics(sound, known).run()
-        problems += _row_reference_problems(sound)
     problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
     if not with_warnings:
         return errors(problems)
     return sorted(problems, key=lambda p: p.severity != ERROR)
-
-
-def _row_reference_problems(doc: dict[str, Any]) -> list[Problem]:
-    """Fields named by table cells (``row.<id>``) and by rows of a group in ``example_data``
-    that do not exist: the references module finds them, like every other reference."""
-    from workflow_engine.templates import references
-
-    known: set[str] = set()
-    for step in _dicts_only(doc.get("steps")):
-        for fld in _dicts_only(step.get("fields")):
-            if isinstance(fld.get("id"), str):
-                known.add(fld["id"])
-            for sub in _dicts_only(fld.get("fields")):
-                if isinstance(sub.get("id"), str):
-                    known.add(sub["id"])
-    out = []
-    try:
-        found = references.references(doc)
-    except (TypeError, ValueError, KeyError, AttributeError):  # a part too broken to read
-        return []
-    for ref in found:
-        if ref.context not in ("table_row", "example_row") or ref.target_id in known:
-            continue
-        name = ref.target_id
-        out.append(
-            Problem(
-                "unknown_field_reference",
-                ERROR,
-                "",
-                ref.json_path,
-                f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
-                f"The field “{name}” is used but does not exist. Fix the name or remove it.",
-            )
-        )
-    return out
 
 
 def _dicts_only(value: Any) -> list[dict[str, Any]]:
@@ -808,6 +772,7 @@ class _Semantics:
         self.check_documents()
         self.check_connectors()
         self.check_example_data()
+        self.check_row_references()
         self.check_liaison_warnings()
         return self.problems
 
@@ -1400,7 +1365,7 @@ class _Semantics:
             names.update(n.strip() for n in match.group(1).split(","))
         for match in _PLACEHOLDER.finditer(text):
             name = match.group(1).split("|", 1)[0].strip()
-            if name.split(".", 1)[0] in names:
+            if re.split(r"[.[]", name, maxsplit=1)[0].strip() in names:
                 continue
             self.check_placeholder(path, name)
         for match in _STATEMENT_DATA.finditer(text):
@@ -1513,6 +1478,68 @@ class _Semantics:
                     f"The field “{fid}” is read-only, but no connector fills it "
                     "(“result_map”). Remove “readonly” or map a connector result to it.",
                 )
+
+    def check_row_references(self) -> None:
+        """Names read from one row of a group (per-item rules over it, table cells and
+        ``{% for %}`` over it, its rows in ``example_data``) must be its subfields; a table
+        cell over something else may name any field. The references module finds them."""
+        from workflow_engine.templates import references
+
+        try:
+            found = references.references(self.doc)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a part too broken to read
+            return
+        groups = self.sound_groups()
+        for ref in found:
+            if ref.group is None or ref.kind != references.FIELD:
+                continue
+            subfields = groups.get(ref.group)
+            name = ref.target_id
+            if subfields is not None:
+                self.read_fields.add(name)
+                if name not in subfields:
+                    self.unknown_subfield(ref.json_path, ref.context, ref.group, name, subfields)
+            elif ref.context == "table_row" and name not in self.fields and self.all_fields_known:
+                self.add(
+                    "unknown_field_reference",
+                    ref.json_path,
+                    f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
+                    f"The field “{name}” is used but does not exist. Fix the name or remove it.",
+                )
+
+    def sound_groups(self) -> dict[str, list[str]]:
+        """Group id -> its subfield ids, for the groups whose every subfield has an id."""
+        out: dict[str, list[str]] = {}
+        for fid, info in self.fields.items():
+            subs = info.field.get("fields")
+            if info.field.get("type") != "group" or not isinstance(subs, list):
+                continue
+            ids = [sub["id"] for sub in subs if isinstance(_map(sub).get("id"), str)]
+            if len(ids) == len(subs):
+                out[fid] = ids
+        return out
+
+    def unknown_subfield(
+        self, path: str, context: str, group: str, name: str, subfields: Sequence[str]
+    ) -> None:
+        es, en = self.suggest(name, subfields)
+        if context in ("item_rule", "reduce_item"):
+            where_es = f"La regla que recorre las filas del grupo «{group}» lee «{name}»"
+            where_en = f"The rule that walks the rows of the group “{group}” reads “{name}”"
+        elif context == "example_row":
+            where_es = f"Una fila de ejemplo del grupo «{group}» tiene «{name}»"
+            where_en = f"An example row of the group “{group}” has “{name}”"
+        else:
+            where_es = f"El texto lee «{name}» de cada fila del grupo «{group}»"
+            where_en = f"The text reads “{name}” from each row of the group “{group}”"
+        self.add(
+            "unknown_subfield_reference",
+            path,
+            f"{where_es}, pero ese grupo no tiene ningún campo «{name}».{es} Sus campos son: "
+            f"{_quote_list(subfields)}.",
+            f"{where_en}, but that group has no field “{name}”.{en} Its fields are: "
+            f"{_quote_list_en(subfields)}.",
+        )
 
     # warnings: nothing is broken, but the liaison probably meant something else
 
