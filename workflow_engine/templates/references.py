@@ -503,8 +503,8 @@ def _rewrite_text(text: str, old: str, new: str, rows: str | None, groups: Group
 
         return _FALLBACK.sub(swap, text)
     parts = [value for _, value in tokens]
-    for k, _, name, _ in _name_tokens(tokens, rows, groups):
-        if name == old:
+    for k, _, name, group in _name_tokens(tokens, rows, groups):
+        if name == old and _names(old, group, groups):
             value = parts[k]
             parts[k] = new if tokens[k][0] == "name" else value[0] + new + value[-1]
     return "".join(parts)
@@ -529,7 +529,16 @@ def rewrite(doc: Any, old: str, new: str, kind: Kind) -> Any:
     return out
 
 
+def _names(old: str, group: str | None, groups: Groups) -> bool:
+    """Whether a name read from a row of ``group`` (None: the case data) can be the field
+    ``old``: a row holds only its group's subfields."""
+    return group is None or group not in groups or old in groups[group]
+
+
 def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
+    groups = group_fields(doc)
+    if not _names(old, ref.group, groups):
+        return  # a row's name the row lacks: not the field ``old`` of the case
     *parents, last = ref.location_path
     holder = doc
     for part in parents:
@@ -545,7 +554,7 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
         holder[last] = _renamed_name(ref, value, old, new)
     elif ref.context in ("text", "table_row", "text_row"):
         rows = _table_rows(doc, ref.location_path)
-        holder[last] = _rewrite_text(value, old, new, rows, group_fields(doc))
+        holder[last] = _rewrite_text(value, old, new, rows, groups)
     elif ref.context == "table_rows":
         holder[last] = f"data.{new}"
     else:
