@@ -1009,6 +1009,16 @@ class _Semantics:
             certain = False
         return targets, certain
 
+    def graph(self) -> tuple[dict[str, list[str]], list[str]]:
+        """Step id -> the steps it can lead to, and the steps whose way out is uncertain."""
+        graph: dict[str, list[str]] = {}
+        uncertain: list[str] = []
+        for sid, i in self.step_index.items():
+            graph[sid], certain = self.edges(self.steps[i])
+            if not certain:
+                uncertain.append(sid)
+        return graph, uncertain
+
     def check_graph(self) -> None:
         ends = [s["id"] for s in self.steps if s["type"] == "end"]
         if not ends and self.all_steps_known:
@@ -1023,12 +1033,7 @@ class _Semantics:
         start = self.doc.get("start")
         if not isinstance(start, str) or start not in self.step_index:
             return
-        graph: dict[str, list[str]] = {}
-        uncertain: list[str] = []
-        for sid, i in self.step_index.items():
-            graph[sid], certain = self.edges(self.steps[i])
-            if not certain:
-                uncertain.append(sid)
+        graph, uncertain = self.graph()
         reached = _closure([start], graph)
         if reached & set(uncertain):  # a damaged part could lead anywhere
             reached = set(graph)
@@ -1545,6 +1550,7 @@ class _Semantics:
 
     def check_liaison_warnings(self) -> None:
         self.warn_steps()
+        self.warn_outcomes()
         self.warn_requirements()
         self.warn_unreachable_options()
         self.warn_unused_fields()
@@ -1585,6 +1591,53 @@ class _Semantics:
                     "has no condition (“when”): it would apply to everyone. If it is a "
                     "discount, add the “when” of who gets it.",
                 )
+
+    def warn_outcomes(self) -> None:
+        """A review's outcome that leads nowhere: approving or rejecting only comes back to
+        the same review, or returning asks for a form the applicant never filled."""
+        graph, uncertain = self.graph()
+        ends = {s["id"] for s in self.steps if s["type"] == "end"}
+        for i, step in enumerate(self.steps):
+            outcomes, sid = step.get("outcomes"), step["id"]
+            if not isinstance(outcomes, dict) or self.step_index[sid] != i:
+                continue
+            op = f"{self.step_path(i)}.outcomes"
+            for name, es, en in (
+                ("approve", "Aprobar", "Approving"),
+                ("reject", "Rechazar", "Rejecting"),
+            ):
+                target = _map(outcomes.get(name)).get("to")
+                if not isinstance(target, str) or target not in graph:
+                    continue
+                seen = _closure([target], {k: v for k, v in graph.items() if k != sid})
+                if seen & (ends | set(uncertain)) or sid in uncertain:
+                    continue
+                self.warn(
+                    "outcome_leads_nowhere",
+                    f"{op}.{name}.to",
+                    f"{es} en «{sid}» lleva a «{target}», y desde ahí el expediente solo puede "
+                    f"volver a «{sid}»: nunca terminará por ese camino. Elija un paso que "
+                    "lleve hacia un final.",
+                    f"{en} at “{sid}” leads to “{target}”, from where the case can only come "
+                    f"back to “{sid}”: it never ends that way. Choose a step that leads "
+                    "towards an end.",
+                )
+            to_step = _map(outcomes.get("return")).get("to_step")
+            form = self.step_of(to_step) if isinstance(to_step, str) else None
+            if form is None or form["type"] != "form" or uncertain:
+                continue
+            if sid in _closure([to_step], graph):  # type: ignore[list-item]
+                continue
+            self.warn(
+                "outcome_leads_nowhere",
+                f"{op}.return.to_step",
+                f"Devolver en «{sid}» pide corregir «{to_step}», un formulario que no lleva a "
+                f"«{sid}»: el solicitante no lo llenó antes de llegar aquí y la devolución no "
+                "se podrá hacer. Elija uno de los formularios anteriores a esta revisión.",
+                f"Returning at “{sid}” asks to correct “{to_step}”, a form that does not lead "
+                f"to “{sid}”: the applicant did not fill it in before getting here, so the "
+                "return cannot be made. Choose one of the forms before this review.",
+            )
 
     def warn_requirements(self) -> None:
         for k, req in _dicts(self.catalog.get("requirements")):
