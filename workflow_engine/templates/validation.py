@@ -1128,6 +1128,13 @@ class _Semantics:
                 yield found
 
     def all_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
+        """Every JSON Logic of the template (DAMAGED where the schema rejected it)."""
+        yield from self.field_expressions()
+        for i, step in enumerate(self.steps):
+            yield from self.step_expressions(self.step_path(i), step)
+        yield from self.ledger_expressions()
+
+    def field_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         for info in self.fields.values():
             if "show_if" in info.field:
                 yield (
@@ -1136,60 +1143,63 @@ class _Semantics:
                     "la condición para mostrar el campo",
                     "the condition to show the field",
                 )
-        for i, step in enumerate(self.steps):
-            sp = self.step_path(i)
-            for k, rule in _dicts(step.get("eligibility")):
-                yield (
-                    f"{sp}.eligibility[{k}].rule",
-                    rule.get("rule", DAMAGED),
-                    "la regla de elegibilidad",
-                    "the eligibility rule",
-                )
-            for k, transition in _dicts(step.get("transitions")):
-                if "when" in transition:
-                    yield (
-                        f"{sp}.transitions[{k}].when",
-                        transition["when"],
-                        "la condición de la transición",
-                        "the transition condition",
-                    )
-            for k, line in _dicts(step.get("fee_lines")):
-                yield (
-                    f"{sp}.fee_lines[{k}].amount",
-                    line.get("amount", DAMAGED),
-                    "el importe de la línea de cobro",
-                    "the fee line amount",
-                )
-                if "when" in line:
-                    yield (
-                        f"{sp}.fee_lines[{k}].when",
-                        line["when"],
-                        "la condición de la línea de cobro",
-                        "the fee line condition",
-                    )
-            if "department_rule" in step:
-                yield (
-                    f"{sp}.department_rule",
-                    step["department_rule"],
-                    "la regla que elige la dependencia",
-                    "the rule that chooses the department",
-                )
-            for name, expr in _map(step.get("input")).items():
-                yield (
-                    _child(f"{sp}.input", name),
-                    expr,
-                    "el dato que se envía al conector",
-                    "the value sent to the connector",
-                )
-            for k, branch in _dicts(step.get("branches")):
-                if "when" in branch:
-                    yield (
-                        f"{sp}.branches[{k}].when",
-                        branch["when"],
-                        "la condición de la rama",
-                        "the branch condition",
-                    )
 
+    def step_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
+        for k, rule in _dicts(step.get("eligibility")):
+            yield (
+                f"{sp}.eligibility[{k}].rule",
+                rule.get("rule", DAMAGED),
+                "la regla de elegibilidad",
+                "the eligibility rule",
+            )
+        for k, transition in _dicts(step.get("transitions")):
+            if "when" in transition:
+                yield (
+                    f"{sp}.transitions[{k}].when",
+                    transition["when"],
+                    "la condición de la transición",
+                    "the transition condition",
+                )
+        for k, line in _dicts(step.get("fee_lines")):
+            yield (
+                f"{sp}.fee_lines[{k}].amount",
+                line.get("amount", DAMAGED),
+                "el importe de la línea de cobro",
+                "the fee line amount",
+            )
+            if "when" in line:
+                yield (
+                    f"{sp}.fee_lines[{k}].when",
+                    line["when"],
+                    "la condición de la línea de cobro",
+                    "the fee line condition",
+                )
+        if "department_rule" in step:
+            yield (
+                f"{sp}.department_rule",
+                step["department_rule"],
+                "la regla que elige la dependencia",
+                "the rule that chooses the department",
+            )
+        for name, expr in _map(step.get("input")).items():
+            yield (
+                _child(f"{sp}.input", name),
+                expr,
+                "el dato que se envía al conector",
+                "the value sent to the connector",
+            )
+        for k, branch in _dicts(step.get("branches")):
+            if "when" in branch:
+                yield (
+                    f"{sp}.branches[{k}].when",
+                    branch["when"],
+                    "la condición de la rama",
+                    "the branch condition",
+                )
+
+    def ledger_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         register = _map(_map(self.doc.get("ledger")).get("register"))
         for name in ("key", "description", "rfc", "curp", "name"):
             if name in register:
