@@ -536,7 +536,8 @@ def _names(old: str, group: str | None, groups: Groups) -> bool:
 
 
 def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
-    groups = group_fields(doc)
+    text = ref.context in ("text", "table_row", "text_row")
+    groups = group_fields(doc) if text or ref.group is not None else {}
     if not _names(old, ref.group, groups):
         return  # a row's name the row lacks: not the field ``old`` of the case
     *parents, last = ref.location_path
@@ -552,7 +553,7 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
     value = holder[last]
     if ref.context in ("rule", "item_rule", "reduce_item"):
         holder[last] = _renamed_name(ref, value, old, new)
-    elif ref.context in ("text", "table_row", "text_row"):
+    elif text:
         rows = _table_rows(doc, ref.location_path)
         holder[last] = _rewrite_text(value, old, new, rows, groups)
     elif ref.context == "table_rows":
