@@ -331,16 +331,18 @@ def _template_doc(key: str, number: int | None, draft: bool) -> Any:
     return catalog.version(key, number).definition if number is not None else catalog.draft(key)
 
 
-def _refuse_invalid(doc: Any) -> None:
-    """A dry run needs a template the engine can read: list its problems and exit 1."""
+def _say_draft_errors(doc: Any) -> list[Any]:
+    """A draft may have errors and still be previewed: say how many (on stderr); its errors."""
     from workflow_engine.templates.validation import validate_template
 
     problems = validate_template(doc)
     if problems:
-        click.echo("La plantilla tiene errores; corríjalos antes de la vista previa:", err=True)
-        for problem in problems:
-            click.echo(f"{problem.path}: {problem.message_es}", err=True)
-        sys.exit(1)
+        click.echo(
+            f"Aviso: la plantilla tiene {len(problems)} error(es); la vista previa muestra lo "
+            "que sí se puede usar.",
+            err=True,
+        )
+    return problems
 
 
 def _money(cents: int, currency: str) -> str:
@@ -359,12 +361,17 @@ def templates_preview(
     key: str, number: int | None, draft: bool, step_id: str, empty: bool, lang: str, out_file: str
 ) -> None:
     """Render one form step as the wizard shows it, with sample (or no) answers, to HTML."""
-    from app.wizard.preview import UnknownStepError, render_step_preview
+    from app.wizard.preview import UnknownStepError, UnsoundStepError, render_step_preview
 
     try:
         doc = _template_doc(key, number, draft)
-        _refuse_invalid(doc)
+        _say_draft_errors(doc)
         html = render_step_preview(doc, step_id, empty=empty, lang=lang)
+    except UnsoundStepError as exc:
+        click.echo(f"El paso «{step_id}» tiene errores; corríjalos antes de verlo:", err=True)
+        for problem in exc.problems:
+            click.echo(f"{problem.path}: {problem.message_es}", err=True)
+        sys.exit(1)
     except InvalidJSON as exc:
         click.echo(f"$: {key}: {exc.message_es}", err=True)
         sys.exit(1)
@@ -399,7 +406,12 @@ def templates_simulate(
     from connectors.documents.preview import render_preview
     from connectors.registry import UnknownConnectorError, default_registry
     from workflow_engine.persistence.types import utcnow
-    from workflow_engine.templates.preview import SimulationError, parse_decisions, simulate
+    from workflow_engine.templates.preview import (
+        SimulationError,
+        parse_decisions,
+        readable,
+        simulate,
+    )
 
     try:
         words = parse_decisions(decisions)
@@ -409,7 +421,7 @@ def templates_simulate(
         ) from None
     try:
         doc = _template_doc(key, number, draft)
-        _refuse_invalid(doc)
+        problems = _say_draft_errors(doc)
         data = _read_template(data_file) if data_file else None
     except InvalidJSON as exc:
         click.echo(f"$: {exc.message_es}", err=True)
@@ -434,7 +446,15 @@ def templates_simulate(
     services = _services()
     at = utcnow()
     try:
-        sim = simulate(doc, data, words, at=at, ctx=_engine_context(services), lookup=lookup)
+        sim = simulate(
+            doc,
+            data,
+            words,
+            at=at,
+            ctx=_engine_context(services),
+            lookup=lookup,
+            problems=problems,
+        )
     except SimulationError as exc:
         sim = exc.simulation
         click.echo(f"path: {' -> '.join(sim.path)}")
@@ -459,10 +479,19 @@ def templates_simulate(
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     settings = connector_settings(services.settings)
-    department = _department_name(services, doc.get("department"))
+    shown = readable(doc)
+    department = _department_name(services, shown.get("department"))
     for document in sim.documents:
-        pdf = render_preview(settings, doc, document, at=at, department=department)
-        path = target / f"{doc['key']}-{document.step_id}-{document.kind}-vista-previa.pdf"
+        try:
+            pdf = render_preview(settings, shown, document, at=at, department=department)
+        except Exception:  # a draft's broken document: said, never a traceback
+            click.echo(
+                f"document: {document.step_id}: no se pudo generar la vista previa; revise "
+                "los errores del documento de ese paso.",
+                err=True,
+            )
+            continue
+        path = target / f"{shown['key']}-{document.step_id}-{document.kind}-vista-previa.pdf"
         path.write_bytes(pdf)
         click.echo(f"document: {path}")
 

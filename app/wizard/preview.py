@@ -13,20 +13,42 @@ from app.api import queries
 from app.wizard import views
 from workflow_engine.engine import CaseState, ProcedureDefinition
 from workflow_engine.engine import state as S
-from workflow_engine.templates.preview import APPLICANT, PREVIEW_FOLIO, sample_data
+from workflow_engine.templates.preview import (
+    APPLICANT,
+    PREVIEW_FOLIO,
+    form_step_problems,
+    readable,
+    sample_data,
+)
+from workflow_engine.templates.validation import Problem
 
 
 class UnknownStepError(LookupError):
     """The step asked for is not a form step of the template."""
 
 
+class UnsoundStepError(ValueError):
+    """The step's own fields have errors, so its page cannot be drawn; `problems` say which
+    (errors elsewhere in a draft do not stop a preview)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0].message_en)
+        self.problems = problems
+
+
 def render_step_preview(
     doc: Mapping[str, Any], step_id: str, *, empty: bool = False, lang: str = "es"
 ) -> str:
-    """The wizard page of `step_id` as HTML (needs an app context); nothing is stored."""
-    definition = ProcedureDefinition(doc)
+    """The wizard page of `step_id` as HTML (needs an app context); nothing is stored.
+
+    `doc` may be a draft with errors: the page is drawn when the step's own fields are
+    sound, else `UnsoundStepError` lists what to fix first."""
+    definition = ProcedureDefinition(readable(doc))
     if not definition.is_form(step_id):
         raise UnknownStepError(step_id)
+    problems = form_step_problems(doc, step_id)
+    if problems:
+        raise UnsoundStepError(problems)
     samples = sample_data(definition)
     data: dict[str, Any] = {}
     for values in samples.values():

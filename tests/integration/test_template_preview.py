@@ -3,6 +3,7 @@ page is the wizard's own, the dry run's fees are a real case's, and nothing is w
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -287,3 +288,79 @@ def test_preview_of_every_form_step_is_the_real_wizard_page(wizard_app: Flask, k
             if fld["type"] != "group" and not fld.get("readonly"):
                 fid = fld["id"]
                 assert any(n == fid or n.startswith(fid + ".") for n in names), (step["id"], fid)
+
+
+# -- drafts with errors ---------------------------------------------------------------------------
+
+
+def save_broken_draft(app: Flask, key: str = "permiso-mercado") -> dict[str, Any]:
+    """A draft saved with errors (no title; the review's approval leads nowhere)."""
+    from workflow_engine.persistence.catalog import Editor
+
+    doc = copy.deepcopy(EXAMPLES[key])
+    del doc["title"]
+    review = next(s for s in doc["steps"] if s["type"] == "approval")
+    review["outcomes"]["approve"]["to"] = "no_existe"
+    app.extensions["tramita"].catalog.save_revision(doc, by=Editor.operator(), base=None)
+    return doc
+
+
+def test_a_draft_with_errors_previews_what_is_sound_and_simulates_until_it_stops(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    save_broken_draft(app)
+    before = row_counts(app)
+    page = tmp_path / "puesto.html"
+    preview = runner.invoke(
+        args=["templates", "preview", "permiso-mercado", "--step", "puesto", "--out", str(page)]
+    )
+    assert preview.exit_code == 0, preview.output
+    assert re.search(r"Aviso: la plantilla tiene \d+ error\(es\)", preview.output)
+    assert 'name="superficie_puesto_m2"' in page.read_text("utf-8")
+    out = str(tmp_path / "out")
+    stopped = runner.invoke(
+        args=["templates", "simulate", "permiso-mercado", "--decisions", "approve", "--out", out]
+    )
+    assert stopped.exit_code == 1
+    assert "path: solicitante -> puesto -> revision" in stopped.output
+    assert "detenido: La simulación se detiene en el paso «revision»" in stopped.output
+    assert "«no_existe»" in stopped.output and "Traceback" not in stopped.output
+    rejected = runner.invoke(
+        args=["templates", "simulate", "permiso-mercado", "--decisions", "reject", "--out", out]
+    )
+    assert rejected.exit_code == 0, rejected.output
+    assert "outcome: rejected (closed)" in rejected.output
+    assert "nota: La plantilla tiene errores en pasos recorridos («revision»)" in rejected.output
+    assert row_counts(app) == before
+
+
+def test_a_step_whose_own_fields_are_broken_is_not_drawn_and_says_why(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    from app.wizard.preview import UnsoundStepError, render_step_preview
+    from workflow_engine.persistence.catalog import Editor
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    doc = save_broken_draft(app)
+    puesto = next(s for s in doc["steps"] if s["id"] == "puesto")
+    puesto["fields"][0]["options"] = []  # a select without options
+    app.extensions["tramita"].catalog.save_revision(doc, by=Editor.operator(), base=None)
+    page = str(tmp_path / "p.html")
+    refused = runner.invoke(
+        args=["templates", "preview", "permiso-mercado", "--step", "puesto", "--out", page]
+    )
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "El paso «puesto» tiene errores" in refused.output
+    assert "$.steps[1].fields[0].options" in refused.output
+    fine = runner.invoke(
+        args=["templates", "preview", "permiso-mercado", "--step", "solicitante", "--out", page]
+    )
+    assert fine.exit_code == 0, fine.output
+    # the web layer's preview (what a configurator page calls) answers the same
+    with app.app_context():
+        html = render_step_preview(doc, "solicitante", lang="en")
+        assert "Preview" in html
+        with pytest.raises(UnsoundStepError) as caught:
+            render_step_preview(doc, "puesto")
+    assert caught.value.problems[0].path.startswith("$.steps[1].fields[0]")

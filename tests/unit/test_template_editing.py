@@ -15,11 +15,50 @@ from jsonschema import Draft202012Validator
 
 from form_schemas import load_meta_schema
 from workflow_engine.templates import editing as E
-from workflow_engine.templates.references import FIELD, STEP, references, rewrite
+from workflow_engine.templates.references import (
+    FIELD,
+    STEP,
+    group_fields,
+    references,
+    rewrite,
+)
+from workflow_engine.templates.validation import validate_template
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
 DOCS = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json"))}
 SCHEMA = Draft202012Validator(load_meta_schema())
+
+
+def with_row_rules(d: dict[str, Any]) -> dict[str, Any]:
+    """The business licence with rules and texts that read the partners' rows: a per-item
+    ``some`` and ``all`` over the group (and over a ``filter`` of it), a ``reduce`` reading
+    ``current``, and a ``{% for %}`` over the group in the licence."""
+    d = copy.deepcopy(d)
+    share = {"var": "socio_porcentaje"}
+    acta = find_field(d, "doc_acta_constitutiva")
+    acta["show_if"] = {
+        "and": [
+            acta["show_if"],
+            {"some": [{"var": "socios"}, {">": [share, 0]}]},
+            {"all": [{"filter": [{"var": "socios"}, {"var": "socio_curp"}]}, {"!!": share}]},
+            {
+                "<=": [
+                    {
+                        "reduce": [
+                            {"var": "socios"},
+                            {"+": [{"var": "current.socio_porcentaje"}, {"var": "accumulator"}]},
+                            0,
+                        ]
+                    },
+                    {"var": "superficie_m2"},
+                ]
+            },
+        ]
+    }
+    body = find_step(d, "emision")["document"]["body"]
+    body["es"] += "{% for s in data.socios %}<br/>{{ s.socio_nombre }} ({{ s['socio_curp'] }})"
+    body["es"] += "{% endfor %}"
+    return d
 
 
 def doc(name: str) -> dict[str, Any]:
@@ -56,6 +95,9 @@ def find_field(d: dict[str, Any], field_id: str) -> dict[str, Any]:
                 if s["id"] == field_id:
                     return s
     raise KeyError(field_id)
+
+
+DOCS["licencia-funcionamiento-filas"] = with_row_rules(DOCS["licencia-funcionamiento"])
 
 
 # -- references -------------------------------------------------------------------------------
@@ -107,6 +149,65 @@ def test_rewrite_touches_only_the_references() -> None:
     assert "{% if data.alcohol %}" in body and "vende_alcohol" not in body
     # the definition is not a reference: only editing.rename_field changes it
     assert "vende_alcohol" in field_ids(out)
+
+
+def test_per_item_rules_and_loops_name_the_groups_subfields() -> None:
+    d = DOCS["licencia-funcionamiento-filas"]
+    assert validate_template(d, with_warnings=True) == validate_template(
+        DOCS["licencia-funcionamiento"], with_warnings=True
+    )
+    rows = {(r.target_id, r.context, r.group) for r in references(d) if r.group}
+    assert {
+        ("socio_porcentaje", "item_rule", "socios"),
+        ("socio_curp", "item_rule", "socios"),
+        ("socio_porcentaje", "reduce_item", "socios"),
+        ("socio_nombre", "text_row", "socios"),
+        ("socio_curp", "text_row", "socios"),
+        ("socio_nombre", "table_row", "socios"),
+    } <= rows
+    outer = {(r.target_id, r.context) for r in references(d) if r.group is None}
+    assert {("socios", "rule"), ("superficie_m2", "rule"), ("socios", "text")} <= outer
+    # the accumulator and the whole row name nothing
+    assert not any(r.target_id in ("accumulator", "current") for r in references(d))
+
+
+def test_rename_reaches_subfields_read_row_by_row() -> None:
+    d = DOCS["licencia-funcionamiento-filas"]
+    out = E.rename_field(d, "socio_porcentaje", "porcentaje").doc
+    out = E.rename_field(out, "socio_curp", "curp_socio").doc
+    out = E.rename_field(out, "socio_nombre", "nombre_socio").doc
+    text = json.dumps(out, ensure_ascii=False)
+    assert "socio_porcentaje" not in text and "socio_curp" not in text
+    assert '{"var": "current.porcentaje"}' in text and '{"var": "porcentaje"}' in text
+    assert "{{ s.nombre_socio }} ({{ s['curp_socio'] }})" in text
+    assert validate_template(out) == []
+    back = E.rename_field(out, "porcentaje", "socio_porcentaje").doc
+    back = E.rename_field(back, "curp_socio", "socio_curp").doc
+    assert E.rename_field(back, "nombre_socio", "socio_nombre").doc == d
+
+
+def test_a_name_a_row_lacks_is_reported_and_not_taken_for_a_case_field() -> None:
+    d = copy.deepcopy(DOCS["licencia-funcionamiento-filas"])
+    acta = find_field(d, "doc_acta_constitutiva")
+    acta["show_if"]["and"][1]["some"][1] = {"!!": {"var": "nombre_comercial"}}
+    body = find_step(d, "emision")["document"]["body"]
+    body["es"] = body["es"].replace("s.socio_nombre", "s.socio_nombr")
+    # a rule over a group reads the row: the case field of the same name is not renamed
+    renamed = rewrite(d, "nombre_comercial", "nombre_negocio", FIELD)
+    assert find_field(renamed, "doc_acta_constitutiva")["show_if"]["and"][1] == {
+        "some": [{"var": "socios"}, {"!!": {"var": "nombre_comercial"}}]
+    }
+    found = [p for p in validate_template(d) if p.code == "unknown_subfield_reference"]
+    assert [p.path for p in found] == [
+        '$.steps[2].fields[3].show_if.and[1].some[1]["!!"].var',
+        "$.steps[6].document.body.es",
+    ]
+    assert "«nombre_comercial»" in found[0].message_es and "socios" in found[0].message_en
+    assert "¿Quiso decir «socio_nombre»?" in found[1].message_es
+    # moving the subfield out of its group leaves its row readers dangling, and says so
+    moved = E.move_field(DOCS["licencia-funcionamiento-filas"], "socio_porcentaje", "negocio")
+    dangling = [p for p in moved.problems if p.code == "unknown_subfield_reference"]
+    assert dangling and all("socio_porcentaje" in p.message_en for p in dangling)
 
 
 # -- rename -----------------------------------------------------------------------------------
@@ -358,6 +459,27 @@ def _top_fields(d: dict[str, Any]) -> list[tuple[str, str, int]]:
     ]
 
 
+def _row_rules(d: dict[str, Any]) -> list[Any]:
+    """Per-item rules over each group reading each of its subfields (and a stray name)."""
+    out: list[Any] = [{"some": [{"var": "no_existe"}, {"var": "x"}]}]
+    for group, subs in group_fields(d).items():
+        for sub in [*sorted(subs), "no_existe"]:
+            out.append({"some": [{"var": group}, {"!!": {"var": sub}}]})
+            current = {"var": f"current.{sub}"}
+            out.append({"reduce": [{"var": group}, {"or": [current, {"var": "accumulator"}]}]})
+    return out
+
+
+def _dangling(d: dict[str, Any], ref: Any) -> bool:
+    """Whether ``ref`` names a field or step ``d`` lacks (a row's name: a subfield)."""
+    groups = group_fields(d)
+    if ref.kind == STEP:
+        return ref.target_id not in step_ids(d)
+    if ref.group in groups:
+        return ref.target_id not in groups[ref.group]
+    return ref.target_id not in field_ids(d)
+
+
 def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
     fields = [*sorted(field_ids(d)), "no_existe"]
     steps = [*(s["id"] for s in d["steps"]), "no_existe"]
@@ -419,7 +541,11 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
         return E.change_field_type(d, fid, pick(st.sampled_from(targets)))
     if op == "condition":
         fid = pick(st.sampled_from(fields))
-        rule = pick(st.none() | st.sampled_from(fields).map(lambda v: {"!!": {"var": v}}))
+        rule = pick(
+            st.none()
+            | st.sampled_from(fields).map(lambda v: {"!!": {"var": v}})
+            | st.sampled_from(_row_rules(d))
+        )
         return E.set_condition(d, f"fields/{fid}", rule)
     if op == "transition":
         step = pick(st.sampled_from(steps))
@@ -457,11 +583,9 @@ def test_random_edit_sequences_leave_no_dangling_reference_unreported(
         assert json.dumps(d) == before  # pure
         d = result.doc
     assert list(SCHEMA.iter_errors(d)) == []
-    fields, steps = field_ids(d), step_ids(d)
     problems = text_of(result.problems)
     for ref in references(d):
-        exists = ref.target_id in (fields if ref.kind == FIELD else steps)
-        assert exists or ref.target_id in problems, (ref, problems)
+        assert not _dangling(d, ref) or ref.target_id in problems, (ref, problems)
 
 
 @settings(max_examples=40, deadline=None)

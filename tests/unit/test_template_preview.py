@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from connectors.documents.preview import render_preview
@@ -175,3 +177,75 @@ def test_a_long_document_has_the_mark_on_every_page() -> None:
     assert len(pages) >= 3
     assert all("VISTA PREVIA" in text for text in pages)
     assert_unsigned(pdf)
+
+
+# -- drafts with errors -------------------------------------------------------------------------
+
+
+def broken(key: str) -> dict[str, Any]:
+    """A draft that saves but cannot be published: no title, and a review whose approval
+    leads to a step that does not exist."""
+    doc = copy.deepcopy(EXAMPLES[key])
+    del doc["title"]
+    review = next(s for s in doc["steps"] if s["type"] == "approval")
+    review["outcomes"]["approve"]["to"] = "no_existe"
+    return doc
+
+
+def test_a_draft_with_errors_simulates_until_the_error_that_stops_it() -> None:
+    doc = broken("permiso-mercado")
+    with pytest.raises(SimulationError) as caught:
+        simulate(doc, None, ["approve"], at=AT)
+    stop = caught.value
+    assert stop.simulation.path == ["solicitante", "puesto", "revision"]
+    assert stop.message_es.startswith("La simulación se detiene en el paso «revision»")
+    assert "steps/revision/outcomes/approve" in stop.message_es
+    assert "«no_existe»" in stop.message_es and "“no_existe”" in stop.message_en
+    # rejecting takes another way, which the missing title does not block
+    sim = simulate(doc, None, ["reject"], at=AT)
+    assert sim.outcome == "rejected"
+    assert any("revision" in es and "errores" in es for es, _en in sim.notes)
+
+
+def test_a_draft_without_key_start_or_sound_steps_never_crashes() -> None:
+    doc = broken("permiso-mercado")
+    del doc["key"]
+    doc["steps"].append({"type": "form"})  # a step without id
+    doc["constants"] = {"uma": "mucho"}
+    doc["start"] = "no_existe"
+    with pytest.raises(SimulationError) as caught:
+        simulate(doc, None, ["approve"], at=AT)
+    assert "«no_existe»" in caught.value.message_es and caught.value.simulation.path == []
+    doc["start"] = "solicitante"
+    pago = next(s for s in doc["steps"] if s["id"] == "pago")
+    pago["fee_lines"][0]["amount"] = {"bogus": 1}
+    review = next(s for s in doc["steps"] if s["type"] == "approval")
+    review["outcomes"]["approve"]["to"] = "pago"
+    with pytest.raises(SimulationError) as fee:
+        simulate(doc, None, ["approve"], at=AT)
+    assert "steps/pago/fee_lines" in fee.value.message_es and "bogus" in fee.value.message_en
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(sorted(EXAMPLES)), st.data())
+def test_randomly_damaged_drafts_simulate_or_stop_with_a_message(
+    key: str, data: st.DataObject
+) -> None:
+    doc = copy.deepcopy(EXAMPLES[key])
+    for _ in range(data.draw(st.integers(1, 4))):
+        holder: Any = doc
+        while True:
+            keys = list(holder) if isinstance(holder, dict) else list(range(len(holder)))
+            if not keys:
+                break
+            part = data.draw(st.sampled_from(keys))
+            child = holder[part]
+            if isinstance(child, dict | list) and child and data.draw(st.booleans()):
+                holder = child
+                continue
+            holder[part] = data.draw(st.sampled_from([None, "x", 0, [], {}, "no_existe"]))
+            break
+    try:
+        simulate(doc, None, ["approve"] * 6, at=AT, lookup=demo_lookup)
+    except SimulationError as exc:
+        assert exc.message_es and exc.message_en

@@ -181,6 +181,39 @@ def test_condition_on_an_option_the_field_does_not_offer() -> None:
     assert "unreachable_option" not in codes(problems(load("permiso-mercado")))
 
 
+def test_an_outcome_that_leads_nowhere() -> None:
+    def loop(d: dict[str, Any]) -> None:
+        step(d, "revision")["outcomes"]["approve"]["to"] = "revision"
+        # rejecting sends the case to a form that only leads back to the review
+        step(d, "revision")["outcomes"]["reject"]["to"] = "puesto"
+
+    found = problems(changed("permiso-mercado", loop))
+    nowhere = [p for p in found if p.code == "outcome_leads_nowhere"]
+    assert [(p.severity, p.element) for p in nowhere] == [
+        (WARNING, "steps/revision/outcomes/approve"),
+        (WARNING, "steps/revision/outcomes/reject"),
+    ]
+    assert "«revision»" in nowhere[0].message_es and "never ends" in nowhere[1].message_en
+
+    def late_form(d: dict[str, Any]) -> None:
+        # a form after the review: the applicant never filled it when the review returns it
+        d["steps"].insert(4, {**copy.deepcopy(step(d, "puesto")), "id": "extra"})
+        for fld in d["steps"][4]["fields"]:
+            fld["id"] += "_extra"
+            fld.pop("show_if", None)
+        d["steps"][4]["transitions"] = [{"id": "sigue", "to": "emision"}]
+        step(d, "pago")["transitions"][0]["to"] = "extra"
+        step(d, "revision")["outcomes"]["return"]["to_step"] = "extra"
+
+    doc = changed("permiso-mercado", late_form)
+    found = problems(doc)
+    assert [p for p in found if p.severity == ERROR] == []
+    (late,) = [p for p in found if p.code == "outcome_leads_nowhere"]
+    assert late.path.endswith(".outcomes.return.to_step") and "«extra»" in late.message_es
+    for name in EXAMPLES:
+        assert "outcome_leads_nowhere" not in codes(problems(load(name)))
+
+
 def test_a_field_never_shown_and_never_read() -> None:
     doc = load("permiso-mercado")
     target = doc["steps"][1]["fields"][-1]

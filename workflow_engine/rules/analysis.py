@@ -7,6 +7,7 @@ check that every variable a rule reads is a field of the procedure.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -201,82 +202,112 @@ def _is_name(value: Any) -> bool:
 
 def _check_operands(op: str, args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
     """Problems visible in the literal (non-computed) arguments of one operator."""
-    if op == "var" and args:
-        name = args[0]
-        if name is not None and not isinstance(name, dict) and not _is_name(name):
-            es, en = describe(name)
-            _problem(
-                out,
-                arg_path(0),
-                f"El nombre de una variable debe ser un texto, no {es}.",
-                f"A variable name must be text, not {en}.",
-            )
-        elif isinstance(name, str) and name and "" in name.split("."):
-            _problem(
-                out,
-                arg_path(0),
-                f"El nombre de variable «{name}» tiene un punto de más o de menos.",
-                f"The variable name “{name}” has a stray or missing dot.",
-            )
-    elif op == "missing":
-        if len(args) == 1 and isinstance(args[0], list):
-            _check_names(args[0], arg_path(0), out, indexed=True)
-        else:
-            for i, arg in enumerate(args):
-                _check_names([arg], arg_path(i), out, indexed=False)
-    elif op == "missing_some" and len(args) == 2:
-        need = args[0]
-        if not isinstance(need, dict) and not (
-            isinstance(need, int) and not isinstance(need, bool) and need >= 0
-        ):
-            es, en = describe(need)
-            _problem(
-                out,
-                arg_path(0),
-                f"«missing_some» necesita una cantidad entera, no {es}.",
-                f"“missing_some” needs a whole number, not {en}.",
-            )
-        if isinstance(args[1], list):
-            _check_names(args[1], arg_path(1), out, indexed=True)
-        elif not isinstance(args[1], dict):
-            _problem(
-                out,
-                arg_path(1),
-                "«missing_some» necesita una lista de nombres de campos como segundo argumento.",
-                "“missing_some” needs a list of field names as its second argument.",
-            )
-    elif op == "table" and args:
-        if not isinstance(args[0], str) or not args[0]:
-            _problem(
-                out,
-                arg_path(0),
-                "El nombre de la tabla de tarifas debe escribirse como un texto fijo.",
-                "The fee table name must be written as fixed text.",
-            )
-    elif op in _NUMERIC_ARGS:
+    if op in _NUMERIC_ARGS:
         _check_numbers(op, args, arg_path, out)
-    elif op == "date_diff_days":
+        return
+    check = _OPERAND_CHECKS.get(op)
+    if check is not None:
+        check(args, arg_path, out)
+
+
+def _check_var(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    if not args:
+        return
+    name = args[0]
+    if name is not None and not isinstance(name, dict) and not _is_name(name):
+        es, en = describe(name)
+        _problem(
+            out,
+            arg_path(0),
+            f"El nombre de una variable debe ser un texto, no {es}.",
+            f"A variable name must be text, not {en}.",
+        )
+    elif isinstance(name, str) and name and "" in name.split("."):
+        _problem(
+            out,
+            arg_path(0),
+            f"El nombre de variable «{name}» tiene un punto de más o de menos.",
+            f"The variable name “{name}” has a stray or missing dot.",
+        )
+
+
+def _check_missing(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    if len(args) == 1 and isinstance(args[0], list):
+        _check_names(args[0], arg_path(0), out, indexed=True)
+    else:
         for i, arg in enumerate(args):
-            if isinstance(arg, dict):
-                continue
-            if not (isinstance(arg, str) and _is_date(arg)):
-                es, en = describe(arg)
-                _problem(
-                    out,
-                    arg_path(i),
-                    f"Se esperaba una fecha con el formato AAAA-MM-DD, no {es}.",
-                    f"A date in the form YYYY-MM-DD was expected, not {en}.",
-                )
-    elif op == "substr":
-        for i in (1, 2):
-            if i < len(args) and not isinstance(args[i], dict) and number_or_none(args[i]) is None:
-                es, en = describe(args[i])
-                _problem(
-                    out,
-                    arg_path(i),
-                    f"Se esperaba un número, no {es}.",
-                    f"A number was expected, not {en}.",
-                )
+            _check_names([arg], arg_path(i), out, indexed=False)
+
+
+def _check_missing_some(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    if len(args) != 2:
+        return
+    need = args[0]
+    if not isinstance(need, dict) and not (
+        isinstance(need, int) and not isinstance(need, bool) and need >= 0
+    ):
+        es, en = describe(need)
+        _problem(
+            out,
+            arg_path(0),
+            f"«missing_some» necesita una cantidad entera, no {es}.",
+            f"“missing_some” needs a whole number, not {en}.",
+        )
+    if isinstance(args[1], list):
+        _check_names(args[1], arg_path(1), out, indexed=True)
+    elif not isinstance(args[1], dict):
+        _problem(
+            out,
+            arg_path(1),
+            "«missing_some» necesita una lista de nombres de campos como segundo argumento.",
+            "“missing_some” needs a list of field names as its second argument.",
+        )
+
+
+def _check_table(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    if args and (not isinstance(args[0], str) or not args[0]):
+        _problem(
+            out,
+            arg_path(0),
+            "El nombre de la tabla de tarifas debe escribirse como un texto fijo.",
+            "The fee table name must be written as fixed text.",
+        )
+
+
+def _check_dates(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    for i, arg in enumerate(args):
+        if isinstance(arg, dict):
+            continue
+        if not (isinstance(arg, str) and _is_date(arg)):
+            es, en = describe(arg)
+            _problem(
+                out,
+                arg_path(i),
+                f"Se esperaba una fecha con el formato AAAA-MM-DD, no {es}.",
+                f"A date in the form YYYY-MM-DD was expected, not {en}.",
+            )
+
+
+def _check_substr(args: list[Any], arg_path: Any, out: list[RuleProblem]) -> None:
+    for i in (1, 2):
+        if i < len(args) and not isinstance(args[i], dict) and number_or_none(args[i]) is None:
+            es, en = describe(args[i])
+            _problem(
+                out,
+                arg_path(i),
+                f"Se esperaba un número, no {es}.",
+                f"A number was expected, not {en}.",
+            )
+
+
+_OPERAND_CHECKS: dict[str, Callable[[list[Any], Any, list[RuleProblem]], None]] = {
+    "var": _check_var,
+    "missing": _check_missing,
+    "missing_some": _check_missing_some,
+    "table": _check_table,
+    "date_diff_days": _check_dates,
+    "substr": _check_substr,
+}
 
 
 def _is_date(text: str) -> bool:

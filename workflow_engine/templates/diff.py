@@ -1270,74 +1270,96 @@ class _Differ:
         for ident, site in old_here.items():
             by_container.setdefault(site.key, ([], []))[0].append(ident)
         for ident, site in new_here.items():
-            element = f"{site.container}/fields/{ident}"
-            subject = _Subject.of("el campo", "the field", _label(site.field, "label", "id"))
-            if ident in renamed:
-                was = renamed[ident]
-                self.emit(
-                    RENAMED,
-                    element,
-                    site.place,
-                    f"{_cap(subject.es)} cambió de identificador: {was} → {ident}",
-                    f"{_cap(subject.en)} was renamed: {was} → {ident}",
-                    old_element=f"{old[was].container}/fields/{was}",
-                    old=was,
-                    new=ident,
+            self._field_now(ident, site, old, renamed)
+        self._fields_reordered(by_container, old, new)
+        for ident, site in gone.items():
+            if ident not in renamed.values():
+                self._field_removed(ident, site)
+
+    def _field_now(
+        self,
+        ident: str,
+        site: _FieldSite,
+        old: dict[str, _FieldSite],
+        renamed: dict[str, str],
+    ) -> None:
+        """What happened to the field ``ident`` that now lives at ``site``."""
+        element = f"{site.container}/fields/{ident}"
+        subject = _Subject.of("el campo", "the field", _label(site.field, "label", "id"))
+        if ident in renamed:
+            was = renamed[ident]
+            self.emit(
+                RENAMED,
+                element,
+                site.place,
+                f"{_cap(subject.es)} cambió de identificador: {was} → {ident}",
+                f"{_cap(subject.en)} was renamed: {was} → {ident}",
+                old_element=f"{old[was].container}/fields/{was}",
+                old=was,
+                new=ident,
+            )
+            return
+        if ident not in old:
+            group = _group_of(site)
+            if group is not None and group not in old:
+                return  # part of a new group: the group's addition says it
+            self.emit(
+                ADDED,
+                element,
+                site.place,
+                f"Se agregó {subject.es} {_a(site.where[0])}",
+                f"Added {subject.en} to {site.where[1]}",
+                new=site.field,
+            )
+            return
+        before = old[ident]
+        subject = _Subject.of("el campo", "the field", _label(before.field, "label", "id"))
+        old_element = f"{before.container}/fields/{ident}"
+        if before.key != site.container:
+            self.emit(
+                MOVED,
+                element,
+                site.place,
+                f"{_cap(subject.es)} pasó {_de(before.where[0])} {_a(site.where[0])}",
+                f"{_cap(subject.en)} moved from {before.where[1]} to {site.where[1]}",
+                old_element=old_element,
+                old=before.container,
+                new=site.container,
+            )
+        if before.field != site.field:
+            self.attributes(
+                before.field,
+                site.field,
+                _FIELD_PROPS,
+                element,
+                site.place,
+                subject,
+                skip=("id", "fields", "options"),
+                old_element=old_element,
+            )
+            old_f, new_f = _as_dict(before.field), _as_dict(site.field)
+            if old_f.get("options") != new_f.get("options"):
+                self.collection(
+                    old_f.get("options"),
+                    new_f.get("options"),
+                    key="value",
+                    base=f"{element}/options",
+                    old_base=f"{old_element}/options",
+                    place=site.place,
+                    noun=("la opción", "the option"),
+                    label=lambda o: _label(o, "label", "value"),
+                    container=subject,
+                    specs=_OPTION_PROPS,
+                    skip=("value",),
                 )
-                continue
-            if ident not in old:
-                group = _group_of(site)
-                if group is not None and group not in old:
-                    continue  # part of a new group: the group's addition says it
-                self.emit(
-                    ADDED,
-                    element,
-                    site.place,
-                    f"Se agregó {subject.es} {_a(site.where[0])}",
-                    f"Added {subject.en} to {site.where[1]}",
-                    new=site.field,
-                )
-                continue
-            before = old[ident]
-            subject = _Subject.of("el campo", "the field", _label(before.field, "label", "id"))
-            old_element = f"{before.container}/fields/{ident}"
-            if before.key != site.container:
-                self.emit(
-                    MOVED,
-                    element,
-                    site.place,
-                    f"{_cap(subject.es)} pasó {_de(before.where[0])} {_a(site.where[0])}",
-                    f"{_cap(subject.en)} moved from {before.where[1]} to {site.where[1]}",
-                    old_element=old_element,
-                    old=before.container,
-                    new=site.container,
-                )
-            if before.field != site.field:
-                self.attributes(
-                    before.field,
-                    site.field,
-                    _FIELD_PROPS,
-                    element,
-                    site.place,
-                    subject,
-                    skip=("id", "fields", "options"),
-                    old_element=old_element,
-                )
-                old_f, new_f = _as_dict(before.field), _as_dict(site.field)
-                if old_f.get("options") != new_f.get("options"):
-                    self.collection(
-                        old_f.get("options"),
-                        new_f.get("options"),
-                        key="value",
-                        base=f"{element}/options",
-                        old_base=f"{old_element}/options",
-                        place=site.place,
-                        noun=("la opción", "the option"),
-                        label=lambda o: _label(o, "label", "value"),
-                        container=subject,
-                        specs=_OPTION_PROPS,
-                        skip=("value",),
-                    )
+
+    def _fields_reordered(
+        self,
+        by_container: dict[str, tuple[list[str], list[str]]],
+        old: dict[str, _FieldSite],
+        new: dict[str, _FieldSite],
+    ) -> None:
+        """Fields that changed place among the fields they stay with."""
         for container, (before_ids, after_ids) in by_container.items():
             common_old = [k for k in before_ids if k in new and new[k].container == container]
             common_new = [k for k in after_ids if k in old and old[k].key == container]
@@ -1356,9 +1378,6 @@ class _Differ:
                         f"{_cap(subject.en)} moved within {site.where[1]}",
                         old_element=f"{old[ident].container}/fields/{ident}",
                     )
-        for ident, site in gone.items():
-            if ident not in renamed.values():
-                self._field_removed(ident, site)
 
     def _field_removed(self, ident: str, site: _FieldSite) -> None:
         group = _group_of(site)

@@ -122,46 +122,10 @@ def validate_template(
         known = None if known_departments is None else frozenset(known_departments)
         sound = _without(doc, damaged) if damaged else doc
         problems += _Semantics(sound, known).run()
-        problems += _row_reference_problems(sound)
     problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
     if not with_warnings:
         return errors(problems)
     return sorted(problems, key=lambda p: p.severity != ERROR)
-
-
-def _row_reference_problems(doc: dict[str, Any]) -> list[Problem]:
-    """Fields named by table cells (``row.<id>``) and by rows of a group in ``example_data``
-    that do not exist: the references module finds them, like every other reference."""
-    from workflow_engine.templates import references
-
-    known: set[str] = set()
-    for step in _dicts_only(doc.get("steps")):
-        for fld in _dicts_only(step.get("fields")):
-            if isinstance(fld.get("id"), str):
-                known.add(fld["id"])
-            for sub in _dicts_only(fld.get("fields")):
-                if isinstance(sub.get("id"), str):
-                    known.add(sub["id"])
-    out = []
-    try:
-        found = references.references(doc)
-    except (TypeError, ValueError, KeyError, AttributeError):  # a part too broken to read
-        return []
-    for ref in found:
-        if ref.context not in ("table_row", "example_row") or ref.target_id in known:
-            continue
-        name = ref.target_id
-        out.append(
-            Problem(
-                "unknown_field_reference",
-                ERROR,
-                "",
-                ref.json_path,
-                f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
-                f"The field “{name}” is used but does not exist. Fix the name or remove it.",
-            )
-        )
-    return out
 
 
 def _dicts_only(value: Any) -> list[dict[str, Any]]:
@@ -808,6 +772,7 @@ class _Semantics:
         self.check_documents()
         self.check_connectors()
         self.check_example_data()
+        self.check_row_references()
         self.check_liaison_warnings()
         return self.problems
 
@@ -1044,6 +1009,16 @@ class _Semantics:
             certain = False
         return targets, certain
 
+    def graph(self) -> tuple[dict[str, list[str]], list[str]]:
+        """Step id -> the steps it can lead to, and the steps whose way out is uncertain."""
+        graph: dict[str, list[str]] = {}
+        uncertain: list[str] = []
+        for sid, i in self.step_index.items():
+            graph[sid], certain = self.edges(self.steps[i])
+            if not certain:
+                uncertain.append(sid)
+        return graph, uncertain
+
     def check_graph(self) -> None:
         ends = [s["id"] for s in self.steps if s["type"] == "end"]
         if not ends and self.all_steps_known:
@@ -1058,12 +1033,7 @@ class _Semantics:
         start = self.doc.get("start")
         if not isinstance(start, str) or start not in self.step_index:
             return
-        graph: dict[str, list[str]] = {}
-        uncertain: list[str] = []
-        for sid, i in self.step_index.items():
-            graph[sid], certain = self.edges(self.steps[i])
-            if not certain:
-                uncertain.append(sid)
+        graph, uncertain = self.graph()
         reached = _closure([start], graph)
         if reached & set(uncertain):  # a damaged part could lead anywhere
             reached = set(graph)
@@ -1158,6 +1128,13 @@ class _Semantics:
                 yield found
 
     def all_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
+        """Every JSON Logic of the template (DAMAGED where the schema rejected it)."""
+        yield from self.field_expressions()
+        for i, step in enumerate(self.steps):
+            yield from self.step_expressions(self.step_path(i), step)
+        yield from self.ledger_expressions()
+
+    def field_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         for info in self.fields.values():
             if "show_if" in info.field:
                 yield (
@@ -1166,60 +1143,63 @@ class _Semantics:
                     "la condición para mostrar el campo",
                     "the condition to show the field",
                 )
-        for i, step in enumerate(self.steps):
-            sp = self.step_path(i)
-            for k, rule in _dicts(step.get("eligibility")):
-                yield (
-                    f"{sp}.eligibility[{k}].rule",
-                    rule.get("rule", DAMAGED),
-                    "la regla de elegibilidad",
-                    "the eligibility rule",
-                )
-            for k, transition in _dicts(step.get("transitions")):
-                if "when" in transition:
-                    yield (
-                        f"{sp}.transitions[{k}].when",
-                        transition["when"],
-                        "la condición de la transición",
-                        "the transition condition",
-                    )
-            for k, line in _dicts(step.get("fee_lines")):
-                yield (
-                    f"{sp}.fee_lines[{k}].amount",
-                    line.get("amount", DAMAGED),
-                    "el importe de la línea de cobro",
-                    "the fee line amount",
-                )
-                if "when" in line:
-                    yield (
-                        f"{sp}.fee_lines[{k}].when",
-                        line["when"],
-                        "la condición de la línea de cobro",
-                        "the fee line condition",
-                    )
-            if "department_rule" in step:
-                yield (
-                    f"{sp}.department_rule",
-                    step["department_rule"],
-                    "la regla que elige la dependencia",
-                    "the rule that chooses the department",
-                )
-            for name, expr in _map(step.get("input")).items():
-                yield (
-                    _child(f"{sp}.input", name),
-                    expr,
-                    "el dato que se envía al conector",
-                    "the value sent to the connector",
-                )
-            for k, branch in _dicts(step.get("branches")):
-                if "when" in branch:
-                    yield (
-                        f"{sp}.branches[{k}].when",
-                        branch["when"],
-                        "la condición de la rama",
-                        "the branch condition",
-                    )
 
+    def step_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
+        for k, rule in _dicts(step.get("eligibility")):
+            yield (
+                f"{sp}.eligibility[{k}].rule",
+                rule.get("rule", DAMAGED),
+                "la regla de elegibilidad",
+                "the eligibility rule",
+            )
+        for k, transition in _dicts(step.get("transitions")):
+            if "when" in transition:
+                yield (
+                    f"{sp}.transitions[{k}].when",
+                    transition["when"],
+                    "la condición de la transición",
+                    "the transition condition",
+                )
+        for k, line in _dicts(step.get("fee_lines")):
+            yield (
+                f"{sp}.fee_lines[{k}].amount",
+                line.get("amount", DAMAGED),
+                "el importe de la línea de cobro",
+                "the fee line amount",
+            )
+            if "when" in line:
+                yield (
+                    f"{sp}.fee_lines[{k}].when",
+                    line["when"],
+                    "la condición de la línea de cobro",
+                    "the fee line condition",
+                )
+        if "department_rule" in step:
+            yield (
+                f"{sp}.department_rule",
+                step["department_rule"],
+                "la regla que elige la dependencia",
+                "the rule that chooses the department",
+            )
+        for name, expr in _map(step.get("input")).items():
+            yield (
+                _child(f"{sp}.input", name),
+                expr,
+                "el dato que se envía al conector",
+                "the value sent to the connector",
+            )
+        for k, branch in _dicts(step.get("branches")):
+            if "when" in branch:
+                yield (
+                    f"{sp}.branches[{k}].when",
+                    branch["when"],
+                    "la condición de la rama",
+                    "the branch condition",
+                )
+
+    def ledger_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         register = _map(_map(self.doc.get("ledger")).get("register"))
         for name in ("key", "description", "rfc", "curp", "name"):
             if name in register:
@@ -1400,7 +1380,7 @@ class _Semantics:
             names.update(n.strip() for n in match.group(1).split(","))
         for match in _PLACEHOLDER.finditer(text):
             name = match.group(1).split("|", 1)[0].strip()
-            if name.split(".", 1)[0] in names:
+            if re.split(r"[.[]", name, maxsplit=1)[0].strip() in names:
                 continue
             self.check_placeholder(path, name)
         for match in _STATEMENT_DATA.finditer(text):
@@ -1514,10 +1494,73 @@ class _Semantics:
                     "(“result_map”). Remove “readonly” or map a connector result to it.",
                 )
 
+    def check_row_references(self) -> None:
+        """Names read from one row of a group (per-item rules over it, table cells and
+        ``{% for %}`` over it, its rows in ``example_data``) must be its subfields; a table
+        cell over something else may name any field. The references module finds them."""
+        from workflow_engine.templates import references
+
+        try:
+            found = references.references(self.doc)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a part too broken to read
+            return
+        groups = self.sound_groups()
+        for ref in found:
+            if ref.group is None or ref.kind != references.FIELD:
+                continue
+            subfields = groups.get(ref.group)
+            name = ref.target_id
+            if subfields is not None:
+                self.read_fields.add(name)
+                if name not in subfields:
+                    self.unknown_subfield(ref.json_path, ref.context, ref.group, name, subfields)
+            elif ref.context == "table_row" and name not in self.fields and self.all_fields_known:
+                self.add(
+                    "unknown_field_reference",
+                    ref.json_path,
+                    f"Se usa el campo «{name}», que no existe. Corrija el nombre o quítelo.",
+                    f"The field “{name}” is used but does not exist. Fix the name or remove it.",
+                )
+
+    def sound_groups(self) -> dict[str, list[str]]:
+        """Group id -> its subfield ids, for the groups whose every subfield has an id."""
+        out: dict[str, list[str]] = {}
+        for fid, info in self.fields.items():
+            subs = info.field.get("fields")
+            if info.field.get("type") != "group" or not isinstance(subs, list):
+                continue
+            ids = [sub["id"] for sub in subs if isinstance(_map(sub).get("id"), str)]
+            if len(ids) == len(subs):
+                out[fid] = ids
+        return out
+
+    def unknown_subfield(
+        self, path: str, context: str, group: str, name: str, subfields: Sequence[str]
+    ) -> None:
+        es, en = self.suggest(name, subfields)
+        if context in ("item_rule", "reduce_item"):
+            where_es = f"La regla que recorre las filas del grupo «{group}» lee «{name}»"
+            where_en = f"The rule that walks the rows of the group “{group}” reads “{name}”"
+        elif context == "example_row":
+            where_es = f"Una fila de ejemplo del grupo «{group}» tiene «{name}»"
+            where_en = f"An example row of the group “{group}” has “{name}”"
+        else:
+            where_es = f"El texto lee «{name}» de cada fila del grupo «{group}»"
+            where_en = f"The text reads “{name}” from each row of the group “{group}”"
+        self.add(
+            "unknown_subfield_reference",
+            path,
+            f"{where_es}, pero ese grupo no tiene ningún campo «{name}».{es} Sus campos son: "
+            f"{_quote_list(subfields)}.",
+            f"{where_en}, but that group has no field “{name}”.{en} Its fields are: "
+            f"{_quote_list_en(subfields)}.",
+        )
+
     # warnings: nothing is broken, but the liaison probably meant something else
 
     def check_liaison_warnings(self) -> None:
         self.warn_steps()
+        self.warn_outcomes()
         self.warn_requirements()
         self.warn_unreachable_options()
         self.warn_unused_fields()
@@ -1558,6 +1601,53 @@ class _Semantics:
                     "has no condition (“when”): it would apply to everyone. If it is a "
                     "discount, add the “when” of who gets it.",
                 )
+
+    def warn_outcomes(self) -> None:
+        """A review's outcome that leads nowhere: approving or rejecting only comes back to
+        the same review, or returning asks for a form the applicant never filled."""
+        graph, uncertain = self.graph()
+        ends = {s["id"] for s in self.steps if s["type"] == "end"}
+        for i, step in enumerate(self.steps):
+            outcomes, sid = step.get("outcomes"), step["id"]
+            if not isinstance(outcomes, dict) or self.step_index[sid] != i:
+                continue
+            op = f"{self.step_path(i)}.outcomes"
+            for name, es, en in (
+                ("approve", "Aprobar", "Approving"),
+                ("reject", "Rechazar", "Rejecting"),
+            ):
+                target = _map(outcomes.get(name)).get("to")
+                if not isinstance(target, str) or target not in graph:
+                    continue
+                seen = _closure([target], {k: v for k, v in graph.items() if k != sid})
+                if seen & (ends | set(uncertain)) or sid in uncertain:
+                    continue
+                self.warn(
+                    "outcome_leads_nowhere",
+                    f"{op}.{name}.to",
+                    f"{es} en «{sid}» lleva a «{target}», y desde ahí el expediente solo puede "
+                    f"volver a «{sid}»: nunca terminará por ese camino. Elija un paso que "
+                    "lleve hacia un final.",
+                    f"{en} at “{sid}” leads to “{target}”, from where the case can only come "
+                    f"back to “{sid}”: it never ends that way. Choose a step that leads "
+                    "towards an end.",
+                )
+            to_step = _map(outcomes.get("return")).get("to_step")
+            form = self.step_of(to_step) if isinstance(to_step, str) else None
+            if form is None or form["type"] != "form" or uncertain:
+                continue
+            if sid in _closure([to_step], graph):  # type: ignore[list-item]
+                continue
+            self.warn(
+                "outcome_leads_nowhere",
+                f"{op}.return.to_step",
+                f"Devolver en «{sid}» pide corregir «{to_step}», un formulario que no lleva a "
+                f"«{sid}»: el solicitante no lo llenó antes de llegar aquí y la devolución no "
+                "se podrá hacer. Elija uno de los formularios anteriores a esta revisión.",
+                f"Returning at “{sid}” asks to correct “{to_step}”, a form that does not lead "
+                f"to “{sid}”: the applicant did not fill it in before getting here, so the "
+                "return cannot be made. Choose one of the forms before this review.",
+            )
 
     def warn_requirements(self) -> None:
         for k, req in _dicts(self.catalog.get("requirements")):
