@@ -37,6 +37,7 @@ from workflow_engine.templates.field_types.base import (
 from workflow_engine.templates.field_types.cedula_pa import clean_cedula_pa
 from workflow_engine.templates.field_types.file import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE_MB
 from workflow_engine.templates.field_types.ruc_pa import clean_ruc_pa
+from workflow_engine.templates.model import show_if_holds
 
 __all__ = [
     "ADDRESS_PARTS",
@@ -227,13 +228,8 @@ def _draft_group(
 
 
 def _show(field: Mapping[str, Any], context: Mapping[str, Any], env: Env) -> bool:
-    """Whether ``field`` is shown; a condition that cannot be evaluated shows the field."""
-    if "show_if" not in field:
-        return True
-    try:
-        return is_truthy(evaluate(field["show_if"], context, tables=env.tables, today=env.today))
-    except RuleError:
-        return True
+    """Whether ``field`` is shown (the model's rule: see ``show_if_holds``)."""
+    return show_if_holds(field.get("show_if"), context, tables=env.tables, today=env.today)
 
 
 def _visible_fields(
