@@ -306,3 +306,8 @@ def parse(doc: Mapping[str, Any]) -> Procedure:
         _field_step=field_step,
         _form_steps=_form_steps(by_id, start),
     )
+
+
+def of(doc: Procedure | Mapping[str, Any]) -> Procedure:
+    """``doc`` itself when it is a model already, else its model (parsed here)."""
+    return doc if isinstance(doc, Procedure) else parse(doc)
