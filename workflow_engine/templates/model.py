@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # the step types import the engine, which imports this module
     from workflow_engine.templates.step_types.base import StepType
 
 Localized = Mapping[str, str]
+FieldKind = type[FieldType]  # (aliases: a dataclass field named `type` shadows the builtin)
+StepKind = type["StepType"]
 _NO_TEXT: Localized = {}
 
 
@@ -68,7 +70,7 @@ class Field:
 
     id: str
     type: str
-    kind: type[FieldType]  # the field type's class in the registry
+    kind: FieldKind  # the field type's class in the registry
     label: Localized
     required: bool
     readonly: bool
@@ -123,7 +125,7 @@ class Step:
 
     id: str
     type: str
-    kind: type[StepType] | None  # the step type's class; None for a type nobody registered
+    kind: StepKind | None  # the step type's class; None for a type nobody registered
     title: Localized
     description: Localized
     fields: tuple[Field, ...]  # a form's fields in order; () for other types
