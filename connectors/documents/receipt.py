@@ -265,7 +265,7 @@ def receipt_for_case(
         submitted_at=submitted_at,
         timezone=timezone,
         applicant_name=applicant,
-        items=receipt_items(case.definition, data),
+        items=receipt_items(case.model, data),
         department=department,
         homoclave=str(catalog.get("homoclave") or "") or None,
         max_response_days=days if isinstance(days, int) else None,
