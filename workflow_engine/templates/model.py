@@ -225,7 +225,9 @@ class Procedure:
 
 
 def _text(value: Any) -> Localized:
-    return value if isinstance(value, Mapping) else _NO_TEXT
+    if type(value) is dict or isinstance(value, Mapping):  # the fast test first
+        return value
+    return _NO_TEXT
 
 
 def _field(raw: Mapping[str, Any]) -> Field:
