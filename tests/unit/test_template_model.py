@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import datetime
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -150,3 +151,19 @@ def test_of_returns_a_model_as_is_and_parses_a_document() -> None:
     procedure = M.parse(copy.deepcopy(MINI))
     assert M.of(procedure) is procedure
     assert M.of(procedure.raw).key == procedure.key
+
+
+def test_constants_in_force_by_year_come_from_the_model() -> None:
+    procedure = M.parse(
+        {
+            "key": "k",
+            "start": "a",
+            "steps": [],
+            "constants": {"tope": "5", "uma": {"by_year": {"2027": "117.31", "2026": "113.14"}}},
+        }
+    )
+    assert procedure.constants_for(2025) == {"tope": Decimal("5"), "uma": Decimal("113.14")}
+    assert procedure.constants_for(2026)["uma"] == Decimal("113.14")
+    assert procedure.constants_for(2030)["uma"] == Decimal("117.31")
+    definition = ProcedureDefinition(procedure.raw)
+    assert definition.constants_for(2027) == definition.model.constants_for(2027)

@@ -30,35 +30,12 @@ class ProcedureDefinition:
         self.start: str = doc["start"]
         self.steps: dict[str, Mapping[str, Any]] = {s.id: s.raw for s in self.model.steps}
         self.declarative: Mapping[str, Any] | None = doc.get("declarative")
-        # A constant is a value, or values by year (an index such as Mexico's UMA changes every
-        # January): {"uma": {"by_year": {"2026": "113.14", "2027": "117.31"}}}.
-        self._plain: dict[str, Decimal] = {}
-        self._yearly: dict[str, list[tuple[int, Decimal]]] = {}
-        for name, value in (doc.get("constants") or {}).items():
-            if isinstance(value, Mapping):
-                self._yearly[name] = sorted(
-                    (int(year), Decimal(str(v))) for year, v in value["by_year"].items()
-                )
-            else:
-                self._plain[name] = Decimal(str(value))
-        self._by_year: dict[int, dict[str, Decimal]] = {}
         self.fee_tables: dict[str, Mapping[str, Any]] = dict(doc.get("fee_tables") or {})
         self.fields: dict[str, Mapping[str, Any]] = {f.id: f.raw for f in self.model.fields()}
 
     def constants_for(self, year: int) -> dict[str, Decimal]:
-        """The constants in force in `year`: for a yearly one, the value of the latest year
-        not after it (the earliest one before the table starts)."""
-        cached = self._by_year.get(year)
-        if cached is None:
-            cached = dict(self._plain)
-            for name, values in self._yearly.items():
-                chosen = values[0][1]
-                for y, value in values:
-                    if y <= year:
-                        chosen = value
-                cached[name] = chosen
-            self._by_year[year] = cached
-        return cached
+        """The constants in force in `year` (the model's rule)."""
+        return self.model.constants_for(year)
 
     def step(self, step_id: str) -> Mapping[str, Any]:
         """The raw dict of a step (see the class docstring); InvalidCommandError if none."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from workflow_engine.rules import RuleError, evaluate, is_truthy
@@ -163,9 +164,12 @@ class Procedure:
     department: str | None
     start: str
     steps: tuple[Step, ...]
-    constants: Mapping[str, Any]
+    constants: Mapping[str, Any]  # as written; see constants_for
     fee_tables: Mapping[str, Mapping[str, Any]]
     raw: Mapping[str, Any]
+    _plain: Mapping[str, Decimal]
+    _yearly: Mapping[str, tuple[tuple[int, Decimal], ...]]
+    _by_year: dict[int, dict[str, Decimal]]  # constants_for's memo (the one mutable part)
     _steps: Mapping[str, Step]
     _fields: Mapping[str, Field]
     _field_step: Mapping[str, str]
@@ -174,6 +178,22 @@ class Procedure:
     def name(self, lang: str = "es") -> str:
         """The procedure's title in ``lang`` (Spanish when missing), else its key."""
         return localized(self.title, lang) or self.key
+
+    def constants_for(self, year: int) -> dict[str, Decimal]:
+        """The constants in force in ``year``: for a yearly one (an index such as Mexico's UMA
+        changes every January: ``{"uma": {"by_year": {"2026": "113.14"}}}``), the value of
+        the latest year not after it (the earliest one before the table starts)."""
+        cached = self._by_year.get(year)
+        if cached is None:
+            cached = dict(self._plain)
+            for name, values in self._yearly.items():
+                chosen = values[0][1]
+                for y, value in values:
+                    if y <= year:
+                        chosen = value
+                cached[name] = chosen
+            self._by_year[year] = cached
+        return cached
 
     def step(self, step_id: str) -> Step:
         """The step ``step_id``; KeyError when there is none."""
@@ -296,15 +316,27 @@ def parse(doc: Mapping[str, Any]) -> Procedure:
             fields[fld.id] = fld
             field_step[fld.id] = step.id
     start = str(doc.get("start", ""))
+    constants = doc.get("constants") or {}
+    plain: dict[str, Decimal] = {}
+    yearly: dict[str, tuple[tuple[int, Decimal], ...]] = {}
+    for name, value in constants.items():
+        if isinstance(value, Mapping):
+            by_year = value["by_year"].items()
+            yearly[name] = tuple(sorted((int(y), Decimal(str(v))) for y, v in by_year))
+        else:
+            plain[name] = Decimal(str(value))
     return Procedure(
         key=str(doc.get("key", "")),
         title=_text(doc.get("title")),
         department=doc.get("department"),
         start=start,
         steps=steps,
-        constants=doc.get("constants") or {},
+        constants=constants,
         fee_tables=doc.get("fee_tables") or {},
         raw=doc,
+        _plain=plain,
+        _yearly=yearly,
+        _by_year={},
         _steps=by_id,
         _fields=fields,
         _field_step=field_step,
