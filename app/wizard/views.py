@@ -150,10 +150,8 @@ def current_place(case: Case) -> str:
     if state.status == S.READY:
         return url_for("wizard.review", folio=case.folio)
     if state.status == S.AWAITING_CORRECTION:
-        for sid in state.editable_steps:
-            if sid not in state.corrected_steps:
-                return step_url(case.folio, sid)
-        return url_for("wizard.review", folio=case.folio)
+        todo = state.steps_to_correct()
+        return step_url(case.folio, todo[0]) if todo else url_for("wizard.review", folio=case.folio)
     return f"/expedientes/{quote(case.folio)}"
 
 
@@ -642,9 +640,7 @@ def render_review(case: Case, *, problem: str | None = None, status: int = 200) 
         returned=_returned(case),
         correction=case.state.status == S.AWAITING_CORRECTION,
         pending=[
-            localized(case.definition.step_model(s).title)
-            for s in case.state.editable_steps
-            if s not in case.state.corrected_steps
+            localized(case.definition.step_model(s).title) for s in case.state.steps_to_correct()
         ],
     ), status
 

@@ -573,7 +573,7 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
         run.enter(target)
         return
     if status == S.AWAITING_CORRECTION:
-        missing = [s for s in run.f["editable_steps"] if s not in run.f["corrected_steps"]]
+        missing = S.steps_to_correct(run.f["editable_steps"], run.f["corrected_steps"])
         if missing:
             raise InvalidCommandError(
                 "Corrija todos los pasos señalados antes de reenviar.",
