@@ -185,7 +185,7 @@ def _parse_group(
 
 
 def _row_limit(group: Field) -> int:
-    return min(int(group.raw.get("max_items") or MAX_GROUP_ROWS), MAX_GROUP_ROWS)
+    return min(group.kind.max_items(group.raw), MAX_GROUP_ROWS)
 
 
 def group_rows(value: Any) -> list[dict[str, Any]]:

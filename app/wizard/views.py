@@ -274,7 +274,7 @@ def _visible(case: Case, step: Step, values: Mapping[str, Any]) -> dict[str, Any
     base = eval_data(case)
     editable_ids = {f.id for f in step.editable_fields()}
     cleaned, _errors = validate_step_data(
-        step.raw,
+        step,
         {k: v for k, v in values.items() if k in editable_ids},
         base,
         today=today(),
@@ -532,7 +532,7 @@ def _local_errors(
     submitted.update(unknown)
     ids = {f.id for f in step_def.fields if f.takes_files}
     _cleaned, errors = validate_step_data(
-        step_def.raw,
+        step_def,
         submitted,
         eval_data(case),
         today=today(),

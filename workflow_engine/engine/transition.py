@@ -224,7 +224,7 @@ class _Run:
             step = self.d.model.get_step(step_id)
             if step is None:
                 continue
-            for source, target in step.raw.get("result_map", {}).items():
+            for source, target in step.result_map.items():
                 if source in result:
                     data[target] = result[source]
 
@@ -489,7 +489,7 @@ def _save_draft(run: _Run, cmd: SaveDraft) -> None:
     run.require_open()
     run.require_applicant(cmd.actor)
     _require_editable(run, cmd.step_id)
-    errors = check_draft(run.d.step_model(cmd.step_id).raw, cmd.values)
+    errors = check_draft(run.d.step_model(cmd.step_id), cmd.values)
     if errors:
         raise StepValidationError(
             "Revise los datos marcados; el borrador no se guardó.",
@@ -508,7 +508,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     _require_editable(run, cmd.step_id)
     step = run.d.step_model(cmd.step_id)
     cleaned, errors = validate_step_data(
-        step.raw,
+        step,
         cmd.values,
         run.eval_data(),
         today=run.today,
@@ -781,7 +781,7 @@ def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
     run.f["results"] = results
     data = dict(run.f["data"])
     mapped = {}
-    for source, target in step.raw.get("result_map", {}).items():
+    for source, target in step.result_map.items():
         if source in cmd.result:
             data[target] = cmd.result[source]
             mapped[target] = cmd.result[source]

@@ -138,6 +138,11 @@ class Step:
     def is_form(self) -> bool:
         return self.type == "form"
 
+    @property
+    def result_map(self) -> Mapping[str, str]:
+        """A connector step's answers copied into the case data: answer key -> field id."""
+        return self.raw.get("result_map") or {}
+
     def name(self, lang: str = "es") -> str:
         """The title in ``lang`` (Spanish when missing), else the id."""
         return localized(self.title, lang) or self.id
