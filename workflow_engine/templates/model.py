@@ -2,11 +2,11 @@
 and documents read instead of the raw JSON document.
 
 ``parse(doc)`` turns a *valid* template document (one that passed ``validate_template`` on
-import or publish) into immutable objects: a :class:`Procedure` with its :class:`Step`\\ s in
-document order, each with its :class:`Field`\\ s. Parsing does not validate again and is
-lenient with what it does not need (a test document without titles parses); it is cheap and
-is done once per template version (``ProcedureDefinition`` holds the model and the engine's
-service caches definitions by version).
+import or publish) into immutable objects: a ``Procedure`` with its steps (``Step``) in
+document order, each with its fields (``Field``; a group's sub-fields under it). Parsing
+does not validate again and is lenient with what it does not need (a test document without
+titles parses); it is cheap and is done once per template version (``ProcedureDefinition``
+holds the model and the engine's service caches definitions by version).
 
 Every object keeps the dict it was parsed from as ``raw``: the registries' classes
 (``FieldType``, ``StepType``) take it for the options that belong to one type only, and the
@@ -16,7 +16,10 @@ editable documents by design: a draft being edited may not parse into a sound mo
 those operations must return a changed document, not a model.
 
 Rules about a template that several layers need live here once: the order of form steps
-(:meth:`Procedure.form_steps`), and whether a ``show_if`` holds (:func:`show_if_holds`).
+(``Procedure.form_steps``), whether a ``show_if`` holds (``show_if_holds``: the engine's
+cleaning and the wizard's page both ask it), and the constants in force in a year
+(``Procedure.constants_for``). Which steps the applicant may change now, and which are still
+to correct, are the case's business (``CaseState.editable_form_steps``/``steps_to_correct``).
 """
 
 from __future__ import annotations
