@@ -30,6 +30,7 @@ from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
 from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.templates import model as M
 
 blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)
@@ -273,21 +274,14 @@ def _department_names(lang: str) -> dict[str, str]:
     return {r.key: (r.name_en or r.name_es) if lang == "en" else r.name_es for r in rows}
 
 
-def _step_titles(definition: Mapping[str, Any], lang: str) -> dict[str, str]:
-    return {
-        str(s.get("id")): _text(s.get("title"), lang, str(s.get("id")))
-        for s in definition.get("steps", ())
-    }
-
-
 def timeline(
-    events: list[dict[str, Any]], definition: Mapping[str, Any], lang: str
+    events: list[dict[str, Any]], procedure: M.Procedure, lang: str
 ) -> list[dict[str, str]]:
     """The case's history as short sentences the applicant understands (oldest first),
     worded by the engine's event catalog."""
     words = Words(
         lang=lang,
-        steps=_step_titles(definition, lang),
+        steps=procedure.step_titles(lang),
         departments=_department_names(lang),
         date=lambda value: format_date(value, lang),
         money=money,
@@ -332,16 +326,15 @@ def _documents(case_id: int, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def _delivered(definition: Mapping[str, Any], data: Mapping[str, Any], lang: str) -> list[Any]:
+def _delivered(procedure: M.Procedure, data: Mapping[str, Any], lang: str) -> list[Any]:
     """(field label, file refs) of every file field of the submitted data."""
     delivered = []
-    for step in definition.get("steps", ()):
-        for fld in step.get("fields", ()) or ():
-            if fld.get("type") != "file":
-                continue
-            refs = data.get(str(fld.get("id")))
-            if isinstance(refs, list) and refs:
-                delivered.append((_text(fld.get("label"), lang, str(fld.get("id"))), refs))
+    for fld in procedure.fields():
+        if not fld.takes_files:
+            continue
+        refs = data.get(fld.id)
+        if isinstance(refs, list) and refs:
+            delivered.append((fld.title(lang), refs))
     return delivered
 
 
@@ -362,7 +355,8 @@ def case_page(folio: str) -> Any:
         row = conn.execute(select(cases_t).where(cases_t.c.folio == folio)).one_or_none()
         if row is None or str(row.applicant_id) != str(account.id):
             abort(404)
-        definition = services.cases.definition(conn, int(row.version_id)).doc
+        procedure = services.cases.definition(conn, int(row.version_id)).model
+    definition = procedure.raw
     lang = _lang()
     view = case_view(row, definition, lang)
     state = CaseState.from_json(row.state)
@@ -400,11 +394,11 @@ def case_page(folio: str) -> Any:
         case=view,
         lang=lang,
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[S.CLOSED])),
-        timeline=timeline(services.cases.history(int(row.id)), definition, lang),
+        timeline=timeline(services.cases.history(int(row.id)), procedure, lang),
         documents=_documents(int(row.id), lang),
         payment=payment,
         paid=paid,
-        delivered=_delivered(definition, received, lang),
+        delivered=_delivered(procedure, received, lang),
         submitted=format_moment(row.submitted_at, lang) if row.submitted_at else "",
         receipt_url=f"/expedientes/{row.folio}/acuse.pdf" if row.submitted_at else None,
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
 from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.templates import model as M
 
 cases_t = table(Case)
 versions_t = table(ProcedureVersion)
@@ -46,15 +48,20 @@ class CaseRecord:
     definition: Mapping[str, Any]
     submitted_at: datetime | None
 
+    @cached_property
+    def model(self) -> M.Procedure:
+        """The template's typed model (parsed on first use)."""
+        return M.parse(self.definition)
+
     @property
     def procedure_title(self) -> str:
         return localized(self.definition.get("title"), self.procedure_key)
 
     def step(self, step_id: str) -> Mapping[str, Any]:
-        for step in self.definition.get("steps", ()):
-            if step.get("id") == step_id:
-                return dict(step)
-        raise PermanentError(f"step {step_id!r} not in procedure {self.procedure_key!r}")
+        found = self.model.get_step(step_id)
+        if found is None:
+            raise PermanentError(f"step {step_id!r} not in procedure {self.procedure_key!r}")
+        return dict(found.raw)
 
 
 def case_id_of(item: OutboxItem) -> int:

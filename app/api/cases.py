@@ -103,7 +103,7 @@ def step_values(folio: str, actor: Actor, step_id: str, values: dict[str, Any]) 
     if actor.id != row.applicant_id or not definition.is_form(step_id):
         return values
     return svc.uploads.resolve_files(
-        case_id=row.id, owner_id=actor.id, step=definition.step(step_id), values=values
+        case_id=row.id, owner_id=actor.id, step=definition.step_model(step_id).raw, values=values
     )
 
 

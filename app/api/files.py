@@ -47,12 +47,9 @@ def _file_field(definition: ProcedureDefinition, step_id: str, field_id: str) ->
             f"'{step_id}' is not a form step of this procedure.",
             step=step_id,
         )
-    for fld in definition.steps[step_id].get("fields") or ():
-        candidates = [fld, *(fld.get("fields") or ())] if fld.get("type") == "group" else [fld]
-        for candidate in candidates:
-            if candidate.get("id") != field_id:
-                continue
-            if candidate.get("type") != "file":
+    for fld in definition.step_model(step_id).all_fields():
+        if fld.id == field_id:
+            if not fld.takes_files:
                 raise ApiError(
                     422,
                     "not_a_file_field",
@@ -62,7 +59,7 @@ def _file_field(definition: ProcedureDefinition, step_id: str, field_id: str) ->
                     step=step_id,
                     field=field_id,
                 )
-            return candidate  # type: ignore[no-any-return]
+            return fld.raw
     raise ApiError(
         404,
         "not_found",

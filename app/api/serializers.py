@@ -134,17 +134,18 @@ def case_detail(
     actor: Actor,
 ) -> dict[str, Any]:
     is_applicant = actor.id == state.applicant_id
-    position = definition.steps.get(state.position, {})
+    procedure = definition.model
+    position = procedure.get_step(state.position)
     return {
         "folio": state.folio,
         "procedure": {
             "key": row.procedure_key,
             "version": row.version_number,
-            "title": _localized(definition.doc.get("title")),
+            "title": _localized(procedure.title or None),
         },
         "status": state.status,
         "position": state.position,
-        "position_title": _localized(position.get("title")),
+        "position_title": _localized(position.title or None) if position else None,
         "outcome": state.outcome,
         "data": dict(state.data),
         # Unsent drafts are the applicant's own business.

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.cases import format_date, format_moment, money
-from app.catalog import localized
 from app.wizard.display import lines
 from workflow_engine.engine import CaseState
 from workflow_engine.engine.events import Words, is_internal, staff_line
+from workflow_engine.templates import model as M
 
 PREVIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
 
@@ -25,18 +25,17 @@ def _file(ref: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _field(fld: Mapping[str, Any], value: Any, lang: str) -> dict[str, Any] | None:
-    label = localized(fld.get("label"), lang) or str(fld["id"])
-    kind = fld.get("type")
-    if kind == "file":
+def _field(fld: M.Field, value: Any, lang: str) -> dict[str, Any] | None:
+    label = fld.title(lang)
+    if fld.takes_files:
         refs = [r for r in value or () if isinstance(r, Mapping)]
         return {"label": label, "files": [_file(r) for r in refs]} if refs else None
-    if kind == "group":
+    if fld.is_group:
         items = []
         for item in value or ():
             if not isinstance(item, Mapping):
                 continue
-            sub = [_field(s, item.get(s["id"]), lang) for s in fld.get("fields", ())]
+            sub = [_field(s, item.get(s.id), lang) for s in fld.fields]
             items.append([s for s in sub if s])
         return {"label": label, "entries": items} if items else None
     shown = lines(fld, value)
@@ -44,20 +43,20 @@ def _field(fld: Mapping[str, Any], value: Any, lang: str) -> dict[str, Any] | No
 
 
 def submitted_sections(
-    definition: Mapping[str, Any], state: CaseState, lang: str
+    definition: M.Procedure | Mapping[str, Any], state: CaseState, lang: str
 ) -> list[dict[str, Any]]:
     """One section per form step the applicant filled in, in the order they did."""
-    steps = {s["id"]: s for s in definition.get("steps", ())}
+    procedure = M.of(definition)
     sections = []
     for step_id in state.form_path:
-        step = steps.get(step_id)
-        if step is None or step.get("type") != "form":
+        step = procedure.get_step(step_id)
+        if step is None or not step.is_form:
             continue
-        fields = [_field(f, state.data.get(f["id"]), lang) for f in step.get("fields", ())]
+        fields = [_field(f, state.data.get(f.id), lang) for f in step.fields]
         sections.append(
             {
                 "id": step_id,
-                "title": localized(step.get("title"), lang) or step_id,
+                "title": step.name(lang),
                 "fields": [f for f in fields if f],
             }
         )

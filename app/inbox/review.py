@@ -12,7 +12,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.cases import _department_names, _lang, format_date, status_label
-from app.catalog import localized
 from app.db import reading
 from app.i18n import N_
 from app.inbox import blueprint
@@ -26,6 +25,7 @@ from workflow_engine.engine import (
     Command,
     Decide,
     EngineError,
+    ProcedureDefinition,
     ReleaseTask,
     RequirementReview,
 )
@@ -50,13 +50,13 @@ DEADLINE_LABELS = {
 }
 
 
-def _load(account: Account, folio: str) -> tuple[Any, Mapping[str, Any]]:
+def _load(account: Account, folio: str) -> tuple[Any, ProcedureDefinition]:
     svc = services()
     with svc.engine.connect() as conn:
         row = casework.case_for_staff(conn, account.actor(), folio)
         if row is None:
             abort(404)
-        definition = svc.cases.definition(conn, int(row.version_id)).doc
+        definition = svc.cases.definition(conn, int(row.version_id))
     return row, definition
 
 
@@ -110,7 +110,8 @@ def render_case(
     ctx = context()
     today = ctx.local_date(utcnow())
     departments = _department_names(lang)
-    steps = {s["id"]: localized(s.get("title"), lang) or s["id"] for s in definition["steps"]}
+    procedure = definition.model
+    steps = procedure.step_titles(lang)
     all_tasks = sorted(state.tasks.values(), key=lambda t: (t.opened_at, t.id))
     mine = [
         _task_view(t, account, lang, today, ctx)
@@ -131,8 +132,8 @@ def render_case(
         t["step_title"] = steps.get(t["step"], t["step"])
     with reading(svc.engine) as conn:
         stored = stored_case_files(conn, int(row.id))
-    received = only_stored_files(definition.get("steps") or (), state.data, stored)
-    sections = submitted_sections(definition, replace(state, data=received), lang)
+    received = only_stored_files(definition.steps.values(), state.data, stored)
+    sections = submitted_sections(procedure, replace(state, data=received), lang)
     history = svc.cases.history(int(row.id))
     timeline = staff_timeline(history, lang, departments, steps)
     notes = [t for t in timeline if t["internal"]]
@@ -147,7 +148,7 @@ def render_case(
     body = render_template(
         "inbox/case.html",
         case=row,
-        title=localized(definition.get("title"), lang) or row.procedure_key,
+        title=procedure.name(lang),
         status_label=status_label(row.status, row.outcome, lang),
         submitted=format_date(row.submitted_at, lang) if row.submitted_at else "",
         tasks=mine,

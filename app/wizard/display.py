@@ -11,11 +11,14 @@ from flask_babel import get_locale
 from workflow_engine.persistence.catalogs import EngineCatalogs
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import showing_catalogs
+from workflow_engine.templates.model import Field
 
 
-def lines(fld: Mapping[str, Any], value: Any) -> list[str]:
-    """The value of one (non-group) field as lines of text; [] when there is none."""
+def lines(fld: Field | Mapping[str, Any], value: Any) -> list[str]:
+    """The value of one (non-group) field (of the model, or a field dict as the widgets
+    hold it) as lines of text; [] when there is none."""
     if value is None or value == "" or value == [] or value == {}:
         return []
+    kind, raw = (fld.kind, fld.raw) if isinstance(fld, Field) else (field_type(fld), fld)
     with showing_catalogs(EngineCatalogs(current_app.extensions["tramita"].engine)):
-        return field_type(fld).display_lines(fld, value, str(get_locale() or "es"))
+        return kind.display_lines(raw, value, str(get_locale() or "es"))

@@ -13,9 +13,9 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import ABSENT
 from workflow_engine.templates.fields import FieldError
+from workflow_engine.templates.model import Field, Step
 
 # Form keys that are not data: the CSRF token and the button pressed.
 CONTROL_KEYS = frozenset({"csrf_token", "accion"})
@@ -47,12 +47,8 @@ class ParsedStep:
     upload_errors: list[FieldError] = field(default_factory=list)
 
 
-def editable_fields(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [f for f in step.get("fields") or [] if not f.get("readonly")]
-
-
 def parse_step(
-    step: Mapping[str, Any],
+    step: Step,
     form: MultiDict[str, str],
     files: MultiDict[str, FileStorage],
     *,
@@ -61,20 +57,19 @@ def parse_step(
 ) -> ParsedStep:
     """Values for every editable field of `step` found in the request, plus the leftovers."""
     parsed = ParsedStep()
-    fields = editable_fields(step)
-    readonly = {f["id"] for f in step.get("fields") or [] if f.get("readonly")}
+    readonly = {f.id for f in step.fields if f.readonly}
     consumed: set[str] = set(CONTROL_KEYS)
-    for fld in fields:
-        if fld["type"] == "group":
+    for fld in step.editable_fields():
+        if fld.is_group:
             rows, used = _parse_group(fld, form, files, parsed, save_upload, kept_refs)
             consumed |= used
             if rows is not None:
-                parsed.values[fld["id"]] = rows
+                parsed.values[fld.id] = rows
             continue
-        value, used = _parse_field(fld, fld["id"], form, files, parsed, save_upload, kept_refs)
+        value, used = _parse_field(fld, fld.id, form, files, parsed, save_upload, kept_refs)
         consumed |= used
         if value is not _ABSENT:
-            parsed.values[fld["id"]] = value
+            parsed.values[fld.id] = value
     for key in list(form.keys()) + list(files.keys()):
         base = key.split(".", 1)[0].split("[", 1)[0]
         if key in consumed or base in readonly:
@@ -87,7 +82,7 @@ _ABSENT: Any = ABSENT
 
 
 def _parse_field(
-    fld: Mapping[str, Any],
+    fld: Field,
     name: str,
     form: MultiDict[str, str],
     files: MultiDict[str, FileStorage],
@@ -95,7 +90,7 @@ def _parse_field(
     save_upload: SaveUpload,
     kept_refs: KeptRefs,
 ) -> tuple[Any, set[str]]:
-    kind = field_type(fld)
+    kind = fld.kind
     used = kind.form_names(name)
     if kind.takes_files:
         refs = _parse_files(fld, name, form, files, parsed, save_upload, kept_refs)
@@ -104,7 +99,7 @@ def _parse_field(
 
 
 def _parse_files(
-    fld: Mapping[str, Any],
+    fld: Field,
     name: str,
     form: MultiDict[str, str],
     files: MultiDict[str, FileStorage],
@@ -119,12 +114,12 @@ def _parse_files(
             wanted.append(public_id)
     refs: list[dict[str, Any]] = []
     if wanted:
-        found = {ref["id"]: ref for ref in kept_refs(fld, wanted)}
+        found = {ref["id"]: ref for ref in kept_refs(fld.raw, wanted)}
         refs = [found[i] for i in wanted if i in found]
         if len(refs) < len(wanted):
             parsed.upload_errors.append(
                 FieldError(
-                    fld["id"],
+                    fld.id,
                     name,
                     "foreign_file",
                     "Uno de los archivos indicados no pertenece a este trámite; "
@@ -137,14 +132,13 @@ def _parse_files(
         if not upload or not upload.filename:
             continue
         try:
-            refs.append(save_upload(fld, upload))
+            refs.append(save_upload(fld.raw, upload))
         except FileRefused as exc:
-            label = fld.get("label") or {}
-            es = label.get("es") or fld["id"]
-            en = label.get("en") or es
+            es = fld.title("es")
+            en = fld.label.get("en") or es
             parsed.upload_errors.append(
                 FieldError(
-                    fld["id"],
+                    fld.id,
                     name,
                     exc.code,
                     f"{es}: {exc.message_es}",
@@ -155,7 +149,7 @@ def _parse_files(
 
 
 def _parse_group(
-    fld: Mapping[str, Any],
+    fld: Field,
     form: MultiDict[str, str],
     files: MultiDict[str, FileStorage],
     parsed: ParsedStep,
@@ -163,8 +157,8 @@ def _parse_group(
     kept_refs: KeptRefs,
 ) -> tuple[list[dict[str, Any]] | None, set[str]]:
     """Rows in index order (gaps closed); None when no row was sent."""
-    gid = fld["id"]
-    limit = min(int(fld.get("max_items") or MAX_GROUP_ROWS), MAX_GROUP_ROWS)
+    gid = fld.id
+    limit = _row_limit(fld)
     indexes: set[int] = set()
     for key in list(form.keys()) + list(files.keys()):
         match = _ROW_KEY.match(key)
@@ -178,14 +172,20 @@ def _parse_group(
     rows: list[dict[str, Any]] = []
     for index in kept:
         row: dict[str, Any] = {}
-        for sub in editable_fields(fld):
-            name = f"{gid}[{index}].{sub['id']}"
+        for sub in fld.fields:
+            if sub.readonly:
+                continue
+            name = f"{gid}[{index}].{sub.id}"
             value, names = _parse_field(sub, name, form, files, parsed, save_upload, kept_refs)
             used |= names
             if value is not _ABSENT:
-                row[sub["id"]] = value
+                row[sub.id] = value
         rows.append(row)
     return rows, used
+
+
+def _row_limit(group: Field) -> int:
+    return min(group.kind.max_items(group.raw), MAX_GROUP_ROWS)
 
 
 def group_rows(value: Any) -> list[dict[str, Any]]:
@@ -194,19 +194,16 @@ def group_rows(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-def apply_row_action(
-    step: Mapping[str, Any], values: dict[str, Any], action: str
-) -> tuple[bool, str | None]:
+def apply_row_action(step: Step, values: dict[str, Any], action: str) -> tuple[bool, str | None]:
     """`agregar:<group>` / `quitar:<group>:<i>`: change `values`; (handled, anchor)."""
     parts = action.split(":")
-    groups = {f["id"]: f for f in editable_fields(step) if f["type"] == "group"}
+    groups = {f.id: f for f in step.editable_fields() if f.is_group}
     if len(parts) < 2 or parts[1] not in groups:
         return False, None
     gid = parts[1]
     rows = group_rows(values.get(gid))
     if parts[0] == "agregar" and len(parts) == 2:
-        limit = min(int(groups[gid].get("max_items") or MAX_GROUP_ROWS), MAX_GROUP_ROWS)
-        if len(rows) < limit:
+        if len(rows) < _row_limit(groups[gid]):
             rows.append({})
         values[gid] = rows
         return True, f"{gid}-{len(rows) - 1}"
@@ -224,14 +221,13 @@ def dom_id(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
 
 
-def anchor_for(path: str, fields: Sequence[Mapping[str, Any]]) -> str:
+def anchor_for(path: str, fields: Sequence[Field]) -> str:
     """The input an error path should link to (files: the file input; address: its street)."""
-    by_id = {f["id"]: f for f in fields}
+    by_id = {f.id: f for f in fields}
     for f in fields:
-        if f["type"] == "group":
-            for sub in f.get("fields") or []:
-                by_id[sub["id"]] = sub
+        for sub in f.fields:
+            by_id[sub.id] = sub
     path = re.sub(r"\[\d+\]$", "", path)  # doc_identificacion[0] -> the file input
     last = re.split(r"[.\]]", path)[-1]
     fld = by_id.get(last)
-    return dom_id(field_type(fld).first_input(path) if fld is not None else path)
+    return dom_id(fld.kind.first_input(path) if fld is not None else path)

@@ -77,5 +77,5 @@ def render_step_preview(
         ),
     ):
         flash(_("Vista previa: así verá la persona solicitante este paso. Nada se guarda."))
-        html, _status = views.render_step(case, definition.steps[step_id], values)
+        html, _status = views.render_step(case, definition.step_model(step_id), values)
     return html

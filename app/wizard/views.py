@@ -20,14 +20,7 @@ from app.catalog import localized
 from app.db import fetch_one, read_connection, reading
 from app.templating import locale_name
 from app.wizard import blueprint, display
-from app.wizard.forms import (
-    anchor_for,
-    apply_row_action,
-    dom_id,
-    editable_fields,
-    group_rows,
-    parse_step,
-)
+from app.wizard.forms import anchor_for, apply_row_action, dom_id, group_rows, parse_step
 from app.wizard.uploads import Uploads
 from workflow_engine.engine import (
     Actor,
@@ -50,8 +43,9 @@ from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.persistence.uploads import UnknownFile
-from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
+from workflow_engine.rules import referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
+from workflow_engine.templates.model import Step, show_if_holds
 
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
@@ -144,11 +138,6 @@ def load_case(folio: str) -> Case | Response:
     return Case(row, state, definition, actor)
 
 
-def editable_steps(state: CaseState) -> tuple[str, ...]:
-    """The form steps the engine lets the applicant change now."""
-    return state.editable_form_steps()
-
-
 def step_url(folio: str, step_id: str, **args: Any) -> str:
     return url_for("wizard.step", folio=folio, step_id=step_id, **args)
 
@@ -161,10 +150,8 @@ def current_place(case: Case) -> str:
     if state.status == S.READY:
         return url_for("wizard.review", folio=case.folio)
     if state.status == S.AWAITING_CORRECTION:
-        for sid in state.editable_steps:
-            if sid not in state.corrected_steps:
-                return step_url(case.folio, sid)
-        return url_for("wizard.review", folio=case.folio)
+        todo = state.steps_to_correct()
+        return step_url(case.folio, todo[0]) if todo else url_for("wizard.review", folio=case.folio)
     return f"/expedientes/{quote(case.folio)}"
 
 
@@ -184,13 +171,6 @@ def today() -> date:
 def eval_data(case: Case) -> dict[str, Any]:
     """Case data as the engine's rules see it (the engine's own function)."""
     return case.definition.case_rule_data(case.state, today().year)
-
-
-def _shown(rule: Any, context: Mapping[str, Any], case: Case) -> bool:
-    try:
-        return is_truthy(evaluate(rule, context, tables=case.definition.fee_tables, today=today()))
-    except RuleError:
-        return True  # like the engine: a rule that cannot be evaluated shows the field
 
 
 class Errors:
@@ -223,18 +203,18 @@ class Errors:
         return bool(self.items)
 
 
-def _anchor(error: FieldError, step: Mapping[str, Any]) -> str | None:
+def _anchor(error: FieldError, step: Step) -> str | None:
     if error.code == "unknown_field":
         return None
-    return anchor_for(error.path, list(step.get("fields") or []))
+    return anchor_for(error.path, step.fields)
 
 
-def _values_for(case: Case, step: Mapping[str, Any]) -> dict[str, Any]:
+def _values_for(case: Case, step: Step) -> dict[str, Any]:
     """Draft over submitted data; the profile when the step was never touched."""
-    sid = str(step["id"])
+    sid = step.id
     if sid in case.state.drafts:
         return dict(case.state.drafts[sid])
-    ids = {f["id"] for f in step.get("fields") or []}
+    ids = step.field_ids()
     values = {k: v for k, v in case.state.data.items() if k in ids}
     if not any(k in values for k in ids):
         values.update(_prefill(step))
@@ -249,7 +229,7 @@ def _attr(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _prefill(step: Mapping[str, Any]) -> dict[str, Any]:
+def _prefill(step: Step) -> dict[str, Any]:
     """Profile data for a step nobody has filled in yet, by field type (drafts only)."""
     account = current_account()
     if account is None:
@@ -267,8 +247,8 @@ def _prefill(step: Mapping[str, Any]) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     named = False
-    for fld in editable_fields(step):
-        kind, fid = fld["type"], fld["id"]
+    for fld in step.editable_fields():
+        kind, fid = fld.type, fld.id
         if kind in ("curp", "email", "phone") and source[kind]:
             out[fid] = str(source[kind])
         elif kind == "address" and isinstance(source["address"], Mapping):
@@ -289,36 +269,32 @@ def is_person_name(field_id: str) -> bool:
 _ADDRESS = ("street", "number", "interior", "neighbourhood", "postcode", "municipality")
 
 
-def _visible(case: Case, step: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+def _visible(case: Case, step: Step, values: Mapping[str, Any]) -> dict[str, Any]:
     """Which fields are shown, the cleaned values the rules see, and the browser's data."""
     base = eval_data(case)
+    editable_ids = {f.id for f in step.editable_fields()}
     cleaned, _errors = validate_step_data(
         step,
-        {k: v for k, v in values.items() if k in {f["id"] for f in editable_fields(step)}},
+        {k: v for k, v in values.items() if k in editable_ids},
         base,
         today=today(),
         tables=case.definition.fee_tables,
         constants=case.definition.constants_for(today().year),
     )
-    own = {f["id"] for f in step.get("fields") or []}
-    editable_ids = {f["id"] for f in editable_fields(step)}
     context = {k: v for k, v in base.items() if k not in editable_ids}
     context.update(cleaned)
-    shown = {}
+    shown = {fld.id: case.definition.shown(fld, context, today()) for fld in step.fields}
     names: set[str] = set()
-    for fld in step.get("fields") or []:
-        rule = fld.get("show_if")
-        shown[fld["id"]] = rule is None or _shown(rule, context, case)
-        if rule is not None:
-            names |= {n.split(".")[0] for n in referenced_vars(rule)}
-        for sub in fld.get("fields") or []:
-            if sub.get("show_if") is not None:
-                names |= {n.split(".")[0] for n in referenced_vars(sub["show_if"])}
+    for fld in step.all_fields():
+        if fld.show_if is not None:
+            names |= {n.split(".")[0] for n in referenced_vars(fld.show_if)}
+    own = step.field_ids()
     outside = {n: case.state.data[n] for n in names - own if n in case.state.data}
     return {"shown": shown, "context": context, "client_data": outside}
 
 
 def _row_shown(case: Case, sub: Mapping[str, Any], context: Mapping[str, Any], row: Any) -> bool:
+    """Whether a group's sub-field (the dict the widget holds) shows in ``row``."""
     rule = sub.get("show_if")
     if rule is None:
         return True
@@ -326,7 +302,7 @@ def _row_shown(case: Case, sub: Mapping[str, Any], context: Mapping[str, Any], r
     if isinstance(row, Mapping):
         for fld_id, value in row.items():
             merged[fld_id] = display_value_for_rules(value)
-    return _shown(rule, merged, case)
+    return show_if_holds(rule, merged, tables=case.definition.fee_tables, today=today())
 
 
 def display_value_for_rules(value: Any) -> Any:
@@ -367,9 +343,9 @@ def _returned(case: Case) -> dict[str, Any] | None:
                 "reason": reason_title(data.get("reason"), lang()),
                 "respond_by": display.lines({"type": "date"}, data.get("respond_by"))[:1],
                 "steps": [
-                    localized(case.definition.steps[s].get("title"))
-                    for s in data.get("steps") or []
-                    if s in case.definition.steps
+                    localized(step.title)
+                    for step in map(case.definition.model.get_step, data.get("steps") or [])
+                    if step is not None
                 ],
             }
     return None
@@ -377,7 +353,7 @@ def _returned(case: Case) -> dict[str, Any] | None:
 
 def render_step(
     case: Case,
-    step: Mapping[str, Any],
+    step: Step,
     values: Mapping[str, Any],
     *,
     errors: list[FieldError] | None = None,
@@ -394,12 +370,12 @@ def render_step(
         if e.code != "eligibility"
     ]
     again = {"volver": "revisar"} if volver == "revisar" else {}
-    action = step_url(case.folio, str(step["id"]), **again)
+    action = step_url(case.folio, step.id, **again)
     html = render_template(
         "wizard/step.html",
         case=case,
         doc=case.definition.doc,
-        step=step,
+        step=step.raw,  # the widgets draw the document's own field dicts
         values=values,
         errors=Errors(errors, language),
         summary=summary,
@@ -407,8 +383,8 @@ def render_step(
         shown=seen["shown"],
         row_shown=lambda sub, row: _row_shown(case, sub, seen["context"], row),
         client_data=seen["client_data"],
-        progress=_progress(case, str(step["id"])),
-        back_url=_back_url(case, str(step["id"]), volver),
+        progress=_progress(case, step.id),
+        back_url=_back_url(case, step.id, volver),
         action=action,
         returned=_returned(case),
         group_rows=group_rows,
@@ -419,12 +395,12 @@ def render_step(
     return html, status
 
 
-def render_readonly_step(case: Case, step: Mapping[str, Any]) -> str:
+def render_readonly_step(case: Case, step: Step) -> str:
     return render_template(
         "wizard/readonly_step.html",
         case=case,
         doc=case.definition.doc,
-        section=_summary_section(case, str(step["id"]), editable=False),
+        section=_summary_section(case, step.id, editable=False),
         returned=_returned(case),
     )
 
@@ -458,8 +434,8 @@ def step(folio: str, step_id: str) -> Any:
         return case
     if not case.definition.is_form(step_id):
         abort(404)
-    step_def = case.definition.steps[step_id]
-    if step_id not in editable_steps(case.state):
+    step_def = case.definition.step_model(step_id)
+    if step_id not in case.state.editable_form_steps():
         if request.method == "GET" and step_id in case.state.form_path and case.state.submitted_at:
             return render_readonly_step(case, step_def)
         return redirect(current_place(case))
@@ -468,8 +444,8 @@ def step(folio: str, step_id: str) -> Any:
     return _post_step(case, step_def)
 
 
-def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
-    sid = str(step_def["id"])
+def _post_step(case: Case, step_def: Step) -> Any:
+    sid = step_def.id
     uploads = Uploads(owner_id=case.actor.id, case_id=case.row.id, step_id=sid)
     try:
         parsed = parse_step(
@@ -480,7 +456,7 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
         raise
     uploads.flush()
     try:
-        values = uploads.resolve(step_def, parsed.values)
+        values = uploads.resolve(step_def.raw, parsed.values)
     except UnknownFile as exc:  # a kept file deleted meanwhile: say so, keep the rest
         errors = list(exc.details.get("errors") or [])
         return render_step(case, step_def, parsed.values, errors=errors, status=422)
@@ -528,10 +504,10 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
     return redirect(_after_submit(case, sid, volver == "revisar"))
 
 
-def _save_draft(case: Case, step_def: Mapping[str, Any], values: dict[str, Any]) -> Any:
+def _save_draft(case: Case, step_def: Step, values: dict[str, Any]) -> Any:
     """Keep the draft; the step again with the reasons when the draft itself is refused
     (a text longer than its field admits), else None."""
-    sid = str(step_def["id"])
+    sid = step_def.id
     try:
         run(case, SaveDraft(at=utcnow(), actor=case.actor, step_id=sid, values=values))
     except StepValidationError as exc:
@@ -549,12 +525,12 @@ def _save_quietly(case: Case, sid: str, values: dict[str, Any]) -> None:
 
 
 def _local_errors(
-    case: Case, step_def: Mapping[str, Any], values: Mapping[str, Any], unknown: Mapping[str, Any]
+    case: Case, step_def: Step, values: Mapping[str, Any], unknown: Mapping[str, Any]
 ) -> list[FieldError]:
     """The engine's field errors for `values` without submitting (used when a file failed)."""
     submitted = dict(values)
     submitted.update(unknown)
-    ids = {f["id"] for f in step_def.get("fields") or [] if f["type"] == "file"}
+    ids = {f.id for f in step_def.fields if f.takes_files}
     _cleaned, errors = validate_step_data(
         step_def,
         submitted,
@@ -572,18 +548,15 @@ def _after_submit(case: Case, sid: str, back_to_review: bool) -> str:
     if state.status == S.DRAFT and back_to_review:
         # A change from "Revise sus respuestas": walk again through the steps already
         # answered; stop where something new is needed.
-        for _ in range(len(case.definition.steps)):
+        for _ in range(len(case.definition.model.steps)):
             if case.state.status != S.DRAFT:
                 break
             position = case.state.position
             if case.state.drafts.get(position) is not None:
                 return step_url(case.folio, position, volver="revisar")
-            nxt = case.definition.steps[position]
-            answers = {
-                f["id"]: case.state.data[f["id"]]
-                for f in editable_fields(nxt)
-                if f["id"] in case.state.data
-            }
+            nxt = case.definition.step_model(position)
+            data = case.state.data
+            answers = {f.id: data[f.id] for f in nxt.editable_fields() if f.id in data}
             if not answers:
                 return step_url(case.folio, position, volver="revisar")
             try:
@@ -607,40 +580,39 @@ def _after_submit(case: Case, sid: str, back_to_review: bool) -> str:
 
 
 def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
-    step_def = case.definition.steps[sid]
+    step_def = case.definition.step_model(sid)
     data = case.state.data
     rows: list[dict[str, Any]] = []
-    fields = list(step_def.get("fields") or [])
     change_url = step_url(case.folio, sid, volver="revisar") if editable else ""
-    for fld in fields:
-        fid = fld["id"]
+    for fld in step_def.fields:
+        fid = fld.id
         if fid not in data:
             continue
         change = None
-        if editable and not fld.get("readonly"):
-            change = change_url + f"#{anchor_for(fid, fields)}"
-        if fld["type"] == "group":
+        if editable and not fld.readonly:
+            change = change_url + f"#{anchor_for(fid, step_def.fields)}"
+        if fld.is_group:
             group = []
             for row in group_rows(data[fid]):
                 group.append(
                     [
-                        (localized(sub.get("label")), display.lines(sub, row[sub["id"]]))
-                        for sub in fld.get("fields") or []
-                        if sub["id"] in row
+                        (localized(sub.label), display.lines(sub, row[sub.id]))
+                        for sub in fld.fields
+                        if sub.id in row
                     ]
                 )
-            rows.append({"label": localized(fld.get("label")), "group": group, "change": change})
+            rows.append({"label": localized(fld.label), "group": group, "change": change})
         else:
             rows.append(
                 {
-                    "label": localized(fld.get("label")),
+                    "label": localized(fld.label),
                     "lines": display.lines(fld, data[fid]),
                     "change": change,
                 }
             )
     return {
         "id": sid,
-        "title": localized(step_def.get("title")),
+        "title": localized(step_def.title),
         "rows": rows,
         "corrected": sid in case.state.corrected_steps,
         "to_correct": sid in case.state.editable_steps,
@@ -648,7 +620,7 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
 
 
 def render_review(case: Case, *, problem: str | None = None, status: int = 200) -> Any:
-    editable = set(editable_steps(case.state))
+    editable = set(case.state.editable_form_steps())
     sections = [
         _summary_section(case, sid, editable=sid in editable)
         for sid in case.state.form_path
@@ -668,9 +640,7 @@ def render_review(case: Case, *, problem: str | None = None, status: int = 200) 
         returned=_returned(case),
         correction=case.state.status == S.AWAITING_CORRECTION,
         pending=[
-            localized(case.definition.steps[s].get("title"))
-            for s in case.state.editable_steps
-            if s not in case.state.corrected_steps
+            localized(case.definition.step_model(s).title) for s in case.state.steps_to_correct()
         ],
     ), status
 

@@ -284,7 +284,7 @@ def document_content(
         case.submitted_at.isoformat() if case.submitted_at else None
     )
     context = {
-        "data": document_data(state.get("data") or {}, case.definition, catalogs),
+        "data": document_data(state.get("data") or {}, case.model, catalogs),
         "case": {
             "folio": case.folio,
             "submitted_at": Shown(str(submitted or ""), long_date(submitted, settings.timezone)),

@@ -37,6 +37,7 @@ from connectors.documents.pdf import (
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
 from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.templates import model as M
 
 users_t = table(User)
 holidays_t = table(Holiday)
@@ -178,19 +179,13 @@ def render_receipt(content: ReceiptContent) -> bytes:
     )
 
 
-def _file_fields(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found: list[Mapping[str, Any]] = []
-    for step in definition.get("steps", ()):
-        for fld in step.get("fields", ()) or ():
-            if fld.get("type") == "file":
-                found.append(fld)
-    return found
-
-
-def receipt_items(definition: Mapping[str, Any], data: Mapping[str, Any]) -> list[ReceiptItem]:
+def receipt_items(
+    definition: M.Procedure | Mapping[str, Any], data: Mapping[str, Any]
+) -> list[ReceiptItem]:
     """Requirements with their files, then any other file field that holds files."""
-    requirements = (definition.get("catalog") or {}).get("requirements") or ()
-    fields = {str(f.get("id")): f for f in _file_fields(definition)}
+    procedure = M.of(definition)
+    requirements = (procedure.raw.get("catalog") or {}).get("requirements") or ()
+    fields = {f.id: f for f in procedure.fields() if f.takes_files}
     items: list[ReceiptItem] = []
     used: set[str] = set()
 
@@ -219,7 +214,7 @@ def receipt_items(definition: Mapping[str, Any], data: Mapping[str, Any]) -> lis
             continue
         files = files_of(field_id)
         if files:
-            items.append(ReceiptItem(localized(fld.get("label"), field_id), files))
+            items.append(ReceiptItem(localized(fld.label, field_id), files))
     return items
 
 
@@ -270,7 +265,7 @@ def receipt_for_case(
         submitted_at=submitted_at,
         timezone=timezone,
         applicant_name=applicant,
-        items=receipt_items(case.definition, data),
+        items=receipt_items(case.model, data),
         department=department,
         homoclave=str(catalog.get("homoclave") or "") or None,
         max_response_days=days if isinstance(days, int) else None,

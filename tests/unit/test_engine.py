@@ -344,11 +344,8 @@ def test_negativa_ficta_rejects_when_the_deadline_lapses() -> None:
 
 
 def test_escalation_keeps_the_task_open_and_tells_the_director() -> None:
-    doc = mini()
-    step = dict(doc.steps["revision"])
-    step["on_lapse"] = "escalate"
-    doc.steps["revision"] = step
-    d = Driver(doc)
+    steps = [{**s, "on_lapse": "escalate"} if s["id"] == "revision" else s for s in MINI["steps"]]
+    d = Driver(mini(steps=steps))
     d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=GOOD))
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     _lapse(d)

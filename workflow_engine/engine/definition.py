@@ -3,86 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from workflow_engine.engine.errors import InvalidCommandError
+from workflow_engine.templates import model as M
 
 if TYPE_CHECKING:
     from workflow_engine.engine.state import CaseState
 
 
 class ProcedureDefinition:
-    """Read-only view over a template document: steps and fields by id."""
+    """A template version for the engine: its typed model (``model``, parsed once here; the
+    service caches definitions by version), constants by year, and the rule data.
+
+    ``steps``, ``step()`` and ``fields`` are the raw dicts of the document, for the code that
+    works on the document itself (preview's sample data, the registries' classes); everything
+    else reads ``model``."""
 
     def __init__(self, doc: Mapping[str, Any], *, version_id: int | None = None) -> None:
         self.doc = doc
         self.version_id = version_id
+        self.model: M.Procedure = M.parse(doc)
         self.key: str = doc["key"]
         self.start: str = doc["start"]
-        self.steps: dict[str, Mapping[str, Any]] = {s["id"]: s for s in doc["steps"]}
+        self.steps: dict[str, Mapping[str, Any]] = {s.id: s.raw for s in self.model.steps}
         self.declarative: Mapping[str, Any] | None = doc.get("declarative")
-        # A constant is a value, or values by year (an index such as Mexico's UMA changes every
-        # January): {"uma": {"by_year": {"2026": "113.14", "2027": "117.31"}}}.
-        self._plain: dict[str, Decimal] = {}
-        self._yearly: dict[str, list[tuple[int, Decimal]]] = {}
-        for name, value in (doc.get("constants") or {}).items():
-            if isinstance(value, Mapping):
-                self._yearly[name] = sorted(
-                    (int(year), Decimal(str(v))) for year, v in value["by_year"].items()
-                )
-            else:
-                self._plain[name] = Decimal(str(value))
-        self._by_year: dict[int, dict[str, Decimal]] = {}
         self.fee_tables: dict[str, Mapping[str, Any]] = dict(doc.get("fee_tables") or {})
-        self._form_steps: list[str] | None = None
-        self.fields: dict[str, Mapping[str, Any]] = {}
-        self.field_step: dict[str, str] = {}
-        for step in doc["steps"]:
-            for fld in step.get("fields", ()):
-                self.fields[fld["id"]] = fld
-                self.field_step[fld["id"]] = step["id"]
+        self.fields: dict[str, Mapping[str, Any]] = {f.id: f.raw for f in self.model.fields()}
 
     def constants_for(self, year: int) -> dict[str, Decimal]:
-        """The constants in force in `year`: for a yearly one, the value of the latest year
-        not after it (the earliest one before the table starts)."""
-        cached = self._by_year.get(year)
-        if cached is None:
-            cached = dict(self._plain)
-            for name, values in self._yearly.items():
-                chosen = values[0][1]
-                for y, value in values:
-                    if y <= year:
-                        chosen = value
-                cached[name] = chosen
-            self._by_year[year] = cached
-        return cached
+        """The constants in force in `year` (the model's rule)."""
+        return self.model.constants_for(year)
 
     def step(self, step_id: str) -> Mapping[str, Any]:
-        try:
-            return self.steps[step_id]
-        except KeyError:
+        """The raw dict of a step (see the class docstring); InvalidCommandError if none."""
+        return self.step_model(step_id).raw
+
+    def step_model(self, step_id: str) -> M.Step:
+        """The step ``step_id`` of the model; InvalidCommandError when there is none."""
+        found = self.model.get_step(step_id)
+        if found is None:
             raise InvalidCommandError(
                 f"El paso «{step_id}» no existe en este trámite.",
                 f"Step '{step_id}' does not exist in this procedure.",
                 step=step_id,
-            ) from None
+            )
+        return found
 
     def form_steps(self) -> list[str]:
-        """Form steps filled in before filing, in template order (for "Paso 2 de 5"): the
-        forms reached from the start through form-to-form transitions."""
-        if self._form_steps is None:
-            reachable = {self.start}
-            todo = [self.start]
-            while todo:
-                step = self.steps[todo.pop()]
-                for transition in step.get("transitions", ()):
-                    target = str(transition["to"])
-                    if self.is_form(target) and target not in reachable:
-                        reachable.add(target)
-                        todo.append(target)
-            self._form_steps = [sid for sid in self.steps if sid in reachable]
-        return list(self._form_steps)
+        """Ids of the form steps filled in before filing, in wizard order (the model's)."""
+        return [s.id for s in self.model.form_steps()]
+
+    def shown(self, fld: M.Field, context: Mapping[str, Any], today: date) -> bool:
+        """Whether ``fld`` is shown with the answers in ``context`` (rules may read this
+        template's fee tables)."""
+        return fld.shown(context, tables=self.fee_tables, today=today)
 
     def rule_data(
         self,
@@ -114,14 +91,13 @@ class ProcedureDefinition:
         )
 
     def step_type(self, step_id: str) -> str:
-        return str(self.step(step_id)["type"])
+        return self.step_model(step_id).type
 
     def is_form(self, step_id: str) -> bool:
-        return step_id in self.steps and self.steps[step_id]["type"] == "form"
+        return self.model.is_form(step_id)
 
     def title(self, lang: str = "es") -> str:
-        title = self.doc.get("title", {})
-        return str(title.get(lang) or title.get("es") or self.key)
+        return self.model.name(lang)
 
     def example_data(self) -> Mapping[str, Mapping[str, Any]]:
         return self.doc.get("example_data") or {}

@@ -18,6 +18,7 @@ from workflow_engine.engine.commands import (
 )
 from workflow_engine.engine.errors import ConflictError, ForbiddenError, InvalidCommandError
 from workflow_engine.engine.state import TaskState
+from workflow_engine.templates.model import Field
 
 if TYPE_CHECKING:
     from workflow_engine.engine.transition import _Run
@@ -164,16 +165,15 @@ def uploaded_requirements(run: _Run) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     data: Mapping[str, Any] = run.f["data"]
     for step_id in run.f["form_path"]:
-        step = run.d.steps.get(step_id, {})
-        for fld in step.get("fields", ()):
-            _collect_files(fld, data.get(fld["id"]), step_id, fld["id"], found)
+        for fld in run.d.model.fields_of(step_id):
+            _collect_files(fld, data.get(fld.id), step_id, fld.id, found)
     return found
 
 
 def _collect_files(
-    fld: Mapping[str, Any], value: Any, step_id: str, field_id: str, out: dict[str, dict[str, Any]]
+    fld: Field, value: Any, step_id: str, field_id: str, out: dict[str, dict[str, Any]]
 ) -> None:
-    if fld.get("type") == "file" and isinstance(value, list):
+    if fld.takes_files and isinstance(value, list):
         for ref in value:
             if isinstance(ref, Mapping) and "id" in ref:
                 out[str(ref["id"])] = {
@@ -181,11 +181,11 @@ def _collect_files(
                     "field": field_id,
                     "name": str(ref.get("name", "")),
                 }
-    elif fld.get("type") == "group" and isinstance(value, list):
+    elif fld.is_group and isinstance(value, list):
         for item in value:
             if isinstance(item, Mapping):
-                for sub in fld.get("fields", ()):
-                    _collect_files(sub, item.get(sub["id"]), step_id, field_id, out)
+                for sub in fld.fields:
+                    _collect_files(sub, item.get(sub.id), step_id, field_id, out)
 
 
 def check_reviews(

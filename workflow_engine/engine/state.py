@@ -44,6 +44,11 @@ def editable_form_steps(
     return ()
 
 
+def steps_to_correct(editable_steps: Sequence[str], corrected_steps: Sequence[str]) -> list[str]:
+    """The returned steps the applicant has not corrected yet, in the order they were named."""
+    return [s for s in editable_steps if s not in corrected_steps]
+
+
 @dataclass(frozen=True)
 class TaskState:
     """One approval task for one department (a parallel step has one per branch)."""
@@ -124,6 +129,9 @@ class CaseState:
 
     def editable_form_steps(self) -> tuple[str, ...]:
         return editable_form_steps(self.status, self.form_path, self.editable_steps, self.position)
+
+    def steps_to_correct(self) -> list[str]:
+        return steps_to_correct(self.editable_steps, self.corrected_steps)
 
     def correction_due(self, tz: tzinfo) -> date | None:
         """The last day to send corrections: the correction timer fires at the start of the

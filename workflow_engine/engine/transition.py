@@ -51,6 +51,7 @@ from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
 from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
+from workflow_engine.templates import model as M
 from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.fields import check_draft, validate_step_data
@@ -220,8 +221,10 @@ class _Run:
     def reapply_connector_results(self, data: dict[str, Any]) -> None:
         """Data that came from another system (cadastre, vehicle registry) wins over a form."""
         for step_id, result in self.f["results"].items():
-            step = self.d.steps.get(step_id, {})
-            for source, target in step.get("result_map", {}).items():
+            step = self.d.model.get_step(step_id)
+            if step is None:
+                continue
+            for source, target in step.result_map.items():
                 if source in result:
                     data[target] = result[source]
 
@@ -246,25 +249,25 @@ class _Run:
             )
 
     # -- moving through steps --------------------------------------------------------------
-    def next_step(self, step: Mapping[str, Any]) -> str:
-        for transition in step.get("transitions", ()):
-            when = transition.get("when")
-            if when is None or is_truthy(self.eval(when)):
-                return str(transition["to"])
+    def next_step(self, step: M.Step | Mapping[str, Any]) -> str:
+        """The first transition of ``step`` (a step type hands its raw dict) that applies."""
+        node = step if isinstance(step, M.Step) else self.d.step_model(str(step["id"]))
+        for transition in node.transitions:
+            if transition.when is None or is_truthy(self.eval(transition.when)):
+                return transition.to
         raise InvalidCommandError(
-            f"El paso «{step['id']}» no tiene a dónde continuar.",
-            f"Step '{step['id']}' has no transition to follow.",
+            f"El paso «{node.id}» no tiene a dónde continuar.",
+            f"Step '{node.id}' has no transition to follow.",
         )
 
     def enter(self, step_id: str) -> None:
         """Enter a step and keep going through automatic steps until the case must wait;
         what entering does belongs to the step's type (workflow_engine.templates.step_types)."""
         for _ in range(MAX_AUTOMATIC_STEPS):
-            step = self.d.step(step_id)
-            kind = step["type"]
+            step = self.d.step_model(step_id)
             self.f["position"] = step_id
-            self.event("step.entered", step=step_id, type=kind)
-            then = self.step_type(step).enter(self, step)
+            self.event("step.entered", step=step_id, type=step.type)
+            then = self.step_type(step).enter(self, step.raw)
             if then is None:
                 return
             step_id = then
@@ -273,16 +276,15 @@ class _Run:
             "The procedure loops without waiting; tell the owning department.",
         )
 
-    def step_type(self, step: Mapping[str, Any]) -> type[step_types.StepType]:
-        kind = str(step["type"])
-        found = step_types.get(kind)
-        if found is None:
+    def step_type(self, step: M.Step) -> type[step_types.StepType]:
+        if step.kind is None:
+            kind = step.type
             raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
-        return found
+        return step.kind
 
-    def leave(self, step: Mapping[str, Any], outcome: str = "approve") -> None:
+    def leave(self, step: M.Step, outcome: str = "approve") -> None:
         """Go on from a finished step to where its type says."""
-        self.enter(self.step_type(step).leave(self, step, outcome))
+        self.enter(self.step_type(step).leave(self, step.raw, outcome))
 
     def close(self, outcome: str, step_id: str | None) -> None:
         for task in list(self.tasks.values()):
@@ -338,7 +340,7 @@ class _Run:
                     "The routing rule did not return a department.",
                 )
             return value
-        return str(branch.get("department") or self.d.doc.get("department"))
+        return str(branch.get("department") or self.d.model.department)
 
     def set_task(
         self, task: TaskState, status: str, *, by: str | None = None, comment: str | None = None
@@ -361,8 +363,8 @@ class _Run:
         return_steps: tuple[str, ...],
         rejected_documents: list[dict[str, Any]] | None = None,
     ) -> None:
-        step = self.d.step(task.step_id)
-        outcomes = step["outcomes"]
+        step = self.d.step_model(task.step_id)
+        outcomes = step.outcomes
         if decision == "return":
             spec = outcomes.get("return")
             if spec is None:
@@ -487,7 +489,7 @@ def _save_draft(run: _Run, cmd: SaveDraft) -> None:
     run.require_open()
     run.require_applicant(cmd.actor)
     _require_editable(run, cmd.step_id)
-    errors = check_draft(run.d.step(cmd.step_id), cmd.values)
+    errors = check_draft(run.d.step_model(cmd.step_id), cmd.values)
     if errors:
         raise StepValidationError(
             "Revise los datos marcados; el borrador no se guardó.",
@@ -504,7 +506,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     run.require_open()
     run.require_applicant(cmd.actor)
     _require_editable(run, cmd.step_id)
-    step = run.d.step(cmd.step_id)
+    step = run.d.step_model(cmd.step_id)
     cleaned, errors = validate_step_data(
         step,
         cmd.values,
@@ -523,7 +525,7 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
         )
     if errors:  # the data is well formed but an eligibility rule of the template says no
         raise EligibilityError(errors[0].message_es, errors[0].message_en, rule=errors[0].field)
-    data = {k: v for k, v in run.f["data"].items() if run.d.field_step.get(k) != cmd.step_id}
+    data = {k: v for k, v in run.f["data"].items() if run.d.model.step_of(k) != cmd.step_id}
     data.update(cleaned)
     run.reapply_connector_results(data)
     run.f["data"] = data
@@ -571,7 +573,7 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
         run.enter(target)
         return
     if status == S.AWAITING_CORRECTION:
-        missing = [s for s in run.f["editable_steps"] if s not in run.f["corrected_steps"]]
+        missing = S.steps_to_correct(run.f["editable_steps"], run.f["corrected_steps"])
         if missing:
             raise InvalidCommandError(
                 "Corrija todos los pasos señalados antes de reenviar.",
@@ -715,7 +717,7 @@ def _payment_confirmed(run: _Run, cmd: PaymentConfirmed) -> None:
         provider_id=cmd.provider_id,
     )
     run.notify("payment_received", reference=cmd.reference, total_cents=cmd.amount_cents)
-    run.leave(run.d.step(paid.step_id))
+    run.leave(run.d.step_model(paid.step_id))
 
 
 def _payment_failed(run: _Run, cmd: PaymentFailed) -> None:
@@ -733,12 +735,12 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
     if payment is None or payment.status != "pending":
         return
     run.event("payment.expired", reference=cmd.reference)
-    step = run.d.step(payment.step_id)
+    step = run.d.step_model(payment.step_id)
     attempt = run.next_attempt(payment.step_id)
     run.f["payment"] = replace(
         payment, attempt=attempt, status="requested", reference=None, expires_on=None
     )
-    step_types.PaymentStep.order(run, step, run.f["payment"])
+    step_types.PaymentStep.order(run, step.raw, run.f["payment"])
     run.notify("payment_expired", reference=cmd.reference)
 
 
@@ -750,12 +752,12 @@ def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
         or run.f["attempts"].get(cmd.step_id) != cmd.attempt
     ):
         return  # repeated delivery: the document was already recorded
-    step = run.d.step(cmd.step_id)
+    step = run.d.step_model(cmd.step_id)
     document = {
         "step_id": cmd.step_id,
         "document_id": cmd.document_id,
         "verification_code": cmd.verification_code,
-        "kind": step.get("document", {}).get("kind"),
+        "kind": step.raw.get("document", {}).get("kind"),
         "issued_at": run.now,
         **cmd.extra,
     }
@@ -773,13 +775,13 @@ def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
         or run.f["attempts"].get(cmd.step_id) != cmd.attempt
     ):
         return
-    step = run.d.step(cmd.step_id)
+    step = run.d.step_model(cmd.step_id)
     results = dict(run.f["results"])
     results[cmd.step_id] = dict(cmd.result)
     run.f["results"] = results
     data = dict(run.f["data"])
     mapped = {}
-    for source, target in step.get("result_map", {}).items():
+    for source, target in step.result_map.items():
         if source in cmd.result:
             data[target] = cmd.result[source]
             mapped[target] = cmd.result[source]
@@ -817,8 +819,8 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
         task = run.tasks[timer.ref]
         if not task.is_open:
             return
-        step = run.d.step(task.step_id)
-        rule = str(step.get("on_lapse", "escalate"))
+        step = run.d.step_model(task.step_id)
+        rule = str(step.raw.get("on_lapse", "escalate"))
         run.event("task.lapsed", task=task.id, due_on=task.due_on, rule=rule)
         if rule == "afirmativa_ficta":
             run.event("case.afirmativa_ficta", task=task.id)

@@ -37,6 +37,7 @@ from workflow_engine.templates.field_types.base import (
 from workflow_engine.templates.field_types.cedula_pa import clean_cedula_pa
 from workflow_engine.templates.field_types.file import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE_MB
 from workflow_engine.templates.field_types.ruc_pa import clean_ruc_pa
+from workflow_engine.templates.model import Step, show_if_holds
 
 __all__ = [
     "ADDRESS_PARTS",
@@ -62,7 +63,7 @@ Env = Env
 
 
 def validate_step_data(
-    step: Mapping[str, Any],
+    step: Step | Mapping[str, Any],
     submitted: Mapping[str, Any],
     case_data: Mapping[str, Any],
     *,
@@ -80,8 +81,9 @@ def validate_step_data(
     rule that does not hold gives an error with code ``eligibility``, ``field`` the rule id
     and path ``eligibility.<rule id>``. ``tables`` and ``constants`` (the template's fee
     tables and constants, readable as ``$const.<name>``) are only needed by rules that use
-    them; ``catalogs`` only by ``catalog_select`` fields.
+    them; ``catalogs`` only by ``catalog_select`` fields. ``step`` is the model's or its dict.
     """
+    step = step.raw if isinstance(step, Step) else step
     fields: Sequence[Mapping[str, Any]] = step.get("fields") or []
     by_id = {f["id"]: f for f in fields}
     errors: list[FieldError] = []
@@ -168,12 +170,13 @@ def max_text_length(field: Mapping[str, Any]) -> int:
     return field_type(field).max_length(field)
 
 
-def check_draft(step: Mapping[str, Any], values: Mapping[str, Any]) -> list[FieldError]:
+def check_draft(step: Step | Mapping[str, Any], values: Mapping[str, Any]) -> list[FieldError]:
     """Why a draft of ``step`` cannot be kept: keys that are no field of the step, texts
     longer than their field admits, more items than it holds, shapes no form produces.
 
     A draft is otherwise not validated (it may be incomplete: the applicant is still
     typing); it is bounded like a submission, so a draft cannot grow without limit."""
+    step = step.raw if isinstance(step, Step) else step
     fields = {f["id"]: f for f in step.get("fields") or [] if not f.get("readonly")}
     errors: list[FieldError] = []
     for key, value in values.items():
@@ -227,13 +230,8 @@ def _draft_group(
 
 
 def _show(field: Mapping[str, Any], context: Mapping[str, Any], env: Env) -> bool:
-    """Whether ``field`` is shown; a condition that cannot be evaluated shows the field."""
-    if "show_if" not in field:
-        return True
-    try:
-        return is_truthy(evaluate(field["show_if"], context, tables=env.tables, today=env.today))
-    except RuleError:
-        return True
+    """Whether ``field`` is shown (the model's rule: see ``show_if_holds``)."""
+    return show_if_holds(field.get("show_if"), context, tables=env.tables, today=env.today)
 
 
 def _visible_fields(
