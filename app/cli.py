@@ -356,7 +356,7 @@ def templates_preview(
     key: str, number: int | None, draft: bool, step_id: str, empty: bool, lang: str, out_file: str
 ) -> None:
     """Render one form step as the wizard shows it, with sample (or no) answers, to HTML."""
-    from app.wizard.preview import UnknownStepError, render_step_preview
+    from app.citizen.wizard.preview import UnknownStepError, render_step_preview
 
     try:
         doc = _template_doc(key, number, draft)

@@ -12,12 +12,13 @@ are remembered too (`cached_url_for`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import generate_csrf
-from jinja2 import pass_context
+from jinja2 import BaseLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -49,6 +50,14 @@ def locale_name() -> str:
         found = str(get_locale() or "es")
         setattr(g, _LOCALE_KEY, found)
     return str(found)
+
+
+def loader(app: Flask, audiences: tuple[str, ...]) -> BaseLoader:
+    """The shared templates (app/templates: base.html, error pages), then each audience
+    package's own templates/ folder; template names are unique across them."""
+    root = Path(app.root_path)
+    folders = [root / "templates", *(root / name / "templates" for name in audiences)]
+    return FileSystemLoader([str(f) for f in folders if f.is_dir()])
 
 
 def install(app: Flask) -> None:
@@ -117,6 +126,6 @@ def cached_url_for(app: Flask) -> Any:
 
 def _answer_lines(fld: Any, value: Any) -> list[str]:
     """How an answer reads (the field type's own display), for widgets that show it back."""
-    from app.wizard import display
+    from app.citizen.wizard import display
 
     return display.lines(fld, value)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import ValidationError
 
-from app.auth import current_actor
+from app.accounts.auth import current_actor
 from app.errors import MESSAGES, with_http_headers
 from app.services import Services
 from workflow_engine import strict_json

@@ -266,7 +266,7 @@ def wizard_app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
 def test_preview_of_every_form_step_is_the_real_wizard_page(wizard_app: Flask, key: str) -> None:
     from markupsafe import escape
 
-    from app.wizard.preview import render_step_preview
+    from app.citizen.wizard.preview import render_step_preview
 
     real = real_draft_pages(wizard_app, key)
     doc = EXAMPLES[key]

@@ -10,7 +10,7 @@ from flask import current_app, flash
 from flask_babel import gettext as _
 
 from app.api import queries
-from app.wizard import views
+from app.citizen.wizard import views
 from workflow_engine.engine import CaseState, ProcedureDefinition
 from workflow_engine.engine import state as S
 from workflow_engine.templates.preview import APPLICANT, PREVIEW_FOLIO, sample_data

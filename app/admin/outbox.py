@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from app.auth import current_account
+from app.accounts.auth import current_account
 from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -52,7 +52,7 @@ def kind_label(kind: str) -> str:
 @blueprint.route("/outbox")
 def outbox() -> Any:
     """The backlog of effects: due, retrying (when, why), running (until when), dead."""
-    from app.cases import _lang, format_moment
+    from app.citizen.cases import _lang, format_moment
 
     _require_admin()
     services = current_app.extensions["tramita"]
@@ -109,7 +109,7 @@ def _connector_status() -> list[tuple[str, str]]:
 
     from flask_babel import gettext as _
 
-    from app.payments import current_gateway
+    from app.citizen.payments import current_gateway
     from connectors.registry import default_registry
 
     settings = current_app.extensions["tramita"].settings
@@ -149,7 +149,7 @@ def connectors_page() -> Any:
     """Per-municipality choices (stored, audited) and the connectors' configuration status."""
     from flask_babel import gettext as _
 
-    from app.cases import _lang
+    from app.citizen.cases import _lang
     from workflow_engine.persistence.municipal_settings import SPECS, SettingError
 
     _require_admin()

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import or_, select
 
-from app.auth import current_account, login_manager
-from app.cases import _lang, format_date
+from app.accounts.auth import current_account, login_manager
+from app.citizen.cases import _lang, format_date
 from connectors import ledger
 from connectors._common import local_today, money
 from connectors.ledger import report

@@ -25,8 +25,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.auth import accounts, current_account, start_session
-from app.cases import format_moment
+from app.accounts.auth import accounts, current_account, start_session
+from app.citizen.cases import format_moment
 from workflow_engine.persistence.casework import release_tasks_of
 from workflow_engine.persistence.staff import (
     KNOWN_TAGS,

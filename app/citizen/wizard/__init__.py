@@ -4,6 +4,6 @@ from flask import Blueprint
 
 blueprint = Blueprint("wizard", __name__)
 
-from app.wizard import views  # noqa: E402  (routes register on the blueprint)
+from app.citizen.wizard import views  # noqa: E402  (routes register on the blueprint)
 
 __all__ = ["blueprint", "views"]

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from app.auth import current_account
-from app.cases import _lang, format_moment
+from app.accounts.auth import current_account
+from app.citizen.cases import _lang, format_moment
 from connectors.notifications import inbox
 from workflow_engine.persistence.accounts import Account
 

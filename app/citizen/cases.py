@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 from sqlalchemy import select
 
-from app.auth import current_account
+from app.accounts.auth import current_account
 from app.db import reading
 from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
@@ -374,8 +374,8 @@ def _delivered(definition: Mapping[str, Any], data: Mapping[str, Any], lang: str
 
 
 def _online_payment() -> bool:
-    """Whether a payment gateway is configured ("Pagar en línea", app/payments.py)."""
-    from app.payments import online_payment_available
+    """Whether a payment gateway is configured ("Pagar en línea", app/citizen/payments.py)."""
+    from app.citizen.payments import online_payment_available
 
     return online_payment_available()
 

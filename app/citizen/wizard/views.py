@@ -14,13 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
+from app.accounts.auth import accounts, current_account
 from app.api import queries
-from app.auth import accounts, current_account
-from app.catalog import localized
-from app.db import fetch_one, read_connection, reading
-from app.templating import locale_name
-from app.wizard import blueprint, display
-from app.wizard.forms import (
+from app.citizen.catalog import localized
+from app.citizen.wizard import blueprint, display
+from app.citizen.wizard.forms import (
     anchor_for,
     apply_row_action,
     dom_id,
@@ -28,7 +26,9 @@ from app.wizard.forms import (
     group_rows,
     parse_step,
 )
-from app.wizard.uploads import Uploads
+from app.citizen.wizard.uploads import Uploads
+from app.db import fetch_one, read_connection, reading
+from app.templating import locale_name
 from workflow_engine.engine import (
     Actor,
     CaseState,

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from app.cases import _department_names, _lang, format_date, status_label
-from app.catalog import localized
-from app.inbox import blueprint
-from app.inbox.access import inbox, require_official, services, viewer_for
+from app.citizen.cases import _department_names, _lang, format_date, status_label
+from app.citizen.catalog import localized
+from app.staff import blueprint
+from app.staff.access import inbox, require_official, services, viewer_for
 from workflow_engine.persistence.inbox import (
     COUNT_CAP,
     DEADLINE_STATES,

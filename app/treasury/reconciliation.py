@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.auth import current_account, login_manager
+from app.accounts.auth import current_account, login_manager
 from connectors._common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request, send_file
 from sqlalchemy import select
 
+from app.accounts.auth import current_account, login_manager
 from app.api.queries import CaseRow, case_row, may_see_case
-from app.auth import current_account, login_manager
 from connectors.documents.receipt import receipt_for_case
 from workflow_engine.engine import Actor
 from workflow_engine.persistence.casework import log_access

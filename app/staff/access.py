@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, request
 
-from app.auth import current_account, login_manager
+from app.accounts.auth import current_account, login_manager
 from workflow_engine.engine import Actor, EngineContext
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.inbox import Inbox, StaffViewer

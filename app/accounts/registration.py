@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth import accounts, current_account, start_session
+from app.accounts.auth import accounts, current_account, start_session
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,

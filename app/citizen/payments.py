@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from app.auth import current_account
+from app.accounts.auth import current_account
 from app.observability.metrics import webhook_received
 from connectors._common import money
 from connectors.gateway import (

@@ -21,8 +21,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app.auth import current_account
-from app.cases import _lang, format_date
+from app.accounts.auth import current_account
+from app.citizen.cases import _lang, format_date
 from connectors._common import local_today
 from connectors.documents.verification import (
     MAX_REASON_CHARS,

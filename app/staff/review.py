@@ -11,12 +11,12 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.cases import _department_names, _lang, format_date, status_label
-from app.catalog import localized
+from app.citizen.cases import _department_names, _lang, format_date, status_label
+from app.citizen.catalog import localized
 from app.db import reading
-from app.inbox import blueprint
-from app.inbox.access import client_ip, context, deadline_state, require_official, services
-from app.inbox.present import requirements, staff_timeline, submitted_sections
+from app.staff import blueprint
+from app.staff.access import client_ip, context, deadline_state, require_official, services
+from app.staff.present import requirements, staff_timeline, submitted_sections
 from workflow_engine.engine import (
     AddNote,
     AssignTask,

@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
+from app.citizen.wizard.forms import FileRefused
 from app.db import read_connection
-from app.wizard.forms import FileRefused
 from workflow_engine.persistence.uploads import PendingUpload, UploadRejected
 
 __all__ = ["UploadRejected", "Uploads"]
