@@ -18,8 +18,6 @@ from workflow_engine.persistence.accounts import SESSION_LIFETIME
 
 csrf = CSRFProtect()
 LANGUAGES = ("es", "en")
-# The packages of the web layer, one per audience, each with its own templates/ folder.
-AUDIENCES = ("citizen", "staff", "treasury", "admin", "accounts", "api", "verify")
 
 
 def select_locale() -> str:
@@ -64,39 +62,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     Babel(app, locale_selector=select_locale)
     templating.install(app)
 
-    from app import cli, errors, security
-    from app.accounts import auth, registration
-    from app.admin import outbox, staff
-    from app.api import blueprint as api_blueprint
-    from app.citizen import cases, catalog, files, notifications, payments, wizard
-    from app.staff import blueprint as inbox_blueprint
-    from app.treasury import ledger, reconciliation
-    from app.verify import views as verify
+    from app import accounts, admin, api, citizen, cli, errors, security, staff, treasury, verify
 
-    auth.init_app(app)
+    audiences = (citizen, staff, treasury, admin, accounts, api, verify)
+    accounts.auth.init_app(app)
     request_db.init_app(app)
-    app.register_blueprint(catalog.blueprint)
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(outbox.blueprint)
-    app.register_blueprint(registration.blueprint)
-    app.register_blueprint(wizard.blueprint)
-    app.register_blueprint(files.blueprint)
-    app.register_blueprint(cases.blueprint)
-    app.register_blueprint(inbox_blueprint)
-    app.register_blueprint(ledger.blueprint)
-    app.register_blueprint(notifications.blueprint)
-    app.register_blueprint(verify.blueprint)
-    app.register_blueprint(api_blueprint)
-    app.register_blueprint(reconciliation.blueprint)
-    staff.init_app(app)
-    payments.init_app(app)
-    csrf.exempt(api_blueprint)
+    for package in audiences:
+        for blueprint in package.blueprints:
+            app.register_blueprint(blueprint)
+    app.jinja_loader = templating.loader(app, audiences)
+    citizen.payments.init_app(app)
+    csrf.exempt(api.blueprint)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    app.jinja_loader = templating.loader(app, AUDIENCES)  # type: ignore[method-assign,assignment]
-    app.jinja_env.filters["t"] = catalog.localized
-    app.jinja_env.filters["digitalization"] = catalog.digitalization
+    app.jinja_env.filters["t"] = citizen.catalog.localized
+    app.jinja_env.filters["digitalization"] = citizen.catalog.digitalization
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -12,7 +12,9 @@ are remembered too (`cached_url_for`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
@@ -52,11 +54,11 @@ def locale_name() -> str:
     return str(found)
 
 
-def loader(app: Flask, audiences: tuple[str, ...]) -> BaseLoader:
+def loader(app: Flask, audiences: Iterable[ModuleType]) -> BaseLoader:
     """The shared templates (app/templates: base.html, error pages), then each audience
     package's own templates/ folder; template names are unique across them."""
-    root = Path(app.root_path)
-    folders = [root / "templates", *(root / name / "templates" for name in audiences)]
+    folders = [Path(app.root_path) / "templates"]
+    folders += [Path(str(package.__file__)).parent / "templates" for package in audiences]
     return FileSystemLoader([str(f) for f in folders if f.is_dir()])
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -43,11 +42,6 @@ blueprint = Blueprint("staff_admin", __name__, url_prefix="/admin")
 invitations = Blueprint("staff_invitation", __name__)
 PER_PAGE = 50
 DEMO_LINK_KEY = "_staff_demo_link"
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(blueprint)
-    app.register_blueprint(invitations)
 
 
 def _services() -> Any:

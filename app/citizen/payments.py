@@ -63,12 +63,11 @@ NONE = "none"
 
 # -- wiring -------------------------------------------------------------------------------
 def init_app(app: Flask) -> None:
-    """Register the routes; the gateway comes from `settings.extra["gateway"]` (tests) or
+    """Wire the gateway: it comes from `settings.extra["gateway"]` (tests) or
     the GATEWAY_* environment variables. Without GATEWAY_URL no online payment is offered."""
     services = app.extensions["tramita"]
     config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
     configure(app, config)
-    app.register_blueprint(blueprint)
     app.extensions["csrf"].exempt(webhook)
 
 
