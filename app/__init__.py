@@ -62,10 +62,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     Babel(app, locale_selector=select_locale)
     templating.install(app)
 
-    from app import accounts, admin, api, citizen, cli, errors, security, staff, treasury, verify
+    from app import (
+        accounts,
+        admin,
+        api,
+        citizen,
+        cli,
+        errors,
+        security,
+        sessions,
+        staff,
+        treasury,
+        verify,
+    )
 
     audiences = (citizen, staff, treasury, admin, accounts, api, verify)
-    accounts.auth.init_app(app)
+    sessions.init_app(app)
     request_db.init_app(app)
     for package in audiences:
         for blueprint in package.blueprints:

@@ -20,9 +20,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.accounts.auth import accounts, current_account, start_session
+from app.guards import login_required
+from app.sessions import accounts, current_account, start_session
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,

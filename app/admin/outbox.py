@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from app.accounts.auth import current_account
+from app.guards import guard_blueprint, require_admin
+from app.sessions import current_account
 from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _require_admin() -> None:
-    account = current_account()
-    if account is None:
-        abort(401)
-    if account.role != "admin":
-        abort(404)
-
+guard_blueprint(blueprint, require_admin)
 
 PER_PAGE = 50
 
@@ -54,7 +49,6 @@ def outbox() -> Any:
     """The backlog of effects: due, retrying (when, why), running (until when), dead."""
     from app.citizen.cases import _lang, format_moment
 
-    _require_admin()
     services = current_app.extensions["tramita"]
     backlog = OutboxBacklog(services.engine)
     state = request.args.get("estado", "")
@@ -81,7 +75,6 @@ def outbox() -> Any:
 def retry() -> Any:
     from flask_babel import gettext as _
 
-    _require_admin()
     processor = current_app.extensions["tramita"].outbox
     raw = request.form.get("id", "")
     ids = [int(raw)] if raw.isdigit() else None
@@ -152,7 +145,6 @@ def connectors_page() -> Any:
     from app.citizen.cases import _lang
     from workflow_engine.persistence.municipal_settings import SPECS, SettingError
 
-    _require_admin()
     services = current_app.extensions["tramita"]
     store = services.settings_store
     lang = _lang()

@@ -24,8 +24,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.accounts.auth import accounts, current_account, start_session
 from app.citizen.cases import format_moment
+from app.guards import guard_blueprint, require_admin
+from app.sessions import accounts, current_account, start_session
 from workflow_engine.persistence.casework import release_tasks_of
 from workflow_engine.persistence.staff import (
     KNOWN_TAGS,
@@ -62,13 +63,7 @@ def _by() -> ActingAdmin:
     return ActingAdmin(account.id, request.remote_addr or "")
 
 
-@blueprint.before_request
-def _only_admins() -> None:
-    account = current_account()
-    if account is None:
-        abort(401)
-    if account.role != "admin":
-        abort(404)
+guard_blueprint(blueprint, require_admin)
 
 
 @blueprint.after_request

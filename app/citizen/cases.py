@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import get_locale
-from flask_login import login_required
 from sqlalchemy import select
 
-from app.accounts.auth import current_account
 from app.db import reading
+from app.guards import login_required
+from app.sessions import current_account
 from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request, send_file
 from sqlalchemy import select
 
-from app.accounts.auth import current_account, login_manager
 from app.api.queries import CaseRow, case_row, may_see_case
+from app.guards import require_account
 from connectors.documents.receipt import receipt_for_case
 from workflow_engine.engine import Actor
 from workflow_engine.persistence.casework import log_access
@@ -29,14 +29,6 @@ INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 
 def _services() -> Any:
     return current_app.extensions["tramita"]
-
-
-def _viewer() -> Any:
-    """The logged-in account (or API key account); anonymous visitors are sent to log in."""
-    account = current_account()
-    if account is None:
-        abort(login_manager.unauthorized())
-    return account
 
 
 def _private(response: Response, content_type: str) -> Response:
@@ -76,7 +68,7 @@ def _inline_pdf(pdf: bytes, filename: str) -> Response:
 
 
 def _visible_case(folio: str, what: str) -> CaseRow:
-    account = _viewer()
+    account = require_account()
     actor = account.actor()
     case = case_row(_services().engine, folio)
     if case is None or not may_see_case(_services().engine, actor, case):
@@ -164,7 +156,7 @@ def _found(response: Response | None) -> Response:
 
 @blueprint.route("/archivos/<public_id>")
 def uploaded_file(public_id: str) -> Any:
-    return _found(upload_response(_viewer().actor(), public_id))
+    return _found(upload_response(require_account().actor(), public_id))
 
 
 @blueprint.route("/expedientes/<folio>/acuse.pdf")

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 
-from app.accounts.auth import current_account
 from app.citizen.cases import _lang, format_moment
+from app.guards import login_required
+from app.sessions import current_account
 from connectors.notifications import inbox
 from workflow_engine.persistence.accounts import Account
 

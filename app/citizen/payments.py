@@ -27,11 +27,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import select
 
-from app.accounts.auth import current_account
+from app.guards import login_required
 from app.observability.metrics import webhook_received
+from app.sessions import current_account
 from connectors._common import money
 from connectors.gateway import (
     MAX_BODY,

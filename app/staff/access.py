@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import current_app, request
 
-from app.accounts.auth import current_account, login_manager
 from workflow_engine.engine import Actor, EngineContext
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.inbox import Inbox, StaffViewer
@@ -17,15 +16,6 @@ DUE_SOON_BUSINESS_DAYS = 2
 
 def services() -> Any:
     return current_app.extensions["tramita"]
-
-
-def require_official() -> Account:
-    account = current_account()
-    if account is None:
-        abort(login_manager.unauthorized())
-    if account.role != "official" or not account.department_key:
-        abort(404)
-    return account
 
 
 def viewer_for(account: Account) -> StaffViewer:

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 
 from app.citizen.cases import _department_names, _lang, format_date, status_label
 from app.citizen.catalog import localized
+from app.guards import require_official
 from app.staff import blueprint
-from app.staff.access import inbox, require_official, services, viewer_for
+from app.staff.access import inbox, services, viewer_for
 from workflow_engine.persistence.inbox import (
     COUNT_CAP,
     DEADLINE_STATES,

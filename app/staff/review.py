@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from app.citizen.cases import _department_names, _lang, format_date, status_label
 from app.citizen.catalog import localized
 from app.db import reading
+from app.guards import require_official
 from app.staff import blueprint
-from app.staff.access import client_ip, context, deadline_state, require_official, services
+from app.staff.access import client_ip, context, deadline_state, services
 from app.staff.present import requirements, staff_timeline, submitted_sections
 from workflow_engine.engine import (
     AddNote,

@@ -8,20 +8,18 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import or_, select
 
-from app.accounts.auth import current_account, login_manager
 from app.citizen.cases import _lang, format_date
+from app.guards import login_required, require_treasury
+from app.sessions import current_account
 from connectors import ledger
 from connectors._common import local_today, money
 from connectors.ledger import report
 from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
-from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
 
 blueprint = Blueprint("ledger", __name__)
-TREASURY = "tesoreria"
 PAGE = 50
 
 
@@ -31,18 +29,6 @@ def _services() -> Any:
 
 def _today() -> date:
     return local_today(_services().settings.timezone, utcnow())
-
-
-def require_treasury() -> Account:
-    """Treasury officials and administrators; everyone else gets 404."""
-    account = current_account()
-    if account is None:
-        abort(login_manager.unauthorized())
-    if account.role == "admin" or (
-        account.role == "official" and account.department_key == TREASURY
-    ):
-        return account
-    abort(404)
 
 
 def _statement_view(taxpayer_id: int) -> dict[str, Any]:

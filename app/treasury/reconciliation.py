@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.accounts.auth import current_account, login_manager
+from app.guards import guard_blueprint, require_cashier
 from connectors._common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
-from workflow_engine.persistence.accounts import Account
 
 blueprint = Blueprint("treasury", __name__, url_prefix="/tesoreria")
-TREASURY_DEPARTMENT = "tesoreria"
-CASHIER_TAG = "cajero"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 EXTENSIONS = (".csv", ".txt", ".dat", ".prn", ".tsv")
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
@@ -44,25 +41,7 @@ DEFAULTS: dict[str, str] = {
 SHOWN_PER_KIND = 500  # lines listed per kind in the report; the counts are always complete
 
 
-def may_reconcile(account: Account) -> bool:
-    if not account.is_active:
-        return False
-    if account.role == "admin":
-        return True
-    return (
-        account.role == "official"
-        and account.department_key == TREASURY_DEPARTMENT
-        and CASHIER_TAG in account.role_tags
-    )
-
-
-@blueprint.before_request
-def _only_treasury() -> None:
-    account = current_account()
-    if account is None:
-        abort(login_manager.unauthorized())
-    if not may_reconcile(account):
-        abort(404)
+guard_blueprint(blueprint, require_cashier)
 
 
 @blueprint.after_request

@@ -21,8 +21,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app.accounts.auth import current_account
 from app.citizen.cases import _lang, format_date
+from app.guards import is_admin
+from app.sessions import current_account
 from connectors._common import local_today
 from connectors.documents.verification import (
     MAX_REASON_CHARS,
@@ -41,11 +42,6 @@ blueprint = Blueprint("verify", __name__)
 
 def _services() -> Any:
     return current_app.extensions["tramita"]
-
-
-def _is_admin() -> bool:
-    account = current_account()
-    return account is not None and account.role == "admin"
 
 
 class UnknownCode(Exception):
@@ -89,7 +85,7 @@ def _page(
             revoked_on=format_date(record.revoked_at, lang) if record.revoked_at else "",
             check=check,
             errors=errors or {},
-            is_admin=_is_admin(),
+            is_admin=is_admin(),
             reason=reason,
             max_reason=MAX_REASON_CHARS,
             max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -161,7 +157,7 @@ def _trust_roots() -> list[Any]:
 @blueprint.route("/verificar/<code>/revocar", methods=["POST"])
 def revoke(code: str) -> Any:
     """Administrators only (others get a 404, as if the action did not exist)."""
-    if not _is_admin():
+    if not is_admin():
         abort(404)
     record = _record(code)
     account = current_account()

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
-from app.accounts.auth import require_verified
+from app.guards import require_verified
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,

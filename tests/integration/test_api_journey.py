@@ -651,7 +651,7 @@ def test_checkout_refusals_say_why(world: World) -> None:
 def test_session_uploads_need_the_csrf_token(world: World) -> None:
     from flask_wtf.csrf import generate_csrf
 
-    from app.accounts.auth import accounts, start_session
+    from app.sessions import accounts, start_session
 
     def test_login() -> str:
         account = accounts().by_email("ciudadano@demo.gob.mx")

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
-from app.accounts.auth import accounts, current_account
 from app.api import queries
 from app.citizen.catalog import localized
 from app.citizen.wizard import blueprint, display
@@ -28,6 +27,7 @@ from app.citizen.wizard.forms import (
 )
 from app.citizen.wizard.uploads import Uploads
 from app.db import fetch_one, read_connection, reading
+from app.sessions import accounts, current_account
 from app.templating import locale_name
 from workflow_engine.engine import (
     Actor,
