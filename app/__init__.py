@@ -88,7 +88,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    app.jinja_env.filters["t"] = citizen.catalog.localized
     app.jinja_env.filters["digitalization"] = citizen.catalog.digitalization
 
     @app.after_request

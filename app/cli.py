@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.formatting import money
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
@@ -340,10 +341,6 @@ def _refuse_invalid(doc: Any) -> None:
         sys.exit(1)
 
 
-def _money(cents: int, currency: str) -> str:
-    return f"{currency} {cents / 100:,.2f}"
-
-
 @templates_cli.command("preview")
 @click.argument("key")
 @click.option("--version", "number", type=int, default=None, help="A published version.")
@@ -442,8 +439,8 @@ def templates_simulate(
     for fee in sim.fees:
         for line in fee.lines:
             label = line["label"].get("es") or line["id"]
-            click.echo(f"fee: {fee.step_id}: {label}: {_money(line['amount_cents'], fee.currency)}")
-        click.echo(f"fees total: {fee.step_id}: {_money(fee.total_cents, fee.currency)}")
+            click.echo(f"fee: {fee.step_id}: {label}: {money(line['amount_cents'], fee.currency)}")
+        click.echo(f"fees total: {fee.step_id}: {money(fee.total_cents, fee.currency)}")
     for task in sim.tasks:
         click.echo(
             f"task: {task.step_id}: {task.department} / {task.role}, "

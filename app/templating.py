@@ -63,7 +63,10 @@ def loader(app: Flask, audiences: Iterable[ModuleType]) -> BaseLoader:
 
 
 def install(app: Flask) -> None:
-    """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`."""
+    """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`;
+    add the formatting filters."""
+    from app import formatting  # it reads `locale_name` from here
+
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
@@ -78,7 +81,8 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["locale_name"] = locale_name
     app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
-    app.jinja_env.globals["answer_lines"] = _answer_lines
+    app.jinja_env.globals["answer_lines"] = formatting.answer_lines
+    app.jinja_env.filters["t"] = formatting.localized  # {"es", "en"} in the reader's language
 
 
 @pass_context
@@ -124,10 +128,3 @@ def cached_url_for(app: Flask) -> Any:
         return found
 
     return url_for
-
-
-def _answer_lines(fld: Any, value: Any) -> list[str]:
-    """How an answer reads (the field type's own display), for widgets that show it back."""
-    from app.citizen.wizard import display
-
-    return display.lines(fld, value)

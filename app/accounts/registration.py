@@ -18,10 +18,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.formatting import reader_language
 from app.guards import login_required
 from app.sessions import accounts, current_account, start_session
 from workflow_engine.persistence.accounts import (
@@ -70,10 +70,6 @@ def _demo_links() -> bool:
 
 def _url(path: str) -> str:
     return str(_services().settings.base_url).rstrip("/") + path
-
-
-def _language() -> str:
-    return str(get_locale() or "es")[:2]
 
 
 def _send(*, to: str, subject: str, text: str, key: str) -> None:
@@ -155,7 +151,9 @@ def _registered(name: str, email: str, password: str) -> Any:
     store = accounts()
     demo_link = None
     try:
-        account = store.create(email, password, role="citizen", name=name, language=_language())
+        account = store.create(
+            email, password, role="citizen", name=name, language=reader_language()
+        )
     except EmailTakenError:
         existing = store.by_email(email)
         if existing is not None and existing.is_active:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import current_account
 from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
@@ -47,8 +48,6 @@ def kind_label(kind: str) -> str:
 @blueprint.route("/outbox")
 def outbox() -> Any:
     """The backlog of effects: due, retrying (when, why), running (until when), dead."""
-    from app.citizen.cases import _lang, format_moment
-
     services = current_app.extensions["tramita"]
     backlog = OutboxBacklog(services.engine)
     state = request.args.get("estado", "")
@@ -58,7 +57,7 @@ def outbox() -> Any:
     page = backlog.page(
         state or None, int(page_number) if page_number.isdigit() else 1, per_page=PER_PAGE
     )
-    lang = _lang()
+    lang = reader_language()
     return render_template(
         "admin_outbox.html",
         summary=backlog.summary(),
@@ -142,12 +141,11 @@ def connectors_page() -> Any:
     """Per-municipality choices (stored, audited) and the connectors' configuration status."""
     from flask_babel import gettext as _
 
-    from app.citizen.cases import _lang
     from workflow_engine.persistence.municipal_settings import SPECS, SettingError
 
     services = current_app.extensions["tramita"]
     store = services.settings_store
-    lang = _lang()
+    lang = reader_language()
     errors: list[dict[str, str]] = []
     status = 200
     values = store.all()

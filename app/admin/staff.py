@@ -21,10 +21,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.citizen.cases import format_moment
+from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import accounts, current_account, start_session
 from workflow_engine.persistence.casework import release_tasks_of
@@ -51,10 +50,6 @@ def _services() -> Any:
 
 def _staff() -> Staff:
     return Staff(_services().engine)
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "es") == "en" else "es"
 
 
 def _by() -> ActingAdmin:
@@ -123,13 +118,13 @@ def _errors(exc: StaffError) -> dict[str, str]:
     """Form field -> message in the page's language ('form' for the whole form)."""
     errors: dict[str, str] = {}
     for problem in exc.problems:
-        errors.setdefault(problem.field or "form", problem.message(_lang()))
+        errors.setdefault(problem.field or "form", problem.message(reader_language()))
     return errors
 
 
 def _page_context() -> dict[str, Any]:
     departments = _staff().departments()
-    lang = _lang()
+    lang = reader_language()
     return {
         "departments": departments,
         "department_names": {d.key: d.name(lang) for d in departments},
@@ -333,7 +328,7 @@ def _state_change(user_id: int, change: str) -> Any:
             _remember_demo_link(invitation.link)
             flash(_("Enviamos una nueva invitación; el enlace anterior ya no sirve."))
     except StaffError as exc:
-        flash(exc.problems[0].message(_lang()))
+        flash(exc.problems[0].message(reader_language()))
     return redirect(url_for("staff_admin.user", user_id=user_id), 303)
 
 
@@ -368,7 +363,7 @@ def departments() -> Any:
         except StaffError as exc:
             errors = _errors(exc)
         else:
-            flash(_("Se creó la dependencia %(name)s.", name=created.name(_lang())))
+            flash(_("Se creó la dependencia %(name)s.", name=created.name(reader_language())))
             return redirect(url_for("staff_admin.departments"))
     return render_template(
         "staff_admin/departments.html", errors=errors, values=values, **_page_context()

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from app.db import reading
+from app.formatting import (
+    department_names,
+    format_date,
+    format_moment,
+    localized,
+    money,
+    reader_language,
+)
 from app.guards import login_required
 from app.sessions import current_account
-from connectors._common import MONTHS_ES, money
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line
@@ -33,21 +39,6 @@ blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)
 documents_t = table(Document)
 departments_t = table(Department)
-
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     S.DRAFT: ("Borrador", "Draft"),
@@ -111,18 +102,8 @@ PAYMENT_STATUS = {
 }
 
 
-def _lang() -> str:
-    return "en" if str(get_locale() or "es") == "en" else "es"
-
-
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
-
-
-def _text(value: Any, lang: str, default: str = "") -> str:
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("es") or default)
-    return str(value) if value else default
 
 
 def _services() -> Any:
@@ -131,30 +112,6 @@ def _services() -> Any:
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(_services().settings.timezone)
-
-
-def format_date(value: date | datetime | str | None, lang: str) -> str:
-    """«5 de marzo de 2026» / «5 March 2026»; local dates for moments."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = value.astimezone(_tz()).date() if value.tzinfo else value.date()
-    if lang == "en":
-        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
-    return f"{value.day} de {MONTHS_ES[value.month - 1]} de {value.year}"
-
-
-def format_moment(value: datetime | str | None, lang: str) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(_tz())
-    return f"{format_date(local.date(), lang)}, {local:%H:%M}"
 
 
 def status_label(status: str, outcome: str | None, lang: str) -> str:
@@ -199,7 +156,7 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
     folio = str(row.folio)
     view = CaseView(
         folio=folio,
-        title=_text(definition.get("title"), lang, str(row.procedure_key)),
+        title=localized(definition.get("title"), lang, str(row.procedure_key)),
         status=state.status,
         status_label=status_label(state.status, state.outcome, lang),
         outcome=state.outcome,
@@ -282,7 +239,7 @@ def _my_rows(applicant_id: str, limit: int = 200) -> tuple[list[Any], dict[int, 
 def my_cases() -> Any:
     account = current_account()
     assert account is not None
-    lang = _lang()
+    lang = reader_language()
     rows, definitions = _my_rows(str(account.id))
     views = [case_view(r, definitions[int(r.version_id)], lang) for r in rows]
     drafts = [v for v in views if v.is_draft]
@@ -293,17 +250,9 @@ def my_cases() -> Any:
 
 
 # -- the case page -----------------------------------------------------------------------
-def _department_names(lang: str) -> dict[str, str]:
-    with _services().engine.connect() as conn:
-        rows = conn.execute(
-            select(departments_t.c.key, departments_t.c.name_es, departments_t.c.name_en)
-        ).all()
-    return {r.key: (r.name_en or r.name_es) if lang == "en" else r.name_es for r in rows}
-
-
 def _step_titles(definition: Mapping[str, Any], lang: str) -> dict[str, str]:
     return {
-        str(s.get("id")): _text(s.get("title"), lang, str(s.get("id")))
+        str(s.get("id")): localized(s.get("title"), lang, str(s.get("id")))
         for s in definition.get("steps", ())
     }
 
@@ -316,7 +265,7 @@ def timeline(
     words = Words(
         lang=lang,
         steps=_step_titles(definition, lang),
-        departments=_department_names(lang),
+        departments=department_names(lang),
         date=lambda value: format_date(value, lang),
         money=money,
     )
@@ -369,7 +318,7 @@ def _delivered(definition: Mapping[str, Any], data: Mapping[str, Any], lang: str
                 continue
             refs = data.get(str(fld.get("id")))
             if isinstance(refs, list) and refs:
-                delivered.append((_text(fld.get("label"), lang, str(fld.get("id"))), refs))
+                delivered.append((localized(fld.get("label"), lang, str(fld.get("id"))), refs))
     return delivered
 
 
@@ -391,7 +340,7 @@ def case_page(folio: str) -> Any:
         if row is None or str(row.applicant_id) != str(account.id):
             abort(404)
         definition = services.cases.definition(conn, int(row.version_id)).doc
-    lang = _lang()
+    lang = reader_language()
     view = case_view(row, definition, lang)
     state = CaseState.from_json(row.state)
     payment = None
@@ -404,7 +353,7 @@ def case_page(folio: str) -> Any:
             "expires_on": format_date(p.expires_on, lang),
             "lines": [
                 {
-                    "label": _text(line.get("label"), lang),
+                    "label": localized(line.get("label"), lang),
                     "amount": money(line.get("amount_cents"), p.currency),
                 }
                 for line in p.lines

@@ -8,20 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from app.db import reading
+from app.formatting import localized
 from app.templating import locale_name
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.templates import digitalization_label, digitalization_level
 
 blueprint = Blueprint("catalog", __name__)
-
-
-def localized(text: Any, lang: str | None = None) -> str:
-    """Pick the reader's language from a {"es": ..., "en": ...} text, falling back to es."""
-    if not isinstance(text, dict):
-        return "" if text is None else str(text)
-    lang = lang or locale_name()
-    return str(text.get(lang) or text.get("es") or "")
 
 
 def digitalization(doc: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.citizen.cases import _lang, format_moment
+from app.formatting import format_moment, reader_language
 from app.guards import login_required
 from app.sessions import current_account
 from connectors.notifications import inbox
@@ -52,7 +52,7 @@ def _paragraphs(body: str, base_url: str) -> list[dict[str, str]]:
 @login_required  # type: ignore[misc]
 def notification_list() -> Any:
     account = _account()
-    lang = _lang()
+    lang = reader_language()
     after = _cursor(request.args.get("despues"))
     result = inbox.page(_engine(), account, after)
     base_url = current_app.extensions["tramita"].settings.base_url

@@ -29,10 +29,10 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.formatting import money
 from app.guards import login_required
 from app.observability.metrics import webhook_received
 from app.sessions import current_account
-from connectors._common import money
 from connectors.gateway import (
     MAX_BODY,
     Checkout,

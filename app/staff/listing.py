@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from app.citizen.cases import _department_names, _lang, format_date, status_label
-from app.citizen.catalog import localized
+from app.citizen.cases import status_label
+from app.formatting import department_names, format_date, localized, reader_language
 from app.guards import require_official
 from app.staff import blueprint
 from app.staff.access import inbox, services, viewer_for
@@ -108,7 +108,7 @@ def _query(**changes: Any) -> str:
 def inbox_page() -> Any:
     account = require_official()
     viewer = viewer_for(account)
-    lang = _lang()
+    lang = reader_language()
     pick = 1 if lang == "en" else 0
     problem = None
     status = 200
@@ -126,7 +126,7 @@ def inbox_page() -> Any:
         page = None
     counts = inbox().counts(viewer, cap=COUNT_CAP + 1)  # COUNT_CAP + 1 reads "1000+"
     titles = dict(_procedures(lang))
-    departments = _department_names(lang)
+    departments = department_names(lang)
     rows = []
     for r in page.rows if page else ():
         rows.append(

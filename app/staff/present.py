@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.citizen.cases import format_date, format_moment, money
-from app.citizen.catalog import localized
-from app.citizen.wizard.display import lines
+from app.formatting import answer_lines, format_date, format_moment, localized, money
 from workflow_engine.engine import CaseState
 from workflow_engine.engine.events import Words, is_internal, staff_line
 
@@ -39,7 +37,7 @@ def _field(fld: Mapping[str, Any], value: Any, lang: str) -> dict[str, Any] | No
             sub = [_field(s, item.get(s["id"]), lang) for s in fld.get("fields", ())]
             items.append([s for s in sub if s])
         return {"label": label, "entries": items} if items else None
-    shown = lines(fld, value)
+    shown = answer_lines(fld, value)
     return {"label": label, "lines": shown} if shown else None
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.citizen.cases import _department_names, _lang, format_date, status_label
-from app.citizen.catalog import localized
+from app.citizen.cases import status_label
 from app.db import reading
+from app.formatting import department_names, format_date, localized, reader_language
 from app.guards import require_official
 from app.staff import blueprint
 from app.staff.access import client_ip, context, deadline_state, services
@@ -106,12 +106,12 @@ def render_case(
     row, definition = _load(account, folio)
     svc = services()
     actor = account.actor()
-    lang = _lang()
+    lang = reader_language()
     pick = 1 if lang == "en" else 0
     state = CaseState.from_json(row.state)
     ctx = context()
     today = ctx.local_date(utcnow())
-    departments = _department_names(lang)
+    departments = department_names(lang)
     steps = {s["id"]: localized(s.get("title"), lang) or s["id"] for s in definition["steps"]}
     all_tasks = sorted(state.tasks.values(), key=lambda t: (t.opened_at, t.id))
     mine = [
@@ -184,7 +184,7 @@ def _run(account: Account, folio: str, make: Any, done: str, back_to_list: bool 
         command: Command = make(actor)
         services().cases.execute(int(row.id), command)
     except EngineError as exc:
-        lang = _lang()
+        lang = reader_language()
         field = str(exc.details.get("field") or "")
         errors = [{"text": exc.message(lang), "href": _anchor(field)}] if field else []
         return render_case(

@@ -10,11 +10,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from app.citizen.cases import _lang, format_date
+from app.formatting import format_date, money, reader_language
 from app.guards import login_required, require_treasury
 from app.sessions import current_account
 from connectors import ledger
-from connectors._common import local_today, money
+from connectors._common import local_today
 from connectors.ledger import report
 from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
 from workflow_engine.persistence.types import utcnow
@@ -32,7 +32,7 @@ def _today() -> date:
 
 
 def _statement_view(taxpayer_id: int) -> dict[str, Any]:
-    lang = _lang()
+    lang = reader_language()
     today = _today()
     with _services().engine.connect() as conn:
         account = ledger.statement(conn, taxpayer_id, today, lang)
@@ -140,7 +140,7 @@ def _kind_param() -> str | None:
 @blueprint.route("/tesoreria/omisos")
 def omisos() -> Any:
     require_treasury()
-    lang = _lang()
+    lang = reader_language()
     kind = _kind_param()
     after = request.args.get("despues", "0")
     after_id = int(after) if after.isdigit() and len(after) < 10 else 0

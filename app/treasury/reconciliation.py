@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.formatting import money, reader_language
 from app.guards import guard_blueprint, require_cashier
-from connectors._common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
 
@@ -50,10 +49,6 @@ def _private(response: Any) -> Any:
     return response
 
 
-def _lang() -> str:
-    return "en" if str(get_locale() or "es") == "en" else "es"
-
-
 def reason_label(reason: str) -> str:
     return {
         "unknown_reference": _("Ninguna orden de pago tiene esa referencia"),
@@ -79,7 +74,7 @@ def _render(values: dict[str, str], errors: dict[str, str], report: Any = None) 
             money=money,
             shown=SHOWN_PER_KIND,
             max_mb=MAX_FILE_BYTES // (1024 * 1024),
-            lang=_lang(),
+            lang=reader_language(),
         ),
         status,
     )
@@ -151,5 +146,5 @@ def reconcile() -> Any:
             timezone=services.settings.timezone,
         )
     except BankFileError as exc:
-        return _render(values, {"archivo": exc.message(_lang())})
+        return _render(values, {"archivo": exc.message(reader_language())})
     return _render(values, {}, report)

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app.citizen.cases import _lang, format_date
+from app.formatting import format_date, reader_language
 from app.guards import is_admin
 from app.sessions import current_account
 from connectors._common import local_today
@@ -73,7 +73,7 @@ def _page(
     status: int = 200,
 ) -> Any:
     settings = _services().settings
-    lang = _lang()
+    lang = reader_language()
     today = local_today(settings.timezone)
     return (
         render_template(
@@ -175,7 +175,7 @@ def revoke(code: str) -> Any:
     except RevocationError as exc:
         if exc.code == "not_found":
             raise UnknownCode(code) from None
-        message = exc.message_en if _lang() == "en" else exc.message_es
+        message = exc.message_en if reader_language() == "en" else exc.message_es
         status = 409 if exc.code == "already_revoked" else 400
         return _page(record, errors={"motivo": message}, reason=reason, status=status)
     flash(_("Documento revocado. La página de verificación ya lo muestra."))

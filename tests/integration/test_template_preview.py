@@ -127,7 +127,7 @@ def test_simulate_prints_the_path_fees_tasks_and_writes_unsigned_previews(
     lines = result.output.splitlines()
     assert lines[0].startswith("path: solicitante -> puesto -> revision -> pago")
     assert "outcome: approved (closed)" in lines
-    assert any(line.startswith("fees total: pago: MXN ") for line in lines)
+    assert any(line.startswith("fees total: pago: $") for line in lines)
     assert any(line.startswith("task: revision: mercados / revisor, plazo ") for line in lines)
     assert "notification: case_approved -> applicant" in lines
     pdfs = sorted((tmp_path / "out").glob("*.pdf"))

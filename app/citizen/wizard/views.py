@@ -15,8 +15,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from app.api import queries
-from app.citizen.catalog import localized
-from app.citizen.wizard import blueprint, display
+from app.citizen.wizard import blueprint
 from app.citizen.wizard.forms import (
     anchor_for,
     apply_row_action,
@@ -27,8 +26,8 @@ from app.citizen.wizard.forms import (
 )
 from app.citizen.wizard.uploads import Uploads
 from app.db import fetch_one, read_connection, reading
+from app.formatting import answer_lines, localized, reader_language
 from app.sessions import accounts, current_account
-from app.templating import locale_name
 from workflow_engine.engine import (
     Actor,
     CaseState,
@@ -55,10 +54,6 @@ from workflow_engine.templates.fields import FieldError, validate_step_data
 
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
-
-
-def lang() -> str:
-    return "en" if locale_name().startswith("en") else "es"
 
 
 def services() -> Any:
@@ -364,8 +359,8 @@ def _returned(case: Case) -> dict[str, Any] | None:
             data = dict(event["data"] or {})
             return {
                 "message": str(data.get("message") or ""),
-                "reason": reason_title(data.get("reason"), lang()),
-                "respond_by": display.lines({"type": "date"}, data.get("respond_by"))[:1],
+                "reason": reason_title(data.get("reason"), reader_language()),
+                "respond_by": answer_lines({"type": "date"}, data.get("respond_by"))[:1],
                 "steps": [
                     localized(case.definition.steps[s].get("title"))
                     for s in data.get("steps") or []
@@ -384,7 +379,7 @@ def render_step(
     problem: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    language = lang()
+    language = reader_language()
     errors = errors or []
     volver = request.args.get("volver", "")
     seen = _visible(case, step, values)
@@ -519,12 +514,18 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
         return render_step(case, step_def, values, errors=errors, status=422)
     except EligibilityError as exc:
         _save_quietly(case, sid, values)
-        return render_step(case, step_def, values, problem=exc.message(lang()), status=422)
+        return render_step(
+            case, step_def, values, problem=exc.message(reader_language()), status=422
+        )
     except ConflictError as exc:
-        return render_step(case, step_def, values, problem=exc.message(lang()), status=409)
+        return render_step(
+            case, step_def, values, problem=exc.message(reader_language()), status=409
+        )
     except EngineError as exc:
         _save_quietly(case, sid, values)
-        return render_step(case, step_def, values, problem=exc.message(lang()), status=422)
+        return render_step(
+            case, step_def, values, problem=exc.message(reader_language()), status=422
+        )
     return redirect(_after_submit(case, sid, volver == "revisar"))
 
 
@@ -624,7 +625,7 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
             for row in group_rows(data[fid]):
                 group.append(
                     [
-                        (localized(sub.get("label")), display.lines(sub, row[sub["id"]]))
+                        (localized(sub.get("label")), answer_lines(sub, row[sub["id"]]))
                         for sub in fld.get("fields") or []
                         if sub["id"] in row
                     ]
@@ -634,7 +635,7 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
             rows.append(
                 {
                     "label": localized(fld.get("label")),
-                    "lines": display.lines(fld, data[fid]),
+                    "lines": answer_lines(fld, data[fid]),
                     "change": change,
                 }
             )
@@ -701,7 +702,7 @@ def submit(folio: str) -> Any:
         run(case, SubmitCase(at=utcnow(), actor=case.actor, declaration=True))
     except EngineError as exc:
         case.refresh()
-        return render_review(case, problem=exc.message(lang()), status=exc.http_status)
+        return render_review(case, problem=exc.message(reader_language()), status=exc.http_status)
     return redirect(url_for("wizard.confirmation", folio=case.folio))
 
 
