@@ -88,6 +88,29 @@ def reconciliation() -> Any:
 @blueprint.post("/conciliacion")
 def reconcile() -> Any:
     values = {key: request.form.get(key, default).strip() for key, default in DEFAULTS.items()}
+    errors = _choice_errors(values)
+    data = _read_upload(errors)
+    errors.update(_column_errors(values))
+    if errors:
+        return _render(values, errors)
+    services = current_app.extensions["tramita"]
+    try:
+        report = reconcile_file(
+            services.engine,
+            services.cases,
+            data,
+            values["format"],
+            _mapping(values),
+            bank=values["bank"],
+            timezone=services.settings.timezone,
+        )
+    except BankFileError as exc:
+        return _render(values, {"archivo": exc.message(reader_language())})
+    return _render(values, {}, report)
+
+
+def _choice_errors(values: dict[str, str]) -> dict[str, str]:
+    """What is wrong with the form's choices, by field name."""
     errors: dict[str, str] = {}
     if values["format"] not in ("csv", "fixed"):
         errors["format"] = _("Elija el formato del archivo.")
@@ -103,29 +126,45 @@ def reconcile() -> Any:
         errors["delimiter"] = _("Elija el separador de columnas.")
     if values["date_format"] not in DATE_FORMATS:
         errors["date_format"] = _("Elija el formato de las fechas.")
+    return errors
+
+
+def _column_errors(values: dict[str, str]) -> dict[str, str]:
+    """A CSV file needs the names of its reference, amount and date columns."""
+    if values["format"] != "csv":
+        return {}
+    return {
+        f"col_{name}": _("Escriba el nombre de esta columna en el archivo.")
+        for name in ("reference", "amount", "date")
+        if not values[f"col_{name}"]
+    }
+
+
+def _read_upload(errors: dict[str, str]) -> bytes:
+    """The bank's file (at most MAX_FILE_BYTES are read); what is wrong with it goes to
+    `errors["archivo"]`."""
     upload = request.files.get("archivo")
-    data = b""
     if upload is None or not upload.filename:
         errors["archivo"] = _("Elija el archivo del banco.")
-    elif not upload.filename.lower().endswith(EXTENSIONS):
+        return b""
+    if not upload.filename.lower().endswith(EXTENSIONS):
         errors["archivo"] = _("El archivo debe ser de texto: .csv, .txt, .dat o .prn.")
-    else:
-        data = upload.stream.read(MAX_FILE_BYTES + 1)
-        upload.close()
-        if len(data) > MAX_FILE_BYTES:
-            errors["archivo"] = _(
-                "El archivo pesa más de %(mb)s MB; divídalo en partes.",
-                mb=MAX_FILE_BYTES // (1024 * 1024),
-            )
-        elif not data.strip():
-            errors["archivo"] = _("El archivo está vacío.")
-    if values["format"] == "csv":
-        for name in ("reference", "amount", "date"):
-            if not values[f"col_{name}"]:
-                errors[f"col_{name}"] = _("Escriba el nombre de esta columna en el archivo.")
-    if errors:
-        return _render(values, errors)
-    mapping = {
+        return b""
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    upload.close()
+    if len(data) > MAX_FILE_BYTES:
+        errors["archivo"] = _(
+            "El archivo pesa más de %(mb)s MB; divídalo en partes.",
+            mb=MAX_FILE_BYTES // (1024 * 1024),
+        )
+    elif not data.strip():
+        errors["archivo"] = _("El archivo está vacío.")
+    return data
+
+
+def _mapping(values: dict[str, str]) -> dict[str, Any]:
+    """How to read the file's columns, from the form."""
+    mapping: dict[str, Any] = {
         "encoding": values["encoding"],
         "decimal": values["decimal"],
         "delimiter": DELIMITERS[values["delimiter"]],
@@ -134,17 +173,4 @@ def reconcile() -> Any:
     }
     if "currency" not in mapping["columns"]:
         mapping["currency"] = "MXN"
-    services = current_app.extensions["tramita"]
-    try:
-        report = reconcile_file(
-            services.engine,
-            services.cases,
-            data,
-            values["format"],
-            mapping,
-            bank=values["bank"],
-            timezone=services.settings.timezone,
-        )
-    except BankFileError as exc:
-        return _render(values, {"archivo": exc.message(reader_language())})
-    return _render(values, {}, report)
+    return mapping
