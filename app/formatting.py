@@ -85,16 +85,19 @@ def format_date(value: date | datetime | str | None, lang: str | None = None) ->
     ISO string is read first (anything else is shown as it is)."""
     if value is None or value == "":
         return ""
+    parsed: date | datetime
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+            parsed = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, datetime):
-        value = value.astimezone(_timezone()).date() if value.tzinfo else value.date()
+    else:
+        parsed = value
+    if isinstance(parsed, datetime):
+        parsed = parsed.astimezone(_timezone()).date() if parsed.tzinfo else parsed.date()
     if (lang or reader_language()) == "en":
-        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
-    return f"{value.day} de {MONTHS_ES[value.month - 1]} de {value.year}"
+        return f"{parsed.day} {MONTHS_EN[parsed.month - 1]} {parsed.year}"
+    return f"{parsed.day} de {MONTHS_ES[parsed.month - 1]} de {parsed.year}"
 
 
 def format_moment(value: datetime | str | None, lang: str | None = None) -> str:
