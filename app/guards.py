@@ -39,6 +39,7 @@ __all__ = [
     "guard_blueprint",
     "is_admin",
     "is_cashier",
+    "is_official",
     "is_treasury",
     "login_required",
     "require_account",

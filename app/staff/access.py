@@ -1,4 +1,5 @@
-"""Who may use the inbox: active officials. Everyone else gets the same 404 as a wrong URL."""
+"""What the inbox pages share: services, the engine context, the inbox query, deadline
+states (who may use them is `app.guards.require_official`)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 Only translates HTTP: the file is read and every payment recorded by
 `connectors.payments.reconciliation.reconcile_file`. Reached by administrators and by
-officials of the treasury department with the `cajero` tag; anyone else gets a 404 (nobody
-learns the page exists), anonymous visitors are sent to log in.
+officials of the treasury department with the `cajero` tag (`app.guards.require_cashier`);
+anyone else gets a 404 (nobody learns the page exists), anonymous visitors are sent to log
+in.
 """
 
 from __future__ import annotations
