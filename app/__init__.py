@@ -65,47 +65,30 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app import (
         accounts,
         admin,
-        auth,
-        cases,
-        catalog,
+        api,
+        citizen,
         cli,
         errors,
-        files,
-        inbox,
-        ledger_pages,
-        notifications,
-        payments,
         security,
-        staff_admin,
+        sessions,
+        staff,
         treasury,
         verify,
-        wizard,
     )
-    from app.api import blueprint as api_blueprint
 
-    auth.init_app(app)
+    audiences = (citizen, staff, treasury, admin, accounts, api, verify)
+    sessions.init_app(app)
     request_db.init_app(app)
-    app.register_blueprint(catalog.blueprint)
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(accounts.blueprint)
-    app.register_blueprint(wizard.blueprint)
-    app.register_blueprint(files.blueprint)
-    app.register_blueprint(cases.blueprint)
-    app.register_blueprint(inbox.blueprint)
-    app.register_blueprint(ledger_pages.blueprint)
-    app.register_blueprint(notifications.blueprint)
-    app.register_blueprint(verify.blueprint)
-    app.register_blueprint(api_blueprint)
-    app.register_blueprint(treasury.blueprint)
-    staff_admin.init_app(app)
-    payments.init_app(app)
-    csrf.exempt(api_blueprint)
+    for package in audiences:
+        for blueprint in package.blueprints:
+            app.register_blueprint(blueprint)
+    app.jinja_loader = templating.loader(app, audiences)
+    citizen.payments.init_app(app)
+    csrf.exempt(api.blueprint)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    app.jinja_env.filters["t"] = catalog.localized
-    app.jinja_env.filters["digitalization"] = catalog.digitalization
+    app.jinja_env.filters["digitalization"] = citizen.catalog.digitalization
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.formatting import money
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
@@ -345,10 +346,6 @@ def _say_draft_errors(doc: Any) -> list[Any]:
     return problems
 
 
-def _money(cents: int, currency: str) -> str:
-    return f"{currency} {cents / 100:,.2f}"
-
-
 @templates_cli.command("preview")
 @click.argument("key")
 @click.option("--version", "number", type=int, default=None, help="A published version.")
@@ -361,7 +358,7 @@ def templates_preview(
     key: str, number: int | None, draft: bool, step_id: str, empty: bool, lang: str, out_file: str
 ) -> None:
     """Render one form step as the wizard shows it, with sample (or no) answers, to HTML."""
-    from app.wizard.preview import UnknownStepError, UnsoundStepError, render_step_preview
+    from app.citizen.wizard.preview import UnknownStepError, UnsoundStepError, render_step_preview
 
     try:
         doc = _template_doc(key, number, draft)
@@ -465,8 +462,8 @@ def templates_simulate(
     for fee in sim.fees:
         for line in fee.lines:
             label = line["label"].get("es") or line["id"]
-            click.echo(f"fee: {fee.step_id}: {label}: {_money(line['amount_cents'], fee.currency)}")
-        click.echo(f"fees total: {fee.step_id}: {_money(fee.total_cents, fee.currency)}")
+            click.echo(f"fee: {fee.step_id}: {label}: {money(line['amount_cents'], fee.currency)}")
+        click.echo(f"fees total: {fee.step_id}: {money(fee.total_cents, fee.currency)}")
     for task in sim.tasks:
         click.echo(
             f"task: {task.step_id}: {task.department} / {task.role}, "

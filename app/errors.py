@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
+from app.formatting import reader_language
 from app.i18n import N_
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.db import database_unavailable
@@ -36,7 +37,7 @@ MESSAGES = {  # msgids: the page shows one language, a JSON error both
 def _english() -> bool:
     """The reader's language for an error page (Spanish when it cannot be told)."""
     try:
-        return str(get_locale() or "es").startswith("en")
+        return reader_language() == "en"
     except Exception:  # an error raised before the request context was complete
         return False
 

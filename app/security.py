@@ -34,7 +34,7 @@ def content_security_policy(gateway_url: str | None, tile_url: str | None = None
 
 
 def _gateway_url() -> str | None:
-    from app.payments import current_gateway
+    from app.citizen.payments import current_gateway
 
     gateway = current_gateway()
     return gateway.config.url if gateway is not None else None

@@ -12,12 +12,15 @@ are remembered too (`cached_url_for`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import generate_csrf
-from jinja2 import pass_context
+from jinja2 import BaseLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -51,8 +54,19 @@ def locale_name() -> str:
     return str(found)
 
 
+def loader(app: Flask, audiences: Iterable[ModuleType]) -> BaseLoader:
+    """The shared templates (app/templates: base.html, error pages), then each audience
+    package's own templates/ folder; template names are unique across them."""
+    folders = [Path(app.root_path) / "templates"]
+    folders += [Path(str(package.__file__)).parent / "templates" for package in audiences]
+    return FileSystemLoader([str(f) for f in folders if f.is_dir()])
+
+
 def install(app: Flask) -> None:
-    """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`."""
+    """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`;
+    add the formatting filters."""
+    from app import formatting  # it reads `locale_name` from here
+
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
@@ -67,7 +81,8 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["locale_name"] = locale_name
     app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
-    app.jinja_env.globals["answer_lines"] = _answer_lines
+    app.jinja_env.globals["answer_lines"] = formatting.answer_lines
+    app.jinja_env.filters["t"] = formatting.localized  # {"es", "en"} in the reader's language
 
 
 @pass_context
@@ -113,10 +128,3 @@ def cached_url_for(app: Flask) -> Any:
         return found
 
     return url_for
-
-
-def _answer_lines(fld: Any, value: Any) -> list[str]:
-    """How an answer reads (the field type's own display), for widgets that show it back."""
-    from app.wizard import display
-
-    return display.lines(fld, value)

@@ -60,3 +60,4 @@ blueprint.register_error_handler(HTTPException, handle_http_error)
 blueprint.register_error_handler(EngineError, handle_engine_error)
 
 __all__ = ["ROUTES", "blueprint"]
+blueprints = (blueprint,)

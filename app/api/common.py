@@ -11,9 +11,9 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import ValidationError
 
-from app.auth import current_actor
 from app.errors import http_message, with_http_headers
 from app.services import Services
+from app.sessions import current_actor
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError

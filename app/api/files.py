@@ -1,6 +1,6 @@
 """A case's files over the API: upload and delete the applicant's attachments, download
 attachments, issued documents and the receipt. The checks are the wizard's (UploadStore, the
-engine's editable-steps rule); the downloads are app/files.py's, with its isolation."""
+engine's editable-steps rule); the downloads are app/citizen/files.py's, with its isolation."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 from flask import Response, request
 
-from app import files as web_files  # app.files imports app.api.queries: bind late
 from app.api import queries
 from app.api.cases import visible_case
 from app.api.common import ApiError, require_actor, services
+from app.citizen import files as web_files  # app.citizen.files imports app.api.queries: bind late
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, require_editable
 from workflow_engine.persistence.casework import log_access
 from workflow_engine.persistence.uploads import referenced_ids

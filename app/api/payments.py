@@ -1,5 +1,6 @@
 """A case's payment over the API: its status, and a hosted checkout at the payment gateway.
-Through the same door as «Pagar en línea» (app/payments.py): no rule of money is written here."""
+Through the same door as «Pagar en línea» (app/citizen/payments.py): no rule of money is
+written here."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import payments as web_payments
 from app.api.cases import visible_case
 from app.api.common import ApiError, require_actor, services
 from app.api.files import own_case
 from app.api.serializers import iso
+from app.citizen import payments as web_payments
 from connectors.gateway import GatewayRejected, GatewayUnavailable
 from connectors.gateway import checkouts as gateway_checkouts
 from connectors.payments.builtin import find_order

@@ -7,7 +7,7 @@
     WebhookProcessor(config, recorder, engine).handle(raw_body, headers)
     poll_pending(engine, client, processor)            # scheduled: webhooks that never came
 
-No Flask here: app/payments.py translates HTTP, sandbox_gateway/ plays the gateway.
+No Flask here: app/citizen/payments.py translates HTTP, sandbox_gateway/ plays the gateway.
 """
 
 from connectors.gateway.checkouts import Checkout, GatewayCheckout, start_checkout

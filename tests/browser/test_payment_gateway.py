@@ -30,7 +30,7 @@ SECRET = "browser-gateway-webhook-secret"
 def sandbox(live_server: LiveServer) -> Iterator[SandboxServer]:
     """The sandbox gateway on loopback, delivering webhooks in the background (like a real
     gateway: the citizen may be back before the confirmation), wired into the live app."""
-    from app.payments import configure
+    from app.citizen.payments import configure
 
     server = serve_in_background(
         create_sandbox_app(api_key=API_KEY, webhook_secret=SECRET, deliver="thread")

@@ -68,7 +68,7 @@ def document_text(app: Flask, folio: str, field_id: str) -> str:
 
 def inbox_lines(app: Flask, folio: str, field_id: str, lang: str = "es") -> list[str]:
     """The lines the official's case page shows for ``field_id``."""
-    from app.inbox.present import submitted_sections
+    from app.staff.present import submitted_sections
 
     cases = app.extensions["tramita"].cases
     state, definition, _lock = cases.load(cases.case_id_for_folio(folio))

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
-from app.auth import require_verified
+from app.guards import require_verified
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
@@ -323,7 +323,7 @@ def test_login_is_throttled_per_address_and_per_ip(
                 for i in range(20)
             ],
         )
-    monkeypatch.setattr("app.auth.pause", lambda seconds: None)
+    monkeypatch.setattr("app.accounts.auth.pause", lambda seconds: None)
     other = app.test_client()
     assert _login(other, "hugo@correo.mx").status_code == 302
 

@@ -602,7 +602,7 @@ def _login(app: Flask, client: FlaskClient, email: str) -> str:
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
-    from app.auth import SessionUser, accounts
+    from app.sessions import SessionUser, accounts
 
     def test_login() -> str:
         account = accounts().by_email(email)

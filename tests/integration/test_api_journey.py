@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
-from app import payments as web_payments
+from app.citizen import payments as web_payments
 from connectors.gateway import GatewayConfig
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
@@ -651,7 +651,7 @@ def test_checkout_refusals_say_why(world: World) -> None:
 def test_session_uploads_need_the_csrf_token(world: World) -> None:
     from flask_wtf.csrf import generate_csrf
 
-    from app.auth import accounts, start_session
+    from app.sessions import accounts, start_session
 
     def test_login() -> str:
         account = accounts().by_email("ciudadano@demo.gob.mx")

@@ -643,7 +643,7 @@ def test_lost_webhook_is_found_by_the_scheduled_poll(world: World) -> None:
 
 def test_gateway_down_leaves_the_reference_to_pay_at_the_bank(world: World) -> None:
     awaiting = awaiting_payment(world)
-    from app.payments import configure
+    from app.citizen.payments import configure
 
     configure(world.app, GatewayConfig("sandbox", "http://127.0.0.1:9", API_KEY, SECRET))
     client = world.client()
@@ -658,7 +658,7 @@ def test_gateway_down_leaves_the_reference_to_pay_at_the_bank(world: World) -> N
 
 def test_without_a_gateway_no_online_payment_is_offered(world: World) -> None:
     awaiting = awaiting_payment(world)
-    from app.payments import configure
+    from app.citizen.payments import configure
 
     configure(world.app, None)
     client = world.client()

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from app.auth import current_actor
+from app.sessions import current_actor
 from tests.integration.test_accounts import SmtpServer
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import AuditLog, AuthToken, OutboxMessage, User, table

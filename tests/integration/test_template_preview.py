@@ -128,7 +128,7 @@ def test_simulate_prints_the_path_fees_tasks_and_writes_unsigned_previews(
     lines = result.output.splitlines()
     assert lines[0].startswith("path: solicitante -> puesto -> revision -> pago")
     assert "outcome: approved (closed)" in lines
-    assert any(line.startswith("fees total: pago: MXN ") for line in lines)
+    assert any(line.startswith("fees total: pago: $") for line in lines)
     assert any(line.startswith("task: revision: mercados / revisor, plazo ") for line in lines)
     assert "notification: case_approved -> applicant" in lines
     pdfs = sorted((tmp_path / "out").glob("*.pdf"))
@@ -267,7 +267,7 @@ def wizard_app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
 def test_preview_of_every_form_step_is_the_real_wizard_page(wizard_app: Flask, key: str) -> None:
     from markupsafe import escape
 
-    from app.wizard.preview import render_step_preview
+    from app.citizen.wizard.preview import render_step_preview
 
     real = real_draft_pages(wizard_app, key)
     doc = EXAMPLES[key]
@@ -338,7 +338,7 @@ def test_a_draft_with_errors_previews_what_is_sound_and_simulates_until_it_stops
 def test_a_step_whose_own_fields_are_broken_is_not_drawn_and_says_why(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    from app.wizard.preview import UnsoundStepError, render_step_preview
+    from app.citizen.wizard.preview import UnsoundStepError, render_step_preview
     from workflow_engine.persistence.catalog import Editor
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0

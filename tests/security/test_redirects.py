@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.auth import safe_next
+from app.accounts.auth import safe_next
 from tests.security.conftest import DEMO_ROLES, Route, csrf_token
 
 # Targets that a browser turns into another site, or that broke the response (raw, as the

@@ -202,7 +202,7 @@ def test_failures_from_one_address_slow_it_down_but_never_refuse_a_right_passwor
     security_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delays: list[float] = []
-    monkeypatch.setattr("app.auth.pause", delays.append)
+    monkeypatch.setattr("app.accounts.auth.pause", delays.append)
     cafe = {"REMOTE_ADDR": "198.51.100.20"}
     attacker = security_app.test_client()
     attacker.environ_base.update(cafe)
@@ -242,7 +242,7 @@ def test_proxy_count_makes_limits_see_the_client_address(
     and is ignored (every request is the proxy's)."""
     app: Flask = app_factory(seeded_url, proxy_count=proxy_count)
     delays: list[float] = []
-    monkeypatch.setattr("app.auth.pause", delays.append)
+    monkeypatch.setattr("app.accounts.auth.pause", delays.append)
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
 
     def client(forwarded_for: str) -> FlaskClient:

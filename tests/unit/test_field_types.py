@@ -14,7 +14,7 @@ from workflow_engine.templates import validate_step_data
 from workflow_engine.templates.field_types import REGISTRY
 from workflow_engine.templates.schemas import stale_files, write_schemas
 
-APP_TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
+APP_TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "citizen" / "templates"
 TODAY = datetime.date(2026, 3, 5)
 
 

@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-METHOD_MAP = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+METHOD_MAP = [("app/**.py", "python"), ("app/**/templates/**.html", "jinja2")]
 
 
 def test_every_message_of_the_web_layer_has_an_english_translation() -> None:
@@ -23,7 +23,7 @@ def test_every_message_of_the_web_layer_has_an_english_translation() -> None:
     }
     missing = set()
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHOD_MAP, options_map={"app/templates/**.html": {}}
+        str(ROOT), METHOD_MAP, options_map={"app/**/templates/**.html": {}}
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid and msgid not in translated:

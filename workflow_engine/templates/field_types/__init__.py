@@ -1,7 +1,7 @@
 """The field types of the template format: one module per type, found by ``REGISTRY``.
 
 Adding a type is adding a module here that defines one ``FieldType`` subclass (plus its
-widget partial ``app/templates/wizard/fields/<name>.html`` and its translations); the
+widget partial ``app/citizen/templates/wizard/fields/<name>.html`` and its translations); the
 schema, the catalog for the editor, the engine, the wizard and documents all ask the registry.
 """
 

@@ -1,7 +1,0 @@
-"""The officials' side: the inbox (/bandeja) and the case review page with its actions."""
-
-from flask import Blueprint
-
-blueprint = Blueprint("inbox", __name__)
-
-from app.inbox import listing, review  # noqa: E402,F401  (routes register on import)

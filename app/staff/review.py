@@ -1,0 +1,325 @@
+"""The case review page for officials and the actions on it: claim, release, assign (directors),
+decide (with requirement-by-requirement review) and internal notes. Each action is one engine
+command; a refusal re-renders the page with the reason and keeps what the official wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.citizen.cases import status_label
+from app.db import reading
+from app.formatting import department_names, format_date, reader_language
+from app.guards import require_official
+from app.i18n import N_
+from app.staff import blueprint
+from app.staff.access import client_ip, context, deadline_state, services
+from app.staff.present import requirements, staff_timeline, submitted_sections
+from workflow_engine.engine import (
+    AddNote,
+    AssignTask,
+    CaseState,
+    ClaimTask,
+    Command,
+    Decide,
+    EngineError,
+    ProcedureDefinition,
+    ReleaseTask,
+    RequirementReview,
+)
+from workflow_engine.engine.events import RETURN_REASONS, reason_text
+from workflow_engine.persistence import casework
+from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+
+TASK_STATUS = {
+    "open": N_("Abierta"),
+    "approved": N_("Aprobada"),
+    "rejected": N_("Rechazada"),
+    "returned": N_("Devuelta"),
+    "cancelled": N_("Cancelada"),
+}
+DEADLINE_LABELS = {
+    "on_time": N_("En plazo"),
+    "due_soon": N_("Por vencer"),
+    "overdue": N_("Vencida"),
+    "none": N_("Sin plazo"),
+}
+
+
+def _load(account: Account, folio: str) -> tuple[Any, ProcedureDefinition]:
+    svc = services()
+    with svc.engine.connect() as conn:
+        row = casework.case_for_staff(conn, account.actor(), folio)
+        if row is None:
+            abort(404)
+        definition = svc.cases.definition(conn, int(row.version_id))
+    return row, definition
+
+
+def _task_view(task: Any, account: Account, lang: str, today: Any, ctx: Any) -> dict[str, Any]:
+    due = task.due_on
+    from datetime import date
+
+    state = deadline_state(date.fromisoformat(due) if due else None, ctx, today)
+    actor = account.actor()
+    mine = task.assignee == actor.id
+    director = "director" in actor.roles
+    may_work = task.role in actor.roles or director
+    return {
+        "key": task.id,
+        "step": task.step_id,
+        "department": task.department,
+        "role": task.role,
+        "status": task.status,
+        "status_label": _(TASK_STATUS[task.status]) if task.status in TASK_STATUS else task.status,
+        "due_on": format_date(due, lang) if due else "",
+        "deadline_state": state,
+        "deadline_label": _(DEADLINE_LABELS[state]),
+        "escalated": task.escalated,
+        "assignee": task.assignee,
+        "assignee_name": task.assignee_name,
+        "mine": mine,
+        "open": task.is_open,
+        "can_claim": task.is_open and may_work and not task.assignee,
+        "can_release": task.is_open and task.assignee is not None and (mine or director),
+        "can_assign": task.is_open and director,
+        "can_decide": task.is_open and may_work and (mine or not task.assignee or director),
+        "comment": task.comment or "",
+    }
+
+
+def render_case(
+    account: Account,
+    folio: str,
+    *,
+    problem: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    form: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    """The page, for a GET or after a refused action (then with the reason and the values)."""
+    row, definition = _load(account, folio)
+    svc = services()
+    actor = account.actor()
+    lang = reader_language()
+    state = CaseState.from_json(row.state)
+    ctx = context()
+    today = ctx.local_date(utcnow())
+    departments = department_names(lang)
+    procedure = definition.model
+    steps = procedure.step_titles(lang)
+    all_tasks = sorted(state.tasks.values(), key=lambda t: (t.opened_at, t.id))
+    mine = [
+        _task_view(t, account, lang, today, ctx)
+        for t in all_tasks
+        if t.department in actor.departments
+    ]
+    others = [
+        {
+            "department": departments.get(t.department, t.department),
+            "step": steps.get(t.step_id, t.step_id),
+            "status_label": _(TASK_STATUS[t.status]) if t.status in TASK_STATUS else t.status,
+        }
+        for t in all_tasks
+        if t.department not in actor.departments
+    ]
+    for t in mine:
+        t["department_name"] = departments.get(t["department"], t["department"])
+        t["step_title"] = steps.get(t["step"], t["step"])
+    with reading(svc.engine) as conn:
+        stored = stored_case_files(conn, int(row.id))
+    received = only_stored_files(definition.steps.values(), state.data, stored)
+    sections = submitted_sections(procedure, replace(state, data=received), lang)
+    history = svc.cases.history(int(row.id))
+    timeline = staff_timeline(history, lang, departments, steps)
+    notes = [t for t in timeline if t["internal"]]
+    director_departments = {t["department"] for t in mine if t["can_assign"]}
+    with svc.engine.connect() as conn:
+        team = {d: casework.colleagues(conn, d) for d in director_departments}
+        viewers = (
+            casework.access_log(conn, int(row.id), limit=20) if "director" in actor.roles else []
+        )
+    if status == 200:
+        casework.log_access(svc.engine, int(row.id), actor, "case", client_ip())
+    body = render_template(
+        "inbox/case.html",
+        case=row,
+        title=procedure.name(lang),
+        status_label=status_label(row.status, row.outcome, lang),
+        submitted=format_date(row.submitted_at, lang) if row.submitted_at else "",
+        tasks=mine,
+        others=others,
+        sections=sections,
+        files=requirements(sections),
+        timeline=timeline,
+        notes=notes,
+        team=team,
+        viewers=viewers,
+        return_steps=[(s["id"], s["title"]) for s in sections],
+        reasons=[(k, reason_text(k, lang)) for k in RETURN_REASONS],
+        problem=problem,
+        summary=errors or [],
+        form=form or {},
+        lang=lang,
+    )
+    return body, status
+
+
+@blueprint.route("/bandeja/expedientes/<folio>")
+def case_page(folio: str) -> Any:
+    account = require_official()
+    return render_case(account, folio)
+
+
+def _run(account: Account, folio: str, make: Any, done: str, back_to_list: bool = False) -> Any:
+    """Execute one command on the case; on refusal re-render with the engine's reason."""
+    row, _definition = _load(account, folio)
+    actor = account.actor()
+    try:
+        command: Command = make(actor)
+        services().cases.execute(int(row.id), command)
+    except EngineError as exc:
+        lang = reader_language()
+        field = str(exc.details.get("field") or "")
+        errors = [{"text": exc.message(lang), "href": _anchor(field)}] if field else []
+        return render_case(
+            account,
+            folio,
+            problem=None if errors else exc.message(lang),
+            errors=errors,
+            form=request.form,
+            status=exc.http_status,
+        )
+    flash(done)
+    if back_to_list:
+        return redirect(url_for("inbox.inbox_page"))
+    return redirect(url_for("inbox.case_page", folio=folio))
+
+
+def _anchor(field: str) -> str:
+    if field.startswith("requirement:"):
+        return "req-" + field.split(":", 1)[1]
+    return {"comment": "comment", "reason": "reason", "return_steps": "return-steps"}.get(
+        field, "decision-form"
+    )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/tomar", methods=["POST"])
+def claim(folio: str, task_key: str) -> Any:
+    account = require_official()
+    return _run(
+        account,
+        folio,
+        lambda actor: ClaimTask(at=utcnow(), actor=actor, task_id=task_key),
+        _("Tomó la tarea del expediente %(folio)s.", folio=folio),
+        back_to_list=request.form.get("next") == "list",
+    )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/liberar", methods=["POST"])
+def release(folio: str, task_key: str) -> Any:
+    account = require_official()
+    return _run(
+        account,
+        folio,
+        lambda actor: ReleaseTask(at=utcnow(), actor=actor, task_id=task_key),
+        _("La tarea volvió a la bandeja del área."),
+    )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/asignar", methods=["POST"])
+def assign(folio: str, task_key: str) -> Any:
+    account = require_official()
+    row, _definition = _load(account, folio)
+    task = CaseState.from_json(row.state).tasks.get(task_key)
+    if task is None or task.department not in account.actor().departments:
+        abort(404)
+    wanted = request.form.get("assignee", "").strip()
+    with services().engine.connect() as conn:
+        person = casework.colleague(conn, task.department, wanted) if wanted else None
+    if person is None:
+        return render_case(
+            account,
+            folio,
+            errors=[{"text": _("Elija a una persona del área."), "href": f"assignee-{task_key}"}],
+            form=request.form,
+            status=422,
+        )
+    return _run(
+        account,
+        folio,
+        lambda actor: AssignTask(
+            at=utcnow(),
+            actor=actor,
+            task_id=task_key,
+            assignee_id=person.id,
+            assignee_name=person.name,
+        ),
+        _("Tarea asignada a %(name)s.", name=person.name),
+    )
+
+
+def _reviews(form: Mapping[str, Any]) -> tuple[RequirementReview, ...]:
+    reviews = []
+    for key, verdict in form.items():
+        if not key.startswith("req-") or key.endswith("-motivo"):
+            continue
+        file_id = key[4:]
+        if verdict not in ("accept", "reject"):
+            continue
+        reason = str(form.get(f"req-{file_id}-motivo", ""))
+        reviews.append(RequirementReview(file_id, verdict == "accept", reason))
+    return tuple(reviews)
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/decidir", methods=["POST"])
+def decide(folio: str, task_key: str) -> Any:
+    account = require_official()
+    form = request.form
+    decision = form.get("decision", "")
+    if decision not in ("approve", "reject", "return"):
+        return render_case(
+            account,
+            folio,
+            errors=[{"text": _("Elija una decisión."), "href": "decision-approve"}],
+            form=form,
+            status=422,
+        )
+    done = {
+        "approve": _("Aprobó la tarea del expediente %(folio)s.", folio=folio),
+        "reject": _("Rechazó la solicitud %(folio)s.", folio=folio),
+        "return": _("Devolvió el expediente %(folio)s para corrección.", folio=folio),
+    }[decision]
+    return _run(
+        account,
+        folio,
+        lambda actor: Decide(
+            at=utcnow(),
+            actor=actor,
+            task_id=task_key,
+            decision=decision,  # type: ignore[arg-type]
+            comment=form.get("comment", "")[:4000],
+            reason=form.get("reason") or None if decision == "return" else None,
+            return_steps=tuple(form.getlist("return_steps")) if decision == "return" else (),
+            requirement_reviews=_reviews(form),
+        ),
+        done,
+        back_to_list=True,
+    )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/notas", methods=["POST"])
+def add_note(folio: str) -> Any:
+    account = require_official()
+    return _run(
+        account,
+        folio,
+        lambda actor: AddNote(at=utcnow(), actor=actor, text=request.form.get("text", "")),
+        _("Nota interna guardada."),
+    )
