@@ -196,7 +196,7 @@ def verify(token: str) -> Any:
 
 
 @blueprint.route("/verificar-correo", methods=["GET", "POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def verify_notice() -> Any:
     account = current_account()
     assert account is not None
@@ -324,7 +324,7 @@ def _profile_message(field: str, code: str) -> str:
 
 
 @blueprint.route("/perfil", methods=["GET", "POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def profile() -> Any:
     store = accounts()
     user_id = int(current_user.account.id)

@@ -36,7 +36,7 @@ login_manager.login_message = "Inicie sesión para continuar."
 login_manager.localize_callback = _
 
 
-class SessionUser(UserMixin):  # type: ignore[misc]
+class SessionUser(UserMixin):
     """The logged-in person; flask-login keeps `id`, the session's random registry id (not
     the account's), in the signed cookie."""
 
@@ -63,7 +63,8 @@ def load_user(session_id: str) -> SessionUser | None:
 def current_account() -> Account | None:
     """The API key's account if the request carries one, else the logged-in user."""
     if "api_account" in g:
-        return g.api_account  # type: ignore[no-any-return]
+        found: Account | None = g.api_account
+        return found
     # A credential that is sent must be valid, even an empty one: never fall back to the
     # browser session behind a wrong API key.
     key = request.headers.get("X-API-Key")
@@ -76,9 +77,11 @@ def current_account() -> Account | None:
         g.api_account = accounts().account_for_api_key(key)
         if g.api_account is None:
             abort(401)
-        return g.api_account  # type: ignore[no-any-return]
+        keyed: Account = g.api_account
+        return keyed
     if current_user.is_authenticated:
-        return current_user.account  # type: ignore[no-any-return]
+        account: Account = current_user.account  # current_user is a SessionUser here
+        return account
     return None
 
 

@@ -138,10 +138,11 @@ def format_date(value: date | datetime | str | None, lang: str) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+            value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         value = value.astimezone(_tz()).date() if value.tzinfo else value.date()
     if lang == "en":
@@ -278,7 +279,7 @@ def _my_rows(applicant_id: str, limit: int = 200) -> tuple[list[Any], dict[int, 
 
 
 @blueprint.route("/mis-tramites")
-@login_required  # type: ignore[misc]
+@login_required
 def my_cases() -> Any:
     account = current_account()
     assert account is not None
@@ -381,7 +382,7 @@ def _online_payment() -> bool:
 
 
 @blueprint.route("/expedientes/<folio>")
-@login_required  # type: ignore[misc]
+@login_required
 def case_page(folio: str) -> Any:
     account = current_account()
     assert account is not None

@@ -93,7 +93,7 @@ def _source(source: str) -> str:
 
 
 @blueprint.route("/mi-cuenta")
-@login_required  # type: ignore[misc]
+@login_required
 def my_statement() -> Any:
     account = current_account()
     assert account is not None

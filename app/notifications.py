@@ -49,7 +49,7 @@ def _paragraphs(body: str, base_url: str) -> list[dict[str, str]]:
 
 
 @blueprint.route("/notificaciones")
-@login_required  # type: ignore[misc]
+@login_required
 def notification_list() -> Any:
     account = _account()
     lang = _lang()
@@ -86,7 +86,7 @@ def _back(after: str | None) -> Any:
 
 
 @blueprint.route("/notificaciones/<int:notification_id>/leida", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def mark_read(notification_id: int) -> Any:
     if notification_id > MAX_ID or not inbox.mark_read(_engine(), _account(), notification_id):
         abort(404)
@@ -94,7 +94,7 @@ def mark_read(notification_id: int) -> Any:
 
 
 @blueprint.route("/notificaciones/leidas", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def mark_all_read() -> Any:
     up_to = _cursor(request.form.get("hasta"))
     count = inbox.mark_all_read(_engine(), _account(), up_to)

@@ -121,7 +121,7 @@ def _absolute(path: str) -> str:
 
 # -- the citizen ---------------------------------------------------------------------------
 @blueprint.post("/expedientes/<folio>/pago-en-linea")
-@login_required  # type: ignore[misc]
+@login_required
 def start_online_payment(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()
@@ -189,7 +189,7 @@ def online_status(row: Any, gateway: Gateway) -> str:
 
 
 @blueprint.get("/expedientes/<folio>/pago/regreso")
-@login_required  # type: ignore[misc]
+@login_required
 def payment_return(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()
@@ -212,7 +212,7 @@ def payment_return(folio: str) -> Any:
 
 
 @blueprint.get("/expedientes/<folio>/pago/estado")
-@login_required  # type: ignore[misc]
+@login_required
 def payment_status(folio: str) -> Any:
     row = _own_case(folio)
     gateway = current_gateway()

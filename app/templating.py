@@ -53,6 +53,7 @@ def locale_name() -> str:
 
 def install(app: Flask) -> None:
     """Replace Flask-Babel's template callables (call after `Babel(app)`) and `url_for`."""
+    # Added to the environment by jinja2.ext.i18n, which Flask-Babel loads.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),

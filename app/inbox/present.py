@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.cases import format_date, format_moment, money
+from app.cases import format_date, format_moment
 from app.catalog import localized
 from app.wizard.display import lines
+from connectors._common import money
 from workflow_engine.engine import CaseState
 from workflow_engine.engine.events import Words, is_internal, staff_line
 

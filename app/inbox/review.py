@@ -301,7 +301,7 @@ def decide(folio: str, task_key: str) -> Any:
             at=utcnow(),
             actor=actor,
             task_id=task_key,
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,  # type: ignore[arg-type]  # one of the three, checked above
             comment=form.get("comment", "")[:4000],
             reason=form.get("reason") or None if decision == "return" else None,
             return_steps=tuple(form.getlist("return_steps")) if decision == "return" else (),

@@ -112,6 +112,7 @@ def counted_handler(kind: str, handler: Callable[..., Any]) -> Callable[..., Any
             DOCUMENTS_SIGNED.inc()
         return result
 
+    # inspect.unwrap() reaches the handler; mypy knows no attributes set on a function.
     run.__wrapped__ = handler  # type: ignore[attr-defined]
     return run
 
@@ -151,7 +152,8 @@ class OutboxCollector(Collector):
 def _base_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        # prometheus_client ships py.typed but leaves this constructor unannotated.
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
     return REGISTRY
 

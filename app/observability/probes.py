@@ -48,7 +48,8 @@ def check_broker(url: str, timeout: float = TIMEOUT_SECONDS) -> None:
     from kombu import Connection
 
     with Connection(url, connect_timeout=timeout) as conn:
-        conn.ensure_connection(max_retries=1, timeout=timeout)
+        # kombu compares `timeout` with float seconds; celery-types' kombu stubs say int.
+        conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]
 
 
 def readiness(
@@ -80,7 +81,7 @@ def readyz() -> Any:
     failing = sorted(name for name, result in results.items() if result != "ok")
     if not broker:
         results["broker"] = "not_configured"
-    body = {"status": "unavailable" if failing else "ok", "checks": results}
+    body: dict[str, Any] = {"status": "unavailable" if failing else "ok", "checks": results}
     if failing:
         body["failing"] = failing
     return _no_store(jsonify(body)), 503 if failing else 200
