@@ -7,7 +7,7 @@ e-mail would have carried, so `make run` works without a mail server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -36,6 +37,9 @@ from workflow_engine.persistence.accounts import (
     validate_profile,
 )
 from workflow_engine.persistence.mailbox import enqueue_email
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -57,8 +61,9 @@ def _private(response: Any) -> Any:
     return response
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _demo_links() -> bool:
@@ -81,7 +86,7 @@ def _send(*, to: str, subject: str, text: str, key: str) -> None:
     footer = _("Este mensaje se envió automáticamente; no lo responda.")
     body = f"{text}\n\n--\n{municipality}\n{footer}"
     message_id = enqueue_email(services.engine, to=to, subject=subject, text=body, key=key)
-    services.cases.dispatcher([message_id])
+    services.cases.dispatch([message_id])
 
 
 def _send_verification(account: Account) -> str:
@@ -122,7 +127,7 @@ def _check_new_password(form: Any, email: str, errors: dict[str, str]) -> str:
 
 
 @blueprint.route("/registro", methods=["GET", "POST"])
-def register() -> Any:
+def register() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"name": "", "email": ""}
     if request.method == "POST":
@@ -149,7 +154,7 @@ def register() -> Any:
     )
 
 
-def _registered(name: str, email: str, password: str) -> Any:
+def _registered(name: str, email: str, password: str) -> ResponseReturnValue:
     """The same page whether or not the address had an account: nobody learns which."""
     store = accounts()
     demo_link = None
@@ -181,7 +186,7 @@ def _registered(name: str, email: str, password: str) -> Any:
 
 
 @blueprint.route("/verificar-correo/<token>")
-def verify(token: str) -> Any:
+def verify(token: str) -> ResponseReturnValue:
     store = accounts()
     result = store.verify_email(token)
     if result.ok:
@@ -197,7 +202,7 @@ def verify(token: str) -> Any:
 
 @blueprint.route("/verificar-correo", methods=["GET", "POST"])
 @login_required
-def verify_notice() -> Any:
+def verify_notice() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     demo_link = None
@@ -221,7 +226,7 @@ def verify_notice() -> Any:
 
 
 @blueprint.route("/recuperar", methods=["GET", "POST"])
-def forgot() -> Any:
+def forgot() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     email = ""
     if request.method == "POST":
@@ -267,7 +272,7 @@ def _send_reset(email: str) -> str | None:
 
 
 @blueprint.route("/restablecer/<token>", methods=["GET", "POST"])
-def reset(token: str) -> Any:
+def reset(token: str) -> ResponseReturnValue:
     store = accounts()
     check = store.check_token(token, RESET_PASSWORD)
     account = store.get(check.user_id) if check.ok and check.user_id is not None else None
@@ -325,7 +330,7 @@ def _profile_message(field: str, code: str) -> str:
 
 @blueprint.route("/perfil", methods=["GET", "POST"])
 @login_required
-def profile() -> Any:
+def profile() -> ResponseReturnValue:
     store = accounts()
     user_id = int(current_user.account.id)
     errors: dict[str, str] = {}

@@ -3,12 +3,16 @@ failed for good, with a retry button), connectors and municipal settings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from app.auth import current_account
 from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,12 +54,12 @@ def kind_label(kind: str) -> str:
 
 
 @blueprint.route("/outbox")
-def outbox() -> Any:
+def outbox() -> ResponseReturnValue:
     """The backlog of effects: due, retrying (when, why), running (until when), dead."""
     from app.cases import _lang, format_moment
 
     _require_admin()
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     backlog = OutboxBacklog(services.engine)
     state = request.args.get("estado", "")
     if state not in STATES:
@@ -78,7 +82,7 @@ def outbox() -> Any:
 
 
 @blueprint.route("/outbox/reintentar", methods=["POST"])
-def retry() -> Any:
+def retry() -> ResponseReturnValue:
     from flask_babel import gettext as _
 
     _require_admin()
@@ -145,7 +149,7 @@ def _connector_status() -> list[tuple[str, str]]:
 
 
 @blueprint.route("/conectores", methods=["GET", "POST"])
-def connectors_page() -> Any:
+def connectors_page() -> ResponseReturnValue:
     """Per-municipality choices (stored, audited) and the connectors' configuration status."""
     from flask_babel import gettext as _
 
@@ -153,7 +157,7 @@ def connectors_page() -> Any:
     from workflow_engine.persistence.municipal_settings import SPECS, SettingError
 
     _require_admin()
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     store = services.settings_store
     lang = _lang()
     errors: list[dict[str, str]] = []

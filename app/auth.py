@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
@@ -28,6 +29,9 @@ from app.db import read_connection
 from workflow_engine.engine import Actor
 from workflow_engine.persistence.accounts import Account, Accounts
 from workflow_engine.persistence.staff import Staff
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -46,7 +50,7 @@ class SessionUser(UserMixin):
 
 
 def accounts() -> Accounts:
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     return Accounts(services.engine, demo_mode=services.settings.demo_mode)
 
 
@@ -166,7 +170,7 @@ def end_session() -> None:
 
 def _deactivated(email: str, password: str) -> bool:
     """Right password of a deactivated account: say so instead of "wrong password"."""
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     return Staff(services.engine).deactivated_credentials(
         email, password, demo_mode=services.settings.demo_mode
     )
@@ -181,7 +185,7 @@ pause = time.sleep
 
 
 @blueprint.route("/entrar", methods=["GET", "POST"])
-def login() -> Any:
+def login() -> ResponseReturnValue:
     error = None
     status = 200
     email = ""
@@ -224,6 +228,6 @@ def login() -> Any:
 
 
 @blueprint.route("/salir", methods=["POST"])
-def logout() -> Any:
+def logout() -> ResponseReturnValue:
     end_session()
     return redirect(url_for("catalog.home"))

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import login_required
 from sqlalchemy import select
@@ -28,6 +29,9 @@ from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
 from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)
@@ -125,8 +129,9 @@ def _text(value: Any, lang: str, default: str = "") -> str:
     return str(value) if value else default
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _tz() -> ZoneInfo:
@@ -280,7 +285,7 @@ def _my_rows(applicant_id: str, limit: int = 200) -> tuple[list[Any], dict[int, 
 
 @blueprint.route("/mis-tramites")
 @login_required
-def my_cases() -> Any:
+def my_cases() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     lang = _lang()
@@ -383,7 +388,7 @@ def _online_payment() -> bool:
 
 @blueprint.route("/expedientes/<folio>")
 @login_required
-def case_page(folio: str) -> Any:
+def case_page(folio: str) -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     services = _services()

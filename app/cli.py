@@ -6,7 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
@@ -17,9 +17,13 @@ from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.strict_json import InvalidJSON
 
+if TYPE_CHECKING:
+    from app.services import Services
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")

@@ -4,9 +4,10 @@ and for treasury staff, the taxpayer search, and the report of omisos with a CSV
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import or_, select
@@ -20,13 +21,17 @@ from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.types import utcnow
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("ledger", __name__)
 TREASURY = "tesoreria"
 PAGE = 50
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _today() -> date:
@@ -94,7 +99,7 @@ def _source(source: str) -> str:
 
 @blueprint.route("/mi-cuenta")
 @login_required
-def my_statement() -> Any:
+def my_statement() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     with _services().engine.connect() as conn:
@@ -108,7 +113,7 @@ def my_statement() -> Any:
 
 
 @blueprint.route("/tesoreria/contribuyentes")
-def taxpayers() -> Any:
+def taxpayers() -> ResponseReturnValue:
     require_treasury()
     q = request.args.get("q", "").strip()[:100]
     rows: list[Any] = []
@@ -133,7 +138,7 @@ def taxpayers() -> Any:
 
 
 @blueprint.route("/tesoreria/contribuyentes/<int(max=2147483647):taxpayer_id>")
-def taxpayer_statement(taxpayer_id: int) -> Any:
+def taxpayer_statement(taxpayer_id: int) -> ResponseReturnValue:
     require_treasury()
     with _services().engine.connect() as conn:
         exists = conn.execute(
@@ -152,7 +157,7 @@ def _kind_param() -> str | None:
 
 
 @blueprint.route("/tesoreria/omisos")
-def omisos() -> Any:
+def omisos() -> ResponseReturnValue:
     require_treasury()
     lang = _lang()
     kind = _kind_param()
@@ -183,7 +188,7 @@ def omisos() -> Any:
 
 
 @blueprint.route("/tesoreria/omisos.csv")
-def omisos_csv() -> Any:
+def omisos_csv() -> ResponseReturnValue:
     require_treasury()
     kind = _kind_param()
     today = _today()

@@ -4,11 +4,11 @@ connectors.notifications.inbox; this module only translates HTTP."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import Engine
 
 from app.auth import current_account
 from app.cases import _lang, format_moment
@@ -25,8 +25,9 @@ def _account() -> Account:
     return account
 
 
-def _engine() -> Any:
-    return current_app.extensions["tramita"].engine
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["tramita"].engine
+    return engine
 
 
 def _cursor(raw: str | None) -> int | None:
@@ -50,7 +51,7 @@ def _paragraphs(body: str, base_url: str) -> list[dict[str, str]]:
 
 @blueprint.route("/notificaciones")
 @login_required
-def notification_list() -> Any:
+def notification_list() -> ResponseReturnValue:
     account = _account()
     lang = _lang()
     after = _cursor(request.args.get("despues"))
@@ -78,7 +79,7 @@ def notification_list() -> Any:
     )
 
 
-def _back(after: str | None) -> Any:
+def _back(after: str | None) -> ResponseReturnValue:
     cursor = _cursor(after)
     if cursor is None:
         return redirect(url_for("notifications.notification_list"))
@@ -87,7 +88,7 @@ def _back(after: str | None) -> Any:
 
 @blueprint.route("/notificaciones/<int:notification_id>/leida", methods=["POST"])
 @login_required
-def mark_read(notification_id: int) -> Any:
+def mark_read(notification_id: int) -> ResponseReturnValue:
     if notification_id > MAX_ID or not inbox.mark_read(_engine(), _account(), notification_id):
         abort(404)
     return _back(request.form.get("despues"))
@@ -95,7 +96,7 @@ def mark_read(notification_id: int) -> Any:
 
 @blueprint.route("/notificaciones/leidas", methods=["POST"])
 @login_required
-def mark_all_read() -> Any:
+def mark_all_read() -> ResponseReturnValue:
     up_to = _cursor(request.form.get("hasta"))
     count = inbox.mark_all_read(_engine(), _account(), up_to)
     flash(_("Se marcaron %(count)s notificaciones como leídas.", count=count))

@@ -12,7 +12,7 @@ webhook. HTTP only; connectors/gateway verifies and records, PaymentRecorder mov
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -26,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -49,6 +50,9 @@ from connectors.payments.builtin import find_order
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.models import Case, table
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 log = logging.getLogger(__name__)
 blueprint = Blueprint("payments", __name__)
 cases_t = table(Case)
@@ -65,8 +69,9 @@ NONE = "none"
 def init_app(app: Flask) -> None:
     """Register the routes; the gateway comes from `settings.extra["gateway"]` (tests) or
     the GATEWAY_* environment variables. Without GATEWAY_URL no online payment is offered."""
-    services = app.extensions["tramita"]
-    config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
+    services: Services = app.extensions["tramita"]
+    given = services.settings.extra.get("gateway")
+    config = given if isinstance(given, GatewayConfig) else GatewayConfig.from_env()
     configure(app, config)
     app.register_blueprint(blueprint)
     app.extensions["csrf"].exempt(webhook)
@@ -74,7 +79,7 @@ def init_app(app: Flask) -> None:
 
 def configure(app: Flask, config: GatewayConfig | None) -> Gateway | None:
     """(Re)wire the app's gateway; None switches online payment off."""
-    services = app.extensions["tramita"]
+    services: Services = app.extensions["tramita"]
     gateway = (
         build_gateway(config, services.engine, services.cases, timezone=services.settings.timezone)
         if config is not None
@@ -96,8 +101,9 @@ def online_payment_available() -> bool:
     return bool(_services().settings_store.get("payments.online_enabled"))
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _own_case(folio: str) -> Any:
@@ -122,7 +128,7 @@ def _absolute(path: str) -> str:
 # -- the citizen ---------------------------------------------------------------------------
 @blueprint.post("/expedientes/<folio>/pago-en-linea")
 @login_required
-def start_online_payment(folio: str) -> Any:
+def start_online_payment(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     if gateway is None or not online_payment_available():
@@ -190,7 +196,7 @@ def online_status(row: Any, gateway: Gateway) -> str:
 
 @blueprint.get("/expedientes/<folio>/pago/regreso")
 @login_required
-def payment_return(folio: str) -> Any:
+def payment_return(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     if gateway is None:
@@ -213,7 +219,7 @@ def payment_return(folio: str) -> Any:
 
 @blueprint.get("/expedientes/<folio>/pago/estado")
 @login_required
-def payment_status(folio: str) -> Any:
+def payment_status(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     status = online_status(row, gateway) if gateway is not None else NONE
@@ -230,7 +236,7 @@ def payment_status(folio: str) -> Any:
 
 # -- the gateway ---------------------------------------------------------------------------
 @blueprint.post("/pagos/webhook/<gateway_name>")
-def webhook(gateway_name: str) -> Any:
+def webhook(gateway_name: str) -> ResponseReturnValue:
     gateway = current_gateway()
     if gateway is None or gateway_name != gateway.config.name:
         webhook_received("unknown", 404, "unknown_gateway")

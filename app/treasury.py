@@ -8,9 +8,10 @@ learns the page exists), anonymous visitors are sent to log in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -19,6 +20,9 @@ from connectors._common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
 from workflow_engine.persistence.accounts import Account
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("treasury", __name__, url_prefix="/tesoreria")
 TREASURY_DEPARTMENT = "tesoreria"
@@ -88,7 +92,9 @@ def reason_label(reason: str) -> str:
     }.get(reason, reason)
 
 
-def _render(values: dict[str, str], errors: dict[str, str], report: Any = None) -> Any:
+def _render(
+    values: dict[str, str], errors: dict[str, str], report: Any = None
+) -> ResponseReturnValue:
     status = 400 if errors else 200
     return (
         render_template(
@@ -107,12 +113,12 @@ def _render(values: dict[str, str], errors: dict[str, str], report: Any = None) 
 
 
 @blueprint.get("/conciliacion")
-def reconciliation() -> Any:
+def reconciliation() -> ResponseReturnValue:
     return _render(dict(DEFAULTS), {})
 
 
 @blueprint.post("/conciliacion")
-def reconcile() -> Any:
+def reconcile() -> ResponseReturnValue:
     values = {key: request.form.get(key, default).strip() for key, default in DEFAULTS.items()}
     errors: dict[str, str] = {}
     if values["format"] not in ("csv", "fixed"):
@@ -160,7 +166,7 @@ def reconcile() -> Any:
     }
     if "currency" not in mapping["columns"]:
         mapping["currency"] = "MXN"
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     try:
         report = reconcile_file(
             services.engine,

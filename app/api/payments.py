@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from app import payments as web_payments
@@ -110,14 +111,14 @@ def payment_status(row: Any) -> dict[str, Any]:
     return body
 
 
-def get_payment(folio: str) -> Any:
+def get_payment(folio: str) -> ResponseReturnValue:
     """GET /cases/<folio>/payment: the applicant or the officials handling the case."""
     actor = require_actor()
     row = visible_case(folio, actor)
     return payment_status(_case(row.id)), 200, {"Cache-Control": "no-store"}
 
 
-def open_payment_checkout(folio: str) -> Any:
+def open_payment_checkout(folio: str) -> ResponseReturnValue:
     """POST /cases/<folio>/payment/checkout: the gateway's checkout URL for the pending order."""
     actor = require_actor()
     row = _case(own_case(folio, actor).id)

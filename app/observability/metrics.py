@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -159,7 +160,7 @@ def _base_registry() -> CollectorRegistry:
 
 
 @blueprint.get("/metrics")
-def metrics() -> Any:
+def metrics() -> ResponseReturnValue:
     """Prometheus text format; with METRICS_TOKEN set, only for `Authorization: Bearer <it>`."""
     token = current_app.extensions["tramita"].settings.metrics_token
     if token:

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, text
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("observability_probes", __name__)
 TIMEOUT_SECONDS = 2.0
@@ -18,13 +22,13 @@ TIMEOUT_SECONDS = 2.0
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 
 
-def _no_store(response: Any) -> Any:
+def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @blueprint.get("/healthz")
-def healthz() -> Any:
+def healthz() -> ResponseReturnValue:
     return _no_store(jsonify(status="ok"))
 
 
@@ -71,8 +75,8 @@ def readiness(
 
 
 @blueprint.get("/readyz")
-def readyz() -> Any:
-    services = current_app.extensions["tramita"]
+def readyz() -> ResponseReturnValue:
+    services: Services = current_app.extensions["tramita"]
     checks: dict[str, Callable[[], None]] = {"database": lambda: check_database(services.engine)}
     broker = services.settings.broker_url
     if broker:

@@ -6,10 +6,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
@@ -53,6 +54,9 @@ from workflow_engine.persistence.uploads import UnknownFile
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
 
@@ -61,8 +65,9 @@ def lang() -> str:
     return "en" if locale_name().startswith("en") else "es"
 
 
-def services() -> Any:
-    return current_app.extensions["tramita"]
+def services() -> Services:
+    found: Services = current_app.extensions["tramita"]
+    return found
 
 
 # -- loading a case for its applicant -----------------------------------------------------
@@ -433,7 +438,7 @@ def render_readonly_step(case: Case, step: Mapping[str, Any]) -> str:
 
 
 @blueprint.route("/tramites/<key>", methods=["POST"])
-def start(key: str) -> Any:
+def start(key: str) -> ResponseReturnValue:
     """Start a case for the logged-in citizen and go to its first step."""
     account = current_account()
     if account is None:
@@ -452,7 +457,7 @@ def start(key: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/pasos/<step_id>", methods=["GET", "POST"])
-def step(folio: str, step_id: str) -> Any:
+def step(folio: str, step_id: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -468,7 +473,7 @@ def step(folio: str, step_id: str) -> Any:
     return _post_step(case, step_def)
 
 
-def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
+def _post_step(case: Case, step_def: Mapping[str, Any]) -> ResponseReturnValue:
     sid = str(step_def["id"])
     uploads = Uploads(owner_id=case.actor.id, case_id=case.row.id, step_id=sid)
     try:
@@ -528,7 +533,9 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
     return redirect(_after_submit(case, sid, volver == "revisar"))
 
 
-def _save_draft(case: Case, step_def: Mapping[str, Any], values: dict[str, Any]) -> Any:
+def _save_draft(
+    case: Case, step_def: Mapping[str, Any], values: dict[str, Any]
+) -> tuple[str, int] | None:
     """Keep the draft; the step again with the reasons when the draft itself is refused
     (a text longer than its field admits), else None."""
     sid = str(step_def["id"])
@@ -647,7 +654,9 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
     }
 
 
-def render_review(case: Case, *, problem: str | None = None, status: int = 200) -> Any:
+def render_review(
+    case: Case, *, problem: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     editable = set(editable_steps(case.state))
     sections = [
         _summary_section(case, sid, editable=sid in editable)
@@ -676,7 +685,7 @@ def render_review(case: Case, *, problem: str | None = None, status: int = 200) 
 
 
 @blueprint.route("/expedientes/<folio>/revisar")
-def review(folio: str) -> Any:
+def review(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -686,7 +695,7 @@ def review(folio: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/enviar", methods=["POST"])
-def submit(folio: str) -> Any:
+def submit(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -706,7 +715,7 @@ def submit(folio: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/confirmacion")
-def confirmation(folio: str) -> Any:
+def confirmation(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -723,7 +732,7 @@ def confirmation(folio: str) -> Any:
 
 
 @blueprint.route("/catalogos/<name>/sugerencias")
-def catalog_suggestions(name: str) -> Any:
+def catalog_suggestions(name: str) -> ResponseReturnValue:
     """Type-ahead for ``catalog_select`` fields: up to 20 entries matching the words in ``q``
     (public: catalogs are the municipality's published reference lists)."""
     from workflow_engine.persistence.catalogs import CatalogStore
