@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -53,7 +54,7 @@ PROFILE_IDS = {
 
 
 @blueprint.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     """Pages of e-mailed links: the token must not leak through Referer or a cache."""
     if request.endpoint in ("accounts.verify", "accounts.reset"):
         response.headers["Referrer-Policy"] = "no-referrer"

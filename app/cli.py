@@ -19,6 +19,8 @@ from workflow_engine.strict_json import InvalidJSON
 
 if TYPE_CHECKING:
     from app.services import Services
+    from workflow_engine.engine import EngineContext
+    from workflow_engine.persistence.catalog import Editor
 
 
 def _services() -> Services:
@@ -123,7 +125,7 @@ def _operator_name() -> str:
     return f"línea de comandos ({who})"
 
 
-def _editor(email: str | None) -> Any:
+def _editor(email: str | None) -> Editor:
     """`--as EMAIL`'s account as the acting editor, or the server's operator without it."""
     from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.catalog import Editor
@@ -468,12 +470,12 @@ def templates_simulate(
         click.echo(f"document: {path}")
 
 
-def _engine_context(services: Any) -> Any:
+def _engine_context(services: Services) -> EngineContext:
     """The municipality's calendar, time zone and catalogs (only read)."""
     return services.cases.detached_context()
 
 
-def _department_name(services: Any, key: Any) -> str | None:
+def _department_name(services: Services, key: Any) -> str | None:
     from connectors._common import department_name
 
     with services.engine.connect() as conn:

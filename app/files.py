@@ -9,7 +9,7 @@ visitors are sent to log in first (for every id, so nothing leaks).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
 from flask.typing import ResponseReturnValue
@@ -24,6 +24,7 @@ from workflow_engine.persistence.models import Document, table
 
 if TYPE_CHECKING:
     from app.services import Services
+    from workflow_engine.persistence.accounts import Account
 
 blueprint = Blueprint("files", __name__)
 documents_t = table(Document)
@@ -36,7 +37,7 @@ def _services() -> Services:
     return services
 
 
-def _viewer() -> Any:
+def _viewer() -> Account:
     """The logged-in account (or API key account); anonymous visitors are sent to log in."""
     account = current_account()
     if account is None:

@@ -29,7 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.auth import current_account
 from app.observability.metrics import webhook_received
@@ -106,7 +106,7 @@ def _services() -> Services:
     return services
 
 
-def _own_case(folio: str) -> Any:
+def _own_case(folio: str) -> Row[*tuple[Any, ...]]:
     """The logged-in applicant's case row; 404 for anyone else's (no hint it exists)."""
     account = current_account()
     assert account is not None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
@@ -84,7 +85,7 @@ def _only_admins() -> None:
 
 @blueprint.after_request
 @invitations.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     """Staff data and invitation tokens must not stay in caches or leak through Referer."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -70,7 +70,7 @@ def _only_treasury() -> None:
 
 
 @blueprint.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 

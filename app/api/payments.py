@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app import payments as web_payments
 from app.api.cases import visible_case
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 cases_t = table(Case)
 
 
-def _case(case_id: int) -> Any:
+def _case(case_id: int) -> Row[*tuple[Any, ...]]:
     with services().engine.connect() as conn:
         return conn.execute(select(cases_t).where(cases_t.c.id == case_id)).one()
 

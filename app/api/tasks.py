@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import Row
 
 from app.api import queries, serializers
 from app.api.cases import case_payload
@@ -102,7 +103,7 @@ def _requirements(body: dict[str, Any]) -> tuple[RequirementReview, ...]:
     return tuple(reviews)
 
 
-def _own_task(task_id: int) -> Any:
+def _own_task(task_id: int) -> tuple[Actor, Row[Any, Any, Any]]:
     """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()
     row = queries.task_row(services().engine, task_id)
