@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         # citizen's address, not the proxy's.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Flask's documented way to wrap its WSGI callable in middleware.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
         )

@@ -6,7 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
@@ -20,9 +20,15 @@ from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.strict_json import InvalidJSON
 
+if TYPE_CHECKING:
+    from app.services import Services
+    from workflow_engine.engine import EngineContext
+    from workflow_engine.persistence.catalog import Editor
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -122,7 +128,7 @@ def _operator_name() -> str:
     return f"línea de comandos ({who})"
 
 
-def _editor(email: str | None) -> Any:
+def _editor(email: str | None) -> Editor:
     """`--as EMAIL`'s account as the acting editor, or the server's operator without it."""
     from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.catalog import Editor
@@ -493,12 +499,12 @@ def templates_simulate(
         click.echo(f"document: {path}")
 
 
-def _engine_context(services: Any) -> Any:
+def _engine_context(services: Services) -> EngineContext:
     """The municipality's calendar, time zone and catalogs (only read)."""
     return services.cases.detached_context()
 
 
-def _department_name(services: Any, key: Any) -> str | None:
+def _department_name(services: Services, key: Any) -> str | None:
     from connectors._common import department_name
 
     with services.engine.connect() as conn:

@@ -29,7 +29,8 @@ _KEY = "_tramita_read_conn"
 
 
 def _engine() -> Engine:
-    return current_app.extensions["tramita"].engine  # type: ignore[no-any-return]
+    engine: Engine = current_app.extensions["tramita"].engine
+    return engine
 
 
 def shared(engine: Engine) -> bool:

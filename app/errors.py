@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
@@ -74,7 +75,7 @@ def _wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> Response:
         code = exc.code or 500
         es, en = http_message(code, exc.name)
         if _wants_json():
@@ -93,7 +94,7 @@ def init_app(app: Flask) -> None:
         return with_http_headers(response, exc)
 
     @app.errorhandler(EngineError)
-    def engine_error(exc: EngineError):  # type: ignore[no-untyped-def]
+    def engine_error(exc: EngineError) -> ResponseReturnValue:
         if _wants_json():
             return jsonify(
                 {
@@ -108,7 +109,7 @@ def init_app(app: Flask) -> None:
         return _page(exc.http_status, exc.message_es, exc.message_en)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         if database_unavailable(exc):
             return _database_unavailable(app, exc)
         app.logger.exception("unhandled error")
@@ -120,7 +121,7 @@ def init_app(app: Flask) -> None:
         return _page(500, es, en)
 
 
-def _database_unavailable(app: Flask, exc: Exception):  # type: ignore[no-untyped-def]
+def _database_unavailable(app: Flask, exc: Exception) -> Response:
     """503 with Retry-After: the database is restarting or out of reach, not a bug."""
     app.logger.warning("database unavailable: %s", type(exc).__name__)
     es, en = http_message(503)

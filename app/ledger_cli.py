@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
@@ -14,11 +14,15 @@ from connectors._common import local_today
 from connectors.ledger.report import omisos_csv
 from workflow_engine.persistence.types import utcnow
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 ledger_cli = AppGroup("ledger", help="Built-in ledger: yearly charges, omisos.")
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def generate_charges(services: Any, year: int | None = None) -> int:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
@@ -23,6 +23,9 @@ from workflow_engine.persistence.municipal_settings import MunicipalSettings
 from workflow_engine.persistence.outbox import Handler, OutboxProcessor
 from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.uploads import UploadStore
+
+if TYPE_CHECKING:
+    from connectors import ConnectorSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class Services:
             return list(conn.execute(select(Department.__table__.c.key)).scalars())
 
 
-def connector_settings(settings: Settings) -> Any:
+def connector_settings(settings: Settings) -> ConnectorSettings:
     """The handlers' view of the settings (connectors never see Flask or `Settings`)."""
     from connectors import ConnectorSettings
 

@@ -18,7 +18,7 @@ login_manager.login_message = "Inicie sesión para continuar."
 login_manager.localize_callback = _
 
 
-class SessionUser(UserMixin):  # type: ignore[misc]
+class SessionUser(UserMixin):
     """The logged-in person; flask-login keeps `id`, the session's random registry id (not
     the account's), in the signed cookie."""
 

@@ -12,11 +12,12 @@ are remembered too (`cached_url_for`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import generate_csrf
@@ -30,9 +31,9 @@ _KEY = "_tramita_translations"
 _LOCALE_KEY = "_tramita_locale"
 
 
-def translations() -> Any:
+def translations() -> Translations | NullTranslations:
     try:
-        found = g.get(_KEY)
+        found: Translations | NullTranslations | None = g.get(_KEY)
     except RuntimeError:  # outside an application context
         return get_translations()
     if found is None:
@@ -105,7 +106,7 @@ def csrf_token() -> str:
     return str(found) if found is not None else str(generate_csrf())
 
 
-def cached_url_for(app: Flask) -> Any:
+def cached_url_for(app: Flask) -> Callable[..., str]:
     """`url_for` for templates, remembering the URLs that never change: an endpoint with no
     values, or `static` with a file name (the navigation links of every page). Anything else
     (a folio, `_external`, a relative ".endpoint") goes to Flask's `url_for` each time."""

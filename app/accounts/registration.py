@@ -7,10 +7,11 @@ e-mail would have carried, so `make run` works without a mail server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -18,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -39,6 +41,9 @@ from workflow_engine.persistence.accounts import (
 )
 from workflow_engine.persistence.mailbox import enqueue_email
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("accounts", __name__)
 
 PROFILE_IDS = {
@@ -51,7 +56,7 @@ PROFILE_IDS = {
 
 
 @blueprint.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     """Pages of e-mailed links: the token must not leak through Referer or a cache."""
     if request.endpoint in ("accounts.verify", "accounts.reset"):
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -59,8 +64,9 @@ def _private(response: Any) -> Any:
     return response
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _demo_links() -> bool:
@@ -81,7 +87,7 @@ def _send(kind: str, *, to: str, link: str, key: str) -> None:
     message_id = enqueue_email(
         services.engine, to=to, subject=message.subject, text=message.body, key=key, lang=lang
     )
-    services.cases.dispatcher([message_id])
+    services.cases.dispatch([message_id])
 
 
 def _send_verification(account: Account) -> str:
@@ -112,7 +118,7 @@ def _check_new_password(form: Any, email: str, errors: dict[str, str]) -> str:
 
 
 @blueprint.route("/registro", methods=["GET", "POST"])
-def register() -> Any:
+def register() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"name": "", "email": ""}
     if request.method == "POST":
@@ -139,7 +145,7 @@ def register() -> Any:
     )
 
 
-def _registered(name: str, email: str, password: str) -> Any:
+def _registered(name: str, email: str, password: str) -> ResponseReturnValue:
     """The same page whether or not the address had an account: nobody learns which."""
     store = accounts()
     demo_link = None
@@ -163,7 +169,7 @@ def _registered(name: str, email: str, password: str) -> Any:
 
 
 @blueprint.route("/verificar-correo/<token>")
-def verify(token: str) -> Any:
+def verify(token: str) -> ResponseReturnValue:
     store = accounts()
     result = store.verify_email(token)
     if result.ok:
@@ -178,8 +184,8 @@ def verify(token: str) -> Any:
 
 
 @blueprint.route("/verificar-correo", methods=["GET", "POST"])
-@login_required  # type: ignore[misc]
-def verify_notice() -> Any:
+@login_required
+def verify_notice() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     demo_link = None
@@ -203,7 +209,7 @@ def verify_notice() -> Any:
 
 
 @blueprint.route("/recuperar", methods=["GET", "POST"])
-def forgot() -> Any:
+def forgot() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     email = ""
     if request.method == "POST":
@@ -239,7 +245,7 @@ def _send_reset(email: str) -> str | None:
 
 
 @blueprint.route("/restablecer/<token>", methods=["GET", "POST"])
-def reset(token: str) -> Any:
+def reset(token: str) -> ResponseReturnValue:
     store = accounts()
     check = store.check_token(token, RESET_PASSWORD)
     account = store.get(check.user_id) if check.ok and check.user_id is not None else None
@@ -296,8 +302,8 @@ def _profile_message(field: str, code: str) -> str:
 
 
 @blueprint.route("/perfil", methods=["GET", "POST"])
-@login_required  # type: ignore[misc]
-def profile() -> Any:
+@login_required
+def profile() -> ResponseReturnValue:
     store = accounts()
     user_id = int(current_user.account.id)
     errors: dict[str, str] = {}

@@ -3,14 +3,18 @@ failed for good, with a retry button), connectors and municipal settings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import current_account
 from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -46,9 +50,9 @@ def kind_label(kind: str) -> str:
 
 
 @blueprint.route("/outbox")
-def outbox() -> Any:
+def outbox() -> ResponseReturnValue:
     """The backlog of effects: due, retrying (when, why), running (until when), dead."""
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     backlog = OutboxBacklog(services.engine)
     state = request.args.get("estado", "")
     if state not in STATES:
@@ -71,7 +75,7 @@ def outbox() -> Any:
 
 
 @blueprint.route("/outbox/reintentar", methods=["POST"])
-def retry() -> Any:
+def retry() -> ResponseReturnValue:
     from flask_babel import gettext as _
 
     processor = current_app.extensions["tramita"].outbox
@@ -137,13 +141,13 @@ def _connector_status() -> list[tuple[str, str]]:
 
 
 @blueprint.route("/conectores", methods=["GET", "POST"])
-def connectors_page() -> Any:
+def connectors_page() -> ResponseReturnValue:
     """Per-municipality choices (stored, audited) and the connectors' configuration status."""
     from flask_babel import gettext as _
 
     from workflow_engine.persistence.municipal_settings import SPECS, SettingError
 
-    services = current_app.extensions["tramita"]
+    services: Services = current_app.extensions["tramita"]
     store = services.settings_store
     lang = reader_language()
     errors: list[dict[str, str]] = []

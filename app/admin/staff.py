@@ -8,10 +8,11 @@ visitors and 404 to anyone but an administrator (nobody learns what is there).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -39,14 +41,18 @@ from workflow_engine.persistence.staff import (
     StaffUser,
 )
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("staff_admin", __name__, url_prefix="/admin")
 invitations = Blueprint("staff_invitation", __name__)
 PER_PAGE = 50
 DEMO_LINK_KEY = "_staff_demo_link"
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _staff() -> Staff:
@@ -64,7 +70,7 @@ guard_blueprint(blueprint, require_admin)
 
 @blueprint.after_request
 @invitations.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     """Staff data and invitation tokens must not stay in caches or leak through Referer."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -142,7 +148,7 @@ def _link_for(token: str) -> str:
 
 
 def _dispatch(outbox_id: int) -> None:
-    _services().cases.dispatcher([outbox_id])
+    _services().cases.dispatch([outbox_id])
 
 
 def _remember_demo_link(link: str) -> None:
@@ -165,7 +171,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @blueprint.route("/usuarios")
-def users() -> Any:
+def users() -> ResponseReturnValue:
     filters = {
         "q": request.args.get("q", "")[:200],
         "rol": request.args.get("rol", "staff"),
@@ -207,7 +213,7 @@ def _invite_values() -> dict[str, Any]:
 
 
 @blueprint.route("/usuarios/invitar", methods=["GET", "POST"])
-def invite() -> Any:
+def invite() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
         "email": "",
@@ -256,7 +262,7 @@ def _user_or_404(user_id: int) -> StaffUser:
 
 
 @blueprint.route("/usuarios/<int:user_id>", methods=["GET", "POST"])
-def user(user_id: int) -> Any:
+def user(user_id: int) -> ResponseReturnValue:
     target = _user_or_404(user_id)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
@@ -303,7 +309,7 @@ def user(user_id: int) -> Any:
     ), (400 if errors else 200)
 
 
-def _state_change(user_id: int, change: str) -> Any:
+def _state_change(user_id: int, change: str) -> ResponseReturnValue:
     _user_or_404(user_id)
     staff = _staff()
     try:
@@ -340,17 +346,17 @@ def _state_change(user_id: int, change: str) -> Any:
 
 
 @blueprint.route("/usuarios/<int:user_id>/desactivar", methods=["POST"])
-def deactivate(user_id: int) -> Any:
+def deactivate(user_id: int) -> ResponseReturnValue:
     return _state_change(user_id, "deactivate")
 
 
 @blueprint.route("/usuarios/<int:user_id>/reactivar", methods=["POST"])
-def reactivate(user_id: int) -> Any:
+def reactivate(user_id: int) -> ResponseReturnValue:
     return _state_change(user_id, "reactivate")
 
 
 @blueprint.route("/usuarios/<int:user_id>/reenviar-invitacion", methods=["POST"])
-def resend(user_id: int) -> Any:
+def resend(user_id: int) -> ResponseReturnValue:
     return _state_change(user_id, "resend")
 
 
@@ -358,7 +364,7 @@ def resend(user_id: int) -> Any:
 
 
 @blueprint.route("/dependencias", methods=["GET", "POST"])
-def departments() -> Any:
+def departments() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"key": "", "name_es": "", "name_en": ""}
     if request.method == "POST":
@@ -378,7 +384,7 @@ def departments() -> Any:
 
 
 @blueprint.route("/dependencias/<key>", methods=["GET", "POST"])
-def department(key: str) -> Any:
+def department(key: str) -> ResponseReturnValue:
     found = _staff().department(key)
     if found is None:
         abort(404)
@@ -408,7 +414,7 @@ def department(key: str) -> Any:
 
 
 @blueprint.route("/auditoria")
-def audit() -> Any:
+def audit() -> ResponseReturnValue:
     user_id = _int_arg("usuario")
     target = _staff().user(user_id) if user_id else None
     page = _staff().audit_entries(
@@ -433,7 +439,7 @@ def audit() -> Any:
 
 
 @invitations.route("/invitacion/<token>", methods=["GET", "POST"])
-def accept(token: str) -> Any:
+def accept(token: str) -> ResponseReturnValue:
     staff = _staff()
     check = staff.check_invitation(token)
     if not check.ok or check.user is None:

@@ -6,9 +6,9 @@ table).
 """
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.api import cases, files, openapi, payments, procedures, tasks
@@ -17,7 +17,7 @@ from workflow_engine.engine.errors import EngineError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
-ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
+ROUTES: list[tuple[str, Callable[..., ResponseReturnValue], list[str]]] = [
     ("/procedures", procedures.list_procedures, ["GET"]),
     ("/procedures/<key>", procedures.get_procedure, ["GET"]),
     (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.typing import ResponseReturnValue
+
 from app.api import queries, serializers
 from app.api.common import (
     case_not_found,
@@ -57,13 +59,13 @@ def visible_case(folio: str, actor: Actor) -> queries.CaseRow:
     return row
 
 
-def run(folio: str, actor: Actor, command: Command, expected_version: int | None) -> Any:
+def run(folio: str, actor: Actor, command: Command, expected_version: int | None) -> dict[str, Any]:
     row = visible_case(folio, actor)
     services().cases.execute(row.id, command, expected_version=expected_version)
     return case_payload(folio, actor)
 
 
-def start_case() -> Any:
+def start_case() -> ResponseReturnValue:
     """POST /cases {"procedure": key}"""
     actor = require_actor()
     body = json_body()
@@ -73,7 +75,7 @@ def start_case() -> Any:
     return case_payload(outcome.folio, actor), 201, headers
 
 
-def list_cases() -> Any:
+def list_cases() -> ResponseReturnValue:
     """GET /cases: the actor's own applications, newest first."""
     actor = require_actor()
     limit = query_int("limit", 50, low=1, high=MAX_PAGE)
@@ -86,7 +88,7 @@ def list_cases() -> Any:
     }
 
 
-def get_case(folio: str) -> Any:
+def get_case(folio: str) -> ResponseReturnValue:
     """GET /cases/<folio>"""
     actor = require_actor()
     visible_case(folio, actor)
@@ -107,7 +109,7 @@ def step_values(folio: str, actor: Actor, step_id: str, values: dict[str, Any]) 
     )
 
 
-def save_step(folio: str, step_id: str) -> Any:
+def save_step(folio: str, step_id: str) -> ResponseReturnValue:
     """PUT /cases/<folio>/steps/<step_id> {"values": {...}}: keep a draft."""
     actor = require_actor()
     body = json_body()
@@ -116,7 +118,7 @@ def save_step(folio: str, step_id: str) -> Any:
     return run(folio, actor, command, optional_int(body, "lock_version"))
 
 
-def submit_step(folio: str, step_id: str) -> Any:
+def submit_step(folio: str, step_id: str) -> ResponseReturnValue:
     """POST /cases/<folio>/steps/<step_id>/submit {"values": {...}}"""
     actor = require_actor()
     body = json_body()
@@ -125,7 +127,7 @@ def submit_step(folio: str, step_id: str) -> Any:
     return run(folio, actor, command, optional_int(body, "lock_version"))
 
 
-def submit_case(folio: str) -> Any:
+def submit_case(folio: str) -> ResponseReturnValue:
     """POST /cases/<folio>/submit {"declaration": true}: file (or resubmit) the case."""
     actor = require_actor()
     body = json_body()
@@ -148,7 +150,7 @@ def submit_case(folio: str) -> Any:
     return run(folio, actor, command, optional_int(body, "lock_version"))
 
 
-def cancel_case(folio: str) -> Any:
+def cancel_case(folio: str) -> ResponseReturnValue:
     """POST /cases/<folio>/cancel {"reason": "..."}"""
     actor = require_actor()
     body = json_body()

@@ -41,7 +41,8 @@ class ApiError(EngineError):
 
 
 def services() -> Services:
-    return current_app.extensions["tramita"]  # type: ignore[no-any-return]
+    found: Services = current_app.extensions["tramita"]
+    return found
 
 
 def case_not_found(folio: str) -> ApiError:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from app.api import queries
 from app.api.cases import visible_case
@@ -70,7 +71,7 @@ def _file_field(definition: ProcedureDefinition, step_id: str, field_id: str) ->
     )
 
 
-def upload_file(folio: str, step_id: str, field_id: str) -> Any:
+def upload_file(folio: str, step_id: str, field_id: str) -> ResponseReturnValue:
     """POST /cases/<folio>/steps/<step_id>/files/<field_id> (multipart `file`)"""
     actor = require_actor()
     row = own_case(folio, actor)
@@ -109,7 +110,7 @@ def _answered(state: CaseState, history: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
-def delete_file(folio: str, file_id: str) -> Any:
+def delete_file(folio: str, file_id: str) -> ResponseReturnValue:
     """DELETE /cases/<folio>/files/<file_id>: an attachment not (yet) part of the answers."""
     actor = require_actor()
     row = own_case(folio, actor)
@@ -125,7 +126,7 @@ def delete_file(folio: str, file_id: str) -> Any:
     return Response(status=204)
 
 
-def download_file(folio: str, file_id: str) -> Any:
+def download_file(folio: str, file_id: str) -> ResponseReturnValue:
     """GET /cases/<folio>/files/<file_id>: the owner or the officials handling the case."""
     actor = require_actor()
     row = visible_case(folio, actor)
@@ -135,7 +136,7 @@ def download_file(folio: str, file_id: str) -> Any:
     return response
 
 
-def download_receipt(folio: str) -> Any:
+def download_receipt(folio: str) -> ResponseReturnValue:
     """GET /cases/<folio>/receipt: the acuse de recibo (PDF) once the case is filed."""
     row = _seen(folio, "receipt")
     response = web_files.receipt_response(row)
@@ -150,7 +151,7 @@ def download_receipt(folio: str) -> Any:
     return response
 
 
-def download_payment_slip(folio: str) -> Any:
+def download_payment_slip(folio: str) -> ResponseReturnValue:
     """GET /cases/<folio>/payment/slip: the printable payment order (PDF) while unpaid."""
     row = _seen(folio, "payment_slip")
     response = web_files.payment_slip_response(row)
@@ -165,7 +166,7 @@ def download_payment_slip(folio: str) -> Any:
     return response
 
 
-def download_document(folio: str, document_id: int) -> Any:
+def download_document(folio: str, document_id: int) -> ResponseReturnValue:
     """GET /cases/<folio>/documents/<document_id>: an issued (signed) document."""
     row = _seen(folio, f"document:{document_id}")
     response = web_files.document_response(row, document_id)

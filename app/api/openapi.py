@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
 from app.api.common import MAX_ID
 from workflow_engine.engine.events import CATALOG as EVENT_KINDS
@@ -926,6 +927,6 @@ def document() -> dict[str, Any]:
     }
 
 
-def get_openapi() -> Any:
+def get_openapi() -> ResponseReturnValue:
     """GET /openapi.json"""
     return document()

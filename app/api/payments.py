@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Row, select
 
 from app.api.cases import visible_case
 from app.api.common import ApiError, require_actor, services
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 cases_t = table(Case)
 
 
-def _case(case_id: int) -> Any:
+def _case(case_id: int) -> Row[*tuple[Any, ...]]:
     with services().engine.connect() as conn:
         return conn.execute(select(cases_t).where(cases_t.c.id == case_id)).one()
 
@@ -111,14 +112,14 @@ def payment_status(row: Any) -> dict[str, Any]:
     return body
 
 
-def get_payment(folio: str) -> Any:
+def get_payment(folio: str) -> ResponseReturnValue:
     """GET /cases/<folio>/payment: the applicant or the officials handling the case."""
     actor = require_actor()
     row = visible_case(folio, actor)
     return payment_status(_case(row.id)), 200, {"Cache-Control": "no-store"}
 
 
-def open_payment_checkout(folio: str) -> Any:
+def open_payment_checkout(folio: str) -> ResponseReturnValue:
     """POST /cases/<folio>/payment/checkout: the gateway's checkout URL for the pending order."""
     actor = require_actor()
     row = _case(own_case(folio, actor).id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask.typing import ResponseReturnValue
 
 from app.api import serializers
 from app.api.common import ApiError, services
@@ -32,17 +32,17 @@ def _published(key: str, number: int | None) -> VersionInfo:
         raise _not_published(key) from None
 
 
-def list_procedures() -> Any:
+def list_procedures() -> ResponseReturnValue:
     """GET /procedures"""
     live = services().catalog.live()
     return {"procedures": [serializers.procedure_summary(v) for v in live]}
 
 
-def get_procedure(key: str) -> Any:
+def get_procedure(key: str) -> ResponseReturnValue:
     """GET /procedures/<key>: the live version."""
     return serializers.procedure_version(_published(key, None))
 
 
-def get_procedure_version(key: str, number: int) -> Any:
+def get_procedure_version(key: str, number: int) -> ResponseReturnValue:
     """GET /procedures/<key>/versions/<n>"""
     return serializers.procedure_version(_published(key, number))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 
 from workflow_engine.engine import Actor
 from workflow_engine.persistence import visibility
@@ -139,7 +139,7 @@ def my_tasks(
         return list(conn.execute(query).all())
 
 
-def task_row(engine: Engine, task_id: int) -> Any:
+def task_row(engine: Engine, task_id: int) -> Row[Any, Any, Any] | None:
     with engine.connect() as conn:
         return conn.execute(
             select(tasks_t.c.case_id, tasks_t.c.task_key, tasks_t.c.department).where(

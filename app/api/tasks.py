@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Row
 
 from app.api import queries, serializers
 from app.api.cases import case_payload
@@ -18,14 +21,21 @@ from app.api.common import (
     require_actor,
     services,
 )
-from workflow_engine.engine import ClaimTask, Command, Decide, ReleaseTask, RequirementReview
+from workflow_engine.engine import (
+    Actor,
+    ClaimTask,
+    Command,
+    Decide,
+    ReleaseTask,
+    RequirementReview,
+)
 from workflow_engine.persistence.types import utcnow
 
 MAX_PAGE = 100
 DECISIONS = ("approve", "reject", "return")
 
 
-def list_tasks() -> Any:
+def list_tasks() -> ResponseReturnValue:
     """GET /tasks?status=open&limit=50&after=<last task id>"""
     actor = require_actor()
     status = request.args.get("status", "open")
@@ -93,7 +103,7 @@ def _requirements(body: dict[str, Any]) -> tuple[RequirementReview, ...]:
     return tuple(reviews)
 
 
-def _own_task(task_id: int) -> Any:
+def _own_task(task_id: int) -> tuple[Actor, Row[Any, Any, Any]]:
     """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()
     row = queries.task_row(services().engine, task_id)
@@ -102,24 +112,24 @@ def _own_task(task_id: int) -> Any:
     return actor, row
 
 
-def _run(task_id: int, make: Any) -> Any:
+def _run(task_id: int, make: Callable[[Actor, str], Command]) -> dict[str, Any]:
     actor, row = _own_task(task_id)
     command: Command = make(actor, row.task_key)
     outcome = services().cases.execute(int(row.case_id), command)
     return case_payload(outcome.folio, actor)
 
 
-def claim(task_id: int) -> Any:
+def claim(task_id: int) -> ResponseReturnValue:
     """POST /tasks/<task_id>/claim"""
     return _run(task_id, lambda actor, key: ClaimTask(at=utcnow(), actor=actor, task_id=key))
 
 
-def release(task_id: int) -> Any:
+def release(task_id: int) -> ResponseReturnValue:
     """POST /tasks/<task_id>/release"""
     return _run(task_id, lambda actor, key: ReleaseTask(at=utcnow(), actor=actor, task_id=key))
 
 
-def decide(task_id: int) -> Any:
+def decide(task_id: int) -> ResponseReturnValue:
     """POST /tasks/<task_id>/decision"""
     actor, row = _own_task(task_id)
     body = json_body()

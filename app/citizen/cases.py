@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -37,6 +38,9 @@ from workflow_engine.persistence.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
 from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 from workflow_engine.templates import model as M
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)
@@ -86,8 +90,9 @@ PAYMENT_STATUS = {
 }
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _tz() -> ZoneInfo:
@@ -208,8 +213,8 @@ def _my_rows(applicant_id: str, limit: int = 200) -> tuple[list[Any], dict[int, 
 
 
 @blueprint.route("/mis-tramites")
-@login_required  # type: ignore[misc]
-def my_cases() -> Any:
+@login_required
+def my_cases() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     lang = reader_language()
@@ -297,8 +302,8 @@ def _online_payment() -> bool:
 
 
 @blueprint.route("/expedientes/<folio>")
-@login_required  # type: ignore[misc]
-def case_page(folio: str) -> Any:
+@login_required
+def case_page(folio: str) -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     services = _services()

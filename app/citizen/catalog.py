@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.db import reading
@@ -14,6 +15,9 @@ from app.templating import locale_name
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.service import NotFoundError
 from workflow_engine.templates import digitalization_label, digitalization_level
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -44,8 +48,8 @@ def _searchable(doc: dict[str, Any]) -> str:
 
 
 @blueprint.route("/")
-def home() -> Any:
-    services = current_app.extensions["tramita"]
+def home() -> ResponseReturnValue:
+    services: Services = current_app.extensions["tramita"]
     query = request.args.get("q", "").strip()[:100]
     department = request.args.get("dependencia", "")
     with reading(services.engine) as conn:
@@ -69,8 +73,8 @@ def home() -> Any:
 
 
 @blueprint.route("/tramites/<key>/informacion")
-def procedure(key: str) -> Any:
-    services = current_app.extensions["tramita"]
+def procedure(key: str) -> ResponseReturnValue:
+    services: Services = current_app.extensions["tramita"]
     with reading(services.engine) as conn:
         try:
             # the latest published version, 404 when unpublished or archived

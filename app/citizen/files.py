@@ -9,9 +9,10 @@ visitors are sent to log in first (for every id, so nothing leaks).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from app.api.queries import CaseRow, case_row, may_see_case
@@ -21,14 +22,18 @@ from workflow_engine.engine import Actor
 from workflow_engine.persistence.casework import log_access
 from workflow_engine.persistence.models import Document, table
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("files", __name__)
 documents_t = table(Document)
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _private(response: Response, content_type: str) -> Response:
@@ -155,21 +160,21 @@ def _found(response: Response | None) -> Response:
 
 
 @blueprint.route("/archivos/<public_id>")
-def uploaded_file(public_id: str) -> Any:
+def uploaded_file(public_id: str) -> ResponseReturnValue:
     return _found(upload_response(require_account().actor(), public_id))
 
 
 @blueprint.route("/expedientes/<folio>/acuse.pdf")
-def receipt(folio: str) -> Any:
+def receipt(folio: str) -> ResponseReturnValue:
     return _found(receipt_response(_visible_case(folio, "receipt")))
 
 
 @blueprint.route("/expedientes/<folio>/orden-de-pago.pdf")
-def payment_slip(folio: str) -> Any:
+def payment_slip(folio: str) -> ResponseReturnValue:
     """The printable orden de pago (with its Code128) of the order still to be paid."""
     return _found(payment_slip_response(_visible_case(folio, "payment_slip")))
 
 
 @blueprint.route("/expedientes/<folio>/documentos/<int:document_id>")
-def document(folio: str, document_id: int) -> Any:
+def document(folio: str, document_id: int) -> ResponseReturnValue:
     return _found(document_response(_visible_case(folio, f"document:{document_id}"), document_id))

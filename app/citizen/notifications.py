@@ -4,10 +4,10 @@ connectors.notifications.inbox; this module only translates HTTP."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import ngettext
+from sqlalchemy import Engine
 
 from app.formatting import format_moment, reader_language
 from app.guards import login_required
@@ -25,8 +25,9 @@ def _account() -> Account:
     return account
 
 
-def _engine() -> Any:
-    return current_app.extensions["tramita"].engine
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["tramita"].engine
+    return engine
 
 
 def _cursor(raw: str | None) -> int | None:
@@ -49,8 +50,8 @@ def _paragraphs(body: str, base_url: str) -> list[dict[str, str]]:
 
 
 @blueprint.route("/notificaciones")
-@login_required  # type: ignore[misc]
-def notification_list() -> Any:
+@login_required
+def notification_list() -> ResponseReturnValue:
     account = _account()
     lang = reader_language()
     after = _cursor(request.args.get("despues"))
@@ -78,7 +79,7 @@ def notification_list() -> Any:
     )
 
 
-def _back(after: str | None) -> Any:
+def _back(after: str | None) -> ResponseReturnValue:
     cursor = _cursor(after)
     if cursor is None:
         return redirect(url_for("notifications.notification_list"))
@@ -86,16 +87,16 @@ def _back(after: str | None) -> Any:
 
 
 @blueprint.route("/notificaciones/<int:notification_id>/leida", methods=["POST"])
-@login_required  # type: ignore[misc]
-def mark_read(notification_id: int) -> Any:
+@login_required
+def mark_read(notification_id: int) -> ResponseReturnValue:
     if notification_id > MAX_ID or not inbox.mark_read(_engine(), _account(), notification_id):
         abort(404)
     return _back(request.form.get("despues"))
 
 
 @blueprint.route("/notificaciones/leidas", methods=["POST"])
-@login_required  # type: ignore[misc]
-def mark_all_read() -> Any:
+@login_required
+def mark_all_read() -> ResponseReturnValue:
     up_to = _cursor(request.form.get("hasta"))
     count = inbox.mark_all_read(_engine(), _account(), up_to)
     flash(

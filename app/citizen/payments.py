@@ -12,7 +12,7 @@ webhook. HTTP only; connectors/gateway verifies and records, PaymentRecorder mov
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -26,8 +26,9 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.formatting import money
 from app.guards import login_required
@@ -49,6 +50,9 @@ from connectors.payments.builtin import find_order
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.models import Case, table
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 log = logging.getLogger(__name__)
 blueprint = Blueprint("payments", __name__)
 cases_t = table(Case)
@@ -65,15 +69,16 @@ NONE = "none"
 def init_app(app: Flask) -> None:
     """Wire the gateway: it comes from `settings.extra["gateway"]` (tests) or
     the GATEWAY_* environment variables. Without GATEWAY_URL no online payment is offered."""
-    services = app.extensions["tramita"]
-    config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
+    services: Services = app.extensions["tramita"]
+    given = services.settings.extra.get("gateway")
+    config = given if isinstance(given, GatewayConfig) else GatewayConfig.from_env()
     configure(app, config)
     app.extensions["csrf"].exempt(webhook)
 
 
 def configure(app: Flask, config: GatewayConfig | None) -> Gateway | None:
     """(Re)wire the app's gateway; None switches online payment off."""
-    services = app.extensions["tramita"]
+    services: Services = app.extensions["tramita"]
     gateway = (
         build_gateway(config, services.engine, services.cases, timezone=services.settings.timezone)
         if config is not None
@@ -95,11 +100,12 @@ def online_payment_available() -> bool:
     return bool(_services().settings_store.get("payments.online_enabled"))
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
-def _own_case(folio: str) -> Any:
+def _own_case(folio: str) -> Row[*tuple[Any, ...]]:
     """The logged-in applicant's case row; 404 for anyone else's (no hint it exists)."""
     account = current_account()
     assert account is not None
@@ -120,8 +126,8 @@ def _absolute(path: str) -> str:
 
 # -- the citizen ---------------------------------------------------------------------------
 @blueprint.post("/expedientes/<folio>/pago-en-linea")
-@login_required  # type: ignore[misc]
-def start_online_payment(folio: str) -> Any:
+@login_required
+def start_online_payment(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     if gateway is None or not online_payment_available():
@@ -188,8 +194,8 @@ def online_status(row: Any, gateway: Gateway) -> str:
 
 
 @blueprint.get("/expedientes/<folio>/pago/regreso")
-@login_required  # type: ignore[misc]
-def payment_return(folio: str) -> Any:
+@login_required
+def payment_return(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     if gateway is None:
@@ -211,8 +217,8 @@ def payment_return(folio: str) -> Any:
 
 
 @blueprint.get("/expedientes/<folio>/pago/estado")
-@login_required  # type: ignore[misc]
-def payment_status(folio: str) -> Any:
+@login_required
+def payment_status(folio: str) -> ResponseReturnValue:
     row = _own_case(folio)
     gateway = current_gateway()
     status = online_status(row, gateway) if gateway is not None else NONE
@@ -229,7 +235,7 @@ def payment_status(folio: str) -> Any:
 
 # -- the gateway ---------------------------------------------------------------------------
 @blueprint.post("/pagos/webhook/<gateway_name>")
-def webhook(gateway_name: str) -> Any:
+def webhook(gateway_name: str) -> ResponseReturnValue:
     gateway = current_gateway()
     if gateway is None or gateway_name != gateway.config.name:
         webhook_received("unknown", 404, "unknown_gateway")

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 
 from app.observability import logs, metrics, probes, tasks
 from workflow_engine.persistence.outbox_backlog import OutboxBacklog
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 log = logging.getLogger("tramita.request")
 _QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: no INFO line each
@@ -17,7 +21,7 @@ _QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: no INFO line
 
 def init_app(app: Flask) -> None:
     """Call first in the factory: the request id must exist before anything can fail."""
-    services = app.extensions["tramita"]
+    services: Services = app.extensions["tramita"]
     services.cases.observer = metrics.observe_command
     services.outbox.handlers = {
         kind: metrics.counted_handler(kind, handler)

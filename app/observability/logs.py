@@ -10,7 +10,8 @@ import os
 import re
 import sys
 import uuid
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -58,10 +59,10 @@ class _TextFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is at the time (test runners replace it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -98,15 +99,18 @@ def configure_logging(level: str | int | None = None, fmt: str | None = None) ->
 try:  # gunicorn is a dependency, but the app must import without it (tests, CLI)
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # pragma: no cover
-    _GunicornLogger = object
+    # mypy sees gunicorn's Logger (types-gunicorn); this fallback base is for its absence.
+    _GunicornLogger = object  # type: ignore[misc,assignment]
 
 
-class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class GunicornLogger(_GunicornLogger):
     """`gunicorn --logger-class app.observability.logs.GunicornLogger --access-logfile -`:
     the access log as JSON lines with the URL rule instead of the raw path (paths and query
     strings carry tokens and searched CURPs), the status, the duration and the request id."""
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+    def access(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any
+    ) -> None:
         if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
             return
         line = {

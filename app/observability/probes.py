@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, text
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 blueprint = Blueprint("observability_probes", __name__)
 TIMEOUT_SECONDS = 2.0
@@ -18,13 +22,13 @@ TIMEOUT_SECONDS = 2.0
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 
 
-def _no_store(response: Any) -> Any:
+def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @blueprint.get("/healthz")
-def healthz() -> Any:
+def healthz() -> ResponseReturnValue:
     return _no_store(jsonify(status="ok"))
 
 
@@ -48,7 +52,8 @@ def check_broker(url: str, timeout: float = TIMEOUT_SECONDS) -> None:
     from kombu import Connection
 
     with Connection(url, connect_timeout=timeout) as conn:
-        conn.ensure_connection(max_retries=1, timeout=timeout)
+        # kombu compares `timeout` with float seconds; celery-types' kombu stubs say int.
+        conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]
 
 
 def readiness(
@@ -70,8 +75,8 @@ def readiness(
 
 
 @blueprint.get("/readyz")
-def readyz() -> Any:
-    services = current_app.extensions["tramita"]
+def readyz() -> ResponseReturnValue:
+    services: Services = current_app.extensions["tramita"]
     checks: dict[str, Callable[[], None]] = {"database": lambda: check_database(services.engine)}
     broker = services.settings.broker_url
     if broker:
@@ -80,7 +85,7 @@ def readyz() -> Any:
     failing = sorted(name for name, result in results.items() if result != "ok")
     if not broker:
         results["broker"] = "not_configured"
-    body = {"status": "unavailable" if failing else "ok", "checks": results}
+    body: dict[str, Any] = {"status": "unavailable" if failing else "ok", "checks": results}
     if failing:
         body["failing"] = failing
     return _no_store(jsonify(body)), 503 if failing else 200

@@ -4,7 +4,7 @@ states (who may use them is `app.guards.require_official`)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import current_app, request
 
@@ -12,11 +12,15 @@ from workflow_engine.engine import Actor, EngineContext
 from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.inbox import Inbox, StaffViewer
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 DUE_SOON_BUSINESS_DAYS = 2
 
 
-def services() -> Any:
-    return current_app.extensions["tramita"]
+def services() -> Services:
+    found: Services = current_app.extensions["tramita"]
+    return found
 
 
 def viewer_for(account: Account) -> StaffViewer:
@@ -25,7 +29,7 @@ def viewer_for(account: Account) -> StaffViewer:
 
 
 def context() -> EngineContext:
-    return services().cases.detached_context()  # type: ignore[no-any-return]
+    return services().cases.detached_context()
 
 
 def inbox() -> Inbox:

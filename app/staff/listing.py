@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.citizen.cases import status_label
@@ -106,7 +107,7 @@ def _query(**changes: Any) -> str:
 
 
 @blueprint.route("/bandeja")
-def inbox_page() -> Any:
+def inbox_page() -> ResponseReturnValue:
     account = require_official()
     viewer = viewer_for(account)
     lang = reader_language()

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.citizen.cases import status_label
@@ -102,7 +103,7 @@ def render_case(
     errors: list[dict[str, str]] | None = None,
     form: Mapping[str, Any] | None = None,
     status: int = 200,
-) -> Any:
+) -> ResponseReturnValue:
     """The page, for a GET or after a refused action (then with the reason and the values)."""
     row, definition = _load(account, folio)
     svc = services()
@@ -172,12 +173,14 @@ def render_case(
 
 
 @blueprint.route("/bandeja/expedientes/<folio>")
-def case_page(folio: str) -> Any:
+def case_page(folio: str) -> ResponseReturnValue:
     account = require_official()
     return render_case(account, folio)
 
 
-def _run(account: Account, folio: str, make: Any, done: str, back_to_list: bool = False) -> Any:
+def _run(
+    account: Account, folio: str, make: Any, done: str, back_to_list: bool = False
+) -> ResponseReturnValue:
     """Execute one command on the case; on refusal re-render with the engine's reason."""
     row, _definition = _load(account, folio)
     actor = account.actor()
@@ -211,7 +214,7 @@ def _anchor(field: str) -> str:
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/tomar", methods=["POST"])
-def claim(folio: str, task_key: str) -> Any:
+def claim(folio: str, task_key: str) -> ResponseReturnValue:
     account = require_official()
     return _run(
         account,
@@ -223,7 +226,7 @@ def claim(folio: str, task_key: str) -> Any:
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/liberar", methods=["POST"])
-def release(folio: str, task_key: str) -> Any:
+def release(folio: str, task_key: str) -> ResponseReturnValue:
     account = require_official()
     return _run(
         account,
@@ -234,7 +237,7 @@ def release(folio: str, task_key: str) -> Any:
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/asignar", methods=["POST"])
-def assign(folio: str, task_key: str) -> Any:
+def assign(folio: str, task_key: str) -> ResponseReturnValue:
     account = require_official()
     row, _definition = _load(account, folio)
     task = CaseState.from_json(row.state).tasks.get(task_key)
@@ -279,7 +282,7 @@ def _reviews(form: Mapping[str, Any]) -> tuple[RequirementReview, ...]:
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/decidir", methods=["POST"])
-def decide(folio: str, task_key: str) -> Any:
+def decide(folio: str, task_key: str) -> ResponseReturnValue:
     account = require_official()
     form = request.form
     decision = form.get("decision", "")
@@ -303,7 +306,7 @@ def decide(folio: str, task_key: str) -> Any:
             at=utcnow(),
             actor=actor,
             task_id=task_key,
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,  # type: ignore[arg-type]  # one of the three, checked above
             comment=form.get("comment", "")[:4000],
             reason=form.get("reason") or None if decision == "return" else None,
             return_steps=tuple(form.getlist("return_steps")) if decision == "return" else (),
@@ -315,7 +318,7 @@ def decide(folio: str, task_key: str) -> Any:
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/notas", methods=["POST"])
-def add_note(folio: str) -> Any:
+def add_note(folio: str) -> ResponseReturnValue:
     account = require_official()
     return _run(
         account,

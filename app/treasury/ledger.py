@@ -4,9 +4,10 @@ and for treasury staff, the taxpayer search, and the report of omisos with a CSV
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -19,12 +20,16 @@ from connectors.ledger import report
 from connectors.ledger.book import object_kind_name, taxpayers_t
 from workflow_engine.persistence.types import utcnow
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("ledger", __name__)
 PAGE = 50
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 def _today() -> date:
@@ -79,8 +84,8 @@ def _source(source: str) -> str:
 
 
 @blueprint.route("/mi-cuenta")
-@login_required  # type: ignore[misc]
-def my_statement() -> Any:
+@login_required
+def my_statement() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
     with _services().engine.connect() as conn:
@@ -94,7 +99,7 @@ def my_statement() -> Any:
 
 
 @blueprint.route("/tesoreria/contribuyentes")
-def taxpayers() -> Any:
+def taxpayers() -> ResponseReturnValue:
     require_treasury()
     q = request.args.get("q", "").strip()[:100]
     rows: list[Any] = []
@@ -119,7 +124,7 @@ def taxpayers() -> Any:
 
 
 @blueprint.route("/tesoreria/contribuyentes/<int(max=2147483647):taxpayer_id>")
-def taxpayer_statement(taxpayer_id: int) -> Any:
+def taxpayer_statement(taxpayer_id: int) -> ResponseReturnValue:
     require_treasury()
     with _services().engine.connect() as conn:
         exists = conn.execute(
@@ -138,7 +143,7 @@ def _kind_param() -> str | None:
 
 
 @blueprint.route("/tesoreria/omisos")
-def omisos() -> Any:
+def omisos() -> ResponseReturnValue:
     require_treasury()
     lang = reader_language()
     kind = _kind_param()
@@ -168,7 +173,7 @@ def omisos() -> Any:
 
 
 @blueprint.route("/tesoreria/omisos.csv")
-def omisos_csv() -> Any:
+def omisos_csv() -> ResponseReturnValue:
     require_treasury()
     kind = _kind_param()
     today = _today()

@@ -9,15 +9,19 @@ in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.formatting import money, reader_language
 from app.guards import guard_blueprint, require_cashier
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
+
+if TYPE_CHECKING:
+    pass
 
 blueprint = Blueprint("treasury", __name__, url_prefix="/tesoreria")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -45,7 +49,7 @@ guard_blueprint(blueprint, require_cashier)
 
 
 @blueprint.after_request
-def _private(response: Any) -> Any:
+def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -63,7 +67,9 @@ def reason_label(reason: str) -> str:
     }.get(reason, reason)
 
 
-def _render(values: dict[str, str], errors: dict[str, str], report: Any = None) -> Any:
+def _render(
+    values: dict[str, str], errors: dict[str, str], report: Any = None
+) -> ResponseReturnValue:
     status = 400 if errors else 200
     return (
         render_template(
@@ -82,12 +88,12 @@ def _render(values: dict[str, str], errors: dict[str, str], report: Any = None) 
 
 
 @blueprint.get("/conciliacion")
-def reconciliation() -> Any:
+def reconciliation() -> ResponseReturnValue:
     return _render(dict(DEFAULTS), {})
 
 
 @blueprint.post("/conciliacion")
-def reconcile() -> Any:
+def reconcile() -> ResponseReturnValue:
     values = {key: request.form.get(key, default).strip() for key, default in DEFAULTS.items()}
     errors = _choice_errors(values)
     data = _read_upload(errors)

@@ -7,7 +7,7 @@ checks live in connectors.documents.verification; this module only translates HT
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.formatting import format_date, reader_language
@@ -37,11 +38,15 @@ from connectors.documents.verification import (
     revoke_document,
 )
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 blueprint = Blueprint("verify", __name__)
 
 
-def _services() -> Any:
-    return current_app.extensions["tramita"]
+def _services() -> Services:
+    services: Services = current_app.extensions["tramita"]
+    return services
 
 
 class UnknownCode(Exception):
@@ -62,7 +67,7 @@ def _revocation_message(code: str) -> str:
 
 
 @blueprint.errorhandler(UnknownCode)
-def unknown_code(exc: UnknownCode) -> Any:
+def unknown_code(exc: UnknownCode) -> ResponseReturnValue:
     return render_template("verify/not_found.html", code=normalize_code(exc.code)), 404
 
 
@@ -80,7 +85,7 @@ def _page(
     errors: dict[str, str] | None = None,
     reason: str = "",
     status: int = 200,
-) -> Any:
+) -> ResponseReturnValue:
     settings = _services().settings
     lang = reader_language()
     today = local_today(settings.timezone)
@@ -104,7 +109,7 @@ def _page(
 
 
 @blueprint.route("/verificar", methods=["GET"])
-def start() -> Any:
+def start() -> ResponseReturnValue:
     """Type the code printed on the document (for people who cannot scan the QR)."""
     raw = request.args.get("codigo", "")
     if raw:
@@ -115,7 +120,7 @@ def start() -> Any:
 
 
 @blueprint.route("/verificar/<code>", methods=["GET"])
-def document(code: str) -> Any:
+def document(code: str) -> ResponseReturnValue:
     canonical = normalize_code(code)
     if canonical and canonical != code:
         return redirect(url_for("verify.document", code=canonical), 301)
@@ -123,7 +128,7 @@ def document(code: str) -> Any:
 
 
 @blueprint.route("/verificar/<code>/archivo", methods=["POST"])
-def upload(code: str) -> Any:
+def upload(code: str) -> ResponseReturnValue:
     """Check an uploaded copy; the verdict is shown on the document's page."""
     record = _record(code)
     upload_ = request.files.get("archivo")
@@ -164,7 +169,7 @@ def _trust_roots() -> list[Any]:
 
 
 @blueprint.route("/verificar/<code>/revocar", methods=["POST"])
-def revoke(code: str) -> Any:
+def revoke(code: str) -> ResponseReturnValue:
     """Administrators only (others get a 404, as if the action did not exist)."""
     if not is_admin():
         abort(404)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -184,7 +184,7 @@ def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
         return Paragraph(escape(safe), style)
 
 
-class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
+class QrFlowable(Flowable):
     """A QR code drawn as one filled path (runs of dark modules merged into rectangles).
 
     ReportLab's QrCodeWidget builds one shape object per module and tries all eight mask
@@ -243,7 +243,12 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
     """A canvas that knows the page count when it draws each footer («Página 2 de 3»),
     and stamps `watermark` across every page when given."""
 
-    class NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab has no type hints
+    class NumberedCanvas(Canvas):
+        # Set by ReportLab's Canvas but private, so left out of its stubs.
+        _pagesize: tuple[float, float]
+        _pageNumber: int
+        _startPage: Callable[[], None]
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
@@ -290,7 +295,7 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
     return NumberedCanvas
 
 
-class SignatureSlot(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
+class SignatureSlot(Flowable):
     """Empty room for a visible signature stamp; remembers where it landed on the page so
     the signer can place the stamp exactly there."""
 
@@ -428,7 +433,7 @@ def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]
     for row in spec.rows:
         rows.append([Paragraph(escape(cell), st["cell"]) for cell in row])
     table_ = Table(rows, hAlign="LEFT", repeatRows=1)
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#e4e7eb")),
@@ -448,7 +453,7 @@ def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]
 def _signers(
     content: DocumentContent, st: dict[str, ParagraphStyle], found: list[SignatureStamp]
 ) -> Table:
-    blocks = []
+    blocks: list[list[Flowable] | str] = []
     for n, signer in enumerate(content.signers, start=1):
         stamp = SignatureStamp(f"Firma{n}", signer.name, signer.position)
         blocks.append(

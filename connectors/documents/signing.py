@@ -233,7 +233,8 @@ def _load_pem_certs(path: str) -> list[asn1_x509.Certificate]:
     from pyhanko.keys import load_certs_from_pemder
 
     try:
-        return list(load_certs_from_pemder([path]))
+        # pyHanko leaves this helper unannotated; it yields asn1crypto certificates.
+        return list(load_certs_from_pemder([path]))  # type: ignore[no-untyped-call]
     except (OSError, ValueError) as exc:
         raise SigningError(f"cannot read trust roots from {path}: {exc}") from None
 
@@ -264,6 +265,7 @@ def signing_setup(settings: ConnectorSettings) -> SigningSetup:
                 "no signing certificate: set SIGNING_P12_PATH and SIGNING_P12_PASSWORD "
                 "(the DEMO certificate is only used with DEMO_MODE=1)"
             )
+        password: str | None
         if demo:
             from connectors.documents.demo_ca import ensure_demo_credentials
 

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -192,7 +193,7 @@ def validate_signatures(
         context = ValidationContext(
             trust_roots=list(trust_roots), allow_fetching=False, revocation_mode="soft-fail"
         )
-        status: Any = outside_event_loop(lambda e=embedded, c=context: validate_pdf_signature(e, c))
+        status: Any = outside_event_loop(partial(validate_pdf_signature, embedded, context))
         signer = ""
         cert = getattr(status, "signing_cert", None)
         if cert is not None:

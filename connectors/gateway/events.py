@@ -105,7 +105,7 @@ def event_from_mapping(doc: Any) -> GatewayEvent:
         raise EventError("malformed", "data is missing")
     amount = data.get("amount_cents")
     whole = isinstance(amount, int) and not isinstance(amount, bool)
-    if not whole or not 0 <= amount <= MAX_AMOUNT_CENTS:
+    if not whole or not isinstance(amount, int) or not 0 <= amount <= MAX_AMOUNT_CENTS:
         raise EventError("malformed", "amount_cents must be a whole number of cents")
     currency = data.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.match(currency):

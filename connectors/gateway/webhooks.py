@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine, select
 
@@ -51,6 +52,12 @@ class WebhookOutcome:
     case_id: int | None = None
 
 
+class RequestHeaders(Protocol):
+    """The delivery's headers read by name: werkzeug's `Headers` (case-insensitive) or a dict."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 class WebhookProcessor:
     """Verifies and applies one gateway's events. Safe to share between threads."""
 
@@ -68,7 +75,7 @@ class WebhookProcessor:
         self.clock = clock
 
     # -- the HTTP delivery ---------------------------------------------------------------
-    def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
+    def handle(self, body: bytes, headers: RequestHeaders) -> WebhookOutcome:
         """One delivery: `body` exactly as received, `headers` case-insensitive."""
         if len(body) > MAX_BODY:
             return self._rejected(413, "too_large", body)

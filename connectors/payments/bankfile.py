@@ -87,7 +87,7 @@ class FileMapping:
     @classmethod
     def parse(cls, doc: Mapping[str, Any] | None) -> FileMapping:
         doc = dict(doc or {})
-        columns = dict(DEFAULT_COLUMNS)
+        columns: dict[str, str | int] = dict(DEFAULT_COLUMNS)
         raw_columns = doc.get("columns") or {}
         if not isinstance(raw_columns, Mapping):
             raise BankFileError("«columns» debe ser un objeto.", "«columns» must be an object.")
@@ -166,7 +166,8 @@ def parse_amount(text: str, decimal: str = ".") -> int:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("amount") from None
-    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # a str only for NaN and infinity
+    if not value.is_finite() or value <= 0 or not isinstance(exponent, int) or exponent < -2:
         raise ValueError("amount")
     return int(value * 100)
 

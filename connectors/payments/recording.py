@@ -212,6 +212,7 @@ class PaymentRecorder:
         fast = self.engine.dialect.name == "postgresql"
         duplicate_key: tuple[type[Exception], ...] = (IntegrityError,)
         if fast:
+            # The stubs allow a dialect without its DB-API module; a connected one has it.
             duplicate_key += (self.engine.dialect.dbapi.IntegrityError,)  # type: ignore[union-attr]
         try:
             for attempt in range(3):

@@ -67,6 +67,7 @@ def render_step_preview(
     )
     row = queries.CaseRow(0, PREVIEW_FOLIO, definition.key, 0, APPLICANT.id, None, None)
     case = views.Case(row, state, definition, APPLICANT)
+    # current_app is a werkzeug LocalProxy, typed as the Flask object it stands for.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A fresh application context: `g` (where the page's locale is cached) is not shared
     # with the caller's, so each preview is rendered in its own language.

@@ -10,13 +10,14 @@ from werkzeug.datastructures import FileStorage
 
 from app.citizen.wizard.forms import FileRefused
 from app.db import read_connection
-from workflow_engine.persistence.uploads import PendingUpload, UploadRejected
+from workflow_engine.persistence.uploads import PendingUpload, UploadRejected, UploadStore
 
 __all__ = ["UploadRejected", "Uploads"]
 
 
-def store() -> Any:
-    return getattr(current_app.extensions["tramita"], "uploads", None)
+def store() -> UploadStore | None:
+    found: UploadStore | None = getattr(current_app.extensions["tramita"], "uploads", None)
+    return found
 
 
 class Uploads:
@@ -65,12 +66,14 @@ class Uploads:
         """Record every file saved so far (one transaction)."""
         pending, self.pending = self.pending, []
         if pending:
+            assert self.store is not None  # save() takes no file without a store
             self.store.record(pending)
 
     def discard(self) -> None:
         """Remove the bytes of files saved so far whose rows were never recorded."""
         pending, self.pending = self.pending, []
         if pending:
+            assert self.store is not None  # save() takes no file without a store
             self.store.discard(pending)
 
     def resolve(self, step: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:

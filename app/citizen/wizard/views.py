@@ -6,10 +6,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
@@ -52,12 +53,16 @@ from workflow_engine.rules import referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 from workflow_engine.templates.model import Step, show_if_holds
 
+if TYPE_CHECKING:
+    from app.services import Services
+
 cases_t = table(CaseModel)
 versions_t = table(ProcedureVersion)
 
 
-def services() -> Any:
-    return current_app.extensions["tramita"]
+def services() -> Services:
+    found: Services = current_app.extensions["tramita"]
+    return found
 
 
 # -- loading a case for its applicant -----------------------------------------------------
@@ -410,7 +415,7 @@ def render_readonly_step(case: Case, step: Step) -> str:
 
 
 @blueprint.route("/tramites/<key>", methods=["POST"])
-def start(key: str) -> Any:
+def start(key: str) -> ResponseReturnValue:
     """Start a case for the logged-in citizen and go to its first step."""
     account = current_account()
     if account is None:
@@ -429,7 +434,7 @@ def start(key: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/pasos/<step_id>", methods=["GET", "POST"])
-def step(folio: str, step_id: str) -> Any:
+def step(folio: str, step_id: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -445,7 +450,7 @@ def step(folio: str, step_id: str) -> Any:
     return _post_step(case, step_def)
 
 
-def _post_step(case: Case, step_def: Step) -> Any:
+def _post_step(case: Case, step_def: Step) -> ResponseReturnValue:
     sid = step_def.id
     uploads = Uploads(owner_id=case.actor.id, case_id=case.row.id, step_id=sid)
     try:
@@ -511,7 +516,7 @@ def _post_step(case: Case, step_def: Step) -> Any:
     return redirect(_after_submit(case, sid, volver == "revisar"))
 
 
-def _save_draft(case: Case, step_def: Step, values: dict[str, Any]) -> Any:
+def _save_draft(case: Case, step_def: Step, values: dict[str, Any]) -> tuple[str, int] | None:
     """Keep the draft; the step again with the reasons when the draft itself is refused
     (a text longer than its field admits), else None."""
     sid = step_def.id
@@ -626,7 +631,9 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
     }
 
 
-def render_review(case: Case, *, problem: str | None = None, status: int = 200) -> Any:
+def render_review(
+    case: Case, *, problem: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     editable = set(case.state.editable_form_steps())
     sections = [
         _summary_section(case, sid, editable=sid in editable)
@@ -653,7 +660,7 @@ def render_review(case: Case, *, problem: str | None = None, status: int = 200) 
 
 
 @blueprint.route("/expedientes/<folio>/revisar")
-def review(folio: str) -> Any:
+def review(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -663,7 +670,7 @@ def review(folio: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/enviar", methods=["POST"])
-def submit(folio: str) -> Any:
+def submit(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -683,7 +690,7 @@ def submit(folio: str) -> Any:
 
 
 @blueprint.route("/expedientes/<folio>/confirmacion")
-def confirmation(folio: str) -> Any:
+def confirmation(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
@@ -700,7 +707,7 @@ def confirmation(folio: str) -> Any:
 
 
 @blueprint.route("/catalogos/<name>/sugerencias")
-def catalog_suggestions(name: str) -> Any:
+def catalog_suggestions(name: str) -> ResponseReturnValue:
     """Type-ahead for ``catalog_select`` fields: up to 20 entries matching the words in ``q``
     (public: catalogs are the municipality's published reference lists)."""
     from workflow_engine.persistence.catalogs import CatalogStore

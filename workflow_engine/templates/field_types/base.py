@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, overload
 
 DEFAULT_TEXT_BOUND = 500
 """The longest text a field holds while it is typed when its type sets no other bound."""
@@ -105,7 +105,11 @@ class DocumentFormats(Protocol):
 class FormData(Protocol):
     """The posted form, as werkzeug's MultiDict offers it."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    @overload
+    def get(self, key: str) -> Any: ...
+
+    @overload
+    def get(self, key: str, default: Any) -> Any: ...
 
     def getlist(self, key: str) -> list[Any]: ...
 
