@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import accounts, current_account, start_session
-from workflow_engine.persistence.accounts import (
+from workflow_engine.persistence.cases.mailbox import enqueue_email
+from workflow_engine.persistence.platform.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
     VERIFY_EMAIL,
@@ -35,7 +36,6 @@ from workflow_engine.persistence.accounts import (
     password_problem,
     validate_profile,
 )
-from workflow_engine.persistence.mailbox import enqueue_email
 
 blueprint = Blueprint("accounts", __name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.auth import current_account
-from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
+from workflow_engine.persistence.cases.outbox_backlog import STATES, OutboxBacklog
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -150,7 +150,7 @@ def connectors_page() -> Any:
     from flask_babel import gettext as _
 
     from app.cases import _lang
-    from workflow_engine.persistence.municipal_settings import SPECS, SettingError
+    from workflow_engine.persistence.platform.municipal_settings import SPECS, SettingError
 
     _require_admin()
     services = current_app.extensions["tramita"]

@@ -26,8 +26,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from app.db import read_connection
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.accounts import Account, Accounts
-from workflow_engine.persistence.staff import Staff
+from workflow_engine.persistence.platform.accounts import Account, Accounts
+from workflow_engine.persistence.platform.staff import Staff
 
 blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()

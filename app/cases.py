@@ -25,9 +25,9 @@ from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line
 from workflow_engine.engine.state import CaseState
-from workflow_engine.persistence.drafts import expires_on as draft_expires_on
+from workflow_engine.persistence.cases.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 
 blueprint = Blueprint("cases", __name__)
 cases_t = table(Case)

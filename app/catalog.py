@@ -9,8 +9,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from app.db import reading
 from app.templating import locale_name
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.service import NotFoundError
+from workflow_engine.persistence.cases.service import NotFoundError
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.templates import digitalization_label, digitalization_level
 
 blueprint = Blueprint("catalog", __name__)

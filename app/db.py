@@ -23,7 +23,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Connection, Engine
 
-from workflow_engine.persistence.accounts import driver_row
+from workflow_engine.persistence.platform.accounts import driver_row
 
 _KEY = "_tramita_read_conn"
 
@@ -78,5 +78,5 @@ def init_app(app: Flask) -> None:
 
 def fetch_one(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
     """One row as a named tuple through the driver's cursor (PostgreSQL; see
-    `workflow_engine.persistence.accounts.driver_row`)."""
+    `workflow_engine.persistence.platform.accounts.driver_row`)."""
     return driver_row(conn, sql, params)

@@ -18,7 +18,7 @@ from app.api.queries import CaseRow, case_row, may_see_case
 from app.auth import current_account, login_manager
 from connectors.documents.receipt import receipt_for_case
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.casework import log_access
+from workflow_engine.persistence.cases.casework import log_access
 from workflow_engine.persistence.models import Document, table
 
 blueprint = Blueprint("files", __name__)

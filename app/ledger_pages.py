@@ -17,7 +17,7 @@ from connectors import ledger
 from connectors._common import local_today, money
 from connectors.ledger import report
 from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.types import utcnow
 
 blueprint = Blueprint("ledger", __name__)

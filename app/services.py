@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from app.config import Settings
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.outbox import Handler, OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Department
-from workflow_engine.persistence.municipal_settings import MunicipalSettings
-from workflow_engine.persistence.outbox import Handler, OutboxProcessor
-from workflow_engine.persistence.service import CaseService
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.catalog import Catalog
+from workflow_engine.persistence.platform.municipal_settings import MunicipalSettings
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 log = logging.getLogger(__name__)
 

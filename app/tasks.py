@@ -15,7 +15,7 @@ from celery.schedules import crontab
 
 from workflow_engine.engine import Actor, TimerFired
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.drafts import (
+from workflow_engine.persistence.cases.drafts import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_WARNING_DAYS,
     DraftSweep,

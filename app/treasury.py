@@ -18,7 +18,7 @@ from app.auth import current_account, login_manager
 from connectors._common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.platform.accounts import Account
 
 blueprint = Blueprint("treasury", __name__, url_prefix="/tesoreria")
 TREASURY_DEPARTMENT = "tesoreria"

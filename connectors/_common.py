@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 
 cases_t = table(Case)
 versions_t = table(ProcedureVersion)

@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.registry import InvalidInputError, Operation, Registry, UnknownConnectorError
 from workflow_engine.engine.commands import Actor, Command, ConnectorCompleted
-from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 

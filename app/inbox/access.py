@@ -9,8 +9,8 @@ from flask import abort, current_app, request
 
 from app.auth import current_account, login_manager
 from workflow_engine.engine import Actor, EngineContext
-from workflow_engine.persistence.accounts import Account
-from workflow_engine.persistence.inbox import Inbox, StaffViewer
+from workflow_engine.persistence.cases.inbox import Inbox, StaffViewer
+from workflow_engine.persistence.platform.accounts import Account
 
 DUE_SOON_BUSINESS_DAYS = 2
 

@@ -14,7 +14,7 @@ from app.cases import _department_names, _lang, format_date, status_label
 from app.catalog import localized
 from app.inbox import blueprint
 from app.inbox.access import inbox, require_official, services, viewer_for
-from workflow_engine.persistence.inbox import (
+from workflow_engine.persistence.cases.inbox import (
     COUNT_CAP,
     DEADLINE_STATES,
     SORTS,

@@ -29,10 +29,10 @@ from workflow_engine.engine import (
     RequirementReview,
 )
 from workflow_engine.engine.events import RETURN_REASONS
-from workflow_engine.persistence import casework
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.cases import casework
+from workflow_engine.persistence.platform.accounts import Account
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 TASK_STATUS = {
     "open": ("Abierta", "Open"),

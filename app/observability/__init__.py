@@ -9,7 +9,7 @@ import time
 from flask import Flask, Response, g, request
 
 from app.observability import logs, metrics, probes, tasks
-from workflow_engine.persistence.outbox_backlog import OutboxBacklog
+from workflow_engine.persistence.cases.outbox_backlog import OutboxBacklog
 
 log = logging.getLogger("tramita.request")
 _QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: no INFO line each

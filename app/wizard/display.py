@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import get_locale
 
-from workflow_engine.persistence.catalogs import EngineCatalogs
+from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import showing_catalogs
 

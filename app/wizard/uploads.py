@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.db import read_connection
 from app.wizard.forms import FileRefused
-from workflow_engine.persistence.uploads import PendingUpload, UploadRejected
+from workflow_engine.persistence.platform.uploads import PendingUpload, UploadRejected
 
 __all__ = ["UploadRejected", "Uploads"]
 

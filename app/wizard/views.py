@@ -45,11 +45,11 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import reason_title
+from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
-from workflow_engine.persistence.service import CommandOutcome, NotFoundError
+from workflow_engine.persistence.platform.uploads import UnknownFile
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.uploads import UnknownFile
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 
@@ -726,7 +726,7 @@ def confirmation(folio: str) -> Any:
 def catalog_suggestions(name: str) -> Any:
     """Type-ahead for ``catalog_select`` fields: up to 20 entries matching the words in ``q``
     (public: catalogs are the municipality's published reference lists)."""
-    from workflow_engine.persistence.catalogs import CatalogStore
+    from workflow_engine.persistence.platform.catalogs import CatalogStore
 
     words = request.args.get("q", "")[:100]
     if len(words.strip()) < 2:

@@ -36,7 +36,7 @@ from connectors.documents.pdf import (
 )
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 
 users_t = table(User)
 holidays_t = table(Holiday)

@@ -13,7 +13,7 @@ from connectors.gateway.config import GatewayConfig
 from connectors.gateway.polling import PollReport, ask_if_late, poll_pending
 from connectors.gateway.webhooks import WebhookProcessor
 from connectors.payments.recording import PaymentRecorder
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.cases.service import CaseService
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.notifications.messages import Message, compose
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Command
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Notification, Task, User, table
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

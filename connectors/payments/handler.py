@@ -16,7 +16,7 @@ from workflow_engine.engine.commands import (
     PaymentConfirmed,
     PaymentOrderCreated,
 )
-from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,9 @@ from workflow_engine.engine.commands import (
     PaymentExpired,
     PaymentFailed,
 )
-from workflow_engine.persistence.hotpath import LoadedCase, dumps
+from workflow_engine.persistence.cases.hotpath import LoadedCase, dumps
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import (
     Case,
     LedgerPayment,
@@ -42,8 +44,6 @@ from workflow_engine.persistence.models import (
     PaymentOrder,
     table,
 )
-from workflow_engine.persistence.outbox import Handler, OutboxItem
-from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from tests.integration.test_files import (
     start,
 )
 from workflow_engine.engine import Decide, SaveDraft
-from workflow_engine.persistence.drafts import CANCEL_REASON, expire_drafts
+from workflow_engine.persistence.cases.drafts import CANCEL_REASON, expire_drafts
 from workflow_engine.persistence.models import Case, Notification, OutboxMessage, table
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 cases_t = table(Case)
 outbox_t = table(OutboxMessage)

@@ -36,8 +36,6 @@ from connectors.gateway.checkouts import GatewayCheckout
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.accounts import Account, Accounts
-from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -47,6 +45,8 @@ from workflow_engine.persistence.models import (
     PaymentOrder,
     table,
 )
+from workflow_engine.persistence.platform.accounts import Account, Accounts
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]

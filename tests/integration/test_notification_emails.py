@@ -34,7 +34,6 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.models import (
     Department,
     Notification,
@@ -43,6 +42,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 BASE_URL = "https://tramites.example.mx"

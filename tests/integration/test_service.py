@@ -19,10 +19,10 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.persistence.catalog import Catalog, TemplateInvalidError
+from workflow_engine.persistence.cases.service import CaseService, NotFoundError
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Case, Task, Timer
-from workflow_engine.persistence.service import CaseService, NotFoundError
+from workflow_engine.persistence.platform.catalog import Catalog, TemplateInvalidError
 
 GOOD = MINI["example_data"]["datos"]
 

@@ -23,9 +23,9 @@ from tests.integration.test_wizard import CITIZEN, login
 from tests.unit.test_template_preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.engine import state as S
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.demo import examples_dir
 from workflow_engine.persistence.models import User
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import examples_dir
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.preview import simulate
 

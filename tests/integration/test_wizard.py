@@ -20,8 +20,8 @@ from sqlalchemy import update
 from tests.integration.conftest import API_USERS
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.models import User
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"

@@ -18,7 +18,7 @@ from connectors.registry import (
     default_registry,
 )
 from workflow_engine.engine.commands import ConnectorCompleted
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 
 
 def _item(connector: str, data: dict[str, object], attempt: int = 1) -> OutboxItem:

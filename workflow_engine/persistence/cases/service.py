@@ -32,10 +32,9 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
-from workflow_engine.persistence.catalogs import CatalogStore, EngineCatalogs
+from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase
+from workflow_engine.persistence.cases.inbox import normalize_ref, search_text
 from workflow_engine.persistence.hashing import event_hash
-from workflow_engine.persistence.hotpath import CaseCopy, HotPath, LoadedCase
-from workflow_engine.persistence.inbox import normalize_ref, search_text
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -48,6 +47,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
+from workflow_engine.persistence.platform.catalogs import CatalogStore, EngineCatalogs
 from workflow_engine.persistence.types import utcnow
 
 cases_t = table(Case)

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor, CancelCase, EngineError
 from workflow_engine.engine import state as S
+from workflow_engine.persistence.cases.outbox import add_message
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import Case, OutboxMessage, table
-from workflow_engine.persistence.outbox import add_message
-from workflow_engine.persistence.service import CaseService
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 log = logging.getLogger(__name__)
 cases_t = table(Case)
