@@ -189,7 +189,7 @@ class CaseView:
 
 
 def _draft_settings() -> tuple[int, int]:
-    from app.tasks import draft_days
+    from workflow_engine.persistence.cases.drafts import draft_days
 
     return draft_days()
 

@@ -600,18 +600,19 @@ def outbox_work(interval: float, grace: float | None) -> None:
 @timers_cli.command("drafts")
 def timers_drafts() -> None:
     """Warn about abandoned drafts, then cancel the ones already warned (daily in beat)."""
-    from app.tasks import expire_abandoned_drafts
+    from workflow_engine.persistence.cases.drafts import expire_abandoned_drafts
 
-    result = expire_abandoned_drafts(_services())
+    services = _services()
+    result = expire_abandoned_drafts(services.cases, services.uploads)
     click.echo(f"Borradores: {result}")
 
 
 @timers_cli.command("fire")
 def timers_fire() -> None:
     """Fire every due timer now (Celery beat does this every minute)."""
-    from app.tasks import fire_due_timers
+    from workflow_engine.persistence.cases.timers import fire_due_timers
 
-    click.echo(f"{fire_due_timers(_services())} plazos vencidos procesados")
+    click.echo(f"{fire_due_timers(_services().cases)} plazos vencidos procesados")
 
 
 @cases_cli.command("verify")

@@ -284,9 +284,9 @@ def test_municipal_holidays_move_legal_deadlines(app: Flask, runner: FlaskCliRun
 def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
     from datetime import timedelta
 
-    from app.tasks import fire_due_timers
     from tests.unit.engine_helpers import CITIZEN, T0
     from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+    from workflow_engine.persistence.cases.timers import fire_due_timers
 
     services = app.extensions["tramita"]
     services.catalog.save_draft(copy.deepcopy(MINI))
@@ -297,9 +297,9 @@ def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
         SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
     )
     services.cases.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
-    assert fire_due_timers(services, now=T0 + timedelta(days=1)) == 0
-    assert fire_due_timers(services, now=T0 + timedelta(days=4)) == 1  # the reminder
-    assert fire_due_timers(services, now=T0 + timedelta(days=10)) == 1  # the deadline
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=1)) == 0
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=4)) == 1  # the reminder
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=10)) == 1  # the deadline
     types = [e["type"] for e in services.cases.history(case.case_id)]
     assert "task.reminder_due" in types
     assert "task.lapsed" in types and "case.afirmativa_ficta" in types

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from app.tasks import fire_due_timers
 from connectors import settle_payment
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import (
@@ -34,6 +33,7 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
+from workflow_engine.persistence.cases.timers import fire_due_timers
 from workflow_engine.persistence.models import (
     Department,
     Notification,
@@ -195,7 +195,7 @@ class World:
         run the effects they queue (due at `now`) right away."""
         self.services.outbox.clock = lambda: now
         try:
-            return fire_due_timers(self.services, now=now)
+            return fire_due_timers(self.services.cases, now=now)
         finally:
             self.services.outbox.clock = utcnow
 
