@@ -6,11 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.lookups import (
-    catastro_consultar_predio,
-    make_connector_handler,
-    padron_vehicular_consultar,
-)
+from connectors.demo_lookups import catastro_consultar_predio, padron_vehicular_consultar
+from connectors.lookups import make_connector_handler
 from connectors.registry import (
     InvalidInputError,
     Registry,
