@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app.auth import current_account
 from app.db import reading
-from connectors._common import MONTHS_ES, money
+from connectors.common import MONTHS_ES, money
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line

@@ -470,7 +470,7 @@ def _engine_context(services: Any) -> Any:
 
 
 def _department_name(services: Any, key: Any) -> str | None:
-    from connectors._common import department_name
+    from connectors.common import department_name
 
     with services.engine.connect() as conn:
         return department_name(conn, key if isinstance(key, str) else None)
@@ -702,7 +702,7 @@ def documents_revoke(code: str, reason: str, by: str) -> None:
 @click.argument("code")
 def documents_show(code: str) -> None:
     """Print what /verificar/<code> shows about a document."""
-    from connectors._common import local_today
+    from connectors.common import local_today
     from connectors.documents.verification import find_document
 
     services = _services()

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from connectors import ledger
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.ledger.report import omisos_csv
 from workflow_engine.persistence.types import utcnow
 

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from app.auth import current_account, login_manager
 from app.cases import _lang, format_date
 from connectors import ledger
-from connectors._common import local_today, money
+from connectors.common import local_today, money
 from connectors.ledger import report
 from connectors.ledger.book import OBJECT_KIND_NAMES, taxpayers_t
 from workflow_engine.persistence.platform.accounts import Account

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from app.auth import current_account
 from app.observability.metrics import webhook_received
-from connectors._common import money
+from connectors.common import money
 from connectors.gateway import (
     MAX_BODY,
     Checkout,

@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.auth import current_account, login_manager
-from connectors._common import money
+from connectors.common import money
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
 from workflow_engine.persistence.platform.accounts import Account

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from app.auth import current_account
 from app.cases import _lang, format_date
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.documents.verification import (
     MAX_REASON_CHARS,
     MAX_UPLOAD_BYTES,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from connectors._common import (
+from connectors.common import (
     CaseRecord,
     case_id_of,
     department_name,

@@ -25,7 +25,7 @@ from reportlab.platypus import (
 )
 from sqlalchemy import Engine, select
 
-from connectors._common import department_name, load_case, localized, long_date
+from connectors.common import department_name, load_case, localized, long_date
 from connectors.documents.pdf import (
     INK,
     _styles,

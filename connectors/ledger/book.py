@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from connectors._common import local_today
+from connectors.common import local_today
 from workflow_engine.persistence.models import (
     IDENTIFIER_LENGTH,
     Case,

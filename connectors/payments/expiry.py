@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.payments.base import PENDING
 from connectors.payments.recording import PaymentRecorder
 from workflow_engine.persistence.cases.service import CaseService

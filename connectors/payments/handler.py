@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
-from connectors._common import case_id_of, load_case
+from connectors.common import case_id_of, load_case
 from connectors.payments.base import CollectionSystem, PaymentOrderRequest
 from connectors.payments.builtin import BuiltinCollectionSystem
 from workflow_engine.engine.commands import (

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors import ledger
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.payments.base import CANCELLED, EXPIRED, PAID, PENDING
 from workflow_engine.engine import EngineError
 from workflow_engine.engine.commands import (

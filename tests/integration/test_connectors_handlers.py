@@ -30,7 +30,7 @@ from connectors import (
     find_order,
     settle_payment,
 )
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.documents import CODE_ALPHABET, DocumentIssuer, document_path
 from connectors.notifications import Notifier
 from connectors.payments import (

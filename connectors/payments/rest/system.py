@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from connectors._common import load_case, local_today
+from connectors.common import load_case, local_today
 from connectors.payments.base import (
     CANCELLED,
     ORDER_STATUSES,
