@@ -30,6 +30,7 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine.events import RETURN_REASONS
 from workflow_engine.persistence.cases import casework
+from workflow_engine.persistence.cases.hotpath import LoadedCase
 from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 from workflow_engine.persistence.types import utcnow
@@ -175,13 +176,22 @@ def case_page(folio: str) -> Any:
     return render_case(account, folio)
 
 
-def _run(account: Account, folio: str, make: Any, done: str, back_to_list: bool = False) -> Any:
-    """Execute one command on the case; on refusal re-render with the engine's reason."""
-    row, _definition = _load(account, folio)
+def _run(
+    account: Account,
+    folio: str,
+    make: Any,
+    done: str,
+    back_to_list: bool = False,
+    row: Any = None,
+) -> Any:
+    """Execute one command on the case (`row`: the case as this request already read it);
+    on refusal re-render with the engine's reason."""
+    if row is None:
+        row, _definition = _load(account, folio)
     actor = account.actor()
     try:
         command: Command = make(actor)
-        services().cases.execute(int(row.id), command)
+        services().cases.execute(int(row.id), command, loaded=LoadedCase.from_row(row))
     except EngineError as exc:
         lang = _lang()
         field = str(exc.details.get("field") or "")
@@ -260,6 +270,7 @@ def assign(folio: str, task_key: str) -> Any:
             assignee_name=person.name,
         ),
         _("Tarea asignada a %(name)s.", name=person.name),
+        row=row,
     )
 
 

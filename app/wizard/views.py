@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -45,6 +44,7 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import reason_title
+from workflow_engine.persistence.cases.hotpath import LoadedCase
 from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
@@ -74,12 +74,16 @@ class Case:
     state: CaseState
     definition: ProcedureDefinition
     actor: Actor
+    # The case row as this request read it, for the case service not to read it again;
+    # None once a command has changed the case.
+    loaded: LoadedCase | None = None
 
     @property
     def folio(self) -> str:
         return self.row.folio
 
     def refresh(self, outcome: CommandOutcome | None = None) -> None:
+        self.loaded = None
         if outcome is not None:
             self.state = outcome.state
         else:
@@ -103,6 +107,11 @@ _CASE_BY_FOLIO = (
         cases_t.c.updated_at,
         cases_t.c.version_id,
         cases_t.c.state,
+        cases_t.c.lock_version,
+        cases_t.c.event_count,
+        cases_t.c.last_event_hash,
+        cases_t.c.applicant_name,
+        cases_t.c.applicant_ref,
     )
     .join(versions_t, versions_t.c.id == cases_t.c.version_id)
     .where(cases_t.c.folio == bindparam("folio"))
@@ -110,7 +119,8 @@ _CASE_BY_FOLIO = (
 
 _PG_CASE_BY_FOLIO = (
     "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
-    "c.updated_at, c.version_id, c.state FROM cases c "
+    "c.updated_at, c.version_id, c.state, c.lock_version, c.event_count, c.last_event_hash, "
+    "c.applicant_name, c.applicant_ref FROM cases c "
     "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
 )
 
@@ -139,9 +149,8 @@ def load_case(folio: str) -> Case | Response:
         found.created_at,
         found.updated_at,
     )
-    raw = found.state
-    state = CaseState.from_json(json.loads(raw) if isinstance(raw, str) else raw)
-    return Case(row, state, definition, actor)
+    loaded = LoadedCase.from_row(found)
+    return Case(row, CaseState.from_json(loaded.state), definition, actor, loaded)
 
 
 def editable_steps(state: CaseState) -> tuple[str, ...]:
@@ -169,7 +178,8 @@ def current_place(case: Case) -> str:
 
 
 def run(case: Case, command: Command) -> CommandOutcome:
-    outcome: CommandOutcome = services().cases.execute(case.row.id, command)
+    """Apply `command` with the case row this request read (not read again)."""
+    outcome: CommandOutcome = services().cases.execute(case.row.id, command, loaded=case.loaded)
     case.refresh(outcome)
     return outcome
 

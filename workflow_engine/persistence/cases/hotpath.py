@@ -84,6 +84,22 @@ class LoadedCase:
     applicant_name: str = ""
     applicant_ref: str | None = None
 
+    @classmethod
+    def from_row(cls, row: Any) -> LoadedCase:
+        """From a row of the cases table read elsewhere in the request (any driver)."""
+        state = row.state
+        return cls(
+            row.folio,
+            int(row.version_id),
+            json.loads(state) if isinstance(state, str) else state,
+            int(row.lock_version),
+            int(row.event_count),
+            row.last_event_hash,
+            row.procedure_key,
+            row.applicant_name or "",
+            row.applicant_ref,
+        )
+
 
 class HotPath:
     """The hot-path statements in one dialect's SQL and parameter style."""

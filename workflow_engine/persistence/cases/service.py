@@ -243,11 +243,27 @@ class CaseService:
         raise ConflictError("No se pudo asignar un folio.", "Could not allocate a folio.")
 
     def execute(
-        self, case_id: int, command: Command, *, expected_version: int | None = None
+        self,
+        case_id: int,
+        command: Command,
+        *,
+        expected_version: int | None = None,
+        loaded: LoadedCase | None = None,
     ) -> CommandOutcome:
-        """Apply one command in one transaction; ConflictError if someone else got there first."""
-        with self.engine.begin() as conn:
-            outcome = self.execute_in(conn, case_id, command, expected_version=expected_version)
+        """Apply one command in one transaction; ConflictError if someone else got there first.
+
+        `loaded`: the case row as the caller read it earlier in the request, so it is not read
+        twice; if the case changed since, the command is applied again on a fresh read."""
+        try:
+            with self.engine.begin() as conn:
+                outcome = self.execute_in(
+                    conn, case_id, command, expected_version=expected_version, loaded=loaded
+                )
+        except ConflictError:
+            if loaded is None:
+                raise
+            with self.engine.begin() as conn:
+                outcome = self.execute_in(conn, case_id, command, expected_version=expected_version)
         self._dispatch(outcome.outbox_ids)
         return outcome
 
