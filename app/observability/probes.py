@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select
 
 blueprint = Blueprint("observability_probes", __name__)
 TIMEOUT_SECONDS = 2.0
@@ -30,7 +30,7 @@ def healthz() -> Any:
 
 def check_database(engine: Engine) -> None:
     with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+        conn.execute(select(1))
 
 
 def check_broker(url: str, timeout: float = TIMEOUT_SECONDS) -> None:

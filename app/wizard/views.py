@@ -10,13 +10,12 @@ from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from app.api import queries
 from app.auth import accounts, current_account
 from app.catalog import localized
-from app.db import fetch_one, read_connection, reading
+from app.db import read_connection, reading
 from app.templating import locale_name
 from app.wizard import blueprint, display
 from app.wizard.forms import (
@@ -44,17 +43,12 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import reason_title
-from workflow_engine.persistence.cases.hotpath import LoadedCase
+from workflow_engine.persistence.cases.hotpath import LoadedCase, case_by_folio
 from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
-from workflow_engine.persistence.models import Case as CaseModel
-from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.platform.uploads import UnknownFile
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
-
-cases_t = table(CaseModel)
-versions_t = table(ProcedureVersion)
 
 
 def lang() -> str:
@@ -94,37 +88,6 @@ def _login_redirect() -> Response:
     return redirect(f"/entrar?next={quote(request.path)}")
 
 
-# The case row and its state in one statement, on the request's read connection (this used
-# to be two queries on two pooled connections per page; see docs/performance.md).
-_CASE_BY_FOLIO = (
-    select(
-        cases_t.c.id,
-        cases_t.c.folio,
-        cases_t.c.procedure_key,
-        versions_t.c.number,
-        cases_t.c.applicant_id,
-        cases_t.c.created_at,
-        cases_t.c.updated_at,
-        cases_t.c.version_id,
-        cases_t.c.state,
-        cases_t.c.lock_version,
-        cases_t.c.event_count,
-        cases_t.c.last_event_hash,
-        cases_t.c.applicant_name,
-        cases_t.c.applicant_ref,
-    )
-    .join(versions_t, versions_t.c.id == cases_t.c.version_id)
-    .where(cases_t.c.folio == bindparam("folio"))
-)
-
-_PG_CASE_BY_FOLIO = (
-    "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
-    "c.updated_at, c.version_id, c.state, c.lock_version, c.event_count, c.last_event_hash, "
-    "c.applicant_name, c.applicant_ref FROM cases c "
-    "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
-)
-
-
 def load_case(folio: str) -> Case | Response:
     """The case if the logged-in person is its applicant; 404 for anybody else."""
     account = current_account()
@@ -133,10 +96,7 @@ def load_case(folio: str) -> Case | Response:
     actor = account.actor()
     svc = services()
     with reading(svc.engine) as conn:
-        if conn.dialect.name == "postgresql":
-            found = fetch_one(conn, _PG_CASE_BY_FOLIO, (folio,))
-        else:
-            found = conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
+        found = case_by_folio(conn, folio)
         if found is None or found.applicant_id != actor.id:
             abort(404)
         definition = svc.cases.definition(conn, found.version_id)
