@@ -13,8 +13,9 @@ from app import observability, templating
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
 from app.json_provider import StrictJSONProvider
-from app.services import build_services, start_inline_sweeper
-from workflow_engine.persistence.accounts import SESSION_LIFETIME
+from app.services import build_services
+from app.tasks import start_inline_sweeper
+from workflow_engine.persistence.platform.accounts import SESSION_LIFETIME
 
 csrf = CSRFProtect()
 LANGUAGES = ("es", "en")

@@ -23,7 +23,7 @@ from workflow_engine.strict_json import InvalidJSON
 if TYPE_CHECKING:
     from app.services import Services
     from workflow_engine.engine import EngineContext
-    from workflow_engine.persistence.catalog import Editor
+    from workflow_engine.persistence.platform.catalog import Editor
 
 
 def _services() -> Services:
@@ -130,8 +130,8 @@ def _operator_name() -> str:
 
 def _editor(email: str | None) -> Editor:
     """`--as EMAIL`'s account as the acting editor, or the server's operator without it."""
-    from workflow_engine.persistence.accounts import Accounts
-    from workflow_engine.persistence.catalog import Editor
+    from workflow_engine.persistence.platform.accounts import Accounts
+    from workflow_engine.persistence.platform.catalog import Editor
 
     if not email:
         return Editor.operator(_operator_name())
@@ -505,7 +505,7 @@ def _engine_context(services: Services) -> EngineContext:
 
 
 def _department_name(services: Services, key: Any) -> str | None:
-    from connectors._common import department_name
+    from connectors.common import department_name
 
     with services.engine.connect() as conn:
         return department_name(conn, key if isinstance(key, str) else None)
@@ -514,7 +514,7 @@ def _department_name(services: Services, key: Any) -> str | None:
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Departments, demo accounts, holidays, catalogs and the example procedures (published)."""
-    from workflow_engine.persistence.demo import seed_demo
+    from workflow_engine.persistence.platform.demo import seed_demo
 
     services = _services()
     try:
@@ -545,8 +545,8 @@ def demo_walkthrough(key: str, out_dir: str, wait_seconds: float) -> None:
     Effects run here, or in a Celery worker when one takes them first; the command returns
     when all of them are done."""
     from connectors.payments.handler import settle_payment
-    from workflow_engine.persistence.accounts import Accounts
-    from workflow_engine.persistence.walkthrough import run_walkthrough
+    from workflow_engine.persistence.cases.walkthrough import run_walkthrough
+    from workflow_engine.persistence.platform.accounts import Accounts
 
     services = _services()
     account = Accounts(services.engine).by_email("ciudadano@demo.gob.mx")
@@ -635,18 +635,19 @@ def outbox_work(interval: float, grace: float | None) -> None:
 @timers_cli.command("drafts")
 def timers_drafts() -> None:
     """Warn about abandoned drafts, then cancel the ones already warned (daily in beat)."""
-    from app.tasks import expire_abandoned_drafts
+    from workflow_engine.persistence.cases.drafts import expire_abandoned_drafts
 
-    result = expire_abandoned_drafts(_services())
+    services = _services()
+    result = expire_abandoned_drafts(services.cases, services.uploads)
     click.echo(f"Borradores: {result}")
 
 
 @timers_cli.command("fire")
 def timers_fire() -> None:
     """Fire every due timer now (Celery beat does this every minute)."""
-    from app.tasks import fire_due_timers
+    from workflow_engine.persistence.cases.timers import fire_due_timers
 
-    click.echo(f"{fire_due_timers(_services())} plazos vencidos procesados")
+    click.echo(f"{fire_due_timers(_services().cases)} plazos vencidos procesados")
 
 
 @cases_cli.command("verify")
@@ -671,7 +672,7 @@ def cases_verify(folio: str) -> None:
 @click.option("--name", required=True, help="Which system uses it.")
 def apikeys_create(email: str, name: str) -> None:
     """Create an API key; it is shown only once."""
-    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.platform.accounts import Accounts
 
     accounts = Accounts(_services().engine)
     account = accounts.by_email(email)
@@ -685,7 +686,7 @@ def apikeys_create(email: str, name: str) -> None:
 @click.option("--year", type=int, default=None)
 def calendar_list(year: int | None) -> None:
     """List configured holidays."""
-    from workflow_engine.persistence.holidays import list_holidays
+    from workflow_engine.persistence.platform.holidays import list_holidays
 
     for day, name in list_holidays(_services().engine, year):
         click.echo(f"{day.isoformat()}\t{name}")
@@ -696,7 +697,7 @@ def calendar_list(year: int | None) -> None:
 @click.argument("name")
 def calendar_add(day: Any, name: str) -> None:
     """Declare a non-business day (e.g. a municipal holiday): DAY as YYYY-MM-DD."""
-    from workflow_engine.persistence.holidays import add_holiday
+    from workflow_engine.persistence.platform.holidays import add_holiday
 
     add_holiday(_services().engine, day.date(), name)
     _services().cases.refresh_calendar()
@@ -707,7 +708,7 @@ def calendar_add(day: Any, name: str) -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_remove(day: Any) -> None:
     """Make a day a business day again."""
-    from workflow_engine.persistence.holidays import remove_holiday
+    from workflow_engine.persistence.platform.holidays import remove_holiday
 
     if not remove_holiday(_services().engine, day.date()):
         click.echo("Ese día no estaba registrado como inhábil.", err=True)
@@ -736,7 +737,7 @@ def documents_revoke(code: str, reason: str, by: str) -> None:
 @click.argument("code")
 def documents_show(code: str) -> None:
     """Print what /verificar/<code> shows about a document."""
-    from connectors._common import local_today
+    from connectors.common import local_today
     from connectors.documents.verification import find_document
 
     services = _services()
@@ -787,7 +788,7 @@ def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
     single-use link to choose the password, valid 7 days, or read it from stdin."""
     from flask import url_for
 
-    from workflow_engine.persistence.staff import Staff, StaffError
+    from workflow_engine.persistence.platform.staff import Staff, StaffError
 
     services = _services()
     password = None
@@ -877,7 +878,7 @@ catalogs_cli = AppGroup("catalogs", help="Reusable catalogs (SCIAN lines, coloni
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def catalogs_import(name: str, file: Path) -> None:
     """Replace catalog NAME with the entries of a CSV (header: clave,nombre)."""
-    from workflow_engine.persistence.catalogs import (
+    from workflow_engine.persistence.platform.catalogs import (
         CatalogImportError,
         parse_csv,
         replace_catalog,

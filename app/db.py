@@ -17,13 +17,11 @@ request's own writes: there `reading()` opens and closes a connection per use, a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Connection, Engine
-
-from workflow_engine.persistence.accounts import driver_row
 
 _KEY = "_tramita_read_conn"
 
@@ -75,9 +73,3 @@ def close(_exc: Any = None) -> None:
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close)
-
-
-def fetch_one(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
-    """One row as a named tuple through the driver's cursor (PostgreSQL; see
-    `workflow_engine.persistence.accounts.driver_row`)."""
-    return driver_row(conn, sql, params)

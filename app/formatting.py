@@ -27,9 +27,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.templating import locale_name
-from connectors._common import MONTHS_ES, money
-from workflow_engine.persistence.catalogs import EngineCatalogs
+from connectors.common import MONTHS_ES, money
 from workflow_engine.persistence.models import Department, table
+from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import showing_catalogs
 from workflow_engine.templates.model import Field

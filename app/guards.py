@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.sessions import current_account, login_manager
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.platform.accounts import Account
 
 TREASURY_DEPARTMENT = "tesoreria"
 CASHIER_TAG = "cajero"

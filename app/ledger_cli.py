@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from connectors import ledger
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.ledger.report import omisos_csv
 from workflow_engine.persistence.types import utcnow
 
@@ -27,19 +27,16 @@ def _services() -> Services:
 
 def generate_charges(services: Any, year: int | None = None) -> int:
     """Charge this year's recurring obligations (renewals, yearly taxes); safe to repeat."""
-    year = year or local_today(services.settings.timezone, utcnow()).year
-    with services.engine.begin() as conn:
-        return ledger.generate_recurring(conn, year)
+    timezone = services.settings.timezone
+    return ledger.generate_yearly_charges(services.engine, timezone=timezone, year=year)
 
 
 def expire_orders(services: Any, today: Any = None) -> int:
     """Expire unpaid orders past their date (each case gets a new order)."""
-    from connectors.payments.expiry import expire_overdue_orders
-    from connectors.payments.recording import PaymentRecorder
+    from connectors.payments.expiry import expire_orders as expire
 
-    today = today or local_today(services.settings.timezone, utcnow())
-    recorder = PaymentRecorder(services.engine, services.cases, timezone=services.settings.timezone)
-    return expire_overdue_orders(services.engine, recorder, today)
+    timezone = services.settings.timezone
+    return expire(services.engine, services.cases, timezone=timezone, today=today)
 
 
 @ledger_cli.command("expire-orders")

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 
 from app.config import Settings
-from workflow_engine.persistence.catalog import Catalog
+from app.tasks import make_celery
+from connectors.gateway import GatewayConfig
+from workflow_engine.persistence.cases.outbox import Handler, OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Department
-from workflow_engine.persistence.municipal_settings import MunicipalSettings
-from workflow_engine.persistence.outbox import Handler, OutboxProcessor
-from workflow_engine.persistence.service import CaseService
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.catalog import Catalog
+from workflow_engine.persistence.platform.municipal_settings import MunicipalSettings
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 if TYPE_CHECKING:
     from connectors import ConnectorSettings
@@ -40,6 +42,11 @@ class Services:
     celery: Any = None
     uploads: UploadStore = None  # type: ignore[assignment]  # set by build_services
     settings_store: MunicipalSettings = None  # type: ignore[assignment]  # set by build_services
+
+    def gateway_config(self) -> GatewayConfig | None:
+        """The configured payment gateway (tests: `settings.extra["gateway"]`), or None."""
+        config = self.settings.extra.get("gateway") or GatewayConfig.from_env()
+        return config if isinstance(config, GatewayConfig) else None
 
     def department_keys(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -112,8 +119,6 @@ def build_services(settings: Settings) -> Services:
     uploads_dir = settings.uploads_dir or str(Path(settings.instance_dir) / "uploads")
     Path(uploads_dir).mkdir(parents=True, exist_ok=True)
     services.uploads = UploadStore(engine, uploads_dir)
-    from app.tasks import make_celery
-
     services.celery = make_celery(services)
     dispatch = services.celery.tasks["tramita.dispatch_outbox"]
     dispatch_many = services.celery.tasks["tramita.dispatch_outbox_many"]
@@ -244,28 +249,3 @@ class BackgroundEffects:
                 self.outbox.process_many(batch)
             except Exception:
                 log.exception("effects %s failed; the sweep will retry them", batch)
-
-
-def start_inline_sweeper(services: Services, interval: float = 10.0) -> threading.Thread:
-    """In-process mode only: retry due outbox messages and fire due timers periodically, and
-    sweep abandoned drafts once a day (what Celery beat does with a broker)."""
-    from datetime import date
-
-    from app.tasks import expire_abandoned_drafts, fire_due_timers
-
-    def loop() -> None:
-        stop = threading.Event()
-        swept_on: date | None = None
-        while not stop.wait(interval):
-            try:
-                services.outbox.run_due()
-                fire_due_timers(services)
-                if swept_on != date.today():
-                    expire_abandoned_drafts(services)
-                    swept_on = date.today()
-            except Exception:
-                log.exception("inline sweeper failed")
-
-    thread = threading.Thread(target=loop, name="tramita-sweeper", daemon=True)
-    thread.start()
-    return thread

@@ -10,7 +10,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from app.db import read_connection
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.accounts import Account, Accounts
+from workflow_engine.persistence.platform.accounts import Account, Accounts
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

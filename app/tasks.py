@@ -1,96 +1,189 @@
-"""Celery app and tasks. Tasks are tiny: they call the engine's shell.
+"""Celery app, tasks and the one schedule that Celery beat and the in-process sweeper share.
 
-Without CELERY_BROKER_URL the same tasks run in-process (eager), so `make run` needs no Redis.
+A task is a small module-level function calling domain code with the services of its Celery
+app (`task.app.services`). Without CELERY_BROKER_URL the same tasks run in-process (eager), so
+`make run` needs no Redis. Task and beat entry names are persisted by the broker and by beat's
+schedule file: keep them stable.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, Protocol
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
+from sqlalchemy import Engine
 
-from workflow_engine.engine import Actor, TimerFired
-from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.drafts import (
-    DEFAULT_RETENTION_DAYS,
-    DEFAULT_WARNING_DAYS,
-    DraftSweep,
-    expire_drafts,
-)
-from workflow_engine.persistence.types import utcnow
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.config import Settings
+from connectors.gateway import GatewayConfig, poll_gateway
+from connectors.ledger import generate_yearly_charges
+from connectors.payments.expiry import expire_orders
+from workflow_engine.persistence.cases.drafts import expire_abandoned_drafts
+from workflow_engine.persistence.cases.outbox import OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
+from workflow_engine.persistence.cases.timers import fire_due_timers
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 log = logging.getLogger(__name__)
 
 
-def fire_due_timers(services: Services, limit: int = 500, now: datetime | None = None) -> int:
-    """Fire every timer whose time has come (deadlines, reminders, prevención lapses)."""
-    now = now or utcnow()
-    fired = 0
-    for case_id, timer_key in services.cases.due_timers(now, limit):
-        try:
-            services.cases.execute(
-                case_id, TimerFired(at=now, actor=Actor.system(), timer_id=timer_key)
-            )
-            fired += 1
-        except EngineError:
-            log.exception("timer %s of case %s could not fire", timer_key, case_id)
-    return fired
+class TaskServices(Protocol):
+    """What the tasks use of a process's services (app/services.py `Services`)."""
+
+    settings: Settings
+    engine: Engine
+    cases: CaseService
+    outbox: OutboxProcessor
+    uploads: UploadStore
+
+    def gateway_config(self) -> GatewayConfig | None: ...
 
 
-def draft_days() -> tuple[int, int]:
-    """(DRAFT_RETENTION_DAYS, DRAFT_WARNING_DAYS) from the environment (defaults 60 and 7)."""
+class TramitaCelery(Celery):
+    """One process's Celery app, holding the services its tasks run with."""
 
-    def number(name: str, default: int) -> int:
-        try:
-            return max(0, int(os.environ.get(name, "") or default))
-        except ValueError:
-            log.warning("%s is not a whole number; using %s", name, default)
-            return default
-
-    retention = number("DRAFT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS) or DEFAULT_RETENTION_DAYS
-    return retention, number("DRAFT_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+    def __init__(self, services: TaskServices, **options: Any) -> None:
+        super().__init__("tramita", set_as_current=False, **options)
+        self.services = services
 
 
-def expire_abandoned_drafts(services: Services, now: datetime | None = None) -> DraftSweep:
-    """Warn about drafts untouched for a long time, cancel those already warned (daily)."""
-    retention, warning = draft_days()
-    return expire_drafts(
+def _services(task: Task[Any, Any]) -> TaskServices:
+    services: TaskServices = task.app.services  # type: ignore[attr-defined]  # TramitaCelery's
+    return services
+
+
+# -- tasks ---------------------------------------------------------------------------------
+
+
+def _later(task: Task[Any, Any], message_id: int, result: Any) -> None:
+    """A retry after its back-off; a message another worker holds (a redelivery after a pool
+    process died mid-task) is looked at again when that lease would run out."""
+    eager = task.app.conf.task_always_eager
+    if result.status in ("retry", "busy") and result.retry_in is not None and not eager:
+        task.app.tasks["tramita.dispatch_outbox"].apply_async(
+            (message_id,), countdown=result.retry_in
+        )
+
+
+def dispatch_outbox(task: Task[Any, Any], message_id: int) -> str:
+    result = _services(task).outbox.process(message_id)
+    _later(task, message_id, result)
+    return str(result.status)
+
+
+def dispatch_outbox_many(task: Task[Any, Any], message_ids: list[int]) -> dict[str, str]:
+    """The messages one command queued, in one task: one broker message per commit instead
+    of one per effect (a payment webhook queues two), one claim and one done-mark for all.
+    Each message still retries on its own."""
+    results = _services(task).outbox.process_many([int(m) for m in message_ids])
+    for message_id, result in results.items():
+        _later(task, message_id, result)
+    return {str(k): r.status for k, r in results.items()}
+
+
+def sweep_outbox(task: Task[Any, Any]) -> int:
+    ids = _services(task).outbox.due()
+    for message_id in ids:
+        task.app.tasks["tramita.dispatch_outbox"].delay(message_id)
+    return len(ids)
+
+
+def fire_timers(task: Task[Any, Any]) -> int:
+    return fire_due_timers(_services(task).cases)
+
+
+def expire_payment_orders(task: Task[Any, Any]) -> int:
+    services = _services(task)
+    return expire_orders(services.engine, services.cases, timezone=services.settings.timezone)
+
+
+def ledger_yearly_charges(task: Task[Any, Any]) -> int:
+    services = _services(task)
+    return generate_yearly_charges(services.engine, timezone=services.settings.timezone)
+
+
+def expire_drafts(task: Task[Any, Any]) -> dict[str, int]:
+    services = _services(task)
+    sweep = expire_abandoned_drafts(services.cases, services.uploads)
+    return {"warned": len(sweep.warned), "cancelled": len(sweep.cancelled)}
+
+
+def poll_payment_gateway(task: Task[Any, Any]) -> dict[str, object]:
+    services = _services(task)
+    return poll_gateway(
+        services.gateway_config(),
+        services.engine,
         services.cases,
-        services.uploads,
-        now=now or utcnow(),
-        retention_days=retention,
-        warning_days=warning,
+        timezone=services.settings.timezone,
     )
 
 
-def gateway_config(services: Services) -> Any:
-    """The configured payment gateway (tests: `settings.extra["gateway"]`), or None."""
-    from connectors.gateway import GatewayConfig
+TASKS: dict[str, Callable[..., Any]] = {
+    "tramita.dispatch_outbox": dispatch_outbox,
+    "tramita.dispatch_outbox_many": dispatch_outbox_many,
+    "tramita.sweep_outbox": sweep_outbox,
+    "tramita.fire_timers": fire_timers,
+    "tramita.expire_payment_orders": expire_payment_orders,
+    "tramita.ledger_yearly_charges": ledger_yearly_charges,
+    "tramita.expire_drafts": expire_drafts,
+    "tramita.poll_payment_gateway": poll_payment_gateway,
+}
 
-    config = services.settings.extra.get("gateway") or GatewayConfig.from_env()
-    return config if isinstance(config, GatewayConfig) else None
+
+# -- the schedule ----------------------------------------------------------------------------
 
 
-def poll_payment_gateway(services: Services, page: int = 100) -> dict[str, object]:
-    """Ask the payment gateway about every checkout still open after
-    GATEWAY_PENDING_SECONDS (webhooks that never arrived) and record what it says; nothing
-    to do without a gateway."""
-    from connectors.gateway import build_gateway
+@dataclass(frozen=True)
+class Periodic:
+    """One periodic task: every `every` seconds, or daily at `daily_at` (UTC)."""
 
-    config = gateway_config(services)
-    if config is None:
-        return {"gateway": None}
-    gateway = build_gateway(
-        config, services.engine, services.cases, timezone=services.settings.timezone
+    name: str  # beat's entry name
+    task: str
+    every: float | None = None
+    daily_at: time | None = None
+    inline: bool = True  # also run by the in-process sweeper (no broker, INLINE_SWEEPER)
+
+    def beat_entry(self) -> dict[str, Any]:
+        if self.daily_at is not None:
+            when = crontab(minute=self.daily_at.minute, hour=self.daily_at.hour)
+            return {"task": self.task, "schedule": when}
+        return {"task": self.task, "schedule": float(self.every or 60.0)}
+
+
+def schedule(gateway_poll_seconds: float = 60.0) -> tuple[Periodic, ...]:
+    return (
+        Periodic("sweep-outbox", "tramita.sweep_outbox", every=15.0),
+        Periodic("fire-timers", "tramita.fire_timers", every=60.0),
+        # Payment gateway checkouts whose webhook never came (GATEWAY_POLL_SECONDS).
+        Periodic(
+            "poll-payment-gateway",
+            "tramita.poll_payment_gateway",
+            every=gateway_poll_seconds,
+            inline=False,
+        ),
+        # Unpaid payment orders past their date: a new order with a new reference.
+        Periodic(
+            "expire-payment-orders",
+            "tramita.expire_payment_orders",
+            daily_at=time(6, 15),
+            inline=False,
+        ),
+        # Yearly charges (renewals, yearly taxes): daily, idempotent per object and year.
+        Periodic(
+            "ledger-yearly-charges",
+            "tramita.ledger_yearly_charges",
+            daily_at=time(10, 0),
+            inline=False,
+        ),
+        # Daily, at 09:30 UTC (early morning in the Americas).
+        Periodic("expire-drafts", "tramita.expire_drafts", daily_at=time(9, 30)),
     )
-    return {"gateway": config.name, **gateway.poll(page).as_dict()}
 
 
 def broker_options(timeout: float) -> dict[str, Any]:
@@ -113,13 +206,12 @@ def broker_options(timeout: float) -> dict[str, Any]:
     }
 
 
-def make_celery(services: Services) -> Celery:
+def make_celery(services: TaskServices) -> TramitaCelery:
     settings = services.settings
-    eager = settings.broker_url is None
-    gateway = gateway_config(services)
-    celery = Celery("tramita", broker=settings.broker_url or "memory://", set_as_current=False)
+    gateway = services.gateway_config()
+    celery = TramitaCelery(services, broker=settings.broker_url or "memory://")
     celery.conf.update(
-        task_always_eager=eager,
+        task_always_eager=settings.broker_url is None,
         task_eager_propagates=False,
         # A task is acknowledged after it ran; a pool process killed mid-task gives its
         # message back to the broker at once (tests/integration/test_celery_worker.py).
@@ -131,84 +223,55 @@ def make_celery(services: Services) -> Celery:
         **broker_options(settings.broker_timeout),
         beat_schedule_filename=os.path.join(settings.instance_dir, "celerybeat-schedule"),
         beat_schedule={
-            "sweep-outbox": {"task": "tramita.sweep_outbox", "schedule": 15.0},
-            "fire-timers": {"task": "tramita.fire_timers", "schedule": 60.0},
-            # Payment gateway checkouts whose webhook never came (GATEWAY_POLL_SECONDS).
-            "poll-payment-gateway": {
-                "task": "tramita.poll_payment_gateway",
-                "schedule": float(gateway.poll_seconds if gateway else 60.0),
-            },
-            # Unpaid payment orders past their date: a new order with a new reference.
-            "expire-payment-orders": {
-                "task": "tramita.expire_payment_orders",
-                "schedule": crontab(minute=15, hour=6),
-            },
-            # Yearly charges (renewals, yearly taxes): daily, idempotent per object and year.
-            "ledger-yearly-charges": {
-                "task": "tramita.ledger_yearly_charges",
-                "schedule": crontab(minute=0, hour=10),
-            },
-            # Daily, at 09:30 UTC (early morning in the Americas).
-            "expire-drafts": {
-                "task": "tramita.expire_drafts",
-                "schedule": crontab(minute=30, hour=9),
-            },
+            entry.name: entry.beat_entry()
+            for entry in schedule(float(gateway.poll_seconds if gateway else 60.0))
         },
         timezone="UTC",
     )
-
-    def later(message_id: int, result: Any) -> None:
-        """A retry after its back-off; a message another worker holds (a redelivery after
-        a pool process died mid-task) is looked at again when that lease would run out."""
-        if result.status in ("retry", "busy") and result.retry_in is not None and not eager:
-            dispatch_outbox.apply_async((message_id,), countdown=result.retry_in)
-
-    @celery.task(name="tramita.dispatch_outbox", shared=False)
-    def dispatch_outbox(message_id: int) -> str:
-        result = services.outbox.process(message_id)
-        later(message_id, result)
-        return str(result.status)
-
-    @celery.task(name="tramita.dispatch_outbox_many", shared=False)
-    def dispatch_outbox_many(message_ids: list[int]) -> dict[str, str]:
-        """The messages one command queued, in one task: one broker message per commit
-        instead of one per effect (a payment webhook queues two), one claim and one
-        done-mark for all. Each message still retries on its own."""
-        results = services.outbox.process_many([int(m) for m in message_ids])
-        for message_id, result in results.items():
-            later(message_id, result)
-        return {str(k): r.status for k, r in results.items()}
-
-    @celery.task(name="tramita.sweep_outbox", shared=False)
-    def sweep_outbox() -> int:
-        ids = services.outbox.due()
-        for message_id in ids:
-            dispatch_outbox.delay(message_id)
-        return len(ids)
-
-    @celery.task(name="tramita.fire_timers", shared=False)
-    def fire_timers() -> int:
-        return fire_due_timers(services)
-
-    @celery.task(name="tramita.expire_payment_orders", shared=False)
-    def expire_payment_orders() -> int:
-        from app.ledger_cli import expire_orders
-
-        return expire_orders(services)
-
-    @celery.task(name="tramita.ledger_yearly_charges", shared=False)
-    def ledger_yearly_charges() -> int:
-        from app.ledger_cli import generate_charges
-
-        return generate_charges(services)
-
-    @celery.task(name="tramita.expire_drafts", shared=False)
-    def expire_drafts_task() -> dict[str, int]:
-        sweep = expire_abandoned_drafts(services)
-        return {"warned": len(sweep.warned), "cancelled": len(sweep.cancelled)}
-
-    @celery.task(name="tramita.poll_payment_gateway", shared=False)
-    def poll_payment_gateway_task() -> dict[str, object]:
-        return poll_payment_gateway(services)
-
+    for name, function in TASKS.items():
+        celery.task(name=name, bind=True, shared=False)(function)
     return celery
+
+
+# -- the in-process sweeper --------------------------------------------------------------------
+
+
+class InlineSweeper:
+    """What beat does, for a process without a broker: every `interval` seconds, run in
+    this process the schedule's `inline` tasks whose time has come."""
+
+    def __init__(self, celery: Celery, entries: tuple[Periodic, ...]) -> None:
+        self.celery = celery
+        self.entries = [entry for entry in entries if entry.inline]
+        self.last: dict[str, datetime | date] = {}
+
+    def due(self, entry: Periodic, now: datetime) -> bool:
+        last = self.last.get(entry.name)
+        if entry.daily_at is not None:
+            return last != now.date() and now.time() >= entry.daily_at
+        every = entry.every or 60.0
+        return not isinstance(last, datetime) or (now - last).total_seconds() >= every
+
+    def tick(self, now: datetime) -> None:
+        for entry in self.entries:
+            if not self.due(entry, now):
+                continue
+            try:
+                self.celery.tasks[entry.task]()
+            except Exception:
+                log.exception("inline sweeper: %s failed", entry.name)
+            self.last[entry.name] = now.date() if entry.daily_at is not None else now
+
+
+def start_inline_sweeper(services: Any, interval: float = 10.0) -> threading.Thread:
+    """In-process mode only: run the schedule's tasks in a thread of this process."""
+    sweeper = InlineSweeper(services.celery, schedule())
+
+    def loop() -> None:
+        stop = threading.Event()
+        while not stop.wait(interval):
+            sweeper.tick(datetime.now(UTC))
+
+    thread = threading.Thread(target=loop, name="tramita-sweeper", daemon=True)
+    thread.start()
+    return thread

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.stats import percentile  # noqa: E402
-from connectors._common import CaseRecord  # noqa: E402
+from connectors.common import CaseRecord  # noqa: E402
 from connectors.documents.demo_ca import create_demo_credentials  # noqa: E402
 from connectors.documents.issue import DocumentIssuer, new_verification_code  # noqa: E402
 from connectors.documents.pdf import render_document, render_pdf  # noqa: E402

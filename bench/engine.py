@@ -205,8 +205,8 @@ class OurFlow:
     """Drives cases through CaseService, simulating every effect from its outbox row."""
 
     def __init__(self, engine: Engine, doc: dict[str, Any], timings: Timings) -> None:
+        from workflow_engine.persistence.cases.service import CaseService
         from workflow_engine.persistence.models import OutboxMessage
-        from workflow_engine.persistence.service import CaseService
 
         self.engine = engine
         self.doc = doc
@@ -218,7 +218,7 @@ class OurFlow:
         self.transitions_per_case: list[int] = []
 
     def publish(self) -> None:
-        from workflow_engine.persistence.catalog import Catalog, Editor
+        from workflow_engine.persistence.platform.catalog import Catalog, Editor
 
         catalog = Catalog(self.engine)
         catalog.save_draft(self.doc, by=Editor.operator("bench"))

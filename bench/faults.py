@@ -746,7 +746,7 @@ class Bench:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from app.config import Settings
     from app.services import build_services
-    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.platform.accounts import Accounts
 
     tmp = Path(tempfile.mkdtemp(prefix="tramita-bench-faults-"))
     top = Topology(

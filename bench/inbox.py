@@ -247,7 +247,7 @@ def _curp(rng: random.Random, name: str, n: int) -> str:
 
 
 def _search(name: str) -> str:
-    from workflow_engine.persistence.inbox import search_text
+    from workflow_engine.persistence.cases.inbox import search_text
 
     return search_text(name)
 
@@ -472,8 +472,8 @@ def _cycle(items: Sequence[Any]) -> Iterator[Any]:
 
 def measure(url: str, seeded: Seeded, reps: int, warmup: int) -> dict[str, Any]:
     from workflow_engine.calendar import BusinessCalendar
+    from workflow_engine.persistence.cases.inbox import Inbox, InboxFilter, StaffViewer
     from workflow_engine.persistence.db import make_engine
-    from workflow_engine.persistence.inbox import Inbox, InboxFilter, StaffViewer
 
     engine = make_engine(url)
     calendar = BusinessCalendar.with_holidays([])

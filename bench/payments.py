@@ -82,7 +82,7 @@ def make_cases(url: str, count: int) -> list[dict[str, Any]]:
     from app.config import Settings
     from app.services import build_services
     from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-    from workflow_engine.persistence.accounts import Accounts
+    from workflow_engine.persistence.platform.accounts import Accounts
     from workflow_engine.persistence.types import utcnow
 
     with tempfile.TemporaryDirectory(prefix="tramita-bench-pay-") as tmp:
@@ -330,8 +330,8 @@ def settle_applies(engine: Any, cases: Any) -> int:
     from sqlalchemy import select
 
     from connectors.payments.recording import APPLY_KIND, make_apply_handler
+    from workflow_engine.persistence.cases.outbox import OutboxProcessor
     from workflow_engine.persistence.models import OutboxMessage, table
-    from workflow_engine.persistence.outbox import OutboxProcessor
     from workflow_engine.persistence.types import utcnow
 
     outbox_t = table(OutboxMessage)
@@ -380,8 +380,8 @@ def reconcile_bank_file(url: str, template: dict[str, Any], lines: int) -> dict[
 
     from connectors.payments.bankfile import fixed_line
     from connectors.payments.reconciliation import reconcile_file
+    from workflow_engine.persistence.cases.service import CaseService
     from workflow_engine.persistence.db import make_engine
-    from workflow_engine.persistence.service import CaseService
 
     orders = clone_awaiting_cases(url, template, lines)
     n = len(orders)

@@ -211,8 +211,8 @@ def edit_and_save(database_url: str, runs: int) -> dict[str, Any]:
     from sqlalchemy import event
 
     from app.cli import run_migrations
-    from workflow_engine.persistence.catalog import Catalog, Editor
     from workflow_engine.persistence.db import make_engine
+    from workflow_engine.persistence.platform.catalog import Catalog, Editor
 
     admin = database_url.replace("postgresql+psycopg://", "postgresql://")
     name = f"tramita_bench_templates_{uuid.uuid4().hex[:8]}"

@@ -208,10 +208,10 @@ def prepare_database(url: str, citizens: int, argon2: str = "app") -> dict[str, 
     from sqlalchemy import insert, select, update
 
     from app.cli import run_migrations
-    from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.db import make_engine
-    from workflow_engine.persistence.demo import seed_demo
     from workflow_engine.persistence.models import User
+    from workflow_engine.persistence.platform.accounts import Accounts
+    from workflow_engine.persistence.platform.demo import seed_demo
 
     users = User.__table__
     started = time.perf_counter()

@@ -28,7 +28,7 @@ from connectors.payments import (
 from connectors.payments.recording import make_apply_handler
 from connectors.registry import Registry, default_registry
 from connectors.settings import ConnectorSettings
-from workflow_engine.persistence.outbox import Handler
+from workflow_engine.persistence.cases.outbox import Handler
 
 EFFECT_KINDS = (
     "notify",
@@ -45,7 +45,7 @@ APP_EFFECT_KINDS = ("email",)
 
 def _expiry_days(engine: Engine, settings: ConnectorSettings) -> Callable[[], int]:
     """The administrator's choice (admin UI) when there is one, else the configured default."""
-    from workflow_engine.persistence.municipal_settings import MunicipalSettings
+    from workflow_engine.persistence.platform.municipal_settings import MunicipalSettings
 
     store = MunicipalSettings(engine)
 

@@ -8,8 +8,10 @@ municipality can plug in its own without touching the handlers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from connectors.operations import InvalidInputError, Operation, UnknownConnectorError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -17,20 +19,10 @@ if TYPE_CHECKING:
     from connectors.payments.base import CollectionSystem
     from connectors.settings import ConnectorSettings
 
-Operation = Callable[[Mapping[str, Any]], dict[str, Any]]
-"""A lookup: JSON-able input -> JSON-able result. Raise `InvalidInputError` for bad input."""
 
 CollectionSystemFactory = Callable[["Engine", "ConnectorSettings"], "CollectionSystem"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-
-
-class UnknownConnectorError(LookupError):
-    """No collection system or operation is registered under that name."""
-
-
-class InvalidInputError(ValueError):
-    """The input given to a lookup operation cannot be used (retrying will not help)."""
 
 
 class Registry:
@@ -91,7 +83,7 @@ def default_registry() -> Registry:
     """The process-wide registry, with the built-in connectors registered on first use."""
     global _default
     if _default is None:
-        from connectors.lookups import DEMO_OPERATIONS
+        from connectors.demo_lookups import DEMO_OPERATIONS
         from connectors.payments.builtin import BuiltinCollectionSystem
 
         registry = Registry()
@@ -135,3 +127,17 @@ def register_operation(name: str, operation: Operation | None = None) -> Any:
 
 def get_operation(name: str) -> Operation:
     return default_registry().operation(name)
+
+
+__all__ = [
+    "CollectionSystemFactory",
+    "InvalidInputError",
+    "Operation",
+    "Registry",
+    "UnknownConnectorError",
+    "default_registry",
+    "get_collection_system",
+    "get_operation",
+    "register_collection_system",
+    "register_operation",
+]

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.sessions import accounts, end_session, start_session
-from workflow_engine.persistence.staff import Staff
+from workflow_engine.persistence.platform.staff import Staff
 
 blueprint = Blueprint("auth", __name__)
 

@@ -27,7 +27,8 @@ from app.formatting import reader_language
 from app.guards import login_required
 from app.sessions import accounts, current_account, start_session
 from workflow_engine.mail import render_account_mail
-from workflow_engine.persistence.accounts import (
+from workflow_engine.persistence.cases.mailbox import enqueue_email
+from workflow_engine.persistence.platform.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
     VERIFY_EMAIL,
@@ -39,7 +40,6 @@ from workflow_engine.persistence.accounts import (
     password_problem,
     validate_profile,
 )
-from workflow_engine.persistence.mailbox import enqueue_email
 
 if TYPE_CHECKING:
     from app.services import Services

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import current_account
-from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
+from workflow_engine.persistence.cases.outbox_backlog import STATES, OutboxBacklog
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -145,7 +145,7 @@ def connectors_page() -> ResponseReturnValue:
     """Per-municipality choices (stored, audited) and the connectors' configuration status."""
     from flask_babel import gettext as _
 
-    from workflow_engine.persistence.municipal_settings import SPECS, SettingError
+    from workflow_engine.persistence.platform.municipal_settings import SPECS, SettingError
 
     services: Services = current_app.extensions["tramita"]
     store = services.settings_store

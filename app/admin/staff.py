@@ -2,7 +2,7 @@
 and the invitation link where a new staff member chooses a password.
 
 Only translates HTTP: every rule and every audit row lives in
-`workflow_engine.persistence.staff`. Like /admin/outbox, /admin/* answers 401 to anonymous
+`workflow_engine.persistence.platform.staff`. Like /admin/outbox, /admin/* answers 401 to anonymous
 visitors and 404 to anyone but an administrator (nobody learns what is there).
 """
 
@@ -29,8 +29,8 @@ from flask_babel import ngettext
 from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import accounts, current_account, start_session
-from workflow_engine.persistence.casework import release_tasks_of
-from workflow_engine.persistence.staff import (
+from workflow_engine.persistence.cases.casework import release_tasks_of
+from workflow_engine.persistence.platform.staff import (
     KNOWN_TAGS,
     ROLES,
     STAFF_ROLES,

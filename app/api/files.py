@@ -16,8 +16,8 @@ from app.api.cases import visible_case
 from app.api.common import ApiError, require_actor, services
 from app.citizen import files as web_files  # app.citizen.files imports app.api.queries: bind late
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, require_editable
-from workflow_engine.persistence.casework import log_access
-from workflow_engine.persistence.uploads import referenced_ids
+from workflow_engine.persistence.cases.casework import log_access
+from workflow_engine.persistence.platform.uploads import referenced_ids
 
 
 def own_case(folio: str, actor: Actor) -> queries.CaseRow:

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from app.api import serializers
 from app.api.common import ApiError, services
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.catalog import VersionInfo
+from workflow_engine.persistence.platform.catalog import VersionInfo
 
 
 def _not_published(key: str) -> ApiError:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, select
 
 from workflow_engine.engine import Actor
-from workflow_engine.persistence import visibility
+from workflow_engine.persistence.cases import visibility
 from workflow_engine.persistence.models import Case, ProcedureVersion, Task
 
 cases_t = Case.__table__

@@ -10,7 +10,7 @@ from typing import Any
 from app.api.queries import CaseRow
 from workflow_engine.engine import Actor, CaseState, ProcedureDefinition, TaskState
 from workflow_engine.engine.events import is_internal
-from workflow_engine.persistence.catalog import VersionInfo
+from workflow_engine.persistence.platform.catalog import VersionInfo
 from workflow_engine.templates import digitalization_level
 
 

@@ -34,9 +34,9 @@ from workflow_engine.engine import state as S
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line, document_name
 from workflow_engine.engine.state import CaseState
-from workflow_engine.persistence.drafts import expires_on as draft_expires_on
+from workflow_engine.persistence.cases.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 from workflow_engine.templates import model as M
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class CaseView:
 
 
 def _draft_settings() -> tuple[int, int]:
-    from app.tasks import draft_days
+    from workflow_engine.persistence.cases.drafts import draft_days
 
     return draft_days()
 

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from app.db import reading
 from app.formatting import localized
 from app.templating import locale_name
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.service import NotFoundError
+from workflow_engine.persistence.cases.service import NotFoundError
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.templates import digitalization_label, digitalization_level
 
 if TYPE_CHECKING:

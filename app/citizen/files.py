@@ -19,7 +19,7 @@ from app.api.queries import CaseRow, case_row, may_see_case
 from app.guards import require_account
 from connectors.documents.receipt import receipt_for_case
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.casework import log_access
+from workflow_engine.persistence.cases.casework import log_access
 from workflow_engine.persistence.models import Document, table
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from app.formatting import format_moment, reader_language
 from app.guards import login_required
 from app.sessions import current_account
 from connectors.notifications import inbox
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.platform.accounts import Account
 
 blueprint = Blueprint("notifications", __name__)
 MAX_ID = 2**62  # larger ids exist nowhere (and would overflow the database's integers)

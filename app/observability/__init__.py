@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, g, request
 
 from app.observability import logs, metrics, probes, tasks
-from workflow_engine.persistence.outbox_backlog import OutboxBacklog
+from workflow_engine.persistence.cases.outbox_backlog import OutboxBacklog
 
 if TYPE_CHECKING:
     from app.services import Services

@@ -27,7 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from workflow_engine.persistence.outbox_backlog import STATES, OutboxBacklog
+from workflow_engine.persistence.cases.outbox_backlog import STATES, OutboxBacklog
 
 blueprint = Blueprint("observability_metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

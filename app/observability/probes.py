@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -34,7 +34,7 @@ def healthz() -> ResponseReturnValue:
 
 def check_database(engine: Engine) -> None:
     with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+        conn.execute(select(1))
 
 
 def check_broker(url: str, timeout: float = TIMEOUT_SECONDS) -> None:

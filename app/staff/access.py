@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from flask import current_app, request
 
 from workflow_engine.engine import Actor, EngineContext
-from workflow_engine.persistence.accounts import Account
-from workflow_engine.persistence.inbox import Inbox, StaffViewer
+from workflow_engine.persistence.cases.inbox import Inbox, StaffViewer
+from workflow_engine.persistence.platform.accounts import Account
 
 if TYPE_CHECKING:
     from app.services import Services

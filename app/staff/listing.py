@@ -17,7 +17,7 @@ from app.guards import require_official
 from app.i18n import N_
 from app.staff import blueprint
 from app.staff.access import inbox, services, viewer_for
-from workflow_engine.persistence.inbox import (
+from workflow_engine.persistence.cases.inbox import (
     COUNT_CAP,
     DEADLINE_STATES,
     SORTS,

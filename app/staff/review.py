@@ -33,10 +33,11 @@ from workflow_engine.engine import (
     RequirementReview,
 )
 from workflow_engine.engine.events import RETURN_REASONS, reason_text
-from workflow_engine.persistence import casework
-from workflow_engine.persistence.accounts import Account
+from workflow_engine.persistence.cases import casework
+from workflow_engine.persistence.cases.hotpath import LoadedCase
+from workflow_engine.persistence.platform.accounts import Account
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
 
 TASK_STATUS = {
     "open": N_("Abierta"),
@@ -179,14 +180,21 @@ def case_page(folio: str) -> ResponseReturnValue:
 
 
 def _run(
-    account: Account, folio: str, make: Any, done: str, back_to_list: bool = False
+    account: Account,
+    folio: str,
+    make: Any,
+    done: str,
+    back_to_list: bool = False,
+    row: Any = None,
 ) -> ResponseReturnValue:
-    """Execute one command on the case; on refusal re-render with the engine's reason."""
-    row, _definition = _load(account, folio)
+    """Execute one command on the case (`row`: the case as this request already read it);
+    on refusal re-render with the engine's reason."""
+    if row is None:
+        row, _definition = _load(account, folio)
     actor = account.actor()
     try:
         command: Command = make(actor)
-        services().cases.execute(int(row.id), command)
+        services().cases.execute(int(row.id), command, loaded=LoadedCase.from_row(row))
     except EngineError as exc:
         lang = reader_language()
         field = str(exc.details.get("field") or "")
@@ -265,6 +273,7 @@ def assign(folio: str, task_key: str) -> ResponseReturnValue:
             assignee_name=person.name,
         ),
         _("Tarea asignada a %(name)s.", name=person.name),
+        row=row,
     )
 
 

@@ -15,7 +15,7 @@ from app.formatting import format_date, money, reader_language
 from app.guards import login_required, require_treasury
 from app.sessions import current_account
 from connectors import ledger
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.ledger import report
 from connectors.ledger.book import object_kind_name, taxpayers_t
 from workflow_engine.persistence.types import utcnow

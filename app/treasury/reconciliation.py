@@ -9,7 +9,7 @@ in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -19,9 +19,6 @@ from app.formatting import money, reader_language
 from app.guards import guard_blueprint, require_cashier
 from connectors.payments.bankfile import ENCODINGS, BankFileError
 from connectors.payments.reconciliation import reconcile_file
-
-if TYPE_CHECKING:
-    pass
 
 blueprint = Blueprint("treasury", __name__, url_prefix="/tesoreria")
 MAX_FILE_BYTES = 20 * 1024 * 1024

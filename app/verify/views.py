@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from app.formatting import format_date, reader_language
 from app.guards import is_admin
 from app.sessions import current_account
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.documents.verification import (
     MAX_REASON_CHARS,
     MAX_UPLOAD_BYTES,

@@ -19,7 +19,7 @@ from jinja2 import ChainableUndefined, Template, TemplateError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from connectors._common import localized, long_date, money
+from connectors.common import localized, long_date, money
 from workflow_engine.templates import model as M
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import CatalogLookup, showing_catalogs

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from connectors._common import (
+from connectors.common import (
     CaseRecord,
     case_id_of,
     department_name,
@@ -42,9 +42,9 @@ from connectors.documents.pdf import (
 from connectors.documents.signing import Signer, settings_signer
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
-from workflow_engine.persistence.catalogs import EngineCatalogs
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Document, User, table
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.field_types.base import CatalogLookup
 

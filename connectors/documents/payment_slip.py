@@ -19,7 +19,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import Engine, select
 
-from connectors._common import department_name, load_case, localized, long_date, money
+from connectors.common import department_name, load_case, localized, long_date, money
 from connectors.documents.pdf import (
     INK,
     MUTED,

@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from connectors._common import long_date
+from connectors.common import long_date
 from connectors.documents.signing import STAMP_HEIGHT, STAMP_WIDTH, SignatureStamp
 from workflow_engine.templates.markup import inline_markup
 

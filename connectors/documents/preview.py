@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors._common import CaseRecord, local_today
+from connectors.common import CaseRecord, local_today
 from connectors.documents.issue import document_content
 from connectors.documents.pdf import render_document
 from connectors.settings import ConnectorSettings

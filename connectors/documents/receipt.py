@@ -25,7 +25,7 @@ from reportlab.platypus import (
 )
 from sqlalchemy import Engine, select
 
-from connectors._common import department_name, load_case, localized, long_date
+from connectors.common import department_name, load_case, localized, long_date
 from connectors.documents.pdf import (
     INK,
     _styles,
@@ -36,7 +36,7 @@ from connectors.documents.pdf import (
 )
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
-from workflow_engine.persistence.uploads import only_stored_files, stored_case_files
+from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
 from workflow_engine.templates import model as M
 
 users_t = table(User)

@@ -35,7 +35,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from connectors.settings import ConnectorSettings
-from workflow_engine.persistence.outbox_errors import PermanentEffectError
+from workflow_engine.persistence.cases.outbox_errors import PermanentEffectError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from connectors.gateway.client import (
 from connectors.gateway.config import GatewayConfig, GatewayConfigError
 from connectors.gateway.events import EventError, GatewayEvent, parse_event
 from connectors.gateway.polling import PollReport, poll_pending
-from connectors.gateway.runtime import Gateway, build_gateway
+from connectors.gateway.runtime import Gateway, build_gateway, poll_gateway
 from connectors.gateway.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -54,6 +54,7 @@ __all__ = [
     "WebhookProcessor",
     "build_gateway",
     "parse_event",
+    "poll_gateway",
     "poll_pending",
     "signature",
     "signed_headers",

@@ -13,7 +13,7 @@ from connectors.gateway.config import GatewayConfig
 from connectors.gateway.polling import PollReport, ask_if_late, poll_pending
 from connectors.gateway.webhooks import WebhookProcessor
 from connectors.payments.recording import PaymentRecorder
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.cases.service import CaseService
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,20 @@ def build_gateway(
         processor=WebhookProcessor(config, recorder, engine),
         timezone=timezone,
     )
+
+
+def poll_gateway(
+    config: GatewayConfig | None,
+    engine: Engine,
+    cases: CaseService,
+    *,
+    timezone: str,
+    page: int = 100,
+) -> dict[str, object]:
+    """Ask the gateway about every checkout still open after GATEWAY_PENDING_SECONDS
+    (webhooks that never arrived) and record what it says: the scheduled job. Nothing to do
+    without a gateway."""
+    if config is None:
+        return {"gateway": None}
+    gateway = build_gateway(config, engine, cases, timezone=timezone)
+    return {"gateway": config.name, **gateway.poll(page).as_dict()}

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
+from connectors.common import local_today
 from workflow_engine.persistence.models import (
     IDENTIFIER_LENGTH,
     Case,
@@ -399,6 +400,14 @@ def add_payment(
 
 
 # -- recurring charges ----------------------------------------------------------------------
+
+
+def generate_yearly_charges(engine: Engine, *, timezone: str, year: int | None = None) -> int:
+    """This year's recurring obligations (renewals, yearly taxes), safe to repeat: the daily
+    job and `flask ledger generate-charges`. `year` defaults to the local current year."""
+    year = year or local_today(timezone, utcnow()).year
+    with engine.begin() as conn:
+        return generate_recurring(conn, year)
 
 
 def generate_recurring(conn: Connection, year: int) -> int:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from connectors._common import case_id_of
+from connectors.common import case_id_of
 from connectors.ledger.book import LedgerError, holder_for_registration, register_object
 from workflow_engine.engine.commands import Command
-from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem, PermanentError
 
 
 def make_ledger_handler(engine: Engine) -> Handler:

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine import Command
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -30,15 +30,15 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from connectors._common import CaseRecord, case_id_of
-from connectors._common import cases_t as cases_table
-from connectors._common import versions_t as versions_table
+from connectors.common import CaseRecord, case_id_of
+from connectors.common import cases_t as cases_table
+from connectors.common import versions_t as versions_table
 from connectors.notifications.mailer import SmtpMailer, build_email
 from connectors.notifications.messages import Message, compose
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Command
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Notification, Task, User, table
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _department_officials(conn: Connection, key: str) -> list[Any]:
 def _load_case(
     conn: Connection, case_id: int, definitions: dict[int, Mapping[str, Any]]
 ) -> CaseRecord:
-    """`connectors._common.load_case` without re-decoding the (immutable) published
+    """`connectors.common.load_case` without re-decoding the (immutable) published
     definition for every message: `definitions` keeps them per version id (one cache per
     Notifier, i.e. per database)."""
     row = conn.execute(

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
-from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.models import Case, Notification, table
+from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.types import utcnow
 
 notifications_t = table(Notification)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors._common import CaseRecord, long_date, money
+from connectors.common import CaseRecord, long_date, money
 from workflow_engine.engine.events import document_name, reason_text
 from workflow_engine.mail.rendering import Message, language, render_message
 

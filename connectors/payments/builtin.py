@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.iso7064 import mod_97_10
 
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.payments.base import (
     CANCELLED,
     EXPIRED,

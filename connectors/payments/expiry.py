@@ -7,9 +7,12 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
+from connectors.common import local_today
 from connectors.payments.base import PENDING
 from connectors.payments.recording import PaymentRecorder
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import PaymentOrder, table
+from workflow_engine.persistence.types import utcnow
 
 orders_t = table(PaymentOrder)
 
@@ -38,3 +41,12 @@ def expire_overdue_orders(
         )
         done += result.status == "recorded"
     return done
+
+
+def expire_orders(
+    engine: Engine, cases: CaseService, *, timezone: str, today: date | None = None
+) -> int:
+    """Expire unpaid orders past their date (each case gets a new order): the daily job and
+    `flask ledger expire-orders`. `today` defaults to the municipality's local date."""
+    recorder = PaymentRecorder(engine, cases, timezone=timezone)
+    return expire_overdue_orders(engine, recorder, today or local_today(timezone, utcnow()))

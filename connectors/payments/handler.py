@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
-from connectors._common import case_id_of, load_case
+from connectors.common import case_id_of, load_case
 from connectors.payments.base import CollectionSystem, PaymentOrderRequest
 from connectors.payments.builtin import BuiltinCollectionSystem
 from workflow_engine.engine.commands import (
@@ -16,7 +16,7 @@ from workflow_engine.engine.commands import (
     PaymentConfirmed,
     PaymentOrderCreated,
 )
-from workflow_engine.persistence.outbox import Handler, OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem, PermanentError
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

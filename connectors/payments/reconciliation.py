@@ -31,8 +31,8 @@ from connectors.payments.bankfile import (
     read,
 )
 from connectors.payments.recording import PaymentReceived, PaymentRecorder, RecordResult
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, PaymentOrder, table
-from workflow_engine.persistence.service import CaseService
 
 payments_t = table(LedgerPayment)
 orders_t = table(PaymentOrder)

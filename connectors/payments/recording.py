@@ -7,6 +7,11 @@ replay of the same (source, external id) is reported as a duplicate and changes 
 payment that does not match its order is refused. Every call leaves a row in the append-only
 `payment_events` log, refused ones included (in a transaction of their own, so the refusal is
 kept even though nothing else is written).
+
+Raw driver SQL for payments, measured: on PostgreSQL a webhook's record (`_record_pg`: four
+round trips instead of ten) by bench/payments_cpu.py, and a bank file's chunk writes (`unnest`
+arrays in one pipeline) by bench/payments.py `reconcile_100k` (docs/performance.md, "Payments",
+"Round 2").
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors import ledger
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.payments.base import CANCELLED, EXPIRED, PAID, PENDING
 from workflow_engine.engine import EngineError
 from workflow_engine.engine.commands import (
@@ -32,7 +37,9 @@ from workflow_engine.engine.commands import (
     PaymentExpired,
     PaymentFailed,
 )
-from workflow_engine.persistence.hotpath import LoadedCase, dumps
+from workflow_engine.persistence.cases.hotpath import LoadedCase, dumps
+from workflow_engine.persistence.cases.outbox import Handler, OutboxItem
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import (
     Case,
     LedgerPayment,
@@ -42,8 +49,6 @@ from workflow_engine.persistence.models import (
     PaymentOrder,
     table,
 )
-from workflow_engine.persistence.outbox import Handler, OutboxItem
-from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 12:00:00
 
-Why: each inbox page (workflow_engine/persistence/inbox.py) must be one range scan of an
+Why: each inbox page (workflow_engine/persistence/cases/inbox.py) must be one range scan of an
 index over the *open* tasks, in the page's order, whatever the number of cases. So tasks
 carry copies of the case columns the inbox shows and filters on, and there is one partial
 btree index per (scope, ordering). Name search uses a trigram GIN index on PostgreSQL when
@@ -40,7 +40,7 @@ BTREE_INDEXES = (
 
 
 def _search_text(name: str) -> str:
-    """Same as workflow_engine.persistence.inbox.search_text (frozen copy for the migration)."""
+    """Same as workflow_engine.persistence.cases.inbox.search_text (frozen copy for the migration)."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     words = re.findall(r"[a-z0-9]+", plain)

@@ -157,7 +157,7 @@ class LiveServer:
     mail: MailSink
 
     def accounts(self) -> Any:
-        from workflow_engine.persistence.accounts import Accounts
+        from workflow_engine.persistence.platform.accounts import Accounts
 
         return Accounts(self.app.extensions["tramita"].engine, demo_mode=True)
 
@@ -188,7 +188,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrations + the demo municipality, built once per session and copied per module."""
     from app.cli import run_migrations
     from workflow_engine.persistence.db import make_engine
-    from workflow_engine.persistence.demo import seed_demo
+    from workflow_engine.persistence.platform.demo import seed_demo
 
     path = tmp_path_factory.mktemp("browser-seed") / "tramita.db"
     url = f"sqlite:///{path}"

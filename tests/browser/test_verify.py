@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def issue_document(live_server: LiveServer) -> tuple[str, Path]:
     """Walk the residence certificate through the engine; return (code, stored file)."""
     from connectors.payments.handler import settle_payment
-    from workflow_engine.persistence.walkthrough import run_walkthrough
+    from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 
     services = live_server.app.extensions["tramita"]
     citizen = live_server.accounts().by_email("ciudadano@demo.gob.mx")

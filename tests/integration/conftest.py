@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.cli import run_migrations
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 API_USERS = {
     "citizen": "ciudadano@demo.gob.mx",

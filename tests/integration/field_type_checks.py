@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from connectors.documents.body import document_data, render_body
 from tests.integration.test_wizard import case_state, post_step, token
 from tests.unit.engine_helpers import MINI
-from workflow_engine.persistence.catalogs import EngineCatalogs
+from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.templates.validation import validate_template
 
 BASE_FORM = {"nombre": "Ana", "edad": "30", "giro": "tienda", "superficie": "20"}

@@ -19,14 +19,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
 from app.guards import require_verified
-from workflow_engine.persistence.accounts import (
+from workflow_engine.persistence.models import AuthToken, LoginAttempt, OutboxMessage, table
+from workflow_engine.persistence.platform.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
     VERIFY_EMAIL,
     VERIFY_TTL,
     Accounts,
 )
-from workflow_engine.persistence.models import AuthToken, LoginAttempt, OutboxMessage, table
 from workflow_engine.persistence.types import utcnow
 
 BASE_URL = "https://tramites.example.mx"
@@ -509,8 +509,8 @@ def test_demo_mode_without_smtp_shows_the_link(sqlite_url: str, app_factory: Any
 
 
 def test_tokens_throttle_and_mailbox_on_each_backend(db_url: str) -> None:
+    from workflow_engine.persistence.cases.mailbox import enqueue_email
     from workflow_engine.persistence.db import make_engine
-    from workflow_engine.persistence.mailbox import enqueue_email
 
     engine = make_engine(db_url)
     try:

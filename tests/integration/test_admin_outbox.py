@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert
 
-from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.models import OutboxMessage, table
+from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 outbox_t = table(OutboxMessage)

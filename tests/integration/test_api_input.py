@@ -20,11 +20,11 @@ from sqlalchemy.types import JSON
 from tests.integration.test_api import with_uploads
 from workflow_engine import strict_json
 from workflow_engine.engine import SaveDraft, SubmitStep
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.hashing import canonical_json
 from workflow_engine.persistence.models import User
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 LICENCE = "licencia-funcionamiento"

@@ -29,9 +29,9 @@ from app.citizen import payments as web_payments
 from connectors.gateway import GatewayConfig
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.models import Upload, table
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 PERMIT = "permiso-mercado"
 RESIDENCE = "constancia-residencia"

@@ -29,7 +29,7 @@ from schemathesis.checks import (
 )
 
 from tests.integration.test_api import LICENCE, file_licence
-from workflow_engine.persistence.accounts import DEMO_PASSWORD
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 
 pytestmark = pytest.mark.slow
 

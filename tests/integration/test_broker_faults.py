@@ -28,9 +28,9 @@ from app.services import BrokerPublisher
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings
 from workflow_engine.engine import StartCase, SubmitStep
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.models import Document, OutboxMessage, table
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]

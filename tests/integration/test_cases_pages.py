@@ -20,9 +20,9 @@ from tests.integration.test_files import (
     start,
 )
 from workflow_engine.engine import Decide, SaveDraft
-from workflow_engine.persistence.drafts import CANCEL_REASON, expire_drafts
+from workflow_engine.persistence.cases.drafts import CANCEL_REASON, expire_drafts
 from workflow_engine.persistence.models import Case, Notification, OutboxMessage, table
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 cases_t = table(Case)
 outbox_t = table(OutboxMessage)
@@ -252,7 +252,7 @@ def test_touching_a_warned_draft_starts_over_and_late_warnings_give_full_notice(
 
 
 def test_expire_drafts_task_reads_its_settings(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.tasks import draft_days, expire_abandoned_drafts
+    from workflow_engine.persistence.cases.drafts import draft_days, expire_abandoned_drafts
 
     monkeypatch.setenv("DRAFT_RETENTION_DAYS", "30")
     monkeypatch.setenv("DRAFT_WARNING_DAYS", "3")
@@ -266,7 +266,9 @@ def test_expire_drafts_task_reads_its_settings(app: Flask, monkeypatch: pytest.M
     citizen = account(app, "ciudadano@demo.gob.mx")
     case_id, folio = start(app, citizen, "constancia-residencia")
     _age(app, case_id, datetime(2026, 1, 5, tzinfo=UTC))
-    sweep = expire_abandoned_drafts(services, now=datetime(2026, 3, 1, tzinfo=UTC))
+    sweep = expire_abandoned_drafts(
+        services.cases, services.uploads, now=datetime(2026, 3, 1, tzinfo=UTC)
+    )
     assert sweep.warned == [folio]
 
 

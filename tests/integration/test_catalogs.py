@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from tests.integration.test_wizard import app  # noqa: F401  (fixture)
-from workflow_engine.persistence.catalogs import CatalogStore
+from workflow_engine.persistence.platform.catalogs import CatalogStore
 
 SCIAN = (
     "clave,nombre\n311811,Panificación tradicional\n"
@@ -76,7 +76,11 @@ def test_thousands_of_entries_are_searched_by_word_prefixes(
 def test_store_on_both_databases(db_url: str) -> None:
     from sqlalchemy import create_engine
 
-    from workflow_engine.persistence.catalogs import EngineCatalogs, parse_csv, replace_catalog
+    from workflow_engine.persistence.platform.catalogs import (
+        EngineCatalogs,
+        parse_csv,
+        replace_catalog,
+    )
 
     engine = create_engine(db_url)
     try:

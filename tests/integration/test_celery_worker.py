@@ -29,9 +29,9 @@ from tests.conftest import (
 from workflow_engine.engine import PaymentConfirmed, StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as S
 from workflow_engine.engine.commands import Actor
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.models import Document, OutboxMessage, PaymentOrder, table
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from tests.unit.engine_helpers import MINI
-from workflow_engine.persistence.demo import examples_dir
+from workflow_engine.persistence.platform.demo import examples_dir
 
 EXAMPLE_KEYS = sorted(p.stem for p in examples_dir().glob("*.json"))
 
@@ -110,7 +110,7 @@ def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
 def test_demo_seed_loads_the_catalogs_the_examples_read_and_keeps_the_municipality_s_own(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    from workflow_engine.persistence.catalogs import CatalogStore
+    from workflow_engine.persistence.platform.catalogs import CatalogStore
 
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0 and "2 catálogos cargados" in first.output, first.output
@@ -284,9 +284,9 @@ def test_municipal_holidays_move_legal_deadlines(app: Flask, runner: FlaskCliRun
 def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
     from datetime import timedelta
 
-    from app.tasks import fire_due_timers
     from tests.unit.engine_helpers import CITIZEN, T0
     from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+    from workflow_engine.persistence.cases.timers import fire_due_timers
 
     services = app.extensions["tramita"]
     services.catalog.save_draft(copy.deepcopy(MINI))
@@ -297,9 +297,9 @@ def test_due_timers_fire_reminders_and_afirmativa_ficta(app: Flask) -> None:
         SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
     )
     services.cases.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
-    assert fire_due_timers(services, now=T0 + timedelta(days=1)) == 0
-    assert fire_due_timers(services, now=T0 + timedelta(days=4)) == 1  # the reminder
-    assert fire_due_timers(services, now=T0 + timedelta(days=10)) == 1  # the deadline
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=1)) == 0
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=4)) == 1  # the reminder
+    assert fire_due_timers(services.cases, now=T0 + timedelta(days=10)) == 1  # the deadline
     types = [e["type"] for e in services.cases.history(case.case_id)]
     assert "task.reminder_due" in types
     assert "task.lapsed" in types and "case.afirmativa_ficta" in types
@@ -312,8 +312,8 @@ def test_apikeys_create_prints_a_key_that_works_on_the_api(
 ) -> None:
     from sqlalchemy import select
 
-    from workflow_engine.persistence.accounts import Accounts
     from workflow_engine.persistence.models import ApiKey, table
+    from workflow_engine.persistence.platform.accounts import Accounts
 
     Accounts(app.extensions["tramita"].engine, demo_mode=True).create(
         "sistema@municipio.gob.mx", "demo12345", role="citizen", name="Sistema", verified=True

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from workflow_engine.persistence.demo import examples_dir
+from workflow_engine.persistence.platform.demo import examples_dir
 
 LICENCE = json.loads((examples_dir() / "licencia-funcionamiento.json").read_text("utf-8"))
 

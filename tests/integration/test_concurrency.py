@@ -11,9 +11,9 @@ import pytest
 
 from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, T0
 from workflow_engine.engine import Decide, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.catalog import Catalog
 
 pytestmark = pytest.mark.slow
 

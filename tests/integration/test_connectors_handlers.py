@@ -30,7 +30,7 @@ from connectors import (
     find_order,
     settle_payment,
 )
-from connectors._common import local_today
+from connectors.common import local_today
 from connectors.documents import CODE_ALPHABET, DocumentIssuer, document_path
 from connectors.notifications import Notifier
 from connectors.payments import (
@@ -51,7 +51,8 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import (
     Department,
@@ -62,8 +63,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
-from workflow_engine.persistence.outbox import OutboxItem, OutboxProcessor
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]

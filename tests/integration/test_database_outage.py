@@ -19,9 +19,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from tests.conftest import _truncate_pg
 from tests.integration.tcp_proxy import TcpProxy, proxied
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.db import database_unavailable, make_engine
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 LICENCE = "licencia-funcionamiento"
 

@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 from connectors.payments.handler import settle_payment
 from tests.unit.test_document_markup import assert_inert, png
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.cases.walkthrough import WalkthroughError, run_walkthrough
 from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
-from workflow_engine.persistence.walkthrough import WalkthroughError, run_walkthrough
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 KEY = "constancia-residencia"
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from tests.unit.engine_helpers import MINI, T0
 from workflow_engine.engine import StartCase, StepValidationError, SubmitCase, SubmitStep
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 CITIZEN = "ciudadano@demo.gob.mx"
 OFFICIAL = "funcionario@demo.gob.mx"  # revisor of Desarrollo Económico

@@ -19,7 +19,7 @@ from tests.integration.field_type_checks import (
 )
 from tests.integration.test_catalogs import SCIAN, load
 from tests.integration.test_wizard import app, client  # noqa: F401  (fixtures)
-from workflow_engine.persistence.catalogs import CatalogStore
+from workflow_engine.persistence.platform.catalogs import CatalogStore
 from workflow_engine.templates import validate_step_data
 
 GIRO = {

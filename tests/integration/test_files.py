@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from workflow_engine.engine import Actor, Decide, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.accounts import Account, Accounts
-from workflow_engine.persistence.uploads import UploadRejected, UploadStore
+from workflow_engine.persistence.platform.accounts import Account, Accounts
+from workflow_engine.persistence.platform.uploads import UploadRejected, UploadStore
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from workflow_engine.engine import Actor, StartCase
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.drafts import expire_drafts
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.demo import examples_dir
-from workflow_engine.persistence.drafts import expire_drafts
 from workflow_engine.persistence.models import Case, OutboxMessage, Task, table
-from workflow_engine.persistence.service import CaseService
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.catalog import Catalog
+from workflow_engine.persistence.platform.demo import examples_dir
+from workflow_engine.persistence.platform.uploads import UploadStore
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 T0 = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)

@@ -30,14 +30,11 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.tasks import poll_payment_gateway
-from connectors.gateway import GatewayConfig
+from connectors.gateway import GatewayConfig, poll_gateway
 from connectors.gateway.checkouts import GatewayCheckout
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.accounts import Account, Accounts
-from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -47,6 +44,8 @@ from workflow_engine.persistence.models import (
     PaymentOrder,
     table,
 )
+from workflow_engine.persistence.platform.accounts import Account, Accounts
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +61,13 @@ ledger_t = table(LedgerPayment)
 pay_events_t = table(PaymentEvent)
 outbox_t = table(OutboxMessage)
 checkouts_t = table(GatewayCheckout)
+
+
+def poll_payment_gateway(services: Any, page: int = 100) -> dict[str, object]:
+    """The scheduled job (app/tasks.py) with this world's services."""
+    timezone = services.settings.timezone
+    config = services.gateway_config()
+    return poll_gateway(config, services.engine, services.cases, timezone=timezone, page=page)
 
 
 # -- the world: Tramita and the sandbox gateway, both on loopback ----------------------------

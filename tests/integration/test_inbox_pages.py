@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.integration.test_files import account, file_market_case, login
 from workflow_engine.engine import CaseState
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import CaseAccess, table
+from workflow_engine.persistence.platform.accounts import Accounts
 
 MERCADOS = "mercados@demo.gob.mx"  # revisor + director of Mercados
 MOVILIDAD = "movilidad@demo.gob.mx"  # another department
@@ -224,7 +224,7 @@ def test_a_stale_decision_shows_a_clear_conflict(api_app: Flask, filed: dict[str
 def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     api_app: Flask, filed: dict[str, Any]
 ) -> None:
-    from workflow_engine.persistence.accounts import DEMO_PASSWORD
+    from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 
     accounts = Accounts(api_app.extensions["tramita"].engine, demo_mode=True)
     helper = accounts.create(
@@ -375,7 +375,7 @@ def test_deactivating_an_official_puts_their_tasks_back_in_the_queue(
     api_app: Flask, filed: dict[str, Any]
 ) -> None:
     accounts = Accounts(api_app.extensions["tramita"].engine, demo_mode=True)
-    from workflow_engine.persistence.accounts import DEMO_PASSWORD
+    from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 
     holder = accounts.create(
         "temporal.mercados@demo.gob.mx",

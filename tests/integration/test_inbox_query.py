@@ -15,9 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from tests.unit.engine_helpers import MINI, T0
 from workflow_engine.engine import Actor, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.catalog import Catalog
-from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.inbox import (
+from workflow_engine.persistence.cases.inbox import (
     Inbox,
     InboxFilter,
     InboxQueryError,
@@ -26,6 +24,8 @@ from workflow_engine.persistence.inbox import (
     encode_cursor,
     search_text,
 )
+from workflow_engine.persistence.cases.service import CaseService
+from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import (
     Case,
     ProcedureTemplate,
@@ -34,7 +34,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.catalog import Catalog
 
 TODAY = date(2026, 3, 10)  # a Tuesday
 SOON = TODAY + timedelta(days=2)

@@ -18,7 +18,7 @@ STARTS = """
 import sys
 import app, form_schemas, migrations
 from form_schemas import catalogs_dir
-from workflow_engine.persistence.demo import examples_dir
+from workflow_engine.persistence.platform.demo import examples_dir
 from wsgi import app as flask_app
 
 for module in (app, form_schemas, migrations):

@@ -16,7 +16,7 @@ from connectors.payments.handler import confirm_payment_command
 from connectors.payments.recording import PaymentReceived, PaymentRecorder
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as S
-from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 from workflow_engine.persistence.models import (
     LedgerPayment,
     Obligation,
@@ -25,8 +25,8 @@ from workflow_engine.persistence.models import (
     TaxableObject,
     table,
 )
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.walkthrough import run_walkthrough
 
 CITIZEN = "ciudadano@demo.gob.mx"
 

@@ -17,7 +17,7 @@ from tests.integration.test_ledger import (  # noqa: F401
     recorder,
 )
 from tests.integration.test_ledger import approved_licence as walk_licence
-from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 
 TREASURY = "tesoreria@demo.gob.mx"
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from tests.integration.test_files import login
 from tests.integration.test_ledger import app, awaiting_payment  # noqa: F401
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.demo import examples_dir
 from workflow_engine.persistence.models import AuditLog, table
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import examples_dir
 
 
 def as_user(app: Flask, email: str) -> Any:  # noqa: F811

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from app.tasks import fire_due_timers
 from connectors import settle_payment
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import (
@@ -34,7 +33,7 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.timers import fire_due_timers
 from workflow_engine.persistence.models import (
     Department,
     Notification,
@@ -43,6 +42,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.types import utcnow
 
 BASE_URL = "https://tramites.example.mx"
@@ -195,7 +195,7 @@ class World:
         run the effects they queue (due at `now`) right away."""
         self.services.outbox.clock = lambda: now
         try:
-            return fire_due_timers(self.services, now=now)
+            return fire_due_timers(self.services.cases, now=now)
         finally:
             self.services.outbox.clock = utcnow
 

@@ -26,9 +26,9 @@ from connectors.gateway import GatewayConfig
 from connectors.gateway.signing import signed_headers
 from tests.conftest import REDIS_URL, _truncate_pg, redis_available, service_missing
 from tests.integration.tcp_proxy import proxied
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.cases.outbox_backlog import OutboxBacklog
 from workflow_engine.persistence.models import OutboxMessage, table
-from workflow_engine.persistence.outbox_backlog import OutboxBacklog
+from workflow_engine.persistence.platform.demo import seed_demo
 
 outbox_t = table(OutboxMessage)
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

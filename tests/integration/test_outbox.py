@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, T0
 from workflow_engine.engine import Decide, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor, PermanentError
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import OutboxMessage, table
-from workflow_engine.persistence.outbox import OutboxItem, OutboxProcessor, PermanentError
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.catalog import Catalog
 
 outbox_t = table(OutboxMessage)
 

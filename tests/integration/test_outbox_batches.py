@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.test_outbox import Clock, _file, _rows, setup  # noqa: F401
-from workflow_engine.persistence.outbox import OutboxItem, OutboxProcessor
+from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor
 
 
 def test_a_batch_runs_every_due_message_once_and_marks_them_done(setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

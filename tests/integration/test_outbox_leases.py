@@ -15,12 +15,12 @@ from sqlalchemy import exc as sa_exc
 
 from tests.unit.engine_helpers import CITIZEN, MINI, T0
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.catalog import Catalog
+from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import OutboxMessage
 from workflow_engine.persistence.models import table as model_table
-from workflow_engine.persistence.outbox import OutboxItem, OutboxProcessor
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.catalog import Catalog
 
 outbox_t = model_table(OutboxMessage)
 LEASE = 0.6  # seconds: short, so the test is quick; production uses 60

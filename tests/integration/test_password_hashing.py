@@ -5,9 +5,9 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import User, table
+from workflow_engine.persistence.platform.accounts import Accounts
 
 
 def test_old_hashes_are_upgraded_on_login(sqlite_url: str) -> None:

@@ -17,8 +17,8 @@ from connectors.payments.bankfile import BankFileError, fixed_line, fixed_traile
 from connectors.payments.reconciliation import reconcile_file
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as S
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, PaymentOrder, table
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
 CITIZEN = "ciudadano@demo.gob.mx"

@@ -37,10 +37,10 @@ from connectors.payments.rest.breaker import CLOSED, HALF_OPEN, OPEN
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as S
-from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.cases.outbox import OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import OutboxMessage, PaymentOrder, table
-from workflow_engine.persistence.outbox import OutboxProcessor
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
 API_KEY = "sk-live-7f3c9a1e-NO-LOG"
@@ -358,7 +358,7 @@ def test_the_case_waits_while_the_system_fails_and_completes_once(
     # A repeated delivery of the finished effect does not call the system again.
     before = server.requests
     handler = place.outbox.handlers["payment.create_order"]
-    from workflow_engine.persistence.outbox import OutboxItem
+    from workflow_engine.persistence.cases.outbox import OutboxItem
 
     handler(OutboxItem(message.id, case_id, message.kind, key, message.payload, 5))
     assert server.requests == before

@@ -14,15 +14,16 @@ from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, SYSTEM, T0
 from workflow_engine.engine import (
     ConflictError,
     Decide,
+    SaveDraft,
     StartCase,
     StepValidationError,
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.persistence.catalog import Catalog, TemplateInvalidError
+from workflow_engine.persistence.cases.service import CaseService, NotFoundError
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Case, Task, Timer
-from workflow_engine.persistence.service import CaseService, NotFoundError
+from workflow_engine.persistence.platform.catalog import Catalog, TemplateInvalidError
 
 GOOD = MINI["example_data"]["datos"]
 
@@ -171,3 +172,35 @@ def test_due_timers_are_listed_for_the_scheduler(service: CaseService) -> None:
     due = service.due_timers(T0 + timedelta(days=30))
     assert {key for _c, key in due} == {key for key in service.load(case_id)[0].timers}
     assert SYSTEM.kind == "system"
+
+
+def test_a_row_read_earlier_saves_the_read_and_a_stale_one_is_read_again(
+    service: CaseService, engine
+) -> None:  # type: ignore[no-untyped-def]
+    """`execute(loaded=...)`: the caller's row is used as it is; when the case changed since
+    the caller read it, the command is applied to a fresh read (never to the stale state)."""
+    from workflow_engine.persistence.cases.hotpath import LoadedCase
+
+    case = service.start("mini", StartCase(at=T0, actor=CITIZEN))
+
+    def read() -> LoadedCase:
+        with engine.connect() as conn:
+            row = conn.execute(select(Case.__table__).where(Case.id == case.case_id)).one()
+        return LoadedCase.from_row(row)
+
+    fresh = read()
+    first = service.execute(
+        case.case_id,
+        SaveDraft(at=T0, actor=CITIZEN, step_id="datos", values={"nombre": "A"}),
+        loaded=fresh,
+    )
+    assert first.lock_version == fresh.lock_version + 1
+    # `fresh` is stale now: the second command goes to a new read of the case.
+    outcome = service.execute(
+        case.case_id,
+        SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=GOOD),
+        loaded=fresh,
+    )
+    assert outcome.lock_version == first.lock_version + 1
+    state, _definition, version = service.load(case.case_id)
+    assert version == outcome.lock_version and state.status == "ready_to_submit"

@@ -30,7 +30,8 @@ from connectors.documents import document_path, signing_setup
 from connectors.documents.verification import find_document, validate_signatures
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings, service_missing
-from workflow_engine.persistence.accounts import Accounts
+from workflow_engine.persistence.cases.outbox import OutboxItem
+from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 from workflow_engine.persistence.models import (
     AuditLog,
     Document,
@@ -38,8 +39,7 @@ from workflow_engine.persistence.models import (
     PaymentOrder,
     table,
 )
-from workflow_engine.persistence.outbox import OutboxItem
-from workflow_engine.persistence.walkthrough import run_walkthrough
+from workflow_engine.persistence.platform.accounts import Accounts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
 KEYS = sorted(json.loads(p.read_text())["key"] for p in EXAMPLES.glob("*.json"))
@@ -98,7 +98,7 @@ def _signer_count(key: str) -> int:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The demo municipality with one finished case (and its document) per example."""
-    from workflow_engine.persistence.demo import seed_demo
+    from workflow_engine.persistence.platform.demo import seed_demo
 
     tmp = tmp_path_factory.mktemp("signed")
     url = f"sqlite:///{tmp}/tramita.db"

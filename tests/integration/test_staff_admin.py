@@ -17,9 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app.sessions import current_actor
 from tests.integration.test_accounts import SmtpServer
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import AuditLog, AuthToken, OutboxMessage, User, table
-from workflow_engine.persistence.staff import (
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.staff import (
     STAFF_INVITATION,
     ActingAdmin,
     Staff,

@@ -24,9 +24,9 @@ from tests.integration.test_wizard import CITIZEN, login
 from tests.unit.test_template_preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.engine import state as S
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.demo import examples_dir
 from workflow_engine.persistence.models import User
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import examples_dir
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.preview import simulate
 
@@ -295,7 +295,7 @@ def test_preview_of_every_form_step_is_the_real_wizard_page(wizard_app: Flask, k
 
 def save_broken_draft(app: Flask, key: str = "permiso-mercado") -> dict[str, Any]:
     """A draft saved with errors (no title; the review's approval leads nowhere)."""
-    from workflow_engine.persistence.catalog import Editor
+    from workflow_engine.persistence.platform.catalog import Editor
 
     doc = copy.deepcopy(EXAMPLES[key])
     del doc["title"]
@@ -339,7 +339,7 @@ def test_a_step_whose_own_fields_are_broken_is_not_drawn_and_says_why(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
     from app.citizen.wizard.preview import UnsoundStepError, render_step_preview
-    from workflow_engine.persistence.catalog import Editor
+    from workflow_engine.persistence.platform.catalog import Editor
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     doc = save_broken_draft(app)

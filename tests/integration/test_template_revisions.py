@@ -19,15 +19,7 @@ from sqlalchemy import Engine, event, insert, select
 
 from tests.unit.engine_helpers import CITIZEN, MINI, T0
 from workflow_engine.engine import StartCase
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.catalog import (
-    Catalog,
-    Editor,
-    NoteRequiredError,
-    RevisionConflictError,
-    TemplateForbiddenError,
-    TemplateInvalidError,
-)
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import (
     AuditLog,
@@ -35,7 +27,15 @@ from workflow_engine.persistence.models import (
     ProcedureRevision,
     table,
 )
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.catalog import (
+    Catalog,
+    Editor,
+    NoteRequiredError,
+    RevisionConflictError,
+    TemplateForbiddenError,
+    TemplateInvalidError,
+)
 from workflow_engine.persistence.types import JSONType, UTCDateTime
 from workflow_engine.templates.validation import TemplateProblem
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.unit.engine_helpers import MINI
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.demo import seed_demo
 
 
 @pytest.fixture

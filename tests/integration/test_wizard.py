@@ -20,8 +20,8 @@ from sqlalchemy import update
 from tests.integration.conftest import API_USERS
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.models import User
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"
@@ -688,3 +688,30 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
     review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
     for text in ("$1,250.50", "Lunes", "Martes", "05/01/2026", "Colonia 17", "Tienda"):
         assert text in review, text
+
+
+def test_a_step_post_reads_the_case_row_once(app: Flask, client: FlaskClient) -> None:
+    """The wizard reads the case once and hands that row to the case service
+    (`execute(loaded=...)`) instead of the service reading it again. Every statement is
+    counted at the driver (the hot path sends its own through the sqlite3 cursor)."""
+    from sqlalchemy import event
+
+    folio = start(client)
+    url = f"/expedientes/{folio}/pasos/solicitante"
+    form = {**SOLICITANTE, "csrf_token": token(client, url), "accion": "continuar"}
+    engine = app.extensions["tramita"].engine
+    statements: list[str] = []
+
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(engine, "connect", trace)
+    engine.dispose()  # connections opened from here on are traced
+    try:
+        page = client.post(url, data=form, content_type="multipart/form-data")
+    finally:
+        event.remove(engine, "connect", trace)
+    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
+    reads = [s for s in statements if re.match(r"(?is)\s*SELECT\b.*\b(FROM|JOIN)\s+cases\b", s)]
+    assert len(reads) == 1, reads
+    assert any(re.match(r"(?is)\s*UPDATE\s+cases\b", s) for s in statements)

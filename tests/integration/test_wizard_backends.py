@@ -20,9 +20,9 @@ from sqlalchemy import select, update
 
 from bench.wizard_cpu import Walker
 from bench.wizard_http import load_plan
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.models import Upload, User
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"

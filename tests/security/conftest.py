@@ -19,9 +19,9 @@ from sqlalchemy import update
 
 from app.cli import run_migrations
 from tests.conftest import create_pg_database, drop_pg_database
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, users_t
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, users_t
+from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 # One demo account per kind of person (README, "Demo accounts").

@@ -21,8 +21,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.demo import seed_demo
+from workflow_engine.persistence.platform.accounts import Accounts
+from workflow_engine.persistence.platform.demo import seed_demo
 
 LICENCE = "licencia-funcionamiento"
 CITIZEN = "ciudadano@demo.gob.mx"

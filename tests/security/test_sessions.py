@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-import workflow_engine.persistence.accounts as accounts_module
+import workflow_engine.persistence.platform.accounts as accounts_module
 from tests.security.conftest import (
     DEMO_ROLES,
     UNSAFE_METHODS,
@@ -23,7 +23,7 @@ from tests.security.conftest import (
     login,
     refuses_anonymous,
 )
-from workflow_engine.persistence.accounts import (
+from workflow_engine.persistence.platform.accounts import (
     LOGIN_MAX_FAILURES_PER_EMAIL,
     LOGIN_SLOW_AFTER_FAILURES_PER_IP,
     RESET_PASSWORD,

@@ -69,7 +69,7 @@ def test_folios_typed_by_hand_are_normalised() -> None:
 def test_digitalization_level_of_the_examples() -> None:
     import json
 
-    from workflow_engine.persistence.demo import examples_dir
+    from workflow_engine.persistence.platform.demo import examples_dir
     from workflow_engine.templates import digitalization_label, digitalization_level
 
     levels = {

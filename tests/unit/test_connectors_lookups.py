@@ -6,11 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.lookups import (
-    catastro_consultar_predio,
-    make_connector_handler,
-    padron_vehicular_consultar,
-)
+from connectors.demo_lookups import catastro_consultar_predio, padron_vehicular_consultar
+from connectors.lookups import make_connector_handler
 from connectors.registry import (
     InvalidInputError,
     Registry,
@@ -18,7 +15,7 @@ from connectors.registry import (
     default_registry,
 )
 from workflow_engine.engine.commands import ConnectorCompleted
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 
 
 def _item(connector: str, data: dict[str, object], attempt: int = 1) -> OutboxItem:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors import ConnectorSettings
-from connectors._common import CaseRecord
+from connectors.common import CaseRecord
 from connectors.notifications import build_email, compose, message_id
 
 CASE = CaseRecord(

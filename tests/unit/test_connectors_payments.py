@@ -20,7 +20,7 @@ from connectors.payments import (
 )
 from connectors.payments.fake import InMemoryCollectionSystem
 from workflow_engine.engine.commands import PaymentConfirmed, PaymentOrderCreated
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 
 
 def test_reference_shape_and_check_digits() -> None:

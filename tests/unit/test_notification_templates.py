@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors import ConnectorSettings
-from connectors._common import CaseRecord
+from connectors.common import CaseRecord
 from connectors.notifications import build_email, compose
 from workflow_engine.mail.rendering import ACCOUNT_KINDS, TEMPLATES, render_account_mail
 

@@ -17,8 +17,8 @@ from sqlalchemy import exc as sa_exc
 from connectors.documents.signing import SigningError
 from connectors.payments.rest.client import CircuitOpenError, RestRefusedError
 from workflow_engine.engine.errors import ConflictError, InvalidCommandError
-from workflow_engine.persistence.outbox import OutboxProcessor, PermanentError, TransientError
-from workflow_engine.persistence.outbox_errors import classify, describe
+from workflow_engine.persistence.cases.outbox import OutboxProcessor, PermanentError, TransientError
+from workflow_engine.persistence.cases.outbox_errors import classify, describe
 
 
 class _DriverError(Exception):

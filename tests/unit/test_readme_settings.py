@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from app.config import Settings
-from app.tasks import draft_days
 from connectors.gateway.config import GatewayConfig
 from connectors.payments.rest.config import CONFIG_ENV
+from workflow_engine.persistence.cases.drafts import draft_days
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 NAME = re.compile(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})"')

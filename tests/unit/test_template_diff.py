@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflow_engine.persistence.demo import examples_dir
+from workflow_engine.persistence.platform.demo import examples_dir
 from workflow_engine.templates.diff import Change, diff, grouped
 
 EXAMPLES: dict[str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ from connectors.documents.preview import render_preview
 from connectors.registry import UnknownConnectorError, default_registry
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine import ProcedureDefinition
-from workflow_engine.persistence.demo import examples_dir
+from workflow_engine.persistence.platform.demo import examples_dir
 from workflow_engine.templates.fields import validate_step_data
 from workflow_engine.templates.preview import (
     SimulationError,

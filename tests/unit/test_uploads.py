@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflow_engine.persistence.uploads import (
+from workflow_engine.persistence.platform.uploads import (
     DOCX,
     XLSX,
     UploadRejected,

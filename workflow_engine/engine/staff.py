@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from workflow_engine.engine.commands import (
     Actor,
@@ -16,12 +16,24 @@ from workflow_engine.engine.commands import (
     ReleaseTask,
     RequirementReview,
 )
+from workflow_engine.engine.definition import ProcedureDefinition
 from workflow_engine.engine.errors import ConflictError, ForbiddenError, InvalidCommandError
 from workflow_engine.engine.state import TaskState
 from workflow_engine.templates.model import Field
 
-if TYPE_CHECKING:
-    from workflow_engine.engine.transition import _Run
+
+class Run(Protocol):
+    """What these rules use of the transition's scratch space for one command
+    (`transition._Run`), so that this module does not import the transition core."""
+
+    d: ProcedureDefinition
+    f: dict[str, Any]
+    tasks: dict[str, TaskState]
+
+    def event(self, type_: str, /, **data: Any) -> None: ...
+
+    def notify(self, template: str, /, to: str = "applicant", **context: Any) -> None: ...
+
 
 MAX_NOTE_CHARS = 4000
 MAX_REASON_CHARS = 1000
@@ -42,7 +54,7 @@ def may_work(actor: Actor, task: TaskState) -> bool:
     )
 
 
-def open_task(run: _Run, task_id: str) -> TaskState:
+def open_task(run: Run, task_id: str) -> TaskState:
     task = run.tasks.get(task_id)
     if task is None:
         raise InvalidCommandError(
@@ -70,7 +82,7 @@ def require_not_taken(task: TaskState, actor: Actor) -> None:
         )
 
 
-def claim(run: _Run, cmd: ClaimTask) -> None:
+def claim(run: Run, cmd: ClaimTask) -> None:
     task = open_task(run, cmd.task_id)
     if not may_work(cmd.actor, task):
         raise ForbiddenError(
@@ -91,7 +103,7 @@ def claim(run: _Run, cmd: ClaimTask) -> None:
     run.event("task.claimed", task=task.id, by=cmd.actor.id, by_name=cmd.actor.name)
 
 
-def release(run: _Run, cmd: ReleaseTask) -> None:
+def release(run: Run, cmd: ReleaseTask) -> None:
     task = open_task(run, cmd.task_id)
     mine = task.assignee == cmd.actor.id and may_work(cmd.actor, task)
     system = cmd.actor.kind == "system"  # e.g. the holder's account was deactivated
@@ -108,7 +120,7 @@ def release(run: _Run, cmd: ReleaseTask) -> None:
     )
 
 
-def assign(run: _Run, cmd: AssignTask) -> None:
+def assign(run: Run, cmd: AssignTask) -> None:
     task = open_task(run, cmd.task_id)
     if not (is_director_of(cmd.actor, task.department) or cmd.actor.kind == "admin"):
         raise ForbiddenError(
@@ -134,7 +146,7 @@ def assign(run: _Run, cmd: AssignTask) -> None:
     run.notify("task_assigned_to_you", to=f"user:{cmd.assignee_id}", task=task.id)
 
 
-def add_note(run: _Run, cmd: AddNote) -> None:
+def add_note(run: Run, cmd: AddNote) -> None:
     actor = cmd.actor
     involved = {t.department for t in run.tasks.values()}
     allowed = actor.kind == "admin" or (
@@ -160,7 +172,7 @@ def add_note(run: _Run, cmd: AddNote) -> None:
 # -- requirement-by-requirement review ---------------------------------------------------
 
 
-def uploaded_requirements(run: _Run) -> dict[str, dict[str, Any]]:
+def uploaded_requirements(run: Run) -> dict[str, dict[str, Any]]:
     """Every file the applicant attached to a filled form step: id -> where it sits."""
     found: dict[str, dict[str, Any]] = {}
     data: Mapping[str, Any] = run.f["data"]
@@ -189,7 +201,7 @@ def _collect_files(
 
 
 def check_reviews(
-    run: _Run, reviews: Iterable[RequirementReview], decision: str
+    run: Run, reviews: Iterable[RequirementReview], decision: str
 ) -> list[dict[str, Any]]:
     """Validate the verdicts; return the rejected documents (with where they sit)."""
     reviews = tuple(reviews)

@@ -1,1 +1,2 @@
-"""The imperative shell: database models, the case service, the outbox and the catalog."""
+"""The imperative shell: database models and connections (shared), the case shell (`cases`)
+and the platform records around it (`platform`)."""

@@ -1,12 +1,18 @@
-"""Database connections: the same code on SQLite (embedded default) and PostgreSQL."""
+"""Database connections: the same code on SQLite (embedded default) and PostgreSQL.
+
+Raw driver SQL here, measured: SQLite's `BEGIN IMMEDIATE` goes straight to sqlite3 on every
+transaction (benchmark: bench/engine.py, docs/performance.md "Engine"); `driver_row` is the
+driver-cursor read the per-request hot reads use (bench/wizard_cpu.py, "CPU per request")."""
 
 from __future__ import annotations
 
 import select as select_module
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from workflow_engine import strict_json
 
@@ -162,3 +168,29 @@ def _driver_unavailable(error: BaseException | None) -> bool:
         message = str(error).lower()
         return "closed" in message or "lost" in message
     return False
+
+
+def driver_row(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
+    """One row as a named tuple, read through the driver's cursor (PostgreSQL only).
+
+    For the one or two reads every web page makes (the logged-in user, the case): there
+    SQLAlchemy's per-statement work (cache key, result set-up, type processing) costs more
+    CPU than the query itself. Timestamps come back as aware UTC datetimes, as
+    `UTCDateTime` columns return them."""
+    from psycopg.rows import namedtuple_row
+
+    dbapi: Any = conn.connection.dbapi_connection
+    cursor = dbapi.cursor(row_factory=namedtuple_row)
+    try:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    moments = {
+        k: v.astimezone(UTC)
+        for k, v in row._asdict().items()
+        if isinstance(v, datetime) and v.tzinfo is not None
+    }
+    return row._replace(**moments) if moments else row

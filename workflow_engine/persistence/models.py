@@ -299,7 +299,7 @@ class Task(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Copies of case columns so each inbox page is one flat index scan on tasks
-    # (workflow_engine/persistence/inbox.py; indexes in migration 0004).
+    # (workflow_engine/persistence/cases/inbox.py; indexes in migration 0004).
     procedure_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
     folio: Mapped[str] = mapped_column(String(32), default="", server_default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

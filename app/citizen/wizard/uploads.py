@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.citizen.wizard.forms import FileRefused
 from app.db import read_connection
-from workflow_engine.persistence.uploads import PendingUpload, UploadRejected, UploadStore
+from workflow_engine.persistence.platform.uploads import PendingUpload, UploadRejected, UploadStore
 
 __all__ = ["UploadRejected", "Uploads"]
 

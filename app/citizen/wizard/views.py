@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +11,6 @@ from urllib.parse import quote
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from app.api import queries
@@ -25,7 +23,7 @@ from app.citizen.wizard.forms import (
     parse_step,
 )
 from app.citizen.wizard.uploads import Uploads
-from app.db import fetch_one, read_connection, reading
+from app.db import read_connection, reading
 from app.formatting import answer_lines, localized, reader_language
 from app.sessions import accounts, current_account
 from workflow_engine.engine import (
@@ -44,20 +42,16 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.events import reason_title
-from workflow_engine.persistence.models import Case as CaseModel
-from workflow_engine.persistence.models import ProcedureVersion, table
-from workflow_engine.persistence.service import CommandOutcome, NotFoundError
+from workflow_engine.persistence.cases.hotpath import LoadedCase, case_by_folio
+from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
+from workflow_engine.persistence.platform.uploads import UnknownFile
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.uploads import UnknownFile
 from workflow_engine.rules import referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 from workflow_engine.templates.model import Step, show_if_holds
 
 if TYPE_CHECKING:
     from app.services import Services
-
-cases_t = table(CaseModel)
-versions_t = table(ProcedureVersion)
 
 
 def services() -> Services:
@@ -74,12 +68,16 @@ class Case:
     state: CaseState
     definition: ProcedureDefinition
     actor: Actor
+    # The case row as this request read it, for the case service not to read it again;
+    # None once a command has changed the case.
+    loaded: LoadedCase | None = None
 
     @property
     def folio(self) -> str:
         return self.row.folio
 
     def refresh(self, outcome: CommandOutcome | None = None) -> None:
+        self.loaded = None
         if outcome is not None:
             self.state = outcome.state
         else:
@@ -90,31 +88,6 @@ def _login_redirect() -> Response:
     return redirect(f"/entrar?next={quote(request.path)}")
 
 
-# The case row and its state in one statement, on the request's read connection (this used
-# to be two queries on two pooled connections per page; see docs/performance.md).
-_CASE_BY_FOLIO = (
-    select(
-        cases_t.c.id,
-        cases_t.c.folio,
-        cases_t.c.procedure_key,
-        versions_t.c.number,
-        cases_t.c.applicant_id,
-        cases_t.c.created_at,
-        cases_t.c.updated_at,
-        cases_t.c.version_id,
-        cases_t.c.state,
-    )
-    .join(versions_t, versions_t.c.id == cases_t.c.version_id)
-    .where(cases_t.c.folio == bindparam("folio"))
-)
-
-_PG_CASE_BY_FOLIO = (
-    "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
-    "c.updated_at, c.version_id, c.state FROM cases c "
-    "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
-)
-
-
 def load_case(folio: str) -> Case | Response:
     """The case if the logged-in person is its applicant; 404 for anybody else."""
     account = current_account()
@@ -123,10 +96,7 @@ def load_case(folio: str) -> Case | Response:
     actor = account.actor()
     svc = services()
     with reading(svc.engine) as conn:
-        if conn.dialect.name == "postgresql":
-            found = fetch_one(conn, _PG_CASE_BY_FOLIO, (folio,))
-        else:
-            found = conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
+        found = case_by_folio(conn, folio)
         if found is None or found.applicant_id != actor.id:
             abort(404)
         definition = svc.cases.definition(conn, found.version_id)
@@ -139,9 +109,8 @@ def load_case(folio: str) -> Case | Response:
         found.created_at,
         found.updated_at,
     )
-    raw = found.state
-    state = CaseState.from_json(json.loads(raw) if isinstance(raw, str) else raw)
-    return Case(row, state, definition, actor)
+    loaded = LoadedCase.from_row(found)
+    return Case(row, CaseState.from_json(loaded.state), definition, actor, loaded)
 
 
 def step_url(folio: str, step_id: str, **args: Any) -> str:
@@ -162,7 +131,8 @@ def current_place(case: Case) -> str:
 
 
 def run(case: Case, command: Command) -> CommandOutcome:
-    outcome: CommandOutcome = services().cases.execute(case.row.id, command)
+    """Apply `command` with the case row this request read (not read again)."""
+    outcome: CommandOutcome = services().cases.execute(case.row.id, command, loaded=case.loaded)
     case.refresh(outcome)
     return outcome
 
@@ -710,7 +680,7 @@ def confirmation(folio: str) -> ResponseReturnValue:
 def catalog_suggestions(name: str) -> ResponseReturnValue:
     """Type-ahead for ``catalog_select`` fields: up to 20 entries matching the words in ``q``
     (public: catalogs are the municipality's published reference lists)."""
-    from workflow_engine.persistence.catalogs import CatalogStore
+    from workflow_engine.persistence.platform.catalogs import CatalogStore
 
     words = request.args.get("q", "")[:100]
     if len(words.strip()) < 2:

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from connectors.payments.base import PaymentOrderError
 from connectors.payments.rest.breaker import CircuitBreaker
 from connectors.payments.rest.config import RestConfig, RestConfigError
-from workflow_engine.persistence.outbox import PermanentError
-from workflow_engine.persistence.outbox_errors import TransientEffectError
+from workflow_engine.persistence.cases.outbox import PermanentError
+from workflow_engine.persistence.cases.outbox_errors import TransientEffectError
 
 log = logging.getLogger("connectors.payments.rest")
 RETRY_STATUSES = (408, 425, 429)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from connectors._common import load_case, local_today
+from connectors.common import load_case, local_today
 from connectors.payments.base import (
     CANCELLED,
     ORDER_STATUSES,
@@ -37,8 +37,8 @@ from connectors.payments.rest.client import (
 )
 from connectors.payments.rest.config import Operation, RestConfig
 from connectors.payments.rest.templates import TemplateRenderError, render_body, render_path
+from workflow_engine.persistence.cases.outbox import PermanentError
 from workflow_engine.persistence.models import PaymentOrder, table
-from workflow_engine.persistence.outbox import PermanentError
 from workflow_engine.persistence.types import utcnow
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
-from workflow_engine.persistence.outbox import OutboxItem, PermanentError
 from workflow_engine.templates import model as M
 
 cases_t = table(Case)

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 
 from workflow_engine.engine import Actor, ReleaseTask
+from workflow_engine.persistence.cases.service import CaseService
+from workflow_engine.persistence.cases.visibility import official_handles_case
 from workflow_engine.persistence.models import Case, CaseAccess, Task, User, table
-from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.visibility import official_handles_case
 
 cases_t = table(Case)
 tasks_t = table(Task)

@@ -1,4 +1,5 @@
-"""The writes of one command, sent through the database driver's own cursor.
+"""The writes of one command, and the case read of every wizard page, sent through the
+database driver's own cursor.
 
 Every transition runs these few statements, and SQLAlchemy's per-statement machinery
 (compilation cache look-ups, type coercion, result set-up) cost more than the database work
@@ -9,6 +10,10 @@ On PostgreSQL the writes of a command go out in one psycopg pipeline: one networ
 instead of one per statement. A lost optimistic-lock race is then seen after the batch (the
 UPDATE touched no row, or an INSERT met a unique key the winner wrote) and reported as a
 ConflictError; the transaction is rolled back either way.
+
+Raw driver SQL for the cases, measured: the writes by bench/engine.py (docs/performance.md,
+"Engine": 1 430–1 650 commands/s with it), the wizard's case read (`case_by_folio`) by
+bench/wizard_cpu.py ("CPU per request", item 4).
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, select
+
 from workflow_engine import strict_json
 from workflow_engine.engine.errors import ConflictError
 from workflow_engine.engine.results import Effect
 from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.persistence.db import driver_row
+from workflow_engine.persistence.models import Case, ProcedureVersion, table
 
 OUTBOX_COLUMNS = (
     "case_id",
@@ -83,6 +92,67 @@ class LoadedCase:
     procedure_key: str = ""
     applicant_name: str = ""
     applicant_ref: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> LoadedCase:
+        """From a row of the cases table read elsewhere in the request (any driver)."""
+        state = row.state
+        return cls(
+            row.folio,
+            int(row.version_id),
+            json.loads(state) if isinstance(state, str) else state,
+            int(row.lock_version),
+            int(row.event_count),
+            row.last_event_hash,
+            row.procedure_key,
+            row.applicant_name or "",
+            row.applicant_ref,
+        )
+
+
+cases_t = table(Case)
+versions_t = table(ProcedureVersion)
+
+# The case row, its version number and everything `LoadedCase` needs, in one statement.
+_CASE_BY_FOLIO = (
+    select(
+        cases_t.c.id,
+        cases_t.c.folio,
+        cases_t.c.procedure_key,
+        versions_t.c.number,
+        cases_t.c.applicant_id,
+        cases_t.c.created_at,
+        cases_t.c.updated_at,
+        cases_t.c.version_id,
+        cases_t.c.state,
+        cases_t.c.lock_version,
+        cases_t.c.event_count,
+        cases_t.c.last_event_hash,
+        cases_t.c.applicant_name,
+        cases_t.c.applicant_ref,
+    )
+    .join(versions_t, versions_t.c.id == cases_t.c.version_id)
+    .where(cases_t.c.folio == bindparam("folio"))
+)
+_PG_CASE_BY_FOLIO = (
+    "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
+    "c.updated_at, c.version_id, c.state, c.lock_version, c.event_count, c.last_event_hash, "
+    "c.applicant_name, c.applicant_ref FROM cases c "
+    "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
+)
+
+
+def driver_of(conn: Connection) -> Any:
+    """The driver connection inside SQLAlchemy's current transaction."""
+    return conn.connection.dbapi_connection
+
+
+def case_by_folio(conn: Connection, folio: str) -> Any | None:
+    """The case with its version number, read whole (`LoadedCase.from_row` takes it): the
+    applicant's pages read it once per request. PostgreSQL: through the driver's cursor."""
+    if conn.dialect.name == "postgresql":
+        return driver_row(conn, _PG_CASE_BY_FOLIO, (folio,))
+    return conn.execute(_CASE_BY_FOLIO, {"folio": folio}).one_or_none()
 
 
 class HotPath:

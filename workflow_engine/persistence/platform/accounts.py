@@ -9,20 +9,21 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.mx import curp as mx_curp
 
 from workflow_engine.engine import Actor
+from workflow_engine.persistence.db import driver_row
 from workflow_engine.persistence.models import (
     ApiKey,
     AuthToken,
@@ -154,32 +155,9 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def driver_row(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
-    """One row as a named tuple, read through the driver's cursor (PostgreSQL only).
-
-    For the one or two reads every web page makes (the logged-in user, the case): there
-    SQLAlchemy's per-statement work (cache key, result set-up, type processing) costs more
-    CPU than the query itself. Timestamps come back as aware UTC datetimes, as
-    `UTCDateTime` columns return them."""
-    from psycopg.rows import namedtuple_row
-
-    dbapi: Any = conn.connection.dbapi_connection
-    cursor = dbapi.cursor(row_factory=namedtuple_row)
-    try:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
-        return None
-    moments = {
-        k: v.astimezone(UTC)
-        for k, v in row._asdict().items()
-        if isinstance(v, datetime) and v.tzinfo is not None
-    }
-    return row._replace(**moments) if moments else row
-
-
+# Raw driver SQL, measured: the logged-in user is read on every request; on PostgreSQL through
+# psycopg's cursor (`db.driver_row`) instead of SQLAlchemy's statement machinery. Benchmark:
+# bench/wizard_cpu.py (docs/performance.md, "CPU per request", item 4).
 _PG_GET_USER = "SELECT * FROM users WHERE id = %s"
 _PG_SESSION_USER = (
     "SELECT u.* FROM user_sessions s JOIN users u ON u.id = s.user_id "
@@ -739,10 +717,8 @@ class Accounts:
             # SQLite: every transaction here is BEGIN IMMEDIATE (one writer at a time).
             # PostgreSQL: a transaction lock per address serialises its count-and-insert.
             if conn.dialect.name == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                    {"key": "login:" + email},
-                )
+                key = "login:" + email
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
             wait = self._email_wait(conn, email, now)
             if wait is not None:
                 return LoginGate(None, wait)

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine.errors import ConflictError, EngineError, ForbiddenError
+from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.hashing import checksum
 from workflow_engine.persistence.models import (
     ProcedureRevision,
@@ -33,8 +34,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
-from workflow_engine.persistence.service import NotFoundError
-from workflow_engine.persistence.staff import record_audit
+from workflow_engine.persistence.platform.staff import record_audit
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.validation import Problem, validate_template
 from workflow_engine.templates.validation import errors as blocking

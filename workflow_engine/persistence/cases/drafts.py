@@ -8,6 +8,7 @@ Touching the draft again (saving a step) starts the count over and earns a new w
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,10 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor, CancelCase, EngineError
 from workflow_engine.engine import state as S
+from workflow_engine.persistence.cases.outbox import add_message
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import Case, OutboxMessage, table
-from workflow_engine.persistence.outbox import add_message
-from workflow_engine.persistence.service import CaseService
-from workflow_engine.persistence.uploads import UploadStore
+from workflow_engine.persistence.platform.uploads import UploadStore
+from workflow_engine.persistence.types import utcnow
 
 log = logging.getLogger(__name__)
 cases_t = table(Case)
@@ -74,6 +76,31 @@ def expire_drafts(
     _cancel_due(cases, uploads, now, retention_days, warning_days, limit, sweep)
     _warn_due(cases, now, retention_days, warning_days, limit, sweep)
     return sweep
+
+
+def draft_days() -> tuple[int, int]:
+    """(DRAFT_RETENTION_DAYS, DRAFT_WARNING_DAYS) from the environment (defaults 60 and 7)."""
+
+    def number(name: str, default: int) -> int:
+        try:
+            return max(0, int(os.environ.get(name, "") or default))
+        except ValueError:
+            log.warning("%s is not a whole number; using %s", name, default)
+            return default
+
+    retention = number("DRAFT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS) or DEFAULT_RETENTION_DAYS
+    return retention, number("DRAFT_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+
+
+def expire_abandoned_drafts(
+    cases: CaseService, uploads: UploadStore | None, now: datetime | None = None
+) -> DraftSweep:
+    """The daily sweep with the configured days (`draft_days`): the scheduled job, the
+    in-process sweeper and `flask drafts expire`."""
+    retention, warning = draft_days()
+    return expire_drafts(
+        cases, uploads, now=now or utcnow(), retention_days=retention, warning_days=warning
+    )
 
 
 def _cancel_due(

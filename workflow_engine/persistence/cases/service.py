@@ -32,10 +32,9 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
-from workflow_engine.persistence.catalogs import CatalogStore, EngineCatalogs
+from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
+from workflow_engine.persistence.cases.inbox import normalize_ref, search_text
 from workflow_engine.persistence.hashing import event_hash
-from workflow_engine.persistence.hotpath import CaseCopy, HotPath, LoadedCase
-from workflow_engine.persistence.inbox import normalize_ref, search_text
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -48,6 +47,7 @@ from workflow_engine.persistence.models import (
     User,
     table,
 )
+from workflow_engine.persistence.platform.catalogs import CatalogStore, EngineCatalogs
 from workflow_engine.persistence.types import utcnow
 
 cases_t = table(Case)
@@ -103,11 +103,6 @@ def _storable_text() -> Iterator[None]:
         yield
     except UnicodeEncodeError:
         raise strict_json.invalid_text() from None
-
-
-def _dbapi(conn: Connection) -> Any:
-    """The driver connection inside SQLAlchemy's current transaction."""
-    return conn.connection.dbapi_connection
 
 
 class CaseService:
@@ -243,11 +238,27 @@ class CaseService:
         raise ConflictError("No se pudo asignar un folio.", "Could not allocate a folio.")
 
     def execute(
-        self, case_id: int, command: Command, *, expected_version: int | None = None
+        self,
+        case_id: int,
+        command: Command,
+        *,
+        expected_version: int | None = None,
+        loaded: LoadedCase | None = None,
     ) -> CommandOutcome:
-        """Apply one command in one transaction; ConflictError if someone else got there first."""
-        with self.engine.begin() as conn:
-            outcome = self.execute_in(conn, case_id, command, expected_version=expected_version)
+        """Apply one command in one transaction; ConflictError if someone else got there first.
+
+        `loaded`: the case row as the caller read it earlier in the request, so it is not read
+        twice; if the case changed since, the command is applied again on a fresh read."""
+        try:
+            with self.engine.begin() as conn:
+                outcome = self.execute_in(
+                    conn, case_id, command, expected_version=expected_version, loaded=loaded
+                )
+        except ConflictError:
+            if loaded is None:
+                raise
+            with self.engine.begin() as conn:
+                outcome = self.execute_in(conn, case_id, command, expected_version=expected_version)
         self._dispatch(outcome.outbox_ids)
         return outcome
 
@@ -283,7 +294,7 @@ class CaseService:
         loaded: LoadedCase | None,
         also: Sequence[tuple[str, Any]],
     ) -> CommandOutcome:
-        row = loaded if loaded is not None else self._hotpath(conn).load(_dbapi(conn), case_id)
+        row = loaded if loaded is not None else self._hotpath(conn).load(driver_of(conn), case_id)
         if row is None:
             raise NotFoundError("El expediente no existe.", "No such case.", case=case_id)
         if expected_version is not None and expected_version != row.lock_version:
@@ -297,7 +308,7 @@ class CaseService:
         state = CaseState.from_json(row.state)
         result = apply_command(definition, state, command, self.context(conn))
         if not result.events and not result.effects:
-            self._hotpath(conn).run(_dbapi(conn), also)
+            self._hotpath(conn).run(driver_of(conn), also)
             return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
         outcome = self._persist(
             conn,
@@ -318,7 +329,7 @@ class CaseService:
 
     def run_statements(self, conn: Connection, statements: Sequence[tuple[str, Any]]) -> None:
         """The caller's driver statements in its transaction (see `execute_in`'s `also`)."""
-        self._hotpath(conn).run(_dbapi(conn), statements)
+        self._hotpath(conn).run(driver_of(conn), statements)
 
     def dispatch(self, outbox_ids: Sequence[int]) -> None:
         """Hand committed outbox rows to the dispatcher (after `execute_in`'s commit)."""
@@ -407,7 +418,7 @@ class CaseService:
                 )
                 prev = digest
             outbox_ids = self._hotpath(conn).write(
-                _dbapi(conn),
+                driver_of(conn),
                 case_id=case_id,
                 lock_version=lock_version,
                 new=new,

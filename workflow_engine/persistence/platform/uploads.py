@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.cases.visibility import official_handles_case
 from workflow_engine.persistence.models import Case, Task, Upload, table
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.visibility import official_handles_case
 from workflow_engine.templates.fields import FieldError
 
 uploads_t = table(Upload)

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
 from workflow_engine.engine import Command, ConflictError
-from workflow_engine.persistence.models import Case, OutboxMessage, table
-from workflow_engine.persistence.outbox_errors import (
+from workflow_engine.persistence.cases.outbox_errors import (
     PermanentEffectError,
     TransientEffectError,
     classify,
 )
-from workflow_engine.persistence.service import CaseService
+from workflow_engine.persistence.cases.service import CaseService
+from workflow_engine.persistence.models import Case, OutboxMessage, table
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.redact import scrub
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from workflow_engine.persistence.cases.outbox import add_message
 from workflow_engine.persistence.models import OutboxMessage, table
-from workflow_engine.persistence.outbox import add_message
 from workflow_engine.persistence.types import utcnow
 
 outbox_t = table(OutboxMessage)

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, insert, select
 from form_schemas import catalogs_dir
 from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
-from workflow_engine.persistence.catalog import Catalog, Editor
-from workflow_engine.persistence.catalogs import CatalogStore, parse_csv, replace_catalog
 from workflow_engine.persistence.models import Holiday, table
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.catalog import Catalog, Editor
+from workflow_engine.persistence.platform.catalogs import CatalogStore, parse_csv, replace_catalog
 
 DEPARTMENTS = {
     "desarrollo-economico": ("Desarrollo Económico", "Economic Development"),
@@ -94,7 +94,7 @@ class SeedReport:
 
 
 def examples_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
+    return Path(__file__).resolve().parents[3] / "form_schemas" / "examples"
 
 
 def seed_holidays(engine: Engine, years: range) -> int:

@@ -23,7 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.mail import render_account_mail
-from workflow_engine.persistence.accounts import (
+from workflow_engine.persistence.cases.mailbox import EMAIL_KIND
+from workflow_engine.persistence.cases.outbox import add_message
+from workflow_engine.persistence.models import AuditLog, AuthToken, Department, User, table
+from workflow_engine.persistence.platform.accounts import (
     DEMO_PASSWORD,
     email_problem,
     end_sessions,
@@ -32,9 +35,6 @@ from workflow_engine.persistence.accounts import (
     password_problem,
     token_hash,
 )
-from workflow_engine.persistence.mailbox import EMAIL_KIND
-from workflow_engine.persistence.models import AuditLog, AuthToken, Department, User, table
-from workflow_engine.persistence.outbox import add_message
 from workflow_engine.persistence.types import utcnow
 
 users_t = table(User)

@@ -22,9 +22,9 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as S
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.cases.outbox import OutboxProcessor
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import Document, OutboxMessage, table
-from workflow_engine.persistence.outbox import OutboxProcessor
-from workflow_engine.persistence.service import CaseService
 from workflow_engine.persistence.types import utcnow
 
 MAX_COMMANDS = 200
