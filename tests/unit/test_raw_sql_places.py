@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = re.compile(
-    r"exec_driver_sql|\btext\(|\.dbapi_connection|\.driver_connection|\.connection\.connection"
+    r"exec_driver_sql|(?<!self\.)(?<!def )\btext\("
+    r"|\.dbapi_connection|\.driver_connection|\.connection\.connection"
     r"|\bdriver_row\(|\bcursor\.execute\("
 )
 PLACES = {
