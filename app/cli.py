@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.strict_json import InvalidJSON
+from workflow_engine.strict_json import InvalidJSONError
 
 
 def _services() -> Any:
@@ -55,13 +55,13 @@ def db_upgrade() -> None:
 
 
 def _read_template(name: str) -> Any:
-    """A template file's JSON; InvalidJSON (one clear line) when it cannot be used."""
+    """A template file's JSON; InvalidJSONError (one clear line) when it cannot be used."""
     from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH
 
     try:
         text = Path(name).read_bytes()
     except OSError as exc:
-        raise InvalidJSON(
+        raise InvalidJSONError(
             f"no se puede leer el archivo ({exc.strerror}).",
             f"cannot read the file ({exc.strerror}).",
         ) from None
@@ -80,7 +80,7 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
     for name in files:
         try:
             doc = _read_template(name)
-        except InvalidJSON as exc:
+        except InvalidJSONError as exc:
             click.echo(f"$: {name}: {exc.message(lang)}")
             failed = True
             continue
@@ -150,7 +150,7 @@ def templates_import(file: str, email: str | None) -> None:
     exit status is 1 until they are fixed, since such a draft cannot be published)."""
     try:
         doc = _read_template(file)
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {file}: {exc.message_es}", err=True)
         sys.exit(1)
     catalog = _services().catalog
@@ -362,7 +362,7 @@ def templates_preview(
         doc = _template_doc(key, number, draft)
         _refuse_invalid(doc)
         html = render_step_preview(doc, step_id, empty=empty, lang=lang)
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {key}: {exc.message_es}", err=True)
         sys.exit(1)
     except EngineError as exc:
@@ -408,7 +408,7 @@ def templates_simulate(
         doc = _template_doc(key, number, draft)
         _refuse_invalid(doc)
         data = _read_template(data_file) if data_file else None
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {exc.message_es}", err=True)
         sys.exit(1)
     except EngineError as exc:
@@ -801,8 +801,8 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
         try:
             text = mapping if mapping.lstrip().startswith("{") else Path(mapping).read_text("utf-8")
             doc = strict_json.loads(text, max_depth=MAPPING_MAX_DEPTH)
-        except (OSError, ValueError) as exc:  # InvalidJSON included
-            reason = exc.message_es if isinstance(exc, InvalidJSON) else str(exc)
+        except (OSError, ValueError) as exc:  # InvalidJSONError included
+            reason = exc.message_es if isinstance(exc, InvalidJSONError) else str(exc)
             click.echo(f"--mapping no es JSON válido: {reason}", err=True)
             sys.exit(1)
     try:

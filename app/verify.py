@@ -48,7 +48,7 @@ def _is_admin() -> bool:
     return account is not None and account.role == "admin"
 
 
-class UnknownCode(Exception):
+class UnknownCodeError(Exception):
     """No document has this code: a 404 page that says so and how to retry."""
 
     def __init__(self, code: str) -> None:
@@ -56,15 +56,15 @@ class UnknownCode(Exception):
         self.code = code
 
 
-@blueprint.errorhandler(UnknownCode)
-def unknown_code(exc: UnknownCode) -> Any:
+@blueprint.errorhandler(UnknownCodeError)
+def unknown_code(exc: UnknownCodeError) -> Any:
     return render_template("verify/not_found.html", code=normalize_code(exc.code)), 404
 
 
 def _record(code: str) -> DocumentRecord:
     record = find_document(_services().engine, code)
     if record is None:
-        raise UnknownCode(code)
+        raise UnknownCodeError(code)
     return record
 
 
@@ -178,7 +178,7 @@ def revoke(code: str) -> Any:
         )
     except RevocationError as exc:
         if exc.code == "not_found":
-            raise UnknownCode(code) from None
+            raise UnknownCodeError(code) from None
         message = exc.message_en if _lang() == "en" else exc.message_es
         status = 409 if exc.code == "already_revoked" else 400
         return _page(record, errors={"motivo": message}, reason=reason, status=status)

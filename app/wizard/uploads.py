@@ -9,10 +9,10 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.db import read_connection
-from app.wizard.forms import FileRefused
-from workflow_engine.persistence.uploads import PendingUpload, UploadRejected
+from app.wizard.forms import FileRefusedError
+from workflow_engine.persistence.uploads import PendingUpload, UploadRejectedError
 
-__all__ = ["UploadRejected", "Uploads"]
+__all__ = ["UploadRejectedError", "Uploads"]
 
 
 def store() -> Any:
@@ -36,7 +36,7 @@ class Uploads:
 
     def save(self, fld: Mapping[str, Any], upload: FileStorage) -> dict[str, Any]:
         if self.store is None:
-            raise FileRefused(
+            raise FileRefusedError(
                 "por ahora no podemos recibir archivos; intente más tarde.",
                 "we cannot receive files right now; try again later.",
                 "uploads_unavailable",
@@ -56,8 +56,8 @@ class Uploads:
                 field=fld,
                 declared_type=upload.mimetype or None,
             )
-        except UploadRejected as exc:
-            raise FileRefused(exc.message_es, exc.message_en, exc.code) from None
+        except UploadRejectedError as exc:
+            raise FileRefusedError(exc.message_es, exc.message_en, exc.code) from None
         self.pending.append(pending)
         return pending.ref
 
@@ -75,7 +75,7 @@ class Uploads:
 
     def resolve(self, step: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """The step's values with every file reference checked against the stored uploads
-        (the same rule as the API: UploadStore.resolve_files); UnknownFile if one is not."""
+        (the same rule as the API: UploadStore.resolve_files); UnknownFileError if one is not."""
         if self.store is None:
             return values
         resolved: dict[str, Any] = self.store.resolve_files(

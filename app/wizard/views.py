@@ -49,7 +49,7 @@ from workflow_engine.persistence.models import Case as CaseModel
 from workflow_engine.persistence.models import ProcedureVersion, table
 from workflow_engine.persistence.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.persistence.uploads import UnknownFile
+from workflow_engine.persistence.uploads import UnknownFileError
 from workflow_engine.rules import RuleError, evaluate, is_truthy, referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
 
@@ -481,7 +481,7 @@ def _post_step(case: Case, step_def: Mapping[str, Any]) -> Any:
     uploads.flush()
     try:
         values = uploads.resolve(step_def, parsed.values)
-    except UnknownFile as exc:  # a kept file deleted meanwhile: say so, keep the rest
+    except UnknownFileError as exc:  # a kept file deleted meanwhile: say so, keep the rest
         errors = list(exc.details.get("errors") or [])
         return render_step(case, step_def, parsed.values, errors=errors, status=422)
     action = request.form.get("accion", "continuar")

@@ -215,13 +215,13 @@ def test_non_finite_numbers_are_refused_and_never_served(app: Flask, number: str
 def test_every_json_writer_refuses_non_finite_numbers(app: Flask, db_url: str) -> None:
     """Responses, JSON columns and the history hash never write NaN/Infinity."""
     for bad in (float("nan"), float("inf"), float("-inf")):
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             strict_json.dumps({"x": [bad]})
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             canonical_json({"x": bad})
         with app.app_context(), pytest.raises(ValueError):
             app.json.dumps({"x": bad})
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             app.json.loads('{"x": %s}' % ("NaN" if bad != bad else "1e999"))
     engine = make_engine(db_url)
     try:
@@ -229,12 +229,12 @@ def test_every_json_writer_refuses_non_finite_numbers(app: Flask, db_url: str) -
         scratch.create(engine)
         try:
             with (
-                pytest.raises((StatementError, strict_json.InvalidJSON)) as refused,
+                pytest.raises((StatementError, strict_json.InvalidJSONError)) as refused,
                 engine.begin() as conn,
             ):
                 conn.execute(insert(scratch).values(doc={"x": float("inf")}))
             cause = getattr(refused.value, "orig", refused.value)  # SQLite wraps it
-            assert isinstance(cause, strict_json.InvalidJSON)
+            assert isinstance(cause, strict_json.InvalidJSONError)
         finally:
             scratch.drop(engine)
     finally:
@@ -324,7 +324,7 @@ def test_text_the_database_cannot_store_is_not_reported_as_a_lost_race(app: Flas
             values=dict(example(client)["solicitante"], razon_social="Tienda \udcff"),
         ),
     ):
-        with pytest.raises(strict_json.InvalidJSON) as refused:
+        with pytest.raises(strict_json.InvalidJSONError) as refused:
             svc.cases.execute(case_id, command)
         assert refused.value.http_status == 400
         assert refused.value.details["reason"] == "invalid_text"

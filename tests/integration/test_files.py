@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from workflow_engine.engine import Actor, Decide, StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.accounts import Account, Accounts
-from workflow_engine.persistence.uploads import UploadRejected, UploadStore
+from workflow_engine.persistence.uploads import UploadRejectedError, UploadStore
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -182,7 +182,7 @@ def test_save_refuses_someone_elses_case(app: Flask) -> None:
     other = account(app, "vecino@demo.gob.mx")
     case_id, _ = start(app, citizen)
     store: UploadStore = app.extensions["tramita"].uploads
-    with pytest.raises(UploadRejected):
+    with pytest.raises(UploadRejectedError):
         store.save(
             owner_id=str(other.id),
             case_id=case_id,
@@ -212,7 +212,7 @@ def test_save_refuses_bad_files(
     citizen = account(app, "ciudadano@demo.gob.mx")
     case_id, _ = start(app, citizen)
     store: UploadStore = app.extensions["tramita"].uploads
-    with pytest.raises(UploadRejected) as caught:
+    with pytest.raises(UploadRejectedError) as caught:
         store.save(
             owner_id=str(citizen.id),
             case_id=case_id,

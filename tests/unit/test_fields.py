@@ -12,7 +12,7 @@ import pytest
 
 from form_schemas import examples_dir
 from workflow_engine.templates import FieldError, validate_step_data
-from workflow_engine.templates.fields import InvalidValue, clean_cedula_pa, clean_ruc_pa
+from workflow_engine.templates.fields import InvalidValueError, clean_cedula_pa, clean_ruc_pa
 
 TODAY = datetime.date(2025, 6, 1)
 PDF_IMG = ["application/pdf", "image/jpeg", "image/png"]
@@ -328,7 +328,7 @@ def test_cedula_pa(raw: str, expected: str) -> None:
 def test_cedula_pa_invalid(raw: str) -> None:
     error = error_of(field("cedula", "cedula_pa"), raw)
     assert error.code == "invalid_cedula" and "8-745-1290" in error.message_es
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidValueError):
         clean_cedula_pa(raw)
 
 
