@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.auth import current_account
 from app.db import reading
 from connectors._common import MONTHS_ES, money
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line
 from workflow_engine.engine.state import CaseState
@@ -50,14 +50,14 @@ MONTHS_EN = (
 )
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    S.DRAFT: ("Borrador", "Draft"),
-    S.READY: ("Listo para enviar", "Ready to submit"),
-    S.IN_REVIEW: ("En revisión", "Under review"),
-    S.AWAITING_APPLICANT: ("Requiere un paso de su parte", "Needs a step from you"),
-    S.AWAITING_CORRECTION: ("Requiere correcciones", "Needs corrections"),
-    S.AWAITING_PAYMENT: ("Pendiente de pago", "Awaiting payment"),
-    S.AWAITING_DOCUMENT: ("Emitiendo documento", "Issuing the document"),
-    S.AWAITING_CONNECTOR: ("En proceso", "In progress"),
+    case_state.DRAFT: ("Borrador", "Draft"),
+    case_state.READY: ("Listo para enviar", "Ready to submit"),
+    case_state.IN_REVIEW: ("En revisión", "Under review"),
+    case_state.AWAITING_APPLICANT: ("Requiere un paso de su parte", "Needs a step from you"),
+    case_state.AWAITING_CORRECTION: ("Requiere correcciones", "Needs corrections"),
+    case_state.AWAITING_PAYMENT: ("Pendiente de pago", "Awaiting payment"),
+    case_state.AWAITING_DOCUMENT: ("Emitiendo documento", "Issuing the document"),
+    case_state.AWAITING_CONNECTOR: ("En proceso", "In progress"),
 }
 OUTCOME_LABELS: dict[str | None, tuple[str, str]] = {
     "approved": ("Concluido: aprobado", "Completed: approved"),
@@ -66,41 +66,41 @@ OUTCOME_LABELS: dict[str | None, tuple[str, str]] = {
     None: ("Concluido", "Completed"),
 }
 NEXT_STEPS: dict[str, tuple[str, str]] = {
-    S.DRAFT: (
+    case_state.DRAFT: (
         "Complete los pasos que faltan y envíe su solicitud. Mientras sea borrador, el "
         "municipio no la ha recibido.",
         "Complete the remaining steps and submit your application. While it is a draft, the "
         "municipality has not received it.",
     ),
-    S.READY: (
+    case_state.READY: (
         "Revise sus respuestas y envíe la solicitud.",
         "Check your answers and submit the application.",
     ),
-    S.IN_REVIEW: (
+    case_state.IN_REVIEW: (
         "No tiene que hacer nada por ahora. Le avisaremos cuando haya una respuesta.",
         "You do not need to do anything for now. We will let you know when there is an answer.",
     ),
-    S.AWAITING_APPLICANT: (
+    case_state.AWAITING_APPLICANT: (
         "Complete el paso que falta para que su trámite continúe.",
         "Complete the pending step so that your application can continue.",
     ),
-    S.AWAITING_CORRECTION: (
+    case_state.AWAITING_CORRECTION: (
         "Corrija lo que se le indica y vuelva a enviar su solicitud antes de la fecha límite.",
         "Correct what you were asked to and submit your application again before the deadline.",
     ),
-    S.AWAITING_PAYMENT: (
+    case_state.AWAITING_PAYMENT: (
         "Pague los derechos con la línea de captura para que su trámite continúe.",
         "Pay the fees with the payment reference so that your application can continue.",
     ),
-    S.AWAITING_DOCUMENT: (
+    case_state.AWAITING_DOCUMENT: (
         "Estamos preparando su documento; estará disponible aquí en breve.",
         "We are preparing your document; it will be available here shortly.",
     ),
-    S.AWAITING_CONNECTOR: (
+    case_state.AWAITING_CONNECTOR: (
         "Estamos consultando información; no tiene que hacer nada.",
         "We are looking up information; you do not need to do anything.",
     ),
-    S.CLOSED: ("Este trámite concluyó.", "This application is completed."),
+    case_state.CLOSED: ("Este trámite concluyó.", "This application is completed."),
 }
 PAYMENT_STATUS = {
     "requested": ("Generando la orden de pago", "Creating the payment order"),
@@ -158,7 +158,7 @@ def format_moment(value: datetime | str | None, lang: str) -> str:
 
 
 def status_label(status: str, outcome: str | None, lang: str) -> str:
-    if status == S.CLOSED:
+    if status == case_state.CLOSED:
         return _pick(OUTCOME_LABELS.get(outcome, OUTCOME_LABELS[None]), lang)
     return _pick(STATUS_LABELS.get(status, ("En proceso", "In progress")), lang)
 
@@ -206,18 +206,22 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
-        is_draft=state.status in (S.DRAFT, S.READY),
+        is_draft=state.status in (case_state.DRAFT, case_state.READY),
     )
     base = f"/expedientes/{folio}"
-    if state.status in (S.DRAFT, S.AWAITING_APPLICANT, S.AWAITING_CORRECTION):
+    if state.status in (
+        case_state.DRAFT,
+        case_state.AWAITING_APPLICANT,
+        case_state.AWAITING_CORRECTION,
+    ):
         view.actions.append(
             Action(_pick(("Continuar", "Continue"), lang), f"{base}/pasos/{state.position}")
         )
-    elif state.status == S.READY:
+    elif state.status == case_state.READY:
         view.actions.append(
             Action(_pick(("Revisar y enviar", "Check and submit"), lang), f"{base}/revisar")
         )
-    elif state.status == S.AWAITING_PAYMENT:
+    elif state.status == case_state.AWAITING_PAYMENT:
         view.actions.append(Action(_pick(("Pagar", "Pay"), lang), f"{base}#pago"))
     for doc in state.documents:
         kind = KIND_NAMES.get(str(doc.get("kind")), ("documento", "document"))
@@ -228,17 +232,17 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
                 "download",
             )
         )
-    if state.status == S.AWAITING_CORRECTION:
+    if state.status == case_state.AWAITING_CORRECTION:
         due = state.correction_due(_tz())
         if due:
             view.deadline = format_date(due, lang)
             view.deadline_label = _pick(("Corregir a más tardar", "Correct by"), lang)
-    elif state.status == S.IN_REVIEW:
+    elif state.status == case_state.IN_REVIEW:
         dues = [t.due_on for t in state.open_tasks() if t.due_on]
         if dues:
             view.deadline = format_date(max(dues), lang)
             view.deadline_label = _pick(("Respuesta a más tardar", "Answer due by"), lang)
-    elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
+    elif state.status == case_state.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
         view.deadline = format_date(state.payment.expires_on, lang)
         view.deadline_label = _pick(("Pagar a más tardar", "Pay by"), lang)
     elif view.is_draft:
@@ -427,7 +431,7 @@ def case_page(folio: str) -> Any:
         "cases/case.html",
         case=view,
         lang=lang,
-        next_step=_pick(NEXT_STEPS.get(state.status, NEXT_STEPS[S.CLOSED]), lang),
+        next_step=_pick(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED]), lang),
         timeline=timeline(services.cases.history(int(row.id)), definition, lang),
         documents=_documents(int(row.id), lang),
         payment=payment,

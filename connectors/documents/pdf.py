@@ -248,7 +248,7 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:
+        def showPage(self) -> None:  # noqa: N802  (ReportLab's method name)
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

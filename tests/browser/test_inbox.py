@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     tiny_png,
 )
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.types import utcnow
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def file_with_example(server: LiveServer, key: str) -> tuple[int, str]:
     started = cases.start(key, StartCase(at=utcnow(), actor=citizen))
     for _ in range(20):
         state, definition, _version = cases.load(started.case_id)
-        if state.status == S.READY:
+        if state.status == case_state.READY:
             cases.execute(started.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True))
             return started.case_id, started.folio
         values = dict(definition.example_data().get(state.position, {}))
@@ -97,7 +97,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     with official.expect_navigation():
         official.get_by_role("button", name="Registrar decisión").click()
     assert "Devolvió el expediente" in official.inner_text("main")
-    assert case_status(live_server, filed["case_id"]) == S.AWAITING_CORRECTION
+    assert case_status(live_server, filed["case_id"]) == case_state.AWAITING_CORRECTION
 
     citizen = new_context(mobile=True).new_page()
     login(citizen, CITIZEN)
@@ -117,7 +117,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     citizen.locator("main input[name=declaracion]").check()
     with citizen.expect_navigation():
         citizen.locator('main form[action$="/enviar"] button[type=submit]').click()
-    assert case_status(live_server, filed["case_id"]) == S.IN_REVIEW
+    assert case_status(live_server, filed["case_id"]) == case_state.IN_REVIEW
 
     open_case_from_inbox(official, folio, "unclaimed")
     assert "foto-nueva.png" in official.inner_text("main")
@@ -127,7 +127,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     with official.expect_navigation():
         official.get_by_role("button", name="Registrar decisión").click()
     assert "Aprobó" in official.inner_text("main")
-    assert case_status(live_server, filed["case_id"]) != S.IN_REVIEW
+    assert case_status(live_server, filed["case_id"]) != case_state.IN_REVIEW
     logout(official)
 
 
@@ -148,7 +148,9 @@ def test_parallel_approval_needs_both_departments(
     economic.check("#decision-approve")
     with economic.expect_navigation():
         economic.get_by_role("button", name="Registrar decisión").click()
-    assert case_status(live_server, case_id) == S.IN_REVIEW  # still waiting for Protección Civil
+    assert (
+        case_status(live_server, case_id) == case_state.IN_REVIEW
+    )  # still waiting for Protección Civil
 
     civil = new_context().new_page()
     login(civil, "proteccion@demo.gob.mx")
@@ -158,7 +160,7 @@ def test_parallel_approval_needs_both_departments(
     civil.check("#decision-approve")
     with civil.expect_navigation():
         civil.get_by_role("button", name="Registrar decisión").click()
-    assert case_status(live_server, case_id) != S.IN_REVIEW
+    assert case_status(live_server, case_id) != case_state.IN_REVIEW
 
 
 def test_a_director_reassigns_a_task(live_server: LiveServer, new_context: Any) -> None:

@@ -27,7 +27,7 @@ from tests.conftest import (
     require_redis,
 )
 from workflow_engine.engine import PaymentConfirmed, StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import Actor
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.demo import seed_demo
@@ -119,9 +119,13 @@ def _drive_payments(services: Services, case_ids: list[int]) -> int:
     closed = 0
     for case_id in case_ids:
         state, _d, _v = services.cases.load(case_id)
-        if state.status == S.CLOSED:
+        if state.status == case_state.CLOSED:
             closed += 1
-        elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.reference:
+        elif (
+            state.status == case_state.AWAITING_PAYMENT
+            and state.payment
+            and state.payment.reference
+        ):
             services.cases.execute(
                 case_id,
                 PaymentConfirmed(

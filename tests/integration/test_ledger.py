@@ -15,7 +15,7 @@ from connectors import ledger
 from connectors.payments.handler import confirm_payment_command
 from connectors.payments.recording import PaymentReceived, PaymentRecorder
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import (
     LedgerPayment,
@@ -58,7 +58,7 @@ def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[
     for _ in range(30):
         services.outbox.run_due()
         state, definition, _v = services.cases.load(case_id)
-        if state.status == S.AWAITING_PAYMENT and state.payment.reference:
+        if state.status == case_state.AWAITING_PAYMENT and state.payment.reference:
             with services.engine.connect() as conn:
                 order = conn.execute(
                     select(table(PaymentOrder)).where(
@@ -66,7 +66,7 @@ def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[
                     )
                 ).one()
             return case_id, order
-        if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
+        if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
             values = dict(definition.example_data().get(state.position, {}))
             values.pop("superficie_m2", None)
             values["superficie_m2"] = 60  # one department: simpler
@@ -75,9 +75,9 @@ def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[
             services.cases.execute(
                 case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
             )
-        elif state.status == S.READY:
+        elif state.status == case_state.READY:
             services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
-        elif state.status == S.IN_REVIEW:
+        elif state.status == case_state.IN_REVIEW:
             from workflow_engine.engine import Actor, Decide
 
             for task in state.open_tasks():
@@ -127,7 +127,7 @@ def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) ->
     first = rec.record(paid(order))
     assert first.status == "recorded" and first.case_id == case_id
     state, _d, _v = services.cases.load(case_id)
-    assert state.status != S.AWAITING_PAYMENT
+    assert state.status != case_state.AWAITING_PAYMENT
     for _ in range(5):  # a replayed webhook changes nothing
         assert rec.record(paid(order)).status == "duplicate"
     assert count(app, LedgerPayment, reference=order.reference) == 1
@@ -158,7 +158,7 @@ def test_a_payment_that_does_not_match_is_refused_logged_and_changes_nothing(
     result = recorder(app).record(paid(order, **changes))
     assert result.status == "refused" and result.reason == reason
     after, _d, version_after = app.extensions["tramita"].cases.load(case_id)
-    assert after.status == S.AWAITING_PAYMENT and version_after == version
+    assert after.status == case_state.AWAITING_PAYMENT and version_after == version
     assert count(app, LedgerPayment) == 0
     assert count(app, PaymentEvent, status="refused", reason=reason) == 1
 
@@ -261,7 +261,7 @@ def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(app: Flask) -> N
     assert expire_orders(services, order.expires_on + timedelta(days=1)) == 1
     services.outbox.run_due()
     state, _d, _v = services.cases.load(case_id)
-    assert state.status == S.AWAITING_PAYMENT
+    assert state.status == case_state.AWAITING_PAYMENT
     assert state.payment is not None and state.payment.reference not in (None, order.reference)
     again = recorder(app).record_failure(order.reference, "builtin:expiry", "x", "expired")
     assert again.status == "noted"  # an order expires once
@@ -292,9 +292,9 @@ def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbo
     assert results[0].folio
     services.outbox.run_due()
     state, _d, _v = services.cases.load(first_case)
-    assert state.status != S.AWAITING_PAYMENT
+    assert state.status != case_state.AWAITING_PAYMENT
     state, _d, _v = services.cases.load(second_case)
-    assert state.status == S.AWAITING_PAYMENT
+    assert state.status == case_state.AWAITING_PAYMENT
     again = recorder(app).record_many([paid(first, external_id="b1", source="bank:prueba")])
     assert again[0].status == "duplicate"
     assert count(app, LedgerPayment) == 1
@@ -312,7 +312,7 @@ def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(app: Flask) 
     assert result.status == "recorded" and result.reason == "case_not_waiting"
     assert count(app, LedgerPayment, reference=order.reference) == 1  # the money is not lost
     state, _d, _v = services.cases.load(case_id)
-    assert state.status == S.CLOSED and state.outcome == "cancelled"
+    assert state.status == case_state.CLOSED and state.outcome == "cancelled"
     with services.engine.connect() as conn:
         reasons = [
             r.reason

@@ -22,7 +22,7 @@ from app.api.queries import case_row
 from tests.integration.test_wizard import CITIZEN, login
 from tests.unit.test_template_preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import StartCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.demo import examples_dir
 from workflow_engine.persistence.models import User
@@ -218,12 +218,12 @@ def real_draft_pages(app: Flask, key: str) -> dict[str, str]:
     example = EXAMPLES[key]["example_data"]
     for _ in range(30):
         state, _definition, _lock = services.cases.load(started.case_id)
-        if state.status == S.READY:
+        if state.status == case_state.READY:
             break
-        if state.status == S.AWAITING_CONNECTOR:
+        if state.status == case_state.AWAITING_CONNECTOR:
             assert services.outbox.run_due()
             continue
-        assert state.status == S.DRAFT, state.status
+        assert state.status == case_state.DRAFT, state.status
         services.cases.execute(
             started.case_id,
             SubmitStep(

@@ -33,7 +33,7 @@ from workflow_engine.engine import (
     apply_command,
     start_case,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.templates.field_types import REGISTRY, field_type
 
@@ -183,7 +183,7 @@ class Simulation:
 
     path: list[str] = field(default_factory=list)
     outcome: str | None = None
-    status: str = S.DRAFT
+    status: str = case_state.DRAFT
     fees: list[SimulatedFee] = field(default_factory=list)
     tasks: list[SimulatedTask] = field(default_factory=list)
     documents: list[SimulatedDocument] = field(default_factory=list)
@@ -252,16 +252,16 @@ def simulate(
 
     for _ in range(MAX_COMMANDS):
         status = state.status
-        if status == S.CLOSED:
+        if status == case_state.CLOSED:
             break
-        if status in (S.DRAFT, S.AWAITING_APPLICANT):
+        if status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
             step_id = state.position
             state = run(
                 SubmitStep(at=at, actor=APPLICANT, step_id=step_id, values=values.get(step_id, {}))
             )
-        elif status == S.READY:
+        elif status == case_state.READY:
             state = run(SubmitCase(at=at, actor=APPLICANT, declaration=True))
-        elif status == S.AWAITING_CORRECTION:
+        elif status == case_state.AWAITING_CORRECTION:
             todo = [s for s in state.editable_steps if s not in state.corrected_steps]
             if todo:
                 state = run(
@@ -271,7 +271,7 @@ def simulate(
                 )
             else:
                 state = run(SubmitCase(at=at, actor=APPLICANT, declaration=True))
-        elif status == S.IN_REVIEW:
+        elif status == case_state.IN_REVIEW:
             task = state.open_tasks()[0]
             if not pending:
                 sim.notes.append(
@@ -305,7 +305,7 @@ def simulate(
                     reason="incomplete" if decision == "return" else None,
                 )
             )
-        elif status == S.AWAITING_PAYMENT and state.payment is not None:
+        elif status == case_state.AWAITING_PAYMENT and state.payment is not None:
             payment = state.payment
             if payment.reference is None:
                 state = run(
@@ -328,7 +328,7 @@ def simulate(
                         provider_id="vista-previa",
                     )
                 )
-        elif status == S.AWAITING_DOCUMENT:
+        elif status == case_state.AWAITING_DOCUMENT:
             step_id = state.position
             spec = definition.step(step_id).get("document") or {}
             sim.documents.append(
@@ -343,7 +343,7 @@ def simulate(
                     document_id=f"vista-previa-{step_id}",
                 )
             )
-        elif status == S.AWAITING_CONNECTOR:
+        elif status == case_state.AWAITING_CONNECTOR:
             step_id = state.position
             step = definition.step(step_id)
             name = str(step["connector"])
