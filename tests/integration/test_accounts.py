@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
 from app.auth import require_verified
+from tests.helpers.mail import MailSink, SmtpServer
 from workflow_engine.persistence.accounts import (
     RESET_PASSWORD,
     RESET_TTL,
@@ -36,63 +34,15 @@ attempts_t = table(LoginAttempt)
 outbox_t = table(OutboxMessage)
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def text(self, index: int = -1) -> str:
-        body = self.messages[index].get_body(("plain",))
-        assert body is not None
-        return str(body.get_content())
-
-    def link(self, index: int = -1) -> str:
-        """The path of the BASE_URL link in a message."""
-        match = re.search(re.escape(BASE_URL) + r"(/\S+)", self.text(index))
-        assert match, self.text(index)
-        return match.group(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class SmtpServer:
-    """aiosmtpd on loopback; `start()` may come later than the app's first e-mail."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.port = _free_port()
-        self.inbox = Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.running = False
-
-    def start(self) -> None:
-        self.controller.start()
-        self.running = True
-
-    def stop(self) -> None:
-        if self.running:
-            self.controller.stop()
-            self.running = False
+def _emailed_path(sink: MailSink) -> str:
+    """The path of the BASE_URL link in the last message."""
+    return sink.messages[-1].link(BASE_URL).removeprefix(BASE_URL)
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
+    with SmtpServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -152,11 +102,11 @@ def test_register_then_the_emailed_link_verifies_the_address(
     html = page.get_data(as_text=True)
     assert "Revise su correo" in html
     assert "Modo demostración" not in html  # a real mail server is configured
-    assert len(smtp.inbox.messages) == 1
-    email = smtp.inbox.messages[0]
+    assert len(smtp.sink.messages) == 1
+    email = smtp.sink.messages[0].message
     assert email["To"] == "ana@correo.mx"
     assert email["Subject"] == "Confirme su correo electrónico"
-    path = smtp.inbox.link()
+    path = _emailed_path(smtp.sink)
     assert path.startswith("/verificar-correo/")
     token = path.rsplit("/", 1)[1]
 
@@ -207,14 +157,14 @@ def test_expired_unknown_and_reused_links_are_refused_and_a_new_one_can_be_sent(
         "/verificar-correo", data={"csrf_token": _csrf(client, "/verificar-correo")}
     )
     assert resend.status_code == 200
-    assert len(smtp.inbox.messages) == 1
+    assert len(smtp.sink.messages) == 1
     too_soon = client.post(
         "/verificar-correo", data={"csrf_token": _csrf(client, "/verificar-correo")}
     )
     assert too_soon.status_code == 429
-    assert len(smtp.inbox.messages) == 1
+    assert len(smtp.sink.messages) == 1
 
-    assert client.get(smtp.inbox.link()).status_code == 200
+    assert client.get(_emailed_path(smtp.sink)).status_code == 200
     assert _store(app).get(account.id).is_verified  # type: ignore[union-attr]
     reused = _store(app).issue_token(account.id, VERIFY_EMAIL, VERIFY_TTL)
     assert _store(app).verify_email(reused.token).ok
@@ -252,9 +202,9 @@ def test_registering_an_existing_address_reveals_nothing(
     )
     assert first.status_code == second.status_code == 200
     assert _main(first.get_data(as_text=True)) == _main(second.get_data(as_text=True))
-    assert [m["To"] for m in smtp.inbox.messages] == ["fer@correo.mx", "fer@correo.mx"]
-    assert "ya tiene una" in smtp.inbox.text()
-    assert smtp.inbox.link() == "/recuperar"
+    assert [m.message["To"] for m in smtp.sink.messages] == ["fer@correo.mx", "fer@correo.mx"]
+    assert "ya tiene una" in smtp.sink.messages[-1].text()
+    assert _emailed_path(smtp.sink) == "/recuperar"
     store = _store(app)
     assert store.authenticate("fer@correo.mx", PASSWORD) is not None  # unchanged
     assert store.by_email("fer@correo.mx").name == "Ana Pérez"  # type: ignore[union-attr]
@@ -364,8 +314,8 @@ def test_password_reset_end_to_end_and_single_use(
     assert _main(asked.get_data(as_text=True)).replace("Juan@correo.mx", "@") == _main(
         nobody.get_data(as_text=True)
     ).replace("nadie@correo.mx", "@")
-    assert [m["To"] for m in smtp.inbox.messages] == ["juan@correo.mx"]
-    path = smtp.inbox.link()
+    assert [m.message["To"] for m in smtp.sink.messages] == ["juan@correo.mx"]
+    path = _emailed_path(smtp.sink)
     assert path.startswith("/restablecer/")
 
     form = client.get(path)
@@ -486,8 +436,8 @@ def test_email_waits_in_the_outbox_while_smtp_is_down(sqlite_url: str, app_facto
         services.outbox.clock = lambda: utcnow() + timedelta(hours=1)
         assert services.outbox.run_due() == 1
         assert services.outbox.run_due() == 0  # sent once
-        assert len(server.inbox.messages) == 1
-        assert client.get(server.inbox.link()).status_code == 200
+        assert len(server.sink.messages) == 1
+        assert client.get(_emailed_path(server.sink)).status_code == 200
     finally:
         server.stop()
 
