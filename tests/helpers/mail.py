@@ -53,6 +53,10 @@ class Mail(NamedTuple):
             f"no link containing {path_part!r} in the e-mail {self.subject!r}:\n{self.text()}"
         )
 
+    def path(self, base_url: str) -> str:
+        """The path of the message's first link under `base_url` («/verificar-correo/…»)."""
+        return self.link(base_url).removeprefix(base_url)
+
 
 @dataclass
 class MailSink:

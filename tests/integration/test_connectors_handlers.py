@@ -40,7 +40,7 @@ from connectors.payments import (
     is_valid_reference,
     make_payment_handler,
 )
-from tests.helpers.mail import MailSink, SmtpServer
+from tests.helpers.mail import SmtpServer
 from workflow_engine.engine import (
     Actor,
     CancelCase,
@@ -514,21 +514,15 @@ def test_no_order_and_no_document_for_a_cancelled_case(
 # -- notifications ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[MailSink]:
-    with SmtpServer() as smtp:
-        yield smtp.sink
-
-
 def _notify_item(case_id: int, key: str, **payload: Any) -> OutboxItem:
     payload.setdefault("case_id", str(case_id))
     return OutboxItem(1, case_id, "notify", f"{case_id}:{key}", payload, 1)
 
 
 def test_notifications_are_recorded_and_emailed_once(
-    engine: Engine, tmp_path: Path, applicant: Actor, smtp_server: MailSink
+    engine: Engine, tmp_path: Path, applicant: Actor, smtp: SmtpServer
 ) -> None:
-    inbox = smtp_server
+    inbox = smtp.sink
     settings = ConnectorSettings(
         documents_dir=str(tmp_path), smtp_host="127.0.0.1", smtp_port=inbox.port, smtp_timeout=5
     )

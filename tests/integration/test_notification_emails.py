@@ -11,7 +11,6 @@ the real clock's; deadlines run with the same function Celery beat calls every m
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -78,12 +77,6 @@ def recipients(box: MailSink, subject_part: str) -> list[str]:
     return sorted(
         r.split("@")[0] for mail in box.messages if subject_part in mail.subject for r in mail.to
     )
-
-
-@pytest.fixture
-def mailbox() -> Iterator[MailSink]:
-    with SmtpServer() as smtp:
-        yield smtp.sink
 
 
 # -- the municipality --------------------------------------------------------------------
@@ -210,14 +203,14 @@ def seed(engine: Any, procedure: dict[str, Any]) -> dict[str, int]:
 
 
 @pytest.fixture
-def world(db_url: str, app_factory: Any, mailbox: MailSink) -> World:
-    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=mailbox.port, base_url=BASE_URL)
+def world(db_url: str, app_factory: Any, smtp: SmtpServer) -> World:
+    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=smtp.port, base_url=BASE_URL)
     services = app.extensions["tramita"]
     procedure = copy.deepcopy(MINI)
     for step in procedure["steps"]:
         if step["id"] == "revision":
             step["on_lapse"] = "escalate"  # an overdue task goes to the director
-    return World(services, mailbox, seed(services.engine, procedure))
+    return World(services, smtp.sink, seed(services.engine, procedure))
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:

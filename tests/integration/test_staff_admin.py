@@ -5,7 +5,6 @@ that nobody but an administrator reaches /admin/*."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.auth import current_actor
-from tests.integration.test_accounts import SmtpServer
+from tests.helpers.mail import SmtpServer
+from tests.helpers.web import csrf_token, post_login
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import AuditLog, AuthToken, OutboxMessage, User, table
 from workflow_engine.persistence.staff import (
@@ -34,16 +34,6 @@ audit_t = table(AuditLog)
 users_t = table(User)
 tokens_t = table(AuthToken)
 outbox_t = table(OutboxMessage)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _seed(app: Flask) -> None:
@@ -92,27 +82,14 @@ def _engine(app: Flask) -> Any:
     return app.extensions["tramita"].engine
 
 
-def _csrf(client: FlaskClient, path: str = "/entrar") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:2000]
-    return match.group(1)
-
-
-def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post(
-        "/entrar", data={"email": email, "password": password, "csrf_token": _csrf(client)}
-    )
-
-
 def _admin_client(app: Flask) -> FlaskClient:
     client = app.test_client()
-    assert _login(client, "admin@muni.mx").status_code == 302
+    assert post_login(client, "admin@muni.mx", PASSWORD).status_code == 302
     return client
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, Any], form_page: str) -> Any:
-    return client.post(path, data={**data, "csrf_token": _csrf(client, form_page)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
 
 
 def _audit(app: Flask) -> list[Any]:
@@ -178,13 +155,13 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert "Modo demostración" not in page  # a mail server is configured: no link on screen
 
     # The e-mail went through the outbox to the SMTP server, with a single-use link.
-    assert len(smtp.inbox.messages) == 1
-    mail = smtp.inbox.messages[0]
+    assert len(smtp.sink.messages) == 1
+    mail = smtp.sink.messages[0].message
     assert mail["To"] == "nico.nuevo@muni.mx"
     assert mail["Subject"] == "Invitación a los trámites en línea de Municipio de Chocotlán"
-    body = smtp.inbox.text()
+    body = smtp.sink.messages[-1].text()
     assert "funcionario(a) de Desarrollo Económico" in body
-    path = smtp.inbox.link()
+    path = smtp.sink.messages[-1].path(BASE_URL)
     assert path.startswith("/invitacion/")
     token = path.rsplit("/", 1)[1]
     with _engine(app).connect() as conn:
@@ -194,7 +171,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert stored.purpose == STAFF_INVITATION and token not in stored.token_hash
     assert timedelta(days=6) < stored.expires_at - stored.created_at <= timedelta(days=7)
     # No password yet: nobody can log in to the invited account.
-    assert _login(app.test_client(), "nico.nuevo@muni.mx", "").status_code == 400
+    assert post_login(app.test_client(), "nico.nuevo@muni.mx", "").status_code == 400
 
     invitee = app.test_client()
     form = invitee.get(path)
@@ -207,7 +184,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
             "name": "Nicolás Nuevo",
             "password": "corta",
             "password_confirm": "corta",
-            "csrf_token": _csrf(invitee, path),
+            "csrf_token": csrf_token(invitee, path),
         },
     )
     assert weak.status_code == 400
@@ -218,7 +195,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
             "name": "Nicolás Nuevo",
             "password": PASSWORD,
             "password_confirm": PASSWORD,
-            "csrf_token": _csrf(invitee, path),
+            "csrf_token": csrf_token(invitee, path),
         },
     )
     assert accepted.status_code == 302
@@ -234,7 +211,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert again.status_code == 410
     assert "ya se usó" in again.get_data(as_text=True)
     fresh = app.test_client()
-    assert _login(fresh, "nico.nuevo@muni.mx").status_code == 302
+    assert post_login(fresh, "nico.nuevo@muni.mx", PASSWORD).status_code == 302
     assert fresh.get("/_actor").get_json()["roles"] == ["director", "notificador", "revisor"]
 
     rows = _audit(app)
@@ -280,7 +257,7 @@ def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> 
     resent = _post(admin, f"{page}/reenviar-invitacion", {}, page)
     assert resent.status_code == 303
     assert "Enviamos una nueva invitación" in admin.get(page).get_data(as_text=True)
-    new_path = smtp.inbox.link()
+    new_path = smtp.sink.messages[-1].path(BASE_URL)
     assert new_path != old.link.removeprefix(BASE_URL)
     assert app.test_client().get(old.link.removeprefix(BASE_URL)).status_code == 410
     assert app.test_client().get(new_path).status_code == 200
@@ -297,7 +274,7 @@ def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> 
 def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask) -> None:
     official_id = _official(app)
     official = app.test_client()
-    assert _login(official, "olga@muni.mx").status_code == 302
+    assert post_login(official, "olga@muni.mx", PASSWORD).status_code == 302
     assert official.get("/_actor").get_json()["roles"] == ["revisor"]
 
     admin = _admin_client(app)
@@ -339,17 +316,17 @@ def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask)
     assert official.get("/_actor").get_json() == {"actor": None}
     assert official.get("/perfil").status_code == 302
     # Logging in is refused with a clear message, only to whoever knows the password.
-    refused = _login(app.test_client(), "olga@muni.mx")
+    refused = post_login(app.test_client(), "olga@muni.mx", PASSWORD)
     assert refused.status_code == 403
     assert "Su cuenta está desactivada" in refused.get_data(as_text=True)
-    wrong = _login(app.test_client(), "olga@muni.mx", "otra frase equivocada")
+    wrong = post_login(app.test_client(), "olga@muni.mx", "otra frase equivocada")
     assert wrong.status_code == 400
     assert "Correo o contraseña incorrectos" in wrong.get_data(as_text=True)
 
     assert _post(admin, f"{page}/reactivar", {}, page).status_code == 303
     # The session from before the deactivation stays dead; a new login works.
     assert official.get("/_actor").get_json() == {"actor": None}
-    assert _login(official, "olga@muni.mx").status_code == 302
+    assert post_login(official, "olga@muni.mx", PASSWORD).status_code == 302
     assert official.get("/_actor").get_json()["roles"] == ["inspector", "revisor"]
 
     rows = _audit(app)
@@ -430,13 +407,13 @@ def test_invitation_and_edit_validation_in_spanish_and_english(
         data={
             "email": "x@muni.mx",
             "role": "liaison",
-            "csrf_token": _csrf(admin, "/admin/usuarios/invitar"),
+            "csrf_token": csrf_token(admin, "/admin/usuarios/invitar"),
         },
     )
     assert "Choose the department: liaisons and officials belong to one." in english.get_data(
         as_text=True
     )
-    assert smtp.inbox.messages == []
+    assert smtp.sink.messages == []
     assert _audit(app) == []
 
     # A liaison needs no tags (any given are dropped); an admin has no department.
@@ -593,14 +570,14 @@ def test_only_administrators_reach_admin_pages(sqlite_app: Flask) -> None:
     assert len(urls) >= 12
 
     anonymous = app.test_client()
-    token = _csrf(anonymous)
+    token = csrf_token(anonymous, "/entrar")
     for method, path in urls:
         response = anonymous.open(path, method=method, data={"csrf_token": token})
         assert response.status_code == 401, (method, path)
     for email in ("vecina@correo.mx", "olga@muni.mx", "enlace@muni.mx"):
         client = app.test_client()
-        assert _login(client, email).status_code == 302
-        token = _csrf(client, "/")
+        assert post_login(client, email, PASSWORD).status_code == 302
+        token = csrf_token(client, "/")
         for method, path in urls:
             response = client.open(
                 path,
@@ -624,7 +601,7 @@ def test_every_admin_form_needs_the_csrf_token(sqlite_app: Flask, smtp: SmtpServ
         )
         assert response.status_code == 400, path
     assert _audit(app) == []
-    assert smtp.inbox.messages == []
+    assert smtp.sink.messages == []
     assert _store(app).get(target).is_active  # type: ignore[union-attr]
     with _engine(app).connect() as conn:  # admin, citizen, official: nobody was invited
         assert conn.execute(select(func.count()).select_from(users_t)).scalar_one() == 3
