@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from connectors.payments.bankfile import BankFileError, fixed_line, fixed_trailer
 from connectors.payments.reconciliation import reconcile_file
+from tests.helpers.web import csrf_token, login
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.accounts import Accounts
@@ -231,30 +232,16 @@ def test_cli_reconciles_a_file(app: Flask, tmp_path: Path) -> None:
 # -- the upload page ------------------------------------------------------------------------
 
 
-def _csrf(client: Any, path: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(True))
-    assert match is not None, path
-    return match.group(1)
-
-
 def _client(app: Flask, email: str | None) -> Any:
     client = app.test_client()
-    if email:
-        token = _csrf(client, "/entrar")
-        answer = client.post(
-            "/entrar", data={"email": email, "password": "demo12345", "csrf_token": token}
-        )
-        assert answer.status_code == 302, email
-    return client
+    return login(client, email) if email else client
 
 
 def _upload(client: Any, data: bytes, name: str = "pagos.csv", **fields: str) -> Any:
     import io
 
     form: dict[str, Any] = {
-        "csrf_token": _csrf(client, "/tesoreria/conciliacion"),
+        "csrf_token": csrf_token(client, "/tesoreria/conciliacion"),
         "bank": "Banorte",
         "format": "csv",
         "archivo": (io.BytesIO(data), name),
