@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import pytest
@@ -17,10 +16,11 @@ from sqlalchemy import Column, MetaData, Table, insert, update
 from sqlalchemy.exc import StatementError
 from sqlalchemy.types import JSON
 
+from tests.helpers.web import csrf_token, login
 from tests.integration.test_api import with_uploads
 from workflow_engine import strict_json
 from workflow_engine.engine import SaveDraft, SubmitStep
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.demo import seed_demo
 from workflow_engine.persistence.hashing import canonical_json
@@ -31,7 +31,6 @@ LICENCE = "licencia-funcionamiento"
 CITIZEN = "ciudadano@demo.gob.mx"
 NEIGHBOUR = "vecina@example.com"
 OFFICIAL = "funcionario@demo.gob.mx"
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 PHANTOM = {
     "id": "f-never-uploaded",
     "name": "titulo-de-propiedad-falso.pdf",
@@ -466,26 +465,16 @@ NEGOCIO = {
 }
 
 
-def login(client: FlaskClient, email: str) -> None:
-    found = CSRF.search(client.get("/entrar").get_data(as_text=True))
-    assert found
-    page = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": found.group(1)}
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)[:400]
-
-
 def token(client: FlaskClient, folio: str, step: str) -> str:
-    found = CSRF.search(client.get(f"/expedientes/{folio}/pasos/{step}").get_data(as_text=True))
-    assert found
-    return found.group(1)
+    return csrf_token(client, f"/expedientes/{folio}/pasos/{step}")
 
 
 def wizard_case_at(web: FlaskClient, step: str) -> str:
     """A licence case started in the wizard, advanced (through the API rules) to `step`."""
-    found = CSRF.search(web.get(f"/tramites/{LICENCE}/informacion").get_data(as_text=True))
-    assert found
-    started = web.post(f"/tramites/{LICENCE}", data={"csrf_token": found.group(1)})
+    started = web.post(
+        f"/tramites/{LICENCE}",
+        data={"csrf_token": csrf_token(web, f"/tramites/{LICENCE}/informacion")},
+    )
     assert started.status_code == 302
     folio = started.headers["Location"].split("/")[2]
     if step == "negocio":

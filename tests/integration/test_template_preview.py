@@ -19,7 +19,8 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy import table as sql_table
 
 from app.api.queries import case_row
-from tests.integration.test_wizard import CITIZEN, login
+from tests.helpers.web import login
+from tests.integration.test_wizard import CITIZEN
 from tests.unit.test_template_preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.engine import state as case_state
@@ -234,7 +235,7 @@ def real_draft_pages(app: Flask, key: str) -> dict[str, str]:
             ),
         )
     client = app.test_client()
-    login(client)
+    login(client, CITIZEN)
     pages = {}
     for step_id in state.form_path:
         page = client.get(f"/expedientes/{started.folio}/pasos/{step_id}")
