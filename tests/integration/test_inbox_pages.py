@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.web import csrf_from
-from tests.integration.test_files import account, file_market_case, login
+from tests.helpers.web import csrf_from, forge_login
+from tests.integration.test_files import account, file_market_case
 from workflow_engine.engine import CaseState
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import CaseAccess, table
@@ -25,7 +25,7 @@ CITIZEN = "ciudadano@demo.gob.mx"
 
 def as_user(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
-    login(client, account(app, email))
+    forge_login(client, account(app, email).id)
     return client
 
 

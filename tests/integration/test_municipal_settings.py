@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from tests.helpers.web import csrf_from
-from tests.integration.test_files import login
+from tests.helpers.web import csrf_from, forge_login
 from tests.integration.test_ledger import app, awaiting_payment  # noqa: F401
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.demo import examples_dir
@@ -21,7 +20,7 @@ def as_user(app: Flask, email: str) -> Any:  # noqa: F811
     client = app.test_client()
     account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
     assert account is not None
-    login(client, account)
+    forge_login(client, account.id)
     return client
 
 
