@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers.web import csrf_from, login
+from tests.helpers.web import csrf_from, login, post_login
 from tests.unit.engine_helpers import MINI
 from workflow_engine.persistence.demo import seed_demo
 
@@ -124,10 +124,7 @@ def test_demo_password_is_refused_outside_demo_mode(sqlite_url: str, app_factory
     seed_demo(demo.extensions["tramita"].engine, demo_mode=True)
     prod = app_factory(sqlite_url, demo_mode=False)
     client = prod.test_client()
-    token = csrf_from(client.get("/entrar").get_data(as_text=True))
-    page = client.post(
-        "/entrar", data={"email": "admin@demo.gob.mx", "password": "demo12345", "csrf_token": token}
-    )
+    page = post_login(client, "admin@demo.gob.mx")
     assert page.status_code == 400
 
 
