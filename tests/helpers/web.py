@@ -1,14 +1,16 @@
-"""Using the app as a browser does, through Flask's test client: CSRF tokens and logging in."""
+"""Using the app as a browser does, through Flask's test client: CSRF tokens, logging in,
+the accounts that do."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from workflow_engine.persistence.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.accounts import DEMO_PASSWORD, Account, Accounts
 
 _FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _META_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -51,3 +53,10 @@ def forge_login(client: FlaskClient, user_id: int) -> FlaskClient:
         session["_user_id"] = session_id
         session["_fresh"] = True
     return client
+
+
+def account(app: Flask, email: str) -> Account:
+    """The app's account with this e-mail (it must exist)."""
+    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
+    assert found is not None, f"no account {email}"
+    return found

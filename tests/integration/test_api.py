@@ -13,9 +13,8 @@ from openapi_spec_validator import validate
 from sqlalchemy import text
 
 from app.api import ROUTES
-from tests.helpers.web import csrf_token, forge_login
+from tests.helpers.web import account, csrf_token, forge_login
 from tests.integration.conftest import API_USERS
-from workflow_engine.persistence.accounts import Accounts
 
 LICENCE = "licencia-funcionamiento"
 FORM_STEPS = ("solicitante", "negocio", "documentos")
@@ -599,9 +598,7 @@ def test_authentication_is_required(api_client: FlaskClient) -> None:
 def _login(app: Flask, client: FlaskClient, email: str) -> str:
     """Open a browser session for `email` (as /entrar does, without its HTML page); return
     the session's CSRF token."""
-    account = Accounts(app.extensions["tramita"].engine).by_email(email)
-    assert account is not None
-    return csrf_token(forge_login(client, account.id))
+    return csrf_token(forge_login(client, account(app, email).id))
 
 
 def test_session_requests_that_change_state_need_the_csrf_token(

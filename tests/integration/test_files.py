@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from tests.helpers.web import forge_login
+from tests.helpers.web import account, forge_login
 from workflow_engine.engine import Actor, Decide, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.accounts import Account, Accounts
+from workflow_engine.persistence.accounts import Account
 from workflow_engine.persistence.uploads import UploadRejectedError, UploadStore
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -36,12 +36,6 @@ PHOTO_FIELD = {
     "accept": ["image/jpeg", "image/png"],
     "max_size_mb": 2,
 }
-
-
-def account(app: Flask, email: str) -> Account:
-    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
-    assert found is not None, email
-    return found
 
 
 def fetch(client: FlaskClient, url: str) -> Any:

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.web import csrf_from, forge_login
-from tests.integration.test_files import account, file_market_case
+from tests.helpers.web import account, csrf_from, forge_login
+from tests.integration.test_files import file_market_case
 from workflow_engine.engine import CaseState
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import CaseAccess, table

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from connectors import ledger
 from connectors.payments.handler import confirm_payment_command
 from connectors.payments.recording import PaymentReceived, PaymentRecorder
+from tests.helpers.web import account
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import (
     LedgerPayment,
     Obligation,
@@ -43,16 +43,10 @@ def recorder(app: Flask) -> PaymentRecorder:
     return PaymentRecorder(services.engine, services.cases)
 
 
-def citizen(app: Flask) -> Any:
-    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(CITIZEN)
-    assert found is not None
-    return found
-
-
 def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[int, Any]:
     """A case of the citizen's, approved and waiting for payment; returns (case id, order)."""
     services = app.extensions["tramita"]
-    actor = citizen(app).actor()
+    actor = account(app, CITIZEN).actor()
     started = services.cases.start(key, StartCase(at=utcnow(), actor=actor))
     case_id = started.case_id
     for _ in range(30):
@@ -135,7 +129,7 @@ def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) ->
     again = rec.record(paid(order, external_id="bank-7", source="bank:banorte"))
     assert again.status == "refused" and again.reason == "already_paid"
     with services.engine.connect() as conn:
-        taxpayer = ledger.taxpayer_for_user(conn, citizen(app).id)
+        taxpayer = ledger.taxpayer_for_user(conn, account(app, CITIZEN).id)
         assert ledger.balance(conn, taxpayer) == {"MXN": 0}
     with services.engine.connect() as conn:
         statuses = [r.status for r in conn.execute(select(table(PaymentEvent))).all()]
@@ -204,7 +198,7 @@ def approved_licence(app: Flask) -> Any:
         services.cases,
         services.outbox,
         "licencia-funcionamiento",
-        citizen(app).actor(),
+        account(app, CITIZEN).actor(),
         settle=settle,
     )
     services.outbox.run_due()
@@ -306,7 +300,8 @@ def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(app: Flask) 
     case_id, order = awaiting_payment(app)
     services = app.extensions["tramita"]
     services.cases.execute(
-        case_id, CancelCase(at=utcnow(), actor=citizen(app).actor(), reason="ya no lo necesito")
+        case_id,
+        CancelCase(at=utcnow(), actor=account(app, CITIZEN).actor(), reason="ya no lo necesito"),
     )
     result = recorder(app).record(paid(order, external_id="late-1"))
     assert result.status == "recorded" and result.reason == "case_not_waiting"

@@ -30,7 +30,7 @@ from connectors.documents import document_path, signing_setup
 from connectors.documents.verification import find_document, validate_signatures
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings, service_missing
-from tests.helpers.web import csrf_from, forge_login
+from tests.helpers.web import account, csrf_from, forge_login
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import (
     AuditLog,
@@ -391,16 +391,10 @@ def test_cli_shows_the_signing_certificate_and_a_document(world: World) -> None:
     assert missing.exit_code == 1
 
 
-def _login(client: FlaskClient, world: World, email: str) -> None:
-    account = Accounts(world.services.engine, demo_mode=True).by_email(email)
-    assert account is not None
-    forge_login(client, account.id)
-
-
 def test_only_admins_revoke_from_the_page(world: World) -> None:
     issued = world.docs["permiso-publicidad"]
     citizen = world.app.test_client()
-    _login(citizen, world, "ciudadano@demo.gob.mx")
+    forge_login(citizen, account(world.app, "ciudadano@demo.gob.mx").id)
     page = citizen.get(f"/verificar/{issued.code}").get_data(as_text=True)
     assert "Revocar documento" not in page
     token = csrf_from(page)
@@ -410,7 +404,7 @@ def test_only_admins_revoke_from_the_page(world: World) -> None:
     assert refused.status_code == 404
 
     admin = world.app.test_client()
-    _login(admin, world, "admin@demo.gob.mx")
+    forge_login(admin, account(world.app, "admin@demo.gob.mx").id)
     page = admin.get(f"/verificar/{issued.code}").get_data(as_text=True)
     assert "Motivo de la revocación" in page
     token = csrf_from(page)

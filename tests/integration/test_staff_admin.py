@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.auth import current_actor
 from tests.helpers.mail import SmtpServer
-from tests.helpers.web import csrf_token, post_login
+from tests.helpers.web import account, csrf_token, post_login
 from workflow_engine.persistence.accounts import Accounts
 from workflow_engine.persistence.models import AuditLog, AuthToken, OutboxMessage, User, table
 from workflow_engine.persistence.staff import (
@@ -115,12 +115,6 @@ def _invite(client: FlaskClient, **fields: Any) -> Any:
     return _post(client, "/admin/usuarios/invitar", data, "/admin/usuarios/invitar")
 
 
-def _user_id(app: Flask, email: str) -> int:
-    account = _store(app).by_email(email)
-    assert account is not None, email
-    return account.id
-
-
 def _official(app: Flask, email: str = "olga@muni.mx", tags: tuple[str, ...] = ("revisor",)) -> int:
     account = _store(app).create(
         email,
@@ -147,7 +141,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
         other_tags="notificador",
     )
     assert sent.status_code == 302, _main(sent.get_data(as_text=True))
-    user_id = _user_id(app, "nico.nuevo@muni.mx")
+    user_id = account(app, "nico.nuevo@muni.mx").id
     assert sent.headers["Location"] == f"/admin/usuarios/{user_id}"
     page = admin.get(sent.headers["Location"]).get_data(as_text=True)
     assert "Enviamos la invitación a nico.nuevo@muni.mx" in page
@@ -227,12 +221,12 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
         "role_tags": ["director", "notificador", "revisor"],
     }
     assert rows[0].ip == "127.0.0.1"
-    assert rows[0].actor_id == str(_user_id(app, "admin@muni.mx"))
+    assert rows[0].actor_id == str(account(app, "admin@muni.mx").id)
 
 
 def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> None:
     app = sqlite_app
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     past = utcnow() - timedelta(days=8)
     old = Staff(_engine(app), clock=lambda: past).invite(
         ActingAdmin(admin_id, "10.0.0.1"),
@@ -252,7 +246,7 @@ def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> 
     assert "as liaison of Treasury" in payload["text"]
 
     admin = _admin_client(app)
-    user_id = _user_id(app, "tardia@muni.mx")
+    user_id = account(app, "tardia@muni.mx").id
     page = f"/admin/usuarios/{user_id}"
     resent = _post(admin, f"{page}/reenviar-invitacion", {}, page)
     assert resent.status_code == 303
@@ -341,7 +335,7 @@ def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask)
 
 
 def test_the_audit_log_refuses_update_and_delete(app: Flask) -> None:
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     Staff(_engine(app)).create_department(ActingAdmin(admin_id), key="mercados", name_es="Mercados")
     engine = _engine(app)
     for statement in (
@@ -358,7 +352,7 @@ def test_the_audit_log_refuses_update_and_delete(app: Flask) -> None:
 
 def test_a_change_refused_records_nothing_and_changes_nothing(app: Flask) -> None:
     official_id = _official(app)
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     staff = Staff(_engine(app))
     with pytest.raises(StaffError) as refused:
         staff.update_user(
@@ -428,7 +422,7 @@ def test_invitation_and_edit_validation_in_spanish_and_english(
 def test_the_last_active_admin_cannot_be_removed(sqlite_app: Flask) -> None:
     app = sqlite_app
     admin = _admin_client(app)
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     page = f"/admin/usuarios/{admin_id}"
     html = admin.get(page).get_data(as_text=True)
     assert "Desactivar la cuenta" not in html  # no button for one's own account
@@ -512,9 +506,9 @@ def test_user_list_filters_and_audit_pagination(sqlite_app: Flask) -> None:
     app = sqlite_app
     _official(app, "olga@muni.mx")
     _official(app, "cajero@muni.mx", ("cajero",))
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     staff = Staff(_engine(app))
-    staff.deactivate(ActingAdmin(admin_id), _user_id(app, "cajero@muni.mx"))
+    staff.deactivate(ActingAdmin(admin_id), account(app, "cajero@muni.mx").id)
     admin = _admin_client(app)
 
     def emails(query: str) -> list[str]:
@@ -540,7 +534,7 @@ def test_user_list_filters_and_audit_pagination(sqlite_app: Flask) -> None:
     assert second.count("Creó una dependencia") == 10
     assert "Desactivó una cuenta" in second  # the oldest entry
     assert "Más antiguos" not in second
-    only_cajero = admin.get(f"/admin/auditoria?usuario={_user_id(app, 'cajero@muni.mx')}")
+    only_cajero = admin.get(f"/admin/auditoria?usuario={account(app, 'cajero@muni.mx').id}")
     assert only_cajero.get_data(as_text=True).count("<tr>") == 2  # header + one entry
 
 
@@ -607,7 +601,7 @@ def test_every_admin_form_needs_the_csrf_token(sqlite_app: Flask, smtp: SmtpServ
         assert conn.execute(select(func.count()).select_from(users_t)).scalar_one() == 3
     # The invitation page too: a forged POST cannot set someone's password.
     invitation = Staff(_engine(app)).invite(
-        ActingAdmin(_user_id(app, "admin@muni.mx")),
+        ActingAdmin(account(app, "admin@muni.mx").id),
         email="invitada@muni.mx",
         role="admin",
         link_for=lambda token: f"/invitacion/{token}",
