@@ -151,19 +151,7 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, tmp_path:
     worker = _start_worker(database_url, tmp_path, "primero")
     second = None
     try:
-        case_ids = []
-        for _ in range(CASES):
-            case = services.cases.start(PROCEDURE, StartCase(at=utcnow(), actor=citizen))
-            state, definition, _v = services.cases.load(case.case_id)
-            for step_id, values in definition.example_data().items():
-                services.cases.execute(
-                    case.case_id,
-                    SubmitStep(at=utcnow(), actor=citizen, step_id=step_id, values=dict(values)),
-                )
-            services.cases.execute(
-                case.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True)
-            )
-            case_ids.append(case.case_id)
+        case_ids = _file_cases(services, citizen, CASES)
         # Kill the worker while it holds work: some message is `running`.
         interrupted: list[int] = []
         deadline = time.monotonic() + 60
