@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from connectors import ledger
 from connectors.payments.handler import confirm_payment_command
 from connectors.payments.recording import PaymentReceived, PaymentRecorder
+from tests.helpers import cases
 from tests.helpers.web import account
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.models import (
     LedgerPayment,
@@ -44,48 +44,9 @@ def recorder(app: Flask) -> PaymentRecorder:
 
 
 def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[int, Any]:
-    """A case of the citizen's, approved and waiting for payment; returns (case id, order)."""
-    services = app.extensions["tramita"]
-    actor = account(app, CITIZEN).actor()
-    started = services.cases.start(key, StartCase(at=utcnow(), actor=actor))
-    case_id = started.case_id
-    for _ in range(30):
-        services.outbox.run_due()
-        state, definition, _v = services.cases.load(case_id)
-        if state.status == case_state.AWAITING_PAYMENT and state.payment.reference:
-            with services.engine.connect() as conn:
-                order = conn.execute(
-                    select(table(PaymentOrder)).where(
-                        table(PaymentOrder).c.reference == state.payment.reference
-                    )
-                ).one()
-            return case_id, order
-        if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
-            values = dict(definition.example_data().get(state.position, {}))
-            values.pop("superficie_m2", None)
-            values["superficie_m2"] = 60  # one department: simpler
-            if state.position != "negocio":
-                values = dict(definition.example_data().get(state.position, {}))
-            services.cases.execute(
-                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
-            )
-        elif state.status == case_state.READY:
-            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
-        elif state.status == case_state.IN_REVIEW:
-            from workflow_engine.engine import Actor, Decide
-
-            for task in state.open_tasks():
-                official = Actor(
-                    id="x",
-                    kind="official",
-                    departments=frozenset([task.department]),
-                    roles=frozenset([task.role]),
-                )
-                services.cases.execute(
-                    case_id,
-                    Decide(at=utcnow(), actor=official, task_id=task.id, decision="approve"),
-                )
-    raise AssertionError("never reached payment")
+    """A case of the citizen's, approved and waiting for payment; returns (case id, order).
+    The licence's business is 60 m²: one department reviews it."""
+    return cases.awaiting_payment(app, key, answers={"negocio": {"superficie_m2": 60}})
 
 
 def paid(order: Any, external_id: str = "evt-1", **changes: Any) -> PaymentReceived:

@@ -15,12 +15,10 @@ from sqlalchemy import func, select
 
 from connectors.payments.bankfile import BankFileError, fixed_line, fixed_trailer
 from connectors.payments.reconciliation import reconcile_file
+from tests.helpers import cases
 from tests.helpers.web import csrf_token, login
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.accounts import Accounts
-from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, PaymentOrder, table
-from workflow_engine.persistence.types import utcnow
+from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, table
 
 CITIZEN = "ciudadano@demo.gob.mx"
 KEY = "constancia-residencia"
@@ -35,29 +33,7 @@ def app(db_url: str, app_factory: Any) -> Flask:
 
 def awaiting_payment(app: Flask) -> tuple[int, Any]:
     """A residence certificate of the demo citizen waiting for payment: (case id, order)."""
-    services = app.extensions["tramita"]
-    account = Accounts(services.engine, demo_mode=True).by_email(CITIZEN)
-    assert account is not None
-    actor = account.actor()
-    case_id = services.cases.start(KEY, StartCase(at=utcnow(), actor=actor)).case_id
-    for _ in range(20):
-        services.outbox.run_due()
-        state, definition, _v = services.cases.load(case_id)
-        if state.status == case_state.AWAITING_PAYMENT and state.payment.reference:
-            orders = table(PaymentOrder)
-            with services.engine.connect() as conn:
-                order = conn.execute(
-                    select(orders).where(orders.c.reference == state.payment.reference)
-                ).one()
-            return case_id, order
-        if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
-            values = dict(definition.example_data().get(state.position, {}))
-            services.cases.execute(
-                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
-            )
-        elif state.status == case_state.READY:
-            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
-    raise AssertionError("the case never reached payment")
+    return cases.awaiting_payment(app, KEY)
 
 
 def status_of(app: Flask, case_id: int) -> str:

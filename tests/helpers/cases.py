@@ -1,0 +1,83 @@
+"""Case factories: cases moved forward through the real CaseService with each procedure's
+example data, the way a citizen and the officials would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from tests.helpers.web import account
+from workflow_engine.engine import Actor, CaseState, Decide, StartCase, SubmitCase, SubmitStep
+from workflow_engine.engine import state as case_state
+from workflow_engine.persistence.models import PaymentOrder, table
+from workflow_engine.persistence.types import utcnow
+
+CITIZEN = "ciudadano@demo.gob.mx"
+
+
+def walk_with_examples(
+    services: Any,
+    case_id: int,
+    actor: Actor,
+    until: Callable[[CaseState], bool],
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
+    limit: int = 30,
+) -> CaseState:
+    """Move the case until `until(state)`: the outbox runs, each form step is answered with the
+    procedure's example data (`answers[step]` overrides fields), the case is filed when ready
+    and every open review task is approved. Returns the state that satisfied `until`."""
+    for _ in range(limit):
+        services.outbox.run_due()
+        state, definition, _version = services.cases.load(case_id)
+        if until(state):
+            return state
+        if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
+            values = dict(definition.example_data().get(state.position, {}))
+            values.update((answers or {}).get(state.position, {}))
+            services.cases.execute(
+                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
+            )
+        elif state.status == case_state.READY:
+            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
+        elif state.status == case_state.IN_REVIEW:
+            for task in state.open_tasks():
+                official = Actor(
+                    id="x",
+                    kind="official",
+                    departments=frozenset([task.department]),
+                    roles=frozenset([task.role]),
+                )
+                services.cases.execute(
+                    case_id,
+                    Decide(at=utcnow(), actor=official, task_id=task.id, decision="approve"),
+                )
+    raise AssertionError(f"case {case_id} never got there (status {state.status})")
+
+
+def awaiting_payment(
+    app: Flask,
+    key: str,
+    email: str = CITIZEN,
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[int, Any]:
+    """A case of `email`'s, filed (and approved where it needs to be), waiting for payment:
+    (case id, its payment order row)."""
+    services = app.extensions["tramita"]
+    actor = account(app, email).actor()
+    case_id = services.cases.start(key, StartCase(at=utcnow(), actor=actor)).case_id
+    state = walk_with_examples(
+        services,
+        case_id,
+        actor,
+        lambda s: s.status == case_state.AWAITING_PAYMENT and bool(s.payment.reference),
+        answers,
+    )
+    orders = table(PaymentOrder)
+    with services.engine.connect() as conn:
+        order = conn.execute(
+            select(orders).where(orders.c.reference == state.payment.reference)
+        ).one()
+    return case_id, order
