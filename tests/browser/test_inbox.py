@@ -18,43 +18,26 @@ from tests.browser.conftest import (
     no_horizontal_scroll,
     tiny_png,
 )
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
+from tests.helpers.cases import file_with_examples
+from tests.helpers.web import account
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.types import utcnow
 
 pytestmark = pytest.mark.browser
 
 MERCADOS = "mercados@demo.gob.mx"
 
 
-def _account(server: LiveServer, email: str) -> Any:
-    found = server.accounts().by_email(email)
-    assert found is not None, email
-    return found
-
-
 def file_with_example(server: LiveServer, key: str) -> tuple[int, str]:
     """File a case as the demo citizen with the procedure's example data (no uploads)."""
-    cases = server.app.extensions["tramita"].cases
-    citizen = _account(server, CITIZEN).actor()
-    started = cases.start(key, StartCase(at=utcnow(), actor=citizen))
-    for _ in range(20):
-        state, definition, _version = cases.load(started.case_id)
-        if state.status == case_state.READY:
-            cases.execute(started.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True))
-            return started.case_id, started.folio
-        values = dict(definition.example_data().get(state.position, {}))
-        cases.execute(
-            started.case_id,
-            SubmitStep(at=utcnow(), actor=citizen, step_id=state.position, values=values),
-        )
-    raise AssertionError(f"{key} never became ready to file")
+    citizen = account(server.app, CITIZEN).actor()
+    started = file_with_examples(server.app.extensions["tramita"], key, citizen)
+    return started.case_id, started.folio
 
 
 def file_market_case(server: LiveServer) -> dict[str, Any]:
     from tests.integration.test_files import file_market_case as file_it
 
-    return file_it(server.app, _account(server, CITIZEN))
+    return file_it(server.app, account(server.app, CITIZEN))
 
 
 def case_status(server: LiveServer, case_id: int) -> str:
@@ -170,7 +153,7 @@ def test_a_director_reassigns_a_task(live_server: LiveServer, new_context: Any) 
     director.goto("/bandeja?vista=department")
     axe(director, "inbox, whole department (director)")
     open_case_from_inbox(director, folio, "department")
-    reviewer = _account(live_server, "revisora@demo.gob.mx")
+    reviewer = account(live_server.app, "revisora@demo.gob.mx")
     director.select_option("select[name=assignee]", str(reviewer.id))
     with director.expect_navigation():
         director.get_by_role("button", name="Reasignar").click()

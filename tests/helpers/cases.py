@@ -16,6 +16,7 @@ from workflow_engine.persistence.models import PaymentOrder, table
 from workflow_engine.persistence.types import utcnow
 
 CITIZEN = "ciudadano@demo.gob.mx"
+FILLING_IN = (case_state.DRAFT, case_state.READY, case_state.AWAITING_APPLICANT)
 
 
 def walk_with_examples(
@@ -25,12 +26,15 @@ def walk_with_examples(
     until: Callable[[CaseState], bool],
     answers: Mapping[str, Mapping[str, Any]] | None = None,
     limit: int = 30,
+    run_outbox: bool = True,
 ) -> CaseState:
-    """Move the case until `until(state)`: the outbox runs, each form step is answered with the
-    procedure's example data (`answers[step]` overrides fields), the case is filed when ready
-    and every open review task is approved. Returns the state that satisfied `until`."""
+    """Move the case until `until(state)`: the outbox runs (unless `run_outbox` is false: a
+    worker runs it), each form step is answered with the procedure's example data
+    (`answers[step]` overrides fields), the case is filed when ready and every open review
+    task is approved. Returns the state that satisfied `until`."""
     for _ in range(limit):
-        services.outbox.run_due()
+        if run_outbox:
+            services.outbox.run_due()
         state, definition, _version = services.cases.load(case_id)
         if until(state):
             return state
@@ -55,6 +59,20 @@ def walk_with_examples(
                     Decide(at=utcnow(), actor=official, task_id=task.id, decision="approve"),
                 )
     raise AssertionError(f"case {case_id} never got there (status {state.status})")
+
+
+def file_with_examples(services: Any, key: str, actor: Actor) -> Any:
+    """A case of `key` started and filed by `actor` with the example data (the outbox is left
+    alone); returns what `cases.start` returned (case id, folio)."""
+    started = services.cases.start(key, StartCase(at=utcnow(), actor=actor))
+    walk_with_examples(
+        services,
+        started.case_id,
+        actor,
+        lambda s: s.status not in FILLING_IN,
+        run_outbox=False,
+    )
+    return started
 
 
 def awaiting_payment(

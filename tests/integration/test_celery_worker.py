@@ -26,7 +26,8 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
-from workflow_engine.engine import PaymentConfirmed, StartCase, SubmitCase, SubmitStep
+from tests.helpers.cases import file_with_examples
+from workflow_engine.engine import PaymentConfirmed
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import Actor
 from workflow_engine.persistence.accounts import Accounts
@@ -220,20 +221,7 @@ def _pool_processes(worker: subprocess.Popen[bytes]) -> list[int]:
 
 
 def _file_cases(services: Services, citizen: Actor, count: int) -> list[int]:
-    case_ids = []
-    for _ in range(count):
-        case = services.cases.start(PROCEDURE, StartCase(at=utcnow(), actor=citizen))
-        _state, definition, _v = services.cases.load(case.case_id)
-        for step_id, values in definition.example_data().items():
-            services.cases.execute(
-                case.case_id,
-                SubmitStep(at=utcnow(), actor=citizen, step_id=step_id, values=dict(values)),
-            )
-        services.cases.execute(
-            case.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True)
-        )
-        case_ids.append(case.case_id)
-    return case_ids
+    return [file_with_examples(services, PROCEDURE, citizen).case_id for _ in range(count)]
 
 
 def test_a_killed_pool_process_gives_its_message_back_to_the_broker(
