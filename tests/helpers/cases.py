@@ -35,7 +35,9 @@ def walk_with_examples(
     for _ in range(limit):
         if run_outbox:
             services.outbox.run_due()
-        state, definition, _version = services.cases.load(case_id)
+        loaded = services.cases.load(case_id)
+        state: CaseState = loaded[0]
+        definition = loaded[1]
         if until(state):
             return state
         if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
@@ -90,9 +92,12 @@ def awaiting_payment(
         services,
         case_id,
         actor,
-        lambda s: s.status == case_state.AWAITING_PAYMENT and bool(s.payment.reference),
+        lambda s: (
+            s.status == case_state.AWAITING_PAYMENT and bool(s.payment and s.payment.reference)
+        ),
         answers,
     )
+    assert state.payment is not None
     orders = table(PaymentOrder)
     with services.engine.connect() as conn:
         order = conn.execute(
