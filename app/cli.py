@@ -18,7 +18,7 @@ from app.formatting import money
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
-from workflow_engine.strict_json import InvalidJSON
+from workflow_engine.strict_json import InvalidJSONError
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -64,13 +64,13 @@ def db_upgrade() -> None:
 
 
 def _read_template(name: str) -> Any:
-    """A template file's JSON; InvalidJSON (one clear line) when it cannot be used."""
+    """A template file's JSON; InvalidJSONError (one clear line) when it cannot be used."""
     from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH
 
     try:
         text = Path(name).read_bytes()
     except OSError as exc:
-        raise InvalidJSON(
+        raise InvalidJSONError(
             f"no se puede leer el archivo ({exc.strerror}).",
             f"cannot read the file ({exc.strerror}).",
         ) from None
@@ -89,7 +89,7 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
     for name in files:
         try:
             doc = _read_template(name)
-        except InvalidJSON as exc:
+        except InvalidJSONError as exc:
             click.echo(f"$: {name}: {exc.message(lang)}")
             failed = True
             continue
@@ -159,7 +159,7 @@ def templates_import(file: str, email: str | None) -> None:
     exit status is 1 until they are fixed, since such a draft cannot be published)."""
     try:
         doc = _read_template(file)
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {file}: {exc.message_es}", err=True)
         sys.exit(1)
     catalog = _services().catalog
@@ -375,7 +375,7 @@ def templates_preview(
         for problem in exc.problems:
             click.echo(f"{problem.path}: {problem.message_es}", err=True)
         sys.exit(1)
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {key}: {exc.message_es}", err=True)
         sys.exit(1)
     except EngineError as exc:
@@ -426,7 +426,7 @@ def templates_simulate(
         doc = _template_doc(key, number, draft)
         problems = _say_draft_errors(doc)
         data = _read_template(data_file) if data_file else None
-    except InvalidJSON as exc:
+    except InvalidJSONError as exc:
         click.echo(f"$: {exc.message_es}", err=True)
         sys.exit(1)
     except EngineError as exc:
@@ -837,8 +837,8 @@ def payments_reconcile(file: str, fmt: str, mapping: str | None, bank: str | Non
         try:
             text = mapping if mapping.lstrip().startswith("{") else Path(mapping).read_text("utf-8")
             doc = strict_json.loads(text, max_depth=MAPPING_MAX_DEPTH)
-        except (OSError, ValueError) as exc:  # InvalidJSON included
-            reason = exc.message_es if isinstance(exc, InvalidJSON) else str(exc)
+        except (OSError, ValueError) as exc:  # InvalidJSONError included
+            reason = exc.message_es if isinstance(exc, InvalidJSONError) else str(exc)
             click.echo(f"--mapping no es JSON válido: {reason}", err=True)
             sys.exit(1)
     try:

@@ -487,11 +487,11 @@ def load_plan(key: str) -> Plan:
 # -- the citizens -----------------------------------------------------------------------------
 
 
-class WalkFailed(Exception):
+class WalkFailedError(Exception):
     """This walk cannot go on (an error page, a validation error, a missing token)."""
 
 
-class WindowClosed(Exception):
+class WindowClosedError(Exception):
     """The measured window is over: no new request is started."""
 
 
@@ -565,7 +565,7 @@ class Citizen:
 
     def _check_time(self) -> None:
         if time.monotonic() >= self.deadline:
-            raise WindowClosed
+            raise WindowClosedError
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, str, str]:
         """One timed request; returns (status, body, Location). Non-2xx/3xx is an error."""
@@ -587,12 +587,12 @@ class Citizen:
             end = time.monotonic()
             self.recorder.add(name, end - start, start, end)
             self.recorder.error(name, type(exc).__name__)
-            raise WalkFailed(f"{name}: {type(exc).__name__}") from exc
+            raise WalkFailedError(f"{name}: {type(exc).__name__}") from exc
         end = time.monotonic()
         self.recorder.add(name, end - start, start, end)
         if not 200 <= status < 400:
             self.recorder.error(name, str(status))
-            raise WalkFailed(f"{name}: HTTP {status}")
+            raise WalkFailedError(f"{name}: HTTP {status}")
         return status, body, location
 
     async def get(self, path: str) -> tuple[str, str]:
@@ -603,7 +603,7 @@ class Citizen:
                 path = urlsplit(urljoin(self.base_url, location)).path
                 continue
             return path, body
-        raise WalkFailed(f"too many redirects from {path}")
+        raise WalkFailedError(f"too many redirects from {path}")
 
     async def post(self, path: str, data: Any) -> tuple[str, str]:
         """POST a form; a redirect is followed with a GET at once (as a browser does)."""
@@ -615,7 +615,7 @@ class Citizen:
     def token(self, html: str, where: str) -> str:
         found = csrf_token(html)
         if not found:
-            raise WalkFailed(f"no csrf_token on {where}")
+            raise WalkFailedError(f"no csrf_token on {where}")
         return found
 
     async def login(self) -> None:
@@ -630,7 +630,7 @@ class Citizen:
         if path == "/entrar":
             assert self.recorder is not None
             self.recorder.problems["login refused"] += 1
-            raise WalkFailed("login refused")
+            raise WalkFailedError("login refused")
         self.logged_in = True
         self.on_catalog = path == "/"  # the login lands on the catalog: the walk starts there
 
@@ -670,31 +670,31 @@ class Citizen:
                 break
             step_id = step.group(2)
             if step_id not in self.plan.steps:
-                raise WalkFailed(f"no example data for step {step_id}")
+                raise WalkFailedError(f"no example data for step {step_id}")
             await self.pause()
             token = self.token(html, path)
             new_path, html = await self.post(path, self._step_data(step_id, token))
             if new_path == path:
                 self.recorder.problems[f"step {step_id} not accepted"] += 1
-                raise WalkFailed(f"step {step_id} was not accepted")
+                raise WalkFailedError(f"step {step_id} was not accepted")
             path = new_path
         case = CASE_PATH.match(path)
         if not case or case.group(2) != "revisar":
             self.recorder.problems[f"expected revisar, got {page_name('GET', path)}"] += 1
-            raise WalkFailed(f"expected the check-answers page, got {path}")
+            raise WalkFailedError(f"expected the check-answers page, got {path}")
         folio = case.group(1)
         await self.pause()
         data = {"csrf_token": self.token(html, path), "declaracion": "si"}
         path, html = await self.post(f"/expedientes/{folio}/enviar", data)
         if not path.endswith("/confirmacion"):
             self.recorder.problems[f"submit ended on {page_name('GET', path)}"] += 1
-            raise WalkFailed(f"submit did not confirm: {path}")
+            raise WalkFailedError(f"submit did not confirm: {path}")
         self.recorder.walks_completed += 1
 
     async def warm_up(self, recorder: Recorder, deadline: float) -> None:
         """Log in and walk once, with no pauses."""
         self.recorder, self.deadline, self.think = recorder, deadline, None
-        with contextlib.suppress(WalkFailed, WindowClosed):
+        with contextlib.suppress(WalkFailedError, WindowClosedError):
             await self.login()
             await self.walk()
 
@@ -715,9 +715,9 @@ class Citizen:
                     await self.login()
                     await self.pause()
                 await self.walk()
-            except WindowClosed:
+            except WindowClosedError:
                 return
-            except WalkFailed:
+            except WalkFailedError:
                 recorder.walks_failed += 1
                 if think is None:  # no hot loop of errors when nobody pauses
                     await asyncio.sleep(min(0.2, max(0.0, self.deadline - time.monotonic())))
@@ -766,7 +766,7 @@ async def run_phases(
             async def log_in(c: Citizen) -> None:
                 async with gate:
                     c.recorder, c.deadline, c.think = pre, time.monotonic() + 60, None
-                    with contextlib.suppress(WalkFailed, WindowClosed):
+                    with contextlib.suppress(WalkFailedError, WindowClosedError):
                         await c.login()
 
             await asyncio.gather(*(log_in(c) for c in citizens[: args.citizens]))
@@ -799,7 +799,7 @@ async def run_phases(
             if not c.logged_in:
                 warm = Recorder()
                 c.recorder, c.deadline, c.think = warm, time.monotonic() + 30, None
-                with contextlib.suppress(WalkFailed, WindowClosed):
+                with contextlib.suppress(WalkFailedError, WindowClosedError):
                     await c.login()
         await asyncio.sleep(1.1)  # PostgreSQL flushes its statistics at most every second
         xacts_before = pg_transactions(db_url)

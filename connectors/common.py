@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 
 cases_t = table(Case)
 versions_t = table(ProcedureVersion)
@@ -49,9 +49,9 @@ class CaseRecord:
     submitted_at: datetime | None
 
     @cached_property
-    def model(self) -> M.Procedure:
+    def model(self) -> template_model.Procedure:
         """The template's typed model (parsed on first use)."""
-        return M.parse(self.definition)
+        return template_model.parse(self.definition)
 
     @property
     def procedure_title(self) -> str:

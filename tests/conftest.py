@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from app.cli import run_migrations
 from app.config import Settings
+from tests.helpers.mail import SmtpServer
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -179,6 +180,13 @@ def app_factory(tmp_path: Path) -> Iterator[object]:
     yield factory
     for app in created:
         app.extensions["tramita"].engine.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A loopback SMTP server, running; `smtp.sink` holds what it received."""
+    with SmtpServer() as server:
+        yield server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

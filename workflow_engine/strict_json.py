@@ -19,7 +19,7 @@ from typing import Any
 from workflow_engine.engine.errors import EngineError
 
 __all__ = [
-    "InvalidJSON",
+    "InvalidJSONError",
     "dumps",
     "invalid_text",
     "invalid_text_path",
@@ -31,7 +31,7 @@ __all__ = [
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class InvalidJSON(EngineError, ValueError):
+class InvalidJSONError(EngineError, ValueError):
     """A text that is not standard JSON (or carries text that is not valid Unicode, or nests
     deeper than its reader allows)."""
 
@@ -40,7 +40,7 @@ class InvalidJSON(EngineError, ValueError):
 
 
 def _non_finite(text: str) -> Any:
-    raise InvalidJSON(
+    raise InvalidJSONError(
         f"«{text}» no es un número válido en JSON: use números finitos.",
         f"'{text}' is not a valid JSON number: use finite numbers.",
         reason="non_finite_number",
@@ -55,16 +55,16 @@ def _finite_float(text: str) -> float:
 
 
 def loads(raw: str | bytes, *, max_depth: int | None = None) -> Any:
-    """Parse standard JSON; InvalidJSON (with `reason`) for anything else, including lists
+    """Parse standard JSON; InvalidJSONError (with `reason`) for anything else, including lists
     and objects nested deeper than `max_depth` (checked without recursion)."""
     try:
         value = json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float)
-    except InvalidJSON:
+    except InvalidJSONError:
         raise
     except RecursionError:
         raise too_deep(max_depth) from None
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise InvalidJSON(
+        raise InvalidJSONError(
             f"No es JSON válido ({exc}).",
             f"Not valid JSON ({exc}).",
             reason="syntax",
@@ -90,20 +90,20 @@ def nesting_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def too_deep(limit: int | None) -> InvalidJSON:
+def too_deep(limit: int | None) -> InvalidJSONError:
     levels_es = f"más de {limit}" if limit is not None else "demasiados"
     levels_en = f"deeper than {limit}" if limit is not None else "too deep"
-    return InvalidJSON(
+    return InvalidJSONError(
         f"El JSON tiene {levels_es} niveles de anidamiento.",
         f"The JSON nests {levels_en} levels.",
         reason="too_deep",
     )
 
 
-def invalid_text(where: str = "") -> InvalidJSON:
+def invalid_text(where: str = "") -> InvalidJSONError:
     """The error for text that is not valid Unicode (at JSON path `where`, when known)."""
     at_es, at_en = (f" en {where}", f" at {where}") if where else ("", "")
-    return InvalidJSON(
+    return InvalidJSONError(
         f"El texto{at_es} contiene caracteres que no son Unicode válido "
         "(un sustituto «surrogate» suelto); corríjalo antes de enviarlo.",
         f"The text{at_en} contains characters that are not valid Unicode "
@@ -137,14 +137,14 @@ def _safe(key: Any) -> str:
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
-    """`json.dumps` that refuses NaN and infinity (InvalidJSON) instead of writing non-JSON."""
+    """`json.dumps` that refuses NaN and infinity (InvalidJSONError) instead of writing non-JSON."""
     kwargs["allow_nan"] = False
     try:
         return json.dumps(value, **kwargs)
     except ValueError as exc:
         if "JSON compliant" not in str(exc):
             raise
-        raise InvalidJSON(
+        raise InvalidJSONError(
             "Un número no finito (NaN o infinito) no se puede guardar ni enviar como JSON.",
             "A non-finite number (NaN or infinity) cannot be stored or sent as JSON.",
             reason="non_finite_number",

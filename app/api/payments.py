@@ -15,7 +15,7 @@ from app.api.common import ApiError, require_actor, services
 from app.api.files import own_case
 from app.api.serializers import iso
 from app.citizen import payments as web_payments
-from connectors.gateway import GatewayRejected, GatewayUnavailable
+from connectors.gateway import GatewayRejectedError, GatewayUnavailableError
 from connectors.gateway import checkouts as gateway_checkouts
 from connectors.payments.builtin import find_order
 from workflow_engine.engine import CaseState
@@ -146,7 +146,7 @@ def open_payment_checkout(folio: str) -> ResponseReturnValue:
         )
     try:
         checkout = web_payments.open_checkout(row, order, gateway)
-    except (GatewayUnavailable, GatewayRejected) as exc:
+    except (GatewayUnavailableError, GatewayRejectedError) as exc:
         log.warning("checkout for case %s not opened: %s", row.id, exc)
         raise ApiError(
             503,

@@ -30,14 +30,14 @@ from app.formatting import (
 from app.guards import login_required
 from app.i18n import N_
 from app.sessions import current_account
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line, document_name
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.cases.drafts import expires_on as draft_expires_on
 from workflow_engine.persistence.models import Case, Department, Document, table
 from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -48,14 +48,14 @@ documents_t = table(Document)
 departments_t = table(Department)
 
 STATUS_LABELS: dict[str, str] = {
-    S.DRAFT: N_("Borrador"),
-    S.READY: N_("Listo para enviar"),
-    S.IN_REVIEW: N_("En revisión"),
-    S.AWAITING_APPLICANT: N_("Requiere un paso de su parte"),
-    S.AWAITING_CORRECTION: N_("Requiere correcciones"),
-    S.AWAITING_PAYMENT: N_("Pendiente de pago"),
-    S.AWAITING_DOCUMENT: N_("Emitiendo documento"),
-    S.AWAITING_CONNECTOR: N_("En proceso"),
+    case_state.DRAFT: N_("Borrador"),
+    case_state.READY: N_("Listo para enviar"),
+    case_state.IN_REVIEW: N_("En revisión"),
+    case_state.AWAITING_APPLICANT: N_("Requiere un paso de su parte"),
+    case_state.AWAITING_CORRECTION: N_("Requiere correcciones"),
+    case_state.AWAITING_PAYMENT: N_("Pendiente de pago"),
+    case_state.AWAITING_DOCUMENT: N_("Emitiendo documento"),
+    case_state.AWAITING_CONNECTOR: N_("En proceso"),
 }
 OUTCOME_LABELS: dict[str | None, str] = {
     "approved": N_("Concluido: aprobado"),
@@ -64,22 +64,26 @@ OUTCOME_LABELS: dict[str | None, str] = {
     None: N_("Concluido"),
 }
 NEXT_STEPS: dict[str, str] = {
-    S.DRAFT: N_(
+    case_state.DRAFT: N_(
         "Complete los pasos que faltan y envíe su solicitud. Mientras sea borrador, el "
         "municipio no la ha recibido."
     ),
-    S.READY: N_("Revise sus respuestas y envíe la solicitud."),
-    S.IN_REVIEW: N_("No tiene que hacer nada por ahora. Le avisaremos cuando haya una respuesta."),
-    S.AWAITING_APPLICANT: N_("Complete el paso que falta para que su trámite continúe."),
-    S.AWAITING_CORRECTION: N_(
+    case_state.READY: N_("Revise sus respuestas y envíe la solicitud."),
+    case_state.IN_REVIEW: N_(
+        "No tiene que hacer nada por ahora. Le avisaremos cuando haya una respuesta."
+    ),
+    case_state.AWAITING_APPLICANT: N_("Complete el paso que falta para que su trámite continúe."),
+    case_state.AWAITING_CORRECTION: N_(
         "Corrija lo que se le indica y vuelva a enviar su solicitud antes de la fecha límite."
     ),
-    S.AWAITING_PAYMENT: N_(
+    case_state.AWAITING_PAYMENT: N_(
         "Pague los derechos con la línea de captura para que su trámite continúe."
     ),
-    S.AWAITING_DOCUMENT: N_("Estamos preparando su documento; estará disponible aquí en breve."),
-    S.AWAITING_CONNECTOR: N_("Estamos consultando información; no tiene que hacer nada."),
-    S.CLOSED: N_("Este trámite concluyó."),
+    case_state.AWAITING_DOCUMENT: N_(
+        "Estamos preparando su documento; estará disponible aquí en breve."
+    ),
+    case_state.AWAITING_CONNECTOR: N_("Estamos consultando información; no tiene que hacer nada."),
+    case_state.CLOSED: N_("Este trámite concluyó."),
 }
 PAYMENT_STATUS = {
     "requested": N_("Generando la orden de pago"),
@@ -100,9 +104,9 @@ def _tz() -> ZoneInfo:
 
 
 def status_label(status: str, outcome: str | None, lang: str) -> str:
-    if status == S.CLOSED:
+    if status == case_state.CLOSED:
         return _(OUTCOME_LABELS.get(outcome, OUTCOME_LABELS[None]))
-    return _(STATUS_LABELS.get(status, STATUS_LABELS[S.AWAITING_CONNECTOR]))
+    return _(STATUS_LABELS.get(status, STATUS_LABELS[case_state.AWAITING_CONNECTOR]))
 
 
 @dataclass
@@ -148,14 +152,18 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
-        is_draft=state.status in (S.DRAFT, S.READY),
+        is_draft=state.status in (case_state.DRAFT, case_state.READY),
     )
     base = f"/expedientes/{folio}"
-    if state.status in (S.DRAFT, S.AWAITING_APPLICANT, S.AWAITING_CORRECTION):
+    if state.status in (
+        case_state.DRAFT,
+        case_state.AWAITING_APPLICANT,
+        case_state.AWAITING_CORRECTION,
+    ):
         view.actions.append(Action(_("Continuar"), f"{base}/pasos/{state.position}"))
-    elif state.status == S.READY:
+    elif state.status == case_state.READY:
         view.actions.append(Action(_("Revisar y enviar"), f"{base}/revisar"))
-    elif state.status == S.AWAITING_PAYMENT:
+    elif state.status == case_state.AWAITING_PAYMENT:
         view.actions.append(Action(_("Pagar"), f"{base}#pago"))
     for doc in state.documents:
         view.actions.append(
@@ -165,17 +173,17 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
                 "download",
             )
         )
-    if state.status == S.AWAITING_CORRECTION:
+    if state.status == case_state.AWAITING_CORRECTION:
         due = state.correction_due(_tz())
         if due:
             view.deadline = format_date(due, lang)
             view.deadline_label = _("Corregir a más tardar")
-    elif state.status == S.IN_REVIEW:
+    elif state.status == case_state.IN_REVIEW:
         dues = [t.due_on for t in state.open_tasks() if t.due_on]
         if dues:
             view.deadline = format_date(max(dues), lang)
             view.deadline_label = _("Respuesta a más tardar")
-    elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
+    elif state.status == case_state.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
         view.deadline = format_date(state.payment.expires_on, lang)
         view.deadline_label = _("Pagar a más tardar")
     elif view.is_draft:
@@ -231,7 +239,7 @@ def my_cases() -> ResponseReturnValue:
 
 
 def timeline(
-    events: list[dict[str, Any]], procedure: M.Procedure, lang: str
+    events: list[dict[str, Any]], procedure: template_model.Procedure, lang: str
 ) -> list[dict[str, str]]:
     """The case's history as short sentences the applicant understands (oldest first),
     worded by the engine's event catalog."""
@@ -282,7 +290,9 @@ def _documents(case_id: int, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def _delivered(procedure: M.Procedure, data: Mapping[str, Any], lang: str) -> list[Any]:
+def _delivered(
+    procedure: template_model.Procedure, data: Mapping[str, Any], lang: str
+) -> list[Any]:
     """(field label, file refs) of every file field of the submitted data."""
     delivered = []
     for fld in procedure.fields():
@@ -349,7 +359,7 @@ def case_page(folio: str) -> ResponseReturnValue:
         "cases/case.html",
         case=view,
         lang=lang,
-        next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[S.CLOSED])),
+        next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
         timeline=timeline(services.cases.history(int(row.id)), procedure, lang),
         documents=_documents(int(row.id), lang),
         payment=payment,

@@ -39,8 +39,8 @@ from connectors.gateway import (
     Checkout,
     Gateway,
     GatewayConfig,
-    GatewayRejected,
-    GatewayUnavailable,
+    GatewayRejectedError,
+    GatewayUnavailableError,
     build_gateway,
     start_checkout,
 )
@@ -138,7 +138,7 @@ def start_online_payment(folio: str) -> ResponseReturnValue:
         return redirect(_case_url(folio), code=303)
     try:
         checkout = open_checkout(row, order, gateway)
-    except (GatewayUnavailable, GatewayRejected) as exc:
+    except (GatewayUnavailableError, GatewayRejectedError) as exc:
         log.warning("checkout for case %s not opened: %s", row.id, exc)
         return render_template(
             "payments/unavailable.html",
@@ -160,7 +160,8 @@ def pending_order(row: Any, gateway: Gateway) -> PaymentOrderInfo | None:
 
 def open_checkout(row: Any, order: PaymentOrderInfo, gateway: Gateway) -> Checkout:
     """The open checkout session for the case's pending order (the same on a second call).
-    Raises GatewayUnavailable / GatewayRejected; the web page and the REST API share it."""
+    Raises GatewayUnavailableError / GatewayRejectedError; the web page and the REST API
+    share it."""
     with _services().engine.connect() as conn:
         title = _services().cases.definition(conn, int(row.version_id)).doc.get("title")
     name = title.get("es") if isinstance(title, dict) else str(title or row.procedure_key)

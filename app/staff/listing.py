@@ -29,7 +29,7 @@ from workflow_engine.persistence.cases.inbox import (
 PAGE_SIZE = 25
 
 
-class BadFilter(ValueError):
+class BadFilterError(ValueError):
     """A filter value an official typed or edited by hand that makes no sense."""
 
 
@@ -40,7 +40,7 @@ def _date_param(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadFilter(
+        raise BadFilterError(
             _("La fecha «%(value)s» no es válida (use AAAA-MM-DD).", value=raw)
         ) from None
 
@@ -50,7 +50,7 @@ def _choice(name: str, allowed: tuple[str, ...], default: str | None) -> str | N
     if not raw:
         return default
     if raw not in allowed:
-        raise BadFilter(_("El filtro «%(name)s» no es válido.", name=name))
+        raise BadFilterError(_("El filtro «%(name)s» no es válido.", name=name))
     return raw
 
 
@@ -61,7 +61,7 @@ def _filters(is_director: bool) -> InboxFilter:
     received_from = _date_param("desde")
     received_to = _date_param("hasta")
     if received_from and received_to and received_from > received_to:
-        raise BadFilter(_("La fecha inicial es posterior a la final."))
+        raise BadFilterError(_("La fecha inicial es posterior a la final."))
     return InboxFilter(
         view=view,
         procedure_key=request.args.get("tramite", "").strip() or None,
@@ -116,10 +116,10 @@ def inbox_page() -> ResponseReturnValue:
     try:
         flt = _filters(viewer.is_director)
         page = inbox().page(viewer, flt, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE)
-    except (BadFilter, InboxQueryError) as exc:
+    except (BadFilterError, InboxQueryError) as exc:
         problem = (
             str(exc)
-            if isinstance(exc, BadFilter)
+            if isinstance(exc, BadFilterError)
             else _("El enlace de la página ya no es válido; vuelva a la primera página.")
         )
         status = 400

@@ -9,7 +9,7 @@ from typing import Any
 from app.formatting import answer_lines, format_date, format_moment, money
 from workflow_engine.engine import CaseState
 from workflow_engine.engine.events import Words, is_internal, staff_line
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 
 PREVIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
 
@@ -24,7 +24,7 @@ def _file(ref: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _field(fld: M.Field, value: Any, lang: str) -> dict[str, Any] | None:
+def _field(fld: template_model.Field, value: Any, lang: str) -> dict[str, Any] | None:
     label = fld.title(lang)
     if fld.takes_files:
         refs = [r for r in value or () if isinstance(r, Mapping)]
@@ -42,10 +42,10 @@ def _field(fld: M.Field, value: Any, lang: str) -> dict[str, Any] | None:
 
 
 def submitted_sections(
-    definition: M.Procedure | Mapping[str, Any], state: CaseState, lang: str
+    definition: template_model.Procedure | Mapping[str, Any], state: CaseState, lang: str
 ) -> list[dict[str, Any]]:
     """One section per form step the applicant filled in, in the order they did."""
-    procedure = M.of(definition)
+    procedure = template_model.of(definition)
     sections = []
     for step_id in state.form_path:
         step = procedure.get_step(step_id)

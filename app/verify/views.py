@@ -49,7 +49,7 @@ def _services() -> Services:
     return services
 
 
-class UnknownCode(Exception):
+class UnknownCodeError(Exception):
     """No document has this code: a 404 page that says so and how to retry."""
 
     def __init__(self, code: str) -> None:
@@ -66,15 +66,15 @@ def _revocation_message(code: str) -> str:
     return _("Escriba el motivo de la revocación; se mostrará en la página de verificación.")
 
 
-@blueprint.errorhandler(UnknownCode)
-def unknown_code(exc: UnknownCode) -> ResponseReturnValue:
+@blueprint.errorhandler(UnknownCodeError)
+def unknown_code(exc: UnknownCodeError) -> ResponseReturnValue:
     return render_template("verify/not_found.html", code=normalize_code(exc.code)), 404
 
 
 def _record(code: str) -> DocumentRecord:
     record = find_document(_services().engine, code)
     if record is None:
-        raise UnknownCode(code)
+        raise UnknownCodeError(code)
     return record
 
 
@@ -188,7 +188,7 @@ def revoke(code: str) -> ResponseReturnValue:
         )
     except RevocationError as exc:
         if exc.code == "not_found":
-            raise UnknownCode(code) from None
+            raise UnknownCodeError(code) from None
         message = _revocation_message(exc.code)
         status = 409 if exc.code == "already_revoked" else 400
         return _page(record, errors={"motivo": message}, reason=reason, status=status)

@@ -20,7 +20,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connectors.common import localized, long_date, money
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import CatalogLookup, showing_catalogs
 from workflow_engine.templates.markup import inline_markup
@@ -112,17 +112,17 @@ def shown_value(field: Mapping[str, Any], value: Any) -> Any:
 
 def document_data(
     data: Mapping[str, Any],
-    definition: M.Procedure | Mapping[str, Any],
+    definition: template_model.Procedure | Mapping[str, Any],
     catalogs: CatalogLookup | None = None,
 ) -> dict[str, Any]:
     """Case data with every value wrapped by its field type (see `Shown`); ``catalogs``
     gives the labels of catalog entries."""
-    procedure = M.of(definition)
+    procedure = template_model.of(definition)
     with showing_catalogs(catalogs):
         return {k: _shown_field(procedure.get_field(k), v) for k, v in data.items()}
 
 
-def _shown_field(fld: M.Field | None, value: Any) -> Any:
+def _shown_field(fld: template_model.Field | None, value: Any) -> Any:
     return value if fld is None else shown_value(fld.raw, value)
 
 

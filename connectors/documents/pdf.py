@@ -246,14 +246,14 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
     class NumberedCanvas(Canvas):
         # Set by ReportLab's Canvas but private, so left out of its stubs.
         _pagesize: tuple[float, float]
-        _pageNumber: int
-        _startPage: Callable[[], None]
+        _pageNumber: int  # noqa: N815  # ReportLab's own name
+        _startPage: Callable[[], None]  # noqa: N815  # ReportLab's own name
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:
+        def showPage(self) -> None:  # noqa: N802  (ReportLab's method name)
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

@@ -37,7 +37,7 @@ from connectors.documents.pdf import (
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
 from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 
 users_t = table(User)
 holidays_t = table(Holiday)
@@ -180,10 +180,10 @@ def render_receipt(content: ReceiptContent) -> bytes:
 
 
 def receipt_items(
-    definition: M.Procedure | Mapping[str, Any], data: Mapping[str, Any]
+    definition: template_model.Procedure | Mapping[str, Any], data: Mapping[str, Any]
 ) -> list[ReceiptItem]:
     """Requirements with their files, then any other file field that holds files."""
-    procedure = M.of(definition)
+    procedure = template_model.of(definition)
     requirements = (procedure.raw.get("catalog") or {}).get("requirements") or ()
     fields = {f.id: f for f in procedure.fields() if f.takes_files}
     items: list[ReceiptItem] = []

@@ -15,8 +15,8 @@ from connectors.gateway.client import (
     CheckoutSession,
     CheckoutStatus,
     GatewayClient,
-    GatewayRejected,
-    GatewayUnavailable,
+    GatewayRejectedError,
+    GatewayUnavailableError,
 )
 from connectors.gateway.config import GatewayConfig, GatewayConfigError
 from connectors.gateway.events import EventError, GatewayEvent, parse_event
@@ -46,8 +46,8 @@ __all__ = [
     "GatewayConfig",
     "GatewayConfigError",
     "GatewayEvent",
-    "GatewayRejected",
-    "GatewayUnavailable",
+    "GatewayRejectedError",
+    "GatewayUnavailableError",
     "PollReport",
     "SignatureError",
     "WebhookOutcome",

@@ -156,7 +156,7 @@ def start_checkout(
     now: datetime | None = None,
 ) -> Checkout:
     """The open checkout for this pending order, opening one at the gateway if there is
-    none (or the last one failed or ran out). Raises GatewayUnavailable / GatewayRejected.
+    none (or the last one failed or ran out). Raises GatewayUnavailableError / GatewayRejectedError.
 
     The idempotency key is the reference plus the number of checkouts opened before, so a
     double click (or a retry after a timeout) gets the same session, and a new attempt after

@@ -28,11 +28,11 @@ STATUSES = ("open", "succeeded", "failed", "expired", "refunded")
 MAX_RESPONSE = 256 * 1024
 
 
-class GatewayUnavailable(Exception):
+class GatewayUnavailableError(Exception):
     """The gateway did not answer usefully (network, 5xx, garbage): try again later."""
 
 
-class GatewayRejected(Exception):
+class GatewayRejectedError(Exception):
     """The gateway refused the request (4xx): retrying the same request will not help."""
 
 
@@ -97,10 +97,12 @@ class GatewayClient:
         except urllib.error.HTTPError as exc:
             status = exc.code
             if 400 <= exc.code < 500 and exc.code not in (408, 429):
-                raise GatewayRejected(f"gateway answered {exc.code} to {method} {path}") from None
-            raise GatewayUnavailable(f"gateway answered {exc.code}") from None
+                raise GatewayRejectedError(
+                    f"gateway answered {exc.code} to {method} {path}"
+                ) from None
+            raise GatewayUnavailableError(f"gateway answered {exc.code}") from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            raise GatewayUnavailable(f"gateway unreachable: {type(exc).__name__}") from None
+            raise GatewayUnavailableError(f"gateway unreachable: {type(exc).__name__}") from None
         finally:
             log.info(
                 "gateway %s %s %s -> %s in %.0f ms",
@@ -111,13 +113,13 @@ class GatewayClient:
                 (time.perf_counter() - started) * 1000,
             )
         if len(raw) > MAX_RESPONSE:
-            raise GatewayUnavailable("gateway answer too large")
+            raise GatewayUnavailableError("gateway answer too large")
         try:
             doc = json.loads(raw)
         except ValueError:
-            raise GatewayUnavailable("gateway answer is not JSON") from None
+            raise GatewayUnavailableError("gateway answer is not JSON") from None
         if not isinstance(doc, dict):
-            raise GatewayUnavailable("gateway answer is not an object")
+            raise GatewayUnavailableError("gateway answer is not an object")
         return doc
 
     def create_checkout(
@@ -150,9 +152,9 @@ class GatewayClient:
         )
         checkout_id, url = doc.get("id"), doc.get("url")
         if not isinstance(checkout_id, str) or not isinstance(url, str):
-            raise GatewayUnavailable("gateway answer has no checkout id or url")
+            raise GatewayUnavailableError("gateway answer has no checkout id or url")
         if not url.startswith(("http://", "https://")):
-            raise GatewayUnavailable("gateway checkout url is not http(s)")
+            raise GatewayUnavailableError("gateway checkout url is not http(s)")
         return CheckoutSession(
             checkout_id, url, str(doc.get("status") or OPEN), _moment(doc.get("expires_at"))
         )
@@ -163,5 +165,5 @@ class GatewayClient:
         )
         status = str(doc.get("status") or "")
         if status not in STATUSES:
-            raise GatewayUnavailable("gateway answered an unknown checkout status")
+            raise GatewayUnavailableError("gateway answered an unknown checkout status")
         return CheckoutStatus(checkout_id, status, doc)

@@ -135,6 +135,6 @@ def parse_event(body: bytes) -> GatewayEvent:
     """Decode a verified webhook body; EventError when it is not an event we understand."""
     try:
         doc = strict_json.loads(body)
-    except strict_json.InvalidJSON:
+    except strict_json.InvalidJSONError:
         raise EventError("malformed", "the body is not JSON") from None
     return event_from_mapping(doc)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from connectors.gateway import checkouts
-from connectors.gateway.client import GatewayClient, GatewayRejected, GatewayUnavailable
+from connectors.gateway.client import GatewayClient, GatewayRejectedError, GatewayUnavailableError
 from connectors.gateway.events import EventError, event_from_mapping
 from connectors.gateway.webhooks import WebhookProcessor
 from workflow_engine.persistence.types import utcnow
@@ -38,7 +38,7 @@ class PollReport:
         }
 
 
-class GatewayDown(Exception):
+class GatewayDownError(Exception):
     """The gateway did not answer: stop asking for now (the next run tries again)."""
 
 
@@ -52,15 +52,15 @@ def ask(
     timeout_s: float | None = None,
 ) -> None:
     """Ask the gateway about one checkout and record a final answer exactly as its webhook
-    would have been recorded (WebhookProcessor -> PaymentRecorder). Raises GatewayDown."""
+    would have been recorded (WebhookProcessor -> PaymentRecorder). Raises GatewayDownError."""
     name = client.config.name
     try:
         answer = client.checkout_status(checkout.checkout_id, timeout_s=timeout_s)
-    except GatewayUnavailable as exc:
+    except GatewayUnavailableError as exc:
         log.warning("gateway %s status poll stopped: %s", name, exc)
         report.errors += 1
-        raise GatewayDown(str(exc)) from None
-    except GatewayRejected as exc:
+        raise GatewayDownError(str(exc)) from None
+    except GatewayRejectedError as exc:
         log.warning("gateway %s does not know checkout #%s: %s", name, checkout.id, exc)
         report.errors += 1
         return
@@ -113,7 +113,7 @@ def poll_pending(
             for checkout in due:
                 asked.append(checkout.id)
                 ask(client, processor, checkout, report, now)
-        except GatewayDown:
+        except GatewayDownError:
             asked.pop()
             checkouts.mark_polled(engine, asked, now)
             break
@@ -140,6 +140,6 @@ def ask_if_late(
         return False
     if not checkouts.claim_poll(engine, checkout.id, now, timedelta(seconds=config.return_check_s)):
         return False
-    with contextlib.suppress(GatewayDown):
+    with contextlib.suppress(GatewayDownError):
         ask(client, processor, checkout, PollReport(), now, timeout_s=config.return_timeout_s)
     return True

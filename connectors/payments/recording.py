@@ -87,7 +87,7 @@ class RecordResult:
     folio: str = ""
 
 
-class _LostRace(Exception):
+class _LostRaceError(Exception):
     """The case's optimistic lock refused our write: retry the whole payment."""
 
 
@@ -190,7 +190,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     def __init__(self, reason: str, case_id: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -228,12 +228,12 @@ class PaymentRecorder:
                         else:
                             result, outbox_ids = self._record_in(conn, payment, reference)
                     break
-                except _LostRace:
+                except _LostRaceError:
                     # The case changed between our read and our write (say, a citizen's
                     # command): nothing was written; read it again and retry.
                     if attempt == 2:
                         raise
-        except _Refused as refused:
+        except _RefusedError as refused:
             self._log(payment, reference, "succeeded", REFUSED, refused.reason)
             log.warning(
                 "payment refused: %s (source %s, reference %s)",
@@ -256,7 +256,7 @@ class PaymentRecorder:
         # Few round trips: a webhook per payment must be cheap (issue 5 asks for 300/s).
         order = self._order_for_update(conn, reference)
         if order is None:
-            raise _Refused("unknown_reference")
+            raise _RefusedError("unknown_reference")
         case_id = int(order.case_id)
         if order.status == PAID:
             seen = conn.execute(
@@ -270,7 +270,7 @@ class PaymentRecorder:
                 return RecordResult(DUPLICATE, case_id=case_id, folio=order.folio), ()
         reason = self._mismatch(order, payment, paid_in_batch=False)
         if reason:
-            raise _Refused(reason, case_id)
+            raise _RefusedError(reason, case_id)
         taxpayer_id = (
             int(order.taxpayer_id)
             if order.taxpayer_id is not None
@@ -337,14 +337,14 @@ class PaymentRecorder:
         found = cursor.fetchone()
         cursor.close()
         if found is None:
-            raise _Refused("unknown_reference")
+            raise _RefusedError("unknown_reference")
         order = _OrderCase(*found)
         case_id = int(order.case_id)
         if order.status == PAID:
             return self._record_in(conn, payment, reference)  # a replay, most likely: rare
         reason = self._mismatch(order, payment, paid_in_batch=False)
         if reason:
-            raise _Refused(reason, case_id)
+            raise _RefusedError(reason, case_id)
         taxpayer_id = (
             int(order.taxpayer_id)
             if order.taxpayer_id is not None
@@ -409,7 +409,7 @@ class PaymentRecorder:
             )
         except EngineError as exc:
             if dbapi.info.transaction_status == TransactionStatus.INERROR:
-                raise _LostRace() from exc  # the write failed: the transaction is void
+                raise _LostRaceError() from exc  # the write failed: the transaction is void
             # Refused by the engine before any write (e.g. the case was cancelled): the money
             # is real and stays recorded; treasury sees the reason in the payment log.
             reason = f"case_not_advanced:{exc.code}"[:64]

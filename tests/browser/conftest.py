@@ -7,23 +7,19 @@ without them the tests skip loudly, or fail with REQUIRE_SERVICES=1 (CI installs
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
 import struct
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import make_settings, service_missing
+from tests.helpers.mail import MailSink, SmtpServer
 from workflow_engine.persistence.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,101 +45,10 @@ CITIZEN_B = "vecino.b@demo.gob.mx"
 # -- e-mail ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Mail:
-    to: list[str]
-    message: EmailMessage
-
-    @property
-    def subject(self) -> str:
-        return str(self.message.get("Subject", ""))
-
-    def text(self) -> str:
-        """Plain body (or HTML when there is no plain part)."""
-        body = self.message.get_body(("plain", "html"))
-        if body is None:
-            return ""
-        return str(body.get_content())
-
-    def all_text(self) -> str:
-        parts = [self.subject]
-        for part in self.message.walk():
-            if part.get_content_maintype() == "text":
-                parts.append(str(part.get_content()))
-        return "\n".join(parts)
-
-    def link(self, path_part: str) -> str:
-        """The first http(s) link in the message whose path contains `path_part`."""
-        for url in re.findall(r"https?://[^\s\"'<>]+", self.all_text()):
-            if path_part in url:
-                return url.rstrip(".,;)")
-        raise AssertionError(
-            f"no link containing {path_part!r} in the e-mail {self.subject!r}:\n{self.text()}"
-        )
-
-
-@dataclass
-class MailSink:
-    """What the aiosmtpd server received, with a way to wait for one message."""
-
-    port: int
-    messages: list[Mail] = field(default_factory=list)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self._cond:
-            self.messages.append(Mail(list(envelope.rcpt_tos), message))
-            self._cond.notify_all()
-        return "250 Message accepted for delivery"
-
-    def wait_for(
-        self,
-        to: str | None = None,
-        *,
-        containing: str | None = None,
-        timeout: float = 20.0,
-    ) -> Mail:
-        """The first message to `to` (any recipient if None) whose text contains `containing`."""
-
-        def find() -> Mail | None:
-            for mail in self.messages:
-                if to is not None and to.lower() not in [r.lower() for r in mail.to]:
-                    continue
-                if containing is not None and containing not in mail.all_text():
-                    continue
-                return mail
-            return None
-
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while (found := find()) is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [(m.to, m.subject) for m in self.messages]
-                    raise AssertionError(
-                        f"no e-mail to {to!r} containing {containing!r} within {timeout}s; "
-                        f"received: {seen}"
-                    )
-                self._cond.wait(left)
-        return found
-
-
 @pytest.fixture(scope="session")
 def mail_sink() -> Iterator[MailSink]:
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = MailSink(port)
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink
-    finally:
-        controller.stop()
+    with SmtpServer() as smtp:
+        yield smtp.sink
 
 
 # -- live server ----------------------------------------------------------------------------

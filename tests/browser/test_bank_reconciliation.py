@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
 from tests.integration.test_reconciliation import awaiting_payment, pesos
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CASHIER = "tesoreria@demo.gob.mx"
@@ -62,6 +62,6 @@ def test_cashier_uploads_the_bank_file_and_the_case_advances(
     assert page.inner_text("#count-recorded") == "1"
     assert page.inner_text("#count-unmatched") == "1"
     assert "CHO000000000011" in page.inner_text("main")
-    assert services.cases.load(case_id)[0].status != S.AWAITING_PAYMENT
+    assert services.cases.load(case_id)[0].status != case_state.AWAITING_PAYMENT
     axe(page, "the reconciliation report")
     no_horizontal_scroll(page)

@@ -18,43 +18,26 @@ from tests.browser.conftest import (
     no_horizontal_scroll,
     tiny_png,
 )
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
-from workflow_engine.persistence.types import utcnow
+from tests.helpers.cases import file_with_examples
+from tests.helpers.web import account
+from workflow_engine.engine import state as case_state
 
 pytestmark = pytest.mark.browser
 
 MERCADOS = "mercados@demo.gob.mx"
 
 
-def _account(server: LiveServer, email: str) -> Any:
-    found = server.accounts().by_email(email)
-    assert found is not None, email
-    return found
-
-
 def file_with_example(server: LiveServer, key: str) -> tuple[int, str]:
     """File a case as the demo citizen with the procedure's example data (no uploads)."""
-    cases = server.app.extensions["tramita"].cases
-    citizen = _account(server, CITIZEN).actor()
-    started = cases.start(key, StartCase(at=utcnow(), actor=citizen))
-    for _ in range(20):
-        state, definition, _version = cases.load(started.case_id)
-        if state.status == S.READY:
-            cases.execute(started.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True))
-            return started.case_id, started.folio
-        values = dict(definition.example_data().get(state.position, {}))
-        cases.execute(
-            started.case_id,
-            SubmitStep(at=utcnow(), actor=citizen, step_id=state.position, values=values),
-        )
-    raise AssertionError(f"{key} never became ready to file")
+    citizen = account(server.app, CITIZEN).actor()
+    started = file_with_examples(server.app.extensions["tramita"], key, citizen)
+    return started.case_id, started.folio
 
 
 def file_market_case(server: LiveServer) -> dict[str, Any]:
     from tests.integration.test_files import file_market_case as file_it
 
-    return file_it(server.app, _account(server, CITIZEN))
+    return file_it(server.app, account(server.app, CITIZEN))
 
 
 def case_status(server: LiveServer, case_id: int) -> str:
@@ -97,7 +80,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     with official.expect_navigation():
         official.get_by_role("button", name="Registrar decisión").click()
     assert "Devolvió el expediente" in official.inner_text("main")
-    assert case_status(live_server, filed["case_id"]) == S.AWAITING_CORRECTION
+    assert case_status(live_server, filed["case_id"]) == case_state.AWAITING_CORRECTION
 
     citizen = new_context(mobile=True).new_page()
     login(citizen, CITIZEN)
@@ -117,7 +100,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     citizen.locator("main input[name=declaracion]").check()
     with citizen.expect_navigation():
         citizen.locator('main form[action$="/enviar"] button[type=submit]').click()
-    assert case_status(live_server, filed["case_id"]) == S.IN_REVIEW
+    assert case_status(live_server, filed["case_id"]) == case_state.IN_REVIEW
 
     open_case_from_inbox(official, folio, "unclaimed")
     assert "foto-nueva.png" in official.inner_text("main")
@@ -127,7 +110,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     with official.expect_navigation():
         official.get_by_role("button", name="Registrar decisión").click()
     assert "Aprobó" in official.inner_text("main")
-    assert case_status(live_server, filed["case_id"]) != S.IN_REVIEW
+    assert case_status(live_server, filed["case_id"]) != case_state.IN_REVIEW
     logout(official)
 
 
@@ -148,7 +131,9 @@ def test_parallel_approval_needs_both_departments(
     economic.check("#decision-approve")
     with economic.expect_navigation():
         economic.get_by_role("button", name="Registrar decisión").click()
-    assert case_status(live_server, case_id) == S.IN_REVIEW  # still waiting for Protección Civil
+    assert (
+        case_status(live_server, case_id) == case_state.IN_REVIEW
+    )  # still waiting for Protección Civil
 
     civil = new_context().new_page()
     login(civil, "proteccion@demo.gob.mx")
@@ -158,7 +143,7 @@ def test_parallel_approval_needs_both_departments(
     civil.check("#decision-approve")
     with civil.expect_navigation():
         civil.get_by_role("button", name="Registrar decisión").click()
-    assert case_status(live_server, case_id) != S.IN_REVIEW
+    assert case_status(live_server, case_id) != case_state.IN_REVIEW
 
 
 def test_a_director_reassigns_a_task(live_server: LiveServer, new_context: Any) -> None:
@@ -168,7 +153,7 @@ def test_a_director_reassigns_a_task(live_server: LiveServer, new_context: Any) 
     director.goto("/bandeja?vista=department")
     axe(director, "inbox, whole department (director)")
     open_case_from_inbox(director, folio, "department")
-    reviewer = _account(live_server, "revisora@demo.gob.mx")
+    reviewer = account(live_server.app, "revisora@demo.gob.mx")
     director.select_option("select[name=assignee]", str(reviewer.id))
     with director.expect_navigation():
         director.get_by_role("button", name="Reasignar").click()

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from connectors.documents.body import document_data, render_body
-from tests.integration.test_wizard import case_state, post_step, token
+from tests.helpers.web import csrf_token
+from tests.integration.test_wizard import case_state, post_step
 from tests.unit.engine_helpers import MINI
 from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.templates.validation import validate_template
@@ -41,7 +42,7 @@ def submit(
     catalog = app.extensions["tramita"].catalog
     catalog.save_draft(template_with(field, key))
     catalog.publish(key)
-    page = client.post(f"/tramites/{key}", data={"csrf_token": token(client)})
+    page = client.post(f"/tramites/{key}", data={"csrf_token": csrf_token(client)})
     location = page.headers["Location"]
     html = client.get(location).get_data(as_text=True)
     folio = location.split("/")[2]

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
 from app.guards import require_verified
+from tests.helpers.mail import SmtpServer
+from tests.helpers.web import csrf_token, post_login
 from workflow_engine.persistence.models import AuthToken, LoginAttempt, OutboxMessage, table
 from workflow_engine.persistence.platform.accounts import (
     RESET_PASSWORD,
@@ -34,65 +32,6 @@ PASSWORD = "una frase bastante larga"
 tokens_t = table(AuthToken)
 attempts_t = table(LoginAttempt)
 outbox_t = table(OutboxMessage)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def text(self, index: int = -1) -> str:
-        body = self.messages[index].get_body(("plain",))
-        assert body is not None
-        return str(body.get_content())
-
-    def link(self, index: int = -1) -> str:
-        """The path of the BASE_URL link in a message."""
-        match = re.search(re.escape(BASE_URL) + r"(/\S+)", self.text(index))
-        assert match, self.text(index)
-        return match.group(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class SmtpServer:
-    """aiosmtpd on loopback; `start()` may come later than the app's first e-mail."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.port = _free_port()
-        self.inbox = Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.running = False
-
-    def start(self) -> None:
-        self.controller.start()
-        self.running = True
-
-    def stop(self) -> None:
-        if self.running:
-            self.controller.stop()
-            self.running = False
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -112,13 +51,6 @@ def _store(app: Flask, **kwargs: Any) -> Accounts:
     return Accounts(app.extensions["tramita"].engine, demo_mode=True, **kwargs)
 
 
-def _csrf(client: FlaskClient, path: str = "/entrar") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
 def _main(html: str) -> str:
     """The page's main content without the per-session CSRF token."""
     main = html[html.index("<main") : html.index("</main>")]
@@ -131,17 +63,10 @@ def _register(client: FlaskClient, email: str, name: str = "Ana Pérez", **extra
         "email": email,
         "password": PASSWORD,
         "password_confirm": PASSWORD,
-        "csrf_token": _csrf(client, "/registro"),
+        "csrf_token": csrf_token(client, "/registro"),
     }
     data.update(extra)
     return client.post("/registro", data=data)
-
-
-def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post(
-        "/entrar",
-        data={"email": email, "password": password, "csrf_token": _csrf(client)},
-    )
 
 
 def test_register_then_the_emailed_link_verifies_the_address(
@@ -152,11 +77,11 @@ def test_register_then_the_emailed_link_verifies_the_address(
     html = page.get_data(as_text=True)
     assert "Revise su correo" in html
     assert "Modo demostración" not in html  # a real mail server is configured
-    assert len(smtp.inbox.messages) == 1
-    email = smtp.inbox.messages[0]
+    assert len(smtp.sink.messages) == 1
+    email = smtp.sink.messages[0].message
     assert email["To"] == "ana@correo.mx"
     assert email["Subject"] == "Confirme su correo electrónico"
-    path = smtp.inbox.link()
+    path = smtp.sink.messages[-1].path(BASE_URL)
     assert path.startswith("/verificar-correo/")
     token = path.rsplit("/", 1)[1]
 
@@ -199,22 +124,22 @@ def test_expired_unknown_and_reused_links_are_refused_and_a_new_one_can_be_sent(
     assert not _store(app).get(account.id).is_verified  # type: ignore[union-attr]
 
     # An unverified citizen may log in, is told to confirm, and can ask for a new link.
-    logged = _login(client, "beto@correo.mx")
+    logged = post_login(client, "beto@correo.mx", PASSWORD)
     assert logged.status_code == 302
     notice = client.get("/verificar-correo").get_data(as_text=True)
     assert "Confirme su correo" in notice
     resend = client.post(
-        "/verificar-correo", data={"csrf_token": _csrf(client, "/verificar-correo")}
+        "/verificar-correo", data={"csrf_token": csrf_token(client, "/verificar-correo")}
     )
     assert resend.status_code == 200
-    assert len(smtp.inbox.messages) == 1
+    assert len(smtp.sink.messages) == 1
     too_soon = client.post(
-        "/verificar-correo", data={"csrf_token": _csrf(client, "/verificar-correo")}
+        "/verificar-correo", data={"csrf_token": csrf_token(client, "/verificar-correo")}
     )
     assert too_soon.status_code == 429
-    assert len(smtp.inbox.messages) == 1
+    assert len(smtp.sink.messages) == 1
 
-    assert client.get(smtp.inbox.link()).status_code == 200
+    assert client.get(smtp.sink.messages[-1].path(BASE_URL)).status_code == 200
     assert _store(app).get(account.id).is_verified  # type: ignore[union-attr]
     reused = _store(app).issue_token(account.id, VERIFY_EMAIL, VERIFY_TTL)
     assert _store(app).verify_email(reused.token).ok
@@ -229,13 +154,13 @@ def test_unverified_citizens_cannot_start_procedures(app: Flask, client: FlaskCl
     store.create("eva@correo.mx", PASSWORD, role="official", department_key="x")
 
     assert client.get("/_probe").headers["Location"].startswith("/entrar?next=")
-    _login(client, "carla@correo.mx")
+    post_login(client, "carla@correo.mx", PASSWORD)
     blocked = client.get("/_probe")
     assert blocked.status_code == 302
     assert blocked.headers["Location"] == "/verificar-correo"
     for email in ("dora@correo.mx", "eva@correo.mx"):  # verified citizen; staff
-        client.post("/salir", data={"csrf_token": _csrf(client, "/")})
-        _login(client, email)
+        client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
+        post_login(client, email, PASSWORD)
         assert client.get("/_probe").get_data(as_text=True) == email
 
 
@@ -252,9 +177,9 @@ def test_registering_an_existing_address_reveals_nothing(
     )
     assert first.status_code == second.status_code == 200
     assert _main(first.get_data(as_text=True)) == _main(second.get_data(as_text=True))
-    assert [m["To"] for m in smtp.inbox.messages] == ["fer@correo.mx", "fer@correo.mx"]
-    assert "ya tiene una" in smtp.inbox.text()
-    assert smtp.inbox.link() == "/recuperar"
+    assert [m.message["To"] for m in smtp.sink.messages] == ["fer@correo.mx", "fer@correo.mx"]
+    assert "ya tiene una" in smtp.sink.messages[-1].text()
+    assert smtp.sink.messages[-1].path(BASE_URL) == "/recuperar"
     store = _store(app)
     assert store.authenticate("fer@correo.mx", PASSWORD) is not None  # unchanged
     assert store.by_email("fer@correo.mx").name == "Ana Pérez"  # type: ignore[union-attr]
@@ -288,14 +213,18 @@ def test_login_is_throttled_per_address_and_per_ip(
     store = _store(app)
     store.create("hugo@correo.mx", PASSWORD, role="citizen", verified=True)
     for _ in range(5):
-        assert _login(client, "hugo@correo.mx", "contraseña equivocada").status_code == 400
-    locked = _login(client, "hugo@correo.mx")  # even the right password waits
+        assert post_login(client, "hugo@correo.mx", "contraseña equivocada").status_code == 400
+    locked = post_login(client, "hugo@correo.mx", PASSWORD)  # even the right password waits
     assert locked.status_code == 429
     assert "Demasiados intentos fallidos" in locked.get_data(as_text=True)
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
     assert "Too many failed attempts" in client.post(
         "/entrar?lang=en",
-        data={"email": "hugo@correo.mx", "password": PASSWORD, "csrf_token": _csrf(client)},
+        data={
+            "email": "hugo@correo.mx",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/entrar"),
+        },
     ).get_data(as_text=True)
 
     engine = app.extensions["tramita"].engine
@@ -306,7 +235,7 @@ def test_login_is_throttled_per_address_and_per_ip(
                 .where(attempts_t.c.id == row.id)
                 .values(created_at=row.created_at - timedelta(minutes=16))
             )
-    assert _login(client, "hugo@correo.mx").status_code == 302
+    assert post_login(client, "hugo@correo.mx", PASSWORD).status_code == 302
 
     # 20 failures from one address, for many accounts, slow that address down but never
     # refuse a right password (tests/security/test_sessions.py covers the delays).
@@ -325,7 +254,7 @@ def test_login_is_throttled_per_address_and_per_ip(
         )
     monkeypatch.setattr("app.accounts.auth.pause", lambda seconds: None)
     other = app.test_client()
-    assert _login(other, "hugo@correo.mx").status_code == 302
+    assert post_login(other, "hugo@correo.mx", PASSWORD).status_code == 302
 
 
 def test_login_regenerates_the_session_and_logout_is_post_only(
@@ -337,7 +266,11 @@ def test_login_regenerates_the_session_and_logout_is_post_only(
         session["planted"] = "by an attacker"
     page = client.post(
         "/entrar?next=//evil.example",
-        data={"email": "ines@correo.mx", "password": PASSWORD, "csrf_token": _csrf(client)},
+        data={
+            "email": "ines@correo.mx",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/entrar"),
+        },
     )
     assert page.headers["Location"] == "/"
     with client.session_transaction() as session:
@@ -355,17 +288,19 @@ def test_password_reset_end_to_end_and_single_use(
     stale = earlier.issue_token(account.id, RESET_PASSWORD, RESET_TTL)  # an older link
 
     asked = client.post(
-        "/recuperar", data={"email": "Juan@correo.mx", "csrf_token": _csrf(client, "/recuperar")}
+        "/recuperar",
+        data={"email": "Juan@correo.mx", "csrf_token": csrf_token(client, "/recuperar")},
     )
     nobody = client.post(
-        "/recuperar", data={"email": "nadie@correo.mx", "csrf_token": _csrf(client, "/recuperar")}
+        "/recuperar",
+        data={"email": "nadie@correo.mx", "csrf_token": csrf_token(client, "/recuperar")},
     )
     assert asked.status_code == nobody.status_code == 200
     assert _main(asked.get_data(as_text=True)).replace("Juan@correo.mx", "@") == _main(
         nobody.get_data(as_text=True)
     ).replace("nadie@correo.mx", "@")
-    assert [m["To"] for m in smtp.inbox.messages] == ["juan@correo.mx"]
-    path = smtp.inbox.link()
+    assert [m.message["To"] for m in smtp.sink.messages] == ["juan@correo.mx"]
+    path = smtp.sink.messages[-1].path(BASE_URL)
     assert path.startswith("/restablecer/")
 
     form = client.get(path)
@@ -376,14 +311,15 @@ def test_password_reset_end_to_end_and_single_use(
         data={
             "password": "1234567890",
             "password_confirm": "1234567890",
-            "csrf_token": _csrf(client, path),
+            "csrf_token": csrf_token(client, path),
         },
     )
     assert weak.status_code == 400
     assert "muy común" in weak.get_data(as_text=True)
     new = "otra frase secreta nueva"
     done = client.post(
-        path, data={"password": new, "password_confirm": new, "csrf_token": _csrf(client, path)}
+        path,
+        data={"password": new, "password_confirm": new, "csrf_token": csrf_token(client, path)},
     )
     assert done.status_code == 302
     home = client.get("/").get_data(as_text=True)
@@ -406,7 +342,7 @@ def test_profile_validates_the_curp_in_spanish_and_english(app: Flask, client: F
     store = _store(app)
     account = store.create("karla@correo.mx", PASSWORD, role="citizen", name="Karla")
     assert client.get("/perfil").status_code == 302
-    _login(client, "karla@correo.mx")
+    post_login(client, "karla@correo.mx", PASSWORD)
     form = {
         "name": "Karla Ruiz",
         "curp": "BOXW310820HNERXN00",
@@ -417,7 +353,7 @@ def test_profile_validates_the_curp_in_spanish_and_english(app: Flask, client: F
         "address.postcode": "0600",
         "address.municipality": "Chocotlán",
     }
-    bad = client.post("/perfil", data={**form, "csrf_token": _csrf(client, "/perfil")})
+    bad = client.post("/perfil", data={**form, "csrf_token": csrf_token(client, "/perfil")})
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
     assert "La CURP no es válida" in html
@@ -425,13 +361,15 @@ def test_profile_validates_the_curp_in_spanish_and_english(app: Flask, client: F
     assert 'aria-describedby="curp-hint curp-error"' in html
     assert 'value="BOXW310820HNERXN00"' in html and 'value="Av. Juárez"' in html
     english = client.post(
-        "/perfil?lang=en", data={**form, "csrf_token": _csrf(client, "/perfil?lang=en")}
+        "/perfil?lang=en", data={**form, "csrf_token": csrf_token(client, "/perfil?lang=en")}
     )
     assert "There is a problem" in english.get_data(as_text=True)
     assert "The CURP is not valid" in english.get_data(as_text=True)
 
     good = {**form, "curp": " boxw310820hnerxn09 ", "address.postcode": "06000"}
-    saved = client.post("/perfil?lang=es", data={**good, "csrf_token": _csrf(client, "/perfil")})
+    saved = client.post(
+        "/perfil?lang=es", data={**good, "csrf_token": csrf_token(client, "/perfil")}
+    )
     assert saved.status_code == 302
     assert store.profile(account.id) == {
         "name": "Karla Ruiz",
@@ -463,7 +401,7 @@ def test_posts_without_csrf_token_are_refused(app: Flask, client: FlaskClient) -
         client.post("/entrar", data={"email": "luis@correo.mx", "password": PASSWORD}).status_code
         == 400
     )
-    _login(client, "luis@correo.mx")
+    post_login(client, "luis@correo.mx", PASSWORD)
     assert client.post("/perfil", data={"name": "X"}).status_code == 400
     assert client.post("/verificar-correo").status_code == 400
     assert _store(app).by_email("luis2@correo.mx") is None
@@ -486,8 +424,8 @@ def test_email_waits_in_the_outbox_while_smtp_is_down(sqlite_url: str, app_facto
         services.outbox.clock = lambda: utcnow() + timedelta(hours=1)
         assert services.outbox.run_due() == 1
         assert services.outbox.run_due() == 0  # sent once
-        assert len(server.inbox.messages) == 1
-        assert client.get(server.inbox.link()).status_code == 200
+        assert len(server.sink.messages) == 1
+        assert client.get(server.sink.messages[-1].path(BASE_URL)).status_code == 200
     finally:
         server.stop()
 

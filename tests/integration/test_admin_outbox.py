@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import insert
 
+from tests.helpers.web import csrf_from, login
 from workflow_engine.persistence.models import OutboxMessage, table
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
@@ -21,17 +21,6 @@ PII_ERROR = (
     "SMTPRecipientsRefused: {'maria.lopez@correo.mx': (550, 'no such user')} "
     "CURP LOHM800101MDFPRR09 RFC LOHM800101AB1"
 )
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
-def _login(client: FlaskClient, email: str) -> None:
-    token = _csrf(client.get("/entrar").get_data(as_text=True))
-    client.post("/entrar", data={"email": email, "password": "demo12345", "csrf_token": token})
 
 
 def _rows(engine: Any, rows: list[dict[str, Any]]) -> None:
@@ -85,7 +74,7 @@ def test_the_page_shows_every_state_with_counts_and_scrubbed_errors(app: Flask) 
     )
     client = app.test_client()
     assert client.get("/admin/outbox").status_code == 401
-    _login(client, "admin@demo.gob.mx")
+    login(client, "admin@demo.gob.mx")
     page = client.get("/admin/outbox")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -131,7 +120,7 @@ def test_a_failure_stores_its_error_without_personal_data(app: Flask) -> None:
 def test_the_backlog_is_paginated(app: Flask) -> None:
     _rows(app.extensions["tramita"].engine, [{"kind": "notify"} for _ in range(53)])
     client = app.test_client()
-    _login(client, "admin@demo.gob.mx")
+    login(client, "admin@demo.gob.mx")
     first = client.get("/admin/outbox?estado=due").get_data(as_text=True)
     assert "Página 1 de 2" in first
     assert first.count('class="state state-outbox-due"') == 50
@@ -147,11 +136,11 @@ def test_retrying_a_dead_letter_from_the_page(app: Flask) -> None:
     services = app.extensions["tramita"]
     _rows(services.engine, [{"status": "dead", "attempts": 8, "last_error": "SMTP caído"}])
     client = app.test_client()
-    _login(client, "admin@demo.gob.mx")
+    login(client, "admin@demo.gob.mx")
     page = client.get("/admin/outbox?estado=dead").get_data(as_text=True)
     services.outbox.handlers["notify"] = lambda item: None
     done = client.post(
-        "/admin/outbox/reintentar", data={"csrf_token": _csrf(page)}, follow_redirects=True
+        "/admin/outbox/reintentar", data={"csrf_token": csrf_from(page)}, follow_redirects=True
     )
     assert "Completados: 1" in done.get_data(as_text=True)
     assert services.outbox.dead_letters() == []

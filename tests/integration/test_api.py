@@ -13,6 +13,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import text
 
 from app.api import ROUTES
+from tests.helpers.web import account, csrf_token, forge_login
 from tests.integration.conftest import API_USERS
 
 LICENCE = "licencia-funcionamiento"
@@ -595,25 +596,9 @@ def test_authentication_is_required(api_client: FlaskClient) -> None:
 
 
 def _login(app: Flask, client: FlaskClient, email: str) -> str:
-    """Open a browser session for `email` (as /entrar does); return its CSRF token.
-
-    A test-only route keeps this independent of the HTML login page.
-    """
-    from flask_login import login_user
-    from flask_wtf.csrf import generate_csrf
-
-    from app.sessions import SessionUser, accounts
-
-    def test_login() -> str:
-        account = accounts().by_email(email)
-        assert account is not None
-        login_user(SessionUser(account, accounts().open_session(account.id)))
-        return str(generate_csrf())
-
-    app.add_url_rule("/_test/login", "test_login", test_login)
-    response = client.get("/_test/login")
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+    """Open a browser session for `email` (as /entrar does, without its HTML page); return
+    the session's CSRF token."""
+    return csrf_token(forge_login(client, account(app, email).id))
 
 
 def test_session_requests_that_change_state_need_the_csrf_token(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import pytest
@@ -17,13 +16,14 @@ from sqlalchemy import Column, MetaData, Table, insert, update
 from sqlalchemy.exc import StatementError
 from sqlalchemy.types import JSON
 
+from tests.helpers.web import csrf_token, login
 from tests.integration.test_api import with_uploads
 from workflow_engine import strict_json
 from workflow_engine.engine import SaveDraft, SubmitStep
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.hashing import canonical_json
 from workflow_engine.persistence.models import User
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
@@ -31,7 +31,6 @@ LICENCE = "licencia-funcionamiento"
 CITIZEN = "ciudadano@demo.gob.mx"
 NEIGHBOUR = "vecina@example.com"
 OFFICIAL = "funcionario@demo.gob.mx"
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 PHANTOM = {
     "id": "f-never-uploaded",
     "name": "titulo-de-propiedad-falso.pdf",
@@ -215,13 +214,13 @@ def test_non_finite_numbers_are_refused_and_never_served(app: Flask, number: str
 def test_every_json_writer_refuses_non_finite_numbers(app: Flask, db_url: str) -> None:
     """Responses, JSON columns and the history hash never write NaN/Infinity."""
     for bad in (float("nan"), float("inf"), float("-inf")):
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             strict_json.dumps({"x": [bad]})
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             canonical_json({"x": bad})
         with app.app_context(), pytest.raises(ValueError):
             app.json.dumps({"x": bad})
-        with pytest.raises(strict_json.InvalidJSON):
+        with pytest.raises(strict_json.InvalidJSONError):
             app.json.loads('{"x": %s}' % ("NaN" if bad != bad else "1e999"))
     engine = make_engine(db_url)
     try:
@@ -229,12 +228,12 @@ def test_every_json_writer_refuses_non_finite_numbers(app: Flask, db_url: str) -
         scratch.create(engine)
         try:
             with (
-                pytest.raises((StatementError, strict_json.InvalidJSON)) as refused,
+                pytest.raises((StatementError, strict_json.InvalidJSONError)) as refused,
                 engine.begin() as conn,
             ):
                 conn.execute(insert(scratch).values(doc={"x": float("inf")}))
             cause = getattr(refused.value, "orig", refused.value)  # SQLite wraps it
-            assert isinstance(cause, strict_json.InvalidJSON)
+            assert isinstance(cause, strict_json.InvalidJSONError)
         finally:
             scratch.drop(engine)
     finally:
@@ -324,7 +323,7 @@ def test_text_the_database_cannot_store_is_not_reported_as_a_lost_race(app: Flas
             values=dict(example(client)["solicitante"], razon_social="Tienda \udcff"),
         ),
     ):
-        with pytest.raises(strict_json.InvalidJSON) as refused:
+        with pytest.raises(strict_json.InvalidJSONError) as refused:
             svc.cases.execute(case_id, command)
         assert refused.value.http_status == 400
         assert refused.value.details["reason"] == "invalid_text"
@@ -466,26 +465,16 @@ NEGOCIO = {
 }
 
 
-def login(client: FlaskClient, email: str) -> None:
-    found = CSRF.search(client.get("/entrar").get_data(as_text=True))
-    assert found
-    page = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": found.group(1)}
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)[:400]
-
-
 def token(client: FlaskClient, folio: str, step: str) -> str:
-    found = CSRF.search(client.get(f"/expedientes/{folio}/pasos/{step}").get_data(as_text=True))
-    assert found
-    return found.group(1)
+    return csrf_token(client, f"/expedientes/{folio}/pasos/{step}")
 
 
 def wizard_case_at(web: FlaskClient, step: str) -> str:
     """A licence case started in the wizard, advanced (through the API rules) to `step`."""
-    found = CSRF.search(web.get(f"/tramites/{LICENCE}/informacion").get_data(as_text=True))
-    assert found
-    started = web.post(f"/tramites/{LICENCE}", data={"csrf_token": found.group(1)})
+    started = web.post(
+        f"/tramites/{LICENCE}",
+        data={"csrf_token": csrf_token(web, f"/tramites/{LICENCE}/informacion")},
+    )
     assert started.status_code == 302
     folio = started.headers["Location"].split("/")[2]
     if step == "negocio":

@@ -8,7 +8,6 @@ Examples are bounded so the whole test stays well under a minute.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.helpers.web import csrf_token, login
 from tests.integration.test_api import LICENCE, file_licence
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +39,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +57,11 @@ def schema_app(api_seeded_db: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _session_headers(app: Flask, email: str) -> dict[str, str]:
     client = app.test_client()
-    token = CSRF.search(client.get("/entrar").get_data(as_text=True))
-    assert token
-    page = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert page.status_code == 302
-    csrf = CSRF.search(client.get("/mis-tramites").get_data(as_text=True))
-    assert csrf
+    login(client, email)
+    csrf = csrf_token(client, "/mis-tramites")
     cookie = client.get_cookie("session")
     assert cookie is not None
-    return {"Cookie": f"session={cookie.value}", "X-CSRFToken": csrf.group(1)}
+    return {"Cookie": f"session={cookie.value}", "X-CSRFToken": csrf}
 
 
 @pytest.fixture(scope="module")

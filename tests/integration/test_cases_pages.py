@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from tests.helpers.web import forge_login
 from tests.integration.test_files import (
     AT,
     ID_FIELD,
@@ -16,7 +17,6 @@ from tests.integration.test_files import (
     account,
     fetch,
     file_market_case,
-    login,
     start,
 )
 from workflow_engine.engine import Decide, SaveDraft
@@ -42,7 +42,7 @@ def test_my_cases_needs_login(app: Flask) -> None:
 
 def test_my_cases_empty_state(app: Flask) -> None:
     client = app.test_client()
-    login(client, account(app, "vecino@demo.gob.mx"))
+    forge_login(client, account(app, "vecino@demo.gob.mx").id)
     html = client.get("/mis-tramites").get_data(as_text=True)
     assert "<h1>Mis trámites</h1>" in html
     assert "Aún no ha iniciado ningún trámite" in html
@@ -55,7 +55,7 @@ def test_my_cases_lists_drafts_and_filed_cases_and_isolates_them(app: Flask) -> 
     _other_id, other_folio = start(app, account(app, "vecino@demo.gob.mx"))
 
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     page = client.get("/mis-tramites")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -77,10 +77,10 @@ def test_case_page_is_only_for_the_applicant(app: Flask) -> None:
     url = f"/expedientes/{filed['folio']}"
     for email in ("vecino@demo.gob.mx", "mercados@demo.gob.mx", "funcionario@demo.gob.mx"):
         client = app.test_client()
-        login(client, account(app, email))
+        forge_login(client, account(app, email).id)
         assert client.get(url).status_code == 404, email
     mine = app.test_client()
-    login(mine, account(app, "ciudadano@demo.gob.mx"))
+    forge_login(mine, account(app, "ciudadano@demo.gob.mx").id)
     assert mine.get("/expedientes/CHO-2026-NOEXISTE").status_code == 404
     assert app.test_client().get(url).status_code == 302
 
@@ -89,7 +89,7 @@ def test_case_page_shows_status_timeline_receipt_and_files(app: Flask) -> None:
     citizen = account(app, "ciudadano@demo.gob.mx")
     filed = file_market_case(app, citizen)
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     html = client.get(f"/expedientes/{filed['folio']}").get_data(as_text=True)
     assert "Permiso" in html and filed["folio"] in html
     assert "En revisión" in html
@@ -127,7 +127,7 @@ def test_case_page_after_a_return_names_reason_deadline_and_continue_link(app: F
         ),
     )
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     html = client.get(f"/expedientes/{filed['folio']}").get_data(as_text=True)
     assert "Requiere correcciones" in html
     assert "necesita correcciones porque falta información o documentos" in html
@@ -143,7 +143,7 @@ def test_case_page_of_a_draft_has_no_receipt(app: Flask) -> None:
     citizen = account(app, "ciudadano@demo.gob.mx")
     _case_id, folio = start(app, citizen, "constancia-residencia")
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     html = client.get(f"/expedientes/{folio}").get_data(as_text=True)
     assert "Borrador" in html and "acuse.pdf" not in html
     assert "El acuse de recibo aparecerá aquí" in html
@@ -203,7 +203,7 @@ def test_abandoned_draft_is_warned_once_then_cancelled_and_its_files_purged(app:
 
     # The case page and the list say when it will be cancelled.
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     assert "6 de marzo de 2026" in client.get("/mis-tramites").get_data(as_text=True)
 
     assert sweep(59) == ([], [])
@@ -276,6 +276,6 @@ def test_receipt_link_works_from_the_case_page(app: Flask) -> None:
     citizen = account(app, "ciudadano@demo.gob.mx")
     filed = file_market_case(app, citizen)
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     got = fetch(client, f"/expedientes/{filed['folio']}/acuse.pdf")
     assert got.status_code == 200 and got.data.startswith(b"%PDF")

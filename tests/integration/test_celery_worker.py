@@ -26,8 +26,9 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
-from workflow_engine.engine import PaymentConfirmed, StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from tests.helpers.cases import file_with_examples
+from workflow_engine.engine import PaymentConfirmed
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import Actor
 from workflow_engine.persistence.models import Document, OutboxMessage, PaymentOrder, table
 from workflow_engine.persistence.platform.accounts import Accounts
@@ -119,9 +120,13 @@ def _drive_payments(services: Services, case_ids: list[int]) -> int:
     closed = 0
     for case_id in case_ids:
         state, _d, _v = services.cases.load(case_id)
-        if state.status == S.CLOSED:
+        if state.status == case_state.CLOSED:
             closed += 1
-        elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.reference:
+        elif (
+            state.status == case_state.AWAITING_PAYMENT
+            and state.payment
+            and state.payment.reference
+        ):
             services.cases.execute(
                 case_id,
                 PaymentConfirmed(
@@ -147,19 +152,7 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, tmp_path:
     worker = _start_worker(database_url, tmp_path, "primero")
     second = None
     try:
-        case_ids = []
-        for _ in range(CASES):
-            case = services.cases.start(PROCEDURE, StartCase(at=utcnow(), actor=citizen))
-            state, definition, _v = services.cases.load(case.case_id)
-            for step_id, values in definition.example_data().items():
-                services.cases.execute(
-                    case.case_id,
-                    SubmitStep(at=utcnow(), actor=citizen, step_id=step_id, values=dict(values)),
-                )
-            services.cases.execute(
-                case.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True)
-            )
-            case_ids.append(case.case_id)
+        case_ids = _file_cases(services, citizen, CASES)
         # Kill the worker while it holds work: some message is `running`.
         interrupted: list[int] = []
         deadline = time.monotonic() + 60
@@ -228,20 +221,7 @@ def _pool_processes(worker: subprocess.Popen[bytes]) -> list[int]:
 
 
 def _file_cases(services: Services, citizen: Actor, count: int) -> list[int]:
-    case_ids = []
-    for _ in range(count):
-        case = services.cases.start(PROCEDURE, StartCase(at=utcnow(), actor=citizen))
-        _state, definition, _v = services.cases.load(case.case_id)
-        for step_id, values in definition.example_data().items():
-            services.cases.execute(
-                case.case_id,
-                SubmitStep(at=utcnow(), actor=citizen, step_id=step_id, values=dict(values)),
-            )
-        services.cases.execute(
-            case.case_id, SubmitCase(at=utcnow(), actor=citizen, declaration=True)
-        )
-        case_ids.append(case.case_id)
-    return case_ids
+    return [file_with_examples(services, PROCEDURE, citizen).case_id for _ in range(count)]
 
 
 def test_a_killed_pool_process_gives_its_message_back_to_the_broker(

@@ -7,13 +7,10 @@ import hashlib
 import io
 import json
 import re
-import socket
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +40,7 @@ from connectors.payments import (
     is_valid_reference,
     make_payment_handler,
 )
+from tests.helpers.mail import SmtpServer
 from workflow_engine.engine import (
     Actor,
     CancelCase,
@@ -516,44 +514,17 @@ def test_no_order_and_no_document_for_a_cancelled_case(
 # -- notifications ---------------------------------------------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    from aiosmtpd.controller import Controller  # a dev dependency: missing is an error
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
 def _notify_item(case_id: int, key: str, **payload: Any) -> OutboxItem:
     payload.setdefault("case_id", str(case_id))
     return OutboxItem(1, case_id, "notify", f"{case_id}:{key}", payload, 1)
 
 
 def test_notifications_are_recorded_and_emailed_once(
-    engine: Engine, tmp_path: Path, applicant: Actor, smtp_server: tuple[_Inbox, int]
+    engine: Engine, tmp_path: Path, applicant: Actor, smtp: SmtpServer
 ) -> None:
-    inbox, port = smtp_server
+    inbox = smtp.sink
     settings = ConnectorSettings(
-        documents_dir=str(tmp_path), smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=5
+        documents_dir=str(tmp_path), smtp_host="127.0.0.1", smtp_port=inbox.port, smtp_timeout=5
     )
     driver = Driver(engine, settings, "permiso-construccion", applicant)
     folio = driver.state.folio

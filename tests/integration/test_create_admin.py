@@ -3,14 +3,13 @@ administrator from the command line, then that person logs in over HTTP."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.helpers.web import csrf_token, post_login
 from workflow_engine.persistence.models import AuditLog, OutboxMessage, User, table
 
 PASSWORD = "Ferrocarril-Norte-1910"
@@ -20,20 +19,6 @@ PASSWORD = "Ferrocarril-Norte-1910"
 def app(db_url: str, app_factory: Any) -> Flask:
     # A production install: no demo accounts, no demo password.
     return app_factory(db_url, demo_mode=False, base_url="https://tramites.example")  # type: ignore[no-any-return]
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:2000]
-    return match.group(1)
-
-
-def _login(client: FlaskClient, email: str, password: str) -> Any:
-    return client.post(
-        "/entrar",
-        data={"email": email, "password": password, "csrf_token": _csrf(client, "/entrar")},
-    )
 
 
 def _rows(app: Flask, model: type) -> list[Any]:
@@ -51,7 +36,7 @@ def test_the_printed_link_sets_the_password_once_and_the_admin_logs_in(app: Flas
     assert not _rows(app, OutboxMessage), "the link is printed, not e-mailed"
 
     client = app.test_client()
-    assert _login(client, "alcaldia@muni.mx", PASSWORD).status_code != 302  # no password yet
+    assert post_login(client, "alcaldia@muni.mx", PASSWORD).status_code != 302  # no password yet
     page = client.get(path)
     assert page.status_code == 200 and "Ana Ruiz Peña" in page.get_data(as_text=True)
     weak = client.post(
@@ -60,7 +45,7 @@ def test_the_printed_link_sets_the_password_once_and_the_admin_logs_in(app: Flas
             "name": "Ana Ruiz Peña",
             "password": "12345",
             "password_confirm": "12345",
-            "csrf_token": _csrf(client, path),
+            "csrf_token": csrf_token(client, path),
         },
     )
     assert weak.status_code == 400
@@ -70,7 +55,7 @@ def test_the_printed_link_sets_the_password_once_and_the_admin_logs_in(app: Flas
             "name": "Ana Ruiz Peña",
             "password": PASSWORD,
             "password_confirm": PASSWORD,
-            "csrf_token": _csrf(client, path),
+            "csrf_token": csrf_token(client, path),
         },
     )
     assert accepted.status_code == 302
@@ -78,7 +63,7 @@ def test_the_printed_link_sets_the_password_once_and_the_admin_logs_in(app: Flas
     assert client.get(path).status_code == 410  # single use
 
     fresh = app.test_client()
-    assert _login(fresh, "alcaldia@muni.mx", PASSWORD).status_code == 302
+    assert post_login(fresh, "alcaldia@muni.mx", PASSWORD).status_code == 302
     assert fresh.get("/admin/usuarios").status_code == 200
     actions = [(r.action, r.actor_id, r.details.get("email")) for r in _rows(app, AuditLog)]
     assert ("user.admin_created", "cli", "alcaldia@muni.mx") in actions
@@ -102,7 +87,7 @@ def test_password_from_stdin_follows_the_web_policy(app: Flask) -> None:
     assert made.exit_code == 0, made.output
     assert "/invitacion/" not in made.output
     client = app.test_client()
-    assert _login(client, "ti@muni.mx", PASSWORD).status_code == 302
+    assert post_login(client, "ti@muni.mx", PASSWORD).status_code == 302
     assert client.get("/admin/usuarios").status_code == 200
     (entry,) = _rows(app, AuditLog)
     assert entry.action == "user.admin_created" and entry.details["password_set"] is True
@@ -125,7 +110,7 @@ def test_an_existing_account_is_refused_and_left_unchanged(app: Flask) -> None:
     (user,) = _rows(app, User)
     assert user.name == "Equipo TI"
     client = app.test_client()
-    assert _login(client, "ti@muni.mx", PASSWORD).status_code == 302
+    assert post_login(client, "ti@muni.mx", PASSWORD).status_code == 302
     bad = runner.invoke(args=["users", "create-admin", "no-es-correo", "Alguien"])
     assert bad.exit_code == 1 and "correo electrónico válido" in bad.output
     assert len(_rows(app, AuditLog)) == 1

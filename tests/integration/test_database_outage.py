@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from tests.conftest import _truncate_pg
+from tests.helpers.web import login
 from tests.integration.tcp_proxy import TcpProxy, proxied
 from workflow_engine.persistence.db import database_unavailable, make_engine
 from workflow_engine.persistence.platform.accounts import Accounts
@@ -104,22 +105,8 @@ def test_logged_in_pages_during_a_postgresql_cut_are_503_not_500(
 ) -> None:
     """Loading the logged-in account is the first thing that fails; the 503 page itself
     must not need the database."""
-    import re
-
     url, proxy, _key = pg_proxy
-    client = app_factory(url).test_client()
-    form = client.get("/entrar").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    login = client.post(
-        "/entrar",
-        data={
-            "email": "ciudadano@demo.gob.mx",
-            "password": "demo12345",
-            "csrf_token": token.group(1),
-        },
-    )
-    assert login.status_code == 302
+    client = login(app_factory(url).test_client(), "ciudadano@demo.gob.mx")
     proxy.stop()
     _assert_page_503(client.get("/mis-tramites"))
     proxy.start()

@@ -5,7 +5,6 @@ the cause is fixed. Both databases."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,14 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from connectors.payments.handler import settle_payment
+from tests.helpers.web import login
 from tests.unit.test_document_markup import assert_inert, png
 from workflow_engine.persistence.cases.walkthrough import WalkthroughError, run_walkthrough
 from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
 
 KEY = "constancia-residencia"
-CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 versions_t = table(ProcedureVersion)
 templates_t = table(ProcedureTemplate)
 
@@ -100,12 +99,7 @@ def test_a_document_that_cannot_be_laid_out_is_a_readable_dead_letter_and_retry_
     assert folio in dead["last_error"] and "Cannot open resource" in dead["last_error"]
 
     admin = app.test_client()
-    token = CSRF_META.search(admin.get("/entrar").get_data(as_text=True))
-    assert token
-    admin.post(
-        "/entrar",
-        data={"email": "admin@demo.gob.mx", "password": DEMO_PASSWORD, "csrf_token": token[1]},
-    )
+    login(admin, "admin@demo.gob.mx")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert folio in page and "cannot be laid out" in page and "Cannot open resource" in page
 

@@ -6,22 +6,19 @@ databases, real HTTP."""
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
+from tests.helpers.web import csrf_from, login
 from tests.unit.engine_helpers import MINI, T0
 from workflow_engine.engine import StartCase, StepValidationError, SubmitCase, SubmitStep
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
 
 CITIZEN = "ciudadano@demo.gob.mx"
 OFFICIAL = "funcionario@demo.gob.mx"  # revisor of Desarrollo Económico
-CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -40,17 +37,6 @@ def app(db_url: str, app_factory: Any) -> Flask:
     services.catalog.publish(doc["key"])
     flask_app.config["TESTING"] = True
     return flask_app
-
-
-def login(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    token = CSRF_META.search(client.get("/entrar").get_data(as_text=True))
-    assert token
-    page = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)[:400]
-    return client
 
 
 def file_case(app: Flask, edad: Any) -> tuple[int, str]:
@@ -81,12 +67,11 @@ def test_approving_a_fee_beyond_what_can_be_charged_is_a_clear_message_not_a_500
     case_id, folio = file_case(app, 999_999_999_999_999)  # accepted: below 10^15
     services = app.extensions["tramita"]
     (task,) = services.cases.load(case_id)[0].open_tasks()
-    official = login(app, OFFICIAL)
+    official = login(app.test_client(), OFFICIAL)
     page = official.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     url = f"/bandeja/expedientes/{folio}/tareas/{task.id}/decidir"
-    csrf = CSRF_FIELD.search(page)
-    assert csrf
-    approve = official.post(url, data={"csrf_token": csrf.group(1), "decision": "approve"})
+    csrf = csrf_from(page)
+    approve = official.post(url, data={"csrf_token": csrf, "decision": "approve"})
     assert approve.status_code == 422
     body = approve.get_data(as_text=True)
     assert "no dio un importe que se pueda cobrar" in body
@@ -98,7 +83,7 @@ def test_approving_a_fee_beyond_what_can_be_charged_is_a_clear_message_not_a_500
     back = official.post(
         url,
         data={
-            "csrf_token": csrf.group(1),
+            "csrf_token": csrf,
             "decision": "return",
             "reason": "incorrect",
             "comment": "La edad capturada no es correcta.",

@@ -14,9 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from tests.helpers.web import account, forge_login
 from workflow_engine.engine import Actor, Decide, StartCase, SubmitCase, SubmitStep
-from workflow_engine.persistence.platform.accounts import Account, Accounts
-from workflow_engine.persistence.platform.uploads import UploadRejected, UploadStore
+from workflow_engine.persistence.platform.accounts import Account
+from workflow_engine.persistence.platform.uploads import UploadRejectedError, UploadStore
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -35,24 +36,6 @@ PHOTO_FIELD = {
     "accept": ["image/jpeg", "image/png"],
     "max_size_mb": 2,
 }
-
-
-def account(app: Flask, email: str) -> Account:
-    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
-    assert found is not None, email
-    return found
-
-
-def _open_session(client: FlaskClient, user_id: int) -> str:
-    """A registry session id for the account (what /entrar puts in the cookie)."""
-    app: Any = client.application
-    return Accounts(app.extensions["tramita"].engine).open_session(user_id)
-
-
-def login(client: FlaskClient, who: Account) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = _open_session(client, who.id)
-        session["_fresh"] = True
 
 
 def fetch(client: FlaskClient, url: str) -> Any:
@@ -182,7 +165,7 @@ def test_save_refuses_someone_elses_case(app: Flask) -> None:
     other = account(app, "vecino@demo.gob.mx")
     case_id, _ = start(app, citizen)
     store: UploadStore = app.extensions["tramita"].uploads
-    with pytest.raises(UploadRejected):
+    with pytest.raises(UploadRejectedError):
         store.save(
             owner_id=str(other.id),
             case_id=case_id,
@@ -212,7 +195,7 @@ def test_save_refuses_bad_files(
     citizen = account(app, "ciudadano@demo.gob.mx")
     case_id, _ = start(app, citizen)
     store: UploadStore = app.extensions["tramita"].uploads
-    with pytest.raises(UploadRejected) as caught:
+    with pytest.raises(UploadRejectedError) as caught:
         store.save(
             owner_id=str(citizen.id),
             case_id=case_id,
@@ -234,7 +217,7 @@ def test_owner_and_officials_of_the_case_department_get_the_file(app: Flask) -> 
     url = f"/archivos/{filed['ine']['id']}"
 
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     got = fetch(client, url)
     assert got.status_code == 200
     assert got.data == PDF
@@ -244,7 +227,7 @@ def test_owner_and_officials_of_the_case_department_get_the_file(app: Flask) -> 
     assert got.headers["Content-Disposition"].startswith("inline")
 
     official = app.test_client()
-    login(official, account(app, "mercados@demo.gob.mx"))
+    forge_login(official, account(app, "mercados@demo.gob.mx").id)
     assert fetch(official, url).data == PDF
     assert fetch(official, f"/archivos/{filed['photo']['id']}").data == PNG
 
@@ -253,7 +236,7 @@ def test_owner_and_officials_of_the_case_department_get_the_file(app: Flask) -> 
 def test_other_citizens_and_other_departments_get_404(app: Flask, email: str) -> None:
     filed = file_market_case(app, account(app, "ciudadano@demo.gob.mx"))
     client = app.test_client()
-    login(client, account(app, email))
+    forge_login(client, account(app, email).id)
     assert fetch(client, f"/archivos/{filed['ine']['id']}").status_code == 404
     assert fetch(client, "/archivos/no-existe").status_code == 404
     assert fetch(client, f"/expedientes/{filed['folio']}/acuse.pdf").status_code == 404
@@ -281,7 +264,7 @@ def test_non_inline_types_are_attachments(app: Flask) -> None:
         field={"id": "notas", "accept": ["text/plain"]},
     )
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     got = fetch(client, f"/archivos/{ref['id']}")
     assert got.status_code == 200
     assert got.headers["Content-Disposition"].startswith("attachment")
@@ -295,7 +278,7 @@ def test_purged_files_are_gone(app: Flask) -> None:
     assert store.purge_case(filed["case_id"]) == 2
     assert not [p for p in Path(store.directory).rglob("*") if p.is_file()]
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     assert fetch(client, f"/archivos/{filed['ine']['id']}").status_code == 404
 
 
@@ -304,7 +287,7 @@ def test_receipt_names_folio_applicant_files_and_response_date(app: Flask) -> No
     citizen = account(app, "ciudadano@demo.gob.mx")
     filed = file_market_case(app, citizen)
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     got = fetch(client, f"/expedientes/{filed['folio']}/acuse.pdf")
     assert got.status_code == 200
     assert got.headers["Content-Type"] == "application/pdf"
@@ -322,7 +305,7 @@ def test_receipt_names_folio_applicant_files_and_response_date(app: Flask) -> No
     assert fetch(client, f"/expedientes/{filed['folio']}/acuse.pdf").data == got.data
     # The department reviewing the case may read it too.
     official = app.test_client()
-    login(official, account(app, "mercados@demo.gob.mx"))
+    forge_login(official, account(app, "mercados@demo.gob.mx").id)
     assert fetch(official, f"/expedientes/{filed['folio']}/acuse.pdf").status_code == 200
 
 
@@ -330,7 +313,7 @@ def test_no_receipt_before_filing(app: Flask) -> None:
     citizen = account(app, "ciudadano@demo.gob.mx")
     _case_id, folio = start(app, citizen)
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     assert fetch(client, f"/expedientes/{folio}/acuse.pdf").status_code == 404
 
 
@@ -367,14 +350,14 @@ def test_issued_documents_are_served_to_the_applicant_only(app: Flask) -> None:
     url = f"/expedientes/{filed['folio']}/documentos/{document_id}"
 
     client = app.test_client()
-    login(client, citizen)
+    forge_login(client, citizen.id)
     got = fetch(client, url)
     assert got.status_code == 200 and got.data.startswith(b"%PDF")
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert fetch(client, f"/expedientes/{filed['folio']}/documentos/999999").status_code == 404
 
     stranger = app.test_client()
-    login(stranger, account(app, "vecino@demo.gob.mx"))
+    forge_login(stranger, account(app, "vecino@demo.gob.mx").id)
     assert fetch(stranger, url).status_code == 404
     # The same document id under another case's folio is not found either.
     other_id, other_folio = start(app, account(app, "vecino@demo.gob.mx"))

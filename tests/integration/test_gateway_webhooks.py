@@ -34,6 +34,7 @@ from connectors.gateway import GatewayConfig, poll_gateway
 from connectors.gateway.checkouts import GatewayCheckout
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
+from tests.helpers.web import csrf_from, csrf_token, forge_login
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.models import (
     Case,
@@ -99,11 +100,7 @@ class World:
         return self.services.engine
 
     def client(self) -> FlaskClient:
-        client = self.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = Accounts(self.engine).open_session(self.citizen.id)
-            session["_fresh"] = True
-        return client
+        return forge_login(self.app.test_client(), self.citizen.id)
 
 
 @pytest.fixture
@@ -465,17 +462,12 @@ def http(method: str, url: str, data: bytes | None = None) -> tuple[int, str, st
         return exc.code, exc.headers.get("Location", ""), exc.read().decode()
 
 
-def csrf_token(page: str) -> str:
-    marker = 'name="csrf-token" content="'
-    return page.split(marker, 1)[1].split('"', 1)[0]
-
-
 def start_online_payment(world: World, client: FlaskClient, awaiting: Awaiting) -> str:
     """Click «Pagar en línea» on the case page; return the gateway URL we are sent to."""
     page = client.get(f"/expedientes/{awaiting.folio}").get_data(as_text=True)
     assert "Pagar en línea" in page
     response = client.post(
-        f"/expedientes/{awaiting.folio}/pago-en-linea", data={"csrf_token": csrf_token(page)}
+        f"/expedientes/{awaiting.folio}/pago-en-linea", data={"csrf_token": csrf_from(page)}
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     location = response.headers["Location"]
@@ -552,11 +544,9 @@ def test_another_citizens_payment_pages_answer_404(world: World) -> None:
     other = Accounts(world.engine, demo_mode=True).create(
         "otro@correo.mx", "demo12345", role="citizen", name="Otro", verified=True
     )
-    stranger = world.app.test_client()
-    with stranger.session_transaction() as session:
-        session["_user_id"] = Accounts(world.engine).open_session(other.id)
+    stranger = forge_login(world.app.test_client(), other.id)
     # A valid CSRF token of the stranger's own session, so the ownership check is reached.
-    token = csrf_token(stranger.get("/mis-tramites").get_data(as_text=True))
+    token = csrf_token(stranger, "/mis-tramites")
     for path in ("pago/regreso", "pago/estado"):
         assert stranger.get(f"/expedientes/{awaiting.folio}/{path}").status_code == 404, path
     before = count(world, select(func.count()).select_from(checkouts_t))
@@ -655,7 +645,7 @@ def test_gateway_down_leaves_the_reference_to_pay_at_the_bank(world: World) -> N
     client = world.client()
     page = client.get(f"/expedientes/{awaiting.folio}").get_data(as_text=True)
     response = client.post(
-        f"/expedientes/{awaiting.folio}/pago-en-linea", data={"csrf_token": csrf_token(page)}
+        f"/expedientes/{awaiting.folio}/pago-en-linea", data={"csrf_token": csrf_from(page)}
     )
     assert response.status_code == 503
     text = response.get_data(as_text=True)

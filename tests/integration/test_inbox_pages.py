@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.integration.test_files import account, file_market_case, login
+from tests.helpers.web import account, csrf_from, forge_login
+from tests.integration.test_files import file_market_case
 from workflow_engine.engine import CaseState
 from workflow_engine.persistence.models import CaseAccess, table
 from workflow_engine.persistence.platform.accounts import Accounts
@@ -22,15 +23,9 @@ MOVILIDAD = "movilidad@demo.gob.mx"  # another department
 CITIZEN = "ciudadano@demo.gob.mx"
 
 
-def token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def as_user(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
-    login(client, account(app, email))
+    forge_login(client, account(app, email).id)
     return client
 
 
@@ -63,7 +58,7 @@ def test_unclaimed_task_shows_in_the_department_queue_and_claiming_moves_it_to_m
     key = task_key(api_app, filed["case_id"])
     out = client.post(
         f"/bandeja/expedientes/{filed['folio']}/tareas/{key}/tomar",
-        data={"csrf_token": token(html), "next": "list"},
+        data={"csrf_token": csrf_from(html), "next": "list"},
     )
     assert out.status_code == 302 and out.headers["Location"].endswith("/bandeja")
     assert filed["folio"] in client.get("/bandeja?vista=mine").get_data(as_text=True)
@@ -143,7 +138,7 @@ def test_requirements_rejected_go_back_together_and_the_citizen_sees_why(
     refused = client.post(
         url,
         data={
-            "csrf_token": token(html),
+            "csrf_token": csrf_from(html),
             f"req-{ine}": "accept",
             f"req-{photo}": "reject",
             "decision": "return",
@@ -159,7 +154,7 @@ def test_requirements_rejected_go_back_together_and_the_citizen_sees_why(
     done = client.post(
         url,
         data={
-            "csrf_token": token(html),
+            "csrf_token": csrf_from(html),
             f"req-{ine}": "accept",
             f"req-{photo}": "reject",
             f"req-{photo}-motivo": "La foto está borrosa.",
@@ -184,7 +179,7 @@ def test_internal_notes_are_for_staff_only(api_app: Flask, filed: dict[str, Any]
     html = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     out = client.post(
         f"/bandeja/expedientes/{folio}/notas",
-        data={"csrf_token": token(html), "text": "Verificar el padrón de mercados."},
+        data={"csrf_token": csrf_from(html), "text": "Verificar el padrón de mercados."},
     )
     assert out.status_code == 302
     assert "Verificar el padrón de mercados." in client.get(
@@ -199,7 +194,7 @@ def test_internal_notes_are_for_staff_only(api_app: Flask, filed: dict[str, Any]
     assert staff_api.status_code == 200
     assert "note.added" in staff_api.get_data(as_text=True)
     empty = client.post(
-        f"/bandeja/expedientes/{folio}/notas", data={"csrf_token": token(html), "text": "  "}
+        f"/bandeja/expedientes/{folio}/notas", data={"csrf_token": csrf_from(html), "text": "  "}
     )
     assert empty.status_code == 422 and "Escriba la nota." in empty.get_data(as_text=True)
 
@@ -212,10 +207,10 @@ def test_a_stale_decision_shows_a_clear_conflict(api_app: Flask, filed: dict[str
     html_2 = second.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     key = task_key(api_app, filed["case_id"])
     url = f"/bandeja/expedientes/{folio}/tareas/{key}/decidir"
-    ok = first.post(url, data={"csrf_token": token(html_1), "decision": "approve"})
+    ok = first.post(url, data={"csrf_token": csrf_from(html_1), "decision": "approve"})
     assert ok.status_code == 302
     late = second.post(
-        url, data={"csrf_token": token(html_2), "decision": "reject", "comment": "No procede."}
+        url, data={"csrf_token": csrf_from(html_2), "decision": "reject", "comment": "No procede."}
     )
     assert late.status_code == 409
     assert "ya resolvió" in late.get_data(as_text=True)
@@ -242,7 +237,7 @@ def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     assert "Reasignar" in html and "Ayudante Mercados" in html
     out = director.post(
         f"/bandeja/expedientes/{folio}/tareas/{key}/asignar",
-        data={"csrf_token": token(html), "assignee": str(helper.id)},
+        data={"csrf_token": csrf_from(html), "assignee": str(helper.id)},
     )
     assert out.status_code == 302
     assert state(api_app, filed["case_id"]).tasks[key].assignee == str(helper.id)
@@ -254,7 +249,7 @@ def test_a_director_reassigns_and_a_colleague_cannot_take_it_over(
     stranger = account(api_app, MOVILIDAD)
     refused = director.post(
         f"/bandeja/expedientes/{folio}/tareas/{key}/asignar",
-        data={"csrf_token": token(html), "assignee": str(stranger.id)},
+        data={"csrf_token": csrf_from(html), "assignee": str(stranger.id)},
     )
     assert refused.status_code == 422
 
@@ -263,7 +258,7 @@ def test_isolation_every_staff_url_is_404_for_others(api_app: Flask, filed: dict
     folio = filed["folio"]
     key = task_key(api_app, filed["case_id"])
     own = as_user(api_app, MERCADOS)
-    csrf = token(own.get("/bandeja").get_data(as_text=True))
+    csrf = csrf_from(own.get("/bandeja").get_data(as_text=True))
     posts = [
         f"/bandeja/expedientes/{folio}/tareas/{key}/tomar",
         f"/bandeja/expedientes/{folio}/tareas/{key}/liberar",
@@ -275,7 +270,7 @@ def test_isolation_every_staff_url_is_404_for_others(api_app: Flask, filed: dict
         client = as_user(api_app, email)
         page = client.get(f"/bandeja/expedientes/{folio}")
         assert page.status_code == 404, email
-        tok = token(client.get("/").get_data(as_text=True))
+        tok = csrf_from(client.get("/").get_data(as_text=True))
         for url in posts:
             response = client.post(
                 url, data={"csrf_token": tok, "decision": "approve", "text": "x"}
@@ -358,7 +353,7 @@ def test_decided_tasks_are_listed_apart(api_app: Flask, filed: dict[str, Any]) -
     )
     client.post(
         f"/bandeja/expedientes/{folio}/tareas/{key}/decidir",
-        data={"csrf_token": token(html), "decision": "approve"},
+        data={"csrf_token": csrf_from(html), "decision": "approve"},
     )
     decided = client.get("/bandeja?vista=decided").get_data(as_text=True)
     assert f"/bandeja/expedientes/{folio}" in decided and "Aprobada" in decided
@@ -390,12 +385,14 @@ def test_deactivating_an_official_puts_their_tasks_back_in_the_queue(
     key = task_key(api_app, filed["case_id"])
     html = official.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     official.post(
-        f"/bandeja/expedientes/{folio}/tareas/{key}/tomar", data={"csrf_token": token(html)}
+        f"/bandeja/expedientes/{folio}/tareas/{key}/tomar", data={"csrf_token": csrf_from(html)}
     )
     assert state(api_app, filed["case_id"]).tasks[key].assignee == str(holder.id)
     admin = as_user(api_app, "admin@demo.gob.mx")
     page = admin.get(f"/admin/usuarios/{holder.id}").get_data(as_text=True)
-    done = admin.post(f"/admin/usuarios/{holder.id}/desactivar", data={"csrf_token": token(page)})
+    done = admin.post(
+        f"/admin/usuarios/{holder.id}/desactivar", data={"csrf_token": csrf_from(page)}
+    )
     assert done.status_code == 303
     assert state(api_app, filed["case_id"]).tasks[key].assignee is None
     history = api_app.extensions["tramita"].cases.history(filed["case_id"])

@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from connectors import ledger
 from connectors.payments.handler import confirm_payment_command
 from connectors.payments.recording import PaymentReceived, PaymentRecorder
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from tests.helpers import cases
+from tests.helpers.web import account
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 from workflow_engine.persistence.models import (
     LedgerPayment,
@@ -25,7 +26,6 @@ from workflow_engine.persistence.models import (
     TaxableObject,
     table,
 )
-from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
 CITIZEN = "ciudadano@demo.gob.mx"
@@ -43,55 +43,10 @@ def recorder(app: Flask) -> PaymentRecorder:
     return PaymentRecorder(services.engine, services.cases)
 
 
-def citizen(app: Flask) -> Any:
-    found = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(CITIZEN)
-    assert found is not None
-    return found
-
-
 def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[int, Any]:
-    """A case of the citizen's, approved and waiting for payment; returns (case id, order)."""
-    services = app.extensions["tramita"]
-    actor = citizen(app).actor()
-    started = services.cases.start(key, StartCase(at=utcnow(), actor=actor))
-    case_id = started.case_id
-    for _ in range(30):
-        services.outbox.run_due()
-        state, definition, _v = services.cases.load(case_id)
-        if state.status == S.AWAITING_PAYMENT and state.payment.reference:
-            with services.engine.connect() as conn:
-                order = conn.execute(
-                    select(table(PaymentOrder)).where(
-                        table(PaymentOrder).c.reference == state.payment.reference
-                    )
-                ).one()
-            return case_id, order
-        if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
-            values = dict(definition.example_data().get(state.position, {}))
-            values.pop("superficie_m2", None)
-            values["superficie_m2"] = 60  # one department: simpler
-            if state.position != "negocio":
-                values = dict(definition.example_data().get(state.position, {}))
-            services.cases.execute(
-                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
-            )
-        elif state.status == S.READY:
-            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
-        elif state.status == S.IN_REVIEW:
-            from workflow_engine.engine import Actor, Decide
-
-            for task in state.open_tasks():
-                official = Actor(
-                    id="x",
-                    kind="official",
-                    departments=frozenset([task.department]),
-                    roles=frozenset([task.role]),
-                )
-                services.cases.execute(
-                    case_id,
-                    Decide(at=utcnow(), actor=official, task_id=task.id, decision="approve"),
-                )
-    raise AssertionError("never reached payment")
+    """A case of the citizen's, approved and waiting for payment; returns (case id, order).
+    The licence's business is 60 m²: one department reviews it."""
+    return cases.awaiting_payment(app, key, answers={"negocio": {"superficie_m2": 60}})
 
 
 def paid(order: Any, external_id: str = "evt-1", **changes: Any) -> PaymentReceived:
@@ -127,7 +82,7 @@ def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) ->
     first = rec.record(paid(order))
     assert first.status == "recorded" and first.case_id == case_id
     state, _d, _v = services.cases.load(case_id)
-    assert state.status != S.AWAITING_PAYMENT
+    assert state.status != case_state.AWAITING_PAYMENT
     for _ in range(5):  # a replayed webhook changes nothing
         assert rec.record(paid(order)).status == "duplicate"
     assert count(app, LedgerPayment, reference=order.reference) == 1
@@ -135,7 +90,7 @@ def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) ->
     again = rec.record(paid(order, external_id="bank-7", source="bank:banorte"))
     assert again.status == "refused" and again.reason == "already_paid"
     with services.engine.connect() as conn:
-        taxpayer = ledger.taxpayer_for_user(conn, citizen(app).id)
+        taxpayer = ledger.taxpayer_for_user(conn, account(app, CITIZEN).id)
         assert ledger.balance(conn, taxpayer) == {"MXN": 0}
     with services.engine.connect() as conn:
         statuses = [r.status for r in conn.execute(select(table(PaymentEvent))).all()]
@@ -158,7 +113,7 @@ def test_a_payment_that_does_not_match_is_refused_logged_and_changes_nothing(
     result = recorder(app).record(paid(order, **changes))
     assert result.status == "refused" and result.reason == reason
     after, _d, version_after = app.extensions["tramita"].cases.load(case_id)
-    assert after.status == S.AWAITING_PAYMENT and version_after == version
+    assert after.status == case_state.AWAITING_PAYMENT and version_after == version
     assert count(app, LedgerPayment) == 0
     assert count(app, PaymentEvent, status="refused", reason=reason) == 1
 
@@ -204,7 +159,7 @@ def approved_licence(app: Flask) -> Any:
         services.cases,
         services.outbox,
         "licencia-funcionamiento",
-        citizen(app).actor(),
+        account(app, CITIZEN).actor(),
         settle=settle,
     )
     services.outbox.run_due()
@@ -261,7 +216,7 @@ def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(app: Flask) -> N
     assert expire_orders(services, order.expires_on + timedelta(days=1)) == 1
     services.outbox.run_due()
     state, _d, _v = services.cases.load(case_id)
-    assert state.status == S.AWAITING_PAYMENT
+    assert state.status == case_state.AWAITING_PAYMENT
     assert state.payment is not None and state.payment.reference not in (None, order.reference)
     again = recorder(app).record_failure(order.reference, "builtin:expiry", "x", "expired")
     assert again.status == "noted"  # an order expires once
@@ -292,9 +247,9 @@ def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbo
     assert results[0].folio
     services.outbox.run_due()
     state, _d, _v = services.cases.load(first_case)
-    assert state.status != S.AWAITING_PAYMENT
+    assert state.status != case_state.AWAITING_PAYMENT
     state, _d, _v = services.cases.load(second_case)
-    assert state.status == S.AWAITING_PAYMENT
+    assert state.status == case_state.AWAITING_PAYMENT
     again = recorder(app).record_many([paid(first, external_id="b1", source="bank:prueba")])
     assert again[0].status == "duplicate"
     assert count(app, LedgerPayment) == 1
@@ -306,13 +261,14 @@ def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(app: Flask) 
     case_id, order = awaiting_payment(app)
     services = app.extensions["tramita"]
     services.cases.execute(
-        case_id, CancelCase(at=utcnow(), actor=citizen(app).actor(), reason="ya no lo necesito")
+        case_id,
+        CancelCase(at=utcnow(), actor=account(app, CITIZEN).actor(), reason="ya no lo necesito"),
     )
     result = recorder(app).record(paid(order, external_id="late-1"))
     assert result.status == "recorded" and result.reason == "case_not_waiting"
     assert count(app, LedgerPayment, reference=order.reference) == 1  # the money is not lost
     state, _d, _v = services.cases.load(case_id)
-    assert state.status == S.CLOSED and state.outcome == "cancelled"
+    assert state.status == case_state.CLOSED and state.outcome == "cancelled"
     with services.engine.connect() as conn:
         reasons = [
             r.reason

@@ -9,7 +9,7 @@ import io
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.test_files import login
+from tests.helpers.web import forge_login
 from tests.integration.test_ledger import (  # noqa: F401
     app,
     awaiting_payment,
@@ -26,7 +26,7 @@ def client_for(app: Flask, email: str) -> FlaskClient:  # noqa: F811
     client = app.test_client()
     account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
     assert account is not None
-    login(client, account)
+    forge_login(client, account.id)
     return client
 
 

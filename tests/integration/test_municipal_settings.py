@@ -4,13 +4,12 @@ secrets never shown; administrators only."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
-from tests.integration.test_files import login
+from tests.helpers.web import csrf_from, forge_login
 from tests.integration.test_ledger import app, awaiting_payment  # noqa: F401
 from workflow_engine.persistence.models import AuditLog, table
 from workflow_engine.persistence.platform.accounts import Accounts
@@ -21,14 +20,8 @@ def as_user(app: Flask, email: str) -> Any:  # noqa: F811
     client = app.test_client()
     account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
     assert account is not None
-    login(client, account)
+    forge_login(client, account.id)
     return client
-
-
-def token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def test_an_admin_changes_the_payment_days_and_new_orders_follow(
@@ -43,13 +36,13 @@ def test_an_admin_changes_the_payment_days_and_new_orders_follow(
     assert "super-secreto-no-mostrar" not in html and "configurado" in html
     bad = admin.post(
         "/admin/conectores",
-        data={"csrf_token": token(html), "payments.order_expiry_days": "0"},
+        data={"csrf_token": csrf_from(html), "payments.order_expiry_days": "0"},
     )
     assert bad.status_code == 422 and "entre 1 y 90" in bad.get_data(as_text=True)
     done = admin.post(
         "/admin/conectores",
         data={
-            "csrf_token": token(html),
+            "csrf_token": csrf_from(html),
             "payments.order_expiry_days": "12",
             "payments.online_enabled": "1",
         },

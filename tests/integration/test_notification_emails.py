@@ -11,11 +11,8 @@ the real clock's; deadlines run with the same function Celery beat calls every m
 from __future__ import annotations
 
 import copy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -23,6 +20,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from connectors import settle_payment
+from tests.helpers.mail import MailSink, SmtpServer
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import (
     Actor,
@@ -74,48 +72,11 @@ def email_of(name: str) -> str:
 # -- the SMTP server ---------------------------------------------------------------------
 
 
-@dataclass
-class Mailbox:
-    """Everything the loopback SMTP server accepted, in order."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, name: str) -> list[EmailMessage]:
-        return [m for rcpts, m in self.messages if email_of(name) in rcpts]
-
-    def recipients(self, subject_part: str) -> list[str]:
-        """Who got a message whose subject contains `subject_part` (sorted, repeated)."""
-        return sorted(
-            r.split("@")[0]
-            for rcpts, m in self.messages
-            if subject_part in str(m["Subject"])
-            for r in rcpts
-        )
-
-    def clear(self) -> None:
-        self.messages.clear()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+def recipients(box: MailSink, subject_part: str) -> list[str]:
+    """Who got a message whose subject contains `subject_part` (local parts, sorted, repeated)."""
+    return sorted(
+        r.split("@")[0] for mail in box.messages if subject_part in mail.subject for r in mail.to
+    )
 
 
 # -- the municipality --------------------------------------------------------------------
@@ -124,7 +85,7 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 @dataclass
 class World:
     services: Any
-    mail: Mailbox
+    mail: MailSink
     ids: dict[str, int]
 
     @property
@@ -242,15 +203,14 @@ def seed(engine: Any, procedure: dict[str, Any]) -> dict[str, int]:
 
 
 @pytest.fixture
-def world(db_url: str, app_factory: Any, mailbox: tuple[Mailbox, int]) -> World:
-    box, port = mailbox
-    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=port, base_url=BASE_URL)
+def world(db_url: str, app_factory: Any, smtp: SmtpServer) -> World:
+    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=smtp.port, base_url=BASE_URL)
     services = app.extensions["tramita"]
     procedure = copy.deepcopy(MINI)
     for step in procedure["steps"]:
         if step["id"] == "revision":
             step["on_lapse"] = "escalate"  # an overdue task goes to the director
-    return World(services, box, seed(services.engine, procedure))
+    return World(services, smtp.sink, seed(services.engine, procedure))
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -265,7 +225,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 
 def test_submitting_emails_the_applicant_in_spanish_with_text_and_html(world: World) -> None:
     case_id, folio = world.file_case("ana")
-    (email,) = world.mail.to("ana")
+    (email,) = world.mail.to(email_of("ana"))
     assert email["Subject"] == f"Recibimos su solicitud {folio}"
     assert email.get_content_type() == "multipart/alternative"
     assert email["Content-Language"] == "es"
@@ -279,9 +239,9 @@ def test_submitting_emails_the_applicant_in_spanish_with_text_and_html(world: Wo
     assert "María López" not in text + html
 
     # The department's reviewers (and its director) hear about the new task; nobody else.
-    assert world.mail.recipients("Nueva solicitud por revisar") == ["revisora"]
-    assert world.mail.recipients("New application to review") == ["directora"]
-    (staff,) = world.mail.to("revisora")
+    assert recipients(world.mail, "Nueva solicitud por revisar") == ["revisora"]
+    assert recipients(world.mail, "New application to review") == ["directora"]
+    (staff,) = world.mail.to(email_of("revisora"))
     assert f"{BASE_URL}/bandeja/expedientes/{folio}" in parts(staff)[0]
     assert [r.recipient for r in world.rows(case_id, "case_submitted")] == [
         f"user:{world.ids['ana']}"
@@ -290,7 +250,7 @@ def test_submitting_emails_the_applicant_in_spanish_with_text_and_html(world: Wo
 
 def test_an_english_speaking_applicant_gets_english(world: World) -> None:
     _case_id, folio = world.file_case("john")
-    (email,) = world.mail.to("john")
+    (email,) = world.mail.to(email_of("john"))
     assert email["Subject"] == f"We received your application {folio}"
     assert email["Content-Language"] == "en"
     text, html = parts(email)
@@ -308,7 +268,7 @@ def test_return_for_correction_says_what_to_do_but_not_the_observations(world: W
         reason="outdated",
         return_steps=("datos",),
     )
-    (email,) = world.mail.to("ana")
+    (email,) = world.mail.to(email_of("ana"))
     assert email["Subject"] == f"Su solicitud {folio} necesita correcciones"
     text, html = parts(email)
     assert "algún documento no está vigente" in text
@@ -327,7 +287,7 @@ def test_approval_payment_document_and_closing_each_email_the_applicant(world: W
     case_id, folio = world.file_case("john")
     world.mail.clear()
     world.decide(case_id, "approve")
-    (due,) = world.mail.to("john")
+    (due,) = world.mail.to(email_of("john"))
     assert due["Subject"] == f"Payment order for your application {folio}"
     text, html = parts(due)
     state = world.services.cases.load(case_id)[0]
@@ -338,7 +298,7 @@ def test_approval_payment_document_and_closing_each_email_the_applicant(world: W
     world.mail.clear()
     paid_case, confirm = settle_payment(world.engine, reference, "prueba")
     world.services.cases.execute(paid_case, confirm)
-    subjects = [str(m["Subject"]) for m in world.mail.to("john")]
+    subjects = [str(m["Subject"]) for m in world.mail.to(email_of("john"))]
     assert f"We received your payment ({folio})" in subjects
     assert f"Your licence is ready ({folio})" in subjects
     assert "Listo" in subjects  # the procedure's own notice step
@@ -350,7 +310,7 @@ def test_rejection_emails_the_applicant_without_the_reason(world: World) -> None
     case_id, folio = world.file_case("ana")
     world.mail.clear()
     world.decide(case_id, "reject", comment="El giro no está permitido en esa zona.")
-    (email,) = world.mail.to("ana")
+    (email,) = world.mail.to(email_of("ana"))
     assert email["Subject"] == f"Su solicitud {folio} fue resuelta"
     text, html = parts(email)
     assert "sentido negativo" in text and "Consultar la resolución" in html
@@ -372,12 +332,12 @@ def test_reminder_goes_to_the_department_and_escalation_to_its_director(world: W
     assert world.fire(remind_at) == 1
     # Reviewers of the department (the director reads English); not the deactivated
     # official, not the liaison, not Protección Civil.
-    assert world.mail.recipients(f"Recordatorio: la solicitud {folio} vence el") == ["revisora"]
-    assert world.mail.recipients(f"Reminder: application {folio} is due on") == ["directora"]
+    assert recipients(world.mail, f"Recordatorio: la solicitud {folio} vence el") == ["revisora"]
+    assert recipients(world.mail, f"Reminder: application {folio} is due on") == ["directora"]
 
     world.mail.clear()
     assert world.fire(deadline_at) == 1
-    assert world.mail.recipients(f"Deadline missed: application {folio}") == ["directora"]
+    assert recipients(world.mail, f"Deadline missed: application {folio}") == ["directora"]
     assert len(world.mail.messages) == 1
     assert world.services.cases.load(case_id)[0].open_tasks()[0].escalated
 
@@ -391,7 +351,7 @@ def test_a_claimed_tasks_reminder_goes_to_whoever_claimed_it(world: World) -> No
     world.act(case_id, "revisora", ClaimTask)
     world.mail.clear()
     assert world.fire(world.timer(case_id, "task_reminder")) == 1
-    assert world.mail.recipients(folio) == ["revisora"]
+    assert recipients(world.mail, folio) == ["revisora"]
 
 
 def test_without_a_director_escalation_reaches_the_departments_officials(world: World) -> None:
@@ -402,8 +362,8 @@ def test_without_a_director_escalation_reaches_the_departments_officials(world: 
     case_id, folio = world.file_case("ana")
     world.mail.clear()
     world.fire(world.timer(case_id, "task_deadline"))
-    assert world.mail.recipients(f"Plazo vencido: solicitud {folio}") == ["revisora"]
-    assert world.mail.recipients(f"Deadline missed: application {folio}") == ["directora"]
+    assert recipients(world.mail, f"Plazo vencido: solicitud {folio}") == ["revisora"]
+    assert recipients(world.mail, f"Deadline missed: application {folio}") == ["directora"]
 
 
 def test_a_deactivated_director_gets_nothing(world: World) -> None:
@@ -413,10 +373,10 @@ def test_a_deactivated_director_gets_nothing(world: World) -> None:
         )
     case_id, folio = world.file_case("ana")
     world.fire(world.timer(case_id, "task_deadline"))
-    assert world.mail.to("directora") == []
-    assert world.mail.to("baja") == []
+    assert world.mail.to(email_of("directora")) == []
+    assert world.mail.to(email_of("baja")) == []
     # Nobody tagged director is left: the department's active official is told instead.
-    assert world.mail.recipients(f"Plazo vencido: solicitud {folio}") == ["revisora"]
+    assert recipients(world.mail, f"Plazo vencido: solicitud {folio}") == ["revisora"]
 
 
 # -- at least once, e-mailed once ----------------------------------------------------------
@@ -443,7 +403,7 @@ def test_a_director_assigning_a_task_emails_the_assignee(world: World) -> None:
     world.act(
         case_id, "directora", AssignTask, assignee_id=str(world.ids["revisora"]), assignee_name="R"
     )
-    (email,) = world.mail.to("revisora")
+    (email,) = world.mail.to(email_of("revisora"))
     assert email["Subject"] == f"Se le asignó la solicitud {folio}"
     assert "Plazo para resolver:" in parts(email)[0]
     assert len(world.mail.messages) == 1
@@ -458,4 +418,4 @@ def test_a_deactivated_assignees_reminder_goes_back_to_the_department(world: Wor
         )
     world.mail.clear()
     world.fire(world.timer(case_id, "task_reminder"))
-    assert world.mail.recipients(folio) == ["directora"]
+    assert recipients(world.mail, folio) == ["directora"]

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 from connectors.notifications.inbox import unread_count
-from tests.integration.test_files import account, file_market_case, login
+from tests.helpers.web import account, csrf_token, forge_login
+from tests.integration.test_files import file_market_case
 from workflow_engine.persistence.models import Notification, table
 from workflow_engine.persistence.types import utcnow
 
@@ -46,15 +47,8 @@ def read_at(app: Flask, notification_id: int) -> Any:
 
 def client_for(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
-    login(client, account(app, email))
+    forge_login(client, account(app, email).id)
     return client
-
-
-def csrf(client: FlaskClient) -> str:
-    html = client.get("/notificaciones").get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def user(app: Flask, email: str) -> str:
@@ -123,7 +117,7 @@ def test_marking_one_read_needs_csrf_and_only_works_on_your_own(app: Flask) -> N
     assert client.post(f"/notificaciones/{mine}/leida").status_code == 400  # no CSRF token
     assert read_at(app, mine) is None
 
-    token = csrf(client)
+    token = csrf_token(client, "/notificaciones")
     for other in (theirs, other_department, 999_999, 10**30):
         got = client.post(f"/notificaciones/{other}/leida", data={"csrf_token": token})
         assert got.status_code == 404, other
@@ -147,7 +141,7 @@ def test_mark_all_read_stops_at_what_was_on_screen(app: Flask) -> None:
     client = client_for(app, "ciudadano@demo.gob.mx")
     html = client.get("/notificaciones").get_data(as_text=True)
     assert f'name="hasta" value="{second}"' in html
-    token = csrf(client)
+    token = csrf_token(client, "/notificaciones")
     later = notify(app, me, "Llegó después", minutes=4)  # arrives while the page is open
 
     assert client.post("/notificaciones/leidas", data={"hasta": str(second)}).status_code == 400

@@ -25,6 +25,7 @@ from app.observability import logs, metrics, tasks
 from connectors.gateway import GatewayConfig
 from connectors.gateway.signing import signed_headers
 from tests.conftest import REDIS_URL, _truncate_pg, redis_available, service_missing
+from tests.helpers.web import csrf_from
 from tests.integration.tcp_proxy import proxied
 from workflow_engine.persistence.cases.outbox_backlog import OutboxBacklog
 from workflow_engine.persistence.models import OutboxMessage, table
@@ -321,18 +322,12 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
 def test_one_json_line_per_request_and_per_task_with_the_same_request_id(
     app: Flask, json_log: io.StringIO
 ) -> None:
     """Registering queues a verification e-mail: the task it causes logs the request's id."""
     client = app.test_client()
-    token = _csrf(client.get("/registro").get_data(as_text=True))
+    token = csrf_from(client.get("/registro").get_data(as_text=True))
     response = client.post(
         "/registro",
         data={

@@ -15,11 +15,10 @@ from sqlalchemy import func, select
 
 from connectors.payments.bankfile import BankFileError, fixed_line, fixed_trailer
 from connectors.payments.reconciliation import reconcile_file
-from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
-from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, PaymentOrder, table
-from workflow_engine.persistence.platform.accounts import Accounts
-from workflow_engine.persistence.types import utcnow
+from tests.helpers import cases
+from tests.helpers.web import csrf_token, login
+from workflow_engine.engine import state as case_state
+from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, table
 
 CITIZEN = "ciudadano@demo.gob.mx"
 KEY = "constancia-residencia"
@@ -34,29 +33,7 @@ def app(db_url: str, app_factory: Any) -> Flask:
 
 def awaiting_payment(app: Flask) -> tuple[int, Any]:
     """A residence certificate of the demo citizen waiting for payment: (case id, order)."""
-    services = app.extensions["tramita"]
-    account = Accounts(services.engine, demo_mode=True).by_email(CITIZEN)
-    assert account is not None
-    actor = account.actor()
-    case_id = services.cases.start(KEY, StartCase(at=utcnow(), actor=actor)).case_id
-    for _ in range(20):
-        services.outbox.run_due()
-        state, definition, _v = services.cases.load(case_id)
-        if state.status == S.AWAITING_PAYMENT and state.payment.reference:
-            orders = table(PaymentOrder)
-            with services.engine.connect() as conn:
-                order = conn.execute(
-                    select(orders).where(orders.c.reference == state.payment.reference)
-                ).one()
-            return case_id, order
-        if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
-            values = dict(definition.example_data().get(state.position, {}))
-            services.cases.execute(
-                case_id, SubmitStep(at=utcnow(), actor=actor, step_id=state.position, values=values)
-            )
-        elif state.status == S.READY:
-            services.cases.execute(case_id, SubmitCase(at=utcnow(), actor=actor, declaration=True))
-    raise AssertionError("the case never reached payment")
+    return cases.awaiting_payment(app, KEY)
 
 
 def status_of(app: Flask, case_id: int) -> str:
@@ -127,9 +104,9 @@ def test_csv_settles_cases_and_reimport_changes_nothing(app: Flask) -> None:
     assert {line.line for line in report.malformed} == {7, 8}
     assert "fecha" in report.malformed[0].reason and "importe" in report.malformed[1].reason
 
-    assert status_of(app, case_a) != S.AWAITING_PAYMENT
-    assert status_of(app, case_b) != S.AWAITING_PAYMENT
-    assert status_of(app, case_c) == S.AWAITING_PAYMENT  # short-paid: still waiting
+    assert status_of(app, case_a) != case_state.AWAITING_PAYMENT
+    assert status_of(app, case_b) != case_state.AWAITING_PAYMENT
+    assert status_of(app, case_c) == case_state.AWAITING_PAYMENT  # short-paid: still waiting
     payments, events = count(app, LedgerPayment), count(app, PaymentEvent)
     assert payments == 2
 
@@ -162,7 +139,7 @@ def test_fixed_width_file_settles_a_case(app: Flask, tmp_path: Path) -> None:
     assert report.counts()["recorded"] == 1
     assert [line.line for line in report.unmatched] == [3]
     assert [line.line for line in report.malformed] == [4]
-    assert status_of(app, case_id) != S.AWAITING_PAYMENT
+    assert status_of(app, case_id) != case_state.AWAITING_PAYMENT
 
     services = app.extensions["tramita"]
     # by path too, and again: the line without a bank id is recognised by its hash
@@ -183,7 +160,7 @@ def test_wrong_currency_is_refused(app: Flask) -> None:
     ).encode()
     report = reconcile(app, data, "csv")
     assert [(line.line, line.reason) for line in report.refused] == [(2, "currency_mismatch")]
-    assert status_of(app, case_id) == S.AWAITING_PAYMENT
+    assert status_of(app, case_id) == case_state.AWAITING_PAYMENT
 
 
 def test_unreadable_files_say_why(app: Flask) -> None:
@@ -222,7 +199,7 @@ def test_cli_reconciles_a_file(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "registrados: 1" in result.output
     assert "sin coincidencia: 1" in result.output and "línea 3" in result.output
-    assert status_of(app, case_id) != S.AWAITING_PAYMENT
+    assert status_of(app, case_id) != case_state.AWAITING_PAYMENT
 
     bad = runner.invoke(args=["payments", "reconcile", str(path), "--format", "csv"])
     assert bad.exit_code == 1 and "Faltan columnas" in bad.output
@@ -231,30 +208,16 @@ def test_cli_reconciles_a_file(app: Flask, tmp_path: Path) -> None:
 # -- the upload page ------------------------------------------------------------------------
 
 
-def _csrf(client: Any, path: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(True))
-    assert match is not None, path
-    return match.group(1)
-
-
 def _client(app: Flask, email: str | None) -> Any:
     client = app.test_client()
-    if email:
-        token = _csrf(client, "/entrar")
-        answer = client.post(
-            "/entrar", data={"email": email, "password": "demo12345", "csrf_token": token}
-        )
-        assert answer.status_code == 302, email
-    return client
+    return login(client, email) if email else client
 
 
 def _upload(client: Any, data: bytes, name: str = "pagos.csv", **fields: str) -> Any:
     import io
 
     form: dict[str, Any] = {
-        "csrf_token": _csrf(client, "/tesoreria/conciliacion"),
+        "csrf_token": csrf_token(client, "/tesoreria/conciliacion"),
         "bank": "Banorte",
         "format": "csv",
         "archivo": (io.BytesIO(data), name),
@@ -304,6 +267,6 @@ def test_upload_page_for_treasury_only(app: Flask) -> None:
     assert done.status_code == 200, html
     assert 'id="count-recorded">1<' in html and 'id="count-malformed">1<' in html
     assert "<script>x" not in html
-    assert status_of(app, case_id) != S.AWAITING_PAYMENT
+    assert status_of(app, case_id) != case_state.AWAITING_PAYMENT
     again = _upload(cashier, data).get_data(True)
     assert 'id="count-recorded">0<' in again and 'id="count-duplicate">1<' in again

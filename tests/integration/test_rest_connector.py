@@ -36,7 +36,7 @@ from connectors.payments.rest import (
 from connectors.payments.rest.breaker import CLOSED, HALF_OPEN, OPEN
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.cases.outbox import OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import OutboxMessage, PaymentOrder, table
@@ -245,7 +245,7 @@ class Town:
             case_id, SubmitStep(at=utcnow(), actor=self.actor, step_id="datos", values=values)
         )
         self.cases.execute(case_id, SubmitCase(at=utcnow(), actor=self.actor, declaration=True))
-        assert self.state(case_id).status == S.AWAITING_PAYMENT
+        assert self.state(case_id).status == case_state.AWAITING_PAYMENT
         return case_id
 
     def state(self, case_id: int) -> Any:

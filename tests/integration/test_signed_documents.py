@@ -30,6 +30,7 @@ from connectors.documents import document_path, signing_setup
 from connectors.documents.verification import find_document, validate_signatures
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings, service_missing
+from tests.helpers.web import account, csrf_from, forge_login
 from workflow_engine.persistence.cases.outbox import OutboxItem
 from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 from workflow_engine.persistence.models import (
@@ -242,11 +243,10 @@ def _changed(pdf: bytes) -> bytes:
 
 def _upload(client: FlaskClient, code: str, data: bytes, name: str = "doc.pdf") -> Any:
     page = client.get(f"/verificar/{code}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
+    token = csrf_from(page)
     return client.post(
         f"/verificar/{code}/archivo",
-        data={"csrf_token": token.group(1), "archivo": (io.BytesIO(data), name)},
+        data={"csrf_token": token, "archivo": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
 
@@ -255,13 +255,12 @@ def _upload_raw(client: FlaskClient, code: str, data: bytes) -> Any:
     """A multipart upload encoded here (the test client would spool a large body to a
     temporary file that it never closes)."""
     page = client.get(f"/verificar/{code}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
+    token = csrf_from(page)
     boundary = "----tramita-test-boundary"
     body = (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
-            f"{token.group(1)}\r\n--{boundary}\r\n"
+            f"{token}\r\n--{boundary}\r\n"
             'Content-Disposition: form-data; name="archivo"; filename="grande.pdf"\r\n'
             "Content-Type: application/pdf\r\n\r\n"
         ).encode()
@@ -325,7 +324,7 @@ def test_an_uploaded_copy_is_checked_byte_for_byte_and_by_signature(
 
     empty = client.post(
         f"/verificar/{issued.code}/archivo",
-        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)},  # type: ignore[union-attr]
+        data={"csrf_token": csrf_from(html)},
     )
     assert empty.status_code == 400
     assert client.post(f"/verificar/{issued.code}/archivo").status_code == 400  # no CSRF
@@ -392,31 +391,23 @@ def test_cli_shows_the_signing_certificate_and_a_document(world: World) -> None:
     assert missing.exit_code == 1
 
 
-def _login(client: FlaskClient, world: World, email: str) -> None:
-    account = Accounts(world.services.engine, demo_mode=True).by_email(email)
-    assert account is not None
-    with client.session_transaction() as session:
-        session["_user_id"] = Accounts(world.services.engine).open_session(account.id)
-        session["_fresh"] = True
-
-
 def test_only_admins_revoke_from_the_page(world: World) -> None:
     issued = world.docs["permiso-publicidad"]
     citizen = world.app.test_client()
-    _login(citizen, world, "ciudadano@demo.gob.mx")
+    forge_login(citizen, account(world.app, "ciudadano@demo.gob.mx").id)
     page = citizen.get(f"/verificar/{issued.code}").get_data(as_text=True)
     assert "Revocar documento" not in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = csrf_from(page)
     refused = citizen.post(
         f"/verificar/{issued.code}/revocar", data={"csrf_token": token, "motivo": "x"}
     )
     assert refused.status_code == 404
 
     admin = world.app.test_client()
-    _login(admin, world, "admin@demo.gob.mx")
+    forge_login(admin, account(world.app, "admin@demo.gob.mx").id)
     page = admin.get(f"/verificar/{issued.code}").get_data(as_text=True)
     assert "Motivo de la revocación" in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = csrf_from(page)
     blank = admin.post(
         f"/verificar/{issued.code}/revocar", data={"csrf_token": token, "motivo": " "}
     )

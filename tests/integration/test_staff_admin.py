@@ -5,7 +5,6 @@ that nobody but an administrator reaches /admin/*."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.sessions import current_actor
-from tests.integration.test_accounts import SmtpServer
+from tests.helpers.mail import SmtpServer
+from tests.helpers.web import account, csrf_token, post_login
 from workflow_engine.persistence.models import AuditLog, AuthToken, OutboxMessage, User, table
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.staff import (
@@ -34,16 +34,6 @@ audit_t = table(AuditLog)
 users_t = table(User)
 tokens_t = table(AuthToken)
 outbox_t = table(OutboxMessage)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _seed(app: Flask) -> None:
@@ -92,27 +82,14 @@ def _engine(app: Flask) -> Any:
     return app.extensions["tramita"].engine
 
 
-def _csrf(client: FlaskClient, path: str = "/entrar") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:2000]
-    return match.group(1)
-
-
-def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post(
-        "/entrar", data={"email": email, "password": password, "csrf_token": _csrf(client)}
-    )
-
-
 def _admin_client(app: Flask) -> FlaskClient:
     client = app.test_client()
-    assert _login(client, "admin@muni.mx").status_code == 302
+    assert post_login(client, "admin@muni.mx", PASSWORD).status_code == 302
     return client
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, Any], form_page: str) -> Any:
-    return client.post(path, data={**data, "csrf_token": _csrf(client, form_page)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
 
 
 def _audit(app: Flask) -> list[Any]:
@@ -136,12 +113,6 @@ def _invite(client: FlaskClient, **fields: Any) -> Any:
     }
     data.update(fields)
     return _post(client, "/admin/usuarios/invitar", data, "/admin/usuarios/invitar")
-
-
-def _user_id(app: Flask, email: str) -> int:
-    account = _store(app).by_email(email)
-    assert account is not None, email
-    return account.id
 
 
 def _official(app: Flask, email: str = "olga@muni.mx", tags: tuple[str, ...] = ("revisor",)) -> int:
@@ -170,7 +141,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
         other_tags="notificador",
     )
     assert sent.status_code == 302, _main(sent.get_data(as_text=True))
-    user_id = _user_id(app, "nico.nuevo@muni.mx")
+    user_id = account(app, "nico.nuevo@muni.mx").id
     assert sent.headers["Location"] == f"/admin/usuarios/{user_id}"
     page = admin.get(sent.headers["Location"]).get_data(as_text=True)
     assert "Enviamos la invitación a nico.nuevo@muni.mx" in page
@@ -178,13 +149,13 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert "Modo demostración" not in page  # a mail server is configured: no link on screen
 
     # The e-mail went through the outbox to the SMTP server, with a single-use link.
-    assert len(smtp.inbox.messages) == 1
-    mail = smtp.inbox.messages[0]
+    assert len(smtp.sink.messages) == 1
+    mail = smtp.sink.messages[0].message
     assert mail["To"] == "nico.nuevo@muni.mx"
     assert mail["Subject"] == "Invitación a los trámites en línea de Municipio de Chocotlán"
-    body = smtp.inbox.text()
+    body = smtp.sink.messages[-1].text()
     assert "funcionario(a) de Desarrollo Económico" in body
-    path = smtp.inbox.link()
+    path = smtp.sink.messages[-1].path(BASE_URL)
     assert path.startswith("/invitacion/")
     token = path.rsplit("/", 1)[1]
     with _engine(app).connect() as conn:
@@ -194,7 +165,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert stored.purpose == STAFF_INVITATION and token not in stored.token_hash
     assert timedelta(days=6) < stored.expires_at - stored.created_at <= timedelta(days=7)
     # No password yet: nobody can log in to the invited account.
-    assert _login(app.test_client(), "nico.nuevo@muni.mx", "").status_code == 400
+    assert post_login(app.test_client(), "nico.nuevo@muni.mx", "").status_code == 400
 
     invitee = app.test_client()
     form = invitee.get(path)
@@ -207,7 +178,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
             "name": "Nicolás Nuevo",
             "password": "corta",
             "password_confirm": "corta",
-            "csrf_token": _csrf(invitee, path),
+            "csrf_token": csrf_token(invitee, path),
         },
     )
     assert weak.status_code == 400
@@ -218,7 +189,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
             "name": "Nicolás Nuevo",
             "password": PASSWORD,
             "password_confirm": PASSWORD,
-            "csrf_token": _csrf(invitee, path),
+            "csrf_token": csrf_token(invitee, path),
         },
     )
     assert accepted.status_code == 302
@@ -234,7 +205,7 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
     assert again.status_code == 410
     assert "ya se usó" in again.get_data(as_text=True)
     fresh = app.test_client()
-    assert _login(fresh, "nico.nuevo@muni.mx").status_code == 302
+    assert post_login(fresh, "nico.nuevo@muni.mx", PASSWORD).status_code == 302
     assert fresh.get("/_actor").get_json()["roles"] == ["director", "notificador", "revisor"]
 
     rows = _audit(app)
@@ -250,12 +221,12 @@ def test_admin_invites_an_official_who_sets_a_password_and_logs_in(
         "role_tags": ["director", "notificador", "revisor"],
     }
     assert rows[0].ip == "127.0.0.1"
-    assert rows[0].actor_id == str(_user_id(app, "admin@muni.mx"))
+    assert rows[0].actor_id == str(account(app, "admin@muni.mx").id)
 
 
 def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> None:
     app = sqlite_app
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     past = utcnow() - timedelta(days=8)
     old = Staff(_engine(app), clock=lambda: past).invite(
         ActingAdmin(admin_id, "10.0.0.1"),
@@ -275,12 +246,12 @@ def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> 
     assert "as liaison of Treasury" in payload["text"]
 
     admin = _admin_client(app)
-    user_id = _user_id(app, "tardia@muni.mx")
+    user_id = account(app, "tardia@muni.mx").id
     page = f"/admin/usuarios/{user_id}"
     resent = _post(admin, f"{page}/reenviar-invitacion", {}, page)
     assert resent.status_code == 303
     assert "Enviamos una nueva invitación" in admin.get(page).get_data(as_text=True)
-    new_path = smtp.inbox.link()
+    new_path = smtp.sink.messages[-1].path(BASE_URL)
     assert new_path != old.link.removeprefix(BASE_URL)
     assert app.test_client().get(old.link.removeprefix(BASE_URL)).status_code == 410
     assert app.test_client().get(new_path).status_code == 200
@@ -297,7 +268,7 @@ def test_expired_and_resent_invitations(sqlite_app: Flask, smtp: SmtpServer) -> 
 def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask) -> None:
     official_id = _official(app)
     official = app.test_client()
-    assert _login(official, "olga@muni.mx").status_code == 302
+    assert post_login(official, "olga@muni.mx", PASSWORD).status_code == 302
     assert official.get("/_actor").get_json()["roles"] == ["revisor"]
 
     admin = _admin_client(app)
@@ -339,17 +310,17 @@ def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask)
     assert official.get("/_actor").get_json() == {"actor": None}
     assert official.get("/perfil").status_code == 302
     # Logging in is refused with a clear message, only to whoever knows the password.
-    refused = _login(app.test_client(), "olga@muni.mx")
+    refused = post_login(app.test_client(), "olga@muni.mx", PASSWORD)
     assert refused.status_code == 403
     assert "Su cuenta está desactivada" in refused.get_data(as_text=True)
-    wrong = _login(app.test_client(), "olga@muni.mx", "otra frase equivocada")
+    wrong = post_login(app.test_client(), "olga@muni.mx", "otra frase equivocada")
     assert wrong.status_code == 400
     assert "Correo o contraseña incorrectos" in wrong.get_data(as_text=True)
 
     assert _post(admin, f"{page}/reactivar", {}, page).status_code == 303
     # The session from before the deactivation stays dead; a new login works.
     assert official.get("/_actor").get_json() == {"actor": None}
-    assert _login(official, "olga@muni.mx").status_code == 302
+    assert post_login(official, "olga@muni.mx", PASSWORD).status_code == 302
     assert official.get("/_actor").get_json()["roles"] == ["inspector", "revisor"]
 
     rows = _audit(app)
@@ -364,7 +335,7 @@ def test_admin_edits_tags_then_deactivation_ends_sessions_and_logins(app: Flask)
 
 
 def test_the_audit_log_refuses_update_and_delete(app: Flask) -> None:
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     Staff(_engine(app)).create_department(ActingAdmin(admin_id), key="mercados", name_es="Mercados")
     engine = _engine(app)
     for statement in (
@@ -381,7 +352,7 @@ def test_the_audit_log_refuses_update_and_delete(app: Flask) -> None:
 
 def test_a_change_refused_records_nothing_and_changes_nothing(app: Flask) -> None:
     official_id = _official(app)
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     staff = Staff(_engine(app))
     with pytest.raises(StaffError) as refused:
         staff.update_user(
@@ -430,13 +401,13 @@ def test_invitation_and_edit_validation_in_spanish_and_english(
         data={
             "email": "x@muni.mx",
             "role": "liaison",
-            "csrf_token": _csrf(admin, "/admin/usuarios/invitar"),
+            "csrf_token": csrf_token(admin, "/admin/usuarios/invitar"),
         },
     )
     assert "Choose the department: liaisons and officials belong to one." in english.get_data(
         as_text=True
     )
-    assert smtp.inbox.messages == []
+    assert smtp.sink.messages == []
     assert _audit(app) == []
 
     # A liaison needs no tags (any given are dropped); an admin has no department.
@@ -451,7 +422,7 @@ def test_invitation_and_edit_validation_in_spanish_and_english(
 def test_the_last_active_admin_cannot_be_removed(sqlite_app: Flask) -> None:
     app = sqlite_app
     admin = _admin_client(app)
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     page = f"/admin/usuarios/{admin_id}"
     html = admin.get(page).get_data(as_text=True)
     assert "Desactivar la cuenta" not in html  # no button for one's own account
@@ -535,9 +506,9 @@ def test_user_list_filters_and_audit_pagination(sqlite_app: Flask) -> None:
     app = sqlite_app
     _official(app, "olga@muni.mx")
     _official(app, "cajero@muni.mx", ("cajero",))
-    admin_id = _user_id(app, "admin@muni.mx")
+    admin_id = account(app, "admin@muni.mx").id
     staff = Staff(_engine(app))
-    staff.deactivate(ActingAdmin(admin_id), _user_id(app, "cajero@muni.mx"))
+    staff.deactivate(ActingAdmin(admin_id), account(app, "cajero@muni.mx").id)
     admin = _admin_client(app)
 
     def emails(query: str) -> list[str]:
@@ -563,7 +534,7 @@ def test_user_list_filters_and_audit_pagination(sqlite_app: Flask) -> None:
     assert second.count("Creó una dependencia") == 10
     assert "Desactivó una cuenta" in second  # the oldest entry
     assert "Más antiguos" not in second
-    only_cajero = admin.get(f"/admin/auditoria?usuario={_user_id(app, 'cajero@muni.mx')}")
+    only_cajero = admin.get(f"/admin/auditoria?usuario={account(app, 'cajero@muni.mx').id}")
     assert only_cajero.get_data(as_text=True).count("<tr>") == 2  # header + one entry
 
 
@@ -593,14 +564,14 @@ def test_only_administrators_reach_admin_pages(sqlite_app: Flask) -> None:
     assert len(urls) >= 12
 
     anonymous = app.test_client()
-    token = _csrf(anonymous)
+    token = csrf_token(anonymous, "/entrar")
     for method, path in urls:
         response = anonymous.open(path, method=method, data={"csrf_token": token})
         assert response.status_code == 401, (method, path)
     for email in ("vecina@correo.mx", "olga@muni.mx", "enlace@muni.mx"):
         client = app.test_client()
-        assert _login(client, email).status_code == 302
-        token = _csrf(client, "/")
+        assert post_login(client, email, PASSWORD).status_code == 302
+        token = csrf_token(client, "/")
         for method, path in urls:
             response = client.open(
                 path,
@@ -624,13 +595,13 @@ def test_every_admin_form_needs_the_csrf_token(sqlite_app: Flask, smtp: SmtpServ
         )
         assert response.status_code == 400, path
     assert _audit(app) == []
-    assert smtp.inbox.messages == []
+    assert smtp.sink.messages == []
     assert _store(app).get(target).is_active  # type: ignore[union-attr]
     with _engine(app).connect() as conn:  # admin, citizen, official: nobody was invited
         assert conn.execute(select(func.count()).select_from(users_t)).scalar_one() == 3
     # The invitation page too: a forged POST cannot set someone's password.
     invitation = Staff(_engine(app)).invite(
-        ActingAdmin(_user_id(app, "admin@muni.mx")),
+        ActingAdmin(account(app, "admin@muni.mx").id),
         email="invitada@muni.mx",
         role="admin",
         link_for=lambda token: f"/invitacion/{token}",

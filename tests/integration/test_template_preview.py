@@ -20,10 +20,11 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy import table as sql_table
 
 from app.api.queries import case_row
-from tests.integration.test_wizard import CITIZEN, login
+from tests.helpers.web import login
+from tests.integration.test_wizard import CITIZEN
 from tests.unit.test_template_preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import StartCase, SubmitStep
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.models import User
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import examples_dir
@@ -219,12 +220,12 @@ def real_draft_pages(app: Flask, key: str) -> dict[str, str]:
     example = EXAMPLES[key]["example_data"]
     for _ in range(30):
         state, _definition, _lock = services.cases.load(started.case_id)
-        if state.status == S.READY:
+        if state.status == case_state.READY:
             break
-        if state.status == S.AWAITING_CONNECTOR:
+        if state.status == case_state.AWAITING_CONNECTOR:
             assert services.outbox.run_due()
             continue
-        assert state.status == S.DRAFT, state.status
+        assert state.status == case_state.DRAFT, state.status
         services.cases.execute(
             started.case_id,
             SubmitStep(
@@ -235,7 +236,7 @@ def real_draft_pages(app: Flask, key: str) -> dict[str, str]:
             ),
         )
     client = app.test_client()
-    login(client)
+    login(client, CITIZEN)
     pages = {}
     for step_id in state.form_path:
         page = client.get(f"/expedientes/{started.folio}/pasos/{step_id}")

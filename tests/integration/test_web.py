@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.web import csrf_from, login, post_login
 from tests.unit.engine_helpers import MINI
 from workflow_engine.persistence.platform.demo import seed_demo
 
@@ -24,12 +24,6 @@ def app(sqlite_url: str, app_factory) -> Flask:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_home_lists_every_published_procedure(client: FlaskClient) -> None:
@@ -92,7 +86,7 @@ def test_liaison_text_is_escaped(app: Flask, client: FlaskClient) -> None:
 
 def test_login_and_logout(client: FlaskClient) -> None:
     form = client.get("/entrar").get_data(as_text=True)
-    token = _csrf(form)
+    token = csrf_from(form)
     bad = client.post(
         "/entrar", data={"email": "ciudadano@demo.gob.mx", "password": "x", "csrf_token": token}
     )
@@ -105,7 +99,7 @@ def test_login_and_logout(client: FlaskClient) -> None:
     assert ok.status_code == 302
     home = client.get("/").get_data(as_text=True)
     assert "María López Hernández" in home
-    out = client.post("/salir", data={"csrf_token": _csrf(home)})
+    out = client.post("/salir", data={"csrf_token": csrf_from(home)})
     assert out.status_code == 302
     assert "Entrar" in client.get("/").get_data(as_text=True)
 
@@ -117,7 +111,7 @@ def test_a_post_without_csrf_token_is_refused(client: FlaskClient) -> None:
 
 
 def test_open_redirects_are_refused_after_login(client: FlaskClient) -> None:
-    token = _csrf(client.get("/entrar").get_data(as_text=True))
+    token = csrf_from(client.get("/entrar").get_data(as_text=True))
     page = client.post(
         "/entrar?next=//evil.example",
         data={"email": "ciudadano@demo.gob.mx", "password": "demo12345", "csrf_token": token},
@@ -130,16 +124,8 @@ def test_demo_password_is_refused_outside_demo_mode(sqlite_url: str, app_factory
     seed_demo(demo.extensions["tramita"].engine, demo_mode=True)
     prod = app_factory(sqlite_url, demo_mode=False)
     client = prod.test_client()
-    token = _csrf(client.get("/entrar").get_data(as_text=True))
-    page = client.post(
-        "/entrar", data={"email": "admin@demo.gob.mx", "password": "demo12345", "csrf_token": token}
-    )
+    page = post_login(client, "admin@demo.gob.mx")
     assert page.status_code == 400
-
-
-def _login(client: FlaskClient, email: str) -> None:
-    token = _csrf(client.get("/entrar").get_data(as_text=True))
-    client.post("/entrar", data={"email": email, "password": "demo12345", "csrf_token": token})
 
 
 def test_admin_sees_and_retries_dead_letters(app: Flask, client: FlaskClient) -> None:
@@ -163,15 +149,15 @@ def test_admin_sees_and_retries_dead_letters(app: Flask, client: FlaskClient) ->
             )
         )
     assert client.get("/admin/outbox").status_code == 401
-    _login(client, "ciudadano@demo.gob.mx")
+    login(client, "ciudadano@demo.gob.mx")
     assert client.get("/admin/outbox").status_code == 404
-    client.post("/salir", data={"csrf_token": _csrf(client.get("/").get_data(as_text=True))})
-    _login(client, "admin@demo.gob.mx")
+    client.post("/salir", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, "admin@demo.gob.mx")
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "SMTP caído" in page
     services.outbox.handlers["notify"] = lambda item: None
     done = client.post(
-        "/admin/outbox/reintentar", data={"csrf_token": _csrf(page)}, follow_redirects=True
+        "/admin/outbox/reintentar", data={"csrf_token": csrf_from(page)}, follow_redirects=True
     )
     assert "Completados: 1" in done.get_data(as_text=True)
     assert services.outbox.dead_letters() == []

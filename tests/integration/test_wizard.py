@@ -17,11 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from tests.helpers.web import csrf_token, login
 from tests.integration.conftest import API_USERS
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
 from workflow_engine.persistence.models import User
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"
@@ -75,14 +76,6 @@ def png_bytes() -> bytes:
     )
 
 
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, html[:500]
-    return match.group(1)
-
-
 @pytest.fixture
 def app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
     """The whole application on a private copy of the session's migrated, seeded database."""
@@ -95,27 +88,15 @@ def app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
     return flask_app
 
 
-def login(client: FlaskClient, email: str = CITIZEN) -> None:
-    token = csrf(client.get("/entrar").get_data(as_text=True))
-    page = client.post(
-        "/entrar", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)[:400]
-
-
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     web = app.test_client()
-    login(web)
+    login(web, CITIZEN)
     return web
 
 
-def token(client: FlaskClient, path: str = "/") -> str:
-    return csrf(client.get(path).get_data(as_text=True))
-
-
 def start(client: FlaskClient) -> str:
-    page = client.post(f"/tramites/{KEY}", data={"csrf_token": token(client)})
+    page = client.post(f"/tramites/{KEY}", data={"csrf_token": csrf_token(client)})
     assert page.status_code == 302
     match = re.fullmatch(r"/expedientes/([^/]+)/pasos/solicitante", page.headers["Location"])
     assert match, page.headers["Location"]
@@ -133,7 +114,7 @@ def post_step(
 ) -> Any:
     url = f"/expedientes/{folio}/pasos/{step}{query}"
     form = dict(data)
-    form.setdefault("csrf_token", token(client, url))
+    form.setdefault("csrf_token", csrf_token(client, url))
     form["accion"] = accion
     return client.post(url, data=form, content_type="multipart/form-data")
 
@@ -172,7 +153,7 @@ def case_state(app: Flask, folio: str) -> Any:
 
 def test_anonymous_start_goes_to_login_and_back_to_the_procedure(app: Flask) -> None:
     anonymous = app.test_client()
-    page = anonymous.post(f"/tramites/{KEY}", data={"csrf_token": token(anonymous)})
+    page = anonymous.post(f"/tramites/{KEY}", data={"csrf_token": csrf_token(anonymous)})
     assert page.status_code == 302
     assert page.headers["Location"] == f"/entrar?next=/tramites/{KEY}/informacion"
 
@@ -186,10 +167,13 @@ def test_start_button_partial_and_unverified_or_unknown(app: Flask, client: Flas
         )
     assert f'action="/tramites/{KEY}"' in html
     assert "Iniciar trámite" in html
-    assert client.post("/tramites/no-existe", data={"csrf_token": token(client)}).status_code == 404
+    assert (
+        client.post("/tramites/no-existe", data={"csrf_token": csrf_token(client)}).status_code
+        == 404
+    )
     with app.extensions["tramita"].engine.begin() as conn:
         conn.execute(update(User.__table__).values(email_verified_at=None))
-    page = client.post(f"/tramites/{KEY}", data={"csrf_token": token(client)})
+    page = client.post(f"/tramites/{KEY}", data={"csrf_token": csrf_token(client)})
     assert page.headers["Location"] == f"/tramites/{KEY}/informacion"
 
 
@@ -265,12 +249,12 @@ def test_complete_licence_through_every_step(app: Flask, client: FlaskClient) ->
     assert '<span class="visually-hidden"> Giro del negocio</span>' in review
 
     # submit without the declaration: error summary; with it: confirmation
-    page = client.post(f"/expedientes/{folio}/enviar", data={"csrf_token": token(client)})
+    page = client.post(f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client)})
     assert page.status_code == 422
     assert "Hay un problema" in page.get_data(as_text=True)
     assert case_state(app, folio).status == "ready_to_submit"
     page = client.post(
-        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+        f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
     assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
     done = client.get(f"/expedientes/{folio}/confirmacion").get_data(as_text=True)
@@ -343,7 +327,7 @@ def test_save_and_exit_then_resume(app: Flask, client: FlaskClient) -> None:
     assert case_state(app, folio).status == "draft"
     # Enter in a text box sends the form without `accion` (the hidden default button): continue
     url = f"/expedientes/{folio}/pasos/solicitante"
-    page = client.post(url, data=dict(SOLICITANTE, csrf_token=token(client, url)))
+    page = client.post(url, data=dict(SOLICITANTE, csrf_token=csrf_token(client, url)))
     assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
 
 
@@ -454,7 +438,7 @@ def test_other_people_get_404(app: Flask, client: FlaskClient) -> None:
             assert other.get(url).status_code == 404, (email, url)
         page = other.post(
             f"/expedientes/{folio}/enviar",
-            data={"csrf_token": token(other), "declaracion": "si"},
+            data={"csrf_token": csrf_token(other), "declaracion": "si"},
         )
         assert page.status_code == 404
     anonymous = app.test_client()
@@ -466,7 +450,7 @@ def test_returned_for_correction(app: Flask, client: FlaskClient) -> None:
     folio = start(client)
     fill_all(client, folio)
     client.post(
-        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+        f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
     services = app.extensions["tramita"]
     case_id = services.cases.case_id_for_folio(folio)
@@ -498,7 +482,7 @@ def test_returned_for_correction(app: Flask, client: FlaskClient) -> None:
     review = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
     assert "Reenviar solicitud" in review and "Aún falta corregir" in review
     page = client.post(
-        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+        f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
     assert page.status_code == 422
     refs = case_state(app, folio).data
@@ -506,7 +490,7 @@ def test_returned_for_correction(app: Flask, client: FlaskClient) -> None:
     page = post_step(client, folio, "documentos", keep)
     assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
     page = client.post(
-        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+        f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
     assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
     assert case_state(app, folio).status == "in_review"
@@ -559,7 +543,7 @@ def form_for(step: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 def test_every_example_procedure_goes_through(app: Flask, client: FlaskClient, key: str) -> None:
     doc = json.loads((EXAMPLES / f"{key}.json").read_text(encoding="utf-8"))
     steps = {s["id"]: s for s in doc["steps"]}
-    page = client.post(f"/tramites/{key}", data={"csrf_token": token(client)})
+    page = client.post(f"/tramites/{key}", data={"csrf_token": csrf_token(client)})
     location = page.headers["Location"]
     folio = location.split("/")[2]
     for _ in range(10):
@@ -575,7 +559,7 @@ def test_every_example_procedure_goes_through(app: Flask, client: FlaskClient, k
     review = client.get(location).get_data(as_text=True)
     assert "Revise sus respuestas" in review
     page = client.post(
-        f"/expedientes/{folio}/enviar", data={"csrf_token": token(client), "declaracion": "si"}
+        f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
     assert page.headers["Location"] == f"/expedientes/{folio}/confirmacion"
     assert folio in client.get(page.headers["Location"]).get_data(as_text=True)
@@ -616,7 +600,7 @@ def test_profile_prefills_a_new_application(app: Flask, client: FlaskClient) -> 
             "address": address,
         },
     )
-    page = client.post("/tramites/constancia-residencia", data={"csrf_token": token(client)})
+    page = client.post("/tramites/constancia-residencia", data={"csrf_token": csrf_token(client)})
     html = client.get(page.headers["Location"]).get_data(as_text=True)
     for value in ("María López Hernández", "HELG850312MPLRPD05", "2223184567", "Av. Reforma"):
         assert f'value="{value}"' in html, value
@@ -660,7 +644,7 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
     catalog = app.extensions["tramita"].catalog
     catalog.save_draft(doc)
     catalog.publish("todos-los-campos")
-    page = client.post("/tramites/todos-los-campos", data={"csrf_token": token(client)})
+    page = client.post("/tramites/todos-los-campos", data={"csrf_token": csrf_token(client)})
     location = page.headers["Location"]
     html = client.get(location).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
@@ -698,7 +682,7 @@ def test_a_step_post_reads_the_case_row_once(app: Flask, client: FlaskClient) ->
 
     folio = start(client)
     url = f"/expedientes/{folio}/pasos/solicitante"
-    form = {**SOLICITANTE, "csrf_token": token(client, url), "accion": "continuar"}
+    form = {**SOLICITANTE, "csrf_token": csrf_token(client, url), "accion": "continuar"}
     engine = app.extensions["tramita"].engine
     statements: list[str] = []
 

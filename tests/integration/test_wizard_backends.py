@@ -15,20 +15,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from bench.wizard_cpu import Walker
 from bench.wizard_http import load_plan
+from tests.helpers.web import csrf_from, csrf_token, login
 from workflow_engine.persistence.models import Upload, User
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"
 CITIZEN = "ciudadano@demo.gob.mx"
 NEIGHBOUR = "vecina@example.com"
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 class _NoBackends:
@@ -53,15 +52,6 @@ def app(db_url: str, app_factory: Any) -> Flask:
         conn.execute(update(User.__table__).values(email_verified_at=utcnow()))
     flask_app.config["TESTING"] = True
     return flask_app
-
-
-def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> None:
-    token = CSRF.search(client.get("/entrar").get_data(as_text=True))
-    assert token
-    page = client.post(
-        "/entrar", data={"email": email, "password": password, "csrf_token": token.group(1)}
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)[:400]
 
 
 def walk(app: Flask) -> tuple[Walker, str]:
@@ -106,9 +96,8 @@ def test_whole_wizard_and_isolation(app: Flask) -> None:
 def test_refused_file_writes_no_row(app: Flask) -> None:
     client = app.test_client()
     login(client, CITIZEN)
-    token = CSRF.search(client.get(f"/tramites/{KEY}/informacion").get_data(as_text=True))
-    assert token
-    start = client.post(f"/tramites/{KEY}", data={"csrf_token": token.group(1)})
+    token = csrf_token(client, f"/tramites/{KEY}/informacion")
+    start = client.post(f"/tramites/{KEY}", data={"csrf_token": token})
     folio = re.search(r"/expedientes/([^/]+)/", start.headers["Location"])
     assert folio
     plan = load_plan(KEY)
@@ -117,16 +106,14 @@ def test_refused_file_writes_no_row(app: Flask) -> None:
     path = start.headers["Location"]
     html = client.get(path).get_data(as_text=True)
     for step in ("solicitante", "negocio"):
-        token = CSRF.search(html)
-        assert token
-        done = client.post(path, data=walker.step_data(step, token.group(1)))
+        token = csrf_from(html)
+        done = client.post(path, data=walker.step_data(step, token))
         assert done.status_code == 302, done.get_data(as_text=True)[:300]
         path = done.headers["Location"]
         html = client.get(path).get_data(as_text=True)
     assert path.endswith("/pasos/documentos")
-    token = CSRF.search(html)
-    assert token
-    data = walker.step_data("documentos", token.group(1))
+    token = csrf_from(html)
+    data = walker.step_data("documentos", token)
     # the first file is an HTML page called .pdf: refused by its bytes, not its name
     first = next(k for k, v in data.items(multi=True) if isinstance(v, tuple))
     values = data.getlist(first)
@@ -146,11 +133,10 @@ def test_archived_procedure_is_gone(app: Flask) -> None:
     login(client, CITIZEN)
     page = client.get(f"/tramites/{KEY}/informacion")
     assert page.status_code == 200
-    token = CSRF.search(page.get_data(as_text=True))
-    assert token
+    token = csrf_from(page.get_data(as_text=True))
     app.extensions["tramita"].catalog.archive(KEY)
     assert client.get(f"/tramites/{KEY}/informacion").status_code == 404
-    assert client.post(f"/tramites/{KEY}", data={"csrf_token": token.group(1)}).status_code == 404
+    assert client.post(f"/tramites/{KEY}", data={"csrf_token": token}).status_code == 404
     assert KEY not in client.get("/").get_data(as_text=True)
     assert client.get("/tramites/no-existe/informacion").status_code == 404
 

@@ -4,7 +4,6 @@ default (or listed here, with the reason, as public by design)."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,8 +18,9 @@ from sqlalchemy import update
 
 from app.cli import run_migrations
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.helpers.web import csrf_token, login
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, users_t
+from workflow_engine.persistence.platform.accounts import users_t
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
@@ -133,24 +133,6 @@ def app_routes(app: Flask, values: dict[str, Any]) -> list[Route]:
             methods = frozenset((rule.methods or set()) - {"HEAD", "OPTIONS"})
             routes.append(Route(rule.endpoint, rule.rule, methods, url))
     return sorted(routes, key=lambda r: (r.rule, sorted(r.methods)))
-
-
-def csrf_token(client: FlaskClient, path: str = "/") -> str:
-    """The token a page of the app gives its forms (base.html's meta tag)."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
-    """Log in through the real login form; the client keeps the session cookie."""
-    response = client.post(
-        "/entrar",
-        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/entrar")},
-    )
-    assert response.status_code == 302, f"login as {email}: {response.status_code}"
-    return client
 
 
 def refuses_anonymous(route: Route, response: Any) -> bool:

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.security import content_security_policy
-from tests.security.conftest import DEMO_ROLES, Route, csrf_token
+from tests.helpers.web import csrf_token
+from tests.security.conftest import DEMO_ROLES, Route
 
 CSP = "Content-Security-Policy"
 REQUIRED = {

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.accounts.auth import safe_next
-from tests.security.conftest import DEMO_ROLES, Route, csrf_token
+from tests.helpers.web import csrf_token
+from tests.security.conftest import DEMO_ROLES, Route
 
 # Targets that a browser turns into another site, or that broke the response (raw, as the
 # query string carries them; quote() encodes them once more).

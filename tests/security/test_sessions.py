@@ -14,13 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import workflow_engine.persistence.platform.accounts as accounts_module
+from tests.helpers.web import csrf_token, login
 from tests.security.conftest import (
     DEMO_ROLES,
     UNSAFE_METHODS,
     Route,
-    csrf_token,
     is_login_redirect,
-    login,
     refuses_anonymous,
 )
 from workflow_engine.persistence.platform.accounts import (

@@ -23,7 +23,7 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.rules import (
     MAX_AMOUNT_CENTS,
     OPERATORS,
@@ -264,7 +264,7 @@ def test_a_fee_beyond_what_can_be_charged_refuses_the_approval_and_the_case_stay
             return_steps=("datos",),
         )
     )
-    assert d.state.status == S.AWAITING_CORRECTION
+    assert d.state.status == case_state.AWAITING_CORRECTION
 
 
 def test_the_largest_fee_that_can_be_charged_is_charged() -> None:

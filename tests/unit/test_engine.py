@@ -38,7 +38,7 @@ from workflow_engine.engine import (
     TimerFired,
     apply_command,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 
 GOOD = MINI["example_data"]["datos"]
 
@@ -77,7 +77,7 @@ def pay_and_issue(d: Driver) -> None:
 
 def test_start_positions_the_case_at_the_first_form_step() -> None:
     d = Driver(mini())
-    assert d.state.status == S.DRAFT
+    assert d.state.status == case_state.DRAFT
     assert d.state.position == "datos"
     assert d.types() == ["case.started"]
 
@@ -124,11 +124,11 @@ def test_draft_is_saved_without_validation() -> None:
 def test_filing_needs_the_declaration_then_opens_a_review_task_with_deadline() -> None:
     d = Driver(mini())
     d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=GOOD))
-    assert d.state.status == S.READY
+    assert d.state.status == case_state.READY
     with pytest.raises(InvalidCommandError):
         d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=False))
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
-    assert d.state.status == S.IN_REVIEW
+    assert d.state.status == case_state.IN_REVIEW
     (task,) = d.state.open_tasks()
     assert task.department == "desarrollo-economico"
     assert task.due_on == "2026-11-30"  # 5 business days after Monday 23 Nov
@@ -141,14 +141,14 @@ def test_full_journey_to_an_approved_case_with_fees_payment_and_document() -> No
     d = filed()
     (task,) = d.state.open_tasks()
     d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
     payment = d.state.payment
     assert payment is not None
     # 500.00 by business type + 80 m² x 1.15 = 592.00
     assert payment.total_cents == 59200
     assert [line["amount_cents"] for line in payment.lines] == [50000, 9200]
     pay_and_issue(d)
-    assert d.state.status == S.CLOSED
+    assert d.state.status == case_state.CLOSED
     assert d.state.outcome == "approved"
     assert d.state.documents[0]["document_id"] == "9"
     assert "notification.requested" in d.types()
@@ -170,13 +170,13 @@ def test_wrong_amount_is_refused_and_the_case_keeps_waiting() -> None:
         )
     )
     assert d.types()[-1] == "payment.refused"
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
     d.apply(
         lambda at: PaymentConfirmed(
             at=at, actor=SYSTEM, reference="REF1", amount_cents=59200, currency="USD"
         )
     )
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
 
 
 def test_repeated_payment_and_document_results_are_ignored() -> None:
@@ -281,7 +281,7 @@ def test_return_for_correction_then_resubmission_opens_a_new_review_round() -> N
             reason="incomplete",
         )
     )
-    assert d.state.status == S.AWAITING_CORRECTION
+    assert d.state.status == case_state.AWAITING_CORRECTION
     assert d.state.editable_steps == ("datos",)
     assert [t.kind for t in d.state.timers.values()] == ["correction_deadline"]
     with pytest.raises(InvalidCommandError):
@@ -295,7 +295,7 @@ def test_return_for_correction_then_resubmission_opens_a_new_review_round() -> N
         )
     )
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
-    assert d.state.status == S.IN_REVIEW
+    assert d.state.status == case_state.IN_REVIEW
     (second,) = d.state.open_tasks()
     assert second.id != task.id and second.round == 2
     submitted = [e.data["values"]["nombre"] for e in d.events if e.type == "step.submitted"]
@@ -333,7 +333,7 @@ def test_afirmativa_ficta_approves_when_the_deadline_lapses() -> None:
     d = filed()
     _lapse(d)
     assert "case.afirmativa_ficta" in d.types()
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
 
 
 def test_negativa_ficta_rejects_when_the_deadline_lapses() -> None:
@@ -372,13 +372,13 @@ def test_parallel_review_needs_every_department() -> None:
             at=at, actor=REVIEWER, task_id=tasks["desarrollo-economico"].id, decision="approve"
         )
     )
-    assert d.state.status == S.IN_REVIEW
+    assert d.state.status == case_state.IN_REVIEW
     d.apply(
         lambda at: Decide(
             at=at, actor=INSPECTOR, task_id=tasks["proteccion-civil"].id, decision="approve"
         )
     )
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
 
 
 def test_parallel_review_one_rejection_rejects_and_cancels_the_other_task() -> None:
@@ -403,7 +403,7 @@ def test_declarative_procedure_is_approved_automatically_with_its_explanation() 
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     auto = [e for e in d.events if e.type == "case.auto_approved"]
     assert auto[0].data["explanation"] == {"es": "Trámite declarativo."}
-    assert d.state.status == S.AWAITING_PAYMENT
+    assert d.state.status == case_state.AWAITING_PAYMENT
 
 
 def test_applicant_can_cancel_and_nothing_is_left_open() -> None:

@@ -33,7 +33,7 @@ from workflow_engine.engine import (
     apply_command,
     start_case,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "form_schemas" / "examples"
 
@@ -75,8 +75,10 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
         TimerFired(at=at, actor=SYSTEM, timer_id="no-such-timer"),
     ]
     status = state.status
-    if status in (S.DRAFT, S.READY, S.AWAITING_APPLICANT):
-        for step_id in state.form_path if status != S.AWAITING_APPLICANT else (state.position,):
+    if status in (case_state.DRAFT, case_state.READY, case_state.AWAITING_APPLICANT):
+        for step_id in (
+            state.form_path if status != case_state.AWAITING_APPLICANT else (state.position,)
+        ):
             out.append(
                 SubmitStep(
                     at=at, actor=CITIZEN, step_id=step_id, values=dict(example.get(step_id, {}))
@@ -84,9 +86,9 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
             )
             out.append(SubmitStep(at=at, actor=CITIZEN, step_id=step_id, values={"x": 1}))
             out.append(SaveDraft(at=at, actor=CITIZEN, step_id=step_id, values={"a": "b"}))
-    if status == S.READY:
+    if status == case_state.READY:
         out += [SubmitCase(at=at, actor=CITIZEN, declaration=True)] * 3
-    if status == S.AWAITING_CORRECTION:
+    if status == case_state.AWAITING_CORRECTION:
         for step_id in state.editable_steps:
             out.append(
                 SubmitStep(
@@ -142,14 +144,14 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
                 PaymentFailed(at=at, actor=SYSTEM, reference=ref, reason="tarjeta rechazada"),
                 PaymentExpired(at=at, actor=SYSTEM, reference=ref),
             ]
-    if status == S.AWAITING_DOCUMENT:
+    if status == case_state.AWAITING_DOCUMENT:
         attempt = state.attempts.get(state.position, 1)
         out += [
             DocumentIssued(
                 at=at, actor=SYSTEM, step_id=state.position, attempt=attempt, document_id="1"
             )
         ] * 2
-    if status == S.AWAITING_CONNECTOR:
+    if status == case_state.AWAITING_CONNECTOR:
         attempt = state.attempts.get(state.position, 1)
         out.append(
             ConnectorCompleted(
@@ -164,41 +166,41 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
 
 
 def check_invariants(d: ProcedureDefinition, state: CaseState) -> None:
-    assert state.status in S.STATUSES
+    assert state.status in case_state.STATUSES
     assert state.position in d.steps
     open_tasks = state.open_tasks()
-    if state.status == S.CLOSED:
+    if state.status == case_state.CLOSED:
         assert state.outcome in ("approved", "rejected", "cancelled")
         assert not open_tasks and not state.timers
         assert state.closed_at is not None
         return
     assert state.outcome is None
-    if state.status == S.IN_REVIEW:
+    if state.status == case_state.IN_REVIEW:
         assert open_tasks, "in review without an open task"
         assert {t.step_id for t in open_tasks} == {state.position}
         assert d.step_type(state.position) in ("approval", "parallel")
     else:
         assert not open_tasks, f"open tasks while {state.status}"
-    if state.status in (S.DRAFT, S.READY):
+    if state.status in (case_state.DRAFT, case_state.READY):
         assert state.submitted_at is None
         assert d.is_form(state.position)
     else:
         assert state.submitted_at is not None
-    if state.status == S.READY:
+    if state.status == case_state.READY:
         assert state.pending_step in d.steps and not d.is_form(state.pending_step)
-    if state.status == S.AWAITING_PAYMENT:
+    if state.status == case_state.AWAITING_PAYMENT:
         assert state.payment is not None and state.payment.step_id == state.position
         assert state.payment.total_cents > 0
-    if state.status == S.AWAITING_CORRECTION:
+    if state.status == case_state.AWAITING_CORRECTION:
         assert state.editable_steps and all(d.is_form(s) for s in state.editable_steps)
         assert any(t.kind == "correction_deadline" for t in state.timers.values())
-    if state.status in (S.AWAITING_DOCUMENT, S.AWAITING_CONNECTOR):
+    if state.status in (case_state.AWAITING_DOCUMENT, case_state.AWAITING_CONNECTOR):
         assert d.step_type(state.position) in ("document", "connector")
     for timer in state.timers.values():
         if timer.kind in ("task_deadline", "task_reminder"):
             assert state.tasks[timer.ref].is_open
         else:
-            assert state.status == S.AWAITING_CORRECTION
+            assert state.status == case_state.AWAITING_CORRECTION
     # The state survives the trip through the database's JSON column.
     assert CaseState.from_json(json.loads(json.dumps(state.to_json()))) == state
 
@@ -213,7 +215,7 @@ def test_random_command_sequences_keep_every_case_consistent(data: st.DataObject
     ).state
     for _ in range(40):
         check_invariants(d, state)
-        if state.status == S.CLOSED:
+        if state.status == case_state.CLOSED:
             break
         now += timedelta(minutes=5)
         commands = candidate_commands(d, state, now)
@@ -234,7 +236,7 @@ def test_the_happy_path_of_every_example_reaches_an_approved_end() -> None:
             d, case_id="1", folio="CHO-2026-AAAAA0", command=StartCase(at=now, actor=CITIZEN)
         ).state
         for _ in range(60):
-            if state.status == S.CLOSED:
+            if state.status == case_state.CLOSED:
                 break
             now += timedelta(minutes=1)
             commands = [
@@ -250,9 +252,9 @@ def test_the_happy_path_of_every_example_reaches_an_approved_end() -> None:
                 and not (isinstance(c, SubmitStep) and "x" in c.values)
                 and not (isinstance(c, PaymentConfirmed) and c.amount_cents == 1)
             ]
-            if state.status == S.READY:
+            if state.status == case_state.READY:
                 commands = [c for c in commands if isinstance(c, SubmitCase)]
-            if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
+            if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
                 commands = [
                     c for c in commands if isinstance(c, SubmitStep) and c.step_id == state.position
                 ]

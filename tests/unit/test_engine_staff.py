@@ -24,7 +24,7 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 
 COLLEAGUE = replace(REVIEWER, id="23", name="Colega")
 DIRECTOR = Actor(
@@ -169,7 +169,7 @@ def test_internal_notes_are_events_for_staff_of_the_case_only() -> None:
         "by_name": "Revisora",
         "internal": True,
     }
-    assert d.state.status == S.IN_REVIEW
+    assert d.state.status == case_state.IN_REVIEW
     for actor in (STRANGER, CITIZEN):
         with pytest.raises(ForbiddenError):
             d.apply(lambda at, actor=actor: AddNote(at=at, actor=actor, text="hola"))
@@ -204,7 +204,7 @@ def test_rejected_requirements_go_back_together_with_their_reasons() -> None:
             requirement_reviews=reviews,
         )
     )
-    assert d.state.status == S.AWAITING_CORRECTION
+    assert d.state.status == case_state.AWAITING_CORRECTION
     assert d.state.editable_steps == ("datos",)
     reviewed = next(e for e in d.events if e.type == "requirements.reviewed")
     assert reviewed.data["accepted"] == ["f1"]

@@ -12,13 +12,13 @@ import pytest
 
 from form_schemas import examples_dir
 from workflow_engine.templates import FieldError, validate_step_data
-from workflow_engine.templates.fields import InvalidValue, clean_cedula_pa, clean_ruc_pa
+from workflow_engine.templates.fields import InvalidValueError, clean_cedula_pa, clean_ruc_pa
 
 TODAY = datetime.date(2025, 6, 1)
 PDF_IMG = ["application/pdf", "image/jpeg", "image/png"]
 
 
-def L(es: str) -> dict[str, str]:
+def bilingual(es: str) -> dict[str, str]:
     return {"es": es, "en": es + " (en)"}
 
 
@@ -26,7 +26,7 @@ def form(*fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
         "id": "datos",
         "type": "form",
-        "title": L("Datos"),
+        "title": bilingual("Datos"),
         "fields": list(fields),
         "transitions": [{"id": "fin", "to": "fin"}],
         **extra,
@@ -34,7 +34,7 @@ def form(*fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def field(fid: str, ftype: str, **options: Any) -> dict[str, Any]:
-    return {"id": fid, "type": ftype, "label": L(fid.capitalize()), **options}
+    return {"id": fid, "type": ftype, "label": bilingual(fid.capitalize()), **options}
 
 
 def run(
@@ -147,7 +147,7 @@ def test_textarea_keeps_lines() -> None:
 
 
 def test_text_pattern_shows_the_help() -> None:
-    f = field("clave", "text", pattern="^[0-9]{3}-[0-9]{3}$", help=L("Ejemplo 017-024."))
+    f = field("clave", "text", pattern="^[0-9]{3}-[0-9]{3}$", help=bilingual("Ejemplo 017-024."))
     assert clean_one(f, "017-024") == "017-024"
     error = error_of(f, "017024")
     assert error.code == "pattern" and "Ejemplo 017-024." in error.message_es
@@ -228,7 +228,7 @@ def test_dates() -> None:
 
 # -- choices ----------------------------------------------------------------------------------
 
-OPTIONS = [{"value": v, "label": L(v.upper())} for v in ("a", "b", "c")]
+OPTIONS = [{"value": v, "label": bilingual(v.upper())} for v in ("a", "b", "c")]
 
 
 @pytest.mark.parametrize("ftype", ["select", "radio"])
@@ -328,7 +328,7 @@ def test_cedula_pa(raw: str, expected: str) -> None:
 def test_cedula_pa_invalid(raw: str) -> None:
     error = error_of(field("cedula", "cedula_pa"), raw)
     assert error.code == "invalid_cedula" and "8-745-1290" in error.message_es
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidValueError):
         clean_cedula_pa(raw)
 
 
@@ -548,7 +548,11 @@ def test_eligibility() -> None:
     step = form(
         field("meses", "number", required=True, integer=True),
         eligibility=[
-            {"id": "seis_meses", "rule": {">=": [{"var": "meses"}, 6]}, "message": L("Mínimo 6.")},
+            {
+                "id": "seis_meses",
+                "rule": {">=": [{"var": "meses"}, 6]},
+                "message": bilingual("Mínimo 6."),
+            },
             {
                 "id": "tope",
                 "rule": {"<=": [{"var": "meses"}, {"var": "$const.tope"}]},
@@ -573,7 +577,9 @@ def test_eligibility() -> None:
 def test_eligibility_waits_for_valid_fields() -> None:
     step = form(
         field("meses", "number", required=True),
-        eligibility=[{"id": "r", "rule": {">=": [{"var": "meses"}, 6]}, "message": L("No.")}],
+        eligibility=[
+            {"id": "r", "rule": {">=": [{"var": "meses"}, 6]}, "message": bilingual("No.")}
+        ],
     )
     _, errors = run(step, {"meses": "muchos"})
     assert [e.code for e in errors] == ["not_a_number"]
@@ -583,7 +589,11 @@ def test_eligibility_rule_that_fails_to_evaluate_refuses() -> None:
     step = form(
         field("giro", "text"),
         eligibility=[
-            {"id": "r", "rule": {"table": ["tarifas", {"var": "giro"}]}, "message": L("No.")}
+            {
+                "id": "r",
+                "rule": {"table": ["tarifas", {"var": "giro"}]},
+                "message": bilingual("No."),
+            }
         ],
     )
     _, errors = run(step, {"giro": "x"})

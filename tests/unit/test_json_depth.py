@@ -10,7 +10,7 @@ import pytest
 
 from connectors.payments.rest.config import RestConfig, RestConfigError
 from tests.unit.engine_helpers import MINI
-from workflow_engine.strict_json import InvalidJSON, loads, nesting_exceeds
+from workflow_engine.strict_json import InvalidJSONError, loads, nesting_exceeds
 from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH, validate_template
 
 
@@ -72,7 +72,7 @@ def test_nesting_is_measured_without_recursion() -> None:
     ],
 )
 def test_parse_json_refuses_with_a_message_in_both_languages(text: Any, es: str) -> None:
-    with pytest.raises(InvalidJSON) as refused:
+    with pytest.raises(InvalidJSONError) as refused:
         loads(text, max_depth=3)
     assert es in refused.value.message_es
     assert refused.value.message_en and refused.value.message_en != refused.value.message_es

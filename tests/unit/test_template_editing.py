@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from form_schemas import load_meta_schema
-from workflow_engine.templates import editing as E
+from workflow_engine.templates import editing
 from workflow_engine.templates.references import (
     FIELD,
     STEP,
@@ -173,17 +173,17 @@ def test_per_item_rules_and_loops_name_the_groups_subfields() -> None:
 
 def test_rename_reaches_subfields_read_row_by_row() -> None:
     d = DOCS["licencia-funcionamiento-filas"]
-    out = E.rename_field(d, "socio_porcentaje", "porcentaje").doc
-    out = E.rename_field(out, "socio_curp", "curp_socio").doc
-    out = E.rename_field(out, "socio_nombre", "nombre_socio").doc
+    out = editing.rename_field(d, "socio_porcentaje", "porcentaje").doc
+    out = editing.rename_field(out, "socio_curp", "curp_socio").doc
+    out = editing.rename_field(out, "socio_nombre", "nombre_socio").doc
     text = json.dumps(out, ensure_ascii=False)
     assert "socio_porcentaje" not in text and "socio_curp" not in text
     assert '{"var": "current.porcentaje"}' in text and '{"var": "porcentaje"}' in text
     assert "{{ s.nombre_socio }} ({{ s['curp_socio'] }})" in text
     assert validate_template(out) == []
-    back = E.rename_field(out, "porcentaje", "socio_porcentaje").doc
-    back = E.rename_field(back, "curp_socio", "socio_curp").doc
-    assert E.rename_field(back, "nombre_socio", "socio_nombre").doc == d
+    back = editing.rename_field(out, "porcentaje", "socio_porcentaje").doc
+    back = editing.rename_field(back, "curp_socio", "socio_curp").doc
+    assert editing.rename_field(back, "nombre_socio", "socio_nombre").doc == d
 
 
 def test_a_name_a_row_lacks_is_reported_and_not_taken_for_a_case_field() -> None:
@@ -205,7 +205,7 @@ def test_a_name_a_row_lacks_is_reported_and_not_taken_for_a_case_field() -> None
     assert "«nombre_comercial»" in found[0].message_es and "socios" in found[0].message_en
     assert "¿Quiso decir «socio_nombre»?" in found[1].message_es
     # moving the subfield out of its group leaves its row readers dangling, and says so
-    moved = E.move_field(DOCS["licencia-funcionamiento-filas"], "socio_porcentaje", "negocio")
+    moved = editing.move_field(DOCS["licencia-funcionamiento-filas"], "socio_porcentaje", "negocio")
     dangling = [p for p in moved.problems if p.code == "unknown_subfield_reference"]
     assert dangling and all("socio_porcentaje" in p.message_en for p in dangling)
 
@@ -217,53 +217,53 @@ def test_a_name_a_row_lacks_is_reported_and_not_taken_for_a_case_field() -> None
 def test_renaming_every_field_and_step_keeps_the_template_valid(name: str) -> None:
     d = doc(name)
     for fid in sorted(field_ids(d)):
-        result = E.rename_field(d, fid, fid + "_x")
+        result = editing.rename_field(d, fid, fid + "_x")
         assert result.problems == [], (fid, result.problems)
         assert not any(r.target_id == fid for r in references(result.doc))
     for sid in sorted(step_ids(d)):
-        result = E.rename_step(d, sid, sid + "_x")
+        result = editing.rename_step(d, sid, sid + "_x")
         assert result.problems == [], (sid, result.problems)
         assert not any(r.target_id == sid and r.kind == STEP for r in references(result.doc))
 
 
 def test_rename_field_reaches_rules_texts_tables_requirements_and_examples() -> None:
     d = doc("licencia-funcionamiento")
-    out = E.rename_field(d, "socio_nombre", "nombre_socio").doc
+    out = editing.rename_field(d, "socio_nombre", "nombre_socio").doc
     table = find_step(out, "emision")["document"]["tables"][0]
     assert table["columns"][0]["value"] == "{{ row.nombre_socio }}"
     assert "nombre_socio" in out["example_data"]["negocio"]["socios"][0]
-    out = E.rename_field(d, "tipo_persona", "persona").doc
+    out = editing.rename_field(d, "tipo_persona", "persona").doc
     assert out["ledger"]["register"]["name"]["if"][0]["=="][0] == {"var": "persona"}
     assert find_field(out, "socios")["show_if"] == {"==": [{"var": "persona"}, "moral"]}
     assert next(iter(out["example_data"]["solicitante"])) == "persona"  # key order kept
     req_field = d["catalog"]["requirements"][0]["field"]
-    out = E.rename_field(d, req_field, "archivo_id").doc
+    out = editing.rename_field(d, req_field, "archivo_id").doc
     assert out["catalog"]["requirements"][0]["field"] == "archivo_id"
 
 
 def test_rename_step_reaches_transitions_outcomes_results_and_examples() -> None:
     d = doc("permiso-construccion")
-    out = E.rename_step(d, "solicitante", "inicio").doc
+    out = editing.rename_step(d, "solicitante", "inicio").doc
     assert out["start"] == "inicio" and "inicio" in out["example_data"]
     returns = [s["outcomes"]["return"] for s in out["steps"] if "return" in s.get("outcomes", {})]
     assert returns and {r["to_step"] for r in returns} <= {"inicio", "obra"}
     d2 = copy.deepcopy(d)
     find_step(d2, "obra")["fields"][0]["show_if"] = {"var": "$result.consulta_catastro.zona"}
-    out = E.rename_step(d2, "consulta_catastro", "catastro")
+    out = editing.rename_step(d2, "consulta_catastro", "catastro")
     assert find_step(out.doc, "obra")["fields"][0]["show_if"] == {"var": "$result.catastro.zona"}
 
 
 def test_rename_refuses_a_taken_or_malformed_id_and_changes_nothing() -> None:
     d = doc("permiso-mercado")
     before = json.dumps(d)
-    with pytest.raises(E.EditError) as taken:
-        E.rename_field(d, "nombre", "curp")
+    with pytest.raises(editing.EditError) as taken:
+        editing.rename_field(d, "nombre", "curp")
     assert taken.value.code == "id_taken" and "curp" in taken.value.message("es")
-    with pytest.raises(E.EditError) as bad:
-        E.rename_step(d, "revision", "Revisión")
+    with pytest.raises(editing.EditError) as bad:
+        editing.rename_step(d, "revision", "Revisión")
     assert bad.value.code == "bad_id" and "Revisión" in bad.value.message("en")
-    with pytest.raises(E.EditError) as unknown:
-        E.rename_field(d, "no_existe", "otro")
+    with pytest.raises(editing.EditError) as unknown:
+        editing.rename_field(d, "no_existe", "otro")
     assert unknown.value.code == "unknown_field"
     assert json.dumps(d) == before
 
@@ -274,30 +274,30 @@ def test_rename_refuses_a_taken_or_malformed_id_and_changes_nothing() -> None:
 def test_step_operations() -> None:
     d = doc("constancia-residencia")
     end = {"id": "cancelada", "type": "end", "title": {"es": "Cancelada"}, "outcome": "cancelled"}
-    added = E.add_step(d, end)
+    added = editing.add_step(d, end)
     assert added.doc["steps"][-1]["id"] == "cancelada"
     assert "cancelada" in text_of(added.problems)  # unreachable, and said so
-    with pytest.raises(E.EditError, match="already in use"):
-        E.add_step(d, {**end, "id": "pago"})
-    with pytest.raises(E.EditError) as early:
-        E.add_step(d, end, index=0)
+    with pytest.raises(editing.EditError, match="already in use"):
+        editing.add_step(d, {**end, "id": "pago"})
+    with pytest.raises(editing.EditError) as early:
+        editing.add_step(d, end, index=0)
     assert early.value.code == "before_start"
-    with pytest.raises(E.EditError) as early_move:
-        E.move_step(d, "pago", 0)
+    with pytest.raises(editing.EditError) as early_move:
+        editing.move_step(d, "pago", 0)
     assert early_move.value.code == "before_start"
-    moved = E.move_step(d, "pago", 2)
+    moved = editing.move_step(d, "pago", 2)
     assert [s["id"] for s in moved.doc["steps"]][:4] == ["datos", "emision", "pago", "aviso"]
-    with pytest.raises(E.EditError) as start:
-        E.remove_step(d, "datos")
+    with pytest.raises(editing.EditError) as start:
+        editing.remove_step(d, "datos")
     assert start.value.code == "remove_start"
-    removed = E.remove_step(d, "pago")
+    removed = editing.remove_step(d, "pago")
     assert "pago" in text_of(removed.problems)  # datos still leads there
     assert d == DOCS["constancia-residencia"]
 
 
 def test_duplicate_step_gets_fresh_ids_and_its_rules_read_its_own_fields() -> None:
     d = doc("licencia-funcionamiento")
-    out = E.duplicate_step(d, "solicitante").doc
+    out = editing.duplicate_step(d, "solicitante").doc
     ids = [s["id"] for s in out["steps"]]
     assert ids[1] == "solicitante_copia"
     copy_ = out["steps"][1]
@@ -307,7 +307,7 @@ def test_duplicate_step_gets_fresh_ids_and_its_rules_read_its_own_fields() -> No
     assert set(out["example_data"]["solicitante_copia"]) == {
         k + "_copia" for k in out["example_data"]["solicitante"]
     }
-    again = E.duplicate_step(out, "solicitante").doc
+    again = editing.duplicate_step(out, "solicitante").doc
     assert again["steps"][1]["id"] == "solicitante_copia_2"
 
 
@@ -318,7 +318,7 @@ def test_removing_a_referenced_field_names_it_in_a_problem() -> None:
     for name, d in DOCS.items():
         referenced = {r.target_id for r in references(d) if r.kind == FIELD}
         for fid in sorted(referenced & field_ids(d)):
-            result = E.remove_field(d, fid)
+            result = editing.remove_field(d, fid)
             readers = [r for r in references(result.doc) if r.target_id == fid]
             if readers:
                 assert fid in text_of(result.problems), (name, fid)
@@ -327,17 +327,17 @@ def test_removing_a_referenced_field_names_it_in_a_problem() -> None:
 def test_field_add_move_duplicate() -> None:
     d = doc("permiso-mercado")
     new = {"id": "observaciones", "type": "textarea", "label": {"es": "Observaciones"}}
-    out = E.add_field(d, "puesto", new, index=0)
+    out = editing.add_field(d, "puesto", new, index=0)
     assert find_step(out.doc, "puesto")["fields"][0]["id"] == "observaciones"
     assert out.problems == []
-    with pytest.raises(E.EditError) as not_form:
-        E.add_field(d, "revision", new)
+    with pytest.raises(editing.EditError) as not_form:
+        editing.add_field(d, "revision", new)
     assert not_form.value.code == "not_a_form"
-    with pytest.raises(E.EditError) as taken:
-        E.add_field(d, "puesto", {**new, "id": "curp"})
+    with pytest.raises(editing.EditError) as taken:
+        editing.add_field(d, "puesto", {**new, "id": "curp"})
     assert taken.value.code == "id_taken"
 
-    moved = E.move_field(d, "telefono", "puesto", index=1)
+    moved = editing.move_field(d, "telefono", "puesto", index=1)
     assert find_step(moved.doc, "puesto")["fields"][1]["id"] == "telefono"
     assert "telefono" not in moved.doc["example_data"]["solicitante"]
     assert (
@@ -346,7 +346,7 @@ def test_field_add_move_duplicate() -> None:
     )
     assert moved.problems == []
 
-    dup = E.duplicate_field(d, "telefono")
+    dup = editing.duplicate_field(d, "telefono")
     ids = [f["id"] for f in find_step(dup.doc, "solicitante")["fields"]]
     assert ids[ids.index("telefono") + 1] == "telefono_copia"
     assert dup.problems == []
@@ -354,16 +354,16 @@ def test_field_add_move_duplicate() -> None:
 
 def test_group_fields_move_in_and_out() -> None:
     d = doc("licencia-funcionamiento")
-    into = E.move_field(d, "giro", "negocio", group="socios")
+    into = editing.move_field(d, "giro", "negocio", group="socios")
     assert "giro" in [f["id"] for f in find_field(into.doc, "socios")["fields"]]
     assert into.notices  # its example answer was dropped
-    with pytest.raises(E.EditError) as nested:
-        E.move_field(d, "socios", "negocio", group="socios")
+    with pytest.raises(editing.EditError) as nested:
+        editing.move_field(d, "socios", "negocio", group="socios")
     assert nested.value.code == "nested_group"
-    out = E.move_field(d, "socio_curp", "negocio", index=0)
+    out = editing.move_field(d, "socio_curp", "negocio", index=0)
     assert find_step(out.doc, "negocio")["fields"][0]["id"] == "socio_curp"
     assert "socio_curp" not in json.dumps(out.doc["example_data"]["negocio"]["socios"])
-    dup = E.duplicate_field(d, "socios").doc
+    dup = editing.duplicate_field(d, "socios").doc
     copy_ = find_field(dup, "socios_copia")
     assert [f["id"] for f in copy_["fields"]] == [
         f["id"] + "_copia" for f in find_field(d, "socios")["fields"]
@@ -373,24 +373,24 @@ def test_group_fields_move_in_and_out() -> None:
 def test_change_field_type_keeps_options_that_apply() -> None:
     d = doc("licencia-funcionamiento")
     choice = next(f["id"] for s in d["steps"] for f in s.get("fields", ()) if f["type"] == "select")
-    radio = E.change_field_type(d, choice, "radio")
+    radio = editing.change_field_type(d, choice, "radio")
     assert find_field(radio.doc, choice)["options"] == find_field(d, choice)["options"]
     assert radio.notices == ()
-    text = E.change_field_type(d, choice, "text", options={"max_length": 80})
+    text = editing.change_field_type(d, choice, "text", options={"max_length": 80})
     changed = find_field(text.doc, choice)
     assert "options" not in changed and changed["max_length"] == 80
     assert any("options" in n.message_en for n in text.notices)
-    with pytest.raises(E.EditError) as unknown:
-        E.change_field_type(d, choice, "holograma")
+    with pytest.raises(editing.EditError) as unknown:
+        editing.change_field_type(d, choice, "holograma")
     assert unknown.value.code == "unknown_type"
-    with pytest.raises(E.EditError) as group:
-        E.change_field_type(d, "socios", "text")
+    with pytest.raises(editing.EditError) as group:
+        editing.change_field_type(d, "socios", "text")
     assert group.value.code == "group_type"
 
 
 def test_number_to_date_drops_a_bound_that_is_not_a_date() -> None:
     d = doc("licencia-funcionamiento")
-    out = E.change_field_type(d, "superficie_m2", "date")
+    out = editing.change_field_type(d, "superficie_m2", "date")
     assert "min" not in find_field(out.doc, "superficie_m2")
     assert any("min" in n.message_es for n in out.notices)
 
@@ -401,35 +401,35 @@ def test_number_to_date_drops_a_bound_that_is_not_a_date() -> None:
 def test_conditions_transitions_outcomes() -> None:
     d = doc("permiso-publicidad")
     rule = {"==": [{"var": "tipo_anuncio"}, "autosoportado"]}
-    out = E.set_condition(d, "fields/iluminado", rule)
+    out = editing.set_condition(d, "fields/iluminado", rule)
     assert find_field(out.doc, "iluminado")["show_if"] == rule
-    cleared = E.set_condition(out.doc, "fields/iluminado", None)
+    cleared = editing.set_condition(out.doc, "fields/iluminado", None)
     assert "show_if" not in find_field(cleared.doc, "iluminado")
-    bad = E.set_condition(d, "fields/iluminado", {"==": [{"var": "no_such"}, 1]})
+    bad = editing.set_condition(d, "fields/iluminado", {"==": [{"var": "no_such"}, 1]})
     assert "no_such" in text_of(bad.problems)
-    with pytest.raises(E.EditError) as element:
-        E.set_condition(d, "steps/anuncio/nothing/x", rule)
+    with pytest.raises(editing.EditError) as element:
+        editing.set_condition(d, "steps/anuncio/nothing/x", rule)
     assert element.value.code == "bad_element"
 
     first = find_step(d, "anuncio")["transitions"][-1]
-    out = E.set_transition(d, "anuncio", "atajo", "aprobada", when=rule)
+    out = editing.set_transition(d, "anuncio", "atajo", "aprobada", when=rule)
     transitions = find_step(out.doc, "anuncio")["transitions"]
     assert transitions[-2]["id"] == "atajo" and transitions[-1] == first
     assert out.problems == []
-    out = E.remove_transition(out.doc, "anuncio", "atajo")
+    out = editing.remove_transition(out.doc, "anuncio", "atajo")
     assert find_step(out.doc, "anuncio")["transitions"][-1] == first
-    with pytest.raises(E.EditError) as target:
-        E.set_transition(d, "anuncio", "atajo", "no_existe")
+    with pytest.raises(editing.EditError) as target:
+        editing.set_transition(d, "anuncio", "atajo", "no_existe")
     assert target.value.code == "unknown_step"
-    with pytest.raises(E.EditError) as review:
-        E.set_transition(d, "revision", "x", "aprobada")
+    with pytest.raises(editing.EditError) as review:
+        editing.set_transition(d, "revision", "x", "aprobada")
     assert review.value.code == "no_transitions"
 
-    out = E.set_outcome(d, "revision", "reject", "desechada")
+    out = editing.set_outcome(d, "revision", "reject", "desechada")
     assert find_step(out.doc, "revision")["outcomes"]["reject"] == {"to": "desechada"}
-    out = E.set_outcome(d, "revision", "return", None)
+    out = editing.set_outcome(d, "revision", "return", None)
     assert "return" not in find_step(out.doc, "revision")["outcomes"]
-    out = E.set_outcome(
+    out = editing.set_outcome(
         out.doc, "revision", "return", "anuncio", lapse_to="desechada", response_days=5
     )
     assert find_step(out.doc, "revision")["outcomes"]["return"] == {
@@ -437,8 +437,8 @@ def test_conditions_transitions_outcomes() -> None:
         "response_days": 5,
         "lapse_to": "desechada",
     }
-    with pytest.raises(E.EditError) as no_outcomes:
-        E.set_outcome(d, "pago", "approve", "aprobada")
+    with pytest.raises(editing.EditError) as no_outcomes:
+        editing.set_outcome(d, "pago", "approve", "aprobada")
     assert no_outcomes.value.code == "no_outcomes"
     assert d == DOCS["permiso-publicidad"]
 
@@ -480,7 +480,7 @@ def _dangling(d: dict[str, Any], ref: Any) -> bool:
     return ref.target_id not in field_ids(d)
 
 
-def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
+def _random_edit(data: st.DataObject, d: dict[str, Any]) -> editing.EditResult:
     fields = [*sorted(field_ids(d)), "no_existe"]
     steps = [*(s["id"] for s in d["steps"]), "no_existe"]
     forms = [s["id"] for s in d["steps"] if s["type"] == "form"]
@@ -504,11 +504,11 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
         )
     )
     if op == "rename_field":
-        return E.rename_field(
+        return editing.rename_field(
             d, pick(st.sampled_from(fields)), pick(st.sampled_from([*fields, "nuevo_campo"]))
         )
     if op == "rename_step":
-        return E.rename_step(
+        return editing.rename_step(
             d, pick(st.sampled_from(steps)), pick(st.sampled_from([*steps, "nuevo_paso"]))
         )
     if op == "remove_field":
@@ -517,28 +517,28 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
         for f in (f for s in d["steps"] for f in s.get("fields", ())):
             if len(f.get("fields", ())) > 1:
                 removable += [sub["id"] for sub in f["fields"]]
-        return E.remove_field(d, pick(st.sampled_from([*removable, "no_existe"])))
+        return editing.remove_field(d, pick(st.sampled_from([*removable, "no_existe"])))
     if op == "remove_step":
-        return E.remove_step(d, pick(st.sampled_from(steps)))
+        return editing.remove_step(d, pick(st.sampled_from(steps)))
     if op == "move_step":
-        return E.move_step(d, pick(st.sampled_from(steps)), pick(st.integers(-1, len(steps))))
+        return editing.move_step(d, pick(st.sampled_from(steps)), pick(st.integers(-1, len(steps))))
     if op == "move_field":
         movable = [fid for fid, _, n in _top_fields(d) if n > 1] + ["no_existe"]
-        return E.move_field(
+        return editing.move_field(
             d,
             pick(st.sampled_from(movable)),
             pick(st.sampled_from(forms)),
             index=pick(st.none() | st.integers(0, 3)),
         )
     if op == "duplicate_field":
-        return E.duplicate_field(d, pick(st.sampled_from(fields)))
+        return editing.duplicate_field(d, pick(st.sampled_from(fields)))
     if op == "duplicate_step":
-        return E.duplicate_step(d, pick(st.sampled_from(steps)))
+        return editing.duplicate_step(d, pick(st.sampled_from(steps)))
     if op == "change_type":
         fid = pick(st.sampled_from(fields))
         current = find_field(d, fid)["type"] if fid != "no_existe" else "text"
         targets = CHOICE if current in CHOICE else PLAIN
-        return E.change_field_type(d, fid, pick(st.sampled_from(targets)))
+        return editing.change_field_type(d, fid, pick(st.sampled_from(targets)))
     if op == "condition":
         fid = pick(st.sampled_from(fields))
         rule = pick(
@@ -546,11 +546,11 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
             | st.sampled_from(fields).map(lambda v: {"!!": {"var": v}})
             | st.sampled_from(_row_rules(d))
         )
-        return E.set_condition(d, f"fields/{fid}", rule)
+        return editing.set_condition(d, f"fields/{fid}", rule)
     if op == "transition":
         step = pick(st.sampled_from(steps))
         when = pick(st.none() | st.sampled_from(fields).map(lambda v: {"var": v}))
-        return E.set_transition(
+        return editing.set_transition(
             d,
             step,
             pick(st.sampled_from(["t_nueva", "continuar"])),
@@ -562,7 +562,7 @@ def _random_edit(data: st.DataObject, d: dict[str, Any]) -> E.EditResult:
         "type": "text",
         "label": {"es": "Nuevo"},
     }
-    return E.add_field(d, pick(st.sampled_from([*forms, "no_existe"])), new)
+    return editing.add_field(d, pick(st.sampled_from([*forms, "no_existe"])), new)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -571,12 +571,12 @@ def test_random_edit_sequences_leave_no_dangling_reference_unreported(
     name: str, data: st.DataObject
 ) -> None:
     d = doc(name)
-    result = E.EditResult(d, [])
+    result = editing.EditResult(d, [])
     for _ in range(data.draw(st.integers(1, 6))):
         before = json.dumps(d)
         try:
             result = _random_edit(data, d)
-        except E.EditError as exc:
+        except editing.EditError as exc:
             assert exc.message_es and exc.message_en
             assert json.dumps(d) == before  # refused: nothing changed
             continue
@@ -594,6 +594,6 @@ def test_rename_round_trip_is_identity(name: str, data: st.DataObject) -> None:
     d = doc(name)
     kind = data.draw(st.sampled_from([FIELD, STEP]))
     old = data.draw(st.sampled_from(sorted(field_ids(d) if kind == FIELD else step_ids(d))))
-    there = E.rename(d, old, "zz_renombrado", kind).doc
+    there = editing.rename(d, old, "zz_renombrado", kind).doc
     assert old not in {r.target_id for r in references(there) if r.kind == kind}
-    assert E.rename(there, "zz_renombrado", old, kind).doc == d
+    assert editing.rename(there, "zz_renombrado", old, kind).doc == d

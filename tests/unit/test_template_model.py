@@ -15,7 +15,7 @@ import pytest
 from form_schemas import meta_schema_path
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import ProcedureDefinition
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types import REGISTRY
 
@@ -29,7 +29,7 @@ def _load(path: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_parses_into_the_steps_and_fields_of_its_document(path: Any) -> None:
     doc = _load(path)
-    procedure = M.parse(doc)
+    procedure = template_model.parse(doc)
     assert procedure.key == doc["key"]
     assert procedure.start == doc["start"]
     assert procedure.title == doc["title"]
@@ -49,7 +49,7 @@ def test_every_example_parses_into_the_steps_and_fields_of_its_document(path: An
             assert procedure.step_of(fld.id) == step.id
 
 
-def _same_field(fld: M.Field, raw: dict[str, Any]) -> None:
+def _same_field(fld: template_model.Field, raw: dict[str, Any]) -> None:
     assert fld.id == raw["id"]
     assert fld.type == raw["type"]
     assert fld.kind is REGISTRY[raw["type"]]
@@ -68,7 +68,7 @@ def _same_field(fld: M.Field, raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_form_steps_are_the_forms_reached_from_the_start_in_document_order(path: Any) -> None:
-    procedure = M.parse(_load(path))
+    procedure = template_model.parse(_load(path))
     forms = procedure.form_steps()
     assert forms and forms[0].id == procedure.start
     assert all(s.is_form for s in forms)
@@ -78,7 +78,7 @@ def test_form_steps_are_the_forms_reached_from_the_start_in_document_order(path:
 
 def test_a_form_reached_only_after_filing_is_not_a_form_step_of_the_wizard() -> None:
     doc = copy.deepcopy(MINI)
-    procedure = M.parse(doc)
+    procedure = template_model.parse(doc)
     assert [s.id for s in procedure.form_steps()] == ["datos"]
     aviso = next(s for s in doc["steps"] if s["id"] == "aviso")
     aviso["transitions"] = [{"id": "t", "to": "aclaracion"}]
@@ -90,11 +90,11 @@ def test_a_form_reached_only_after_filing_is_not_a_form_step_of_the_wizard() -> 
         "transitions": [{"id": "t", "to": "aprobada"}],
     }
     doc["steps"].append(later)
-    assert [s.id for s in M.parse(doc).form_steps()] == ["datos"]
+    assert [s.id for s in template_model.parse(doc).form_steps()] == ["datos"]
 
 
 def test_the_model_is_immutable() -> None:
-    procedure = M.parse(copy.deepcopy(MINI))
+    procedure = template_model.parse(copy.deepcopy(MINI))
     with pytest.raises(dataclasses.FrozenInstanceError):
         procedure.key = "otro"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -104,7 +104,7 @@ def test_the_model_is_immutable() -> None:
 
 def test_a_definition_holds_the_model_once_and_answers_from_it() -> None:
     definition = ProcedureDefinition(copy.deepcopy(MINI))
-    assert isinstance(definition.model, M.Procedure)
+    assert isinstance(definition.model, template_model.Procedure)
     assert definition.form_steps() == [s.id for s in definition.model.form_steps()]
     assert definition.step("datos") is definition.model.step("datos").raw
     assert definition.step_model("datos") is definition.model.step("datos")
@@ -113,7 +113,7 @@ def test_a_definition_holds_the_model_once_and_answers_from_it() -> None:
 
 
 def test_show_if_holds_is_the_one_rule_for_showing_a_field() -> None:
-    fld = M.parse(
+    fld = template_model.parse(
         {
             "key": "k",
             "start": "a",
@@ -140,7 +140,9 @@ def test_show_if_holds_is_the_one_rule_for_showing_a_field() -> None:
 
 
 def test_parsing_does_not_validate_and_tolerates_what_it_does_not_need() -> None:
-    procedure = M.parse({"key": "k", "start": "a", "steps": [{"id": "a", "type": "teleport"}]})
+    procedure = template_model.parse(
+        {"key": "k", "start": "a", "steps": [{"id": "a", "type": "teleport"}]}
+    )
     step = procedure.step("a")
     assert step.kind is None and step.fields == () and step.title == {}
     assert step.name("en") == "a"
@@ -148,13 +150,13 @@ def test_parsing_does_not_validate_and_tolerates_what_it_does_not_need() -> None
 
 
 def test_of_returns_a_model_as_is_and_parses_a_document() -> None:
-    procedure = M.parse(copy.deepcopy(MINI))
-    assert M.of(procedure) is procedure
-    assert M.of(procedure.raw).key == procedure.key
+    procedure = template_model.parse(copy.deepcopy(MINI))
+    assert template_model.of(procedure) is procedure
+    assert template_model.of(procedure.raw).key == procedure.key
 
 
 def test_constants_in_force_by_year_come_from_the_model() -> None:
-    procedure = M.parse(
+    procedure = template_model.parse(
         {
             "key": "k",
             "start": "a",

@@ -11,7 +11,7 @@ import pytest
 from workflow_engine.persistence.platform.uploads import (
     DOCX,
     XLSX,
-    UploadRejected,
+    UploadRejectedError,
     check_upload,
     clean_filename,
     sniff,
@@ -114,10 +114,10 @@ def test_check_accepts_good_files_and_wildcards() -> None:
 
 def test_default_accept_is_pdf_jpeg_png_and_default_size_is_ten_mb() -> None:
     field = {"id": "doc"}
-    with pytest.raises(UploadRejected, match="GIF"):
+    with pytest.raises(UploadRejectedError, match="GIF"):
         check_upload(filename="a.gif", data=b"GIF89a..", field=field)
     big = PDF + b"0" * (10 * 1024 * 1024)
-    with pytest.raises(UploadRejected) as caught:
+    with pytest.raises(UploadRejectedError) as caught:
         check_upload(filename="a.pdf", data=big, field=field)
     assert "máximo es 10 MB" in caught.value.message_es
     assert "maximum is 10 MB" in caught.value.message_en
@@ -126,25 +126,25 @@ def test_default_accept_is_pdf_jpeg_png_and_default_size_is_ten_mb() -> None:
 def test_size_limit_is_exact() -> None:
     exact = PDF + b"0" * (1024 * 1024 - len(PDF))
     assert check_upload(filename="a.pdf", data=exact, field=FIELD)[1] == "application/pdf"
-    with pytest.raises(UploadRejected):
+    with pytest.raises(UploadRejectedError):
         check_upload(filename="a.pdf", data=exact + b"0", field=FIELD)
 
 
 def test_mislabelled_files_are_refused_in_both_languages() -> None:
-    with pytest.raises(UploadRejected) as caught:
+    with pytest.raises(UploadRejectedError) as caught:
         check_upload(filename="ine.pdf", data=b"\x89PNG\r\n\x1a\n", field=FIELD)
     assert caught.value.message_es.startswith(
         "El archivo no es un PDF aunque su nombre termine en .pdf"
     )
     assert "not a PDF although its name ends in .pdf" in caught.value.message_en
-    with pytest.raises(UploadRejected, match="claims to be a PDF"):
+    with pytest.raises(UploadRejectedError, match="claims to be a PDF"):
         check_upload(
             filename="foto", data=b"GIF89a..", field=FIELD, declared_type="application/pdf"
         )
 
 
 def test_refusals_carry_the_code_and_field() -> None:
-    with pytest.raises(UploadRejected) as caught:
+    with pytest.raises(UploadRejectedError) as caught:
         check_upload(filename="a.pdf", data=b"", field=FIELD)
     assert caught.value.code == "upload_rejected"
     assert caught.value.http_status == 422

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from workflow_engine.engine.errors import InvalidCommandError
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 
 if TYPE_CHECKING:
     from workflow_engine.engine.state import CaseState
@@ -25,7 +25,7 @@ class ProcedureDefinition:
     def __init__(self, doc: Mapping[str, Any], *, version_id: int | None = None) -> None:
         self.doc = doc
         self.version_id = version_id
-        self.model: M.Procedure = M.parse(doc)
+        self.model: template_model.Procedure = template_model.parse(doc)
         self.key: str = doc["key"]
         self.start: str = doc["start"]
         self.steps: dict[str, Mapping[str, Any]] = {s.id: s.raw for s in self.model.steps}
@@ -41,7 +41,7 @@ class ProcedureDefinition:
         """The raw dict of a step (see the class docstring); InvalidCommandError if none."""
         return self.step_model(step_id).raw
 
-    def step_model(self, step_id: str) -> M.Step:
+    def step_model(self, step_id: str) -> template_model.Step:
         """The step ``step_id`` of the model; InvalidCommandError when there is none."""
         found = self.model.get_step(step_id)
         if found is None:
@@ -56,7 +56,7 @@ class ProcedureDefinition:
         """Ids of the form steps filled in before filing, in wizard order (the model's)."""
         return [s.id for s in self.model.form_steps()]
 
-    def shown(self, fld: M.Field, context: Mapping[str, Any], today: date) -> bool:
+    def shown(self, fld: template_model.Field, context: Mapping[str, Any], today: date) -> bool:
         """Whether ``fld`` is shown with the answers in ``context`` (rules may read this
         template's fee tables)."""
         return fld.shown(context, tables=self.fee_tables, today=today)

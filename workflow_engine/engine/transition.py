@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import staff
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import (
     Actor,
     AddNote,
@@ -51,7 +51,7 @@ from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
 from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
-from workflow_engine.templates import model as M
+from workflow_engine.templates import model as template_model
 from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.fields import check_draft, validate_step_data
@@ -92,7 +92,7 @@ def start_case(
         case_id=case_id,
         folio=folio,
         applicant_id=command.actor.id,
-        status=S.DRAFT,
+        status=case_state.DRAFT,
         position=start,
         created_at=_iso(command.at),
         form_path=(start,),
@@ -230,7 +230,7 @@ class _Run:
 
     # -- guards --------------------------------------------------------------------------
     def require_open(self) -> None:
-        if self.f["status"] == S.CLOSED:
+        if self.f["status"] == case_state.CLOSED:
             raise InvalidCommandError(
                 "El expediente ya está concluido.", "The case is already closed."
             )
@@ -249,9 +249,9 @@ class _Run:
             )
 
     # -- moving through steps --------------------------------------------------------------
-    def next_step(self, step: M.Step | Mapping[str, Any]) -> str:
+    def next_step(self, step: template_model.Step | Mapping[str, Any]) -> str:
         """The first transition of ``step`` (a step type hands its raw dict) that applies."""
-        node = step if isinstance(step, M.Step) else self.d.step_model(str(step["id"]))
+        node = step if isinstance(step, template_model.Step) else self.d.step_model(str(step["id"]))
         for transition in node.transitions:
             if transition.when is None or is_truthy(self.eval(transition.when)):
                 return transition.to
@@ -276,13 +276,13 @@ class _Run:
             "The procedure loops without waiting; tell the owning department.",
         )
 
-    def step_type(self, step: M.Step) -> type[step_types.StepType]:
+    def step_type(self, step: template_model.Step) -> type[step_types.StepType]:
         if step.kind is None:
             kind = step.type
             raise InvalidCommandError(f"Tipo de paso desconocido: {kind}", f"Unknown step {kind}")
         return step.kind
 
-    def leave(self, step: M.Step, outcome: str = "approve") -> None:
+    def leave(self, step: template_model.Step, outcome: str = "approve") -> None:
         """Go on from a finished step to where its type says."""
         self.enter(self.step_type(step).leave(self, step.raw, outcome))
 
@@ -291,7 +291,7 @@ class _Run:
             if task.is_open:
                 self.set_task(task, "cancelled")
         self.timers.clear()
-        self.f["status"] = S.CLOSED
+        self.f["status"] = case_state.CLOSED
         self.f["outcome"] = outcome
         self.f["closed_at"] = self.now
         self.f["editable_steps"] = ()
@@ -415,7 +415,7 @@ class _Run:
         steps = return_steps or (str(spec["to_step"]),)
         days = int(spec.get("response_days", 10))
         due = self.ctx.calendar.add_business_days(self.today, days)
-        self.f["status"] = S.AWAITING_CORRECTION
+        self.f["status"] = case_state.AWAITING_CORRECTION
         self.f["position"] = steps[0]
         self.f["editable_steps"] = tuple(steps)
         self.f["corrected_steps"] = ()
@@ -460,7 +460,9 @@ class _Run:
 
 def _editable_form_steps(run: _Run) -> tuple[str, ...]:
     f = run.f
-    return S.editable_form_steps(f["status"], f["form_path"], f["editable_steps"], f["position"])
+    return case_state.editable_form_steps(
+        f["status"], f["form_path"], f["editable_steps"], f["position"]
+    )
 
 
 def require_editable(
@@ -534,20 +536,20 @@ def _submit_step(run: _Run, cmd: SubmitStep) -> None:
     run.f["drafts"] = drafts
     run.event("step.submitted", step=cmd.step_id, values=jsonable(cleaned))
     status = run.f["status"]
-    if status == S.AWAITING_CORRECTION:
+    if status == case_state.AWAITING_CORRECTION:
         corrected = set(run.f["corrected_steps"]) | {cmd.step_id}
         run.f["corrected_steps"] = tuple(s for s in run.f["editable_steps"] if s in corrected)
         return
     target = run.next_step(step)
-    if status in (S.DRAFT, S.READY):
+    if status in (case_state.DRAFT, case_state.READY):
         path = list(run.f["form_path"])
         run.f["form_path"] = tuple(path[: path.index(cmd.step_id) + 1])
         if run.d.is_form(target):
-            run.f["status"] = S.DRAFT
+            run.f["status"] = case_state.DRAFT
             run.f["pending_step"] = None
             run.enter(target)
         else:
-            run.f["status"] = S.READY
+            run.f["status"] = case_state.READY
             run.f["pending_step"] = target
             run.f["position"] = cmd.step_id
         return
@@ -564,7 +566,7 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
             field="declaration",
         )
     status = run.f["status"]
-    if status == S.READY:
+    if status == case_state.READY:
         run.f["submitted_at"] = run.now
         target = str(run.f["pending_step"])
         run.f["pending_step"] = None
@@ -572,8 +574,8 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
         run.notify("case_submitted")
         run.enter(target)
         return
-    if status == S.AWAITING_CORRECTION:
-        missing = S.steps_to_correct(run.f["editable_steps"], run.f["corrected_steps"])
+    if status == case_state.AWAITING_CORRECTION:
+        missing = case_state.steps_to_correct(run.f["editable_steps"], run.f["corrected_steps"])
         if missing:
             raise InvalidCommandError(
                 "Corrija todos los pasos señalados antes de reenviar.",
@@ -680,7 +682,7 @@ def _payment_order_created(run: _Run, cmd: PaymentOrderCreated) -> None:
 
 def _payment_confirmed(run: _Run, cmd: PaymentConfirmed) -> None:
     run.require_system(cmd.actor)
-    if run.f["status"] == S.CLOSED:
+    if run.f["status"] == case_state.CLOSED:
         return
     payment = run.current_payment(cmd.reference)
     if payment is None or payment.status == "paid":
@@ -747,7 +749,7 @@ def _payment_expired(run: _Run, cmd: PaymentExpired) -> None:
 def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
     run.require_system(cmd.actor)
     if (
-        run.f["status"] != S.AWAITING_DOCUMENT
+        run.f["status"] != case_state.AWAITING_DOCUMENT
         or run.f["position"] != cmd.step_id
         or run.f["attempts"].get(cmd.step_id) != cmd.attempt
     ):
@@ -770,7 +772,7 @@ def _document_issued(run: _Run, cmd: DocumentIssued) -> None:
 def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
     run.require_system(cmd.actor)
     if (
-        run.f["status"] != S.AWAITING_CONNECTOR
+        run.f["status"] != case_state.AWAITING_CONNECTOR
         or run.f["position"] != cmd.step_id
         or run.f["attempts"].get(cmd.step_id) != cmd.attempt
     ):
@@ -792,7 +794,7 @@ def _connector_completed(run: _Run, cmd: ConnectorCompleted) -> None:
 
 def _connector_failed(run: _Run, cmd: ConnectorFailed) -> None:
     run.require_system(cmd.actor)
-    if run.f["status"] != S.AWAITING_CONNECTOR or run.f["position"] != cmd.step_id:
+    if run.f["status"] != case_state.AWAITING_CONNECTOR or run.f["position"] != cmd.step_id:
         return
     run.event("connector.failed", step=cmd.step_id, attempt=cmd.attempt, error=cmd.error[:500])
 
@@ -800,7 +802,7 @@ def _connector_failed(run: _Run, cmd: ConnectorFailed) -> None:
 def _timer_fired(run: _Run, cmd: TimerFired) -> None:
     run.require_system(cmd.actor)
     timer = run.timers.get(cmd.timer_id)
-    if timer is None or run.f["status"] == S.CLOSED:
+    if timer is None or run.f["status"] == case_state.CLOSED:
         return  # already disarmed or fired: idempotent
     if timer.fires_at > run.now:
         return  # early delivery; the timer stays armed
@@ -850,7 +852,7 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
             )
         return
     if timer.kind == "correction_deadline":
-        if run.f["status"] != S.AWAITING_CORRECTION:
+        if run.f["status"] != case_state.AWAITING_CORRECTION:
             return
         run.event("case.correction_lapsed", respond_by=timer.fires_at)
         run.f["editable_steps"] = ()

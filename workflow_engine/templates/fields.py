@@ -25,7 +25,7 @@ from workflow_engine.templates.field_types.base import (
     CatalogLookup,
     Env,
     FieldError,
-    InvalidValue,
+    InvalidValueError,
     bad_shape,
     error,
     is_empty,
@@ -44,7 +44,7 @@ __all__ = [
     "DEFAULT_MAX_FILES",
     "DEFAULT_MAX_SIZE_MB",
     "FieldError",
-    "InvalidValue",
+    "InvalidValueError",
     "check_draft",
     "check_eligibility",
     "clean_cedula_pa",
@@ -272,7 +272,7 @@ def _clean_group(
             return EMPTY, [required(field, path, names)]
         return EMPTY, []
     if not isinstance(raw, list) or not all(isinstance(row, Mapping) for row in raw):
-        exc = InvalidValue(
+        exc = InvalidValueError(
             "invalid_type",
             "se esperaba una lista de filas.",
             "a list of rows was expected.",
@@ -287,7 +287,7 @@ def _clean_group(
                 field,
                 path,
                 names,
-                InvalidValue(
+                InvalidValueError(
                     "too_few_items",
                     f"agregue al menos {low} fila(s).",
                     f"add at least {low} row(s).",
@@ -300,7 +300,7 @@ def _clean_group(
                 field,
                 path,
                 names,
-                InvalidValue(
+                InvalidValueError(
                     "too_many_items",
                     f"se admiten como máximo {high} fila(s).",
                     f"at most {high} row(s) are allowed.",

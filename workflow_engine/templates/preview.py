@@ -34,7 +34,7 @@ from workflow_engine.engine import (
     apply_command,
     start_case,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EligibilityError, EngineError, StepValidationError
 from workflow_engine.templates.field_types import REGISTRY, field_type
 from workflow_engine.templates.validation import (
@@ -201,7 +201,7 @@ class Simulation:
 
     path: list[str] = field(default_factory=list)
     outcome: str | None = None
-    status: str = S.DRAFT
+    status: str = case_state.DRAFT
     fees: list[SimulatedFee] = field(default_factory=list)
     tasks: list[SimulatedTask] = field(default_factory=list)
     documents: list[SimulatedDocument] = field(default_factory=list)
@@ -286,14 +286,14 @@ class _Walk:
     def run(self) -> None:
         self.start()
         steps: dict[str, Callable[[CaseState], bool]] = {
-            S.DRAFT: self.fill,
-            S.AWAITING_APPLICANT: self.fill,
-            S.READY: self.file,
-            S.AWAITING_CORRECTION: self.correct,
-            S.IN_REVIEW: self.decide,
-            S.AWAITING_PAYMENT: self.pay,
-            S.AWAITING_DOCUMENT: self.issue,
-            S.AWAITING_CONNECTOR: self.answer,
+            case_state.DRAFT: self.fill,
+            case_state.AWAITING_APPLICANT: self.fill,
+            case_state.READY: self.file,
+            case_state.AWAITING_CORRECTION: self.correct,
+            case_state.IN_REVIEW: self.decide,
+            case_state.AWAITING_PAYMENT: self.pay,
+            case_state.AWAITING_DOCUMENT: self.issue,
+            case_state.AWAITING_CONNECTOR: self.answer,
         }
         for _ in range(MAX_COMMANDS):
             state = self.current

@@ -22,13 +22,13 @@ CONTROL_KEYS = frozenset({"csrf_token", "accion"})
 MAX_GROUP_ROWS = 100
 _ROW_KEY = re.compile(r"^(?P<group>[a-z][a-z0-9_]{0,62})\[(?P<index>\d{1,4})\]\.(?P<rest>.+)$")
 
-# Saves one uploaded file: (field definition, FileStorage) -> file ref; raises FileRefused.
+# Saves one uploaded file: (field definition, FileStorage) -> file ref; raises FileRefusedError.
 SaveUpload = Callable[[Mapping[str, Any], FileStorage], dict[str, Any]]
 # The refs among `public_ids` that really belong to this case and field.
 KeptRefs = Callable[[Mapping[str, Any], list[str]], list[dict[str, Any]]]
 
 
-class FileRefused(Exception):
+class FileRefusedError(Exception):
     """An uploaded file was not accepted; the message is for the citizen."""
 
     def __init__(self, message_es: str, message_en: str, code: str = "file_refused") -> None:
@@ -133,7 +133,7 @@ def _parse_files(
             continue
         try:
             refs.append(save_upload(fld.raw, upload))
-        except FileRefused as exc:
+        except FileRefusedError as exc:
             es = fld.title("es")
             en = fld.label.get("en") or es
             parsed.upload_errors.append(

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from app.api import queries
 from app.citizen.wizard import views
 from workflow_engine.engine import CaseState, ProcedureDefinition
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.templates.preview import (
     APPLICANT,
     PREVIEW_FOLIO,
@@ -59,7 +59,7 @@ def render_step_preview(
         case_id="preview",
         folio=PREVIEW_FOLIO,
         applicant_id=APPLICANT.id,
-        status=S.DRAFT,
+        status=case_state.DRAFT,
         position=step_id,
         created_at="",
         data={} if empty else data,

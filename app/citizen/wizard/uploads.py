@@ -8,11 +8,15 @@ from typing import Any
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from app.citizen.wizard.forms import FileRefused
+from app.citizen.wizard.forms import FileRefusedError
 from app.db import read_connection
-from workflow_engine.persistence.platform.uploads import PendingUpload, UploadRejected, UploadStore
+from workflow_engine.persistence.platform.uploads import (
+    PendingUpload,
+    UploadRejectedError,
+    UploadStore,
+)
 
-__all__ = ["UploadRejected", "Uploads"]
+__all__ = ["UploadRejectedError", "Uploads"]
 
 
 def store() -> UploadStore | None:
@@ -37,7 +41,7 @@ class Uploads:
 
     def save(self, fld: Mapping[str, Any], upload: FileStorage) -> dict[str, Any]:
         if self.store is None:
-            raise FileRefused(
+            raise FileRefusedError(
                 "por ahora no podemos recibir archivos; intente más tarde.",
                 "we cannot receive files right now; try again later.",
                 "uploads_unavailable",
@@ -57,8 +61,8 @@ class Uploads:
                 field=fld,
                 declared_type=upload.mimetype or None,
             )
-        except UploadRejected as exc:
-            raise FileRefused(exc.message_es, exc.message_en, exc.code) from None
+        except UploadRejectedError as exc:
+            raise FileRefusedError(exc.message_es, exc.message_en, exc.code) from None
         self.pending.append(pending)
         return pending.ref
 
@@ -78,7 +82,7 @@ class Uploads:
 
     def resolve(self, step: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """The step's values with every file reference checked against the stored uploads
-        (the same rule as the API: UploadStore.resolve_files); UnknownFile if one is not."""
+        (the same rule as the API: UploadStore.resolve_files); UnknownFileError if one is not."""
         if self.store is None:
             return values
         resolved: dict[str, Any] = self.store.resolve_files(

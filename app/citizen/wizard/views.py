@@ -40,11 +40,11 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.events import reason_title
 from workflow_engine.persistence.cases.hotpath import LoadedCase, case_by_folio
 from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
-from workflow_engine.persistence.platform.uploads import UnknownFile
+from workflow_engine.persistence.platform.uploads import UnknownFileError
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.rules import referenced_vars
 from workflow_engine.templates.fields import FieldError, validate_step_data
@@ -120,11 +120,11 @@ def step_url(folio: str, step_id: str, **args: Any) -> str:
 def current_place(case: Case) -> str:
     """Where the applicant should be now."""
     state = case.state
-    if state.status == S.DRAFT or state.status == S.AWAITING_APPLICANT:
+    if state.status == case_state.DRAFT or state.status == case_state.AWAITING_APPLICANT:
         return step_url(case.folio, state.position)
-    if state.status == S.READY:
+    if state.status == case_state.READY:
         return url_for("wizard.review", folio=case.folio)
-    if state.status == S.AWAITING_CORRECTION:
+    if state.status == case_state.AWAITING_CORRECTION:
         todo = state.steps_to_correct()
         return step_url(case.folio, todo[0]) if todo else url_for("wizard.review", folio=case.folio)
     return f"/expedientes/{quote(case.folio)}"
@@ -309,7 +309,7 @@ def _back_url(case: Case, step_id: str, volver: str) -> str:
 
 def _returned(case: Case) -> dict[str, Any] | None:
     """The official's message of the last return for correction."""
-    if case.state.status != S.AWAITING_CORRECTION:
+    if case.state.status != case_state.AWAITING_CORRECTION:
         return None
     for event in reversed(services().cases.history(case.row.id)):
         if event["type"] == "case.returned":
@@ -433,7 +433,7 @@ def _post_step(case: Case, step_def: Step) -> ResponseReturnValue:
     uploads.flush()
     try:
         values = uploads.resolve(step_def.raw, parsed.values)
-    except UnknownFile as exc:  # a kept file deleted meanwhile: say so, keep the rest
+    except UnknownFileError as exc:  # a kept file deleted meanwhile: say so, keep the rest
         errors = list(exc.details.get("errors") or [])
         return render_step(case, step_def, parsed.values, errors=errors, status=422)
     action = request.form.get("accion", "continuar")
@@ -527,11 +527,11 @@ def _local_errors(
 
 def _after_submit(case: Case, sid: str, back_to_review: bool) -> str:
     state = case.state
-    if state.status == S.DRAFT and back_to_review:
+    if state.status == case_state.DRAFT and back_to_review:
         # A change from "Revise sus respuestas": walk again through the steps already
         # answered; stop where something new is needed.
         for _ in range(len(case.definition.model.steps)):
-            if case.state.status != S.DRAFT:
+            if case.state.status != case_state.DRAFT:
                 break
             position = case.state.position
             if case.state.drafts.get(position) is not None:
@@ -549,11 +549,11 @@ def _after_submit(case: Case, sid: str, back_to_review: bool) -> str:
             except EngineError:
                 return step_url(case.folio, position, volver="revisar")
         state = case.state
-    if state.status == S.AWAITING_CORRECTION:
+    if state.status == case_state.AWAITING_CORRECTION:
         return current_place(case)
-    if state.status == S.AWAITING_APPLICANT and state.position != sid:
+    if state.status == case_state.AWAITING_APPLICANT and state.position != sid:
         return step_url(case.folio, state.position)
-    if state.status in (S.DRAFT, S.READY):
+    if state.status in (case_state.DRAFT, case_state.READY):
         return current_place(case)
     return f"/expedientes/{quote(case.folio)}"
 
@@ -610,7 +610,7 @@ def render_review(
         for sid in case.state.form_path
         if case.definition.is_form(sid)
     ]
-    if case.state.status == S.AWAITING_CORRECTION:
+    if case.state.status == case_state.AWAITING_CORRECTION:
         back = f"/expedientes/{quote(case.folio)}"
     else:
         back = step_url(case.folio, case.state.form_path[-1])
@@ -622,7 +622,7 @@ def render_review(
         sections=sections,
         problem=problem,
         returned=_returned(case),
-        correction=case.state.status == S.AWAITING_CORRECTION,
+        correction=case.state.status == case_state.AWAITING_CORRECTION,
         pending=[
             localized(case.definition.step_model(s).title) for s in case.state.steps_to_correct()
         ],
@@ -634,7 +634,7 @@ def review(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
-    if case.state.status not in (S.READY, S.AWAITING_CORRECTION):
+    if case.state.status not in (case_state.READY, case_state.AWAITING_CORRECTION):
         return redirect(current_place(case))
     return render_review(case)
 
@@ -644,7 +644,7 @@ def submit(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
-    if case.state.status not in (S.READY, S.AWAITING_CORRECTION):
+    if case.state.status not in (case_state.READY, case_state.AWAITING_CORRECTION):
         if case.state.submitted_at:
             return redirect(url_for("wizard.confirmation", folio=case.folio))
         return redirect(current_place(case))
@@ -664,7 +664,7 @@ def confirmation(folio: str) -> ResponseReturnValue:
     case = load_case(folio)
     if not isinstance(case, Case):
         return case
-    if not case.state.submitted_at or case.state.status == S.AWAITING_CORRECTION:
+    if not case.state.submitted_at or case.state.status == case_state.AWAITING_CORRECTION:
         return redirect(current_place(case))
     catalog = case.definition.doc.get("catalog") or {}
     return render_template(

@@ -43,7 +43,7 @@ from jmespath.exceptions import JMESPathError
 from connectors.payments.base import ORDER_STATUSES
 from connectors.payments.rest.templates import compile_body, compile_path
 from workflow_engine import strict_json
-from workflow_engine.strict_json import InvalidJSON
+from workflow_engine.strict_json import InvalidJSONError
 
 CONFIG_ENV = "COLLECTION_REST_CONFIG"
 CONFIG_MAX_DEPTH = 16  # operations -> operation -> headers/fields: a handful of levels
@@ -111,7 +111,7 @@ class RestConfig:
                 ) from None
         try:
             doc = strict_json.loads(text, max_depth=CONFIG_MAX_DEPTH)
-        except InvalidJSON as exc:
+        except InvalidJSONError as exc:
             raise RestConfigError(
                 f"the REST connector configuration is not usable JSON: {exc.message_en}"
             ) from None

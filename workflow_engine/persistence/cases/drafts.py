@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow_engine.engine import Actor, CancelCase, EngineError
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.cases.outbox import add_message
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import Case, OutboxMessage, table
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 cases_t = table(Case)
 outbox_t = table(OutboxMessage)
 
-DRAFT_STATUSES = (S.DRAFT, S.READY)
+DRAFT_STATUSES = (case_state.DRAFT, case_state.READY)
 DEFAULT_RETENTION_DAYS = 60
 DEFAULT_WARNING_DAYS = 7
 CANCEL_REASON = "Borrador abandonado"

@@ -20,7 +20,7 @@ from workflow_engine.engine import (
     SubmitCase,
     SubmitStep,
 )
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.cases.outbox import OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
@@ -72,19 +72,19 @@ def run_walkthrough(
     for _ in range(MAX_COMMANDS):
         outbox.run_due()
         state, definition, _version = cases.load(case_id)
-        if state.status == S.CLOSED:
+        if state.status == case_state.CLOSED:
             break
         example = dict(definition.example_data())
         example.update(data_override or {})
         at = clock()
-        if state.status in (S.DRAFT, S.AWAITING_APPLICANT):
+        if state.status in (case_state.DRAFT, case_state.AWAITING_APPLICANT):
             values = dict(example.get(state.position, {}))
             cases.execute(
                 case_id, SubmitStep(at=at, actor=applicant, step_id=state.position, values=values)
             )
-        elif state.status == S.READY:
+        elif state.status == case_state.READY:
             cases.execute(case_id, SubmitCase(at=at, actor=applicant, declaration=True))
-        elif state.status == S.IN_REVIEW:
+        elif state.status == case_state.IN_REVIEW:
             for task in state.open_tasks():
                 official = Actor(
                     id=f"demo-{task.department}",
@@ -105,7 +105,11 @@ def run_walkthrough(
                 )
                 commands += 1
             continue
-        elif state.status == S.AWAITING_PAYMENT and state.payment and state.payment.reference:
+        elif (
+            state.status == case_state.AWAITING_PAYMENT
+            and state.payment
+            and state.payment.reference
+        ):
             payment = state.payment
             assert payment.reference is not None
             confirmation: Command = (

@@ -107,21 +107,21 @@ _GENERIC = {"", OCTET, "binary/octet-stream", "application/unknown", "applicatio
 _MAX_NAME = 255
 
 
-class UploadRejected(EngineError):
+class UploadRejectedError(EngineError):
     """A file that cannot be accepted for this field (empty, too big, wrong type, mislabelled)."""
 
     code = "upload_rejected"
     http_status = 422
 
 
-class FileInUse(EngineError):
+class FileInUseError(EngineError):
     """A file the case's answers refer to: it is part of what was sent and stays."""
 
     code = "file_in_use"
     http_status = 409
 
 
-class UnknownFile(EngineError):
+class UnknownFileError(EngineError):
     """Step data names a file that is not an upload of this applicant, case and field."""
 
     code = "unknown_file"
@@ -259,10 +259,10 @@ def check_upload(
     field: Mapping[str, Any],
     declared_type: str | None = None,
 ) -> tuple[str, str]:
-    """(display name, sniffed content type) of an acceptable file; UploadRejected if not."""
+    """(display name, sniffed content type) of an acceptable file; UploadRejectedError if not."""
     shown = clean_filename(filename)
     if not data:
-        raise UploadRejected(
+        raise UploadRejectedError(
             f"El archivo «{shown}» está vacío.",
             f"The file “{shown}” is empty.",
             field=field.get("id"),
@@ -270,7 +270,7 @@ def check_upload(
     max_mb = float(field.get("max_size_mb") or DEFAULT_MAX_SIZE_MB)
     if len(data) > max_mb * 1024 * 1024:
         limit = f"{max_mb:g}"
-        raise UploadRejected(
+        raise UploadRejectedError(
             f"El archivo «{shown}» pesa {len(data) / 1048576:.1f} MB; el máximo es {limit} MB.",
             f"The file “{shown}” is {len(data) / 1048576:.1f} MB; the maximum is {limit} MB.",
             field=field.get("id"),
@@ -281,7 +281,7 @@ def check_upload(
     expected = EXTENSIONS.get(ext)
     if expected is not None and expected != actual:
         exp_es, exp_en = KIND_NAMES[expected]
-        raise UploadRejected(
+        raise UploadRejectedError(
             f"El archivo no es {exp_es} aunque su nombre termine en .{ext}; parece {kind_es}. "
             "Revise que eligió el archivo correcto.",
             f"The file is not {exp_en} although its name ends in .{ext}; it looks like "
@@ -294,14 +294,14 @@ def check_upload(
     declared_known = declared not in _GENERIC and declared in KIND_NAMES
     if declared_known and declared != actual and not office_as_zip:
         exp_es, exp_en = KIND_NAMES[declared]
-        raise UploadRejected(
+        raise UploadRejectedError(
             f"El archivo «{shown}» dice ser {exp_es} pero su contenido es {kind_es}.",
             f"The file “{shown}” claims to be {exp_en} but its content is {kind_en}.",
             field=field.get("id"),
         )
     accept = [str(a) for a in (field.get("accept") or DEFAULT_ACCEPT)]
     if not matches_accept(actual, accept):
-        raise UploadRejected(
+        raise UploadRejectedError(
             f"El archivo «{shown}» es {kind_es}; aquí se admite {_kinds(accept)}.",
             f"The file “{shown}” is {kind_en}; here you can upload {_kinds_en(accept)}.",
             field=field.get("id"),
@@ -374,13 +374,13 @@ class UploadStore:
         return pending.ref
 
     def check_owner(self, case_id: int, owner_id: str, conn: Connection | None = None) -> None:
-        """UploadRejected unless the case exists and `owner_id` is its applicant."""
+        """UploadRejectedError unless the case exists and `owner_id` is its applicant."""
         with nullcontext(conn) if conn is not None else self.engine.connect() as c:
             applicant = c.execute(
                 select(cases_t.c.applicant_id).where(cases_t.c.id == case_id)
             ).scalar_one_or_none()
         if applicant is None or str(applicant) != str(owner_id):
-            raise UploadRejected(
+            raise UploadRejectedError(
                 "El expediente no existe o no es suyo.",
                 "The case does not exist or is not yours.",
                 case=case_id,
@@ -400,7 +400,7 @@ class UploadStore:
     ) -> PendingUpload:
         """Check one file and write its bytes (durably) under a random name; its row is
         written by `record`, so the files of one form go into the database in one
-        transaction. Call `check_owner` first. UploadRejected if the file is refused."""
+        transaction. Call `check_owner` first. UploadRejectedError if the file is refused."""
         name, content_type = self.check(
             filename=filename, data=data, field=field, declared_type=declared_type
         )
@@ -499,7 +499,7 @@ class UploadStore:
         replaced by the stored upload's (name, size, sha256 and content type as stored).
 
         The one rule for step data from any door (wizard, API): a reference must name a
-        live upload of this owner to this case and field; UnknownFile, naming the field,
+        live upload of this owner to this case and field; UnknownFileError, naming the field,
         otherwise. Values that are not references at all are left for the field's
         validation to refuse."""
         out = dict(values)
@@ -530,7 +530,7 @@ class UploadStore:
                     resolved.append(_ref(row))
             place.put(resolved)
         if errors:
-            raise UnknownFile(
+            raise UnknownFileError(
                 "Hay archivos que no se subieron a este expediente; súbalos primero.",
                 "Some files were not uploaded to this case; upload them first.",
                 field=errors[0].field,
@@ -602,10 +602,10 @@ class UploadStore:
         self, public_id: str, *, owner_id: str, case_id: int, in_use: Collection[str]
     ) -> bool:
         """Delete one of the owner's files of this case (bytes gone, row marked deleted).
-        False when there is no such live file; FileInUse when `in_use` (the ids the case's
+        False when there is no such live file; FileInUseError when `in_use` (the ids the case's
         answers refer to) names it."""
         if public_id in in_use:
-            raise FileInUse(
+            raise FileInUseError(
                 "El archivo forma parte de las respuestas enviadas; envíe el paso sin él "
                 "antes de borrarlo.",
                 "The file is part of the answers sent; submit the step without it before "
@@ -796,11 +796,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 __all__ = [
     "DEFAULT_ACCEPT",
-    "FileInUse",
+    "FileInUseError",
     "PendingUpload",
     "StoredFile",
-    "UnknownFile",
-    "UploadRejected",
+    "UnknownFileError",
+    "UploadRejectedError",
     "UploadStore",
     "check_upload",
     "clean_filename",

@@ -9,7 +9,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Option,
     OptionProblem,
     localized,
@@ -22,10 +22,10 @@ def option_values(field: Mapping[str, Any]) -> list[str]:
     return [o["value"] for o in field.get("options") or []]
 
 
-def bad_choice(field: Mapping[str, Any]) -> InvalidValue:
+def bad_choice(field: Mapping[str, Any]) -> InvalidValueError:
     labels = [o["label"]["es"] for o in field.get("options") or []]
     labels_en = [o["label"].get("en") or o["label"]["es"] for o in field.get("options") or []]
-    return InvalidValue(
+    return InvalidValueError(
         "invalid_choice",
         f"elija una de las opciones: {', '.join(labels)}.",
         f"choose one of the options: {', '.join(labels_en)}.",

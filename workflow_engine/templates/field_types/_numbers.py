@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from workflow_engine.templates.field_types.base import (
-    InvalidValue,
+    InvalidValueError,
     Option,
     OptionProblem,
     min_max,
@@ -27,7 +27,7 @@ MAX = Option({"$ref": "#/$defs/decimal_or_number"}, {"es": "Máximo", "en": "Max
 
 
 def to_decimal(value: Any) -> Decimal:
-    """A Decimal from a number or numeric text (``1,250.50`` allowed); InvalidValue if not."""
+    """A Decimal from a number or numeric text (``1,250.50`` allowed); InvalidValueError if not."""
     if isinstance(value, bool):
         raise not_a_number()
     if isinstance(value, int):
@@ -49,7 +49,7 @@ def to_decimal(value: Any) -> Decimal:
         if _DECIMAL_TEXT.match(text):
             return Decimal(text)
         if re.fullmatch(r"[+-]?\d+,\d+", text):
-            raise InvalidValue(
+            raise InvalidValueError(
                 "not_a_number",
                 "use punto decimal, no coma (por ejemplo 12.5).",
                 "use a decimal point, not a comma (for example 12.5).",
@@ -67,19 +67,19 @@ def canonical(number: Decimal) -> int | str:
 def within_limits(number: Decimal, places: int, money: bool = False) -> None:
     """Refuse what fee and rule arithmetic cannot hold: huge values, too many decimals."""
     if abs(number) >= MAX_MAGNITUDE:
-        raise InvalidValue(
+        raise InvalidValueError(
             "too_large",
             "el número es demasiado grande (como máximo 15 cifras antes del punto decimal).",
             "the number is too large (at most 15 digits before the decimal point).",
         )
     if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         if money:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_many_decimals",
                 "escriba el importe con máximo dos decimales (centavos).",
                 "enter the amount with at most two decimals (cents).",
             )
-        raise InvalidValue(
+        raise InvalidValueError(
             "too_many_decimals",
             f"escriba como máximo {places} decimales.",
             f"enter at most {places} decimal places.",
@@ -89,9 +89,11 @@ def within_limits(number: Decimal, places: int, money: bool = False) -> None:
 def bounds(field: Mapping[str, Any], number: Decimal) -> None:
     low, high = field.get("min"), field.get("max")
     if low is not None and number < Decimal(str(low)):
-        raise InvalidValue("too_small", f"el valor mínimo es {low}.", f"the minimum is {low}.")
+        raise InvalidValueError("too_small", f"el valor mínimo es {low}.", f"the minimum is {low}.")
     if high is not None and number > Decimal(str(high)):
-        raise InvalidValue("too_large", f"el valor máximo es {high}.", f"the maximum is {high}.")
+        raise InvalidValueError(
+            "too_large", f"el valor máximo es {high}.", f"the maximum is {high}."
+        )
 
 
 def _decimal(raw: Any) -> Decimal | None:

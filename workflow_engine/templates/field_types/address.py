@@ -12,7 +12,7 @@ from workflow_engine.templates.field_types.base import (
     Env,
     FieldError,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     PartsInput,
     bad_shape,
@@ -39,7 +39,7 @@ def clean_address(
     field: Mapping[str, Any], value: Any, path: str, names: tuple[str, str]
 ) -> tuple[Any, list[FieldError]]:
     if not isinstance(value, Mapping):
-        exc = InvalidValue(
+        exc = InvalidValueError(
             "invalid_type",
             "escriba el domicilio completo (calle, número, colonia, código postal, municipio).",
             "enter the full address (street, number, neighbourhood, postcode, municipality).",

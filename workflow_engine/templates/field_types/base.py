@@ -44,7 +44,7 @@ class FieldError:
         return self.message_en if lang.lower().startswith("en") else self.message_es
 
 
-class InvalidValue(Exception):
+class InvalidValueError(Exception):
     """Raised by a cleaner: the value cannot be accepted (``suffix`` extends the path)."""
 
     def __init__(self, code: str, es: str, en: str, suffix: str = "") -> None:
@@ -131,7 +131,7 @@ def labels(field: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def error(
-    field: Mapping[str, Any], path: str, names: tuple[str, str], exc: InvalidValue
+    field: Mapping[str, Any], path: str, names: tuple[str, str], exc: InvalidValueError
 ) -> FieldError:
     return FieldError(
         field["id"], path + exc.suffix, exc.code, f"{names[0]}: {exc.es}", f"{names[1]}: {exc.en}"
@@ -169,38 +169,38 @@ def is_empty(value: Any) -> bool:
 
 
 def text_of(value: Any) -> str:
-    """Submitted text, stripped; InvalidValue when the value is no text at all."""
+    """Submitted text, stripped; InvalidValueError when the value is no text at all."""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise InvalidValue("invalid_type", "escriba un texto.", "enter some text.")
+        raise InvalidValueError("invalid_type", "escriba un texto.", "enter some text.")
     return str(value).strip()
 
 
-def bad_shape() -> InvalidValue:
-    return InvalidValue(
+def bad_shape() -> InvalidValueError:
+    return InvalidValueError(
         "invalid_type",
         "el valor no tiene la forma que este dato admite.",
         "the value does not have the shape this field takes.",
     )
 
 
-def too_long(high: int, length: int) -> InvalidValue:
-    return InvalidValue(
+def too_long(high: int, length: int) -> InvalidValueError:
+    return InvalidValueError(
         "too_long",
         f"escriba como máximo {high} caracteres (lleva {length}).",
         f"enter at most {high} characters (you entered {length}).",
     )
 
 
-def too_many(high: int) -> InvalidValue:
-    return InvalidValue(
+def too_many(high: int) -> InvalidValueError:
+    return InvalidValueError(
         "too_many_items",
         f"se admiten como máximo {high} elemento(s).",
         f"at most {high} item(s) are allowed.",
     )
 
 
-def not_a_number() -> InvalidValue:
-    return InvalidValue("not_a_number", "escriba un número.", "enter a number.")
+def not_a_number() -> InvalidValueError:
+    return InvalidValueError("not_a_number", "escriba un número.", "enter a number.")
 
 
 OptionProblem = tuple[str, str, str, str]
@@ -262,7 +262,7 @@ class FieldType:
 
     @classmethod
     def clean_value(cls, field: Mapping[str, Any], value: Any, env: Env) -> Any:
-        """The canonical value of a non-empty answer, or InvalidValue."""
+        """The canonical value of a non-empty answer, or InvalidValueError."""
         return text_of(value)
 
     @classmethod
@@ -274,7 +274,7 @@ class FieldType:
             return EMPTY, []
         try:
             return cls.clean_value(field, raw, env), []
-        except InvalidValue as exc:
+        except InvalidValueError as exc:
             return EMPTY, [error(field, path, names, exc)]
 
     @classmethod

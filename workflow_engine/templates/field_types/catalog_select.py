@@ -16,7 +16,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     catalogs_for_display,
@@ -67,12 +67,12 @@ class CatalogSelect(FieldType):
         found = search(field["catalog"], text, 5) if search is not None and len(text) >= 2 else []
         if found:
             listed = "; ".join(f"{e.code}{SEPARATOR}{e.label}" for e in found)
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_choice",
                 f"escriba la clave de una opción del catálogo. Coinciden: {listed}.",
                 f"enter the code of an option of the catalog. Matching: {listed}.",
             )
-        raise InvalidValue(
+        raise InvalidValueError(
             "invalid_choice",
             "no encontramos esa opción en el catálogo; escriba parte del nombre y elija una de "
             "las sugerencias, o escriba su clave.",

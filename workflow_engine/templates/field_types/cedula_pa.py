@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -20,7 +20,7 @@ _CEDULA = re.compile(
 
 
 def clean_cedula_pa(value: str) -> str:
-    """The canonical Panamanian cédula (``8-745-1290``) or InvalidValue.
+    """The canonical Panamanian cédula (``8-745-1290``) or InvalidValueError.
 
     Format ``prefix-tomo-asiento``: the prefix is a province (1 to 13), optionally followed
     by ``AV`` (registered before the current system) or ``PI`` (indigenous), or ``PE``
@@ -31,7 +31,7 @@ def clean_cedula_pa(value: str) -> str:
     text = re.sub(r"[\s-]+", "-", value.strip().upper())
     match = _CEDULA.match(text)
     if not match or int(match["tomo"]) == 0 or int(match["asiento"]) == 0:
-        raise InvalidValue(
+        raise InvalidValueError(
             "invalid_cedula",
             "escriba la cédula con guiones: provincia-tomo-asiento, por ejemplo 8-745-1290, "
             "PE-12-345, E-8-123456 o N-19-1234.",

@@ -19,7 +19,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FormData,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -71,7 +71,7 @@ class Checkboxes(Choice):
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_type", "marque una o más opciones.", "tick one or more options."
             )
         allowed = option_values(field)
@@ -80,13 +80,13 @@ class Checkboxes(Choice):
             raise bad_choice(field)
         low, high = field.get("min_items"), field.get("max_items")
         if low is not None and len(chosen) < low:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_few_items",
                 f"marque al menos {low} opción(es).",
                 f"tick at least {low} option(s).",
             )
         if high is not None and len(chosen) > high:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_many_items",
                 f"marque como máximo {high} opción(es).",
                 f"tick at most {high} option(s).",

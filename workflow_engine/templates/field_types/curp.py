@@ -11,7 +11,7 @@ from stdnum.mx import curp as mx_curp
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -36,13 +36,13 @@ class Curp(FieldType):
             result: str = mx_curp.validate(text)
             return result
         except InvalidLength:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_curp",
                 "la CURP tiene 18 caracteres; revise que esté completa.",
                 "a CURP has 18 characters; check that it is complete.",
             ) from None
         except InvalidChecksum:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_curp",
                 "el último carácter (dígito verificador) no corresponde; revise que la haya "
                 "copiado bien.",
@@ -50,14 +50,14 @@ class Curp(FieldType):
                 "correctly.",
             ) from None
         except InvalidComponent:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_curp",
                 "la fecha de nacimiento, el sexo (H o M) o la clave del estado de la CURP no son "
                 "válidos.",
                 "the date of birth, sex (H or M) or state code in the CURP is not valid.",
             ) from None
         except ValidationError:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_curp",
                 "la CURP no tiene el formato correcto (4 letras, 6 dígitos de la fecha de "
                 "nacimiento, H o M, 5 letras y 2 caracteres).",

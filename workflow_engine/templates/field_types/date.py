@@ -11,7 +11,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -76,7 +76,7 @@ class Date(FieldType):
 
     @classmethod
     def clean_value(cls, field: Mapping[str, Any], value: Any, env: Env) -> Any:
-        bad = InvalidValue(
+        bad = InvalidValueError(
             "invalid_date",
             "escriba una fecha válida (AAAA-MM-DD o DD/MM/AAAA).",
             "enter a valid date (YYYY-MM-DD or DD/MM/YYYY).",
@@ -102,13 +102,13 @@ class Date(FieldType):
         low = _bound(field.get("min"), env)
         high = _bound(field.get("max"), env)
         if low is not None and day < low:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_small",
                 f"la fecha no puede ser anterior al {low:%d/%m/%Y}.",
                 f"the date cannot be before {low.isoformat()}.",
             )
         if high is not None and day > high:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_large",
                 f"la fecha no puede ser posterior al {high:%d/%m/%Y}.",
                 f"the date cannot be after {high.isoformat()}.",

@@ -11,7 +11,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -94,7 +94,7 @@ class DateTime(FieldType):
     def clean_value(cls, field: Mapping[str, Any], value: Any, env: Env) -> Any:
         moment = _parse(value.strip()) if isinstance(value, str) else None
         if moment is None:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_datetime",
                 "escriba una fecha y hora válidas (AAAA-MM-DD HH:MM o DD/MM/AAAA HH:MM, "
                 "hora de 00:00 a 23:59).",
@@ -104,13 +104,13 @@ class DateTime(FieldType):
         low = _bound(field.get("min"), env, end=False)
         high = _bound(field.get("max"), env, end=True)
         if low is not None and moment < low:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_small",
                 f"la fecha y hora no pueden ser anteriores al {low:%d/%m/%Y %H:%M}.",
                 f"the date and time cannot be before {low:%Y-%m-%d %H:%M}.",
             )
         if high is not None and moment > high:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_large",
                 f"la fecha y hora no pueden ser posteriores al {high:%d/%m/%Y %H:%M}.",
                 f"the date and time cannot be after {high:%Y-%m-%d %H:%M}.",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -44,7 +44,7 @@ class Email(FieldType):
             or local.endswith(".")
             or ".." in local
         ):
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_email",
                 "escriba un correo electrónico válido, por ejemplo nombre@dominio.mx.",
                 "enter a valid email address, for example name@example.com.",

@@ -11,7 +11,7 @@ from workflow_engine.templates.field_types.base import (
     Env,
     FieldError,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     bad_shape,
@@ -40,7 +40,7 @@ def clean_files(
     if isinstance(value, Mapping):
         value = [value]
     if not isinstance(value, list):
-        exc = InvalidValue("invalid_type", "adjunte el archivo.", "attach the file.")
+        exc = InvalidValueError("invalid_type", "adjunte el archivo.", "attach the file.")
         return EMPTY, [error(field, path, names, exc)]
     errors: list[FieldError] = []
     max_files = field.get("max_files", DEFAULT_MAX_FILES)
@@ -52,7 +52,7 @@ def clean_files(
                 field,
                 path,
                 names,
-                InvalidValue(
+                InvalidValueError(
                     "too_many_files",
                     f"se admiten como máximo {max_files} archivo(s).",
                     f"at most {max_files} file(s) are allowed.",
@@ -65,20 +65,20 @@ def clean_files(
         try:
             clean = clean_file_ref(ref, accept, max_mb)
             if clean["id"] in seen:
-                raise InvalidValue(
+                raise InvalidValueError(
                     "duplicate_file",
                     "el mismo archivo se adjuntó dos veces.",
                     "the same file was attached twice.",
                 )
             seen.add(clean["id"])
             out.append(clean)
-        except InvalidValue as exc:
+        except InvalidValueError as exc:
             errors.append(error(field, f"{path}[{n}]", names, exc))
     return (out, []) if not errors else (EMPTY, errors)
 
 
 def clean_file_ref(ref: Any, accept: Sequence[str], max_mb: float) -> dict[str, Any]:
-    bad = InvalidValue(
+    bad = InvalidValueError(
         "invalid_file",
         "el archivo no se recibió bien; vuelva a subirlo.",
         "the file was not received properly; upload it again.",
@@ -98,20 +98,20 @@ def clean_file_ref(ref: Any, accept: Sequence[str], max_mb: float) -> dict[str, 
         raise bad
     ctype = ctype.strip().lower()
     if size == 0:
-        raise InvalidValue(
+        raise InvalidValueError(
             "empty_file",
             f"el archivo «{name}» está vacío.",
             f"the file “{name}” is empty.",
         )
     if accept and not _matches_accept(ctype, accept):
         kinds = ", ".join(_KIND_NAMES.get(a, a) for a in accept)
-        raise InvalidValue(
+        raise InvalidValueError(
             "file_type",
             f"el archivo «{name}» no es de un tipo admitido; suba {kinds}.",
             f"the file “{name}” is not of an accepted type; upload {kinds}.",
         )
     if size > max_mb * 1024 * 1024:
-        raise InvalidValue(
+        raise InvalidValueError(
             "file_too_large",
             f"el archivo «{name}» pesa {size / 1048576:.1f} MB y el máximo es {max_mb} MB.",
             f"the file “{name}” is {size / 1048576:.1f} MB and the maximum is {max_mb} MB.",
@@ -203,7 +203,7 @@ class File(FieldType):
         for n, ref in enumerate(refs):
             try:
                 clean_file_ref(ref, (), float("inf"))
-            except InvalidValue as exc:
+            except InvalidValueError as exc:
                 errors.append(error(field, f"{path}[{n}]", names, exc))
         return errors
 

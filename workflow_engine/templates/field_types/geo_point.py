@@ -17,7 +17,7 @@ from workflow_engine.templates.field_types.base import (
     Env,
     FieldError,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -115,11 +115,13 @@ class GeoPoint(PartsInput, FieldType):
         es, en = _NAMES[part]
         try:
             number = to_decimal(raw)
-        except InvalidValue as exc:
-            raise InvalidValue(exc.code, f"{es}: {exc.es}", f"{en}: {exc.en}", f".{part}") from None
+        except InvalidValueError as exc:
+            raise InvalidValueError(
+                exc.code, f"{es}: {exc.es}", f"{en}: {exc.en}", f".{part}"
+            ) from None
         low, high = _RANGE[part]
         if not low <= number <= high:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "out_of_range",
                 f"{es} va de {low} a {high}.",
                 f"{en} goes from {low} to {high}.",
@@ -140,12 +142,14 @@ class GeoPoint(PartsInput, FieldType):
         for part in PARTS:
             es, en = _NAMES[part]
             if is_empty(raw.get(part)):
-                missing = InvalidValue("required", f"falta {es}.", f"{en} is missing.", f".{part}")
+                missing = InvalidValueError(
+                    "required", f"falta {es}.", f"{en} is missing.", f".{part}"
+                )
                 errors.append(error(field, path, names, missing))
                 continue
             try:
                 point[part] = cls._coordinate(part, raw[part])
-            except InvalidValue as exc:
+            except InvalidValueError as exc:
                 errors.append(error(field, path, names, exc))
         box = field.get("bounds")
         if not errors and isinstance(box, Mapping):
@@ -154,7 +158,7 @@ class GeoPoint(PartsInput, FieldType):
                 str(box["east"])
             )
             if not inside:
-                outside = InvalidValue(
+                outside = InvalidValueError(
                     "outside_area",
                     "el punto queda fuera de la zona que atiende este trámite; revise las "
                     "coordenadas.",

@@ -18,7 +18,7 @@ from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -54,7 +54,7 @@ class Money(FieldType):
         amount = to_decimal(value)
         within_limits(amount, 2, money=True)
         if "min" not in field and amount < 0:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_small",
                 "el importe no puede ser negativo.",
                 "the amount cannot be negative.",

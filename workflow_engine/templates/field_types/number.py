@@ -17,7 +17,7 @@ from workflow_engine.templates.field_types._numbers import (
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -57,7 +57,7 @@ class Number(FieldType):
         number = to_decimal(value)
         within_limits(number, MAX_DECIMALS)
         if field.get("integer") and number != number.to_integral_value():
-            raise InvalidValue(
+            raise InvalidValueError(
                 "not_integer",
                 "escriba un número entero, sin decimales.",
                 "enter a whole number, without decimals.",

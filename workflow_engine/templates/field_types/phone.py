@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -34,7 +34,7 @@ class Phone(FieldType):
         text = text_of(value)
         digits = re.sub(r"\D", "", text)
         if not _PHONE_CHARS.match(text) or not 7 <= len(digits) <= 15:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_phone",
                 "escriba un teléfono de 7 a 15 dígitos; puede empezar con + y la clave del país.",
                 "enter a phone number of 7 to 15 digits; it may start with + and the country code.",

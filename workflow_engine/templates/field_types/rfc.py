@@ -11,7 +11,7 @@ from stdnum.mx import rfc as mx_rfc
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -44,14 +44,14 @@ class Rfc(FieldType):
             number = ""
         if len(number) not in (12, 13):
             if len(number) == 10:
-                raise InvalidValue(
+                raise InvalidValueError(
                     "invalid_rfc",
                     "falta la homoclave: escriba el RFC completo de 13 caracteres (persona física) "
                     "o 12 (persona moral).",
                     "the homoclave is missing: enter the full RFC, 13 characters (individual) or "
                     "12 (company).",
                 )
-            raise InvalidValue(
+            raise InvalidValueError(
                 "invalid_rfc",
                 "el RFC no es válido: son 13 caracteres para persona física (4 letras, fecha "
                 "AAMMDD y homoclave) o 12 para persona moral.",

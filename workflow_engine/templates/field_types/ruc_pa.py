@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     text_of,
 )
@@ -20,7 +20,7 @@ _RUC_JURIDICA = re.compile(r"^\d{1,10}-\d{1,4}-\d{1,7}$")
 
 
 def clean_ruc_pa(value: str) -> str:
-    """The canonical Panamanian RUC (``155634567-2-2016 DV 45``) or InvalidValue.
+    """The canonical Panamanian RUC (``155634567-2-2016 DV 45``) or InvalidValueError.
 
     A person's RUC is their cédula (see :func:`clean_cedula_pa`); a company's is three
     numbers ``ficha/folio-rollo/tomo-imagen/asiento`` (``155634567-2-2016`` or
@@ -30,7 +30,7 @@ def clean_ruc_pa(value: str) -> str:
     """
     text = " ".join(value.strip().upper().split())
     match = _RUC.match(text)
-    bad = InvalidValue(
+    bad = InvalidValueError(
         "invalid_ruc",
         "escriba el RUC como aparece en su aviso de operación, por ejemplo "
         "155634567-2-2016 DV 45 (sociedad) u 8-745-1290 DV 12 (persona natural).",
@@ -45,7 +45,7 @@ def clean_ruc_pa(value: str) -> str:
     else:
         try:
             base = clean_cedula_pa(base)
-        except InvalidValue:
+        except InvalidValueError:
             raise bad from None
     return f"{base} DV {int(match['dv']):02d}" if match["dv"] else base
 

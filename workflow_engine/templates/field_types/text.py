@@ -12,7 +12,7 @@ from workflow_engine.templates.field_types.base import (
     PATTERN,
     Env,
     FieldType,
-    InvalidValue,
+    InvalidValueError,
     Localized,
     Option,
     OptionProblem,
@@ -71,7 +71,7 @@ class Text(FieldType):
         low = field.get("min_length")
         high = cls.max_length(field)
         if low is not None and len(text) < low:
-            raise InvalidValue(
+            raise InvalidValueError(
                 "too_short",
                 f"escriba al menos {low} caracteres.",
                 f"enter at least {low} characters.",
@@ -83,7 +83,7 @@ class Text(FieldType):
             help_ = field.get("help") or {}
             hint_es = f" {help_['es']}" if help_.get("es") else ""
             hint_en = f" {help_.get('en') or help_.get('es')}" if help_ else ""
-            raise InvalidValue(
+            raise InvalidValueError(
                 "pattern",
                 f"el formato no es el esperado.{hint_es}",
                 f"the format is not the expected one.{hint_en}",

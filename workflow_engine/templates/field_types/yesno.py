@@ -10,7 +10,7 @@ from workflow_engine.templates.field_types.base import (
     Env,
     FieldType,
     FormData,
-    InvalidValue,
+    InvalidValueError,
     Localized,
 )
 
@@ -55,7 +55,7 @@ class YesNo(FieldType):
                 return True
             if text in _NO:
                 return False
-        raise InvalidValue("invalid_choice", "responda sí o no.", "answer yes or no.")
+        raise InvalidValueError("invalid_choice", "responda sí o no.", "answer yes or no.")
 
     @classmethod
     def display_lines(cls, field: Mapping[str, Any], value: Any, lang: str) -> list[str]:

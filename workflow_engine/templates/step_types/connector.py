@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.jsonable import jsonable
 from workflow_engine.templates.step_types.base import TRANSITIONS, Run, StepType
 
@@ -41,7 +41,7 @@ class ConnectorStep(StepType):
         step_id = str(step["id"])
         attempt = run.next_attempt(step_id)
         inputs = {name: run.eval(expr) for name, expr in step.get("input", {}).items()}
-        run.f["status"] = S.AWAITING_CONNECTOR
+        run.f["status"] = case_state.AWAITING_CONNECTOR
         run.event("connector.requested", step=step_id, connector=step["connector"], attempt=attempt)
         run.effect(
             "connector.call",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.templates.step_types.base import TRANSITIONS, Run, StepType
 
 
@@ -26,7 +26,7 @@ class DocumentStep(StepType):
     def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
         step_id = str(step["id"])
         attempt = run.next_attempt(step_id)
-        run.f["status"] = S.AWAITING_DOCUMENT
+        run.f["status"] = case_state.AWAITING_DOCUMENT
         run.event("document.requested", step=step_id, attempt=attempt)
         run.effect(
             "document.issue", f"document:{step_id}:{attempt}", step_id=step_id, attempt=attempt

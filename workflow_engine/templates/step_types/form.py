@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.templates.step_types.base import TRANSITIONS, Run, StepType
 
 
@@ -30,10 +30,10 @@ class FormStep(StepType):
     def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
         step_id = str(step["id"])
         if run.f["submitted_at"] is None:
-            run.f["status"] = S.DRAFT
+            run.f["status"] = case_state.DRAFT
             if step_id not in run.f["form_path"]:
                 run.f["form_path"] = (*run.f["form_path"], step_id)
         else:
-            run.f["status"] = S.AWAITING_APPLICANT
+            run.f["status"] = case_state.AWAITING_APPLICANT
             run.notify("action_required", step=step_id)
         return None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import fee_error
 from workflow_engine.engine.state import PaymentState
 from workflow_engine.rules import RuleError, is_truthy, to_cents
@@ -95,7 +95,7 @@ class PaymentStep(StepType):
             total_cents=total,
             status="requested",
         )
-        run.f["status"] = S.AWAITING_PAYMENT
+        run.f["status"] = case_state.AWAITING_PAYMENT
         run.event(
             "payment.order_requested",
             step=step_id,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from workflow_engine.engine import state as S
+from workflow_engine.engine import state as case_state
 from workflow_engine.engine.state import TaskState, TimerState
 from workflow_engine.rules import is_truthy
 from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
@@ -116,7 +116,7 @@ class _Review(StepType):
                 role=task.role,
                 due_on=task.due_on,
             )
-        run.f["status"] = S.IN_REVIEW
+        run.f["status"] = case_state.IN_REVIEW
         return True
 
     @classmethod
