@@ -172,6 +172,8 @@ def _step_refs(step: Mapping[str, Any], base: Path, out: list[Reference]) -> Non
 
 
 def _document_refs(document: Mapping[str, Any], base: Path, out: list[Reference]) -> None:
+    if "valid_until" in document:
+        _rule_refs(document["valid_until"], (*base, "valid_until"), out)
     for lang, text in _map(document.get("body")).items():
         _text_refs_into(text, (*base, "body", lang), False, out)
     _text_refs_into(document.get("holder"), (*base, "holder"), False, out)
