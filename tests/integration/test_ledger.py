@@ -189,6 +189,11 @@ def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
 
 def approved_licence(app: Flask) -> Any:
     """Walk the licence example to its end, paying through the recorder; the walk's result."""
+    return approved(app, "licencia-funcionamiento")
+
+
+def approved(app: Flask, key: str, clock: Any = utcnow) -> Any:
+    """Walk an example to its end, paying through the recorder; the walk's result."""
     services = app.extensions["tramita"]
     rec = recorder(app)
 
@@ -201,11 +206,7 @@ def approved_licence(app: Flask) -> Any:
         return confirm_payment_command(reference, order.amount_cents, order.currency)
 
     result = run_walkthrough(
-        services.cases,
-        services.outbox,
-        "licencia-funcionamiento",
-        citizen(app).actor(),
-        settle=settle,
+        services.cases, services.outbox, key, citizen(app).actor(), settle=settle, clock=clock
     )
     services.outbox.run_due()
     return result
@@ -237,6 +238,39 @@ def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
         assert [(o.key, o.overdue_cents) for o in late] == [(result.folio, yearly)]
         assert ledger.omisos(conn, date(2027, 3, 1)) == []
     assert count(app, Obligation, kind="recurring") == 1
+
+
+def test_a_vehicle_registered_and_paid_in_december_owes_nothing_until_next_year(
+    app: Flask,
+) -> None:
+    """The case's fee includes the year's circulation tax: the yearly charge starts the next
+    year, due on its usual date, never a charge for the same year already overdue."""
+    services = app.extensions["tramita"]
+    result = approved(
+        app, "registro-vehicular", clock=lambda: datetime(2025, 12, 1, 17, tzinfo=UTC)
+    )
+    assert result.outcome == "approved"
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["ledger", "generate-charges", "--year", "2025"])
+    assert made.exit_code == 0 and made.output.startswith("0 "), made.output
+    with services.engine.connect() as conn:
+        vehicle = conn.execute(select(table(TaxableObject))).one()
+        assert vehicle.kind == "vehicle"
+        taxpayer = int(vehicle.taxpayer_id)
+        account = ledger.statement(conn, taxpayer, today=date(2025, 12, 31))
+        assert account.overdue == {}
+    made = runner.invoke(args=["ledger", "generate-charges", "--year", "2026"])
+    assert made.exit_code == 0 and made.output.startswith("1 "), made.output
+    with services.engine.connect() as conn:
+        (charge,) = conn.execute(
+            select(table(Obligation)).where(table(Obligation).c.kind == "recurring")
+        ).all()
+        assert (charge.period, charge.due_on, charge.amount_cents) == (
+            "2026",
+            date(2026, 3, 31),
+            3500,
+        )
+        assert ledger.statement(conn, taxpayer, today=date(2026, 3, 31)).overdue == {}
 
 
 def test_payments_and_events_are_append_only(app: Flask) -> None:
