@@ -1673,7 +1673,6 @@ class _Semantics:
                         "from the example.",
                     )
 
-
     # validity from data, example values, unbounded numbers (issue 14)
 
     def validity_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
