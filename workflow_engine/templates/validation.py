@@ -1724,7 +1724,7 @@ class _Semantics:
         from workflow_engine.templates.fields import validate_step_data
 
         case_data: dict[str, Any] = {}
-        for i, step in enumerate(self.steps):
+        for step in self.steps:
             values = _map(self.doc.get("example_data")).get(step["id"])
             if step["type"] != "form" or not isinstance(values, dict):
                 continue
