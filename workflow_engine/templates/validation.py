@@ -52,6 +52,8 @@ __all__ = [
 
 CASE_VARIABLES = frozenset({"folio", "created_at", "submitted_at"})
 """Names allowed after ``$case.`` in a rule and after ``case.`` in a document body."""
+FEE_VARIABLES = frozenset({"total", "total_cents", "currency", "reference", "paid_at", "lines"})
+"""Names allowed after ``fees.`` in a document text (docs/template-format.md)."""
 MAX_TEMPLATE_DEPTH = 100
 """Lists and objects nested in a template: a rule at its own limit (``rules.MAX_DEPTH``
 operators, each an object holding a list) inside a group field fits well below it."""
@@ -1455,7 +1457,7 @@ class _Semantics:
                     "the field name.",
                 )
             return
-        if name == "fees" or name.startswith("fees."):
+        if name == "fees" or (name.startswith("fees.") and name.split(".")[1] in FEE_VARIABLES):
             return
         if name.startswith("case.") and name[5:] in CASE_VARIABLES:
             return
@@ -1463,9 +1465,11 @@ class _Semantics:
             "unknown_placeholder",
             path,
             f"El marcador {{{{ {name} }}}} no existe. Use {{{{ data.<id de campo> }}}}, "
-            "{{ case.folio }} o {{ fees.total }}.",
+            "{{ case.folio }}, {{ case.created_at }}, {{ case.submitted_at }} o "
+            f"{{{{ fees.<{'|'.join(sorted(FEE_VARIABLES))}> }}}}.",
             f"The placeholder {{{{ {name} }}}} does not exist. Use {{{{ data.<field id> }}}}, "
-            "{{ case.folio }} or {{ fees.total }}.",
+            "{{ case.folio }}, {{ case.created_at }}, {{ case.submitted_at }} or "
+            f"{{{{ fees.<{'|'.join(sorted(FEE_VARIABLES))}> }}}}.",
         )
 
     def check_connectors(self) -> None:
