@@ -201,7 +201,7 @@ class Catalog:
 
     def validate(self, doc: Any, conn: Connection | None = None) -> list[Problem]:
         """Every problem of `doc`; a department key the municipality does not have is an
-        error (see `departments`)."""
+        error (see `departments`). `conn`: the caller's transaction, if any."""
         known = self.departments(conn)
         return validate_template(doc, known_departments=known, with_warnings=True)
 
