@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-STARTS = ("this_year", "next_year", "prorated")
 FIRST_CHARGE_GRACE_DAYS = 30
 
 
