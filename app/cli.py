@@ -818,6 +818,38 @@ def users_create_admin(email: str, name: str, password_stdin: bool) -> None:
         click.echo(created.link)
 
 
+departments_cli = AppGroup("departments", help="Departments (dependencias) tasks go to.")
+
+
+@departments_cli.command("list")
+def departments_list() -> None:
+    """One line per department: KEY, Spanish name, English name, active staff."""
+    from workflow_engine.persistence.platform.staff import Staff
+
+    for dept in Staff(_services().engine).departments():
+        click.echo(f"{dept.key}\t{dept.name_es}\t{dept.name_en}\t{dept.active_staff}")
+
+
+@departments_cli.command("add")
+@click.argument("key")
+@click.argument("name_es")
+@click.argument("name_en", required=False, default="")
+def departments_add(key: str, name_es: str, name_en: str) -> None:
+    """Create a department: KEY as templates name it (e.g. desarrollo-urbano), its name in
+    Spanish and, optionally, in English. Recorded in the audit log."""
+    from workflow_engine.persistence.platform.staff import Staff, StaffError
+
+    try:
+        dept = Staff(_services().engine).add_department(
+            key=key, name_es=name_es, name_en=name_en, operator=_operator_name()
+        )
+    except StaffError as exc:
+        for problem in exc.problems:
+            click.echo(problem.message_es, err=True)
+        sys.exit(1)
+    click.echo(f"Dependencia creada: {dept.key} ({dept.name_es})")
+
+
 payments_cli = AppGroup("payments", help="Payments: bank reconciliation files.")
 MAPPING_MAX_DEPTH = 8  # a CSV mapping is an object of column names and small lists
 
@@ -916,5 +948,6 @@ def init_app(app: Flask) -> None:
         ledger_cli,
         users_cli,
         catalogs_cli,
+        departments_cli,
     ):
         app.cli.add_command(group)

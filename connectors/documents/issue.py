@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,13 @@ from connectors.documents.pdf import (
 from connectors.documents.signing import Signer, settings_signer
 from connectors.settings import ConnectorSettings
 from workflow_engine.engine.commands import Actor, Command, DocumentIssued
+from workflow_engine.engine.definition import ProcedureDefinition
 from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Document, User, table
 from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.field_types.base import CatalogLookup
+from workflow_engine.templates.step_types.document import DocumentStep
 
 log = logging.getLogger(__name__)
 documents_t = table(Document)
@@ -155,8 +157,7 @@ class DocumentIssuer:
             raise PermanentError(f"step {step_id!r} has no document to issue")
         issued_at = self.clock()
         issued_on = local_today(self.settings.timezone, issued_at)
-        validity = spec.get("validity_days")
-        expires_on = issued_on + timedelta(days=int(validity)) if validity else None
+        expires_on = document_expiry(case, step, spec, issued_on)
         kind = str(spec.get("kind") or "documento")
         filename = f"{kind}-{case.folio}.pdf"
 
@@ -261,6 +262,32 @@ class DocumentIssuer:
             ).one_or_none()
 
 
+def document_expiry(
+    case: CaseRecord, step: Mapping[str, Any], spec: Mapping[str, Any], issued_on: date
+) -> date | None:
+    """The last day the document is valid (`DocumentStep.expires_on` on the case's data);
+    a `valid_until` that gives no date for this case is a permanent error to fix."""
+    if spec.get("valid_until") is None:
+        return DocumentStep.expires_on(spec, issued_on, {})
+    state = case.state
+    definition = ProcedureDefinition(case.definition)
+    data = definition.rule_data(
+        state.get("data") or {},
+        folio=case.folio,
+        created_at=str(state.get("created_at") or ""),
+        submitted_at=state.get("submitted_at"),
+        results=state.get("results") or {},
+        year=issued_on.year,
+    )
+    try:
+        return DocumentStep.expires_on(spec, issued_on, data, definition.fee_tables)
+    except ValueError as exc:
+        raise PermanentError(
+            f"case {case.folio}: the validity of the document of step {step.get('id')!r} "
+            f"cannot be worked out ({exc}); fix its valid_until or the data, then retry"
+        ) from None
+
+
 def document_content(
     settings: ConnectorSettings,
     case: CaseRecord,
@@ -283,10 +310,12 @@ def document_content(
     submitted = state.get("submitted_at") or (
         case.submitted_at.isoformat() if case.submitted_at else None
     )
+    created = state.get("created_at")
     context = {
         "data": document_data(state.get("data") or {}, case.model, catalogs),
         "case": {
             "folio": case.folio,
+            "created_at": Shown(str(created or ""), long_date(created, settings.timezone)),
             "submitted_at": Shown(str(submitted or ""), long_date(submitted, settings.timezone)),
             "procedure": case.procedure_title,
         },

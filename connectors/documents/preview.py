@@ -4,11 +4,11 @@ with «VISTA PREVIA» on every page and no verification code or QR. Nothing is s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.common import CaseRecord, local_today
-from connectors.documents.issue import document_content
+from connectors.documents.issue import document_content, document_expiry
 from connectors.documents.pdf import render_document
 from connectors.settings import ConnectorSettings
 from workflow_engine.templates.preview import APPLICANT, PREVIEW_FOLIO, SimulatedDocument
@@ -37,7 +37,6 @@ def render_preview(
     step = case.step(document.step_id)
     spec = step.get("document") or {}
     issued_on = local_today(settings.timezone, at)
-    validity = spec.get("validity_days")
     content = document_content(
         settings,
         case,
@@ -45,7 +44,7 @@ def render_preview(
         spec,
         code=PREVIEW_CODE,
         issued_on=issued_on,
-        expires_on=issued_on + timedelta(days=int(validity)) if validity else None,
+        expires_on=document_expiry(case, step, spec, issued_on),
         department=department,
         applicant_name=lambda: APPLICANT.name,
         preview=True,

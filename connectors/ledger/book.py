@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from connectors.common import local_today
+from workflow_engine.engine.recurring import due_date
 from workflow_engine.persistence.models import (
     IDENTIFIER_LENGTH,
     Case,
@@ -286,6 +287,15 @@ def _check_recurring(spec: Mapping[str, Any]) -> None:
     month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
     if not (1 <= month <= 12 and 1 <= day <= 31):
         raise LedgerError("invalid due date for a recurring charge")
+    from_year = spec.get("from_year")
+    if from_year is not None and (isinstance(from_year, bool) or not isinstance(from_year, int)):
+        raise LedgerError("a recurring charge's from_year must be a year")
+    first = spec.get("first_charge")
+    if first is not None:
+        try:
+            int(first["year"]), int(first["amount_cents"]), _as_date(first["due_on"])
+        except (KeyError, TypeError, ValueError):
+            raise LedgerError("invalid first charge of a recurring charge") from None
 
 
 # -- obligations and payments ---------------------------------------------------------------
@@ -419,8 +429,8 @@ def generate_recurring(conn: Connection, year: int) -> int:
     made = 0
     for row in rows:
         spec = row.recurring or {}
-        if not spec:
-            continue
+        if not spec or year < int(spec.get("from_year") or year):
+            continue  # not charged before the year its schedule starts
         key = f"recurring:{row.id}:{year}"
         exists = conn.execute(
             select(obligations_t.c.id).where(obligations_t.c.idempotency_key == key)
@@ -428,13 +438,19 @@ def generate_recurring(conn: Connection, year: int) -> int:
         if exists is not None:
             continue
         month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
-        due = _safe_date(year, month, day)
+        due = due_date(year, month, day)
+        amount = int(spec["amount_cents"])
+        first = spec.get("first_charge") or {}
+        if first.get("year") == year:  # the year of registration: pro-rated, with grace
+            due, amount = _as_date(first["due_on"]), int(first["amount_cents"])
+        if amount <= 0:
+            continue
         charge(
             conn,
             idempotency_key=key,
             taxpayer_id=int(row.taxpayer_id),
             concept=f"{spec['concept']} {year}",
-            amount_cents=int(spec["amount_cents"]),
+            amount_cents=amount,
             currency=str(spec.get("currency", "MXN")),
             due_on=due,
             kind="recurring",
@@ -443,15 +459,6 @@ def generate_recurring(conn: Connection, year: int) -> int:
         )
         made += 1
     return made
-
-
-def _safe_date(year: int, month: int, day: int) -> date:
-    for d in (day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    return date(year, month, 28)
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -93,6 +93,51 @@ def test_import_refuses_an_invalid_template(runner: FlaskCliRunner, tmp_path: Pa
     assert "$.steps[0]" in result.output
 
 
+def test_departments_are_added_listed_and_known_at_import_and_publish(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    from workflow_engine.persistence.platform.catalog import Catalog, TemplateInvalidError
+
+    added = runner.invoke(args=["departments", "add", "obras", "Obras Públicas", "Public Works"])
+    assert added.exit_code == 0, added.output
+    assert "obras" in added.output
+    again = runner.invoke(args=["departments", "add", "obras", "Otra"])
+    assert again.exit_code == 1 and "Ya existe" in again.output
+    bad = runner.invoke(args=["departments", "add", "Mala Clave", "X"])
+    assert bad.exit_code == 1
+    only_es = runner.invoke(args=["departments", "add", "catastro", "Catastro"])
+    assert only_es.exit_code == 0, only_es.output
+    listed = runner.invoke(args=["departments", "list"])
+    assert listed.exit_code == 0
+    assert listed.output.splitlines() == [
+        "catastro\tCatastro\tCatastro\t0",
+        "obras\tObras Públicas\tPublic Works\t0",
+    ]
+    # a template naming a department nobody created: an error at import and at publish
+    typo = copy.deepcopy(MINI)
+    typo["department"] = "obras-publicas"
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(typo))
+    imported = runner.invoke(args=["templates", "import", str(path)])
+    assert imported.exit_code == 1
+    assert "$.department" in imported.output and "«obras-publicas» no existe" in imported.output
+    catalog = Catalog(app.extensions["tramita"].engine)
+    with pytest.raises(TemplateInvalidError) as refused:
+        catalog.publish("mini")
+    assert [p.code for p in refused.value.problems if p.path == "$.department"] == [
+        "unknown_department"
+    ]
+    for step in typo["steps"]:
+        if "department" in step:
+            step["department"] = "obras"
+        for branch in step.get("branches", ()):
+            branch["department"] = "catastro"
+    typo["department"] = "obras"
+    path.write_text(json.dumps(typo))
+    assert runner.invoke(args=["templates", "import", str(path)]).exit_code == 0
+    assert runner.invoke(args=["templates", "publish", "mini"]).exit_code == 0
+
+
 def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
     runner: FlaskCliRunner, db_url: str, app_factory
 ) -> None:  # type: ignore[no-untyped-def]

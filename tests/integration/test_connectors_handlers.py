@@ -89,6 +89,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
             [
                 {"key": "desarrollo-urbano", "name_es": "Dirección de Desarrollo Urbano"},
                 {"key": "mercados", "name_es": "Administración de Mercados"},
+                # named by the examples too: templates may only name existing departments
+                {"key": "proteccion-civil", "name_es": "Protección Civil"},
+                {"key": "movilidad", "name_es": "Movilidad y Tránsito"},
             ],
         )
         people = [

@@ -144,6 +144,11 @@ def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
 
 def approved_licence(app: Flask) -> Any:
     """Walk the licence example to its end, paying through the recorder; the walk's result."""
+    return approved(app, "licencia-funcionamiento")
+
+
+def approved(app: Flask, key: str) -> Any:
+    """Walk an example to its end, paying through the recorder; the walk's result."""
     services = app.extensions["tramita"]
     rec = recorder(app)
 
@@ -156,11 +161,7 @@ def approved_licence(app: Flask) -> Any:
         return confirm_payment_command(reference, order.amount_cents, order.currency)
 
     result = run_walkthrough(
-        services.cases,
-        services.outbox,
-        "licencia-funcionamiento",
-        account(app, CITIZEN).actor(),
-        settle=settle,
+        services.cases, services.outbox, key, account(app, CITIZEN).actor(), settle=settle
     )
     services.outbox.run_due()
     return result
@@ -192,6 +193,76 @@ def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
         assert [(o.key, o.overdue_cents) for o in late] == [(result.folio, yearly)]
         assert ledger.omisos(conn, date(2027, 3, 1)) == []
     assert count(app, Obligation, kind="recurring") == 1
+
+
+def test_a_registered_vehicle_owes_its_yearly_tax_from_the_next_year(app: Flask) -> None:
+    """The case's fee includes the year's circulation tax (`case_covers_first_period`): the
+    yearly charge starts the next year, due on its usual date; registering in December no
+    longer brings a charge for the same year, already overdue (the engine's unit tests
+    check the December dates themselves)."""
+    services = app.extensions["tramita"]
+    result = approved(app, "registro-vehicular")
+    assert result.outcome == "approved"
+    with services.engine.connect() as conn:
+        vehicle = conn.execute(select(table(TaxableObject))).one()
+    assert vehicle.kind == "vehicle"
+    year = int(vehicle.recurring["from_year"]) - 1  # the year of registration
+    assert year in (utcnow().year - 1, utcnow().year)  # a walk across New Year's Eve
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
+    assert made.exit_code == 0 and made.output.startswith("0 "), made.output
+    with services.engine.connect() as conn:
+        account = ledger.statement(conn, int(vehicle.taxpayer_id), today=date(year, 12, 31))
+        assert account.overdue == {}
+    made = runner.invoke(args=["ledger", "generate-charges", "--year", str(year + 1)])
+    assert made.exit_code == 0 and made.output.startswith("1 "), made.output
+    with services.engine.connect() as conn:
+        (charge,) = conn.execute(
+            select(table(Obligation)).where(table(Obligation).c.kind == "recurring")
+        ).all()
+        assert (charge.period, charge.due_on, charge.amount_cents) == (
+            str(year + 1),
+            date(year + 1, 3, 31),
+            3500,  # a pickup
+        )
+
+
+def test_the_yearly_job_follows_the_schedule_set_at_registration(app: Flask) -> None:
+    """Nothing before `from_year`; the year of registration charges its `first_charge`
+    (pro-rated, due after the grace); later years the full amount on the usual day."""
+    services = app.extensions["tramita"]
+    user_id = int(account(app, CITIZEN).id)
+    with services.engine.begin() as conn:
+        taxpayer = ledger.book.taxpayer_for_user(conn, user_id)
+        ledger.book.register_object(
+            conn,
+            taxpayer_id=taxpayer,
+            kind="business",
+            key="LIC-1",
+            recurring={
+                "concept": "Refrendo",
+                "amount_cents": 120000,
+                "currency": "MXN",
+                "due_month": 3,
+                "due_day": 31,
+                "from_year": 2026,
+                "first_charge": {"year": 2026, "amount_cents": 10000, "due_on": "2027-01-09"},
+            },
+        )
+        assert ledger.generate_recurring(conn, 2025) == 0
+        assert ledger.generate_recurring(conn, 2026) == 1
+        assert ledger.generate_recurring(conn, 2027) == 1
+        rows = conn.execute(
+            select(
+                table(Obligation).c.period,
+                table(Obligation).c.amount_cents,
+                table(Obligation).c.due_on,
+            ).order_by(table(Obligation).c.period)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("2026", 10000, date(2027, 1, 9)),
+        ("2027", 120000, date(2027, 3, 31)),
+    ]
 
 
 def test_payments_and_events_are_append_only(app: Flask) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from tests.helpers.web import forge_login
 from tests.integration.test_ledger import (  # noqa: F401
@@ -17,6 +19,7 @@ from tests.integration.test_ledger import (  # noqa: F401
     recorder,
 )
 from tests.integration.test_ledger import approved_licence as walk_licence
+from workflow_engine.persistence.models import Obligation, TaxableObject, table
 from workflow_engine.persistence.platform.accounts import Accounts
 
 TREASURY = "tesoreria@demo.gob.mx"
@@ -52,17 +55,28 @@ def test_an_empty_account_says_so(app: Flask) -> None:  # noqa: F811
 
 def test_treasury_finds_the_taxpayer_and_exports_omisos(app: Flask) -> None:  # noqa: F811
     folio = approved_licence(app)
+    engine = app.extensions["tramita"].engine
+    with engine.connect() as conn:  # charged from the year of registration on
+        recurring = conn.execute(select(table(TaxableObject).c.recurring)).scalar_one()
+    year = int(recurring["from_year"])
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["ledger", "generate-charges", "--year", "2020"])
+    result = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
     assert result.exit_code == 0 and "1 cargos nuevos" in result.output
-    again = runner.invoke(args=["ledger", "generate-charges", "--year", "2020"])
+    again = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
     assert "0 cargos nuevos" in again.output
+    with engine.begin() as conn:  # left unpaid past its date
+        obligations = table(Obligation)
+        conn.execute(
+            update(obligations)
+            .where(obligations.c.kind == "recurring")
+            .values(due_on=date(year - 1, 3, 31))
+        )
     treasury = client_for(app, TREASURY)
     found = treasury.get("/tesoreria/contribuyentes", query_string={"q": "CEC150610"})
     html = found.get_data(as_text=True)
     assert found.status_code == 200 and "CEC150610K90" in html
     statement = treasury.get("/tesoreria/contribuyentes/1").get_data(as_text=True)
-    assert "Refrendo anual de licencia de funcionamiento 2020" in statement
+    assert f"Refrendo anual de licencia de funcionamiento {year}" in statement
     assert "Vencido" in statement
     report = treasury.get("/tesoreria/omisos").get_data(as_text=True)
     assert folio in report

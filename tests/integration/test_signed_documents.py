@@ -211,6 +211,26 @@ def test_the_licence_prints_its_table_conditional_paragraph_and_stamp(world: Wor
     assert "Directora de Desarrollo Económico" in stamp
 
 
+def test_the_event_permit_is_valid_until_the_event_ends(world: World, tmp_path: Path) -> None:
+    """`valid_until: {"var": "fin_evento"}`: the validity is the event's last day (its
+    example ends 29 September 2026 at 23:00), printed, stored and verifiable."""
+    issued = world.docs["permiso-evento-via-publica"]
+    target = tmp_path / "permiso.pdf"
+    target.write_bytes(issued.pdf)
+    run = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(target), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = " ".join(run.stdout.split())
+    assert "Vigente hasta 29 de septiembre de 2026" in text, text
+    assert "Signature is Valid" in _pdfsig(issued.pdf, tmp_path)
+    record = find_document(world.services.engine, issued.code)
+    assert record is not None and record.expires_on == date(2026, 9, 29)
+
+
 def _stamp_text(reader: Any, field: str) -> str:
     """The text drawn in a signature widget's appearance (PDF literal strings, latin-1)."""
     for page in reader.pages:

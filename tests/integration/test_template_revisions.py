@@ -111,7 +111,7 @@ def test_warnings_do_not_stop_a_publication_errors_do(engine: Engine, people: Pe
     class Flagging(Catalog):
         severity = "warning"
 
-        def validate(self, doc: Any) -> list[TemplateProblem]:
+        def validate(self, doc: Any, conn: Any = None) -> list[TemplateProblem]:
             return [
                 TemplateProblem(
                     "step_without_description",

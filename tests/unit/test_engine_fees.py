@@ -7,6 +7,8 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, SYSTEM, Driver
 from workflow_engine.engine import (
     Decide,
@@ -142,3 +144,69 @@ def test_ledger_rules_are_checked_like_any_other_rule() -> None:
     d = doc(ledger={"register": {"kind": "business", "key": {"var": "no_existe"}}})
     problems = validate_template(d)
     assert any(p.path == "$.ledger.register.key" for p in problems)
+
+
+def _registered_in(at: datetime, **recurring: Any) -> dict[str, Any]:
+    """The `recurring` part of the ledger registration of a case approved at `at`."""
+    spec = {"concept": "Refrendo", "amount": "1200", "due_month": 3, "due_day": 31, **recurring}
+    d = doc(
+        ledger={"register": {"kind": "business", "key": {"var": "$case.folio"}, "recurring": spec}}
+    )
+    assert validate_template(d) == []
+    run = payment_of(d, at=at)
+    payment = run.state.payment
+    run.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=payment.attempt, reference="R1"
+        )
+    )
+    run.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="R1", amount_cents=payment.total_cents, currency="MXN"
+        )
+    )
+    run.apply(
+        lambda at: DocumentIssued(
+            at=at, actor=SYSTEM, step_id="emision", attempt=1, document_id="1"
+        )
+    )
+    (effect,) = [e for e in run.effects if e.kind == "ledger.register"]
+    return dict(effect.payload["recurring"])
+
+
+DECEMBER = datetime(2026, 12, 10, 18, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("recurring", "from_year", "first_charge"),
+    [
+        # the default: this year's charge, but never due before 30 days after registering
+        ({}, 2026, {"year": 2026, "amount_cents": 120000, "due_on": "2027-01-09"}),
+        (
+            {"starts": "this_year"},
+            2026,
+            {"year": 2026, "amount_cents": 120000, "due_on": "2027-01-09"},
+        ),
+        ({"starts": "next_year"}, 2027, None),
+        # December is 1 month of 12
+        (
+            {"starts": "prorated"},
+            2026,
+            {"year": 2026, "amount_cents": 10000, "due_on": "2027-01-09"},
+        ),
+        ({"starts": "this_year", "case_covers_first_period": True}, 2027, None),
+        ({"starts": "next_year", "case_covers_first_period": True}, 2028, None),
+    ],
+)
+def test_the_yearly_charge_starts_when_the_template_says(
+    recurring: dict[str, Any], from_year: int, first_charge: dict[str, Any] | None
+) -> None:
+    spec = _registered_in(DECEMBER, **recurring)
+    assert spec["from_year"] == from_year
+    assert spec.get("first_charge") == first_charge
+
+
+def test_a_charge_for_the_year_of_registration_keeps_its_usual_date_when_far_enough() -> None:
+    spec = _registered_in(datetime(2026, 1, 15, 18, tzinfo=UTC), starts="prorated")
+    # January to December: the whole year, due on 31 March as every year
+    assert spec["first_charge"] == {"year": 2026, "amount_cents": 120000, "due_on": "2026-03-31"}

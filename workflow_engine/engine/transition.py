@@ -47,6 +47,7 @@ from workflow_engine.engine.errors import (
     StepValidationError,
     fee_error,
 )
+from workflow_engine.engine.recurring import recurring_schedule
 from workflow_engine.engine.results import Effect, Event, TransitionResult
 from workflow_engine.engine.state import CaseState, PaymentState, TaskState, TimerState
 from workflow_engine.jsonable import jsonable
@@ -326,6 +327,7 @@ class _Run:
                 "currency": str(recurring.get("currency", "MXN")),
                 "due_month": int(recurring.get("due_month", 3)),
                 "due_day": int(recurring.get("due_day", 31)),
+                **recurring_schedule(recurring, cents, self.today),
             }
         self.event("ledger.registration_requested", kind=payload["kind"], key=payload["key"])
         self.effect("ledger.register", "ledger:register", **payload)

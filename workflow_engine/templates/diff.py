@@ -388,6 +388,7 @@ _DOCUMENT_PROPS: dict[str, _P] = {
     "body": _P("el texto del documento", "the document text", show=False),
     "holder": _P("el titular", "the holder"),
     "validity_days": _P("la vigencia", "the validity", "días", "days"),
+    "valid_until": _P("la fecha de vencimiento", "the expiry date", show=False),
     "signers": _P("los firmantes", "the signers", show=False),
 }
 _TABLE_PROPS: dict[str, _P] = {

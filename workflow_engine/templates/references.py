@@ -206,6 +206,8 @@ class _Finder:
                 self.out.append(Reference(STEP, ret[key], path, "outcome"))
 
     def document(self, document: Mapping[str, Any], base: Path) -> None:
+        if "valid_until" in document:
+            self.rule(document["valid_until"], (*base, "valid_until"))
         for lang, text in _map(document.get("body")).items():
             self.text(text, (*base, "body", lang), None)
         self.text(document.get("holder"), (*base, "holder"), None)

@@ -52,6 +52,8 @@ __all__ = [
 
 CASE_VARIABLES = frozenset({"folio", "created_at", "submitted_at"})
 """Names allowed after ``$case.`` in a rule and after ``case.`` in a document body."""
+FEE_VARIABLES = frozenset({"total", "total_cents", "currency", "reference", "paid_at", "lines"})
+"""Names allowed after ``fees.`` in a document text (docs/template-format.md)."""
 MAX_TEMPLATE_DEPTH = 100
 """Lists and objects nested in a template: a rule at its own limit (``rules.MAX_DEPTH``
 operators, each an object holding a list) inside a group field fits well below it."""
@@ -771,8 +773,10 @@ class _Semantics:
         self.check_requirements()
         self.check_documents()
         self.check_connectors()
+        self.check_validity()
         self.check_example_data()
         self.check_row_references()
+        self.check_example_values()
         self.check_liaison_warnings()
         return self.problems
 
@@ -1123,7 +1127,7 @@ class _Semantics:
 
     def expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         """(path, expression, what it is in es, in en) for every sound JSON Logic."""
-        for found in self.all_expressions():
+        for found in (*self.all_expressions(), *self.validity_expressions()):
             if found[1] is not DAMAGED:
                 yield found
 
@@ -1433,7 +1437,7 @@ class _Semantics:
                     "the field name.",
                 )
             return
-        if name == "fees" or name.startswith("fees."):
+        if name == "fees" or (name.startswith("fees.") and name.split(".")[1] in FEE_VARIABLES):
             return
         if name.startswith("case.") and name[5:] in CASE_VARIABLES:
             return
@@ -1441,9 +1445,11 @@ class _Semantics:
             "unknown_placeholder",
             path,
             f"El marcador {{{{ {name} }}}} no existe. Use {{{{ data.<id de campo> }}}}, "
-            "{{ case.folio }} o {{ fees.total }}.",
+            "{{ case.folio }}, {{ case.created_at }}, {{ case.submitted_at }} o "
+            f"{{{{ fees.<{'|'.join(sorted(FEE_VARIABLES))}> }}}}.",
             f"The placeholder {{{{ {name} }}}} does not exist. Use {{{{ data.<field id> }}}}, "
-            "{{ case.folio }} or {{ fees.total }}.",
+            "{{ case.folio }}, {{ case.created_at }}, {{ case.submitted_at }} or "
+            f"{{{{ fees.<{'|'.join(sorted(FEE_VARIABLES))}> }}}}.",
         )
 
     def check_connectors(self) -> None:
@@ -1564,6 +1570,7 @@ class _Semantics:
         self.warn_requirements()
         self.warn_unreachable_options()
         self.warn_unused_fields()
+        self.warn_unbounded_numbers()
 
     def warn_steps(self) -> None:
         for i, step in enumerate(self.steps):
@@ -1578,14 +1585,20 @@ class _Semantics:
                     "two what is asked here and why.",
                 )
             document = step.get("document")
-            if isinstance(document, dict) and document.get("validity_days", None) is None:
+            if (
+                isinstance(document, dict)
+                and document.get("validity_days", None) is None
+                and "valid_until" not in document
+            ):
                 self.warn(
                     "document_without_validity",
                     f"{sp}.document.validity_days",
-                    f"El documento del paso «{sid}» no tiene vigencia («validity_days»): "
-                    "valdrá para siempre. Si vence, indique cuántos días vale.",
-                    f"The document of step “{sid}” has no validity (“validity_days”): it "
-                    "stays valid forever. If it expires, give how many days it is valid.",
+                    f"El documento del paso «{sid}» no tiene vigencia («validity_days» o "
+                    "«valid_until»): valdrá para siempre. Si vence, indique cuántos días vale "
+                    "o la fecha en que vence.",
+                    f"The document of step “{sid}” has no validity (“validity_days” or "
+                    "“valid_until”): it stays valid forever. If it expires, give how many days "
+                    "it is valid or the date it expires.",
                 )
             for k, line in _dicts(step.get("fee_lines")):
                 amount = line.get("amount", DAMAGED)
@@ -1753,6 +1766,171 @@ class _Semantics:
                         f"The field “{fid}” is read-only (a connector fills it); remove it "
                         "from the example.",
                     )
+
+    # validity from data, example values, unbounded numbers (issue 14)
+
+    def validity_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
+        """A document's ``valid_until``: a JSON Logic expression giving a date."""
+        for i, step in enumerate(self.steps):
+            document = step.get("document")
+            if isinstance(document, dict) and "valid_until" in document:
+                yield (
+                    f"{self.step_path(i)}.document.valid_until",
+                    document["valid_until"],
+                    "la fecha de vencimiento del documento",
+                    "the document's expiry date",
+                )
+
+    def check_validity(self) -> None:
+        """``valid_until`` must give a date: a date or date-and-time field, or a literal
+        date; other expressions (``if``, ``cat``…) are checked when the document is issued."""
+        for path, expr, _es, _en in self.validity_expressions():
+            if expr is DAMAGED:
+                continue
+            name = _var_name(expr)
+            info = self.fields.get(name.split(".", 1)[0]) if name else None
+            if info is not None and info.field.get("type") not in ("date", "datetime", None):
+                self.add(
+                    "valid_until_not_a_date",
+                    path,
+                    f"La vigencia del documento se toma del campo «{name}», que es de tipo "
+                    f"«{info.field['type']}», no una fecha. Use un campo de fecha (date o "
+                    "datetime) o una expresión que dé una fecha AAAA-MM-DD.",
+                    f"The document's validity is read from the field “{name}”, of type "
+                    f"“{info.field['type']}”, not a date. Use a date (date or datetime) field "
+                    "or an expression that gives a YYYY-MM-DD date.",
+                )
+            elif not isinstance(expr, dict | list) and not _is_date(expr):
+                self.add(
+                    "valid_until_not_a_date",
+                    path,
+                    f"«valid_until» vale {_show(expr)}, que no es una fecha. Escriba una fecha "
+                    'AAAA-MM-DD o una expresión que la dé, por ejemplo {"var": "fin_evento"}.',
+                    f"“valid_until” is {_show(expr)}, which is not a date. Write a YYYY-MM-DD "
+                    'date or an expression that gives one, for example {"var": "fin_evento"}.',
+                )
+
+    def check_example_values(self) -> None:
+        """Each example answer is cleaned by its field's own type, as the wizard would:
+        a wrong check digit or a bad option names the field here, not in the walkthrough.
+        Bounds relative to today (``"today"``) and eligibility rules are left out: they
+        depend on the day the example is run."""
+        from workflow_engine.templates.fields import validate_step_data
+
+        case_data: dict[str, Any] = {}
+        for step in self.steps:
+            values = _map(self.doc.get("example_data")).get(step["id"])
+            if step["type"] != "form" or not isinstance(values, dict):
+                continue
+            if not self.fields_sound(step):
+                continue  # fix the fields first: their own problems say how
+            base = _child("$.example_data", step["id"])
+            try:
+                cleaned, found = validate_step_data(
+                    _without_today_bounds(step),
+                    values,
+                    case_data,
+                    today=datetime.date(2000, 1, 1),
+                    tables=self.tables,
+                    constants=self.constants,
+                )
+            except (KeyError, TypeError, ValueError, AttributeError, RuleError, re.error):
+                continue  # a step too broken to fill in: its own problems say what to fix
+            case_data.update(cleaned)
+            for error in found:
+                if error.code in ("unknown_field", "eligibility"):
+                    continue  # unknown keys: check_example_data; eligibility: depends on today
+                if re.split(r"[.\[]", error.path, maxsplit=1)[0] not in values:
+                    continue  # only the values written are checked, not the example's extent
+                self.add(
+                    "invalid_example_value",
+                    base + json_path(_parse_path("$." + error.path))[1:],
+                    f"El ejemplo del campo «{error.field}» no es válido: {error.message_es} "
+                    "Corrija el valor en «example_data».",
+                    f"The example value of the field “{error.field}” is not valid: "
+                    f"{error.message_en} Fix the value in “example_data”.",
+                )
+
+    def fields_sound(self, step: Mapping[str, Any]) -> bool:
+        """True when no field of ``step`` is damaged or has inconsistent options."""
+        fields = step.get("fields")
+        if not isinstance(fields, list) or _damaged(fields):
+            return False
+        for f in fields:
+            for one in (f, *_list(f.get("fields"))):
+                try:
+                    if field_type(one).option_problems(one):
+                        return False
+                except (KeyError, TypeError, AttributeError, ValueError):
+                    return False
+        return True
+
+    def feeding_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
+        """Expressions whose result becomes an amount charged or a date."""
+        for path, expr, what_es, what_en in self.expressions():
+            if path.endswith(".amount") or path.endswith(".valid_until"):
+                yield path, expr, what_es, what_en
+
+    def warn_unbounded_numbers(self) -> None:
+        """A number or money field read by a fee, a yearly charge or a date without ``min``
+        and ``max``: any value the applicant types goes straight into what is charged."""
+        warned: set[tuple[str, str]] = set()
+        for path, expr, what_es, what_en in self.feeding_expressions():
+            for name in sorted(referenced_vars(expr)):
+                fid = name.split(".", 1)[0]
+                info = self.fields.get(fid)
+                if info is None or info.field.get("type") not in ("number", "money"):
+                    continue
+                missing = [k for k in ("min", "max") if k not in info.field]
+                if not missing or (fid, path) in warned:
+                    continue
+                warned.add((fid, path))
+                shown = " ni ".join(f"«{k}»" for k in missing)
+                shown_en = " or ".join(f"“{k}”" for k in missing)
+                self.warn(
+                    "unbounded_number",
+                    info.path,
+                    f"El campo «{fid}» no tiene {shown} y alimenta {what_es} ({path}): "
+                    "cualquier cifra que se escriba pasaría tal cual. Indique los límites "
+                    "razonables del campo.",
+                    f"The field “{fid}” has no {shown_en} and feeds {what_en} ({path}): any "
+                    "figure typed would go straight through. Give the field sensible bounds.",
+                )
+
+
+def _damaged(value: Any, depth: int = 0) -> bool:
+    """True when a part of ``value`` was removed as damaged (or ``value`` is too deep)."""
+    if value is DAMAGED or depth > MAX_TEMPLATE_DEPTH:
+        return True
+    if isinstance(value, list):
+        return any(_damaged(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_damaged(v, depth + 1) for v in value.values())
+    return False
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return len(value) == 10 or value[10] == "T"
+
+
+def _without_today_bounds(step: Mapping[str, Any]) -> dict[str, Any]:
+    """``step`` with every ``"today"`` bound dropped (also inside groups)."""
+
+    def field(f: Any) -> Any:
+        if not isinstance(f, dict):
+            return f
+        out = {k: v for k, v in f.items() if not (k in ("min", "max") and v == "today")}
+        if isinstance(out.get("fields"), list):
+            out["fields"] = [field(sub) for sub in out["fields"]]
+        return out
+
+    return {**step, "fields": [field(f) for f in _list(step.get("fields"))]}
 
 
 _COMPARISONS = frozenset({"==", "===", "!=", "!=="})

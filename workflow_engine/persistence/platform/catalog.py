@@ -28,6 +28,7 @@ from workflow_engine.engine.errors import ConflictError, EngineError, ForbiddenE
 from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.hashing import checksum
 from workflow_engine.persistence.models import (
+    Department,
     ProcedureRevision,
     ProcedureTemplate,
     ProcedureVersion,
@@ -43,6 +44,7 @@ templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
 revisions_t = table(ProcedureRevision)
 users_t = table(User)
+departments_t = table(Department)
 
 OPERATOR_ID = "cli"
 """The audit log's and the revisions' actor id for the server's operator."""
@@ -197,8 +199,21 @@ class Catalog:
         self.engine = engine
         self.known_departments = set(known_departments) if known_departments else None
 
-    def validate(self, doc: Any) -> list[Problem]:
-        return validate_template(doc, known_departments=self.known_departments, with_warnings=True)
+    def validate(self, doc: Any, conn: Connection | None = None) -> list[Problem]:
+        """Every problem of `doc`; a department key the municipality does not have is an
+        error (see `departments`). `conn`: the caller's transaction, if any."""
+        known = self.departments(conn)
+        return validate_template(doc, known_departments=known, with_warnings=True)
+
+    def departments(self, conn: Connection | None = None) -> set[str] | None:
+        """The department keys templates may name: the ones given to the constructor, else
+        the municipality's (`departments add`); None, nothing checked, while it has none
+        yet (a fresh database before its set-up)."""
+        if self.known_departments is not None:
+            return self.known_departments
+        with self._reading(conn) as c:
+            keys = set(c.execute(select(departments_t.c.key)).scalars())
+        return keys or None
 
     # -- who may act ------------------------------------------------------------------------
 
@@ -456,7 +471,7 @@ class Catalog:
         note = (note or "").strip()[:MAX_NOTE]
         if not note and who.role != "operator":
             raise NoteRequiredError()
-        errors = blocking(self.validate(doc))
+        errors = blocking(self.validate(doc, conn))
         if errors:
             raise TemplateInvalidError(errors)
         latest = conn.execute(

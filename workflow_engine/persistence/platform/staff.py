@@ -499,6 +499,26 @@ class Staff:
     def create_department(
         self, by: ActingAdmin, *, key: str, name_es: str, name_en: str = ""
     ) -> DepartmentInfo:
+        return self._create_department(
+            key, name_es, name_en, lambda conn: (self._admin(conn, by), by.ip)
+        )
+
+    def add_department(
+        self, *, key: str, name_es: str, name_en: str = "", operator: str
+    ) -> DepartmentInfo:
+        """`create_department` run on the server (`flask departments add`): no account
+        acts, the operator is named in the audit log."""
+        return self._create_department(
+            key, name_es, name_en, lambda conn: (_Operator(id="cli", name=operator[:200]), "")
+        )
+
+    def _create_department(
+        self,
+        key: str,
+        name_es: str,
+        name_en: str,
+        actor: Callable[[Connection], tuple[Any, str]],
+    ) -> DepartmentInfo:
         key = str(key or "").strip().lower()
         name_es, name_en, problems = self._department_names(name_es, name_en)
         if not key:
@@ -533,7 +553,7 @@ class Staff:
         )
         try:
             with self.engine.begin() as conn:
-                admin = self._admin(conn, by)
+                admin, ip = actor(conn)
                 found = conn.execute(
                     select(departments_t.c.id).where(departments_t.c.key == key)
                 ).scalar()
@@ -547,7 +567,7 @@ class Staff:
                 self._audit(
                     conn,
                     admin,
-                    by.ip,
+                    ip,
                     "department.created",
                     "department",
                     key,
