@@ -1099,6 +1099,8 @@ class _Semantics:
                             self.check_department(f"{sp}.department_rule", value)
             for k, branch in _dicts(step.get("branches")):
                 self.check_department(f"{sp}.branches[{k}].department", branch.get("department"))
+            if step["type"] == "document" and isinstance(step.get("document"), Mapping):
+                self.check_department(f"{sp}.document.department", step["document"].get("department"))
 
     # fields
 
