@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from app.config import Settings
+from workflow_engine.money import MoneyFormat, use_money_format
 from workflow_engine.persistence.catalog import Catalog
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import Department
@@ -89,6 +90,7 @@ def pool_options(database_url: str) -> dict[str, Any]:
 
 def build_services(settings: Settings) -> Services:
     """One set of services per process (web worker, Celery worker, CLI)."""
+    use_money_format(MoneyFormat(settings.municipality_locale, settings.municipality_currency))
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True

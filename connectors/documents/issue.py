@@ -154,9 +154,7 @@ class DocumentIssuer:
         case_id = case_id_of(item)
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
-            department = department_name(
-                conn, issuing_department(case.definition, step_id)
-            )
+            department = department_name(conn, issuing_department(case.definition, step_id))
         if not _awaits_document(case.state, step_id, attempt):
             # The case moved on (cancelled, say): a document nobody asks for any more
             # would still pass verification, so none is issued.

@@ -172,9 +172,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             spaceBefore=8,
             spaceAfter=4,
         ),
-        "signer": style(
-            "signer", fontName=BOLD, fontSize=10, leading=13, alignment=TA_CENTER
-        ),
+        "signer": style("signer", fontName=BOLD, fontSize=10, leading=13, alignment=TA_CENTER),
         "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER, textColor=MUTED),
         "code": style("code", fontName="Courier-Bold", fontSize=13, leading=16),
         "cell": style("cell", fontSize=9, leading=11.5),

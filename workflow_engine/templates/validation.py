@@ -1100,7 +1100,9 @@ class _Semantics:
             for k, branch in _dicts(step.get("branches")):
                 self.check_department(f"{sp}.branches[{k}].department", branch.get("department"))
             if step["type"] == "document" and isinstance(step.get("document"), Mapping):
-                self.check_department(f"{sp}.document.department", step["document"].get("department"))
+                self.check_department(
+                    f"{sp}.document.department", step["document"].get("department")
+                )
 
     # fields
 
