@@ -142,3 +142,55 @@ def test_ledger_rules_are_checked_like_any_other_rule() -> None:
     d = doc(ledger={"register": {"kind": "business", "key": {"var": "no_existe"}}})
     problems = validate_template(d)
     assert any(p.path == "$.ledger.register.key" for p in problems)
+
+
+def _approved(d: dict[str, Any]) -> Any:
+    """Pay and issue: the case ends approved (its ledger effect queued)."""
+    run = payment_of(d)
+    payment = run.state.payment
+    run.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=payment.attempt, reference="R1"
+        )
+    )
+    run.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="R1", amount_cents=payment.total_cents, currency="MXN"
+        )
+    )
+    run.apply(
+        lambda at: DocumentIssued(
+            at=at, actor=SYSTEM, step_id="emision", attempt=1, document_id="1"
+        )
+    )
+    assert run.state.outcome == "approved"
+    return run
+
+
+def test_the_ledger_description_prints_option_labels_not_values() -> None:
+    def registered(description: Any) -> str:
+        d = doc(
+            ledger={
+                "register": {
+                    "kind": "business",
+                    "key": {"var": "$case.folio"},
+                    "description": description,
+                    "attributes": {"giro": {"var": "giro"}},
+                }
+            }
+        )
+        assert validate_template(d) == []
+        (effect,) = [e for e in _approved(d).effects if e.kind == "ledger.register"]
+        assert effect.payload["attributes"] == {"giro": "tienda"}  # data keeps the value
+        return str(effect.payload["description"])
+
+    assert (
+        registered({"cat": [{"var": "giro"}, " · ", {"var": "nombre"}]}) == "Tienda · María López"
+    )
+    assert registered({"var": "giro"}) == "Tienda"
+    assert (
+        registered({"cat": ["Giro ", {"var": ["giro"]}, ", ", {"var": "edad"}]})
+        == "Giro Tienda, 34"
+    )
+    # a rule that compares still sees the stored value
+    assert registered({"if": [{"==": [{"var": "giro"}, "tienda"]}, "sí", "no"]}) == "sí"
