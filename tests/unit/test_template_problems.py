@@ -315,3 +315,18 @@ def test_a_loop_whose_only_exit_is_never_taken() -> None:
     assert "loop_without_exit" not in codes(problems(loop({"==": [1, 1]})))
     for name in EXAMPLES:
         assert "loop_without_exit" not in codes(problems(load(name)))
+
+
+def test_a_document_may_name_its_issuing_department_and_it_must_exist() -> None:
+    def issued_by(key: str) -> dict[str, Any]:
+        def change(d: dict[str, Any]) -> None:
+            step(d, "emision")["document"]["department"] = key
+
+        return changed("permiso-publicidad", change)
+
+    known = ["desarrollo-urbano", "tesoreria"]
+    assert validate_template(issued_by("tesoreria"), known) == []
+    (problem,) = validate_template(issued_by("tesoreri"), known)
+    assert problem.code == "unknown_department"
+    assert problem.path.endswith(".document.department")
+    assert "«tesoreria»" in problem.message_es
