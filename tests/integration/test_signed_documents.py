@@ -210,6 +210,19 @@ def test_the_licence_prints_its_table_conditional_paragraph_and_stamp(world: Wor
     assert "Directora de Desarrollo Económico" in stamp
 
 
+def test_the_header_names_the_issuing_department(world: World) -> None:
+    """The vehicle certificate's block names the treasury; the others their procedure's."""
+    from pypdf import PdfReader
+
+    def header(key: str) -> str:
+        page = PdfReader(io.BytesIO(world.docs[key].pdf)).pages[0]
+        return " ".join((page.extract_text() or "").split()[:12])
+
+    assert "Tesorería Municipal" in header("registro-vehicular")  # document.department
+    assert "Movilidad" not in header("registro-vehicular")
+    assert "Desarrollo Urbano" in header("permiso-construccion")  # the procedure's own
+
+
 def _stamp_text(reader: Any, field: str) -> str:
     """The text drawn in a signature widget's appearance (PDF literal strings, latin-1)."""
     for page in reader.pages:
