@@ -406,6 +406,7 @@ def templates_simulate(
     """Dry run: the path, fees, tasks and notices an answer set would give; preview PDFs to
     DIR. Nothing is written to the database."""
     from app.services import connector_settings
+    from connectors.documents.issue import issuing_department
     from connectors.documents.preview import render_preview
     from connectors.registry import UnknownConnectorError, default_registry
     from workflow_engine.persistence.types import utcnow
@@ -483,8 +484,8 @@ def templates_simulate(
     target.mkdir(parents=True, exist_ok=True)
     settings = connector_settings(services.settings)
     shown = readable(doc)
-    department = _department_name(services, shown.get("department"))
     for document in sim.documents:
+        department = _department_name(services, issuing_department(shown, document.step_id))
         try:
             pdf = render_preview(settings, shown, document, at=at, department=department)
         except Exception:  # a draft's broken document: said, never a traceback

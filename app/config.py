@@ -53,6 +53,21 @@ def _tile_url(value: str) -> str | None:
     return url
 
 
+def _money(locale: str, currency: str) -> tuple[str, str]:
+    """MUNICIPALITY_LOCALE must be a locale Babel knows (es_MX, es_PA...) and
+    MUNICIPALITY_CURRENCY, when set, an ISO 4217 code (PAB, USD, MXN)."""
+    from workflow_engine.money import MoneyFormat, MoneyFormatError
+
+    try:
+        fmt = MoneyFormat(locale.strip(), currency.strip())
+    except MoneyFormatError as exc:
+        raise ConfigError(
+            "MUNICIPALITY_LOCALE o MUNICIPALITY_CURRENCY no válidos / MUNICIPALITY_LOCALE or "
+            f"MUNICIPALITY_CURRENCY is not valid: {exc}"
+        ) from None
+    return fmt.locale, fmt.currency
+
+
 @dataclass
 class Settings:
     """Runtime settings; `from_env()` reads them, tests pass overrides."""
@@ -67,6 +82,8 @@ class Settings:
     municipality_name: str = "Municipio de Chocotlán"
     municipality_code: str = "CHO"
     timezone: str = "America/Mexico_City"
+    municipality_locale: str = "es_MX"  # how amounts are written (workflow_engine.money)
+    municipality_currency: str = ""  # "": the currency of the locale's country
     base_url: str = "http://127.0.0.1:5000"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -107,6 +124,10 @@ class Settings:
                 "worker and beat the same long random value (or DEMO_MODE=1 for a demo)."
             )
         secret = secret or "demo-not-secret"
+        money = _money(
+            os.environ.get("MUNICIPALITY_LOCALE", cls.municipality_locale),
+            os.environ.get("MUNICIPALITY_CURRENCY", ""),
+        )
         return cls(
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/tramita.db",
             broker_url=os.environ.get("CELERY_BROKER_URL") or None,
@@ -118,6 +139,8 @@ class Settings:
             municipality_name=os.environ.get("MUNICIPALITY_NAME", cls.municipality_name),
             municipality_code=os.environ.get("MUNICIPALITY_CODE", cls.municipality_code),
             timezone=os.environ.get("TIMEZONE", cls.timezone),
+            municipality_locale=money[0],
+            municipality_currency=money[1],
             base_url=os.environ.get("BASE_URL", cls.base_url).rstrip("/"),
             smtp_host=os.environ.get("SMTP_HOST") or None,
             smtp_port=int(os.environ.get("SMTP_PORT", "25")),

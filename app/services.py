@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from app.config import Settings
 from app.tasks import make_celery
 from connectors.gateway import GatewayConfig
+from workflow_engine.money import MoneyFormat, use_money_format
 from workflow_engine.persistence.cases.outbox import Handler, OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
@@ -99,6 +100,7 @@ def pool_options(database_url: str) -> dict[str, Any]:
 
 def build_services(settings: Settings) -> Services:
     """One set of services per process (web worker, Celery worker, CLI)."""
+    use_money_format(MoneyFormat(settings.municipality_locale, settings.municipality_currency))
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True

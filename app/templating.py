@@ -25,6 +25,7 @@ from jinja2 import BaseLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from workflow_engine.money import money_format
 from workflow_engine.templates.field_types import field_type
 
 _KEY = "_tramita_translations"
@@ -84,6 +85,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
     app.jinja_env.globals["answer_lines"] = formatting.answer_lines
     app.jinja_env.filters["t"] = formatting.localized  # {"es", "en"} in the reader's language
+    app.jinja_env.globals["money_sign"] = lambda: money_format().symbol(money_format().currency)
 
 
 @pass_context

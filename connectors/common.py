@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from workflow_engine.money import format_cents
 from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Case, Department, ProcedureVersion, table
 from workflow_engine.templates import model as template_model
@@ -143,7 +143,7 @@ def long_date(value: date | datetime | str | None, timezone: str | None = None) 
     return f"{parsed.day} de {MONTHS_ES[parsed.month - 1]} de {parsed.year}"
 
 
-def money(cents: int | None, currency: str = "MXN") -> str:
-    """«$1,234.50 MXN»: pesos with thousands separators, the currency code after the amount."""
-    amount = Decimal(int(cents or 0)) / 100
-    return f"${amount:,.2f} {currency}"
+def money(cents: int | None, currency: str | None = None) -> str:
+    """An amount in centavos with its currency's own sign, the municipality's way
+    («$1,234.50» for pesos in México, «B/. 1,234.50» in Panamá): workflow_engine.money."""
+    return format_cents(cents, currency)

@@ -19,6 +19,7 @@ from connectors.common import local_today
 from connectors.ledger import report
 from connectors.ledger.book import object_kind_name, taxpayers_t
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.field_types import PERSONAL_IDS, identity_name
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -65,6 +66,11 @@ def _statement_view(taxpayer_id: int) -> dict[str, Any]:
         )
     return {
         "taxpayer": account.taxpayer,
+        "tax_id_name": identity_name(account.taxpayer.get("tax_id"), lang, default=_("RFC")),
+        "curp_name": identity_name(
+            account.taxpayer.get("curp"), lang, first=PERSONAL_IDS, default=_("CURP")
+        ),
+        "zero": money(0),
         "objects": account.objects,
         "rows": rows,
         "balances": [(c, money(v, c)) for c, v in sorted(account.balances.items())],

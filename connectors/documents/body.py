@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connectors.common import localized, long_date, money
+from workflow_engine.money import format_amount
 from workflow_engine.templates import model as template_model
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.base import CatalogLookup, showing_catalogs
@@ -77,10 +77,7 @@ def display(value: Any) -> Any:
 
 
 def _money_label(value: Any) -> str:
-    try:
-        return f"${Decimal(str(value)):,.2f}"
-    except (InvalidOperation, ValueError):
-        return str(value)
+    return format_amount(value)
 
 
 class _Formats:

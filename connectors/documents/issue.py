@@ -60,6 +60,17 @@ CODE_LENGTH = 10
 _MAX_TRIES = 3
 
 
+def issuing_department(definition: Mapping[str, Any], step_id: str) -> str | None:
+    """The key of the department a document step's header names: the step's
+    `document.department` when it sets one, else the procedure's own department."""
+    for step in definition.get("steps") or ():
+        spec = step.get("document") if isinstance(step, Mapping) else None
+        if step.get("id") == step_id and isinstance(spec, Mapping) and spec.get("department"):
+            return str(spec["department"])
+    key = definition.get("department")
+    return str(key) if key else None
+
+
 def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -145,7 +156,7 @@ class DocumentIssuer:
         case_id = case_id_of(item)
         with self.engine.connect() as conn:
             case = load_case(conn, case_id)
-            department = department_name(conn, case.definition.get("department"))
+            department = department_name(conn, issuing_department(case.definition, step_id))
         if not _awaits_document(case.state, step_id, attempt):
             # The case moved on (cancelled, say): a document nobody asks for any more
             # would still pass verification, so none is issued.

@@ -21,8 +21,10 @@ from sqlalchemy import Engine, select
 
 from connectors.common import department_name, load_case, localized, long_date, money
 from connectors.documents.pdf import (
+    BOLD,
     INK,
     MUTED,
+    REGULAR,
     _styles,
     build_pdf,
     facts_table,
@@ -86,8 +88,8 @@ def render_payment_slip(content: SlipContent) -> bytes:
     lines.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 9),
+                ("FONT", (0, 0), (-1, -1), REGULAR, 9),
+                ("FONT", (0, -1), (-1, -1), BOLD, 9),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.5, MUTED),
             ]

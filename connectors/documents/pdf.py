@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -17,6 +18,8 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -99,23 +102,58 @@ class DocumentContent:
 
 PREVIEW_MARK = "VISTA PREVIA"
 
+# Documents print in DejaVu Sans (vendored in fonts/, Bitstream Vera licence): Latin with
+# every diacritic and digraph (Ǆ), Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic letters
+# and many symbols, embedded as a subset. Helvetica (ReportLab's built-in) covers Latin-1 only
+# and prints anything else as a black box. CJK ideographs and colour emoji are not in DejaVu
+# (no single font of reasonable size has them): they still print as a box.
+FONTS_DIR = Path(__file__).with_name("fonts")
+REGULAR = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> str:
+    """Register the document fonts with ReportLab once per process; returns the family name,
+    whose <b> and <i> map to the bold and oblique faces."""
+    faces = {
+        REGULAR: "DejaVuSans.ttf",
+        BOLD: "DejaVuSans-Bold.ttf",
+        "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
+        "DejaVuSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
+    }
+    for name, file in faces.items():
+        pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file)))
+    pdfmetrics.registerFontFamily(
+        REGULAR,
+        normal=REGULAR,
+        bold=BOLD,
+        italic="DejaVuSans-Oblique",
+        boldItalic="DejaVuSans-BoldOblique",
+    )
+    return REGULAR
+
+
+register_fonts()  # the canvas, tables and the emblem name the faces directly
+
 
 @lru_cache(maxsize=1)
 def _styles() -> dict[str, ParagraphStyle]:
     """Paragraph styles, built once per process (they are never modified)."""
     base = getSampleStyleSheet()["Normal"]
+    family = register_fonts()
 
     def style(name: str, **kw: Any) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=base, **{"textColor": INK, **kw})
+        return ParagraphStyle(name, parent=base, **{"textColor": INK, "fontName": family, **kw})
 
     return {
         "municipality": style(
-            "municipality", fontName="Helvetica-Bold", fontSize=15, leading=19, textColor=ACCENT
+            "municipality", fontName=BOLD, fontSize=15, leading=19, textColor=ACCENT
         ),
         "department": style("department", fontSize=10.5, leading=14, textColor=MUTED),
         "title": style(
             "title",
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=17,
             leading=22,
             alignment=TA_CENTER,
@@ -123,20 +161,18 @@ def _styles() -> dict[str, ParagraphStyle]:
             spaceAfter=10,
         ),
         "label": style("label", fontSize=8, leading=10, textColor=MUTED),
-        "value": style("value", fontName="Helvetica-Bold", fontSize=10, leading=13),
+        "value": style("value", fontName=BOLD, fontSize=10, leading=13),
         "body": style("body", fontSize=11, leading=16, alignment=TA_JUSTIFY, spaceAfter=8),
         "small": style("small", fontSize=8.5, leading=11, textColor=MUTED),
         "heading": style(
             "heading",
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=10,
             leading=13,
             spaceBefore=8,
             spaceAfter=4,
         ),
-        "signer": style(
-            "signer", fontName="Helvetica-Bold", fontSize=10, leading=13, alignment=TA_CENTER
-        ),
+        "signer": style("signer", fontName=BOLD, fontSize=10, leading=13, alignment=TA_CENTER),
         "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER, textColor=MUTED),
         "code": style("code", fontName="Courier-Bold", fontSize=13, leading=16),
         "cell": style("cell", fontSize=9, leading=11.5),
@@ -271,7 +307,7 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
             self.setStrokeColor(colors.HexColor("#cbd2d9"))
             self.setLineWidth(0.5)
             self.line(2 * cm, 1.6 * cm, width - 2 * cm, 1.6 * cm)
-            self.setFont("Helvetica", 8)
+            self.setFont(REGULAR, 8)
             self.setFillColor(MUTED)
             self.drawString(2 * cm, 1.1 * cm, footer_left)
             self.drawRightString(width - 2 * cm, 1.1 * cm, f"Página {self._pageNumber} de {total}")
@@ -283,10 +319,10 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
             width, height = self._pagesize
             self.saveState()
             self.setFillColor(ACCENT)
-            self.setFont("Helvetica-Bold", 11)
+            self.setFont(BOLD, 11)
             self.drawCentredString(width / 2, height - 1.2 * cm, f"{text} · SIN VALIDEZ OFICIAL")
             self.setFillAlpha(0.12)
-            self.setFont("Helvetica-Bold", 72)
+            self.setFont(BOLD, 72)
             self.translate(width / 2, height / 2)
             self.rotate(45)
             self.drawCentredString(0, 0, text)
@@ -353,7 +389,7 @@ def emblem(municipality: str, size: float = 1.7 * cm) -> Drawing:
             0.5 * w,
             0.42 * w,
             initials,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=0.36 * w,
             fillColor=colors.white,
             textAnchor="middle",
@@ -502,8 +538,8 @@ def render_document(content: DocumentContent) -> RenderedDocument:
         fees.setStyle(
             TableStyle(
                 [
-                    ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
-                    ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 9),
+                    ("FONT", (0, 0), (-1, -1), REGULAR, 9),
+                    ("FONT", (0, -1), (-1, -1), BOLD, 9),
                     ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                     ("LINEABOVE", (0, -1), (-1, -1), 0.5, MUTED),
                     ("TEXTCOLOR", (0, 0), (-1, -1), INK),

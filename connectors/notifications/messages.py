@@ -54,7 +54,7 @@ def written_date(value: Any, lang: str, timezone: str | None = None) -> str:
     return f"{parsed.day} {MONTHS_EN[parsed.month - 1]} {parsed.year}"
 
 
-def _currency(case: CaseRecord | None, payload: Mapping[str, Any]) -> str:
+def _currency(case: CaseRecord | None, payload: Mapping[str, Any]) -> str | None:
     if payload.get("currency"):
         return str(payload["currency"])
     if case is not None:
@@ -62,7 +62,7 @@ def _currency(case: CaseRecord | None, payload: Mapping[str, Any]) -> str:
         for payment in [case.state.get("payment") or {}, *(case.state.get("payments") or ())]:
             if payment and payment.get("reference") == reference and payment.get("currency"):
                 return str(payment["currency"])
-    return "MXN"
+    return None  # the municipality's currency (workflow_engine.money)
 
 
 def context(

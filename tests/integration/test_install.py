@@ -25,6 +25,8 @@ for module in (app, form_schemas, migrations):
     assert module.__file__.startswith(sys.prefix), module.__file__  # the installed copy
 assert len(list(examples_dir().glob("*.json"))) >= 7
 assert {p.name for p in catalogs_dir().glob("*.csv")} >= {"colonias.csv", "scian.csv"}
+from connectors.documents.pdf import FONTS_DIR  # registers the fonts: they were installed
+assert FONTS_DIR.is_relative_to(sys.prefix) and (FONTS_DIR / "LICENSE").is_file()
 client = flask_app.test_client()
 home = client.get("/", base_url="https://tramites.example")
 assert home.status_code == 200, home.status_code

@@ -231,6 +231,19 @@ def test_the_event_permit_is_valid_until_the_event_ends(world: World, tmp_path: 
     assert record is not None and record.expires_on == date(2026, 9, 29)
 
 
+def test_the_header_names_the_issuing_department(world: World) -> None:
+    """The vehicle certificate's block names the treasury; the others their procedure's."""
+    from pypdf import PdfReader
+
+    def header(key: str) -> str:
+        page = PdfReader(io.BytesIO(world.docs[key].pdf)).pages[0]
+        return " ".join((page.extract_text() or "").split()[:12])
+
+    assert "Tesorería Municipal" in header("registro-vehicular")  # document.department
+    assert "Movilidad" not in header("registro-vehicular")
+    assert "Desarrollo Urbano" in header("permiso-construccion")  # the procedure's own
+
+
 def _stamp_text(reader: Any, field: str) -> str:
     """The text drawn in a signature widget's appearance (PDF literal strings, latin-1)."""
     for page in reader.pages:
@@ -493,3 +506,101 @@ def test_the_payment_slip_uses_the_same_layout(world: World, tmp_path: Path) -> 
     assert "Orden de pago" in text and order.reference in text and "Página 1 de 1" in text
     assert pdf == payment_slip_for_case(engine, order.case_id, **kwargs)  # same order, same bytes
     assert order.reference in _qr_texts(pdf, tmp_path, dpi=200)  # Code128 for counter scanners
+
+
+def test_a_panamanian_document_prints_balboas_and_any_script(tmp_path: Path) -> None:
+    """Country-neutral output, checked the way a reader's tools see it: amounts in balboas
+    with their own sign (MUNICIPALITY_LOCALE=es_PA), names in «Ǆ», Greek and Cyrillic in the
+    text and in the signature stamp (DejaVu Sans), the issuing department the document step
+    names, and a valid signature (pdfsig)."""
+    from connectors.common import CaseRecord
+    from connectors.documents.demo_ca import ensure_demo_credentials
+    from connectors.documents.issue import document_content
+    from connectors.documents.pdf import render_document
+    from connectors.documents.signing import Credentials, PadesSigner
+    from connectors.settings import ConnectorSettings
+    from workflow_engine.money import MoneyFormat, money_format, use_money_format
+
+    holder = "Ǆenan Ωμέγα Жуков"
+    step = {
+        "id": "emision",
+        "type": "document",
+        "title": {"es": "Permiso"},
+        "document": {
+            "kind": "permiso",
+            "title": {"es": "Permiso de ocupación"},
+            "body": {"es": "Se otorga a {{ data.nombre }} por {{ fees.total }}."},
+            "holder": "{{ data.nombre }}",
+            "department": "obras",
+            "signers": [
+                {
+                    "role": "director",
+                    "name": "Đorđe Σπύρος",
+                    "position": {"es": "Ingeniero municipal"},
+                }
+            ],
+        },
+    }
+    case = CaseRecord(
+        id=1,
+        folio="PAN-2026-ABCDE0",
+        procedure_key="permiso",
+        applicant_id="1",
+        state={
+            "data": {"nombre": holder},
+            "payments": [
+                {
+                    "reference": "PAN1",
+                    "currency": "PAB",
+                    "total_cents": 123450,
+                    "lines": [{"id": "base", "label": {"es": "Derecho"}, "amount_cents": 123450}],
+                }
+            ],
+        },
+        definition={
+            "key": "permiso",
+            "title": {"es": "Permiso"},
+            "department": "catastro",
+            "fields": [],
+            "steps": [step],
+        },
+        submitted_at=None,
+    )
+    from connectors.documents.issue import issuing_department
+
+    assert issuing_department(case.definition, "emision") == "obras"  # the step's own
+    assert issuing_department({**case.definition, "steps": []}, "emision") == "catastro"
+    before = money_format()
+    use_money_format(MoneyFormat("es_PA"))
+    try:
+        content = document_content(
+            ConnectorSettings(documents_dir=str(tmp_path), municipality_name="Municipio de Panamá"),
+            case,
+            step,
+            step["document"],
+            code="ABCDE23456",
+            issued_on=date(2026, 3, 5),
+            expires_on=None,
+            department="Dirección de Obras y Construcciones",
+        )
+    finally:
+        use_money_format(before)
+    rendered = render_document(content)
+    credentials = Credentials.from_pkcs12(*ensure_demo_credentials(tmp_path, "M"))
+    signed = PadesSigner(credentials)(rendered.pdf, rendered.stamps)
+    assert "Signature is Valid" in _pdfsig(signed, tmp_path)
+    target = tmp_path / "permiso.pdf"
+    target.write_bytes(signed)
+    run = subprocess.run(
+        [_tool("pdftotext"), "-enc", "UTF-8", str(target), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    text = " ".join(run.stdout.replace("\u00a0", " ").split())
+    assert f"Se otorga a {holder} por B/. 1,234.50." in text
+    assert "Derecho B/. 1,234.50" in text or ("Derecho" in text and text.count("B/. 1,234.50") >= 2)
+    assert "Dirección de Obras y Construcciones" in text
+    assert "Đorđe Σπύρος" in text  # under the signature line and in the stamp
+    assert "Firmado electrónicamente por Đorđe Σπύρος Ingeniero municipal" in text
+    assert "■" not in text and "MXN" not in text

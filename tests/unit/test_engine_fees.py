@@ -146,13 +146,8 @@ def test_ledger_rules_are_checked_like_any_other_rule() -> None:
     assert any(p.path == "$.ledger.register.key" for p in problems)
 
 
-def _registered_in(at: datetime, **recurring: Any) -> dict[str, Any]:
-    """The `recurring` part of the ledger registration of a case approved at `at`."""
-    spec = {"concept": "Refrendo", "amount": "1200", "due_month": 3, "due_day": 31, **recurring}
-    d = doc(
-        ledger={"register": {"kind": "business", "key": {"var": "$case.folio"}, "recurring": spec}}
-    )
-    assert validate_template(d) == []
+def _approved(d: dict[str, Any], at: datetime | None = None) -> Any:
+    """Pay and issue: the case ends approved (its ledger effect queued)."""
     run = payment_of(d, at=at)
     payment = run.state.payment
     run.apply(
@@ -170,6 +165,47 @@ def _registered_in(at: datetime, **recurring: Any) -> dict[str, Any]:
             at=at, actor=SYSTEM, step_id="emision", attempt=1, document_id="1"
         )
     )
+    assert run.state.outcome == "approved"
+    return run
+
+
+def test_the_ledger_description_prints_option_labels_not_values() -> None:
+    def registered(description: Any) -> str:
+        d = doc(
+            ledger={
+                "register": {
+                    "kind": "business",
+                    "key": {"var": "$case.folio"},
+                    "description": description,
+                    "attributes": {"giro": {"var": "giro"}},
+                }
+            }
+        )
+        assert validate_template(d) == []
+        (effect,) = [e for e in _approved(d).effects if e.kind == "ledger.register"]
+        assert effect.payload["attributes"] == {"giro": "tienda"}  # data keeps the value
+        return str(effect.payload["description"])
+
+    assert (
+        registered({"cat": [{"var": "giro"}, " · ", {"var": "nombre"}]}) == "Tienda · María López"
+    )
+    assert registered({"var": "giro"}) == "Tienda"
+    assert (
+        registered({"cat": ["Giro ", {"var": ["giro"]}, ", ", {"var": "edad"}]})
+        == "Giro Tienda, 34"
+    )
+    # a rule that compares still sees the stored value
+    assert registered({"if": [{"==": [{"var": "giro"}, "tienda"]}, "sí", "no"]}) == "sí"
+
+
+def _registered_in(at: datetime, **recurring: Any) -> dict[str, Any]:
+    """The `recurring` part of the ledger registration of a case approved at `at`."""
+    spec = {"concept": "Refrendo", "amount": "1200", "due_month": 3, "due_day": 31, **recurring}
+    d = doc(
+        ledger={"register": {"kind": "business", "key": {"var": "$case.folio"}, "recurring": spec}}
+    )
+    assert validate_template(d) == []
+    run = _approved(d, at)
     (effect,) = [e for e in run.effects if e.kind == "ledger.register"]
     return dict(effect.payload["recurring"])
 

@@ -287,3 +287,46 @@ def test_random_damage_never_raises_and_always_reports(doc: Any) -> None:
         assert problem.severity in (ERROR, WARNING)
         assert problem.code and problem.message_es and problem.message_en
         assert problem.path.startswith("$")
+
+
+def test_a_loop_whose_only_exit_is_never_taken() -> None:
+    from tests.unit.engine_helpers import MINI
+
+    def loop(when: Any) -> dict[str, Any]:
+        doc = copy.deepcopy(MINI)
+        # the notice goes back to the document step unless a condition that reads nothing...
+        step(doc, "aviso")["transitions"] = [
+            {"id": "fin", "to": "aprobada", "when": when},
+            {"id": "otra_vez", "to": "emision"},
+        ]
+        return doc
+
+    found = problems(loop({"==": [1, 2]}))
+    assert [p for p in found if p.severity == ERROR] == []
+    (warning,) = [p for p in found if p.code == "loop_without_exit"]
+    assert warning.severity == WARNING
+    assert warning.path.endswith(".transitions[0].when")
+    assert warning.element == "steps/aviso/transitions/fin"
+    assert "«emision», «aviso»" in warning.message_es and "never taken" in warning.message_en
+    # the dead-end check follows every transition, so it did not see it
+    assert "dead_end" not in codes(found)
+    # a condition that reads the case's data may hold: no warning
+    assert "loop_without_exit" not in codes(problems(loop({"==": [{"var": "edad"}, 40]})))
+    assert "loop_without_exit" not in codes(problems(loop({"==": [1, 1]})))
+    for name in EXAMPLES:
+        assert "loop_without_exit" not in codes(problems(load(name)))
+
+
+def test_a_document_may_name_its_issuing_department_and_it_must_exist() -> None:
+    def issued_by(key: str) -> dict[str, Any]:
+        def change(d: dict[str, Any]) -> None:
+            step(d, "emision")["document"]["department"] = key
+
+        return changed("permiso-publicidad", change)
+
+    known = ["desarrollo-urbano", "tesoreria"]
+    assert validate_template(issued_by("tesoreria"), known) == []
+    (problem,) = validate_template(issued_by("tesoreri"), known)
+    assert problem.code == "unknown_department"
+    assert problem.path.endswith(".document.department")
+    assert "«tesoreria»" in problem.message_es

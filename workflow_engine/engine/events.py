@@ -33,6 +33,19 @@ DOCUMENT_KINDS: dict[str, tuple[str, str]] = {
     "constancia": ("constancia", "certificate"),
     "certificado": ("certificado", "certificate"),
 }
+# How a case ended (an end step's `outcome`, or a cancellation), as a reader says it.
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "approved": ("aprobado", "approved"),
+    "rejected": ("no aprobado", "not approved"),
+    "cancelled": ("cancelado", "cancelled"),
+}
+
+
+def outcome_name(outcome: Any, lang: str) -> str:
+    """How a case ended, in the reader's language; "" for an outcome the catalog does not know
+    (never the stored word itself, which is English)."""
+    pair = OUTCOMES.get(str(outcome))
+    return "" if pair is None else pair[1] if lang == "en" else pair[0]
 
 
 def _no_money(cents: Any, currency: str) -> str:
@@ -280,7 +293,9 @@ def _s_paid(data: Mapping[str, Any], w: Words) -> Line:
 
 
 def _s_closed(data: Mapping[str, Any], w: Words) -> Line:
-    outcome = str(data.get("outcome") or "")
+    outcome = outcome_name(data.get("outcome"), w.lang)
+    if not outcome:
+        return Line(w.say("Expediente concluido.", "Case closed."))
     return Line(w.say(f"Expediente concluido: {outcome}.", f"Case closed: {outcome}."))
 
 

@@ -54,6 +54,7 @@ from workflow_engine.jsonable import jsonable
 from workflow_engine.rules import RuleError, evaluate, is_truthy, to_cents
 from workflow_engine.templates import model as template_model
 from workflow_engine.templates import step_types
+from workflow_engine.templates.field_types import option_label
 from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.fields import check_draft, validate_step_data
 
@@ -210,6 +211,36 @@ class _Run:
                 rule_path=exc.path,
             ) from exc
 
+    def shown_text(self, expr: Any) -> str:
+        """A text a person reads (a ledger description): a `var` of a field with options, alone
+        or as a part of a `cat`, gives the options' (Spanish) labels, not the stored values;
+        anything else is evaluated as it is."""
+        is_cat = (
+            isinstance(expr, Mapping) and list(expr) == ["cat"] and isinstance(expr["cat"], list)
+        )
+        if not is_cat and self.option_field(expr) is None:
+            return str(self.eval(expr) or "")
+        out = []
+        for part in expr["cat"] if is_cat else [expr]:
+            field_def = self.option_field(part)
+            if field_def is None:
+                out.append(str(self.eval({"cat": [part]}) or ""))
+                continue
+            value = self.eval(part)
+            values = value if isinstance(value, list) else [value]
+            out.append(
+                ", ".join(option_label(field_def, v, "es") for v in values if v not in (None, ""))
+            )
+        return "".join(out)
+
+    def option_field(self, expr: Any) -> Mapping[str, Any] | None:
+        """The field with options a `{"var": ...}` reads; None for anything else."""
+        if not (isinstance(expr, Mapping) and list(expr) == ["var"]):
+            return None
+        name = expr["var"][0] if isinstance(expr["var"], list) and expr["var"] else expr["var"]
+        found = self.d.fields.get(name) if isinstance(name, str) else None
+        return found if found is not None and found.get("options") else None
+
     def amount_cents(self, expr: Any) -> int:
         """A fee's amount in centavos (pesos rounded half-up); refused when it is not a
         number or more than can be charged, so the case stays as it was."""
@@ -312,7 +343,7 @@ class _Run:
         payload: dict[str, Any] = {
             "kind": str(reg["kind"]),
             "key": str(self.eval(reg["key"])),
-            "description": str(self.eval(reg.get("description", "")) or ""),
+            "description": self.shown_text(reg.get("description", "")),
             "attributes": attributes,
             "rfc": self.eval(reg["rfc"]) if "rfc" in reg else None,
             "curp": self.eval(reg["curp"]) if "curp" in reg else None,

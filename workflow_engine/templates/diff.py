@@ -389,6 +389,7 @@ _DOCUMENT_PROPS: dict[str, _P] = {
     "holder": _P("el titular", "the holder"),
     "validity_days": _P("la vigencia", "the validity", "días", "days"),
     "valid_until": _P("la fecha de vencimiento", "the expiry date", show=False),
+    "department": _P("la dependencia que lo expide", "the issuing department"),
     "signers": _P("los firmantes", "the signers", show=False),
 }
 _TABLE_PROPS: dict[str, _P] = {
@@ -400,7 +401,11 @@ _LEDGER_PROPS: dict[str, _P] = {
     "kind": _P("el tipo de registro", "the register kind"),
     "key": _P("la clave del registro", "the register key", show=False),
     "description": _P("la descripción del registro", "the register description", show=False),
-    "rfc": _P("el RFC del titular", "the holder's RFC", show=False),
+    "rfc": _P(
+        "la identificación fiscal del titular (RFC, RUC)",
+        "the holder's tax id (RFC, RUC)",
+        show=False,
+    ),
     "curp": _P("la CURP del titular", "the holder's CURP", show=False),
     "name": _P("el nombre del titular", "the holder's name", show=False),
     "attributes": _P("los atributos del registro", "the register attributes", show=False),

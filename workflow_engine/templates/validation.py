@@ -1103,6 +1103,10 @@ class _Semantics:
                             self.check_department(f"{sp}.department_rule", value)
             for k, branch in _dicts(step.get("branches")):
                 self.check_department(f"{sp}.branches[{k}].department", branch.get("department"))
+            if step["type"] == "document" and isinstance(step.get("document"), Mapping):
+                self.check_department(
+                    f"{sp}.document.department", step["document"].get("department")
+                )
 
     # fields
 
@@ -1567,6 +1571,7 @@ class _Semantics:
     def check_liaison_warnings(self) -> None:
         self.warn_steps()
         self.warn_outcomes()
+        self.warn_cycles_without_exit()
         self.warn_requirements()
         self.warn_unreachable_options()
         self.warn_unused_fields()
@@ -1660,6 +1665,62 @@ class _Semantics:
                 f"Returning at “{sid}” asks to correct “{to_step}”, a form that does not lead "
                 f"to “{sid}”: the applicant did not fill it in before getting here, so the "
                 "return cannot be made. Choose one of the forms before this review.",
+            )
+
+    def warn_cycles_without_exit(self) -> None:
+        """A loop of steps whose only ways out are transitions that can never be taken (their
+        condition reads nothing and is false, e.g. {"==": [1, 2]}): a case that enters it
+        goes round for ever, which the dead-end check (it follows every transition) misses.
+        One warning per loop, at the condition of the exit that is never taken."""
+        start = self.doc.get("start")
+        graph, uncertain = self.graph()
+        if not isinstance(start, str) or start not in graph or uncertain:
+            return  # a damaged part: its own errors come first
+        never = {
+            sid: [(k, t) for k, t in _dicts(self.steps[i].get("transitions")) if _never_taken(t)]
+            for sid, i in self.step_index.items()
+        }
+        live = {  # the graph again, without the transitions that are never taken
+            sid: self.edges(
+                {**step, "transitions": [t for t in step["transitions"] if not _never_taken(t)]}
+                if never[sid]
+                else step
+            )[0]
+            for sid, step in ((sid, self.steps[i]) for sid, i in self.step_index.items())
+        }
+        ends = [s["id"] for s in self.steps if s["type"] == "end"]
+        finishes = _closure(ends, _reverse(graph))
+        finishes_live = _closure(ends, _reverse(live))
+        reported: set[str] = set()
+        for sid in sorted(_closure([start], live) - finishes_live, key=self.step_index.__getitem__):
+            loop = {t for t in _closure(live[sid], live) if sid in _closure(live[t], live)}
+            if sid not in loop or sid not in finishes or loop & reported:
+                continue
+            reported |= loop
+            members = sorted(loop, key=self.step_index.__getitem__)
+            exits = [
+                (step_id, k, t)
+                for step_id in members
+                for k, t in never[step_id]
+                if t.get("to") in finishes and t.get("to") not in loop
+            ]
+            if not exits:
+                continue
+            step_id, k, transition = exits[0]
+            names = _quote_list(members)
+            self.warn(
+                "loop_without_exit",
+                f"{self.step_path(self.step_index[step_id])}.transitions[{k}].when",
+                f"Los pasos {names} forman un ciclo cuya única salida, la transición "
+                f"«{transition.get('id')}» de «{step_id}» hacia «{transition.get('to')}», "
+                "nunca se toma: su condición no lee ningún dato y siempre es falsa. Un "
+                "expediente que entre al ciclo nunca terminará. Corrija la condición o "
+                "agregue otra salida.",
+                f"The steps {_quote_list_en(members)} form a loop whose only way out, the "
+                f"transition “{transition.get('id')}” of “{step_id}” to "
+                f"“{transition.get('to')}”, is never taken: its condition reads no data and "
+                "is always false. A case that enters the loop never ends. Fix the condition "
+                "or add another way out.",
             )
 
     def warn_requirements(self) -> None:
@@ -1998,6 +2059,21 @@ def _never_true(expr: Any) -> bool:
         return not is_truthy(evaluate(expr, {}, today=datetime.date(2000, 1, 1)))
     except RuleError:
         return False
+
+
+def _never_taken(transition: Mapping[str, Any]) -> bool:
+    """A transition whose condition can never hold (see :func:`_never_true`)."""
+    when = transition.get("when", True)
+    return "when" in transition and when is not DAMAGED and _never_true(when)
+
+
+def _reverse(graph: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Step -> the steps that lead to it."""
+    out: dict[str, list[str]] = {sid: [] for sid in graph}
+    for sid, targets in graph.items():
+        for target in targets:
+            out.setdefault(target, []).append(sid)
+    return out
 
 
 def _closure(roots: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:

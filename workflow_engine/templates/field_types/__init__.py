@@ -7,12 +7,14 @@ schema, the catalog for the editor, the engine, the wizard and documents all ask
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_engine.templates.field_types.base import FieldType
+from workflow_engine.templates.field_types._choices import option_label
+from workflow_engine.templates.field_types.base import Env, FieldType, InvalidValueError, localized
 
 
 def _discover() -> dict[str, type[FieldType]]:
@@ -43,4 +45,26 @@ def field_type(field: Mapping[str, Any] | str) -> type[FieldType]:
     return REGISTRY.get(name) or REGISTRY["text"]
 
 
-__all__ = ["REGISTRY", "FieldType", "field_type"]
+TAX_IDS = ("rfc", "ruc_pa")
+PERSONAL_IDS = ("curp", "cedula_pa")
+
+
+def identity_name(
+    value: Any, lang: str = "es", *, first: tuple[str, ...] = TAX_IDS, default: str = ""
+) -> str:
+    """What a stored identity number is called («RFC», «RUC», «CURP», «Cédula»): the name of
+    the first identity type that accepts it, the types in `first` tried before the others (a
+    Panamanian person's RUC is also their cédula); `default` when none does."""
+    types = [cls for cls in REGISTRY.values() if cls.identity is not None]
+    types.sort(key=lambda cls: first.index(cls.name) if cls.name in first else len(first))
+    env = Env(today=datetime.date.today())
+    for cls in types:
+        try:
+            cls.clean_value({"id": "identity", "type": cls.name}, str(value or ""), env)
+        except InvalidValueError:
+            continue
+        return localized(cls.identity, lang)
+    return default
+
+
+__all__ = ["REGISTRY", "FieldType", "field_type", "identity_name", "option_label"]

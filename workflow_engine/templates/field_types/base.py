@@ -235,6 +235,9 @@ class FieldType:
     order: ClassVar[int] = 1000  # position in the generated catalogs
     label: ClassVar[Localized]
     description: ClassVar[Localized]
+    # What a number of this type is called where it is shown (RFC, CURP, RUC, Cédula):
+    # identity numbers only; statements and pages label a stored number by the type it fits.
+    identity: ClassVar[Localized | None] = None
     value_kind: ClassVar[str] = "string"
     value_kind_label: ClassVar[Localized] = {"es": "texto", "en": "string"}
     options: ClassVar[Mapping[str, Option]] = {}

@@ -47,6 +47,7 @@ class CedulaPa(FieldType):
     name = "cedula_pa"
     order = 140
     label: ClassVar[Localized] = {"es": "Cédula (Panamá)", "en": "Cédula (Panama)"}
+    identity: ClassVar[Localized | None] = {"es": "Cédula", "en": "ID card (cédula)"}
     description: ClassVar[Localized] = {
         "es": "El número de cédula de identidad personal de Panamá.",
         "en": "The Panamanian personal identity card number.",

@@ -23,6 +23,7 @@ class Curp(FieldType):
     name = "curp"
     order = 120
     label: ClassVar[Localized] = {"es": "CURP (México)", "en": "CURP (Mexico)"}
+    identity: ClassVar[Localized | None] = {"es": "CURP", "en": "CURP"}
     description: ClassVar[Localized] = {
         "es": "La Clave Única de Registro de Población, 18 caracteres.",
         "en": "The Mexican population registry key, 18 characters.",

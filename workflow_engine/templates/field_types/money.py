@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from workflow_engine.money import format_amount
 from workflow_engine.templates.field_types._numbers import (
     MAX,
     MIN,
@@ -66,10 +67,7 @@ class Money(FieldType):
     def display_lines(cls, field: Mapping[str, Any], value: Any, lang: str) -> list[str]:
         if value is None or value == "":
             return []
-        try:
-            return [f"${Decimal(str(value)):,.2f}"]
-        except InvalidOperation:
-            return [str(value)]
+        return [format_amount(value)]
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

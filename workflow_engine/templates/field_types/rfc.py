@@ -23,6 +23,7 @@ class Rfc(FieldType):
     name = "rfc"
     order = 130
     label: ClassVar[Localized] = {"es": "RFC (México)", "en": "RFC (Mexico)"}
+    identity: ClassVar[Localized | None] = {"es": "RFC", "en": "RFC"}
     description: ClassVar[Localized] = {
         "es": "El Registro Federal de Contribuyentes, 12 o 13 caracteres.",
         "en": "The Mexican taxpayer registry number, 12 or 13 characters.",

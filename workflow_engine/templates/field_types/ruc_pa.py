@@ -56,6 +56,7 @@ class RucPa(FieldType):
     name = "ruc_pa"
     order = 150
     label: ClassVar[Localized] = {"es": "RUC (Panamá)", "en": "RUC (Panama)"}
+    identity: ClassVar[Localized | None] = {"es": "RUC", "en": "RUC"}
     description: ClassVar[Localized] = {
         "es": "El Registro Único de Contribuyente de Panamá, con su dígito verificador.",
         "en": "The Panamanian taxpayer number, with its check digit.",
