@@ -16,13 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from connectors import settle_payment
-from tests.integration.test_notification_emails import (  # noqa: F401  (mailbox: a fixture)
-    NOW,
-    World,
-    mailbox,
-    parts,
-    seed,
-)
+from tests.helpers.mail import SmtpServer
+from tests.integration.test_notification_emails import NOW, World, parts, seed
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import CancelCase
 from workflow_engine.engine.events import OUTCOMES, outcome_name
@@ -34,9 +29,9 @@ notifications_t = table(Notification)
 
 
 @pytest.fixture
-def site(db_url: str, app_factory: Any, mailbox: tuple[Any, int]) -> tuple[Any, World]:  # noqa: F811
-    box, port = mailbox
-    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=port)
+def site(db_url: str, app_factory: Any, smtp: SmtpServer) -> tuple[Any, World]:
+    box = smtp.sink
+    app = app_factory(db_url, smtp_host="127.0.0.1", smtp_port=smtp.port)
     services = app.extensions["tramita"]
     return app, World(services, box, seed(services.engine, MINI))
 
