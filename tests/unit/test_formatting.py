@@ -26,5 +26,5 @@ def test_dates_in_words_in_both_languages() -> None:
 
 
 def test_money_the_way_documents_write_it() -> None:
-    assert money(123450) == "$1,234.50 MXN"
-    assert money(None, "USD") == "$0.00 USD"
+    assert money(123450) == "$1,234.50"  # pesos in México: the currency's own sign
+    assert money(None, "USD") == "US$0.00"

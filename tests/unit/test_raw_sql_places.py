@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = re.compile(
-    r"exec_driver_sql|(?<!self\.)(?<!def )\btext\("
+    r"exec_driver_sql|(?<![\w.])(?<!def )text\(|\b(?:sa|sqlalchemy)\.text\("
     r"|\.dbapi_connection|\.driver_connection|\.connection\.connection"
     r"|\bdriver_row\(|\bcursor\.execute\("
 )
