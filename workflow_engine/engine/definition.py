@@ -39,6 +39,8 @@ class ProcedureDefinition:
         self.fields: dict[str, Mapping[str, Any]] = {}
         self.field_step: dict[str, str] = {}
         for step in doc["steps"]:
+            if step.get("type") != "form":
+                continue  # an approval's `fields` are what the official writes, not case data
             for fld in step.get("fields", ()):
                 self.fields[fld["id"]] = fld
                 self.field_step[fld["id"]] = step["id"]

@@ -37,6 +37,7 @@ from workflow_engine.engine import (
 from workflow_engine.engine import state as S
 from workflow_engine.engine.errors import EligibilityError, EngineError, StepValidationError
 from workflow_engine.templates.field_types import REGISTRY, field_type
+from workflow_engine.templates.step_types.review import outcome_routes
 from workflow_engine.templates.validation import (
     Problem,
     _quote_list,
@@ -621,7 +622,9 @@ def _blocking(
 def _targets(step: Mapping[str, Any]) -> list[str]:
     out = [t.get("to") for t in step.get("transitions") or () if isinstance(t, Mapping)]
     outcomes = _mapping(step.get("outcomes"))
-    out += [_mapping(outcomes.get(name)).get("to") for name in ("approve", "reject")]
+    out += [
+        route.get("to") for name in ("approve", "reject") for route in outcome_routes(outcomes.get(name))
+    ]
     out.append(_mapping(outcomes.get("return")).get("to_step"))
     return [t for t in out if isinstance(t, str)]
 

@@ -184,6 +184,12 @@ class _Finder:
                     self.rule(item[rule_key], (*base, key, k, rule_key))
         if "department_rule" in step:
             self.rule(step["department_rule"], (*base, "department_rule"))
+        if "when" in step:
+            self.rule(step["when"], (*base, "when"))
+        approve = _map(step.get("outcomes")).get("approve")
+        for k, route in enumerate(_seq(approve) if isinstance(approve, list) else ()):
+            if isinstance(route, Mapping) and "when" in route:
+                self.rule(route["when"], (*base, "outcomes", "approve", k, "when"))
         for name, expr in _map(step.get("input")).items():
             self.rule(expr, (*base, "input", name))
 
@@ -195,10 +201,14 @@ class _Finder:
                 self.out.append(Reference(STEP, transition["to"], path, "transition"))
         outcomes = _map(step.get("outcomes"))
         for name in ("approve", "reject"):
-            target = _map(outcomes.get(name)).get("to")
-            if isinstance(target, str):
-                path = (*base, "outcomes", name, "to")
-                self.out.append(Reference(STEP, target, path, "outcome"))
+            outcome = outcomes.get(name)
+            routes = enumerate(outcome) if isinstance(outcome, list) else [(None, outcome)]
+            for k, route in routes:
+                target = _map(route).get("to")
+                if isinstance(target, str):
+                    at = (name,) if k is None else (name, k)
+                    path = (*base, "outcomes", *at, "to")
+                    self.out.append(Reference(STEP, target, path, "outcome"))
         ret = _map(outcomes.get("return"))
         for key in ("to_step", "lapse_to"):
             if isinstance(ret.get(key), str):
