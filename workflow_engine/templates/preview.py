@@ -136,11 +136,12 @@ def _patterned(fld: Mapping[str, Any]) -> str:
 
 
 def sample_data(definition: ProcedureDefinition) -> dict[str, dict[str, Any]]:
-    """Values per form step: the template's `example_data` where it has them, else samples."""
+    """Values per form step (and per review step's decision fields): the template's
+    `example_data` where it has them, else samples."""
     example = _mapping(definition.example_data())
     out: dict[str, dict[str, Any]] = {}
     for step_id, step in definition.steps.items():
-        if step.get("type") != "form":
+        if step.get("type") not in ("form", "approval"):
             continue
         if isinstance(example.get(step_id), Mapping):
             out[step_id] = dict(example[step_id])
@@ -433,6 +434,7 @@ class _Walk:
                 decision=decision,  # type: ignore[arg-type]  # checked by parse_decisions
                 comment="Decisión simulada en la vista previa.",
                 reason="incomplete" if decision == "return" else None,
+                fields=self.values.get(task.step_id, {}) if decision != "return" else {},
             )
         )
 

@@ -1874,15 +1874,17 @@ class _Semantics:
             step = self.step_of(step_id)
             if step is None and self.broken_step(step_id):
                 continue
-            if step is None or step["type"] != "form":
+            if step is None or step["type"] not in ("form", "approval"):
                 es, en = self.suggest(step_id, self.step_index)
                 self.add(
                     "example_not_a_form_step",
                     path,
-                    f"«{step_id}» no es un paso de formulario.{es} Las claves de "
-                    "«example_data» deben ser ids de pasos de formulario.",
-                    f"“{step_id}” is not a form step.{en} The keys of “example_data” must be "
-                    "ids of form steps.",
+                    f"«{step_id}» no es un paso de formulario ni de revisión.{es} Las claves "
+                    "de «example_data» deben ser ids de pasos de formulario (lo que llena el "
+                    "solicitante) o de revisión (lo que escribe quien resuelve).",
+                    f"“{step_id}” is not a form or review step.{en} The keys of "
+                    "“example_data” must be ids of form steps (what the applicant fills in) or "
+                    "review steps (what the deciding official writes).",
                 )
                 continue
             if not isinstance(step.get("fields"), list):
