@@ -410,6 +410,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Motivo de la devolución (return)",
             },
             "return_steps": {"type": "array", "items": {"type": "string"}},
+            "fields": {
+                "type": "object",
+                "description": "Campos de resolución que declara el paso (respuesta, "
+                "fundamentos, archivos por id de carga): {id de campo: valor}; se validan "
+                "como los del solicitante y el documento los lee",
+            },
             "requirements": {
                 "type": "array",
                 "description": "Revisión documento por documento; los no aceptados requieren "

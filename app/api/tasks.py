@@ -20,6 +20,7 @@ from app.api.common import (
 )
 from workflow_engine.engine import ClaimTask, Command, Decide, ReleaseTask, RequirementReview
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.step_types.review import decision_fields
 
 MAX_PAGE = 100
 DECISIONS = ("approve", "reject", "return")
@@ -93,6 +94,33 @@ def _requirements(body: dict[str, Any]) -> tuple[RequirementReview, ...]:
     return tuple(reviews)
 
 
+def _decision_values(row: Any, actor: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """`fields`: what the official writes in the step's decision fields ({field id: value});
+    a file is named by its upload's id, uploaded by this official to this case and field
+    (UploadStore.resolve_files: the wizard's rule). The engine cleans the rest."""
+    value = body.get("fields")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise field_error(
+            "fields",
+            "type",
+            "«fields» debe ser un objeto {id de campo: valor}.",
+            "'fields' must be an object {field id: value}.",
+        )
+    svc = services()
+    state, definition, _version = svc.cases.load(int(row.case_id))
+    task = state.tasks.get(row.task_key)
+    step = definition.steps.get(task.step_id, {}) if task is not None else {}
+    resolved: dict[str, Any] = svc.uploads.resolve_files(
+        case_id=int(row.case_id),
+        owner_id=actor.id,
+        step={"fields": decision_fields(step)},
+        values=value,
+    )
+    return resolved
+
+
 def _own_task(task_id: int) -> Any:
     """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()
@@ -137,6 +165,7 @@ def decide(task_id: int) -> Any:
             "'decision' must be approve, reject or return.",
         )
     reason = optional_string(body, "reason") or None
+    fields = _decision_values(row, actor, body)
     command = Decide(
         at=utcnow(),
         actor=actor,
@@ -146,6 +175,7 @@ def decide(task_id: int) -> Any:
         reason=reason,
         return_steps=_return_steps(body),
         requirement_reviews=_requirements(body),
+        fields=fields,
     )
     outcome = svc.cases.execute(
         int(row.case_id), command, expected_version=optional_int(body, "lock_version")

@@ -165,6 +165,11 @@ def outcome_routes(outcome: Any) -> list[Mapping[str, Any]]:
     return []
 
 
+def decision_fields(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The fields an approval step asks the deciding official to fill in."""
+    return list(step.get("fields") or ()) if step.get("type") == "approval" else []
+
+
 # The `when` of a review: skipped (the case goes on by its approve outcome) when false.
 WHEN = {"when": {"$ref": "#/$defs/json_logic"}}
 # What the official writes when deciding: fields of any type, cleaned like the applicant's.
@@ -197,7 +202,7 @@ class ApprovalStep(_Review):
         """The cleaned values of the step's decision `fields` for an approve or reject,
         checked by the same field types as the applicant's data. A field's `show_if` sees the
         case's data and `$decision`, so reasons may be asked only on a rejection."""
-        declared = step.get("fields") or []
+        declared = decision_fields(step)
         if not declared and not submitted:
             return {}
         context = {**run.eval_data(), "$decision": decision}
