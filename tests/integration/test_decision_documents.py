@@ -91,7 +91,7 @@ def test_the_decision_panel_shows_the_step_s_fields_with_the_wizard_s_widgets(
     assert 'type="file"' in html and 'name="resolucion-anexos"' in html
     assert 'name="resolucion-causal"' in html and "Información reservada" in html
     assert 'type="date"' in html and 'name="resolucion-fecha_consulta"' in html
-    assert state(api_app, case_id).open_tasks()[0].step_id == "respuesta"
+    assert state(api_app, case_id).open_tasks()[0].step_id == "atencion"
 
 
 def test_a_reasoned_refusal_prints_the_official_s_reasons_and_is_signed_by_who_decided(

@@ -218,7 +218,16 @@ class _Finder:
     def document(self, document: Mapping[str, Any], base: Path) -> None:
         for lang, text in _map(document.get("body")).items():
             self.text(text, (*base, "body", lang), None)
+            self.decisions(text, (*base, "body", lang))
         self.text(document.get("holder"), (*base, "holder"), None)
+        self.decisions(document.get("holder"), (*base, "holder"))
+        for k, signer in enumerate(_seq(document.get("signers"))):
+            decided_by = _map(signer).get("decided_by")
+            if isinstance(decided_by, str):
+                path: Path = (*base, "signers", k, "decided_by")
+                self.out.append(Reference(STEP, decided_by, path, "decided_by"))
+        for k, ref in enumerate(_seq(document.get("attachments"))):
+            self.decisions(ref, (*base, "attachments", k))
         for t, table in enumerate(_seq(document.get("tables"))):
             if not isinstance(table, Mapping):
                 continue
@@ -230,6 +239,16 @@ class _Finder:
                 if isinstance(column, Mapping):
                     path = (*base, "tables", t, "columns", c, "value")
                     self.text(column.get("value"), path, group)
+
+    def decisions(self, text: Any, path: Path) -> None:
+        """``decision.<step>`` and ``decision.<step>.fields.<id>`` in a document text or an
+        attachment: the review step and its decision field."""
+        if not isinstance(text, str):
+            return
+        for match in _DECISION.finditer(text):
+            self.out.append(Reference(STEP, match.group(1), path, "decision"))
+            if match.group(2):
+                self.out.append(Reference(FIELD, match.group(2), path, "decision"))
 
     def text(self, text: Any, path: Path, rows: str | None) -> None:
         if not isinstance(text, str):
@@ -561,6 +580,9 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
             holder[new if key == old else key] = value
         return
     value = holder[last]
+    if ref.context == "decision":
+        holder[last] = _DECISION.sub(lambda m: _renamed_decision(m, ref.kind, old, new), value)
+        return
     if ref.context in ("rule", "item_rule", "reduce_item"):
         holder[last] = _renamed_name(ref, value, old, new)
     elif text:
@@ -570,6 +592,19 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
         holder[last] = f"data.{new}"
     else:
         holder[last] = new
+
+
+# What officials wrote, read by a document: decision.<review step>[.fields.<decision field>]
+_DECISION = re.compile(r"(?<![\w.])decision\.([A-Za-z0-9_]+)(?:\.fields\.([A-Za-z0-9_]+))?")
+
+
+def _renamed_decision(match: re.Match[str], kind: str, old: str, new: str) -> str:
+    step_id, field_id = match.group(1), match.group(2)
+    if kind == STEP and step_id == old:
+        step_id = new
+    if kind == FIELD and field_id == old:
+        field_id = new
+    return f"decision.{step_id}" + (f".fields.{field_id}" if field_id else "")
 
 
 def _table_rows(doc: Any, path: Path) -> str | None:

@@ -689,6 +689,9 @@ _DECISION_PLACEHOLDER = re.compile(
     r"^decision\.([A-Za-z0-9_]+)\.(comment|decision|decided_on|fields\.([A-Za-z0-9_]+)"
     r"|official\.(?:name|position))(\..+)?$"
 )
+_STATEMENT_DECISION = re.compile(
+    r"(?<=[\s(])decision\.[A-Za-z0-9_]+\.(?:comment|decision|fields\.[A-Za-z0-9_]+)(?=[^%]*%\})"
+)
 _DECISION_FILES = re.compile(r"^decision\.([A-Za-z0-9_]+)\.fields\.([A-Za-z0-9_]+)$")
 _LOOP_NAMES = re.compile(r"\{%-?\s*(?:for|set)\s+([A-Za-z_][A-Za-z0-9_, ]*?)\s+(?:in|=)")
 # `data.<field>` read by a `{% if %}` / `{% for %}` statement (checked like a placeholder).
@@ -1443,6 +1446,8 @@ class _Semantics:
             self.check_placeholder(path, name)
         for match in _STATEMENT_DATA.finditer(text):
             self.check_placeholder(path, match.group(0))
+        for match in _STATEMENT_DECISION.finditer(text):
+            self.check_decision_reference(path, match.group(0))
 
     def check_markup(self, path: str, text: str) -> None:
         """Only <b>, <i> and <br/> (no attributes): anything else would print as written.
@@ -1579,7 +1584,7 @@ class _Semantics:
                 if "decided_by" not in signer:
                     continue
                 spath = f"{base}.signers[{k}].decided_by"
-                self.decision_step(spath, signer["decided_by"], "La firma")
+                self.decision_step(spath, signer["decided_by"], "«decided_by»")
                 if "name" in signer:
                     self.add(
                         "signer_name_and_decided_by",
@@ -1594,7 +1599,7 @@ class _Semantics:
                 match = _DECISION_FILES.match(ref) if isinstance(ref, str) else None
                 if match is None:
                     continue  # the schema already said what shape it must have
-                found = self.decision_step(apath, match.group(1), "El anexo")
+                found = self.decision_step(apath, match.group(1), f"«{ref}»")
                 fld = self.decision_field(apath, found, match.group(2)) if found else None
                 if fld is not None and fld.get("type") != "file":
                     self.add(
