@@ -374,7 +374,9 @@ def _written(
     if not fields or decision == "return":
         return {}, []
     n = len(FIELD_PREFIX)
-    own = MultiDict([(k[n:], v) for k, v in request.form.items(multi=True) if k.startswith(FIELD_PREFIX)])
+    own = MultiDict(
+        [(k[n:], v) for k, v in request.form.items(multi=True) if k.startswith(FIELD_PREFIX)]
+    )
     files = MultiDict(
         [(k[n:], v) for k, v in request.files.items(multi=True) if k.startswith(FIELD_PREFIX)]
     )

@@ -159,7 +159,9 @@ def decisions_context(
                 "decided_on": Shown(str(decided_at or ""), long_date(decided_at)),
                 "fields": {k: shown_value(declared.get(k, {}), v) for k, v in values.items()},
                 "files": {
-                    k: list(v) for k, v in values.items() if declared.get(k, {}).get("type") == "file"
+                    k: list(v)
+                    for k, v in values.items()
+                    if declared.get(k, {}).get("type") == "file"
                 },
                 "official": {
                     "name": str(task.get("decided_by_name") or ""),

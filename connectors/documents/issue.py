@@ -360,7 +360,9 @@ def signer_info(signer: Mapping[str, Any], decisions: Mapping[str, Any]) -> Sign
         return fixed
     official = (decisions.get(str(step_id)) or {}).get("official") or {}
     position = str(official.get("title") or "") or localized(signer.get("position"))
-    return SignerInfo(str(official.get("name") or ""), position or str(official.get("position") or ""))
+    return SignerInfo(
+        str(official.get("name") or ""), position or str(official.get("position") or "")
+    )
 
 
 def attachments(

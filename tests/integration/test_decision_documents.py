@@ -208,3 +208,42 @@ def test_with_third_parties_data_the_committee_confirms_and_routes_by_the_modali
     text = _text(_document(api_app, case_id, tmp_path))
     assert "Respuesta: consulta directa" in text  # the route for a direct consultation
     assert "15 de enero de 2099" in text
+
+
+def test_the_api_decision_takes_the_fields_and_refuses_them_by_field(
+    api_app: Flask, api_client: Any
+) -> None:
+    from tests.integration.test_api import key_auth
+    from workflow_engine.persistence.accounts import Accounts
+
+    services = api_app.extensions["tramita"]
+    official = account(api_app, SECRETARIA)
+    headers = key_auth(Accounts(services.engine).create_api_key(official.id, "decision test"))
+    case_id, _folio = _filed(api_app)
+    tasks = api_client.get("/api/v1/tasks", headers=headers).json["tasks"]
+    (task,) = [t for t in tasks if t["procedure"] == KEY and t["step"] == "atencion"]
+    url = f"/api/v1/tasks/{task['id']}/decision"
+    wrong = api_client.post(
+        url,
+        json={"decision": "reject", "comment": "No procede.", "fields": {"causal": "otra"}},
+        headers=headers,
+    )
+    assert wrong.status_code == 422, wrong.json
+    assert {e["path"] for e in wrong.json["error"]["details"]["errors"]} >= {
+        "causal",
+        "fundamentos",
+    }
+    bad_shape = api_client.post(url, json={"decision": "approve", "fields": []}, headers=headers)
+    assert bad_shape.status_code in (400, 422)
+    done = api_client.post(
+        url,
+        json={
+            "decision": "reject",
+            "comment": "No procede.",
+            "fields": {"causal": "inexistencia", "fundamentos": "No se generó en 2025."},
+        },
+        headers=headers,
+    )
+    assert done.status_code == 200, done.json
+    decided = state(api_app, case_id).tasks[task["key"]]
+    assert decided.fields == {"causal": "inexistencia", "fundamentos": "No se generó en 2025."}

@@ -161,9 +161,7 @@ def test_a_review_whose_condition_is_false_is_skipped_with_an_event() -> None:
     assert english is not None and "condition does not hold" in english.text
 
 
-def test_a_conditional_review_opens_strictly_after_the_previous_one_and_routes_on_approve() -> (
-    None
-):
+def test_a_conditional_review_opens_strictly_after_the_previous_one_and_routes_on_approve() -> None:
     drv = filed(doc(), superficie=80)
     assert [t.step_id for t in drv.state.open_tasks()] == ["revision"]
     decide(drv, "approve", {"respuesta": "Se otorga."})

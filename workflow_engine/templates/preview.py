@@ -625,7 +625,9 @@ def _targets(step: Mapping[str, Any]) -> list[str]:
     out = [t.get("to") for t in step.get("transitions") or () if isinstance(t, Mapping)]
     outcomes = _mapping(step.get("outcomes"))
     out += [
-        route.get("to") for name in ("approve", "reject") for route in outcome_routes(outcomes.get(name))
+        route.get("to")
+        for name in ("approve", "reject")
+        for route in outcome_routes(outcomes.get(name))
     ]
     out.append(_mapping(outcomes.get("return")).get("to_step"))
     return [t for t in out if isinstance(t, str)]

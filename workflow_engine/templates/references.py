@@ -202,11 +202,14 @@ class _Finder:
         outcomes = _map(step.get("outcomes"))
         for name in ("approve", "reject"):
             outcome = outcomes.get(name)
-            routes = enumerate(outcome) if isinstance(outcome, list) else [(None, outcome)]
-            for k, route in routes:
+            routes: list[tuple[Path, Any]] = (
+                [((name, k), r) for k, r in enumerate(outcome)]
+                if isinstance(outcome, list)
+                else [((name,), outcome)]
+            )
+            for at, route in routes:
                 target = _map(route).get("to")
                 if isinstance(target, str):
-                    at = (name,) if k is None else (name, k)
                     path = (*base, "outcomes", *at, "to")
                     self.out.append(Reference(STEP, target, path, "outcome"))
         ret = _map(outcomes.get("return"))
@@ -224,8 +227,8 @@ class _Finder:
         for k, signer in enumerate(_seq(document.get("signers"))):
             decided_by = _map(signer).get("decided_by")
             if isinstance(decided_by, str):
-                path: Path = (*base, "signers", k, "decided_by")
-                self.out.append(Reference(STEP, decided_by, path, "decided_by"))
+                at_signer: Path = (*base, "signers", k, "decided_by")
+                self.out.append(Reference(STEP, decided_by, at_signer, "decided_by"))
         for k, ref in enumerate(_seq(document.get("attachments"))):
             self.decisions(ref, (*base, "attachments", k))
         for t, table in enumerate(_seq(document.get("tables"))):

@@ -35,9 +35,9 @@ from workflow_engine.rules import (
 )
 from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates import step_types
-from workflow_engine.templates.step_types.review import outcome_routes
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.markup import foreign_tags
+from workflow_engine.templates.step_types.review import outcome_routes
 
 __all__ = [
     "CASE_VARIABLES",
@@ -1519,7 +1519,9 @@ class _Semantics:
             return step
         if isinstance(step_id, str) and self.broken_step(step_id):
             return None
-        es, en = self.suggest(str(step_id), [s["id"] for s in self.steps if s["type"] == "approval"])
+        es, en = self.suggest(
+            str(step_id), [s["id"] for s in self.steps if s["type"] == "approval"]
+        )
         self.add(
             "unknown_decision_step",
             path,
@@ -1573,9 +1575,9 @@ class _Semantics:
             if step["type"] == "approval":
                 decision_fields = _list(step.get("fields"))
                 self.check_unique(f"{sp}.fields", decision_fields, "campo", "field", step["id"])
-                for j, fld in _dicts(decision_fields):
-                    if fld.get("type") in _field_types():
-                        self.check_field(f"{sp}.fields[{j}]", fld)
+                for j, declared in _dicts(decision_fields):
+                    if declared.get("type") in _field_types():
+                        self.check_field(f"{sp}.fields[{j}]", declared)
             document = step.get("document")
             if not isinstance(document, dict):
                 continue
@@ -1599,8 +1601,8 @@ class _Semantics:
                 match = _DECISION_FILES.match(ref) if isinstance(ref, str) else None
                 if match is None:
                     continue  # the schema already said what shape it must have
-                found = self.decision_step(apath, match.group(1), f"«{ref}»")
-                fld = self.decision_field(apath, found, match.group(2)) if found else None
+                review = self.decision_step(apath, match.group(1), f"«{ref}»")
+                fld = self.decision_field(apath, review, match.group(2)) if review else None
                 if fld is not None and fld.get("type") != "file":
                     self.add(
                         "attachment_not_file",
