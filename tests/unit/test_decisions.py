@@ -254,3 +254,14 @@ def test_decision_fields_are_checked_by_their_field_types() -> None:
     found = {p.code: p.path for p in validate_template(document) if p.severity == "error"}
     assert "duplicate_id" in found
     assert any(path.startswith("$.steps[1].fields[3]") for path in found.values())
+
+
+def test_a_change_of_approve_routes_is_a_change_in_the_diff() -> None:
+    from workflow_engine.templates.diff import diff
+
+    old = doc()
+    new = doc()
+    extra = next(s for s in new["steps"] if s["id"] == "extra")
+    extra["outcomes"]["approve"][0]["to"] = "pago"
+    changes = diff(old, new)
+    assert any(c.element.endswith("extra/outcomes/approve") for c in changes), changes
