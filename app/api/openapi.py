@@ -445,6 +445,22 @@ TASK_ID = _path_param(
 
 
 def _paths() -> dict[str, Any]:
+    decision_upload = _op(
+        "uploadDecisionFile",
+        "Subir un archivo para un campo de resolución / upload a file for a decision field",
+        ("201", "Archivo guardado / file stored", _ref("FileRef")),
+        ("400", "404", "413", "422"),
+        tag="tasks",
+    )
+    decision_upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": _ref("FileUpload"),
+                "encoding": {"file": {"contentType": "*/*"}},
+            }
+        },
+    }
     return {
         "/procedures": {
             "get": _op(
@@ -603,6 +619,10 @@ def _paths() -> dict[str, Any]:
                 tag="tasks",
                 body="DecisionRequest",
             ),
+        },
+        "/tasks/{task_id}/files/{field_id}": {
+            "parameters": [TASK_ID, FIELD],
+            "post": decision_upload,
         },
         "/tasks/{task_id}/claim": {
             "parameters": [TASK_ID],

@@ -121,6 +121,46 @@ def _decision_values(row: Any, actor: Any, body: dict[str, Any]) -> dict[str, An
     return resolved
 
 
+def upload_decision_file(task_id: int, field_id: str) -> Any:
+    """POST /tasks/<task_id>/files/<field_id> (multipart `file`): a file for a decision field
+    of the task's step, stored for the case on the official's behalf; its `id` goes in the
+    decision's `fields`."""
+    actor, row = _own_task(task_id)
+    svc = services()
+    state, definition, _version = svc.cases.load(int(row.case_id))
+    task = state.tasks.get(row.task_key)
+    step = definition.steps.get(task.step_id, {}) if task is not None else {}
+    fld = next((f for f in decision_fields(step) if f.get("id") == field_id), None)
+    if task is None or not task.is_open or fld is None or fld.get("type") != "file":
+        raise ApiError(
+            404,
+            "not_found",
+            f"La tarea no está abierta o su paso no tiene el campo de archivo «{field_id}».",
+            f"The task is not open or its step has no file field '{field_id}'.",
+            field=field_id,
+        )
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(
+            400,
+            "bad_request",
+            "Envíe el archivo como multipart/form-data en la parte «file».",
+            "Send the file as multipart/form-data in the part 'file'.",
+        )
+    pending = svc.uploads.prepare(
+        owner_id=actor.id,
+        case_id=int(row.case_id),
+        step_id=task.step_id,
+        field_id=field_id,
+        filename=upload.filename or "archivo",
+        data=upload.read(),
+        field=fld,
+        declared_type=upload.mimetype or None,
+    )
+    svc.uploads.record([pending])
+    return pending.ref, 201
+
+
 def _own_task(task_id: int) -> Any:
     """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()

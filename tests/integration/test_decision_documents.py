@@ -247,3 +247,43 @@ def test_the_api_decision_takes_the_fields_and_refuses_them_by_field(
     assert done.status_code == 200, done.json
     decided = state(api_app, case_id).tasks[task["key"]]
     assert decided.fields == {"causal": "inexistencia", "fundamentos": "No se generó en 2025."}
+
+
+def test_an_official_uploads_a_file_over_the_api_and_names_it_in_the_decision(
+    api_app: Flask, api_client: Any
+) -> None:
+    from tests.integration.test_api import key_auth
+    from workflow_engine.persistence.accounts import Accounts
+
+    services = api_app.extensions["tramita"]
+    official = account(api_app, SECRETARIA)
+    headers = key_auth(Accounts(services.engine).create_api_key(official.id, "upload test"))
+    case_id, _folio = _filed(api_app)
+    tasks = api_client.get("/api/v1/tasks", headers=headers).json["tasks"]
+    (task,) = [t for t in tasks if t["procedure"] == KEY and t["step"] == "atencion"]
+    not_a_file = api_client.post(
+        f"/api/v1/tasks/{task['id']}/files/respuesta",
+        data={"file": (io.BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert not_a_file.status_code == 404
+    stored = api_client.post(
+        f"/api/v1/tasks/{task['id']}/files/anexos",
+        data={"file": (io.BytesIO(PDF), "padron.pdf")},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert stored.status_code == 201, stored.json
+    ref = stored.json
+    done = api_client.post(
+        f"/api/v1/tasks/{task['id']}/decision",
+        json={
+            "decision": "approve",
+            "fields": {"respuesta": "Se anexa el padrón.", "anexos": [ref["id"]]},
+        },
+        headers=headers,
+    )
+    assert done.status_code == 200, done.json
+    (attached,) = state(api_app, case_id).tasks[task["key"]].fields["anexos"]
+    assert attached["name"] == "padron.pdf" and attached["sha256"] == ref["sha256"]
