@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.engine_helpers import MINI, REVIEWER, Driver
+from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, T0, Driver
 from workflow_engine.engine import (
     Decide,
     ProcedureDefinition,
@@ -72,20 +73,14 @@ def doc(**step_changes: Any) -> dict[str, Any]:
 def filed(document: dict[str, Any], **data: Any) -> Driver:
     drv = Driver(ProcedureDefinition(document))
     values = {**DATA, **data}
-    drv.apply(lambda at: SubmitStep(at=at, actor=drv_actor(), step_id="datos", values=values))
-    drv.apply(lambda at: SubmitCase(at=at, actor=drv_actor(), declaration=True))
+    drv.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=values))
+    drv.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     return drv
-
-
-def drv_actor() -> Any:
-    from tests.unit.engine_helpers import CITIZEN
-
-    return CITIZEN
 
 
 def decide(drv: Driver, decision: str, fields: dict[str, Any], comment: str = "") -> None:
     task = drv.state.open_tasks()[0]
-    official = REVIEWER.__class__(**{**REVIEWER.__dict__, "position": "Jefa de Licencias"})
+    official = replace(REVIEWER, position="Jefa de Licencias")
     drv.apply(
         lambda at: Decide(
             at=at,
@@ -265,3 +260,14 @@ def test_a_change_of_approve_routes_is_a_change_in_the_diff() -> None:
     extra["outcomes"]["approve"][0]["to"] = "pago"
     changes = diff(old, new)
     assert any(c.element.endswith("extra/outcomes/approve") for c in changes), changes
+
+
+def test_the_dry_run_of_the_example_prints_the_answer_or_the_reasons() -> None:
+    from workflow_engine.templates.preview import simulate
+
+    example = json.loads(EXAMPLE.read_text("utf-8"))
+    approved = simulate(example, None, ["approve"] * 3, at=T0)
+    assert approved.outcome == "approved" and "oficio_respuesta" in approved.path
+    assert "comite" not in [t.step_id for t in approved.tasks]  # skipped: no third parties
+    refused = simulate(example, None, ["reject"], at=T0)
+    assert refused.outcome == "rejected" and "resolucion_negativa" in refused.path
