@@ -287,3 +287,39 @@ def test_an_official_uploads_a_file_over_the_api_and_names_it_in_the_decision(
     assert done.status_code == 200, done.json
     (attached,) = state(api_app, case_id).tasks[task["key"]].fields["anexos"]
     assert attached["name"] == "padron.pdf" and attached["sha256"] == ref["sha256"]
+
+
+def test_the_official_s_own_position_goes_on_the_stamp(api_app: Flask, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from tests.integration.test_signed_documents import _stamp_text
+    from workflow_engine.persistence.models import User
+
+    services = api_app.extensions["tramita"]
+    with services.engine.begin() as conn:
+        conn.execute(
+            update(table(User))
+            .where(table(User).c.email == SECRETARIA)
+            .values(position="Titular de Transparencia y Archivo")
+        )
+    case_id, folio = _filed(api_app)
+    client = as_user(api_app, SECRETARIA)
+    (task,) = state(api_app, case_id).open_tasks()
+    page = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    client.post(
+        f"/bandeja/expedientes/{folio}/tareas/{task.id}/decidir",
+        data={
+            "csrf_token": token(page),
+            "decision": "approve",
+            "resolucion-respuesta": "Se entrega la información.",
+        },
+    )
+    assert state(api_app, case_id).tasks[task.id].decided_by_position == (
+        "Titular de Transparencia y Archivo"
+    )
+    pdf = _document(api_app, case_id, tmp_path)
+    assert "Titular de Transparencia y Archivo" in _text(pdf)
+    from pypdf import PdfReader
+
+    stamp = _stamp_text(PdfReader(io.BytesIO(pdf.read_bytes())), "Firma1")
+    assert OFFICIAL_NAME in stamp and "Titular de Transparencia y Archivo" in stamp
