@@ -7,7 +7,8 @@ template filter and CLI output of the web layer formats them.
   language (Spanish when there is no translation; a plain string as is); the `t` filter;
 - `format_date(value)`: «5 de marzo de 2026» / «5 March 2026», moments as local dates;
 - `format_moment(value)`: the same with the local time, «5 de marzo de 2026, 09:30»;
-- `money(cents, currency)`: «$1,234.50» (pesos), «B/. 1,234.50» (balboas): `workflow_engine.money`, the municipality's format;
+- `money(cents, currency)`: «$1,234.50» (pesos), «B/. 1,234.50» (balboas), the
+  municipality's format (`workflow_engine.money`);
 - `department_names()`: department key → its name in the reader's language;
 - `answer_lines(field, value)`: an answer as the field type shows it back («Revise sus
   respuestas», the inbox, widgets).

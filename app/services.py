@@ -67,6 +67,7 @@ def connector_settings(settings: Settings) -> ConnectorSettings:
         municipality_logo=settings.municipality_logo,
         signing_demo_allowed=settings.demo_mode,
         documents_dir=settings.documents_dir,
+        uploads_dir=settings.uploads_dir,
         municipality_name=settings.municipality_name,
         municipality_code=settings.municipality_code,
         base_url=settings.base_url,

@@ -10,6 +10,8 @@ class ConnectorSettings:
     """Configuration of the effect handlers; built by the app from its config (no Flask here)."""
 
     documents_dir: str
+    # Where uploads live (official's files a document attaches); default instance_dir/uploads.
+    uploads_dir: str = ""
     municipality_name: str = "Municipio de Chocotlán"
     municipality_code: str = "CHO"
     base_url: str = "http://127.0.0.1:5000"

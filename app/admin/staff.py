@@ -112,6 +112,7 @@ def action_label(action: str) -> str:
 def field_label(field: str) -> str:
     return {
         "name": _("Nombre"),
+        "position": _("Cargo"),
         "role": _("Rol"),
         "department": _("Dependencia"),
         "role_tags": _("Roles del funcionario"),
@@ -267,6 +268,7 @@ def user(user_id: int) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
         "name": target.name,
+        "position": target.position,
         "role": target.role,
         "department": target.department_key or "",
         "role_tags": [t for t in target.role_tags if t in KNOWN_TAGS],
@@ -275,6 +277,7 @@ def user(user_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         values = {
             "name": request.form.get("name", "")[:400],
+            "position": request.form.get("position", "")[:400],
             "role": request.form.get("role", ""),
             "department": request.form.get("department", "")[:64],
             "role_tags": request.form.getlist("role_tags"),
@@ -285,6 +288,7 @@ def user(user_id: int) -> ResponseReturnValue:
                 _by(),
                 user_id,
                 name=values["name"],
+                position=values["position"],
                 role=values["role"],
                 department_key=values["department"] or None,
                 role_tags=_form_tags(),

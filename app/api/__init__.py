@@ -48,6 +48,7 @@ ROUTES: list[tuple[str, Callable[..., ResponseReturnValue], list[str]]] = [
     ("/tasks/<int(max=2147483647):task_id>/decision", tasks.decide, ["POST"]),
     ("/tasks/<int(max=2147483647):task_id>/claim", tasks.claim, ["POST"]),
     ("/tasks/<int(max=2147483647):task_id>/release", tasks.release, ["POST"]),
+    ("/tasks/<int(max=2147483647):task_id>/files/<field_id>", tasks.upload_decision_file, ["POST"]),
     ("/openapi.json", openapi.get_openapi, ["GET"]),
 ]
 

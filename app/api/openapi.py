@@ -411,6 +411,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Motivo de la devolución (return)",
             },
             "return_steps": {"type": "array", "items": {"type": "string"}},
+            "fields": {
+                "type": "object",
+                "description": "Campos de resolución que declara el paso (respuesta, "
+                "fundamentos, archivos por id de carga): {id de campo: valor}; se validan "
+                "como los del solicitante y el documento los lee",
+            },
             "requirements": {
                 "type": "array",
                 "description": "Revisión documento por documento; los no aceptados requieren "
@@ -440,6 +446,22 @@ TASK_ID = _path_param(
 
 
 def _paths() -> dict[str, Any]:
+    decision_upload = _op(
+        "uploadDecisionFile",
+        "Subir un archivo para un campo de resolución / upload a file for a decision field",
+        ("201", "Archivo guardado / file stored", _ref("FileRef")),
+        ("400", "404", "413", "422"),
+        tag="tasks",
+    )
+    decision_upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": _ref("FileUpload"),
+                "encoding": {"file": {"contentType": "*/*"}},
+            }
+        },
+    }
     return {
         "/procedures": {
             "get": _op(
@@ -598,6 +620,10 @@ def _paths() -> dict[str, Any]:
                 tag="tasks",
                 body="DecisionRequest",
             ),
+        },
+        "/tasks/{task_id}/files/{field_id}": {
+            "parameters": [TASK_ID, FIELD],
+            "post": decision_upload,
         },
         "/tasks/{task_id}/claim": {
             "parameters": [TASK_ID],

@@ -30,6 +30,7 @@ from workflow_engine.engine import (
     RequirementReview,
 )
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.step_types.review import decision_fields
 
 MAX_PAGE = 100
 DECISIONS = ("approve", "reject", "return")
@@ -103,6 +104,73 @@ def _requirements(body: dict[str, Any]) -> tuple[RequirementReview, ...]:
     return tuple(reviews)
 
 
+def _decision_values(row: Any, actor: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """`fields`: what the official writes in the step's decision fields ({field id: value});
+    a file is named by its upload's id, uploaded by this official to this case and field
+    (UploadStore.resolve_files: the wizard's rule). The engine cleans the rest."""
+    value = body.get("fields")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise field_error(
+            "fields",
+            "type",
+            "«fields» debe ser un objeto {id de campo: valor}.",
+            "'fields' must be an object {field id: value}.",
+        )
+    svc = services()
+    state, definition, _version = svc.cases.load(int(row.case_id))
+    task = state.tasks.get(row.task_key)
+    step = definition.steps.get(task.step_id, {}) if task is not None else {}
+    resolved: dict[str, Any] = svc.uploads.resolve_files(
+        case_id=int(row.case_id),
+        owner_id=actor.id,
+        step={"fields": decision_fields(step)},
+        values=value,
+    )
+    return resolved
+
+
+def upload_decision_file(task_id: int, field_id: str) -> Any:
+    """POST /tasks/<task_id>/files/<field_id> (multipart `file`): a file for a decision field
+    of the task's step, stored for the case on the official's behalf; its `id` goes in the
+    decision's `fields`."""
+    actor, row = _own_task(task_id)
+    svc = services()
+    state, definition, _version = svc.cases.load(int(row.case_id))
+    task = state.tasks.get(row.task_key)
+    step = definition.steps.get(task.step_id, {}) if task is not None else {}
+    fld = next((f for f in decision_fields(step) if f.get("id") == field_id), None)
+    if task is None or not task.is_open or fld is None or fld.get("type") != "file":
+        raise ApiError(
+            404,
+            "not_found",
+            f"La tarea no está abierta o su paso no tiene el campo de archivo «{field_id}».",
+            f"The task is not open or its step has no file field '{field_id}'.",
+            field=field_id,
+        )
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(
+            400,
+            "bad_request",
+            "Envíe el archivo como multipart/form-data en la parte «file».",
+            "Send the file as multipart/form-data in the part 'file'.",
+        )
+    pending = svc.uploads.prepare(
+        owner_id=actor.id,
+        case_id=int(row.case_id),
+        step_id=task.step_id,
+        field_id=field_id,
+        filename=upload.filename or "archivo",
+        data=upload.read(),
+        field=fld,
+        declared_type=upload.mimetype or None,
+    )
+    svc.uploads.record([pending])
+    return pending.ref, 201
+
+
 def _own_task(task_id: int) -> tuple[Actor, Row[Any, Any, Any]]:
     """The task row, if it belongs to one of the caller's departments (else 404)."""
     actor = require_actor()
@@ -147,6 +215,7 @@ def decide(task_id: int) -> ResponseReturnValue:
             "'decision' must be approve, reject or return.",
         )
     reason = optional_string(body, "reason") or None
+    fields = _decision_values(row, actor, body)
     command = Decide(
         at=utcnow(),
         actor=actor,
@@ -156,6 +225,7 @@ def decide(task_id: int) -> ResponseReturnValue:
         reason=reason,
         return_steps=_return_steps(body),
         requirement_reviews=_requirements(body),
+        fields=fields,
     )
     outcome = svc.cases.execute(
         int(row.case_id), command, expected_version=optional_int(body, "lock_version")

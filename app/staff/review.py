@@ -11,10 +11,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from app.citizen.cases import status_label
+from app.citizen.wizard.forms import dom_id, parse_step
+from app.citizen.wizard.uploads import Uploads
+from app.citizen.wizard.views import Errors, is_person_name
 from app.db import reading
-from app.formatting import department_names, format_date, reader_language
+from app.formatting import department_names, format_date, localized, reader_language
 from app.guards import require_official
 from app.i18n import N_
 from app.staff import blueprint
@@ -36,8 +40,15 @@ from workflow_engine.engine.events import RETURN_REASONS, reason_text
 from workflow_engine.persistence.cases import casework
 from workflow_engine.persistence.cases.hotpath import LoadedCase
 from workflow_engine.persistence.platform.accounts import Account
-from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
+from workflow_engine.persistence.platform.uploads import (
+    UnknownFileError,
+    only_stored_files,
+    stored_case_files,
+)
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.field_types import field_type
+from workflow_engine.templates.field_types.base import FieldError
+from workflow_engine.templates.step_types.review import decision_fields
 
 TASK_STATUS = {
     "open": N_("Abierta"),
@@ -104,6 +115,7 @@ def render_case(
     errors: list[dict[str, str]] | None = None,
     form: Mapping[str, Any] | None = None,
     status: int = 200,
+    field_errors: list[FieldError] | None = None,
 ) -> ResponseReturnValue:
     """The page, for a GET or after a refused action (then with the reason and the values)."""
     row, definition = _load(account, folio)
@@ -131,9 +143,12 @@ def render_case(
         for t in all_tasks
         if t.department not in actor.departments
     ]
+    by_id = definition.steps
     for t in mine:
         t["department_name"] = departments.get(t["department"], t["department"])
         t["step_title"] = steps.get(t["step"], t["step"])
+        t["decision_fields"] = decision_fields(by_id.get(t["step"], {}))
+        t["decided_fields"] = _decided(t["decision_fields"], state.tasks[t["key"]].fields, lang)
     with reading(svc.engine) as conn:
         stored = stored_case_files(conn, int(row.id))
     received = only_stored_files(definition.steps.values(), state.data, stored)
@@ -169,8 +184,30 @@ def render_case(
         summary=errors or [],
         form=form or {},
         lang=lang,
+        field_errors=Errors(
+            [replace(e, path=FIELD_PREFIX + e.path) for e in field_errors or ()], lang
+        ),
+        field_prefix=FIELD_PREFIX,
+        dom_id=dom_id,
+        is_person_name=is_person_name,
     )
     return body, status
+
+
+# Decision fields are sent as `resolucion-<field id>`, apart from the form's own inputs.
+FIELD_PREFIX = "resolucion-"
+
+
+def _decided(
+    fields: list[Mapping[str, Any]], values: Mapping[str, Any], lang: str
+) -> list[tuple[str, str]]:
+    """(label, value as read) of what the official wrote when deciding."""
+    out = []
+    for fld in fields:
+        if fld["id"] in values:
+            lines = field_type(fld).display_lines(fld, values[fld["id"]], lang)
+            out.append((localized(fld.get("label"), lang) or fld["id"], "; ".join(lines)))
+    return out
 
 
 @blueprint.route("/bandeja/expedientes/<folio>")
@@ -199,6 +236,8 @@ def _run(
         lang = reader_language()
         field = str(exc.details.get("field") or "")
         errors = [{"text": exc.message(lang), "href": _anchor(field)}] if field else []
+        wrong: list[FieldError] = list(exc.details.get("errors") or ())
+        errors += [{"text": e.message(lang), "href": dom_id(FIELD_PREFIX + e.path)} for e in wrong]
         return render_case(
             account,
             folio,
@@ -206,6 +245,7 @@ def _run(
             errors=errors,
             form=request.form,
             status=exc.http_status,
+            field_errors=wrong,
         )
     flash(done)
     if back_to_list:
@@ -308,6 +348,19 @@ def decide(folio: str, task_key: str) -> ResponseReturnValue:
         "reject": _("Rechazó la solicitud %(folio)s.", folio=folio),
         "return": _("Devolvió el expediente %(folio)s para corrección.", folio=folio),
     }[decision]
+    written, refused = _written(account, folio, task_key, decision)
+    if refused:
+        lang = reader_language()
+        return render_case(
+            account,
+            folio,
+            errors=[
+                {"text": e.message(lang), "href": dom_id(FIELD_PREFIX + e.path)} for e in refused
+            ],
+            form=form,
+            status=422,
+            field_errors=refused,
+        )
     return _run(
         account,
         folio,
@@ -320,10 +373,51 @@ def decide(folio: str, task_key: str) -> ResponseReturnValue:
             reason=form.get("reason") or None if decision == "return" else None,
             return_steps=tuple(form.getlist("return_steps")) if decision == "return" else (),
             requirement_reviews=_reviews(form),
+            fields=written,
         ),
         done,
         back_to_list=True,
     )
+
+
+def _written(
+    account: Account, folio: str, task_key: str, decision: str
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """What the official wrote in the step's decision fields, parsed by the same field
+    widgets as the wizard's (files stored for the case on the official's behalf), and the
+    files refused; the engine cleans the values like any field's."""
+    row, definition = _load(account, folio)
+    task = CaseState.from_json(row.state).tasks.get(task_key)
+    step: Mapping[str, Any] = definition.steps.get(task.step_id, {}) if task else {}
+    fields = decision_fields(step)
+    if not fields or decision == "return":
+        return {}, []
+    n = len(FIELD_PREFIX)
+    own = MultiDict(
+        [(k[n:], v) for k, v in request.form.items(multi=True) if k.startswith(FIELD_PREFIX)]
+    )
+    files = MultiDict(
+        [(k[n:], v) for k, v in request.files.items(multi=True) if k.startswith(FIELD_PREFIX)]
+    )
+    actor = account.actor()
+    uploads = Uploads(owner_id=actor.id, case_id=int(row.id), step_id=str(step["id"]))
+    uploads.owner_checked = True  # not the applicant: _load checked the official's access
+    try:
+        parsed = parse_step(
+            definition.model.step(str(step["id"])),
+            own,
+            files,
+            save_upload=uploads.save,
+            kept_refs=uploads.kept,
+        )
+        if parsed.upload_errors:
+            uploads.discard()
+            return {}, parsed.upload_errors
+        uploads.flush()
+        return uploads.resolve({"fields": fields}, parsed.values), []
+    except UnknownFileError as exc:
+        uploads.discard()
+        return {}, list(exc.details.get("errors") or ())
 
 
 @blueprint.route("/bandeja/expedientes/<folio>/notas", methods=["POST"])

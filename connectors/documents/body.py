@@ -10,7 +10,7 @@ bold, italic and line breaks survive (``workflow_engine.templates.markup``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -121,6 +121,54 @@ def document_data(
 
 def _shown_field(fld: template_model.Field | None, value: Any) -> Any:
     return value if fld is None else shown_value(fld.raw, value)
+
+
+_DECISIONS = {"approved": ("approve", "aprobada"), "rejected": ("reject", "negada")}
+
+
+def decisions_context(
+    state: Mapping[str, Any],
+    definition: Mapping[str, Any],
+    catalogs: CatalogLookup | None = None,
+    department_of: Callable[[str], str | None] | None = None,
+) -> dict[str, Any]:
+    """`decision` in a document: per review step, its latest approval or rejection, what
+    the official wrote (`comment`, `fields.<id>` printed by their field types) and who
+    decided (`official.name`, `official.position`: their job title, else the department's
+    name)."""
+    steps = {s.get("id"): s for s in definition.get("steps", ())}
+    tasks = sorted(
+        (t for t in (state.get("tasks") or {}).values() if t.get("status") in _DECISIONS),
+        key=lambda t: (str(t.get("decided_at") or ""), int(t.get("round") or 0)),
+    )
+    out: dict[str, Any] = {}
+    with showing_catalogs(catalogs):
+        for task in tasks:
+            step = steps.get(task.get("step_id"), {})
+            declared = {f["id"]: f for f in step.get("fields") or ()}
+            values = task.get("fields") or {}
+            code, label = _DECISIONS[str(task.get("status"))]
+            position = str(task.get("decided_by_position") or "")
+            if not position and department_of is not None:
+                position = department_of(str(task.get("department") or "")) or ""
+            decided_at = task.get("decided_at")
+            out[str(task.get("step_id"))] = {
+                "decision": Shown(code, label),
+                "comment": str(task.get("comment") or ""),
+                "decided_on": Shown(str(decided_at or ""), long_date(decided_at)),
+                "fields": {k: shown_value(declared.get(k, {}), v) for k, v in values.items()},
+                "files": {
+                    k: list(v)
+                    for k, v in values.items()
+                    if declared.get(k, {}).get("type") == "file"
+                },
+                "official": {
+                    "name": str(task.get("decided_by_name") or ""),
+                    "position": position,
+                    "title": str(task.get("decided_by_position") or ""),
+                },
+            }
+    return out
 
 
 def fees_context(payments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from connectors.common import (
 from connectors.documents.body import (
     BodyError,
     Shown,
+    decisions_context,
     document_data,
     fees_context,
     render_body,
@@ -33,6 +34,7 @@ from connectors.documents.body import (
     render_text,
 )
 from connectors.documents.pdf import (
+    Attachment,
     DocumentContent,
     DocumentTable,
     FeeLine,
@@ -46,6 +48,7 @@ from workflow_engine.engine.definition import ProcedureDefinition
 from workflow_engine.persistence.cases.outbox import OutboxItem, PermanentError
 from workflow_engine.persistence.models import Document, User, table
 from workflow_engine.persistence.platform.catalogs import EngineCatalogs
+from workflow_engine.persistence.platform.uploads import UploadStore
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.field_types.base import CatalogLookup
 from workflow_engine.templates.step_types.document import DocumentStep
@@ -254,7 +257,19 @@ class DocumentIssuer:
             department=department,
             applicant_name=lambda: self.applicant_name(case),
             catalogs=EngineCatalogs(self.engine),
+            department_of=self.department_of,
+            open_file=lambda public_id: self.file_bytes(case, public_id),
         )
+
+    def department_of(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return department_name(conn, key)
+
+    def file_bytes(self, case: CaseRecord, public_id: str) -> bytes | None:
+        """The bytes of one of the case's uploads (an official's file the document attaches)."""
+        root = self.settings.uploads_dir or str(Path(self.settings.instance_dir) / "uploads")
+        stored = UploadStore(self.engine, root).in_case(public_id, case.id)
+        return stored.path.read_bytes() if stored is not None else None
 
     def applicant_name(self, case: CaseRecord) -> str:
         """The applicant's account name: the holder when the template names none."""
@@ -312,6 +327,8 @@ def document_content(
     applicant_name: Callable[[], str] | None = None,
     preview: bool = False,
     catalogs: CatalogLookup | None = None,
+    department_of: Callable[[str], str | None] | None = None,
+    open_file: Callable[[str], bytes | None] | None = None,
 ) -> DocumentContent:
     """What a document step prints for a case (the issuer's and the dry run's one source);
     `applicant_name` gives the holder when the template names none."""
@@ -322,7 +339,9 @@ def document_content(
         case.submitted_at.isoformat() if case.submitted_at else None
     )
     created = state.get("created_at")
+    decisions = decisions_context(state, case.definition, catalogs, department_of)
     context = {
+        "decision": decisions,
         "data": document_data(state.get("data") or {}, case.model, catalogs),
         "case": {
             "folio": case.folio,
@@ -358,10 +377,7 @@ def document_content(
         verification_code=code,
         verification_url=verification_url(settings, code),
         body=body,
-        signers=[
-            SignerInfo(str(s.get("name") or ""), localized(s.get("position")))
-            for s in spec.get("signers") or ()
-        ],
+        signers=[signer_info(s, decisions) for s in spec.get("signers") or ()],
         fee_lines=[FeeLine(line["label"], line["amount"]) for line in fees["lines"]],
         fee_total=fees["total"] if fees["lines"] else None,
         payment_reference=fees["reference"] or None,
@@ -370,4 +386,37 @@ def document_content(
         tables=tables,
         logo_path=settings.municipality_logo,
         preview=preview,
+        attachments=attachments(spec, decisions, open_file),
     )
+
+
+def signer_info(signer: Mapping[str, Any], decisions: Mapping[str, Any]) -> SignerInfo:
+    """A fixed signer as the template names them, or "whoever decided" a review step
+    (`decided_by`): that official's name and job title; without a title on record, the
+    signer's `position` in the template, else the department's name."""
+    fixed = SignerInfo(str(signer.get("name") or ""), localized(signer.get("position")))
+    step_id = signer.get("decided_by")
+    if not step_id:
+        return fixed
+    official = (decisions.get(str(step_id)) or {}).get("official") or {}
+    position = str(official.get("title") or "") or localized(signer.get("position"))
+    return SignerInfo(
+        str(official.get("name") or ""), position or str(official.get("position") or "")
+    )
+
+
+def attachments(
+    spec: Mapping[str, Any],
+    decisions: Mapping[str, Any],
+    open_file: Callable[[str], bytes | None] | None,
+) -> list[Attachment]:
+    """The official's files the document attaches (`decision.<step>.fields.<file field>`),
+    with their bytes when `open_file` finds them."""
+    out: list[Attachment] = []
+    for ref in spec.get("attachments") or ():
+        _decision, step_id, _fields, field_id = str(ref).split(".", 3)
+        files = ((decisions.get(step_id) or {}).get("files") or {}).get(field_id) or ()
+        for item in files:
+            data = open_file(str(item.get("id"))) if open_file is not None else None
+            out.append(Attachment(str(item.get("name")), str(item.get("content_type")), data))
+    return out

@@ -51,6 +51,16 @@ class SignerInfo:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file an official attached to their decision: listed under «Anexos» and, when its
+    bytes are at hand, embedded in the PDF (covered by the signature)."""
+
+    name: str
+    content_type: str
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
 class FeeLine:
     label: str
     amount: str
@@ -98,6 +108,7 @@ class DocumentContent:
     logo_path: str | None = None
     # A dry run's document: «VISTA PREVIA» across every page, no verification code or QR.
     preview: bool = False
+    attachments: Sequence[Attachment] = ()
 
 
 PREVIEW_MARK = "VISTA PREVIA"
@@ -529,6 +540,11 @@ def render_document(content: DocumentContent) -> RenderedDocument:
     for spec in content.tables:
         story.extend(_data_table(spec, st))
 
+    if content.attachments:
+        story.append(Paragraph("Anexos", st["heading"]))
+        for n, attachment in enumerate(content.attachments, start=1):
+            story.append(Paragraph(f"{n}. {escape(attachment.name)}", st["body"]))
+
     if content.fee_lines:
         story.append(Paragraph("Derechos pagados", st["heading"]))
         rows = [[escape(line.label), line.amount] for line in content.fee_lines]
@@ -611,7 +627,30 @@ def render_document(content: DocumentContent) -> RenderedDocument:
     )
     order = {f"Firma{n}": n for n in range(1, len(content.signers) + 1)}
     found.sort(key=lambda s: order.get(s.field_name, 0))
-    return RenderedDocument(pdf, found)
+    return RenderedDocument(embed_attachments(pdf, content.attachments), found)
+
+
+def embed_attachments(pdf: bytes, attachments: Sequence[Attachment]) -> bytes:
+    """The PDF with each attachment's bytes embedded as a file (an incremental update, so
+    the layout and the signature fields stay where ReportLab put them)."""
+    present = [a for a in attachments if a.data is not None]
+    if not present:
+        return pdf
+    from pyhanko.pdf_utils import embed
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for attachment in present:
+        assert attachment.data is not None
+        data = embed.EmbeddedFileObject.from_file_data(
+            writer, data=attachment.data, mime_type=attachment.content_type or None
+        )
+        embed.embed_file(
+            writer, embed.FileSpec(file_spec_string=attachment.name, embedded_data=data)
+        )
+    out = io.BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+    return out.getvalue()
 
 
 def _preview_close(

@@ -618,3 +618,29 @@ def test_admin_pages_are_not_cached(sqlite_app: Flask) -> None:
     admin = _admin_client(sqlite_app)
     response = admin.get("/admin/usuarios")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_admin_sets_an_official_s_position_for_what_they_sign(app: Flask) -> None:
+    official_id = _official(app)
+    admin = _admin_client(app)
+    page = f"/admin/usuarios/{official_id}"
+    assert 'name="position"' in admin.get(page).get_data(as_text=True)
+    edited = _post(
+        admin,
+        page,
+        {
+            "name": "Olga Oficial",
+            "position": "  Jefa de   Licencias ",
+            "role": "official",
+            "department": DEPARTMENT,
+            "role_tags": ["revisor"],
+        },
+        page,
+    )
+    assert edited.status_code == 302
+    official = app.test_client()
+    assert post_login(official, "olga@muni.mx", PASSWORD).status_code == 302
+    found = Accounts(app.extensions["tramita"].engine).by_email("olga@muni.mx")
+    assert found is not None and found.actor().position == "Jefa de Licencias"
+    assert _audit(app)[-1].details["changes"] == {"position": ["", "Jefa de Licencias"]}
+    assert "Cargo" in admin.get(page).get_data(as_text=True)

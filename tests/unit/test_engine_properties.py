@@ -99,7 +99,13 @@ def candidate_commands(d: ProcedureDefinition, state: CaseState, at: datetime) -
     for task in state.tasks.values():
         who = official_for(task.department, task.role)
         out += [
-            Decide(at=at, actor=who, task_id=task.id, decision="approve"),
+            Decide(  # with what the example says the official writes (decision fields)
+                at=at,
+                actor=who,
+                task_id=task.id,
+                decision="approve",
+                fields=dict(example.get(task.step_id, {})),
+            ),
             Decide(at=at, actor=who, task_id=task.id, decision="approve"),
             Decide(at=at, actor=who, task_id=task.id, decision="reject", comment="No procede"),
             Decide(

@@ -58,10 +58,11 @@ def test_every_example_simulates_to_its_approved_end(key: str) -> None:
     steps = {s["id"]: s for s in doc["steps"]}
     assert sim.outcome == "approved" and sim.status == "closed"
     assert sim.path[0] == doc["start"] and steps[sim.path[-1]]["type"] == "end"
-    assert sim.fees and all(
-        f.total_cents == sum(x["amount_cents"] for x in f.lines) for f in sim.fees
-    )
-    assert sim.total_cents > 0
+    if any(s["type"] == "payment" for s in doc["steps"]):  # not a free procedure
+        assert sim.fees and all(
+            f.total_cents == sum(x["amount_cents"] for x in f.lines) for f in sim.fees
+        )
+        assert sim.total_cents > 0
     assert all(t.decision == "approve" for t in sim.tasks)
     assert all(t.department and t.role for t in sim.tasks)
     assert sim.documents, "every example issues a document"

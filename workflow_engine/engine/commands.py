@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -18,6 +19,7 @@ class Actor:
     departments: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     name: str = ""
+    position: str = ""  # an official's job title (cargo), printed on what they sign
 
     @classmethod
     def system(cls, name: str = "sistema") -> Actor:
@@ -71,6 +73,9 @@ class Decide(Command):
     reason: str | None = None  # for return: incorrect | incomplete | outdated
     return_steps: tuple[str, ...] = ()
     requirement_reviews: tuple[RequirementReview, ...] = ()
+    # What the official writes in the fields the approval step declares (the answer, the
+    # reasons, attached files), cleaned by the same field types as the applicant's data.
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

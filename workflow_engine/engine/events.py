@@ -292,6 +292,23 @@ def _s_paid(data: Mapping[str, Any], w: Words) -> Line:
     return Line(w.say(f"Pago recibido: {amount}.", f"Payment received: {amount}."))
 
 
+def _s_review_skipped(data: Mapping[str, Any], w: Words) -> Line:
+    step = w.step(data)
+    if data.get("reason") == "condition":
+        return Line(
+            w.say(
+                f"Se omitió «{step}»: su condición no se cumple para este expediente.",
+                f"“{step}” was skipped: its condition does not hold for this case.",
+            )
+        )
+    return Line(
+        w.say(
+            f"Se omitió «{step}»: ninguna de sus áreas revisa este expediente.",
+            f"“{step}” was skipped: none of its departments reviews this case.",
+        )
+    )
+
+
 def _s_closed(data: Mapping[str, Any], w: Words) -> Line:
     outcome = outcome_name(data.get("outcome"), w.lang)
     if not outcome:
@@ -326,7 +343,7 @@ _KINDS = (
         CITIZEN,
         _fixed("Su solicitud se aprobó de inmediato.", "Your application was approved at once."),
     ),
-    EventKind("review.skipped", STAFF),
+    EventKind("review.skipped", STAFF, None, _s_review_skipped),
     EventKind("task.opened", CITIZEN, _c_task_opened, _s_task_opened),
     EventKind("task.claimed", STAFF, None, _fixed("Tomó la tarea.", "Claimed the task.")),
     EventKind("task.released", STAFF, None, _fixed("Liberó la tarea.", "Released the task.")),

@@ -68,6 +68,10 @@ class TaskState:
     round: int = 1
     assignee: str | None = None  # user id of the official who claimed it (None: unclaimed)
     assignee_name: str = ""
+    # Who decided, as documents print them, and what they wrote in the step's decision fields.
+    decided_by_name: str = ""
+    decided_by_position: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

@@ -376,9 +376,24 @@ class _Run:
         return str(branch.get("department") or self.d.model.department)
 
     def set_task(
-        self, task: TaskState, status: str, *, by: str | None = None, comment: str | None = None
+        self,
+        task: TaskState,
+        status: str,
+        *,
+        by: Actor | None = None,
+        comment: str | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> TaskState:
-        updated = replace(task, status=status, decided_at=self.now, decided_by=by, comment=comment)
+        updated = replace(
+            task,
+            status=status,
+            decided_at=self.now,
+            decided_by=by.id if by else None,
+            decided_by_name=by.name if by else "",
+            decided_by_position=by.position if by else "",
+            comment=comment,
+            fields=dict(values or {}),
+        )
         self.tasks[task.id] = updated
         self.timers.pop(f"deadline:{task.id}", None)
         self.timers.pop(f"reminder:{task.id}", None)
@@ -395,6 +410,7 @@ class _Run:
         reason: str | None,
         return_steps: tuple[str, ...],
         rejected_documents: list[dict[str, Any]] | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> None:
         step = self.d.step_model(task.step_id)
         outcomes = step.outcomes
@@ -420,7 +436,8 @@ class _Run:
                         field="return_steps",
                     )
         status = {"approve": "approved", "reject": "rejected", "return": "returned"}[decision]
-        self.set_task(task, status, by=actor.id, comment=comment)
+        values = dict(values or {}) if decision != "return" else {}
+        self.set_task(task, status, by=actor, comment=comment, values=values)
         self.event(
             "task.decided",
             task=task.id,
@@ -431,6 +448,8 @@ class _Run:
             reason=reason,
             by=actor.id,
             by_name=actor.name,
+            by_position=actor.position,
+            fields=jsonable(values),
             version=self.d.version_id,
         )
         siblings = [t for t in self.tasks.values() if t.step_id == task.step_id and t.is_open]
@@ -680,7 +699,12 @@ def _decide(run: _Run, cmd: Decide) -> None:
     return_steps = tuple(cmd.return_steps)
     if cmd.decision == "return" and rejected and not return_steps:
         return_steps = staff.steps_of(rejected, run.f["form_path"])
-    run.decide(task, cmd.decision, actor, comment, cmd.reason, return_steps, rejected)
+    values: dict[str, Any] = {}
+    if cmd.decision != "return":
+        values = step_types.ApprovalStep.decision_values(
+            run, run.d.step(task.step_id), cmd.fields, cmd.decision
+        )
+    run.decide(task, cmd.decision, actor, comment, cmd.reason, return_steps, rejected, values)
 
 
 def _payment_order_created(run: _Run, cmd: PaymentOrderCreated) -> None:

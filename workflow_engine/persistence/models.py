@@ -58,6 +58,8 @@ class User(Base):
     # invitation is accepted; deactivating ends its sessions (user_sessions).
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An official's job title (cargo): printed under their name on what they sign.
+    position: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class UserSession(Base):

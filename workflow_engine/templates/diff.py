@@ -1148,6 +1148,16 @@ class _Differ:
                     old=before,
                     new=after,
                 )
+            elif isinstance(before, list) or isinstance(after, list):  # routes (approve)
+                self.emit(
+                    CHANGED,
+                    element,
+                    place,
+                    f"Cambiaron las rutas de {decision.es}",
+                    f"Changed the routes of {decision.en}",
+                    old=before,
+                    new=after,
+                )
             else:
                 self.attributes(before, after, _OUTCOME_PROPS, element, place, decision)
 

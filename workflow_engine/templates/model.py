@@ -218,14 +218,15 @@ class Procedure:
         return found is not None and found.is_form
 
     def field(self, field_id: str) -> Field:
-        """The top-level field ``field_id`` of any step; KeyError when there is none."""
+        """The top-level field ``field_id`` of any form step (case data; an approval's decision
+        fields are not); KeyError when there is none."""
         return self._fields[field_id]
 
     def get_field(self, field_id: str) -> Field | None:
         return self._fields.get(field_id)
 
     def fields(self) -> tuple[Field, ...]:
-        """Every top-level field of every step, in document order."""
+        """Every top-level field of every form step (the case's data), in document order."""
         return tuple(self._fields.values())
 
     def step_of(self, field_id: str) -> str | None:
@@ -320,6 +321,8 @@ def parse(doc: Mapping[str, Any]) -> Procedure:
     fields: dict[str, Field] = {}
     field_step: dict[str, str] = {}
     for step in steps:
+        if not step.is_form:
+            continue  # an approval's `fields` are what the official writes, not case data
         for fld in step.fields:
             fields[fld.id] = fld
             field_step[fld.id] = step.id

@@ -37,6 +37,7 @@ from workflow_engine.engine import (
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EligibilityError, EngineError, StepValidationError
 from workflow_engine.templates.field_types import REGISTRY, field_type
+from workflow_engine.templates.step_types.review import outcome_routes
 from workflow_engine.templates.validation import (
     Problem,
     _quote_list,
@@ -135,20 +136,24 @@ def _patterned(fld: Mapping[str, Any]) -> str:
 
 
 def sample_data(definition: ProcedureDefinition) -> dict[str, dict[str, Any]]:
-    """Values per form step: the template's `example_data` where it has them, else samples."""
+    """Values per form step (and per review step's decision fields): the template's
+    `example_data` where it has them, else samples."""
     example = _mapping(definition.example_data())
     out: dict[str, dict[str, Any]] = {}
     for step_id, step in definition.steps.items():
-        if step.get("type") != "form":
+        if step.get("type") not in ("form", "approval"):
             continue
-        if isinstance(example.get(step_id), Mapping):
-            out[step_id] = dict(example[step_id])
-        else:
-            out[step_id] = {
-                f["id"]: value
-                for f in step.get("fields") or []
-                if not f.get("readonly") and (value := _sample_or_none(f)) is not None
-            }
+        given = example.get(step_id)
+        if isinstance(given, Mapping) and step["type"] == "form":
+            out[step_id] = dict(given)
+            continue
+        out[step_id] = {
+            f["id"]: value
+            for f in step.get("fields") or []
+            if not f.get("readonly") and (value := _sample_or_none(f)) is not None
+        }
+        if isinstance(given, Mapping):  # a review: samples for what approving does not ask
+            out[step_id].update(given)
     return out
 
 
@@ -432,6 +437,7 @@ class _Walk:
                 decision=decision,  # type: ignore[arg-type]  # checked by parse_decisions
                 comment="Decisión simulada en la vista previa.",
                 reason="incomplete" if decision == "return" else None,
+                fields=self.values.get(task.step_id, {}) if decision != "return" else {},
             )
         )
 
@@ -621,7 +627,11 @@ def _blocking(
 def _targets(step: Mapping[str, Any]) -> list[str]:
     out = [t.get("to") for t in step.get("transitions") or () if isinstance(t, Mapping)]
     outcomes = _mapping(step.get("outcomes"))
-    out += [_mapping(outcomes.get(name)).get("to") for name in ("approve", "reject")]
+    out += [
+        route.get("to")
+        for name in ("approve", "reject")
+        for route in outcome_routes(outcomes.get(name))
+    ]
     out.append(_mapping(outcomes.get("return")).get("to_step"))
     return [t for t in out if isinstance(t, str)]
 

@@ -184,6 +184,12 @@ class _Finder:
                     self.rule(item[rule_key], (*base, key, k, rule_key))
         if "department_rule" in step:
             self.rule(step["department_rule"], (*base, "department_rule"))
+        if "when" in step:
+            self.rule(step["when"], (*base, "when"))
+        approve = _map(step.get("outcomes")).get("approve")
+        for k, route in enumerate(_seq(approve) if isinstance(approve, list) else ()):
+            if isinstance(route, Mapping) and "when" in route:
+                self.rule(route["when"], (*base, "outcomes", "approve", k, "when"))
         for name, expr in _map(step.get("input")).items():
             self.rule(expr, (*base, "input", name))
 
@@ -195,10 +201,17 @@ class _Finder:
                 self.out.append(Reference(STEP, transition["to"], path, "transition"))
         outcomes = _map(step.get("outcomes"))
         for name in ("approve", "reject"):
-            target = _map(outcomes.get(name)).get("to")
-            if isinstance(target, str):
-                path = (*base, "outcomes", name, "to")
-                self.out.append(Reference(STEP, target, path, "outcome"))
+            outcome = outcomes.get(name)
+            routes: list[tuple[Path, Any]] = (
+                [((name, k), r) for k, r in enumerate(outcome)]
+                if isinstance(outcome, list)
+                else [((name,), outcome)]
+            )
+            for at, route in routes:
+                target = _map(route).get("to")
+                if isinstance(target, str):
+                    path = (*base, "outcomes", *at, "to")
+                    self.out.append(Reference(STEP, target, path, "outcome"))
         ret = _map(outcomes.get("return"))
         for key in ("to_step", "lapse_to"):
             if isinstance(ret.get(key), str):
@@ -210,7 +223,16 @@ class _Finder:
             self.rule(document["valid_until"], (*base, "valid_until"))
         for lang, text in _map(document.get("body")).items():
             self.text(text, (*base, "body", lang), None)
+            self.decisions(text, (*base, "body", lang))
         self.text(document.get("holder"), (*base, "holder"), None)
+        self.decisions(document.get("holder"), (*base, "holder"))
+        for k, signer in enumerate(_seq(document.get("signers"))):
+            decided_by = _map(signer).get("decided_by")
+            if isinstance(decided_by, str):
+                at_signer: Path = (*base, "signers", k, "decided_by")
+                self.out.append(Reference(STEP, decided_by, at_signer, "decided_by"))
+        for k, ref in enumerate(_seq(document.get("attachments"))):
+            self.decisions(ref, (*base, "attachments", k))
         for t, table in enumerate(_seq(document.get("tables"))):
             if not isinstance(table, Mapping):
                 continue
@@ -222,6 +244,16 @@ class _Finder:
                 if isinstance(column, Mapping):
                     path = (*base, "tables", t, "columns", c, "value")
                     self.text(column.get("value"), path, group)
+
+    def decisions(self, text: Any, path: Path) -> None:
+        """``decision.<step>`` and ``decision.<step>.fields.<id>`` in a document text or an
+        attachment: the review step and its decision field."""
+        if not isinstance(text, str):
+            return
+        for match in _DECISION.finditer(text):
+            self.out.append(Reference(STEP, match.group(1), path, "decision"))
+            if match.group(2):
+                self.out.append(Reference(FIELD, match.group(2), path, "decision"))
 
     def text(self, text: Any, path: Path, rows: str | None) -> None:
         if not isinstance(text, str):
@@ -553,6 +585,9 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
             holder[new if key == old else key] = value
         return
     value = holder[last]
+    if ref.context == "decision":
+        holder[last] = _DECISION.sub(lambda m: _renamed_decision(m, ref.kind, old, new), value)
+        return
     if ref.context in ("rule", "item_rule", "reduce_item"):
         holder[last] = _renamed_name(ref, value, old, new)
     elif text:
@@ -562,6 +597,19 @@ def _apply(doc: Any, ref: Reference, old: str, new: str) -> None:
         holder[last] = f"data.{new}"
     else:
         holder[last] = new
+
+
+# What officials wrote, read by a document: decision.<review step>[.fields.<decision field>]
+_DECISION = re.compile(r"(?<![\w.])decision\.([A-Za-z0-9_]+)(?:\.fields\.([A-Za-z0-9_]+))?")
+
+
+def _renamed_decision(match: re.Match[str], kind: str, old: str, new: str) -> str:
+    step_id, field_id = match.group(1), match.group(2)
+    if kind == STEP and step_id == old:
+        step_id = new
+    if kind == FIELD and field_id == old:
+        field_id = new
+    return f"decision.{step_id}" + (f".fields.{field_id}" if field_id else "")
 
 
 def _table_rows(doc: Any, path: Path) -> str | None:

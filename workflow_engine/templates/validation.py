@@ -37,6 +37,7 @@ from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.markup import foreign_tags
+from workflow_engine.templates.step_types.review import outcome_routes
 
 __all__ = [
     "CASE_VARIABLES",
@@ -685,6 +686,15 @@ class _FieldInfo:
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _DATA_PLACEHOLDER = re.compile(r"^data\.([A-Za-z0-9_]+)(\..+)?$")
+# `decision.<approval step>.<what>`: what the deciding official wrote (see check_decisions).
+_DECISION_PLACEHOLDER = re.compile(
+    r"^decision\.([A-Za-z0-9_]+)\.(comment|decision|decided_on|fields\.([A-Za-z0-9_]+)"
+    r"|official\.(?:name|position))(\..+)?$"
+)
+_STATEMENT_DECISION = re.compile(
+    r"(?<=[\s(])decision\.[A-Za-z0-9_]+\.(?:comment|decision|fields\.[A-Za-z0-9_]+)(?=[^%]*%\})"
+)
+_DECISION_FILES = re.compile(r"^decision\.([A-Za-z0-9_]+)\.fields\.([A-Za-z0-9_]+)$")
 _LOOP_NAMES = re.compile(r"\{%-?\s*(?:for|set)\s+([A-Za-z_][A-Za-z0-9_, ]*?)\s+(?:in|=)")
 # `data.<field>` read by a `{% if %}` / `{% for %}` statement (checked like a placeholder).
 _STATEMENT_DATA = re.compile(r"(?<=[\s(])data\.[A-Za-z0-9_]+(?=[^%]*%\})")
@@ -772,6 +782,7 @@ class _Semantics:
         self.check_expressions()
         self.check_requirements()
         self.check_documents()
+        self.check_decisions()
         self.check_connectors()
         self.check_validity()
         self.check_example_data()
@@ -975,10 +986,43 @@ class _Semantics:
             outcomes = _map(step.get("outcomes"))
             op = f"{sp}.outcomes"
             for name in ("approve", "reject"):
-                self.check_target(f"{op}.{name}.to", _map(outcomes.get(name)).get("to"))
+                self.check_outcome(step, f"{op}.{name}", outcomes.get(name))
             ret = _map(outcomes.get("return"))
             self.check_target(f"{op}.return.to_step", ret.get("to_step"), need="form")
             self.check_target(f"{op}.return.lapse_to", ret.get("lapse_to"), need="end")
+
+    def check_outcome(self, step: Mapping[str, Any], path: str, outcome: Any) -> None:
+        """An outcome's target, or each route of an outcome that branches: routes are tried
+        in order and the last one, without `when`, is the default."""
+        if not isinstance(outcome, list):
+            self.check_target(f"{path}.to", _map(outcome).get("to"))
+            return
+        for k, route in _dicts(outcome):
+            rpath = f"{path}[{k}]"
+            self.check_target(f"{rpath}.to", route.get("to"))
+            last = k == len(outcome) - 1
+            if last and "when" in route:
+                self.add(
+                    "default_route_with_condition",
+                    f"{rpath}.when",
+                    f"La última ruta de «{path.rsplit('.', 1)[-1]}» en el paso «{step['id']}» no "
+                    "debe tener condición: es la ruta por defecto cuando ninguna otra se "
+                    "cumple. Quite su «when» o agregue al final una ruta sin condición.",
+                    f"The last route of “{path.rsplit('.', 1)[-1]}” in step “{step['id']}” "
+                    "must have no condition: it is the default when no other applies. Remove "
+                    "its “when” or add an unconditional route at the end.",
+                )
+            if not last and "when" not in route:
+                self.add(
+                    "unreachable_route",
+                    rpath,
+                    f"La ruta {k + 1} de «{path.rsplit('.', 1)[-1]}» en el paso «{step['id']}» "
+                    "no tiene condición, así que las siguientes nunca se usarán. Agregue un "
+                    "«when» o muévala al final.",
+                    f"Route {k + 1} of “{path.rsplit('.', 1)[-1]}” in step “{step['id']}” has "
+                    "no condition, so the ones after it are never taken. Add a “when” or move "
+                    "it to the end.",
+                )
 
     def edges(self, step: Mapping[str, Any]) -> tuple[list[str], bool]:
         """The steps ``step`` can lead to, and whether that list is certain (a damaged
@@ -1002,7 +1046,8 @@ class _Semantics:
             if not isinstance(outcomes, dict):
                 outcomes = {"approve": DAMAGED}
             for name in ("approve", "reject"):
-                out.append(_map(outcomes.get(name)).get("to"))
+                routes = outcome_routes(outcomes.get(name))
+                out += [r.get("to") for r in routes] if routes else [None]
             if "return" in outcomes:
                 ret = _map(outcomes["return"])
                 out += [ret.get("to_step"), ret.get("lapse_to")]
@@ -1206,6 +1251,22 @@ class _Semantics:
                     "la condición de la rama",
                     "the branch condition",
                 )
+        if "when" in step and step["type"] in ("approval", "parallel"):
+            yield (
+                f"{sp}.when",
+                step["when"],
+                "la condición de la revisión",
+                "the review's condition",
+            )
+        approve = _map(step.get("outcomes")).get("approve")
+        for k, route in _dicts(approve if isinstance(approve, list) else []):
+            if "when" in route:
+                yield (
+                    f"{sp}.outcomes.approve[{k}].when",
+                    route["when"],
+                    "la condición de la ruta de aprobación",
+                    "the approval route's condition",
+                )
 
     def ledger_expressions(self) -> Iterator[tuple[str, Any, str, str]]:
         register = _map(_map(self.doc.get("ledger")).get("register"))
@@ -1393,6 +1454,8 @@ class _Semantics:
             self.check_placeholder(path, name)
         for match in _STATEMENT_DATA.finditer(text):
             self.check_placeholder(path, match.group(0))
+        for match in _STATEMENT_DECISION.finditer(text):
+            self.check_decision_reference(path, match.group(0))
 
     def check_markup(self, path: str, text: str) -> None:
         """Only <b>, <i> and <br/> (no attributes): anything else would print as written.
@@ -1443,6 +1506,9 @@ class _Semantics:
             return
         if name == "fees" or (name.startswith("fees.") and name.split(".")[1] in FEE_VARIABLES):
             return
+        if name.startswith("decision."):
+            self.check_decision_reference(path, name)
+            return
         if name.startswith("case.") and name[5:] in CASE_VARIABLES:
             return
         self.add(
@@ -1455,6 +1521,105 @@ class _Semantics:
             "{{ case.folio }}, {{ case.created_at }}, {{ case.submitted_at }} or "
             f"{{{{ fees.<{'|'.join(sorted(FEE_VARIABLES))}> }}}}.",
         )
+
+    def decision_step(self, path: str, step_id: Any, what: str) -> Mapping[str, Any] | None:
+        """The approval step `step_id` names, or None after saying why it cannot be one."""
+        step = self.step_of(step_id) if isinstance(step_id, str) else None
+        if step is not None and step["type"] == "approval":
+            return step
+        if isinstance(step_id, str) and self.broken_step(step_id):
+            return None
+        es, en = self.suggest(
+            str(step_id), [s["id"] for s in self.steps if s["type"] == "approval"]
+        )
+        self.add(
+            "unknown_decision_step",
+            path,
+            f"{what} nombra «{step_id}», que no es un paso de revisión (approval) del "
+            f"trámite.{es} Use el id del paso de revisión cuya resolución se lee.",
+            f"{what} names “{step_id}”, which is not a review (approval) step of the "
+            f"procedure.{en} Use the id of the review step whose decision is read.",
+        )
+        return None
+
+    def decision_field(
+        self, path: str, step: Mapping[str, Any], fid: str
+    ) -> Mapping[str, Any] | None:
+        own = {f.get("id"): f for _, f in _dicts(step.get("fields"))}
+        if fid in own:
+            return own[fid]
+        es, en = self.suggest(fid, [str(k) for k in own])
+        self.add(
+            "unknown_decision_field",
+            path,
+            f"El paso de revisión «{step['id']}» no tiene un campo de resolución «{fid}».{es} "
+            "Agréguelo a sus «fields» o corrija el nombre.",
+            f"The review step “{step['id']}” has no decision field “{fid}”.{en} Add it to "
+            "its “fields” or fix the name.",
+        )
+        return None
+
+    def check_decision_reference(self, path: str, name: str) -> None:
+        match = _DECISION_PLACEHOLDER.match(name)
+        if match is None:
+            self.add(
+                "unknown_placeholder",
+                path,
+                f"El marcador {{{{ {name} }}}} no existe. Use decision.<paso>.comment, "
+                "decision.<paso>.fields.<campo>, decision.<paso>.official.name o "
+                "decision.<paso>.official.position.",
+                f"The placeholder {{{{ {name} }}}} does not exist. Use decision.<step>.comment, "
+                "decision.<step>.fields.<field>, decision.<step>.official.name or "
+                "decision.<step>.official.position.",
+            )
+            return
+        step = self.decision_step(path, match.group(1), f"{{{{ {name} }}}}")
+        if step is not None and match.group(3):
+            self.decision_field(path, step, match.group(3))
+
+    def check_decisions(self) -> None:
+        """What officials write (an approval's `fields`) and where documents read it: the
+        signer who decided, the files attached, the placeholders (check_placeholder)."""
+        for i, step in enumerate(self.steps):
+            sp = self.step_path(i)
+            if step["type"] == "approval":
+                decision_fields = _list(step.get("fields"))
+                self.check_unique(f"{sp}.fields", decision_fields, "campo", "field", step["id"])
+                for j, declared in _dicts(decision_fields):
+                    if declared.get("type") in _field_types():
+                        self.check_field(f"{sp}.fields[{j}]", declared)
+            document = step.get("document")
+            if not isinstance(document, dict):
+                continue
+            base = f"{sp}.document"
+            for k, signer in _dicts(document.get("signers")):
+                if "decided_by" not in signer:
+                    continue
+                spath = f"{base}.signers[{k}].decided_by"
+                self.decision_step(spath, signer["decided_by"], "«decided_by»")
+                if "name" in signer:
+                    self.add(
+                        "signer_name_and_decided_by",
+                        f"{base}.signers[{k}]",
+                        "Una firma lleva «name» (una persona fija) o «decided_by» (quien "
+                        "resolvió), no ambos. Quite uno.",
+                        "A signer has “name” (a fixed person) or “decided_by” (whoever "
+                        "decided), not both. Remove one.",
+                    )
+            for k, ref in enumerate(_list(document.get("attachments"))):
+                apath = f"{base}.attachments[{k}]"
+                match = _DECISION_FILES.match(ref) if isinstance(ref, str) else None
+                if match is None:
+                    continue  # the schema already said what shape it must have
+                review = self.decision_step(apath, match.group(1), f"«{ref}»")
+                fld = self.decision_field(apath, review, match.group(2)) if review else None
+                if fld is not None and fld.get("type") != "file":
+                    self.add(
+                        "attachment_not_file",
+                        apath,
+                        f"«{ref}» no es un campo de archivo (file): solo se anexan archivos.",
+                        f"“{ref}” is not a file field: only files can be attached.",
+                    )
 
     def check_connectors(self) -> None:
         targets: set[str] = set()
@@ -1790,15 +1955,17 @@ class _Semantics:
             step = self.step_of(step_id)
             if step is None and self.broken_step(step_id):
                 continue
-            if step is None or step["type"] != "form":
+            if step is None or step["type"] not in ("form", "approval"):
                 es, en = self.suggest(step_id, self.step_index)
                 self.add(
                     "example_not_a_form_step",
                     path,
-                    f"«{step_id}» no es un paso de formulario.{es} Las claves de "
-                    "«example_data» deben ser ids de pasos de formulario.",
-                    f"“{step_id}” is not a form step.{en} The keys of “example_data” must be "
-                    "ids of form steps.",
+                    f"«{step_id}» no es un paso de formulario ni de revisión.{es} Las claves "
+                    "de «example_data» deben ser ids de pasos de formulario (lo que llena el "
+                    "solicitante) o de revisión (lo que escribe quien resuelve).",
+                    f"“{step_id}” is not a form or review step.{en} The keys of "
+                    "“example_data” must be ids of form steps (what the applicant fills in) or "
+                    "review steps (what the deciding official writes).",
                 )
                 continue
             if not isinstance(step.get("fields"), list):

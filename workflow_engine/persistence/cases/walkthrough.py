@@ -101,6 +101,7 @@ def run_walkthrough(
                         task_id=task.id,
                         decision="approve",
                         comment="Aprobado en recorrido de demostración.",
+                        fields=dict(example.get(task.step_id, {})),
                     ),
                 )
                 commands += 1

@@ -118,6 +118,7 @@ class Account:
     is_active: bool
     email_verified_at: datetime | None = None
     language: str = "es"
+    position: str = ""  # an official's job title (cargo)
 
     @property
     def is_verified(self) -> bool:
@@ -133,6 +134,7 @@ class Account:
             departments=frozenset([self.department_key] if self.department_key else []),
             roles=frozenset(self.role_tags),
             name=self.name,
+            position=self.position,
         )
 
 
@@ -147,6 +149,7 @@ def _account(row: Any) -> Account:
         bool(row.is_active),
         row.email_verified_at,
         row.language or "es",
+        getattr(row, "position", "") or "",
     )
 
 

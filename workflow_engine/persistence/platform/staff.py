@@ -148,6 +148,7 @@ class StaffUser:
     created_at: datetime
     invited_at: datetime | None
     deactivated_at: datetime | None
+    position: str = ""  # job title (cargo), printed under their name on what they sign
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _user(row: Any) -> StaffUser:
         created_at=row.created_at,
         invited_at=row.invited_at,
         deactivated_at=row.deactivated_at,
+        position=getattr(row, "position", "") or "",
     )
 
 
@@ -1125,9 +1127,11 @@ class Staff:
         role: str,
         department_key: str | None,
         role_tags: Iterable[str],
+        position: str | None = None,
     ) -> dict[str, list[Any]]:
-        """Change name, role, department and tags. Returns the changes as
-        {field: [before, after]} ({} when nothing changed; nothing is recorded then)."""
+        """Change name, role, department and tags (and the job title, when given). Returns
+        the changes as {field: [before, after]} ({} when nothing changed; nothing is recorded
+        then)."""
         name = clean_name(name)
         with self.engine.begin() as conn:
             admin = self._admin(conn, by)
@@ -1162,13 +1166,22 @@ class Staff:
                 "role_tags": sorted(user.role_tags or []),
             }
             after = {"name": name, "role": role, "department": department, "role_tags": tags}
+            if position is not None:
+                before["position"] = user.position or ""
+                after["position"] = " ".join(position.split())[:200]
             changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
             if not changes:
                 return {}
             conn.execute(
                 update(users_t)
                 .where(users_t.c.id == user_id)
-                .values(name=name, role=role, department_key=department, role_tags=tags)
+                .values(
+                    name=name,
+                    role=role,
+                    department_key=department,
+                    role_tags=tags,
+                    **({"position": after["position"]} if position is not None else {}),
+                )
             )
             self._audit(
                 conn,

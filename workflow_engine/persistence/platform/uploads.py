@@ -574,6 +574,28 @@ class UploadStore:
             path, row.original_name, row.content_type, row.sha256, int(row.size), row.case_id
         )
 
+    def in_case(self, public_id: str, case_id: int) -> StoredFile | None:
+        """A live upload of this case, whoever uploaded it (the document issuer attaching an
+        official's files); None for another case's, deleted or missing files."""
+        if not public_id or len(public_id) > 40:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(uploads_t).where(
+                    uploads_t.c.public_id == public_id,
+                    uploads_t.c.case_id == case_id,
+                    uploads_t.c.deleted_at.is_(None),
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        path = self._path(row.storage_path)
+        if not path.is_file():
+            return None
+        return StoredFile(
+            path, row.original_name, row.content_type, row.sha256, int(row.size), row.case_id
+        )
+
     def case_files(self, case_id: int) -> list[dict[str, Any]]:
         """Every live file of a case (refs plus `field_id`), oldest first."""
         with self.engine.connect() as conn:

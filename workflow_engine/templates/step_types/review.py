@@ -7,8 +7,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from workflow_engine.engine import state as case_state
+from workflow_engine.engine.errors import InvalidCommandError, StepValidationError
 from workflow_engine.engine.state import TaskState, TimerState
 from workflow_engine.rules import is_truthy
+from workflow_engine.templates.fields import validate_step_data
 from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
 
 
@@ -38,6 +40,12 @@ class _Review(StepType):
 
     @classmethod
     def enter(cls, run: Run, step: Mapping[str, Any]) -> str | None:
+        when = step.get("when")
+        if when is not None and not is_truthy(run.eval(when)):
+            # A conditional review (an extra approval above an amount, say) that does not
+            # apply: the case goes on as if it had been approved, and the history says so.
+            run.event("review.skipped", step=str(step["id"]), reason="condition")
+            return cls.leave(run, step)
         declarative = run.d.declarative
         if declarative is not None:
             run.event(
@@ -64,7 +72,7 @@ class _Review(StepType):
         round_ = run.next_attempt(step_id)
         branches = cls.branches(run, step)
         if not branches:
-            run.event("review.skipped", step=step_id)
+            run.event("review.skipped", step=step_id, reason="no_branch")
             return False
         deadline_days = step.get("deadline_days")
         due_on: date | None = None
@@ -121,16 +129,51 @@ class _Review(StepType):
 
     @classmethod
     def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
-        return str(step["outcomes"][outcome]["to"])
+        """The outcome's target; an outcome that branches goes to its first route whose
+        `when` holds (the last route has none: the default)."""
+        for route in outcome_routes(step["outcomes"][outcome]):
+            when = route.get("when")
+            if when is None or is_truthy(run.eval(when)):
+                return str(route["to"])
+        raise InvalidCommandError(
+            f"El resultado «{outcome}» del paso «{step['id']}» no tiene a dónde continuar.",
+            f"The outcome '{outcome}' of step '{step['id']}' has no route to follow.",
+        )
 
     @classmethod
     def targets(cls, step: Mapping[str, Any]) -> list[str]:
         outcomes = step.get("outcomes") or {}
-        out = [str(o["to"]) for k, o in outcomes.items() if k in ("approve", "reject")]
+        out = [
+            str(route["to"])
+            for k, o in outcomes.items()
+            if k in ("approve", "reject")
+            for route in outcome_routes(o)
+        ]
         ret = outcomes.get("return")
         if ret:
             out += [str(ret["to_step"]), str(ret["lapse_to"])]
         return out
+
+
+def outcome_routes(outcome: Any) -> list[Mapping[str, Any]]:
+    """An outcome's routes: `{"to": ...}` is one route; a list is routes tried in order,
+    like transitions (`[{"when": ..., "to": ...}, {"to": ...}]`). Damaged input: none."""
+    if isinstance(outcome, Mapping):
+        return [outcome]
+    if isinstance(outcome, list):
+        return [r for r in outcome if isinstance(r, Mapping)]
+    return []
+
+
+def decision_fields(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The fields an approval step asks the deciding official to fill in."""
+    return list(step.get("fields") or ()) if step.get("type") == "approval" else []
+
+
+# The `when` of a review: skipped (the case goes on by its approve outcome) when false.
+WHEN = {"when": {"$ref": "#/$defs/json_logic"}}
+# What the official writes when deciding: fields of any type, cleaned like the applicant's.
+DECISION_FIELDS = {"fields": {"type": "array", "maxItems": 30, "items": {"$ref": "#/$defs/field"}}}
 
 
 class ApprovalStep(_Review):
@@ -145,10 +188,40 @@ class ApprovalStep(_Review):
         "department_rule": {"$ref": "#/$defs/json_logic"},
         "role": {"$ref": "#/$defs/role"},
         **LAPSE,
+        **WHEN,
+        **DECISION_FIELDS,
         "outcomes": {"$ref": "#/$defs/outcomes"},
     }
     required = ("role", "deadline_days", "on_lapse", "outcomes")
     defaults = {"role": "revisor", "deadline_days": 10, "on_lapse": "escalate"}
+
+    @classmethod
+    def decision_values(
+        cls, run: Run, step: Mapping[str, Any], submitted: Mapping[str, Any], decision: str
+    ) -> dict[str, Any]:
+        """The cleaned values of the step's decision `fields` for an approve or reject,
+        checked by the same field types as the applicant's data. A field's `show_if` sees the
+        case's data and `$decision`, so reasons may be asked only on a rejection."""
+        declared = decision_fields(step)
+        if not declared and not submitted:
+            return {}
+        context = {**run.eval_data(), "$decision": decision}
+        cleaned, errors = validate_step_data(
+            {"fields": declared},
+            submitted,
+            context,
+            today=run.today,
+            tables=run.d.fee_tables,
+            constants=run.d.constants_for(run.today.year),
+            catalogs=run.ctx.catalogs,
+        )
+        if errors:
+            raise StepValidationError(
+                "Revise los datos de la resolución.",
+                "Please check the decision's fields.",
+                errors=errors,
+            )
+        return cleaned
 
     @classmethod
     def problems(cls, step: Mapping[str, Any], path: str) -> list[tuple[str, str, str, str]]:
@@ -192,6 +265,7 @@ class ParallelStep(_Review):
     properties = {
         "branches": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/branch"}},
         **LAPSE,
+        **WHEN,
         "outcomes": {"$ref": "#/$defs/outcomes"},
     }
     required = ("branches", "deadline_days", "on_lapse", "outcomes")
