@@ -16,8 +16,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import service_missing
+from tests.helpers.web import csrf_from as token
 from tests.integration.test_files import PDF, account
-from tests.integration.test_inbox_pages import as_user, state, token
+from tests.integration.test_inbox_pages import as_user, state
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.models import Document, table
 from workflow_engine.persistence.types import utcnow

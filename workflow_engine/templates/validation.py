@@ -1200,6 +1200,15 @@ class _Semantics:
     def step_expressions(
         self, sp: str, step: Mapping[str, Any]
     ) -> Iterator[tuple[str, Any, str, str]]:
+        if step.get("type") == "approval":  # what the official writes: shown by a condition
+            for j, fld in _dicts(step.get("fields")):
+                if "show_if" in fld:
+                    yield (
+                        f"{sp}.fields[{j}].show_if",
+                        fld["show_if"],
+                        "la condición para mostrar el campo de la decisión",
+                        "the condition to show the decision field",
+                    )
         for k, rule in _dicts(step.get("eligibility")):
             yield (
                 f"{sp}.eligibility[{k}].rule",
@@ -1329,6 +1338,14 @@ class _Semantics:
             for name in sorted(_reserved_vars(expr)):
                 self.check_reserved(path, name)
 
+    def in_decision_field(self, path: str) -> bool:
+        """Whether `path` is the show-if of an approval's decision field."""
+        found = re.match(r"^\$\.steps\[(\d+)\]\.fields\[\d+\]\.show_if$", path)
+        if found is None or int(found.group(1)) >= len(self.steps):
+            return False
+        step = self.steps[int(found.group(1))]
+        return isinstance(step, Mapping) and step.get("type") == "approval"
+
     def check_reserved(self, path: str, name: str) -> None:
         root, _, rest = name.partition(".")
         if root == "$const":
@@ -1366,6 +1383,8 @@ class _Semantics:
                     f"“{name}” is not valid: “$result.” must be followed by the id of a "
                     "connector step.",
                 )
+        elif name == "$decision" and self.in_decision_field(path):
+            return  # approve / reject / return: which decision the official is writing
         else:
             self.add(
                 "unknown_reserved_variable",
