@@ -92,6 +92,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
                 # named by the examples too: templates may only name existing departments
                 {"key": "proteccion-civil", "name_es": "Protección Civil"},
                 {"key": "movilidad", "name_es": "Movilidad y Tránsito"},
+                {"key": "tesoreria", "name_es": "Tesorería Municipal"},
+                {"key": "desarrollo-economico", "name_es": "Desarrollo Económico"},
+                {"key": "secretaria-ayuntamiento", "name_es": "Secretaría del Ayuntamiento"},
             ],
         )
         people = [
