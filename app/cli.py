@@ -564,8 +564,7 @@ def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
         return
     states = ", ".join(f"{status} {n}" for status, n in sorted(report.by_status.items()))
     click.echo(
-        f"Expedientes demo: {report.created} nuevos ({states}) en "
-        f"{time.monotonic() - began:.1f} s."
+        f"Expedientes demo: {report.created} nuevos ({states}) en {time.monotonic() - began:.1f} s."
     )
 
 
