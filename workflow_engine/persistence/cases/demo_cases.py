@@ -144,7 +144,7 @@ def _reviewer(
     wanted = {"returned": "return", "lapsed": "return", "rejected": "reject"}.get(scene)
 
     def review(
-        state: CaseState, task: TaskState, at: datetime, example: dict[str, dict[str, Any]]
+        state: CaseState, task: TaskState, at: datetime, example: Mapping[str, Mapping[str, Any]]
     ) -> Decide:
         actor = officials.for_task(task)
         step = step_of(task.step_id)

@@ -4,7 +4,7 @@ engine: the CLI's `demo walkthrough`, and the suite's proof that every example w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,7 @@ from workflow_engine.persistence.models import Document, OutboxMessage, table
 from workflow_engine.persistence.types import utcnow
 
 MAX_COMMANDS = 200
-Reviewer = Callable[[CaseState, TaskState, datetime, dict[str, dict[str, Any]]], Decide]
+Reviewer = Callable[[CaseState, TaskState, datetime, Mapping[str, Mapping[str, Any]]], Decide]
 POLL_SECONDS = 0.2
 
 
@@ -148,7 +148,7 @@ def run_walkthrough(
 
 
 def approve_all(
-    _state: CaseState, task: TaskState, at: datetime, example: dict[str, dict[str, Any]]
+    _state: CaseState, task: TaskState, at: datetime, example: Mapping[str, Mapping[str, Any]]
 ) -> Decide:
     """The walkthrough's reviewer: an official of the task's department approves it with the
     example's answers to the step's fields."""
