@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from connectors.payments.handler import settle_payment
+from tests.helpers.pdf import pdf_text
 from workflow_engine.money import MoneyFormat, format_cents, use_money_format
 from workflow_engine.persistence.cases.demo_cases import DEMO_NEIGHBOURS, seed_demo_cases
 from workflow_engine.persistence.models import Case, Document, PaymentOrder, Task, table
@@ -129,9 +129,7 @@ def test_la_chorrera_demo_publishes_the_vehicle_register_in_balboas(
         assert format_cents(orders[0].amount_cents, "PAB").startswith("B/.")
         assert paths, "approved vehicle registrations have their certificate"
         pdf = Path(app.extensions["tramita"].settings.documents_dir) / paths[0]
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-        ).stdout
+        text = pdf_text(pdf.read_bytes(), tmp_path)
         assert "Municipio de La Chorrera" in text and "Chocotlán" not in text
         assert "B/." in text
     finally:

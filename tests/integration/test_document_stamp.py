@@ -4,8 +4,6 @@ table with no rows is left out of the document. Read back with pdftotext."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,23 +11,7 @@ from zoneinfo import ZoneInfo
 from connectors.documents.demo_ca import ensure_demo_credentials
 from connectors.documents.pdf import DocumentContent, DocumentTable, SignerInfo, render_document
 from connectors.documents.signing import Credentials, PadesSigner
-from tests.conftest import service_missing
-
-
-def _text(pdf: bytes, tmp_path: Path) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        service_missing("`pdftotext` is not installed (apt-get install poppler-utils)")
-    target = tmp_path / "doc.pdf"
-    target.write_bytes(pdf)
-    run = subprocess.run(
-        [str(tool), "-enc", "UTF-8", str(target), "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return " ".join(run.stdout.replace("\u00a0", " ").split())
+from tests.helpers.pdf import pdf_text
 
 
 def _content(tables: tuple[DocumentTable, ...] = ()) -> DocumentContent:
@@ -54,7 +36,7 @@ def test_the_stamp_names_the_institution_whose_seal_signs_and_the_local_time(
     rendered = render_document(_content())
     before = datetime.now(UTC)
     signed = PadesSigner(credentials, timezone="America/Mexico_City")(rendered.pdf, rendered.stamps)
-    text = _text(signed, tmp_path)
+    text = pdf_text(signed, tmp_path)
     assert "Sello electrónico de Chocotlán (DEMO) firmado en su nombre por" in text, text
     assert "Lic. Rosa Elena Vázquez Ortega Directora de Desarrollo" in text
     local = before.astimezone(ZoneInfo("America/Mexico_City"))
@@ -74,6 +56,6 @@ def test_a_personal_certificate_signs_in_its_own_name(tmp_path: Path) -> None:
 def test_an_empty_table_is_left_out_and_a_full_one_printed(tmp_path: Path) -> None:
     empty = DocumentTable("Socios", ("Nombre", "Participación"), ())
     full = DocumentTable("Vehículos", ("Placa",), (("ABC-123",),))
-    text = _text(render_document(_content((empty, full))).pdf, tmp_path)
+    text = pdf_text(render_document(_content((empty, full))).pdf, tmp_path)
     assert "Socios" not in text and "Participación" not in text
     assert "Vehículos" in text and "ABC-123" in text
