@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -513,13 +514,25 @@ def _department_name(services: Services, key: Any) -> str | None:
 
 
 @demo_cli.command("seed")
-def demo_seed() -> None:
-    """Departments, demo accounts, holidays, catalogs and the example procedures (published)."""
-    from workflow_engine.persistence.platform.demo import seed_demo
+@click.option(
+    "--cases/--no-cases",
+    "with_cases",
+    default=True,
+    show_default=True,
+    help="Also replay a few dozen cases in every state over recent months.",
+)
+def demo_seed(with_cases: bool) -> None:
+    """Departments, demo accounts, holidays, catalogs and the procedures of the demo
+    municipality (DEMO_MUNICIPALITY), published; then its demo cases."""
+    from workflow_engine.persistence.platform.demo import demo_municipality, seed_demo
 
     services = _services()
+    key = services.settings.demo_municipality
     try:
-        report = seed_demo(services.engine, demo_mode=services.settings.demo_mode)
+        municipality = demo_municipality(key) if key else None
+        report = seed_demo(
+            services.engine, demo_mode=services.settings.demo_mode, municipality=municipality
+        )
     except EngineError as exc:
         _fail(exc)
         return
@@ -528,6 +541,30 @@ def demo_seed() -> None:
         f"Municipio demo listo: {report.departments} dependencias, "
         f"{report.accounts_created} cuentas nuevas, {len(report.catalogs_loaded)} catálogos "
         f"cargados, {len(report.published)} trámites publicados."
+    )
+    if with_cases:
+        _seed_demo_cases(services, report.published)
+
+
+def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
+    from connectors.payments.handler import settle_payment
+    from workflow_engine.persistence.cases.demo_cases import seed_demo_cases
+    from workflow_engine.persistence.platform.demo import demo_staff
+
+    began = time.monotonic()
+    report = seed_demo_cases(
+        services.cases,
+        services.outbox,
+        procedures,
+        demo_staff(services.engine),
+        settle=lambda reference: settle_payment(services.engine, reference, "demo")[1],
+    )
+    if report.skipped:
+        click.echo("Expedientes demo: ya estaban creados.")
+        return
+    states = ", ".join(f"{status} {n}" for status, n in sorted(report.by_status.items()))
+    click.echo(
+        f"Expedientes demo: {report.created} nuevos ({states}) en {time.monotonic() - began:.1f} s."
     )
 
 

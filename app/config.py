@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from workflow_engine.persistence.platform.demo_profiles import DEMO_MUNICIPALITIES, DemoMunicipality
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +70,17 @@ def _money(locale: str, currency: str) -> tuple[str, str]:
     return fmt.locale, fmt.currency
 
 
+def _demo_municipality(key: str) -> DemoMunicipality:
+    """The demo configuration whose name, code, money and time zone are the defaults."""
+    try:
+        return DEMO_MUNICIPALITIES[key.strip() or "chocotlan"]
+    except KeyError:
+        raise ConfigError(
+            f"DEMO_MUNICIPALITY no válido / DEMO_MUNICIPALITY is not valid: {key!r} "
+            f"({', '.join(DEMO_MUNICIPALITIES)})"
+        ) from None
+
+
 @dataclass
 class Settings:
     """Runtime settings; `from_env()` reads them, tests pass overrides."""
@@ -84,6 +97,7 @@ class Settings:
     timezone: str = "America/Mexico_City"
     municipality_locale: str = "es_MX"  # how amounts are written (workflow_engine.money)
     municipality_currency: str = ""  # "": the currency of the locale's country
+    demo_municipality: str = ""  # `demo seed`: chocotlan | la-chorrera ("": every example)
     base_url: str = "http://127.0.0.1:5000"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -124,9 +138,13 @@ class Settings:
                 "worker and beat the same long random value (or DEMO_MODE=1 for a demo)."
             )
         secret = secret or "demo-not-secret"
+        profile = _demo_municipality(os.environ.get("DEMO_MUNICIPALITY", "chocotlan"))
         money = _money(
-            os.environ.get("MUNICIPALITY_LOCALE", cls.municipality_locale),
-            os.environ.get("MUNICIPALITY_CURRENCY", ""),
+            os.environ.get("MUNICIPALITY_LOCALE", profile.locale),
+            os.environ.get(
+                "MUNICIPALITY_CURRENCY",
+                "" if "MUNICIPALITY_LOCALE" in os.environ else profile.currency,
+            ),
         )
         return cls(
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/tramita.db",
@@ -136,15 +154,16 @@ class Settings:
             instance_dir=instance,
             documents_dir=os.environ.get("DOCUMENTS_DIR", f"{instance}/documents"),
             uploads_dir=os.environ.get("UPLOADS_DIR", f"{instance}/uploads"),
-            municipality_name=os.environ.get("MUNICIPALITY_NAME", cls.municipality_name),
-            municipality_code=os.environ.get("MUNICIPALITY_CODE", cls.municipality_code),
-            timezone=os.environ.get("TIMEZONE", cls.timezone),
+            municipality_name=os.environ.get("MUNICIPALITY_NAME", profile.name),
+            municipality_code=os.environ.get("MUNICIPALITY_CODE", profile.code),
+            timezone=os.environ.get("TIMEZONE", profile.timezone),
             municipality_locale=money[0],
             municipality_currency=money[1],
+            demo_municipality=profile.key,
             base_url=os.environ.get("BASE_URL", cls.base_url).rstrip("/"),
             smtp_host=os.environ.get("SMTP_HOST") or None,
             smtp_port=int(os.environ.get("SMTP_PORT", "25")),
-            mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
+            mail_from=os.environ.get("MAIL_FROM", profile.mail_from),
             smtp_user=os.environ.get("SMTP_USER") or None,
             smtp_password=os.environ.get("SMTP_PASSWORD") or None,
             smtp_starttls=_bool("SMTP_STARTTLS", False),

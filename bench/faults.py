@@ -223,7 +223,7 @@ class Topology:
             PYTHONUNBUFFERED="1",
         )
         self.flask("db", "upgrade")
-        self.flask("demo", "seed")
+        self.flask("demo", "seed", "--no-cases")
         self.spawn(
             "gateway",
             [

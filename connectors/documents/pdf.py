@@ -538,7 +538,8 @@ def render_document(content: DocumentContent) -> RenderedDocument:
         story.append(_paragraph(markup, st["body"]))
 
     for spec in content.tables:
-        story.extend(_data_table(spec, st))
+        if spec.rows:  # an empty table (no owners, no lines) is left out, title and all
+            story.extend(_data_table(spec, st))
 
     if content.attachments:
         story.append(Paragraph("Anexos", st["heading"]))

@@ -19,9 +19,11 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
@@ -43,10 +45,11 @@ log = logging.getLogger(__name__)
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" per stamp
 T = TypeVar("T")
 
-STAMP_TEXT = "Firmado electrónicamente por\n%(signer)s\n%(position)s\n%(ts)s"
+STAMP_TEXT = "%(heading)s\n%(signer)s\n%(position)s\n%(ts)s"
+STAMP_TIME_FORMAT = "%d/%m/%Y %H:%M:%S %Z"  # in the municipality's time zone
 STAMP_FONT = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 STAMP_WIDTH = 7.0 * 28.3465  # 7 cm in points
-STAMP_HEIGHT = 2.0 * 28.3465
+STAMP_HEIGHT = 2.4 * 28.3465  # five lines: who, on whose certificate, cargo, time
 
 
 def outside_event_loop(fn: Callable[[], T]) -> T:
@@ -120,6 +123,21 @@ class Credentials:
         return str(self.certificate.subject.native.get("common_name") or "")
 
     @property
+    def holder_name(self) -> str:
+        """Who the certificate belongs to: the organisation for an institutional seal (a
+        certificate whose subject names an organisation), else its common name."""
+        subject = self.certificate.subject.native
+        return str(subject.get("organization_name") or subject.get("common_name") or "")
+
+    def stamp_heading(self, signer_name: str) -> str:
+        """The stamp's first lines: who signs, on whose certificate. A person signing with
+        their own certificate signs; an official signing with the institution's seal signs
+        on the institution's behalf, and the stamp names it."""
+        if not signer_name or signer_name == self.subject_name:
+            return "Firmado electrónicamente por"
+        return f"Sello electrónico de {self.holder_name}\nfirmado en su nombre por"
+
+    @property
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         """The self-signed certificates of the chain: the municipality's trust root."""
         return [c for c in self.chain if c.self_signed] or list(self.chain[-1:])
@@ -168,22 +186,39 @@ def _font_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _stamp_style(font: Any) -> TextStampStyle:
+@dataclass(frozen=True)
+class LocalTimeStampStyle(TextStampStyle):
+    """pyHanko writes the signing time in the server's zone; the stamp shows it in the
+    municipality's (`tz`), as everything else a citizen reads."""
+
+    tz: str = "America/Mexico_City"
+
+    def create_stamp(self, writer: Any, box: Any, text_params: dict[str, Any]) -> Any:
+        signed_at = datetime.strptime(str(text_params["ts"]), _PYHANKO_TIME_FORMAT)
+        local = signed_at.astimezone(ZoneInfo(self.tz)).strftime(STAMP_TIME_FORMAT)
+        return super().create_stamp(writer, box, {**text_params, "ts": local})
+
+
+_PYHANKO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # what pyHanko hands the style (then made local)
+
+
+def _stamp_style(font: Any, tz: str) -> TextStampStyle:
     """The visible stamp: pyHanko's built-in font when `font` is None."""
     box = TextBoxStyle(font_size=7, leading=9)
     if font is not None:
         box = TextBoxStyle(font=font, font_size=7, leading=9)
-    return TextStampStyle(
+    return LocalTimeStampStyle(
         stamp_text=STAMP_TEXT,
         text_box_style=box,
         border_width=1,
-        timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+        timestamp_format=_PYHANKO_TIME_FORMAT,
+        tz=tz,
     )
 
 
-def _latin1(stamp: SignatureStamp) -> bool:
+def _latin1(*texts: str) -> bool:
     try:
-        (stamp.signer_name + stamp.position).encode("latin-1")
+        "".join(texts).encode("latin-1")
     except UnicodeEncodeError:
         return False
     return True
@@ -199,6 +234,7 @@ class PadesSigner:
         tsa_url: str | None = None,
         location: str = "",
         reason: str = "Documento oficial emitido electrónicamente",
+        timezone: str = "America/Mexico_City",
     ) -> None:
         self.credentials = credentials
         self.timestamper = HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
@@ -214,8 +250,8 @@ class PadesSigner:
         # pyHanko's built-in Courier writes Latin-1 only; a stamp with any other letter
         # («Ǆ», Greek, Cyrillic) is set in DejaVu Sans, embedded as a subset. That costs about
         # 0.2 s a signature (fontTools), so Latin-1 stamps keep the fast built-in font.
-        self.style = _stamp_style(None)
-        self.unicode_style = _stamp_style(_InMemoryFont(str(STAMP_FONT)))
+        self.style = _stamp_style(None, timezone)
+        self.unicode_style = _stamp_style(_InMemoryFont(str(STAMP_FONT)), timezone)
 
     def __call__(self, pdf: bytes, stamps: Sequence[SignatureStamp] = ()) -> bytes:
         if not stamps:
@@ -227,6 +263,8 @@ class PadesSigner:
     def _sign_once(self, pdf: bytes, stamp: SignatureStamp) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         visible = stamp.box != (0, 0, 0, 0)
+        signer_name = stamp.signer_name or self.credentials.subject_name
+        heading = self.credentials.stamp_heading(signer_name)
         meta = signers.PdfSignatureMetadata(
             field_name=stamp.field_name,
             md_algorithm="sha256",
@@ -245,7 +283,9 @@ class PadesSigner:
             meta,
             signer=self.credentials.signer,
             timestamper=self.timestamper,
-            stamp_style=self.style if _latin1(stamp) else self.unicode_style,
+            stamp_style=self.style
+            if _latin1(heading, signer_name, stamp.position)
+            else self.unicode_style,
             new_field_spec=spec,
         )
         out = io.BytesIO()
@@ -255,7 +295,8 @@ class PadesSigner:
                 output=out,
                 bytes_reserved=self.bytes_reserved,
                 appearance_text_params={
-                    "signer": stamp.signer_name or self.credentials.subject_name,
+                    "heading": heading,
+                    "signer": signer_name,
                     "position": stamp.position,
                 },
             )
@@ -302,6 +343,7 @@ def signing_setup(settings: ConnectorSettings) -> SigningSetup:
         instance,
         settings.municipality_name,
         settings.signing_demo_allowed,
+        settings.timezone,
     )
     with _SETUPS_LOCK:
         setup = _SETUPS.get(key)
@@ -329,6 +371,7 @@ def signing_setup(settings: ConnectorSettings) -> SigningSetup:
             credentials,
             tsa_url=settings.signing_tsa_url,
             location=settings.municipality_name,
+            timezone=settings.timezone,
         )
         setup = SigningSetup(signer, credentials, roots, demo)
         _SETUPS[key] = setup

@@ -141,13 +141,13 @@ def test_departments_are_added_listed_and_known_at_import_and_publish(
 def test_demo_seed_is_idempotent_and_refused_outside_demo_mode(
     runner: FlaskCliRunner, db_url: str, app_factory
 ) -> None:  # type: ignore[no-untyped-def]
-    first = runner.invoke(args=["demo", "seed"])
+    first = runner.invoke(args=["demo", "seed", "--no-cases"])
     assert first.exit_code == 0, first.output
     assert "6 trámites publicados" in first.output or "trámites publicados" in first.output
-    second = runner.invoke(args=["demo", "seed"])
+    second = runner.invoke(args=["demo", "seed", "--no-cases"])
     assert "0 cuentas nuevas" in second.output
     prod = app_factory(db_url, demo_mode=False)
-    refused = prod.test_cli_runner().invoke(args=["demo", "seed"])
+    refused = prod.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"])
     assert refused.exit_code == 1
     assert "DEMO_MODE" in refused.output
 
@@ -157,7 +157,7 @@ def test_demo_seed_loads_the_catalogs_the_examples_read_and_keeps_the_municipali
 ) -> None:
     from workflow_engine.persistence.platform.catalogs import CatalogStore
 
-    first = runner.invoke(args=["demo", "seed"])
+    first = runner.invoke(args=["demo", "seed", "--no-cases"])
     assert first.exit_code == 0 and "2 catálogos cargados" in first.output, first.output
     with app.extensions["tramita"].engine.connect() as conn:
         store = CatalogStore(conn)
@@ -172,7 +172,7 @@ def test_demo_seed_loads_the_catalogs_the_examples_read_and_keeps_the_municipali
     own = tmp_path / "colonias.csv"
     own.write_text("clave,nombre\nC1,Colonia propia\n", encoding="utf-8")
     assert runner.invoke(args=["catalogs", "import", "colonias", str(own)]).exit_code == 0
-    again = runner.invoke(args=["demo", "seed"])
+    again = runner.invoke(args=["demo", "seed", "--no-cases"])
     assert "0 catálogos cargados" in again.output, again.output
     with app.extensions["tramita"].engine.connect() as conn:
         assert CatalogStore(conn).count("colonias") == 1
@@ -183,7 +183,7 @@ def test_demo_seed_loads_the_catalogs_the_examples_read_and_keeps_the_municipali
 def test_every_example_runs_from_start_to_end(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path, key: str
 ) -> None:
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     out = tmp_path / "out"
     result = runner.invoke(args=["demo", "walkthrough", key, "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -249,7 +249,7 @@ def test_every_example_in_one_municipality_keeps_each_taxpayer_intact(
 
     from workflow_engine.persistence.models import Taxpayer, table
 
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     for key in [*EXAMPLE_KEYS, "registro-vehicular"]:
         result = runner.invoke(args=["demo", "walkthrough", key, "--out", str(tmp_path / key)])
         assert result.exit_code == 0, result.output
@@ -273,7 +273,7 @@ def test_every_example_in_one_municipality_keeps_each_taxpayer_intact(
 def test_licence_example_takes_the_civil_protection_branch_for_a_large_venue(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    runner.invoke(args=["demo", "seed"])
+    runner.invoke(args=["demo", "seed", "--no-cases"])
     result = runner.invoke(
         args=["demo", "walkthrough", "licencia-funcionamiento", "--out", str(tmp_path)]
     )
@@ -282,7 +282,7 @@ def test_licence_example_takes_the_civil_protection_branch_for_a_large_venue(
 
 def test_outbox_dead_letters_can_be_listed_and_retried(app: Flask, runner: FlaskCliRunner) -> None:
     services = app.extensions["tramita"]
-    runner.invoke(args=["demo", "seed"])
+    runner.invoke(args=["demo", "seed", "--no-cases"])
     services.outbox.handlers["notify"] = _always_fails
     services.outbox.max_attempts = 1
     runner.invoke(args=["demo", "walkthrough", "constancia-residencia", "--out", "/tmp/unused"])

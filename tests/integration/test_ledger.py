@@ -34,7 +34,7 @@ CITIZEN = "ciudadano@demo.gob.mx"
 @pytest.fixture
 def app(db_url: str, app_factory: Any) -> Flask:
     app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     return app
 
 

@@ -27,7 +27,7 @@ KEY = "constancia-residencia"
 @pytest.fixture
 def app(db_url: str, app_factory: Any) -> Flask:
     app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     return app
 
 

@@ -218,7 +218,7 @@ def config_doc(base: str, auth: str = "api_key", **extra: Any) -> dict[str, Any]
 @pytest.fixture
 def app(db_url: str, app_factory: Any) -> Flask:
     app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     return app
 
 
@@ -488,7 +488,7 @@ def test_selected_by_settings(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("COLLECTION_REST_CONFIG", json.dumps(config_doc(base)))
     app = app_factory(db_url, collection_system="rest")
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     services = app.extensions["tramita"]
     account = Accounts(services.engine, demo_mode=True).by_email("ciudadano@demo.gob.mx")
     assert account is not None

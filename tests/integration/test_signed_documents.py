@@ -206,7 +206,9 @@ def test_the_licence_prints_its_table_conditional_paragraph_and_stamp(world: Wor
     assert "no autoriza la venta" not in text
     # the visible stamp, where the signature line is, names the signer and the position
     stamp = _stamp_text(reader, "Firma1")
-    assert "Firmado electrónicamente por" in stamp
+    # the DEMO certificate is the municipality's seal: the stamp names it and who signed
+    assert "Sello electrónico de Municipio de Chocotlán (DEMO)" in stamp
+    assert "firmado en su nombre por" in stamp
     assert "Lic. Rosa Elena Vázquez Ortega" in stamp
     assert "Directora de Desarrollo Económico" in stamp
 
@@ -602,5 +604,6 @@ def test_a_panamanian_document_prints_balboas_and_any_script(tmp_path: Path) -> 
     assert "Derecho B/. 1,234.50" in text or ("Derecho" in text and text.count("B/. 1,234.50") >= 2)
     assert "Dirección de Obras y Construcciones" in text
     assert "Đorđe Σπύρος" in text  # under the signature line and in the stamp
-    assert "Firmado electrónicamente por Đorđe Σπύρος Ingeniero municipal" in text
+    assert "Sello electrónico de M (DEMO) firmado en su nombre por Đorđe Σπύρος" in text
+    assert "Đorđe Σπύρος Ingeniero municipal" in text
     assert "■" not in text and "MXN" not in text

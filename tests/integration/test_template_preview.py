@@ -59,7 +59,7 @@ def row_counts(app: Flask) -> dict[str, int]:
 def test_simulate_and_preview_write_nothing_to_the_database(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     before = row_counts(app)
     assert before["procedure_versions"] > 0
     out = tmp_path / "out"
@@ -109,7 +109,7 @@ def test_simulate_and_preview_write_nothing_to_the_database(
 def test_simulate_prints_the_path_fees_tasks_and_writes_unsigned_previews(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     data = tmp_path / "data.json"
     data.write_text(json.dumps(EXAMPLES["permiso-mercado"]["example_data"]), "utf-8")
     result = runner.invoke(
@@ -145,7 +145,7 @@ def test_simulate_prints_the_path_fees_tasks_and_writes_unsigned_previews(
 def test_simulate_refuses_bad_input_with_a_clear_message(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     out = str(tmp_path / "out")
     unknown = runner.invoke(args=["templates", "simulate", "no-existe", "--out", out])
     assert unknown.exit_code == 1 and "No existe esa plantilla" in unknown.output
@@ -176,7 +176,7 @@ def test_fees_equal_what_a_real_walkthrough_charges(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
     """The construction permit: fees from a fee table, a yearly constant and a lookup."""
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     key = "permiso-construccion"
     result = runner.invoke(args=["demo", "walkthrough", key, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -309,7 +309,7 @@ def save_broken_draft(app: Flask, key: str = "permiso-mercado") -> dict[str, Any
 def test_a_draft_with_errors_previews_what_is_sound_and_simulates_until_it_stops(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     save_broken_draft(app)
     before = row_counts(app)
     page = tmp_path / "puesto.html"
@@ -342,7 +342,7 @@ def test_a_step_whose_own_fields_are_broken_is_not_drawn_and_says_why(
     from app.citizen.wizard.preview import UnsoundStepError, render_step_preview
     from workflow_engine.persistence.platform.catalog import Editor
 
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     doc = save_broken_draft(app)
     puesto = next(s for s in doc["steps"] if s["id"] == "puesto")
     puesto["fields"][0]["options"] = []  # a select without options

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,5 +41,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return moment.astimezone(UTC)
 
 
+_replayed_now: ContextVar[Callable[[], datetime] | None] = ContextVar("replayed_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current time; inside :func:`replaying`, the moment being replayed."""
+    replayed = _replayed_now.get()
+    return replayed() if replayed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def replaying(now: Callable[[], datetime]) -> Iterator[None]:
+    """Make :func:`utcnow` answer `now()` in this context (the demo seed replays cases in
+    the past through the real engine and effects, so their rows carry consistent times)."""
+    token = _replayed_now.set(now)
+    try:
+        yield
+    finally:
+        _replayed_now.reset(token)

@@ -4,7 +4,7 @@ engine: the CLI's `demo walkthrough`, and the suite's proof that every example w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,12 +22,14 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.engine.state import CaseState, TaskState
 from workflow_engine.persistence.cases.outbox import OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import Document, OutboxMessage, table
 from workflow_engine.persistence.types import utcnow
 
 MAX_COMMANDS = 200
+Reviewer = Callable[[CaseState, TaskState, datetime, Mapping[str, Mapping[str, Any]]], Decide]
 POLL_SECONDS = 0.2
 
 
@@ -55,6 +57,8 @@ def run_walkthrough(
     clock: Callable[[], datetime] = utcnow,
     settle: Callable[[str], Command] | None = None,
     wait_seconds: float = 0.0,
+    until: Callable[[CaseState], bool] | None = None,
+    review: Reviewer | None = None,
 ) -> WalkthroughResult:
     """Start a case, fill every form step with the example data, file it, approve every task,
     confirm every payment, and let the outbox issue every document.
@@ -65,14 +69,18 @@ def run_walkthrough(
     waited for up to that long, and the walk ends only when none of its effects is left
     unfinished: with a broker the worker and this walk share the work (each effect's claim
     makes it run once) and neither leaves a half-finished case.
+
+    `until(state)`: stop as soon as it holds (the demo seed leaves cases half-way);
+    `review(state, task, at, example)`: the decision on each open task (default: approve).
     """
+    review = review or approve_all
     started = cases.start(procedure_key, StartCase(at=clock(), actor=applicant))
     case_id = started.case_id
     commands = 1
     for _ in range(MAX_COMMANDS):
         outbox.run_due()
         state, definition, _version = cases.load(case_id)
-        if state.status == case_state.CLOSED:
+        if state.status == case_state.CLOSED or (until is not None and until(state)):
             break
         example = dict(definition.example_data())
         example.update(data_override or {})
@@ -86,25 +94,11 @@ def run_walkthrough(
             cases.execute(case_id, SubmitCase(at=at, actor=applicant, declaration=True))
         elif state.status == case_state.IN_REVIEW:
             for task in state.open_tasks():
-                official = Actor(
-                    id=f"demo-{task.department}",
-                    kind="official",
-                    departments=frozenset([task.department]),
-                    roles=frozenset([task.role]),
-                    name=f"Revisión {task.department}",
-                )
-                cases.execute(
-                    case_id,
-                    Decide(
-                        at=at,
-                        actor=official,
-                        task_id=task.id,
-                        decision="approve",
-                        comment="Aprobado en recorrido de demostración.",
-                        fields=dict(example.get(task.step_id, {})),
-                    ),
-                )
+                decision = review(state, task, at, example)
+                cases.execute(case_id, decision)
                 commands += 1
+                if decision.decision != "approve":
+                    break  # the other branches' tasks are closed with it
             continue
         elif (
             state.status == case_state.AWAITING_PAYMENT
@@ -151,6 +145,28 @@ def run_walkthrough(
             ).mappings()
         ]
     return WalkthroughResult(case_id, state.folio, state.outcome, path, docs, commands)
+
+
+def approve_all(
+    _state: CaseState, task: TaskState, at: datetime, example: Mapping[str, Mapping[str, Any]]
+) -> Decide:
+    """The walkthrough's reviewer: an official of the task's department approves it with the
+    example's answers to the step's fields."""
+    official = Actor(
+        id=f"demo-{task.department}",
+        kind="official",
+        departments=frozenset([task.department]),
+        roles=frozenset([task.role]),
+        name=f"Revisión {task.department}",
+    )
+    return Decide(
+        at=at,
+        actor=official,
+        task_id=task.id,
+        decision="approve",
+        comment="Aprobado en recorrido de demostración.",
+        fields=dict(example.get(task.step_id, {})),
+    )
 
 
 def _unfinished(outbox: OutboxProcessor, case_id: int) -> list[str]:

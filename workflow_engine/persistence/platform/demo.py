@@ -14,19 +14,14 @@ from form_schemas import catalogs_dir
 from workflow_engine.calendar import mexican_statutory_holidays
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.models import Holiday, table
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Account, Accounts
 from workflow_engine.persistence.platform.catalog import Catalog, Editor
 from workflow_engine.persistence.platform.catalogs import CatalogStore, parse_csv, replace_catalog
-
-DEPARTMENTS = {
-    "desarrollo-economico": ("Desarrollo Económico", "Economic Development"),
-    "proteccion-civil": ("Protección Civil", "Civil Protection"),
-    "desarrollo-urbano": ("Desarrollo Urbano y Obras Públicas", "Urban Development"),
-    "tesoreria": ("Tesorería Municipal", "Treasury"),
-    "secretaria-ayuntamiento": ("Secretaría del Ayuntamiento", "Town Hall Secretariat"),
-    "movilidad": ("Movilidad y Tránsito", "Mobility and Transit"),
-    "mercados": ("Mercados y Comercio en Vía Pública", "Markets and Street Trade"),
-}
+from workflow_engine.persistence.platform.demo_profiles import (
+    DEMO_MUNICIPALITIES,
+    DEPARTMENTS,
+    DemoMunicipality,
+)
 
 # (email, role, name, department, role tags) — all with the password demo12345.
 DEMO_ACCOUNTS = [
@@ -84,6 +79,20 @@ class DemoModeRequiredError(EngineError):
     code = "demo_mode_required"
 
 
+class UnknownDemoMunicipalityError(EngineError):
+    code = "unknown_demo_municipality"
+
+
+def demo_municipality(key: str) -> DemoMunicipality:
+    try:
+        return DEMO_MUNICIPALITIES[key]
+    except KeyError:
+        raise UnknownDemoMunicipalityError(
+            f"Municipio demo desconocido: {key!r} (chocotlan o la-chorrera).",
+            f"Unknown demo municipality: {key!r} (chocotlan or la-chorrera).",
+        ) from None
+
+
 @dataclass
 class SeedReport:
     departments: int
@@ -91,6 +100,13 @@ class SeedReport:
     holidays: int
     published: list[str]
     catalogs_loaded: list[str]
+
+
+def demo_staff(engine: Engine) -> list[Account]:
+    """The demo officials' accounts (who decide the demo cases)."""
+    accounts = Accounts(engine)
+    found = (accounts.by_email(email) for email, role, *_ in DEMO_ACCOUNTS if role == "official")
+    return [a for a in found if a is not None]
 
 
 def examples_dir() -> Path:
@@ -122,15 +138,20 @@ def seed_catalogs(engine: Engine) -> list[str]:
     return loaded
 
 
-def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
-    """Idempotent: running it twice changes nothing the second time."""
+def seed_demo(
+    engine: Engine, *, demo_mode: bool, municipality: DemoMunicipality | None = None
+) -> SeedReport:
+    """Idempotent: running it twice changes nothing the second time. With a `municipality`,
+    its departments' names and its own procedures (localized); without one (the tests),
+    every example as it is written."""
     if not demo_mode:
         raise DemoModeRequiredError(
             "Los datos de demostración sólo se crean con DEMO_MODE=1.",
             "Demo data is only created with DEMO_MODE=1.",
         )
     accounts = Accounts(engine, demo_mode=True)
-    for key, (es, en) in DEPARTMENTS.items():
+    departments = municipality.departments if municipality else DEPARTMENTS
+    for key, (es, en) in departments.items():
         accounts.ensure_department(key, es, en)
     created = 0
     for email, role, name, department, tags in DEMO_ACCOUNTS:
@@ -148,12 +169,16 @@ def seed_demo(engine: Engine, *, demo_mode: bool) -> SeedReport:
     this_year = date.today().year
     holidays = seed_holidays(engine, range(this_year - 1, this_year + 3))
     catalogs_loaded = seed_catalogs(engine)
-    catalog = Catalog(engine, known_departments=DEPARTMENTS)
+    catalog = Catalog(engine, known_departments=departments)
     published = []
     for path in sorted(examples_dir().glob("*.json")):
+        if municipality and path.stem not in municipality.procedures:
+            continue
         doc = json.loads(path.read_text(encoding="utf-8"))
+        if municipality:
+            doc = municipality.localize(doc)
         seed = Editor.operator("demo seed")
         catalog.save_draft(doc, by=seed)
         catalog.publish(doc["key"], by=seed, note="Ejemplo del municipio demo")
         published.append(doc["key"])
-    return SeedReport(len(DEPARTMENTS), created, holidays, published, catalogs_loaded)
+    return SeedReport(len(departments), created, holidays, published, catalogs_loaded)
