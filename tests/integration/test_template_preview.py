@@ -20,9 +20,9 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy import table as sql_table
 
 from app.api.queries import case_row
+from tests.helpers.preview import assert_unsigned, demo_lookup
 from tests.helpers.web import login
-from tests.integration.test_wizard import CITIZEN
-from tests.unit.test_template_preview import assert_unsigned, demo_lookup
+from tests.helpers.wizard import CITIZEN
 from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.models import User
