@@ -236,7 +236,7 @@ def test_upload_page_for_treasury_only(app: Flask) -> None:
     assert not_text.status_code == 400 and "no es de texto" in not_text.get_data(True)
     no_bank = _upload(cashier, b"referencia,importe,fecha\n", bank="")
     assert no_bank.status_code == 400 and "nombre del banco" in no_bank.get_data(True)
-    from app.treasury import reconciliation as treasury
+    from app.treasury import forms as treasury
 
     limit = treasury.MAX_FILE_BYTES
     treasury.MAX_FILE_BYTES = 1000  # the real 20 MB would only make the test slow
