@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_api.py)."""
+"""The REST API's test steps: API-key headers, starting and filing the licence case, opening
+its task, uploads, and the error-body check."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_bench_payments.py)."""
+"""Running a benchmark script as a test (the payments and templates benchmarks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_inbox.py)."""
+"""Browser tests' shared steps: the market case filed for the live server, opening a case
+from the inbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_catalogs.py)."""
+"""Reusable catalogs in tests: the SCIAN sample and loading a CSV through the CLI."""
 
 from __future__ import annotations
 

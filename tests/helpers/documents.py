@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_signed_documents.py)."""
+"""Reading the text a signed PDF stamps on its pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_inbox_pages.py)."""
+"""The staff inbox in tests: a browser logged in as a demo official, a case's state."""
 
 from __future__ import annotations
 

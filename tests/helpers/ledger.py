@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_ledger.py)."""
+"""The ledger in tests: a case awaiting payment, a payment for its order, the recorder,
+an approved licence."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_files.py)."""
+"""The market-stall case (with a photo and an ID upload) filed through the wizard, and
+fetching its files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_document_markup.py)."""
+"""Document markup checks: a tiny PNG and the assertion that liaison text stays inert."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_notification_emails.py)."""
+"""A world of citizens and an official, each with a language and an e-mail address, to
+check which notifications and e-mails a case sends."""
 
 from __future__ import annotations
 

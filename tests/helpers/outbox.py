@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_outbox.py)."""
+"""The outbox in tests: a settable clock, a filed mini case, the outbox rows."""
 
 from __future__ import annotations
 

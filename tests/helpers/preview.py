@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_template_preview.py)."""
+"""Template previews in tests: the demo lookup and the check that a preview is unsigned."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_reconciliation.py)."""
+"""Bank reconciliation in tests: a case awaiting payment and amounts in pesos."""
 
 from __future__ import annotations
 

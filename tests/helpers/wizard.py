@@ -1,4 +1,4 @@
-"""Shared by several test modules (moved from test_wizard.py)."""
+"""The citizen's wizard in tests: posting a step as the browser does, a case's state."""
 
 from __future__ import annotations
 
