@@ -224,7 +224,7 @@ def test_payments_and_events_are_append_only(demo_app: Flask) -> None:
 def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(demo_app: Flask) -> None:
     from datetime import timedelta
 
-    from demo_app.ledger_cli import expire_orders
+    from app.ledger_cli import expire_orders
 
     case_id, order = awaiting_payment(demo_app)
     services = demo_app.extensions["tramita"]
