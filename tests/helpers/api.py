@@ -10,8 +10,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 LICENCE = "licencia-funcionamiento"
-
-
 FORM_STEPS = ("solicitante", "negocio", "documentos")
 
 

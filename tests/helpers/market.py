@@ -14,14 +14,8 @@ from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.platform.uploads import UploadStore
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
 AT = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # a Monday, 10:30 in Mexico City
-
-
 ID_FIELD = {
     "id": "doc_identificacion",
     "type": "file",

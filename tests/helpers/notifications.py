@@ -34,23 +34,11 @@ from workflow_engine.persistence.types import utcnow
 # Thursday 18 December 2025, 10:00 in Mexico City: ten business days later is in the next year.
 # (In the past, so the effects queued at NOW are due for the outbox, which runs on its own clock.)
 NOW = datetime(2025, 12, 18, 16, 0, tzinfo=UTC)
-
-
 DEPT = "desarrollo-economico"
-
-
 users_t = table(User)
-
-
 notifications_t = table(Notification)
-
-
 outbox_t = table(OutboxMessage)
-
-
 timers_t = table(Timer)
-
-
 PEOPLE = {
     # name: (role, department, tags, active, language)
     "ana": ("citizen", None, [], True, "es"),
