@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from app.formatting import money
@@ -64,6 +66,21 @@ def db_upgrade() -> None:
     click.echo("Base de datos al día.")
 
 
+def _speaks(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--lang es|en` (Spanish by default) for a `templates` command: its own lines are
+    gettext messages and the domain's messages are chosen in that language."""
+
+    @functools.wraps(command)
+    def run(*args: Any, lang: str, **kwargs: Any) -> Any:
+        with force_locale(lang):
+            return command(*args, lang=lang, **kwargs)
+
+    option = click.option(
+        "--lang", default="es", type=click.Choice(["es", "en"]), help="Language of the output."
+    )
+    return option(run)
+
+
 def _read_template(name: str) -> Any:
     """A template file's JSON; InvalidJSONError (one clear line) when it cannot be used."""
     from workflow_engine.templates.validation import MAX_TEMPLATE_DEPTH
@@ -80,7 +97,7 @@ def _read_template(name: str) -> Any:
 
 @templates_cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
+@_speaks
 def templates_validate(files: tuple[str, ...], lang: str) -> None:
     """Check templates; one line per problem (severity, code, element, message); exit 1 on
     any error (warnings alone do not fail)."""
@@ -104,17 +121,17 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
         if blocking:
             failed = True
         warnings = len(problems) - blocking
-        summary = "OK" if not blocking else f"{blocking} error(es)"
+        summary = "OK" if not blocking else ngettext("%(num)s error", "%(num)s errores", blocking)
         if warnings:
-            summary += f", {warnings} aviso(s)"
+            summary += ", " + ngettext("%(num)s aviso", "%(num)s avisos", warnings)
         click.echo(f"{name}: {summary}", err=True)
     sys.exit(1 if failed else 0)
 
 
-def _fail(exc: EngineError) -> None:
-    click.echo(exc.message_es, err=True)
+def _fail(exc: EngineError, lang: str = "es") -> None:
+    click.echo(exc.message(lang), err=True)
     for problem in exc.details.get("problems", []):
-        click.echo(f"{problem['path']}: {problem['message_es']}", err=True)
+        click.echo(f"{problem['path']}: {problem[f'message_{lang}']}", err=True)
     sys.exit(1)
 
 
@@ -138,7 +155,7 @@ def _editor(email: str | None) -> Editor:
         return Editor.operator(_operator_name())
     account = Accounts(_services().engine).by_email(email)
     if account is None:
-        click.echo("No existe esa cuenta.", err=True)
+        click.echo(_("No existe esa cuenta."), err=True)
         sys.exit(1)
     return Editor(account.id)
 
@@ -155,27 +172,37 @@ _AS = click.option(
 @templates_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_AS
-def templates_import(file: str, email: str | None) -> None:
+@_speaks
+def templates_import(file: str, email: str | None, lang: str) -> None:
     """Save the file as the draft's next revision (even with errors: they are listed, and the
     exit status is 1 until they are fixed, since such a draft cannot be published)."""
     try:
         doc = _read_template(file)
     except InvalidJSONError as exc:
-        click.echo(f"$: {file}: {exc.message_es}", err=True)
+        click.echo(f"$: {file}: {exc.message(lang)}", err=True)
         sys.exit(1)
     catalog = _services().catalog
     try:
         revision = catalog.save_revision(doc, by=_editor(email), base=None)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     info = catalog.info(revision.key)
-    click.echo(f"{info.key}: borrador guardado, revisión {revision.number} (estado: {info.state})")
+    saved = _(
+        "borrador guardado, revisión %(number)s (estado: %(state)s)",
+        number=revision.number,
+        state=info.state,
+    )
+    click.echo(f"{info.key}: {saved}")
     for problem in revision.problems:
-        click.echo(f"{problem['path']}: {problem['message_es']}")
+        click.echo(f"{problem['path']}: {problem[f'message_{lang}']}")
     if revision.error_count:
         click.echo(
-            f"{revision.error_count} error(es): no se puede publicar hasta corregirlos.",
+            ngettext(
+                "%(num)s error: no se puede publicar hasta corregirlo.",
+                "%(num)s errores: no se puede publicar hasta corregirlos.",
+                revision.error_count,
+            ),
             err=True,
         )
         sys.exit(1)
@@ -190,14 +217,20 @@ def templates_import(file: str, email: str | None) -> None:
     show_default=True,
     help="Why it is published (kept with the version and in the audit log).",
 )
-def templates_publish(key: str, email: str | None, note: str) -> None:
+@_speaks
+def templates_publish(key: str, email: str | None, note: str, lang: str) -> None:
     """Freeze the draft as a new numbered version (it must have no errors)."""
     try:
         version = _services().catalog.publish(key, by=_editor(email), note=note)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
-    click.echo(f"{key}: versión {version.number} publicada (sha256 {version.checksum})")
+    published = _(
+        "versión %(number)s publicada (sha256 %(checksum)s)",
+        number=version.number,
+        checksum=version.checksum,
+    )
+    click.echo(f"{key}: {published}")
 
 
 @templates_cli.command("rollback")
@@ -205,46 +238,51 @@ def templates_publish(key: str, email: str | None, note: str) -> None:
 @click.argument("number", metavar="VERSION", type=int)
 @_AS
 @click.option("--note", required=True, help="Why the old version comes back.")
-def templates_rollback(key: str, number: int, email: str | None, note: str) -> None:
+@_speaks
+def templates_rollback(key: str, number: int, email: str | None, note: str, lang: str) -> None:
     """Publish an old version's document again, as a new version."""
     try:
         version = _services().catalog.rollback(key, number, by=_editor(email), note=note)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
-    click.echo(
-        f"{key}: versión {number} publicada de nuevo como versión {version.number} "
-        f"(sha256 {version.checksum})"
+    again = _(
+        "versión %(old)s publicada de nuevo como versión %(number)s (sha256 %(checksum)s)",
+        old=number,
+        number=version.number,
+        checksum=version.checksum,
     )
+    click.echo(f"{key}: {again}")
 
 
 @templates_cli.command("revisions")
 @click.argument("key")
-def templates_revisions(key: str) -> None:
+@_speaks
+def templates_revisions(key: str, lang: str) -> None:
     """One line per saved revision, newest first: number, who, when, errors, warnings."""
     try:
         revisions = _services().catalog.revisions(key)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     for r in revisions:
         when = r.saved_at.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(
-            f"{r.number}\t{r.saved_by_name}\t{when}\t"
-            f"{r.error_count} errores\t{r.warning_count} avisos"
-        )
+        errors = ngettext("%(num)s error", "%(num)s errores", r.error_count)
+        warnings = ngettext("%(num)s aviso", "%(num)s avisos", r.warning_count)
+        click.echo(f"{r.number}\t{r.saved_by_name}\t{when}\t{errors}\t{warnings}")
 
 
 @templates_cli.command("export")
 @click.argument("key")
 @click.option("--version", "number", type=int, default=None, help="A published version.")
-def templates_export(key: str, number: int | None) -> None:
+@_speaks
+def templates_export(key: str, number: int | None, lang: str) -> None:
     """Print the draft (or a published version) as JSON."""
     catalog = _services().catalog
     try:
         doc = catalog.draft(key) if number is None else catalog.version(key, number).definition
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
@@ -260,7 +298,8 @@ def _template_side(key: str, which: str) -> dict[str, Any]:
         number = int(which)
     except ValueError:
         raise click.BadParameter(
-            f"«{which}» no es un número de versión ni «draft».", param_hint="A/B"
+            _("«%(which)s» no es un número de versión ni «draft».", which=which),
+            param_hint="A/B",
         ) from None
     doc = catalog.version(key, number).definition
     return doc
@@ -270,8 +309,8 @@ def _template_side(key: str, which: str) -> dict[str, Any]:
 @click.argument("key")
 @click.argument("old")
 @click.argument("new")
-@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine output.")
+@_speaks
 def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> None:
     """What changed from OLD to NEW (version numbers or `draft`), grouped by step."""
     from workflow_engine.templates.diff import diff, grouped
@@ -279,15 +318,14 @@ def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> No
     try:
         groups = grouped(diff(_template_side(key, old), _template_side(key, new)))
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     if as_json:
         body = {"key": key, "old": old, "new": new, "groups": [g.as_json() for g in groups]}
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if not groups:
-        with force_locale(lang):
-            click.echo(_("Sin cambios."))
+        click.echo(_("Sin cambios."))
     for group in groups:
         click.echo(group.title(lang))
         for change in group.changes:
@@ -296,7 +334,8 @@ def templates_diff(key: str, old: str, new: str, lang: str, as_json: bool) -> No
 
 @templates_cli.command("generate-schemas")
 @click.option("--check", is_flag=True, help="Only say whether the files are out of date.")
-def templates_generate_schemas(check: bool) -> None:
+@_speaks
+def templates_generate_schemas(check: bool, lang: str) -> None:
     """Regenerate field_types.json and the field and step parts of procedure.schema.json."""
     from form_schemas import field_types_path
     from workflow_engine.templates.schemas import stale_files, write_schemas
@@ -305,11 +344,11 @@ def templates_generate_schemas(check: bool) -> None:
     if check:
         stale = stale_files(directory)
         for path in stale:
-            click.echo(f"Desactualizado: {path}", err=True)
+            click.echo(_("Desactualizado: %(path)s", path=path), err=True)
         sys.exit(1 if stale else 0)
     for path in write_schemas(directory):
-        click.echo(f"Escrito: {path}")
-    click.echo("Esquemas al día.")
+        click.echo(_("Escrito: %(path)s", path=path))
+    click.echo(_("Esquemas al día."))
 
 
 @templates_cli.command("list")
@@ -320,11 +359,12 @@ def templates_list() -> None:
 
 @templates_cli.command("archive")
 @click.argument("key")
-def templates_archive(key: str) -> None:
+@_speaks
+def templates_archive(key: str, lang: str) -> None:
     try:
         info = _services().catalog.archive(key)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     click.echo(f"{info.key}: {info.state}")
 
@@ -335,7 +375,7 @@ def _template_doc(key: str, number: int | None, draft: bool) -> Any:
         return _read_template(key)
     catalog = _services().catalog
     if number is not None and draft:
-        raise click.UsageError("Use --version o --draft, no ambos.")
+        raise click.UsageError(_("Use --version o --draft, no ambos."))
     return catalog.version(key, number).definition if number is not None else catalog.draft(key)
 
 
@@ -346,8 +386,13 @@ def _say_draft_errors(doc: Any) -> list[Any]:
     problems = validate_template(doc)
     if problems:
         click.echo(
-            f"Aviso: la plantilla tiene {len(problems)} error(es); la vista previa muestra lo "
-            "que sí se puede usar.",
+            ngettext(
+                "Aviso: la plantilla tiene %(num)s error; la vista previa muestra lo que sí "
+                "se puede usar.",
+                "Aviso: la plantilla tiene %(num)s errores; la vista previa muestra lo que sí "
+                "se puede usar.",
+                len(problems),
+            ),
             err=True,
         )
     return problems
@@ -359,8 +404,8 @@ def _say_draft_errors(doc: Any) -> list[Any]:
 @click.option("--draft", is_flag=True, help="The draft (the default).")
 @click.option("--step", "step_id", required=True, help="A form step's id.")
 @click.option("--empty", is_flag=True, help="No answers: the empty page.")
-@click.option("--lang", default="es", type=click.Choice(["es", "en"]))
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+@_speaks
 def templates_preview(
     key: str, number: int | None, draft: bool, step_id: str, empty: bool, lang: str, out_file: str
 ) -> None:
@@ -372,21 +417,27 @@ def templates_preview(
         _say_draft_errors(doc)
         html = render_step_preview(doc, step_id, empty=empty, lang=lang)
     except UnsoundStepError as exc:
-        click.echo(f"El paso «{step_id}» tiene errores; corríjalos antes de verlo:", err=True)
+        click.echo(
+            _("El paso «%(step)s» tiene errores; corríjalos antes de verlo:", step=step_id),
+            err=True,
+        )
         for problem in exc.problems:
-            click.echo(f"{problem.path}: {problem.message_es}", err=True)
+            click.echo(f"{problem.path}: {problem.message(lang)}", err=True)
         sys.exit(1)
     except InvalidJSONError as exc:
-        click.echo(f"$: {key}: {exc.message_es}", err=True)
+        click.echo(f"$: {key}: {exc.message(lang)}", err=True)
         sys.exit(1)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     except UnknownStepError:
-        click.echo(f"«{step_id}» no es un paso de formulario de {key}.", err=True)
+        click.echo(
+            _("«%(step)s» no es un paso de formulario de %(key)s.", step=step_id, key=key),
+            err=True,
+        )
         sys.exit(1)
     Path(out_file).write_text(html, encoding="utf-8")
-    click.echo(f"vista previa: {out_file}")
+    click.echo(_("vista previa: %(file)s", file=out_file))
 
 
 @templates_cli.command("simulate")
@@ -401,8 +452,15 @@ def templates_preview(
 )
 @click.option("--decisions", default="", help="approve, reject or return, in task order.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@_speaks
 def templates_simulate(
-    key: str, number: int | None, draft: bool, data_file: str | None, decisions: str, out_dir: str
+    key: str,
+    number: int | None,
+    draft: bool,
+    data_file: str | None,
+    decisions: str,
+    out_dir: str,
+    lang: str,
 ) -> None:
     """Dry run: the path, fees, tasks and notices an answer set would give; preview PDFs to
     DIR. Nothing is written to the database."""
@@ -422,22 +480,23 @@ def templates_simulate(
         words = parse_decisions(decisions)
     except ValueError as exc:
         raise click.BadParameter(
-            f"«{exc}» no es una decisión (approve, reject, return).", param_hint="--decisions"
+            _("«%(word)s» no es una decisión (approve, reject, return).", word=str(exc)),
+            param_hint="--decisions",
         ) from None
     try:
         doc = _template_doc(key, number, draft)
         problems = _say_draft_errors(doc)
         data = _read_template(data_file) if data_file else None
     except InvalidJSONError as exc:
-        click.echo(f"$: {exc.message_es}", err=True)
+        click.echo(f"$: {exc.message(lang)}", err=True)
         sys.exit(1)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, lang)
         return
     if data is not None and not (
         isinstance(data, dict) and all(isinstance(v, dict) for v in data.values())
     ):
-        click.echo("--data: se espera un objeto {paso: {campo: valor}}.", err=True)
+        click.echo(_("--data: se espera un objeto {paso: {campo: valor}}."), err=True)
         sys.exit(1)
     registry = default_registry()
 
@@ -463,24 +522,28 @@ def templates_simulate(
     except SimulationError as exc:
         sim = exc.simulation
         click.echo(f"path: {' -> '.join(sim.path)}")
-        click.echo(f"detenido: {exc.message_es}", err=True)
+        click.echo(
+            _("detenido: %(reason)s", reason=exc.message_en if lang == "en" else exc.message_es),
+            err=True,
+        )
         sys.exit(1)
     click.echo(f"path: {' -> '.join(sim.path)}")
     click.echo(f"outcome: {sim.outcome or '-'} ({sim.status})")
     for fee in sim.fees:
         for line in fee.lines:
-            label = line["label"].get("es") or line["id"]
+            label = line["label"].get(lang) or line["label"].get("es") or line["id"]
             click.echo(f"fee: {fee.step_id}: {label}: {money(line['amount_cents'], fee.currency)}")
         click.echo(f"fees total: {fee.step_id}: {money(fee.total_cents, fee.currency)}")
     for task in sim.tasks:
         click.echo(
             f"task: {task.step_id}: {task.department} / {task.role}, "
-            f"plazo {task.due_on or '-'}: {task.decision or 'pendiente'}"
+            + _("plazo %(due)s", due=task.due_on or "-")
+            + f": {task.decision or _('pendiente')}"
         )
     for notice in sim.notifications:
         click.echo(f"notification: {notice.template} -> {notice.to}")
-    for note_es, _note_en in sim.notes:
-        click.echo(f"nota: {note_es}")
+    for note_es, note_en in sim.notes:
+        click.echo(_("nota: %(note)s", note=note_en if lang == "en" else note_es))
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     settings = connector_settings(services.settings)
@@ -490,11 +553,10 @@ def templates_simulate(
         try:
             pdf = render_preview(settings, shown, document, at=at, department=department)
         except Exception:  # a draft's broken document: said, never a traceback
-            click.echo(
-                f"document: {document.step_id}: no se pudo generar la vista previa; revise "
-                "los errores del documento de ese paso.",
-                err=True,
+            failed = _(
+                "no se pudo generar la vista previa; revise los errores del documento de ese paso."
             )
+            click.echo(f"document: {document.step_id}: {failed}", err=True)
             continue
         path = target / f"{shown['key']}-{document.step_id}-{document.kind}-vista-previa.pdf"
         path.write_bytes(pdf)

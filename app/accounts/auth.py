@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from app.accounts.forms import login_form
 from app.sessions import accounts, end_session, start_session
 from workflow_engine.persistence.platform.staff import Staff
 
@@ -74,8 +75,7 @@ def login() -> Any:
     status = 200
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "").strip()[:254]
-        password = request.form.get("password", "")
+        email, password = login_form(request.form)
         ip = request.remote_addr or ""
         store = accounts()
         delay = store.address_delay(ip)

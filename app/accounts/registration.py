@@ -7,7 +7,7 @@ e-mail would have carried, so `make run` works without a mail server.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -23,6 +23,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts.forms import (
+    PROFILE_IDS,
+    check_new_password,
+    forgot_form,
+    profile_form,
+    profile_shown,
+    registration_form,
+)
 from app.formatting import reader_language
 from app.guards import login_required
 from app.sessions import accounts, current_account, start_session
@@ -35,24 +43,13 @@ from workflow_engine.persistence.platform.accounts import (
     VERIFY_TTL,
     Account,
     EmailTakenError,
-    email_problem,
     normalize_email,
-    password_problem,
-    validate_profile,
 )
 
 if TYPE_CHECKING:
     from app.services import Services
 
 blueprint = Blueprint("accounts", __name__)
-
-PROFILE_IDS = {
-    "address.street": "address-street",
-    "address.number": "address-number",
-    "address.neighbourhood": "address-neighbourhood",
-    "address.postcode": "address-postcode",
-    "address.municipality": "address-municipality",
-}
 
 
 @blueprint.after_request
@@ -97,47 +94,12 @@ def _send_verification(account: Account) -> str:
     return link
 
 
-def _password_message(code: str) -> str:
-    return {
-        "required": _("Escriba una contraseña."),
-        "too_short": _("La contraseña debe tener al menos 10 caracteres."),
-        "too_long": _("La contraseña es demasiado larga."),
-        "is_email": _("La contraseña no puede ser su correo electrónico."),
-        "common": _("Esa contraseña es muy común y fácil de adivinar; elija otra."),
-    }.get(code, _("Elija otra contraseña."))
-
-
-def _check_new_password(form: Any, email: str, errors: dict[str, str]) -> str:
-    password = str(form.get("password", ""))
-    problem = password_problem(password, email)
-    if problem:
-        errors["password"] = _password_message(problem)
-    elif form.get("password_confirm", "") != password:
-        errors["password_confirm"] = _("Las contraseñas no coinciden.")
-    return password
-
-
 @blueprint.route("/registro", methods=["GET", "POST"])
 def register() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"name": "", "email": ""}
     if request.method == "POST":
-        values = {
-            "name": " ".join(request.form.get("name", "").split())[:400],
-            "email": request.form.get("email", "").strip()[:400],
-        }
-        if not values["name"]:
-            errors["name"] = _("Escriba su nombre completo.")
-        elif len(values["name"]) > 200:
-            errors["name"] = _("El nombre es demasiado largo.")
-        problem = email_problem(values["email"])
-        if problem == "required":
-            errors["email"] = _("Escriba su correo electrónico.")
-        elif problem:
-            errors["email"] = _(
-                "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com."
-            )
-        password = _check_new_password(request.form, values["email"], errors)
+        values, errors, password = registration_form(request.form)
         if not errors:
             return _registered(values["name"], normalize_email(values["email"]), password)
     return render_template("accounts/register.html", errors=errors, values=values), (
@@ -213,14 +175,9 @@ def forgot() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "").strip()[:400]
-        problem = email_problem(email)
-        if problem == "required":
-            errors["email"] = _("Escriba su correo electrónico.")
-        elif problem:
-            errors["email"] = _(
-                "Escriba un correo electrónico válido, por ejemplo nombre@ejemplo.com."
-            )
+        email, wrong = forgot_form(request.form)
+        if wrong:
+            errors["email"] = wrong
         else:
             demo_link = _send_reset(normalize_email(email))
             return render_template(
@@ -257,7 +214,7 @@ def reset(token: str) -> ResponseReturnValue:
         )
     errors: dict[str, str] = {}
     if request.method == "POST":
-        password = _check_new_password(request.form, account.email, errors)
+        password = check_new_password(request.form, account.email, errors)
         if not errors:
             result = store.reset_password(token, password)
             if not result.ok:  # used by a concurrent request a moment ago
@@ -286,21 +243,6 @@ def reset(token: str) -> ResponseReturnValue:
     )
 
 
-def _profile_message(field: str, code: str) -> str:
-    if code == "too_long":
-        return _("El texto es demasiado largo.")
-    messages = {
-        ("name", "required"): _("Escriba su nombre completo."),
-        ("curp", "invalid"): _(
-            "La CURP no es válida. Tiene 18 caracteres, por ejemplo PEGJ850315HJCRRN06; "
-            "revise que esté completa y bien escrita."
-        ),
-        ("phone", "invalid"): _("Escriba un teléfono de 10 dígitos, por ejemplo 55 1234 5678."),
-        ("address.postcode", "invalid"): _("El código postal tiene 5 dígitos, por ejemplo 06000."),
-    }
-    return messages.get((field, code), _("Revise este dato."))
-
-
 @blueprint.route("/perfil", methods=["GET", "POST"])
 @login_required
 def profile() -> ResponseReturnValue:
@@ -309,24 +251,12 @@ def profile() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     data = store.profile(user_id)
     if request.method == "POST":
-        form = {key: str(request.form.get(key, ""))[:1000] for key in _PROFILE_FIELDS}
-        cleaned, codes = validate_profile(form)
-        if not codes:
+        posted, cleaned, errors = profile_form(request.form)
+        if not errors:
             store.update_profile(user_id, cleaned)
             flash(_("Se guardaron sus datos."))
             return redirect(url_for("accounts.profile"))
-        errors = {field: _profile_message(field, code) for field, code in codes.items()}
-        data = {
-            "name": form["name"],
-            "email": data["email"],
-            "curp": form["curp"],
-            "phone": form["phone"],
-            "address": {
-                key.partition(".")[2]: value
-                for key, value in form.items()
-                if key.startswith("address.")
-            },
-        }
+        data = profile_shown(posted, data["email"])
     return render_template(
         "accounts/profile.html",
         errors=errors,
@@ -334,6 +264,3 @@ def profile() -> ResponseReturnValue:
         ids=PROFILE_IDS,
         account=current_user.account,
     ), (400 if errors else 200)
-
-
-_PROFILE_FIELDS = ("name", "curp", "phone", *PROFILE_IDS)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.admin import forms
 from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import current_account
@@ -79,9 +80,7 @@ def retry() -> ResponseReturnValue:
     from flask_babel import gettext as _
 
     processor = current_app.extensions["tramita"].outbox
-    raw = request.form.get("id", "")
-    ids = [int(raw)] if raw.isdigit() else None
-    retried = processor.retry_dead(ids)
+    retried = processor.retry_dead(forms.retry_ids(request.form))
     results = [processor.process(message_id).status for message_id in retried]
     done = results.count("done")
     flash(

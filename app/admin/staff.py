@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app.admin import forms
 from app.formatting import format_moment, reader_language
 from app.guards import guard_blueprint, require_admin
 from app.sessions import accounts, current_account, start_session
@@ -159,10 +160,6 @@ def _remember_demo_link(link: str) -> None:
         session[DEMO_LINK_KEY] = link
 
 
-def _form_tags() -> list[str]:
-    return [*request.form.getlist("role_tags"), request.form.get("other_tags", "")[:400]]
-
-
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
@@ -201,18 +198,6 @@ def users() -> ResponseReturnValue:
     )
 
 
-def _invite_values() -> dict[str, Any]:
-    return {
-        "email": request.form.get("email", "").strip()[:400],
-        "name": request.form.get("name", "")[:400],
-        "role": request.form.get("role", ""),
-        "department": request.form.get("department", "")[:64],
-        "role_tags": request.form.getlist("role_tags"),
-        "other_tags": request.form.get("other_tags", "")[:400],
-        "language": "en" if request.form.get("language") == "en" else "es",
-    }
-
-
 @blueprint.route("/usuarios/invitar", methods=["GET", "POST"])
 def invite() -> ResponseReturnValue:
     errors: dict[str, str] = {}
@@ -226,7 +211,7 @@ def invite() -> ResponseReturnValue:
         "language": "es",
     }
     if request.method == "POST":
-        values = _invite_values()
+        values = forms.invite_form(request.form)
         try:
             invitation = _staff().invite(
                 _by(),
@@ -234,7 +219,7 @@ def invite() -> ResponseReturnValue:
                 name=values["name"],
                 role=values["role"],
                 department_key=values["department"] or None,
-                role_tags=_form_tags(),
+                role_tags=forms.role_tags(request.form),
                 link_for=_link_for,
                 municipality=_services().settings.municipality_name,
                 language=values["language"],
@@ -275,14 +260,7 @@ def user(user_id: int) -> ResponseReturnValue:
         "other_tags": " ".join(t for t in target.role_tags if t not in KNOWN_TAGS),
     }
     if request.method == "POST":
-        values = {
-            "name": request.form.get("name", "")[:400],
-            "position": request.form.get("position", "")[:400],
-            "role": request.form.get("role", ""),
-            "department": request.form.get("department", "")[:64],
-            "role_tags": request.form.getlist("role_tags"),
-            "other_tags": request.form.get("other_tags", "")[:400],
-        }
+        values = forms.user_form(request.form)
         try:
             changes = _staff().update_user(
                 _by(),
@@ -291,7 +269,7 @@ def user(user_id: int) -> ResponseReturnValue:
                 position=values["position"],
                 role=values["role"],
                 department_key=values["department"] or None,
-                role_tags=_form_tags(),
+                role_tags=forms.role_tags(request.form),
             )
         except StaffError as exc:
             errors = _errors(exc)
@@ -372,7 +350,7 @@ def departments() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"key": "", "name_es": "", "name_en": ""}
     if request.method == "POST":
-        values = {k: request.form.get(k, "")[:400] for k in values}
+        values = forms.department_form(request.form, tuple(values))
         try:
             created = _staff().create_department(
                 _by(), key=values["key"], name_es=values["name_es"], name_en=values["name_en"]
@@ -395,7 +373,7 @@ def department(key: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values = {"name_es": found.name_es, "name_en": found.name_en}
     if request.method == "POST":
-        values = {k: request.form.get(k, "")[:400] for k in values}
+        values = forms.department_form(request.form, tuple(values))
         try:
             changed = _staff().rename_department(
                 _by(), key, name_es=values["name_es"], name_en=values["name_en"]
@@ -452,13 +430,14 @@ def accept(token: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     name = check.user.name
     if request.method == "POST":
-        name = request.form.get("name", "")[:400]
+        posted = forms.invitation_form(request.form)
+        name = posted["name"]
         try:
             result = staff.accept_invitation(
                 token,
                 name=name,
-                password=request.form.get("password", ""),
-                password_confirm=request.form.get("password_confirm", ""),
+                password=posted["password"],
+                password_confirm=posted["password_confirm"],
                 ip=request.remote_addr or "",
             )
         except StaffError as exc:

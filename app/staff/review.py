@@ -11,7 +11,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
 from app.citizen.cases import status_label
 from app.citizen.wizard.forms import dom_id, parse_step
@@ -21,8 +20,9 @@ from app.db import reading
 from app.formatting import department_names, format_date, localized, reader_language
 from app.guards import require_official
 from app.i18n import N_
-from app.staff import blueprint
+from app.staff import blueprint, forms
 from app.staff.access import client_ip, context, deadline_state, services
+from app.staff.forms import FIELD_PREFIX
 from app.staff.present import requirements, staff_timeline, submitted_sections
 from workflow_engine.engine import (
     AddNote,
@@ -34,7 +34,6 @@ from workflow_engine.engine import (
     EngineError,
     ProcedureDefinition,
     ReleaseTask,
-    RequirementReview,
 )
 from workflow_engine.engine.events import RETURN_REASONS, reason_text
 from workflow_engine.persistence.cases import casework
@@ -194,10 +193,6 @@ def render_case(
     return body, status
 
 
-# Decision fields are sent as `resolucion-<field id>`, apart from the form's own inputs.
-FIELD_PREFIX = "resolucion-"
-
-
 def _decided(
     fields: list[Mapping[str, Any]], values: Mapping[str, Any], lang: str
 ) -> list[tuple[str, str]]:
@@ -269,7 +264,7 @@ def claim(folio: str, task_key: str) -> ResponseReturnValue:
         folio,
         lambda actor: ClaimTask(at=utcnow(), actor=actor, task_id=task_key),
         _("Tomó la tarea del expediente %(folio)s.", folio=folio),
-        back_to_list=request.form.get("next") == "list",
+        back_to_list=forms.back_to_list(request.form),
     )
 
 
@@ -291,7 +286,7 @@ def assign(folio: str, task_key: str) -> ResponseReturnValue:
     task = CaseState.from_json(row.state).tasks.get(task_key)
     if task is None or task.department not in account.actor().departments:
         abort(404)
-    wanted = request.form.get("assignee", "").strip()
+    wanted = forms.assignee(request.form)
     with services().engine.connect() as conn:
         person = casework.colleague(conn, task.department, wanted) if wanted else None
     if person is None:
@@ -317,25 +312,13 @@ def assign(folio: str, task_key: str) -> ResponseReturnValue:
     )
 
 
-def _reviews(form: Mapping[str, Any]) -> tuple[RequirementReview, ...]:
-    reviews = []
-    for key, verdict in form.items():
-        if not key.startswith("req-") or key.endswith("-motivo"):
-            continue
-        file_id = key[4:]
-        if verdict not in ("accept", "reject"):
-            continue
-        reason = str(form.get(f"req-{file_id}-motivo", ""))
-        reviews.append(RequirementReview(file_id, verdict == "accept", reason))
-    return tuple(reviews)
-
-
 @blueprint.route("/bandeja/expedientes/<folio>/tareas/<task_key>/decidir", methods=["POST"])
 def decide(folio: str, task_key: str) -> ResponseReturnValue:
     account = require_official()
     form = request.form
-    decision = form.get("decision", "")
-    if decision not in ("approve", "reject", "return"):
+    posted = forms.decision_form(form)
+    decision = posted.decision
+    if decision is None:
         return render_case(
             account,
             folio,
@@ -368,11 +351,11 @@ def decide(folio: str, task_key: str) -> ResponseReturnValue:
             at=utcnow(),
             actor=actor,
             task_id=task_key,
-            decision=decision,  # type: ignore[arg-type]  # one of the three, checked above
-            comment=form.get("comment", "")[:4000],
-            reason=form.get("reason") or None if decision == "return" else None,
-            return_steps=tuple(form.getlist("return_steps")) if decision == "return" else (),
-            requirement_reviews=_reviews(form),
+            decision=decision,
+            comment=posted.comment,
+            reason=posted.reason,
+            return_steps=posted.return_steps,
+            requirement_reviews=posted.reviews,
             fields=written,
         ),
         done,
@@ -392,13 +375,7 @@ def _written(
     fields = decision_fields(step)
     if not fields or decision == "return":
         return {}, []
-    n = len(FIELD_PREFIX)
-    own = MultiDict(
-        [(k[n:], v) for k, v in request.form.items(multi=True) if k.startswith(FIELD_PREFIX)]
-    )
-    files = MultiDict(
-        [(k[n:], v) for k, v in request.files.items(multi=True) if k.startswith(FIELD_PREFIX)]
-    )
+    own, files = forms.decision_fields_posted(request.form, request.files)
     actor = account.actor()
     uploads = Uploads(owner_id=actor.id, case_id=int(row.id), step_id=str(step["id"]))
     uploads.owner_checked = True  # not the applicant: _load checked the official's access
@@ -426,6 +403,6 @@ def add_note(folio: str) -> ResponseReturnValue:
     return _run(
         account,
         folio,
-        lambda actor: AddNote(at=utcnow(), actor=actor, text=request.form.get("text", "")),
+        lambda actor: AddNote(at=utcnow(), actor=actor, text=forms.note_text(request.form)),
         _("Nota interna guardada."),
     )

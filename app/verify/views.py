@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from app.formatting import format_date, reader_language
 from app.guards import is_admin
 from app.sessions import current_account
+from app.verify import forms
 from connectors.common import local_today
 from connectors.documents.verification import (
     MAX_REASON_CHARS,
@@ -131,19 +132,9 @@ def document(code: str) -> ResponseReturnValue:
 def upload(code: str) -> ResponseReturnValue:
     """Check an uploaded copy; the verdict is shown on the document's page."""
     record = _record(code)
-    upload_ = request.files.get("archivo")
-    if upload_ is None or not upload_.filename:
-        return _page(
-            record, errors={"archivo": _("Elija el archivo PDF del documento.")}, status=400
-        )
-    data = upload_.stream.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        message = _("El archivo pesa más de %(mb)s MB; ningún documento emitido es tan grande.")
-        return _page(
-            record,
-            errors={"archivo": message % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}},
-            status=413,
-        )
+    data, problem, status = forms.uploaded_copy(request.files)
+    if problem:
+        return _page(record, errors={"archivo": problem}, status=status)
     trust_roots = _trust_roots()
     result = check_upload(record, data, trust_roots)
     if not result.is_pdf:
@@ -176,7 +167,7 @@ def revoke(code: str) -> ResponseReturnValue:
     record = _record(code)
     account = current_account()
     assert account is not None
-    reason = request.form.get("motivo", "")
+    reason = forms.revocation_reason(request.form)
     try:
         revoke_document(
             _services().engine,

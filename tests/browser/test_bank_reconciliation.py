@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
-from tests.integration.test_reconciliation import awaiting_payment, pesos
+from tests.helpers.reconciliation import awaiting_payment, pesos
 from workflow_engine.engine import state as case_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -39,7 +39,8 @@ def _titles(page: Any) -> list[str]:
 def test_search_ignores_accents_and_case(page: Any) -> None:
     page.goto("/")
     everything = _titles(page)
-    assert len(everything) == 7, everything
+    # every published procedure, once (the demo profile decides how many)
+    assert len(everything) == len(set(everything)) >= 7, everything
     for query in ("construccion", "CONSTRUCCIÓN", "Construcción"):
         page.fill("#q", query)
         with page.expect_navigation():

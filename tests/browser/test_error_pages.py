@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
-from tests.browser.test_inbox import MERCADOS, file_market_case, open_case_from_inbox
+from tests.helpers.browser import MERCADOS, file_market_case, open_case_from_inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ADMIN = "admin@demo.gob.mx"

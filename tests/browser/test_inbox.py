@@ -18,13 +18,12 @@ from tests.browser.conftest import (
     no_horizontal_scroll,
     tiny_png,
 )
+from tests.helpers.browser import MERCADOS, file_market_case, open_case_from_inbox
 from tests.helpers.cases import file_with_examples
 from tests.helpers.web import account
 from workflow_engine.engine import state as case_state
 
 pytestmark = pytest.mark.browser
-
-MERCADOS = "mercados@demo.gob.mx"
 
 
 def file_with_example(server: LiveServer, key: str) -> tuple[int, str]:
@@ -34,23 +33,9 @@ def file_with_example(server: LiveServer, key: str) -> tuple[int, str]:
     return started.case_id, started.folio
 
 
-def file_market_case(server: LiveServer) -> dict[str, Any]:
-    from tests.integration.test_files import file_market_case as file_it
-
-    return file_it(server.app, account(server.app, CITIZEN))
-
-
 def case_status(server: LiveServer, case_id: int) -> str:
     state, _definition, _version = server.app.extensions["tramita"].cases.load(case_id)
     return str(state.status)
-
-
-def open_case_from_inbox(page: Any, folio: str, view: str) -> None:
-    page.goto(f"/bandeja?vista={view}&q={folio}")
-    link = page.locator(f"main a[href$='/bandeja/expedientes/{folio}']")
-    assert link.count() == 1, page.inner_text("main")
-    with page.expect_navigation():
-        link.click()
 
 
 def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_context: Any) -> None:

@@ -1,8 +1,15 @@
-"""REST API fixtures: one migrated + seeded SQLite file per session, copied for each test."""
+"""Fixtures the integration tests share: one migrated + seeded SQLite file per session, copied
+for each test (`api_app`, and `app`/`client` for the citizen's pages), the demo seeded on every
+database backend (`demo_app`), and the mini procedure's case service (`outbox_setup`).
+
+A test module that needs another application defines its own `app` fixture, which takes
+precedence over this one; shared plain helpers live in tests/helpers/."""
 
 from __future__ import annotations
 
+import copy
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,11 +17,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 
 from app.cli import run_migrations
+from tests.helpers.web import login
+from tests.helpers.wizard import CITIZEN
+from tests.unit.engine_helpers import MINI
+from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
+from workflow_engine.persistence.models import User
 from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
+from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.platform.demo import seed_demo
+from workflow_engine.persistence.types import utcnow
 
 API_USERS = {
     "citizen": "ciudadano@demo.gob.mx",
@@ -76,3 +92,43 @@ def api_client(api_app: Flask) -> FlaskClient:
 def api_keys(api_seeded_db: SeededDatabase) -> dict[str, str]:
     """API key per user name in API_USERS (citizen, citizen_b, official, civil)."""
     return api_seeded_db.keys
+
+
+@pytest.fixture
+def app(api_seeded_db: SeededDatabase, app_factory: Any, tmp_path: Path) -> Flask:
+    """The whole application on a private copy of the session's migrated, seeded database,
+    every e-mail address confirmed (the citizen's pages: wizard, catalogs, field types)."""
+    db_path = tmp_path / "wizard.db"
+    shutil.copyfile(api_seeded_db.path, db_path)
+    flask_app: Flask = app_factory(f"sqlite:///{db_path}")
+    with flask_app.extensions["tramita"].engine.begin() as conn:  # e-mail addresses confirmed
+        conn.execute(update(User.__table__).values(email_verified_at=utcnow()))
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser logged in as the demo citizen."""
+    web = app.test_client()
+    login(web, CITIZEN)
+    return web
+
+
+@pytest.fixture
+def demo_app(db_url: str, app_factory: Any) -> Flask:
+    """The application with the demo seeded, on each database backend (ledger, settings)."""
+    flask_app: Flask = app_factory(db_url)
+    assert flask_app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
+    return flask_app
+
+
+@pytest.fixture
+def outbox_setup(db_url: str) -> Iterator[tuple[Engine, CaseService]]:
+    """An engine and case service with the mini procedure published (the outbox's tests)."""
+    engine = make_engine(db_url)
+    Catalog(engine).save_draft(copy.deepcopy(MINI))
+    Catalog(engine).publish("mini")
+    service = CaseService(engine)
+    yield engine, service
+    engine.dispose()

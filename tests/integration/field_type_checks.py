@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from connectors.documents.body import document_data, render_body
 from tests.helpers.web import csrf_token
-from tests.integration.test_wizard import case_state, post_step
+from tests.helpers.wizard import case_state, post_step
 from tests.unit.engine_helpers import MINI
 from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.templates.validation import validate_template

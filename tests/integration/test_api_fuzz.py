@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.test_api import file_licence, key_auth, open_task, start_case
+from tests.helpers.api import file_licence, key_auth, open_task, start_case
 
 scalars = (
     st.none()

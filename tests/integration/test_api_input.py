@@ -16,8 +16,8 @@ from sqlalchemy import Column, MetaData, Table, insert, update
 from sqlalchemy.exc import StatementError
 from sqlalchemy.types import JSON
 
+from tests.helpers.api import with_uploads
 from tests.helpers.web import csrf_token, login
-from tests.integration.test_api import with_uploads
 from workflow_engine import strict_json
 from workflow_engine.engine import SaveDraft, SubmitStep
 from workflow_engine.persistence.db import make_engine

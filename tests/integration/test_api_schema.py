@@ -27,8 +27,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.helpers.api import LICENCE, file_licence
 from tests.helpers.web import csrf_token, login
-from tests.integration.test_api import LICENCE, file_licence
 
 pytestmark = pytest.mark.slow
 

@@ -4,32 +4,12 @@ failed integrity check exits 1."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL, require_postgres, require_redis
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_bench(script: str, *args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), *args, "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+from tests.helpers.bench import run_bench
 
 
 def scratch(name: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL, require_postgres
-from tests.integration.test_bench_payments import run_bench
+from tests.helpers.bench import run_bench
 
 
 @pytest.mark.slow

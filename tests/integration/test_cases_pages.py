@@ -9,16 +9,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from tests.helpers.web import forge_login
-from tests.integration.test_files import (
+from tests.helpers.market import (
     AT,
     ID_FIELD,
     PDF,
-    account,
     fetch,
     file_market_case,
     start,
 )
+from tests.helpers.web import account, forge_login
 from workflow_engine.engine import Decide, SaveDraft
 from workflow_engine.persistence.cases.drafts import CANCEL_REASON, expire_drafts
 from workflow_engine.persistence.models import Case, Notification, OutboxMessage, table

@@ -7,29 +7,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.integration.test_wizard import app  # noqa: F401  (fixture)
+from tests.helpers.catalogs import SCIAN, load
 from workflow_engine.persistence.platform.catalogs import CatalogStore
 
-SCIAN = (
-    "clave,nombre\n311811,Panificación tradicional\n"
-    "461110,Comercio al por menor en tiendas de abarrotes\n"
-    "722514,Cafeterías y fuentes de sodas\n"
-)
 
-
-def load(app: Flask, tmp_path: Path, name: str, text: str) -> tuple[int, str]:  # noqa: F811
-    path = tmp_path / f"{name}.csv"
-    path.write_text(text, encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["catalogs", "import", name, str(path)])
-    return result.exit_code, result.output
-
-
-def entries(app: Flask, name: str) -> int:  # noqa: F811
+def entries(app: Flask, name: str) -> int:
     with app.extensions["tramita"].engine.connect() as conn:
         return CatalogStore(conn).count(name)
 
 
-def test_import_replaces_the_whole_catalog(app: Flask, tmp_path: Path) -> None:  # noqa: F811
+def test_import_replaces_the_whole_catalog(app: Flask, tmp_path: Path) -> None:
     assert load(app, tmp_path, "scian", SCIAN) == (0, "Catálogo «scian»: 3 entradas.\n")
     assert load(app, tmp_path, "scian", "code,label\n311811,Panificación\n")[0] == 0
     assert entries(app, "scian") == 1
@@ -39,7 +26,7 @@ def test_import_replaces_the_whole_catalog(app: Flask, tmp_path: Path) -> None: 
 
 
 def test_a_bad_file_loads_nothing_and_names_every_bad_line(
-    app: Flask,  # noqa: F811
+    app: Flask,
     tmp_path: Path,
 ) -> None:
     assert load(app, tmp_path, "scian", SCIAN)[0] == 0
@@ -55,7 +42,7 @@ def test_a_bad_file_loads_nothing_and_names_every_bad_line(
 
 
 def test_thousands_of_entries_are_searched_by_word_prefixes(
-    app: Flask,  # noqa: F811
+    app: Flask,
     tmp_path: Path,
 ) -> None:
     rows = "".join(f"{n:05d},Colonia número {n}\n" for n in range(3000))

@@ -83,6 +83,27 @@ def test_import_publish_export_cycle(runner: FlaskCliRunner, tmp_path: Path) -> 
     assert "mini\tarchived" in runner.invoke(args=["templates", "list"]).output
 
 
+def test_template_commands_speak_the_language_asked_for(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    broken = copy.deepcopy(MINI)
+    del broken["steps"][0]["transitions"]
+    path = tmp_path / "mini.json"
+    path.write_text(json.dumps(broken))
+    imported = runner.invoke(args=["templates", "import", str(path), "--lang", "en"])
+    assert "draft saved, revision 1" in imported.output
+    assert "cannot be published until" in imported.output
+    assert "borrador" not in imported.output
+    refused = runner.invoke(args=["templates", "publish", "mini", "--lang", "en"])
+    assert refused.exit_code == 1 and "versión" not in refused.output
+    path.write_text(json.dumps(MINI))
+    runner.invoke(args=["templates", "import", str(path)])
+    published = runner.invoke(args=["templates", "publish", "mini", "--lang", "en"])
+    assert published.exit_code == 0 and "version 1 published" in published.output
+    spanish = runner.invoke(args=["templates", "revisions", "mini"])
+    assert "\t1 error\t3 avisos" in spanish.output and "\t0 errores\t" in spanish.output
+
+
 def test_import_refuses_an_invalid_template(runner: FlaskCliRunner, tmp_path: Path) -> None:
     broken = copy.deepcopy(MINI)
     del broken["steps"][0]["transitions"]

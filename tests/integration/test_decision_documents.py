@@ -16,9 +16,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import service_missing
+from tests.helpers.inbox import as_user, state
+from tests.helpers.market import PDF
+from tests.helpers.web import account
 from tests.helpers.web import csrf_from as token
-from tests.integration.test_files import PDF, account
-from tests.integration.test_inbox_pages import as_user, state
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.models import Document, table
 from workflow_engine.persistence.types import utcnow
@@ -214,7 +215,7 @@ def test_with_third_parties_data_the_committee_confirms_and_routes_by_the_modali
 def test_the_api_decision_takes_the_fields_and_refuses_them_by_field(
     api_app: Flask, api_client: Any
 ) -> None:
-    from tests.integration.test_api import key_auth
+    from tests.helpers.api import key_auth
     from workflow_engine.persistence.platform.accounts import Accounts
 
     services = api_app.extensions["tramita"]
@@ -253,7 +254,7 @@ def test_the_api_decision_takes_the_fields_and_refuses_them_by_field(
 def test_an_official_uploads_a_file_over_the_api_and_names_it_in_the_decision(
     api_app: Flask, api_client: Any
 ) -> None:
-    from tests.integration.test_api import key_auth
+    from tests.helpers.api import key_auth
     from workflow_engine.persistence.platform.accounts import Accounts
 
     services = api_app.extensions["tramita"]
@@ -293,7 +294,7 @@ def test_an_official_uploads_a_file_over_the_api_and_names_it_in_the_decision(
 def test_the_official_s_own_position_goes_on_the_stamp(api_app: Flask, tmp_path: Path) -> None:
     from sqlalchemy import update
 
-    from tests.integration.test_signed_documents import _stamp_text
+    from tests.helpers.documents import stamp_text
     from workflow_engine.persistence.models import User
 
     services = api_app.extensions["tramita"]
@@ -322,5 +323,5 @@ def test_the_official_s_own_position_goes_on_the_stamp(api_app: Flask, tmp_path:
     assert "Titular de Transparencia y Archivo" in _text(pdf)
     from pypdf import PdfReader
 
-    stamp = _stamp_text(PdfReader(io.BytesIO(pdf.read_bytes())), "Firma1")
+    stamp = stamp_text(PdfReader(io.BytesIO(pdf.read_bytes())), "Firma1")
     assert OFFICIAL_NAME in stamp and "Titular de Transparencia y Archivo" in stamp

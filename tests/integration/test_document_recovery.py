@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from connectors.payments.handler import settle_payment
+from tests.helpers.markup import assert_inert, png
 from tests.helpers.web import login
-from tests.unit.test_document_markup import assert_inert, png
 from workflow_engine.persistence.cases.walkthrough import WalkthroughError, run_walkthrough
 from workflow_engine.persistence.models import ProcedureTemplate, ProcedureVersion, table
 from workflow_engine.persistence.platform.accounts import Accounts

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.catalogs import SCIAN, load
 from tests.integration.field_type_checks import (
     document_text,
     inbox_lines,
@@ -17,8 +18,6 @@ from tests.integration.field_type_checks import (
     stored,
     submit,
 )
-from tests.integration.test_catalogs import SCIAN, load
-from tests.integration.test_wizard import app, client  # noqa: F401  (fixtures)
 from workflow_engine.persistence.platform.catalogs import CatalogStore
 from workflow_engine.templates import validate_step_data
 
@@ -37,7 +36,7 @@ def test_the_validator_wants_a_catalog_name() -> None:
     assert problems_of({**GIRO, "catalog": "Giros SCIAN"})
 
 
-def test_only_codes_of_the_catalog_are_kept(app: Flask, tmp_path: Path) -> None:  # noqa: F811
+def test_only_codes_of_the_catalog_are_kept(app: Flask, tmp_path: Path) -> None:
     assert load(app, tmp_path, "scian", SCIAN)[0] == 0
     step = {"id": "datos", "type": "form", "fields": [GIRO]}
     with app.extensions["tramita"].engine.connect() as conn:
@@ -60,8 +59,8 @@ def test_only_codes_of_the_catalog_are_kept(app: Flask, tmp_path: Path) -> None:
 
 
 def test_through_the_wizard_check_answers_inbox_and_documents(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
     tmp_path: Path,
 ) -> None:
     assert load(app, tmp_path, "scian", SCIAN)[0] == 0
@@ -78,8 +77,8 @@ def test_through_the_wizard_check_answers_inbox_and_documents(
 
 
 def test_without_javascript_a_typed_name_gets_the_matching_entries(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
     tmp_path: Path,
 ) -> None:
     assert load(app, tmp_path, "scian", SCIAN)[0] == 0

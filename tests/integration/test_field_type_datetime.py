@@ -17,7 +17,6 @@ from tests.integration.field_type_checks import (
     stored,
     submit,
 )
-from tests.integration.test_wizard import app, client  # noqa: F401  (fixtures)
 from workflow_engine.templates import validate_step_data
 
 CITA = {"id": "cita", "type": "datetime", "label": {"es": "Cita", "en": "Appointment"}}
@@ -62,8 +61,8 @@ def test_the_validator_checks_its_options() -> None:
 
 
 def test_through_the_wizard_check_answers_inbox_and_documents(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
 ) -> None:
     html, folio, page = submit(
         app, client, {**CITA, "required": True}, {"cita": "2026-03-05T10:30"}
@@ -78,8 +77,8 @@ def test_through_the_wizard_check_answers_inbox_and_documents(
 
 
 def test_a_wrong_value_is_explained_and_kept_in_the_form(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
 ) -> None:
     _html, _folio, page = submit(app, client, CITA, {"cita": "2026-02-30T10:00"})
     body = page.get_data(as_text=True)

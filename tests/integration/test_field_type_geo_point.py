@@ -17,7 +17,6 @@ from tests.integration.field_type_checks import (
     stored,
     submit,
 )
-from tests.integration.test_wizard import app, client  # noqa: F401  (fixtures)
 from workflow_engine.templates import validate_step_data
 from workflow_engine.templates.fields import check_draft
 
@@ -80,8 +79,8 @@ def test_a_draft_keeps_an_unfinished_point_but_not_a_huge_one() -> None:
 
 
 def test_through_the_wizard_check_answers_inbox_and_documents(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
 ) -> None:
     form = {"ubicacion.lat": "20.676722", "ubicacion.lng": "-103.347499"}
     html, folio, page = submit(app, client, {**PUNTO, "required": True, "bounds": GDL}, form)
@@ -95,8 +94,8 @@ def test_through_the_wizard_check_answers_inbox_and_documents(
 
 
 def test_a_wrong_part_is_explained_and_linked(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
 ) -> None:
     form = {"ubicacion.lat": "120", "ubicacion.lng": "-103.3"}
     _html, _folio, page = submit(app, client, PUNTO, form)
@@ -108,8 +107,8 @@ def test_a_wrong_part_is_explained_and_linked(
 
 @pytest.mark.parametrize("tiles", [None, "https://tiles.example/{z}/{x}/{y}.png"])
 def test_a_map_only_when_a_tile_server_is_configured(
-    app: Flask,  # noqa: F811
-    client: FlaskClient,  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
     tiles: str | None,
 ) -> None:
     """Without MAP_TILE_URL the page neither shows a map nor loads Leaflet or its script."""

@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.api import assert_error, key_auth
+from tests.helpers.catalogs import SCIAN, load
 from tests.integration.field_type_checks import template_with
-from tests.integration.test_api import assert_error, key_auth
-from tests.integration.test_catalogs import SCIAN, load
 
 FIELDS = [
     {"id": "cita", "type": "datetime", "label": {"es": "Cita"}},

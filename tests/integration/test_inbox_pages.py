@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.web import account, csrf_from, forge_login
-from tests.integration.test_files import file_market_case
-from workflow_engine.engine import CaseState
+from tests.helpers.inbox import as_user, state
+from tests.helpers.market import file_market_case
+from tests.helpers.web import account, csrf_from
 from workflow_engine.persistence.models import CaseAccess, table
 from workflow_engine.persistence.platform.accounts import Accounts
 
@@ -23,20 +23,9 @@ MOVILIDAD = "movilidad@demo.gob.mx"  # another department
 CITIZEN = "ciudadano@demo.gob.mx"
 
 
-def as_user(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    forge_login(client, account(app, email).id)
-    return client
-
-
 @pytest.fixture
 def filed(api_app: Flask) -> dict[str, Any]:
     return file_market_case(api_app, account(api_app, CITIZEN))
-
-
-def state(app: Flask, case_id: int) -> CaseState:
-    loaded, _definition, _version = app.extensions["tramita"].cases.load(case_id)
-    return loaded  # type: ignore[no-any-return]
 
 
 def task_key(app: Flask, case_id: int) -> str:
@@ -297,7 +286,7 @@ def test_isolation_every_staff_url_is_404_for_others(api_app: Flask, filed: dict
 def test_api_claim_release_and_requirement_review(
     api_client: FlaskClient, api_app: Flask, api_keys: dict[str, str], filed: dict[str, Any]
 ) -> None:
-    from tests.integration.test_api import key_auth
+    from tests.helpers.api import key_auth
 
     official = key_auth(api_keys["official"])  # desarrollo-economico: not Mercados
     tasks = api_app.extensions["tramita"].engine

@@ -3,7 +3,7 @@ with its yearly charge; payments settle obligations once; bad payments are refus
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,85 +12,55 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from connectors import ledger
-from connectors.payments.handler import confirm_payment_command
-from connectors.payments.recording import PaymentReceived, PaymentRecorder
-from tests.helpers import cases
+from tests.helpers.ledger import (
+    CITIZEN,
+    approved,
+    approved_licence,
+    awaiting_payment,
+    paid,
+    recorder,
+)
 from tests.helpers.web import account
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.cases.walkthrough import run_walkthrough
 from workflow_engine.persistence.models import (
     LedgerPayment,
     Obligation,
     PaymentEvent,
-    PaymentOrder,
     TaxableObject,
     table,
 )
 from workflow_engine.persistence.types import utcnow
 
-CITIZEN = "ciudadano@demo.gob.mx"
 
-
-@pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
-    return app
-
-
-def recorder(app: Flask) -> PaymentRecorder:
-    services = app.extensions["tramita"]
-    return PaymentRecorder(services.engine, services.cases)
-
-
-def awaiting_payment(app: Flask, key: str = "licencia-funcionamiento") -> tuple[int, Any]:
-    """A case of the citizen's, approved and waiting for payment; returns (case id, order).
-    The licence's business is 60 m²: one department reviews it."""
-    return cases.awaiting_payment(app, key, answers={"negocio": {"superficie_m2": 60}})
-
-
-def paid(order: Any, external_id: str = "evt-1", **changes: Any) -> PaymentReceived:
-    values = {
-        "reference": order.reference,
-        "amount_cents": int(order.amount_cents),
-        "currency": order.currency,
-        "source": "gateway:sandbox",
-        "external_id": external_id,
-        "paid_at": datetime.now(UTC),
-    }
-    values.update(changes)
-    return PaymentReceived(**values)
-
-
-def count(app: Flask, model: Any, **where: Any) -> int:
+def count(demo_app: Flask, model: Any, **where: Any) -> int:
     t = table(model)
     query = select(func.count()).select_from(t)
     for k, v in where.items():
         query = query.where(t.c[k] == v)
-    with app.extensions["tramita"].engine.connect() as conn:
+    with demo_app.extensions["tramita"].engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
 
 
-def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) -> None:
-    case_id, order = awaiting_payment(app)
-    services = app.extensions["tramita"]
+def test_the_order_is_an_obligation_and_a_payment_settles_it_once(demo_app: Flask) -> None:
+    case_id, order = awaiting_payment(demo_app)
+    services = demo_app.extensions["tramita"]
     with services.engine.connect() as conn:
         obligation = ledger.book.obligation_for_reference(conn, order.reference)
     assert obligation is not None and obligation.status == "open"
     assert obligation.amount_cents == order.amount_cents
-    rec = recorder(app)
+    rec = recorder(demo_app)
     first = rec.record(paid(order))
     assert first.status == "recorded" and first.case_id == case_id
     state, _d, _v = services.cases.load(case_id)
     assert state.status != case_state.AWAITING_PAYMENT
     for _ in range(5):  # a replayed webhook changes nothing
         assert rec.record(paid(order)).status == "duplicate"
-    assert count(app, LedgerPayment, reference=order.reference) == 1
+    assert count(demo_app, LedgerPayment, reference=order.reference) == 1
     # paying the same order again through another channel is refused, not a second payment
     again = rec.record(paid(order, external_id="bank-7", source="bank:banorte"))
     assert again.status == "refused" and again.reason == "already_paid"
     with services.engine.connect() as conn:
-        taxpayer = ledger.taxpayer_for_user(conn, account(app, CITIZEN).id)
+        taxpayer = ledger.taxpayer_for_user(conn, account(demo_app, CITIZEN).id)
         assert ledger.balance(conn, taxpayer) == {"MXN": 0}
     with services.engine.connect() as conn:
         statuses = [r.status for r in conn.execute(select(table(PaymentEvent))).all()]
@@ -106,33 +76,33 @@ def test_the_order_is_an_obligation_and_a_payment_settles_it_once(app: Flask) ->
     ],
 )
 def test_a_payment_that_does_not_match_is_refused_logged_and_changes_nothing(
-    app: Flask, changes: dict[str, Any], reason: str
+    demo_app: Flask, changes: dict[str, Any], reason: str
 ) -> None:
-    case_id, order = awaiting_payment(app)
-    _before, _d, version = app.extensions["tramita"].cases.load(case_id)
-    result = recorder(app).record(paid(order, **changes))
+    case_id, order = awaiting_payment(demo_app)
+    _before, _d, version = demo_app.extensions["tramita"].cases.load(case_id)
+    result = recorder(demo_app).record(paid(order, **changes))
     assert result.status == "refused" and result.reason == reason
-    after, _d, version_after = app.extensions["tramita"].cases.load(case_id)
+    after, _d, version_after = demo_app.extensions["tramita"].cases.load(case_id)
     assert after.status == case_state.AWAITING_PAYMENT and version_after == version
-    assert count(app, LedgerPayment) == 0
-    assert count(app, PaymentEvent, status="refused", reason=reason) == 1
+    assert count(demo_app, LedgerPayment) == 0
+    assert count(demo_app, PaymentEvent, status="refused", reason=reason) == 1
 
 
-def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
-    case_id, order = awaiting_payment(app)
-    rec = recorder(app)
+def test_failed_and_expired_payments_reach_the_case(demo_app: Flask) -> None:
+    case_id, order = awaiting_payment(demo_app)
+    rec = recorder(demo_app)
     assert (
         rec.record_failure(order.reference, "gateway:sandbox", "f1", "failed", "tarjeta").status
         == "recorded"
     )
-    history = [e["type"] for e in app.extensions["tramita"].cases.history(case_id)]
+    history = [e["type"] for e in demo_app.extensions["tramita"].cases.history(case_id)]
     assert "payment.failed" in history
     assert (
         rec.record_failure(order.reference, "gateway:sandbox", "r1", "refunded").status == "noted"
     )
     expired = rec.record_failure(order.reference, "gateway:sandbox", "e1", "expired")
     assert expired.status == "recorded"
-    services = app.extensions["tramita"]
+    services = demo_app.extensions["tramita"]
     services.outbox.run_due()
     state, _d, _v = services.cases.load(case_id)
     assert state.payment is not None and state.payment.reference != order.reference  # a new order
@@ -142,36 +112,11 @@ def test_failed_and_expired_payments_reach_the_case(app: Flask) -> None:
     assert old.status == "cancelled" and new.status == "open"
 
 
-def approved_licence(app: Flask) -> Any:
-    """Walk the licence example to its end, paying through the recorder; the walk's result."""
-    return approved(app, "licencia-funcionamiento")
-
-
-def approved(app: Flask, key: str) -> Any:
-    """Walk an example to its end, paying through the recorder; the walk's result."""
-    services = app.extensions["tramita"]
-    rec = recorder(app)
-
-    def settle(reference: str) -> Any:
-        with services.engine.connect() as conn:
-            order = conn.execute(
-                select(table(PaymentOrder)).where(table(PaymentOrder).c.reference == reference)
-            ).one()
-        assert rec.record(paid(order, external_id=f"demo-{reference}")).status == "recorded"
-        return confirm_payment_command(reference, order.amount_cents, order.currency)
-
-    result = run_walkthrough(
-        services.cases, services.outbox, key, account(app, CITIZEN).actor(), settle=settle
-    )
-    services.outbox.run_due()
-    return result
-
-
 def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
-    app: Flask,
+    demo_app: Flask,
 ) -> None:
-    services = app.extensions["tramita"]
-    result = approved_licence(app)
+    services = demo_app.extensions["tramita"]
+    result = approved_licence(demo_app)
     assert result.outcome == "approved"
     with services.engine.connect() as conn:
         business = conn.execute(select(table(TaxableObject))).one()
@@ -192,23 +137,23 @@ def test_an_approved_licence_registers_the_business_with_its_yearly_charge(
         late = ledger.omisos(conn, date(2027, 4, 1))
         assert [(o.key, o.overdue_cents) for o in late] == [(result.folio, yearly)]
         assert ledger.omisos(conn, date(2027, 3, 1)) == []
-    assert count(app, Obligation, kind="recurring") == 1
+    assert count(demo_app, Obligation, kind="recurring") == 1
 
 
-def test_a_registered_vehicle_owes_its_yearly_tax_from_the_next_year(app: Flask) -> None:
+def test_a_registered_vehicle_owes_its_yearly_tax_from_the_next_year(demo_app: Flask) -> None:
     """The case's fee includes the year's circulation tax (`case_covers_first_period`): the
     yearly charge starts the next year, due on its usual date; registering in December no
     longer brings a charge for the same year, already overdue (the engine's unit tests
     check the December dates themselves)."""
-    services = app.extensions["tramita"]
-    result = approved(app, "registro-vehicular")
+    services = demo_app.extensions["tramita"]
+    result = approved(demo_app, "registro-vehicular")
     assert result.outcome == "approved"
     with services.engine.connect() as conn:
         vehicle = conn.execute(select(table(TaxableObject))).one()
     assert vehicle.kind == "vehicle"
     year = int(vehicle.recurring["from_year"]) - 1  # the year of registration
     assert year in (utcnow().year - 1, utcnow().year)  # a walk across New Year's Eve
-    runner = app.test_cli_runner()
+    runner = demo_app.test_cli_runner()
     made = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
     assert made.exit_code == 0 and made.output.startswith("0 "), made.output
     with services.engine.connect() as conn:
@@ -227,11 +172,11 @@ def test_a_registered_vehicle_owes_its_yearly_tax_from_the_next_year(app: Flask)
         )
 
 
-def test_the_yearly_job_follows_the_schedule_set_at_registration(app: Flask) -> None:
+def test_the_yearly_job_follows_the_schedule_set_at_registration(demo_app: Flask) -> None:
     """Nothing before `from_year`; the year of registration charges its `first_charge`
     (pro-rated, due after the grace); later years the full amount on the usual day."""
-    services = app.extensions["tramita"]
-    user_id = int(account(app, CITIZEN).id)
+    services = demo_app.extensions["tramita"]
+    user_id = int(account(demo_app, CITIZEN).id)
     with services.engine.begin() as conn:
         taxpayer = ledger.book.taxpayer_for_user(conn, user_id)
         ledger.book.register_object(
@@ -265,10 +210,10 @@ def test_the_yearly_job_follows_the_schedule_set_at_registration(app: Flask) -> 
     ]
 
 
-def test_payments_and_events_are_append_only(app: Flask) -> None:
-    _case_id, order = awaiting_payment(app)
-    recorder(app).record(paid(order))
-    engine = app.extensions["tramita"].engine
+def test_payments_and_events_are_append_only(demo_app: Flask) -> None:
+    _case_id, order = awaiting_payment(demo_app)
+    recorder(demo_app).record(paid(order))
+    engine = demo_app.extensions["tramita"].engine
     for table_name in ("ledger_payments", "payment_events"):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(f"UPDATE {table_name} SET amount_cents = 0"))
@@ -276,32 +221,32 @@ def test_payments_and_events_are_append_only(app: Flask) -> None:
             conn.execute(text(f"DELETE FROM {table_name}"))
 
 
-def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(app: Flask) -> None:
+def test_unpaid_orders_past_their_date_are_replaced_by_new_ones(demo_app: Flask) -> None:
     from datetime import timedelta
 
     from app.ledger_cli import expire_orders
 
-    case_id, order = awaiting_payment(app)
-    services = app.extensions["tramita"]
+    case_id, order = awaiting_payment(demo_app)
+    services = demo_app.extensions["tramita"]
     assert expire_orders(services, order.expires_on) == 0  # still payable on its last day
     assert expire_orders(services, order.expires_on + timedelta(days=1)) == 1
     services.outbox.run_due()
     state, _d, _v = services.cases.load(case_id)
     assert state.status == case_state.AWAITING_PAYMENT
     assert state.payment is not None and state.payment.reference not in (None, order.reference)
-    again = recorder(app).record_failure(order.reference, "builtin:expiry", "x", "expired")
+    again = recorder(demo_app).record_failure(order.reference, "builtin:expiry", "x", "expired")
     assert again.status == "noted"  # an order expires once
-    late = recorder(app).record(paid(order, external_id="late"))
+    late = recorder(demo_app).record(paid(order, external_id="late"))
     assert late.status == "refused" and late.reason == "order_expired"
 
 
 def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbox(
-    app: Flask,
+    demo_app: Flask,
 ) -> None:
-    services = app.extensions["tramita"]
-    first_case, first = awaiting_payment(app)
-    second_case, second = awaiting_payment(app)
-    results = recorder(app).record_many(
+    services = demo_app.extensions["tramita"]
+    first_case, first = awaiting_payment(demo_app)
+    second_case, second = awaiting_payment(demo_app)
+    results = recorder(demo_app).record_many(
         [
             paid(first, external_id="b1", source="bank:prueba"),
             paid(first, external_id="b2", source="bank:prueba"),  # same order again
@@ -321,23 +266,25 @@ def test_bulk_recording_checks_each_payment_and_advances_cases_through_the_outbo
     assert state.status != case_state.AWAITING_PAYMENT
     state, _d, _v = services.cases.load(second_case)
     assert state.status == case_state.AWAITING_PAYMENT
-    again = recorder(app).record_many([paid(first, external_id="b1", source="bank:prueba")])
+    again = recorder(demo_app).record_many([paid(first, external_id="b1", source="bank:prueba")])
     assert again[0].status == "duplicate"
-    assert count(app, LedgerPayment) == 1
+    assert count(demo_app, LedgerPayment) == 1
 
 
-def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(app: Flask) -> None:
+def test_money_for_a_case_that_cannot_take_it_is_kept_and_explained(demo_app: Flask) -> None:
     from workflow_engine.engine import CancelCase
 
-    case_id, order = awaiting_payment(app)
-    services = app.extensions["tramita"]
+    case_id, order = awaiting_payment(demo_app)
+    services = demo_app.extensions["tramita"]
     services.cases.execute(
         case_id,
-        CancelCase(at=utcnow(), actor=account(app, CITIZEN).actor(), reason="ya no lo necesito"),
+        CancelCase(
+            at=utcnow(), actor=account(demo_app, CITIZEN).actor(), reason="ya no lo necesito"
+        ),
     )
-    result = recorder(app).record(paid(order, external_id="late-1"))
+    result = recorder(demo_app).record(paid(order, external_id="late-1"))
     assert result.status == "recorded" and result.reason == "case_not_waiting"
-    assert count(app, LedgerPayment, reference=order.reference) == 1  # the money is not lost
+    assert count(demo_app, LedgerPayment, reference=order.reference) == 1  # the money is not lost
     state, _d, _v = services.cases.load(case_id)
     assert state.status == case_state.CLOSED and state.outcome == "cancelled"
     with services.engine.connect() as conn:

@@ -11,35 +11,34 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from tests.helpers.web import forge_login
-from tests.integration.test_ledger import (  # noqa: F401
-    app,
+from tests.helpers.ledger import approved_licence as walk_licence
+from tests.helpers.ledger import (
     awaiting_payment,
     paid,
     recorder,
 )
-from tests.integration.test_ledger import approved_licence as walk_licence
+from tests.helpers.web import forge_login
 from workflow_engine.persistence.models import Obligation, TaxableObject, table
 from workflow_engine.persistence.platform.accounts import Accounts
 
 TREASURY = "tesoreria@demo.gob.mx"
 
 
-def client_for(app: Flask, email: str) -> FlaskClient:  # noqa: F811
-    client = app.test_client()
-    account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
+def client_for(demo_app: Flask, email: str) -> FlaskClient:
+    client = demo_app.test_client()
+    account = Accounts(demo_app.extensions["tramita"].engine, demo_mode=True).by_email(email)
     assert account is not None
     forge_login(client, account.id)
     return client
 
 
-def approved_licence(app: Flask) -> str:  # noqa: F811
-    return str(walk_licence(app).folio)
+def approved_licence(demo_app: Flask) -> str:
+    return str(walk_licence(demo_app).folio)
 
 
-def test_the_citizen_sees_charges_payments_and_registered_business(app: Flask) -> None:  # noqa: F811
-    folio = approved_licence(app)
-    page = client_for(app, "ciudadano@demo.gob.mx").get("/mi-cuenta")
+def test_the_citizen_sees_charges_payments_and_registered_business(demo_app: Flask) -> None:
+    folio = approved_licence(demo_app)
+    page = client_for(demo_app, "ciudadano@demo.gob.mx").get("/mi-cuenta")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Estado de cuenta" in html
@@ -48,18 +47,18 @@ def test_the_citizen_sees_charges_payments_and_registered_business(app: Flask) -
     assert "$0.00" in html  # paid in full
 
 
-def test_an_empty_account_says_so(app: Flask) -> None:  # noqa: F811
-    html = client_for(app, "ciudadano@demo.gob.mx").get("/mi-cuenta").get_data(as_text=True)
+def test_an_empty_account_says_so(demo_app: Flask) -> None:
+    html = client_for(demo_app, "ciudadano@demo.gob.mx").get("/mi-cuenta").get_data(as_text=True)
     assert "Aún no tiene adeudos" in html
 
 
-def test_treasury_finds_the_taxpayer_and_exports_omisos(app: Flask) -> None:  # noqa: F811
-    folio = approved_licence(app)
-    engine = app.extensions["tramita"].engine
+def test_treasury_finds_the_taxpayer_and_exports_omisos(demo_app: Flask) -> None:
+    folio = approved_licence(demo_app)
+    engine = demo_app.extensions["tramita"].engine
     with engine.connect() as conn:  # charged from the year of registration on
         recurring = conn.execute(select(table(TaxableObject).c.recurring)).scalar_one()
     year = int(recurring["from_year"])
-    runner = app.test_cli_runner()
+    runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
     assert result.exit_code == 0 and "1 cargos nuevos" in result.output
     again = runner.invoke(args=["ledger", "generate-charges", "--year", str(year)])
@@ -71,7 +70,7 @@ def test_treasury_finds_the_taxpayer_and_exports_omisos(app: Flask) -> None:  # 
             .where(obligations.c.kind == "recurring")
             .values(due_on=date(year - 1, 3, 31))
         )
-    treasury = client_for(app, TREASURY)
+    treasury = client_for(demo_app, TREASURY)
     found = treasury.get("/tesoreria/contribuyentes", query_string={"q": "CEC150610"})
     html = found.get_data(as_text=True)
     assert found.status_code == 200 and "CEC150610K90" in html
@@ -89,9 +88,9 @@ def test_treasury_finds_the_taxpayer_and_exports_omisos(app: Flask) -> None:  # 
     assert folio in cli.output
 
 
-def test_only_treasury_and_admins_reach_treasury_pages(app: Flask) -> None:  # noqa: F811
+def test_only_treasury_and_admins_reach_treasury_pages(demo_app: Flask) -> None:
     for email in ("ciudadano@demo.gob.mx", "funcionario@demo.gob.mx"):
-        client = client_for(app, email)
+        client = client_for(demo_app, email)
         for url in (
             "/tesoreria/contribuyentes?q=a",
             "/tesoreria/contribuyentes/1",
@@ -99,41 +98,41 @@ def test_only_treasury_and_admins_reach_treasury_pages(app: Flask) -> None:  # n
             "/tesoreria/omisos.csv",
         ):
             assert client.get(url).status_code == 404, (email, url)
-    assert client_for(app, "admin@demo.gob.mx").get("/tesoreria/omisos").status_code == 200
-    assert app.test_client().get("/mi-cuenta").status_code == 302
+    assert client_for(demo_app, "admin@demo.gob.mx").get("/tesoreria/omisos").status_code == 200
+    assert demo_app.test_client().get("/mi-cuenta").status_code == 302
 
 
-def test_the_payment_slip_is_offered_while_the_order_is_pending(app: Flask) -> None:  # noqa: F811
+def test_the_payment_slip_is_offered_while_the_order_is_pending(demo_app: Flask) -> None:
     from sqlalchemy import select
 
     from workflow_engine.persistence.models import Case, table
 
-    case_id, order = awaiting_payment(app)
-    with app.extensions["tramita"].engine.connect() as conn:
+    case_id, order = awaiting_payment(demo_app)
+    with demo_app.extensions["tramita"].engine.connect() as conn:
         folio = conn.execute(
             select(table(Case).c.folio).where(table(Case).c.id == case_id)
         ).scalar_one()
-    owner = client_for(app, "ciudadano@demo.gob.mx")
+    owner = client_for(demo_app, "ciudadano@demo.gob.mx")
     page = owner.get(f"/expedientes/{folio}").get_data(as_text=True)
     assert f"/expedientes/{folio}/orden-de-pago.pdf" in page
     slip = owner.get(f"/expedientes/{folio}/orden-de-pago.pdf")
     assert slip.status_code == 200 and slip.data.startswith(b"%PDF")
     assert slip.headers["Content-Type"] == "application/pdf"
-    handling = client_for(app, "funcionario@demo.gob.mx")  # the department reviewing the case
+    handling = client_for(demo_app, "funcionario@demo.gob.mx")  # the department reviewing the case
     assert handling.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 200
-    other = client_for(app, TREASURY)
+    other = client_for(demo_app, TREASURY)
     assert other.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 404
-    recorder(app).record(paid(order))
+    recorder(demo_app).record(paid(order))
     assert owner.get(f"/expedientes/{folio}/orden-de-pago.pdf").status_code == 404  # paid
 
 
-def test_the_statement_names_identity_numbers_by_their_type(app: Flask) -> None:  # noqa: F811
+def test_the_statement_names_identity_numbers_by_their_type(demo_app: Flask) -> None:
     from sqlalchemy import insert
 
     from connectors.ledger.book import taxpayers_t
     from workflow_engine.persistence.types import utcnow
 
-    engine = app.extensions["tramita"].engine
+    engine = demo_app.extensions["tramita"].engine
     with engine.begin() as conn:
         ids = [
             conn.execute(
@@ -147,7 +146,7 @@ def test_the_statement_names_identity_numbers_by_their_type(app: Flask) -> None:
                 ("fisica", "José Ríos", None, "8-745-1290"),
             )
         ]
-    treasury = client_for(app, TREASURY)
+    treasury = client_for(demo_app, TREASURY)
     pages = [treasury.get(f"/tesoreria/contribuyentes/{i}").get_data(as_text=True) for i in ids]
     assert "<dt>RUC</dt><dd>155634567-2-2016 DV 45</dd>" in pages[0] and "RFC" not in pages[0]
     assert "<dt>RFC</dt><dd>GODE561231GR8</dd>" in pages[1]

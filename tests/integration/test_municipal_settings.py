@@ -9,27 +9,27 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from tests.helpers.ledger import awaiting_payment
 from tests.helpers.web import csrf_from, forge_login
-from tests.integration.test_ledger import app, awaiting_payment  # noqa: F401
 from workflow_engine.persistence.models import AuditLog, table
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import examples_dir
 
 
-def as_user(app: Flask, email: str) -> Any:  # noqa: F811
-    client = app.test_client()
-    account = Accounts(app.extensions["tramita"].engine, demo_mode=True).by_email(email)
+def as_user(demo_app: Flask, email: str) -> Any:
+    client = demo_app.test_client()
+    account = Accounts(demo_app.extensions["tramita"].engine, demo_mode=True).by_email(email)
     assert account is not None
     forge_login(client, account.id)
     return client
 
 
 def test_an_admin_changes_the_payment_days_and_new_orders_follow(
-    app: Flask,  # noqa: F811
+    demo_app: Flask,
     monkeypatch: Any,
 ) -> None:
     monkeypatch.setenv("GATEWAY_WEBHOOK_SECRET", "super-secreto-no-mostrar")
-    admin = as_user(app, "admin@demo.gob.mx")
+    admin = as_user(demo_app, "admin@demo.gob.mx")
     page = admin.get("/admin/conectores")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -53,20 +53,20 @@ def test_an_admin_changes_the_payment_days_and_new_orders_follow(
     doc["key"] = "constancia-sin-plazo"
     for step in doc["steps"]:
         step.pop("expires_days", None)
-    catalog = app.extensions["tramita"].catalog
+    catalog = demo_app.extensions["tramita"].catalog
     catalog.save_draft(doc)
     catalog.publish("constancia-sin-plazo")
-    _case_id, order = awaiting_payment(app, "constancia-sin-plazo")
+    _case_id, order = awaiting_payment(demo_app, "constancia-sin-plazo")
     assert (order.expires_on - order.created_at.date()).days in (11, 12)  # local vs UTC day
-    with app.extensions["tramita"].engine.connect() as conn:
+    with demo_app.extensions["tramita"].engine.connect() as conn:
         audit = conn.execute(
             select(table(AuditLog)).where(table(AuditLog).c.action == "setting.changed")
         ).all()
     assert [(a.target_id, a.details["new"]) for a in audit] == [("payments.order_expiry_days", 12)]
 
 
-def test_only_admins_reach_the_settings(app: Flask) -> None:  # noqa: F811
+def test_only_admins_reach_the_settings(demo_app: Flask) -> None:
     for email in ("ciudadano@demo.gob.mx", "funcionario@demo.gob.mx", "tesoreria@demo.gob.mx"):
-        client = as_user(app, email)
+        client = as_user(demo_app, email)
         assert client.get("/admin/conectores").status_code == 404
-    assert app.test_client().get("/admin/conectores").status_code == 401
+    assert demo_app.test_client().get("/admin/conectores").status_code == 401

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 from connectors.notifications.inbox import unread_count
+from tests.helpers.market import file_market_case
 from tests.helpers.web import account, csrf_token, forge_login
-from tests.integration.test_files import file_market_case
 from workflow_engine.persistence.models import Notification, table
 from workflow_engine.persistence.types import utcnow
 

@@ -2,62 +2,20 @@
 
 from __future__ import annotations
 
-import copy
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from sqlalchemy import select
-
-from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, T0
-from workflow_engine.engine import Decide, StartCase, SubmitCase, SubmitStep
+from tests.helpers.outbox import Clock, file_mini_case, outbox_rows
+from tests.unit.engine_helpers import REVIEWER, T0
+from workflow_engine.engine import Decide
 from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor, PermanentError
-from workflow_engine.persistence.cases.service import CaseService
-from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.models import OutboxMessage, table
-from workflow_engine.persistence.platform.catalog import Catalog
-
-outbox_t = table(OutboxMessage)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def setup(db_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(db_url)
-    Catalog(engine).save_draft(copy.deepcopy(MINI))
-    Catalog(engine).publish("mini")
-    service = CaseService(engine)
-    yield engine, service
-    engine.dispose()
-
-
-def _file(service: CaseService) -> int:
-    case = service.start("mini", StartCase(at=T0, actor=CITIZEN))
-    service.execute(
-        case.case_id,
-        SubmitStep(at=T0, actor=CITIZEN, step_id="datos", values=MINI["example_data"]["datos"]),
-    )
-    service.execute(case.case_id, SubmitCase(at=T0, actor=CITIZEN, declaration=True))
-    return case.case_id
-
-
-def _rows(engine) -> list:  # type: ignore[no-untyped-def]
-    with engine.connect() as conn:
-        return list(conn.execute(select(outbox_t).order_by(outbox_t.c.id)).mappings())
-
-
-def test_effects_are_written_with_the_command_and_dispatched_after_commit(setup) -> None:  # type: ignore[no-untyped-def]
-    engine, service = setup
+def test_effects_are_written_with_the_command_and_dispatched_after_commit(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
     seen: list[list[int]] = []
     service.dispatcher = lambda ids: seen.append(list(ids))
-    _file(service)
-    rows = _rows(engine)
+    file_mini_case(service)
+    rows = outbox_rows(engine)
     assert {r["kind"] for r in rows} == {"notify"}
     assert all(r["status"] == "pending" for r in rows)
     assert [i for batch in seen for i in batch] == [r["id"] for r in rows]
@@ -65,9 +23,9 @@ def test_effects_are_written_with_the_command_and_dispatched_after_commit(setup)
     assert len(keys) == len(set(keys))
 
 
-def test_failures_back_off_exponentially_then_dead_letter(setup) -> None:  # type: ignore[no-untyped-def]
-    engine, service = setup
-    _file(service)
+def test_failures_back_off_exponentially_then_dead_letter(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    file_mini_case(service)
     clock = Clock()
     calls: list[str] = []
 
@@ -78,7 +36,7 @@ def test_failures_back_off_exponentially_then_dead_letter(setup) -> None:  # typ
     processor = OutboxProcessor(
         engine, service, {"notify": flaky}, max_attempts=3, base_delay=10, clock=clock
     )
-    first = _rows(engine)[0]["id"]
+    first = outbox_rows(engine)[0]["id"]
     delays = []
     for _ in range(3):
         result = processor.process(first)
@@ -97,29 +55,29 @@ def test_failures_back_off_exponentially_then_dead_letter(setup) -> None:  # typ
     assert processor.dead_letters() == []
 
 
-def test_permanent_errors_and_unknown_kinds_dead_letter_at_once(setup) -> None:  # type: ignore[no-untyped-def]
-    engine, service = setup
-    _file(service)
+def test_permanent_errors_and_unknown_kinds_dead_letter_at_once(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    file_mini_case(service)
 
     def broken(item: OutboxItem) -> None:
         raise PermanentError("plantilla de correo inexistente")
 
     processor = OutboxProcessor(engine, service, {"notify": broken}, clock=Clock())
-    ids = [r["id"] for r in _rows(engine)]
+    ids = [r["id"] for r in outbox_rows(engine)]
     assert processor.process(ids[0]).status == "dead"
     processor.handlers.clear()
     assert processor.process(ids[1]).status == "dead"
     assert "no handler" in processor.dead_letters()[1]["last_error"]
 
 
-def test_a_claimed_message_is_not_run_twice_until_its_lease_expires(setup) -> None:  # type: ignore[no-untyped-def]
-    engine, service = setup
-    _file(service)
+def test_a_claimed_message_is_not_run_twice_until_its_lease_expires(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    file_mini_case(service)
     clock = Clock()
     processor = OutboxProcessor(
         engine, service, {"notify": lambda item: None}, lease_seconds=60, clock=clock
     )
-    first = _rows(engine)[0]["id"]
+    first = outbox_rows(engine)[0]["id"]
     assert processor._claim(first) is not None  # a worker took it, then died
     held = processor.process(first)
     # Not run again; look again once the lease would have run out (a redelivered message).
@@ -128,12 +86,12 @@ def test_a_claimed_message_is_not_run_twice_until_its_lease_expires(setup) -> No
     clock.now += timedelta(seconds=61)
     assert first in processor.due()
     assert processor.process(first).status == "done"
-    assert _rows(engine)[0]["attempts"] == 2
+    assert outbox_rows(engine)[0]["attempts"] == 2
 
 
-def test_handler_results_come_back_as_commands(setup) -> None:  # type: ignore[no-untyped-def]
-    engine, service = setup
-    case_id = _file(service)
+def test_handler_results_come_back_as_commands(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    case_id = file_mini_case(service)
     (task,) = service.load(case_id)[0].open_tasks()
     service.execute(case_id, Decide(at=T0, actor=REVIEWER, task_id=task.id, decision="approve"))
     from workflow_engine.engine import Actor, PaymentOrderCreated
@@ -159,4 +117,4 @@ def test_handler_results_come_back_as_commands(setup) -> None:  # type: ignore[n
     processor.run_due()  # a second sweep finds nothing left and changes nothing
     state = service.load(case_id)[0]
     assert state.payment is not None and state.payment.reference == "REF-1"
-    assert all(r["status"] == "done" for r in _rows(engine))
+    assert all(r["status"] == "done" for r in outbox_rows(engine))

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.integration.test_outbox import Clock, _file, _rows, setup  # noqa: F401
+from tests.helpers.outbox import Clock, file_mini_case, outbox_rows
 from workflow_engine.persistence.cases.outbox import OutboxItem, OutboxProcessor
 
 
-def test_a_batch_runs_every_due_message_once_and_marks_them_done(setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    engine, service = setup
-    _file(service)
-    _file(service)
+def test_a_batch_runs_every_due_message_once_and_marks_them_done(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    file_mini_case(service)
+    file_mini_case(service)
     seen: list[int] = []
     processor = OutboxProcessor(
         engine, service, {"notify": lambda item: seen.append(item.id)}, clock=Clock()
     )
-    ids = [r["id"] for r in _rows(engine)]
+    ids = [r["id"] for r in outbox_rows(engine)]
     assert len(ids) >= 2
     results = processor.process_many(ids)
     assert {i: r.status for i, r in results.items()} == dict.fromkeys(ids, "done")
     assert sorted(seen) == ids
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert all(r["status"] == "done" and r["attempts"] == 1 for r in rows)
     assert all(r["locked_until"] is None and r["done_at"] is not None for r in rows)
     # Run again (a duplicate dispatch): nothing is due, nothing runs twice.
@@ -30,12 +30,12 @@ def test_a_batch_runs_every_due_message_once_and_marks_them_done(setup) -> None:
     assert sorted(seen) == ids
 
 
-def test_one_failure_in_a_batch_backs_off_alone_and_a_held_message_is_skipped(setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    engine, service = setup
-    _file(service)
-    _file(service)
+def test_one_failure_in_a_batch_backs_off_alone_and_a_held_message_is_skipped(outbox_setup) -> None:  # type: ignore[no-untyped-def]
+    engine, service = outbox_setup
+    file_mini_case(service)
+    file_mini_case(service)
     clock = Clock()
-    ids = [r["id"] for r in _rows(engine)]
+    ids = [r["id"] for r in outbox_rows(engine)]
     held, failing, rest = ids[0], ids[1], ids[2:]
 
     def handler(item: OutboxItem) -> None:
@@ -50,7 +50,7 @@ def test_one_failure_in_a_batch_backs_off_alone_and_a_held_message_is_skipped(se
     assert results[held].status == "busy"  # looked at again when its lease runs out
     assert results[failing].status == "retry" and 8 <= (results[failing].retry_in or 0) <= 12
     assert all(results[i].status == "done" for i in rest)
-    rows = {r["id"]: r for r in _rows(engine)}
+    rows = {r["id"]: r for r in outbox_rows(engine)}
     assert rows[held]["status"] == "running"
     assert rows[failing]["status"] == "pending"
     assert "servidor de correo caído" in rows[failing]["last_error"]

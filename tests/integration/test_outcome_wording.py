@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from connectors import settle_payment
 from tests.helpers.mail import SmtpServer
-from tests.integration.test_notification_emails import NOW, World, parts, seed
+from tests.helpers.notifications import NOW, World, parts, seed
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import CancelCase
 from workflow_engine.engine.events import OUTCOMES, outcome_name

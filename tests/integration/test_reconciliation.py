@@ -15,13 +15,12 @@ from sqlalchemy import func, select
 
 from connectors.payments.bankfile import BankFileError, fixed_line, fixed_trailer
 from connectors.payments.reconciliation import reconcile_file
-from tests.helpers import cases
+from tests.helpers.reconciliation import awaiting_payment, pesos
 from tests.helpers.web import csrf_token, login
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.models import LedgerPayment, PaymentEvent, table
 
 CITIZEN = "ciudadano@demo.gob.mx"
-KEY = "constancia-residencia"
 
 
 @pytest.fixture
@@ -31,11 +30,6 @@ def app(db_url: str, app_factory: Any) -> Flask:
     return app
 
 
-def awaiting_payment(app: Flask) -> tuple[int, Any]:
-    """A residence certificate of the demo citizen waiting for payment: (case id, order)."""
-    return cases.awaiting_payment(app, KEY)
-
-
 def status_of(app: Flask, case_id: int) -> str:
     return str(app.extensions["tramita"].cases.load(case_id)[0].status)
 
@@ -43,11 +37,6 @@ def status_of(app: Flask, case_id: int) -> str:
 def count(app: Flask, model: Any) -> int:
     with app.extensions["tramita"].engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table(model))).scalar_one())
-
-
-def pesos(cents: int, decimal: str = ".") -> str:
-    text = f"{cents // 100}.{cents % 100:02d}"
-    return text.replace(".", ",") if decimal == "," else text
 
 
 def reconcile(app: Flask, data: bytes, fmt: str, mapping: Any = None, bank: str = "banorte"):  # type: ignore[no-untyped-def]
@@ -247,7 +236,7 @@ def test_upload_page_for_treasury_only(app: Flask) -> None:
     assert not_text.status_code == 400 and "no es de texto" in not_text.get_data(True)
     no_bank = _upload(cashier, b"referencia,importe,fecha\n", bank="")
     assert no_bank.status_code == 400 and "nombre del banco" in no_bank.get_data(True)
-    from app.treasury import reconciliation as treasury
+    from app.treasury import forms as treasury
 
     limit = treasury.MAX_FILE_BYTES
     treasury.MAX_FILE_BYTES = 1000  # the real 20 MB would only make the test slow

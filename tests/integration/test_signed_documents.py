@@ -30,6 +30,7 @@ from connectors.documents import document_path, signing_setup
 from connectors.documents.verification import find_document, validate_signatures
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings, service_missing
+from tests.helpers.documents import stamp_text
 from tests.helpers.web import account, csrf_from, forge_login
 from workflow_engine.persistence.cases.outbox import OutboxItem
 from workflow_engine.persistence.cases.walkthrough import run_walkthrough
@@ -205,7 +206,7 @@ def test_the_licence_prints_its_table_conditional_paragraph_and_stamp(world: Wor
     assert "autorizado para vender bebidas alcohólicas" in text  # example sells alcohol
     assert "no autoriza la venta" not in text
     # the visible stamp, where the signature line is, names the signer and the position
-    stamp = _stamp_text(reader, "Firma1")
+    stamp = stamp_text(reader, "Firma1")
     # the DEMO certificate is the municipality's seal: the stamp names it and who signed
     assert "Sello electrónico de Municipio de Chocotlán (DEMO)" in stamp
     assert "firmado en su nombre por" in stamp
@@ -244,18 +245,6 @@ def test_the_header_names_the_issuing_department(world: World) -> None:
     assert "Tesorería Municipal" in header("registro-vehicular")  # document.department
     assert "Movilidad" not in header("registro-vehicular")
     assert "Desarrollo Urbano" in header("permiso-construccion")  # the procedure's own
-
-
-def _stamp_text(reader: Any, field: str) -> str:
-    """The text drawn in a signature widget's appearance (PDF literal strings, latin-1)."""
-    for page in reader.pages:
-        for annot in page.get("/Annots") or ():
-            annot = annot.get_object()
-            if annot.get("/T") == field:
-                raw = annot["/AP"]["/N"].get_object().get_data()
-                raw = re.sub(rb"\\(\d{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
-                return " ".join(re.findall(r"\((.*?)\) Tj", raw.decode("latin-1")))
-    raise AssertionError(f"no signature widget {field}")
 
 
 def test_sequential_signers_sign_in_order(world: World, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import copy
 import io
 import json
 import re
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -18,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from tests.helpers.web import csrf_token, login
+from tests.helpers.wizard import CITIZEN, case_state, post_step
 from tests.integration.conftest import API_USERS
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
@@ -26,7 +26,6 @@ from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
 KEY = "licencia-funcionamiento"
-CITIZEN = "ciudadano@demo.gob.mx"
 NEIGHBOUR = API_USERS["citizen_b"]  # a second citizen, seeded by tests/integration/conftest.py
 
 SOLICITANTE = {
@@ -76,47 +75,12 @@ def png_bytes() -> bytes:
     )
 
 
-@pytest.fixture
-def app(api_seeded_db: Any, app_factory: Any, tmp_path: Path) -> Flask:
-    """The whole application on a private copy of the session's migrated, seeded database."""
-    db_path = tmp_path / "wizard.db"
-    shutil.copyfile(api_seeded_db.path, db_path)
-    flask_app: Flask = app_factory(f"sqlite:///{db_path}")
-    with flask_app.extensions["tramita"].engine.begin() as conn:  # e-mail addresses confirmed
-        conn.execute(update(User.__table__).values(email_verified_at=utcnow()))
-    flask_app.config["TESTING"] = True
-    return flask_app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    web = app.test_client()
-    login(web, CITIZEN)
-    return web
-
-
 def start(client: FlaskClient) -> str:
     page = client.post(f"/tramites/{KEY}", data={"csrf_token": csrf_token(client)})
     assert page.status_code == 302
     match = re.fullmatch(r"/expedientes/([^/]+)/pasos/solicitante", page.headers["Location"])
     assert match, page.headers["Location"]
     return match.group(1)
-
-
-def post_step(
-    client: FlaskClient,
-    folio: str,
-    step: str,
-    data: dict[str, Any],
-    *,
-    accion: str = "continuar",
-    query: str = "",
-) -> Any:
-    url = f"/expedientes/{folio}/pasos/{step}{query}"
-    form = dict(data)
-    form.setdefault("csrf_token", csrf_token(client, url))
-    form["accion"] = accion
-    return client.post(url, data=form, content_type="multipart/form-data")
 
 
 def documents() -> dict[str, Any]:
@@ -140,12 +104,6 @@ def fill_all(client: FlaskClient, folio: str) -> None:
     page = post_step(client, folio, "documentos", documents())
     assert page.status_code == 302, page.get_data(as_text=True)
     assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
-
-
-def case_state(app: Flask, folio: str) -> Any:
-    cases = app.extensions["tramita"].cases
-    state, _definition, _lock = cases.load(cases.case_id_for_folio(folio))
-    return state
 
 
 # -- tests -----------------------------------------------------------------------------------

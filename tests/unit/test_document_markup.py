@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import struct
-import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,29 +19,12 @@ from reportlab.platypus import Paragraph
 
 from connectors.documents import DocumentContent, render_body, render_pdf
 from connectors.documents.body import document_data, fees_context
+from tests.helpers.markup import assert_inert, png
 from tests.unit.engine_helpers import MINI
 from workflow_engine.templates.markup import foreign_tags, inline_markup
 from workflow_engine.templates.validation import validate_template
 
 VERIFY_URL = "https://tramites.example/verificar/ABCDE23456"
-VERIFY_PREFIX = "https://tramites.example/verificar/"
-
-
-def png(path: Path) -> Path:
-    """A real 2x2 PNG on the server's disk (what `<img src>` used to embed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-    return path
 
 
 def hostile(image: Path) -> list[str]:
@@ -85,24 +66,6 @@ def _render_case(source: str, nombre: str) -> bytes:
         "fees": fees_context([]),
     }
     return render_pdf(_content(render_body(source, context)))
-
-
-def assert_inert(pdf: bytes) -> None:
-    """No embedded image and no link but the verification URL."""
-    reader = PdfReader(io.BytesIO(pdf))
-    for page in reader.pages:
-        assert list(page.images) == []
-        resources = page.get("/Resources")
-        xobjects = resources.get_object().get("/XObject") if resources is not None else None
-        for ref in (xobjects or {}).values():
-            assert ref.get_object().get("/Subtype") != "/Image"
-        for ref in page.get("/Annots") or ():
-            annot = ref.get_object()
-            if annot.get("/Subtype") != "/Link":
-                continue
-            action = annot.get("/A")
-            assert action is not None and action.get("/S") == "/URI", annot
-            assert str(action.get("/URI")).startswith(VERIFY_PREFIX), action
 
 
 def test_hostile_markup_written_by_a_liaison_is_printed_as_text(tmp_path: Path) -> None:

@@ -54,3 +54,24 @@ def test_no_test_names_a_fixed_service_address() -> None:
         if SERVICE_ADDRESS.search(line) and path.name != Path(__file__).name
     ]
     assert offenders == [], "use TEST_POSTGRES_URL / TEST_REDIS_URL:\n" + "\n".join(offenders)
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared fixtures live in a conftest.py, shared helpers in tests/helpers/: importing a
+    `test_*` module runs (and re-collects) its tests and hides where a helper belongs."""
+    offenders = []
+    for path, source in _sources():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+                if node.level or (node.module or "").startswith("tests"):
+                    modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(part.startswith("test_") for m in modules for part in m.split(".")):
+                offenders.append(f"{path.relative_to(TESTS)}:{node.lineno}: {ast.unparse(node)}")
+    assert offenders == [], "move shared code to a conftest.py or tests/helpers/:\n" + "\n".join(
+        offenders
+    )

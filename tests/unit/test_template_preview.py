@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from connectors.documents.preview import render_preview
-from connectors.registry import UnknownConnectorError, default_registry
 from connectors.settings import ConnectorSettings
+from tests.helpers.preview import assert_unsigned, demo_lookup
 from workflow_engine.engine import ProcedureDefinition
 from workflow_engine.persistence.platform.demo import examples_dir
 from workflow_engine.templates.fields import validate_step_data
@@ -33,22 +33,8 @@ EXAMPLES = {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(examples_di
 SETTINGS = ConnectorSettings(documents_dir="/nonexistent")
 
 
-def demo_lookup(name: str, given: Any) -> Any:
-    try:
-        return default_registry().operation(name)(dict(given))
-    except UnknownConnectorError:
-        return None
-
-
 def pdf_pages(pdf: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def assert_unsigned(pdf: bytes) -> None:
-    reader = PdfReader(io.BytesIO(pdf))
-    fields = reader.get_fields() or {}
-    assert not [f for f in fields.values() if f.get("/FT") == "/Sig"]
-    assert b"/Sig" not in pdf and b"/ByteRange" not in pdf
 
 
 @pytest.mark.parametrize("key", sorted(EXAMPLES))

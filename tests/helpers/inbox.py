@@ -1,0 +1,20 @@
+"""The staff inbox in tests: a browser logged in as a demo official, a case's state."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers.web import account, forge_login
+from workflow_engine.engine import CaseState
+
+
+def as_user(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    forge_login(client, account(app, email).id)
+    return client
+
+
+def state(app: Flask, case_id: int) -> CaseState:
+    loaded, _definition, _version = app.extensions["tramita"].cases.load(case_id)
+    return loaded  # type: ignore[no-any-return]
