@@ -3,13 +3,14 @@ and the case review), and holidays seen by every process at once."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
 
-from tests.helpers.cases import file_with_examples
+from tests.helpers.cases import FILLING_IN, walk_with_examples
 from tests.helpers.web import account, forge_login
+from workflow_engine.engine import StartCase
 from workflow_engine.persistence.platform.holidays import add_holiday, remove_holiday
 from workflow_engine.persistence.types import utcnow
 
@@ -17,9 +18,19 @@ CITIZEN = "ciudadano@demo.gob.mx"
 OFFICIAL = "funcionario@demo.gob.mx"  # desarrollo-economico, revisor
 
 
-def filed_licence(app: Flask) -> tuple[Any, str]:
+def filed_licence(app: Flask, superficie: int | None = None) -> tuple[Any, str]:
     services = app.extensions["tramita"]
-    started = file_with_examples(services, "licencia-funcionamiento", account(app, CITIZEN).actor())
+    actor = account(app, CITIZEN).actor()
+    started = services.cases.start("licencia-funcionamiento", StartCase(at=utcnow(), actor=actor))
+    answers = {"negocio": {"superficie_m2": superficie}} if superficie else None
+    walk_with_examples(
+        services,
+        started.case_id,
+        actor,
+        lambda s: s.status not in FILLING_IN,
+        answers=answers,
+        run_outbox=False,
+    )
     state = services.cases.load(started.case_id)[0]
     assert state.response_due is not None  # the example declares a `response_deadline`
     return started, state.response_due
@@ -76,3 +87,39 @@ def _next_weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+def test_the_licence_walks_through_its_deadlines_ficta_then_an_unpaid_lapse(
+    api_app: Flask,
+) -> None:
+    """A large business goes to the joint review; nobody decides: after 8 business days the
+    reviews are escalated (their own deadline), after the procedure's 10 the catalog's
+    afirmativa ficta approves them and the payment is asked for; the applicant does not pay
+    in 15 business days: the case closes as `desechada`, each step in the history."""
+    from workflow_engine.persistence.cases.timers import fire_due_timers
+
+    services = api_app.extensions["tramita"]
+    started, due = filed_licence(api_app, superficie=150)
+    state = services.cases.load(started.case_id)[0]
+    assert len(state.open_tasks()) == 2
+    task_due = date.fromisoformat(state.open_tasks()[0].due_on)
+    assert task_due < date.fromisoformat(due)
+    fire_due_timers(services.cases, now=_evening(task_due + timedelta(days=1)))
+    state = services.cases.load(started.case_id)[0]
+    assert all(t.escalated for t in state.open_tasks()) and state.status == "in_review"
+    fire_due_timers(services.cases, now=_evening(date.fromisoformat(due) + timedelta(days=1)))
+    state = services.cases.load(started.case_id)[0]
+    types = [e["type"] for e in services.cases.history(started.case_id)]
+    assert types.index("case.response_lapsed") < types.index("case.afirmativa_ficta")
+    assert state.status == "awaiting_payment"
+    step_due = state.step_due(services.cases.tz)
+    assert step_due is not None
+    fire_due_timers(services.cases, now=_evening(step_due + timedelta(days=1)))
+    state = services.cases.load(started.case_id)[0]
+    assert state.is_closed and state.outcome == "cancelled" and state.position == "desechada"
+    types = [e["type"] for e in services.cases.history(started.case_id)]
+    assert types.index("step.lapsed") < types.index("case.closed")
+
+
+def _evening(day: date) -> datetime:
+    return datetime.combine(day, time(23, 0), UTC)
