@@ -186,9 +186,9 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
             view.deadline_label = _("Respuesta a más tardar")
     elif state.status == case_state.AWAITING_PAYMENT:
         # the step's own deadline (the case closes after it) wins over the order's expiry
-        due = state.step_due(_tz()) or (state.payment.expires_on if state.payment else None)
-        view.deadline = format_date(due, lang)
-        view.deadline_label = _("Pagar a más tardar") if due else ""
+        pay_by = state.step_due(_tz()) or (state.payment.expires_on if state.payment else None)
+        view.deadline = format_date(pay_by, lang)
+        view.deadline_label = _("Pagar a más tardar") if pay_by else ""
     elif state.status == case_state.AWAITING_APPLICANT and state.step_due(_tz()):
         view.deadline = format_date(state.step_due(_tz()), lang)
         view.deadline_label = _("Completar a más tardar")

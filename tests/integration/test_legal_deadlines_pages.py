@@ -95,7 +95,7 @@ def test_the_licence_walks_through_its_deadlines_ficta_then_an_unpaid_lapse(
     """A large business goes to the joint review; nobody decides: after 8 business days the
     reviews are escalated (their own deadline), after the procedure's 10 the catalog's
     afirmativa ficta approves them and the payment is asked for; the applicant does not pay
-    in 15 business days: the case closes as `desechada`, each step in the history."""
+    in 15 business days: the case closes as `sin_pago`, each step in the history."""
     from workflow_engine.persistence.cases.timers import fire_due_timers
 
     services = api_app.extensions["tramita"]
@@ -116,7 +116,7 @@ def test_the_licence_walks_through_its_deadlines_ficta_then_an_unpaid_lapse(
     assert step_due is not None
     fire_due_timers(services.cases, now=_evening(step_due + timedelta(days=1)))
     state = services.cases.load(started.case_id)[0]
-    assert state.is_closed and state.outcome == "cancelled" and state.position == "desechada"
+    assert state.is_closed and state.outcome == "cancelled" and state.position == "sin_pago"
     types = [e["type"] for e in services.cases.history(started.case_id)]
     assert types.index("step.lapsed") < types.index("case.closed")
 
