@@ -63,6 +63,8 @@ def test_the_maximum_response_time_shows_on_the_case_page_and_in_the_inbox(
     review = official.get(f"/bandeja/expedientes/{started.folio}").get_data(as_text=True)
     assert "Plazo máximo de respuesta" in review and shown in review
     assert 'class="badge deadline-on_time"' in review
+    api = citizen.get(f"/api/v1/cases/{started.folio}").get_json()
+    assert api["response_due"] == due
 
 
 def test_a_holiday_declared_in_one_process_counts_in_another_at_once(

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from workflow_engine.engine.state import TimerState
+
 if TYPE_CHECKING:  # the engine imports the step types, not the other way round
     from datetime import date
 
     from workflow_engine.engine.definition import ProcedureDefinition
-    from workflow_engine.engine.state import TaskState, TimerState
+    from workflow_engine.engine.state import TaskState
     from workflow_engine.engine.transition import EngineContext
 
 Localized = Mapping[str, str]
@@ -43,8 +45,6 @@ def arm_step_deadline(run: Run, step: Mapping[str, Any]) -> None:
     timer_id = f"step:{step['id']}"
     if days is None or timer_id in run.timers:
         return
-    from workflow_engine.engine.state import TimerState
-
     due = run.ctx.calendar.add_business_days(run.today, int(days))
     fires_at = run.ctx.start_of_day_utc(due + timedelta(days=1))
     run.timers[timer_id] = TimerState(timer_id, "step_deadline", fires_at, str(step["id"]))
