@@ -310,6 +310,12 @@ SCHEMAS: dict[str, Any] = {
             "updated_at": {"type": "string", "format": "date-time"},
             "submitted_at": NULLABLE_DATETIME,
             "closed_at": NULLABLE_DATETIME,
+            "response_due": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "Último día del plazo máximo de respuesta del trámite "
+                "(response_deadline), fijado al enviar la solicitud",
+            },
             "tasks": {"type": "array", "items": _ref("CaseTask")},
             "payment": _ref("Payment"),
             "payments": {"type": "array", "items": {"type": "object"}},

@@ -157,6 +157,7 @@ def case_detail(
         "updated_at": iso(row.updated_at),
         "submitted_at": state.submitted_at,
         "closed_at": state.closed_at,
+        "response_due": state.response_due,
         "tasks": [task(t, ids.get(key)) for key, t in state.tasks.items()],
         "payment": _payment(state),
         "payments": [dict(p) for p in state.payments],

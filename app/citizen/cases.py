@@ -130,6 +130,7 @@ class CaseView:
     submitted_at: datetime | None
     deadline: str = ""
     deadline_label: str = ""
+    response_due: str = ""  # the procedure's maximum response time, while the case is open
     actions: list[Action] = field(default_factory=list)
     is_draft: bool = False
 
@@ -183,9 +184,14 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
         if dues:
             view.deadline = format_date(max(dues), lang)
             view.deadline_label = _("Respuesta a más tardar")
-    elif state.status == case_state.AWAITING_PAYMENT and state.payment and state.payment.expires_on:
-        view.deadline = format_date(state.payment.expires_on, lang)
-        view.deadline_label = _("Pagar a más tardar")
+    elif state.status == case_state.AWAITING_PAYMENT:
+        # the step's own deadline (the case closes after it) wins over the order's expiry
+        pay_by = state.step_due(_tz()) or (state.payment.expires_on if state.payment else None)
+        view.deadline = format_date(pay_by, lang)
+        view.deadline_label = _("Pagar a más tardar") if pay_by else ""
+    elif state.status == case_state.AWAITING_APPLICANT and state.step_due(_tz()):
+        view.deadline = format_date(state.step_due(_tz()), lang)
+        view.deadline_label = _("Completar a más tardar")
     elif view.is_draft:
         retention, warning = _draft_settings()
         expiry = draft_expires_on(
@@ -199,6 +205,8 @@ def case_view(row: Any, definition: Mapping[str, Any], lang: str) -> CaseView:
         )
         view.deadline = format_date(expiry, lang)
         view.deadline_label = _("Se cancelará sin cambios el")
+    if state.response_due and not state.is_closed:
+        view.response_due = format_date(state.response_due, lang)
     return view
 
 

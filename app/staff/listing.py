@@ -140,6 +140,7 @@ def inbox_page() -> ResponseReturnValue:
                 "due_on": format_date(r.due_on, lang) if r.due_on else "",
                 "deadline_state": r.deadline_state,
                 "deadline_label": _(DEADLINE_LABELS[r.deadline_state]),
+                "response_due": format_date(r.response_due, lang) if r.response_due else "",
                 "status": status_label(r.case_status, None, lang),
                 "assignee_id": r.assignee_id,
                 "mine": r.assignee_id == viewer.user_id,

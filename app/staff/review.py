@@ -106,6 +106,21 @@ def _task_view(task: Any, account: Account, lang: str, today: Any, ctx: Any) -> 
     }
 
 
+def _response_due(state: CaseState, ctx: Any, today: Any, lang: str) -> dict[str, str] | None:
+    """The procedure's maximum response time while the case is open: its date and badge."""
+    if not state.response_due or state.is_closed:
+        return None
+    from datetime import date
+
+    due = date.fromisoformat(state.response_due)
+    badge = deadline_state(due, ctx, today)
+    return {
+        "date": format_date(due, lang),
+        "state": badge,
+        "label": _(DEADLINE_LABELS[badge]),
+    }
+
+
 def render_case(
     account: Account,
     folio: str,
@@ -169,6 +184,7 @@ def render_case(
         title=procedure.name(lang),
         status_label=status_label(row.status, row.outcome, lang),
         submitted=format_date(row.submitted_at, lang) if row.submitted_at else "",
+        response_due=_response_due(state, ctx, today, lang),
         tasks=mine,
         others=others,
         sections=sections,

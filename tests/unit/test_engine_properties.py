@@ -205,6 +205,11 @@ def check_invariants(d: ProcedureDefinition, state: CaseState) -> None:
     for timer in state.timers.values():
         if timer.kind in ("task_deadline", "task_reminder"):
             assert state.tasks[timer.ref].is_open
+        elif timer.kind == "response_deadline":
+            assert state.submitted_at is not None and state.response_due is not None
+        elif timer.kind == "step_deadline":
+            assert timer.ref == state.position
+            assert state.status in (case_state.AWAITING_APPLICANT, case_state.AWAITING_PAYMENT)
         else:
             assert state.status == case_state.AWAITING_CORRECTION
     # The state survives the trip through the database's JSON column.

@@ -309,6 +309,80 @@ def _s_review_skipped(data: Mapping[str, Any], w: Words) -> Line:
     )
 
 
+def _c_response_due(data: Mapping[str, Any], w: Words) -> Line:
+    due = w.date(data.get("due_on"))
+    return Line(
+        w.say(
+            f"El municipio tiene hasta el {due} para responder su solicitud.",
+            f"The municipality has until {due} to answer your application.",
+        )
+    )
+
+
+def _s_response_due(data: Mapping[str, Any], w: Words) -> Line:
+    due = w.date(data.get("due_on"))
+    return Line(w.say(f"Plazo máximo de respuesta: {due}.", f"Maximum response time: until {due}."))
+
+
+def _c_response_lapsed(data: Mapping[str, Any], w: Words) -> Line | None:
+    if not data.get("tasks"):
+        return None  # the case was waiting for the applicant: nothing changes for them
+    return Line(
+        w.say(
+            "Venció el plazo máximo de respuesta del trámite.",
+            "The procedure's maximum response time has passed.",
+        )
+    )
+
+
+def _s_response_lapsed(data: Mapping[str, Any], w: Words) -> Line:
+    due = w.date(data.get("due_on"))
+    return Line(
+        w.say(
+            f"Venció el plazo máximo de respuesta del trámite ({due}).",
+            f"The procedure's maximum response time passed ({due}).",
+        )
+    )
+
+
+def _c_step_deadline(data: Mapping[str, Any], w: Words) -> Line:
+    due = w.date(data.get("due_on"))
+    return Line(
+        w.say(
+            f"Tiene hasta el {due} para completar «{w.step(data)}».",
+            f"You have until {due} to complete “{w.step(data)}”.",
+        )
+    )
+
+
+def _s_step_deadline(data: Mapping[str, Any], w: Words) -> Line:
+    due = w.date(data.get("due_on"))
+    return Line(
+        w.say(
+            f"La persona solicitante tiene hasta el {due} para completar «{w.step(data)}».",
+            f"The applicant has until {due} to complete “{w.step(data)}”.",
+        )
+    )
+
+
+def _c_step_lapsed(data: Mapping[str, Any], w: Words) -> Line:
+    return Line(
+        w.say(
+            f"Venció el plazo para completar «{w.step(data)}»; el trámite se dio por concluido.",
+            f"The deadline to complete “{w.step(data)}” passed; the procedure was closed.",
+        )
+    )
+
+
+def _s_step_lapsed(data: Mapping[str, Any], w: Words) -> Line:
+    return Line(
+        w.say(
+            f"La persona solicitante no completó «{w.step(data)}» a tiempo.",
+            f"The applicant did not complete “{w.step(data)}” in time.",
+        )
+    )
+
+
 def _s_closed(data: Mapping[str, Any], w: Words) -> Line:
     outcome = outcome_name(data.get("outcome"), w.lang)
     if not outcome:
@@ -399,6 +473,10 @@ _KINDS = (
             "The deadline to correct your application passed without corrections.",
         ),
     ),
+    EventKind("case.response_due_set", CITIZEN, _c_response_due, _s_response_due),
+    EventKind("case.response_lapsed", CITIZEN, _c_response_lapsed, _s_response_lapsed),
+    EventKind("step.deadline_set", CITIZEN, _c_step_deadline, _s_step_deadline),
+    EventKind("step.lapsed", CITIZEN, _c_step_lapsed, _s_step_lapsed),
     EventKind("payment.order_requested", STAFF),
     EventKind(
         "payment.waived",

@@ -83,7 +83,9 @@ class TimerState:
     """A legal or operational deadline; fires once as a TimerFired command."""
 
     id: str
-    kind: str  # task_deadline, task_reminder, correction_deadline
+    # task_deadline, task_reminder, correction_deadline, response_deadline (the whole case),
+    # step_deadline (a form or payment step the applicant must finish in time)
+    kind: str
     fires_at: str  # ISO datetime, UTC
     ref: str  # task id or step id
 
@@ -117,6 +119,9 @@ class CaseState:
     editable_steps: tuple[str, ...] = ()
     corrected_steps: tuple[str, ...] = ()
     submitted_at: str | None = None
+    # The last day of the procedure's maximum response time (its `response_deadline`), ISO
+    # date; fixed when the case is filed (holidays declared later do not move it).
+    response_due: str | None = None
     closed_at: str | None = None
     outcome: str | None = None
     tasks: Mapping[str, TaskState] = field(default_factory=dict)
@@ -145,6 +150,14 @@ class CaseState:
                 fires = datetime.fromisoformat(timer.fires_at).astimezone(tz)
                 return fires.date() - timedelta(days=1)
         return None
+
+    def step_due(self, tz: tzinfo) -> date | None:
+        """The last day to finish the current form or payment step, when it has a deadline
+        (its timer fires at the start of the next local day)."""
+        timer = self.timers.get(f"step:{self.position}")
+        if timer is None:
+            return None
+        return datetime.fromisoformat(timer.fires_at).astimezone(tz).date() - timedelta(days=1)
 
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.is_open]

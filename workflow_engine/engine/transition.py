@@ -147,6 +147,7 @@ class _Run:
             "editable_steps": state.editable_steps,
             "corrected_steps": state.corrected_steps,
             "submitted_at": state.submitted_at,
+            "response_due": state.response_due,
             "closed_at": state.closed_at,
             "outcome": state.outcome,
             "payment": state.payment,
@@ -297,6 +298,8 @@ class _Run:
         what entering does belongs to the step's type (workflow_engine.templates.step_types)."""
         for _ in range(MAX_AUTOMATIC_STEPS):
             step = self.d.step_model(step_id)
+            for timer_id in [k for k, v in self.timers.items() if v.kind == "step_deadline"]:
+                del self.timers[timer_id]  # a step's own deadline ends when the case leaves it
             self.f["position"] = step_id
             self.event("step.entered", step=step_id, type=step.type)
             then = self.step_type(step).enter(self, step.raw)
@@ -362,6 +365,48 @@ class _Run:
             }
         self.event("ledger.registration_requested", kind=payload["kind"], key=payload["key"])
         self.effect("ledger.register", "ledger:register", **payload)
+
+    # -- the whole case's deadline ---------------------------------------------------
+    def arm_response_deadline(self) -> None:
+        """The procedure's maximum response time (`catalog.max_response_days` business days)
+        starts when the case is filed, when the template declares a `response_deadline`.
+        The due date is fixed now: a holiday declared later does not move it."""
+        spec = self.d.doc.get("response_deadline")
+        days = (self.d.doc.get("catalog") or {}).get("max_response_days")
+        if not isinstance(spec, Mapping) or not isinstance(days, int) or days < 1:
+            return
+        due = self.ctx.calendar.add_business_days(self.today, days)
+        self.f["response_due"] = due.isoformat()
+        fires_at = self.ctx.start_of_day_utc(due + timedelta(days=1))
+        self.timers["response"] = TimerState("response", "response_deadline", fires_at, "case")
+        self.event("case.response_due_set", due_on=due.isoformat(), days=days)
+
+    def response_lapse_rule(self) -> str:
+        """What the whole-case deadline's lapse does: the catalog's ficta, or escalate."""
+        spec = self.d.doc.get("response_deadline") or {}
+        if spec.get("on_lapse") == "ficta":
+            ficta = (self.d.doc.get("catalog") or {}).get("ficta")
+            if ficta in ("afirmativa", "negativa"):
+                return f"{ficta}_ficta"
+        return "escalate"
+
+    def apply_lapse_rule(self, task: TaskState, rule: str, actor: Actor) -> None:
+        """A lapsed legal deadline on an open task: tacit approval, tacit refusal or the
+        director's attention."""
+        if rule == "afirmativa_ficta":
+            self.event("case.afirmativa_ficta", task=task.id)
+            text = "Afirmativa ficta: venció el plazo legal sin resolución."
+            self.decide(task, "approve", actor, text, None, ())
+        elif rule == "negativa_ficta":
+            self.event("case.negativa_ficta", task=task.id)
+            text = "Negativa ficta: venció el plazo legal sin resolución."
+            self.decide(task, "reject", actor, text, None, ())
+        else:
+            self.tasks[task.id] = replace(task, escalated=True)
+            self.event("task.escalated", task=task.id, department=task.department)
+            self.notify(
+                "task_escalated", to=f"director:{task.department}", task=task.id, due_on=task.due_on
+            )
 
     # -- approvals -------------------------------------------------------------------
     def department_for(self, branch: Mapping[str, Any]) -> str:
@@ -624,6 +669,7 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
         run.f["pending_step"] = None
         run.event("case.submitted", folio=run.original.folio)
         run.notify("case_submitted")
+        run.arm_response_deadline()
         run.enter(target)
         return
     if status == case_state.AWAITING_CORRECTION:
@@ -864,59 +910,74 @@ def _timer_fired(run: _Run, cmd: TimerFired) -> None:
     if timer.fires_at > run.now:
         return  # early delivery; the timer stays armed
     del run.timers[cmd.timer_id]
-    if timer.kind == "task_reminder":
-        task = run.tasks[timer.ref]
-        run.event("task.reminder_due", task=task.id, due_on=task.due_on)
-        run.notify(
-            "deadline_reminder",
-            to=f"user:{task.assignee}" if task.assignee else f"department:{task.department}",
-            task=task.id,
-            due_on=task.due_on,
-        )
+    handler = _TIMER_KINDS.get(timer.kind)
+    if handler is not None:
+        handler(run, timer, cmd.actor)
+
+
+def _task_reminder(run: _Run, timer: TimerState, actor: Actor) -> None:
+    task = run.tasks[timer.ref]
+    run.event("task.reminder_due", task=task.id, due_on=task.due_on)
+    run.notify(
+        "deadline_reminder",
+        to=f"user:{task.assignee}" if task.assignee else f"department:{task.department}",
+        task=task.id,
+        due_on=task.due_on,
+    )
+
+
+def _task_deadline(run: _Run, timer: TimerState, actor: Actor) -> None:
+    task = run.tasks[timer.ref]
+    if not task.is_open:
         return
-    if timer.kind == "task_deadline":
-        task = run.tasks[timer.ref]
-        if not task.is_open:
-            return
-        step = run.d.step_model(task.step_id)
-        rule = str(step.raw.get("on_lapse", "escalate"))
-        run.event("task.lapsed", task=task.id, due_on=task.due_on, rule=rule)
-        if rule == "afirmativa_ficta":
-            run.event("case.afirmativa_ficta", task=task.id)
-            run.decide(
-                task,
-                "approve",
-                cmd.actor,
-                "Afirmativa ficta: venció el plazo legal sin resolución.",
-                None,
-                (),
-            )
-        elif rule == "negativa_ficta":
-            run.event("case.negativa_ficta", task=task.id)
-            run.decide(
-                task,
-                "reject",
-                cmd.actor,
-                "Negativa ficta: venció el plazo legal sin resolución.",
-                None,
-                (),
-            )
-        else:
-            run.tasks[task.id] = replace(task, escalated=True)
-            run.event("task.escalated", task=task.id, department=task.department)
-            run.notify(
-                "task_escalated", to=f"director:{task.department}", task=task.id, due_on=task.due_on
-            )
+    step = run.d.step_model(task.step_id)
+    rule = str(step.raw.get("on_lapse", "escalate"))
+    run.event("task.lapsed", task=task.id, due_on=task.due_on, rule=rule)
+    run.apply_lapse_rule(task, rule, actor)
+
+
+def _correction_deadline(run: _Run, timer: TimerState, actor: Actor) -> None:
+    if run.f["status"] != case_state.AWAITING_CORRECTION:
         return
-    if timer.kind == "correction_deadline":
-        if run.f["status"] != case_state.AWAITING_CORRECTION:
-            return
-        run.event("case.correction_lapsed", respond_by=timer.fires_at)
-        run.f["editable_steps"] = ()
-        run.f["corrected_steps"] = ()
-        run.f["pending_step"] = None
-        run.enter(timer.ref)
+    run.event("case.correction_lapsed", respond_by=timer.fires_at)
+    run.f["editable_steps"] = ()
+    run.f["corrected_steps"] = ()
+    run.f["pending_step"] = None
+    run.enter(timer.ref)
+
+
+def _response_deadline(run: _Run, timer: TimerState, actor: Actor) -> None:
+    """The whole case's maximum response time lapsed: its rule applies to the review tasks
+    open now; a case waiting for the applicant (a correction, a payment) only records it."""
+    rule = run.response_lapse_rule()
+    open_tasks = [t.id for t in run.tasks.values() if t.is_open]
+    run.event("case.response_lapsed", due_on=run.f["response_due"], rule=rule, tasks=open_tasks)
+    for task_id in open_tasks:
+        task = run.tasks[task_id]
+        if task.is_open and run.f["status"] != case_state.CLOSED:
+            run.apply_lapse_rule(task, rule, actor)
+
+
+def _step_deadline(run: _Run, timer: TimerState, actor: Actor) -> None:
+    """The applicant did not finish a form (after filing) or a payment in time: the case
+    goes to the step's `lapse_to` end."""
+    step = run.d.step_model(timer.ref)
+    waiting = (case_state.AWAITING_APPLICANT, case_state.AWAITING_PAYMENT)
+    if run.f["position"] != step.id or run.f["status"] not in waiting:
         return
+    target = str(step.raw["lapse_to"])
+    run.event("step.lapsed", step=step.id, to=target)
+    run.f["payment"] = None  # a late payment of this order is no longer taken
+    run.enter(target)
+
+
+_TIMER_KINDS: dict[str, Any] = {
+    "task_reminder": _task_reminder,
+    "task_deadline": _task_deadline,
+    "correction_deadline": _correction_deadline,
+    "response_deadline": _response_deadline,
+    "step_deadline": _step_deadline,
+}
 
 
 def _cancel(run: _Run, cmd: CancelCase) -> None:

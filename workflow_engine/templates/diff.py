@@ -263,6 +263,11 @@ _PROCEDURE_PROPS: dict[str, _P] = {
     "keywords": _P("las palabras clave", "the keywords"),
     "start": _P("el paso inicial", "the first step", ref="step"),
     "declarative": _P("el régimen declarativo", "the declarative regime", show=False),
+    "response_deadline": _P(
+        "lo que ocurre al vencer el plazo máximo de respuesta",
+        "what happens when the maximum response time lapses",
+        show=False,
+    ),
     "format_version": _P("la versión del formato", "the format version"),
     "key": _P("la clave", "the key"),
 }
@@ -303,6 +308,9 @@ _STEP_PROPS: dict[str, _P] = {
     ),
     "reminder_days_before": _P(
         "el recordatorio", "the reminder", "días antes del vencimiento", "days before the deadline"
+    ),
+    "lapse_to": _P(
+        "el destino si vence el plazo", "the destination if the deadline lapses", ref="step"
     ),
     "currency": _P("la moneda", "the currency"),
     "concept": _P("el concepto", "the concept"),

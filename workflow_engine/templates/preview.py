@@ -633,6 +633,7 @@ def _targets(step: Mapping[str, Any]) -> list[str]:
         for route in outcome_routes(outcomes.get(name))
     ]
     out.append(_mapping(outcomes.get("return")).get("to_step"))
+    out.append(step.get("lapse_to"))
     return [t for t in out if isinstance(t, str)]
 
 

@@ -217,6 +217,8 @@ class _Finder:
             if isinstance(ret.get(key), str):
                 path = (*base, "outcomes", "return", key)
                 self.out.append(Reference(STEP, ret[key], path, "outcome"))
+        if isinstance(step.get("lapse_to"), str):  # a form or payment step's own deadline
+            self.out.append(Reference(STEP, step["lapse_to"], (*base, "lapse_to"), "outcome"))
 
     def document(self, document: Mapping[str, Any], base: Path) -> None:
         if "valid_until" in document:

@@ -776,6 +776,7 @@ class _Semantics:
         self.check_local_ids()
         self.check_start()
         self.check_targets()
+        self.check_response_deadline()
         self.check_graph()
         self.check_departments()
         self.check_field_options()
@@ -990,6 +991,88 @@ class _Semantics:
             ret = _map(outcomes.get("return"))
             self.check_target(f"{op}.return.to_step", ret.get("to_step"), need="form")
             self.check_target(f"{op}.return.lapse_to", ret.get("lapse_to"), need="end")
+            self.check_step_deadline(step, sp)
+
+    def check_step_deadline(self, step: Mapping[str, Any], sp: str) -> None:
+        """A form or payment step's own deadline needs where the case goes when it lapses
+        (an end step), and an end to go to needs a deadline."""
+        if step.get("type") not in ("form", "payment"):
+            return
+        has_days, has_lapse = "deadline_days" in step, "lapse_to" in step
+        if has_days and not has_lapse:
+            self.add(
+                "step_deadline_without_lapse",
+                f"{sp}.lapse_to",
+                f"El paso «{step['id']}» tiene plazo («deadline_days») pero no dice qué pasa "
+                "al vencer. Agregue «lapse_to» con el paso final que aplica (por ejemplo "
+                "«desechada»).",
+                f"Step “{step['id']}” has a deadline (“deadline_days”) but does not say what "
+                "happens when it lapses. Add “lapse_to” with the end step that applies (for "
+                "example “desechada”).",
+            )
+        elif has_lapse and not has_days:
+            self.add(
+                "lapse_without_step_deadline",
+                f"{sp}.deadline_days",
+                f"El paso «{step['id']}» tiene «lapse_to» pero no plazo. Agregue "
+                "«deadline_days» (días hábiles) o quite «lapse_to».",
+                f"Step “{step['id']}” has “lapse_to” but no deadline. Add “deadline_days” "
+                "(business days) or remove “lapse_to”.",
+            )
+        self.check_target(f"{sp}.lapse_to", step.get("lapse_to"), need="end")
+        if has_days and step.get("type") == "form" and step.get("id") in self.filing_forms():
+            self.warn(
+                "form_deadline_before_filing",
+                f"{sp}.deadline_days",
+                f"El plazo del formulario «{step['id']}» solo corre cuando el expediente "
+                "vuelve a él después de enviarse; antes de enviar la solicitud no vence.",
+                f"The deadline of form “{step['id']}” only runs when the case comes back to "
+                "it after filing; before the application is filed it never lapses.",
+            )
+
+    def filing_forms(self) -> set[str]:
+        """The form steps reached from the start through forms only (filled before filing)."""
+        seen: set[str] = set()
+        todo = [self.doc.get("start")]
+        while todo:
+            sid = todo.pop()
+            step = self.step_of(sid) if isinstance(sid, str) else None
+            if step is None or step.get("type") != "form" or sid in seen:
+                continue
+            seen.add(str(sid))
+            todo += [t.get("to") for t in _dicts_only(step.get("transitions"))]
+        return seen
+
+    def check_response_deadline(self) -> None:
+        """The whole-case deadline counts the catalog's `max_response_days` from filing; its
+        ficta is the catalog's `ficta`."""
+        spec = self.doc.get("response_deadline")
+        if not isinstance(spec, Mapping):
+            return
+        catalog = _map(self.doc.get("catalog"))
+        days = catalog.get("max_response_days")
+        if isinstance(days, int) and days < 1:
+            self.add(
+                "response_deadline_without_days",
+                "$.catalog.max_response_days",
+                "El trámite tiene plazo máximo de respuesta («response_deadline») pero "
+                "«max_response_days» es 0. Indique los días hábiles que tiene el municipio "
+                "para responder.",
+                "The procedure has a maximum response time (“response_deadline”) but "
+                "“max_response_days” is 0. Give the business days the municipality has to "
+                "answer.",
+            )
+        if spec.get("on_lapse") == "ficta" and catalog.get("ficta") == "none":
+            self.add(
+                "response_ficta_none",
+                "$.response_deadline.on_lapse",
+                "«on_lapse» es «ficta» pero la ficha del trámite dice que no aplica ficta "
+                "(«catalog.ficta»: «none»). Indique en la ficha si es afirmativa o negativa, "
+                "o use «escalate».",
+                "“on_lapse” is “ficta” but the catalog says no tacit decision applies "
+                "(“catalog.ficta”: “none”). Say in the catalog whether it is afirmativa or "
+                "negativa, or use “escalate”.",
+            )
 
     def check_outcome(self, step: Mapping[str, Any], path: str, outcome: Any) -> None:
         """An outcome's target, or each route of an outcome that branches: routes are tried
@@ -1051,6 +1134,8 @@ class _Semantics:
             if "return" in outcomes:
                 ret = _map(outcomes["return"])
                 out += [ret.get("to_step"), ret.get("lapse_to")]
+        if "lapse_to" in step:  # a form or payment step's own deadline
+            out.append(step["lapse_to"])
         targets = [t for t in out if isinstance(t, str) and t in self.step_index]
         if len(targets) < len(out) and any(
             not isinstance(t, str) or self.broken_step(t) for t in out

@@ -143,6 +143,8 @@ class InboxRow:
     case_status: str
     submitted_at: datetime | None
     deadline_state: str  # on_time | due_soon | overdue | none
+    # The procedure's maximum response time over the whole case (its `response_deadline`).
+    response_due: date | None = None
 
 
 @dataclass(frozen=True)
@@ -433,7 +435,11 @@ class Inbox:
         order = [("seg", False), *segments[0][1]]
         top = select(merged).order_by(*self._order(merged, order)).limit(limit).subquery()
         return (
-            select(top, cases_t.c.status.label("case_status"))
+            select(
+                top,
+                cases_t.c.status.label("case_status"),
+                cases_t.c.state["response_due"].as_string().label("response_due"),
+            )
             .join(cases_t, cases_t.c.id == top.c.case_id)
             .order_by(*self._order(top, order))
         )
@@ -458,6 +464,7 @@ class Inbox:
             case_status=str(r.case_status),
             submitted_at=r.submitted_at,
             deadline_state=self.deadline_state(r.due_on, today),
+            response_due=date.fromisoformat(r.response_due) if r.response_due else None,
         )
 
     def deadline_state(self, due_on: date | None, today: date | None = None) -> str:

@@ -38,7 +38,6 @@ from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
-    Holiday,
     OutboxMessage,
     ProcedureTemplate,
     ProcedureVersion,
@@ -48,6 +47,7 @@ from workflow_engine.persistence.models import (
     table,
 )
 from workflow_engine.persistence.platform.catalogs import CatalogStore, EngineCatalogs
+from workflow_engine.persistence.platform.holidays import holiday_days, holidays_stamp
 from workflow_engine.persistence.types import utcnow
 
 cases_t = table(Case)
@@ -128,16 +128,18 @@ class CaseService:
         self.observer = observer
         self._definitions: dict[int, ProcedureDefinition] = {}
         self._calendar: BusinessCalendar | None = None
-        self._calendar_loaded = 0.0
+        self._calendar_stamp: tuple[Any, ...] = ()
         self._hot: HotPath | None = None
 
     # -- helpers -----------------------------------------------------------------------
     def context(self, conn: Connection) -> EngineContext:
-        """The engine context; holidays are re-read at most once a minute."""
-        if self._calendar is None or time.monotonic() - self._calendar_loaded > 60:
-            days = conn.execute(select(table(Holiday).c.day)).scalars().all()
-            self._calendar = BusinessCalendar.with_holidays(days)
-            self._calendar_loaded = time.monotonic()
+        """The engine context. The calendar is cached per process but checked against the
+        holidays table's fingerprint on every command, so a holiday declared in another
+        process (the CLI, another worker) counts at once."""
+        stamp = holidays_stamp(conn)
+        if self._calendar is None or stamp != self._calendar_stamp:
+            self._calendar = BusinessCalendar.with_holidays(holiday_days(conn))
+            self._calendar_stamp = stamp
         return EngineContext(calendar=self._calendar, tz=self.tz, catalogs=CatalogStore(conn))
 
     def detached_context(self) -> EngineContext:

@@ -4,8 +4,9 @@ non-business days (a patron saint's day, a decree closing offices)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine, delete, extract, insert, select, update
+from sqlalchemy import Connection, Engine, delete, extract, func, insert, select, update
 
 from workflow_engine.persistence.models import Holiday, table
 
@@ -33,3 +34,19 @@ def list_holidays(engine: Engine, year: int | None = None) -> list[tuple[date, s
         query = query.where(extract("year", holidays_t.c.day) == year)
     with engine.connect() as conn:
         return [(row.day, row.name) for row in conn.execute(query)]
+
+
+def holiday_days(conn: Connection) -> list[date]:
+    """Every declared non-business day (what the business calendar is built from)."""
+    return list(conn.execute(select(holidays_t.c.day)).scalars().all())
+
+
+def holidays_stamp(conn: Connection) -> tuple[Any, ...]:
+    """A cheap fingerprint of the holidays table (how many, first, last and the sum of their
+    days): any process compares it with the one its cached calendar was built from, so a
+    holiday added or removed anywhere is seen by every process on its next command."""
+    day = holidays_t.c.day
+    row = conn.execute(
+        select(func.count(), func.min(day), func.max(day), func.sum(extract("epoch", day)))
+    ).one()
+    return tuple(row)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from workflow_engine.engine.state import TimerState
 
 if TYPE_CHECKING:  # the engine imports the step types, not the other way round
     from datetime import date
 
     from workflow_engine.engine.definition import ProcedureDefinition
-    from workflow_engine.engine.state import TaskState, TimerState
+    from workflow_engine.engine.state import TaskState
     from workflow_engine.engine.transition import EngineContext
 
 Localized = Mapping[str, str]
@@ -26,6 +29,31 @@ LAPSE: dict[str, Any] = {
     "on_lapse": {"enum": ["afirmativa_ficta", "negativa_ficta", "escalate"]},
     "reminder_days_before": {"type": "integer", "minimum": 0, "maximum": 60},
 }
+
+# A step the applicant must finish in time (a form after filing, a payment): after
+# `deadline_days` business days the case goes to `lapse_to` (an end step) with `step.lapsed`.
+APPLICANT_LAPSE: dict[str, Any] = {
+    "deadline_days": {"type": "integer", "minimum": 1, "maximum": 365},
+    "lapse_to": {"$ref": "#/$defs/id"},
+}
+
+
+def arm_step_deadline(run: Run, step: Mapping[str, Any]) -> None:
+    """Arm the step's own deadline (its `deadline_days`), once per stay in the step: the
+    timer fires at the start of the day after the last business day."""
+    days = step.get("deadline_days")
+    timer_id = f"step:{step['id']}"
+    if days is None or timer_id in run.timers:
+        return
+    due = run.ctx.calendar.add_business_days(run.today, int(days))
+    fires_at = run.ctx.start_of_day_utc(due + timedelta(days=1))
+    run.timers[timer_id] = TimerState(timer_id, "step_deadline", fires_at, str(step["id"]))
+    run.event("step.deadline_set", step=str(step["id"]), due_on=due.isoformat())
+
+
+def lapse_targets(step: Mapping[str, Any]) -> list[str]:
+    """The end step a lapsed applicant step goes to, if it has one."""
+    return [str(step["lapse_to"])] if step.get("lapse_to") else []
 
 
 class Run(Protocol):

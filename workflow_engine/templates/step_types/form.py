@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from workflow_engine.engine import state as case_state
-from workflow_engine.templates.step_types.base import TRANSITIONS, Run, StepType
+from workflow_engine.templates.step_types.base import (
+    APPLICANT_LAPSE,
+    TRANSITIONS,
+    Run,
+    StepType,
+    arm_step_deadline,
+    lapse_targets,
+)
 
 
 class FormStep(StepType):
@@ -20,10 +27,11 @@ class FormStep(StepType):
         "fields": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}},
         "eligibility": {"type": "array", "items": {"$ref": "#/$defs/eligibility_rule"}},
         "transitions": TRANSITIONS,
+        **APPLICANT_LAPSE,  # counts only after filing (a form the case comes back to)
     }
     required = ("fields", "transitions")
     defaults = {"fields": [], "transitions": []}
-    events = ("step.draft_saved", "step.submitted")
+    events = ("step.draft_saved", "step.submitted", "step.deadline_set", "step.lapsed")
     waits = True
 
     @classmethod
@@ -36,4 +44,9 @@ class FormStep(StepType):
         else:
             run.f["status"] = case_state.AWAITING_APPLICANT
             run.notify("action_required", step=step_id)
+            arm_step_deadline(run, step)
         return None
+
+    @classmethod
+    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+        return super().targets(step) + lapse_targets(step)

@@ -10,7 +10,14 @@ from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import fee_error
 from workflow_engine.engine.state import PaymentState
 from workflow_engine.rules import RuleError, is_truthy, to_cents
-from workflow_engine.templates.step_types.base import TRANSITIONS, Run, StepType
+from workflow_engine.templates.step_types.base import (
+    APPLICANT_LAPSE,
+    TRANSITIONS,
+    Run,
+    StepType,
+    arm_step_deadline,
+    lapse_targets,
+)
 
 
 class PaymentStep(StepType):
@@ -31,6 +38,7 @@ class PaymentStep(StepType):
             "enum": ["unit"],
         },
         "transitions": TRANSITIONS,
+        **APPLICANT_LAPSE,
     }
     required = ("currency", "concept", "fee_lines", "transitions")
     defaults = {"currency": "MXN", "fee_lines": [], "transitions": []}
@@ -42,6 +50,8 @@ class PaymentStep(StepType):
         "payment.refused",
         "payment.failed",
         "payment.expired",
+        "step.deadline_set",
+        "step.lapsed",
     )
     waits = True
 
@@ -105,7 +115,12 @@ class PaymentStep(StepType):
             currency=currency,
         )
         cls.order(run, step, run.f["payment"])
+        arm_step_deadline(run, step)
         return True
+
+    @classmethod
+    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+        return super().targets(step) + lapse_targets(step)
 
     @classmethod
     def order(cls, run: Run, step: Mapping[str, Any], payment: PaymentState) -> None:
