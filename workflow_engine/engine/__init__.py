@@ -42,6 +42,7 @@ from workflow_engine.engine.state import (
 )
 from workflow_engine.engine.transition import (
     EngineContext,
+    OfficialLookup,
     apply_command,
     require_editable,
     start_case,
@@ -67,6 +68,7 @@ __all__ = [
     "Event",
     "ForbiddenError",
     "InvalidCommandError",
+    "OfficialLookup",
     "PaymentConfirmed",
     "PaymentExpired",
     "PaymentFailed",

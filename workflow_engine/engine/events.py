@@ -278,6 +278,51 @@ def _s_returned(data: Mapping[str, Any], w: Words) -> Line:
     )
 
 
+def _s_kept_open(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    by = w.departments.get(str(data.get("returned_by")), str(data.get("returned_by") or ""))
+    return Line(
+        w.say(
+            f"La tarea de {dept} sigue abierta: la devolución de {by} sólo pide corregir lo "
+            "que esa área revisa.",
+            f"{dept}'s task stays open: {by}'s return only asks to correct what that "
+            "department reviews.",
+        )
+    )
+
+
+def _c_kept_open(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    return Line(
+        w.say(
+            f"{dept} sigue revisando su solicitud mientras usted corrige.",
+            f"{dept} keeps reviewing your application while you correct it.",
+        )
+    )
+
+
+def _s_returned_to(data: Mapping[str, Any], w: Words) -> Line:
+    to = str(data.get("to_name") or data.get("to") or "")
+    return Line(
+        w.say(
+            f"Corrección recibida: la tarea vuelve a {to}, quien devolvió el expediente.",
+            f"Correction received: the task goes back to {to}, who returned the case.",
+        )
+    )
+
+
+def _s_returned_to_queue(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    return Line(
+        w.say(
+            f"Corrección recibida: quien devolvió el expediente ya no atiende tareas de {dept}; "
+            "la tarea vuelve a la bandeja del área.",
+            f"Correction received: whoever returned the case no longer works {dept}'s tasks; "
+            "the task goes back to the department's queue.",
+        )
+    )
+
+
 def _s_note(data: Mapping[str, Any], w: Words) -> Line:
     return Line(w.say("Nota interna", "Internal note"), str(data.get("text") or ""))
 
@@ -352,6 +397,9 @@ _KINDS = (
     EventKind("requirements.reviewed", STAFF, None, _s_reviewed),
     EventKind("case.returned", CITIZEN, _c_returned, _s_returned),
     EventKind("note.added", INTERNAL, None, _s_note),
+    EventKind("task.kept_open", CITIZEN, _c_kept_open, _s_kept_open),
+    EventKind("task.returned_to_official", STAFF, None, _s_returned_to),
+    EventKind("task.returned_to_queue", STAFF, None, _s_returned_to_queue),
     EventKind(
         "task.reminder_due",
         STAFF,
