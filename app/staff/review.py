@@ -23,7 +23,7 @@ from app.guards import require_official
 from app.i18n import N_
 from app.staff import blueprint
 from app.staff.access import client_ip, context, deadline_state, services
-from app.staff.present import requirements, staff_timeline, submitted_sections
+from app.staff.present import requirements, staff_timeline, submitted_sections, what_changed
 from workflow_engine.engine import (
     AddNote,
     AssignTask,
@@ -155,6 +155,7 @@ def render_case(
     sections = submitted_sections(procedure, replace(state, data=received), lang)
     history = svc.cases.history(int(row.id))
     timeline = staff_timeline(history, lang, departments, steps)
+    changed = what_changed(procedure, history, lang)
     notes = [t for t in timeline if t["internal"]]
     director_departments = {t["department"] for t in mine if t["can_assign"]}
     with svc.engine.connect() as conn:
@@ -175,6 +176,7 @@ def render_case(
         sections=sections,
         files=requirements(sections),
         timeline=timeline,
+        changed=changed,
         notes=notes,
         team=team,
         viewers=viewers,

@@ -174,3 +174,36 @@ def test_the_new_events_are_worded_for_both_sides() -> None:
     kept = citizen_line("task.kept_open", {"department": "desarrollo-economico"}, words)
     assert kept is not None and "DE" in kept.text
     assert citizen_line("task.returned_to_official", {"to_name": "Ana"}, words) is None
+
+
+def _rows(d: Driver) -> list[dict]:
+    return [{"type": e.type, "data": e.data, "created_at": i} for i, e in enumerate(d.events)]
+
+
+def test_what_changed_since_the_return_comes_from_the_history() -> None:
+    from workflow_engine.engine.changes import changes_since_return
+
+    d = filed()
+    assert changes_since_return(_rows(d)).returned_at is None
+    (task,) = d.state.open_tasks()
+    give_back(d, REVIEWER, task.id)
+    correct(d)
+    found = changes_since_return(_rows(d))
+    assert found.resubmitted
+    assert [(c.field, c.old, c.new) for c in found.fields] == [
+        ("nombre", "María López", "María L. H.")
+    ]
+
+
+def test_files_are_compared_by_id() -> None:
+    from workflow_engine.engine.changes import changes_since_return
+
+    old = {"id": "f-1", "name": "a.pdf", "sha256": "x"}
+    new = {"id": "f-2", "name": "b.pdf", "sha256": "y"}
+    rows = [
+        {"type": "step.submitted", "data": {"step": "s", "values": {"doc": [old], "n": 1}}},
+        {"type": "case.returned", "data": {}, "created_at": 1},
+        {"type": "step.submitted", "data": {"step": "s", "values": {"doc": [new], "n": 1}}},
+    ]
+    (change,) = changes_since_return(rows).fields
+    assert change.is_files and change.files() == ([old], [new])

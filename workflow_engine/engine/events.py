@@ -496,6 +496,36 @@ _KINDS = (
 CATALOG: dict[str, EventKind] = {k.kind: k for k in _KINDS}
 
 
+# Events a person's own command records about what they did; every other event is the
+# system's doing (a task opened on filing, a payment order), whoever's command caused it.
+PERSONAL: frozenset[str] = frozenset(
+    {
+        "case.started",
+        "step.submitted",
+        "step.draft_saved",
+        "case.submitted",
+        "case.resubmitted",
+        "task.claimed",
+        "task.released",
+        "task.assigned",
+        "task.decided",
+        "requirements.reviewed",
+        "case.returned",
+        "note.added",
+        "message.sent",
+        "case.cancelled",
+    }
+)
+SYSTEM_ACTOR_ID = "system"
+
+
+def done_by(kind: str, data: Mapping[str, Any], actor_id: Any, actor_name: Any) -> str | None:
+    """Who a history names for an event: the person who did it, or None for the system."""
+    if str(actor_id or "") == SYSTEM_ACTOR_ID or kind not in PERSONAL:
+        return None
+    return str(data.get("by_name") or actor_name or "") or None
+
+
 def citizen_line(kind: str, data: Mapping[str, Any], words: Words) -> Line | None:
     """What the applicant's timeline says about an event; None when it says nothing."""
     entry = CATALOG.get(kind)
