@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app import case_messages
 from app.citizen.cases import status_label
 from app.citizen.wizard.forms import dom_id, parse_step
 from app.citizen.wizard.uploads import Uploads
@@ -177,6 +178,9 @@ def render_case(
         files=requirements(sections),
         timeline=timeline,
         changed=changed,
+        thread_messages=case_messages.thread(history, lang, departments, "official"),
+        message_action=url_for("inbox.send_message", folio=row.folio),
+        message_label=_("Escriba a la persona solicitante (lo leerá)"),
         notes=notes,
         team=team,
         viewers=viewers,
@@ -431,3 +435,28 @@ def add_note(folio: str) -> ResponseReturnValue:
         lambda actor: AddNote(at=utcnow(), actor=actor, text=request.form.get("text", "")),
         _("Nota interna guardada."),
     )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/mensajes", methods=["POST"])
+def send_message(folio: str) -> ResponseReturnValue:
+    """An official of the case writes to the applicant (the thread on both case pages)."""
+    account = require_official()
+    row, _definition = _load(account, folio)
+    try:
+        case_messages.send(
+            int(row.id),
+            account.actor(),
+            request.form.get(case_messages.FORM_TEXT, ""),
+            request.files.getlist(case_messages.FORM_FILES),
+        )
+    except EngineError as exc:
+        lang = reader_language()
+        return render_case(
+            account,
+            folio,
+            errors=[{"text": exc.message(lang), "href": "mensaje"}],
+            form=request.form,
+            status=exc.http_status,
+        )
+    flash(_("Mensaje enviado."))
+    return redirect(url_for("inbox.case_page", folio=folio) + "#hilo")

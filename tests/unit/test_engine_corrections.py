@@ -207,3 +207,43 @@ def test_files_are_compared_by_id() -> None:
     ]
     (change,) = changes_since_return(rows).fields
     assert change.is_files and change.files() == ([old], [new])
+
+
+# -- the message thread ----------------------------------------------------------------------
+
+
+def test_messages_go_both_ways_as_events_and_notifications() -> None:
+    from workflow_engine.engine import ForbiddenError, InvalidCommandError, SendMessage
+    from tests.unit.engine_helpers import OTHER_CITIZEN, STRANGER
+
+    d = filed()
+    (task,) = d.state.open_tasks()
+    pdf = {"id": "f-1", "name": "plano.pdf", "sha256": "ab", "size": 10, "content_type": "application/pdf"}
+    d.apply(lambda at: SendMessage(at=at, actor=CITIZEN, text=" ¿Falta algo? ", attachments=(pdf,)))
+    sent = d.events[-1]
+    assert sent.type == "message.sent" and sent.data["side"] == "applicant"
+    assert sent.data["text"] == "¿Falta algo?" and sent.data["attachments"][0]["name"] == "plano.pdf"
+    note = d.effects[-1].payload
+    assert note["template"] == "message_received" and note["to"] == "department:desarrollo-economico"
+    assert note["task"] == task.id
+    d.apply(lambda at: SendMessage(at=at, actor=REVIEWER, text="No, todo bien."))
+    assert d.events[-1].data["side"] == "official"
+    assert d.events[-1].data["department"] == "desarrollo-economico"
+    assert d.effects[-1].payload["to"] == "applicant"
+    for who in (OTHER_CITIZEN, STRANGER):
+        with pytest.raises(ForbiddenError):
+            d.apply(lambda at, w=who: SendMessage(at=at, actor=w, text="hola"))
+    with pytest.raises(InvalidCommandError):
+        d.apply(lambda at: SendMessage(at=at, actor=CITIZEN, text="   "))
+    words = Words()
+    assert citizen_line("message.sent", sent.data, words) is not None
+    line = staff_line("message.sent", sent.data, words)
+    assert line is not None and "plano.pdf" in line.detail
+
+
+def test_no_messages_before_filing() -> None:
+    from workflow_engine.engine import InvalidCommandError, SendMessage
+
+    d = Driver(mini())
+    with pytest.raises(InvalidCommandError):
+        d.apply(lambda at: SendMessage(at=at, actor=CITIZEN, text="hola"))

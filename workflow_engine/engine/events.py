@@ -323,6 +323,34 @@ def _s_returned_to_queue(data: Mapping[str, Any], w: Words) -> Line:
     )
 
 
+def _message_files(data: Mapping[str, Any], w: Words) -> str:
+    files = [str(f.get("name") or "") for f in data.get("attachments") or () if f]
+    return w.say("Adjuntos: ", "Attachments: ") + ", ".join(files) if files else ""
+
+
+def _message_detail(data: Mapping[str, Any], w: Words) -> str:
+    return " · ".join(p for p in (str(data.get("text") or ""), _message_files(data, w)) if p)
+
+
+def _c_message(data: Mapping[str, Any], w: Words) -> Line:
+    if data.get("side") == "applicant":
+        return Line(w.say("Envió un mensaje.", "You sent a message."), _message_detail(data, w))
+    dept = w.department(data)
+    return Line(
+        w.say(f"Mensaje del personal{f' de {dept}' if dept else ''}.", "Message from the staff"
+              f"{f' of {dept}' if dept else ''}."),
+        _message_detail(data, w),
+    )
+
+
+def _s_message(data: Mapping[str, Any], w: Words) -> Line:
+    if data.get("side") == "applicant":
+        text = w.say("Mensaje de la persona solicitante.", "Message from the applicant.")
+    else:
+        text = w.say("Mensaje a la persona solicitante.", "Message to the applicant.")
+    return Line(text, _message_detail(data, w))
+
+
 def _s_note(data: Mapping[str, Any], w: Words) -> Line:
     return Line(w.say("Nota interna", "Internal note"), str(data.get("text") or ""))
 
@@ -397,6 +425,7 @@ _KINDS = (
     EventKind("requirements.reviewed", STAFF, None, _s_reviewed),
     EventKind("case.returned", CITIZEN, _c_returned, _s_returned),
     EventKind("note.added", INTERNAL, None, _s_note),
+    EventKind("message.sent", CITIZEN, _c_message, _s_message),
     EventKind("task.kept_open", CITIZEN, _c_kept_open, _s_kept_open),
     EventKind("task.returned_to_official", STAFF, None, _s_returned_to),
     EventKind("task.returned_to_queue", STAFF, None, _s_returned_to_queue),

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from workflow_engine.calendar import BusinessCalendar
-from workflow_engine.engine import staff
+from workflow_engine.engine import messages, staff
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import (
     Actor,
@@ -33,6 +33,7 @@ from workflow_engine.engine.commands import (
     PaymentOrderCreated,
     ReleaseTask,
     SaveDraft,
+    SendMessage,
     StartCase,
     SubmitCase,
     SubmitStep,
@@ -1040,4 +1041,5 @@ _HANDLERS: dict[type[Command], Any] = {
     ReleaseTask: staff.release,
     AssignTask: staff.assign,
     AddNote: staff.add_note,
+    SendMessage: messages.send_message,
 }
