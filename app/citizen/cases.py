@@ -32,8 +32,8 @@ from app.guards import login_required
 from app.i18n import N_
 from app.sessions import current_account
 from workflow_engine.engine import state as case_state
-from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line, document_name
 from workflow_engine.engine.state import CaseState
 from workflow_engine.persistence.cases.drafts import expires_on as draft_expires_on
@@ -365,9 +365,7 @@ def case_page(folio: str) -> ResponseReturnValue:
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
         timeline=timeline(history, procedure, lang),
         thread_messages=case_messages.thread(history, lang, department_names(lang), "applicant"),
-        message_action=url_for("cases.send_message", folio=row.folio)
-        if row.submitted_at
-        else None,
+        message_action=url_for("cases.send_message", folio=row.folio) if row.submitted_at else None,
         message_label=_("Escriba al personal que revisa su solicitud"),
         documents=_documents(int(row.id), lang),
         payment=payment,

@@ -109,7 +109,9 @@ def test_it_goes_to_the_queue_when_that_official_was_deactivated(
     engine = api_app.extensions["tramita"].engine
     officer = account(api_app, MERCADOS)
     with engine.begin() as conn:
-        conn.execute(update(table(User)).where(table(User).c.id == officer.id).values(is_active=False))
+        conn.execute(
+            update(table(User)).where(table(User).c.id == officer.id).values(is_active=False)
+        )
     try:
         _correct(api_app, filed)
     finally:
@@ -128,3 +130,71 @@ def test_system_events_are_the_systems_not_the_applicants(
     html = client.get(f"/bandeja/expedientes/{filed['folio']}").get_data(as_text=True)
     history = html.split("Tarea abierta para")[1].split("</li>")[0]
     assert "(Sistema)" in history and "María" not in history
+
+
+def test_the_inbox_is_a_table_with_sortable_columns_and_bulk_claim(api_app: Flask) -> None:
+    cases = [file_market_case(api_app, account(api_app, CITIZEN)) for _ in range(2)]
+    client = as_user(api_app, MERCADOS)
+    html = client.get("/bandeja?vista=unclaimed").get_data(as_text=True)
+    assert '<table class="inbox-table">' in html
+    for heading in ("Folio", "Trámite", "Solicitante", "Recibida", "Fecha límite", "Asignada a"):
+        assert f">{heading}" in html, heading
+    assert 'aria-sort="ascending"' in html  # the default order: deadline
+    assert "orden=age" in html
+    by_age = client.get("/bandeja?vista=unclaimed&orden=age").get_data(as_text=True)
+    assert by_age.count('aria-sort="ascending"') == 1 and "orden=newest" in by_age
+    chosen = [f"{c['folio']}:{task_key(api_app, c['case_id'])}" for c in cases]
+    out = client.post(
+        "/bandeja/lote",
+        data={
+            "csrf_token": csrf_from(html),
+            "accion": "tomar",
+            "tareas": chosen,
+            "volver": "?vista=unclaimed",
+        },
+    )
+    assert out.status_code == 302 and out.headers["Location"].endswith("/bandeja?vista=unclaimed")
+    me = str(account(api_app, MERCADOS).id)
+    assert all(state(api_app, c["case_id"]).open_tasks()[0].assignee == me for c in cases)
+    mine = client.get("/bandeja?vista=mine").get_data(as_text=True)
+    assert "2 tareas" in mine or "Se actualizaron 2 tareas." in mine
+    out = client.post(
+        "/bandeja/lote",
+        data={"csrf_token": csrf_from(mine), "accion": "liberar", "tareas": chosen[:1]},
+    )
+    assert state(api_app, cases[0]["case_id"]).open_tasks()[0].assignee is None
+    # another department's official cannot touch them
+    other = as_user(api_app, "movilidad@demo.gob.mx")
+    page = other.get("/bandeja").get_data(as_text=True)
+    other.post(
+        "/bandeja/lote",
+        data={"csrf_token": csrf_from(page), "accion": "tomar", "tareas": chosen[:1]},
+    )
+    assert state(api_app, cases[0]["case_id"]).open_tasks()[0].assignee is None
+
+
+def test_a_director_assigns_in_bulk_and_the_holder_is_named(api_app: Flask) -> None:
+    from workflow_engine.persistence.cases import casework
+
+    case = file_market_case(api_app, account(api_app, CITIZEN))
+    client = as_user(api_app, MERCADOS)  # revisor + director of Mercados
+    html = client.get("/bandeja?vista=unclaimed").get_data(as_text=True)
+    assert 'name="asignar_a"' in html
+    with api_app.extensions["tramita"].engine.connect() as conn:
+        team = casework.colleagues(conn, state(api_app, case["case_id"]).open_tasks()[0].department)
+    me = str(account(api_app, MERCADOS).id)
+    person = next((p for p in team if p.id != me), team[0])
+    key = task_key(api_app, case["case_id"])
+    client.post(
+        "/bandeja/lote",
+        data={
+            "csrf_token": csrf_from(html),
+            "accion": "asignar",
+            "asignar_a": person.id,
+            "tareas": [f"{case['folio']}:{key}"],
+        },
+    )
+    assert state(api_app, case["case_id"]).tasks[key].assignee == person.id
+    listing = client.get("/bandeja?vista=department").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr>") if case["folio"] in r)
+    assert (person.name if person.id != me else "usted") in row

@@ -19,7 +19,6 @@ from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import Actor
 from workflow_engine.engine.events import CATALOG, Words, citizen_line, staff_line
 
-
 GOOD = MINI["example_data"]["datos"]
 
 
@@ -123,7 +122,9 @@ def test_the_kept_task_is_reviewed_once_the_corrections_arrive() -> None:
     assert tasks["desarrollo-economico"].id in open_ids and len(open_ids) == 2
     for task in d.state.open_tasks():
         actor = REVIEWER if task.department == "desarrollo-economico" else INSPECTOR
-        d.apply(lambda at, t=task, a=actor: Decide(at=at, actor=a, task_id=t.id, decision="approve"))
+        d.apply(
+            lambda at, t=task, a=actor: Decide(at=at, actor=a, task_id=t.id, decision="approve")
+        )
     assert d.state.status == case_state.AWAITING_PAYMENT
 
 
@@ -137,13 +138,23 @@ def test_a_second_return_waits_for_the_first_corrections() -> None:
 
 def test_a_template_may_ask_every_department_to_review_again() -> None:
     doc_steps = [
-        {**s, "outcomes": {**s["outcomes"], "return": {**s["outcomes"]["return"], "review_again": "all"}}}
+        {
+            **s,
+            "outcomes": {
+                **s["outcomes"],
+                "return": {**s["outcomes"]["return"], "review_again": "all"},
+            },
+        }
         if s["id"] == "conjunta"
         else s
         for s in mini().doc["steps"]
     ]
     d = Driver(mini(steps=doc_steps))
-    d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values={**GOOD, "superficie": 180}))
+    d.apply(
+        lambda at: SubmitStep(
+            at=at, actor=CITIZEN, step_id="datos", values={**GOOD, "superficie": 180}
+        )
+    )
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     tasks = {t.department: t for t in d.state.open_tasks()}
     give_back(d, INSPECTOR, tasks["proteccion-civil"].id)
@@ -165,10 +176,16 @@ def test_kept_open_tasks_are_cancelled_when_the_correction_lapses() -> None:
 
 
 def test_the_new_events_are_worded_for_both_sides() -> None:
-    words = Words(departments={"proteccion-civil": "Protección Civil", "desarrollo-economico": "DE"})
+    words = Words(
+        departments={"proteccion-civil": "Protección Civil", "desarrollo-economico": "DE"}
+    )
     for kind in ("task.kept_open", "task.returned_to_official", "task.returned_to_queue"):
         assert kind in CATALOG
-        data = {"department": "desarrollo-economico", "returned_by": "proteccion-civil", "to_name": "Ana"}
+        data = {
+            "department": "desarrollo-economico",
+            "returned_by": "proteccion-civil",
+            "to_name": "Ana",
+        }
         line = staff_line(kind, data, words)
         assert line is not None and line.text
     kept = citizen_line("task.kept_open", {"department": "desarrollo-economico"}, words)
@@ -213,18 +230,28 @@ def test_files_are_compared_by_id() -> None:
 
 
 def test_messages_go_both_ways_as_events_and_notifications() -> None:
-    from workflow_engine.engine import ForbiddenError, InvalidCommandError, SendMessage
     from tests.unit.engine_helpers import OTHER_CITIZEN, STRANGER
+    from workflow_engine.engine import ForbiddenError, InvalidCommandError, SendMessage
 
     d = filed()
     (task,) = d.state.open_tasks()
-    pdf = {"id": "f-1", "name": "plano.pdf", "sha256": "ab", "size": 10, "content_type": "application/pdf"}
+    pdf = {
+        "id": "f-1",
+        "name": "plano.pdf",
+        "sha256": "ab",
+        "size": 10,
+        "content_type": "application/pdf",
+    }
     d.apply(lambda at: SendMessage(at=at, actor=CITIZEN, text=" ¿Falta algo? ", attachments=(pdf,)))
     sent = d.events[-1]
     assert sent.type == "message.sent" and sent.data["side"] == "applicant"
-    assert sent.data["text"] == "¿Falta algo?" and sent.data["attachments"][0]["name"] == "plano.pdf"
+    assert (
+        sent.data["text"] == "¿Falta algo?" and sent.data["attachments"][0]["name"] == "plano.pdf"
+    )
     note = d.effects[-1].payload
-    assert note["template"] == "message_received" and note["to"] == "department:desarrollo-economico"
+    assert (
+        note["template"] == "message_received" and note["to"] == "department:desarrollo-economico"
+    )
     assert note["task"] == task.id
     d.apply(lambda at: SendMessage(at=at, actor=REVIEWER, text="No, todo bien."))
     assert d.events[-1].data["side"] == "official"

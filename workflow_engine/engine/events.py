@@ -337,8 +337,10 @@ def _c_message(data: Mapping[str, Any], w: Words) -> Line:
         return Line(w.say("Envió un mensaje.", "You sent a message."), _message_detail(data, w))
     dept = w.department(data)
     return Line(
-        w.say(f"Mensaje del personal{f' de {dept}' if dept else ''}.", "Message from the staff"
-              f"{f' of {dept}' if dept else ''}."),
+        w.say(
+            f"Mensaje del personal{f' de {dept}' if dept else ''}.",
+            f"Message from the staff{f' of {dept}' if dept else ''}.",
+        ),
         _message_detail(data, w),
     )
 

@@ -20,6 +20,7 @@ class Run(Protocol):
 
     def notify(self, template: str, /, to: str = "applicant", **context: Any) -> None: ...
 
+
 MAX_MESSAGE_CHARS = 5000
 MAX_ATTACHMENTS = 5
 _FILE_KEYS = ("id", "name", "size", "content_type", "sha256")
@@ -52,7 +53,9 @@ def _attachments(cmd: SendMessage) -> list[dict[str, Any]]:
     for ref in cmd.attachments:
         if not isinstance(ref, Mapping) or not ref.get("id") or not ref.get("sha256"):
             raise InvalidCommandError(
-                "Un archivo adjunto no es válido.", "An attachment is not valid.", field="attachments"
+                "Un archivo adjunto no es válido.",
+                "An attachment is not valid.",
+                field="attachments",
             )
         out.append({k: ref[k] for k in _FILE_KEYS if k in ref})
     return out

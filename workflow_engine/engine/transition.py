@@ -532,9 +532,8 @@ class _Run:
 
     def correcting(self, step_id: str) -> bool:
         """Whether the case waits for corrections a task of this step asked for."""
-        return (
-            self.f["status"] == case_state.AWAITING_CORRECTION
-            and self.f["pending_step"] == step_id
+        return bool(
+            self.f["status"] == case_state.AWAITING_CORRECTION and self.f["pending_step"] == step_id
         )
 
     def reopen_returned(self, step_id: str) -> bool:
@@ -552,8 +551,10 @@ class _Run:
         only: dict[str | None, tuple[str, str]] = {}
         for task in returned:
             who = task.decided_by or ""
-            back = bool(who) and lookup is not None and lookup.can_work(
-                who, task.department, task.role
+            back = (
+                bool(who)
+                and lookup is not None
+                and lookup.can_work(who, task.department, task.role)
             )
             only[task.branch_id] = (who, task.decided_by_name) if back else ("", "")
             if back:
@@ -572,8 +573,13 @@ class _Run:
         self.f["position"] = step_id
         self.event("step.entered", step=step_id, type=step.type)
         review = self.step_type(step)
-        if not review.open_review(self, step.raw, only):  # type: ignore[attr-defined]
-            return False
+        if review.open_review(self, step.raw, only):  # type: ignore[attr-defined]
+            return True
+        # the returned branch no longer applies to the corrected data: the others decide
+        if self.open_tasks_of(step_id):
+            self.f["status"] = case_state.IN_REVIEW
+        else:
+            self.leave(step, "approve")
         return True
 
     def latest_tasks(self, step_id: str) -> list[TaskState]:

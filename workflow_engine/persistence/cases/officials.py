@@ -20,8 +20,9 @@ class OfficialDirectory:
         if not user_id.isdigit():
             return False
         row = self.conn.execute(
-            select(users_t.c.role, users_t.c.department_key, users_t.c.is_active, users_t.c.role_tags)
-            .where(users_t.c.id == int(user_id))
+            select(
+                users_t.c.role, users_t.c.department_key, users_t.c.is_active, users_t.c.role_tags
+            ).where(users_t.c.id == int(user_id))
         ).first()
         if row is None or not row.is_active or row.role != "official":
             return False
