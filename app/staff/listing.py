@@ -288,6 +288,9 @@ def bulk() -> ResponseReturnValue:
             refused.append(folio)
         else:
             done += 1
+    if one and done:  # the row's own «Tomar»: as the case page's, on to «Mis tareas»
+        flash(_("Tomó la tarea del expediente %(folio)s.", folio=one.partition(":")[0]))
+        return redirect(url_for("inbox.inbox_page"))
     if done:
         flash(ngettext("Se actualizó %(num)d tarea.", "Se actualizaron %(num)d tareas.", done))
     if refused:
