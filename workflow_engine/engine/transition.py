@@ -470,7 +470,7 @@ class _Run:
             fields=jsonable(values),
             version=self.d.version_id,
         )
-        siblings = [t for t in self.tasks.values() if t.step_id == task.step_id and t.is_open]
+        siblings = self.open_tasks_of(task.step_id)
         if decision == "approve":
             if siblings or self.correcting(task.step_id):
                 return  # a parallel step waits for every branch (and for the corrections)
