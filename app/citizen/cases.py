@@ -316,6 +316,13 @@ def _online_payment() -> bool:
 @blueprint.route("/expedientes/<folio>")
 @login_required
 def case_page(folio: str) -> ResponseReturnValue:
+    return render_case_page(folio)
+
+
+def render_case_page(
+    folio: str, message_error: str = "", message_text: str = "", status: int = 200
+) -> ResponseReturnValue:
+    """The applicant's case page; after a refused message, with the reason and the text."""
     account = current_account()
     assert account is not None
     services = _services()
@@ -358,7 +365,7 @@ def case_page(folio: str) -> ResponseReturnValue:
         for p in state.payments
     ]
     history = services.cases.history(int(row.id))
-    return render_template(
+    page = render_template(
         "cases/case.html",
         case=view,
         lang=lang,
@@ -367,6 +374,8 @@ def case_page(folio: str) -> ResponseReturnValue:
         thread_messages=case_messages.thread(history, lang, department_names(lang), "applicant"),
         message_action=url_for("cases.send_message", folio=row.folio) if row.submitted_at else None,
         message_label=_("Escriba al personal que revisa su solicitud"),
+        message_error=message_error,
+        message_text=message_text,
         documents=_documents(int(row.id), lang),
         payment=payment,
         paid=paid,
@@ -374,6 +383,7 @@ def case_page(folio: str) -> ResponseReturnValue:
         submitted=format_moment(row.submitted_at, lang) if row.submitted_at else "",
         receipt_url=f"/expedientes/{row.folio}/acuse.pdf" if row.submitted_at else None,
     )
+    return page, status
 
 
 @blueprint.route("/expedientes/<folio>/mensajes", methods=["POST"])
@@ -396,7 +406,11 @@ def send_message(folio: str) -> ResponseReturnValue:
             request.files.getlist(case_messages.FORM_FILES),
         )
     except EngineError as exc:
-        flash(exc.message(reader_language()), "error")
-    else:
-        flash(_("Mensaje enviado."))
+        return render_case_page(
+            folio,
+            message_error=exc.message(reader_language()),
+            message_text=request.form.get(case_messages.FORM_TEXT, ""),
+            status=exc.http_status,
+        )
+    flash(_("Mensaje enviado."))
     return redirect(url_for("cases.case_page", folio=folio) + "#hilo")

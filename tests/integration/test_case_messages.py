@@ -143,3 +143,20 @@ def test_nobody_else_reads_or_writes_the_thread(api_app: Flask, filed: dict[str,
     assert response.status_code == 404
     assert "Hola" in citizen.get(f"/expedientes/{folio}").get_data(as_text=True)
     assert citizen.get(f"/expedientes/{folio}").get_data(as_text=True).count(">x<") == 0
+
+
+def test_a_refused_message_keeps_the_text_and_says_why(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    folio = filed["folio"]
+    citizen = as_user(api_app, CITIZEN)
+    refused = _post(
+        citizen,
+        f"/expedientes/{folio}",
+        f"/expedientes/{folio}/mensajes",
+        "Le mando el programa",
+        [(io.BytesIO(b"MZ\x90\x00"), "programa.exe")],
+    )
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert 'aria-invalid="true"' in body and ">Le mando el programa</textarea>" in body
