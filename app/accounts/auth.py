@@ -20,7 +20,9 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.accounts.forms import login_form
+from app.guards import is_official
 from app.sessions import accounts, end_session, start_session
+from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.platform.staff import Staff
 
 blueprint = Blueprint("auth", __name__)
@@ -55,6 +57,15 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return home
     return target
+
+
+def _landing(account: Account, target: str | None) -> str:
+    """Where to go after login: the page asked for, else officials' inbox, else the catalog."""
+    if target:
+        return safe_next(target)
+    if is_official(account):
+        return str(url_for("inbox.inbox_page"))
+    return safe_next(None)
 
 
 def _deactivated(email: str, password: str) -> bool:
@@ -107,7 +118,7 @@ def login() -> Any:
             flash(_("Sesión iniciada."))
             if not account.is_verified:
                 flash(_("Confirme su correo electrónico para iniciar trámites."))
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(_landing(account, request.args.get("next")))
     return render_template("login.html", error=error, email=email, locked=False), status
 
 

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app import case_messages
 from app.db import reading
 from app.formatting import (
     department_names,
@@ -31,6 +32,7 @@ from app.guards import login_required
 from app.i18n import N_
 from app.sessions import current_account
 from workflow_engine.engine import state as case_state
+from workflow_engine.engine.errors import EngineError
 from workflow_engine.engine.events import DOCUMENT_KINDS as KIND_NAMES
 from workflow_engine.engine.events import Words, citizen_line, document_name
 from workflow_engine.engine.state import CaseState
@@ -322,6 +324,13 @@ def _online_payment() -> bool:
 @blueprint.route("/expedientes/<folio>")
 @login_required
 def case_page(folio: str) -> ResponseReturnValue:
+    return render_case_page(folio)
+
+
+def render_case_page(
+    folio: str, message_error: str = "", message_text: str = "", status: int = 200
+) -> ResponseReturnValue:
+    """The applicant's case page; after a refused message, with the reason and the text."""
     account = current_account()
     assert account is not None
     services = _services()
@@ -363,12 +372,18 @@ def case_page(folio: str) -> ResponseReturnValue:
         }
         for p in state.payments
     ]
-    return render_template(
+    history = services.cases.history(int(row.id))
+    page = render_template(
         "cases/case.html",
         case=view,
         lang=lang,
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
-        timeline=timeline(services.cases.history(int(row.id)), procedure, lang),
+        timeline=timeline(history, procedure, lang),
+        thread_messages=case_messages.thread(history, lang, department_names(lang), "applicant"),
+        message_action=url_for("cases.send_message", folio=row.folio) if row.submitted_at else None,
+        message_label=_("Escriba al personal que revisa su solicitud"),
+        message_error=message_error,
+        message_text=message_text,
         documents=_documents(int(row.id), lang),
         payment=payment,
         paid=paid,
@@ -376,3 +391,34 @@ def case_page(folio: str) -> ResponseReturnValue:
         submitted=format_moment(row.submitted_at, lang) if row.submitted_at else "",
         receipt_url=f"/expedientes/{row.folio}/acuse.pdf" if row.submitted_at else None,
     )
+    return page, status
+
+
+@blueprint.route("/expedientes/<folio>/mensajes", methods=["POST"])
+@login_required
+def send_message(folio: str) -> ResponseReturnValue:
+    """The applicant writes to the officials of the case (thread on the case page)."""
+    account = current_account()
+    assert account is not None
+    with _services().engine.connect() as conn:
+        row = conn.execute(
+            select(cases_t.c.id, cases_t.c.applicant_id).where(cases_t.c.folio == folio)
+        ).one_or_none()
+    if row is None or str(row.applicant_id) != str(account.id):
+        abort(404)
+    try:
+        case_messages.send(
+            int(row.id),
+            account.actor(),
+            request.form.get(case_messages.FORM_TEXT, ""),
+            request.files.getlist(case_messages.FORM_FILES),
+        )
+    except EngineError as exc:
+        return render_case_page(
+            folio,
+            message_error=exc.message(reader_language()),
+            message_text=request.form.get(case_messages.FORM_TEXT, ""),
+            status=exc.http_status,
+        )
+    flash(_("Mensaje enviado."))
+    return redirect(url_for("cases.case_page", folio=folio) + "#hilo")

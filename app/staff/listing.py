@@ -7,9 +7,11 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import select
 
 from app.citizen.cases import status_label
 from app.formatting import department_names, format_date, localized, reader_language
@@ -17,6 +19,9 @@ from app.guards import require_official
 from app.i18n import N_
 from app.staff import blueprint
 from app.staff.access import inbox, services, viewer_for
+from workflow_engine.engine import Actor, AssignTask, ClaimTask, Command, ReleaseTask
+from workflow_engine.engine.errors import EngineError
+from workflow_engine.persistence.cases import casework
 from workflow_engine.persistence.cases.inbox import (
     COUNT_CAP,
     DEADLINE_STATES,
@@ -25,8 +30,11 @@ from workflow_engine.persistence.cases.inbox import (
     InboxFilter,
     InboxQueryError,
 )
+from workflow_engine.persistence.models import User, table
+from workflow_engine.persistence.types import utcnow
 
 PAGE_SIZE = 25
+users_t = table(User)
 
 
 class BadFilterError(ValueError):
@@ -126,6 +134,7 @@ def inbox_page() -> ResponseReturnValue:
         flt = InboxFilter(view="mine")
         page = None
     counts = inbox().counts(viewer, cap=COUNT_CAP + 1)  # COUNT_CAP + 1 reads "1000+"
+    holders = _holder_names([r.assignee_id for r in page.rows] if page else [])
     titles = dict(_procedures(lang))
     departments = department_names(lang)
     rows = []
@@ -143,6 +152,7 @@ def inbox_page() -> ResponseReturnValue:
                 "response_due": format_date(r.response_due, lang) if r.response_due else "",
                 "status": status_label(r.case_status, None, lang),
                 "assignee_id": r.assignee_id,
+                "holder": holders.get(r.assignee_id or "", ""),
                 "mine": r.assignee_id == viewer.user_id,
                 "escalated": r.escalated,
                 "task_key": r.task_key,
@@ -173,7 +183,131 @@ def inbox_page() -> ResponseReturnValue:
         first_url=_query() if request.args.get("cursor") else None,
         problem=problem,
         cap=COUNT_CAP,
+        columns=_sort_columns(flt.sort),
+        is_director=viewer.is_director,
+        team=_team(viewer.departments) if viewer.is_director else [],
+        here=_query(),
         received_from=flt.received_from.isoformat() if flt.received_from else "",
         received_to=flt.received_to.isoformat() if flt.received_to else "",
     )
     return body, status
+
+
+def _holder_names(ids: list[str | None]) -> dict[str, str]:
+    """The names of the officials holding the page's tasks (one query)."""
+    wanted = sorted({i for i in ids if i and i.isdigit()})
+    if not wanted:
+        return {}
+    with services().engine.connect() as conn:
+        rows = conn.execute(
+            select(users_t.c.id, users_t.c.name, users_t.c.email).where(
+                users_t.c.id.in_([int(i) for i in wanted])
+            )
+        ).all()
+    return {str(r.id): r.name or r.email for r in rows}
+
+
+def _team(departments: frozenset[str]) -> list[casework.Colleague]:
+    with services().engine.connect() as conn:
+        return [c for d in sorted(departments) for c in casework.colleagues(conn, d)]
+
+
+# Sortable columns: (column, the ?orden= that sorts by it, the one that reverses it).
+SORTABLE = {"received": ("age", "newest"), "deadline": ("deadline", None)}
+
+
+def _sort_columns(current: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it and its aria-sort state."""
+    out = {}
+    for column, (ascending, descending) in SORTABLE.items():
+        state = "none"
+        target = ascending
+        if current == ascending:
+            state = "ascending"
+            target = descending or ascending
+        elif current == descending:
+            state = "descending"
+        out[column] = {"url": _query(orden=target), "aria": state}
+    return out
+
+
+BULK_ACTIONS = ("tomar", "liberar", "asignar")
+MAX_BULK = 100
+
+
+def _bulk_command(action: str, actor: Actor, task_key: str, person: Any) -> Command:
+    if action == "tomar":
+        return ClaimTask(at=utcnow(), actor=actor, task_id=task_key)
+    if action == "liberar":
+        return ReleaseTask(at=utcnow(), actor=actor, task_id=task_key)
+    return AssignTask(
+        at=utcnow(), actor=actor, task_id=task_key, assignee_id=person.id, assignee_name=person.name
+    )
+
+
+@blueprint.route("/bandeja/lote", methods=["POST"])
+def bulk() -> ResponseReturnValue:
+    """Claim, release or (directors) assign the selected tasks with one form post; each task
+    is one engine command, so each is allowed or refused on its own."""
+    account = require_official()
+    actor = account.actor()
+    one = request.form.get("tomar_uno", "")
+    action = "tomar" if one else request.form.get("accion", "")
+    chosen = [one] if one else request.form.getlist("tareas")[:MAX_BULK]
+    back = url_for("inbox.inbox_page") + _safe_query(request.form.get("volver", ""))
+    if action not in BULK_ACTIONS or not chosen:
+        flash(_("Elija una o más tareas y una acción."), "error")
+        return redirect(back)
+    person = None
+    if action == "asignar":
+        wanted = request.form.get("asignar_a", "").strip()
+        if "director" in actor.roles and wanted:
+            with services().engine.connect() as conn:
+                person = next(
+                    (
+                        c
+                        for d in sorted(actor.departments)
+                        for c in casework.colleagues(conn, d)
+                        if c.id == wanted
+                    ),
+                    None,
+                )
+        if person is None:
+            flash(_("Elija a una persona del área."), "error")
+            return redirect(back)
+    done, refused = 0, []
+    for item in chosen:
+        folio, _sep, task_key = item.partition(":")
+        with services().engine.connect() as conn:
+            row = casework.case_for_staff(conn, actor, folio)
+        if row is None:
+            refused.append(folio)
+            continue
+        try:
+            services().cases.execute(int(row.id), _bulk_command(action, actor, task_key, person))
+        except EngineError:
+            refused.append(folio)
+        else:
+            done += 1
+    if one and done:  # the row's own «Tomar»: as the case page's, on to «Mis tareas»
+        flash(_("Tomó la tarea del expediente %(folio)s.", folio=one.partition(":")[0]))
+        return redirect(url_for("inbox.inbox_page"))
+    if done:
+        flash(ngettext("Se actualizó %(num)d tarea.", "Se actualizaron %(num)d tareas.", done))
+    if refused:
+        flash(
+            _(
+                "No se pudo con: %(folios)s (otra persona la tiene o ya cambió).",
+                folios=", ".join(refused),
+            ),
+            "error",
+        )
+    return redirect(back)
+
+
+def _safe_query(raw: str) -> str:
+    """The list's own query string to go back to (only a query, never a URL)."""
+    raw = raw.strip()
+    if not raw.startswith("?") or any(c in raw for c in "\\/\r\n\t ") or len(raw) > 500:
+        return ""
+    return raw

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.formatting import answer_lines, format_date, format_moment, money
 from workflow_engine.engine import CaseState
-from workflow_engine.engine.events import Words, is_internal, staff_line
+from workflow_engine.engine.changes import changes_since_return
+from workflow_engine.engine.events import Words, done_by, is_internal, staff_line
 from workflow_engine.templates import model as template_model
 
 PREVIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
@@ -105,10 +108,46 @@ def staff_timeline(
             {
                 "text": line.text,
                 "detail": line.detail,
-                "who": str(data.get("by_name") or event.get("actor_name") or ""),
+                "who": done_by(kind, data, event.get("actor_id"), event.get("actor_name"))
+                or _("Sistema"),
                 "when": format_moment(event["created_at"], lang),
                 "iso": event["created_at"].isoformat(),
                 "internal": is_internal(kind, data),
             }
         )
     return out
+
+
+def _shown(fld: template_model.Field | None, value: Any) -> list[str]:
+    if value is None or value == "" or value == []:
+        return []
+    if fld is None or fld.is_group:
+        return [str(value)]
+    return answer_lines(fld, value)
+
+
+def what_changed(
+    procedure: template_model.Procedure, events: list[dict[str, Any]], lang: str
+) -> dict[str, Any] | None:
+    """The corrections since the last return (fields and files, old → new), as the engine
+    reads them from the history; None when the case was never returned and resubmitted."""
+    found = changes_since_return(events)
+    if found.returned_at is None or not found.resubmitted:
+        return None
+    steps = procedure.step_titles(lang)
+    rows = []
+    for change in found.fields:
+        fld = procedure.get_field(change.field)
+        row: dict[str, Any] = {
+            "step": steps.get(change.step, change.step),
+            "label": fld.title(lang) if fld is not None else change.field,
+        }
+        if change.is_files:
+            removed, added = change.files()
+            row["removed"] = [_file(f) for f in removed]
+            row["added"] = [_file(f) for f in added]
+        else:
+            row["old"] = _shown(fld, change.old)
+            row["new"] = _shown(fld, change.new)
+        rows.append(row)
+    return {"since": format_moment(found.returned_at, lang), "rows": rows}

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from app import case_messages
 from app.citizen.cases import status_label
 from app.citizen.wizard.forms import dom_id, parse_step
 from app.citizen.wizard.uploads import Uploads
@@ -23,7 +24,7 @@ from app.i18n import N_
 from app.staff import blueprint, forms
 from app.staff.access import client_ip, context, deadline_state, services
 from app.staff.forms import FIELD_PREFIX
-from app.staff.present import requirements, staff_timeline, submitted_sections
+from app.staff.present import requirements, staff_timeline, submitted_sections, what_changed
 from workflow_engine.engine import (
     AddNote,
     AssignTask,
@@ -169,6 +170,7 @@ def render_case(
     sections = submitted_sections(procedure, replace(state, data=received), lang)
     history = svc.cases.history(int(row.id))
     timeline = staff_timeline(history, lang, departments, steps)
+    changed = what_changed(procedure, history, lang)
     notes = [t for t in timeline if t["internal"]]
     director_departments = {t["department"] for t in mine if t["can_assign"]}
     with svc.engine.connect() as conn:
@@ -190,6 +192,10 @@ def render_case(
         sections=sections,
         files=requirements(sections),
         timeline=timeline,
+        changed=changed,
+        thread_messages=case_messages.thread(history, lang, departments, "official"),
+        message_action=url_for("inbox.send_message", folio=row.folio),
+        message_label=_("Escriba a la persona solicitante (lo leerá)"),
         notes=notes,
         team=team,
         viewers=viewers,
@@ -422,3 +428,28 @@ def add_note(folio: str) -> ResponseReturnValue:
         lambda actor: AddNote(at=utcnow(), actor=actor, text=forms.note_text(request.form)),
         _("Nota interna guardada."),
     )
+
+
+@blueprint.route("/bandeja/expedientes/<folio>/mensajes", methods=["POST"])
+def send_message(folio: str) -> ResponseReturnValue:
+    """An official of the case writes to the applicant (the thread on both case pages)."""
+    account = require_official()
+    row, _definition = _load(account, folio)
+    try:
+        case_messages.send(
+            int(row.id),
+            account.actor(),
+            request.form.get(case_messages.FORM_TEXT, ""),
+            request.files.getlist(case_messages.FORM_FILES),
+        )
+    except EngineError as exc:
+        lang = reader_language()
+        return render_case(
+            account,
+            folio,
+            errors=[{"text": exc.message(lang), "href": "mensaje"}],
+            form=request.form,
+            status=exc.http_status,
+        )
+    flash(_("Mensaje enviado."))
+    return redirect(url_for("inbox.case_page", folio=folio) + "#hilo")

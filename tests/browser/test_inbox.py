@@ -46,7 +46,7 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
     official.goto("/bandeja?vista=unclaimed")
     axe(official, "inbox (unclaimed, 360 px)")
     no_horizontal_scroll(official)
-    card = official.locator("li.task-card", has_text=folio)
+    card = official.locator("tr", has_text=folio)
     with official.expect_navigation():
         card.get_by_role("button", name=re.compile("Tomar")).click()
     assert "Tomó la tarea" in official.inner_text("main")
@@ -87,10 +87,10 @@ def test_claim_review_return_correct_and_approve(live_server: LiveServer, new_co
         citizen.locator('main form[action$="/enviar"] button[type=submit]').click()
     assert case_status(live_server, filed["case_id"]) == case_state.IN_REVIEW
 
-    open_case_from_inbox(official, folio, "unclaimed")
+    # the corrected case comes back to whoever returned it, with what changed
+    open_case_from_inbox(official, folio, "mine")
     assert "foto-nueva.png" in official.inner_text("main")
-    with official.expect_navigation():
-        official.get_by_role("button", name="Tomar esta tarea").click()
+    assert "Lo que cambió desde la devolución" in official.inner_text("main")
     official.check("#decision-approve")
     with official.expect_navigation():
         official.get_by_role("button", name="Registrar decisión").click()

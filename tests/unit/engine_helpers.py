@@ -194,6 +194,7 @@ class Driver:
         self.state: CaseState = result.state
         self.events = list(result.events)
         self.effects: list[Any] = []
+        self.ctx = CTX
 
     def tick(self, **delta: float) -> datetime:
         self.now += timedelta(**delta) if delta else timedelta(seconds=1)
@@ -201,7 +202,7 @@ class Driver:
 
     def apply(self, make: Any) -> TransitionResult:
         command: Command = make(self.tick())
-        result = apply_command(self.d, self.state, command, CTX)
+        result = apply_command(self.d, self.state, command, self.ctx)
         self.state = result.state
         self.events.extend(result.events)
         self.effects.extend(result.effects)

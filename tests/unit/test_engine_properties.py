@@ -185,6 +185,10 @@ def check_invariants(d: ProcedureDefinition, state: CaseState) -> None:
         assert open_tasks, "in review without an open task"
         assert {t.step_id for t in open_tasks} == {state.position}
         assert d.step_type(state.position) in ("approval", "parallel")
+    elif state.status == case_state.AWAITING_CORRECTION and open_tasks:
+        # a return by one branch of a parallel review leaves the others' tasks open
+        assert {t.step_id for t in open_tasks} == {state.pending_step}
+        assert d.step_type(str(state.pending_step)) == "parallel"
     else:
         assert not open_tasks, f"open tasks while {state.status}"
     if state.status in (case_state.DRAFT, case_state.READY):

@@ -18,6 +18,7 @@ from workflow_engine.engine.commands import (
     ReleaseTask,
     RequirementReview,
     SaveDraft,
+    SendMessage,
     StartCase,
     SubmitCase,
     SubmitStep,
@@ -42,6 +43,7 @@ from workflow_engine.engine.state import (
 )
 from workflow_engine.engine.transition import (
     EngineContext,
+    OfficialLookup,
     apply_command,
     require_editable,
     start_case,
@@ -67,6 +69,7 @@ __all__ = [
     "Event",
     "ForbiddenError",
     "InvalidCommandError",
+    "OfficialLookup",
     "PaymentConfirmed",
     "PaymentExpired",
     "PaymentFailed",
@@ -76,6 +79,7 @@ __all__ = [
     "ReleaseTask",
     "RequirementReview",
     "SaveDraft",
+    "SendMessage",
     "StartCase",
     "StepValidationError",
     "SubmitCase",

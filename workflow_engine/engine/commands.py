@@ -109,6 +109,15 @@ class AddNote(Command):
 
 
 @dataclass(frozen=True)
+class SendMessage(Command):
+    """A message in the case's thread, from the applicant or an official of the case, with
+    files already checked and stored (their refs, as uploads are)."""
+
+    text: str
+    attachments: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class PaymentOrderCreated(Command):
     step_id: str
     attempt: int

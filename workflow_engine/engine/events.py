@@ -278,6 +278,81 @@ def _s_returned(data: Mapping[str, Any], w: Words) -> Line:
     )
 
 
+def _s_kept_open(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    by = w.departments.get(str(data.get("returned_by")), str(data.get("returned_by") or ""))
+    return Line(
+        w.say(
+            f"La tarea de {dept} sigue abierta: la devolución de {by} sólo pide corregir lo "
+            "que esa área revisa.",
+            f"{dept}'s task stays open: {by}'s return only asks to correct what that "
+            "department reviews.",
+        )
+    )
+
+
+def _c_kept_open(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    return Line(
+        w.say(
+            f"{dept} sigue revisando su solicitud mientras usted corrige.",
+            f"{dept} keeps reviewing your application while you correct it.",
+        )
+    )
+
+
+def _s_returned_to(data: Mapping[str, Any], w: Words) -> Line:
+    to = str(data.get("to_name") or data.get("to") or "")
+    return Line(
+        w.say(
+            f"Corrección recibida: la tarea vuelve a {to}, quien devolvió el expediente.",
+            f"Correction received: the task goes back to {to}, who returned the case.",
+        )
+    )
+
+
+def _s_returned_to_queue(data: Mapping[str, Any], w: Words) -> Line:
+    dept = _s_dept(data, w)
+    return Line(
+        w.say(
+            f"Corrección recibida: quien devolvió el expediente ya no atiende tareas de {dept}; "
+            "la tarea vuelve a la bandeja del área.",
+            f"Correction received: whoever returned the case no longer works {dept}'s tasks; "
+            "the task goes back to the department's queue.",
+        )
+    )
+
+
+def _message_files(data: Mapping[str, Any], w: Words) -> str:
+    files = [str(f.get("name") or "") for f in data.get("attachments") or () if f]
+    return w.say("Adjuntos: ", "Attachments: ") + ", ".join(files) if files else ""
+
+
+def _message_detail(data: Mapping[str, Any], w: Words) -> str:
+    return " · ".join(p for p in (str(data.get("text") or ""), _message_files(data, w)) if p)
+
+
+def _c_message(data: Mapping[str, Any], w: Words) -> Line:
+    if data.get("side") == "applicant":
+        return Line(w.say("Envió un mensaje.", "You sent a message."), _message_detail(data, w))
+    dept = w.department(data)
+    return Line(
+        w.say(
+            f"Mensaje del personal{f' de {dept}' if dept else ''}.",
+            f"Message from the staff{f' of {dept}' if dept else ''}.",
+        ),
+        _message_detail(data, w),
+    )
+
+
+def _s_message(data: Mapping[str, Any], w: Words) -> Line:
+    if data.get("side") == "applicant":
+        text = w.say("Mensaje de la persona solicitante.", "Message from the applicant.")
+    else:
+        text = w.say("Mensaje a la persona solicitante.", "Message to the applicant.")
+    return Line(text, _message_detail(data, w))
+
+
 def _s_note(data: Mapping[str, Any], w: Words) -> Line:
     return Line(w.say("Nota interna", "Internal note"), str(data.get("text") or ""))
 
@@ -426,6 +501,10 @@ _KINDS = (
     EventKind("requirements.reviewed", STAFF, None, _s_reviewed),
     EventKind("case.returned", CITIZEN, _c_returned, _s_returned),
     EventKind("note.added", INTERNAL, None, _s_note),
+    EventKind("message.sent", CITIZEN, _c_message, _s_message),
+    EventKind("task.kept_open", CITIZEN, _c_kept_open, _s_kept_open),
+    EventKind("task.returned_to_official", STAFF, None, _s_returned_to),
+    EventKind("task.returned_to_queue", STAFF, None, _s_returned_to_queue),
     EventKind(
         "task.reminder_due",
         STAFF,
@@ -524,6 +603,36 @@ _KINDS = (
     EventKind("ledger.registration_requested", STAFF),
 )
 CATALOG: dict[str, EventKind] = {k.kind: k for k in _KINDS}
+
+
+# Events a person's own command records about what they did; every other event is the
+# system's doing (a task opened on filing, a payment order), whoever's command caused it.
+PERSONAL: frozenset[str] = frozenset(
+    {
+        "case.started",
+        "step.submitted",
+        "step.draft_saved",
+        "case.submitted",
+        "case.resubmitted",
+        "task.claimed",
+        "task.released",
+        "task.assigned",
+        "task.decided",
+        "requirements.reviewed",
+        "case.returned",
+        "note.added",
+        "message.sent",
+        "case.cancelled",
+    }
+)
+SYSTEM_ACTOR_ID = "system"
+
+
+def done_by(kind: str, data: Mapping[str, Any], actor_id: Any, actor_name: Any) -> str | None:
+    """Who a history names for an event: the person who did it, or None for the system."""
+    if str(actor_id or "") == SYSTEM_ACTOR_ID or kind not in PERSONAL:
+        return None
+    return str(data.get("by_name") or actor_name or "") or None
 
 
 def citizen_line(kind: str, data: Mapping[str, Any], words: Words) -> Line | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from workflow_engine.calendar import BusinessCalendar
-from workflow_engine.engine import staff
+from workflow_engine.engine import messages, staff
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import (
     Actor,
@@ -33,6 +33,7 @@ from workflow_engine.engine.commands import (
     PaymentOrderCreated,
     ReleaseTask,
     SaveDraft,
+    SendMessage,
     StartCase,
     SubmitCase,
     SubmitStep,
@@ -69,12 +70,21 @@ class EngineContext:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
     catalogs: CatalogLookup | None = None  # the municipality's reusable catalogs (read only)
+    # Who may still work a department's tasks (read only): a resubmitted case goes back to
+    # the official who returned it only if this says they still can; None: nobody is known.
+    officials: OfficialLookup | None = None
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
 
     def start_of_day_utc(self, day: date) -> str:
         return datetime.combine(day, time(0, 0), self.tz).astimezone(UTC).isoformat()
+
+
+class OfficialLookup(Protocol):
+    def can_work(self, user_id: str, department: str, role: str) -> bool:
+        """Whether the official is active, in the department and holds the role (or directs)."""
+        ...
 
 
 def _iso(at: datetime) -> str:
@@ -472,6 +482,14 @@ class _Run:
                     "Give the reason for returning: incorrect, incomplete or outdated.",
                     field="reason",
                 )
+            if self.correcting(task.step_id):
+                raise ConflictError(
+                    "Otra área ya devolvió el expediente; espere las correcciones y revíselo "
+                    "después.",
+                    "Another department already returned the case; wait for the corrections "
+                    "and review it then.",
+                    task=task.id,
+                )
             steps = return_steps or (str(spec["to_step"]),)
             for sid in steps:
                 if not self.d.is_form(sid) or sid not in self.f["form_path"]:
@@ -497,18 +515,28 @@ class _Run:
             fields=jsonable(values),
             version=self.d.version_id,
         )
-        siblings = [t for t in self.tasks.values() if t.step_id == task.step_id and t.is_open]
+        siblings = self.open_tasks_of(task.step_id)
         if decision == "approve":
-            if siblings:
-                return  # a parallel step waits for every branch
+            if siblings or self.correcting(task.step_id):
+                return  # a parallel step waits for every branch (and for the corrections)
             self.leave(step, "approve")
             return
-        for other in siblings:
-            self.set_task(other, "cancelled")
+        spec = outcomes.get("return") or {}
+        if decision == "return" and spec.get("review_again", "returned") == "returned":
+            for other in siblings:  # the others go on reviewing while the applicant corrects
+                self.event(
+                    "task.kept_open",
+                    task=other.id,
+                    step=other.step_id,
+                    department=other.department,
+                    returned_by=task.department,
+                )
+        else:
+            for other in siblings:
+                self.set_task(other, "cancelled")
         if decision == "reject":
             self.leave(step, "reject")
             return
-        spec = outcomes["return"]
         steps = return_steps or (str(spec["to_step"]),)
         days = int(spec.get("response_days", 10))
         due = self.ctx.calendar.add_business_days(self.today, days)
@@ -543,6 +571,72 @@ class _Run:
                 {"name": r["name"], "reason": r["reason"]} for r in rejected_documents or []
             ],
         )
+
+    def open_tasks_of(self, step_id: str) -> list[TaskState]:
+        return [t for t in self.tasks.values() if t.step_id == step_id and t.is_open]
+
+    def correcting(self, step_id: str) -> bool:
+        """Whether the case waits for corrections a task of this step asked for."""
+        return bool(
+            self.f["status"] == case_state.AWAITING_CORRECTION and self.f["pending_step"] == step_id
+        )
+
+    def reopen_returned(self, step_id: str) -> bool:
+        """After a correction, reopen only the tasks of `step_id` that returned the case, each
+        for the official who returned it (or the department's queue when they can no longer
+        work it), when other branches were kept open. False when the step opens afresh."""
+        step = self.d.step_model(step_id)
+        if (step.outcomes.get("return") or {}).get("review_again", "returned") != "returned":
+            return False
+        latest = self.latest_tasks(step_id)
+        returned = [t for t in latest if t.status == "returned"]
+        if not returned:
+            return False
+        lookup = self.ctx.officials
+        only: dict[str | None, tuple[str, str]] = {}
+        for task in returned:
+            who = task.decided_by or ""
+            back = (
+                bool(who)
+                and lookup is not None
+                and lookup.can_work(who, task.department, task.role)
+            )
+            only[task.branch_id] = (who, task.decided_by_name) if back else ("", "")
+            if back:
+                self.event(
+                    "task.returned_to_official",
+                    task=task.id,
+                    step=step_id,
+                    department=task.department,
+                    to=who,
+                    to_name=task.decided_by_name,
+                )
+            else:
+                self.event(
+                    "task.returned_to_queue", task=task.id, step=step_id, department=task.department
+                )
+        self.f["position"] = step_id
+        self.event("step.entered", step=step_id, type=step.type)
+        review = self.step_type(step)
+        if review.open_review(self, step.raw, only):  # type: ignore[attr-defined]
+            return True
+        # the returned branch no longer applies to the corrected data: the others decide
+        if self.open_tasks_of(step_id):
+            self.f["status"] = case_state.IN_REVIEW
+        else:
+            self.leave(step, "approve")
+        return True
+
+    def latest_tasks(self, step_id: str) -> list[TaskState]:
+        """The step's tasks of its last review, one per branch (the newest round wins)."""
+        latest: dict[str | None, TaskState] = {}
+        for task in self.tasks.values():
+            if task.step_id != step_id:
+                continue
+            known = latest.get(task.branch_id)
+            if known is None or task.round > known.round:
+                latest[task.branch_id] = task
+        return list(latest.values())
 
     # -- payments -----------------------------------------------------------------------
     def current_payment(self, reference: str) -> PaymentState | None:
@@ -688,7 +782,8 @@ def _submit_case(run: _Run, cmd: SubmitCase) -> None:
         run.f["pending_step"] = None
         run.event("case.resubmitted", steps=list(run.original.editable_steps))
         run.notify("case_resubmitted")
-        run.enter(target)
+        if not run.reopen_returned(target):
+            run.enter(target)
         return
     raise InvalidCommandError(
         "La solicitud no está lista para enviarse: complete todos los pasos.",
@@ -940,6 +1035,8 @@ def _correction_deadline(run: _Run, timer: TimerState, actor: Actor) -> None:
     if run.f["status"] != case_state.AWAITING_CORRECTION:
         return
     run.event("case.correction_lapsed", respond_by=timer.fires_at)
+    for task in run.open_tasks_of(str(run.f["pending_step"])):
+        run.set_task(task, "cancelled")
     run.f["editable_steps"] = ()
     run.f["corrected_steps"] = ()
     run.f["pending_step"] = None
@@ -1011,4 +1108,5 @@ _HANDLERS: dict[type[Command], Any] = {
     ReleaseTask: staff.release,
     AssignTask: staff.assign,
     AddNote: staff.add_note,
+    SendMessage: messages.send_message,
 }

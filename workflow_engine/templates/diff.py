@@ -389,6 +389,7 @@ _OUTCOME_PROPS: dict[str, _P] = {
     "to_step": _P("el paso al que se devuelve", "the step it returns to", ref="step"),
     "response_days": _P("el plazo para responder", "the time to answer", *_DAYS),
     "lapse_to": _P("el destino si no responde", "the destination if unanswered", ref="step"),
+    "review_again": _P("quién vuelve a revisar", "who reviews again"),
 }
 _DOCUMENT_PROPS: dict[str, _P] = {
     "kind": _P("la clase de documento", "the document kind"),

@@ -34,6 +34,7 @@ from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
 from workflow_engine.persistence.cases.inbox import normalize_ref, search_text
+from workflow_engine.persistence.cases.officials import OfficialDirectory
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.models import (
     Case,
@@ -140,14 +141,19 @@ class CaseService:
         if self._calendar is None or stamp != self._calendar_stamp:
             self._calendar = BusinessCalendar.with_holidays(holiday_days(conn))
             self._calendar_stamp = stamp
-        return EngineContext(calendar=self._calendar, tz=self.tz, catalogs=CatalogStore(conn))
+        return EngineContext(
+            calendar=self._calendar,
+            tz=self.tz,
+            catalogs=CatalogStore(conn),
+            officials=OfficialDirectory(conn),
+        )
 
     def detached_context(self) -> EngineContext:
         """The engine context for use after the connection closes (a simulation, the inbox):
         catalog look-ups open their own connection."""
         with self.engine.connect() as conn:
             ctx = self.context(conn)
-        return dataclasses.replace(ctx, catalogs=EngineCatalogs(self.engine))
+        return dataclasses.replace(ctx, catalogs=EngineCatalogs(self.engine), officials=None)
 
     def refresh_calendar(self) -> None:
         self._calendar = None

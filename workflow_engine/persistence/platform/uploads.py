@@ -128,6 +128,11 @@ class UnknownFileError(EngineError):
     http_status = 400
 
 
+# The case's message thread (see app/case_messages.py): files either side attaches there are
+# read by both the applicant and the officials of the case.
+THREAD_STEP = "_mensajes"
+
+
 @dataclass(frozen=True)
 class PendingUpload:
     """A checked file whose bytes are stored and whose row is still to be inserted."""
@@ -547,6 +552,15 @@ class UploadStore:
             return None
         return stored.path, stored.name, stored.content_type
 
+    @staticmethod
+    def _applicant_of(conn: Connection, case_id: int | None, actor: Actor) -> bool:
+        if case_id is None:
+            return False
+        applicant = conn.execute(
+            select(cases_t.c.applicant_id).where(cases_t.c.id == case_id)
+        ).scalar_one_or_none()
+        return applicant is not None and str(applicant) == actor.id
+
     def stored_for(self, public_id: str, viewer: Any) -> StoredFile | None:
         actor: Actor | None = viewer.actor() if hasattr(viewer, "actor") else viewer
         if actor is None or not public_id or len(public_id) > 40:
@@ -559,8 +573,10 @@ class UploadStore:
             ).one_or_none()
             if row is None:
                 return None
-            allowed = row.owner_id == actor.id or (
-                row.case_id is not None and official_handles_case(conn, actor, row.case_id)
+            allowed = (
+                row.owner_id == actor.id
+                or (row.case_id is not None and official_handles_case(conn, actor, row.case_id))
+                or (row.step_id == THREAD_STEP and self._applicant_of(conn, row.case_id, actor))
             )
         if not allowed:
             return None

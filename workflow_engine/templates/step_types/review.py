@@ -35,6 +35,9 @@ class _Review(StepType):
         "case.resubmitted",
         "case.correction_lapsed",
         "requirements.reviewed",
+        "task.kept_open",
+        "task.returned_to_official",
+        "task.returned_to_queue",
     )
     waits = True
 
@@ -65,12 +68,21 @@ class _Review(StepType):
         return [step]
 
     @classmethod
-    def open_review(cls, run: Run, step: Mapping[str, Any]) -> bool:
+    def open_review(
+        cls,
+        run: Run,
+        step: Mapping[str, Any],
+        only: Mapping[str | None, tuple[str, str]] | None = None,
+    ) -> bool:
         """Open one task per (applicable) branch, with its deadline and reminder timers.
-        False when no branch applies."""
+        False when no branch applies. `only` (after a correction) reopens just the branches
+        it names (branch id, None for a one-department step), each for the official who
+        returned it (user id and name; empty: the department's queue)."""
         step_id = str(step["id"])
         round_ = run.next_attempt(step_id)
         branches = cls.branches(run, step)
+        if only is not None:
+            branches = [b for b in branches if cls.branch_id(step, b) in only]
         if not branches:
             run.event("review.skipped", step=step_id, reason="no_branch")
             return False
@@ -80,8 +92,9 @@ class _Review(StepType):
             due_on = run.ctx.calendar.add_business_days(run.today, int(deadline_days))
         for branch in branches:
             department = run.department_for(branch)
-            branch_id = None if branch is step else str(branch["id"])
+            branch_id = cls.branch_id(step, branch)
             task_id = f"{step_id}.{branch_id or 'main'}.{round_}"
+            assignee, assignee_name = (only or {}).get(branch_id) or ("", "")
             task = TaskState(
                 id=task_id,
                 step_id=step_id,
@@ -92,6 +105,8 @@ class _Review(StepType):
                 opened_at=run.now,
                 due_on=due_on.isoformat() if due_on else None,
                 round=round_,
+                assignee=assignee or None,
+                assignee_name=assignee_name,
             )
             run.tasks[task_id] = task
             run.event(
@@ -101,6 +116,7 @@ class _Review(StepType):
                 department=department,
                 role=task.role,
                 due_on=task.due_on,
+                **({"assignee": assignee, "assignee_name": assignee_name} if assignee else {}),
             )
             if due_on is not None:
                 fires_at = run.ctx.start_of_day_utc(due_on + timedelta(days=1))
@@ -119,13 +135,17 @@ class _Review(StepType):
                         )
             run.notify(
                 "task_assigned",
-                to=f"department:{department}",
+                to=f"user:{assignee}" if assignee else f"department:{department}",
                 task=task_id,
                 role=task.role,
                 due_on=task.due_on,
             )
         run.f["status"] = case_state.IN_REVIEW
         return True
+
+    @staticmethod
+    def branch_id(step: Mapping[str, Any], branch: Mapping[str, Any]) -> str | None:
+        return None if branch is step else str(branch["id"])
 
     @classmethod
     def leave(cls, run: Run, step: Mapping[str, Any], outcome: str = "approve") -> str:
