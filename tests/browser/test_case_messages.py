@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CITIZEN, LiveServer, axe, login, no_horizontal_scroll
-from tests.browser.test_inbox import MERCADOS, file_market_case
+from tests.helpers.browser import MERCADOS, file_market_case
 
 pytestmark = pytest.mark.browser
 

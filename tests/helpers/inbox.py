@@ -8,6 +8,10 @@ from flask.testing import FlaskClient
 from tests.helpers.web import account, forge_login
 from workflow_engine.engine import CaseState
 
+MERCADOS = "mercados@demo.gob.mx"  # revisor + director of Mercados
+MOVILIDAD = "movilidad@demo.gob.mx"  # another department
+CITIZEN = "ciudadano@demo.gob.mx"
+
 
 def as_user(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
@@ -18,3 +22,9 @@ def as_user(app: Flask, email: str) -> FlaskClient:
 def state(app: Flask, case_id: int) -> CaseState:
     loaded, _definition, _version = app.extensions["tramita"].cases.load(case_id)
     return loaded  # type: ignore[no-any-return]
+
+
+def task_key(app: Flask, case_id: int) -> str:
+    """The id of the case's one open task."""
+    (task,) = state(app, case_id).open_tasks()
+    return task.id

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from tests.helpers.inbox import CITIZEN, MERCADOS, MOVILIDAD, as_user
+from tests.helpers.market import PDF, file_market_case
 from tests.helpers.web import account, csrf_from, csrf_token
 from tests.integration.conftest import API_USERS
-from tests.integration.test_files import PDF, file_market_case
-from tests.integration.test_inbox_pages import CITIZEN, MERCADOS, MOVILIDAD, as_user
 from workflow_engine.persistence.models import Notification, table
 
 OTHER_CITIZEN = API_USERS["citizen_b"]  # a second citizen, seeded by conftest

@@ -12,25 +12,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.inbox import as_user, state
+from tests.helpers.inbox import CITIZEN, MERCADOS, MOVILIDAD, as_user, state, task_key
 from tests.helpers.market import file_market_case
 from tests.helpers.web import account, csrf_from
 from workflow_engine.persistence.models import CaseAccess, table
 from workflow_engine.persistence.platform.accounts import Accounts
 
-MERCADOS = "mercados@demo.gob.mx"  # revisor + director of Mercados
-MOVILIDAD = "movilidad@demo.gob.mx"  # another department
-CITIZEN = "ciudadano@demo.gob.mx"
-
 
 @pytest.fixture
 def filed(api_app: Flask) -> dict[str, Any]:
     return file_market_case(api_app, account(api_app, CITIZEN))
-
-
-def task_key(app: Flask, case_id: int) -> str:
-    (task,) = state(app, case_id).open_tasks()
-    return task.id
 
 
 def test_unclaimed_task_shows_in_the_department_queue_and_claiming_moves_it_to_mine(

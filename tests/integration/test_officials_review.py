@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.helpers.inbox import CITIZEN, MERCADOS, as_user, state, task_key
+from tests.helpers.market import AT, PHOTO_FIELD, PNG, file_market_case
 from tests.helpers.web import DEMO_PASSWORD, account, csrf_from, post_login
-from tests.integration.test_files import AT, PHOTO_FIELD, PNG, file_market_case
-from tests.integration.test_inbox_pages import CITIZEN, MERCADOS, as_user, state, task_key
 from workflow_engine.engine import SubmitCase, SubmitStep
 
 

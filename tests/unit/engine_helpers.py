@@ -9,9 +9,13 @@ from typing import Any
 from workflow_engine.engine import (
     Actor,
     CaseState,
+    DocumentIssued,
     EngineContext,
+    PaymentConfirmed,
+    PaymentOrderCreated,
     ProcedureDefinition,
     StartCase,
+    TimerFired,
     TransitionResult,
     apply_command,
     start_case,
@@ -210,3 +214,34 @@ class Driver:
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+def pay_and_issue(d: Driver) -> None:
+    payment = d.state.payment
+    assert payment is not None
+    d.apply(
+        lambda at: PaymentOrderCreated(
+            at=at, actor=SYSTEM, step_id="pago", attempt=payment.attempt, reference="REF1"
+        )
+    )
+    d.apply(
+        lambda at: PaymentConfirmed(
+            at=at, actor=SYSTEM, reference="REF1", amount_cents=payment.total_cents, currency="MXN"
+        )
+    )
+    d.apply(
+        lambda at: DocumentIssued(
+            at=at,
+            actor=SYSTEM,
+            step_id="emision",
+            attempt=1,
+            document_id="9",
+            verification_code="ABC",
+        )
+    )
+
+
+def lapse_task_deadline(d: Driver) -> None:
+    deadline = next(t for t in d.state.timers.values() if t.kind == "task_deadline")
+    d.now = datetime.fromisoformat(deadline.fires_at)
+    d.apply(lambda at: TimerFired(at=at, actor=SYSTEM, timer_id=deadline.id))

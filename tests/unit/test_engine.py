@@ -17,7 +17,9 @@ from tests.unit.engine_helpers import (
     STRANGER,
     SYSTEM,
     Driver,
+    lapse_task_deadline,
     mini,
+    pay_and_issue,
 )
 from workflow_engine.engine import (
     CancelCase,
@@ -48,31 +50,6 @@ def filed(values: dict | None = None) -> Driver:
     d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=values or GOOD))
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
     return d
-
-
-def pay_and_issue(d: Driver) -> None:
-    payment = d.state.payment
-    assert payment is not None
-    d.apply(
-        lambda at: PaymentOrderCreated(
-            at=at, actor=SYSTEM, step_id="pago", attempt=payment.attempt, reference="REF1"
-        )
-    )
-    d.apply(
-        lambda at: PaymentConfirmed(
-            at=at, actor=SYSTEM, reference="REF1", amount_cents=payment.total_cents, currency="MXN"
-        )
-    )
-    d.apply(
-        lambda at: DocumentIssued(
-            at=at,
-            actor=SYSTEM,
-            step_id="emision",
-            attempt=1,
-            document_id="9",
-            verification_code="ABC",
-        )
-    )
 
 
 def test_start_positions_the_case_at_the_first_form_step() -> None:
@@ -323,22 +300,16 @@ def test_unanswered_prevencion_discards_the_case() -> None:
     assert "case.correction_lapsed" in d.types()
 
 
-def _lapse(d: Driver) -> None:
-    deadline = next(t for t in d.state.timers.values() if t.kind == "task_deadline")
-    d.now = datetime.fromisoformat(deadline.fires_at)
-    d.apply(lambda at: TimerFired(at=at, actor=SYSTEM, timer_id=deadline.id))
-
-
 def test_afirmativa_ficta_approves_when_the_deadline_lapses() -> None:
     d = filed()
-    _lapse(d)
+    lapse_task_deadline(d)
     assert "case.afirmativa_ficta" in d.types()
     assert d.state.status == case_state.AWAITING_PAYMENT
 
 
 def test_negativa_ficta_rejects_when_the_deadline_lapses() -> None:
     d = filed({**GOOD, "superficie": 180})
-    _lapse(d)
+    lapse_task_deadline(d)
     assert "case.negativa_ficta" in d.types()
     assert d.state.outcome == "rejected"
 
@@ -348,7 +319,7 @@ def test_escalation_keeps_the_task_open_and_tells_the_director() -> None:
     d = Driver(mini(steps=steps))
     d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values=GOOD))
     d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
-    _lapse(d)
+    lapse_task_deadline(d)
     (task,) = d.state.open_tasks()
     assert task.escalated
     assert d.effects[-1].payload["to"] == "director:desarrollo-economico"

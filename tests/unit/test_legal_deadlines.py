@@ -9,8 +9,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, SYSTEM, T0, Driver, mini
-from tests.unit.test_engine import _lapse, pay_and_issue
+from tests.unit.engine_helpers import (
+    CITIZEN,
+    MINI,
+    REVIEWER,
+    SYSTEM,
+    T0,
+    Driver,
+    mini,
+    pay_and_issue,
+)
+from tests.unit.engine_helpers import lapse_task_deadline as _lapse
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import EngineContext, ProcedureDefinition, apply_command
 from workflow_engine.engine import state as case_state
