@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workflow_engine.persistence.types import JSONType, UTCDateTime, utcnow
+from workflow_engine.search import search_text
 
 
 class Base(DeclarativeBase):
@@ -428,6 +429,11 @@ class CaseAccess(Base):
 IDENTIFIER_LENGTH = 64  # taxpayers' identity columns (migration 0010_identity_columns)
 
 
+def _name_search(context: Any) -> str:
+    """A new taxpayer's searchable name (`search_text`), filled in by every insert."""
+    return search_text(str(context.get_current_parameters().get("name") or ""))[:400]
+
+
 class Taxpayer(Base):
     """A contribuyente: a person (física) or a company (moral), optionally linked to an account."""
 
@@ -445,6 +451,8 @@ class Taxpayer(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Migration 0017: the name as search compares it (no accents, lower case).
+    search: Mapped[str] = mapped_column(String(400), default=_name_search, server_default="")
 
 
 class TaxableObject(Base):

@@ -24,7 +24,6 @@ import binascii
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,6 +47,7 @@ from sqlalchemy import (
 
 from workflow_engine.folio import normalize_folio
 from workflow_engine.persistence.models import Case, Task, table
+from workflow_engine.search import search_text
 
 tasks_t = table(Task)
 cases_t = table(Case)
@@ -81,15 +81,6 @@ def _inline(value: str) -> Any:
     the compiled statement). A LIKE pattern given as a parameter would let PostgreSQL reuse
     a generic plan of a prepared statement, which cannot use the folio or trigram index."""
     return bindparam(None, value, literal_execute=True)
-
-
-def search_text(name: str) -> str:
-    """The form of a name that search compares: no accents, lower case, words separated
-    by single spaces and preceded by one, so `LIKE '% lop%'` is a word-prefix match."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    words = re.findall(r"[a-z0-9]+", plain)
-    return (" " + " ".join(words)) if words else ""
 
 
 def normalize_ref(ref: str | None) -> str | None:

@@ -33,7 +33,8 @@ from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
-from workflow_engine.persistence.cases.inbox import normalize_ref, search_text
+from workflow_engine.persistence.cases.inbox import normalize_ref
+from workflow_engine.search import search_text
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.models import (
     Case,

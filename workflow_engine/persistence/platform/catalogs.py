@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from workflow_engine.persistence.cases.inbox import search_text
+from workflow_engine.search import search_text
 from workflow_engine.persistence.models import CatalogEntry, table
 
 entries_t = table(CatalogEntry)

@@ -1,0 +1,47 @@
+"""Taxpayers' names as search compares them (no accents, lower case), like the inbox's
+
+Revision ID: 0017_taxpayer_search
+Revises: 0014_user_position
+Create Date: 2026-12-02 13:00:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+from workflow_engine.search import search_text
+
+revision = '0017_taxpayer_search'
+down_revision = '0014_user_position'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('taxpayers') as batch:
+        batch.add_column(
+            sa.Column('search', sa.String(length=400), nullable=False, server_default='')
+        )
+    bind = op.get_bind()
+    rows = bind.execute(sa.text('SELECT id, name FROM taxpayers')).all()
+    for row in rows:
+        bind.execute(
+            sa.text('UPDATE taxpayers SET search = :s WHERE id = :id'),
+            {'s': search_text(row.name or '')[:400], 'id': row.id},
+        )
+    if bind.dialect.name == 'postgresql':
+        try:
+            with bind.begin_nested():
+                bind.execute(sa.text('CREATE EXTENSION IF NOT EXISTS pg_trgm'))
+            trigram = True
+        except sa.exc.DBAPIError:
+            trigram = False
+        if trigram:
+            op.execute(
+                'CREATE INDEX ix_taxpayers_search ON taxpayers USING gin (search gin_trgm_ops)'
+            )
+
+
+def downgrade() -> None:
+    op.execute('DROP INDEX IF EXISTS ix_taxpayers_search')
+    with op.batch_alter_table('taxpayers') as batch:
+        batch.drop_column('search')
