@@ -91,6 +91,30 @@ def normalize_ref(ref: str | None) -> str | None:
     return cleaned or None
 
 
+def case_search(
+    q: str, folio: Any, applicant_ref: Any, applicant_search: Any
+) -> ColumnElement[bool] | None:
+    """What a search box asks of cases (the inbox's tasks, the administrators' list): digits
+    mean a folio (prefix) or a CURP/RFC (exact); otherwise the applicant's name by word
+    prefixes, accents and case ignored (`search_text`). None when there is nothing to find."""
+    text = (q or "").strip()[:100]
+    if not text:
+        return None
+    if any(ch.isdigit() for ch in text):
+        folio_text = normalize_folio(text)
+        options: list[ColumnElement[bool]] = []
+        if _FOLIO_PART.match(folio_text):
+            options.append(folio.like(_inline(folio_text + "%")))
+        ref = normalize_ref(text)
+        if ref and _REF.match(ref):
+            options.append(applicant_ref == _inline(ref))
+        return or_(*options) if options else literal(False)
+    words = search_text(text).split()
+    if not words:
+        return literal(False)
+    return and_(*(applicant_search.like(_inline(f"% {w}%")) for w in words[:6]))
+
+
 @dataclass(frozen=True)
 class StaffViewer:
     user_id: str  # str(users.id)
@@ -288,24 +312,8 @@ class Inbox:
         return where
 
     def _search(self, q: str) -> ColumnElement[bool] | None:
-        """Digits mean a folio (prefix) or a CURP/RFC (exact); otherwise name word prefixes."""
-        text = (q or "").strip()[:100]
-        if not text:
-            return None
         t = tasks_t.c
-        if any(ch.isdigit() for ch in text):
-            folio = normalize_folio(text)
-            options: list[ColumnElement[bool]] = []
-            if _FOLIO_PART.match(folio):
-                options.append(t.folio.like(_inline(folio + "%")))
-            ref = normalize_ref(text)
-            if ref and _REF.match(ref):
-                options.append(t.applicant_ref == _inline(ref))
-            return or_(*options) if options else literal(False)
-        words = search_text(text).split()
-        if not words:
-            return literal(False)
-        return and_(*(t.applicant_search.like(_inline(f"% {w}%")) for w in words[:6]))
+        return case_search(q, t.folio, t.applicant_ref, t.applicant_search)
 
     # -- ordering --------------------------------------------------------------------------
     @staticmethod
@@ -500,6 +508,7 @@ __all__ = [
     "InboxRow",
     "InvalidCursorError",
     "StaffViewer",
+    "case_search",
     "normalize_ref",
     "search_text",
 ]

@@ -1,6 +1,7 @@
-"""Taxpayers' names as search compares them (no accents, lower case), like the inbox's
+"""Taxpayers' and applicants' names as search compares them (no accents, lower case), as
+the inbox does: the treasury's taxpayer search and the administrators' case list
 
-Revision ID: 0017_taxpayer_search
+Revision ID: 0017_search_columns
 Revises: 0014_user_position
 Create Date: 2026-12-02 13:00:00.000000
 """
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from workflow_engine.search import search_text
 
-revision = '0017_taxpayer_search'
+revision = '0017_search_columns'
 down_revision = '0014_user_position'
 branch_labels = None
 depends_on = None
@@ -28,6 +29,18 @@ def upgrade() -> None:
             sa.text('UPDATE taxpayers SET search = :s WHERE id = :id'),
             {'s': search_text(row.name or '')[:400], 'id': row.id},
         )
+    with op.batch_alter_table('cases') as batch:
+        batch.add_column(
+            sa.Column('applicant_search', sa.String(length=220), nullable=False, server_default='')
+        )
+    names = bind.execute(
+        sa.text("SELECT DISTINCT applicant_name FROM cases WHERE applicant_name <> ''")
+    ).scalars().all()
+    for name in names:
+        bind.execute(
+            sa.text('UPDATE cases SET applicant_search = :s WHERE applicant_name = :n'),
+            {'s': search_text(name)[:220], 'n': name},
+        )
     if bind.dialect.name == 'postgresql':
         try:
             with bind.begin_nested():
@@ -43,5 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute('DROP INDEX IF EXISTS ix_taxpayers_search')
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('applicant_search')
     with op.batch_alter_table('taxpayers') as batch:
         batch.drop_column('search')
