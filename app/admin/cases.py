@@ -16,9 +16,9 @@ from app.guards import guard_blueprint, require_admin
 from app.staff.present import staff_timeline, submitted_sections
 from workflow_engine.engine import CaseState
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.cases import casework
 from workflow_engine.persistence.cases.overview import CaseFilter, case_by_folio, list_cases
+from workflow_engine.persistence.cases.service import NotFoundError
 
 if TYPE_CHECKING:
     from app.services import Services

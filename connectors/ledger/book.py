@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, or_, select, update
 
 from connectors.common import local_today
 from workflow_engine.engine.recurring import due_date
@@ -585,7 +585,7 @@ def find_taxpayers(conn: Connection, query: str, limit: int = 50) -> list[Any]:
         return []
     t = taxpayers_t.c
     ident = f"%{text.upper()}%"
-    options = [t.tax_id.like(ident), t.curp.like(ident)]
+    options: list[ColumnElement[bool]] = [t.tax_id.like(ident), t.curp.like(ident)]
     words = search_words(text)
     if words:
         options.append(and_(*(t.search.like(word) for word in words)))

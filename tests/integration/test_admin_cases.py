@@ -64,9 +64,9 @@ def test_admin_lists_filters_and_reads_every_case(app: Flask) -> None:
     assert "/tomar" not in html and "/decidir" not in html
     with app.extensions["tramita"].engine.connect() as conn:
         looks = conn.execute(
-            select(func.count()).select_from(table(CaseAccess)).where(
-                table(CaseAccess).c.case_id == case_id
-            )
+            select(func.count())
+            .select_from(table(CaseAccess))
+            .where(table(CaseAccess).c.case_id == case_id)
         ).scalar_one()
     assert looks >= 1
     assert admin.get("/admin/expedientes/CHO-2020-999999").status_code == 404

@@ -59,7 +59,9 @@ def test_cashier_takes_cash_once_prints_receipt_and_report(app: Flask) -> None:
     form = _form(page)
     assert form["referencia"] == order.reference
 
-    assert cashier.post("/tesoreria/caja/cobrar", data={**form, "csrf_token": ""}).status_code == 400
+    assert (
+        cashier.post("/tesoreria/caja/cobrar", data={**form, "csrf_token": ""}).status_code == 400
+    )
     events_before = _count(app, CaseEvent, case_id=case_id)
     first = cashier.post("/tesoreria/caja/cobrar", data=form)
     again = cashier.post("/tesoreria/caja/cobrar", data=form)  # double submit

@@ -163,9 +163,7 @@ def test_taxpayer_search_ignores_accents_and_case(app: Flask) -> None:  # noqa: 
 
     with app.extensions["tramita"].engine.begin() as conn:
         for name in ("Ferretería del Istmo, S.A.", "José Ríos Núñez", "Ana Pérez"):
-            conn.execute(
-                insert(taxpayers_t).values(kind="fisica", name=name, created_at=utcnow())
-            )
+            conn.execute(insert(taxpayers_t).values(kind="fisica", name=name, created_at=utcnow()))
     treasury = client_for(app, TREASURY)
 
     def found(q: str) -> str:

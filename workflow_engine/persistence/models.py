@@ -442,7 +442,6 @@ class CaseAccess(Base):
 IDENTIFIER_LENGTH = 64  # taxpayers' identity columns (migration 0010_identity_columns)
 
 
-
 class Taxpayer(Base):
     """A contribuyente: a person (física) or a company (moral), optionally linked to an account."""
 
