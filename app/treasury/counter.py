@@ -104,7 +104,9 @@ def take_payment() -> ResponseReturnValue:
     cashier_id = str(account.id)
     counter = _counter()
     try:
-        result = counter.take(reference, method, cashier_id, key)
+        result = counter.take(
+            reference, method, cashier_id, key, cashier_name=account.name or account.email
+        )
     except CounterError:
         abort(400)
     if result.status in (RECORDED, DUPLICATE):

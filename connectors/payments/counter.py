@@ -135,7 +135,9 @@ class Counter:
         found = [o for o in self.find(reference) if o.reference == clean_reference(reference)]
         return found[0] if found else None
 
-    def take(self, reference: str, method: str, cashier_id: str, key: str) -> RecordResult:
+    def take(
+        self, reference: str, method: str, cashier_id: str, key: str, cashier_name: str = ""
+    ) -> RecordResult:
         """Record the order's amount as paid at the counter by `method` (cash or card).
 
         The same `key` from the same cashier is the same payment: a second call is reported
@@ -155,6 +157,7 @@ class Counter:
                 source=SOURCE_PREFIX + method,
                 external_id=f"{cashier_id}:{key}",
                 paid_at=utcnow(),
+                received_by=f"caja · {cashier_name}"[:200] if cashier_name else "caja",
             )
         )
 

@@ -69,6 +69,9 @@ def test_cashier_takes_cash_once_prints_receipt_and_report(app: Flask) -> None:
     assert first.headers["Location"] == again.headers["Location"]
     assert _count(app, LedgerPayment, reference=order.reference) == 1
     assert _count(app, CaseEvent, case_id=case_id) > events_before  # in the case history
+    history = app.extensions["tramita"].cases.history(case_id)
+    paid_events = [e for e in history if e["type"] == "payment.confirmed"]
+    assert len(paid_events) == 1 and "Cajero" in str(paid_events[0]["actor_name"])
     assert app.extensions["tramita"].cases.load(case_id)[0].status != case_state.AWAITING_PAYMENT
 
     receipt = cashier.get(first.headers["Location"])
