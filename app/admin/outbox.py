@@ -111,28 +111,40 @@ def _connector_status() -> list[tuple[str, str]]:
     gateway = current_gateway()
 
     def configured(name: str) -> str:
-        return _("configurado") if os.environ.get(name) else _("no configurado")
+        return _("configurada") if os.environ.get(name) else _("no configurada")
+
+    def system_name(key: str) -> str:
+        return {
+            "builtin": _("Sistema integrado de Trámites (libro de ingresos propio)"),
+            "rest": _("Sistema de recaudación externo (conexión REST)"),
+        }.get(key, key)
 
     rows = [
-        (_("Sistema de recaudación en uso"), settings.collection_system),
+        (_("Sistema de recaudación en uso"), system_name(settings.collection_system)),
         (
             _("Sistemas de recaudación disponibles"),
-            ", ".join(default_registry().collection_systems()),
+            "; ".join(system_name(k) for k in default_registry().collection_systems()),
         ),
         (
             _("Pasarela de pagos"),
             f"{gateway.config.name} · {gateway.config.url}" if gateway else _("no configurada"),
         ),
-        ("GATEWAY_API_KEY", configured("GATEWAY_API_KEY")),
-        ("GATEWAY_WEBHOOK_SECRET", configured("GATEWAY_WEBHOOK_SECRET")),
-        ("COLLECTION_REST_CONFIG", configured("COLLECTION_REST_CONFIG")),
+        (_("Clave de acceso a la pasarela de pagos"), configured("GATEWAY_API_KEY")),
+        (
+            _("Secreto para verificar los avisos de pago de la pasarela"),
+            configured("GATEWAY_WEBHOOK_SECRET"),
+        ),
+        (
+            _("Conexión con el sistema de recaudación externo"),
+            configured("COLLECTION_REST_CONFIG"),
+        ),
         (
             _("Certificado de firma"),
             _("archivo PKCS#12 configurado")
             if settings.signing_p12_path
             else _("certificado DEMO (no válido para documentos reales)"),
         ),
-        ("SIGNING_P12_PASSWORD", configured("SIGNING_P12_PASSWORD")),
+        (_("Contraseña del certificado de firma"), configured("SIGNING_P12_PASSWORD")),
         (_("Sello de tiempo (TSA)"), settings.signing_tsa_url or _("no configurado")),
         (_("Servidor de correo (SMTP)"), settings.smtp_host or _("no configurado")),
     ]

@@ -1,6 +1,6 @@
-"""The treasury's side: bank reconciliation and the ledger pages (account statements,
-taxpayer search, omisos)."""
+"""The treasury's side: bank reconciliation, the cashier's counter (caja) and the ledger pages
+(account statements, taxpayer search, omisos)."""
 
-from app.treasury import ledger, reconciliation
+from app.treasury import counter, ledger, reconciliation
 
-blueprints = (ledger.blueprint, reconciliation.blueprint)
+blueprints = (ledger.blueprint, reconciliation.blueprint, counter.blueprint)

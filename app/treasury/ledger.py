@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.formatting import format_date, money, reader_language
 from app.guards import login_required, require_treasury
@@ -110,22 +110,8 @@ def taxpayers() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:100]
     rows: list[Any] = []
     if q:
-        like = f"%{q.upper()}%"
         with _services().engine.connect() as conn:
-            rows = list(
-                conn.execute(
-                    select(taxpayers_t)
-                    .where(
-                        or_(
-                            taxpayers_t.c.name.ilike(f"%{q}%"),
-                            taxpayers_t.c.tax_id.like(like),
-                            taxpayers_t.c.curp.like(like),
-                        )
-                    )
-                    .order_by(taxpayers_t.c.name, taxpayers_t.c.id)
-                    .limit(PAGE)
-                ).all()
-            )
+            rows = ledger.find_taxpayers(conn, q, limit=PAGE)
     return render_template("ledger/taxpayers.html", q=q, rows=rows)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, or_, select, update
 
 from connectors.common import local_today
 from workflow_engine.engine.recurring import due_date
@@ -29,6 +29,7 @@ from workflow_engine.persistence.models import (
     table,
 )
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.search import search_words
 
 taxpayers_t = table(Taxpayer)
 objects_t = table(TaxableObject)
@@ -574,6 +575,25 @@ class Omiso:
     overdue_cents: int
     currency: str
     oldest_due: date
+
+
+def find_taxpayers(conn: Connection, query: str, limit: int = 50) -> list[Any]:
+    """Taxpayers whose name has words starting with the query's (accents and case ignored,
+    as in the inbox), or whose RFC, RUC, CURP or cédula contains it; by name."""
+    text = query.strip()[:100]
+    if not text:
+        return []
+    t = taxpayers_t.c
+    ident = f"%{text.upper()}%"
+    options: list[ColumnElement[bool]] = [t.tax_id.like(ident), t.curp.like(ident)]
+    words = search_words(text)
+    if words:
+        options.append(and_(*(t.search.like(word) for word in words)))
+    return list(
+        conn.execute(
+            select(taxpayers_t).where(or_(*options)).order_by(t.name, t.id).limit(limit)
+        ).all()
+    )
 
 
 def omisos(

@@ -77,6 +77,11 @@ class PaymentReceived:
     source: str  # "gateway:<name>", "bank:<name>", "counter", "demo"
     external_id: str  # the source's id of this payment: idempotency is per (source, external_id)
     paid_at: datetime
+    received_by: str = ""  # who took it, as the case's history names them (a cashier)
+
+    def actor(self) -> Actor:
+        """Who the case's history says recorded the payment."""
+        return Actor.system(self.received_by or f"pago {self.source}")
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,7 @@ class PaymentRecorder:
             )
         command = PaymentConfirmed(
             at=utcnow(),
-            actor=Actor.system(f"pago {payment.source}"),
+            actor=payment.actor(),
             reference=reference,
             amount_cents=int(payment.amount_cents),
             currency=payment.currency.upper(),
@@ -384,7 +389,7 @@ class PaymentRecorder:
 
         command = PaymentConfirmed(
             at=now,
-            actor=Actor.system(f"pago {payment.source}"),
+            actor=payment.actor(),
             reference=reference,
             amount_cents=amount,
             currency=currency,

@@ -152,3 +152,26 @@ def test_the_statement_names_identity_numbers_by_their_type(demo_app: Flask) -> 
     assert "<dt>RFC</dt><dd>GODE561231GR8</dd>" in pages[1]
     assert "<dt>CURP</dt><dd>HELG850312MPLRPD05</dd>" in pages[1]
     assert "<dt>Cédula</dt><dd>8-745-1290</dd>" in pages[2] and "CURP" not in pages[2]
+
+
+def test_taxpayer_search_ignores_accents_and_case(demo_app: Flask) -> None:
+    from sqlalchemy import insert
+
+    from connectors.ledger.book import taxpayers_t
+    from workflow_engine.persistence.types import utcnow
+
+    with demo_app.extensions["tramita"].engine.begin() as conn:
+        for name in ("Ferretería del Istmo, S.A.", "José Ríos Núñez", "Ana Pérez"):
+            conn.execute(insert(taxpayers_t).values(kind="fisica", name=name, created_at=utcnow()))
+    treasury = client_for(demo_app, TREASURY)
+
+    def found(q: str) -> str:
+        page = treasury.get("/tesoreria/contribuyentes", query_string={"q": q})
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    assert "Ferretería del Istmo" in found("FERRETERIA istmo")
+    assert "José Ríos Núñez" in found("jose nunez")
+    assert "José Ríos Núñez" in found("RÍOS")
+    assert "Ana Pérez" in found("perez")
+    assert "Ana Pérez" not in found("rios")

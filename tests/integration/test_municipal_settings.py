@@ -33,7 +33,7 @@ def test_an_admin_changes_the_payment_days_and_new_orders_follow(
     page = admin.get("/admin/conectores")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "super-secreto-no-mostrar" not in html and "configurado" in html
+    assert "super-secreto-no-mostrar" not in html and "configurada" in html
     bad = admin.post(
         "/admin/conectores",
         data={"csrf_token": csrf_from(html), "payments.order_expiry_days": "0"},

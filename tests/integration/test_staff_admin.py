@@ -548,6 +548,7 @@ def _admin_urls(app: Flask, user_id: int) -> list[tuple[str, str]]:
         if not rule.rule.startswith("/admin"):
             continue
         path = rule.rule.replace("<int:user_id>", str(user_id)).replace("<key>", DEPARTMENT)
+        path = path.replace("<folio>", "CHO-2026-000001")
         assert "<" not in path, path
         for method in sorted((rule.methods or set()) & {"GET", "POST"}):
             urls.append((method, path))

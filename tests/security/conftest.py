@@ -116,6 +116,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "document_id": 1,
         "notification_id": 1,
         "taxpayer_id": 1,
+        "payment_id": 1,
         "number": 1,
         "name": "scian",
     }

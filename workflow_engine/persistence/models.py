@@ -19,6 +19,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workflow_engine.persistence.types import JSONType, UTCDateTime, utcnow
+from workflow_engine.search import search_text
+
+
+def _searchable(column: str, length: int) -> Any:
+    """A column default: the inserted row's `column` as search compares it (`search_text`)."""
+
+    def default(context: Any) -> str:
+        return search_text(str(context.get_current_parameters().get(column) or ""))[:length]
+
+    return default
 
 
 class Base(DeclarativeBase):
@@ -259,6 +269,10 @@ class Case(Base):
     # The applicant as the inbox shows and searches it (copied from users at start).
     applicant_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     applicant_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)  # CURP/RFC
+    # Migration 0017: the applicant's name as search compares it (the administrators' list).
+    applicant_search: Mapped[str] = mapped_column(
+        String(220), default=_searchable("applicant_name", 220), server_default=""
+    )
 
 
 class CaseEvent(Base):
@@ -445,6 +459,10 @@ class Taxpayer(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Migration 0017: the name as search compares it (no accents, lower case).
+    search: Mapped[str] = mapped_column(
+        String(400), default=_searchable("name", 400), server_default=""
+    )
 
 
 class TaxableObject(Base):

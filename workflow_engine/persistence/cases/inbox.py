@@ -24,7 +24,6 @@ import binascii
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,6 +47,7 @@ from sqlalchemy import (
 
 from workflow_engine.folio import normalize_folio
 from workflow_engine.persistence.models import Case, Task, table
+from workflow_engine.search import search_text
 
 tasks_t = table(Task)
 cases_t = table(Case)
@@ -83,21 +83,36 @@ def _inline(value: str) -> Any:
     return bindparam(None, value, literal_execute=True)
 
 
-def search_text(name: str) -> str:
-    """The form of a name that search compares: no accents, lower case, words separated
-    by single spaces and preceded by one, so `LIKE '% lop%'` is a word-prefix match."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    words = re.findall(r"[a-z0-9]+", plain)
-    return (" " + " ".join(words)) if words else ""
-
-
 def normalize_ref(ref: str | None) -> str | None:
     """CURP/RFC as stored: upper case, no spaces; None when blank."""
     if ref is None:
         return None
     cleaned = re.sub(r"\s+", "", ref).upper()
     return cleaned or None
+
+
+def case_search(
+    q: str, folio: Any, applicant_ref: Any, applicant_search: Any
+) -> ColumnElement[bool] | None:
+    """What a search box asks of cases (the inbox's tasks, the administrators' list): digits
+    mean a folio (prefix) or a CURP/RFC (exact); otherwise the applicant's name by word
+    prefixes, accents and case ignored (`search_text`). None when there is nothing to find."""
+    text = (q or "").strip()[:100]
+    if not text:
+        return None
+    if any(ch.isdigit() for ch in text):
+        folio_text = normalize_folio(text)
+        options: list[ColumnElement[bool]] = []
+        if _FOLIO_PART.match(folio_text):
+            options.append(folio.like(_inline(folio_text + "%")))
+        ref = normalize_ref(text)
+        if ref and _REF.match(ref):
+            options.append(applicant_ref == _inline(ref))
+        return or_(*options) if options else literal(False)
+    words = search_text(text).split()
+    if not words:
+        return literal(False)
+    return and_(*(applicant_search.like(_inline(f"% {w}%")) for w in words[:6]))
 
 
 @dataclass(frozen=True)
@@ -299,24 +314,8 @@ class Inbox:
         return where
 
     def _search(self, q: str) -> ColumnElement[bool] | None:
-        """Digits mean a folio (prefix) or a CURP/RFC (exact); otherwise name word prefixes."""
-        text = (q or "").strip()[:100]
-        if not text:
-            return None
         t = tasks_t.c
-        if any(ch.isdigit() for ch in text):
-            folio = normalize_folio(text)
-            options: list[ColumnElement[bool]] = []
-            if _FOLIO_PART.match(folio):
-                options.append(t.folio.like(_inline(folio + "%")))
-            ref = normalize_ref(text)
-            if ref and _REF.match(ref):
-                options.append(t.applicant_ref == _inline(ref))
-            return or_(*options) if options else literal(False)
-        words = search_text(text).split()
-        if not words:
-            return literal(False)
-        return and_(*(t.applicant_search.like(_inline(f"% {w}%")) for w in words[:6]))
+        return case_search(q, t.folio, t.applicant_ref, t.applicant_search)
 
     # -- ordering --------------------------------------------------------------------------
     @staticmethod
@@ -516,6 +515,7 @@ __all__ = [
     "InboxRow",
     "InvalidCursorError",
     "StaffViewer",
+    "case_search",
     "normalize_ref",
     "search_text",
 ]

@@ -33,7 +33,7 @@ from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
 from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
-from workflow_engine.persistence.cases.inbox import normalize_ref, search_text
+from workflow_engine.persistence.cases.inbox import normalize_ref
 from workflow_engine.persistence.cases.officials import OfficialDirectory
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.models import (
@@ -50,6 +50,7 @@ from workflow_engine.persistence.models import (
 from workflow_engine.persistence.platform.catalogs import CatalogStore, EngineCatalogs
 from workflow_engine.persistence.platform.holidays import holiday_days, holidays_stamp
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.search import search_text
 
 cases_t = table(Case)
 events_t = table(CaseEvent)

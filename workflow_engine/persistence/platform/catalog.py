@@ -173,6 +173,16 @@ class VersionInfo:
     definition: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PublicationInfo:
+    key: str
+    number: int
+    published_at: datetime
+    published_by: str
+    note: str
+    restored_from: int | None
+
+
 # A definition is identified by its sha256 (the version's checksum), so it can be decoded once
 # per process and shared, whatever database or version number it came from.
 _DEFINITIONS: dict[str, dict[str, Any]] = {}
@@ -422,6 +432,24 @@ class Catalog:
         if not rows:
             raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
         return [_revision_info(key, r) for r in rows]
+
+    def publications(self, key: str) -> list[PublicationInfo]:
+        """Every published version of a template, newest first: who, when, why (without the
+        definitions, for lists)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    versions_t.c.number,
+                    versions_t.c.published_at,
+                    versions_t.c.published_by,
+                    versions_t.c.note,
+                    versions_t.c.restored_from,
+                )
+                .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+                .where(templates_t.c.key == key)
+                .order_by(versions_t.c.number.desc())
+            ).all()
+        return [PublicationInfo(key, *r) for r in rows]
 
     # -- publication ------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from workflow_engine.persistence.cases.inbox import search_text
 from workflow_engine.persistence.models import CatalogEntry, table
+from workflow_engine.search import search_text
 
 entries_t = table(CatalogEntry)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
