@@ -18,6 +18,7 @@ from app.formatting import money
 from workflow_engine import strict_json
 from workflow_engine.engine import Actor
 from workflow_engine.engine.errors import EngineError
+from workflow_engine.plural import counted
 from workflow_engine.strict_json import InvalidJSONError
 
 if TYPE_CHECKING:
@@ -103,9 +104,9 @@ def templates_validate(files: tuple[str, ...], lang: str) -> None:
         if blocking:
             failed = True
         warnings = len(problems) - blocking
-        summary = "OK" if not blocking else f"{blocking} error(es)"
+        summary = "OK" if not blocking else counted(blocking, "error", "errores")
         if warnings:
-            summary += f", {warnings} aviso(s)"
+            summary += ", " + counted(warnings, "aviso", "avisos")
         click.echo(f"{name}: {summary}", err=True)
     sys.exit(1 if failed else 0)
 
@@ -174,7 +175,8 @@ def templates_import(file: str, email: str | None) -> None:
         click.echo(f"{problem['path']}: {problem['message_es']}")
     if revision.error_count:
         click.echo(
-            f"{revision.error_count} error(es): no se puede publicar hasta corregirlos.",
+            f"{counted(revision.error_count, 'error', 'errores')}: "
+            "no se puede publicar hasta corregirlos.",
             err=True,
         )
         sys.exit(1)
@@ -345,8 +347,8 @@ def _say_draft_errors(doc: Any) -> list[Any]:
     problems = validate_template(doc)
     if problems:
         click.echo(
-            f"Aviso: la plantilla tiene {len(problems)} error(es); la vista previa muestra lo "
-            "que sí se puede usar.",
+            f"Aviso: la plantilla tiene {counted(len(problems), 'error', 'errores')}; "
+            "la vista previa muestra lo que sí se puede usar.",
             err=True,
         )
     return problems

@@ -10,7 +10,13 @@
   if (!form) return;
 
   var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+  } else if (document.querySelector("[data-focus-hash]") && location.hash) {
+    // A row was just added or removed: the keyboard goes to that row (or the group).
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.focus();
+  }
 
   var logic = window.jsonLogic;
   if (logic) {
