@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.citizen.returned import returned_notice
 from app.db import reading
 from app.formatting import (
     department_names,
@@ -355,12 +356,14 @@ def case_page(folio: str) -> ResponseReturnValue:
         }
         for p in state.payments
     ]
+    events = services.cases.history(int(row.id))
     return render_template(
         "cases/case.html",
         case=view,
+        returned=returned_notice(state, events, procedure, lang),
         lang=lang,
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
-        timeline=timeline(services.cases.history(int(row.id)), procedure, lang),
+        timeline=timeline(events, procedure, lang),
         documents=_documents(int(row.id), lang),
         payment=payment,
         paid=paid,

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import queries
+from app.citizen.returned import rejected_files, returned_notice
 from app.citizen.wizard import blueprint
 from app.citizen.wizard.forms import (
     anchor_for,
@@ -51,7 +52,6 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.estimate import estimate_fees
-from workflow_engine.engine.events import reason_title
 from workflow_engine.persistence.cases.hotpath import LoadedCase, case_by_folio
 from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.platform.uploads import UnknownFileError
@@ -318,23 +318,12 @@ def _back_url(case: Case, step_id: str, volver: str) -> str:
 
 
 def _returned(case: Case) -> dict[str, Any] | None:
-    """The official's message of the last return for correction."""
+    """The official's message of the last return for correction, with the documents not
+    accepted and why (the same notice as the case page)."""
     if case.state.status != case_state.AWAITING_CORRECTION:
         return None
-    for event in reversed(services().cases.history(case.row.id)):
-        if event["type"] == "case.returned":
-            data = dict(event["data"] or {})
-            return {
-                "message": str(data.get("message") or ""),
-                "reason": reason_title(data.get("reason"), reader_language()),
-                "respond_by": answer_lines({"type": "date"}, data.get("respond_by"))[:1],
-                "steps": [
-                    localized(step.title)
-                    for step in map(case.definition.model.get_step, data.get("steps") or [])
-                    if step is not None
-                ],
-            }
-    return None
+    events = services().cases.history(case.row.id)
+    return returned_notice(case.state, events, case.definition.model, reader_language())
 
 
 def _leave_note(case: Case, place: str, text: str) -> None:
@@ -360,6 +349,7 @@ def render_step(
     errors = errors or []
     volver = request.args.get("volver", "")
     seen = _visible(case, step, values)
+    returned = _returned(case)
     summary = [
         {"text": e.message(language), "href": _anchor(e, step)}
         for e in errors
@@ -382,7 +372,8 @@ def render_step(
         progress=_progress(case, step.id),
         back_url=_back_url(case, step.id, volver),
         action=action,
-        returned=_returned(case),
+        returned=returned,
+        rejected_files=rejected_files(returned),
         row_note=_take_note(case, f"{step.id}:fila") if request.method == "GET" else None,
         group_rows=group_rows,
         dom_id=dom_id,
