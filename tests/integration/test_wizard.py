@@ -659,7 +659,7 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<b>negritas</b>" not in html
     assert 'data-typeahead="1"' in html
-    assert 'type="checkbox"' in html and 'type="date"' in html and "<textarea" in html
+    assert 'type="checkbox"' in html and 'data-kind="date"' in html and "<textarea" in html
     assert "it's" not in html and "\\u0027" in html  # the rule is JSON-escaped in the attribute
     folio = location.split("/")[2]
     form = {
