@@ -4,9 +4,11 @@ that say what changed, plurals and date options (over real HTTP handling)."""
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from tests.integration.test_wizard import (
     post_step,
     start,
 )
+from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide, RequirementReview
 from workflow_engine.persistence.models import User
 from workflow_engine.persistence.types import utcnow
@@ -189,3 +192,95 @@ def test_plurals_of_business_days(app: Flask, client: FlaskClient) -> None:
     html = client.get("/tramites/licencia-funcionamiento/informacion").get_data(as_text=True)
     assert re.search(r"\d+ días hábiles", html)
     assert "(s)" not in html and "(es)" not in html
+
+
+# -- dates typed day/month/year with the template's bounds; required parts; revealed fields --
+
+
+def publish_dates(app: Flask) -> None:
+    doc = copy.deepcopy(MINI)
+    doc["key"] = "fechas"
+    doc["steps"][0]["fields"] += [
+        {
+            "id": "inicio",
+            "type": "date",
+            "label": {"es": "Inicio de la obra"},
+            "required": True,
+            "min": "today",
+        },
+        {"id": "tiene_local", "type": "yesno", "label": {"es": "¿Tiene local?"}, "required": True},
+        {
+            "id": "local",
+            "type": "address",
+            "label": {"es": "Domicilio del local"},
+            "required": True,
+            "show_if": {"==": [{"var": "tiene_local"}, True]},
+        },
+    ]
+    catalog = app.extensions["tramita"].catalog
+    catalog.save_draft(doc)
+    catalog.publish("fechas")
+
+
+def test_a_future_date_is_typed_day_month_year_and_checked_everywhere(
+    app: Flask, client: FlaskClient, api_keys: dict[str, str]
+) -> None:
+    publish_dates(app)
+    today = utcnow().astimezone(app.extensions["tramita"].cases.tz).date()
+    page = client.post("/tramites/fechas", data={"csrf_token": csrf_token(client)})
+    folio = page.headers["Location"].split("/")[2]
+    html = client.get(page.headers["Location"]).get_data(as_text=True)
+    # the widget: a text input in the page's order, its format and its bound said in the hint
+    field = html[html.index('id="campo-inicio"') :][:1500]
+    assert 'type="text"' in field and 'data-kind="date"' in field and 'type="date"' not in field
+    assert "Escriba día/mes/año" in field
+    assert f"A partir del {today:%d/%m/%Y}." in field and f'data-min="{today:%d/%m/%Y}"' in field
+    assert 'aria-describedby="inicio-formato"' in field
+    # required: explained once; on every radio of the group and the address's needed parts
+    assert html.count("marcadas con un asterisco (*) son obligatorias") == 1
+    assert re.search(r'name="tiene_local" type="radio" value="si" required', html)
+    assert re.search(r'name="tiene_local" type="radio" value="no" required', html)
+    for part in ("street", "neighbourhood", "municipality"):
+        assert re.search(rf'name="local\.{part}"[^>]*required', html), part
+    assert not re.search(r'name="local\.interior"[^>]*required', html)
+    # a revealed question is announced in a status region (wizard.js fills it)
+    assert re.search(r'role="status" aria-live="polite" id="wizard-anuncios"', html)
+
+    form = {**MINI["example_data"]["datos"], "tiene_local": "no"}
+    yesterday = today - timedelta(days=1)
+    page = post_step(client, folio, "datos", {**form, "inicio": f"{yesterday:%d/%m/%Y}"})
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "no puede ser anterior" in html and f'value="{yesterday:%d/%m/%Y}"' in html
+    page = post_step(client, folio, "datos", {**form, "inicio": f"{today:%d/%m/%Y}"})
+    assert page.status_code == 302, page.get_data(as_text=True)
+    assert case_state(app, folio).data["inicio"] == today.isoformat()
+    html = client.get(f"/expedientes/{folio}/pasos/datos").get_data(as_text=True)
+    assert f'value="{today:%d/%m/%Y}"' in html  # shown back in the page's order
+
+    # the API applies the same bound
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {api_keys['citizen']}"}
+    started = api.post("/api/v1/cases", json={"procedure": "fechas"}, headers=auth)
+    assert started.status_code == 201, started.json
+    values = {
+        **MINI["example_data"]["datos"],
+        "tiene_local": False,
+        "inicio": yesterday.isoformat(),
+    }
+    url = f"/api/v1/cases/{started.json['folio']}/steps/datos/submit"
+    refused = api.post(url, json={"values": values}, headers=auth)
+    assert refused.status_code == 422
+    (error,) = refused.json["error"]["details"]["errors"]
+    assert error["field"] == "inicio" and error["code"] == "too_small"
+    values["inicio"] = today.isoformat()
+    accepted = api.post(url, json={"values": values}, headers=auth)
+    assert accepted.status_code == 200, accepted.json
+
+
+def test_payment_confirming_page_has_a_live_region_and_says_when_it_stops() -> None:
+    root = Path(__file__).resolve().parents[2] / "app"
+    page = (root / "citizen/templates/payments/_live_status.html").read_text()
+    assert 'role="status"' in page and 'aria-live="polite"' in page and "data-stopped" in page
+    script = (root / "static/payments.js").read_text()
+    assert "location.reload" not in script and 'say("stopped"' in script
