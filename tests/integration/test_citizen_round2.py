@@ -238,8 +238,9 @@ def test_a_future_date_is_typed_day_month_year_and_checked_everywhere(
     assert 'aria-describedby="inicio-formato"' in field
     # required: explained once; on every radio of the group and the address's needed parts
     assert html.count("marcadas con un asterisco (*) son obligatorias") == 1
-    assert re.search(r'name="tiene_local" type="radio" value="si" required', html)
-    assert re.search(r'name="tiene_local" type="radio" value="no" required', html)
+    for answer in ("si", "no"):  # and each names the question it reveals
+        radio = f'name="tiene_local" type="radio" value="{answer}"'
+        assert f'{radio} aria-controls="campo-local" required' in html
     for part in ("street", "neighbourhood", "municipality"):
         assert re.search(rf'name="local\.{part}"[^>]*required', html), part
     assert not re.search(r'name="local\.interior"[^>]*required', html)

@@ -271,12 +271,19 @@ def _visible(case: Case, step: Step, values: Mapping[str, Any]) -> dict[str, Any
     context.update(cleaned)
     shown = {fld.id: case.definition.shown(fld, context, today()) for fld in step.fields}
     names: set[str] = set()
+    controls: dict[str, list[str]] = {}
+    for fld in step.fields:
+        if fld.show_if is not None:
+            read = {n.split(".")[0] for n in referenced_vars(fld.show_if)}
+            names |= read
+            for name in read:  # the answer that reveals it names it (aria-controls)
+                controls.setdefault(name, []).append(f"campo-{dom_id(fld.id)}")
     for fld in step.all_fields():
         if fld.show_if is not None:
             names |= {n.split(".")[0] for n in referenced_vars(fld.show_if)}
     own = step.field_ids()
     outside = {n: case.state.data[n] for n in names - own if n in case.state.data}
-    return {"shown": shown, "context": context, "client_data": outside}
+    return {"shown": shown, "context": context, "client_data": outside, "controls": controls}
 
 
 def _row_shown(case: Case, sub: Mapping[str, Any], context: Mapping[str, Any], row: Any) -> bool:
@@ -369,6 +376,7 @@ def render_step(
         shown=seen["shown"],
         row_shown=lambda sub, row: _row_shown(case, sub, seen["context"], row),
         client_data=seen["client_data"],
+        controls={k: " ".join(v) for k, v in seen["controls"].items()},
         progress=_progress(case, step.id),
         back_url=_back_url(case, step.id, volver),
         action=action,
