@@ -39,6 +39,8 @@ __all__ = [
     "MONTHS_EN",
     "MONTHS_ES",
     "answer_lines",
+    "date_bounds",
+    "date_input_text",
     "department_names",
     "format_date",
     "format_moment",
@@ -100,6 +102,34 @@ def format_date(value: date | datetime | str | None, lang: str | None = None) ->
     if (lang or reader_language()) == "en":
         return f"{parsed.day} {MONTHS_EN[parsed.month - 1]} {parsed.year}"
     return f"{parsed.day} de {MONTHS_ES[parsed.month - 1]} de {parsed.year}"
+
+
+def date_input_text(value: Any) -> str:
+    """A date as the citizen types it (day/month/year): a stored ISO date «2026-03-05» is
+    shown «05/03/2026»; what was typed and not accepted is shown back as it was."""
+    if value is None or isinstance(value, (Mapping, list)):
+        return ""
+    text = str(value)
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y") if len(text) == 10 else text
+    except ValueError:
+        return text
+
+
+def date_bounds(fld: Mapping[str, Any]) -> tuple[str, str]:
+    """A date field's `min` and `max` («today»: the municipality's today) as day/month/year,
+    empty when there is none: the same bounds the field type checks on the server."""
+    today = datetime.now(_timezone()).date()
+    out = []
+    for key in ("min", "max"):
+        raw = fld.get(key)
+        if raw == "today":
+            out.append(today.strftime("%d/%m/%Y"))
+        elif isinstance(raw, str):
+            out.append(date_input_text(raw))
+        else:
+            out.append("")
+    return out[0], out[1]
 
 
 def format_moment(value: datetime | str | None, lang: str | None = None) -> str:

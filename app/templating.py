@@ -84,6 +84,8 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["locale_name"] = locale_name
     app.jinja_env.globals["field_widget"] = lambda f: field_type(f).widget()
     app.jinja_env.globals["answer_lines"] = formatting.answer_lines
+    app.jinja_env.globals["date_text"] = formatting.date_input_text
+    app.jinja_env.globals["date_bounds"] = formatting.date_bounds
     app.jinja_env.filters["t"] = formatting.localized  # {"es", "en"} in the reader's language
     app.jinja_env.filters["moment"] = formatting.format_moment  # local time, reader's words
     app.jinja_env.globals["money_sign"] = lambda: money_format().symbol(money_format().currency)

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import case_messages
+from app.citizen.returned import returned_notice
 from app.db import reading
 from app.formatting import (
     department_names,
@@ -376,6 +377,7 @@ def render_case_page(
     page = render_template(
         "cases/case.html",
         case=view,
+        returned=returned_notice(state, history, procedure, lang),
         lang=lang,
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
         timeline=timeline(history, procedure, lang),

@@ -10,7 +10,13 @@
   if (!form) return;
 
   var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+  } else if (document.querySelector("[data-focus-hash]") && location.hash) {
+    // A row was just added or removed: the keyboard goes to that row (or the group).
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.focus();
+  }
 
   var logic = window.jsonLogic;
   if (logic) {
@@ -44,6 +50,11 @@
 
   function valueOf(el) {
     if (el.dataset.kind === "yesno") return el.value === "si";
+    if (el.dataset.kind === "date") {
+      // typed day/month/year; the rules (like the server's) read AAAA-MM-DD
+      var m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(el.value);
+      if (m) return m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2);
+    }
     return el.value;
   }
 
@@ -72,7 +83,7 @@
         data[parts[0]] = data[parts[0]] || {};
         data[parts[0]][parts[1]] = el.value;
       } else {
-        data[key] = el.value;
+        data[key] = valueOf(el);
       }
     }
     return data;
@@ -105,12 +116,32 @@
       var data = page;
       var row = el.parentElement && el.parentElement.closest("[data-row]");
       if (row) data = merge(page, collect(row, row.getAttribute("data-row") + "."));
-      el.hidden = !shown(rule, data);
+      var show = shown(rule, data);
+      if (show && el.hidden && announcing) revealed.push(labelOf(el));
+      el.hidden = !show;
+    }
+    if (revealed.length && live) {
+      // said in the status region: a question appeared after the one just answered
+      live.textContent = (live.getAttribute("data-revealed") || "") + " " + revealed.join(", ");
     }
   }
 
-  form.addEventListener("change", refresh);
-  form.addEventListener("input", refresh);
+  // Fields a rule reveals are announced (not on the page's first drawing).
+  var live = document.getElementById("wizard-anuncios");
+  var announcing = false;
+  var revealed = [];
+  function labelOf(el) {
+    var label = el.querySelector("legend, label, .label");
+    return label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
+  }
+
+  function answered() {
+    announcing = true;
+    revealed = [];
+    refresh();
+  }
+  form.addEventListener("change", answered);
+  form.addEventListener("input", answered);
   refresh();
 
   // Type-ahead for long option lists: a filter box above the native select.

@@ -84,8 +84,14 @@ def test_citizen_pays_online_and_the_case_advances(
     assert reference in page.inner_text("main") and "$95.00" in page.inner_text("main")
     page.get_by_role("button", name="Pagar", exact=True).click()
 
-    # back on the case page, either at once or after "Estamos confirmando su pago"
-    page.wait_for_url(re.compile(rf"/expedientes/{folio}(#pago)?$"), timeout=20_000)
+    # back on the case page at once, or on "Estamos confirmando su pago" until its status
+    # region says the payment arrived (then its link leads to the case)
+    page.wait_for_url(re.compile(rf"/expedientes/{folio}(#pago|/pago/regreso)?$"))
+    if page.url.endswith("/pago/regreso"):
+        live = page.locator("#pago-aviso[role=status]")
+        live.get_by_text("Recibimos la confirmación").wait_for(timeout=20_000)
+        with page.expect_navigation():
+            live.get_by_role("link", name="Ver su trámite").click()
     assert "Recibimos su pago" in page.inner_text("main")
     assert page.get_by_role("button", name="Pagar en línea").count() == 0
     assert payments_of(live_server, case_id) == [reference]
@@ -118,6 +124,13 @@ def test_return_page_waits_for_the_confirmation_then_shows_the_case(
     )
     with urllib.request.urlopen(request, timeout=20) as response:
         assert response.status == 200
-    page.wait_for_url(re.compile(rf"/expedientes/{folio}(#pago)?$"), timeout=20_000)
+    # the page says so in its status region (no reload) and links to the case
+    live = page.locator("#pago-aviso[role=status]")
+    live.get_by_text("Recibimos la confirmación").wait_for(timeout=20_000)
+    assert page.url.endswith("/pago/regreso")
+    axe(page, "return page, confirmed, at 360px")
+    with page.expect_navigation():
+        live.get_by_role("link", name="Ver su trámite").click()
+    assert re.search(rf"/expedientes/{folio}$", page.url), page.url
     assert "Recibimos su pago" in page.inner_text("main")
     assert payments_of(live_server, case_id) == [reference]

@@ -92,7 +92,7 @@ def test_the_decision_panel_shows_the_step_s_fields_with_the_wizard_s_widgets(
     assert '<textarea id="resolucion-respuesta" name="resolucion-respuesta"' in html
     assert 'type="file"' in html and 'name="resolucion-anexos"' in html
     assert 'name="resolucion-causal"' in html and "Información reservada" in html
-    assert 'type="date"' in html and 'name="resolucion-fecha_consulta"' in html
+    assert 'data-kind="date"' in html and 'name="resolucion-fecha_consulta"' in html
     assert state(api_app, case_id).open_tasks()[0].step_id == "atencion"
 
 

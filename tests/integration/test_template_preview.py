@@ -317,7 +317,7 @@ def test_a_draft_with_errors_previews_what_is_sound_and_simulates_until_it_stops
         args=["templates", "preview", "permiso-mercado", "--step", "puesto", "--out", str(page)]
     )
     assert preview.exit_code == 0, preview.output
-    assert re.search(r"Aviso: la plantilla tiene \d+ error(es)?;", preview.output)
+    assert re.search(r"Aviso: la plantilla tiene \d+ errores?;", preview.output)
     assert 'name="superficie_puesto_m2"' in page.read_text("utf-8")
     out = str(tmp_path / "out")
     stopped = runner.invoke(

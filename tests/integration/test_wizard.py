@@ -207,9 +207,15 @@ def test_complete_licence_through_every_step(app: Flask, client: FlaskClient) ->
     assert '<span class="visually-hidden"> Giro del negocio</span>' in review
 
     # submit without the declaration: error summary; with it: confirmation
+    # (post/redirect/get: a reload of the answer does not send the form again)
     page = client.post(f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client)})
-    assert page.status_code == 422
-    assert "Hay un problema" in page.get_data(as_text=True)
+    assert page.status_code == 303
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    refused = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "Hay un problema" in refused and 'id="error-summary"' in refused
+    assert "error_summary.js" in refused
+    again = client.get(f"/expedientes/{folio}/revisar").get_data(as_text=True)
+    assert "Hay un problema" not in again
     assert case_state(app, folio).status == "ready_to_submit"
     page = client.post(
         f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
@@ -442,7 +448,10 @@ def test_returned_for_correction(app: Flask, client: FlaskClient) -> None:
     page = client.post(
         f"/expedientes/{folio}/enviar", data={"csrf_token": csrf_token(client), "declaracion": "si"}
     )
-    assert page.status_code == 422
+    assert page.status_code == 303
+    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
+    refused = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert 'id="error-summary"' in refused
     refs = case_state(app, folio).data
     keep = {f"{f}.keep": [r["id"] for r in refs[f]] for f in documents()}
     page = post_step(client, folio, "documentos", keep)
@@ -608,7 +617,7 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<b>negritas</b>" not in html
     assert 'data-typeahead="1"' in html
-    assert 'type="checkbox"' in html and 'type="date"' in html and "<textarea" in html
+    assert 'type="checkbox"' in html and 'data-kind="date"' in html and "<textarea" in html
     assert "it's" not in html and "\\u0027" in html  # the rule is JSON-escaped in the attribute
     folio = location.split("/")[2]
     form = {

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow_engine.plural import counted
+
 # Who may see an event: the applicant (and staff), staff only in their history (the
 # applicant's API copy still lists it as data of their own case), or staff only everywhere.
 CITIZEN = "citizen"
@@ -263,7 +265,8 @@ def _s_reviewed(data: Mapping[str, Any], w: Words) -> Line:
     accepted = len(data.get("accepted") or [])
     return Line(
         w.say(
-            f"Revisó los documentos: {accepted} aceptado(s), {len(rejected)} no aceptado(s).",
+            f"Revisó los documentos: {counted(accepted, 'aceptado', 'aceptados')}, "
+            f"{counted(len(rejected), 'no aceptado', 'no aceptados')}.",
             f"Reviewed documents: {accepted} accepted, {len(rejected)} not accepted.",
         ),
         "; ".join(f"{r.get('name')}: {r.get('reason')}" for r in rejected),

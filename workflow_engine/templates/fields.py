@@ -17,6 +17,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from workflow_engine.plural import counted
 from workflow_engine.rules import RuleError, evaluate, is_truthy
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.field_types.address import ADDRESS_PARTS
@@ -289,8 +290,8 @@ def _clean_group(
                 names,
                 InvalidValueError(
                     "too_few_items",
-                    f"agregue al menos {low} fila(s).",
-                    f"add at least {low} row(s).",
+                    f"agregue al menos {counted(low, 'fila', 'filas')}.",
+                    f"add at least {counted(low, 'row', 'rows')}.",
                 ),
             )
         )
@@ -302,8 +303,8 @@ def _clean_group(
                 names,
                 InvalidValueError(
                     "too_many_items",
-                    f"se admiten como máximo {high} fila(s).",
-                    f"at most {high} row(s) are allowed.",
+                    f"se admiten como máximo {counted(high, 'fila', 'filas')}.",
+                    f"at most {counted(high, 'row is', 'rows are')} allowed.",
                 ),
             )
         )

@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
+from workflow_engine.plural import counted
 from workflow_engine.rules import (
     RuleError,
     check,
@@ -612,14 +613,14 @@ def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) ->
     if kind == "minItems":
         return _schema_problem(
             path,
-            f"La lista debe tener al menos {value} elemento(s).",
-            f"The list must have at least {value} item(s).",
+            f"La lista debe tener al menos {counted(value, 'elemento', 'elementos')}.",
+            f"The list must have at least {counted(value, 'item', 'items')}.",
         )
     if kind == "maxItems":
         return _schema_problem(
             path,
-            f"La lista puede tener como máximo {value} elemento(s).",
-            f"The list may have at most {value} item(s).",
+            f"La lista puede tener como máximo {counted(value, 'elemento', 'elementos')}.",
+            f"The list may have at most {counted(value, 'item', 'items')}.",
         )
     if kind == "uniqueItems":
         return _schema_problem(
@@ -658,8 +659,8 @@ def _value_problem(path: str, kind: str, value: Any, instance: Any, raw: str) ->
     if kind == "minProperties":
         return _schema_problem(
             path,
-            f"Este objeto debe tener al menos {value} entrada(s).",
-            f"This object must have at least {value} entry(ies).",
+            f"Este objeto debe tener al menos {counted(value, 'entrada', 'entradas')}.",
+            f"This object must have at least {counted(value, 'entry', 'entries')}.",
         )
     return _schema_problem(
         path,

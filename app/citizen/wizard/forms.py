@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from workflow_engine.templates.field_types.base import ABSENT
+from workflow_engine.templates.field_types.file import DEFAULT_MAX_FILES
 from workflow_engine.templates.fields import FieldError
 from workflow_engine.templates.model import Field, Step
 
@@ -128,11 +129,15 @@ def _parse_files(
                     "discarded. Upload it again if you need it.",
                 )
             )
+    kept = len(refs)
     for upload in files.getlist(name):
         if not upload or not upload.filename:
             continue
         try:
             refs.append(save_upload(fld.raw, upload))
+            if kept and _max_files(fld) == 1:
+                # one file only: the new upload replaces the one kept (one submit)
+                refs, kept = refs[kept:], 0
         except FileRefusedError as exc:
             es = fld.title("es")
             en = fld.label.get("en") or es
@@ -146,6 +151,11 @@ def _parse_files(
                 )
             )
     return refs
+
+
+def _max_files(fld: Field) -> int:
+    found = fld.raw.get("max_files", DEFAULT_MAX_FILES)
+    return found if isinstance(found, int) else DEFAULT_MAX_FILES
 
 
 def _parse_group(

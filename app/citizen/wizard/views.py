@@ -8,12 +8,22 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import queries
+from app.citizen.returned import rejected_files, returned_notice
 from app.citizen.wizard import blueprint
 from app.citizen.wizard.forms import (
     anchor_for,
@@ -24,7 +34,7 @@ from app.citizen.wizard.forms import (
 )
 from app.citizen.wizard.uploads import Uploads
 from app.db import read_connection, reading
-from app.formatting import answer_lines, localized, reader_language
+from app.formatting import answer_lines, localized, money, reader_language
 from app.sessions import accounts, current_account
 from workflow_engine.engine import (
     Actor,
@@ -41,7 +51,7 @@ from workflow_engine.engine import (
     SubmitStep,
 )
 from workflow_engine.engine import state as case_state
-from workflow_engine.engine.events import reason_title
+from workflow_engine.engine.estimate import estimate_fees
 from workflow_engine.persistence.cases.hotpath import LoadedCase, case_by_folio
 from workflow_engine.persistence.cases.service import CommandOutcome, NotFoundError
 from workflow_engine.persistence.platform.uploads import UnknownFileError
@@ -261,12 +271,19 @@ def _visible(case: Case, step: Step, values: Mapping[str, Any]) -> dict[str, Any
     context.update(cleaned)
     shown = {fld.id: case.definition.shown(fld, context, today()) for fld in step.fields}
     names: set[str] = set()
+    controls: dict[str, list[str]] = {}
+    for fld in step.fields:
+        if fld.show_if is not None:
+            read = {n.split(".")[0] for n in referenced_vars(fld.show_if)}
+            names |= read
+            for name in read:  # the answer that reveals it names it (aria-controls)
+                controls.setdefault(name, []).append(f"campo-{dom_id(fld.id)}")
     for fld in step.all_fields():
         if fld.show_if is not None:
             names |= {n.split(".")[0] for n in referenced_vars(fld.show_if)}
     own = step.field_ids()
     outside = {n: case.state.data[n] for n in names - own if n in case.state.data}
-    return {"shown": shown, "context": context, "client_data": outside}
+    return {"shown": shown, "context": context, "client_data": outside, "controls": controls}
 
 
 def _row_shown(case: Case, sub: Mapping[str, Any], context: Mapping[str, Any], row: Any) -> bool:
@@ -308,23 +325,22 @@ def _back_url(case: Case, step_id: str, volver: str) -> str:
 
 
 def _returned(case: Case) -> dict[str, Any] | None:
-    """The official's message of the last return for correction."""
+    """The official's message of the last return for correction, with the documents not
+    accepted and why (the same notice as the case page)."""
     if case.state.status != case_state.AWAITING_CORRECTION:
         return None
-    for event in reversed(services().cases.history(case.row.id)):
-        if event["type"] == "case.returned":
-            data = dict(event["data"] or {})
-            return {
-                "message": str(data.get("message") or ""),
-                "reason": reason_title(data.get("reason"), reader_language()),
-                "respond_by": answer_lines({"type": "date"}, data.get("respond_by"))[:1],
-                "steps": [
-                    localized(step.title)
-                    for step in map(case.definition.model.get_step, data.get("steps") or [])
-                    if step is not None
-                ],
-            }
-    return None
+    events = services().cases.history(case.row.id)
+    return returned_notice(case.state, events, case.definition.model, reader_language())
+
+
+def _leave_note(case: Case, place: str, text: str) -> None:
+    """A message for the next page of `place` this browser shows (post/redirect/get)."""
+    session[f"wizard-note:{case.folio}:{place}"] = text
+
+
+def _take_note(case: Case, place: str) -> str | None:
+    found = session.pop(f"wizard-note:{case.folio}:{place}", None)
+    return str(found) if found else None
 
 
 def render_step(
@@ -340,6 +356,7 @@ def render_step(
     errors = errors or []
     volver = request.args.get("volver", "")
     seen = _visible(case, step, values)
+    returned = _returned(case)
     summary = [
         {"text": e.message(language), "href": _anchor(e, step)}
         for e in errors
@@ -359,10 +376,13 @@ def render_step(
         shown=seen["shown"],
         row_shown=lambda sub, row: _row_shown(case, sub, seen["context"], row),
         client_data=seen["client_data"],
+        controls={k: " ".join(v) for k, v in seen["controls"].items()},
         progress=_progress(case, step.id),
         back_url=_back_url(case, step.id, volver),
         action=action,
-        returned=_returned(case),
+        returned=returned,
+        rejected_files=rejected_files(returned),
+        row_note=_take_note(case, f"{step.id}:fila") if request.method == "GET" else None,
         group_rows=group_rows,
         dom_id=dom_id,
         is_person_name=is_person_name,
@@ -440,14 +460,9 @@ def _post_step(case: Case, step_def: Step) -> ResponseReturnValue:
     volver = request.args.get("volver", "")
     again = {"volver": "revisar"} if volver == "revisar" else {}
     if action.startswith(("agregar:", "quitar:")):
-        handled, anchor = apply_row_action(step_def, values, action)
-        if handled:
-            refused = _save_draft(case, step_def, values)
-            if refused is not None:
-                return refused
-            if parsed.upload_errors:
-                return render_step(case, step_def, values, errors=parsed.upload_errors, status=422)
-            return redirect(step_url(case.folio, sid, **again) + (f"#{anchor}" if anchor else ""))
+        done = _row_action(case, step_def, values, parsed.upload_errors, action, again)
+        if done is not None:
+            return done
         action = "continuar"
     if action == "guardar":
         refused = _save_draft(case, step_def, values)
@@ -484,6 +499,36 @@ def _post_step(case: Case, step_def: Step) -> ResponseReturnValue:
             case, step_def, values, problem=exc.message(reader_language()), status=422
         )
     return redirect(_after_submit(case, sid, volver == "revisar"))
+
+
+def _row_action(
+    case: Case,
+    step_def: Step,
+    values: dict[str, Any],
+    upload_errors: list[FieldError],
+    action: str,
+    again: Mapping[str, str],
+) -> ResponseReturnValue | None:
+    """Add or remove a group's row, keep the draft and go back to that row saying what
+    changed («Se agregó la fila 2»); None when `action` names no group of the step."""
+    sid = step_def.id
+    gid = action.split(":")[1]
+    before = len(group_rows(values.get(gid)))
+    handled, anchor = apply_row_action(step_def, values, action)
+    if not handled:
+        return None
+    refused = _save_draft(case, step_def, values)
+    if refused is not None:
+        return refused
+    if upload_errors:
+        return render_step(case, step_def, values, errors=upload_errors, status=422)
+    after = len(group_rows(values.get(gid)))
+    if after > before:
+        _leave_note(case, f"{sid}:fila", _("Se agregó la fila %(n)s.", n=after))
+    elif after < before:
+        removed = int(action.split(":")[2]) + 1
+        _leave_note(case, f"{sid}:fila", _("Se quitó la fila %(n)s.", n=removed))
+    return redirect(step_url(case.folio, sid, **again) + (f"#{anchor}" if anchor else ""))
 
 
 def _save_draft(case: Case, step_def: Step, values: dict[str, Any]) -> tuple[str, int] | None:
@@ -601,6 +646,22 @@ def _summary_section(case: Case, sid: str, *, editable: bool) -> dict[str, Any]:
     }
 
 
+def fee_estimate(case: Case) -> list[dict[str, Any]]:
+    """The fees the answers so far would be charged (the engine's computation), to show
+    as an estimate before submitting; empty when the template's fees cannot be computed."""
+    return [
+        {
+            "lines": [
+                (localized(line.get("label")), money(line["amount_cents"], found.currency))
+                for line in found.lines
+            ],
+            "total": money(found.total_cents, found.currency),
+            "free": found.total_cents == 0,
+        }
+        for found in estimate_fees(case.definition, case.state, today())
+    ]
+
+
 def render_review(
     case: Case, *, problem: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
@@ -622,6 +683,7 @@ def render_review(
         sections=sections,
         problem=problem,
         returned=_returned(case),
+        fees=fee_estimate(case),
         correction=case.state.status == case_state.AWAITING_CORRECTION,
         pending=[
             localized(case.definition.step_model(s).title) for s in case.state.steps_to_correct()
@@ -636,7 +698,8 @@ def review(folio: str) -> ResponseReturnValue:
         return case
     if case.state.status not in (case_state.READY, case_state.AWAITING_CORRECTION):
         return redirect(current_place(case))
-    return render_review(case)
+    problem = _take_note(case, "enviar")
+    return render_review(case, problem=problem)
 
 
 @blueprint.route("/expedientes/<folio>/enviar", methods=["POST"])
@@ -648,14 +711,16 @@ def submit(folio: str) -> ResponseReturnValue:
         if case.state.submitted_at:
             return redirect(url_for("wizard.confirmation", folio=case.folio))
         return redirect(current_place(case))
+    # A refusal is shown by the check-answers page after a redirect (a reload does not
+    # send the application again); the page focuses its error summary.
     if request.form.get("declaracion") != "si":
-        problem = _("Marque la declaración para enviar su solicitud.")
-        return render_review(case, problem=problem, status=422)
+        _leave_note(case, "enviar", _("Marque la declaración para enviar su solicitud."))
+        return redirect(url_for("wizard.review", folio=case.folio), 303)
     try:
         run(case, SubmitCase(at=utcnow(), actor=case.actor, declaration=True))
     except EngineError as exc:
-        case.refresh()
-        return render_review(case, problem=exc.message(reader_language()), status=exc.http_status)
+        _leave_note(case, "enviar", exc.message(reader_language()))
+        return redirect(url_for("wizard.review", folio=case.folio), 303)
     return redirect(url_for("wizard.confirmation", folio=case.folio))
 
 

@@ -37,6 +37,7 @@ from workflow_engine.persistence.models import (
 )
 from workflow_engine.persistence.platform.staff import record_audit
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.plural import counted
 from workflow_engine.templates.validation import Problem, validate_template
 from workflow_engine.templates.validation import errors as blocking
 
@@ -61,8 +62,8 @@ class TemplateInvalidError(EngineError):
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(
-            f"La plantilla tiene {len(problems)} error(es).",
-            f"The template has {len(problems)} error(s).",
+            f"La plantilla tiene {counted(len(problems), 'error', 'errores')}.",
+            f"The template has {counted(len(problems), 'error', 'errors')}.",
             problems=[p.as_dict() for p in problems],
         )
         self.problems = problems

@@ -17,6 +17,8 @@ from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, overload
 
+from workflow_engine.plural import counted
+
 DEFAULT_TEXT_BOUND = 500
 """The longest text a field holds while it is typed when its type sets no other bound."""
 DEFAULT_MAX_ITEMS = 100  # rows of a group, ticks of a list, when the template sets no limit
@@ -194,8 +196,8 @@ def too_long(high: int, length: int) -> InvalidValueError:
 def too_many(high: int) -> InvalidValueError:
     return InvalidValueError(
         "too_many_items",
-        f"se admiten como máximo {high} elemento(s).",
-        f"at most {high} item(s) are allowed.",
+        f"se admiten como máximo {counted(high, 'elemento', 'elementos')}.",
+        f"at most {counted(high, 'item is', 'items are')} allowed.",
     )
 
 

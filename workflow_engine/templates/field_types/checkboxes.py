@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from workflow_engine.plural import counted
 from workflow_engine.templates.field_types._choices import (
     OPTIONS,
     Choice,
@@ -82,14 +83,14 @@ class Checkboxes(Choice):
         if low is not None and len(chosen) < low:
             raise InvalidValueError(
                 "too_few_items",
-                f"marque al menos {low} opción(es).",
-                f"tick at least {low} option(s).",
+                f"marque al menos {counted(low, 'opción', 'opciones')}.",
+                f"tick at least {counted(low, 'option', 'options')}.",
             )
         if high is not None and len(chosen) > high:
             raise InvalidValueError(
                 "too_many_items",
-                f"marque como máximo {high} opción(es).",
-                f"tick at most {high} option(s).",
+                f"marque como máximo {counted(high, 'opción', 'opciones')}.",
+                f"tick at most {counted(high, 'option', 'options')}.",
             )
         return [v for v in allowed if v in chosen]
 

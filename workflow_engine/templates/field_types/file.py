@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from workflow_engine.plural import counted
 from workflow_engine.templates.field_types.base import (
     EMPTY,
     Env,
@@ -54,8 +55,8 @@ def clean_files(
                 names,
                 InvalidValueError(
                     "too_many_files",
-                    f"se admiten como máximo {max_files} archivo(s).",
-                    f"at most {max_files} file(s) are allowed.",
+                    f"se admiten como máximo {counted(max_files, 'archivo', 'archivos')}.",
+                    f"at most {counted(max_files, 'file is', 'files are')} allowed.",
                 ),
             )
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -64,33 +64,7 @@ class PaymentStep(StepType):
     @classmethod
     def request(cls, run: Run, step: Mapping[str, Any]) -> bool:
         """Compute the fee lines; ask for a payment order. False when nothing is due."""
-        lines: list[dict[str, Any]] = []
-        for line in step.get("fee_lines", ()):
-            when = line.get("when")
-            if when is not None and not is_truthy(run.eval(when)):
-                continue
-            lines.append(
-                {
-                    "id": line["id"],
-                    "label": dict(line.get("label", {})),
-                    "amount_cents": run.amount_cents(line["amount"]),
-                }
-            )
-        total = sum(int(line["amount_cents"]) for line in lines)
-        if step.get("round_total") == "unit" and total % 100:
-            rounded = int((Decimal(total) / 100).quantize(Decimal(1), ROUND_HALF_UP)) * 100
-            lines.append(
-                {
-                    "id": "redondeo",
-                    "label": {"es": "Redondeo", "en": "Rounding"},
-                    "amount_cents": rounded - total,
-                }
-            )
-            total = rounded
-        try:
-            to_cents(Decimal(total).scaleb(-2))
-        except RuleError as exc:
-            raise fee_error(exc) from exc
+        lines, total = fee_lines(step, run.eval, run.amount_cents)
         step_id = str(step["id"])
         currency = str(step.get("currency", "MXN"))
         if total <= 0:
@@ -137,3 +111,40 @@ class PaymentStep(StepType):
             # None: the collection system's default (the administrator's setting).
             expires_days=int(step["expires_days"]) if "expires_days" in step else None,
         )
+
+
+def fee_lines(
+    step: Mapping[str, Any],
+    evaluate: Callable[[Any], Any],
+    amount_cents: Callable[[Any], int],
+) -> tuple[list[dict[str, Any]], int]:
+    """The fee lines of a payment step and their total in centavos (the one computation:
+    the payment order and the citizen's estimate before submitting both use it)."""
+    lines: list[dict[str, Any]] = []
+    for line in step.get("fee_lines", ()):
+        when = line.get("when")
+        if when is not None and not is_truthy(evaluate(when)):
+            continue
+        lines.append(
+            {
+                "id": line["id"],
+                "label": dict(line.get("label", {})),
+                "amount_cents": amount_cents(line["amount"]),
+            }
+        )
+    total = sum(int(line["amount_cents"]) for line in lines)
+    if step.get("round_total") == "unit" and total % 100:
+        rounded = int((Decimal(total) / 100).quantize(Decimal(1), ROUND_HALF_UP)) * 100
+        lines.append(
+            {
+                "id": "redondeo",
+                "label": {"es": "Redondeo", "en": "Rounding"},
+                "amount_cents": rounded - total,
+            }
+        )
+        total = rounded
+    try:
+        to_cents(Decimal(total).scaleb(-2))
+    except RuleError as exc:
+        raise fee_error(exc) from exc
+    return lines, total
