@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
-from tests.integration.test_reconciliation import KEY, awaiting_payment
+from tests.helpers.reconciliation import KEY, awaiting_payment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

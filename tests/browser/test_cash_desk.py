@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, axe, no_horizontal_scroll
-from tests.integration.test_reconciliation import awaiting_payment
+from tests.helpers.reconciliation import awaiting_payment
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from tests.helpers.web import csrf_token, login
-from tests.integration.test_wizard import (
+from tests.helpers.wizard import (
     CITIZEN,
     NEGOCIO,
     SOLICITANTE,

@@ -6,8 +6,6 @@ import copy
 import io
 import json
 import re
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from tests.helpers.web import csrf_token, login
-from tests.helpers.wizard import CITIZEN, case_state, post_step
+from tests.helpers.wizard import (
+    CITIZEN,
+    KEY,
+    NEGOCIO,
+    SOLICITANTE,
+    case_state,
+    documents,
+    fill_all,
+    pdf_bytes,
+    png_bytes,
+    post_step,
+    start,
+)
 from tests.integration.conftest import API_USERS
 from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import Actor, Decide
@@ -25,85 +35,7 @@ from workflow_engine.persistence.models import User
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import utcnow
 
-KEY = "licencia-funcionamiento"
 NEIGHBOUR = API_USERS["citizen_b"]  # a second citizen, seeded by tests/integration/conftest.py
-
-SOLICITANTE = {
-    "tipo_persona": "moral",
-    "razon_social": "Comercializadora La Esperanza de Chocotlán, S.A. de C.V.",
-    "nombre_solicitante": "María Guadalupe Hernández López",
-    "curp": "HELG850312MPLRPD05",
-    "rfc": "CEC150610K90",
-    "correo": "contacto@laesperanza.com.mx",
-    "telefono": "222 318 4567",
-}
-NEGOCIO = {
-    "nombre_comercial": "Cocina La Esperanza",
-    "giro": "restaurante",
-    "superficie_m2": "180",
-    "empleados": "9",
-    "domicilio_negocio.street": "Calle 5 de Mayo",
-    "domicilio_negocio.number": "214",
-    "domicilio_negocio.neighbourhood": "Barrio de San Miguel",
-    "domicilio_negocio.postcode": "72960",
-    "domicilio_negocio.municipality": "Chocotlán",
-    "vende_alcohol": "si",
-    "cuenta_uso_suelo": "si",
-    "socios[0].socio_nombre": "María Guadalupe Hernández López",
-    "socios[0].socio_curp": "HELG850312MPLRPD05",
-    "socios[0].socio_porcentaje": "60",
-    "socios[1].socio_nombre": "Juan Carlos Ramírez Torres",
-    "socios[1].socio_curp": "RATJ781105HPLMRN06",
-    "socios[1].socio_porcentaje": "40",
-}
-
-
-def pdf_bytes(text: str = "hola") -> bytes:
-    body = f"1 0 obj << /Type /Catalog >> endobj % {text}\n".encode()
-    return b"%PDF-1.4\n" + body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def start(client: FlaskClient) -> str:
-    page = client.post(f"/tramites/{KEY}", data={"csrf_token": csrf_token(client)})
-    assert page.status_code == 302
-    match = re.fullmatch(r"/expedientes/([^/]+)/pasos/solicitante", page.headers["Location"])
-    assert match, page.headers["Location"]
-    return match.group(1)
-
-
-def documents() -> dict[str, Any]:
-    return {
-        "doc_identificacion": [(io.BytesIO(pdf_bytes("ine")), "ine.pdf", "application/pdf")],
-        "doc_comprobante_domicilio": [(io.BytesIO(png_bytes()), "recibo.png", "image/png")],
-        "doc_uso_suelo": [(io.BytesIO(pdf_bytes("uso")), "uso-suelo.pdf", "application/pdf")],
-        "doc_acta_constitutiva": [
-            (io.BytesIO(pdf_bytes("acta")), "acta.pdf", "application/pdf"),
-            (io.BytesIO(pdf_bytes("poder")), "poder.pdf", "application/pdf"),
-        ],
-        "doc_programa_pc": [(io.BytesIO(pdf_bytes("pc")), "programa-pc.pdf", "application/pdf")],
-    }
-
-
-def fill_all(client: FlaskClient, folio: str) -> None:
-    page = post_step(client, folio, "solicitante", SOLICITANTE)
-    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/negocio"
-    page = post_step(client, folio, "negocio", NEGOCIO)
-    assert page.headers["Location"] == f"/expedientes/{folio}/pasos/documentos"
-    page = post_step(client, folio, "documentos", documents())
-    assert page.status_code == 302, page.get_data(as_text=True)
-    assert page.headers["Location"] == f"/expedientes/{folio}/revisar"
 
 
 # -- tests -----------------------------------------------------------------------------------

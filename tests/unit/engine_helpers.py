@@ -9,12 +9,15 @@ from typing import Any
 from workflow_engine.engine import (
     Actor,
     CaseState,
+    Decide,
     DocumentIssued,
     EngineContext,
     PaymentConfirmed,
     PaymentOrderCreated,
     ProcedureDefinition,
     StartCase,
+    SubmitCase,
+    SubmitStep,
     TimerFired,
     TransitionResult,
     apply_command,
@@ -245,3 +248,23 @@ def lapse_task_deadline(d: Driver) -> None:
     deadline = next(t for t in d.state.timers.values() if t.kind == "task_deadline")
     d.now = datetime.fromisoformat(deadline.fires_at)
     d.apply(lambda at: TimerFired(at=at, actor=SYSTEM, timer_id=deadline.id))
+
+
+def payment_of(definition_doc: dict[str, Any], at: datetime | None = None, **values: Any) -> Any:
+    """A case of `definition_doc` filed with the example answers (and `values`) and approved:
+    waiting for its payment."""
+    d = Driver(ProcedureDefinition(definition_doc))
+    if at is not None:
+        d.now = at
+    d.apply(
+        lambda at: SubmitStep(
+            at=at,
+            actor=CITIZEN,
+            step_id="datos",
+            values={**MINI["example_data"]["datos"], **values},
+        )
+    )
+    d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
+    (task,) = d.state.open_tasks()
+    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
+    return d

@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.unit.engine_helpers import CITIZEN, MINI, REVIEWER, SYSTEM, Driver
+from tests.unit.engine_helpers import MINI, SYSTEM, payment_of
 from workflow_engine.engine import (
-    Decide,
     DocumentIssued,
     PaymentConfirmed,
     PaymentOrderCreated,
-    ProcedureDefinition,
-    SubmitCase,
-    SubmitStep,
 )
 from workflow_engine.templates.validation import validate_template
 
@@ -27,17 +23,6 @@ GOOD = MINI["example_data"]["datos"]
 def doc(**changes: Any) -> dict[str, Any]:
     d = copy.deepcopy(MINI)
     d.update(changes)
-    return d
-
-
-def payment_of(definition_doc: dict[str, Any], at: datetime | None = None, **values: Any) -> Any:
-    d = Driver(ProcedureDefinition(definition_doc))
-    if at is not None:
-        d.now = at
-    d.apply(lambda at: SubmitStep(at=at, actor=CITIZEN, step_id="datos", values={**GOOD, **values}))
-    d.apply(lambda at: SubmitCase(at=at, actor=CITIZEN, declaration=True))
-    (task,) = d.state.open_tasks()
-    d.apply(lambda at: Decide(at=at, actor=REVIEWER, task_id=task.id, decision="approve"))
     return d
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.unit.engine_helpers import CITIZEN, MINI, Driver
-from tests.unit.test_engine_fees import payment_of
+from tests.unit.engine_helpers import CITIZEN, MINI, Driver, payment_of
 from workflow_engine.engine import ProcedureDefinition, SubmitStep
 from workflow_engine.engine.estimate import estimate_fees
 from workflow_engine.plural import counted
