@@ -309,6 +309,9 @@ def login(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
 
 
 def logout(page: Any) -> None:
+    menu = page.locator(".usa-menu-btn")
+    if menu.is_visible():  # narrow screens: the navigation is behind the menu button
+        menu.click()
     with page.expect_navigation():
         page.click("form[action$='/salir'] button")
 
