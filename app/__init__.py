@@ -66,9 +66,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     from app import (
         accounts,
-        assets,
         admin,
         api,
+        assets,
         citizen,
         cli,
         errors,

@@ -52,7 +52,7 @@ def serve(filename: str) -> Response:
         abort(404)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     stat = path.stat()
-    if mimetype in _COMPRESSIBLE and "gzip" in request.accept_encodings:
+    if mimetype in _COMPRESSIBLE and request.accept_encodings["gzip"]:
         response = Response(_gzipped(str(path), stat.st_mtime, stat.st_size), mimetype=mimetype)
         response.headers["Content-Encoding"] = "gzip"
         response.set_etag(_version(str(path), stat.st_mtime, stat.st_size) + "-gz")

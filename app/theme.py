@@ -51,7 +51,8 @@ def theme_css() -> Response:
     settings = current_app.extensions["tramita"].settings
     response = Response(stylesheet(settings.municipality_color), mimetype="text/css")
     response.set_etag(theme_version())
-    return _cached(response.make_conditional(request))
+    response.make_conditional(request)
+    return _cached(response)
 
 
 @blueprint.get("/tema/logo")

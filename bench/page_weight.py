@@ -90,7 +90,10 @@ def _login(page: Any, base: str, email: str) -> None:
 def _visit(page: Any, cdp: Any, url: str | None, start: str | None, base: str) -> int:
     """Bytes on the wire for one navigation (and everything it loads)."""
     sizes: dict[str, int] = {}
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])),
+    )
     if start is not None:  # a wizard step: start the procedure from its page
         page.goto(f"{base}/tramites/{start}/informacion")
         page.wait_for_load_state("networkidle")
@@ -109,7 +112,9 @@ def measure(base: str) -> dict[str, Any]:
 
     pages: dict[str, Any] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
         for name, audience, account, path in PAGES:
             context = browser.new_context(viewport={"width": 360, "height": 800})
             page = context.new_page()
@@ -160,8 +165,10 @@ def main() -> int:
         print(json.dumps(result, indent=2))
     else:
         for name, p in result["pages"].items():
-            print(f"{name:12} {p['audience']:9} first {p['first_kb']:7.1f} KB  repeat {p['repeat_kb']:6.1f} KB")
-        print(f"citizen pages: max first {result['max_first_kb']} KB, max repeat {result['max_repeat_kb']} KB")
+            first, repeat = p["first_kb"], p["repeat_kb"]
+            print(f"{name:12} {p['audience']:9} first {first:7.1f} KB  repeat {repeat:6.1f} KB")
+        top = result["max_first_kb"], result["max_repeat_kb"]
+        print(f"citizen pages: max first {top[0]} KB, max repeat {top[1]} KB")
     return 0 if met else 1
 
 
