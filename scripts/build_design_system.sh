@@ -20,6 +20,9 @@ grep -o 'url("\?\.\./img/[^")]*' "$OUT/css/uswds.css" | sed 's/^url("\?\.\.\/img
   while read -r image; do
     mkdir -p "$OUT/img/$(dirname "$image")"
     cp "$PKG/dist/img/$image" "$OUT/img/$image"
+    # A versioned URL (as app/assets.py gives the app's own): cached for a year, no 304s.
+    version=$(sha256sum "$OUT/img/$image" | cut -c1-12)
+    sed -i "s#\.\./img/$image\([\")]\)#../img/$image?v=$version\1#g" "$OUT/css/uswds.css"
   done
 if grep -q 'url(\.\./fonts' "$OUT/css/uswds.css"; then
   echo "the CSS refers to web fonts; the theme uses system fonts only" >&2
