@@ -68,12 +68,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         accounts,
         admin,
         api,
+        assets,
         citizen,
         cli,
         errors,
         security,
         sessions,
         staff,
+        theme,
         treasury,
         verify,
     )
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     citizen.payments.init_app(app)
     csrf.exempt(api.blueprint)
     errors.init_app(app)
+    assets.init_app(app)
+    theme.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     app.jinja_env.filters["digitalization"] = citizen.catalog.digitalization
@@ -106,6 +110,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     def municipality() -> dict[str, Any]:
         return {
             "config_municipality": settings.municipality_name,
+            "config_logo": bool(settings.municipality_logo),
+            "theme_version": theme.theme_version,
             "get_locale": get_locale,
             "map_tiles": settings.map_tile_url,
             "map_attribution": settings.map_tile_attribution,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,31 @@ def _tile_url(value: str) -> str | None:
             f"https://tiles.example/{{z}}/{{x}}/{{y}}.png: {url!r}"
         )
     return url
+
+
+def _luminance(color: str) -> float:
+    def linear(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _color(value: str) -> str:
+    """MUNICIPALITY_COLOR: #rrggbb, dark enough for white text on it (4.5:1, WCAG AA)."""
+    color = value.strip().lower()
+    if not re.fullmatch(r"#[0-9a-f]{6}", color):
+        raise ConfigError(
+            "MUNICIPALITY_COLOR debe ser un color #rrggbb / MUNICIPALITY_COLOR must be a "
+            f"#rrggbb colour: {value!r}"
+        )
+    if 1.05 / (_luminance(color) + 0.05) < 4.5:
+        raise ConfigError(
+            "MUNICIPALITY_COLOR es demasiado claro para texto blanco (contraste < 4.5:1) / "
+            f"MUNICIPALITY_COLOR is too light for white text (contrast < 4.5:1): {value!r}"
+        )
+    return color
 
 
 def _money(locale: str, currency: str) -> tuple[str, str]:
@@ -120,6 +146,7 @@ class Settings:
     signing_tsa_url: str | None = None
     signing_trust_roots: str | None = None
     municipality_logo: str | None = None
+    municipality_color: str = "#6b1d2f"  # header band and buttons, white text on it
     metrics_token: str | None = None
     map_tile_url: str | None = None
     map_tile_attribution: str = ""
@@ -182,6 +209,7 @@ class Settings:
             signing_tsa_url=os.environ.get("SIGNING_TSA_URL") or None,
             signing_trust_roots=os.environ.get("SIGNING_TRUST_ROOTS") or None,
             municipality_logo=os.environ.get("MUNICIPALITY_LOGO") or None,
+            municipality_color=_color(os.environ.get("MUNICIPALITY_COLOR", "#6b1d2f")),
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
             map_tile_url=_tile_url(os.environ.get("MAP_TILE_URL", "")),
             map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION", ""),

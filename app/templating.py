@@ -25,6 +25,7 @@ from jinja2 import BaseLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from app import assets
 from workflow_engine.money import money_format
 from workflow_engine.templates.field_types import field_type
 
@@ -125,6 +126,7 @@ def cached_url_for(app: Flask) -> Callable[..., str]:
             name = ""
         elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
             name = values["filename"]
+            values = {**values, "v": assets.version(name)}
         else:
             return build(endpoint, **values)
         key = (request.script_root, endpoint, name)

@@ -308,7 +308,15 @@ def login(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
     assert "/entrar" not in page.url, f"login as {email} failed: {page.inner_text('main')}"
 
 
+def open_menu(page: Any) -> None:
+    """On a narrow screen the navigation (account, logout) is behind the menu button."""
+    menu = page.locator(".usa-menu-btn")
+    if menu.is_visible():
+        menu.click()
+
+
 def logout(page: Any) -> None:
+    open_menu(page)
     with page.expect_navigation():
         page.click("form[action$='/salir'] button")
 

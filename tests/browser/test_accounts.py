@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     axe,
     login,
     no_horizontal_scroll,
+    open_menu,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -79,6 +80,7 @@ def test_register_verify_and_log_in(new_context: Any, live_server: LiveServer) -
 
     fresh = new_context(mobile=True).new_page()
     login(fresh, email, PASSWORD)
+    open_menu(fresh)
     assert "Lucía Ramírez Ortega" in fresh.inner_text("header")
 
     # The same link twice says it is done; a forged one is refused politely.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
+from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll, open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ADMIN = "admin@demo.gob.mx"
@@ -67,6 +67,7 @@ def test_admin_invites_an_official_who_accepts(new_context: Any, live_server: Li
     invitee.fill("main [name=password]", PASSWORD)
     invitee.fill("main [name=password_confirm]", PASSWORD)
     _submit(invitee)
+    open_menu(invitee)
     assert "Irma Inspectora" in invitee.inner_text("header")
 
     page.goto("/admin/auditoria")

@@ -37,6 +37,8 @@ DEMO_ROLES = {
 # anonymous visitor (and an ended session) to the login page, or answer 401.
 PUBLIC_ROUTES = {
     "static": "the design system's CSS and JavaScript",
+    "theme.theme_css": "the municipality's colours (a stylesheet)",
+    "theme.logo": "the municipality's logo",
     "catalog.home": "the catalog of procedures is public information",
     "catalog.procedure": "a procedure's official information is public",
     "auth.login": "the login page itself",
