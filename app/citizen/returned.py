@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from app.formatting import answer_lines, localized
+from app.formatting import format_date, localized
 from workflow_engine.engine import CaseState
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.events import reason_title
@@ -46,7 +46,7 @@ def returned_notice(
     return {
         "message": str(data.get("message") or ""),
         "reason": reason_title(data.get("reason"), lang),
-        "respond_by": answer_lines({"type": "date"}, data.get("respond_by"))[:1],
+        "respond_by": format_date(data.get("respond_by"), lang),
         "steps": [
             localized(step.title, lang)
             for step in map(procedure.get_step, data.get("steps") or [])
