@@ -89,7 +89,7 @@ def test_the_decision_panel_shows_the_step_s_fields_with_the_wizard_s_widgets(
     case_id, folio = _filed(api_app)
     html = as_user(api_app, SECRETARIA).get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html
-    assert '<textarea id="resolucion-respuesta" name="resolucion-respuesta"' in html
+    assert 'id="resolucion-respuesta" name="resolucion-respuesta"' in html
     assert 'type="file"' in html and 'name="resolucion-anexos"' in html
     assert 'name="resolucion-causal"' in html and "Información reservada" in html
     assert 'data-kind="date"' in html and 'name="resolucion-fecha_consulta"' in html
