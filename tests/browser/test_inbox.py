@@ -113,6 +113,8 @@ def test_parallel_approval_needs_both_departments(
     axe(economic, "case review with another department's task")
     main = economic.inner_text("main")
     assert "Otras áreas" in main and "Protección Civil" in main
+    with economic.expect_navigation():  # the decision panel is for whoever holds the task
+        economic.get_by_role("button", name="Tomar esta tarea").click()
     economic.check("#decision-approve")
     with economic.expect_navigation():
         economic.get_by_role("button", name="Registrar decisión").click()
@@ -125,6 +127,8 @@ def test_parallel_approval_needs_both_departments(
     civil.goto("/bandeja?vista=unclaimed")
     assert folio in civil.inner_text("main")
     open_case_from_inbox(civil, folio, "unclaimed")
+    with civil.expect_navigation():
+        civil.get_by_role("button", name="Tomar esta tarea").click()
     civil.check("#decision-approve")
     with civil.expect_navigation():
         civil.get_by_role("button", name="Registrar decisión").click()

@@ -28,3 +28,16 @@ def task_key(app: Flask, case_id: int) -> str:
     """The id of the case's one open task."""
     (task,) = state(app, case_id).open_tasks()
     return task.id
+
+
+def claimed_case_page(client: FlaskClient, app: Flask, case_id: int, folio: str) -> str:
+    """Take the case's one open task and return the review page (the decision panel is
+    shown only to whoever holds the task)."""
+    from tests.helpers.web import csrf_from
+
+    page = f"/bandeja/expedientes/{folio}"
+    html = client.get(page).get_data(as_text=True)
+    client.post(
+        f"{page}/tareas/{task_key(app, case_id)}/tomar", data={"csrf_token": csrf_from(html)}
+    )
+    return client.get(page).get_data(as_text=True)

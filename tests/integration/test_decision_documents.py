@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import service_missing
-from tests.helpers.inbox import as_user, state
+from tests.helpers.inbox import as_user, claimed_case_page, state
 from tests.helpers.market import PDF
 from tests.helpers.web import account
 from tests.helpers.web import csrf_from as token
@@ -88,7 +88,7 @@ def test_the_decision_panel_shows_the_step_s_fields_with_the_wizard_s_widgets(
     api_app: Flask,
 ) -> None:
     case_id, folio = _filed(api_app)
-    html = as_user(api_app, SECRETARIA).get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    html = claimed_case_page(as_user(api_app, SECRETARIA), api_app, case_id, folio)
     assert 'enctype="multipart/form-data"' in html
     textarea = r'<textarea [^>]*id="resolucion-respuesta" name="resolucion-respuesta"'
     assert re.search(textarea, html)

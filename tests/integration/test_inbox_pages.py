@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.inbox import CITIZEN, MERCADOS, MOVILIDAD, as_user, state, task_key
+from tests.helpers.inbox import (
+    CITIZEN,
+    MERCADOS,
+    MOVILIDAD,
+    as_user,
+    claimed_case_page,
+    state,
+    task_key,
+)
 from tests.helpers.market import file_market_case
 from tests.helpers.web import account, csrf_from
 from workflow_engine.persistence.models import CaseAccess, table
@@ -82,9 +90,11 @@ def test_case_page_shows_labels_files_and_logs_the_view(
     html = client.get(f"/bandeja/expedientes/{filed['folio']}").get_data(as_text=True)
     assert "Datos de la solicitud" in html
     assert "credencial.pdf" in html and "foto.png" in html
-    assert 'title="credencial.pdf"' in html  # inline PDF preview
+    assert 'title="credencial.pdf"' in html  # the viewer beside the requirements
+    assert 'href="#ver-' in html
     assert "doc_identificacion" not in re.sub(r'(name|id|for)="[^"]*"', "", html)
-    assert "Revisión de requisitos" in html
+    assert "Revisión de requisitos" not in html  # not holding the task: «Tomar» only
+    assert "Tomar esta tarea" in html
     engine = api_app.extensions["tramita"].engine
     with engine.connect() as conn:
         rows = conn.execute(
@@ -110,7 +120,7 @@ def test_requirements_rejected_go_back_together_and_the_citizen_sees_why(
 ) -> None:
     client = as_user(api_app, MERCADOS)
     folio = filed["folio"]
-    html = client.get(f"/bandeja/expedientes/{folio}").get_data(as_text=True)
+    html = claimed_case_page(client, api_app, filed["case_id"], folio)
     key = task_key(api_app, filed["case_id"])
     ine, photo = filed["ine"]["id"], filed["photo"]["id"]
     url = f"/bandeja/expedientes/{folio}/tareas/{key}/decidir"

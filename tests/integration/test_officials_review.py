@@ -136,7 +136,7 @@ def test_the_inbox_is_a_table_with_sortable_columns_and_bulk_claim(api_app: Flas
     cases = [file_market_case(api_app, account(api_app, CITIZEN)) for _ in range(2)]
     client = as_user(api_app, MERCADOS)
     html = client.get("/bandeja?vista=unclaimed").get_data(as_text=True)
-    assert '<table class="inbox-table">' in html
+    assert '<table class="usa-table usa-table--borderless usa-table--compact inbox-table">' in html
     for heading in ("Folio", "Trámite", "Solicitante", "Recibida", "Fecha límite", "Asignada a"):
         assert f">{heading}" in html, heading
     assert 'aria-sort="ascending"' in html  # the default order: deadline
