@@ -123,9 +123,9 @@ def test_the_backlog_is_paginated(app: Flask) -> None:
     login(client, "admin@demo.gob.mx")
     first = client.get("/admin/outbox?estado=due").get_data(as_text=True)
     assert "Página 1 de 2" in first
-    assert first.count('class="state state-outbox-due"') == 50
+    assert first.count('class="usa-tag state state-outbox-due"') == 50
     second = client.get("/admin/outbox?estado=due&pagina=2").get_data(as_text=True)
-    assert second.count('class="state state-outbox-due"') == 3
+    assert second.count('class="usa-tag state state-outbox-due"') == 3
     beyond = client.get("/admin/outbox?estado=due&pagina=99")
     assert beyond.status_code == 200 and "Página 2 de 2" in beyond.get_data(as_text=True)
     bad = client.get("/admin/outbox?estado=nada&pagina=x")
