@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         assets,
         citizen,
         cli,
+        configurator,
         errors,
         security,
         sessions,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         verify,
     )
 
-    audiences = (citizen, staff, treasury, admin, accounts, api, verify)
+    audiences = (citizen, staff, treasury, admin, configurator, accounts, api, verify)
     sessions.init_app(app)
     request_db.init_app(app)
     for package in audiences:

@@ -14,6 +14,8 @@ pages; these are the rules about the person.
 - `require_treasury`: administrators and treasury officials (ledger pages);
 - `require_cashier`: administrators and treasury officials tagged `cajero` (reconciliation);
 - `require_admin`: administrators (the /admin pages);
+- `require_configurator`: department liaisons and administrators (the /configurador pages;
+  which procedures each may edit is `app.configurator.common.editable`);
 - `is_admin`: whether the visitor is an administrator (public pages with an admin action).
 
 `guard_blueprint(blueprint, require)` puts every view of a blueprint behind one of them.
@@ -39,12 +41,14 @@ __all__ = [
     "guard_blueprint",
     "is_admin",
     "is_cashier",
+    "is_configurator",
     "is_official",
     "is_treasury",
     "login_required",
     "require_account",
     "require_admin",
     "require_cashier",
+    "require_configurator",
     "require_official",
     "require_treasury",
     "require_verified",
@@ -108,6 +112,13 @@ def is_cashier(account: Account) -> bool:
     )
 
 
+def is_configurator(account: Account) -> bool:
+    """Department liaisons (their department's procedures) and administrators (all)."""
+    if not account.is_active:
+        return False
+    return account.role == "admin" or (account.role == "liaison" and bool(account.department_key))
+
+
 def require_official() -> Account:
     return _allowed(is_official)
 
@@ -118,6 +129,10 @@ def require_treasury() -> Account:
 
 def require_cashier() -> Account:
     return _allowed(is_cashier)
+
+
+def require_configurator() -> Account:
+    return _allowed(is_configurator)
 
 
 def require_admin() -> Account:

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.accounts.forms import login_form
-from app.guards import is_official
+from app.guards import is_configurator, is_official
 from app.sessions import accounts, end_session, start_session
 from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.platform.staff import Staff
@@ -60,11 +60,14 @@ def safe_next(target: str | None) -> str:
 
 
 def _landing(account: Account, target: str | None) -> str:
-    """Where to go after login: the page asked for, else officials' inbox, else the catalog."""
+    """Where to go after login: the page asked for, else officials' inbox, liaisons'
+    configurator, else the catalog."""
     if target:
         return safe_next(target)
     if is_official(account):
         return str(url_for("inbox.inbox_page"))
+    if account.role == "liaison" and is_configurator(account):
+        return str(url_for("configurator.procedure_list"))
     return safe_next(None)
 
 

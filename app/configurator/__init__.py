@@ -1,0 +1,17 @@
+"""The visual configurator (/configurador): department liaisons build, test and publish
+procedures without writing JSON; administrators see every department's.
+
+One blueprint (`common.blueprint`), one module per part of the editor; importing them
+registers their pages."""
+
+from app.configurator import (  # noqa: F401  (importing registers the pages)
+    common,
+    form_step,
+    information,
+    procedures,
+    publishing,
+    step_kinds,
+    steps,
+)
+
+blueprints = (common.blueprint,)

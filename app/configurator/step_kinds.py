@@ -1,0 +1,2 @@
+"""The pages of the other step types: approval, parallel approval, payment, document, notify,
+connector and end."""
