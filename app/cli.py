@@ -25,7 +25,6 @@ from workflow_engine.strict_json import InvalidJSONError
 
 if TYPE_CHECKING:
     from app.services import Services
-    from workflow_engine.engine import EngineContext
     from workflow_engine.persistence.platform.catalog import Editor
 
 
@@ -464,17 +463,9 @@ def templates_simulate(
 ) -> None:
     """Dry run: the path, fees, tasks and notices an answer set would give; preview PDFs to
     DIR. Nothing is written to the database."""
-    from app.services import connector_settings
-    from connectors.documents.issue import issuing_department
-    from connectors.documents.preview import render_preview
-    from connectors.registry import UnknownConnectorError, default_registry
+    from app.trial import preview_pdf, run_trial
     from workflow_engine.persistence.types import utcnow
-    from workflow_engine.templates.preview import (
-        SimulationError,
-        parse_decisions,
-        readable,
-        simulate,
-    )
+    from workflow_engine.templates.preview import parse_decisions, readable
 
     try:
         words = parse_decisions(decisions)
@@ -498,36 +489,15 @@ def templates_simulate(
     ):
         click.echo(_("--data: se espera un objeto {paso: {campo: valor}}."), err=True)
         sys.exit(1)
-    registry = default_registry()
-
-    def lookup(name: str, given: Any) -> Any:
-        try:
-            operation = registry.operation(name)
-        except UnknownConnectorError:
-            return None
-        return operation(dict(given))
-
     services = _services()
     at = utcnow()
-    try:
-        sim = simulate(
-            doc,
-            data,
-            words,
-            at=at,
-            ctx=_engine_context(services),
-            lookup=lookup,
-            problems=problems,
-        )
-    except SimulationError as exc:
-        sim = exc.simulation
-        click.echo(f"path: {' -> '.join(sim.path)}")
-        click.echo(
-            _("detenido: %(reason)s", reason=exc.message_en if lang == "en" else exc.message_es),
-            err=True,
-        )
-        sys.exit(1)
+    trial = run_trial(services, doc, data, words, at=at, problems=problems)
+    sim = trial.simulation
     click.echo(f"path: {' -> '.join(sim.path)}")
+    if trial.stopped is not None:
+        reason = trial.stopped[1] if lang == "en" else trial.stopped[0]
+        click.echo(_("detenido: %(reason)s", reason=reason), err=True)
+        sys.exit(1)
     click.echo(f"outcome: {sim.outcome or '-'} ({sim.status})")
     for fee in sim.fees:
         for line in fee.lines:
@@ -546,13 +516,10 @@ def templates_simulate(
         click.echo(_("nota: %(note)s", note=note_en if lang == "en" else note_es))
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    settings = connector_settings(services.settings)
     shown = readable(doc)
     for document in sim.documents:
-        department = _department_name(services, issuing_department(shown, document.step_id))
-        try:
-            pdf = render_preview(settings, shown, document, at=at, department=department)
-        except Exception:  # a draft's broken document: said, never a traceback
+        pdf = preview_pdf(services, doc, document, at)
+        if pdf is None:
             failed = _(
                 "no se pudo generar la vista previa; revise los errores del documento de ese paso."
             )
@@ -561,18 +528,6 @@ def templates_simulate(
         path = target / f"{shown['key']}-{document.step_id}-{document.kind}-vista-previa.pdf"
         path.write_bytes(pdf)
         click.echo(f"document: {path}")
-
-
-def _engine_context(services: Services) -> EngineContext:
-    """The municipality's calendar, time zone and catalogs (only read)."""
-    return services.cases.detached_context()
-
-
-def _department_name(services: Services, key: Any) -> str | None:
-    from connectors.common import department_name
-
-    with services.engine.connect() as conn:
-        return department_name(conn, key if isinstance(key, str) else None)
 
 
 @demo_cli.command("seed")

@@ -249,9 +249,11 @@ def simulate(
     ctx: EngineContext | None = None,
     lookup: Lookup | None = None,
     problems: Sequence[Problem] | None = None,
+    pay: bool = True,
 ) -> Simulation:
     """Walk one case of `doc` in memory: submit `data` per form step, file it, decide each
-    task with the next of `decisions`, pay what is due, issue documents, answer connectors.
+    task with the next of `decisions`, pay what is due (or, `pay=False`, stop where the
+    applicant would have to pay), issue documents, answer connectors.
 
     `doc` may be a draft with errors (`problems`, the validator's by default): the walk goes
     as far as the template lets it and raises `SimulationError` naming the problem that
@@ -259,6 +261,7 @@ def simulate(
     if problems is None:
         problems = validate_template(doc)
     walk = _Walk(doc, data, decisions, at, ctx, lookup, errors(problems))
+    walk.paying = pay
     walk.run()
     return walk.sim
 
@@ -287,6 +290,7 @@ class _Walk:
         self.problems = problems
         self.sim = Simulation()
         self.state: CaseState | None = None
+        self.paying = True
 
     def run(self) -> None:
         self.start()
@@ -444,6 +448,16 @@ class _Walk:
     def pay(self, state: CaseState) -> bool:
         payment = state.payment
         if payment is None:
+            return False
+        if not self.paying and payment.reference is not None:
+            self.sim.notes.append(
+                (
+                    "El pago queda pendiente: la persona solicitante no paga y el trámite "
+                    "espera su pago.",
+                    "The payment stays pending: the applicant does not pay and the procedure "
+                    "waits for the payment.",
+                )
+            )
             return False
         if payment.reference is None:
             return self.apply(
