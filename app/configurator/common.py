@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from app.formatting import localized, reader_language
 from app.guards import guard_blueprint, require_configurator
+from app.i18n import N_
 from app.sessions import current_account
 from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.platform.catalog import (
@@ -152,26 +154,25 @@ def apply_edit(key: str, operation: Operation, *, base: int | None = None) -> Ed
 
 # -- pages -----------------------------------------------------------------------------------
 
-# The editor's sections, in the side navigation's order: (endpoint, label in es, label in en).
-# A section whose endpoint is not registered (yet) is left out of the navigation.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("configurator.overview", "Resumen", "Overview"),
-    ("configurator.information", "Información", "Information"),
-    ("configurator.steps", "Pasos y preguntas", "Steps and questions"),
-    ("configurator.diagram", "Diagrama del flujo", "Flow diagram"),
-    ("configurator.problems", "Problemas", "Problems"),
-    ("configurator.preview", "Vista como ciudadano", "Preview as a citizen"),
-    ("configurator.test_run", "Prueba", "Test run"),
-    ("configurator.publish", "Publicar", "Publish"),
-    ("configurator.history", "Versiones", "Versions"),
+# The editor's sections, in the side navigation's order: (endpoint, label). A section whose
+# endpoint is not registered (yet) is left out of the navigation.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("configurator.overview", N_("Resumen")),
+    ("configurator.information", N_("Información")),
+    ("configurator.steps", N_("Pasos y preguntas")),
+    ("configurator.diagram", N_("Diagrama del flujo")),
+    ("configurator.problems", N_("Problemas")),
+    ("configurator.preview", N_("Vista como ciudadano")),
+    ("configurator.test_run", N_("Prueba")),
+    ("configurator.publish", N_("Publicar")),
+    ("configurator.history", N_("Versiones")),
 )
 
 
 def sections() -> list[tuple[str, str]]:
     """The editor's sections that exist, as (endpoint, label in the reader's language)."""
-    lang = reader_language()
     views = current_app.view_functions
-    return [(ep, en if lang == "en" else es) for ep, es, en in SECTIONS if ep in views]
+    return [(endpoint, _(label)) for endpoint, label in SECTIONS if endpoint in views]
 
 
 def procedure_title(doc: Doc, info: TemplateInfo) -> str:

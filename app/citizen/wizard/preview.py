@@ -37,12 +37,21 @@ class UnsoundStepError(ValueError):
 
 
 def render_step_preview(
-    doc: Mapping[str, Any], step_id: str, *, empty: bool = False, lang: str = "es"
+    doc: Mapping[str, Any],
+    step_id: str,
+    *,
+    empty: bool = False,
+    lang: str = "es",
+    urls: tuple[str, str] | None = None,
+    cookie: str | None = None,
 ) -> str:
     """The wizard page of `step_id` as HTML (needs an app context); nothing is stored.
 
     `doc` may be a draft with errors: the page is drawn when the step's own fields are
-    sound, else `UnsoundStepError` lists what to fix first."""
+    sound, else `UnsoundStepError` lists what to fix first. `urls`: where the page's form
+    posts and where «Regresar» goes (a page someone clicks through); by default the case's
+    own, which do not exist for a preview. `cookie`: the visitor's, so the page's form
+    carries their CSRF token (a preview clicked through in the browser)."""
     definition = ProcedureDefinition(readable(doc))
     if not definition.is_form(step_id):
         raise UnknownStepError(step_id)
@@ -74,9 +83,10 @@ def render_step_preview(
     with (
         app.app_context(),
         app.test_request_context(
-            f"/expedientes/{PREVIEW_FOLIO}/pasos/{step_id}", headers={"Accept-Language": lang}
+            f"/expedientes/{PREVIEW_FOLIO}/pasos/{step_id}",
+            headers={"Accept-Language": lang, **({"Cookie": cookie} if cookie else {})},
         ),
     ):
         flash(_("Vista previa: así verá la persona solicitante este paso. Nada se guarda."))
-        html, _status = views.render_step(case, definition.step_model(step_id), values)
+        html, _status = views.render_step(case, definition.step_model(step_id), values, urls=urls)
     return html

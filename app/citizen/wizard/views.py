@@ -351,7 +351,10 @@ def render_step(
     errors: list[FieldError] | None = None,
     problem: str | None = None,
     status: int = 200,
+    urls: tuple[str, str] | None = None,
 ) -> tuple[str, int]:
+    """The wizard page of `step`; `urls` (where the form posts, where «Regresar» goes)
+    replace the case's own for a page drawn without a case (the configurator's preview)."""
     language = reader_language()
     errors = errors or []
     volver = request.args.get("volver", "")
@@ -378,8 +381,8 @@ def render_step(
         client_data=seen["client_data"],
         controls={k: " ".join(v) for k, v in seen["controls"].items()},
         progress=_progress(case, step.id),
-        back_url=_back_url(case, step.id, volver),
-        action=action,
+        back_url=urls[1] if urls else _back_url(case, step.id, volver),
+        action=urls[0] if urls else action,
         returned=returned,
         rejected_files=rejected_files(returned),
         row_note=_take_note(case, f"{step.id}:fila") if request.method == "GET" else None,
