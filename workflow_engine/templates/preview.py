@@ -36,8 +36,9 @@ from workflow_engine.engine import (
 )
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.errors import EligibilityError, EngineError, StepValidationError
+from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types import REGISTRY, field_type
-from workflow_engine.templates.step_types.review import outcome_routes
+from workflow_engine.templates.step_types.base import StepType
 from workflow_engine.templates.validation import (
     Problem,
     _quote_list,
@@ -639,16 +640,8 @@ def _blocking(
 
 
 def _targets(step: Mapping[str, Any]) -> list[str]:
-    out = [t.get("to") for t in step.get("transitions") or () if isinstance(t, Mapping)]
-    outcomes = _mapping(step.get("outcomes"))
-    out += [
-        route.get("to")
-        for name in ("approve", "reject")
-        for route in outcome_routes(outcomes.get(name))
-    ]
-    out.append(_mapping(outcomes.get("return")).get("to_step"))
-    out.append(step.get("lapse_to"))
-    return [t for t in out if isinstance(t, str)]
+    kind = step_types.get(str(step.get("type"))) or StepType
+    return kind.targets(step)
 
 
 def _record(

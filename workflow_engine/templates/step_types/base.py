@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -51,9 +52,30 @@ def arm_step_deadline(run: Run, step: Mapping[str, Any]) -> None:
     run.event("step.deadline_set", step=str(step["id"]), due_on=due.isoformat())
 
 
-def lapse_targets(step: Mapping[str, Any]) -> list[str]:
+@dataclass(frozen=True)
+class Edge:
+    """One way out of a step, for the flow diagram and references: to which step, on what
+    (`next`: a transition; `approve`, `reject`, `return`: a decision; `lapse`: the deadline
+    passed) and whether a condition (`when`) decides it."""
+
+    to: str
+    kind: str = "next"
+    conditional: bool = False
+
+
+def transition_edges(step: Mapping[str, Any]) -> list[Edge]:
+    """The step's transitions, in order (a draft's damaged ones left out)."""
+    out = []
+    for transition in step.get("transitions") or ():
+        if isinstance(transition, Mapping) and isinstance(transition.get("to"), str):
+            out.append(Edge(transition["to"], "next", transition.get("when") is not None))
+    return out
+
+
+def lapse_edges(step: Mapping[str, Any]) -> list[Edge]:
     """The end step a lapsed applicant step goes to, if it has one."""
-    return [str(step["lapse_to"])] if step.get("lapse_to") else []
+    lapse_to = step.get("lapse_to")
+    return [Edge(lapse_to, "lapse")] if isinstance(lapse_to, str) and lapse_to else []
 
 
 class Run(Protocol):
@@ -125,6 +147,11 @@ class StepType:
         return run.next_step(step)
 
     @classmethod
+    def edges(cls, step: Mapping[str, Any]) -> list[Edge]:
+        """Every way out of this step, in order (a draft's damaged parts left out)."""
+        return transition_edges(step)
+
+    @classmethod
     def targets(cls, step: Mapping[str, Any]) -> list[str]:
         """Every step this one can lead to (for graphs and references)."""
-        return [str(t["to"]) for t in step.get("transitions") or ()]
+        return [edge.to for edge in cls.edges(step)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_engine.templates.step_types.base import Run, StepType
+from workflow_engine.templates.step_types.base import Edge, Run, StepType
 
 
 class EndStep(StepType):
@@ -27,5 +27,5 @@ class EndStep(StepType):
         return None
 
     @classmethod
-    def targets(cls, step: Mapping[str, Any]) -> list[str]:
+    def edges(cls, step: Mapping[str, Any]) -> list[Edge]:
         return []

@@ -9,10 +9,12 @@ from workflow_engine.engine import state as case_state
 from workflow_engine.templates.step_types.base import (
     APPLICANT_LAPSE,
     TRANSITIONS,
+    Edge,
     Run,
     StepType,
     arm_step_deadline,
-    lapse_targets,
+    lapse_edges,
+    transition_edges,
 )
 
 
@@ -48,5 +50,5 @@ class FormStep(StepType):
         return None
 
     @classmethod
-    def targets(cls, step: Mapping[str, Any]) -> list[str]:
-        return super().targets(step) + lapse_targets(step)
+    def edges(cls, step: Mapping[str, Any]) -> list[Edge]:
+        return transition_edges(step) + lapse_edges(step)

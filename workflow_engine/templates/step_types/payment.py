@@ -13,10 +13,12 @@ from workflow_engine.rules import RuleError, is_truthy, to_cents
 from workflow_engine.templates.step_types.base import (
     APPLICANT_LAPSE,
     TRANSITIONS,
+    Edge,
     Run,
     StepType,
     arm_step_deadline,
-    lapse_targets,
+    lapse_edges,
+    transition_edges,
 )
 
 
@@ -93,8 +95,8 @@ class PaymentStep(StepType):
         return True
 
     @classmethod
-    def targets(cls, step: Mapping[str, Any]) -> list[str]:
-        return super().targets(step) + lapse_targets(step)
+    def edges(cls, step: Mapping[str, Any]) -> list[Edge]:
+        return transition_edges(step) + lapse_edges(step)
 
     @classmethod
     def order(cls, run: Run, step: Mapping[str, Any], payment: PaymentState) -> None:

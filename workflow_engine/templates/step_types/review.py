@@ -11,7 +11,7 @@ from workflow_engine.engine.errors import InvalidCommandError, StepValidationErr
 from workflow_engine.engine.state import TaskState, TimerState
 from workflow_engine.rules import is_truthy
 from workflow_engine.templates.fields import validate_step_data
-from workflow_engine.templates.step_types.base import LAPSE, Run, StepType
+from workflow_engine.templates.step_types.base import LAPSE, Edge, Run, StepType
 
 
 class _Review(StepType):
@@ -161,17 +161,19 @@ class _Review(StepType):
         )
 
     @classmethod
-    def targets(cls, step: Mapping[str, Any]) -> list[str]:
-        outcomes = step.get("outcomes") or {}
+    def edges(cls, step: Mapping[str, Any]) -> list[Edge]:
+        outcomes = step.get("outcomes")
+        outcomes = outcomes if isinstance(outcomes, Mapping) else {}
         out = [
-            str(route["to"])
-            for k, o in outcomes.items()
-            if k in ("approve", "reject")
-            for route in outcome_routes(o)
+            Edge(route["to"], kind, route.get("when") is not None)
+            for kind in ("approve", "reject")
+            for route in outcome_routes(outcomes.get(kind))
+            if isinstance(route.get("to"), str)
         ]
         ret = outcomes.get("return")
-        if ret:
-            out += [str(ret["to_step"]), str(ret["lapse_to"])]
+        if isinstance(ret, Mapping):
+            out += [Edge(ret["to_step"], "return")] if isinstance(ret.get("to_step"), str) else []
+            out += [Edge(ret["lapse_to"], "lapse")] if isinstance(ret.get("lapse_to"), str) else []
         return out
 
 
