@@ -214,7 +214,7 @@ def make_celery(services: TaskServices) -> TramitaCelery:
         task_always_eager=settings.broker_url is None,
         task_eager_propagates=False,
         # A task is acknowledged after it ran; a pool process killed mid-task gives its
-        # message back to the broker at once (tests/integration/test_celery_worker.py).
+        # message back to the broker at once (tests/integration/app/test_celery_worker.py).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

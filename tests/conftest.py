@@ -30,7 +30,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 def service_missing(reason: str) -> None:
     """The one way a test skips: loudly, or as a failure in CI where every service must be
-    present (tests/unit/test_suite_hygiene.py refuses any other skip)."""
+    present (tests/unit/repository/test_suite_hygiene.py refuses any other skip)."""
     message = f"SERVICE MISSING: {reason}"
     if REQUIRE_SERVICES:
         pytest.fail(message + " (REQUIRE_SERVICES=1)")

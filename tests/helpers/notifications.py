@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from tests.helpers.engine import MINI
 from tests.helpers.mail import MailSink
-from tests.unit.engine_helpers import MINI
 from workflow_engine.engine import (
     Actor,
     Decide,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tests.unit.engine_helpers import CITIZEN, MINI, T0
+from tests.helpers.engine import CITIZEN, MINI, T0
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import OutboxMessage, table

@@ -21,9 +21,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.cli import run_migrations
+from tests.helpers.engine import MINI
 from tests.helpers.web import login
 from tests.helpers.wizard import CITIZEN
-from tests.unit.engine_helpers import MINI
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.models import User

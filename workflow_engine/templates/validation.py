@@ -1286,6 +1286,15 @@ class _Semantics:
     def step_expressions(
         self, sp: str, step: Mapping[str, Any]
     ) -> Iterator[tuple[str, Any, str, str]]:
+        yield from self.decision_field_expressions(sp, step)
+        yield from self.eligibility_and_transition_expressions(sp, step)
+        yield from self.fee_line_expressions(sp, step)
+        yield from self.routing_expressions(sp, step)
+        yield from self.review_expressions(sp, step)
+
+    def decision_field_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
         if step.get("type") == "approval":  # what the official writes: shown by a condition
             for j, fld in _dicts(step.get("fields")):
                 if "show_if" in fld:
@@ -1295,6 +1304,10 @@ class _Semantics:
                         "la condición para mostrar el campo de la decisión",
                         "the condition to show the decision field",
                     )
+
+    def eligibility_and_transition_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
         for k, rule in _dicts(step.get("eligibility")):
             yield (
                 f"{sp}.eligibility[{k}].rule",
@@ -1310,6 +1323,10 @@ class _Semantics:
                     "la condición de la transición",
                     "the transition condition",
                 )
+
+    def fee_line_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
         for k, line in _dicts(step.get("fee_lines")):
             yield (
                 f"{sp}.fee_lines[{k}].amount",
@@ -1324,6 +1341,11 @@ class _Semantics:
                     "la condición de la línea de cobro",
                     "the fee line condition",
                 )
+
+    def routing_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
+        """Where the case goes: the department rule, a connector's input, parallel branches."""
         if "department_rule" in step:
             yield (
                 f"{sp}.department_rule",
@@ -1346,6 +1368,11 @@ class _Semantics:
                     "la condición de la rama",
                     "the branch condition",
                 )
+
+    def review_expressions(
+        self, sp: str, step: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, str, str]]:
+        """A review's own condition and the conditions of its approval routes."""
         if "when" in step and step["type"] in ("approval", "parallel"):
             yield (
                 f"{sp}.when",
