@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
+from tests.helpers.paths import EXAMPLES
 from workflow_engine.templates.flow import flow
 from workflow_engine.templates.validation import validate_template
 
-EXAMPLE = Path(__file__).parents[2] / "form_schemas" / "examples" / "licencia-funcionamiento.json"
+EXAMPLE = EXAMPLES / "licencia-funcionamiento.json"
 
 
 def _licence() -> dict:  # type: ignore[type-arg]
