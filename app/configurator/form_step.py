@@ -251,7 +251,9 @@ def field(key: str, step_id: str, field_id: str) -> ResponseReturnValue:
             status = 422
         elif part == "type":
             new_type = request.form.get("type", "")
-            result = apply_edit(info.key, lambda d: editing.change_field_type(d, field_id, new_type))
+            result = apply_edit(
+                info.key, lambda d: editing.change_field_type(d, field_id, new_type)
+            )
             if result is not None:
                 flash(_("Se cambió el tipo del campo."))
             return redirect(here + "#tipo")

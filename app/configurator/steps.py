@@ -53,7 +53,12 @@ def step_rows(doc: Doc) -> list[dict[str, Any]]:
     """The steps as the list shows them: position, id, title, type and what it holds."""
     lang = reader_language()
     rows = []
-    for position, step in enumerate(doc.get("steps") or ()):
+    steps = doc.get("steps") or ()
+    start = next(
+        (i for i, s in enumerate(steps) if isinstance(s, dict) and s.get("id") == doc.get("start")),
+        None,
+    )
+    for position, step in enumerate(steps):
         if not isinstance(step, dict):
             continue
         cls = STEP_TYPES.get(str(step.get("type")))
@@ -64,7 +69,11 @@ def step_rows(doc: Doc) -> list[dict[str, Any]]:
                 "title": localized(step.get("title"), lang, str(step.get("id", ""))),
                 "type": localized(cls.label, lang) if cls else str(step.get("type")),
                 "fields": len(step.get("fields") or ()),
-                "start": doc.get("start") == step.get("id"),
+                "start": position == start,
+                # nothing may come before the start step: it does not go down, and the step
+                # right after it does not go up
+                "up": position > 0 and (start is None or position != start + 1),
+                "down": position < len(steps) - 1 and position != start,
             }
         )
     return rows

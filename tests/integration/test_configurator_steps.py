@@ -204,8 +204,11 @@ def test_condition_built_from_rows_saved_and_read_back(app: Flask) -> None:
     web = _liaison(app)
     path = f"{BASE}/pasos/negocio/campos/cuenta_uso_suelo"
     # without JS: add a row (page redrawn, nothing saved), then fill it and save
-    added = _post(web, path, {"part": "condition", "row_count": "0", "new_field": "giro",
-                              "cond_action": "add_row"})
+    added = _post(
+        web,
+        path,
+        {"part": "condition", "row_count": "0", "new_field": "giro", "cond_action": "add_row"},
+    )
     html = added.get_data(as_text=True)
     assert 'name="row-0-field"' in html and "es una de" in html
     assert "show_if" not in _field(app, "cuenta_uso_suelo")
@@ -246,13 +249,15 @@ def test_condition_rows_cannot_show_goes_to_the_advanced_editor(app: Flask) -> N
     web = _liaison(app)
     path = f"{BASE}/pasos/negocio/campos/cuenta_uso_suelo"
     rule = '{">": [{"*": [{"var": "superficie_m2"}, 2]}, 100]}'
-    page = _post(web, path, {"part": "condition", "cond_action": "save_advanced",
-                             "advanced": rule})
+    page = _post(web, path, {"part": "condition", "cond_action": "save_advanced", "advanced": rule})
     assert "Se guardó la condición." in page.get_data(as_text=True)
     html = web.get(path).get_data(as_text=True)
     assert "no se puede mostrar como filas" in html and 'name="advanced"' in html
-    wrong = _post(web, path, {"part": "condition", "cond_action": "save_advanced",
-                              "advanced": '{"masque": [1, 2]}'})
+    wrong = _post(
+        web,
+        path,
+        {"part": "condition", "cond_action": "save_advanced", "advanced": '{"masque": [1, 2]}'},
+    )
     assert wrong.status_code == 422
     assert _field(app, "cuenta_uso_suelo")["show_if"][">"][1] == 100  # unchanged
     check = web.post(

@@ -161,7 +161,7 @@ def _parsed(option: OptionInput, text: str) -> Any:
         for choice in option.choices:
             if str(choice) == text:
                 return choice
-        raise OptionValueError(f"Elija una de las opciones.", "Choose one of the options.")
+        raise OptionValueError("Elija una de las opciones.", "Choose one of the options.")
     if option.widget == "list":
         return [part.strip() for part in text.split(",") if part.strip()]
     if option.widget == "json":
