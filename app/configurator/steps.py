@@ -139,7 +139,10 @@ def move_step(key: str, step_id: str) -> ResponseReturnValue:
         except ValueError:
             abort(400)
     target = max(0, min(target, last))
-    here = redirect(url_for("configurator.steps", key=info.key, _anchor=f"paso-{step_id}"))
+    # the script that posts `index` puts the keyboard back on the step itself; a fragment
+    # would move it to the page
+    anchor = None if "index" in request.form else f"paso-{step_id}"
+    here = redirect(url_for("configurator.steps", key=info.key, _anchor=anchor))
     if target == position:
         return here
     result = apply_edit(info.key, lambda d: editing.move_step(d, step_id, target))
