@@ -45,6 +45,7 @@ from workflow_engine.templates.option_lists import (
     slug,
     unique_id,
 )
+from workflow_engine.templates.step_types import FormStep
 
 __all__ = ["field", "field_rows", "form_step", "palette_items"]
 
@@ -177,6 +178,7 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         "configurator.steps",
         doc=doc,
         step=step,
+        step_type_label=localized(FormStep.label, reader_language()),
         fields=field_rows(step.get("fields")),
         palette=palette_items(),
     )
