@@ -195,6 +195,8 @@ def posted_builder(form: Any, fields: list[ConditionField], rule: Any) -> tuple[
         if index.isdigit() and int(index) < len(rows):
             rows.pop(int(index))
         return builder, KEEP
+    if action not in ("save", "advanced"):  # another field chosen: the rows redrawn
+        return builder, KEEP
     try:
         logic = to_logic(builder.condition, _kinds(fields))
     except ConditionError as error:
@@ -203,8 +205,6 @@ def posted_builder(form: Any, fields: list[ConditionField], rule: Any) -> tuple[
     if action == "advanced":
         builder.mode = "advanced"
         builder.advanced = "" if logic is None else json.dumps(logic, ensure_ascii=False, indent=2)
-        return builder, KEEP
-    if action != "save":
         return builder, KEEP
     return builder, logic
 

@@ -66,3 +66,32 @@ def test_steps_form_and_field_pages_are_accessible(
         assert response is not None and response.status == 200
         axe(page, path)
         no_horizontal_scroll(page)
+
+
+def test_condition_builder_redraws_rows_and_checks_advanced_as_typed(
+    new_context: Any, live_server: LiveServer
+) -> None:
+    page = new_context().new_page()
+    login(page, LIAISON)
+    page.goto(f"{BASE}/pasos/negocio/campos/cuenta_uso_suelo")
+    page.select_option("#new_field", "giro")
+    with page.expect_navigation():
+        page.click("text=Agregar condición")
+    assert page.locator("#row-0-op option").first.inner_text() == "es"
+    with page.expect_navigation():  # choosing a number field redraws the row's operators
+        page.select_option("#row-0-field", "superficie_m2")
+    assert "es mayor que (>)" in page.locator("#row-0-op").inner_text()
+    page.select_option("#row-0-op", "gt")
+    page.fill("#row-0-value", "50")
+    with page.expect_navigation():
+        page.click("button:has-text('Guardar condición')")
+    assert "Se guardó la condición." in page.inner_text("main")
+
+    with page.expect_navigation():
+        page.click("text=Editar como JSON Logic")
+    page.fill("#advanced", '{"masque": [1, 2]}')
+    status = page.locator("#advanced-status")
+    status.filter(has_text="tiene errores").wait_for()
+    page.fill("#advanced", '{">": [{"var": "superficie_m2"}, 80]}')
+    status.filter(has_text="es válida").wait_for()
+    axe(page, "advanced condition editor")
