@@ -22,7 +22,7 @@ from workflow_engine.templates import editing
 from workflow_engine.templates.option_lists import slug, unique_id
 from workflow_engine.templates.step_types import STEP_TYPES
 
-__all__ = ["new_step", "step_rows", "taken_ids"]
+__all__ = ["first_end", "new_step", "step_rows", "taken_ids"]
 
 
 def taken_ids(doc: Doc) -> set[str]:
@@ -47,6 +47,20 @@ def new_step(doc: Doc, type_name: str, title_es: str, title_en: str = "") -> dic
         title["en"] = title_en or cls.label["en"]
     step_id = unique_id(slug(title["es"], fallback="paso"), taken_ids(doc))
     return {"id": step_id, "type": type_name, "title": title, **cls.defaults}
+
+
+def first_end(doc: Doc) -> int | None:
+    """Where a new step goes: before the end steps that close the list (None: last)."""
+    steps = doc.get("steps") or []
+    position = len(steps)
+    while (
+        position > 0
+        and isinstance(steps[position - 1], dict)
+        and (steps[position - 1].get("type") == "end")
+    ):
+        position -= 1
+    start = next((i for i, s in enumerate(steps) if s.get("id") == doc.get("start")), -1)
+    return None if position == len(steps) or position <= start else position
 
 
 def step_rows(doc: Doc) -> list[dict[str, Any]]:
@@ -100,7 +114,8 @@ def steps(key: str) -> ResponseReturnValue:
         title_es = request.form.get("title_es", "").strip()[:200]
         title_en = request.form.get("title_en", "").strip()[:200]
         step = new_step(doc, type_name, title_es, title_en)
-        result = apply_edit(info.key, lambda d: editing.add_step(d, step))
+        index = None if type_name == "end" else first_end(doc)
+        result = apply_edit(info.key, lambda d: editing.add_step(d, step, index=index))
         if result is None:
             return redirect(url_for("configurator.steps", key=info.key))
         flash(_("Se agregó el paso «%(title)s».", title=localized(step["title"])))

@@ -78,8 +78,12 @@ def test_add_a_step_of_each_type_then_remove_one_after_confirming(app: Flask) ->
         page = _post(web, f"{BASE}/pasos", {"type": type_name})
         assert page.status_code == 200
         assert "Se agregó el paso" in page.get_data(as_text=True)
-    added = _draft(app)["steps"][-len(STEP_TYPES) :]
-    assert [s["type"] for s in added] == list(STEP_TYPES)
+    steps = _draft(app)["steps"]
+    ends = [s for s in steps if s["type"] == "end"]
+    assert steps[-len(ends) :] == ends  # new steps go before the end steps, an end at the end
+    new_types = [s["type"] for s in steps[8:-5]]  # after the example's 8 steps before its ends
+    assert new_types == [t for t in STEP_TYPES if t != "end"]
+    assert steps[-1]["type"] == "end" and steps[-1]["title"]["es"] == STEP_TYPES["end"].label["es"]
     named = _post(web, f"{BASE}/pasos", {"type": "form", "title_es": "Datos del local"})
     assert "Datos del local" in named.get_data(as_text=True)
     assert _step(app, "datos_del_local")["title"] == {"es": "Datos del local"}
