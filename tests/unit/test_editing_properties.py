@@ -21,7 +21,7 @@ LICENCE = json.loads(
 def test_set_field_changes_and_removes_properties_of_a_field_or_sub_field() -> None:
     before = copy.deepcopy(LICENCE)
     result = editing.set_field(LICENCE, "superficie_m2", {"min": 1, "help": None})
-    assert LICENCE == before
+    assert before == LICENCE
     negocio = next(s for s in result.doc["steps"] if s["id"] == "negocio")
     fld = next(f for f in negocio["fields"] if f["id"] == "superficie_m2")
     assert fld["min"] == 1 and "help" not in fld
