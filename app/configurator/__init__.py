@@ -6,6 +6,7 @@ registers their pages."""
 
 from app.configurator import (  # noqa: F401  (importing registers the pages)
     common,
+    conditions,
     diagram,
     form_step,
     information,

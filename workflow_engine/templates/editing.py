@@ -40,7 +40,9 @@ __all__ = [
     "rename_field",
     "rename_step",
     "set_condition",
+    "set_field",
     "set_outcome",
+    "set_step",
     "set_transition",
 ]
 
@@ -595,6 +597,49 @@ def _example_still_valid(old_type: Any, new_type: str) -> bool:
     if {old_type, new_type} <= {"select", "radio"}:
         return True
     return new_type in ("text", "textarea") and old_kind == "string"
+
+
+# -- properties -------------------------------------------------------------------------------
+
+_FIXED = {
+    "id": ("use rename_field / rename_step", "cambie el id con «renombrar»"),
+    "type": ("use change_field_type", "cambie el tipo con «cambiar tipo»"),
+}
+
+
+def _set_keys(target: dict[str, Any], changes: Mapping[str, Any], what_es: str) -> None:
+    for key, value in changes.items():
+        if key in _FIXED:
+            raise EditError(
+                "fixed_key",
+                f"«{key}» de {what_es} no se cambia así: {_FIXED[key][1]}.",
+                f"“{key}” is not changed this way: {_FIXED[key][0]}.",
+            )
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = clone(value)
+
+
+def set_field(doc: Doc, field_id: str, changes: Mapping[str, Any]) -> EditResult:
+    """Set properties of a field (label, help, required, its type's options...); a value of
+    None removes the property. Its id and type change through ``rename_field`` and
+    ``change_field_type``."""
+    ix = _Index(doc)
+    at = ix.field(field_id)
+    out = clone(doc)
+    _set_keys(_at(out, at.field_path), changes, "un campo")
+    return _finish(out)
+
+
+def set_step(doc: Doc, step_id: str, changes: Mapping[str, Any]) -> EditResult:
+    """Set properties of a step (title, description, its type's settings); None removes one.
+    Its id changes through ``rename_step``; its type does not change."""
+    ix = _Index(doc)
+    i = ix.step(step_id)
+    out = clone(doc)
+    _set_keys(out["steps"][i], changes, "un paso")
+    return _finish(out)
 
 
 # -- rename -----------------------------------------------------------------------------------
