@@ -12,10 +12,15 @@
   var summary = document.getElementById("error-summary");
   if (summary) {
     summary.focus();
-  } else if (document.querySelector("[data-focus-hash]") && location.hash) {
-    // A row was just added or removed: the keyboard goes to that row (or the group).
+  } else if (location.hash) {
+    // A row was just added or removed: the keyboard goes to that row (or the group). A link
+    // to a field (the return notice's link to a refused file): the keyboard goes to the field,
+    // not past it, where the browser would start the next Tab.
     var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-    if (target) target.focus();
+    if (target && (document.querySelector("[data-focus-hash]") ||
+        (form.contains(target) && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)))) {
+      target.focus();
+    }
   }
 
   var logic = window.jsonLogic;

@@ -277,6 +277,21 @@ def axe(page: Any, label: str = "") -> None:
         )
 
 
+SCREENSHOTS = Path(os.environ.get("TEST_SCREENSHOTS_DIR") or ROOT / "out" / "screenshots")
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True, of: str = "") -> Path:
+    """Write the page (only what the screen shows with full_page=False; only the element `of`
+    selects when given) as SCREENSHOTS/<name>-<width>px.png for a person to review."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}px.png"
+    if of:
+        page.locator(of).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
 def no_horizontal_scroll(page: Any) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]

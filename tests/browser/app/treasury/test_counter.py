@@ -1,6 +1,7 @@
 """A cashier collects a payment at the counter with the keyboard only, at phone and desktop
 widths: finds the order by its folio, chooses «Tarjeta» with the arrow keys, collects, reads
-the receipt and the end-of-day report. Every page passes axe-core and fits the screen."""
+the receipt and the end-of-day report. Every page passes axe-core and fits the screen; the
+counter, the receipt and the report are written to SCREENSHOTS."""
 
 from __future__ import annotations
 
@@ -8,24 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, axe, no_horizontal_scroll
+from tests.browser.conftest import LiveServer, axe, no_horizontal_scroll, screenshot
+from tests.helpers.browser import keyboard_login, press_enter, tab_to
 from tests.helpers.reconciliation import awaiting_payment
 from workflow_engine.engine import state as case_state
-from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CASHIER = "tesoreria@demo.gob.mx"
-
-
-def _keyboard_login(page: Any, email: str) -> None:
-    page.goto("/entrar")
-    page.focus("input[name=email]")
-    page.keyboard.type(email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert "/entrar" not in page.url
 
 
 @pytest.mark.parametrize("mobile", [True, False], ids=["360px", "1280px"])
@@ -38,18 +28,18 @@ def test_cashier_collects_a_card_payment_with_the_keyboard(
     folio = services.cases.load(case_id)[0].folio
 
     page = new_context(mobile=mobile).new_page()
-    _keyboard_login(page, CASHIER)
+    keyboard_login(page, CASHIER)
     page.goto("/tesoreria/caja")
     axe(page, "the cash desk")
-    page.focus("#q")
+    tab_to(page, "#q")
     page.keyboard.type(folio.lower())
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_enter(page)
     assert order.reference in page.inner_text("main")
     axe(page, "the cash desk with an order")
     no_horizontal_scroll(page)
+    screenshot(page, "cash-desk-order")
 
-    page.focus("input[name=metodo]:checked")
+    tab_to(page, "input[name=metodo]:checked")
     page.keyboard.press("ArrowDown")  # Efectivo -> Tarjeta
     assert page.eval_on_selector("input[name=metodo]:checked", "e => e.value") == "card"
     page.keyboard.press("Tab")
@@ -63,6 +53,7 @@ def test_cashier_collects_a_card_payment_with_the_keyboard(
     assert page.is_visible("button[data-print]")
     axe(page, "the receipt")
     no_horizontal_scroll(page)
+    screenshot(page, "cash-desk-receipt")
     assert services.cases.load(case_id)[0].status != case_state.AWAITING_PAYMENT
 
     page.goto("/tesoreria/caja/corte")
@@ -70,3 +61,4 @@ def test_cashier_collects_a_card_payment_with_the_keyboard(
     assert order.reference in report and "Tarjeta" in report
     axe(page, "the end-of-day report")
     no_horizontal_scroll(page)
+    screenshot(page, "cash-desk-report")
