@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.paths import EXAMPLES
 from workflow_engine.templates import editing
 
-LICENCE = json.loads(
-    (
-        Path(__file__).resolve().parents[2] / "form_schemas/examples/licencia-funcionamiento.json"
-    ).read_text()
-)
+LICENCE = json.loads((EXAMPLES / "licencia-funcionamiento.json").read_text(encoding="utf-8"))
 
 
 def test_set_field_changes_and_removes_properties_of_a_field_or_sub_field() -> None:
