@@ -30,6 +30,7 @@ __all__ = [
     "BOLD",
     "CJK",
     "EMOJI",
+    "FALLBACK_FILES",
     "FONTS_DIR",
     "REGULAR",
     "draw_string",
@@ -38,6 +39,7 @@ __all__ = [
     "register_fonts",
     "runs",
     "string_width",
+    "to_unicode_cmap",
     "with_fallback",
 ]
 
