@@ -16,21 +16,20 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import cm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from sqlalchemy import Engine, select
 
 from connectors.common import department_name, load_case, localized, long_date, money
 from connectors.documents.pdf import (
-    BOLD,
     INK,
-    MUTED,
-    REGULAR,
     _styles,
+    amounts_table,
     build_pdf,
     facts_table,
     letterhead,
     qr_box,
 )
+from connectors.documents.typeface import paragraph
 from workflow_engine.persistence.models import PaymentOrder, User, table
 
 orders_t = table(PaymentOrder)
@@ -66,10 +65,10 @@ def render_payment_slip(content: SlipContent) -> bytes:
     story += [table_, Spacer(1, 12)]
     reference = Table(
         [
-            [Paragraph("Línea de captura", st["label"]), Paragraph("Importe", st["label"])],
+            [paragraph("Línea de captura", st["label"]), paragraph("Importe", st["label"])],
             [
-                Paragraph(escape(content.reference), st["code"]),
-                Paragraph(content.total, st["code"]),
+                paragraph(escape(content.reference), st["code"]),
+                paragraph(content.total, st["code"]),
             ],
         ],
         colWidths=[None, 5.5 * cm],
@@ -82,22 +81,10 @@ def render_payment_slip(content: SlipContent) -> bytes:
     )
     barcode.hAlign = "LEFT"
     story += [reference, Spacer(1, 8), barcode, Spacer(1, 10)]
-    rows = [[escape(label), amount] for label, amount in content.lines]
-    rows.append(["Total", content.total])
-    lines = Table(rows, colWidths=[None, 4.2 * cm], hAlign="LEFT")
-    lines.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), REGULAR, 9),
-                ("FONT", (0, -1), (-1, -1), BOLD, 9),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.5, MUTED),
-            ]
-        )
-    )
-    story += [Paragraph("Conceptos", st["heading"]), lines, Spacer(1, 10)]
+    lines = amounts_table(content.lines, content.total)
+    story += [paragraph("Conceptos", st["heading"]), lines, Spacer(1, 10)]
     story.append(
-        Paragraph(
+        paragraph(
             "Pague con la línea de captura en las cajas de la Tesorería municipal o en los "
             "bancos autorizados antes de la fecha límite; después de ella, la orden vence y "
             "se genera una nueva. El trámite continúa en cuanto se confirma el pago.",
@@ -106,9 +93,9 @@ def render_payment_slip(content: SlipContent) -> bytes:
     )
     if content.case_url:
         follow = [
-            Paragraph("Consulte el estado del pago", st["label"]),
+            paragraph("Consulte el estado del pago", st["label"]),
             Spacer(1, 4),
-            Paragraph(escape(content.case_url), st["small"]),
+            paragraph(escape(content.case_url), st["small"]),
         ]
         story += [Spacer(1, 12), KeepTogether([qr_box(content.case_url, follow)])]
     return build_pdf(

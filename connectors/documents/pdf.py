@@ -8,18 +8,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -35,6 +32,13 @@ from reportlab.platypus import (
 
 from connectors.common import long_date
 from connectors.documents.signing import STAMP_HEIGHT, STAMP_WIDTH, SignatureStamp
+from connectors.documents.typeface import (
+    BOLD,
+    REGULAR,
+    draw_string,
+    paragraph,
+    register_fonts,
+)
 from workflow_engine.templates.markup import inline_markup
 
 log = logging.getLogger(__name__)
@@ -113,38 +117,7 @@ class DocumentContent:
 
 PREVIEW_MARK = "VISTA PREVIA"
 
-# Documents print in DejaVu Sans (vendored in fonts/, Bitstream Vera licence): Latin with
-# every diacritic and digraph (Ǆ), Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic letters
-# and many symbols, embedded as a subset. Helvetica (ReportLab's built-in) covers Latin-1 only
-# and prints anything else as a black box. CJK ideographs and colour emoji are not in DejaVu
-# (no single font of reasonable size has them): they still print as a box.
-FONTS_DIR = Path(__file__).with_name("fonts")
-REGULAR = "DejaVuSans"
-BOLD = "DejaVuSans-Bold"
-
-
-@lru_cache(maxsize=1)
-def register_fonts() -> str:
-    """Register the document fonts with ReportLab once per process; returns the family name,
-    whose <b> and <i> map to the bold and oblique faces."""
-    faces = {
-        REGULAR: "DejaVuSans.ttf",
-        BOLD: "DejaVuSans-Bold.ttf",
-        "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
-        "DejaVuSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
-    }
-    for name, file in faces.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file)))
-    pdfmetrics.registerFontFamily(
-        REGULAR,
-        normal=REGULAR,
-        bold=BOLD,
-        italic="DejaVuSans-Oblique",
-        boldItalic="DejaVuSans-BoldOblique",
-    )
-    return REGULAR
-
-
+# Every text is set in DejaVu Sans, with fallbacks for CJK and emoji: see `typeface`.
 register_fonts()  # the canvas, tables and the emblem name the faces directly
 
 
@@ -187,18 +160,24 @@ def _styles() -> dict[str, ParagraphStyle]:
         "position": style("position", fontSize=9, leading=12, alignment=TA_CENTER, textColor=MUTED),
         "code": style("code", fontName="Courier-Bold", fontSize=13, leading=16),
         "cell": style("cell", fontSize=9, leading=11.5),
+        "amount_label": style("amount_label", fontSize=9, leading=11),
+        "amount": style("amount", fontSize=9, leading=11, alignment=TA_RIGHT),
+        "total_label": style("total_label", fontName=BOLD, fontSize=9, leading=11),
+        "total_amount": style(
+            "total_amount", fontName=BOLD, fontSize=9, leading=11, alignment=TA_RIGHT
+        ),
     }
 
 
 def letterhead(municipality: str, department: str | None, title: str) -> list[Any]:
     """Municipality, department, a rule and the title: the top of a receipt or a slip."""
     st = _styles()
-    story: list[Any] = [Paragraph(escape(municipality), st["municipality"])]
+    story: list[Any] = [paragraph(escape(municipality), st["municipality"])]
     if department:
-        story.append(Paragraph(escape(department), st["department"]))
+        story.append(paragraph(escape(department), st["department"]))
     story.append(Spacer(1, 4))
     story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
-    story.append(Paragraph(escape(title), st["title"]))
+    story.append(paragraph(escape(title), st["title"]))
     return story
 
 
@@ -206,7 +185,7 @@ def facts_table(facts: Sequence[tuple[str, str]], *, padding: int | None = None)
     """Label / value rows with thin separators (folio, procedure, applicant...)."""
     st = _styles()
     cells = [
-        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
+        [paragraph(escape(label), st["label"]), paragraph(escape(value), st["value"])]
         for label, value in facts
     ]
     table = Table(cells, colWidths=[4.6 * cm, None], hAlign="LEFT")
@@ -221,14 +200,31 @@ def facts_table(facts: Sequence[tuple[str, str]], *, padding: int | None = None)
     return table
 
 
+def amounts_table(lines: Sequence[tuple[str, str]], total: str | None) -> Table:
+    """Concept / amount rows (fees paid, a slip's lines), the total in bold under a rule."""
+    st = _styles()
+    rows = [
+        [paragraph(escape(label), st["amount_label"]), paragraph(escape(amount), st["amount"])]
+        for label, amount in lines
+    ]
+    if total:
+        rows.append(
+            [paragraph("Total", st["total_label"]), paragraph(escape(total), st["total_amount"])]
+        )
+    table_ = Table(rows, colWidths=[None, 4.2 * cm], hAlign="LEFT")
+    if total:
+        table_.setStyle(TableStyle([("LINEABOVE", (0, -1), (-1, -1), 0.5, MUTED)]))
+    return table_
+
+
 def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of document text: only <b>, <i> and <br/> are markup (never an image or
     a link); if that does not parse (a <b> left open), the text is shown as written."""
     safe = inline_markup(markup)
     try:
-        return Paragraph(safe, style)
+        return paragraph(safe, style)
     except ValueError:
-        return Paragraph(escape(safe), style)
+        return paragraph(escape(safe), style)
 
 
 class QrFlowable(Flowable):
@@ -318,10 +314,10 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
             self.setStrokeColor(colors.HexColor("#cbd2d9"))
             self.setLineWidth(0.5)
             self.line(2 * cm, 1.6 * cm, width - 2 * cm, 1.6 * cm)
-            self.setFont(REGULAR, 8)
             self.setFillColor(MUTED)
-            self.drawString(2 * cm, 1.1 * cm, footer_left)
-            self.drawRightString(width - 2 * cm, 1.1 * cm, f"Página {self._pageNumber} de {total}")
+            draw_string(self, 2 * cm, 1.1 * cm, footer_left, REGULAR, 8)
+            page = f"Página {self._pageNumber} de {total}"
+            draw_string(self, width - 2 * cm, 1.1 * cm, page, REGULAR, 8, anchor="end")
             self.restoreState()
             if watermark:
                 self._watermark(watermark)
@@ -330,13 +326,12 @@ def _numbered_canvas(footer_left: str, watermark: str | None = None) -> type[Can
             width, height = self._pagesize
             self.saveState()
             self.setFillColor(ACCENT)
-            self.setFont(BOLD, 11)
-            self.drawCentredString(width / 2, height - 1.2 * cm, f"{text} · SIN VALIDEZ OFICIAL")
+            banner = f"{text} · SIN VALIDEZ OFICIAL"
+            draw_string(self, width / 2, height - 1.2 * cm, banner, BOLD, 11, anchor="middle")
             self.setFillAlpha(0.12)
-            self.setFont(BOLD, 72)
             self.translate(width / 2, height / 2)
             self.rotate(45)
-            self.drawCentredString(0, 0, text)
+            draw_string(self, 0, 0, text, BOLD, 72, anchor="middle")
             self.restoreState()
 
     return NumberedCanvas
@@ -429,9 +424,9 @@ def _logo(content: DocumentContent) -> Any:
 
 
 def _header(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
-    names = [Paragraph(escape(content.municipality), st["municipality"])]
+    names = [paragraph(escape(content.municipality), st["municipality"])]
     if content.department:
-        names.append(Paragraph(escape(content.department), st["department"]))
+        names.append(paragraph(escape(content.department), st["department"]))
     header = Table([[_logo(content), names]], colWidths=[2.1 * cm, None], hAlign="LEFT")
     header.setStyle(
         TableStyle(
@@ -455,7 +450,7 @@ def _facts(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
         ("Trámite", content.procedure_title),
     ]
     cells = [
-        [Paragraph(escape(label), st["label"]), Paragraph(escape(value), st["value"])]
+        [paragraph(escape(label), st["label"]), paragraph(escape(value), st["value"])]
         for label, value in facts
     ]
     table_ = Table(cells, colWidths=[4.2 * cm, None], hAlign="LEFT")
@@ -475,10 +470,10 @@ def _facts(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
 def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]:
     """A liaison's table: cells are plain text (already rendered), escaped here."""
     right = [a == "right" for a in spec.align]
-    header = [Paragraph(escape(h), st["label"]) for h in spec.header]
+    header = [paragraph(escape(h), st["label"]) for h in spec.header]
     rows: list[list[Any]] = [header]
     for row in spec.rows:
-        rows.append([Paragraph(escape(cell), st["cell"]) for cell in row])
+        rows.append([paragraph(escape(cell), st["cell"]) for cell in row])
     table_ = Table(rows, hAlign="LEFT", repeatRows=1)
     style: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -491,7 +486,7 @@ def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]
     table_.setStyle(TableStyle(style))
     out: list[Any] = []
     if spec.title:
-        out.append(Paragraph(escape(spec.title), st["heading"]))
+        out.append(paragraph(escape(spec.title), st["heading"]))
     out.append(table_)
     out.append(Spacer(1, 6))
     return out
@@ -507,8 +502,8 @@ def _signers(
             [
                 SignatureSlot(stamp, found),
                 HRFlowable(width=6.5 * cm, thickness=0.6, color=INK, spaceAfter=3),
-                Paragraph(escape(signer.name), st["signer"]),
-                Paragraph(escape(signer.position), st["position"]),
+                paragraph(escape(signer.name), st["signer"]),
+                paragraph(escape(signer.position), st["position"]),
             ]
         )
     # Two signers per row at most: each stamp is 7 cm wide.
@@ -530,7 +525,7 @@ def render_document(content: DocumentContent) -> RenderedDocument:
     story: list[Any] = [_header(content, st)]
     story.append(Spacer(1, 4))
     story.append(HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceAfter=4))
-    story.append(Paragraph(escape(content.title), st["title"]))
+    story.append(paragraph(escape(content.title), st["title"]))
     story.append(_facts(content, st))
     story.append(Spacer(1, 14))
 
@@ -542,38 +537,24 @@ def render_document(content: DocumentContent) -> RenderedDocument:
             story.extend(_data_table(spec, st))
 
     if content.attachments:
-        story.append(Paragraph("Anexos", st["heading"]))
+        story.append(paragraph("Anexos", st["heading"]))
         for n, attachment in enumerate(content.attachments, start=1):
-            story.append(Paragraph(f"{n}. {escape(attachment.name)}", st["body"]))
+            story.append(paragraph(f"{n}. {escape(attachment.name)}", st["body"]))
 
     if content.fee_lines:
-        story.append(Paragraph("Derechos pagados", st["heading"]))
-        rows = [[escape(line.label), line.amount] for line in content.fee_lines]
-        if content.fee_total:
-            rows.append(["Total", content.fee_total])
-        fees = Table(rows, colWidths=[None, 4.2 * cm], hAlign="LEFT")
-        fees.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, -1), REGULAR, 9),
-                    ("FONT", (0, -1), (-1, -1), BOLD, 9),
-                    ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                    ("LINEABOVE", (0, -1), (-1, -1), 0.5, MUTED),
-                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ]
-            )
-        )
-        story.append(fees)
+        story.append(paragraph("Derechos pagados", st["heading"]))
+        lines = [(line.label, line.amount) for line in content.fee_lines]
+        story.append(amounts_table(lines, content.fee_total))
         if content.payment_reference:
             story.append(
-                Paragraph(f"Línea de captura: {escape(content.payment_reference)}", st["small"])
+                paragraph(f"Línea de captura: {escape(content.payment_reference)}", st["small"])
             )
 
     verify_text = [
-        Paragraph("Código de verificación", st["label"]),
-        Paragraph(escape(content.verification_code), st["code"]),
+        paragraph("Código de verificación", st["label"]),
+        paragraph(escape(content.verification_code), st["code"]),
         Spacer(1, 4),
-        Paragraph(
+        paragraph(
             "Compruebe que este documento es auténtico en "
             f'<link href="{escape(content.verification_url)}" color="#7b1e3a">'
             f"{escape(content.verification_url)}</link> o escaneando el código QR. "
@@ -587,7 +568,7 @@ def render_document(content: DocumentContent) -> RenderedDocument:
     elif len(content.signers) == 1:
         # One signer: the signature and the verification box side by side, so a typical
         # licence fits on one page.
-        signer_block = [Paragraph("Atentamente", st["position"]), Spacer(1, 4)]
+        signer_block = [paragraph("Atentamente", st["position"]), Spacer(1, 4)]
         signer_block.append(_signers(content, st, found))
         row = Table(
             [[signer_block, qr_box(content.verification_url, verify_text, compact=True)]],
@@ -609,7 +590,7 @@ def render_document(content: DocumentContent) -> RenderedDocument:
             story.append(
                 KeepTogether(
                     [
-                        Paragraph("Atentamente", st["position"]),
+                        paragraph("Atentamente", st["position"]),
                         Spacer(1, 6),
                         _signers(content, st, found),
                     ]
@@ -666,7 +647,7 @@ def _preview_close(
         story.append(
             KeepTogether(
                 [
-                    Paragraph("Atentamente", st["position"]),
+                    paragraph("Atentamente", st["position"]),
                     Spacer(1, 6),
                     _signers(content, st, found),
                 ]
@@ -674,7 +655,7 @@ def _preview_close(
         )
         story.append(Spacer(1, 12))
     story.append(
-        Paragraph(
+        paragraph(
             f"{PREVIEW_MARK}: documento de prueba generado con datos de ejemplo. No está firmado, "
             "no tiene código de verificación y no tiene validez oficial.",
             st["small"],

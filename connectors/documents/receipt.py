@@ -18,7 +18,6 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     KeepTogether,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -34,6 +33,7 @@ from connectors.documents.pdf import (
     letterhead,
     qr_box,
 )
+from connectors.documents.typeface import paragraph
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Holiday, User, table
 from workflow_engine.persistence.platform.uploads import only_stored_files, stored_case_files
@@ -104,7 +104,7 @@ def render_receipt(content: ReceiptContent) -> bytes:
     story.append(table_)
     story.append(Spacer(1, 12))
     story.append(
-        Paragraph(
+        paragraph(
             f"{escape(content.municipality)} hace constar que recibió la solicitud descrita en "
             "este acuse, con los documentos que se listan a continuación. Conserve este acuse: "
             "el folio identifica su solicitud en cualquier consulta.",
@@ -112,15 +112,15 @@ def render_receipt(content: ReceiptContent) -> bytes:
         )
     )
     for line in content.extra_lines:
-        story.append(Paragraph(escape(line), st["body"]))
+        story.append(paragraph(escape(line), st["body"]))
 
-    story.append(Paragraph("Documentos entregados", st["heading"]))
+    story.append(paragraph("Documentos entregados", st["heading"]))
     if content.items:
         rows: list[list[Any]] = [
             [
-                Paragraph("Requisito", st["label"]),
-                Paragraph("Archivo", st["label"]),
-                Paragraph("Huella SHA-256", st["label"]),
+                paragraph("Requisito", st["label"]),
+                paragraph("Archivo", st["label"]),
+                paragraph("Huella SHA-256", st["label"]),
             ]
         ]
         for item in content.items:
@@ -128,9 +128,9 @@ def render_receipt(content: ReceiptContent) -> bytes:
             for n, delivered in enumerate(files):
                 rows.append(
                     [
-                        Paragraph(escape(item.label) if n == 0 else "", st["small"]),
-                        Paragraph(escape(delivered.name), st["small"]),
-                        Paragraph(escape(delivered.sha256[:16]), st["small"]),
+                        paragraph(escape(item.label) if n == 0 else "", st["small"]),
+                        paragraph(escape(delivered.name), st["small"]),
+                        paragraph(escape(delivered.sha256[:16]), st["small"]),
                     ]
                 )
         files_table = Table(rows, colWidths=[6 * cm, None, 3.6 * cm], hAlign="LEFT", repeatRows=1)
@@ -146,20 +146,20 @@ def render_receipt(content: ReceiptContent) -> bytes:
         story.append(files_table)
         story.append(Spacer(1, 4))
         story.append(
-            Paragraph(
+            paragraph(
                 "La huella SHA-256 (sus primeros 16 caracteres) identifica el contenido exacto "
                 "de cada archivo recibido.",
                 st["small"],
             )
         )
     else:
-        story.append(Paragraph("Este trámite no pide documentos adjuntos.", st["small"]))
+        story.append(paragraph("Este trámite no pide documentos adjuntos.", st["small"]))
 
     if content.case_url:
         follow = [
-            Paragraph("Consulte el avance de su trámite", st["label"]),
+            paragraph("Consulte el avance de su trámite", st["label"]),
             Spacer(1, 4),
-            Paragraph(
+            paragraph(
                 f'<link href="{escape(content.case_url)}" color="#7b1e3a">'
                 f"{escape(content.case_url)}</link>",
                 st["small"],

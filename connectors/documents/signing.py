@@ -38,6 +38,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from connectors.documents.typeface import FONTS_DIR, font_path_covering
 from connectors.settings import ConnectorSettings
 from workflow_engine.persistence.cases.outbox_errors import PermanentEffectError
 
@@ -47,7 +48,6 @@ T = TypeVar("T")
 
 STAMP_TEXT = "%(heading)s\n%(signer)s\n%(position)s\n%(ts)s"
 STAMP_TIME_FORMAT = "%d/%m/%Y %H:%M:%S %Z"  # in the municipality's time zone
-STAMP_FONT = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 STAMP_WIDTH = 7.0 * 28.3465  # 7 cm in points
 STAMP_HEIGHT = 2.4 * 28.3465  # five lines: who, on whose certificate, cargo, time
 
@@ -162,6 +162,27 @@ class Credentials:
         return cls(signer=signer, certificate=signer.signing_cert, chain=chain)
 
 
+class PdfUnitsGlyphs(GlyphAccumulator):
+    """pyHanko's OpenType font, counting in thousandths of an em as PDF does.
+
+    pyHanko writes a TrueType font's widths (/W) and its TJ adjustments in the font's own
+    units, which PDF reads as thousandths of an em: in DejaVu Sans (2048 units to the em)
+    every letter took twice its room and the stamp's lines ran out of the box. Here harfbuzz
+    shapes at 1000 units to the em and the widths are scaled to match."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._to_pdf_units = 1000 / self.units_per_em
+        self.hb_font.scale = (1000, 1000)
+        self.units_per_em = 1000
+
+    def _get_cid_and_width(self, glyph_id: int) -> tuple[int, int]:
+        if glyph_id not in self._glyphs:
+            cid, width = super()._get_cid_and_width(glyph_id)
+            self._glyphs[glyph_id] = (cid, round(width * self._to_pdf_units))
+        return self._glyphs[glyph_id]
+
+
 class _InMemoryFont(GlyphAccumulatorFactory):
     """pyHanko's OpenType font, read from memory: its own factory opens the file for every
     signature and never closes it."""
@@ -169,7 +190,7 @@ class _InMemoryFont(GlyphAccumulatorFactory):
     def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
-        return GlyphAccumulator(
+        return PdfUnitsGlyphs(
             writer=writer,
             font_handle=io.BytesIO(_font_bytes(self.font_file)),
             font_size=self.font_size,
@@ -248,10 +269,13 @@ class PadesSigner:
             self.bytes_reserved += 16384
         self.bytes_reserved += self.bytes_reserved % 2  # pyHanko wants an even size
         # pyHanko's built-in Courier writes Latin-1 only; a stamp with any other letter
-        # («Ǆ», Greek, Cyrillic) is set in DejaVu Sans, embedded as a subset. That costs about
-        # 0.2 s a signature (fontTools), so Latin-1 stamps keep the fast built-in font.
+        # («Ǆ», Greek, Cyrillic) is set in DejaVu Sans, and one with Chinese, Japanese or
+        # Korean in the CJK fallback (it has Latin-1 too): pyHanko sets a stamp in one font,
+        # embedded as a subset. That costs about 0.2 s a signature (fontTools), so Latin-1
+        # stamps keep the fast built-in font.
+        self.timezone = timezone
         self.style = _stamp_style(None, timezone)
-        self.unicode_style = _stamp_style(_InMemoryFont(str(STAMP_FONT)), timezone)
+        self.unicode_styles: dict[Path, TextStampStyle] = {}
 
     def __call__(self, pdf: bytes, stamps: Sequence[SignatureStamp] = ()) -> bytes:
         if not stamps:
@@ -259,6 +283,16 @@ class PadesSigner:
         for stamp in stamps:
             pdf = self._sign_once(pdf, stamp)
         return pdf
+
+    def _style_for(self, *texts: str) -> TextStampStyle:
+        """The stamp's style: the built-in font for Latin-1, else the first of the document
+        fonts that has every letter (DejaVu for a stamp where none has them all: emoji)."""
+        if _latin1(*texts):
+            return self.style
+        font = font_path_covering("".join(texts)) or FONTS_DIR / "DejaVuSans.ttf"
+        if font not in self.unicode_styles:
+            self.unicode_styles[font] = _stamp_style(_InMemoryFont(str(font)), self.timezone)
+        return self.unicode_styles[font]
 
     def _sign_once(self, pdf: bytes, stamp: SignatureStamp) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -283,9 +317,7 @@ class PadesSigner:
             meta,
             signer=self.credentials.signer,
             timestamper=self.timestamper,
-            stamp_style=self.style
-            if _latin1(heading, signer_name, stamp.position)
-            else self.unicode_style,
+            stamp_style=self._style_for(heading, signer_name, stamp.position),
             new_field_spec=spec,
         )
         out = io.BytesIO()

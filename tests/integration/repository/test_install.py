@@ -25,8 +25,11 @@ for module in (app, form_schemas, migrations):
     assert module.__file__.startswith(sys.prefix), module.__file__  # the installed copy
 assert len(list(examples_dir().glob("*.json"))) >= 7
 assert {p.name for p in catalogs_dir().glob("*.csv")} >= {"colonias.csv", "scian.csv"}
-from connectors.documents.pdf import FONTS_DIR  # registers the fonts: they were installed
+import connectors.documents.pdf  # registers the fonts: they were installed
+from connectors.documents.typeface import FONTS_DIR, runs
 assert FONTS_DIR.is_relative_to(sys.prefix) and (FONTS_DIR / "LICENSE").is_file()
+assert (FONTS_DIR / "LICENSE-WenQuanYiMicroHei").is_file() and (FONTS_DIR / "SOURCES.txt").is_file()
+assert [font for font, _ in runs("Ñ北✅")] == [None, "WenQuanYiMicroHei", "NotoEmoji"]
 client = flask_app.test_client()
 home = client.get("/", base_url="https://tramites.example")
 assert home.status_code == 200, home.status_code

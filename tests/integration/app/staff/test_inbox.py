@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.helpers.inbox import (
@@ -23,8 +23,10 @@ from tests.helpers.inbox import (
 )
 from tests.helpers.market import file_market_case
 from tests.helpers.web import account, csrf_from
-from workflow_engine.persistence.models import CaseAccess, table
+from workflow_engine.persistence.models import CaseAccess, User, table
 from workflow_engine.persistence.platform.accounts import Accounts
+
+users_t = table(User)
 
 
 @pytest.fixture
@@ -67,6 +69,24 @@ def test_search_by_folio_and_name_without_accents(api_app: Flask, filed: dict[st
         as_text=True
     )
     assert filed["folio"] not in html
+
+
+def test_the_search_box_says_what_it_finds_and_finds_the_applicant_s_curp(
+    api_app: Flask,
+) -> None:
+    curp = "LOHM850101MDFPRR07"
+    with api_app.extensions["tramita"].engine.begin() as conn:
+        conn.execute(update(users_t).where(users_t.c.email == CITIZEN).values(curp=curp))
+    filed = file_market_case(api_app, account(api_app, CITIZEN))
+    client = as_user(api_app, MERCADOS)
+    html = client.get("/bandeja?vista=unclaimed").get_data(as_text=True)
+    assert "Buscar por folio, nombre o CURP del solicitante" in html
+    assert "el nombre por palabras, sin importar acentos ni mayúsculas; la CURP completa" in html
+    assert "RFC" not in html  # the applicant's RFC is not what it searches
+    found = client.get("/bandeja", query_string={"vista": "unclaimed", "q": curp.lower()})
+    assert filed["folio"] in found.get_data(as_text=True)
+    english = client.get("/bandeja?vista=unclaimed&lang=en").get_data(as_text=True)
+    assert "Search by folio, applicant's name or CURP" in english
 
 
 def test_bad_filters_and_cursors_get_a_clear_400(api_app: Flask) -> None:
