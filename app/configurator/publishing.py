@@ -217,9 +217,14 @@ def compare(key: str) -> ResponseReturnValue:
     )
 
 
-@blueprint.route("/<key>/versiones/<int:number>/restaurar", methods=["POST"])
-def roll_back(key: str, number: int) -> ResponseReturnValue:
+@blueprint.route("/<key>/versiones/restaurar", methods=["POST"])
+def roll_back(key: str) -> ResponseReturnValue:
+    """Publish the document of the posted version `number` again, as a new version."""
     info = editable(key)
+    try:
+        number = int(request.form.get("number", ""))
+    except ValueError:
+        abort(404)
     if _needs_approval():
         flash(
             _(

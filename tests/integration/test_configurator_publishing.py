@@ -150,11 +150,13 @@ def test_compare_two_versions_and_roll_back(app: Flask) -> None:
     assert web.get(f"{HISTORY}/comparar?de=uno&a={second}").status_code == 404
 
     token = csrf_from(history)
-    no_note = web.post(f"{HISTORY}/{first}/restaurar", data={"csrf_token": token, "note": ""})
+    restore = f"{HISTORY}/restaurar"
+    assert f'action="{restore}"' in history and f'name="number" value="{first}"' in history
+    no_note = web.post(restore, data={"csrf_token": token, "number": first, "note": ""})
     assert no_note.status_code == 302
     assert catalog(app).info(KEY).latest_version == second
     restored = web.post(
-        f"{HISTORY}/{first}/restaurar", data={"csrf_token": token, "note": "Volver al nombre"}
+        restore, data={"csrf_token": token, "number": first, "note": "Volver al nombre"}
     )
     assert restored.status_code == 302
     third = catalog(app).publications(KEY)[0]
@@ -164,8 +166,9 @@ def test_compare_two_versions_and_roll_back(app: Flask) -> None:
     page = web.get(HISTORY).get_data(as_text=True)
     assert f"La versión {first} se publicó de nuevo como versión {second + 1}" in page
     assert f"Restaura la versión {first}." in page
-    missing = web.post(f"{HISTORY}/99/restaurar", data={"csrf_token": token, "note": "x"})
+    missing = web.post(restore, data={"csrf_token": token, "number": 99, "note": "x"})
     assert missing.status_code == 404
+    assert web.post(restore, data={"csrf_token": token, "number": "x"}).status_code == 404
 
 
 def test_cases_in_flight_per_version(demo_app: Flask) -> None:
@@ -191,7 +194,8 @@ def test_another_departments_procedure_is_not_found(app: Flask) -> None:
     assert web.post(f"{base}/publicar", data={"csrf_token": token, "note": "x"}).status_code == 404
     assert web.get(f"{base}/versiones").status_code == 404
     assert web.get(f"{base}/versiones/comparar?de=1&a=1").status_code == 404
-    assert web.post(f"{base}/versiones/1/restaurar", data={"csrf_token": token}).status_code == 404
+    restore = {"csrf_token": token, "number": "1", "note": "x"}
+    assert web.post(f"{base}/versiones/restaurar", data=restore).status_code == 404
     assert web.get("/configurador/aprobaciones").status_code == 404  # liaisons do not approve
     assert as_user(app, ADMIN).get(f"{base}/versiones").status_code == 200
 
@@ -212,9 +216,15 @@ def test_four_eyes_a_liaisons_publication_waits_for_the_director(app: Flask) -> 
     assert catalog(app).info(KEY).latest_version == before  # nothing published yet
     page = liaison.get(PUBLISH).get_data(as_text=True)
     assert "Solicitud de publicación pendiente" in page and "&lt;script&gt;" in page
+    token = csrf_from(page)
+    refused = liaison.post(
+        f"{HISTORY}/restaurar", data={"csrf_token": token, "number": before, "note": "Atrás"}
+    )
+    assert refused.status_code == 302
     assert "sólo una persona administradora puede restaurar" in liaison.get(HISTORY).get_data(
         as_text=True
     )
+    assert catalog(app).info(KEY).latest_version == before
 
     # the draft moves on after the request: what is approved is what was asked for
     edit_draft(app, retitle("Otro nombre posterior"))
