@@ -58,7 +58,7 @@ from workflow_engine.persistence.platform.municipal_settings import FOUR_EYES
 from workflow_engine.templates.diff import ChangeGroup, diff, grouped
 from workflow_engine.templates.readiness import readiness
 
-__all__ = ["approvals", "four_eyes_on"]
+__all__ = ["approvals", "four_eyes_on", "publications_waiting"]
 
 approvals = Blueprint("publication_approvals", __name__, url_prefix="/configurador")
 guard_blueprint(approvals, require_publication_approver)
@@ -69,11 +69,20 @@ def four_eyes_on() -> bool:
     return bool(current_app.extensions["tramita"].settings_store.get(FOUR_EYES))
 
 
+def publications_waiting() -> int:
+    """How many publication requests the visitor may decide now (0 with the rule off, and
+    for anybody who decides none): the inbox tells directors."""
+    account = current_account()
+    if account is None or not is_publication_approver(account) or not four_eyes_on():
+        return 0
+    departments = None if account.role == "admin" else [account.department_key or ""]
+    return len(catalog().publication_requests(departments=departments))
+
+
 @approvals.app_context_processor
-def navigation() -> dict[str, Any]:
-    """base.html asks, only for administrators and directors, whether to link the
-    approvals page."""
-    return {"four_eyes_on": four_eyes_on}
+def waiting_approvals() -> dict[str, Any]:
+    """Pages that point approvers to their pending requests call `publications_waiting()`."""
+    return {"publications_waiting": publications_waiting}
 
 
 def _needs_approval() -> bool:

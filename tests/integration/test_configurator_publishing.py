@@ -235,7 +235,10 @@ def test_four_eyes_a_liaisons_publication_waits_for_the_director(app: Flask) -> 
     assert director.get("/configurador/").status_code == 404  # only the approval pages
     assert director.get(PUBLISH).status_code == 404
     listing = director.get("/configurador/aprobaciones").get_data(as_text=True)
-    assert detail in listing and "Publicaciones por aprobar" in director.get("/").get_data(
+    assert detail in listing
+    inbox = director.get("/bandeja").get_data(as_text=True)
+    assert "1 publicación de un trámite espera su aprobación" in inbox
+    assert "espera su aprobación" not in as_user(app, OTHER_DIRECTOR).get("/bandeja").get_data(
         as_text=True
     )
     assert as_user(app, OTHER_DIRECTOR).get(detail).status_code == 404
@@ -283,7 +286,9 @@ def test_four_eyes_rejection_reaches_the_liaison(app: Flask) -> None:
     (pending,) = catalog(app).publication_requests(key=KEY)
     detail = f"/configurador/{KEY}/aprobaciones/{pending.id}"
     web = as_user(app, ADMIN)
-    assert "Publicaciones por aprobar" in web.get("/").get_data(as_text=True)
+    assert 'href="/configurador/aprobaciones"' in web.get("/admin/conectores").get_data(
+        as_text=True
+    )  # the administration's side navigation
     token = csrf_from(web.get(detail).get_data(as_text=True))
     rejected = web.post(
         detail, data={"csrf_token": token, "decision": "reject", "reason": "Falta el inglés"}
