@@ -161,7 +161,7 @@ def _publish_or_request(key: str, note: str) -> ResponseReturnValue | None:
     lang = reader_language()
     try:
         if _needs_approval():
-            catalog().request_publication(key, editor(), note)
+            catalog().request_publication(key, editor(), note, revision=base_revision())
             flash(
                 _(
                     "Solicitud de publicación enviada: la persona directora de su dependencia "
@@ -169,7 +169,7 @@ def _publish_or_request(key: str, note: str) -> ResponseReturnValue | None:
                 )
             )
             return redirect(url_for("configurator.publish", key=key))
-        version = catalog().publish(key, editor(), note)
+        version = catalog().publish(key, editor(), note, revision=base_revision())
     except EngineError as error:
         flash(error.message(lang), "error")
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,7 +16,16 @@ from tests.helpers.inbox import as_user
 from tests.helpers.web import account, csrf_from
 from workflow_engine.engine import StartCase
 from workflow_engine.persistence.models import AuditLog, table
-from workflow_engine.persistence.platform.catalog import Catalog, Editor, InFlight
+from workflow_engine.persistence.platform.catalog import (
+    Catalog,
+    Editor,
+    InFlight,
+    NoteRequiredError,
+    OwnRequestError,
+    RequestDecidedError,
+    RevisionConflictError,
+    TemplateForbiddenError,
+)
 from workflow_engine.persistence.platform.municipal_settings import FOUR_EYES
 from workflow_engine.persistence.types import utcnow
 
@@ -300,3 +310,42 @@ def test_four_eyes_rejection_reaches_the_liaison(app: Flask) -> None:
     # an administrator publishes directly even with the rule on
     assert post_publish(web, "Lo publico yo").status_code == 302
     assert catalog(app).publications(KEY)[0].note == "Lo publico yo"
+
+
+def test_publication_requests_in_the_catalog(demo_app: Flask) -> None:
+    """The four-eyes storage and its rules on each database."""
+    store = catalog(demo_app)
+    ids = {e: Editor(account(demo_app, e).id) for e in (LIAISON, ADMIN, DIRECTOR, OTHER_DIRECTOR)}
+    edit_draft(demo_app, retitle("Pedida"))
+    seen = store.info(KEY).draft_revision
+    with pytest.raises(NoteRequiredError):
+        store.request_publication(KEY, ids[LIAISON], " ")
+    with pytest.raises(RevisionConflictError):
+        store.request_publication(KEY, ids[LIAISON], "Nota", revision=seen - 1)
+    first = store.request_publication(KEY, ids[LIAISON], "Primera", revision=seen)
+    second = store.request_publication(KEY, ids[LIAISON], "Segunda")
+    assert store.publication_request(first.id).status == "superseded"
+    assert [r.id for r in store.publication_requests(departments=["desarrollo-economico"])] == [
+        second.id
+    ]
+    assert store.publication_requests(departments=["proteccion-civil"]) == []
+    with pytest.raises(TemplateForbiddenError):
+        store.decide_publication(second.id, ids[OTHER_DIRECTOR], approve=True)
+    with pytest.raises(TemplateForbiddenError):
+        store.decide_publication(second.id, ids[LIAISON], approve=True)
+    with pytest.raises(RequestDecidedError):
+        store.decide_publication(first.id, ids[DIRECTOR], approve=True)
+    done = store.decide_publication(second.id, ids[DIRECTOR], approve=True)
+    assert (done.status, done.version_number, done.decided_by_name) == (
+        "approved",
+        2,
+        "Funcionario Desarrollo Económico",
+    )
+    assert store.publications(KEY)[0].published_by == "Funcionario Desarrollo Económico"
+    assert store.decided_requests(KEY)[0].id == second.id
+    edit_draft(demo_app, retitle("Del administrador"), email=ADMIN)
+    own = store.request_publication(KEY, ids[ADMIN], "Mía")
+    with pytest.raises(OwnRequestError):
+        store.decide_publication(own.id, ids[ADMIN], approve=False, reason="No")
+    with pytest.raises(RevisionConflictError):
+        store.publish(KEY, ids[ADMIN], "Vieja", revision=seen)

@@ -525,12 +525,18 @@ class Catalog:
 
     # -- publication ------------------------------------------------------------------------
 
-    def publish(self, key: str, by: Editor | None = None, note: str = "") -> VersionInfo:
+    def publish(
+        self, key: str, by: Editor | None = None, note: str = "", *, revision: int | None = None
+    ) -> VersionInfo:
         """Freeze the draft as the next version (it must have no errors); publishing an
-        unchanged draft is a no-op. Writes the audit log."""
+        unchanged draft is a no-op. Writes the audit log. `revision`: the draft revision the
+        publisher reviewed; if someone saved since, RevisionConflictError and nothing is
+        published."""
         by = by or Editor.operator()
         with self.engine.begin() as conn:
             who, tpl = self._publisher(conn, key, by)
+            if revision is not None and revision != tpl.draft_revision:
+                raise self._conflict(conn, key, tpl.id)
             return self._freeze(conn, who, by, tpl, tpl.draft, tpl.draft_checksum, note, None)
 
     def rollback(self, key: str, number: int, by: Editor, note: str) -> VersionInfo:
@@ -793,13 +799,17 @@ class Catalog:
 
     # -- four-eyes rule: publication requests -----------------------------------------------
 
-    def request_publication(self, key: str, by: Editor, note: str) -> PublicationRequestInfo:
+    def request_publication(
+        self, key: str, by: Editor, note: str, *, revision: int | None = None
+    ) -> PublicationRequestInfo:
         """Ask for the draft as it is now (its revision and checksum) to be published; it
         must have no errors and a note. A pending request of the same procedure is replaced
-        (superseded). Writes the audit log."""
+        (superseded). Writes the audit log. `revision`: as for `publish`."""
         note = (note or "").strip()[:MAX_NOTE]
         with self.engine.begin() as conn:
             who, tpl = self._publisher(conn, key, by)
+            if revision is not None and revision != tpl.draft_revision:
+                raise self._conflict(conn, key, tpl.id)
             if not note:
                 raise NoteRequiredError()
             errors = blocking(self.validate(tpl.draft, conn))
