@@ -116,7 +116,7 @@ def publish(key: str) -> ResponseReturnValue:
     live = _live(info.key)
     error, status = "", 200
     if request.method == "POST":
-        error, status = _refusal(check.ready, info.draft_revision)
+        error, status = _refusal(check.ready, info.draft_revision, info.state == "live")
         if not error:
             done = _publish_or_request(info.key, _note())
             if done is not None:
@@ -131,7 +131,7 @@ def publish(key: str) -> ResponseReturnValue:
         doc=doc,
         check=check,
         live=live,
-        groups=_changes(live.definition if live else None, doc) if live else [],
+        groups=_changes(live.definition, doc) if live else [],
         unchanged=info.state == "live",
         needs_approval=_needs_approval(),
         pending=pending[0] if pending else None,
@@ -142,8 +142,10 @@ def publish(key: str) -> ResponseReturnValue:
     )
 
 
-def _refusal(ready: bool, draft_revision: int) -> tuple[str, int]:
+def _refusal(ready: bool, draft_revision: int, unchanged: bool) -> tuple[str, int]:
     """Why a posted publication is refused before asking the catalog, with its status."""
+    if unchanged:
+        return _("El borrador es igual a la versión publicada: no hay nada que publicar."), 422
     if not ready:
         return _("Todavía hay puntos que impiden publicar; vea la lista."), 422
     if base_revision() != draft_revision:

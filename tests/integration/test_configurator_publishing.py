@@ -87,6 +87,11 @@ def test_publish_shows_the_checklist_and_changes_then_needs_a_note(app: Flask) -
     web = as_user(app, LIAISON)
     page = web.get(PUBLISH).get_data(as_text=True)
     assert "no hay nada que publicar" in page and "Publicar nueva versión" not in page
+    assert (
+        post_publish(web, "Igual", revision=catalog(app).info(KEY).draft_revision).status_code
+        == 422
+    )
+    assert catalog(app).info(KEY).latest_version == before
 
     edit_draft(app, retitle("Licencia de funcionamiento <b>nueva</b>"))
     page = web.get(PUBLISH).get_data(as_text=True)
