@@ -16,6 +16,9 @@ pages; these are the rules about the person.
 - `require_admin`: administrators (the /admin pages);
 - `require_configurator`: department liaisons and administrators (the /configurador pages;
   which procedures each may edit is `app.configurator.common.editable`);
+- `require_publication_approver`: administrators and department directors (officials tagged
+  `director`): the four-eyes approval pages /configurador/aprobaciones, nothing else of the
+  configurator (which requests each may decide: `app.configurator.publishing`);
 - `is_admin`: whether the visitor is an administrator (public pages with an admin action).
 
 `guard_blueprint(blueprint, require)` puts every view of a blueprint behind one of them.
@@ -30,19 +33,23 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.sessions import current_account, login_manager
+from workflow_engine.persistence.platform import catalog
 from workflow_engine.persistence.platform.accounts import Account
 
 TREASURY_DEPARTMENT = "tesoreria"
 CASHIER_TAG = "cajero"
+DIRECTOR_TAG = catalog.DIRECTOR_TAG
 
 __all__ = [
     "CASHIER_TAG",
+    "DIRECTOR_TAG",
     "TREASURY_DEPARTMENT",
     "guard_blueprint",
     "is_admin",
     "is_cashier",
     "is_configurator",
     "is_official",
+    "is_publication_approver",
     "is_treasury",
     "login_required",
     "require_account",
@@ -50,6 +57,7 @@ __all__ = [
     "require_cashier",
     "require_configurator",
     "require_official",
+    "require_publication_approver",
     "require_treasury",
     "require_verified",
 ]
@@ -119,6 +127,14 @@ def is_configurator(account: Account) -> bool:
     return account.role == "admin" or (account.role == "liaison" and bool(account.department_key))
 
 
+def is_publication_approver(account: Account) -> bool:
+    """Administrators and department directors (officials of a department tagged
+    `director`): they decide liaisons' publication requests under the four-eyes rule."""
+    if not account.is_active:
+        return False
+    return account.role == "admin" or (is_official(account) and DIRECTOR_TAG in account.role_tags)
+
+
 def require_official() -> Account:
     return _allowed(is_official)
 
@@ -133,6 +149,10 @@ def require_cashier() -> Account:
 
 def require_configurator() -> Account:
     return _allowed(is_configurator)
+
+
+def require_publication_approver() -> Account:
+    return _allowed(is_publication_approver)
 
 
 def require_admin() -> Account:

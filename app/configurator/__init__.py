@@ -17,4 +17,4 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     steps,
 )
 
-blueprints = (common.blueprint,)
+blueprints = (common.blueprint, publishing.approvals)

@@ -176,7 +176,7 @@ def sections() -> list[tuple[str, str]]:
 
 
 def procedure_title(doc: Doc, info: TemplateInfo) -> str:
-    return localized(doc.get("name") or info.title, reader_language(), info.key)
+    return localized(doc.get("title") or doc.get("name") or info.title, reader_language(), info.key)
 
 
 def render_editor(

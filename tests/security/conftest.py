@@ -120,6 +120,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "taxpayer_id": 1,
         "payment_id": 1,
         "number": 1,
+        "request_id": 1,
         "name": "scian",
     }
 

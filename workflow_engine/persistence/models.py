@@ -241,6 +241,30 @@ class ProcedureRevision(Base):
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PublicationRequest(Base):
+    """A liaison's request to publish one revision of a draft while the four-eyes rule is on
+    (migration 0016): an administrator or the department's director approves it (the version
+    it published is kept) or rejects it with a reason. `status`: pending, approved, rejected,
+    superseded (a newer request of the same procedure replaced it)."""
+
+    __tablename__ = "publication_requests"
+    __table_args__ = (Index("ix_publication_requests_status", "status", "template_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("procedure_templates.id"))
+    revision_number: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[str] = mapped_column(String(64))
+    requested_by_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_by_name: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class Case(Base):
     """An expediente. `state` is the engine's state; other columns are copies for queries."""
 

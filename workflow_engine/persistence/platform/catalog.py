@@ -28,10 +28,12 @@ from workflow_engine.engine.errors import ConflictError, EngineError, ForbiddenE
 from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.hashing import checksum
 from workflow_engine.persistence.models import (
+    Case,
     Department,
     ProcedureRevision,
     ProcedureTemplate,
     ProcedureVersion,
+    PublicationRequest,
     User,
     table,
 )
@@ -46,10 +48,15 @@ versions_t = table(ProcedureVersion)
 revisions_t = table(ProcedureRevision)
 users_t = table(User)
 departments_t = table(Department)
+cases_t = table(Case)
+requests_t = table(PublicationRequest)
 
 OPERATOR_ID = "cli"
 """The audit log's and the revisions' actor id for the server's operator."""
 MAX_NOTE = 2000
+DIRECTOR_TAG = "director"
+"""The role tag of a department's director: approves its publications (four-eyes rule)."""
+CLOSED_STATUS = "closed"  # workflow_engine.engine.state.CLOSED
 # The schema's patterns for the two values a draft is stored under.
 _KEY_RE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 _DEPARTMENT_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
@@ -111,6 +118,40 @@ class NoteRequiredError(EngineError):
         super().__init__(
             "Escriba una nota que diga por qué se publica.",
             "Write a note saying why it is published.",
+        )
+
+
+class ReasonRequiredError(EngineError):
+    """A publication request is rejected only saying why."""
+
+    code = "reason_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Escriba el motivo del rechazo: la persona que lo pidió lo leerá.",
+            "Write why it is rejected: the person who asked will read it.",
+        )
+
+
+class RequestDecidedError(ConflictError):
+    """The publication request was already decided (or replaced by a newer one)."""
+
+    code = "request_decided"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Esta solicitud de publicación ya no está pendiente.",
+            "This publication request is no longer pending.",
+        )
+
+
+class OwnRequestError(ForbiddenError):
+    """Four eyes: nobody approves their own publication request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nadie puede aprobar su propia solicitud de publicación.",
+            "Nobody may approve their own publication request.",
         )
 
 
@@ -182,6 +223,36 @@ class PublicationInfo:
     published_by: str
     note: str
     restored_from: int | None
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The cases of one version that are not finished: filed ones and citizens' drafts."""
+
+    filed: int = 0
+    drafts: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.filed + self.drafts
+
+
+@dataclass(frozen=True)
+class PublicationRequestInfo:
+    id: int
+    key: str
+    department: str
+    revision_number: int
+    checksum: str
+    note: str
+    requested_at: datetime
+    requested_by_id: str
+    requested_by_name: str
+    status: str  # pending, approved, rejected, superseded
+    decided_at: datetime | None
+    decided_by_name: str
+    reason: str
+    version_number: int | None
 
 
 # A definition is identified by its sha256 (the version's checksum), so it can be decoded once
@@ -454,12 +525,18 @@ class Catalog:
 
     # -- publication ------------------------------------------------------------------------
 
-    def publish(self, key: str, by: Editor | None = None, note: str = "") -> VersionInfo:
+    def publish(
+        self, key: str, by: Editor | None = None, note: str = "", *, revision: int | None = None
+    ) -> VersionInfo:
         """Freeze the draft as the next version (it must have no errors); publishing an
-        unchanged draft is a no-op. Writes the audit log."""
+        unchanged draft is a no-op. Writes the audit log. `revision`: the draft revision the
+        publisher reviewed; if someone saved since, RevisionConflictError and nothing is
+        published."""
         by = by or Editor.operator()
         with self.engine.begin() as conn:
             who, tpl = self._publisher(conn, key, by)
+            if revision is not None and revision != tpl.draft_revision:
+                raise self._conflict(conn, key, tpl.id)
             return self._freeze(conn, who, by, tpl, tpl.draft, tpl.draft_checksum, note, None)
 
     def rollback(self, key: str, number: int, by: Editor, note: str) -> VersionInfo:
@@ -496,7 +573,10 @@ class Catalog:
         digest: str,
         note: str,
         restored_from: int | None,
+        extra: dict[str, Any] | None = None,
     ) -> VersionInfo:
+        """Publish `doc` as the next version (no-op when it is the latest one); `extra`: what
+        the audit row says besides the version (a four-eyes approval: the request)."""
         note = (note or "").strip()[:MAX_NOTE]
         if not note and who.role != "operator":
             raise NoteRequiredError()
@@ -545,6 +625,7 @@ class Catalog:
             details["restored_from"] = restored_from
         else:
             details["draft_revision"] = tpl.draft_revision
+        details.update(extra or {})
         action = "template.published" if restored_from is None else "template.rolled_back"
         record_audit(conn, now, who, by.ip, action, "procedure", tpl.key, details)
         return VersionInfo(version_id, tpl.key, number, digest, now, doc)
@@ -683,6 +764,210 @@ class Catalog:
             for r in rows
         ]
 
+    # -- cases in flight --------------------------------------------------------------------
+
+    def cases_in_flight(self, key: str) -> dict[int, InFlight]:
+        """The unfinished cases of each published version (by number): they stay on it
+        whatever is published later. Versions without any are left out."""
+        filed: dict[int, int] = {}
+        drafts: dict[int, int] = {}
+        is_draft = cases_t.c.status.in_(("draft", "ready_to_submit"))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(versions_t.c.number, is_draft.label("is_draft"), func.count())
+                .select_from(cases_t)
+                .join(versions_t, versions_t.c.id == cases_t.c.version_id)
+                .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+                .where(templates_t.c.key == key, cases_t.c.status != CLOSED_STATUS)
+                .group_by(versions_t.c.number, is_draft)
+            ).all()
+        for number, draft, count in rows:
+            (drafts if draft else filed)[number] = int(count)
+        return {n: InFlight(filed.get(n, 0), drafts.get(n, 0)) for n in sorted({*filed, *drafts})}
+
+    def revision_document(self, key: str, number: int) -> tuple[dict[str, Any], str]:
+        """The document and checksum of revision `number` of the draft."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(revisions_t.c.document, revisions_t.c.checksum)
+                .join(templates_t, templates_t.c.id == revisions_t.c.template_id)
+                .where(templates_t.c.key == key, revisions_t.c.number == number)
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError("No existe esa revisión.", "No such revision.", key=key)
+        return dict(row.document), row.checksum
+
+    # -- four-eyes rule: publication requests -----------------------------------------------
+
+    def request_publication(
+        self, key: str, by: Editor, note: str, *, revision: int | None = None
+    ) -> PublicationRequestInfo:
+        """Ask for the draft as it is now (its revision and checksum) to be published; it
+        must have no errors and a note. A pending request of the same procedure is replaced
+        (superseded). Writes the audit log. `revision`: as for `publish`."""
+        note = (note or "").strip()[:MAX_NOTE]
+        with self.engine.begin() as conn:
+            who, tpl = self._publisher(conn, key, by)
+            if revision is not None and revision != tpl.draft_revision:
+                raise self._conflict(conn, key, tpl.id)
+            if not note:
+                raise NoteRequiredError()
+            errors = blocking(self.validate(tpl.draft, conn))
+            if errors:
+                raise TemplateInvalidError(errors)
+            now = utcnow()
+            conn.execute(
+                update(requests_t)
+                .where(requests_t.c.template_id == tpl.id, requests_t.c.status == "pending")
+                .values(status="superseded", decided_at=now)
+            )
+            request_id = conn.execute(
+                insert(requests_t)
+                .values(
+                    template_id=tpl.id,
+                    revision_number=tpl.draft_revision,
+                    checksum=tpl.draft_checksum,
+                    note=note,
+                    requested_at=now,
+                    requested_by_id=who.id,
+                    requested_by_name=who.name[:200],
+                    status="pending",
+                    decided_by_name="",
+                    reason="",
+                )
+                .returning(requests_t.c.id)
+            ).scalar_one()
+            details = {"request": request_id, "draft_revision": tpl.draft_revision, "note": note}
+            record_audit(
+                conn, now, who, by.ip, "template.publication_requested", "procedure", key, details
+            )
+        return self.publication_request(request_id)
+
+    def publication_requests(
+        self, *, departments: Iterable[str] | None = None, key: str | None = None
+    ) -> list[PublicationRequestInfo]:
+        """Pending requests, oldest first: of `departments` (None: all) or of one procedure."""
+        query = _REQUESTS.where(requests_t.c.status == "pending").order_by(requests_t.c.id)
+        if departments is not None:
+            query = query.where(templates_t.c.department_key.in_(list(departments)))
+        if key is not None:
+            query = query.where(templates_t.c.key == key)
+        with self.engine.connect() as conn:
+            return [_request_info(r) for r in conn.execute(query)]
+
+    def decided_requests(self, key: str) -> list[PublicationRequestInfo]:
+        """The approved and rejected requests of a procedure, newest first."""
+        query = _REQUESTS.where(
+            templates_t.c.key == key, requests_t.c.status.in_(("approved", "rejected"))
+        ).order_by(requests_t.c.id.desc())
+        with self.engine.connect() as conn:
+            return [_request_info(r) for r in conn.execute(query)]
+
+    def publication_request(self, request_id: int) -> PublicationRequestInfo:
+        with self.engine.connect() as conn:
+            row = conn.execute(_REQUESTS.where(requests_t.c.id == request_id)).one_or_none()
+        if row is None:
+            raise NotFoundError("No existe esa solicitud.", "No such request.")
+        return _request_info(row)
+
+    def decide_publication(
+        self, request_id: int, by: Editor, *, approve: bool, reason: str = ""
+    ) -> PublicationRequestInfo:
+        """An administrator or the department's director approves (the requested revision is
+        published exactly as it was asked for, whatever the draft became since) or rejects
+        (with a reason) a pending request; never their own. Writes the audit log."""
+        reason = (reason or "").strip()[:MAX_NOTE]
+        with self.engine.begin() as conn:
+            req = conn.execute(
+                select(requests_t, templates_t.c.key, templates_t.c.department_key)
+                .join(templates_t, templates_t.c.id == requests_t.c.template_id)
+                .where(requests_t.c.id == request_id)
+            ).one_or_none()
+            if req is None:
+                raise NotFoundError("No existe esa solicitud.", "No such request.")
+            who = self._approver(conn, by, req.department_key)
+            if who.id == req.requested_by_id:
+                raise OwnRequestError()
+            if not approve and not reason:
+                raise ReasonRequiredError()
+            now = utcnow()
+            claimed = conn.execute(
+                update(requests_t)
+                .where(requests_t.c.id == request_id, requests_t.c.status == "pending")
+                .values(
+                    status="approved" if approve else "rejected",
+                    decided_at=now,
+                    decided_by_id=who.id,
+                    decided_by_name=who.name[:200],
+                    reason=reason,
+                )
+            )
+            if claimed.rowcount != 1:
+                raise RequestDecidedError()
+            details: dict[str, Any] = {
+                "request": request_id,
+                "requested_by": req.requested_by_name,
+                "draft_revision": req.revision_number,
+            }
+            if approve:
+                version = self._publish_requested(conn, who, by, req, details)
+                conn.execute(
+                    update(requests_t)
+                    .where(requests_t.c.id == request_id)
+                    .values(version_number=version.number)
+                )
+            else:
+                details["reason"] = reason
+                record_audit(
+                    conn,
+                    now,
+                    who,
+                    by.ip,
+                    "template.publication_rejected",
+                    "procedure",
+                    req.key,
+                    details,
+                )
+        return self.publication_request(request_id)
+
+    def _publish_requested(
+        self, conn: Connection, who: _Who, by: Editor, req: Any, details: dict[str, Any]
+    ) -> VersionInfo:
+        tpl = conn.execute(select(templates_t).where(templates_t.c.id == req.template_id)).one()
+        doc = conn.execute(
+            select(revisions_t.c.document).where(
+                revisions_t.c.template_id == req.template_id,
+                revisions_t.c.number == req.revision_number,
+                revisions_t.c.checksum == req.checksum,
+            )
+        ).scalar_one()
+        return self._freeze(conn, who, by, tpl, doc, req.checksum, req.note, None, details)
+
+    @staticmethod
+    def _approver(conn: Connection, by: Editor, department: str) -> _Who:
+        """An active administrator, or an active official of `department` tagged director."""
+        row = conn.execute(
+            select(
+                users_t.c.name,
+                users_t.c.email,
+                users_t.c.role,
+                users_t.c.department_key,
+                users_t.c.role_tags,
+                users_t.c.is_active,
+            ).where(users_t.c.id == by.account_id)
+        ).one_or_none()
+        if row is None or not row.is_active:
+            raise TemplateForbiddenError()
+        director = (
+            row.role == "official"
+            and row.department_key == department
+            and DIRECTOR_TAG in (row.role_tags or [])
+        )
+        if row.role != "admin" and not director:
+            raise TemplateForbiddenError()
+        role = "admin" if row.role == "admin" else "director"
+        return _Who(str(by.account_id), row.name or row.email, role, row.department_key)
+
 
 def _title(draft: Any) -> dict[str, str]:
     """The draft's title, or none when a draft saved with errors has no usable one."""
@@ -702,4 +987,28 @@ def _revision_info(key: str, row: Any) -> RevisionInfo:
         row.error_count,
         row.warning_count,
         list(row.problems or []),
+    )
+
+
+_REQUESTS = select(requests_t, templates_t.c.key, templates_t.c.department_key).join(
+    templates_t, templates_t.c.id == requests_t.c.template_id
+)
+
+
+def _request_info(row: Any) -> PublicationRequestInfo:
+    return PublicationRequestInfo(
+        row.id,
+        row.key,
+        row.department_key,
+        row.revision_number,
+        row.checksum,
+        row.note,
+        row.requested_at,
+        row.requested_by_id,
+        row.requested_by_name,
+        row.status,
+        row.decided_at,
+        row.decided_by_name,
+        row.reason,
+        row.version_number,
     )

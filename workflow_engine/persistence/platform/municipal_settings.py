@@ -23,6 +23,7 @@ from workflow_engine.persistence.types import utcnow
 settings_t = table(MunicipalSetting)
 audit_t = table(AuditLog)
 CACHE_SECONDS = 5.0
+FOUR_EYES = "configurator.four_eyes"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,15 @@ SPECS: dict[str, SettingSpec] = {
             True,
             "Ofrecer el pago en línea cuando hay pasarela configurada",
             "Offer online payment when a gateway is configured",
+        ),
+        SettingSpec(
+            FOUR_EYES,
+            "bool",
+            False,
+            "Regla de los cuatro ojos: lo que publica un enlace espera la aprobación de la "
+            "persona directora de su dependencia o de una persona administradora",
+            "Four-eyes rule: what a liaison publishes waits for the approval of their "
+            "department's director or an administrator",
         ),
     )
 }
