@@ -8,6 +8,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     common,
     form_step,
     information,
+    problems,
     procedures,
     publishing,
     step_kinds,
