@@ -244,7 +244,7 @@ def import_json() -> ResponseReturnValue:
 
 
 @blueprint.post("/<key>/exportar")
-def export_json() -> ResponseReturnValue:
+def export_json(key: str) -> ResponseReturnValue:
     """The draft as a JSON file to download (what «Importar» reads back)."""
     info = editable(key)
     body = dumps(catalog().draft(info.key), ensure_ascii=False, indent=2) + "\n"
