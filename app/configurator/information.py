@@ -212,10 +212,16 @@ def file_fields(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     for step in _items(doc.get("steps")):
         for item in _items(_dict(step).get("fields")):
             fld = _dict(item)
-            inner = [_dict(f) for f in _items(fld.get("fields"))] if fld.get("type") == "group" else [fld]
+            inner = (
+                [_dict(f) for f in _items(fld.get("fields"))]
+                if fld.get("type") == "group"
+                else [fld]
+            )
             for f in inner:
                 if f.get("type") == "file" and isinstance(f.get("id"), str):
-                    found.append((f["id"], f"{localized(f.get('label'), lang, f['id'])} ({f['id']})"))
+                    found.append(
+                        (f["id"], f"{localized(f.get('label'), lang, f['id'])} ({f['id']})")
+                    )
     return found
 
 

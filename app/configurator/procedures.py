@@ -99,11 +99,12 @@ def _text(name: str, limit: int = MAX_TITLE) -> str:
     return request.form.get(name, "").strip()[:limit]
 
 
-def _new_page(form: str = "", errors: dict[str, str] | None = None, status: int = 200) -> Any:
+def _new_page(
+    form: str = "", errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     lang = reader_language()
     examples = [
-        (name, localized(doc.get("title"), lang, name))
-        for name, doc in creation.examples().items()
+        (name, localized(doc.get("title"), lang, name)) for name, doc in creation.examples().items()
     ]
     sources = [(i.key, localized(i.title, lang, i.key)) for i in visible_procedures()]
     departments = sorted(department_names(lang).items(), key=lambda kv: kv[1].lower())
@@ -218,7 +219,11 @@ def import_json() -> ResponseReturnValue:
     except EditError as error:
         return _new_page("import", {"import-text": error.message(lang)}, 400)
     account = current_account()
-    if account is not None and account.role != "admin" and doc["department"] != account.department_key:
+    if (
+        account is not None
+        and account.role != "admin"
+        and doc["department"] != account.department_key
+    ):
         message = _(
             "El documento es de la dependencia «%(theirs)s»; usted sólo puede importar "
             "trámites de la suya («%(mine)s»). Cambie «department» en el JSON.",
@@ -228,7 +233,9 @@ def import_json() -> ResponseReturnValue:
         return _new_page("import", {"import-text": message}, 400)
     existing = doc["key"] in _taken()
     if existing and doc["key"] not in {i.key for i in visible_procedures()}:
-        message = _("Ya hay un trámite con la clave «%(key)s»; cambie «key» en el JSON.", key=doc["key"])
+        message = _(
+            "Ya hay un trámite con la clave «%(key)s»; cambie «key» en el JSON.", key=doc["key"]
+        )
         return _new_page("import", {"import-text": message}, 409)
     try:
         saved = catalog().save_revision(doc, by=editor(), base=None if existing else 0)

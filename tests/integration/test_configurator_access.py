@@ -43,4 +43,3 @@ def test_citizens_and_officials_get_not_found(app: Flask) -> None:
 def test_anonymous_visitors_are_sent_to_log_in(app: Flask) -> None:
     response = app.test_client().get("/configurador/")
     assert response.status_code == 302 and "/entrar" in response.headers["Location"]
-

@@ -43,7 +43,10 @@ def form_of(html: str) -> dict[str, str]:
         else:
             value = re.search(r'value="([^"]*)"', match.group(0))
             out[name] = value.group(1) if value else ""
-    return {k: v.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&") for k, v in out.items()}
+    return {
+        k: v.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+        for k, v in out.items()
+    }
 
 
 def open_form(web: FlaskClient, path: str = PAGE) -> dict[str, str]:
@@ -117,7 +120,10 @@ def test_problems_are_shown_beside_their_inputs_and_in_a_summary(app: Flask) -> 
     assert "Falta completar o corregir 3 datos" in page
     assert 'href="#homoclave"' in page and 'href="#max_response_days"' in page
     assert 'href="#modality-es"' in page and "Modalidad: Falta este dato." in page
-    assert 'id="homoclave-error"' in page and 'aria-describedby="homoclave-hint homoclave-error"' in page
+    assert (
+        'id="homoclave-error"' in page
+        and 'aria-describedby="homoclave-hint homoclave-error"' in page
+    )
     assert "CHO-DE-001" in page  # the format's example, in the validator's message
     assert 'value="diez"' in page
     english = web.get(PAGE + "?lang=en").get_data(as_text=True)
@@ -129,13 +135,21 @@ def test_rows_are_added_and_removed_with_buttons_that_save(app: Flask) -> None:
     form = open_form(web)
     response = save(web, {**form, "agregar": "requirements"})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"{PAGE}?agregar=requirements#requirements-5-name-es")
+    assert response.headers["Location"].endswith(
+        f"{PAGE}?agregar=requirements#requirements-5-name-es"
+    )
     form = open_form(web, f"{PAGE}?agregar=requirements")
     assert form["requirements-5-name-es"] == "" and "requirements-6-name-es" not in form
-    form.update({"requirements-5-name-es": "Croquis de ubicación", "requirements-5-original_copy": "copy"})
+    form.update(
+        {"requirements-5-name-es": "Croquis de ubicación", "requirements-5-original_copy": "copy"}
+    )
     assert save(web, form).status_code == 302
     added = catalog(app).draft(OWN)["catalog"]["requirements"][5]
-    assert added == {"id": "croquis_de_ubicacion", "name": {"es": "Croquis de ubicación"}, "original_copy": "copy"}
+    assert added == {
+        "id": "croquis_de_ubicacion",
+        "name": {"es": "Croquis de ubicación"},
+        "original_copy": "copy",
+    }
 
     form = open_form(web)
     response = save(web, {**form, "quitar": "requirements-0"})

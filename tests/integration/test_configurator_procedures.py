@@ -69,14 +69,20 @@ def test_a_liaison_creates_a_blank_procedure_in_their_department(app: Flask) -> 
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/configurador/permiso-de-ano-nuevo/")
     info = catalog(app).info("permiso-de-ano-nuevo")
-    assert (info.department, info.state, info.draft_revision) == ("desarrollo-economico", "draft", 1)
+    assert (info.department, info.state, info.draft_revision) == (
+        "desarrollo-economico",
+        "draft",
+        1,
+    )
     overview = web.get("/configurador/permiso-de-ano-nuevo/").get_data(as_text=True)
     assert "Permiso de Año Nuevo" in overview and "Borrador (nunca publicado)" in overview
     assert overview.count("Sin empezar") == 6
     assert "Enlace Desarrollo Económico" in overview  # last saved by
     # The same title again gets the next free key.
-    assert post(web, "/configurador/nuevo", data).headers["Location"].endswith(
-        "/configurador/permiso-de-ano-nuevo-2/"
+    assert (
+        post(web, "/configurador/nuevo", data)
+        .headers["Location"]
+        .endswith("/configurador/permiso-de-ano-nuevo-2/")
     )
 
 
@@ -197,7 +203,9 @@ def test_export_then_import_round_trips_as_a_new_revision(app: Flask) -> None:
 def test_other_departments_procedures_do_not_exist_for_a_liaison(app: Flask) -> None:
     web = login(app.test_client(), LIAISON)
     token = csrf_token(web, "/configurador/")
-    assert web.post(f"/configurador/{OTHER}/exportar", data={"csrf_token": token}).status_code == 404
+    assert (
+        web.post(f"/configurador/{OTHER}/exportar", data={"csrf_token": token}).status_code == 404
+    )
     assert web.get(f"/configurador/{OTHER}/").status_code == 404
     assert web.get("/configurador/no-existe/").status_code == 404
 

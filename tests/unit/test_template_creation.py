@@ -82,7 +82,7 @@ def test_examples_are_listed_and_an_unknown_one_is_refused() -> None:
     ("text", "code", "words"),
     [
         ("", "empty_import", "JSON"),
-        ("{\n  \"key\": ", "invalid_json", "línea 2"),
+        ('{\n  "key": ', "invalid_json", "línea 2"),
         ("[1, 2]", "not_a_template", "objeto"),
         ('{"key": "Mal Clave", "department": "obras"}', "import_without_key", "clave"),
         ('{"key": "bien-clave"}', "import_without_department", "dependencia"),

@@ -143,7 +143,9 @@ def blank_template(key: str, title: Mapping[str, str], department: str) -> Doc:
     }
 
 
-def copy_template(source: Mapping[str, Any], key: str, title: Mapping[str, str], department: str) -> Doc:
+def copy_template(
+    source: Mapping[str, Any], key: str, title: Mapping[str, str], department: str
+) -> Doc:
     """`source` (an example or another procedure) as a new procedure `key` named `title` in
     `department`; the source is not changed."""
     doc = copy.deepcopy(dict(source))

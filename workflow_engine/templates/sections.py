@@ -228,9 +228,7 @@ def _started(doc: Mapping[str, Any], section: str, steps: Sequence[Mapping[str, 
     return any(_step_section(s) == section for s in steps)
 
 
-def section_statuses(
-    doc: Mapping[str, Any], problems: Iterable[Problem]
-) -> list[SectionStatus]:
+def section_statuses(doc: Mapping[str, Any], problems: Iterable[Problem]) -> list[SectionStatus]:
     """Every section of `doc` with its status, given the validator's `problems` of it."""
     steps = _steps(doc)
     found: dict[str, list[Problem]] = {s: [] for s in SECTIONS}
