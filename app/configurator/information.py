@@ -262,6 +262,14 @@ def input_label(anchor: str) -> str:
     return _("Información del trámite")
 
 
+def plain_message(problem: Problem, lang: str) -> str:
+    """A problem of the information as the liaison reads it beside its input (a missing
+    value: «Falta este dato.», not the name of a property of the format)."""
+    if problem.code == "missing_property":
+        return _("Falta este dato.")
+    return problem.message(lang)
+
+
 def field_messages(
     doc: Mapping[str, Any], problems: list[Problem]
 ) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
@@ -276,10 +284,7 @@ def field_messages(
         if where.section != sections.INFORMATION:
             continue
         anchor = where.anchor or "informacion"
-        if problem.code == "missing_property":
-            message = _("Falta este dato.")
-        else:
-            message = problem.message(lang)
+        message = plain_message(problem, lang)
         target = errors if problem.is_error else warnings
         target[anchor] = f"{target[anchor]} {message}" if anchor in target else message
         if problem.is_error:
@@ -303,6 +308,8 @@ def _page(
     rows = rows_of(values)
     if extra_row in rows:
         rows[extra_row].append(max(rows[extra_row], default=-1) + 1)
+    if not rows["requirements"]:  # every procedure asks for something: a row to start with
+        rows["requirements"].append(0)
     return render_editor(
         "configurator/information.html",
         info.key,

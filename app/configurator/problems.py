@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.configurator.common import blueprint, catalog, draft_problems, editable, render_editor
-from app.configurator.information import input_label
+from app.configurator.information import input_label, plain_message
 from app.configurator.procedures import section_label, section_url
 from app.formatting import localized, reader_language
 from workflow_engine.templates import sections
@@ -74,7 +74,11 @@ def problems(key: str) -> ResponseReturnValue:
         items.append(
             {
                 "error": problem.is_error,
-                "message": problem.message(lang),
+                "message": (
+                    plain_message(problem, lang)
+                    if where.section == sections.INFORMATION
+                    else problem.message(lang)
+                ),
                 "place": place_label(doc, where),
                 "href": problem_url(info.key, doc, where),
             }

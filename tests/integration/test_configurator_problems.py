@@ -71,3 +71,28 @@ def test_a_draft_without_errors_says_it_can_be_published(app: Flask) -> None:
 def test_another_departments_problems_do_not_exist(app: Flask) -> None:
     web = login(app.test_client(), LIAISON)
     assert web.get(f"/configurador/{OTHER}/problemas").status_code == 404
+
+
+def test_a_malformed_imported_draft_still_opens_on_every_page(app: Flask) -> None:
+    catalog: Catalog = app.extensions["tramita"].catalog
+    doc = {
+        "key": "importado-roto",
+        "department": "desarrollo-economico",
+        "title": "sin idiomas",
+        "catalog": "nada",
+        "keywords": 7,
+        "steps": [3, {"id": "x", "type": "form", "fields": "no"}, {"type": "payment"}],
+    }
+    catalog.save_revision(doc, by=Editor.operator(), base=0)
+    web = login(app.test_client(), LIAISON)
+    for path in ("/configurador/", "/configurador/importado-roto/"):
+        assert web.get(path).status_code == 200, path
+    page = web.get("/configurador/importado-roto/problemas").get_data(as_text=True)
+    assert "Mientras haya errores" in page
+    html = web.get("/configurador/importado-roto/informacion").get_data(as_text=True)
+    assert "Falta completar o corregir" in html
+    token = html.split('name="csrf_token" value="')[1].split('"')[0]
+    data = {"csrf_token": token, "revision": "1", "title-es": "Ya con nombre"}
+    assert web.post("/configurador/importado-roto/informacion", data=data).status_code == 302
+    saved = catalog.draft("importado-roto")
+    assert saved["title"] == {"es": "Ya con nombre"} and saved["steps"] == doc["steps"]
