@@ -1,6 +1,6 @@
-"""The configurator's list, overview, information and problems pages pass axe-core at a
-desktop's and a phone's width, without sideways scrolling; the information page's add-a-row
-button works in a real browser."""
+"""The configurator's list (and its «new procedure» page), overview, information and problems
+pages pass axe-core at a desktop's and a phone's width, without sideways scrolling; the
+information page's add-a-row button works in a real browser."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 KEY = "licencia-funcionamiento"
 PAGES = (
     "/configurador/",
+    "/configurador/nuevo",
     f"/configurador/{KEY}/",
     f"/configurador/{KEY}/informacion",
     f"/configurador/{KEY}/problemas",
