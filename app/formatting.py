@@ -11,10 +11,12 @@ template filter and CLI output of the web layer formats them.
   municipality's format (`workflow_engine.money`);
 - `department_names()`: department key → its name in the reader's language;
 - `answer_lines(field, value)`: an answer as the field type shows it back («Revise sus
-  respuestas», the inbox, widgets).
+  respuestas», the inbox, widgets);
+- `template_state_label(state)`: a procedure's state in words (draft, live, live with
+  unpublished changes, archived), for the administrators' and the configurator's lists.
 
 `lang` may be passed explicitly (a page that already knows it); by default it is the
-reader's. Interface text is gettext, not this module.
+reader's. Other interface text is gettext in the pages.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.templating import locale_name
@@ -47,6 +50,7 @@ __all__ = [
     "localized",
     "money",
     "reader_language",
+    "template_state_label",
 ]
 
 departments_t = table(Department)
@@ -130,6 +134,16 @@ def date_bounds(fld: Mapping[str, Any]) -> tuple[str, str]:
         else:
             out.append("")
     return out[0], out[1]
+
+
+def template_state_label(state: str) -> str:
+    """A procedure template's state (`TemplateInfo.state`) in the reader's language."""
+    return {
+        "draft": _("Borrador (nunca publicado)"),
+        "live": _("Publicado"),
+        "live_with_draft": _("Publicado, con cambios sin publicar"),
+        "archived": _("Archivado"),
+    }.get(state, state)
 
 
 def format_moment(value: datetime | str | None, lang: str | None = None) -> str:

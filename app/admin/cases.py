@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from app.citizen.cases import STATUS_LABELS, status_label
-from app.formatting import department_names, format_date, format_moment, reader_language
+from app.formatting import (
+    department_names,
+    format_date,
+    format_moment,
+    reader_language,
+    template_state_label,
+)
 from app.guards import guard_blueprint, require_admin
 from app.staff.present import staff_timeline, submitted_sections
 from workflow_engine.engine import CaseState
@@ -32,15 +37,6 @@ STATUSES = (*STATUS_LABELS, case_state.CLOSED)
 def _services() -> Services:
     services: Services = current_app.extensions["tramita"]
     return services
-
-
-def template_state_label(state: str) -> str:
-    return {
-        "draft": _("Borrador (nunca publicado)"),
-        "live": _("Publicado"),
-        "live_with_draft": _("Publicado, con cambios sin publicar"),
-        "archived": _("Archivado"),
-    }.get(state, state)
 
 
 def _titles(lang: str) -> dict[str, str]:

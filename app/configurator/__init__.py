@@ -11,6 +11,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     form_step,
     information,
     preview,
+    problems,
     procedures,
     publishing,
     step_kinds,

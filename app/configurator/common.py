@@ -44,6 +44,7 @@ __all__ = [
     "base_revision",
     "blueprint",
     "catalog",
+    "draft_problems",
     "editable",
     "editor",
     "render_editor",
@@ -179,23 +180,31 @@ def procedure_title(doc: Doc, info: TemplateInfo) -> str:
     return localized(doc.get("title") or doc.get("name") or info.title, reader_language(), info.key)
 
 
+def draft_problems(doc: Doc) -> list[Problem]:
+    """Every problem of a draft, errors first."""
+    return sorted(catalog().validate(doc), key=lambda p: not p.is_error)
+
+
 def render_editor(
     template: str,
     key: str,
     section: str,
     *,
     doc: Doc | None = None,
+    problems: list[Problem] | None = None,
     status: int = 200,
     **context: Any,
 ) -> ResponseReturnValue:
     """An editor page: `template` extends configurator/_editor.html and gets the procedure
     (`info`, `doc`, `title`), its `problems` (errors first) with their counts, the
     `revision` its forms must post back, and the side navigation (`section`: the current
-    endpoint)."""
+    endpoint). `problems`: those of `doc` (`draft_problems`) when the page needed them
+    first."""
     info = editable(key)
     if doc is None:
         doc = catalog().draft(info.key)
-    problems = sorted(catalog().validate(doc), key=lambda p: not p.is_error)
+    if problems is None:
+        problems = draft_problems(doc)
     errors = sum(1 for p in problems if p.is_error)
     page = render_template(
         template,

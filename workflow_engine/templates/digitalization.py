@@ -22,10 +22,18 @@ LABELS = {
 
 
 def digitalization_level(doc: Mapping[str, Any]) -> int:
-    steps = doc.get("steps") or []
-    requirements = (doc.get("catalog") or {}).get("requirements") or []
-    needs_original = any(r.get("original_copy") in ("original", "both") for r in requirements)
-    issues_document = any(step.get("type") == "document" for step in steps)
+    """The level of `doc`; a draft with parts missing or malformed counts what it has."""
+    steps = doc.get("steps")
+    catalog = doc.get("catalog")
+    requirements = catalog.get("requirements") if isinstance(catalog, Mapping) else None
+    needs_original = any(
+        isinstance(r, Mapping) and r.get("original_copy") in ("original", "both")
+        for r in (requirements if isinstance(requirements, list) else ())
+    )
+    issues_document = any(
+        isinstance(step, Mapping) and step.get("type") == "document"
+        for step in (steps if isinstance(steps, list) else ())
+    )
     return 4 if issues_document and not needs_original else 3
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "TemplateProblem",
     "errors",
     "json_path",
+    "parse_path",
     "validate_template",
 ]
 
@@ -126,7 +127,7 @@ def validate_template(
         known = None if known_departments is None else frozenset(known_departments)
         sound = _without(doc, damaged) if damaged else doc
         problems += _Semantics(sound, known).run()
-    problems = [replace(p, element=element_of(doc, _parse_path(p.path))) for p in problems]
+    problems = [replace(p, element=element_of(doc, parse_path(p.path))) for p in problems]
     if not with_warnings:
         return errors(problems)
     return sorted(problems, key=lambda p: p.severity != ERROR)
@@ -377,7 +378,7 @@ _OBJECT_KEYS = frozenset({"catalog", "document", "ledger", "register"})
 _PATH_TOKEN = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
 
 
-def _parse_path(path: str) -> list[str | int]:
+def parse_path(path: str) -> list[str | int]:
     """The inverse of ``json_path`` (``$.steps[2].id`` -> ``["steps", 2, "id"]``)."""
     out: list[str | int] = []
     for match in _PATH_TOKEN.finditer(path, 1):
@@ -2204,7 +2205,7 @@ class _Semantics:
                     continue  # only the values written are checked, not the example's extent
                 self.add(
                     "invalid_example_value",
-                    base + json_path(_parse_path("$." + error.path))[1:],
+                    base + json_path(parse_path("$." + error.path))[1:],
                     f"El ejemplo del campo «{error.field}» no es válido: {error.message_es} "
                     "Corrija el valor en «example_data».",
                     f"The example value of the field “{error.field}” is not valid: "

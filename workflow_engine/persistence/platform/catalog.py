@@ -505,6 +505,33 @@ class Catalog:
             raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
         return [_revision_info(key, r) for r in rows]
 
+    def latest_revisions(self, keys: Iterable[str] | None = None) -> dict[str, RevisionInfo]:
+        """The draft's latest revision of every template (of `keys` only, when given), by key,
+        in one query: who saved it last, when, and its problem counts (lists of
+        procedures)."""
+        latest = (
+            select(revisions_t.c.template_id, func.max(revisions_t.c.number).label("n"))
+            .group_by(revisions_t.c.template_id)
+            .subquery()
+        )
+        query = (
+            select(
+                *(c for c in revisions_t.c if c.name != "document"),
+                templates_t.c.key.label("template_key"),
+            )
+            .join(
+                latest,
+                (latest.c.template_id == revisions_t.c.template_id)
+                & (latest.c.n == revisions_t.c.number),
+            )
+            .join(templates_t, templates_t.c.id == revisions_t.c.template_id)
+        )
+        if keys is not None:
+            query = query.where(templates_t.c.key.in_(list(keys)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {r.template_key: _revision_info(r.template_key, r) for r in rows}
+
     def publications(self, key: str) -> list[PublicationInfo]:
         """Every published version of a template, newest first: who, when, why (without the
         definitions, for lists)."""
