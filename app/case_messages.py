@@ -12,7 +12,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.formatting import format_moment
-from workflow_engine.engine import Actor, SendMessage
+from workflow_engine.engine import Actor, SendMessage, messages
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.persistence.platform.uploads import THREAD_STEP, PendingUpload, UploadStore
 from workflow_engine.persistence.types import utcnow
@@ -55,9 +55,17 @@ def thread(
     return out
 
 
-def send(case_id: int, actor: Actor, text: str, files: list[FileStorage]) -> None:
+def open_for_messages(status: str) -> bool:
+    """Whether the pages offer the message form: not on a closed case (the engine's rule)."""
+    return messages.accepts_messages(status)
+
+
+def send(case_id: int, status: str, actor: Actor, text: str, files: list[FileStorage]) -> None:
     """Check and store the attachments, then record the message (one engine command).
-    EngineError (an upload refused, an empty message, nobody allowed) changes nothing."""
+    EngineError (a closed case, an upload refused, an empty message, nobody allowed) changes
+    nothing; a closed case is refused before any file is read."""
+    if not messages.accepts_messages(status):
+        raise messages.closed_error()
     services = current_app.extensions["tramita"]
     store: UploadStore = services.uploads
     pending: list[PendingUpload] = []

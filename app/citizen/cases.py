@@ -382,7 +382,10 @@ def render_case_page(
         next_step=_(NEXT_STEPS.get(state.status, NEXT_STEPS[case_state.CLOSED])),
         timeline=timeline(history, procedure, lang),
         thread_messages=case_messages.thread(history, lang, department_names(lang), "applicant"),
-        message_action=url_for("cases.send_message", folio=row.folio) if row.submitted_at else None,
+        message_action=url_for("cases.send_message", folio=row.folio)
+        if row.submitted_at and case_messages.open_for_messages(row.status)
+        else None,
+        messages_closed=not case_messages.open_for_messages(row.status),
         message_label=_("Escriba al personal que revisa su solicitud"),
         message_error=message_error,
         message_text=message_text,
@@ -404,13 +407,16 @@ def send_message(folio: str) -> ResponseReturnValue:
     assert account is not None
     with _services().engine.connect() as conn:
         row = conn.execute(
-            select(cases_t.c.id, cases_t.c.applicant_id).where(cases_t.c.folio == folio)
+            select(cases_t.c.id, cases_t.c.applicant_id, cases_t.c.status).where(
+                cases_t.c.folio == folio
+            )
         ).one_or_none()
     if row is None or str(row.applicant_id) != str(account.id):
         abort(404)
     try:
         case_messages.send(
             int(row.id),
+            str(row.status),
             account.actor(),
             request.form.get(case_messages.FORM_TEXT, ""),
             request.files.getlist(case_messages.FORM_FILES),

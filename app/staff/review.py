@@ -194,7 +194,10 @@ def render_case(
         timeline=timeline,
         changed=changed,
         thread_messages=case_messages.thread(history, lang, departments, "official"),
-        message_action=url_for("inbox.send_message", folio=row.folio),
+        message_action=url_for("inbox.send_message", folio=row.folio)
+        if case_messages.open_for_messages(row.status)
+        else None,
+        messages_closed=not case_messages.open_for_messages(row.status),
         message_label=_("Escriba a la persona solicitante (lo leerá)"),
         notes=notes,
         team=team,
@@ -435,9 +438,11 @@ def send_message(folio: str) -> ResponseReturnValue:
     """An official of the case writes to the applicant (the thread on both case pages)."""
     account = require_official()
     row, _definition = _load(account, folio)
+    open_ = case_messages.open_for_messages(row.status)
     try:
         case_messages.send(
             int(row.id),
+            str(row.status),
             account.actor(),
             request.form.get(case_messages.FORM_TEXT, ""),
             request.files.getlist(case_messages.FORM_FILES),
@@ -447,7 +452,7 @@ def send_message(folio: str) -> ResponseReturnValue:
         return render_case(
             account,
             folio,
-            errors=[{"text": exc.message(lang), "href": "mensaje"}],
+            errors=[{"text": exc.message(lang), "href": "mensaje" if open_ else "hilo"}],
             form=request.form,
             status=exc.http_status,
         )

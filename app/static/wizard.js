@@ -154,7 +154,7 @@
   Array.prototype.forEach.call(selects, function (select) {
     var box = document.createElement("input");
     box.type = "search";
-    box.className = "typeahead";
+    box.className = "typeahead usa-input";
     box.setAttribute("aria-controls", select.id);
     box.setAttribute("aria-label", document.documentElement.lang === "en" ? "Filter options" : "Filtrar opciones");
     box.placeholder = document.documentElement.lang === "en" ? "Type to filter" : "Escriba para filtrar";

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from workflow_engine.engine.commands import SendMessage
 from workflow_engine.engine.errors import ForbiddenError, InvalidCommandError
-from workflow_engine.engine.state import CaseState, TaskState
+from workflow_engine.engine.state import CLOSED, CaseState, TaskState
 
 
 class Run(Protocol):
@@ -69,8 +69,24 @@ def _recipients(run: Run) -> list[TaskState]:
     return open_ or tasks[-1:]
 
 
+def accepts_messages(status: str) -> bool:
+    """Whether a case in this status still takes messages: not once it is closed (approved,
+    rejected, lapsed, withdrawn); its thread stays readable."""
+    return status != CLOSED
+
+
+def closed_error() -> InvalidCommandError:
+    """Why a message to a closed case is refused (the pages say it before any upload)."""
+    return InvalidCommandError(
+        "Este expediente está cerrado: ya no admite mensajes. La conversación sigue a la vista.",
+        "This case is closed: it takes no more messages. The conversation stays readable.",
+    )
+
+
 def send_message(run: Run, cmd: SendMessage) -> None:
     side = side_of(run, cmd)
+    if not accepts_messages(run.original.status):
+        raise closed_error()
     if run.original.submitted_at is None:
         raise InvalidCommandError(
             "Podrá escribir al personal cuando envíe su solicitud.",

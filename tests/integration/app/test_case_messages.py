@@ -15,7 +15,9 @@ from tests.helpers.inbox import CITIZEN, MERCADOS, MOVILIDAD, as_user
 from tests.helpers.market import PDF, file_market_case
 from tests.helpers.web import account, csrf_from, csrf_token
 from tests.integration.conftest import API_USERS
-from workflow_engine.persistence.models import Notification, table
+from workflow_engine.engine import CancelCase
+from workflow_engine.persistence.models import Notification, Upload, table
+from workflow_engine.persistence.types import utcnow
 
 OTHER_CITIZEN = API_USERS["citizen_b"]  # a second citizen, seeded by conftest
 
@@ -160,3 +162,46 @@ def test_a_refused_message_keeps_the_text_and_says_why(
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert 'aria-invalid="true"' in body and ">Le mando el programa</textarea>" in body
+
+
+def test_a_closed_case_keeps_its_thread_but_takes_no_more_messages(
+    api_app: Flask, filed: dict[str, Any]
+) -> None:
+    folio = filed["folio"]
+    citizen = as_user(api_app, CITIZEN)
+    case_page, staff_page = f"/expedientes/{folio}", f"/bandeja/expedientes/{folio}"
+    _post(citizen, case_page, f"{case_page}/mensajes", "¿Cuándo me contestan?")
+    services = api_app.extensions["tramita"]
+    services.cases.execute(
+        filed["case_id"], CancelCase(at=utcnow(), actor=account(api_app, CITIZEN).actor())
+    )
+    official = as_user(api_app, MERCADOS)
+    for client, page in ((citizen, case_page), (official, staff_page)):
+        html = client.get(page).get_data(as_text=True)
+        assert "¿Cuándo me contestan?" in html  # the thread stays readable
+        assert 'name="mensaje"' not in html and f'action="{page}/mensajes"' not in html
+        assert "ya no admite mensajes" in html
+
+    def uploads() -> int:
+        with services.engine.connect() as conn:
+            return len(conn.execute(select(table(Upload))).all())
+
+    before = uploads()
+    for client, page in ((citizen, case_page), (official, staff_page)):
+        token = csrf_token(client, "/mis-tramites")
+        refused = client.post(
+            f"{page}/mensajes",
+            data={
+                "csrf_token": token,
+                "mensaje": "Otra pregunta",
+                "adjuntos": [(io.BytesIO(PDF), "tarde.pdf")],
+            },
+            content_type="multipart/form-data",
+        )
+        assert refused.status_code == 422, page
+        body = refused.get_data(as_text=True)
+        assert "Este expediente está cerrado: ya no admite mensajes." in body
+        assert "¿Cuándo me contestan?" in body
+    assert uploads() == before
+    for client, page in ((citizen, case_page), (official, staff_page)):
+        assert "Otra pregunta" not in client.get(page).get_data(as_text=True)

@@ -164,7 +164,8 @@ def test_pages_of_twenty_follow_each_other_without_gaps(app: Flask) -> None:
     for _ in range(5):
         html = client.get(url).get_data(as_text=True)
         seen += re.findall(r"Aviso número (\d\d)</h2>", html)
-        found = re.search(r'href="(/notificaciones\?despues=\d+)">Anteriores', html)
+        older = r'href="(/notificaciones\?despues=\d+)"[^>]*>(?:<[^>]*>)*Anteriores'
+        found = re.search(older, html)
         if not found:
             break
         url = found.group(1)

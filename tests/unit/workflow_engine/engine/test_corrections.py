@@ -274,3 +274,17 @@ def test_no_messages_before_filing() -> None:
     d = Driver(mini())
     with pytest.raises(InvalidCommandError):
         d.apply(lambda at: SendMessage(at=at, actor=CITIZEN, text="hola"))
+
+
+def test_no_messages_once_the_case_is_closed() -> None:
+    from workflow_engine.engine import CancelCase, InvalidCommandError, SendMessage
+
+    d = filed()
+    d.apply(lambda at: CancelCase(at=at, actor=CITIZEN, reason="Ya no lo necesito."))
+    assert d.state.is_closed
+    events = len(d.events)
+    for who in (CITIZEN, REVIEWER):
+        with pytest.raises(InvalidCommandError) as refused:
+            d.apply(lambda at, w=who: SendMessage(at=at, actor=w, text="¿Sigue abierto?"))
+        assert "cerrado" in refused.value.message("es")
+    assert len(d.events) == events
