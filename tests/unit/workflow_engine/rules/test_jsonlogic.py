@@ -575,6 +575,10 @@ TODAY = datetime.date(2025, 3, 31)
 
 
 def _id(value: Any) -> str:
+    """A readable test id, the same in every process (sets sorted: pytest-xdist's workers
+    must collect identical ids whatever their hash seed)."""
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=str)
     return json.dumps(value, default=str, ensure_ascii=False)[:80]
 
 
