@@ -348,7 +348,7 @@ class Inbox:
         position: _Position | None,
         dated: bool = True,
         undated: bool = True,
-        key: ColumnElement[Any] | None = None,
+        sort_key: ColumnElement[Any] | None = None,
     ) -> list[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]]:
         """(keyset conditions, [(column, descending)]) per segment, read in turn.
 
@@ -377,7 +377,7 @@ class Inbox:
                 after = tuple_(position.key, position.task_id)
                 where.append(key < after if desc else key > after)
             return [(where, [("opened_at", desc), ("id", desc)])]
-        if sort in COLUMN_SORTS and key is not None:
+        if sort in COLUMN_SORTS and sort_key is not None:
             desc = sort.endswith("_desc")
             where = []
             if position is not None:
@@ -385,11 +385,13 @@ class Inbox:
                 # is not portable
                 if desc:
                     later = or_(
-                        key < position.key, and_(key == position.key, t.id < position.task_id)
+                        sort_key < position.key,
+                        and_(sort_key == position.key, t.id < position.task_id),
                     )
                 else:
                     later = or_(
-                        key > position.key, and_(key == position.key, t.id > position.task_id)
+                        sort_key > position.key,
+                        and_(sort_key == position.key, t.id > position.task_id),
                     )
                 where.append(later)
             return [(where, [("sort_key", desc), ("id", desc)])]
@@ -429,7 +431,7 @@ class Inbox:
         has_due = flt.view == "overdue" or flt.deadline in ("overdue", "due_soon", "on_time")
         sort_key = self._sort_key(flt.sort, flt.view)
         segments = self._segments(
-            flt.sort, position, dated=flt.deadline != "none", undated=not has_due, key=sort_key
+            flt.sort, position, dated=flt.deadline != "none", undated=not has_due, sort_key=sort_key
         )
         if not segments:
             return InboxPage((), None)
