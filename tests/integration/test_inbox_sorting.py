@@ -211,3 +211,9 @@ def test_an_unknown_order_or_another_orders_cursor_is_a_400(
     link = html_lib.unescape(re.search(r'<a href="([^"]*)" rel="next">', page).group(1))  # type: ignore[union-attr]
     other = link.replace("orden=folio", "orden=applicant")
     assert client.get("/bandeja" + other).status_code == 400
+
+
+def test_the_orders_are_named_in_english_too(client: FlaskClient) -> None:
+    page = _page(client, lang="en", orden="applicant_desc")
+    assert re.search(r'<option value="applicant_desc" selected>Applicant, descending<', page)
+    assert _header(page, "Applicant")[0] == "descending"
