@@ -6,8 +6,8 @@ a wizard page's CPU; see docs/performance.md). The locale is fixed for the whole
 app never calls `flask_babel.refresh()` or `force_locale()` inside one), so the catalogue is
 kept on `g` the first time a template asks for it (and so is the locale's name, which the
 `t` filter needs for every label). Outside a request (e-mails rendered by background
-effects) it falls back to Flask-Babel's own look-up. The navigation URLs every page builds
-are remembered too (`cached_url_for`).
+effects) it falls back to Flask-Babel's own look-up. The URLs pages build are remembered too
+(`cached_url_for`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_request_context, request
@@ -80,6 +81,7 @@ def install(app: Flask) -> None:
     # `_()` straight to the catalogue: Jinja's alias resolves and calls `gettext` through
     # the context twice per string; this does what that `gettext` does, in one call.
     app.jinja_env.globals["_"] = _gettext
+    app.jinja_env.globals["ngettext"] = _ngettext
     app.jinja_env.globals["url_for"] = cached_url_for(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["locale_name"] = locale_name
@@ -92,11 +94,36 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["money_sign"] = lambda: money_format().symbol(money_format().currency)
 
 
+# Per catalogue, the finished text of each `_("…")` without variables in an autoescaped
+# template: a page has ≈ 30 of them, the same on every request.
+_PLAIN: WeakKeyDictionary[Any, dict[str, Markup]] = WeakKeyDictionary()
+
+
 @pass_context
 def _gettext(context: Context, string: str, /, **variables: Any) -> str:
     """Jinja's new-style `gettext` (i18n extension, `newstyle=True`): the translation,
     marked safe when autoescaping, always formatted with `%` (so `%%` means `%`)."""
-    found: str = translations().ugettext(string)
+    catalogue = translations()
+    if not variables and context.eval_ctx.autoescape:
+        table = _PLAIN.get(catalogue)
+        if table is None:
+            table = _PLAIN.setdefault(catalogue, {})
+        done = table.get(string)
+        if done is None:
+            done = table[string] = Markup(catalogue.ugettext(string)) % variables
+        return done
+    found: str = catalogue.ugettext(string)
+    if context.eval_ctx.autoescape:
+        found = Markup(found)
+    return found % variables
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """Jinja's new-style `ngettext`, straight to the catalogue like `_gettext`: `num` is
+    available to the string as `%(num)s`."""
+    variables.setdefault("num", num)
+    found: str = translations().ungettext(singular, plural, num)
     if context.eval_ctx.autoescape:
         found = Markup(found)
     return found % variables
@@ -112,26 +139,36 @@ def csrf_token() -> str:
     return str(found) if found is not None else str(generate_csrf())
 
 
+# URLs with values (a procedure's key, a folio, a step) kept per process; at most this many,
+# then the cache starts again (a folio's URLs are asked for only while its citizen works).
+URL_CACHE_SIZE = 4096
+
+
 def cached_url_for(app: Flask) -> Callable[..., str]:
-    """`url_for` for templates, remembering the URLs that never change: an endpoint with no
-    values, or `static` with a file name (the navigation links of every page). Anything else
-    (a folio, `_external`, a relative ".endpoint") goes to Flask's `url_for` each time."""
+    """`url_for` for templates, remembering the URLs it built: the same endpoint with the
+    same plain values (strings, numbers) always gives the same path under the same script
+    root (the navigation on every page, each card of the catalog, a case's step links).
+    `static` URLs also carry the file's content version. Anything else (`_external`,
+    `_anchor`, a relative ".endpoint", other values, or URL defaults registered by the app)
+    goes to Flask's `url_for` each time."""
     build = app.url_for
-    cache: dict[tuple[str, str, str], str] = {}
+    cache: dict[tuple[Any, ...], str] = {}
 
     def url_for(endpoint: str, /, **values: Any) -> str:
         if app.url_default_functions or endpoint.startswith(".") or not has_request_context():
             return build(endpoint, **values)
-        if not values:
-            name = ""
-        elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
-            name = values["filename"]
-            values = {**values, "v": assets.version(name)}
+        if endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
+            name, stamp = values["filename"], assets.version(values["filename"])
+            key: tuple[Any, ...] = (request.script_root, endpoint, name, stamp)
+            values = {**values, "v": stamp}
+        elif all(type(v) in (str, int) and k[0] != "_" for k, v in values.items()):
+            key = (request.script_root, endpoint, *sorted(values.items()))
         else:
             return build(endpoint, **values)
-        key = (request.script_root, endpoint, name)
         found = cache.get(key)
         if found is None:
+            if len(cache) >= URL_CACHE_SIZE:
+                cache.clear()
             found = cache[key] = build(endpoint, **values)
         return found
 

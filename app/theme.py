@@ -9,7 +9,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, request, send_file
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    send_file,
+)
 
 from app.assets import YEAR
 
@@ -30,6 +40,21 @@ def stylesheet(color: str) -> str:
 
 
 def theme_version() -> str:
+    """A digest of the colour and the logo (its modification time too): the `v=` of
+    /tema.css and /tema/logo, so a new colour or logo reaches every browser at once. Worked
+    out once per request (every page asks for it for the stylesheet and the logo)."""
+    found = g.get(_VERSION_KEY) if has_request_context() else None
+    if found is None:
+        found = _theme_version()
+        if has_request_context():
+            setattr(g, _VERSION_KEY, found)
+    return str(found)
+
+
+_VERSION_KEY = "_tramita_theme_version"
+
+
+def _theme_version() -> str:
     settings = current_app.extensions["tramita"].settings
     logo = settings.municipality_logo or ""
     stamp = f"{settings.municipality_color}|{logo}"

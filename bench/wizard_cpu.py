@@ -37,6 +37,7 @@ import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -84,11 +85,16 @@ class Meter:
         self.app = app
         self.counts: dict[str, int] = defaultdict(int)
         self.app_cpu = 0.0
+        self.render_cpu = 0.0
         self.profiler: cProfile.Profile | None = None
+        self.thread: int | None = None  # the thread making the requests
+        self.trace: list[str] | None = None  # its SQL, when asked (--sql)
+        self._render_started = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if self.profiler is not None:
             self.profiler.enable()
+        self.thread = threading.get_ident()
         started = time.thread_time()
         body = self.app(environ, start_response)
         try:
@@ -115,6 +121,57 @@ class Meter:
         event.listen(engine, "commit", count("transactions"))
         event.listen(engine, "rollback", count("transactions"))
         event.listen(engine.pool, "checkout", count("checkouts"))
+        if engine.dialect.name == "postgresql":
+            # every statement the request's thread sends through the driver, SQLAlchemy's and
+            # the hot path's own cursor (`driver_row`) alike
+            cursor_class = self._counting_cursor()
+            event.listen(
+                engine.pool,
+                "connect",
+                lambda dbapi, _record: setattr(dbapi, "cursor_factory", cursor_class),
+            )
+            engine.dispose()  # the connections opened so far get the cursor too
+
+    def _counting_cursor(self) -> type:
+        import psycopg
+
+        meter = self
+
+        class CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
+            def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                meter.sent(query)
+                return super().execute(query, *args, **kwargs)
+
+            def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                meter.sent(query)
+                return super().executemany(query, *args, **kwargs)
+
+        return CountingCursor
+
+    def sent(self, query: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        self.counts["round_trips"] += 1
+        if self.trace is not None:
+            text = (
+                query
+                if isinstance(query, str)
+                else str(getattr(query, "as_string", lambda _c: query)(None))
+            )
+            self.trace.append(" ".join(text.split())[:160])
+
+    def listen_templates(self, app: Any) -> None:
+        """CPU of `render_template` (the page's template with its includes and macros)."""
+        from flask import before_render_template, template_rendered
+
+        def before(_sender: Any, **_extra: Any) -> None:
+            self._render_started = time.thread_time()
+
+        def after(_sender: Any, **_extra: Any) -> None:
+            self.render_cpu += time.thread_time() - self._render_started
+
+        before_render_template.connect(before, app, weak=False)
+        template_rendered.connect(after, app, weak=False)
 
 
 class Backends:
@@ -144,11 +201,15 @@ class Walker:
         self.backends = backends
         self.plan = plan
         self.record = False
+        self.trace: list[tuple[str, list[str]]] | None = None
         self.pages: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
     def request(self, method: str, path: str, data: Any = None) -> tuple[int, str, str]:
         counts_before = dict(self.meter.counts)
         cpu_before = self.meter.app_cpu
+        render_before = self.meter.render_cpu
+        if self.trace is not None:
+            self.meter.trace = []
         pg_before = self.backends.cpu()
         # multipart only when there are files, as a browser (and bench/wizard_http.py) sends
         response = self.client.get(path) if method == "GET" else self.client.post(path, data=data)
@@ -160,8 +221,12 @@ class Walker:
             page["count"] += 1
             page["app_cpu_s"] += self.meter.app_cpu - cpu_before
             page["pg_cpu_s"] += pg_after - pg_before
-            for key in ("checkouts", "statements", "transactions"):
+            page["render_cpu_s"] += self.meter.render_cpu - render_before
+            for key in ("checkouts", "statements", "transactions", "round_trips"):
                 page[key] += self.meter.counts.get(key, 0) - counts_before.get(key, 0)
+        if self.trace is not None and self.meter.trace is not None:
+            self.trace.append((page_name(method, path), self.meter.trace))
+            self.meter.trace = None
         location = response.headers.get("Location", "")
         return response.status_code, response.get_data(as_text=True), location
 
@@ -296,6 +361,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         meter = Meter(app.wsgi_app)
         app.wsgi_app = meter
         meter.listen(app.extensions["tramita"].engine)
+        meter.listen_templates(app)
         backends = Backends(url)
         try:
             walker = Walker(app, meter, backends, plan)
@@ -311,6 +377,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 walker.walk()
             wait_for_effects(app)  # every effect of the measured walks has run
             effects = (time.process_time() - process_before) - (time.thread_time() - thread_before)
+            if args.sql:
+                walker.record, walker.trace = False, []
+                profiler, meter.profiler = meter.profiler, None
+                walker.walk()
+                wait_for_effects(app)
+                meter.profiler = profiler
         finally:
             backends.close()
             app.extensions["tramita"].engine.dispose()
@@ -324,6 +396,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "count": int(n),
             "app_cpu_ms": round(1000 * page["app_cpu_s"] / n, 2),
             "pg_cpu_ms": round(1000 * page["pg_cpu_s"] / n, 2),
+            "render_cpu_ms": round(1000 * page["render_cpu_s"] / n, 2),
+            "round_trips": round(page["round_trips"] / n, 2),
             "checkouts": round(page["checkouts"] / n, 2),
             "statements": round(page["statements"] / n, 2),
             "transactions": round(page["transactions"] / n, 2),
@@ -335,12 +409,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "app_cpu_ms_per_request": round(1000 * total["app_cpu_s"] / n, 2),
         "pg_cpu_ms_per_request": round(1000 * total["pg_cpu_s"] / n, 2),
         "other_threads_cpu_ms_per_request": round(1000 * effects / n, 2),
+        "render_cpu_ms_per_request": round(1000 * total["render_cpu_s"] / n, 2),
+        "round_trips_per_request": round(total["round_trips"] / n, 2),
         "checkouts_per_request": round(total["checkouts"] / n, 2),
         "statements_per_request": round(total["statements"] / n, 2),
         "transactions_per_request": round(total["transactions"] / n, 2),
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "pages": dict(sorted(pages.items())),
     }
+    if walker.trace is not None:
+        result["sql"] = [{"page": name, "statements": sql} for name, sql in walker.trace]
     if args.profile and meter.profiler is not None:
         meter.profiler.dump_stats(args.profile)
         out = io.StringIO()
@@ -357,6 +435,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--walks", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--profile", help="write a cProfile of the measured requests here")
+    parser.add_argument(
+        "--sql", action="store_true", help="one more walk, listing each page's SQL statements"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     if not pg_reachable(args.pg_url):

@@ -184,6 +184,7 @@ def inbox_page() -> ResponseReturnValue:
         problem=problem,
         cap=COUNT_CAP,
         columns=_sort_columns(flt.sort),
+        sort_options=[(k, _(SORT_LABELS[k])) for k in SORTS],
         is_director=viewer.is_director,
         team=_team(viewer.departments) if viewer.is_director else [],
         here=_query(),
@@ -213,7 +214,25 @@ def _team(departments: frozenset[str]) -> list[casework.Colleague]:
 
 
 # Sortable columns: (column, the ?orden= that sorts by it, the one that reverses it).
-SORTABLE = {"received": ("age", "newest"), "deadline": ("deadline", None)}
+SORTABLE = {
+    "folio": ("folio", "folio_desc"),
+    "applicant": ("applicant", "applicant_desc"),
+    "received": ("age", "newest"),
+    "deadline": ("deadline", None),
+    "state": ("state", "state_desc"),
+}
+# The same orders in the filters' «Ordenar por» (so applying filters keeps the order).
+SORT_LABELS = {
+    "deadline": N_("Fecha límite"),
+    "age": N_("Antigüedad"),
+    "newest": N_("Más recientes"),
+    "folio": N_("Folio"),
+    "folio_desc": N_("Folio, descendente"),
+    "applicant": N_("Solicitante"),
+    "applicant_desc": N_("Solicitante, descendente"),
+    "state": N_("Estado"),
+    "state_desc": N_("Estado, descendente"),
+}
 
 
 def _sort_columns(current: str) -> dict[str, dict[str, str]]:

@@ -446,6 +446,7 @@ def step(folio: str, step_id: str) -> ResponseReturnValue:
 def _post_step(case: Case, step_def: Step) -> ResponseReturnValue:
     sid = step_def.id
     uploads = Uploads(owner_id=case.actor.id, case_id=case.row.id, step_id=sid)
+    uploads.owner_checked = True  # load_case found the actor to be the case's applicant
     try:
         parsed = parse_step(
             step_def, request.form, request.files, save_upload=uploads.save, kept_refs=uploads.kept

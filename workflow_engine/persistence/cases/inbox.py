@@ -55,7 +55,11 @@ cases_t = table(Case)
 OPEN_VIEWS = ("mine", "unclaimed", "department", "overdue")
 VIEWS = (*OPEN_VIEWS, "decided")  # decided: resolved tasks (history), not counted
 DECIDED_STATUSES = ("approved", "rejected", "returned")
-SORTS = ("deadline", "age", "newest")
+# Sorts by a column of the table, ascending or (`_desc`) descending, then by task id. No
+# index delivers these orders: each branch's rows are sorted (fine for a department's open
+# tasks; the deadline and age sorts are the ones that stay flat at a million cases).
+COLUMN_SORTS = ("folio", "folio_desc", "applicant", "applicant_desc", "state", "state_desc")
+SORTS = ("deadline", "age", "newest", *COLUMN_SORTS)
 DEADLINE_STATES = ("on_time", "due_soon", "overdue", "none")
 MAX_LIMIT = 200
 
@@ -135,7 +139,7 @@ class InboxFilter:
     received_to: date | None = None
     deadline: str | None = None  # on_time | due_soon | overdue | none
     q: str = ""  # folio (prefix), applicant name (word prefixes), CURP/RFC (exact)
-    sort: str = "deadline"  # deadline | age | newest
+    sort: str = "deadline"  # deadline | age | newest | one of COLUMN_SORTS
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,8 @@ def _checksum(body: bytes) -> str:
     return hashlib.sha256(b"tramita-inbox-cursor:" + body).hexdigest()[:12]
 
 
-def encode_cursor(sort: str, key: date | datetime | None, task_id: int) -> str:
-    value = None if key is None else key.isoformat()
+def encode_cursor(sort: str, key: date | datetime | str | None, task_id: int) -> str:
+    value = key if key is None or isinstance(key, str) else key.isoformat()
     body = json.dumps([sort, value, task_id], separators=(",", ":")).encode()
     raw = body + b"." + _checksum(body).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -184,7 +188,7 @@ def encode_cursor(sort: str, key: date | datetime | None, task_id: int) -> str:
 
 @dataclass(frozen=True)
 class _Position:
-    key: date | datetime | None
+    key: date | datetime | str | None
     task_id: int
 
 
@@ -209,6 +213,8 @@ def decode_cursor(cursor: str, sort: str) -> _Position:
         return _Position(None, task_id)
     if not isinstance(value, str):
         raise bad
+    if sort in COLUMN_SORTS:
+        return _Position(value, task_id)
     try:
         if sort == "deadline":
             return _Position(date.fromisoformat(value), task_id)
@@ -319,8 +325,30 @@ class Inbox:
 
     # -- ordering --------------------------------------------------------------------------
     @staticmethod
+    def _sort_key(sort: str, view: str) -> ColumnElement[Any] | None:
+        """What a column sort orders by (None for the other sorts): the folio; the
+        applicant's name as search compares it (accents and case ignored, the same order on
+        every database); the state the column shows, the case's status (a decided task's
+        decision in the decided view)."""
+        t = tasks_t.c
+        column = sort.removesuffix("_desc") if sort in COLUMN_SORTS else None
+        if column == "folio":
+            return t.folio
+        if column == "applicant":
+            return t.applicant_search
+        if column == "state":
+            if view == "decided":
+                return t.status
+            return select(cases_t.c.status).where(cases_t.c.id == t.case_id).scalar_subquery()
+        return None
+
+    @staticmethod
     def _segments(
-        sort: str, position: _Position | None, dated: bool = True, undated: bool = True
+        sort: str,
+        position: _Position | None,
+        dated: bool = True,
+        undated: bool = True,
+        sort_key: ColumnElement[Any] | None = None,
     ) -> list[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]]:
         """(keyset conditions, [(column, descending)]) per segment, read in turn.
 
@@ -349,11 +377,36 @@ class Inbox:
                 after = tuple_(position.key, position.task_id)
                 where.append(key < after if desc else key > after)
             return [(where, [("opened_at", desc), ("id", desc)])]
+        if sort in COLUMN_SORTS and sort_key is not None:
+            desc = sort.endswith("_desc")
+            where = []
+            if position is not None:
+                # (key, id) after the cursor's, spelled out: a row value holding a subquery
+                # is not portable
+                if desc:
+                    later = or_(
+                        sort_key < position.key,
+                        and_(sort_key == position.key, t.id < position.task_id),
+                    )
+                else:
+                    later = or_(
+                        sort_key > position.key,
+                        and_(sort_key == position.key, t.id > position.task_id),
+                    )
+                where.append(later)
+            return [(where, [("sort_key", desc), ("id", desc)])]
         raise InboxQueryError(f"orden desconocido / unknown sort: {sort!r}")
 
     @staticmethod
-    def _order(source: Any, spec: Sequence[tuple[str, bool]]) -> list[Any]:
-        return [source.c[name].desc() if desc else source.c[name].asc() for name, desc in spec]
+    def _order(
+        source: Any, spec: Sequence[tuple[str, bool]], extra: dict[str, Any] | None = None
+    ) -> list[Any]:
+        """ORDER BY terms: columns of `source`, or the labelled expressions in `extra`."""
+        terms = [(extra or {}).get(name, None) for name, _desc in spec]
+        columns = [
+            t if t is not None else source.c[n] for t, (n, _d) in zip(terms, spec, strict=True)
+        ]
+        return [c.desc() if d else c.asc() for c, (_n, d) in zip(columns, spec, strict=True)]
 
     # -- pages -----------------------------------------------------------------------------
     def page(
@@ -376,12 +429,13 @@ class Inbox:
         if not branches:
             return InboxPage((), None)
         has_due = flt.view == "overdue" or flt.deadline in ("overdue", "due_soon", "on_time")
+        sort_key = self._sort_key(flt.sort, flt.view)
         segments = self._segments(
-            flt.sort, position, dated=flt.deadline != "none", undated=not has_due
+            flt.sort, position, dated=flt.deadline != "none", undated=not has_due, sort_key=sort_key
         )
         if not segments:
             return InboxPage((), None)
-        stmt = self._page_query(branches, filters, segments, limit + 1)
+        stmt = self._page_query(branches, filters, segments, limit + 1, sort_key)
         with self.engine.connect() as conn:
             found = conn.execute(stmt).all()
         more = len(found) > limit
@@ -389,7 +443,11 @@ class Inbox:
         next_cursor = None
         if more and rows:
             last = rows[-1]
-            key: date | datetime | None = last.due_on if flt.sort == "deadline" else last.opened_at
+            key: date | datetime | str | None
+            if sort_key is not None:
+                key = str(found[limit - 1].sort_key or "")
+            else:
+                key = last.due_on if flt.sort == "deadline" else last.opened_at
             next_cursor = encode_cursor(flt.sort, key, last.task_id)
         return InboxPage(tuple(rows), next_cursor)
 
@@ -399,6 +457,7 @@ class Inbox:
         filters: Sequence[ColumnElement[bool]],
         segments: Sequence[tuple[list[ColumnElement[bool]], list[tuple[str, bool]]]],
         limit: int,
+        sort_key: ColumnElement[Any] | None = None,
     ) -> Select[Any]:
         """One statement: per segment and branch an ordered, limited index scan; merged
         with UNION ALL, cut to the page, then joined to `cases` for those rows only."""
@@ -421,10 +480,14 @@ class Inbox:
             t.applicant_ref,
             t.submitted_at,
         ]
+        extra: dict[str, Any] = {}
+        if sort_key is not None:
+            extra["sort_key"] = sort_key.label("sort_key")
+            columns.append(extra["sort_key"])
         parts = [
             select(*columns, literal_column(str(number)).label("seg"))
             .where(*branch, *filters, *where)
-            .order_by(*self._order(tasks_t, order))
+            .order_by(*self._order(tasks_t, order, extra))
             .limit(limit)
             .subquery()
             for number, (where, order) in enumerate(segments)

@@ -781,8 +781,11 @@ class Accounts:
 
     def profile(self, user_id: int, conn: Connection | None = None) -> dict[str, Any]:
         """The citizen's data the wizard can prefill: name, email, curp, phone, address."""
-        with self._reading(conn) as c:
-            row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
+        if conn is not None and conn.dialect.name == "postgresql":
+            row = driver_row(conn, _PG_GET_USER, (user_id,))  # each new wizard step reads it
+        else:
+            with self._reading(conn) as c:
+                row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
         if row is None:
             raise KeyError(user_id)
         address = dict(row.address or {})

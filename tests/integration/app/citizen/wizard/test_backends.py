@@ -40,6 +40,7 @@ class _NoBackends:
 class _NoMeter:
     counts: dict[str, int] = {}
     app_cpu = 0.0
+    render_cpu = 0.0
 
 
 @pytest.fixture
