@@ -57,11 +57,14 @@ typecheck: install
 	$(BIN)/mypy
 
 ## The whole suite: lint, types, unit, integration (SQLite + PostgreSQL), Celery worker, walkthroughs.
+## TEST_WORKERS processes share the tests (pytest-xdist; one file's tests stay together, so its
+## module fixtures are built once); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: install lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(BIN)/pytest -m "not slow and not postgres and not redis and not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not postgres and not redis and not browser"
 
 # The demo's worker and beat (`make run`'s database); production: README "Production deployment".
 worker: install
