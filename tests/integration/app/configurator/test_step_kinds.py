@@ -298,6 +298,9 @@ def test_validator_problems_of_the_step_are_shown_beside_it(app: Flask) -> None:
 def test_english_pages_and_another_department(app: Flask) -> None:
     web = _liaison(app)
     web.set_cookie("lang", "en")
+    review = web.get(f"{BASE}/pasos/revision").get_data(as_text=True)
+    assert "Who reviews and by when" in review and "Tacit approval" in review
+    assert "Where it goes next" in web.get(f"{BASE}/pasos/aviso").get_data(as_text=True)
     other = "/configurador/permiso-construccion"
     steps = app.extensions["tramita"].catalog.draft("permiso-construccion")["steps"]
     kinds = {s["type"]: s["id"] for s in steps}

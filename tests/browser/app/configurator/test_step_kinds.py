@@ -1,0 +1,32 @@
+"""The configurator's review, parallel review, notice, end and condition pages in a real
+browser: no axe-core violations and no horizontal scroll at 1280 and 360 px."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import LiveServer, axe, login, no_horizontal_scroll
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+BASE = "/configurador/licencia-funcionamiento/pasos"
+
+
+@pytest.mark.parametrize("mobile", [False, True], ids=["1280", "360"])
+def test_step_kind_pages_are_accessible(
+    new_context: Any, live_server: LiveServer, mobile: bool
+) -> None:
+    page = new_context(mobile=mobile).new_page()
+    login(page, "enlace@demo.gob.mx")
+    for path in (
+        f"{BASE}/revision",
+        f"{BASE}/revision_conjunta",
+        f"{BASE}/aviso",
+        f"{BASE}/aprobada",
+        f"{BASE}/revision_conjunta?condicion=branches/proteccion",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200
+        axe(page, path)
+        no_horizontal_scroll(page)
