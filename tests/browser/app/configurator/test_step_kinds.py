@@ -1,4 +1,4 @@
-"""The configurator's review, parallel review, notice, end and condition pages in a real
+"""The configurator's review, parallel review, notice, end, connector and condition pages in a real
 browser: no axe-core violations and no horizontal scroll at 1280 and 360 px."""
 
 from __future__ import annotations
@@ -30,3 +30,10 @@ def test_step_kind_pages_are_accessible(
         assert response is not None and response.status == 200
         axe(page, path)
         no_horizontal_scroll(page)
+    admin = new_context(mobile=mobile).new_page()  # the connector step is another department's
+    login(admin, "admin@demo.gob.mx")
+    path = "/configurador/permiso-construccion/pasos/consulta_catastro"
+    response = admin.goto(path)
+    assert response is not None and response.status == 200
+    axe(admin, path)
+    no_horizontal_scroll(admin)
