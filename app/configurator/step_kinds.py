@@ -190,6 +190,12 @@ def _role_suggestions(doc: Doc) -> list[str]:
     return sorted(roles)
 
 
+def _outcome_dict(step: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the step's outcomes (empty when it has none or they are damaged)."""
+    outcomes = step.get("outcomes")
+    return dict(outcomes) if isinstance(outcomes, Mapping) else {}
+
+
 def _routes(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     outcomes = step.get("outcomes") if isinstance(step.get("outcomes"), Mapping) else {}
     return [dict(r) for r in outcome_routes((outcomes or {}).get("approve"))]
@@ -203,7 +209,7 @@ def _stored_routes(routes: list[dict[str, Any]]) -> Any:
 
 
 def _with_routes(step: dict[str, Any], routes: list[dict[str, Any]]) -> dict[str, Any]:
-    outcomes = dict(step.get("outcomes") or {})
+    outcomes = _outcome_dict(step)
     outcomes["approve"] = _stored_routes(routes)
     return {"outcomes": outcomes}
 
@@ -221,7 +227,14 @@ def _review_target(doc: Doc, step: dict[str, Any], element: str) -> ConditionTar
             _("Hacer la revisión solo cuando se cumplan"),
         )
     if kind == "branches" and step.get("type") == "parallel":
-        branch = next((b for b in step.get("branches") or () if b.get("id") == item), None)
+        branch = next(
+            (
+                b
+                for b in step.get("branches") or ()
+                if isinstance(b, Mapping) and b.get("id") == item
+            ),
+            None,
+        )
         if branch is None:
             abort(404)
         return ConditionTarget(
@@ -292,7 +305,7 @@ def _branch_action(info: TemplateInfo, step: dict[str, Any], errors: Errors) -> 
     step_id = str(step["id"])
     action = request.form.get("action", "")
     branch_id = request.form.get("branch", "")
-    ids = [str(b.get("id")) for b in step.get("branches") or ()]
+    ids = [str(b.get("id")) for b in step.get("branches") or () if isinstance(b, Mapping)]
     if action == "remove":
         if branch_id not in ids:
             abort(404)
@@ -377,7 +390,10 @@ def _approve_action(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> Respo
         if not 0 <= other < len(routes):
             return back
         routes[n], routes[other] = routes[other], routes[n]
-    elif action == "remove" and len(routes) > 1:
+    elif action == "remove":
+        if len(routes) == 1:
+            flash(_("Al aprobar se necesita al menos una ruta."), "error")
+            return back
         routes.pop(n)
     else:
         abort(400)
@@ -404,14 +420,15 @@ def _outcomes(
         if lapse_to not in dict(step_choices(doc, types=("end",))):
             errors["lapse_to"] = _("Elija el final que se aplica si no se corrige a tiempo.")
         ret = {"to_step": back_to, "response_days": days, "lapse_to": lapse_to}
-        previous = (step.get("outcomes") or {}).get("return")
+        outcomes = step.get("outcomes")
+        previous = outcomes.get("return") if isinstance(outcomes, Mapping) else None
         if isinstance(previous, Mapping) and "review_again" in previous:
             ret["review_again"] = previous["review_again"]
     if errors:
         return None
 
     def changes(s: dict[str, Any]) -> dict[str, Any]:
-        outcomes = dict(s.get("outcomes") or {})
+        outcomes = _outcome_dict(s)
         outcomes["reject"] = {"to": reject}
         if ret is None:
             outcomes.pop("return", None)
