@@ -1,5 +1,6 @@
 """The configurator's review, parallel review, notice, end, connector and condition pages in a real
-browser: no axe-core violations and no horizontal scroll at 1280 and 360 px."""
+browser: no axe-core violations and no horizontal scroll at 1280 and 360 px, also with
+an error beside an input."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ def test_step_kind_pages_are_accessible(
         assert response is not None and response.status == 200
         axe(page, path)
         no_horizontal_scroll(page)
+    page.goto(f"{BASE}/revision")
+    page.fill("#deadline_days", "0")
+    with page.expect_navigation():
+        page.click("button:has-text('Guardar área y plazo')")
+    assert "entre 1 y 365" in page.inner_text("#error-summary")
+    axe(page, "review step with an error")
+    no_horizontal_scroll(page)
     admin = new_context(mobile=mobile).new_page()  # the connector step is another department's
     login(admin, "admin@demo.gob.mx")
     path = "/configurador/permiso-construccion/pasos/consulta_catastro"

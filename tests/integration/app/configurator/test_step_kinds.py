@@ -105,6 +105,12 @@ def test_approval_outcomes_with_a_conditional_route_and_a_return(app: Flask) -> 
     assert "En cualquier otro caso" in html
     assert "Giro del negocio es Restaurante, cocina económica o cafetería" in html
 
+    when = f"{path}?condicion=when"
+    rows = {"row_count": "1", "row-0-field": "superficie_m2", "row-0-op": "gt"}
+    _post(web, when, {**rows, "row-0-value": "100", "cond_action": "save"})
+    assert _step(app, "revision")["when"] == {">": [{"var": "superficie_m2"}, 100]}
+    assert "Solo si:" in web.get(path).get_data(as_text=True)
+
     moved = _post(web, path, {"part": "approve", "action": "down", "route": "0"})
     assert moved.status_code == 200
     assert _step(app, "revision")["outcomes"]["approve"][0] == {"to": "pago"}
