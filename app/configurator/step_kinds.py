@@ -65,6 +65,10 @@ RECIPIENTS = (
     ("applicant", N_("La persona solicitante")),
     ("department", N_("El área responsable del trámite")),
 )
+REVIEW_AGAIN = (
+    ("returned", N_("Solo las áreas que la devolvieron")),
+    ("all", N_("Todas las áreas otra vez")),
+)
 BLANK_ROWS = 2
 
 Errors = dict[str, str]
@@ -420,10 +424,11 @@ def _outcomes(
         if lapse_to not in dict(step_choices(doc, types=("end",))):
             errors["lapse_to"] = _("Elija el final que se aplica si no se corrige a tiempo.")
         ret = {"to_step": back_to, "response_days": days, "lapse_to": lapse_to}
-        outcomes = step.get("outcomes")
-        previous = outcomes.get("return") if isinstance(outcomes, Mapping) else None
-        if isinstance(previous, Mapping) and "review_again" in previous:
-            ret["review_again"] = previous["review_again"]
+        again = request.form.get("review_again", "returned")
+        if again not in dict(REVIEW_AGAIN):
+            errors["review_again"] = _("Elija quién vuelve a revisar tras la corrección.")
+        if step.get("type") == "parallel" and again == "all":
+            ret["review_again"] = "all"
     if errors:
         return None
 
@@ -483,6 +488,7 @@ def review_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseR
         departments=department_names(),
         roles=_role_suggestions(doc),
         lapses=[(code, _(label)) for code, label in LAPSES],
+        review_again=[(code, _(label)) for code, label in REVIEW_AGAIN],
         branches=[
             {**b, "summary": condition_summary(b.get("when"), fields)}
             for b in step.get("branches") or ()

@@ -173,6 +173,19 @@ def test_parallel_branches_added_changed_conditioned_and_removed(app: Flask) -> 
     assert _step(app, "revision_conjunta")["branches"][-1]["when"] == {
         "==": [{"var": "vende_alcohol"}, True]
     }
+    _post(
+        web,
+        path,
+        {
+            "part": "outcomes",
+            "reject": "rechazada",
+            "return_to": "documentos",
+            "response_days": "10",
+            "lapse_to": "desechada",
+            "review_again": "all",
+        },
+    )
+    assert _step(app, "revision_conjunta")["outcomes"]["return"]["review_again"] == "all"
     _post(web, path, {"part": "branch", "action": "remove", "branch": "tesoreria"})
     assert [b["id"] for b in _step(app, "revision_conjunta")["branches"]] == [
         "desarrollo",
