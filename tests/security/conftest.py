@@ -121,6 +121,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "payment_id": 1,
         "number": 1,
         "name": "scian",
+        "line_id": "derecho_giro",
     }
 
 
