@@ -140,3 +140,10 @@ def test_another_department_gets_not_found(app: Flask) -> None:
     assert web.get(f"{other}/pasos/{step['id']}").status_code == 404
     assert web.get(f"{other}/pasos/{step['id']}/documento.pdf").status_code == 404
     assert web.get(f"{BASE}/pasos/pago/documento.pdf").status_code == 404
+
+
+def test_the_page_is_in_english(app: Flask) -> None:
+    html = _liaison(app).get(f"{PAGE}?lang=en").get_data(as_text=True)
+    for text in ("Document preview (PDF)", "Placeholder for the text in Spanish", "Signers"):
+        assert text in html
+    assert "Firmantes" not in html

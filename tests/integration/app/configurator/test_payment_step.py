@@ -230,3 +230,15 @@ def test_another_department_gets_not_found(app: Flask) -> None:
     assert web.get(f"{other}/tarifas/tarifa_m2_zona").status_code == 404
     assert web.get(f"{PAGE}/cobros/no_existe").status_code == 404
     assert web.get(f"{BASE}/tarifas/no_existe").status_code == 404
+
+
+def test_the_pages_are_in_english(app: Flask) -> None:
+    web = _liaison(app)
+    html = web.get(f"{PAGE}?lang=en").get_data(as_text=True)
+    for text in ("Worked example", "Fee lines", "Add a fee line", "Payment settings", "Rounding"):
+        assert text in html
+    assert "Líneas de cobro" not in html
+    html = web.get(f"{PAGE}/cobros/venta_alcohol?lang=en").get_data(as_text=True)
+    assert "Charge the line when" in html and "Amount: the product of these factors" in html
+    html = web.get(f"{BASE}/tarifas/tarifa_giro?lang=en").get_data(as_text=True)
+    assert "Save fee table" in html
