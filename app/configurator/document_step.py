@@ -150,7 +150,7 @@ def _validity(errors: dict[str, str]) -> int | None:
     return int(text)
 
 
-def _insert(form: dict[str, str], action: str) -> str | None:
+def _insert(doc: Doc, form: dict[str, str], action: str) -> str | None:
     """Add the chosen placeholder or conditional paragraph at the end of a text; the
     message saying so, or None when nothing was chosen."""
     what, _sep, lang = action.partition(":")
@@ -160,7 +160,7 @@ def _insert(form: dict[str, str], action: str) -> str | None:
     text = form.get(name, "")
     if what == "insert":
         chosen = request.form.get(f"placeholder_{lang}", "")
-        if chosen not in {p for p, _label in placeholders(_current_doc())}:
+        if chosen not in {p for p, _label in placeholders(doc)}:
             return None
         form[name] = f"{text.rstrip(' ')} {chosen}".lstrip() if text else chosen
         return _(
@@ -168,7 +168,7 @@ def _insert(form: dict[str, str], action: str) -> str | None:
             placeholder=chosen,
         )
     chosen = request.form.get(f"paragraph_{lang}", "")
-    if chosen not in {c for c, _label in paragraph_conditions(_current_doc())}:
+    if chosen not in {c for c, _label in paragraph_conditions(doc)}:
         return None
     sample = _("Texto del párrafo.") if lang == "es" else "Paragraph text."
     form[name] = f"{text.rstrip()}\n\n{{% if {chosen} %}}{sample}{{% endif %}}".lstrip()
@@ -178,17 +178,12 @@ def _insert(form: dict[str, str], action: str) -> str | None:
     )
 
 
-def _current_doc() -> Doc:
-    key = request.view_args["key"] if request.view_args else ""
-    return catalog().draft(editable(key).key)
-
-
 def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
     step_id = str(step["id"])
     action = request.form.get("action", "save")
     form = {k: v for k, v in request.form.items()}
     if action.startswith(("insert:", "paragraph:")):
-        said = _insert(form, action)
+        said = _insert(doc, form, action)
         return _page(info, doc, step, form=form, notice=said)
     if action != "save":
         abort(400)

@@ -259,12 +259,11 @@ def _posted_factors() -> list[Factor]:
     return factors
 
 
-def _set_lines(step_id: str, lines: list[dict[str, Any]]) -> editing.EditResult | None:
-    return _save_step(step_id, {"fee_lines": lines})
+def _set_lines(key: str, step_id: str, lines: list[dict[str, Any]]) -> editing.EditResult | None:
+    return _save_step(key, step_id, {"fee_lines": lines})
 
 
-def _save_step(step_id: str, changes: dict[str, Any]) -> editing.EditResult | None:
-    key = request.view_args["key"] if request.view_args else ""
+def _save_step(key: str, step_id: str, changes: dict[str, Any]) -> editing.EditResult | None:
     return apply_edit(key, lambda d: editing.set_step(d, step_id, changes))
 
 
@@ -288,7 +287,7 @@ def _add_line(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         "label": label,
         "amount": amount,
     }
-    if _set_lines(step_id, [*lines, new]) is not None:
+    if _set_lines(info.key, step_id, [*lines, new]) is not None:
         flash(_("Se agregó la línea «%(label)s».", label=localized(label)))
     return _back(info, step_id, "lineas")
 
@@ -305,13 +304,13 @@ def _line_action(info: TemplateInfo, step: dict[str, Any], action: str) -> Respo
         to = at + (-1 if request.form.get("direction") == "up" else 1)
         if 0 <= to < len(lines):
             lines.insert(to, lines.pop(at))
-            _set_lines(step_id, lines)
+            _set_lines(info.key, step_id, lines)
         return _back(info, step_id, f"linea-{line_id}")
     removed = lines.pop(at)
     if not lines:
         flash(_("Un pago necesita al menos una línea de cobro."), "error")
         return _back(info, step_id, "lineas")
-    if _set_lines(step_id, lines) is not None:
+    if _set_lines(info.key, step_id, lines) is not None:
         flash(
             _(
                 "Se quitó la línea «%(label)s».",
@@ -354,7 +353,7 @@ def _settings(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         )
     if errors:
         return _page(info, doc, step, errors=errors, status=422)
-    if _save_step(step_id, changes) is not None:
+    if _save_step(info.key, step_id, changes) is not None:
         flash(_("Se guardaron los datos del pago."))
     return _back(info, step_id, "datos-del-pago")
 
@@ -477,7 +476,9 @@ def _line_page(
     )
 
 
-def _save_line(step_id: str, line_id: str, changes: dict[str, Any]) -> editing.EditResult | None:
+def _save_line(
+    key: str, step_id: str, line_id: str, changes: dict[str, Any]
+) -> editing.EditResult | None:
     def operation(d: Doc) -> editing.EditResult:
         lines = [dict(x) for x in _lines(_payment(d, step_id))]
         for line in lines:
@@ -485,7 +486,6 @@ def _save_line(step_id: str, line_id: str, changes: dict[str, Any]) -> editing.E
                 line.update(changes)
         return editing.set_step(d, step_id, {"fee_lines": lines})
 
-    key = request.view_args["key"] if request.view_args else ""
     return apply_edit(key, operation)
 
 
@@ -541,7 +541,7 @@ def fee_line(key: str, step_id: str, line_id: str) -> ResponseReturnValue:
         return _line_page(
             info, doc, step, line, builder, errors=errors, advanced=advanced, status=422
         )
-    if _save_line(step_id, line_id, {"label": label, "amount": amount}) is not None:
+    if _save_line(info.key, step_id, line_id, {"label": label, "amount": amount}) is not None:
         flash(_("Se guardó la línea «%(label)s».", label=localized(label, lang)))
     return redirect(here)
 
