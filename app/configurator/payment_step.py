@@ -11,6 +11,7 @@ worked example is the engine's own computation on the template's example data (a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,7 +50,7 @@ from workflow_engine.templates.fee_formulas import (
 from workflow_engine.templates.option_lists import slug, unique_id
 from workflow_engine.templates.step_types import PaymentStep
 
-__all__ = ["fee_line", "fee_table", "payment_step", "worked_example"]
+__all__ = ["fee_constants", "fee_line", "fee_table", "payment_step", "worked_example"]
 
 EXAMPLE_DECISIONS = ["approve"] * 8
 MAX_TABLE_ROWS = 200
@@ -617,3 +618,107 @@ def _posted_rows() -> tuple[list[tuple[str, str]], dict[int, str]]:
             errors[n] = error.message(lang)
             rows.append((row_key, amount))
     return rows, errors
+
+
+# -- the constants ----------------------------------------------------------------------------
+
+CONSTANT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+YEAR = re.compile(r"^[0-9]{4}$")
+
+
+def _constant_rows(doc: Doc) -> list[tuple[str, str, str]]:
+    """(name, year or "", value) per constant value: a yearly constant gives a row a year."""
+    rows: list[tuple[str, str, str]] = []
+    constants = doc.get("constants")
+    for name, value in constants.items() if isinstance(constants, Mapping) else ():
+        if isinstance(value, Mapping) and isinstance(value.get("by_year"), Mapping):
+            rows.extend((name, str(y), str(v)) for y, v in sorted(value["by_year"].items()))
+        else:
+            rows.append((name, "", str(value)))
+    return rows
+
+
+def _posted_constants() -> tuple[list[tuple[str, str, str]], dict[str, Any], dict[int, str]]:
+    """The rows as posted, the constants they give and the errors by row."""
+    try:
+        count = min(int(request.form.get("row_count", "0")), MAX_TABLE_ROWS + 1)
+    except ValueError:
+        abort(400)
+    lang = reader_language()
+    rows: list[tuple[str, str, str]] = []
+    errors: dict[int, str] = {}
+    plain: dict[str, str] = {}
+    yearly: dict[str, dict[str, str]] = {}
+    removed = request.form.get("remove", "")
+    for n in range(count):
+        name = request.form.get(f"name-{n}", "").strip()[:63]
+        year = request.form.get(f"year-{n}", "").strip()[:4]
+        value = request.form.get(f"value-{n}", "").strip()[:40]
+        if not name or removed == str(n):
+            continue
+        rows.append((name, year, value))
+        at = len(rows) - 1
+        try:
+            number = parse_number(value)
+        except FormulaError as error:
+            errors[at] = error.message(lang)
+            continue
+        if not CONSTANT_NAME.match(name):
+            errors[at] = _(
+                "«%(name)s» no sirve como nombre: use minúsculas, números y _, empezando por "
+                "una letra.",
+                name=name,
+            )
+        elif year and not YEAR.match(year):
+            errors[at] = _("El año se escribe con cuatro cifras, por ejemplo 2026.")
+        elif (
+            (name in plain)
+            or (year and year in yearly.get(name, {}))
+            or (not year and name in yearly)
+        ):
+            errors[at] = _(
+                "La constante «%(name)s» está repetida: un valor sin año, o uno por año.",
+                name=name,
+            )
+        elif year:
+            yearly.setdefault(name, {})[year] = number
+        else:
+            plain[name] = number
+    constants: dict[str, Any] = dict(plain)
+    constants.update({name: {"by_year": by_year} for name, by_year in yearly.items()})
+    return rows, constants, errors
+
+
+@blueprint.route("/<key>/constantes", methods=["GET", "POST"])
+def fee_constants(key: str) -> ResponseReturnValue:
+    """The template's constants (the UMA by year, a fixed fee...) as a table: name, year
+    (empty for a value that does not change by year) and value."""
+    info = editable(key)
+    doc = catalog().draft(info.key)
+    back_step = request.values.get("step", "")
+    if back_step not in {
+        str(s.get("id")) for s in doc.get("steps") or () if isinstance(s, Mapping)
+    }:
+        back_step = ""
+    rows = _constant_rows(doc)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        rows, constants, errors = _posted_constants()
+        if not errors:
+            new = {k: v for k, v in doc.items() if k != "constants"}
+            if constants:
+                new["constants"] = constants
+            if apply_edit(info.key, replace_with(new)) is not None:
+                flash(_("Se guardaron las constantes."))
+                return redirect(url_for(".fee_constants", key=info.key, step=back_step or None))
+    return render_editor(
+        "configurator/fee_constants.html",
+        info.key,
+        "configurator.steps",
+        doc=doc,
+        rows=[*rows, ("", "", "")],
+        row_errors=errors,
+        back_step=back_step,
+        example=worked_example(doc, back_step) if back_step else None,
+        status=422 if errors else 200,
+    )

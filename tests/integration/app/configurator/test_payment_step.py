@@ -242,3 +242,35 @@ def test_the_pages_are_in_english(app: Flask) -> None:
     assert "Charge the line when" in html and "Amount: the product of these factors" in html
     html = web.get(f"{BASE}/tarifas/tarifa_giro?lang=en").get_data(as_text=True)
     assert "Save fee table" in html
+
+
+def test_the_uma_of_a_new_year_changes_the_worked_example(app: Flask) -> None:
+    web = _liaison(app)
+    page = f"{BASE}/constantes?step=pago"
+    html = web.get(page).get_data(as_text=True)
+    assert 'value="uma"' in html and 'value="117.31"' in html
+    before = _total(html)
+    rows = [
+        ("uma", "2025", "113.14"),
+        ("uma", "2026", "117.31"),
+        ("uma", "2020", "80.00"),
+        ("uma_por_m2", "", "0.05"),
+        ("umas_alcohol", "", "40"),  # 30 -> 40 UMA for the alcohol permit
+    ]
+    data: dict[str, Any] = {"step": "pago", "row_count": str(len(rows) + 1)}
+    for n, (name, year, value) in enumerate(rows):
+        data.update({f"name-{n}": name, f"year-{n}": year, f"value-{n}": value})
+    result = _post(web, page, data)
+    html = result.get_data(as_text=True)
+    assert "Se guardaron las constantes." in html
+    constants = _draft(app)["constants"]
+    assert constants["uma"]["by_year"]["2020"] == "80.00"
+    assert constants["umas_alcohol"] == "40"
+    assert _total(html) > before
+    data["value-4"] = "cuarenta"
+    data["name-3"] = "uma"  # the same name with and without a year
+    result = _post(web, page, data)
+    assert result.status_code == 422
+    html = result.get_data(as_text=True)
+    assert "«cuarenta» no es una cantidad" in html
+    assert "La constante «uma» está repetida" in html
