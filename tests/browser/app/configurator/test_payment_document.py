@@ -24,6 +24,7 @@ def test_payment_line_table_and_document_pages_are_accessible(
         f"{BASE}/pasos/pago",
         f"{BASE}/pasos/pago/cobros/venta_alcohol",
         f"{BASE}/tarifas/tarifa_giro?step=pago",
+        f"{BASE}/constantes?step=pago",
         f"{BASE}/pasos/emision",
     ):
         response = page.goto(path)
