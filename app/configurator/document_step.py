@@ -29,6 +29,7 @@ from app.configurator.common import (
     services,
     step_editor,
 )
+from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
 from app.formatting import localized, reader_language
 from app.trial import preview_pdf, run_trial
 from workflow_engine.persistence.platform.catalog import TemplateInfo
@@ -36,6 +37,7 @@ from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import editing
 from workflow_engine.templates.condition_rows import BOOLEAN, CHOICE, kind_of
 from workflow_engine.templates.step_types import DocumentStep
+from workflow_engine.templates.text_conditions import jinja_test
 
 __all__ = ["document_preview", "document_step", "placeholders"]
 
@@ -178,8 +180,43 @@ def _insert(doc: Doc, form: dict[str, str], action: str) -> str | None:
     )
 
 
+def _paragraph(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
+    """The condition builder of a new conditional paragraph: its rows redrawn, or, saved, the
+    paragraph `{% if … %}…{% endif %}` added at the end of both texts."""
+    step_id = str(step["id"])
+    builder, save = posted_builder(request.form, condition_fields(doc, step_id), None)
+    test = None if save is KEEP or save is None else jinja_test(save)
+    if save is not KEEP and save is not None and test is None:
+        builder.errors = [
+            _("Esta condición no se puede usar en un párrafo; use filas más simples.")
+        ]
+    if test is None:
+        status = 422 if builder.errors else 200
+        return _page(info, doc, step, builder=builder, status=status)
+    document = dict(step.get("document") or {})
+    body = dict(document.get("body") or {})
+    samples = {"es": "Texto del párrafo.", "en": "Paragraph text."}
+    for lang in LANGS:
+        if lang in body or lang == "es":
+            text = str(body.get(lang, "")).rstrip()
+            body[lang] = f"{text}\n\n{{% if {test} %}}{samples[lang]}{{% endif %}}".lstrip()
+    document["body"] = body
+    if apply_edit(info.key, lambda d: editing.set_step(d, step_id, {"document": document})):
+        flash(
+            _(
+                "Se agregó un párrafo condicional al final del texto. Escriba su texto y guarde "
+                "el documento."
+            )
+        )
+    return redirect(
+        url_for("configurator.step", key=info.key, step_id=step_id, _anchor="documento")
+    )
+
+
 def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
     step_id = str(step["id"])
+    if request.form.get("part") == "paragraph":
+        return _paragraph(info, doc, step)
     action = request.form.get("action", "save")
     form = {k: v for k, v in request.form.items()}
     if action.startswith(("insert:", "paragraph:")):
@@ -228,9 +265,12 @@ def _page(
     form: Mapping[str, str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    builder: Builder | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     step_id = str(step["id"])
+    if builder is None:
+        builder = builder_for(None, condition_fields(doc, step_id))
     document = step.get("document") if isinstance(step.get("document"), Mapping) else {}
     assert isinstance(document, Mapping)
     signers = [s for s in document.get("signers") or () if isinstance(s, Mapping)]
@@ -253,6 +293,7 @@ def _page(
         form=form or {},
         errors=errors or {},
         notice=notice,
+        builder=builder,
         status=status,
     )
 

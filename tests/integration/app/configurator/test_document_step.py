@@ -147,3 +147,28 @@ def test_the_page_is_in_english(app: Flask) -> None:
     for text in ("Document preview (PDF)", "Placeholder for the text in Spanish", "Signers"):
         assert text in html
     assert "Firmantes" not in html
+
+
+def test_a_conditional_paragraph_built_with_condition_rows(app: Flask) -> None:
+    web = _liaison(app)
+    rows = {"part": "paragraph", "join": "all", "row_count": "1", "row-0-field": "giro"}
+    page = web.post(PAGE, data={**_form(web), **rows, "cond_action": "refresh"})
+    assert page.status_code == 200
+    assert 'name="row-0-op"' in page.get_data(as_text=True)
+    page = web.post(
+        PAGE,
+        data={
+            **_form(web),
+            **rows,
+            "cond_action": "save",
+            "row-0-op": "is",
+            "row-0-value": "restaurante",
+        },
+        follow_redirects=True,
+    )
+    assert "Se agregó un párrafo condicional" in page.get_data(as_text=True)
+    body = _document(app)["body"]
+    assert body["es"].endswith('{% if data.giro == "restaurante" %}Texto del párrafo.{% endif %}')
+    assert body["en"].endswith('{% if data.giro == "restaurante" %}Paragraph text.{% endif %}')
+    pdf = web.get(f"{PAGE}/documento.pdf")  # the example is a restaurant: still a valid text
+    assert pdf.mimetype == "application/pdf"
