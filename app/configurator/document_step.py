@@ -1,5 +1,7 @@
 """The document step's page: the document's title, its text (Spanish and English) with a
-picker of placeholders ({{ data.<field> }}, the folio, the fees) and of conditional paragraphs,
+picker of placeholders ({{ data.<field> }}, the folio, the fees), conditional paragraphs
+(a quick pick of «yes/no is yes» or «choice is option», or any rows of the condition builder,
+written as the `{% if %}` test by `workflow_engine.templates.text_conditions`),
 who it is for, how long it is valid, who signs it, its tables (shown), and a PDF preview with
 sample data marked «VISTA PREVIA», never signed.
 
