@@ -201,7 +201,7 @@ def worked_example(doc: Doc, step_id: str) -> dict[str, Any]:
     """The fees of `step_id` for the template's example data (else samples), computed by the
     engine in a dry run that approves every review: lines, total, or why there are none."""
     lang = reader_language()
-    trial = run_trial(services(), doc, None, EXAMPLE_DECISIONS, at=utcnow(), pay=False)
+    trial = run_trial(services(), doc, None, EXAMPLE_DECISIONS, at=utcnow())
     fee = next((f for f in trial.simulation.fees if f.step_id == step_id), None)
     if fee is None:
         if trial.stopped:
