@@ -122,6 +122,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "number": 1,
         "request_id": 1,
         "name": "scian",
+        "line_id": "derecho_giro",
     }
 
 
