@@ -168,14 +168,14 @@ class Liaison:
     def login(self) -> None:
         page = self.get("/entrar")
         token = csrf_token(page.text)
-        answer = self.post(
-            "/entrar", {"csrf_token": token, "email": LIAISON, "password": PASSWORD}
-        )
+        answer = self.post("/entrar", {"csrf_token": token, "email": LIAISON, "password": PASSWORD})
         if answer.status_code != 302 or "/entrar" in answer.headers.get("Location", ""):
             raise SystemExit(f"login refused ({answer.status_code})")
 
 
-def timed(call: Callable[[], Any], reps: int, warmup: int, check: Callable[[Any], None]) -> list[float]:
+def timed(
+    call: Callable[[], Any], reps: int, warmup: int, check: Callable[[Any], None]
+) -> list[float]:
     for _ in range(warmup):
         check(call())
     spans = []
