@@ -151,7 +151,7 @@ def apply_edit(key: str, operation: Operation, *, base: int | None = None) -> Ed
         # chosen when a procedure is created, never by an edit.
         result = EditResult(
             {**result.doc, "key": info.key, "department": info.department},
-            result.problems,
+            None,
             result.notices,
         )
     try:
