@@ -169,6 +169,12 @@ class _Memo:
 _MEMO = _Memo(64)
 
 
+def forget_validations() -> None:
+    """Forget the remembered problems (benchmarks time a validation from scratch)."""
+    with _MEMO.lock:
+        _MEMO.items.clear()
+
+
 def _memo_key(doc: Any, known: frozenset[str] | None) -> tuple[str, frozenset[str] | None] | None:
     """The document's content digest; None (not remembered) for what is not JSON. Templates
     are JSON (parsed, or read from the database), so their keys are strings and the JSON
