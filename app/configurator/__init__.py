@@ -18,6 +18,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     publishing,
     step_kinds,
     steps,
+    undo,
 )
 
 blueprints = (common.blueprint, publishing.approvals)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, flash, render_template, request
+from flask import Blueprint, abort, current_app, flash, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -47,6 +47,7 @@ __all__ = [
     "draft_problems",
     "editable",
     "editor",
+    "forget_editable",
     "render_editor",
     "replace_with",
     "step_editor",
@@ -86,14 +87,25 @@ def _may_edit(department: str) -> bool:
 
 def editable(key: str) -> TemplateInfo:
     """The procedure `key` if the visitor may edit it (liaisons: their department's;
-    administrators: all); 404 otherwise, the same as for a procedure that does not exist."""
-    try:
-        info = catalog().info(key[:64])
-    except NotFoundError:
-        abort(404)
-    if not _may_edit(info.department):
-        abort(404)
+    administrators: all); 404 otherwise, the same as for a procedure that does not exist.
+    Read once per request (a page and the editor frame around it both ask); a save made in
+    the request forgets it (`apply_edit`)."""
+    known: dict[str, TemplateInfo] = g.setdefault("configurator_editable", {})
+    info = known.get(key[:64])
+    if info is None:
+        try:
+            info = catalog().info(key[:64])
+        except NotFoundError:
+            abort(404)
+        if not _may_edit(info.department):
+            abort(404)
+        known[info.key] = info
     return info
+
+
+def forget_editable(key: str) -> None:
+    """The draft of `key` changed in this request: `editable` reads it again."""
+    g.setdefault("configurator_editable", {}).pop(key, None)
 
 
 def visible_procedures() -> list[TemplateInfo]:
@@ -140,7 +152,7 @@ def apply_edit(key: str, operation: Operation, *, base: int | None = None) -> Ed
         # chosen when a procedure is created, never by an edit.
         result = EditResult(
             {**result.doc, "key": info.key, "department": info.department},
-            result.problems,
+            None,
             result.notices,
         )
     try:
@@ -148,6 +160,8 @@ def apply_edit(key: str, operation: Operation, *, base: int | None = None) -> Ed
     except (RevisionConflictError, TemplateInvalidError) as error:
         flash(error.message(lang), "error")
         return None
+    finally:
+        forget_editable(info.key)
     for notice in result.notices:
         flash(notice.message_en if lang == "en" else notice.message_es)
     return result

@@ -17,6 +17,7 @@ from app.configurator.common import (
     editable,
     render_editor,
 )
+from app.configurator.undo import recent_changes
 from app.formatting import localized, reader_language
 from workflow_engine.templates import editing
 from workflow_engine.templates.option_lists import slug, unique_id
@@ -128,6 +129,7 @@ def steps(key: str) -> ResponseReturnValue:
         doc=doc,
         rows=step_rows(doc),
         types=_type_choices(),
+        recent=recent_changes(info.key),
     )
 
 

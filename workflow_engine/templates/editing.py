@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -59,13 +59,33 @@ class Notice:
     message_en: str
 
 
-@dataclass(frozen=True)
 class EditResult:
-    """The edited document, its problems, and what the edit had to drop."""
+    """The edited document, its problems, and what the edit had to drop.
 
-    doc: Doc
-    problems: list[TemplateProblem]
-    notices: tuple[Notice, ...] = field(default=())
+    The problems (errors only, as `validate_template` gives them) are worked out when first
+    read: a caller that saves the document validates it anyway (`Catalog.save_revision`),
+    and a big procedure takes tens of milliseconds to validate."""
+
+    __slots__ = ("_problems", "doc", "notices")
+
+    def __init__(
+        self,
+        doc: Doc,
+        problems: list[TemplateProblem] | None = None,
+        notices: Iterable[Notice] = (),
+    ) -> None:
+        self.doc = doc
+        self._problems = problems
+        self.notices: tuple[Notice, ...] = tuple(notices)
+
+    @property
+    def problems(self) -> list[TemplateProblem]:
+        if self._problems is None:
+            self._problems = validate_template(self.doc)
+        return self._problems
+
+    def __repr__(self) -> str:
+        return f"EditResult(doc={self.doc!r}, notices={self.notices!r})"
 
 
 class EditError(ValueError):
@@ -214,7 +234,7 @@ def fresh_id(base: str, taken: Iterable[str]) -> str:
 
 
 def _finish(doc: Doc, notices: Iterable[Notice] = ()) -> EditResult:
-    return EditResult(doc, validate_template(doc), tuple(notices))
+    return EditResult(doc, None, notices)
 
 
 # -- steps ------------------------------------------------------------------------------------

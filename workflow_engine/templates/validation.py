@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import hashlib
+import json
 import re
-from collections import deque
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -121,16 +124,67 @@ def validate_template(
     if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
         error = too_deep(MAX_TEMPLATE_DEPTH)
         return [Problem("too_deep", ERROR, "", "$", error.message_es, error.message_en)]
-    structural, damaged = _structural_problems(doc)
-    problems = list(structural)
-    if isinstance(doc, dict):
-        known = None if known_departments is None else frozenset(known_departments)
-        sound = _without(doc, damaged) if damaged else doc
-        problems += _Semantics(sound, known).run()
-    problems = [replace(p, element=element_of(doc, parse_path(p.path))) for p in problems]
+    known = None if known_departments is None else frozenset(known_departments)
+    memo_key = _memo_key(doc, known)
+    problems = _MEMO.get(memo_key) if memo_key is not None else None
+    if problems is None:
+        structural, damaged = _structural_problems(doc)
+        problems = list(structural)
+        if isinstance(doc, dict):
+            sound = _without(doc, damaged) if damaged else doc
+            problems += _Semantics(sound, known).run()
+        problems = [replace(p, element=element_of(doc, parse_path(p.path))) for p in problems]
+        problems = sorted(problems, key=lambda p: p.severity != ERROR)
+        if memo_key is not None:
+            _MEMO.put(memo_key, problems)
     if not with_warnings:
         return errors(problems)
-    return sorted(problems, key=lambda p: p.severity != ERROR)
+    return list(problems)
+
+
+class _Memo:
+    """The problems of the last documents validated, by content: an editor page, the edit
+    it posts, the save and the page it redirects to all validate the same draft, and the
+    validation of a big procedure costs tens of milliseconds. Problems are immutable."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[str, frozenset[str] | None], list[Problem]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, frozenset[str] | None]) -> list[Problem] | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, frozenset[str] | None], problems: list[Problem]) -> None:
+        with self.lock:
+            self.items[key] = problems
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_MEMO = _Memo(64)
+
+
+def forget_validations() -> None:
+    """Forget the remembered problems (benchmarks time a validation from scratch)."""
+    with _MEMO.lock:
+        _MEMO.items.clear()
+
+
+def _memo_key(doc: Any, known: frozenset[str] | None) -> tuple[str, frozenset[str] | None] | None:
+    """The document's content digest; None (not remembered) for what is not JSON. Templates
+    are JSON (parsed, or read from the database), so their keys are strings and the JSON
+    text tells two documents apart."""
+    try:
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest(), known
 
 
 def _dicts_only(value: Any) -> list[dict[str, Any]]:

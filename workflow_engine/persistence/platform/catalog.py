@@ -155,6 +155,18 @@ class OwnRequestError(ForbiddenError):
         )
 
 
+class NothingToUndoError(EngineError):
+    """The draft has no earlier revision to go back to."""
+
+    code = "nothing_to_undo"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No hay un cambio anterior que deshacer.",
+            "There is no earlier change to undo.",
+        )
+
+
 @dataclass(frozen=True)
 class Editor:
     """Who saves or publishes a template, passed explicitly: an account (its role and
@@ -183,6 +195,10 @@ class _Who:
 
 @dataclass(frozen=True)
 class RevisionInfo:
+    """One save of a draft. `base_number`: for an ordinary save, the revision it was saved
+    on top of (always `number - 1`); for an undo (`Catalog.undo`), the revision whose
+    document it restored (always less than `number - 1`), see `restored`."""
+
     key: str
     number: int
     base_number: int | None
@@ -193,6 +209,19 @@ class RevisionInfo:
     error_count: int
     warning_count: int
     problems: list[dict[str, Any]]
+
+    @property
+    def restored(self) -> int | None:
+        """The revision an undo put back (None for an ordinary save)."""
+        return _restored(self.number, self.base_number)
+
+
+@dataclass(frozen=True)
+class UndoInfo:
+    """An undo: the new revision, and the save whose change it took away."""
+
+    revision: RevisionInfo
+    undone: RevisionInfo
 
 
 @dataclass(frozen=True)
@@ -345,7 +374,12 @@ class Catalog:
         return self._save(doc, self.validate(doc), by, base)
 
     def _save(
-        self, doc: Any, problems: Sequence[Any], by: Editor, base: int | None
+        self,
+        doc: Any,
+        problems: Sequence[Any],
+        by: Editor,
+        base: int | None,
+        restores: int | None = None,
     ) -> RevisionInfo:
         key, department = self._identity(doc, problems)
         records = [p.as_dict() for p in problems]
@@ -408,6 +442,8 @@ class Catalog:
                     )
                     if claimed.rowcount != 1:  # another save took this number first
                         raise self._conflict(conn, key, template_id)
+                if restores is not None:
+                    base_number = restores  # an undo says which revision it put back
                 conn.execute(
                     insert(revisions_t).values(
                         template_id=template_id,
@@ -492,14 +528,17 @@ class Catalog:
         ).one()
         return _revision_info(key, row)
 
-    def revisions(self, key: str) -> list[RevisionInfo]:
-        """Every saved revision of the draft, newest first (the first is the draft)."""
+    def revisions(self, key: str, limit: int | None = None) -> list[RevisionInfo]:
+        """The saved revisions of the draft, newest first (the first is the draft); the
+        `limit` latest ones when given. Their documents are not read."""
+        columns = [c for c in revisions_t.c if c.name != "document"]
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(revisions_t)
+                select(*columns)
                 .join(templates_t, templates_t.c.id == revisions_t.c.template_id)
                 .where(templates_t.c.key == key)
                 .order_by(revisions_t.c.number.desc())
+                .limit(limit)
             ).all()
         if not rows:
             raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
@@ -531,6 +570,51 @@ class Catalog:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return {r.template_key: _revision_info(r.template_key, r) for r in rows}
+
+    def undo(self, key: str, by: Editor, base: int) -> UndoInfo:
+        """Take away the latest change of the draft: the document of the revision before it
+        is saved again as a new revision (history is never rewritten). Undoing again goes
+        further back: after an undo that put back revision M, the next one puts back M - 1
+        (revisions that equal the current draft are passed over).
+
+        `base` is the revision the editor saw; if someone saved since, RevisionConflictError
+        and nothing is written. NothingToUndoError when there is no earlier revision."""
+        with self.engine.connect() as conn:
+            tpl = conn.execute(
+                select(templates_t.c.id, templates_t.c.draft_revision).where(
+                    templates_t.c.key == key
+                )
+            ).one_or_none()
+            if tpl is None:
+                raise NotFoundError("No existe esa plantilla.", "No such template.", key=key)
+            if base != tpl.draft_revision:
+                raise self._conflict(conn, key, tpl.id)
+            rows = conn.execute(
+                select(
+                    revisions_t.c.number,
+                    revisions_t.c.base_number,
+                    revisions_t.c.checksum,
+                )
+                .where(revisions_t.c.template_id == tpl.id)
+                .order_by(revisions_t.c.number.desc())
+            ).all()
+            by_number = {r.number: r for r in rows}
+            latest = by_number[tpl.draft_revision]
+            restored = _restored(latest.number, latest.base_number)
+            target = (restored if restored is not None else latest.number) - 1
+            while target in by_number and by_number[target].checksum == latest.checksum:
+                target -= 1
+            if target not in by_number:
+                raise NothingToUndoError()
+            document = conn.execute(
+                select(revisions_t.c.document).where(
+                    revisions_t.c.template_id == tpl.id, revisions_t.c.number == target
+                )
+            ).scalar_one()
+            undone = self._revision(conn, key, tpl.id, target + 1)
+        doc = dict(document)
+        saved = self._save(doc, self.validate(doc), by, base, restores=target)
+        return UndoInfo(saved, undone)
 
     def publications(self, key: str) -> list[PublicationInfo]:
         """Every published version of a template, newest first: who, when, why (without the
@@ -1000,6 +1084,10 @@ def _title(draft: Any) -> dict[str, str]:
     """The draft's title, or none when a draft saved with errors has no usable one."""
     title = draft.get("title") if isinstance(draft, dict) else None
     return {k: v for k, v in title.items() if isinstance(v, str)} if isinstance(title, dict) else {}
+
+
+def _restored(number: int, base_number: int | None) -> int | None:
+    return None if base_number is None or base_number == number - 1 else base_number
 
 
 def _revision_info(key: str, row: Any) -> RevisionInfo:

@@ -685,3 +685,20 @@ def test_min_length_greater_than_max_length() -> None:
         lambda d: step(d, "solicitante")["fields"][0].update(min_length=300),
     )
     only_at(validate_template(doc), "$.steps[0].fields[0].min_length")
+
+
+def test_remembered_problems_follow_the_content_of_the_document() -> None:
+    """A draft validated again (the page, the save, the page after it) gives the same
+    problems; changed in place, its new problems; the departments checked count too."""
+    doc = json.loads((examples_dir() / "licencia-funcionamiento.json").read_text())
+    assert validate_template(doc) == []
+    assert validate_template(doc) == []
+    doc["steps"][0]["transitions"][0]["to"] = "no_existe"
+    assert any("no_existe" in p.message_es for p in validate_template(doc))
+    doc["steps"][0]["transitions"][0]["to"] = "negocio"
+    assert validate_template(doc) == []
+    assert validate_template(doc, known_departments={"otra"}) != []
+    assert validate_template(doc, known_departments={"otra"}) != []
+    first = validate_template(doc, known_departments={"otra"}, with_warnings=True)
+    first.clear()  # a caller's list is its own
+    assert validate_template(doc, known_departments={"otra"}, with_warnings=True) != []

@@ -32,6 +32,7 @@ from workflow_engine.persistence.platform.catalog import (
     Catalog,
     Editor,
     NoteRequiredError,
+    NothingToUndoError,
     RevisionConflictError,
     TemplateForbiddenError,
     TemplateInvalidError,
@@ -243,6 +244,39 @@ def test_roll_back_publishes_an_old_version_again_and_cases_keep_theirs(
     assert catalog.info("mini").state == "live_with_draft"
     with pytest.raises(NoteRequiredError):
         catalog.rollback("mini", 2, by=people.admin, note="")
+
+
+def test_undo_saves_earlier_documents_as_new_revisions_going_further_back(
+    engine: Engine, people: People
+) -> None:
+    catalog = Catalog(engine)
+    catalog.save_revision(retitled("Uno"), by=people.liaison, base=0)
+    with pytest.raises(NothingToUndoError):
+        catalog.undo("mini", people.liaison, base=1)
+    catalog.save_revision(retitled("Dos"), by=people.admin, base=1)
+    catalog.save_revision(retitled("Uno"), by=people.liaison, base=2)  # back by hand
+    catalog.save_revision(retitled("Tres"), by=people.liaison, base=3)
+    with pytest.raises(RevisionConflictError):
+        catalog.undo("mini", people.liaison, base=3)
+    first = catalog.undo("mini", people.liaison, base=4)
+    assert (first.revision.number, first.revision.restored) == (5, 3)
+    assert (first.undone.number, first.undone.saved_by_name) == (4, "Lía Enlace")
+    assert catalog.draft("mini")["title"] == {"es": "Uno"}
+    second = catalog.undo("mini", people.liaison, base=5)
+    assert (second.revision.number, second.revision.restored) == (6, 2)
+    assert second.undone.saved_by_name == "Lía Enlace"  # revision 3, the change by hand
+    assert catalog.draft("mini")["title"] == {"es": "Dos"}
+    third = catalog.undo("mini", people.liaison, base=6)
+    assert third.revision.restored == 1 and third.undone.saved_by_name == "Ada Administradora"
+    assert catalog.draft("mini")["title"] == {"es": "Uno"}
+    with pytest.raises(NothingToUndoError):
+        catalog.undo("mini", people.liaison, base=7)
+    assert [r.number for r in catalog.revisions("mini", limit=3)] == [7, 6, 5]
+    assert catalog.revisions("mini")[-1].restored is None
+    catalog.save_revision(retitled("Cuatro"), by=people.liaison, base=7)
+    with pytest.raises(TemplateForbiddenError):
+        catalog.undo("mini", people.other_liaison, base=8)
+    assert catalog.info("mini").draft_revision == 8
 
 
 def test_liaisons_touch_only_their_departments_procedures(engine: Engine, people: People) -> None:
