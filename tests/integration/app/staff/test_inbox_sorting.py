@@ -139,7 +139,7 @@ def _walk(client: FlaskClient, **query: str) -> list[str]:
     page = _page(client, **query)
     seen = _folios(page)
     for _ in range(10):
-        more = re.search(r'<a href="([^"]*)" rel="next">', page)
+        more = re.search(r'<a [^>]*href="([^"]*)"[^>]*rel="next"', page)
         if not more:
             return seen
         link = html_lib.unescape(more.group(1))
@@ -208,7 +208,7 @@ def test_an_unknown_order_or_another_orders_cursor_is_a_400(
     monkeypatch.setattr(listing, "PAGE_SIZE", 2)
     assert client.get("/bandeja?vista=unclaimed&orden=folio_up").status_code == 400
     page = _page(client, orden="folio")
-    link = html_lib.unescape(re.search(r'<a href="([^"]*)" rel="next">', page).group(1))  # type: ignore[union-attr]
+    link = html_lib.unescape(re.search(r'<a [^>]*href="([^"]*)"[^>]*rel="next"', page).group(1))  # type: ignore[union-attr]
     other = link.replace("orden=folio", "orden=applicant")
     assert client.get("/bandeja" + other).status_code == 400
 
