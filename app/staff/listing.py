@@ -32,6 +32,7 @@ from workflow_engine.persistence.cases.inbox import (
 )
 from workflow_engine.persistence.models import User, table
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.field_types.date import typed_date
 
 PAGE_SIZE = 25
 users_t = table(User)
@@ -46,10 +47,10 @@ def _date_param(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return typed_date(raw)
     except ValueError:
         raise BadFilterError(
-            _("La fecha «%(value)s» no es válida (use AAAA-MM-DD).", value=raw)
+            _("La fecha «%(value)s» no es válida (use DD/MM/AAAA).", value=raw)
         ) from None
 
 

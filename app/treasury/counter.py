@@ -7,7 +7,6 @@ else gets a 404.
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flask import (
@@ -31,6 +30,7 @@ from connectors.common import local_today
 from connectors.payments.counter import METHODS, Counter, CounterError, CounterPayment
 from connectors.payments.recording import DUPLICATE, RECORDED, PaymentRecorder
 from workflow_engine.persistence.types import utcnow
+from workflow_engine.templates.field_types.date import typed_date
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -161,7 +161,7 @@ def day_report() -> ResponseReturnValue:
     today = local_today(_services().settings.timezone, utcnow())
     raw_day = request.args.get("fecha", "")
     try:
-        day = date.fromisoformat(raw_day) if raw_day else today
+        day = typed_date(raw_day) if raw_day.strip() else today
     except ValueError:
         abort(400)
     cashier_id = str(account.id)

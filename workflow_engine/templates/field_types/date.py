@@ -23,6 +23,19 @@ _DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _BOUND = {"type": "string", "pattern": "^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$"}
 
 
+def typed_date(text: str) -> datetime.date:
+    """A day as a person types it: DD/MM/AAAA (the order of a Spanish page, whatever the
+    browser's locale) or AAAA-MM-DD; ValueError for anything else or a day that does not
+    exist. Date fields and the date filters of staff pages read dates with it."""
+    text = text.strip()
+    if _ISO_DATE.match(text):
+        return datetime.date.fromisoformat(text)
+    if match := _DMY_DATE.match(text):
+        d, m, y = (int(g) for g in match.groups())
+        return datetime.date(y, m, d)
+    raise ValueError(text)
+
+
 def _bound(raw: Any, env: Env) -> datetime.date | None:
     if raw is None:
         return None
@@ -86,15 +99,8 @@ class Date(FieldType):
         if isinstance(value, datetime.date):
             day = value
         elif isinstance(value, str):
-            text = value.strip()
             try:
-                if _ISO_DATE.match(text):
-                    day = datetime.date.fromisoformat(text)
-                elif match := _DMY_DATE.match(text):
-                    d, m, y = (int(g) for g in match.groups())
-                    day = datetime.date(y, m, d)
-                else:
-                    raise bad
+                day = typed_date(value)
             except ValueError:
                 raise bad from None
         else:

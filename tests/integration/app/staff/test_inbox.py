@@ -103,6 +103,19 @@ def test_bad_filters_and_cursors_get_a_clear_400(api_app: Flask) -> None:
         assert "Hay un problema" in response.get_data(as_text=True)
 
 
+def test_date_filters_are_typed_day_first_whatever_the_browser(api_app: Flask) -> None:
+    """Dates in the page's order (day/month/year), not the browser's date widget's."""
+    client = as_user(api_app, MERCADOS)
+    page = client.get("/bandeja", query_string={"vista": "unclaimed", "desde": "01/03/2026"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'value="01/03/2026"' in html and 'type="date"' not in html
+    assert "Día/mes/año" in html
+    swapped = client.get("/bandeja", query_string={"desde": "02/05/2026", "hasta": "01/05/2026"})
+    assert swapped.status_code == 400  # 2 May after 1 May: read day first
+    assert client.get("/bandeja", query_string={"desde": "31/02/2026"}).status_code == 400
+
+
 def test_case_page_shows_labels_files_and_logs_the_view(
     api_app: Flask, filed: dict[str, Any]
 ) -> None:
