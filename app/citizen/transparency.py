@@ -53,9 +53,7 @@ def _both(text: Any) -> dict[str, str]:
     return {"es": localized(text, "es"), "en": localized(text, "en")}
 
 
-def catalog_record(
-    version: VersionInfo, departments: dict[str, tuple[str, str]]
-) -> dict[str, Any]:
+def catalog_record(version: VersionInfo, departments: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """One procedure's open-data record: the official information of its live version."""
     doc = version.definition
     c: dict[str, Any] = doc.get("catalog") or {}

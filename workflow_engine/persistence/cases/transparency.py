@@ -65,9 +65,7 @@ class Figures:
             filed=tally.filed if tally.filed >= MIN_CASES else None,
             resolved=resolved if enough else None,
             median_days=float(median(tally.days)) if enough else None,
-            compliance_pct=(
-                round(100 * tally.on_time / tally.with_deadline, 1) if timed else None
-            ),
+            compliance_pct=(round(100 * tally.on_time / tally.with_deadline, 1) if timed else None),
         )
 
 
