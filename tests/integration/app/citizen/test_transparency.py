@@ -42,8 +42,9 @@ def _row(html: str, title: str) -> list[str]:
     """The cells' text of the table row whose header is `title`."""
     for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        texts = [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
-        if texts and texts[0] == title:
+        texts = [re.sub(r"<[^>]+>", " ", c).split() for c in cells]
+        texts = [" ".join(words) for words in texts]
+        if texts and texts[0].startswith(title):
             return texts
     raise AssertionError(f"no row for {title}")
 
@@ -54,12 +55,12 @@ def test_figures_match_hand_computed_values(demo_app: Flask) -> None:
 
     constancia = _row(html, "Constancia de residencia")
     # filed, resolved, median, compliance (digitalization follows)
-    assert constancia[2:6] == ["7", "5", "2", "40 %"]
+    assert constancia[1:5] == ["7", "5", "2", "40 %"]
     licencia = _row(html, "Licencia de funcionamiento de negocio")
-    assert licencia[2:6] == ["—menos de 5 expedientes"] * 4
+    assert licencia[1:5] == ["— menos de 5 expedientes"] * 4
     assert "menos de 5 expedientes" in html
     departments = _row(html, "Desarrollo Económico")
-    assert departments[1:5] == ["—menos de 5 expedientes"] * 4
+    assert departments[1:5] == ["— menos de 5 expedientes"] * 4
 
 
 def test_the_fifth_case_publishes_the_median(demo_app: Flask) -> None:
@@ -67,7 +68,7 @@ def test_the_fifth_case_publishes_the_median(demo_app: Flask) -> None:
     _case(demo_app, LICENCIA, 2, 10)  # Tue 3, Thu 5, Fri 6, Mon 9, Tue 10: 5 business days
     html = demo_app.test_client().get("/transparencia").get_data(as_text=True)
     # licencia: 2 business days four times (Tue 3, Thu 5; Wed 4 is the holiday) and 5 once
-    assert _row(html, "Licencia de funcionamiento de negocio")[2:6] == ["5", "5", "2", "100 %"]
+    assert _row(html, "Licencia de funcionamiento de negocio")[1:5] == ["5", "5", "2", "100 %"]
 
 
 def test_page_is_public_and_linked_from_the_footer(demo_app: Flask) -> None:
