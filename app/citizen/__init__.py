@@ -1,7 +1,7 @@
 """The citizen's side: the catalog of procedures, the wizard, «Mis trámites» and the case
 page, notifications, downloads of files and documents, and the online payment pages."""
 
-from app.citizen import cases, catalog, files, notifications, payments, wizard
+from app.citizen import cases, catalog, files, notifications, payments, transparency, wizard
 
 blueprints = (
     catalog.blueprint,
@@ -10,4 +10,5 @@ blueprints = (
     cases.blueprint,
     notifications.blueprint,
     payments.blueprint,
+    transparency.blueprint,
 )
