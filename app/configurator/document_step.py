@@ -34,6 +34,7 @@ from app.configurator.common import (
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
 from app.configurator.document_tables import (
     MAX_COLUMNS,
+    column_slots,
     row_sources,
     save_table,
     table_value_options,
@@ -351,6 +352,7 @@ def _page(
         signers=[*signers, {}][: MAX_SIGNERS + 1],
         tables=list(document.get("tables") or ()),
         max_columns=MAX_COLUMNS,
+        column_slots=column_slots,
         row_sources=row_sources(doc),
         value_options=table_value_options(doc, placeholders(doc)),
         validity=_shown_validity(doc, document),

@@ -19,7 +19,7 @@ from app.formatting import localized, reader_language
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.templates import document_parts, editing
 
-__all__ = ["MAX_COLUMNS", "row_sources", "save_table", "table_value_options"]
+__all__ = ["MAX_COLUMNS", "column_slots", "row_sources", "save_table", "table_value_options"]
 
 MAX_COLUMNS = 8
 LANGS = ("es", "en")
@@ -51,6 +51,19 @@ def row_sources(doc: Doc) -> list[tuple[str, str, list[tuple[str, str]]]]:
             label = _("Las filas de «%(group)s»", group=localized(fld.get("label"), lang, fid))
             out.append((f"data.{fid}", label, subs))
     return out
+
+
+def column_slots(
+    table: Mapping[str, Any], prefix: str, form: Mapping[str, str]
+) -> list[Mapping[str, Any]]:
+    """The column rows a table's form shows: its columns, then empty ones to add (two for
+    a new table, else one), and as many as were posted when the form comes back."""
+    columns = [c if isinstance(c, Mapping) else {} for c in table.get("columns") or ()]
+    wanted = len(columns) + (1 if table else 2)
+    for i in range(MAX_COLUMNS):
+        if any(form.get(f"{prefix}-col-{i}-{part}") for part in ("label_es", "value")):
+            wanted = max(wanted, i + 1)
+    return [*columns, *([{}] * (wanted - len(columns)))][:MAX_COLUMNS]
 
 
 def table_value_options(
