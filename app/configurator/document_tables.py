@@ -7,7 +7,7 @@ through `apply_edit` with the pure operations of `workflow_engine.templates.docu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -122,7 +122,7 @@ def save_table(
     doc: Doc,
     step: dict[str, Any],
     placeholders: list[tuple[str, str]],
-    page: Any,
+    page: Callable[..., ResponseReturnValue],
 ) -> ResponseReturnValue:
     """One table's form posted: saved, removed or moved; with mistakes, the page again
     (`page(form=…, errors=…, status=422)`) with them next to the inputs."""

@@ -102,3 +102,11 @@ def test_mistakes_are_said_next_to_the_inputs(app: Flask) -> None:
     assert "Agregue al menos una columna." in page.get_data(as_text=True)
     assert _post(web, {"table": "7", "action": "remove"}).status_code == 404
     assert [t["id"] for t in _tables(app)] == ["socios"]
+
+
+def test_the_tables_and_validity_are_in_english(app: Flask) -> None:
+    html = login(app.test_client(), "enlace@demo.gob.mx").get(f"{PAGE}?lang=en")
+    text = html.get_data(as_text=True)
+    for words in ("Add table", "One row per item of", "Until the end of the fiscal year"):
+        assert words in text
+    assert "Agregar tabla" not in text
