@@ -175,7 +175,7 @@ def _validity(
     if kind == "keep":
         return document_parts.validity_of(current)
     if kind == "days":
-        if not days.isdigit() or not 1 <= int(days) <= 3660:
+        if not days.isdecimal() or not 1 <= int(days) <= 3660:
             errors["validity_days"] = _(
                 "Escriba un número entero de %(low)s a %(high)s.", low=1, high=3660
             )

@@ -112,7 +112,7 @@ def _target(document: Mapping[str, Any]) -> int | None:
     if posted == "new":
         return None
     count = len(document.get("tables") or ())
-    if not posted.isdigit() or int(posted) >= count:
+    if not posted.isdecimal() or int(posted) >= count:
         abort(404)
     return int(posted)
 
@@ -159,7 +159,7 @@ def save_table(
         return page(form=dict(request.form.items()), errors=errors, status=422)
     if action.startswith("column-up:"):
         i = action.partition(":")[2]
-        k = int(i) if i.isdigit() else 0
+        k = int(i) if i.isdecimal() else 0
         if 0 < k < len(columns):
             columns.insert(k - 1, columns.pop(k))
     table: dict[str, Any] = {
