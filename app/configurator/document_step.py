@@ -32,11 +32,18 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
+from app.configurator.document_tables import (
+    MAX_COLUMNS,
+    column_slots,
+    row_sources,
+    save_table,
+    table_value_options,
+)
 from app.formatting import localized, reader_language
 from app.trial import preview_pdf, run_trial
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.persistence.types import utcnow
-from workflow_engine.templates import editing
+from workflow_engine.templates import document_parts, editing
 from workflow_engine.templates.condition_rows import BOOLEAN, CHOICE, kind_of
 from workflow_engine.templates.step_types import DocumentStep
 from workflow_engine.templates.text_conditions import jinja_test
@@ -107,11 +114,12 @@ def _step_index(doc: Doc, step_id: str) -> int:
     )
 
 
-def _document_problems(doc: Doc, step_id: str) -> list[str]:
-    """The validator's problems of this step's document, in the reader's language."""
+def _placed_problems(doc: Doc, step_id: str) -> list[tuple[str, str]]:
+    """(path, message) of the validator's problems of this step's document, in the reader's
+    language."""
     prefix = f"$.steps[{_step_index(doc, step_id)}].document"
     lang = reader_language()
-    return [p.message(lang) for p in catalog().validate(doc) if p.path.startswith(prefix)]
+    return [(p.path, p.message(lang)) for p in catalog().validate(doc) if p.path.startswith(prefix)]
 
 
 def _posted_text(name: str, limit: int = 500) -> dict[str, str] | None:
@@ -142,16 +150,64 @@ def _posted_signers(current: list[Any]) -> list[dict[str, Any]]:
     return signers
 
 
-def _validity(errors: dict[str, str]) -> int | None:
-    text = request.form.get("validity_days", "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or not 1 <= int(text) <= 3660:
-        errors["validity_days"] = _(
-            "Escriba un número entero de %(low)s a %(high)s.", low=1, high=3660
-        )
-        return None
-    return int(text)
+def date_fields(doc: Doc) -> list[tuple[str, str]]:
+    """(field id, label) of the date and date-and-time answers a validity may end on."""
+    lang = reader_language()
+    return [
+        (str(fld["id"]), localized(fld.get("label"), lang, str(fld["id"])))
+        for step in doc.get("steps") or ()
+        if isinstance(step, Mapping)
+        for fld in step.get("fields") or ()
+        if isinstance(fld, Mapping)
+        and isinstance(fld.get("id"), str)
+        and fld.get("type") in ("date", "datetime")
+    ]
+
+
+def _validity(
+    doc: Doc, current: Mapping[str, Any], errors: dict[str, str]
+) -> tuple[str, Any] | None:
+    """(kind, value) of the posted validity (`document_parts.validity_of`), or None with
+    the mistake in `errors`. Without a posted kind: days when some are written, else the
+    validity unchanged."""
+    days = request.form.get("validity_days", "").strip()
+    kind = request.form.get("validity_kind") or ("days" if days else "keep")
+    if kind == "keep":
+        return document_parts.validity_of(current)
+    if kind == "days":
+        if not days.isdecimal() or not 1 <= int(days) <= 3660:
+            errors["validity_days"] = _(
+                "Escriba un número entero de %(low)s a %(high)s.", low=1, high=3660
+            )
+            return None
+        return kind, int(days)
+    if kind == "field":
+        chosen = request.form.get("validity_field", "")
+        if chosen not in {f for f, _label in date_fields(doc)}:
+            errors["validity_field"] = _("Elija un campo de fecha de la solicitud.")
+            return None
+        return kind, chosen
+    if kind == "rule":
+        try:
+            rule = json.loads(request.form.get("validity_rule", "")[:MAX_BODY])
+        except ValueError:
+            errors["validity_rule"] = _(
+                'La regla no es JSON válido; por ejemplo {"var": "fin_evento"}.'
+            )
+            return None
+        return kind, rule
+    if kind not in document_parts.VALIDITY_KINDS:
+        abort(400)
+    return kind, None
+
+
+def _shown_validity(doc: Doc, document: Mapping[str, Any]) -> tuple[str, Any]:
+    """The validity as the builder shows it: a `{"var": …}` of no date field is an advanced
+    rule (the builder's list offers date fields only)."""
+    kind, value = document_parts.validity_of(document)
+    if kind == "field" and value not in {f for f, _label in date_fields(doc)}:
+        return "rule", document["valid_until"]
+    return kind, value
 
 
 def _insert(doc: Doc, form: dict[str, str], action: str) -> str | None:
@@ -219,6 +275,14 @@ def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnV
     step_id = str(step["id"])
     if request.form.get("part") == "paragraph":
         return _paragraph(info, doc, step)
+    if request.form.get("part") == "table":
+        return save_table(
+            info,
+            doc,
+            step,
+            placeholders(doc),
+            lambda **kw: _page(info, doc, step, **kw),
+        )
     action = request.form.get("action", "save")
     form = {k: v for k, v in request.form.items()}
     if action.startswith(("insert:", "paragraph:")):
@@ -233,19 +297,16 @@ def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnV
         errors["title_es"] = _("Escriba el título del documento en español.")
     if body is None:
         errors["body_es"] = _("Escriba el texto del documento en español.")
-    validity = _validity(errors)
-    if errors:
-        return _page(info, doc, step, form=form, errors=errors, status=422)
     current = dict(step.get("document") or {})
-    document = {**current, "title": title, "body": body}
+    validity = _validity(doc, current, errors)
+    if errors or validity is None:
+        return _page(info, doc, step, form=form, errors=errors, status=422)
+    document = document_parts.with_validity({**current, "title": title, "body": body}, *validity)
     holder = request.form.get("holder", "").strip()[:500]
     changes: dict[str, Any] = {
         "holder": holder or None,
-        "validity_days": validity,
         "signers": _posted_signers(list(current.get("signers") or [])) or None,
     }
-    if validity is not None:
-        changes["valid_until"] = None
     for key, value in changes.items():
         if value is None:
             document.pop(key, None)
@@ -276,6 +337,8 @@ def _page(
     document = step.get("document") if isinstance(step.get("document"), Mapping) else {}
     assert isinstance(document, Mapping)
     signers = [s for s in document.get("signers") or () if isinstance(s, Mapping)]
+    placed = _placed_problems(doc, step_id)
+    problems = [m for _p, m in placed]
     return render_editor(
         "configurator/document_step.html",
         info.key,
@@ -287,11 +350,19 @@ def _page(
         placeholders=placeholders(doc),
         paragraphs=paragraph_conditions(doc),
         signers=[*signers, {}][: MAX_SIGNERS + 1],
-        tables=document.get("tables") or [],
+        tables=list(document.get("tables") or ()),
+        max_columns=MAX_COLUMNS,
+        column_slots=column_slots,
+        row_sources=row_sources(doc),
+        value_options=table_value_options(doc, placeholders(doc)),
+        validity=_shown_validity(doc, document),
+        date_fields=date_fields(doc),
         valid_until=json.dumps(document["valid_until"], ensure_ascii=False)
         if "valid_until" in document
-        else None,
-        document_problems=_document_problems(doc, step_id),
+        else "",
+        document_problems=problems,
+        validity_problems=[m for p, m in placed if ".valid" in p],
+        table_problems=[m for p, m in placed if ".tables" in p],
         form=form or {},
         errors=errors or {},
         notice=notice,

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.helpers.preview import assert_unsigned
 from tests.helpers.web import csrf_from, login
+from workflow_engine.templates import editing
 
 LIAISON = "enlace@demo.gob.mx"
 KEY = "licencia-funcionamiento"
@@ -172,3 +173,53 @@ def test_a_conditional_paragraph_built_with_condition_rows(app: Flask) -> None:
     assert body["en"].endswith('{% if data.giro == "restaurante" %}Paragraph text.{% endif %}')
     pdf = web.get(f"{PAGE}/documento.pdf")  # the example is a restaurant: still a valid text
     assert pdf.mimetype == "application/pdf"
+
+
+def test_validity_until_a_date_answer_then_days_then_end_of_fiscal_year(app: Flask) -> None:
+    catalog = app.extensions["tramita"].catalog
+    fin = {"id": "fin_vigencia", "type": "date", "label": {"es": "Fin de vigencia", "en": "End"}}
+    draft = editing.add_field(catalog.draft(KEY), "negocio", fin).doc
+    draft["example_data"]["negocio"]["fin_vigencia"] = "2027-06-30"
+    catalog.save_draft(draft)
+    web = _liaison(app)
+    html = web.get(PAGE).get_data(as_text=True)
+    assert 'name="validity_kind"' in html and '<option value="fin_vigencia"' in html
+    data = {**_form(web), **_fields(app), "validity_kind": "field"}
+    page = web.post(PAGE, data={**data, "validity_field": "fin_vigencia", "action": "save"})
+    assert page.status_code == 302
+    document = _document(app)
+    assert document["valid_until"] == {"var": "fin_vigencia"}
+    assert "validity_days" not in document
+    assert f'href="{PAGE}/documento.pdf"' in web.get(PAGE).get_data(as_text=True)
+    assert web.get(f"{PAGE}/documento.pdf").mimetype == "application/pdf"
+    data = {**_form(web), **_fields(app), "validity_kind": "days", "validity_days": "90"}
+    web.post(PAGE, data={**data, "action": "save"})
+    document = _document(app)
+    assert document["validity_days"] == 90 and "valid_until" not in document
+    data = {**_form(web), **_fields(app), "validity_kind": "fiscal_year", "action": "save"}
+    web.post(PAGE, data=data)
+    assert _document(app)["valid_until"] == {"cat": [{"substr": [{"today": []}, 0, 4]}, "-12-31"]}
+    assert web.get(f"{PAGE}/documento.pdf").mimetype == "application/pdf"
+
+
+def test_bad_validity_is_said_next_to_its_input(app: Flask) -> None:
+    web = _liaison(app)
+    before = _document(app)
+    data = {**_form(web), **_fields(app), "action": "save"}
+    page = web.post(PAGE, data={**data, "validity_kind": "field", "validity_field": "giro"})
+    assert page.status_code == 422
+    assert "Elija un campo de fecha de la solicitud." in page.get_data(as_text=True)
+    page = web.post(PAGE, data={**data, "validity_kind": "rule", "validity_rule": "{nope"})
+    assert page.status_code == 422
+    assert "La regla no es JSON válido" in page.get_data(as_text=True)
+    assert _document(app) == before
+    rule = '{"var": "giro"}'
+    page = web.post(
+        PAGE,
+        data={**data, "validity_kind": "rule", "validity_rule": rule},
+        follow_redirects=True,
+    )
+    assert _document(app)["valid_until"] == {"var": "giro"}
+    html = page.get_data(as_text=True)
+    assert "no una fecha" in html  # the validator's problem, shown by the validity
+    assert 'id="validity_rule"' in html and "{&#34;var&#34;: &#34;giro&#34;}" in html
