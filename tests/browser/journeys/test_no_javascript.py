@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, axe, login
+from tests.browser.conftest import CITIZEN, LiveServer, axe, login
+from tests.helpers.browser_wizard import press as wizard_press
+from tests.helpers.browser_wizard import start_case, submit_case
+from workflow_engine.engine import state as case_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LIAISON = "enlace@demo.gob.mx"
+OFFICIAL = "revisora@demo.gob.mx"  # revisor of Desarrollo Económico
 TITLE = "Constancia de prueba sin JavaScript"
 KEY = "constancia-sin-js"
 
@@ -102,14 +106,76 @@ def test_liaison_builds_and_publishes_without_javascript(
     press(page, "Agregar ruta")
     page.select_option("#reject", "solicitud_rechazada")
     press(page, "Guardar rechazo y prevención")
-    print(page.inner_text("main"))
+    assert "Se guardó a dónde llevan el rechazo" in page.inner_text("main")
 
     # the form leads to the review; the review placed before the end with «Subir»
     page.goto(form_step)
     page.select_option("#to-enviar", "revision_de_la_solicitud")
     press(page, "Guardar destino")
-    print(page.inner_text("main"))
+    assert "Se guardó el destino de la ruta." in page.inner_text("main")
     page.goto(steps_page)
-    press(page, "Subir «Revisión de la solicitud»")
-    print(page.inner_text("main"))
-    assert False
+    titles = "main ol[aria-label='Pasos del trámite'] a:not([href$='/eliminar'])"
+    assert page.locator(titles).all_inner_texts()[-1] == "Solicitud rechazada"
+    press(page, "Subir «Solicitud rechazada»")
+    assert page.locator(titles).all_inner_texts() == [
+        "Solicitud",
+        "Revisión de la solicitud",
+        "Solicitud rechazada",
+        "Trámite concluido",
+    ]
+
+    # the test run: a GET form with sample answers and one decision
+    page.goto(f"/configurador/{KEY}/prueba")
+    visited.append(f"/configurador/{KEY}/prueba")
+    page.select_option("#d-solicitud-giro", "servicios")
+    page.select_option("#decision-1", "approve")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Correr la prueba").click()
+    assert "correr=1" in page.url
+    result = page.inner_text("main")
+    assert "Resultado de la prueba" in result, result
+    path = result.split("Camino recorrido", 1)[1]
+    assert path.index("Revisión de la solicitud") < path.index("Trámite concluido"), result
+    assert "Concluido: aprobado" in result, result
+
+    # publication: the checklist passes, a note is required
+    page.goto(f"/configurador/{KEY}/publicar")
+    visited.append(f"/configurador/{KEY}/publicar")
+    page.fill("#note", "Primera versión, hecha sin JavaScript")
+    press(page, "Publicar nueva versión")
+    assert "Publicada la versión 1." in page.inner_text("main"), page.inner_text("main")
+    visited.append(page.url.removeprefix(live_server.url))
+
+    # the citizen, JavaScript off too, finds it in the catalog and applies
+    citizen = new_context(js=False).new_page()
+    login(citizen, CITIZEN)
+    citizen.goto("/?q=sin+JavaScript")
+    with citizen.expect_navigation():
+        citizen.get_by_role("link", name=TITLE).first.click()
+    folio, step = start_case(citizen, KEY)
+    assert step == "solicitud"
+    citizen.fill("main [name=nombre_del_negocio]", "Papelería El Lápiz")
+    citizen.locator("main [name=tiene_local_propio]").first.check()
+    citizen.select_option("main [name=giro]", "servicios")
+    wizard_press(citizen, "continuar")
+    assert "Papelería El Lápiz" in citizen.inner_text("main"), citizen.inner_text("main")
+    submit_case(citizen, folio)
+
+    # an official of Desarrollo Económico takes the task and approves
+    official = new_context(js=False).new_page()
+    login(official, OFFICIAL)
+    official.goto(f"/bandeja?vista=unclaimed&q={folio}")
+    with official.expect_navigation():
+        official.locator(f"main a[href$='/bandeja/expedientes/{folio}']").first.click()
+    press(official, "Tomar esta tarea")
+    official.check("#decision-approve")
+    press(official, "Registrar decisión")
+    cases = live_server.app.extensions["tramita"].cases
+    state, _definition, _version = cases.load(cases.case_id_for_folio(folio))
+    assert (state.status, state.outcome) == (case_state.CLOSED, "approved")
+
+    # axe needs JavaScript: the configurator pages visited, again with it on, same session
+    checker = new_context(storage_state=context.storage_state()).new_page()
+    for path in dict.fromkeys(visited):
+        checker.goto(path)
+        axe(checker, f"{path} (visited without JavaScript)")
