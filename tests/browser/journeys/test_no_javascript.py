@@ -92,7 +92,7 @@ def test_liaison_builds_and_publishes_without_javascript(
         page.fill("#title_es", title)
         press(page, "Agregar paso")
         visited.append(page.url.removeprefix(live_server.url))
-    rejected_end, review = visited[-1], visited[-2]
+    review = visited[-2]
     page.select_option("#outcome", "rejected")
     press(page, "Guardar resultado")
     assert "Se guardó el resultado." in page.inner_text("main"), page.inner_text("main")
@@ -108,7 +108,7 @@ def test_liaison_builds_and_publishes_without_javascript(
     press(page, "Guardar rechazo y prevención")
     assert "Se guardó a dónde llevan el rechazo" in page.inner_text("main")
 
-    # the form leads to the review; the review placed before the end with «Subir»
+    # the form leads to the review; the ends reordered with «Subir»
     page.goto(form_step)
     page.select_option("#to-enviar", "revision_de_la_solicitud")
     press(page, "Guardar destino")
