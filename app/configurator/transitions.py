@@ -1,6 +1,6 @@
-"""Where a step goes next, for every step page whose type continues by `transitions` (notify,
-connector, payment, document): an ordered list of routes, each «if <condition> go to <step>»,
-the last one without a condition (the default). Also the page that edits one condition of a
+"""Where a step goes next, for every step page whose type continues by `transitions` (form,
+notify, connector, payment, document): an ordered list of routes, each «if <condition> go to
+<step>», the last one without a condition (the default). Also the page that edits one condition of a
 step (a transition's, a parallel branch's or an approval route's `when`) with the condition
 builder of conditions.py.
 

@@ -1,7 +1,8 @@
 """The configurator's pages of the review, parallel review, notice, connector and end steps,
-and the transitions editor, through HTTP as the liaison of the licence's department: every
-change read back from the draft, a conditional route after approving, a branch condition, bad
-values answered with messages (not saved), another department's steps not found."""
+and the transitions editor (also on a form step's page), through HTTP as the liaison of the
+licence's department: every change read back from the draft, a conditional route after
+approving, a branch condition, bad values answered with messages (not saved), another
+department's steps not found."""
 
 from __future__ import annotations
 
@@ -247,6 +248,39 @@ def test_notice_recipient_texts_and_transitions(app: Flask) -> None:
     assert _step(app, "aviso")["transitions"] == [{"id": "fin", "to": "aprobada"}]
     refused = _post(web, path, {"part": "transitions", "action": "add", "to": "nowhere"})
     assert "Elija el paso al que lleva la ruta." in refused.get_data(as_text=True)
+
+
+def test_form_step_routes(app: Flask) -> None:
+    """A form step's page edits where it goes next too: its conditional route is shown in
+    words, a route's target changes, one is added (before the default) and removed."""
+    web = _liaison(app)
+    path = f"{BASE}/pasos/documentos"
+    html = web.get(path).get_data(as_text=True)
+    assert "A dónde sigue" in html and 'id="to-revision_simple"' in html
+    saved = _post(
+        web,
+        path,
+        {
+            "part": "transitions",
+            "action": "set",
+            "transition": "revision_simple",
+            "to": "rechazada",
+        },
+    )
+    assert "Se guardó el destino de la ruta." in saved.get_data(as_text=True)
+    assert _step(app, "documentos")["transitions"][-1] == {
+        "id": "revision_simple",
+        "to": "rechazada",
+    }
+    _post(web, path, {"part": "transitions", "action": "add", "to": "desechada"})
+    routes = _step(app, "documentos")["transitions"]
+    assert [t["to"] for t in routes] == ["revision_conjunta", "desechada", "rechazada"]
+    new_id = routes[1]["id"]
+    _post(web, path, {"part": "transitions", "action": "remove", "transition": new_id})
+    assert [t["id"] for t in _step(app, "documentos")["transitions"]] == [
+        "revision_conjunta",
+        "revision_simple",
+    ]
 
 
 def test_connector_operation_inputs_and_results(app: Flask) -> None:
