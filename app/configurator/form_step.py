@@ -26,6 +26,7 @@ from app.configurator.common import (
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
 from app.configurator.steps import taken_ids
+from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.templates import editing
@@ -156,7 +157,10 @@ def _texts(prefix: str) -> dict[str, str] | None:
 
 @step_editor("form")
 def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
-    """The form's name and summary, its fields in order and the palette."""
+    """The form's name and summary, its fields in order, the palette and where it goes next."""
+    response = handle_transitions(info, doc, step)
+    if response is not None:
+        return response
     step_id = str(step["id"])
     if request.method == "POST":
         action = request.form.get("action", "")
@@ -181,6 +185,7 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         step_type_label=localized(FormStep.label, reader_language()),
         fields=field_rows(step.get("fields")),
         palette=palette_items(),
+        **transitions_context(doc, step),
     )
 
 
