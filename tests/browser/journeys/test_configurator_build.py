@@ -4,7 +4,9 @@ from a pasted option list, a yes/no and a field shown only when it is «sí», a
 a parallel review by two departments, the second one only when the business sells alcohol; a
 payment whose line looks the fee up in a table by the chosen line of business; a document with
 a placeholder and a conditional paragraph; the end), tries it with the test run, publishes it
-with a note; the citizen completes it in the wizard and both departments' officials approve.
+with a note; the citizen completes it in the wizard, both departments' officials approve, the
+citizen pays the fee the table gave through the sandbox gateway, and the licence is issued with
+the business name and the restaurant's paragraph (the case closed, approved).
 
 «Its export is semantically equal to the reference example»: the reference (the 1,035-line
 licence) is much bigger than what a test should click through, so the export of this smaller
@@ -16,12 +18,19 @@ UI adds on its own (revision, example data, translations left empty) is not."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from connectors.gateway import GatewayConfig
+from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.browser.conftest import CITIZEN, LiveServer, login
 from workflow_engine.engine import state as case_state
 
@@ -44,6 +53,24 @@ def flashed(page: Any) -> str:
 
 def edit(page: Any, path: str) -> None:
     page.goto(f"/configurador/{KEY}{path}")
+
+
+@pytest.fixture
+def sandbox(live_server: LiveServer) -> Iterator[SandboxServer]:
+    """The sandbox payment gateway on loopback, wired into the live app."""
+    from app.citizen.payments import configure
+
+    server = serve_in_background(
+        create_sandbox_app(api_key="journey-key", webhook_secret="journey-secret", deliver="thread")
+    )
+    configure(
+        live_server.app, GatewayConfig("sandbox", server.url, "journey-key", "journey-secret")
+    )
+    try:
+        yield server
+    finally:
+        configure(live_server.app, None)
+        server.stop()
 
 
 # -- the liaison builds it ----------------------------------------------------------------------
@@ -259,7 +286,54 @@ def case_status(server: LiveServer, folio: str) -> str:
     return str(cases.load(cases.case_id_for_folio(folio))[0].status)
 
 
-def test_build_publish_apply_approve(live_server: LiveServer, new_context: Any) -> None:
+def pay(page: Any, folio: str) -> None:
+    """The citizen pays online through the sandbox gateway and comes back to the case."""
+    page.goto(f"/expedientes/{folio}")
+    assert "$2,500.00" in page.inner_text("main")
+    click(page, "button:has-text('Pagar en línea')")
+    page.get_by_role("button", name="Pagar", exact=True).click()
+    page.wait_for_url(re.compile(rf"/expedientes/{folio}(#pago|/pago/regreso)?$"))
+    if page.url.endswith("/pago/regreso"):
+        live = page.locator("#pago-aviso[role=status]")
+        live.get_by_text("Recibimos la confirmación").wait_for(timeout=20_000)
+        click(page, "#pago-aviso a")
+
+
+def settled(server: LiveServer, folio: str) -> str:
+    """The case's status once the gateway's webhook (sent in the background, like a real
+    gateway's) has moved it on from awaiting payment (at most ~20 s on a busy machine)."""
+    for _ in range(100):
+        status = case_status(server, folio)
+        if status != case_state.AWAITING_PAYMENT:
+            return status
+        time.sleep(0.2)
+    return case_status(server, folio)
+
+
+def issue_documents(server: LiveServer, folio: str) -> None:
+    """What the worker does (the live server runs none): the outbox's due effects, the
+    licence's issuance among them, until the case has left «awaiting document»."""
+    outbox = server.app.extensions["tramita"].outbox
+    for _ in range(50):
+        outbox.run_due()
+        if case_status(server, folio) != case_state.AWAITING_DOCUMENT:
+            return
+        time.sleep(0.2)
+
+
+def issued_text(page: Any, folio: str) -> str:
+    """The text of the licence the citizen downloads from the case page (the placeholder
+    filled, the restaurant's paragraph printed)."""
+    link = page.locator(f"main a[href*='/expedientes/{folio}/documentos/']").first
+    response = page.request.get(str(link.get_attribute("href")))
+    assert response.ok, response.status
+    reader = PdfReader(io.BytesIO(response.body()))
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
+
+
+def test_build_publish_apply_approve(
+    live_server: LiveServer, new_context: Any, sandbox: SandboxServer
+) -> None:
     page = new_context().new_page()
     login(page, LIAISON)
     build(page)
@@ -277,8 +351,15 @@ def test_build_publish_apply_approve(live_server: LiveServer, new_context: Any) 
         login(staff, official)
         approve(staff, folio)
     assert case_status(live_server, folio) == case_state.AWAITING_PAYMENT
+    pay(citizen, folio)
+    assert settled(live_server, folio) in (case_state.AWAITING_DOCUMENT, case_state.CLOSED)
+    issue_documents(live_server, folio)
+    assert case_status(live_server, folio) == case_state.CLOSED
     citizen.goto(f"/expedientes/{folio}")
-    assert "$2,500.00" in citizen.inner_text("main")
+    text = citizen.inner_text("main")
+    assert "Concluido: aprobado" in text and "Se emitió su documento" in text, text
+    issued = issued_text(citizen, folio)
+    assert "La Fonda de María" in issued and RESTAURANT_PARAGRAPH in issued, issued
 
 
 def export(page: Any) -> dict[str, Any]:
