@@ -10,11 +10,12 @@ the business name and the restaurant's paragraph (the case closed, approved).
 
 «Its export is semantically equal to the reference example»: the reference (the 1,035-line
 licence) is much bigger than what a test should click through, so the export of this smaller
-procedure is compared with the structure written by hand below (EXPECTED): steps in order with
-their types and routes, the fields with their types and options, the show-if condition, the
-branches and their condition, the fee line's factors, the document's text. The ids are those
-the UI derives from the titles and labels, so they are predictable and compared too; what the
-UI adds on its own (revision, example data, translations left empty) is not."""
+procedure is compared with the JSON written by hand below (EXPECTED_STEPS and FEES): every
+step exactly (types, routes, fields with their types and options, the show-if condition, the
+branches and their condition, the fee line's table factor, the document's text), the fee
+table, key, department and start. The ids are those the UI derives from titles and labels, so
+they are predictable and compared too; the information page's catalog fields (checked by the
+publish checklist) and the textarea's CRLF line breaks (read as LF) are left out."""
 
 from __future__ import annotations
 
