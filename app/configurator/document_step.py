@@ -39,6 +39,7 @@ from app.configurator.document_tables import (
     save_table,
     table_value_options,
 )
+from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
 from app.trial import preview_pdf, run_trial
 from workflow_engine.persistence.platform.catalog import TemplateInfo
@@ -368,12 +369,17 @@ def _page(
         notice=notice,
         builder=builder,
         status=status,
+        **transitions_context(doc, step),
     )
 
 
 @step_editor("document")
 def document_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
-    """The document's texts, holder, validity and signers; the preview link."""
+    """The document's texts, holder, validity and signers; the preview link; where the case
+    goes once it is issued."""
+    response = handle_transitions(info, doc, step)
+    if response is not None:
+        return response
     if request.method == "POST":
         return _save(info, doc, step)
     return _page(info, doc, step)

@@ -33,6 +33,7 @@ from app.configurator.common import (
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
 from app.configurator.steps import taken_ids
+from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, money, reader_language
 from app.trial import run_trial
 from workflow_engine.persistence.platform.catalog import TemplateInfo
@@ -411,12 +412,17 @@ def _page(
         errors=errors or {},
         form=request.form if errors else {},
         status=status,
+        **transitions_context(doc, step),
     )
 
 
 @step_editor("payment")
 def payment_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
-    """Fee lines, the settings of the payment, the fee tables and the worked example."""
+    """Fee lines, the settings of the payment, the fee tables, the worked example and where
+    the case goes once paid."""
+    response = handle_transitions(info, doc, step)
+    if response is not None:
+        return response
     if request.method == "POST":
         action = request.form.get("action", "")
         if action == "add_line":

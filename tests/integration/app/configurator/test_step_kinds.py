@@ -363,3 +363,25 @@ def test_english_pages_and_another_department(app: Flask) -> None:
     token = _form(web, f"{BASE}/pasos/revision")
     posted = web.post(f"{other}/pasos/{kinds['end']}", data={**token, "part": "end"})
     assert posted.status_code == 404
+
+
+def test_form_payment_and_document_steps_edit_their_routes(app: Flask) -> None:
+    """Form, payment and document steps go on by `transitions` too: their pages carry the same
+    routes editor (a liaison who adds a step must be able to lead to it)."""
+    web = _liaison(app)
+    for step_id, first, other in (
+        ("negocio", "continuar", "documentos"),
+        ("pago", "pagado", "aviso"),
+        ("emision", "avisar", "aprobada"),
+    ):
+        path = f"{BASE}/pasos/{step_id}"
+        html = web.get(path).get_data(as_text=True)
+        assert "A dónde sigue" in html and f'id="to-{first}"' in html, step_id
+        page = _post(
+            web, path, {"part": "transitions", "action": "set", "transition": first, "to": other}
+        )
+        assert page.status_code == 200, step_id
+        assert _step(app, step_id)["transitions"][0]["to"] == other, step_id
+    condition = web.get(f"{BASE}/pasos/documentos?condicion=transitions/revision_conjunta")
+    assert condition.status_code == 200
+    assert "Guardar condición" in condition.get_data(as_text=True)
