@@ -47,7 +47,7 @@ def test_400_pages(new_context: Any) -> None:
     login(official, MERCADOS)
     response = official.goto("/bandeja?vista=unclaimed&desde=2026-02-30")
     assert response is not None and response.status == 400
-    assert "La fecha «2026-02-30» no es válida (use AAAA-MM-DD)." in official.inner_text("main")
+    assert "La fecha «2026-02-30» no es válida (use DD/MM/AAAA)." in official.inner_text("main")
     _check(official, "/bandeja with a bad date (400)")
 
     # A form sent without its CSRF token (an expired page, a forged request).

@@ -71,11 +71,14 @@ def test_review_documents_side_by_side_with_the_keyboard(
     # back to the requirement, accept it; then the photo
     tab_to(page, f"#ver-{ine} a[href='#req-{ine}']")
     page.keyboard.press("Enter")
+    # the fragment navigation moves the focus: wait for it before tabbing on from there
+    page.wait_for_function("h => location.hash === h", arg=f"#req-{ine}")
     tab_to(page, f"#req-{ine}-ok")
     page.keyboard.press("Space")
     assert page.is_checked(f"#req-{ine}-ok")
     tab_to(page, f"#req-{photo} a[href='#ver-{photo}']")
     page.keyboard.press("Enter")
+    page.wait_for_function("h => location.hash === h", arg=f"#ver-{photo}")
     image = page.locator(f"#ver-{photo} img")
     image.wait_for(state="visible")  # the helper's PNG is only a signature: no pixels
     page.wait_for_function(
