@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import shutil
 import sys
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 
 from app.formatting import money
 from workflow_engine import strict_json
-from workflow_engine.engine import Actor
+from workflow_engine.engine import Actor, Command
 from workflow_engine.engine.errors import EngineError
 from workflow_engine.strict_json import InvalidJSONError
 
@@ -561,6 +562,12 @@ def demo_seed(with_cases: bool) -> None:
     )
     if with_cases:
         _seed_demo_cases(services, report.published)
+        _seed_demo_ledger(services)
+
+
+# The channels the demo cases' fees are paid through, in turn (the treasury's revenue page
+# then shows each of them).
+DEMO_CHANNELS = ("gateway:demo", "bank:banco-demo", "counter:cash", "counter:card")
 
 
 def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
@@ -568,13 +575,19 @@ def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
     from workflow_engine.persistence.cases.demo_cases import seed_demo_cases
     from workflow_engine.persistence.platform.demo import demo_staff
 
+    paid = itertools.count()
+
+    def settle(reference: str) -> Command:
+        source = DEMO_CHANNELS[next(paid) % len(DEMO_CHANNELS)]
+        return settle_payment(services.engine, reference, f"demo-{reference}", source=source)[1]
+
     began = time.monotonic()
     report = seed_demo_cases(
         services.cases,
         services.outbox,
         procedures,
         demo_staff(services.engine),
-        settle=lambda reference: settle_payment(services.engine, reference, "demo")[1],
+        settle=settle,
     )
     if report.skipped:
         click.echo("Expedientes demo: ya estaban creados.")
@@ -583,6 +596,17 @@ def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
     click.echo(
         f"Expedientes demo: {report.created} nuevos ({states}) en {time.monotonic() - began:.1f} s."
     )
+
+
+def _seed_demo_ledger(services: Services) -> None:
+    from connectors.common import local_today
+    from connectors.ledger.demo import seed_demo_ledger
+    from workflow_engine.persistence.types import utcnow
+
+    today = local_today(services.settings.timezone, utcnow())
+    added = seed_demo_ledger(services.engine, today)
+    if added:
+        click.echo(f"Padrón demo: {added} contribuyentes con cargos anuales, pagos y adeudos.")
 
 
 @demo_cli.command("walkthrough")

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from connectors import ledger
 from connectors.common import local_today
+from connectors.ledger.book import AGEING_BUCKETS, OMISOS_SORTS
 from connectors.ledger.report import omisos_csv
 from workflow_engine.persistence.types import utcnow
 
@@ -55,9 +56,23 @@ def generate_charges_command(year: int | None) -> None:
 
 @ledger_cli.command("omisos")
 @click.option("--kind", type=click.Choice(ledger.OBJECT_KINDS), default=None)
-def omisos_command(kind: str | None) -> None:
-    """Print the objects with overdue obligations as CSV (to standard output)."""
+@click.option(
+    "--ageing",
+    type=click.Choice([key for key, _first, _last in AGEING_BUCKETS]),
+    default=None,
+    help="Only objects whose oldest overdue debt is this many days past due.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(OMISOS_SORTS),
+    default="id",
+    show_default=True,
+    help="amount: largest first; age: oldest debt first; name: by taxpayer.",
+)
+def omisos_command(kind: str | None, ageing: str | None, sort: str) -> None:
+    """Print the objects with overdue obligations as CSV (to standard output), with the
+    same filters and orders as /tesoreria/omisos."""
     services = _services()
     today = local_today(services.settings.timezone, utcnow())
-    for piece in omisos_csv(services.engine, today, kind):
+    for piece in omisos_csv(services.engine, today, kind, bucket=ageing, sort=sort):
         sys.stdout.write(piece)

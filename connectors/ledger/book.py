@@ -11,10 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from connectors.common import local_today
 from workflow_engine.engine.recurring import due_date
@@ -438,14 +449,10 @@ def generate_recurring(conn: Connection, year: int) -> int:
         ).scalar_one_or_none()
         if exists is not None:
             continue
-        month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
-        due = due_date(year, month, day)
-        amount = int(spec["amount_cents"])
-        first = spec.get("first_charge") or {}
-        if first.get("year") == year:  # the year of registration: pro-rated, with grace
-            due, amount = _as_date(first["due_on"]), int(first["amount_cents"])
-        if amount <= 0:
+        planned = yearly_charge(spec, year)
+        if planned is None:
             continue
+        due, amount = planned
         charge(
             conn,
             idempotency_key=key,
@@ -460,6 +467,21 @@ def generate_recurring(conn: Connection, year: int) -> int:
         )
         made += 1
     return made
+
+
+def yearly_charge(spec: Mapping[str, Any], year: int) -> tuple[date, int] | None:
+    """(due date, centavos) of an object's recurring charge for `year` as the yearly job
+    writes it (pro-rated, with grace, in the year of registration), or None when the object
+    owes nothing that year (its schedule starts later)."""
+    if not spec or year < int(spec.get("from_year") or year):
+        return None
+    month, day = int(spec.get("due_month", 3)), int(spec.get("due_day", 31))
+    due = due_date(year, month, day)
+    amount = int(spec["amount_cents"])
+    first = spec.get("first_charge") or {}
+    if first.get("year") == year:  # the year of registration: pro-rated, with grace
+        due, amount = _as_date(first["due_on"]), int(first["amount_cents"])
+    return (due, amount) if amount > 0 else None
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -560,6 +582,26 @@ def balance(conn: Connection, taxpayer_id: int) -> dict[str, int]:
     return {c: int(owed.get(c, 0) or 0) - int(paid.get(c, 0) or 0) for c in set(owed) | set(paid)}
 
 
+# Ageing of the omisos list: (key, first day, last day) overdue, counted from the object's
+# oldest unpaid due date (None: no upper end).
+AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-30", 1, 30),
+    ("31-90", 31, 90),
+    ("91-180", 91, 180),
+    ("181-365", 181, 365),
+    ("365+", 366, None),
+)
+OMISOS_SORTS = ("id", "amount", "age", "name")
+
+
+def ageing_bucket(days_overdue: int) -> str:
+    """The bucket key of an object whose oldest debt is `days_overdue` days past due."""
+    for key, _first, last in AGEING_BUCKETS:
+        if last is None or days_overdue <= last:
+            return key
+    return AGEING_BUCKETS[-1][0]  # pragma: no cover - the last bucket has no end
+
+
 @dataclass(frozen=True)
 class Omiso:
     """A taxable object with overdue obligations, and whose it is."""
@@ -575,6 +617,19 @@ class Omiso:
     overdue_cents: int
     currency: str
     oldest_due: date
+    days_overdue: int = 0
+    bucket: str = ""
+
+
+@dataclass(frozen=True)
+class AgeingRow:
+    """One ageing bucket of the omisos list: how many objects, owing how much."""
+
+    bucket: str
+    currency: str
+    objects: int
+    obligations: int
+    cents: int
 
 
 def find_taxpayers(conn: Connection, query: str, limit: int = 50) -> list[Any]:
@@ -596,10 +651,10 @@ def find_taxpayers(conn: Connection, query: str, limit: int = 50) -> list[Any]:
     )
 
 
-def omisos(
-    conn: Connection, today: date, *, kind: str | None = None, limit: int = 500, after: int = 0
-) -> list[Omiso]:
-    """Objects with open obligations past their due date, by object id (keyset pages)."""
+def _omisos_query(
+    today: date, kind: str | None, bucket: str | None, after: int = 0
+) -> tuple[Any, Any]:
+    """(objects joined with their overdue sums per currency, that sums subquery)."""
     overdue = (
         select(
             obligations_t.c.object_id,
@@ -634,27 +689,97 @@ def omisos(
         )
         .join(overdue, overdue.c.object_id == objects_t.c.id)
         .join(taxpayers_t, taxpayers_t.c.id == objects_t.c.taxpayer_id)
-        .where(and_(objects_t.c.status == "active"))
-        .order_by(objects_t.c.id)
-        .limit(limit)
+        .where(objects_t.c.status == "active")
     )
     if kind:
         query = query.where(objects_t.c.kind == kind)
-    return [
-        Omiso(
-            object_id=int(r.id),
-            kind=r.kind,
-            key=r.key,
-            description=r.description,
-            taxpayer_id=int(r.taxpayer_id),
-            taxpayer_name=r.name,
-            tax_id=r.tax_id or r.curp or "",
-            overdue_count=int(r.n),
-            overdue_cents=int(r.cents),
-            currency=r.currency,
-            oldest_due=r.oldest
-            if isinstance(r.oldest, date)
-            else date.fromisoformat(str(r.oldest)),
+    if bucket:
+        spans = {key: (first, last) for key, first, last in AGEING_BUCKETS}
+        if bucket not in spans:
+            raise LedgerError(f"unknown ageing bucket {bucket!r}")
+        first, last = spans[bucket]
+        query = query.where(overdue.c.oldest <= today - timedelta(days=first))
+        if last is not None:
+            query = query.where(overdue.c.oldest >= today - timedelta(days=last))
+    return query, overdue
+
+
+def omisos(
+    conn: Connection,
+    today: date,
+    *,
+    kind: str | None = None,
+    bucket: str | None = None,
+    sort: str = "id",
+    limit: int = 500,
+    after: int = 0,
+    offset: int = 0,
+) -> list[Omiso]:
+    """Objects with open obligations past their due date. By object id (keyset pages with
+    `after`), or sorted by `amount` (largest first), `age` (oldest debt first) or the
+    taxpayer's `name` (pages by `offset`); `bucket` keeps one ageing bucket (by the
+    object's oldest overdue debt)."""
+    if sort not in OMISOS_SORTS:
+        raise LedgerError(f"unknown order {sort!r}")
+    query, overdue = _omisos_query(today, kind, bucket, after if sort == "id" else 0)
+    order: list[Any] = {
+        "id": [],
+        "amount": [overdue.c.cents.desc()],
+        "age": [overdue.c.oldest],
+        "name": [taxpayers_t.c.name],
+    }[sort]
+    query = query.order_by(*order, objects_t.c.id, overdue.c.currency).limit(limit)
+    if sort != "id" and offset:
+        query = query.offset(offset)
+    found = []
+    for r in conn.execute(query).all():
+        oldest = _as_date(r.oldest)
+        days = (today - oldest).days
+        found.append(
+            Omiso(
+                object_id=int(r.id),
+                kind=r.kind,
+                key=r.key,
+                description=r.description,
+                taxpayer_id=int(r.taxpayer_id),
+                taxpayer_name=r.name,
+                tax_id=r.tax_id or r.curp or "",
+                overdue_count=int(r.n),
+                overdue_cents=int(r.cents),
+                currency=r.currency,
+                oldest_due=oldest,
+                days_overdue=days,
+                bucket=ageing_bucket(days),
+            )
         )
-        for r in conn.execute(query).all()
+    return found
+
+
+def omisos_ageing(conn: Connection, today: date, *, kind: str | None = None) -> list[AgeingRow]:
+    """The omisos list summed per ageing bucket and currency, in bucket order (each bucket
+    with objects in it; the rows add up to the whole list)."""
+    query, _overdue = _omisos_query(today, kind, None)
+    inner = query.subquery()
+    limits = [
+        (inner.c.oldest >= today - timedelta(days=last), key)
+        for key, _first, last in AGEING_BUCKETS
+        if last is not None
     ]
+    bucket = case(*limits, else_=AGEING_BUCKETS[-1][0]).label("bucket")
+    rows = conn.execute(
+        select(
+            bucket,
+            inner.c.currency,
+            func.count().label("objects"),
+            func.sum(inner.c.n).label("obligations"),
+            func.sum(inner.c.cents).label("cents"),
+        ).group_by(bucket, inner.c.currency)
+    ).all()
+    order = {key: i for i, (key, _f, _l) in enumerate(AGEING_BUCKETS)}
+    return sorted(
+        (
+            AgeingRow(str(r.bucket), r.currency, int(r.objects), int(r.obligations), int(r.cents))
+            for r in rows
+        ),
+        key=lambda row: (order[row.bucket], row.currency),
+    )

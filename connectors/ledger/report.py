@@ -1,4 +1,5 @@
-"""The omisos report as CSV, for the treasury page's download and the CLI alike."""
+"""The omisos report as CSV, for the treasury page's download and the CLI alike: the same
+query (`connectors.ledger.book.omisos`), filters and order as the page."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ HEADER = [
     "importe_vencido",
     "moneda",
     "vencimiento_mas_antiguo",
+    "dias_vencido",
+    "antiguedad",
 ]
 CHUNK = 1000
 
@@ -30,15 +33,31 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def omisos_csv(engine: Engine, today: date, kind: str | None = None) -> Iterator[str]:
+def omisos_csv(
+    engine: Engine,
+    today: date,
+    kind: str | None = None,
+    *,
+    bucket: str | None = None,
+    sort: str = "id",
+) -> Iterator[str]:
     """The report in pieces of a thousand objects (streamed: it can be large)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
-    after = 0
+    after = offset = 0
     while True:
         with engine.connect() as conn:
-            rows = omisos(conn, today, kind=kind, limit=CHUNK, after=after)
+            rows = omisos(
+                conn,
+                today,
+                kind=kind,
+                bucket=bucket,
+                sort=sort,
+                limit=CHUNK,
+                after=after,
+                offset=offset,
+            )
         for r in rows:
             writer.writerow(
                 [
@@ -51,6 +70,8 @@ def omisos_csv(engine: Engine, today: date, kind: str | None = None) -> Iterator
                     f"{r.overdue_cents / 100:.2f}",
                     r.currency,
                     r.oldest_due.isoformat(),
+                    r.days_overdue,
+                    r.bucket,
                 ]
             )
         yield buffer.getvalue()
@@ -59,3 +80,4 @@ def omisos_csv(engine: Engine, today: date, kind: str | None = None) -> Iterator
         if len(rows) < CHUNK:
             return
         after = rows[-1].object_id
+        offset += len(rows)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine
 
 from connectors.common import case_id_of, load_case
-from connectors.payments.base import CollectionSystem, PaymentOrderRequest
+from connectors.payments.base import CollectionSystem, PaymentOrderInfo, PaymentOrderRequest
 from connectors.payments.builtin import BuiltinCollectionSystem
 from workflow_engine.engine.commands import (
     Actor,
@@ -107,17 +107,48 @@ def confirm_payment_command(
 
 
 def settle_payment(
-    engine: Engine, reference: str, provider_id: str = ""
+    engine: Engine, reference: str, provider_id: str = "", *, source: str | None = None
 ) -> tuple[int, PaymentConfirmed]:
     """Record a built-in order as paid in full and return (case id, the engine command).
 
     For a cashier, a bank file or the demo walkthrough: the caller runs the command on the
     case with `CaseService.execute`. Raises PaymentOrderError for an unknown or cancelled
     reference; settling twice is harmless (the engine ignores a repeated confirmation).
+    With `source`, the money is also written to the built-in ledger as a payment through it
+    (and its obligation settled), as the demo seed does.
     """
     system = BuiltinCollectionSystem(engine)
     order = system.mark_paid(reference.replace(" ", "").replace("-", "").upper())
+    if source is not None:
+        _record_in_ledger(engine, order, source, provider_id or order.reference)
     command = confirm_payment_command(
         order.reference, order.amount_cents, order.currency, provider_id
     )
     return order.case_id, command
+
+
+def _record_in_ledger(
+    engine: Engine, order: PaymentOrderInfo, source: str, external_id: str
+) -> None:
+    """The money of a settled order in the built-in ledger, as a payment through `source`
+    (`gateway:…`, `bank:…`, `counter:…`): the demo's payments then reach the account
+    statements and the treasury's figures. Harmless when repeated."""
+    from connectors import ledger
+    from connectors.ledger.book import obligation_for_reference
+
+    with engine.begin() as conn:
+        owed = obligation_for_reference(conn, order.reference)
+        ledger.add_payment(
+            conn,
+            reference=order.reference,
+            amount_cents=order.amount_cents,
+            currency=order.currency,
+            source=source,
+            external_id=external_id,
+            paid_at=order.paid_at or utcnow(),
+            taxpayer_id=int(owed.taxpayer_id)
+            if owed is not None
+            else ledger.taxpayer_for_case(conn, order.case_id),
+            obligation_id=int(owed.id) if owed is not None else None,
+            case_id=order.case_id,
+        )

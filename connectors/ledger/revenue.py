@@ -1,0 +1,373 @@
+"""Treasury figures from the ledger: money collected (by concept, procedure, channel and
+month), payment orders issued against paid (the collection rate), pending and expired, the
+forecast of a year's recurring charges, and the taxpayer base over time.
+
+Every function takes a date range in local days (both ends included), the municipality's
+time zone and, where it matters, `today`: the same figures for the same data and day, so
+tests compare them with sums done by hand. Amounts are centavos per currency, never mixed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, func, not_, or_, select
+
+from connectors.ledger.book import (
+    cases_t,
+    objects_t,
+    obligations_t,
+    payments_t,
+    taxpayers_t,
+    yearly_charge,
+)
+from workflow_engine.persistence.models import PaymentOrder, table
+
+orders_t = table(PaymentOrder)
+
+# How money came in, from a payment's source (`gateway:<name>`, `bank:<name>`,
+# `counter:<method>`); anything else (the demo's, an old import) is `other`.
+CHANNELS = ("gateway", "bank", "counter", "other")
+TAXPAYER_KINDS = ("fisica", "moral")
+MAX_DAYS = 3 * 366 + 1  # the longest range a page asks for (three years)
+
+
+class RangeError(ValueError):
+    """A date range the figures cannot be asked for (reversed, or too long)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `start`..`end`, both included, in the municipality's time zone."""
+
+    start: date
+    end: date
+    timezone: str = "America/Mexico_City"
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise RangeError("the range ends before it starts")
+        if (self.end - self.start).days > MAX_DAYS:
+            raise RangeError("the range is longer than three years")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The UTC instants [from, to) the local days cover."""
+        lo = datetime.combine(self.start, time(0), tzinfo=self.tz).astimezone(UTC)
+        hi = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=self.tz)
+        return lo, hi.astimezone(UTC)
+
+    def month_of(self, moment: datetime) -> str:
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(self.tz).strftime("%Y-%m")
+
+    def months(self) -> list[str]:
+        """Every month the range touches, "YYYY-MM", in order."""
+        out = []
+        year, month = self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            out.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+
+def channel_of(source: str) -> str:
+    kind = source.split(":", 1)[0]
+    return kind if kind in CHANNELS[:-1] else "other"
+
+
+def concept_of(concept: str | None, kind: str | None, period: str | None, folio: str) -> str:
+    """The concept an obligation is charged under, without what makes it one of many: the
+    year of a recurring charge («Refrendo anual 2027» → «Refrendo anual») or the folio of a
+    procedure's fee («Derechos · LF-2027-000012» → «Derechos»). "" without an obligation."""
+    text = concept or ""
+    if kind == "recurring" and period and text.endswith(f" {period}"):
+        return text[: -len(period) - 1]
+    if folio and text.endswith(f" · {folio}"):
+        return text[: -len(folio) - 3]
+    return text
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A sum of payments (or orders, or charges) under one key, in one currency."""
+
+    key: str
+    currency: str
+    count: int
+    cents: int
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Money received in a period. `by_month` has every month of the period (zero when
+    nothing came in), the other lists only keys with money, largest first."""
+
+    total: list[Amount]
+    by_month: list[Amount]
+    by_channel: list[Amount]
+    by_concept: list[Amount]
+    by_procedure: list[Amount]
+
+
+class _Sums:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.cents: dict[tuple[str, str], int] = defaultdict(int)
+
+    def add(self, key: str, currency: str, cents: int) -> None:
+        self.counts[key, currency] += 1
+        self.cents[key, currency] += cents
+
+    def rows(self) -> list[Amount]:
+        found = [Amount(k, c, self.counts[k, c], v) for (k, c), v in self.cents.items()]
+        return sorted(found, key=lambda a: (a.currency, -a.cents, a.key))
+
+
+def collected(
+    conn: Connection,
+    period: Period,
+    *,
+    procedure: str | None = None,
+    channel: str | None = None,
+) -> Collected:
+    """Payments received in the period, optionally of one procedure's cases ("" for those
+    of no case: the yearly charges of the taxpayer base) or through one channel."""
+    lo, hi = period.bounds()
+    case_id = func.coalesce(payments_t.c.case_id, obligations_t.c.case_id)
+    query = (
+        select(
+            payments_t.c.amount_cents,
+            payments_t.c.currency,
+            payments_t.c.source,
+            payments_t.c.paid_at,
+            obligations_t.c.concept,
+            obligations_t.c.kind,
+            obligations_t.c.period,
+            cases_t.c.procedure_key,
+            cases_t.c.folio,
+        )
+        .outerjoin(obligations_t, obligations_t.c.id == payments_t.c.obligation_id)
+        .outerjoin(cases_t, cases_t.c.id == case_id)
+        .where(payments_t.c.paid_at >= lo, payments_t.c.paid_at < hi)
+    )
+    if procedure == "":
+        query = query.where(cases_t.c.id.is_(None))
+    elif procedure:
+        query = query.where(cases_t.c.procedure_key == procedure)
+    if channel == "other":
+        query = query.where(not_(or_(*(payments_t.c.source.like(f"{c}:%") for c in CHANNELS[:-1]))))
+    elif channel:
+        query = query.where(payments_t.c.source.like(f"{channel}:%"))
+    total, months, channels, concepts, procedures = _Sums(), _Sums(), _Sums(), _Sums(), _Sums()
+    for r in conn.execute(query):
+        cents, currency = int(r.amount_cents), r.currency
+        total.add("", currency, cents)
+        months.add(period.month_of(r.paid_at), currency, cents)
+        channels.add(channel_of(r.source), currency, cents)
+        concepts.add(concept_of(r.concept, r.kind, r.period, r.folio or ""), currency, cents)
+        procedures.add(r.procedure_key or "", currency, cents)
+    currencies = sorted({c for _k, c in total.cents}) or ["MXN"]
+    by_month = [
+        Amount(m, c, months.counts.get((m, c), 0), months.cents.get((m, c), 0))
+        for c in currencies
+        for m in period.months()
+    ]
+    return Collected(
+        total=total.rows(),
+        by_month=by_month,
+        by_channel=channels.rows(),
+        by_concept=concepts.rows(),
+        by_procedure=procedures.rows(),
+    )
+
+
+@dataclass(frozen=True)
+class OrdersRow:
+    """Payment orders issued in a period for one procedure (key "" : all of them), and what
+    became of them by `today`: paid, still payable, or expired (or cancelled)."""
+
+    procedure: str
+    currency: str
+    issued: int = 0
+    issued_cents: int = 0
+    paid: int = 0
+    paid_cents: int = 0
+    pending: int = 0
+    pending_cents: int = 0
+    expired: int = 0
+    expired_cents: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Collection rate: the share of the issued amount paid (None: nothing issued)."""
+        return self.paid_cents / self.issued_cents if self.issued_cents else None
+
+
+def orders(
+    conn: Connection, period: Period, today: date, *, procedure: str | None = None
+) -> list[OrdersRow]:
+    """Orders issued in the period per procedure and currency, by procedure key, then their
+    total per currency (procedure "") last."""
+    lo, hi = period.bounds()
+    status = case(
+        (orders_t.c.status == "paid", "paid"),
+        (
+            and_(
+                orders_t.c.status == "pending",
+                or_(orders_t.c.expires_on.is_(None), orders_t.c.expires_on >= today),
+            ),
+            "pending",
+        ),
+        else_="expired",
+    ).label("outcome")
+    query = (
+        select(
+            cases_t.c.procedure_key,
+            orders_t.c.currency,
+            status,
+            func.count().label("n"),
+            func.sum(orders_t.c.amount_cents).label("cents"),
+        )
+        .join(cases_t, cases_t.c.id == orders_t.c.case_id)
+        .where(orders_t.c.created_at >= lo, orders_t.c.created_at < hi)
+        .group_by(cases_t.c.procedure_key, orders_t.c.currency, status)
+    )
+    if procedure:
+        query = query.where(cases_t.c.procedure_key == procedure)
+    sums: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in conn.execute(query):
+        for key in (r.procedure_key, ""):
+            row = sums[key, r.currency]
+            row["issued"] += int(r.n)
+            row["issued_cents"] += int(r.cents)
+            row[r.outcome] += int(r.n)
+            row[f"{r.outcome}_cents"] += int(r.cents)
+    keys = sorted(sums, key=lambda k: (k[0] == "", k[0], k[1]))
+    return [OrdersRow(procedure=k[0], currency=k[1], **sums[k]) for k in keys]
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """A year's recurring charges of one kind of object and concept: what the taxpayer base
+    should pay (`expected`), how much of it is already charged, and paid."""
+
+    kind: str
+    concept: str
+    currency: str
+    objects: int = 0
+    expected_cents: int = 0
+    charged_cents: int = 0
+    paid_cents: int = 0
+
+
+def yearly_forecast(conn: Connection, year: int, *, kind: str | None = None) -> list[ForecastRow]:
+    """Every active object with a yearly charge: its charge for `year` as already written,
+    or as the yearly job will write it (`connectors.ledger.book.yearly_charge`)."""
+    query = select(objects_t.c.id, objects_t.c.kind, objects_t.c.recurring).where(
+        objects_t.c.status == "active", objects_t.c.recurring.is_not(None)
+    )
+    if kind:
+        query = query.where(objects_t.c.kind == kind)
+    written = {
+        int(r.object_id): r
+        for r in conn.execute(
+            select(obligations_t.c.object_id, obligations_t.c.amount_cents, obligations_t.c.status)
+            .join(objects_t, objects_t.c.id == obligations_t.c.object_id)
+            .where(
+                obligations_t.c.kind == "recurring",
+                obligations_t.c.period == str(year),
+                obligations_t.c.status != "cancelled",
+            )
+        )
+    }
+    sums: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for obj in conn.execute(query):
+        spec = obj.recurring or {}
+        charged = written.get(int(obj.id))
+        planned = yearly_charge(spec, year)
+        if charged is None and planned is None:
+            continue
+        row = sums[obj.kind, str(spec.get("concept", "")), str(spec.get("currency", "MXN"))]
+        row["objects"] += 1
+        if charged is not None:
+            row["expected_cents"] += int(charged.amount_cents)
+            row["charged_cents"] += int(charged.amount_cents)
+            if charged.status == "paid":
+                row["paid_cents"] += int(charged.amount_cents)
+        elif planned is not None:
+            row["expected_cents"] += planned[1]
+    return [ForecastRow(k[0], k[1], k[2], **sums[k]) for k in sorted(sums)]
+
+
+@dataclass(frozen=True)
+class BaseMonth:
+    """The taxpayer base in one month: who and what was registered in it, per kind, and how
+    many there were in all at its end."""
+
+    month: str
+    taxpayers: dict[str, int] = field(default_factory=dict)
+    objects: dict[str, int] = field(default_factory=dict)
+    taxpayers_total: int = 0
+    objects_total: int = 0
+
+
+def taxpayer_base(
+    conn: Connection, period: Period, *, object_kind: str | None = None
+) -> list[BaseMonth]:
+    """Month by month: taxpayers registered by kind (física, moral), taxable objects
+    registered by kind (or only `object_kind`), and the running totals."""
+    lo, hi = period.bounds()
+    tp = taxpayers_t.c
+    ob = objects_t.c
+    objects_where = [ob.kind == object_kind] if object_kind else []
+    taxpayers_before = conn.execute(
+        select(func.count()).select_from(taxpayers_t).where(tp.created_at < lo)
+    ).scalar_one()
+    objects_before = conn.execute(
+        select(func.count()).select_from(objects_t).where(ob.registered_at < lo, *objects_where)
+    ).scalar_one()
+    new_taxpayers = _by_month(
+        period,
+        conn.execute(select(tp.created_at, tp.kind).where(tp.created_at >= lo, tp.created_at < hi)),
+    )
+    new_objects = _by_month(
+        period,
+        conn.execute(
+            select(ob.registered_at, ob.kind).where(
+                ob.registered_at >= lo, ob.registered_at < hi, *objects_where
+            )
+        ),
+    )
+    months = []
+    taxpayers_total, objects_total = int(taxpayers_before), int(objects_before)
+    for month in period.months():
+        taxpayers = dict(new_taxpayers.get(month, {}))
+        objects = dict(new_objects.get(month, {}))
+        taxpayers_total += sum(taxpayers.values())
+        objects_total += sum(objects.values())
+        months.append(BaseMonth(month, taxpayers, objects, taxpayers_total, objects_total))
+    return months
+
+
+def _by_month(period: Period, rows: Iterable[Any]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for moment, kind in rows:
+        found[period.month_of(moment)][kind] += 1
+    return found
+
+
+def amounts_by_currency(rows: Iterable[Amount]) -> Iterator[tuple[str, int]]:
+    """(currency, centavos) of a list of amounts."""
+    sums: dict[str, int] = defaultdict(int)
+    for row in rows:
+        sums[row.currency] += row.cents
+    yield from sorted(sums.items())
