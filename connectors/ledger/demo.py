@@ -102,7 +102,7 @@ DEMO_HOLDERS = (
         "Mantenimiento de lote",
         30000,
         540,
-        -35,
+        40,
         None,
     ),
     DemoHolder(
