@@ -15,13 +15,13 @@ from connectors import ledger
 from connectors.ledger import revenue
 from connectors.ledger.book import objects_t, obligations_t, taxpayers_t
 from connectors.ledger.revenue import Amount, Period
-from tests.helpers.ledger import awaiting_payment, paid, recorder
+from tests.helpers.ledger import OMISOS_TODAY as TODAY
+from tests.helpers.ledger import awaiting_payment, paid, recorder, seed_omisos
 from workflow_engine.persistence.models import PaymentOrder, table
 
 TZ = "America/Mexico_City"  # UTC-6 all year
 orders_t = table(PaymentOrder)
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31), TZ)
-TODAY = date(2026, 3, 10)
 
 
 def utc(*parts: int) -> datetime:
@@ -287,38 +287,11 @@ def test_concepts_drop_the_year_and_the_folio() -> None:
 
 # -- omisos: ageing buckets and orders ---------------------------------------------------------
 
-# (taxpayer, [(due date, centavos, status)]) per object; today is 10 March 2026.
-OVERDUE = {
-    "O1": ("Beatriz", [(date(2026, 3, 9), 60000, "open")]),  # 1 day
-    "O2": ("Adela", [(date(2026, 2, 8), 20000, "open")]),  # 30 days
-    "O3": ("Carmen", [(date(2026, 2, 7), 30000, "open"), (date(2026, 3, 1), 5000, "open")]),
-    "O4": ("Elena", [(date(2025, 3, 10), 40000, "open")]),  # 365 days
-    "O5": ("Dora", [(date(2025, 3, 9), 50000, "open")]),  # 366 days
-    "O6": ("Fina", [(date(2026, 3, 10), 70000, "open"), (date(2024, 1, 1), 1000, "paid")]),
-}
-
 
 @pytest.fixture
 def overdue(demo_app: Flask) -> Any:
     engine = demo_app.extensions["tramita"].engine
-    with engine.begin() as conn:
-        for key, (name, debts) in OVERDUE.items():
-            owner = taxpayer(conn, name, "fisica", utc(2025, 1, 1))
-            object_id = obj(conn, owner, "business", key, utc(2025, 1, 1))
-            for n, (due, cents, status) in enumerate(debts):
-                owed = ledger.charge(
-                    conn,
-                    idempotency_key=f"{key}-{n}",
-                    taxpayer_id=owner,
-                    concept="Cargo",
-                    amount_cents=cents,
-                    currency="MXN",
-                    due_on=due,
-                    object_id=object_id,
-                )
-                conn.execute(
-                    update(obligations_t).where(obligations_t.c.id == owed).values(status=status)
-                )
+    seed_omisos(engine)
     return engine
 
 
