@@ -84,3 +84,25 @@ def test_connector_settings_page_is_accessible(live_server: LiveServer, new_cont
         admin.get_by_role("button", name="Guardar").click()
     assert "entre 1 y 90" in admin.inner_text("main")
     axe(admin, "connectors settings with an error (360 px)")
+
+
+def test_the_consolidated_account_and_omisos_ageing_at_desktop_width(
+    live_server: LiveServer, new_context: Any
+) -> None:
+    _seed_account(live_server)
+    cashier = new_context().new_page()
+    login(cashier, "tesoreria@demo.gob.mx")
+    cashier.goto("/tesoreria/omisos")
+    ageing = cashier.get_by_role("region", name="Antigüedad de los adeudos")
+    assert "Más de 365 días" in ageing.inner_text()
+    with cashier.expect_navigation():
+        cashier.get_by_role("link", name="Importe vencido").click()  # sort: largest first
+    axe(cashier, "omisos with ageing (desktop)")
+    with cashier.expect_navigation():
+        cashier.get_by_role("link", name="María López Hernández").first.click()
+    main = cashier.locator("main")
+    assert "Cuenta fiscal consolidada" in main.inner_text()
+    cashier.locator("details.account-history summary").first.click()  # no script needed
+    assert "Cargo registrado" in main.inner_text()
+    assert "Refrendo 2020" in cashier.get_by_role("region", name="Adeudos vencidos").inner_text()
+    axe(cashier, "consolidated fiscal account, history open (desktop)")
