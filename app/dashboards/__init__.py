@@ -15,6 +15,6 @@ How to add a dashboard page:
   dashboards/_components.html.
 """
 
-from app.dashboards import common, funnel, procedures  # noqa: F401  (importing registers)
+from app.dashboards import common, funnel, procedures, revenue  # noqa: F401  (importing registers)
 
 blueprints = (common.blueprint,)

@@ -18,14 +18,16 @@ import xlsxwriter
 
 Cell = str | int | float | None
 
-NUMERIC = ("int", "decimal", "pct")
+NUMERIC = ("int", "decimal", "pct", "money")
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | int | decimal (one decimal) | pct (one decimal, "%" in the label)
+    # text | int | decimal (one decimal) | pct (one decimal, "%" in the label) | money (two
+    # decimals, the currency in the label)
+    kind: str = "text"
 
     @property
     def numeric(self) -> bool:
@@ -69,6 +71,8 @@ class Table:
         kind = self.columns[index].kind
         if kind in ("decimal", "pct") and isinstance(value, (int, float)):
             return f"{value:.1f}"
+        if kind == "money" and isinstance(value, (int, float)):
+            return f"{value:.2f}"
         return str(value)
 
     def all_rows(self) -> tuple[tuple[Cell, ...], ...]:
@@ -125,6 +129,7 @@ class Table:
         sheet = book.add_worksheet(self.key[:31])
         bold = book.add_format({"bold": True})
         one_decimal = book.add_format({"num_format": "0.0"})
+        two_decimals = book.add_format({"num_format": "#,##0.00"})
         for col, column in enumerate(self.columns):
             sheet.write_string(0, col, column.label, bold)
             sheet.set_column(col, col, max(12, min(40, len(column.label) + 2)))
@@ -136,6 +141,8 @@ class Table:
                 if kind in NUMERIC and isinstance(value, (int, float)):
                     if kind == "int":
                         sheet.write_number(r, col, value)
+                    elif kind == "money":
+                        sheet.write_number(r, col, round(float(value), 2), two_decimals)
                     else:
                         sheet.write_number(r, col, round(float(value), 1), one_decimal)
                 else:

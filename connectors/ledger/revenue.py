@@ -10,7 +10,7 @@ tests compare them with sums done by hand. Amounts are centavos per currency, ne
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -137,10 +137,12 @@ def collected(
     period: Period,
     *,
     procedure: str | None = None,
+    procedures: Collection[str] | None = None,
     channel: str | None = None,
 ) -> Collected:
     """Payments received in the period, optionally of one procedure's cases ("" for those
-    of no case: the yearly charges of the taxpayer base) or through one channel."""
+    of no case: the yearly charges of the taxpayer base), of any of `procedures` (a
+    department's), or through one channel."""
     lo, hi = period.bounds()
     case_id = func.coalesce(payments_t.c.case_id, obligations_t.c.case_id)
     query = (
@@ -163,18 +165,20 @@ def collected(
         query = query.where(cases_t.c.id.is_(None))
     elif procedure:
         query = query.where(cases_t.c.procedure_key == procedure)
+    if procedures is not None:
+        query = query.where(cases_t.c.procedure_key.in_(sorted(procedures)))
     if channel == "other":
         query = query.where(not_(or_(*(payments_t.c.source.like(f"{c}:%") for c in CHANNELS[:-1]))))
     elif channel:
         query = query.where(payments_t.c.source.like(f"{channel}:%"))
-    total, months, channels, concepts, procedures = _Sums(), _Sums(), _Sums(), _Sums(), _Sums()
+    total, months, channels, concepts, keys = _Sums(), _Sums(), _Sums(), _Sums(), _Sums()
     for r in conn.execute(query):
         cents, currency = int(r.amount_cents), r.currency
         total.add("", currency, cents)
         months.add(period.month_of(r.paid_at), currency, cents)
         channels.add(channel_of(r.source), currency, cents)
         concepts.add(concept_of(r.concept, r.kind, r.period, r.folio or ""), currency, cents)
-        procedures.add(r.procedure_key or "", currency, cents)
+        keys.add(r.procedure_key or "", currency, cents)
     currencies = sorted({c for _k, c in total.cents}) or ["MXN"]
     by_month = [
         Amount(m, c, months.counts.get((m, c), 0), months.cents.get((m, c), 0))
@@ -186,7 +190,7 @@ def collected(
         by_month=by_month,
         by_channel=channels.rows(),
         by_concept=concepts.rows(),
-        by_procedure=procedures.rows(),
+        by_procedure=keys.rows(),
     )
 
 
@@ -213,7 +217,12 @@ class OrdersRow:
 
 
 def orders(
-    conn: Connection, period: Period, today: date, *, procedure: str | None = None
+    conn: Connection,
+    period: Period,
+    today: date,
+    *,
+    procedure: str | None = None,
+    procedures: Collection[str] | None = None,
 ) -> list[OrdersRow]:
     """Orders issued in the period per procedure and currency, by procedure key, then their
     total per currency (procedure "") last."""
@@ -243,6 +252,8 @@ def orders(
     )
     if procedure:
         query = query.where(cases_t.c.procedure_key == procedure)
+    if procedures is not None:
+        query = query.where(cases_t.c.procedure_key.in_(sorted(procedures)))
     sums: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in conn.execute(query):
         for key in (r.procedure_key, ""):
@@ -363,11 +374,3 @@ def _by_month(period: Period, rows: Iterable[Any]) -> dict[str, dict[str, int]]:
     for moment, kind in rows:
         found[period.month_of(moment)][kind] += 1
     return found
-
-
-def amounts_by_currency(rows: Iterable[Amount]) -> Iterator[tuple[str, int]]:
-    """(currency, centavos) of a list of amounts."""
-    sums: dict[str, int] = defaultdict(int)
-    for row in rows:
-        sums[row.currency] += row.cents
-    yield from sorted(sums.items())
