@@ -245,7 +245,7 @@ def _orders_table(rows: Sequence[revenue.OrdersRow], titles: dict[str, str]) -> 
             Column("emitidas", _("Emitidas"), "int"),
             Column("pagadas", _("Pagadas"), "int"),
             Column("pendientes", _("Pendientes"), "int"),
-            Column("vencidas", _("Vencidas o canceladas"), "int"),
+            Column("vencidas", _("Vencidas"), "int"),
             Column("importe_emitido", _money_label(_("Importe emitido"), currencies), "money"),
             Column("importe_pagado", _money_label(_("Importe pagado"), currencies), "money"),
             Column("tasa", _("Tasa de cobro (%)"), "pct"),
@@ -253,8 +253,8 @@ def _orders_table(rows: Sequence[revenue.OrdersRow], titles: dict[str, str]) -> 
         body,
         chart=Chart("stacked", ("pagadas", "pendientes", "vencidas")) if body else None,
         note=_(
-            "Órdenes emitidas en el periodo y lo que pasó con ellas hasta hoy. Tasa de cobro: "
-            "importe pagado entre importe emitido."
+            "Órdenes emitidas en el periodo y lo que pasó con ellas hasta hoy (vencidas: "
+            "también las canceladas). Tasa de cobro: importe pagado entre importe emitido."
         ),
         footer=footer,
     )
