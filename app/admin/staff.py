@@ -107,6 +107,7 @@ def action_label(action: str) -> str:
         "user.deactivated": _("Desactivó una cuenta"),
         "user.reactivated": _("Reactivó una cuenta"),
         "document.revoked": _("Revocó un documento"),
+        "taxpayer_account.viewed": _("Consultó la cuenta fiscal de un contribuyente"),
     }.get(action, action)
 
 

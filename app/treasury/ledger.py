@@ -44,6 +44,10 @@ def _statement_view(taxpayer_id: int) -> dict[str, Any]:
     today = _today()
     with _services().engine.connect() as conn:
         account = ledger.statement(conn, taxpayer_id, today, lang)
+    return _statement_context(account, today, lang)
+
+
+def _statement_context(account: ledger.Statement, today: date, lang: str) -> dict[str, Any]:
     rows = []
     for line in account.lines:
         rows.append(
@@ -132,7 +136,7 @@ def taxpayer_statement(taxpayer_id: int) -> ResponseReturnValue:
     account_view.log_view(services.engine, taxpayer_id, staff, request.remote_addr or "")
     return render_template(
         "ledger/account.html",
-        view=_statement_view(taxpayer_id),
+        view=_statement_context(account.statement, _today(), reader_language()),
         account=_account_view(account),
     )
 
@@ -170,7 +174,6 @@ def _account_view(account: account_view.FiscalAccount) -> dict[str, Any]:
     }
     how = {
         "applicant": _("Lo presentó"),
-        "identifier": _("Con su RFC o CURP"),
         "ledger": _("Originó un cargo, pago o registro"),
     }
     status = {"open": _("Pendiente"), "paid": _("Pagado"), "cancelled": _("Cancelado")}

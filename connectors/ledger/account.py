@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, select
 
 from connectors.ledger.book import (
     Statement,
@@ -79,7 +79,7 @@ class CaseView:
     status: str
     outcome: str | None
     started_on: date
-    how: str  # applicant | identifier | ledger: how the case is tied to the taxpayer
+    how: str  # applicant | ledger: how the case is tied to the taxpayer
 
 
 @dataclass(frozen=True)
@@ -212,18 +212,13 @@ def _cases(
     tz: Any,
 ) -> list[CaseView]:
     """Cases the taxpayer filed: as the account holder (only the holder's own taxpayer, not a
-    company they registered), under the taxpayer's RFC/CURP, or tied to its charges,
-    payments and registered objects."""
+    company they registered), or tied to its charges, payments and registered objects."""
     taxpayer = account.taxpayer
     how: dict[int, str] = {}
     ledger_ids = {int(r.case_id) for r in [*obligations, *payments] if r.case_id is not None}
     ledger_ids |= {int(o["source_case_id"]) for o in account.objects if o["source_case_id"]}
     for case_id in ledger_ids:
         how[case_id] = "ledger"
-    conditions: list[ColumnElement[bool]] = []
-    identifiers = [i for i in (taxpayer.get("tax_id"), taxpayer.get("curp")) if i]
-    if identifiers:
-        conditions.append(cases_t.c.applicant_ref.in_(identifiers))
     user_id = taxpayer.get("user_id")
     own = (
         user_id is not None
@@ -235,20 +230,14 @@ def _cases(
         ).scalar_one()
         == taxpayer["id"]
     )
-    if own:
-        conditions.append(cases_t.c.applicant_id == str(user_id))
-    if conditions:
+    if own:  # by the account (indexed); a case's RFC/CURP copy has no index to search by
         for row in conn.execute(
-            select(cases_t.c.id, cases_t.c.applicant_id)
-            .where(or_(*conditions))
-            .order_by(cases_t.c.id.desc())
+            select(cases_t.c.id)
+            .where(cases_t.c.applicant_id == str(user_id))
+            .order_by(cases_t.c.updated_at.desc())
             .limit(MAX_CASES)
         ):
-            how[int(row.id)] = (
-                "applicant"
-                if own and row.applicant_id == str(user_id)
-                else (how.get(int(row.id)) or "identifier")
-            )
+            how[int(row.id)] = "applicant"
     if not how:
         return []
     rows = conn.execute(

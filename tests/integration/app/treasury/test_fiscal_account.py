@@ -90,6 +90,8 @@ def test_only_treasury_and_admins_see_an_account_and_each_look_is_logged(
             select(func.count()).where(audit.c.action == "taxpayer_account.viewed")
         ).scalar_one()
     assert looks == 1  # the refused and the unknown leave no trace
+    audit_page = admin.get("/admin/auditoria").get_data(as_text=True)
+    assert "Consultó la cuenta fiscal de un contribuyente" in audit_page
 
 
 def _rows(html: str) -> list[str]:
