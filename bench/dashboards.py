@@ -147,20 +147,22 @@ SELECT t, t, (ARRAY['negocio', 'vehiculo', 'anuncio', 'puesto'])[1 + t % 4], 'OB
     tp.created_at + interval '1 day', tp.created_at + interval '1 day'
 FROM generate_series(CAST(:low AS int), CAST(:high AS int)) t JOIN taxpayers tp ON tp.id = t
 """
-# Two yearly charges per object (last year's and this year's), 15 % of them still open,
-# and one-off fees; their payments make about 2N ledger rows with the card payments below.
+# Ten yearly charges per taxpayer (two concepts over the last five years), one in seven
+# still open; their payments and the case payments below make about 2N ledger rows.
 OBLIGATIONS_SQL = """
 INSERT INTO obligations (idempotency_key, taxpayer_id, object_id, case_id, kind, concept,
     period, amount_cents, currency, due_on, reference, status, created_at, paid_at)
-SELECT 'bench-ob-' || t || '-' || y, t, t, NULL, 'recurring', 'Refrendo anual', y::text,
-    120000 + (t % 50) * 1000, 'MXN', make_date(y, 3, 31), 'R' || t || 'Y' || y,
-    CASE WHEN (t + y) % 7 = 0 THEN 'open' ELSE 'paid' END,
+SELECT 'bench-ob-' || t || '-' || c.concept || '-' || y, t, t, NULL, 'recurring', c.name,
+    y::text, c.base + (t % 50) * 1000, 'MXN', make_date(y, 3, 31),
+    'R' || t || c.concept || y,
+    CASE WHEN (t + y + c.concept) % 7 = 0 THEN 'open' ELSE 'paid' END,
     make_timestamptz(y, 1, 2, 12, 0, 0, 'UTC'),
-    CASE WHEN (t + y) % 7 = 0 THEN NULL
+    CASE WHEN (t + y + c.concept) % 7 = 0 THEN NULL
          ELSE make_timestamptz(y, 1 + t % 3, 1 + t % 28, 17, 0, 0, 'UTC') END
 FROM generate_series(CAST(:low AS int), CAST(:high AS int)) t
-CROSS JOIN (VALUES (extract(year FROM now())::int - 1), (extract(year FROM now())::int)) AS
-    years(y)
+CROSS JOIN generate_series(extract(year FROM now())::int - 4, extract(year FROM now())::int) y
+CROSS JOIN (VALUES (1, 'Refrendo anual', 120000), (2, 'Derecho de alumbrado', 30000))
+    AS c(concept, name, base)
 """
 LEDGER_SQL = """
 INSERT INTO ledger_payments (taxpayer_id, obligation_id, case_id, reference, amount_cents,
