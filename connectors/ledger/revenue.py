@@ -10,13 +10,13 @@ tests compare them with sums done by hand. Amounts are centavos per currency, ne
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, not_, or_, select
+from sqlalchemy import Connection, String, and_, case, func, literal, not_, or_, select
 
 from connectors.ledger.book import (
     cases_t,
@@ -68,6 +68,21 @@ class Period:
     def month_of(self, moment: datetime) -> str:
         aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return aware.astimezone(self.tz).strftime("%Y-%m")
+
+    def month_case(self, column: Any) -> Any:
+        """SQL: the local month ("YYYY-MM") of a UTC moment inside the period (a CASE over
+        the months' bounds: the same on every database, time zone included)."""
+        months = self.months()
+        ends = []
+        for key in months[:-1]:
+            year, month = int(key[:4]), int(key[5:])
+            first = date(year + (month == 12), month % 12 + 1, 1)
+            ends.append(datetime.combine(first, time(0), tzinfo=self.tz).astimezone(UTC))
+        if not ends:
+            return literal(months[0], String)
+        return case(
+            *((column < end, key) for end, key in zip(ends, months, strict=False)), else_=months[-1]
+        )
 
     def months(self) -> list[str]:
         """Every month the range touches, "YYYY-MM", in order."""
@@ -123,8 +138,8 @@ class _Sums:
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
         self.cents: dict[tuple[str, str], int] = defaultdict(int)
 
-    def add(self, key: str, currency: str, cents: int) -> None:
-        self.counts[key, currency] += 1
+    def add(self, key: str, currency: str, cents: int, count: int = 1) -> None:
+        self.counts[key, currency] += count
         self.cents[key, currency] += cents
 
     def rows(self) -> list[Amount]:
@@ -145,40 +160,72 @@ def collected(
     department's), or through one channel."""
     lo, hi = period.bounds()
     case_id = func.coalesce(payments_t.c.case_id, obligations_t.c.case_id)
-    query = (
+    # One row per payment with its month and channel worked out in SQL, then summed there:
+    # the database sends back a few dozen groups, never every payment of the period.
+    rows = (
         select(
-            payments_t.c.amount_cents,
+            period.month_case(payments_t.c.paid_at).label("month"),
+            case(
+                *((payments_t.c.source.like(f"{c}:%"), c) for c in CHANNELS[:-1]),
+                else_="other",
+            ).label("channel"),
             payments_t.c.currency,
-            payments_t.c.source,
-            payments_t.c.paid_at,
-            obligations_t.c.concept,
+            payments_t.c.amount_cents,
+            cases_t.c.procedure_key,
+            orders_t.c.step_id,
             obligations_t.c.kind,
             obligations_t.c.period,
-            cases_t.c.procedure_key,
-            cases_t.c.folio,
+            # a case's fee: its concept with the folio (one per case), summed per step below
+            case((cases_t.c.id.is_(None), obligations_t.c.concept), else_=None).label("own"),
+            obligations_t.c.concept,
         )
         .outerjoin(obligations_t, obligations_t.c.id == payments_t.c.obligation_id)
         .outerjoin(cases_t, cases_t.c.id == case_id)
+        .outerjoin(orders_t, orders_t.c.reference == obligations_t.c.reference)
         .where(payments_t.c.paid_at >= lo, payments_t.c.paid_at < hi)
     )
     if procedure == "":
-        query = query.where(cases_t.c.id.is_(None))
+        rows = rows.where(cases_t.c.id.is_(None))
     elif procedure:
-        query = query.where(cases_t.c.procedure_key == procedure)
+        rows = rows.where(cases_t.c.procedure_key == procedure)
     if procedures is not None:
-        query = query.where(cases_t.c.procedure_key.in_(sorted(procedures)))
+        rows = rows.where(cases_t.c.procedure_key.in_(sorted(procedures)))
     if channel == "other":
-        query = query.where(not_(or_(*(payments_t.c.source.like(f"{c}:%") for c in CHANNELS[:-1]))))
+        rows = rows.where(not_(or_(*(payments_t.c.source.like(f"{c}:%") for c in CHANNELS[:-1]))))
     elif channel:
-        query = query.where(payments_t.c.source.like(f"{channel}:%"))
+        rows = rows.where(payments_t.c.source.like(f"{channel}:%"))
+    each = rows.subquery()
+    keys_ = (
+        each.c.month,
+        each.c.channel,
+        each.c.currency,
+        each.c.procedure_key,
+        each.c.step_id,
+        each.c.kind,
+        each.c.period,
+        each.c.own,
+    )
+    groups = select(
+        *keys_,
+        func.min(each.c.concept).label("concept"),
+        func.count().label("n"),
+        func.sum(each.c.amount_cents).label("cents"),
+    ).group_by(*keys_)
     total, months, channels, concepts, keys = _Sums(), _Sums(), _Sums(), _Sums(), _Sums()
-    for r in conn.execute(query):
-        cents, currency = int(r.amount_cents), r.currency
-        total.add("", currency, cents)
-        months.add(period.month_of(r.paid_at), currency, cents)
-        channels.add(channel_of(r.source), currency, cents)
-        concepts.add(concept_of(r.concept, r.kind, r.period, r.folio or ""), currency, cents)
-        keys.add(r.procedure_key or "", currency, cents)
+    for r in conn.execute(groups):
+        cents, currency, n = int(r.cents), r.currency, int(r.n)
+        if r.own is not None or r.concept is None:
+            concept = concept_of(r.own, r.kind, r.period, "")
+        else:
+            concept = r.concept.rsplit(" · ", 1)[0]
+        for sums, key in (
+            (total, ""),
+            (months, r.month),
+            (channels, r.channel),
+            (concepts, concept),
+            (keys, r.procedure_key or ""),
+        ):
+            sums.add(key, currency, cents, n)
     currencies = sorted({c for _k, c in total.cents}) or ["MXN"]
     by_month = [
         Amount(m, c, months.counts.get((m, c), 0), months.cents.get((m, c), 0))
@@ -347,16 +394,18 @@ def taxpayer_base(
         select(func.count()).select_from(objects_t).where(ob.registered_at < lo, *objects_where)
     ).scalar_one()
     new_taxpayers = _by_month(
+        conn,
         period,
-        conn.execute(select(tp.created_at, tp.kind).where(tp.created_at >= lo, tp.created_at < hi)),
+        tp.created_at,
+        tp.kind,
+        [tp.created_at >= lo, tp.created_at < hi],
     )
     new_objects = _by_month(
+        conn,
         period,
-        conn.execute(
-            select(ob.registered_at, ob.kind).where(
-                ob.registered_at >= lo, ob.registered_at < hi, *objects_where
-            )
-        ),
+        ob.registered_at,
+        ob.kind,
+        [ob.registered_at >= lo, ob.registered_at < hi, *objects_where],
     )
     months = []
     taxpayers_total, objects_total = int(taxpayers_before), int(objects_before)
@@ -369,8 +418,16 @@ def taxpayer_base(
     return months
 
 
-def _by_month(period: Period, rows: Iterable[Any]) -> dict[str, dict[str, int]]:
+def _by_month(
+    conn: Connection, period: Period, moment: Any, kind: Any, where: list[Any]
+) -> dict[str, dict[str, int]]:
+    """{month: {kind: how many}} of the rows `where` selects, counted in SQL."""
+    each = (
+        select(period.month_case(moment).label("month"), kind.label("kind")).where(*where)
+    ).subquery()
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for moment, kind in rows:
-        found[period.month_of(moment)][kind] += 1
+    for month, what, n in conn.execute(
+        select(each.c.month, each.c.kind, func.count()).group_by(each.c.month, each.c.kind)
+    ):
+        found[month][what] += int(n)
     return found
