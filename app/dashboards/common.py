@@ -39,12 +39,13 @@ guard_blueprint(blueprint, require_dashboard_viewer)
 @dataclass(frozen=True)
 class Dashboard:
     """One entry of /tableros: its view's endpoint, title and one-line description (msgids,
-    translated when shown), and who may open it: `visible(scope)`."""
+    translated when shown), who may open it (`visible(scope)`) and its place (`order`)."""
 
     endpoint: str
     title: str
     description: str
     visible: Callable[[DashboardScope], bool]
+    order: int = 100  # place on the index and in the side navigation (Procedures 10, Funnel 20)
 
 
 DASHBOARDS: list[Dashboard] = []
@@ -52,6 +53,7 @@ DASHBOARDS: list[Dashboard] = []
 
 def register(dashboard: Dashboard) -> Dashboard:
     DASHBOARDS.append(dashboard)
+    DASHBOARDS.sort(key=lambda d: d.order)
     return dashboard
 
 
