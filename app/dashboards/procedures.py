@@ -35,10 +35,12 @@ RULES = {"afirmativa_ficta": N_("Afirmativa ficta"), "negativa_ficta": N_("Negat
 
 
 def period_label(period: Period, lang: str) -> str:
-    """«marzo 2026» for a month, «02/03–08/03/2026» for a week."""
+    """«marzo 2026» for a month, «02/03–08/03/2026» for a week (one day: «01/03/2026»)."""
     if period.kind == "month":
         months = MONTHS_EN if lang == "en" else MONTHS_ES
         return f"{months[period.start.month - 1]} {period.start.year}"
+    if period.start == period.end:
+        return f"{period.start:%d/%m/%Y}"
     return f"{period.start:%d/%m}–{period.end:%d/%m/%Y}"
 
 

@@ -132,8 +132,11 @@ def _task(conn: Any, case_id: int, folio: str, assignee: str | None, due: date) 
 
 
 def seed_month(app: Flask) -> None:
-    """The cases above (the demo municipality must be seeded, without its cases)."""
+    """The cases above (the demo municipality must be seeded, without its cases); once."""
     engine = app.extensions["tramita"].engine
+    with engine.connect() as conn:
+        if conn.execute(select(table(Case).c.id).where(table(Case).c.folio == "T-A")).first():
+            return
     official = Accounts(engine, demo_mode=True).by_email("funcionario@demo.gob.mx")
     assert official is not None
     all_steps = _steps(*LICENCE_STEPS)
