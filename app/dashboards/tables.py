@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,9 @@ class Table:
 
     # -- downloads ------------------------------------------------------------------------
     def filename(self, stem: str, extension: str) -> str:
-        safe = re.sub(r"[^a-z0-9-]+", "-", f"{stem}-{self.key}".lower()).strip("-")
+        plain = unicodedata.normalize("NFKD", f"{stem}-{self.key}".lower())
+        plain = plain.encode("ascii", "ignore").decode()
+        safe = re.sub(r"[^a-z0-9-]+", "-", plain).strip("-")
         return f"{safe}.{extension}"
 
     def csv(self) -> str:
