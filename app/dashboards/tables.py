@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
@@ -54,7 +54,6 @@ class Table:
     chart: Chart | None = None
     note: str = ""  # shown under the caption (how the figures are counted)
     footer: tuple[Cell, ...] | None = None  # a total row (also in the downloads)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         width = len(self.columns)
