@@ -42,6 +42,7 @@ from app.configurator.document_tables import (
 from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
 from app.trial import preview_pdf, run_trial
+from workflow_engine.engine.events import DOCUMENT_KINDS
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import document_parts, editing
@@ -55,6 +56,14 @@ LANGS = ("es", "en")
 MAX_SIGNERS = 5
 MAX_BODY = 20_000
 PREVIEW_DECISIONS = ["approve"] * 8
+
+
+def document_kinds() -> list[tuple[str, str]]:
+    """(kind, name in the reader's language) a document may be: the generic «documento» and
+    every kind the citizen's pages name (`DOCUMENT_KINDS`)."""
+    english = reader_language() == "en"
+    kinds = {"documento": ("documento", "document"), **DOCUMENT_KINDS}
+    return [(kind, pair[1] if english else pair[0]) for kind, pair in kinds.items()]
 
 
 def placeholders(doc: Doc) -> list[tuple[str, str]]:
@@ -313,7 +322,8 @@ def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnV
             document.pop(key, None)
         else:
             document[key] = value
-    document.setdefault("kind", "documento")
+    kind = request.form.get("kind", "")
+    document["kind"] = kind if kind in dict(document_kinds()) else current.get("kind", "documento")
     if apply_edit(info.key, lambda d: editing.set_step(d, step_id, {"document": document})):
         flash(_("Se guardó el documento."))
     return redirect(
@@ -347,6 +357,7 @@ def _page(
         doc=doc,
         step=step,
         document=document,
+        document_kinds=document_kinds(),
         step_type_label=localized(DocumentStep.label, reader_language()),
         placeholders=placeholders(doc),
         paragraphs=paragraph_conditions(doc),

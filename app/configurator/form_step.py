@@ -25,6 +25,7 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
+from app.configurator.eligibility import eligibility_context, handle_eligibility
 from app.configurator.steps import taken_ids
 from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
@@ -159,6 +160,8 @@ def _texts(prefix: str) -> dict[str, str] | None:
 def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
     """The form's name and summary, its fields in order, the palette and where it goes next."""
     response = handle_transitions(info, doc, step)
+    if response is None:
+        response = handle_eligibility(info, doc, step)
     if response is not None:
         return response
     step_id = str(step["id"])
@@ -186,6 +189,7 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         fields=field_rows(step.get("fields")),
         palette=palette_items(),
         **transitions_context(doc, step),
+        **eligibility_context(doc, step),
     )
 
 
