@@ -35,6 +35,7 @@ from app.configurator.conditions import KEEP, Builder, builder_for, condition_fi
 from app.configurator.document_tables import (
     MAX_COLUMNS,
     column_slots,
+    column_text,
     row_sources,
     save_table,
     table_value_options,
@@ -350,6 +351,7 @@ def _page(
     signers = [s for s in document.get("signers") or () if isinstance(s, Mapping)]
     placed = _placed_problems(doc, step_id)
     problems = [m for _p, m in placed]
+    table_values = table_value_options(doc, placeholders(doc))
     return render_editor(
         "configurator/document_step.html",
         info.key,
@@ -365,8 +367,10 @@ def _page(
         tables=list(document.get("tables") or ()),
         max_columns=MAX_COLUMNS,
         column_slots=column_slots,
+        column_text=column_text,
+        value_set={v for _g, options in table_values for v, _shown in options},
         row_sources=row_sources(doc),
-        value_options=table_value_options(doc, placeholders(doc)),
+        value_options=table_values,
         validity=_shown_validity(doc, document),
         date_fields=date_fields(doc),
         valid_until=json.dumps(document["valid_until"], ensure_ascii=False)
