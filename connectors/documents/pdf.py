@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing
@@ -467,7 +467,7 @@ def _facts(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
     return table_
 
 
-_CELL_ALIGN = {"right": TA_RIGHT, "center": TA_CENTER}
+_CELL_ALIGN: dict[str, Literal[1, 2]] = {"right": 2, "center": 1}  # TA_RIGHT, TA_CENTER
 
 
 def _aligned(base: ParagraphStyle, align: str) -> ParagraphStyle:
