@@ -197,7 +197,7 @@ def save_table(
             columns.insert(k - 1, columns.pop(k))
     table: dict[str, Any] = {
         **current,
-        "id": current.get("id") or document_parts.new_table_id(document),
+        "id": current.get("id") or document_parts.new_table_id(document, rows),
         "rows": rows,
         "columns": columns[:MAX_COLUMNS],
     }
