@@ -13,7 +13,6 @@ builder (`?condicion=eligibility/<id>`); removing its condition there removes th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from flask_babel import gettext as _
 
 from app.configurator.common import Doc, Operation, apply_edit
 from app.configurator.conditions import condition_fields
+from app.configurator.identifiers import chosen_id
 from app.configurator.transitions import (
     ConditionTarget,
     condition_summary,
@@ -37,7 +37,6 @@ from workflow_engine.templates.creation import id_from_name
 __all__ = ["eligibility_context", "handle_eligibility"]
 
 ANCHOR = "condiciones-para-continuar"
-ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def _rules(step: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -109,18 +108,10 @@ def _post(info: TemplateInfo, step: Mapping[str, Any]) -> ResponseReturnValue:
             flash(_("Escriba el mensaje que verá la persona si no puede continuar."), "error")
             return back
         taken = {str(r.get("id")) for r in rules}
-        wanted = request.form.get("rule_id", "").strip()[:63]
-        if wanted and (not ID.fullmatch(wanted) or wanted in taken):
-            flash(
-                _(
-                    "«%(id)s» no sirve como identificador: use letras minúsculas sin acentos, "
-                    "dígitos y guion bajo, empezando con una letra, y que no se repita.",
-                    id=wanted,
-                ),
-                "error",
-            )
+        made = id_from_name(" ".join(message["es"].split()[:6]), taken)
+        rule_id = chosen_id("rule_id", taken, made)
+        if rule_id is None:
             return back
-        rule_id = wanted or id_from_name(" ".join(message["es"].split()[:6]), taken)
         rules.append({"id": rule_id, "rule": True, "message": message})
         if apply_edit(info.key, _with_rules(step_id, rules)) is None:
             return back

@@ -8,6 +8,9 @@ outcomes, conditions, placeholders, mappings, example data): `editing.rename_ste
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
+
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,7 +19,30 @@ from app.configurator.common import apply_edit, blueprint, catalog, editable
 from workflow_engine.templates import editing
 from workflow_engine.templates.references import FIELD, STEP
 
-__all__ = ["rename_field", "rename_step"]
+__all__ = ["ID", "chosen_id", "rename_field", "rename_step"]
+
+ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
+"""What an element id may be (the template schema's rule for ids)."""
+
+
+def chosen_id(name: str, taken: Collection[str], made: str) -> str | None:
+    """The id a liaison may type when adding an element (the optional input `name`), else
+    `made` (the one made from its name); None, with the reason flashed, when the typed one
+    breaks the rules or is taken."""
+    wanted = request.form.get(name, "").strip()[:100]
+    if not wanted:
+        return made
+    if ID.fullmatch(wanted) and wanted not in taken:
+        return wanted
+    flash(
+        _(
+            "«%(id)s» no sirve como identificador: use letras minúsculas sin acentos, "
+            "dígitos y guion bajo, empezando con una letra, y que no se repita.",
+            id=wanted,
+        ),
+        "error",
+    )
+    return None
 
 
 def _posted_id() -> str:

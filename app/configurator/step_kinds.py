@@ -27,6 +27,7 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import condition_fields
+from app.configurator.identifiers import chosen_id
 from app.configurator.transitions import (
     ConditionTarget,
     condition_summary,
@@ -337,7 +338,9 @@ def _branch_action(info: TemplateInfo, step: dict[str, Any], errors: Errors) -> 
     if errors:
         return None
     if action == "add":
-        new_id = unique_id(slug(department, fallback="area"), ids)
+        new_id = chosen_id("new-id", ids, unique_id(slug(department, fallback="area"), ids))
+        if new_id is None:
+            return redirect(step_url(info, step, "ramas"))
         new = {"id": new_id, "department": department, "role": role}
         operation = _change(step_id, lambda s: {"branches": [*(s.get("branches") or []), new]})
         done = _("Se agregó el área a la revisión.")

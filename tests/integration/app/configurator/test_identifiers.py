@@ -95,3 +95,49 @@ def test_another_departments_procedure_is_not_found(app: Flask) -> None:
         },
     )
     assert response.status_code == 404
+
+
+def test_a_new_fee_line_and_a_new_branch_take_the_id_typed(app: Flask) -> None:
+    web = login(app.test_client(), LIAISON)
+    pago = f"{BASE}/pasos/pago"
+    web.post(
+        pago,
+        data={
+            **_form(web, pago),
+            "action": "add_line",
+            "label_es": "Derecho de inspección",
+            "f-0": "number",
+            "f-0-number": "100",
+            "line_id": "inspeccion",
+        },
+    )
+    step = next(s for s in _draft(app)["steps"] if s["id"] == "pago")
+    assert step["fee_lines"][-1]["id"] == "inspeccion"
+    taken = web.post(
+        pago,
+        data={
+            **_form(web, pago),
+            "action": "add_line",
+            "label_es": "Otro",
+            "f-0": "number",
+            "f-0-number": "1",
+            "line_id": "inspeccion",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "no sirve como identificador" in taken
+
+    review = f"{BASE}/pasos/revision_conjunta"
+    web.post(
+        review,
+        data={
+            **_form(web, review),
+            "part": "branch",
+            "action": "add",
+            "new-department": "tesoreria",
+            "new-role": "cajero",
+            "new-id": "caja",
+        },
+    )
+    step = next(s for s in _draft(app)["steps"] if s["id"] == "revision_conjunta")
+    assert step["branches"][-1] == {"id": "caja", "department": "tesoreria", "role": "cajero"}
