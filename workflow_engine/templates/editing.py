@@ -27,6 +27,7 @@ __all__ = [
     "EditResult",
     "Notice",
     "add_field",
+    "add_linked_step",
     "add_step",
     "change_field_type",
     "duplicate_field",
@@ -253,6 +254,64 @@ def add_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> 
     out = clone(doc)
     out["steps"].insert(position, clone(dict(step)))
     return _finish(out)
+
+
+_REVIEWS = ("approval", "parallel")
+
+
+def add_linked_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> EditResult:
+    """``add_step``, then the step before the new one leads to it, so a liaison adding
+    steps in order does not wire routes by hand: its default route (the last, without a
+    condition), or a review's approval, is made to go to the new step when it had none or
+    went to an end step; in the second case the new step (when it continues by routes and
+    has none) goes on to that end. Anything else (a route to another step, conditional
+    routes only) is left as it was. A notice says what was linked."""
+    added = add_step(doc, step, index=index)
+    out = added.doc
+    steps = out["steps"]
+    position = _position(index, len(steps) - 1)
+    if position == 0:
+        return added
+    before, new = steps[position - 1], steps[position]
+    if not isinstance(before, dict):
+        return added
+    ends = {s.get("id") for s in steps if isinstance(s, dict) and s.get("type") == "end"}
+    new_id = str(new["id"])
+    was: Any = _UNSET
+    routes = before.get("transitions")
+    if isinstance(routes, list):
+        last = routes[-1] if routes and isinstance(routes[-1], dict) else None
+        if not routes:
+            routes.append({"id": "ruta", "to": new_id})
+            was = None
+        elif last is not None and last.get("when") is None and last.get("to") in ends:
+            was, last["to"] = last["to"], new_id
+    elif before.get("type") in _REVIEWS:
+        outcomes = before.setdefault("outcomes", {})
+        approve = outcomes.get("approve") if isinstance(outcomes, dict) else _UNSET
+        if approve is None:
+            outcomes["approve"] = {"to": new_id}
+            was = None
+        elif isinstance(approve, dict) and approve.get("to") in ends:
+            was, approve["to"] = approve["to"], new_id
+    if was is _UNSET:
+        return added
+    if was is not None and new.get("transitions") == []:
+        new["transitions"] = [{"id": "ruta", "to": was}]
+    title = _title(before)
+    end = next((_title(s) for s in steps if isinstance(s, dict) and s.get("id") == was), "")
+    notice = Notice(
+        f"«{title}» lleva ahora al paso nuevo" + (f", y este a «{end}»." if was else "."),
+        f"“{title}” now leads to the new step" + (f", and this one to “{end}”." if was else "."),
+    )
+    return _finish(out, [*added.notices, notice])
+
+
+def _title(step: Mapping[str, Any]) -> str:
+    title = step.get("title")
+    if isinstance(title, Mapping) and isinstance(title.get("es"), str):
+        return str(title["es"])
+    return str(step.get("id"))
 
 
 def remove_step(doc: Doc, step_id: str) -> EditResult:

@@ -136,6 +136,18 @@ def add_field(page: Any, step: str, kind: str, label: str, en: str) -> str:
     return str(page.url.split("/campos/")[1])
 
 
+def approve_to(page: Any, to: str) -> None:
+    """On a review step's page: the approval leads to `to` (the route a step added after it
+    was given is changed; else one is added)."""
+    existing = page.locator("#aprobar-0 select")
+    if existing.count():
+        existing.select_option(to)
+        click(page, "#aprobar-0 button[value=set]")
+    else:
+        page.select_option("#approve-new", to)
+        click(page, "form:has(#approve-new) button[value=add]")
+
+
 def route(page: Any, step: str, to: str) -> None:
     """The step's only route leads to `to` (the blank form's one to the end is changed)."""
     edit(page, f"/pasos/{step}")
@@ -183,8 +195,7 @@ def build_review(page: Any) -> None:
     page.select_option("#row-0-value", "true")
     click(page, "button[value=save]")
     assert "Revisa si Vende bebidas alcohólicas" in flashed(page), flashed(page)
-    page.select_option("#approve-new", "pago_de_derechos")
-    click(page, "form:has(#approve-new) button[value=add]")
+    approve_to(page, "pago_de_derechos")
     page.select_option("#reject", "fin")
     click(page, "button:has-text('Guardar rechazo y prevención')")
     assert "«reject»" not in flashed(page), flashed(page)
@@ -626,8 +637,7 @@ def build_reference_forms(page: Any, ref: dict[str, Any]) -> None:
 
 def review_outcomes(page: Any, spec: dict[str, Any]) -> None:
     outcomes = spec["outcomes"]
-    page.select_option("#approve-new", outcomes["approve"]["to"])
-    click(page, "form:has(#approve-new) button[value=add]")
+    approve_to(page, outcomes["approve"]["to"])
     page.select_option("#reject", outcomes["reject"]["to"])
     page.select_option("#return_to", outcomes["return"]["to_step"])
     page.fill("#response_days", str(outcomes["return"]["response_days"]))
