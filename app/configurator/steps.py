@@ -17,7 +17,6 @@ from app.configurator.common import (
     editable,
     render_editor,
 )
-from app.configurator.undo import recent_changes
 from app.formatting import localized, reader_language
 from workflow_engine.templates import editing
 from workflow_engine.templates.option_lists import slug, unique_id
@@ -129,7 +128,6 @@ def steps(key: str) -> ResponseReturnValue:
         doc=doc,
         rows=step_rows(doc),
         types=_type_choices(),
-        recent=recent_changes(info.key),
     )
 
 
