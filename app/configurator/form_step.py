@@ -49,7 +49,7 @@ from workflow_engine.templates.option_lists import (
 )
 from workflow_engine.templates.step_types import FormStep
 
-__all__ = ["field", "field_rows", "form_step", "palette_items"]
+__all__ = ["FIELD_ACTIONS", "field", "field_rows", "form_step", "list_action", "palette_items"]
 
 FIELD_ACTIONS = ("add_field", "move_field", "duplicate_field", "remove_field")
 
@@ -106,7 +106,7 @@ def _new_field(doc: Doc, type_name: str, label_es: str) -> dict[str, Any]:
     return new
 
 
-def _list_action(
+def list_action(
     info: TemplateInfo, doc: Doc, step_id: str, group: str | None, fields: Any
 ) -> Response:
     """Add, move, duplicate or remove a field of a form (or of one of its groups)."""
@@ -168,7 +168,7 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
     if request.method == "POST":
         action = request.form.get("action", "")
         if action in FIELD_ACTIONS:
-            return _list_action(info, doc, step_id, None, step.get("fields"))
+            return list_action(info, doc, step_id, None, step.get("fields"))
         if action != "details":
             abort(400)
         title = _texts("title")
@@ -199,7 +199,9 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
 def _locate(doc: Doc, step_id: str, field_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The field `field_id` of the form step `step_id` and the group holding it (if any)."""
     for step in doc.get("steps") or ():
-        if not isinstance(step, dict) or step.get("id") != step_id or step.get("type") != "form":
+        if not isinstance(step, dict) or step.get("id") != step_id:
+            continue
+        if step.get("type") not in editing.FIELD_HOLDERS:
             continue
         for fld in step.get("fields") or ():
             if not isinstance(fld, dict):
@@ -252,7 +254,7 @@ def field(key: str, step_id: str, field_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         part = request.form.get("part", "")
         if request.form.get("action") in FIELD_ACTIONS and fld.get("type") == "group":
-            return _list_action(info, doc, step_id, field_id, fld.get("fields"))
+            return list_action(info, doc, step_id, field_id, fld.get("fields"))
         if part == "basics":
             changes, errors = _read_basics(fld)
             if not errors:

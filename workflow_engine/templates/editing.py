@@ -50,6 +50,10 @@ __all__ = [
 Doc = dict[str, Any]
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _UNSET: Any = object()
+_REVIEWS = ("approval", "parallel")
+FIELD_HOLDERS = ("form", "approval")
+"""The step types whose `fields` the field operations edit: a form's questions and an
+approval's decision fields (`step_types.review.decision_fields`)."""
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,15 @@ class _Index:
         return self.field_at[field_id]
 
     def form_step(self, step_id: str) -> int:
+        """A step that holds fields: a form (the applicant's answers) or a single review
+        (the decision's fields, filled by the official who decides)."""
         i = self.step(step_id)
-        if self.steps[i].get("type") != "form":
+        if self.steps[i].get("type") not in FIELD_HOLDERS:
             raise EditError(
                 "not_a_form",
-                f"El paso «{step_id}» no es un formulario: solo los formularios tienen campos.",
-                f"The step “{step_id}” is not a form: only forms have fields.",
+                f"El paso «{step_id}» no tiene campos: solo los formularios y las revisiones "
+                "los tienen.",
+                f"The step “{step_id}” has no fields: only forms and reviews have them.",
             )
         return i
 
@@ -254,9 +261,6 @@ def add_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> 
     out = clone(doc)
     out["steps"].insert(position, clone(dict(step)))
     return _finish(out)
-
-
-_REVIEWS = ("approval", "parallel")
 
 
 def add_linked_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> EditResult:

@@ -330,8 +330,10 @@ def test_field_add_move_duplicate() -> None:
     assert find_step(out.doc, "puesto")["fields"][0]["id"] == "observaciones"
     assert out.problems == []
     with pytest.raises(editing.EditError) as not_form:
-        editing.add_field(d, "revision", new)
+        editing.add_field(d, "pago", new)
     assert not_form.value.code == "not_a_form"
+    decision = editing.add_field(d, "revision", {**new, "id": "dictamen"}).doc
+    assert find_step(decision, "revision")["fields"] == [{**new, "id": "dictamen"}]
     with pytest.raises(editing.EditError) as taken:
         editing.add_field(d, "puesto", {**new, "id": "curp"})
     assert taken.value.code == "id_taken"
