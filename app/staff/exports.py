@@ -10,6 +10,7 @@ Celery task `tramita.build_case_export` (in this process when there is no broker
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -35,6 +36,7 @@ from workflow_engine.persistence.platform.accounts import Account
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 
 blueprint = Blueprint("exports", __name__)
+log = logging.getLogger(__name__)
 
 HEADERS = {
     "folio": N_("Folio"),
@@ -183,8 +185,16 @@ def choose(key: str) -> ResponseReturnValue:
             except ExportError as exc:
                 problem = exc.message(lang)
             else:
-                services().celery.tasks["tramita.build_case_export"].delay(export.id)
-                flash(_("Se pidió la exportación; el archivo se está preparando."))
+                try:
+                    services().celery.tasks["tramita.build_case_export"].delay(export.id)
+                except Exception as exc:  # the broker: the export cannot start
+                    log.exception("case export %s: the build task could not be sent", export.id)
+                    services().exports.abandon(export.id, f"broker: {exc}")
+                    flash(
+                        _("No se pudo empezar a preparar el archivo; inténtelo más tarde."), "error"
+                    )
+                else:
+                    flash(_("Se pidió la exportación; el archivo se está preparando."))
                 return redirect(
                     url_for("exports.export_page", key=info.key, export_id=export.id), 303
                 )

@@ -468,6 +468,10 @@ class CaseExports:
             details = {"error": values["error"]} if "error" in values else {}
             record_audit(conn, now, SYSTEM, "", action, "case_export", export_id, details)
 
+    def abandon(self, export_id: int, reason: str) -> None:
+        """A queued export whose build could not be started (the broker is down): failed."""
+        self._finish(export_id, "failed", "export.failed", error=reason[:500])
+
     # -- downloading and purging ----------------------------------------------------------
 
     def download(self, export_id: int, actor: Actor, ip: str = "") -> Path | None:
