@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         citizen,
         cli,
         configurator,
+        dashboards,
         errors,
         security,
         sessions,
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         verify,
     )
 
-    audiences = (citizen, staff, treasury, admin, configurator, accounts, api, verify)
+    audiences = (citizen, staff, treasury, admin, configurator, dashboards, accounts, api, verify)
     sessions.init_app(app)
     request_db.init_app(app)
     for package in audiences:

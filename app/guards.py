@@ -19,6 +19,10 @@ pages; these are the rules about the person.
 - `require_publication_approver`: administrators and department directors (officials tagged
   `director`): the four-eyes approval pages /configurador/aprobaciones, nothing else of the
   configurator (which requests each may decide: `app.configurator.publishing`);
+- `require_dashboard_viewer`: whoever `dashboard_scope` gives a scope (the /tableros pages):
+  administrators and the mayor's office (department `presidencia`) see everything, treasury
+  officials the money dashboards, department directors their department's procedures; each
+  dashboard then reads the scope (`app.dashboards.common.scope`);
 - `is_admin`: whether the visitor is an administrator (public pages with an admin action).
 
 `guard_blueprint(blueprint, require)` puts every view of a blueprint behind one of them.
@@ -33,17 +37,21 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.sessions import current_account, login_manager
+from workflow_engine.persistence.cases.dashboards import DashboardScope
 from workflow_engine.persistence.platform import catalog
 from workflow_engine.persistence.platform.accounts import Account
 
 TREASURY_DEPARTMENT = "tesoreria"
+MAYOR_DEPARTMENT = "presidencia"
 CASHIER_TAG = "cajero"
 DIRECTOR_TAG = catalog.DIRECTOR_TAG
 
 __all__ = [
     "CASHIER_TAG",
     "DIRECTOR_TAG",
+    "MAYOR_DEPARTMENT",
     "TREASURY_DEPARTMENT",
+    "dashboard_scope",
     "guard_blueprint",
     "is_admin",
     "is_cashier",
@@ -56,6 +64,7 @@ __all__ = [
     "require_admin",
     "require_cashier",
     "require_configurator",
+    "require_dashboard_viewer",
     "require_official",
     "require_publication_approver",
     "require_treasury",
@@ -133,6 +142,32 @@ def is_publication_approver(account: Account) -> bool:
     if not account.is_active:
         return False
     return account.role == "admin" or (is_official(account) and DIRECTOR_TAG in account.role_tags)
+
+
+def dashboard_scope(account: Account | None) -> DashboardScope | None:
+    """What `account` may see on the management dashboards, None for nothing (404).
+
+    Administrators and officials of the mayor's office: every department and the money;
+    treasury officials: the money, and their department's procedures if they direct it;
+    department directors (officials tagged `director`): their department's procedures."""
+    if account is None or not account.is_active:
+        return None
+    if account.role == "admin" or (
+        is_official(account) and account.department_key == MAYOR_DEPARTMENT
+    ):
+        return DashboardScope(departments=None, money=True)
+    if not is_official(account):
+        return None
+    assert account.department_key is not None
+    directs = DIRECTOR_TAG in account.role_tags
+    own = frozenset([account.department_key]) if directs else frozenset()
+    if account.department_key == TREASURY_DEPARTMENT:
+        return DashboardScope(departments=own, money=True)
+    return DashboardScope(departments=own) if directs else None
+
+
+def require_dashboard_viewer() -> Account:
+    return _allowed(lambda account: dashboard_scope(account) is not None)
 
 
 def require_official() -> Account:

@@ -10,6 +10,7 @@ from flask import current_app, request
 
 from workflow_engine.engine import Actor, EngineContext
 from workflow_engine.persistence.cases.inbox import Inbox, StaffViewer
+from workflow_engine.persistence.cases.inbox import deadline_state as inbox_deadline_state
 from workflow_engine.persistence.platform.accounts import Account
 
 if TYPE_CHECKING:
@@ -47,13 +48,9 @@ def inbox() -> Inbox:
 
 def deadline_state(due_on: date | None, ctx: EngineContext, today: date) -> str:
     """on_time | due_soon | overdue | none, the same rule as the inbox query."""
-    if due_on is None:
-        return "none"
-    if due_on < today:
-        return "overdue"
-    if due_on <= ctx.calendar.add_business_days(today, DUE_SOON_BUSINESS_DAYS):
-        return "due_soon"
-    return "on_time"
+    return inbox_deadline_state(
+        due_on, today, ctx.calendar.add_business_days(today, DUE_SOON_BUSINESS_DAYS)
+    )
 
 
 def client_ip() -> str:

@@ -87,6 +87,18 @@ class OfficialLookup(Protocol):
         ...
 
 
+def response_lapse_rule(doc: Mapping[str, Any]) -> str:
+    """What a template's whole-case deadline does when it lapses: `afirmativa_ficta`,
+    `negativa_ficta` (the catalog's ficta, when the deadline says `on_lapse: ficta`) or
+    `escalate`. The engine applies it; the dashboards count the cases it will soon decide."""
+    spec = doc.get("response_deadline") or {}
+    if isinstance(spec, Mapping) and spec.get("on_lapse") == "ficta":
+        ficta = (doc.get("catalog") or {}).get("ficta")
+        if ficta in ("afirmativa", "negativa"):
+            return f"{ficta}_ficta"
+    return "escalate"
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
@@ -393,12 +405,7 @@ class _Run:
 
     def response_lapse_rule(self) -> str:
         """What the whole-case deadline's lapse does: the catalog's ficta, or escalate."""
-        spec = self.d.doc.get("response_deadline") or {}
-        if spec.get("on_lapse") == "ficta":
-            ficta = (self.d.doc.get("catalog") or {}).get("ficta")
-            if ficta in ("afirmativa", "negativa"):
-                return f"{ficta}_ficta"
-        return "escalate"
+        return response_lapse_rule(self.d.doc)
 
     def apply_lapse_rule(self, task: TaskState, rule: str, actor: Actor) -> None:
         """A lapsed legal deadline on an open task: tacit approval, tacit refusal or the

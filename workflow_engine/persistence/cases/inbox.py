@@ -72,6 +72,18 @@ _FOLIO_PART = re.compile(r"^[A-Z0-9-]+$")
 COUNT_CAP = 1000
 
 
+def deadline_state(due_on: date | None, today: date, due_soon_until: date) -> str:
+    """A deadline seen on `today`: overdue (before today), due_soon (up to `due_soon_until`),
+    on_time, or none (no deadline). The inbox, the case page and the dashboards say it alike."""
+    if due_on is None:
+        return "none"
+    if due_on < today:
+        return "overdue"
+    if due_on <= due_soon_until:
+        return "due_soon"
+    return "on_time"
+
+
 class InboxQueryError(ValueError):
     """A view, sort, filter or limit the inbox does not know (the web layer answers 400)."""
 
@@ -531,14 +543,8 @@ class Inbox:
 
     def deadline_state(self, due_on: date | None, today: date | None = None) -> str:
         """on_time, due_soon (up to due_soon_until(today)), overdue (before today) or none."""
-        if due_on is None:
-            return "none"
         today = self.today() if today is None else today
-        if due_on < today:
-            return "overdue"
-        if due_on <= self.due_soon_until(today):
-            return "due_soon"
-        return "on_time"
+        return deadline_state(due_on, today, self.due_soon_until(today))
 
     # -- counts ----------------------------------------------------------------------------
     def counts(self, viewer: StaffViewer, cap: int = COUNT_CAP) -> dict[str, int]:
@@ -579,6 +585,7 @@ __all__ = [
     "InvalidCursorError",
     "StaffViewer",
     "case_search",
+    "deadline_state",
     "normalize_ref",
     "search_text",
 ]

@@ -15,6 +15,7 @@ DEPARTMENTS = {
     "secretaria-ayuntamiento": ("Secretaría del Ayuntamiento", "Town Hall Secretariat"),
     "movilidad": ("Movilidad y Tránsito", "Mobility and Transit"),
     "mercados": ("Mercados y Comercio en Vía Pública", "Markets and Street Trade"),
+    "presidencia": ("Presidencia Municipal", "Mayor's Office"),
 }
 
 

@@ -1,0 +1,153 @@
+"""One table of figures, three ways: the accessible HTML table under a chart, its CSV and its
+XLSX download, and the chart's data (a JSON island that app/static/dashboards.js reads).
+
+All four come from the same `Table`, so a download always holds exactly the rows on the page:
+the cells are already what the page shows (numbers stay numbers, in the spreadsheet too).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlsxwriter
+
+Cell = str | int | float | None
+
+NUMERIC = ("int", "decimal", "pct")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | int | decimal (one decimal) | pct (one decimal, "%" in the label)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How to draw a table: `kind` bar, stacked (bars stacked), line or hbar (horizontal
+    bars); the first column gives the labels, `series` the numeric columns drawn."""
+
+    kind: str
+    series: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """The figures of one chart: `key` (unique on its page: the download's name), a `title`
+    (the caption), the columns and the rows (one cell per column, `None` for «—»)."""
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    chart: Chart | None = None
+    note: str = ""  # shown under the caption (how the figures are counted)
+    footer: tuple[Cell, ...] | None = None  # a total row (also in the downloads)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        width = len(self.columns)
+        rows = (*self.rows, self.footer) if self.footer is not None else self.rows
+        if any(len(row) != width for row in rows):
+            raise ValueError(f"table {self.key}: every row needs {width} cells")
+
+    # -- what the page shows --------------------------------------------------------------
+    def text(self, index: int, value: Cell) -> str:
+        """A cell as the page, the CSV and the spreadsheet's text show it."""
+        if value is None:
+            return "—"
+        kind = self.columns[index].kind
+        if kind in ("decimal", "pct") and isinstance(value, (int, float)):
+            return f"{value:.1f}"
+        return str(value)
+
+    def all_rows(self) -> tuple[tuple[Cell, ...], ...]:
+        return (*self.rows, self.footer) if self.footer is not None else self.rows
+
+    def chart_data(self) -> dict[str, Any] | None:
+        """The JSON island's content: labels (first column) and one dataset per series."""
+        if self.chart is None or not self.rows:
+            return None
+        index = {c.key: i for i, c in enumerate(self.columns)}
+        return {
+            "kind": self.chart.kind,
+            "labels": [self.text(0, row[0]) for row in self.rows],
+            "datasets": [
+                {
+                    "label": self.columns[index[key]].label,
+                    "data": [row[index[key]] for row in self.rows],
+                }
+                for key in self.chart.series
+            ],
+        }
+
+    # -- downloads ------------------------------------------------------------------------
+    def filename(self, stem: str, extension: str) -> str:
+        safe = re.sub(r"[^a-z0-9-]+", "-", f"{stem}-{self.key}".lower()).strip("-")
+        return f"{safe}.{extension}"
+
+    def csv(self) -> str:
+        """The header and every row (the total too), cells as on the page; text a spreadsheet
+        would run as a formula is quoted (CSV injection)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_safe(c.label) for c in self.columns])
+        for row in self.all_rows():
+            writer.writerow(
+                [
+                    ""
+                    if value is None
+                    else self.text(i, value)
+                    if self.columns[i].numeric
+                    else _safe(self.text(i, value))
+                    for i, value in enumerate(row)
+                ]
+            )
+        return buffer.getvalue()
+
+    def xlsx(self) -> bytes:
+        """One worksheet: the header in bold, numbers as numbers (one decimal where the page
+        shows one), text as text (never a formula), empty for «—»."""
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(
+            buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        sheet = book.add_worksheet(self.key[:31])
+        bold = book.add_format({"bold": True})
+        one_decimal = book.add_format({"num_format": "0.0"})
+        for col, column in enumerate(self.columns):
+            sheet.write_string(0, col, column.label, bold)
+            sheet.set_column(col, col, max(12, min(40, len(column.label) + 2)))
+        for r, row in enumerate(self.all_rows(), start=1):
+            for col, value in enumerate(row):
+                kind = self.columns[col].kind
+                if value is None:
+                    continue
+                if kind in NUMERIC and isinstance(value, (int, float)):
+                    if kind == "int":
+                        sheet.write_number(r, col, value)
+                    else:
+                        sheet.write_number(r, col, round(float(value), 1), one_decimal)
+                else:
+                    sheet.write_string(r, col, self.text(col, value))
+        book.close()
+        return buffer.getvalue()
+
+
+def _safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def table_by_key(tables: Sequence[Table], key: str) -> Table | None:
+    return next((t for t in tables if t.key == key), None)
