@@ -1,12 +1,6 @@
 """The administrators' side: every case and procedure (read-only overview), the outbox backlog
 and connectors, and staff administration (departments, users, audit log, invitations)."""
 
-from app.admin import cases, digitalization, outbox, staff
+from app.admin import cases, outbox, staff
 
-blueprints = (
-    cases.blueprint,
-    digitalization.blueprint,
-    outbox.blueprint,
-    staff.blueprint,
-    staff.invitations,
-)
+blueprints = (cases.blueprint, outbox.blueprint, staff.blueprint, staff.invitations)

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import xlsxwriter  # type: ignore[import-untyped]  # no stubs, no py.typed
+import xlsxwriter
 from sqlalchemy import Engine, func, insert, literal, select, update
 
 from workflow_engine.engine import Actor

@@ -74,10 +74,13 @@ def _level(row: Any) -> VersionLevel:
 
 
 def digitalization_report(
-    conn: Connection, timezone: str = "UTC", departments: Iterable[str] | None = None
+    conn: Connection,
+    timezone: str = "UTC",
+    departments: Iterable[str] | None = None,
+    procedure: str | None = None,
 ) -> DigitalizationReport:
-    """The report of every procedure (or of `departments`' procedures); days are the
-    municipality's (`timezone`)."""
+    """The report of every procedure (or of `departments`' procedures, or of one
+    `procedure`); days are the municipality's (`timezone`)."""
     query = (
         select(
             templates_t.c.key,
@@ -92,6 +95,8 @@ def digitalization_report(
     )
     if departments is not None:
         query = query.where(templates_t.c.department_key.in_(sorted(departments)))
+    if procedure is not None:
+        query = query.where(templates_t.c.key == procedure)
     rows = conn.execute(query).all()
     zone = ZoneInfo(timezone)
     versions = [_level(r) for r in rows]

@@ -2,7 +2,7 @@
 chosen, the file ready (the build runs in the request without a broker); an export still
 being prepared shows its progress and the poll (export_progress.js) reveals the download
 link when it is ready; without JavaScript an «Actualizar» link does the same. Every page
-passes axe-core and fits 360 px; the administrators' digitalization page too."""
+passes axe-core and fits 360 px."""
 
 from __future__ import annotations
 
@@ -105,12 +105,3 @@ def test_without_javascript_the_refresh_link(live_server: LiveServer, new_contex
     page.get_by_role("link", name="Actualizar").click()
     assert page.get_by_role("link", name="Descargar el archivo").is_visible()
     assert not page.get_by_role("link", name="Actualizar").is_visible()  # finished
-
-
-def test_the_digitalization_page(mobile_page: Any) -> None:
-    login(mobile_page, "admin@demo.gob.mx")
-    for path in ("/admin/digitalizacion", "/admin/digitalizacion?lang=en"):
-        response = mobile_page.goto(path)
-        assert response is not None and response.status == 200
-        axe(mobile_page, path)
-        no_horizontal_scroll(mobile_page)
