@@ -10,12 +10,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.formatting import localized
+from app.formatting import localized, reader_language
 from app.i18n import N_
 from workflow_engine.templates.digitalization import (
     NO_ELECTRONIC_DOCUMENT,
     ORIGINAL_AT_OFFICE,
     Missing,
+    digitalization_label,
+    digitalization_level,
     digitalization_missing,
 )
 
@@ -44,3 +46,14 @@ def missing_sentences(missing: Iterable[Missing], lang: str | None = None) -> li
 def missing_for(doc: Mapping[str, Any], lang: str | None = None) -> list[str]:
     """What `doc` (a draft or a published version) lacks to reach level 4, in words."""
     return missing_sentences(digitalization_missing(doc), lang)
+
+
+def summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What the configurator's pages show (configurator/_digitalization.html): the level, its
+    name and what is missing to reach 4."""
+    level = digitalization_level(doc)
+    return {
+        "level": level,
+        "label": digitalization_label(level, reader_language()),
+        "missing": missing_for(doc),
+    }

@@ -18,7 +18,7 @@ from app.configurator.common import (
     render_editor,
     visible_procedures,
 )
-from app.digitalization import missing_for
+from app.digitalization import summary as digitalization_summary
 from app.formatting import (
     department_names,
     format_moment,
@@ -317,7 +317,6 @@ def overview(key: str) -> ResponseReturnValue:
         for s in sections.section_statuses(doc, problems)
     ]
     revision = catalog().latest_revisions([info.key]).get(info.key)
-    level = digitalization_level(doc)
     return render_editor(
         "configurator/overview.html",
         info.key,
@@ -328,7 +327,5 @@ def overview(key: str) -> ResponseReturnValue:
         state=template_state_label(info.state),
         changed=last_change(revision),
         department=department_names().get(info.department, info.department),
-        level=level,
-        level_label=digitalization_label(level, reader_language()),
-        missing=missing_for(doc),
+        digitalization=digitalization_summary(doc),
     )
