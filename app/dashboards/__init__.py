@@ -15,6 +15,11 @@ How to add a dashboard page:
   dashboards/_components.html.
 """
 
-from app.dashboards import common, funnel, procedures  # noqa: F401  (importing registers)
+from app.dashboards import (  # noqa: F401  (importing registers)
+    common,
+    digitalization,
+    funnel,
+    procedures,
+)
 
 blueprints = (common.blueprint,)
