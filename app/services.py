@@ -19,6 +19,7 @@ from app.config import Settings
 from app.tasks import make_celery
 from connectors.gateway import GatewayConfig
 from workflow_engine.money import MoneyFormat, use_money_format
+from workflow_engine.persistence.cases.exports import CaseExports
 from workflow_engine.persistence.cases.outbox import Handler, OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
@@ -43,6 +44,7 @@ class Services:
     celery: Any = None
     uploads: UploadStore = None  # type: ignore[assignment]  # set by build_services
     settings_store: MunicipalSettings = None  # type: ignore[assignment]  # set by build_services
+    exports: CaseExports = None  # type: ignore[assignment]  # set by build_services
 
     def gateway_config(self) -> GatewayConfig | None:
         """The configured payment gateway (tests: `settings.extra["gateway"]`), or None."""
@@ -122,6 +124,7 @@ def build_services(settings: Settings) -> Services:
     uploads_dir = settings.uploads_dir or str(Path(settings.instance_dir) / "uploads")
     Path(uploads_dir).mkdir(parents=True, exist_ok=True)
     services.uploads = UploadStore(engine, uploads_dir)
+    services.exports = CaseExports(engine, Path(settings.instance_dir) / "exports")
     services.celery = make_celery(services)
     dispatch = services.celery.tasks["tramita.dispatch_outbox"]
     dispatch_many = services.celery.tasks["tramita.dispatch_outbox_many"]

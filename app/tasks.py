@@ -25,6 +25,7 @@ from connectors.gateway import GatewayConfig, poll_gateway
 from connectors.ledger import generate_yearly_charges
 from connectors.payments.expiry import expire_orders
 from workflow_engine.persistence.cases.drafts import expire_abandoned_drafts
+from workflow_engine.persistence.cases.exports import CaseExports
 from workflow_engine.persistence.cases.outbox import OutboxProcessor
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.cases.timers import fire_due_timers
@@ -41,6 +42,7 @@ class TaskServices(Protocol):
     cases: CaseService
     outbox: OutboxProcessor
     uploads: UploadStore
+    exports: CaseExports
 
     def gateway_config(self) -> GatewayConfig | None: ...
 
@@ -124,6 +126,15 @@ def poll_payment_gateway(task: Task[Any, Any]) -> dict[str, object]:
     )
 
 
+def build_case_export(task: Task[Any, Any], export_id: int) -> str:
+    """One case export's file (app/staff/exports.py asks for it)."""
+    return _services(task).exports.build(int(export_id))
+
+
+def purge_case_exports(task: Task[Any, Any]) -> int:
+    return _services(task).exports.purge()
+
+
 TASKS: dict[str, Callable[..., Any]] = {
     "tramita.dispatch_outbox": dispatch_outbox,
     "tramita.dispatch_outbox_many": dispatch_outbox_many,
@@ -133,6 +144,8 @@ TASKS: dict[str, Callable[..., Any]] = {
     "tramita.ledger_yearly_charges": ledger_yearly_charges,
     "tramita.expire_drafts": expire_drafts,
     "tramita.poll_payment_gateway": poll_payment_gateway,
+    "tramita.build_case_export": build_case_export,
+    "tramita.purge_case_exports": purge_case_exports,
 }
 
 
@@ -183,6 +196,8 @@ def schedule(gateway_poll_seconds: float = 60.0) -> tuple[Periodic, ...]:
         ),
         # Daily, at 09:30 UTC (early morning in the Americas).
         Periodic("expire-drafts", "tramita.expire_drafts", daily_at=time(9, 30)),
+        # Case exports kept past their time (exports.KEEP_FOR): their files are deleted.
+        Periodic("purge-case-exports", "tramita.purge_case_exports", every=3600.0),
     )
 
 

@@ -69,8 +69,12 @@ def cases() -> ResponseReturnValue:
         abort(400)
     with _services().engine.connect() as conn:
         page = list_cases(conn, flt, int(raw_page))
+    exportable = False
+    if flt.procedure_key:
+        exportable = _services().catalog.info(flt.procedure_key).latest_version is not None
     return render_template(
         "admin_cases.html",
+        exportable=exportable,
         filters=flt,
         page=page,
         rows=[

@@ -13,11 +13,13 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from app.db import reading
+from app.digitalization import missing_for
 from app.formatting import localized
 from workflow_engine.persistence.cases.transparency import MIN_CASES, transparency_report
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.catalog import VersionInfo
 from workflow_engine.templates import digitalization_label, digitalization_level
+from workflow_engine.templates.digitalization import municipality_score
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -155,6 +157,8 @@ def page() -> ResponseReturnValue:
         report=report,
         offered=offered,
         levels=levels,
+        missing=[missing_for(doc) for doc in offered],
+        score=municipality_score(levels),
         departments=departments,
         min_cases=MIN_CASES,
     )

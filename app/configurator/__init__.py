@@ -10,6 +10,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     diagram,
     document_step,
     form_step,
+    identifiers,
     information,
     payment_step,
     preview,

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, current_app, flash, g, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from app.formatting import localized, reader_language
+from app.formatting import format_moment, localized, reader_language
 from app.guards import guard_blueprint, require_configurator
 from app.i18n import N_
 from app.sessions import current_account
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from app.services import Services
 
 __all__ = [
+    "RECENT",
     "STEP_EDITORS",
     "Doc",
     "Operation",
@@ -48,6 +49,7 @@ __all__ = [
     "editable",
     "editor",
     "forget_editable",
+    "recent_changes",
     "render_editor",
     "replace_with",
     "step_editor",
@@ -199,6 +201,24 @@ def draft_problems(doc: Doc) -> list[Problem]:
     return sorted(catalog().validate(doc), key=lambda p: not p.is_error)
 
 
+RECENT = 8
+"""How many of the latest revisions the «Cambios recientes» list shows."""
+
+
+def recent_changes(key: str) -> list[dict[str, Any]]:
+    """The latest revisions of the draft, newest first: number, who, when, and which
+    revision an undo put back."""
+    return [
+        {
+            "number": r.number,
+            "who": r.saved_by_name,
+            "when": format_moment(r.saved_at),
+            "restored": r.restored,
+        }
+        for r in catalog().revisions(key, limit=RECENT)
+    ]
+
+
 def render_editor(
     template: str,
     key: str,
@@ -211,9 +231,10 @@ def render_editor(
 ) -> ResponseReturnValue:
     """An editor page: `template` extends configurator/_editor.html and gets the procedure
     (`info`, `doc`, `title`), its `problems` (errors first) with their counts, the
-    `revision` its forms must post back, and the side navigation (`section`: the current
-    endpoint). `problems`: those of `doc` (`draft_problems`) when the page needed them
-    first."""
+    `revision` its forms must post back, the side navigation (`section`: the current
+    endpoint) and the latest changes with the undo form (`recent`, configurator/_undo.html,
+    which every editor page shows below its content). `problems`: those of `doc`
+    (`draft_problems`) when the page needed them first."""
     info = editable(key)
     if doc is None:
         doc = catalog().draft(info.key)
@@ -232,6 +253,7 @@ def render_editor(
         sections=sections(),
         section=section,
         lang=reader_language(),
+        recent=recent_changes(info.key),
         **context,
     )
     return page, status

@@ -35,6 +35,7 @@ from app.configurator.conditions import KEEP, Builder, builder_for, condition_fi
 from app.configurator.document_tables import (
     MAX_COLUMNS,
     column_slots,
+    column_text,
     row_sources,
     save_table,
     table_value_options,
@@ -42,6 +43,7 @@ from app.configurator.document_tables import (
 from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
 from app.trial import preview_pdf, run_trial
+from workflow_engine.engine.events import DOCUMENT_KINDS
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import document_parts, editing
@@ -55,6 +57,14 @@ LANGS = ("es", "en")
 MAX_SIGNERS = 5
 MAX_BODY = 20_000
 PREVIEW_DECISIONS = ["approve"] * 8
+
+
+def document_kinds() -> list[tuple[str, str]]:
+    """(kind, name in the reader's language) a document may be: the generic «documento» and
+    every kind the citizen's pages name (`DOCUMENT_KINDS`)."""
+    english = reader_language() == "en"
+    kinds = {"documento": ("documento", "document"), **DOCUMENT_KINDS}
+    return [(kind, pair[1] if english else pair[0]) for kind, pair in kinds.items()]
 
 
 def placeholders(doc: Doc) -> list[tuple[str, str]]:
@@ -313,7 +323,8 @@ def _save(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnV
             document.pop(key, None)
         else:
             document[key] = value
-    document.setdefault("kind", "documento")
+    kind = request.form.get("kind", "")
+    document["kind"] = kind if kind in dict(document_kinds()) else current.get("kind", "documento")
     if apply_edit(info.key, lambda d: editing.set_step(d, step_id, {"document": document})):
         flash(_("Se guardó el documento."))
     return redirect(
@@ -340,6 +351,7 @@ def _page(
     signers = [s for s in document.get("signers") or () if isinstance(s, Mapping)]
     placed = _placed_problems(doc, step_id)
     problems = [m for _p, m in placed]
+    table_values = table_value_options(doc, placeholders(doc))
     return render_editor(
         "configurator/document_step.html",
         info.key,
@@ -347,6 +359,7 @@ def _page(
         doc=doc,
         step=step,
         document=document,
+        document_kinds=document_kinds(),
         step_type_label=localized(DocumentStep.label, reader_language()),
         placeholders=placeholders(doc),
         paragraphs=paragraph_conditions(doc),
@@ -354,8 +367,10 @@ def _page(
         tables=list(document.get("tables") or ()),
         max_columns=MAX_COLUMNS,
         column_slots=column_slots,
+        column_text=column_text,
+        value_set={v for _g, options in table_values for v, _shown in options},
         row_sources=row_sources(doc),
-        value_options=table_value_options(doc, placeholders(doc)),
+        value_options=table_values,
         validity=_shown_validity(doc, document),
         date_fields=date_fields(doc),
         valid_until=json.dumps(document["valid_until"], ensure_ascii=False)

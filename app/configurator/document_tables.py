@@ -1,8 +1,9 @@
 """The tables of a document step, edited on the document's page: each table a plain form
 (its title in Spanish and English, the list it prints one row per item — the fees paid or a
-repeating group's rows — and up to eight columns, each a header in both languages and a
-value chosen from the placeholders: the current row's sub-fields or any answer). Columns are
-added (the last, empty row), removed, moved up; tables added, removed and moved. Saved
+repeating group's rows — and up to eight columns, each a header in both languages, a value
+chosen from the placeholders (the current row's sub-fields or any answer) or typed as free
+text with placeholders («{{ row.porcentaje }} %»), and its alignment: left, right, center).
+Columns are added (the last, empty row), removed, moved up; tables added, removed and moved. Saved
 through `apply_edit` with the pure operations of `workflow_engine.templates.document_parts`."""
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from app.formatting import localized, reader_language
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.templates import document_parts, editing
 
-__all__ = ["MAX_COLUMNS", "column_slots", "row_sources", "save_table", "table_value_options"]
+__all__ = [
+    "ALIGNS",
+    "MAX_COLUMNS",
+    "column_slots",
+    "column_text",
+    "row_sources",
+    "save_table",
+    "table_value_options",
+]
 
 MAX_COLUMNS = 8
 LANGS = ("es", "en")
@@ -61,7 +70,7 @@ def column_slots(
     columns = [c if isinstance(c, Mapping) else {} for c in table.get("columns") or ()]
     wanted = len(columns) + (1 if table else 2)
     for i in range(MAX_COLUMNS):
-        if any(form.get(f"{prefix}-col-{i}-{part}") for part in ("label_es", "value")):
+        if any(form.get(f"{prefix}-col-{i}-{part}") for part in ("label_es", "value", "text")):
             wanted = max(wanted, i + 1)
     return [*columns, *([{}] * (wanted - len(columns)))][:MAX_COLUMNS]
 
@@ -84,24 +93,48 @@ def _posted_text(name: str, limit: int = 200) -> dict[str, str] | None:
     return {lang: text for lang, text in values.items() if text}
 
 
+ALIGNS = ("left", "right", "center")
+"""How a column lines up in the PDF; left (the default) is not stored."""
+MAX_VALUE = 500
+
+
+def column_text(column: Mapping[str, Any], options: set[str]) -> str:
+    """A column's free text as its input shows it: its value when the list of data to pick
+    from does not offer it (typed text such as «{{ row.porcentaje }} %»), else empty."""
+    value = str(column.get("value") or "")
+    return "" if value in options else value
+
+
 def _posted_columns(
     prefix: str, current: list[Any], allowed: set[str], errors: dict[str, str]
 ) -> list[dict[str, Any]]:
+    """The columns posted: each a header, a value (the typed free text wins over the datum
+    picked from the list) and its alignment."""
     columns = []
     for i in range(MAX_COLUMNS + 1):
         name = f"{prefix}-col-{i}"
         label = _posted_text(f"{name}-label")
-        value = request.form.get(f"{name}-value", "").strip()
+        text = request.form.get(f"{name}-text", "").strip()
+        value = text or request.form.get(f"{name}-value", "").strip()
         if request.form.get(f"{name}-remove") or (label is None and not value):
             continue
         old = current[i] if i < len(current) and isinstance(current[i], Mapping) else {}
         if label is None:
             errors[f"{name}-label_es"] = _("Escriba el encabezado de la columna en español.")
             continue
-        if value not in allowed and value != old.get("value"):
+        if len(text) > MAX_VALUE:
+            errors[f"{name}-text"] = _(
+                "El texto de la columna es muy largo (máximo %(num)s caracteres).", num=MAX_VALUE
+            )
+            continue
+        if not text and value not in allowed and value != old.get("value"):
             errors[f"{name}-value"] = _("Elija el dato que muestra la columna.")
             continue
         column: dict[str, Any] = {**old, "label": label, "value": value}
+        align = request.form.get(f"{name}-align", "")
+        column.pop("align", None)
+        if align in ALIGNS[1:]:
+            column["align"] = align
         columns.append(column)
     return columns
 
@@ -164,7 +197,7 @@ def save_table(
             columns.insert(k - 1, columns.pop(k))
     table: dict[str, Any] = {
         **current,
-        "id": current.get("id") or document_parts.new_table_id(document),
+        "id": current.get("id") or document_parts.new_table_id(document, rows),
         "rows": rows,
         "columns": columns[:MAX_COLUMNS],
     }

@@ -25,6 +25,7 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
+from app.configurator.eligibility import eligibility_context, handle_eligibility
 from app.configurator.steps import taken_ids
 from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, reader_language
@@ -48,7 +49,7 @@ from workflow_engine.templates.option_lists import (
 )
 from workflow_engine.templates.step_types import FormStep
 
-__all__ = ["field", "field_rows", "form_step", "palette_items"]
+__all__ = ["FIELD_ACTIONS", "field", "field_rows", "form_step", "list_action", "palette_items"]
 
 FIELD_ACTIONS = ("add_field", "move_field", "duplicate_field", "remove_field")
 
@@ -105,7 +106,7 @@ def _new_field(doc: Doc, type_name: str, label_es: str) -> dict[str, Any]:
     return new
 
 
-def _list_action(
+def list_action(
     info: TemplateInfo, doc: Doc, step_id: str, group: str | None, fields: Any
 ) -> Response:
     """Add, move, duplicate or remove a field of a form (or of one of its groups)."""
@@ -159,13 +160,15 @@ def _texts(prefix: str) -> dict[str, str] | None:
 def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
     """The form's name and summary, its fields in order, the palette and where it goes next."""
     response = handle_transitions(info, doc, step)
+    if response is None:
+        response = handle_eligibility(info, doc, step)
     if response is not None:
         return response
     step_id = str(step["id"])
     if request.method == "POST":
         action = request.form.get("action", "")
         if action in FIELD_ACTIONS:
-            return _list_action(info, doc, step_id, None, step.get("fields"))
+            return list_action(info, doc, step_id, None, step.get("fields"))
         if action != "details":
             abort(400)
         title = _texts("title")
@@ -186,6 +189,7 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         fields=field_rows(step.get("fields")),
         palette=palette_items(),
         **transitions_context(doc, step),
+        **eligibility_context(doc, step),
     )
 
 
@@ -195,7 +199,9 @@ def form_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
 def _locate(doc: Doc, step_id: str, field_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The field `field_id` of the form step `step_id` and the group holding it (if any)."""
     for step in doc.get("steps") or ():
-        if not isinstance(step, dict) or step.get("id") != step_id or step.get("type") != "form":
+        if not isinstance(step, dict) or step.get("id") != step_id:
+            continue
+        if step.get("type") not in editing.FIELD_HOLDERS:
             continue
         for fld in step.get("fields") or ():
             if not isinstance(fld, dict):
@@ -248,7 +254,7 @@ def field(key: str, step_id: str, field_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         part = request.form.get("part", "")
         if request.form.get("action") in FIELD_ACTIONS and fld.get("type") == "group":
-            return _list_action(info, doc, step_id, field_id, fld.get("fields"))
+            return list_action(info, doc, step_id, field_id, fld.get("fields"))
         if part == "basics":
             changes, errors = _read_basics(fld)
             if not errors:

@@ -32,6 +32,7 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
+from app.configurator.identifiers import chosen_id
 from app.configurator.steps import taken_ids
 from app.configurator.transitions import handle_transitions, transitions_context
 from app.formatting import localized, money, reader_language
@@ -284,8 +285,11 @@ def _add_line(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
     lines = _lines(step)
     taken = taken_ids(doc) | {line["id"] for line in lines}
     assert label is not None
+    line_id = chosen_id("line_id", taken, unique_id(slug(label["es"], fallback="cobro"), taken))
+    if line_id is None:
+        return _back(info, step_id, "agregar-linea")
     new = {
-        "id": unique_id(slug(label["es"], fallback="cobro"), taken),
+        "id": line_id,
         "label": label,
         "amount": amount,
     }

@@ -18,6 +18,7 @@ from app.configurator.common import (
     render_editor,
     visible_procedures,
 )
+from app.digitalization import summary as digitalization_summary
 from app.formatting import (
     department_names,
     format_moment,
@@ -326,4 +327,5 @@ def overview(key: str) -> ResponseReturnValue:
         state=template_state_label(info.state),
         changed=last_change(revision),
         department=department_names().get(info.department, info.department),
+        digitalization=digitalization_summary(doc),
     )

@@ -43,6 +43,7 @@ from app.configurator.common import (
     procedure_title,
     render_editor,
 )
+from app.digitalization import summary as digitalization_summary
 from app.formatting import localized, reader_language
 from app.guards import guard_blueprint, is_publication_approver, require_publication_approver
 from app.sessions import current_account
@@ -130,6 +131,7 @@ def publish(key: str) -> ResponseReturnValue:
         "configurator.publish",
         doc=doc,
         check=check,
+        digitalization=digitalization_summary(doc),
         live=live,
         groups=_changes(live.definition, doc) if live else [],
         unchanged=info.state == "live",

@@ -27,6 +27,8 @@ from app.configurator.common import (
     step_editor,
 )
 from app.configurator.conditions import condition_fields
+from app.configurator.form_step import FIELD_ACTIONS, field_rows, list_action, palette_items
+from app.configurator.identifiers import chosen_id
 from app.configurator.transitions import (
     ConditionTarget,
     condition_summary,
@@ -337,7 +339,9 @@ def _branch_action(info: TemplateInfo, step: dict[str, Any], errors: Errors) -> 
     if errors:
         return None
     if action == "add":
-        new_id = unique_id(slug(department, fallback="area"), ids)
+        new_id = chosen_id("new-id", ids, unique_id(slug(department, fallback="area"), ids))
+        if new_id is None:
+            return redirect(step_url(info, step, "ramas"))
         new = {"id": new_id, "department": department, "role": role}
         operation = _change(step_id, lambda s: {"branches": [*(s.get("branches") or []), new]})
         done = _("Se agregó el área a la revisión.")
@@ -450,6 +454,8 @@ def _review_post(
     info: TemplateInfo, doc: Doc, step: dict[str, Any], errors: Errors
 ) -> Response | None:
     part = request.form.get("part", "")
+    if request.form.get("action") in FIELD_ACTIONS and step.get("type") == "approval":
+        return list_action(info, doc, str(step["id"]), None, step.get("fields"))
     if part == "details":
         return _details(info, step, errors)
     if part == "settings":
@@ -508,6 +514,8 @@ def review_step(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseR
         route_choices=step_choices(doc, but=str(step["id"])),
         end_choices=step_choices(doc, types=("end",)),
         form_choices=step_choices(doc, types=("form",)),
+        decision_fields=field_rows(step.get("fields")),
+        palette=palette_items(),
     )
 
 

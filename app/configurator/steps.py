@@ -17,7 +17,6 @@ from app.configurator.common import (
     editable,
     render_editor,
 )
-from app.configurator.undo import recent_changes
 from app.formatting import localized, reader_language
 from workflow_engine.templates import editing
 from workflow_engine.templates.option_lists import slug, unique_id
@@ -116,7 +115,7 @@ def steps(key: str) -> ResponseReturnValue:
         title_en = request.form.get("title_en", "").strip()[:200]
         step = new_step(doc, type_name, title_es, title_en)
         index = None if type_name == "end" else first_end(doc)
-        result = apply_edit(info.key, lambda d: editing.add_step(d, step, index=index))
+        result = apply_edit(info.key, lambda d: editing.add_linked_step(d, step, index=index))
         if result is None:
             return redirect(url_for("configurator.steps", key=info.key))
         flash(_("Se agregó el paso «%(title)s».", title=localized(step["title"])))
@@ -129,7 +128,6 @@ def steps(key: str) -> ResponseReturnValue:
         doc=doc,
         rows=step_rows(doc),
         types=_type_choices(),
-        recent=recent_changes(info.key),
     )
 
 

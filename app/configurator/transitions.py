@@ -42,7 +42,7 @@ from app.configurator.conditions import (
 from app.formatting import localized, reader_language
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.templates import editing
-from workflow_engine.templates.condition_rows import OPERATORS, from_logic
+from workflow_engine.templates.condition_rows import BOOLEAN, OPERATORS, from_logic
 from workflow_engine.templates.option_lists import unique_id
 
 __all__ = [
@@ -95,6 +95,8 @@ def condition_summary(rule: Any, fields: list[ConditionField]) -> str:
         fld = by_id.get(row.field)
         label = fld.label if fld else row.field
         options = dict(fld.options) if fld else {}
+        if fld and fld.kind == BOOLEAN:
+            options = {"true": _("sí"), "false": _("no")}
         op = OPERATORS.get(row.op)
         words = op.label(lang) if op else row.op
         values = ", ".join(options.get(v, v) for v in row.values)

@@ -15,6 +15,12 @@ How to add a dashboard page:
   dashboards/_components.html.
 """
 
-from app.dashboards import common, funnel, procedures, revenue  # noqa: F401  (importing registers)
+from app.dashboards import (  # noqa: F401  (importing registers)
+    common,
+    digitalization,
+    funnel,
+    procedures,
+    revenue,
+)
 
 blueprints = (common.blueprint,)

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -26,6 +26,7 @@ from app.sessions import current_account
 from connectors.common import local_today
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.cases.dashboards import DashboardScope
+from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.persistence.platform.holidays import holiday_days
 from workflow_engine.persistence.types import utcnow
 
@@ -39,12 +40,13 @@ guard_blueprint(blueprint, require_dashboard_viewer)
 @dataclass(frozen=True)
 class Dashboard:
     """One entry of /tableros: its view's endpoint, title and one-line description (msgids,
-    translated when shown), and who may open it: `visible(scope)`."""
+    translated when shown), who may open it (`visible(scope)`) and its place (`order`)."""
 
     endpoint: str
     title: str
     description: str
     visible: Callable[[DashboardScope], bool]
+    order: int = 100  # place on the index and in the side navigation (Procedures 10, Funnel 20)
 
 
 DASHBOARDS: list[Dashboard] = []
@@ -52,6 +54,7 @@ DASHBOARDS: list[Dashboard] = []
 
 def register(dashboard: Dashboard) -> Dashboard:
     DASHBOARDS.append(dashboard)
+    DASHBOARDS.sort(key=lambda d: d.order)
     return dashboard
 
 
@@ -118,10 +121,18 @@ def dashboards_link() -> dict[str, Any]:
 # -- the filters' choices ---------------------------------------------------------------------
 
 
+def _templates() -> list[TemplateInfo]:
+    """Every procedure template, read once per request (both selects use them)."""
+    if "dashboard_templates" not in g:
+        g.dashboard_templates = services().catalog.all()
+    found: list[TemplateInfo] = g.dashboard_templates
+    return found
+
+
 def department_choices(found: DashboardScope) -> list[Choice]:
     """The departments with procedures the viewer may see, by name."""
     names = department_names()
-    keys = {info.department for info in services().catalog.all() if found.allows(info.department)}
+    keys = {info.department for info in _templates() if found.allows(info.department)}
     if found.departments is not None:
         keys &= set(found.departments)
     return sorted((Choice(k, names.get(k, k)) for k in keys), key=lambda c: c.label.lower())
@@ -133,7 +144,7 @@ def procedure_choices(found: DashboardScope) -> list[Choice]:
     return sorted(
         (
             Choice(info.key, localized(info.title, lang) or info.key, info.department)
-            for info in services().catalog.all()
+            for info in _templates()
             if info.latest_version is not None and found.allows(info.department)
         ),
         key=lambda c: c.label.lower(),

@@ -27,6 +27,7 @@ DASHBOARD = register(
             "aprueban, se pagan y reciben su documento; dónde se abandona el trámite."
         ),
         sees_cases,
+        order=20,
     )
 )
 STAGES = {

@@ -27,6 +27,7 @@ DASHBOARD = register(
             "afirmativa o negativa ficta próxima, rezago y carga de trabajo."
         ),
         sees_cases,
+        order=10,
     )
 )
 AT_RISK_DAYS = NumberField("dias", N_("Ficta en los próximos (días hábiles)"), 5, 1, 60)
@@ -34,10 +35,12 @@ RULES = {"afirmativa_ficta": N_("Afirmativa ficta"), "negativa_ficta": N_("Negat
 
 
 def period_label(period: Period, lang: str) -> str:
-    """«marzo 2026» for a month, «02/03–08/03/2026» for a week."""
+    """«marzo 2026» for a month, «02/03–08/03/2026» for a week (one day: «01/03/2026»)."""
     if period.kind == "month":
         months = MONTHS_EN if lang == "en" else MONTHS_ES
         return f"{months[period.start.month - 1]} {period.start.year}"
+    if period.start == period.end:
+        return f"{period.start:%d/%m/%Y}"
     return f"{period.start:%d/%m}–{period.end:%d/%m/%Y}"
 
 
@@ -117,9 +120,9 @@ def _tables(
             (
                 Column("tramite", _("Trámite")),
                 Column("resueltos", _("Resueltos"), "int"),
-                Column("mediana", _("Mediana (%(unit)s)", unit=days), "decimal"),
-                Column("p90", _("Percentil 90 (%(unit)s)", unit=days), "decimal"),
-                Column("cumplimiento", _("Resueltos en plazo (%)"), "pct"),
+                Column("mediana", _("Mediana (días)"), "decimal"),
+                Column("p90", _("Percentil 90 (días)"), "decimal"),
+                Column("cumplimiento", _("En plazo (%)"), "pct"),
             ),
             tuple(
                 (
@@ -140,9 +143,9 @@ def _tables(
                 total.compliance_pct,
             ),
             note=_(
-                "Expedientes resueltos en el periodo; días hábiles desde la presentación "
-                "hasta la resolución; en plazo: dentro del plazo máximo de respuesta del "
-                "trámite (—: sin plazo)."
+                "Expedientes resueltos en el periodo. Días: días hábiles desde la "
+                "presentación hasta la resolución (mediana y percentil 90); en plazo: "
+                "resueltos dentro del plazo máximo de respuesta del trámite (—: sin plazo)."
             ),
         ),
         Table(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
@@ -55,7 +56,6 @@ class Table:
     chart: Chart | None = None
     note: str = ""  # shown under the caption (how the figures are counted)
     footer: tuple[Cell, ...] | None = None  # a total row (also in the downloads)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         width = len(self.columns)
@@ -97,7 +97,9 @@ class Table:
 
     # -- downloads ------------------------------------------------------------------------
     def filename(self, stem: str, extension: str) -> str:
-        safe = re.sub(r"[^a-z0-9-]+", "-", f"{stem}-{self.key}".lower()).strip("-")
+        plain = unicodedata.normalize("NFKD", f"{stem}-{self.key}".lower())
+        plain = plain.encode("ascii", "ignore").decode()
+        safe = re.sub(r"[^a-z0-9-]+", "-", plain).strip("-")
         return f"{safe}.{extension}"
 
     def csv(self) -> str:

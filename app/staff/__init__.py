@@ -4,6 +4,6 @@ from flask import Blueprint
 
 blueprint = Blueprint("inbox", __name__)
 
-from app.staff import listing, review  # noqa: E402,F401  (routes register on import)
+from app.staff import exports, listing, review  # noqa: E402,F401  (routes register on import)
 
-blueprints = (blueprint,)
+blueprints = (blueprint, exports.blueprint)

@@ -30,6 +30,7 @@ from workflow_engine.persistence.cases.inbox import (
     InboxFilter,
     InboxQueryError,
 )
+from workflow_engine.persistence.cases.service import NotFoundError
 from workflow_engine.persistence.models import User, table
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates.field_types.date import typed_date
@@ -189,10 +190,23 @@ def inbox_page() -> ResponseReturnValue:
         is_director=viewer.is_director,
         team=_team(viewer.departments) if viewer.is_director else [],
         here=_query(),
+        exportable=_exportable(flt.procedure_key, viewer.departments),
         received_from=flt.received_from.isoformat() if flt.received_from else "",
         received_to=flt.received_to.isoformat() if flt.received_to else "",
     )
     return body, status
+
+
+def _exportable(key: str | None, departments: frozenset[str]) -> str:
+    """The filtered procedure, when the official may export its cases (its department's,
+    published); "" otherwise (the link goes to the list of procedures instead)."""
+    if not key:
+        return ""
+    try:
+        info = services().catalog.info(key[:64])
+    except NotFoundError:
+        return ""
+    return key if info.department in departments and info.latest_version is not None else ""
 
 
 def _holder_names(ids: list[str | None]) -> dict[str, str]:

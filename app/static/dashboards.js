@@ -19,6 +19,23 @@
   Chart.defaults.color = "#1b1b1b";
   if (reduce) Chart.defaults.animation = false;
 
+  /* Long labels (procedure names) on lines of about `width` characters, so they fit a phone. */
+  function wrap(label, width) {
+    var words = String(label).split(" ");
+    var lines = [];
+    var line = "";
+    words.forEach(function (word) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : label;
+  }
+
   var boxes = document.querySelectorAll("[data-chart]");
   Array.prototype.forEach.call(boxes, function (box) {
     var island = document.getElementById(box.getAttribute("data-chart"));
@@ -31,12 +48,16 @@
       return;
     }
     var kind = spec.kind;
+    var narrow = box.clientWidth < 600;
+    var labels = spec.labels.map(function (label) {
+      return wrap(label, kind === "hbar" ? (narrow ? 16 : 28) : 14);
+    });
     var line = kind === "line";
     var stacked = kind === "stacked";
     if (kind === "hbar") {
       var rows = parseInt(box.getAttribute("data-rows") || "1", 10);
       var series = spec.datasets.length;
-      box.style.height = Math.max(10, 4 + rows * (1.1 + 0.9 * series)) + "rem";
+      box.style.height = Math.max(10, 4 + rows * ((narrow ? 2.2 : 1.1) + 0.9 * series)) + "rem";
     }
     var datasets = spec.datasets.map(function (d, i) {
       var c = colour(i);
@@ -54,7 +75,7 @@
     box.classList.add("dashboard-chart--drawn");
     new Chart(canvas, {
       type: line ? "line" : "bar",
-      data: { labels: spec.labels, datasets: datasets },
+      data: { labels: labels, datasets: datasets },
       options: {
         animation: reduce ? false : { duration: 400 },
         responsive: true,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing
@@ -77,7 +77,7 @@ class DocumentTable:
     title: str
     header: Sequence[str]
     rows: Sequence[Sequence[str]]
-    align: Sequence[str] = ()  # "left" / "right" per column
+    align: Sequence[str] = ()  # "left" / "right" / "center" per column
 
 
 @dataclass
@@ -467,22 +467,38 @@ def _facts(content: DocumentContent, st: dict[str, ParagraphStyle]) -> Table:
     return table_
 
 
+_CELL_ALIGN: dict[str, Literal[1, 2]] = {"right": 2, "center": 1}  # TA_RIGHT, TA_CENTER
+
+
+def _aligned(base: ParagraphStyle, align: str) -> ParagraphStyle:
+    """`base` lined up as a table column asks (left: `base` itself)."""
+    if align not in _CELL_ALIGN:
+        return base
+    return ParagraphStyle(f"{base.name}-{align}", parent=base, alignment=_CELL_ALIGN[align])
+
+
 def _data_table(spec: DocumentTable, st: dict[str, ParagraphStyle]) -> list[Any]:
-    """A liaison's table: cells are plain text (already rendered), escaped here."""
-    right = [a == "right" for a in spec.align]
-    header = [paragraph(escape(h), st["label"]) for h in spec.header]
+    """A liaison's table: cells are plain text (already rendered), escaped here; a column
+    lines up left, right (amounts) or center, its header too."""
+    columns = len(spec.header)
+    aligns = [*spec.align, *["left"] * columns][:columns]
+    header = [
+        paragraph(escape(h), _aligned(st["label"], aligns[i])) for i, h in enumerate(spec.header)
+    ]
     rows: list[list[Any]] = [header]
     for row in spec.rows:
-        rows.append([paragraph(escape(cell), st["cell"]) for cell in row])
+        rows.append(
+            [paragraph(escape(cell), _aligned(st["cell"], aligns[i])) for i, cell in enumerate(row)]
+        )
     table_ = Table(rows, hAlign="LEFT", repeatRows=1)
     style: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#e4e7eb")),
     ]
-    for i, is_right in enumerate(right):
-        if is_right:
-            style.append(("ALIGN", (i, 0), (i, -1), "RIGHT"))
+    for i, align in enumerate(aligns):
+        if align in _CELL_ALIGN:
+            style.append(("ALIGN", (i, 0), (i, -1), align.upper()))
     table_.setStyle(TableStyle(style))
     out: list[Any] = []
     if spec.title:

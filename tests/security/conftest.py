@@ -126,6 +126,7 @@ def sample_values(folio: str, procedure_key: str) -> dict[str, Any]:
         "request_id": 1,
         "name": "scian",
         "line_id": "derecho_giro",
+        "export_id": 1,
     }
 
 

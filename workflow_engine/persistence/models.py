@@ -460,6 +460,38 @@ class CaseAccess(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CaseExport(Base):
+    """One export of a procedure version's cases as a CSV or XLSX file (migration 0017): who
+    asked, in which language, which departments' cases it may hold (None: every case, an
+    administrator's), how far the build went, and the file while it is kept. `status`:
+    queued, running, ready, failed, expired. `spec` holds the column headers and labels in
+    the requester's language, fixed when asked."""
+
+    __tablename__ = "case_exports"
+    __table_args__ = (
+        Index("ix_case_exports_requester", "requested_by_id", "id"),
+        Index("ix_case_exports_status", "status", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(64))
+    version_number: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))
+    lang: Mapped[str] = mapped_column(String(8))
+    departments: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    requested_by_id: Mapped[str] = mapped_column(String(64))
+    requested_by_name: Mapped[str] = mapped_column(String(200), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    storage_name: Mapped[str] = mapped_column(String(120), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 # -- the built-in municipal ledger (issue 5) -------------------------------------------------
 
 

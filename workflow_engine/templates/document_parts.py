@@ -69,9 +69,13 @@ def _with_tables(document: Mapping[str, Any], tables: list[Any]) -> dict[str, An
     return out
 
 
-def new_table_id(document: Mapping[str, Any]) -> str:
-    """An id no table of the document has: tabla_1, tabla_2…"""
+def new_table_id(document: Mapping[str, Any], rows: str = "") -> str:
+    """An id no table of the document has: the repeating group's id when the table prints
+    its rows (`rows` «data.socios» -> socios), else tabla_1, tabla_2…"""
     taken = {t.get("id") for t in _tables(document) if isinstance(t, Mapping)}
+    group = rows.removeprefix("data.") if rows.startswith("data.") else ""
+    if group and group not in taken:
+        return group
     n = 1
     while f"tabla_{n}" in taken:
         n += 1

@@ -27,6 +27,7 @@ __all__ = [
     "EditResult",
     "Notice",
     "add_field",
+    "add_linked_step",
     "add_step",
     "change_field_type",
     "duplicate_field",
@@ -49,6 +50,10 @@ __all__ = [
 Doc = dict[str, Any]
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _UNSET: Any = object()
+_REVIEWS = ("approval", "parallel")
+FIELD_HOLDERS = ("form", "approval")
+"""The step types whose `fields` the field operations edit: a form's questions and an
+approval's decision fields (`step_types.review.decision_fields`)."""
 
 
 @dataclass(frozen=True)
@@ -169,12 +174,15 @@ class _Index:
         return self.field_at[field_id]
 
     def form_step(self, step_id: str) -> int:
+        """A step that holds fields: a form (the applicant's answers) or a single review
+        (the decision's fields, filled by the official who decides)."""
         i = self.step(step_id)
-        if self.steps[i].get("type") != "form":
+        if self.steps[i].get("type") not in FIELD_HOLDERS:
             raise EditError(
                 "not_a_form",
-                f"El paso «{step_id}» no es un formulario: solo los formularios tienen campos.",
-                f"The step “{step_id}” is not a form: only forms have fields.",
+                f"El paso «{step_id}» no tiene campos: solo los formularios y las revisiones "
+                "los tienen.",
+                f"The step “{step_id}” has no fields: only forms and reviews have them.",
             )
         return i
 
@@ -253,6 +261,61 @@ def add_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> 
     out = clone(doc)
     out["steps"].insert(position, clone(dict(step)))
     return _finish(out)
+
+
+def add_linked_step(doc: Doc, step: Mapping[str, Any], *, index: int | None = None) -> EditResult:
+    """``add_step``, then the step before the new one leads to it, so a liaison adding
+    steps in order does not wire routes by hand: its default route (the last, without a
+    condition), or a review's approval, is made to go to the new step when it had none or
+    went to an end step; in the second case the new step (when it continues by routes and
+    has none) goes on to that end. Anything else (a route to another step, conditional
+    routes only) is left as it was. A notice says what was linked."""
+    added = add_step(doc, step, index=index)
+    out = added.doc
+    steps = out["steps"]
+    position = _position(index, len(steps) - 1)
+    if position == 0:
+        return added
+    before, new = steps[position - 1], steps[position]
+    if not isinstance(before, dict):
+        return added
+    ends = {s.get("id") for s in steps if isinstance(s, dict) and s.get("type") == "end"}
+    new_id = str(new["id"])
+    was: Any = _UNSET
+    routes = before.get("transitions")
+    if isinstance(routes, list):
+        last = routes[-1] if routes and isinstance(routes[-1], dict) else None
+        if not routes:
+            routes.append({"id": "ruta", "to": new_id})
+            was = None
+        elif last is not None and last.get("when") is None and last.get("to") in ends:
+            was, last["to"] = last["to"], new_id
+    elif before.get("type") in _REVIEWS:
+        outcomes = before.setdefault("outcomes", {})
+        approve = outcomes.get("approve") if isinstance(outcomes, dict) else _UNSET
+        if approve is None:
+            outcomes["approve"] = {"to": new_id}
+            was = None
+        elif isinstance(approve, dict) and approve.get("to") in ends:
+            was, approve["to"] = approve["to"], new_id
+    if was is _UNSET:
+        return added
+    if was is not None and new.get("transitions") == []:
+        new["transitions"] = [{"id": "ruta", "to": was}]
+    title = _title(before)
+    end = next((_title(s) for s in steps if isinstance(s, dict) and s.get("id") == was), "")
+    notice = Notice(
+        f"«{title}» lleva ahora al paso nuevo" + (f", y este a «{end}»." if was else "."),
+        f"“{title}” now leads to the new step" + (f", and this one to “{end}”." if was else "."),
+    )
+    return _finish(out, [*added.notices, notice])
+
+
+def _title(step: Mapping[str, Any]) -> str:
+    title = step.get("title")
+    if isinstance(title, Mapping) and isinstance(title.get("es"), str):
+        return str(title["es"])
+    return str(step.get("id"))
 
 
 def remove_step(doc: Doc, step_id: str) -> EditResult:

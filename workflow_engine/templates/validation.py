@@ -1626,7 +1626,9 @@ class _Semantics:
                         )
                 for c, column in _dicts(spec.get("columns")):
                     if isinstance(column.get("value"), str):
-                        self.check_text(f"{path}.columns[{c}].value", column["value"], {"row"})
+                        cell = f"{path}.columns[{c}].value"
+                        self.check_text(cell, column["value"], {"row"})
+                        self.check_syntax(cell, column["value"])
 
     def check_text(self, path: str, text: str, local: set[str] | None = None) -> None:
         """Placeholders of a document text; names bound by `{% for x in ... %}` or
@@ -1647,17 +1649,7 @@ class _Semantics:
     def check_markup(self, path: str, text: str) -> None:
         """Only <b>, <i> and <br/> (no attributes): anything else would print as written.
         The text must also compile, or every case reaching the step could not be issued."""
-        syntax = _template_syntax_error(text)
-        if syntax is not None:
-            line, reason = syntax
-            self.add(
-                "template_syntax",
-                path,
-                f"El texto no se puede usar como plantilla (línea {line}): {reason}. "
-                "Revise las llaves {{ }} y {% %}.",
-                f"The text cannot be used as a template (line {line}): {reason}. "
-                "Check the {{ }} and {% %} braces.",
-            )
+        self.check_syntax(path, text)
         found = foreign_tags(text)
         if found:
             shown = ", ".join(f"«{_show_tag(t)}»" for t in found[:3])
@@ -1673,6 +1665,20 @@ class _Semantics:
                 "<i>…</i> (italic) and <br/> (line break) are allowed, without attributes; "
                 "remove the others (images, links, styles): they would print as written in "
                 "the document.",
+            )
+
+    def check_syntax(self, path: str, text: str) -> None:
+        """The text must compile as a document template (a body, a table cell)."""
+        syntax = _template_syntax_error(text)
+        if syntax is not None:
+            line, reason = syntax
+            self.add(
+                "template_syntax",
+                path,
+                f"El texto no se puede usar como plantilla (línea {line}): {reason}. "
+                "Revise las llaves {{ }} y {% %}.",
+                f"The text cannot be used as a template (line {line}): {reason}. "
+                "Check the {{ }} and {% %} braces.",
             )
 
     def check_placeholder(self, path: str, name: str) -> None:

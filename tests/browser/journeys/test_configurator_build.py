@@ -1,21 +1,25 @@
-"""Issue 16's journey through the configurator's pages, with the mouse: a liaison builds a small
-licence-like procedure from a blank draft without typing any JSON (two form steps with a select
-from a pasted option list, a yes/no and a field shown only when it is «sí», a repeating group;
-a parallel review by two departments, the second one only when the business sells alcohol; a
-payment whose line looks the fee up in a table by the chosen line of business; a document with
-a placeholder and a conditional paragraph; the end), tries it with the test run, publishes it
-with a note; the citizen completes it in the wizard, both departments' officials approve, the
-citizen pays the fee the table gave through the sandbox gateway, and the licence is issued with
-the business name and the restaurant's paragraph (the case closed, approved).
+"""Issue 16's journeys through the configurator's pages, with the mouse.
 
-«Its export is semantically equal to the reference example»: the reference (the 1,035-line
-licence) is much bigger than what a test should click through, so the export of this smaller
-procedure is compared with the JSON written by hand below (EXPECTED_STEPS and FEES): every
-step exactly (types, routes, fields with their types and options, the show-if condition, the
-branches and their condition, the fee line's table factor, the document's text), the fee
-table, key, department and start. The ids are those the UI derives from titles and labels, so
-they are predictable and compared too; the information page's catalog fields (checked by the
-publish checklist) and the textarea's CRLF line breaks (read as LF) are left out."""
+`test_the_reference_licence_built_through_the_ui_exports_as_the_reference`: a liaison builds
+the FULL reference licence (form_schemas/examples/licencia-funcionamiento.json) from a blank
+draft without typing JSON: three forms (every field with its texts, required, its type's
+options, option lists pasted, ids as the reference has them, show-if conditions, a
+repeating group of three sub-fields, two conditions to continue, one of them «any» of two
+rows), a conditional route, a parallel review by two departments and a single review (roles,
+deadlines, lapses, reminders, approve / reject / return), a payment with constants (the UMA
+by year), a fee table and three lines (a table lookup, a product of a field and two
+constants, a conditional line), a document (kind, holder, text with placeholders and an
+if/else paragraph, validity, signer, a table with a free-text right-aligned column), a notice,
+four ends and the information page; tries it, publishes it, and its export equals the
+reference as JSON values, bar what `NOT_COMPARED` and `comparable` list (the key, the two
+parts the configurator cannot edit yet — ledger and example_data —, route ids, two spellings
+of the same JSON Logic, CRLF).
+
+`test_build_publish_apply_approve`: a smaller licence-like procedure built the same way goes
+all the way: test run, publication, the citizen completes it in the wizard (a conditional
+field, two partners in the repeating group), both departments' officials approve, the citizen
+pays the fee the table gave through the sandbox gateway, and the licence is issued with the
+business name and the restaurant's paragraph (the case closed, approved)."""
 
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from pypdf import PdfReader
 from connectors.gateway import GatewayConfig
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.browser.conftest import CITIZEN, LiveServer, login
+from tests.helpers.paths import EXAMPLES
 from workflow_engine.engine import state as case_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -131,6 +136,18 @@ def add_field(page: Any, step: str, kind: str, label: str, en: str) -> str:
     return str(page.url.split("/campos/")[1])
 
 
+def approve_to(page: Any, to: str) -> None:
+    """On a review step's page: the approval leads to `to` (the route a step added after it
+    was given is changed; else one is added)."""
+    existing = page.locator("#aprobar-0 select")
+    if existing.count():
+        existing.select_option(to)
+        click(page, "#aprobar-0 button[value=set]")
+    else:
+        page.select_option("#approve-new", to)
+        click(page, "form:has(#approve-new) button[value=add]")
+
+
 def route(page: Any, step: str, to: str) -> None:
     """The step's only route leads to `to` (the blank form's one to the end is changed)."""
     edit(page, f"/pasos/{step}")
@@ -178,8 +195,7 @@ def build_review(page: Any) -> None:
     page.select_option("#row-0-value", "true")
     click(page, "button[value=save]")
     assert "Revisa si Vende bebidas alcohólicas" in flashed(page), flashed(page)
-    page.select_option("#approve-new", "pago_de_derechos")
-    click(page, "form:has(#approve-new) button[value=add]")
+    approve_to(page, "pago_de_derechos")
     page.select_option("#reject", "fin")
     click(page, "button:has-text('Guardar rechazo y prevención')")
     assert "«reject»" not in flashed(page), flashed(page)
@@ -339,8 +355,6 @@ def test_build_publish_apply_approve(
     login(page, LIAISON)
     build(page)
     try_and_publish(page)
-    exported = export(page)
-    assert_like_expected(exported)
 
     citizen = new_context().new_page()
     login(citizen, CITIZEN)
@@ -363,146 +377,487 @@ def test_build_publish_apply_approve(
     assert "La Fonda de María" in issued and RESTAURANT_PARAGRAPH in issued, issued
 
 
-def export(page: Any) -> dict[str, Any]:
-    edit(page, "/")
+# -- the reference licence, built entirely through the UI ---------------------------------------
+
+FULL_KEY = "licencia-ui"
+REFERENCE_FILE = EXAMPLES / "licencia-funcionamiento.json"
+
+
+def full(page: Any, path: str) -> None:
+    page.goto(f"/configurador/{FULL_KEY}{path}")
+
+
+def rename(page: Any, new_id: str) -> None:
+    """The «Identificador» form of the step or field page the browser is on."""
+    page.fill("#new_id", new_id)
+    click(page, "button:has-text('Cambiar identificador')")
+    assert f"ahora es «{new_id}»" in flashed(page), flashed(page)
+
+
+def full_step(page: Any, kind: str, title: tuple[str, str], step_id: str) -> None:
+    """Add a step from the steps page; its id as the reference has it."""
+    full(page, "/pasos")
+    page.check(f"#tipo-{kind}")
+    page.fill("#title_es", title[0])
+    page.fill("#title_en", title[1])
+    click(page, "button:has-text('Agregar paso')")
+    if not page.url.rstrip("/").endswith(f"/pasos/{step_id}"):
+        rename(page, step_id)
+
+
+def details(page: Any, step: str, title: tuple[str, str], description: tuple[str, str]) -> None:
+    full(page, f"/pasos/{step}")
+    page.fill("#title_es", title[0])
+    page.fill("#title_en", title[1])
+    page.fill("#description_es", description[0])
+    page.fill("#description_en", description[1])
+    click(page, "button:has-text('Guardar nombre y descripción')")
+
+
+def condition(page: Any, rows: list[tuple[str, str, Any]], join: str = "all") -> None:
+    """Fill the condition builder of the page: rows (field, operator, value or values)."""
+    for n, (fid, op, value) in enumerate(rows):
+        page.select_option("#new_field", fid)
+        click(page, "button[value=add_row]")
+        before = page.url
+        op_select = f"#row-{n}-op"
+        current = page.locator(f"{op_select} option:checked").get_attribute("data-takes")
+        wanted = page.locator(f"{op_select} option[value='{op}']").get_attribute("data-takes")
+        if current != wanted:  # configurator_conditions.js redraws the row
+            with page.expect_navigation():
+                page.select_option(op_select, op)
+        else:
+            page.select_option(op_select, op)
+        assert page.url.split("#")[0] == before.split("#")[0]
+        if isinstance(value, list):
+            for v in value:
+                page.check(f"input[name='row-{n}-value'][value='{v}']")
+        elif value is not None:
+            target = page.locator(f"#row-{n}-value")
+            if target.evaluate("e => e.tagName") == "SELECT":
+                target.select_option(value)
+            else:
+                target.fill(value)
+    if join == "any":
+        page.check("input[name=join][value=any]")
+    click(page, "button[value=save]")
+    assert "Se guardó la condición" in flashed(page), flashed(page)
+
+
+def full_field(
+    page: Any,
+    step: str,
+    spec: dict[str, Any],
+    *,
+    group: str | None = None,
+    rename_from: str | None = None,
+) -> None:
+    """One field of the reference as the liaison makes it: from the palette (or, for the
+    group's first row field, the one the group starts with), its texts, required, its type's
+    options, its option list, its id and its show-if condition."""
+    if rename_from is None:
+        where = f"/pasos/{step}" + (f"/campos/{group}" if group else "")
+        full(page, where)
+        heading = "agregar-subcampo" if group else "agregar-campo"
+        page.check(f"#{heading}-{spec['type']}")
+        page.fill(f"#{heading}-label", spec["label"]["es"])
+        click(page, f"form:has(#{heading}-label) button:has-text('Agregar campo')")
+    else:
+        full(page, f"/pasos/{step}/campos/{rename_from}")
+    page.fill("#label_es", spec["label"]["es"])
+    page.fill("#label_en", spec["label"]["en"])
+    help_ = spec.get("help") or {}
+    page.fill("#help_es", help_.get("es", ""))
+    page.fill("#help_en", help_.get("en", ""))
+    page.set_checked("#required", bool(spec.get("required")))
+    for option in page.locator("input[id^='opt-'], select[id^='opt-'], textarea[id^='opt-']").all():
+        name = str(option.get_attribute("id"))[4:]
+        value = spec.get(name)
+        if option.get_attribute("type") == "checkbox":
+            option.set_checked(bool(value))
+        elif isinstance(value, list):
+            option.fill(", ".join(value))
+        else:
+            option.fill("" if value is None else str(value))
+    click(page, "button:has-text('Guardar campo')")
+    assert "Se guardó el campo" in flashed(page), flashed(page)
+    if spec.get("options"):
+        page.fill(
+            "#options_text",
+            "\n".join(
+                f"{o['value']} | {o['label']['es']} | {o['label']['en']}" for o in spec["options"]
+            ),
+        )
+        click(page, "button:has-text('Guardar opciones')")
+    if not page.url.split("#")[0].endswith(f"/campos/{spec['id']}"):
+        rename(page, spec["id"])
+    if spec.get("show_if"):
+        condition(page, RULE_ROWS[json.dumps(spec["show_if"], sort_keys=True)])
+
+
+RULE_ROWS: dict[str, list[tuple[str, str, Any]]] = {
+    json.dumps({"==": [{"var": "tipo_persona"}, "moral"]}, sort_keys=True): [
+        ("tipo_persona", "is", "moral")
+    ],
+    json.dumps({">": [{"var": "superficie_m2"}, 100]}, sort_keys=True): [
+        ("superficie_m2", "gt", "100")
+    ],
+}
+
+
+def full_route(
+    page: Any, step: str, to: str, *, when: list[tuple[str, str, Any]] | None = None
+) -> None:
+    """A route of `step` to `to`: the default one (changed if there is one), or, with
+    `when`, a route before it with that condition."""
+    full(page, f"/pasos/{step}")
+    existing = page.locator("select[id^='to-']")
+    if when is None and existing.count():
+        existing.last.select_option(to)
+        click(page, "li.configurator-route:last-child button[name=action][value=set]")
+        return
+    page.select_option("#new-route-to", to)
+    click(page, "form:has(#new-route-to) button[value=add]")
+    if when is not None:
+        condition(page, when)
+
+
+def build_reference_information(page: Any, ref: dict[str, Any]) -> None:
+    cat = ref["catalog"]
+    full(page, "/informacion")
+    for name in ("summary",):
+        page.fill(f"#{name}-es", ref[name]["es"])
+        page.fill(f"#{name}-en", ref[name]["en"])
+    page.fill("#keywords", "\n".join(ref["keywords"]))
+    page.fill("#homoclave", cat["homoclave"])
+    for name in ("modality", "who_may_apply", "validity", "cost"):
+        page.fill(f"#{name}-es", cat[name]["es"])
+        page.fill(f"#{name}-en", cat[name]["en"])
+    for n, basis in enumerate(cat["legal_basis"]):
+        if not page.locator(f"#legal_basis-{n}-es").count():
+            click(page, "button[name=agregar][value=legal_basis]")
+        page.fill(f"#legal_basis-{n}-es", basis["es"])
+        page.fill(f"#legal_basis-{n}-en", basis["en"])
+    for n, req in enumerate(cat["requirements"]):
+        p = f"requirements-{n}"
+        if not page.locator(f"#{p}-name-es").count():
+            click(page, "button[name=agregar][value=requirements]")
+        page.fill(f"#{p}-name-es", req["name"]["es"])
+        page.fill(f"#{p}-name-en", req["name"]["en"])
+        page.fill(f"#{p}-description-es", req.get("description", {}).get("es", ""))
+        page.fill(f"#{p}-description-en", req.get("description", {}).get("en", ""))
+        page.select_option(f"#{p}-original_copy", req["original_copy"])
+        page.select_option(f"#{p}-field", req["field"])
+        page.fill(f"#{p}-id", req["id"])
+    page.fill("#max_response_days", str(cat["max_response_days"]))
+    page.select_option("#ficta", cat["ficta"])
+    page.select_option("#response_deadline", ref["response_deadline"]["on_lapse"])
+    for n, office in enumerate(cat["offices"]):
+        p = f"offices-{n}"
+        if not page.locator(f"#{p}-name-es").count():
+            click(page, "button[name=agregar][value=offices]")
+        page.fill(f"#{p}-name-es", office["name"]["es"])
+        page.fill(f"#{p}-name-en", office["name"]["en"])
+        page.fill(f"#{p}-address", office["address"])
+        page.fill(f"#{p}-hours-es", office["hours"]["es"])
+        page.fill(f"#{p}-hours-en", office["hours"]["en"])
+        page.fill(f"#{p}-phone", office["phone"])
+        page.fill(f"#{p}-email", office["email"])
+    for name, value in cat["contact"].items():
+        page.fill(f"#contact-{name}", value)
+    click(page, "main form button:has-text('Guardar') >> nth=-1")
+    assert "Falta este dato" not in flashed(page), flashed(page)
+
+
+def build_reference_steps(page: Any, ref: dict[str, Any]) -> None:
+    steps = {s["id"]: s for s in ref["steps"]}
+
+    def title(sid: str) -> tuple[str, str]:
+        return steps[sid]["title"]["es"], steps[sid]["title"]["en"]
+
+    full(page, "/pasos/solicitud")
+    rename(page, "solicitante")
+    details(page, "solicitante", title("solicitante"), _pair(steps["solicitante"]["description"]))
+    full_step(page, "form", title("negocio"), "negocio")
+    full_step(page, "form", title("documentos"), "documentos")
+    details(page, "documentos", title("documentos"), _pair(steps["documentos"]["description"]))
+    full_step(page, "parallel", title("revision_conjunta"), "revision_conjunta")
+    full_step(page, "approval", title("revision"), "revision")
+    full_step(page, "payment", title("pago"), "pago")
+    full_step(page, "document", title("emision"), "emision")
+    full_step(page, "notify", title("aviso"), "aviso")
+    full(page, "/pasos/fin")
+    rename(page, "aprobada")
+    page.fill("#title_es", title("aprobada")[0])
+    page.fill("#title_en", title("aprobada")[1])
+    click(page, "button:has-text('Guardar nombre y descripción')")
+    for sid in ("rechazada", "desechada", "sin_pago"):
+        full_step(page, "end", title(sid), sid)
+        page.select_option("#outcome", steps[sid]["outcome"])
+        click(page, "button:has-text('Guardar resultado')")
+
+
+def _pair(text: dict[str, str]) -> tuple[str, str]:
+    return text["es"], text["en"]
+
+
+def build_reference_forms(page: Any, ref: dict[str, Any]) -> None:
+    steps = {s["id"]: s for s in ref["steps"]}
+    for sid in ("solicitante", "negocio", "documentos"):
+        for spec in steps[sid]["fields"]:
+            full_field(page, sid, spec)
+            if spec["type"] == "group":
+                subs = spec["fields"]
+                full_field(page, sid, subs[0], rename_from="nombre")
+                for sub in subs[1:]:
+                    full_field(page, sid, sub, group=spec["id"])
+    rules = {r["id"]: r for r in steps["negocio"]["eligibility"]}
+    rows: dict[str, tuple[list[tuple[str, str, Any]], str]] = {
+        "uso_suelo_compatible": ([("cuenta_uso_suelo", "eq", "true")], "all"),
+        "alcohol_giro": (
+            [
+                ("vende_alcohol", "empty", None),
+                ("giro", "one_of", ["abarrotes", "restaurante", "salon_eventos"]),
+            ],
+            "any",
+        ),
+    }
+    for rid, rule in rules.items():
+        full(page, "/pasos/negocio")
+        page.fill("#new-message_es", rule["message"]["es"])
+        page.fill("#new-message_en", rule["message"]["en"])
+        page.fill("#new-rule_id", rid)
+        click(page, "button:has-text('Agregar condición para continuar')")
+        condition(page, *rows[rid])
+    full_route(page, "solicitante", "negocio")
+    full_route(page, "negocio", "documentos")
+    full_route(page, "documentos", "revision")
+    full_route(page, "documentos", "revision_conjunta", when=[("superficie_m2", "gt", "100")])
+
+
+def review_outcomes(page: Any, spec: dict[str, Any]) -> None:
+    outcomes = spec["outcomes"]
+    approve_to(page, outcomes["approve"]["to"])
+    page.select_option("#reject", outcomes["reject"]["to"])
+    page.select_option("#return_to", outcomes["return"]["to_step"])
+    page.fill("#response_days", str(outcomes["return"]["response_days"]))
+    page.select_option("#lapse_to", outcomes["return"]["lapse_to"])
+    click(page, "button:has-text('Guardar rechazo y prevención')")
+    assert "Se guardó a dónde llevan el rechazo" in flashed(page), flashed(page)
+
+
+def review_timing(page: Any, spec: dict[str, Any], button: str) -> None:
+    page.fill("#deadline_days", str(spec["deadline_days"]))
+    page.check(f"#on_lapse-{spec['on_lapse']}")
+    page.fill("#reminder_days_before", str(spec["reminder_days_before"]))
+    click(page, f"button:has-text('{button}')")
+    assert "Se guardaron" in flashed(page), flashed(page)
+
+
+def build_reference_reviews(page: Any, ref: dict[str, Any]) -> None:
+    steps = {s["id"]: s for s in ref["steps"]}
+    joint = steps["revision_conjunta"]
+    full(page, "/pasos/revision_conjunta")
+    for branch in joint["branches"]:
+        page.select_option("#new-department", branch["department"])
+        page.fill("#new-role", branch["role"])
+        page.fill("#new-id", branch["id"])
+        click(page, "button:has-text('Agregar área')")
+    review_timing(page, joint, "Guardar plazo")
+    review_outcomes(page, joint)
+    single = steps["revision"]
+    full(page, "/pasos/revision")
+    page.select_option("#department", single["department"])
+    page.fill("#role", single["role"])
+    review_timing(page, single, "Guardar área y plazo")
+    review_outcomes(page, single)
+
+
+def build_reference_payment(page: Any, ref: dict[str, Any]) -> None:
+    pago = next(s for s in ref["steps"] if s["id"] == "pago")
+    rows = [("uma", year, value) for year, value in ref["constants"]["uma"]["by_year"].items()]
+    rows += [(n, "", v) for n, v in ref["constants"].items() if isinstance(v, str)]
+    for n, (name, year, value) in enumerate(rows):
+        full(page, "/constantes?step=pago")
+        page.fill(f"#name-{n}", name)
+        page.fill(f"#year-{n}", year)
+        page.fill(f"#value-{n}", value)
+        click(page, "button:has-text('Guardar constantes')")
+    full(page, "/pasos/pago")
+    page.fill("#table_name", "tarifa_giro")
+    click(page, "button:has-text('Crear tarifa')")
+    for n, (key, amount) in enumerate(ref["fee_tables"]["tarifa_giro"].items()):
+        page.fill(f"#key-{n}", key)
+        page.fill(f"#amount-{n}", amount)
+        click(page, "button:has-text('Guardar tarifa')")
+    factors = {
+        "derecho_giro": ["table:tarifa_giro:giro"],
+        "derecho_superficie": ["field:superficie_m2", "const:uma", "const:uma_por_m2"],
+        "venta_alcohol": ["const:uma", "const:umas_alcohol"],
+    }
+    for line in pago["fee_lines"]:
+        full(page, "/pasos/pago")
+        page.fill("#label_es", line["label"]["es"])
+        page.fill("#label_en", line["label"]["en"])
+        for n, factor in enumerate(factors[line["id"]]):
+            page.select_option(f"#f-{n}", factor)
+        page.fill("#line_id", line["id"])
+        click(page, "button:has-text('Agregar línea')")
+        assert "Se agregó la línea" in flashed(page), flashed(page)
+    full(page, "/pasos/pago/cobros/venta_alcohol")
+    condition(page, [("vende_alcohol", "eq", "true")])
+    full(page, "/pasos/pago")
+    page.fill("#concept_es", pago["concept"]["es"])
+    page.fill("#concept_en", pago["concept"]["en"])
+    page.fill("#expires_days", str(pago["expires_days"]))
+    page.set_checked("#round_total", pago["round_total"] == "unit")
+    page.fill("#deadline_days", str(pago["deadline_days"]))
+    page.select_option("#lapse_to", pago["lapse_to"])
+    click(page, "button:has-text('Guardar datos del pago')")
+    full_route(page, "pago", "emision")
+
+
+def build_reference_document(page: Any, ref: dict[str, Any]) -> None:
+    spec = next(s for s in ref["steps"] if s["id"] == "emision")["document"]
+    full(page, "/pasos/emision")
+    page.fill("#title_es", spec["title"]["es"])
+    page.fill("#title_en", spec["title"]["en"])
+    page.select_option("#kind", spec["kind"])
+    page.fill("#body_es", "")
+    page.select_option("#placeholder_es", "{{ data.nombre_comercial }}")
+    page.click("button[value='insert:es']")  # the picker, at the cursor
+    assert page.input_value("#body_es") == "{{ data.nombre_comercial }}"
+    page.fill("#body_es", spec["body"]["es"])
+    page.fill("#body_en", spec["body"]["en"])
+    page.fill("#holder", spec["holder"])
+    page.check("#validity_kind-days")
+    page.fill("#validity_days", str(spec["validity_days"]))
+    signer = spec["signers"][0]
+    page.fill("#signer-0-role", signer["role"])
+    page.fill("#signer-0-name", signer["name"])
+    page.fill("#signer-0-position_es", signer["position"]["es"])
+    page.fill("#signer-0-position_en", signer["position"]["en"])
+    click(page, "form[action$='#documento'] button[value=save] >> nth=-1")
+    assert "Se guardó el documento" in flashed(page), flashed(page)
+    table = spec["tables"][0]
+    page.fill("#t-new-title_es", table["title"]["es"])
+    page.fill("#t-new-title_en", table["title"]["en"])
+    page.select_option("#t-new-rows", table["rows"])
+    for n, column in enumerate(table["columns"]):
+        if n >= 2:  # the form offers one more empty column after each save
+            click(page, "form:has(#t-0-rows) button[value=save] >> nth=-1")
+        pre = f"#t-{'new' if n < 2 else 0}-col-{n}"
+        page.fill(f"{pre}-label_es", column["label"]["es"])
+        page.fill(f"{pre}-label_en", column["label"]["en"])
+        if page.locator(f"{pre}-value option[value='{column['value']}']").count():
+            page.select_option(f"{pre}-value", column["value"])
+        else:
+            page.fill(f"{pre}-text", column["value"])  # free text: «{{ row.x }} %»
+        page.select_option(f"{pre}-align", column.get("align", "left"))
+        if n == 1:
+            click(page, "form:has(#t-new-rows) button[value=save] >> nth=-1")
+            assert "Se guardó la tabla" in flashed(page), flashed(page)
+    click(page, "form:has(#t-0-rows) button[value=save] >> nth=-1")
+    assert "Se guardó la tabla" in flashed(page), flashed(page)
+    full_route(page, "emision", "aviso")
+
+
+def build_reference_notice(page: Any, ref: dict[str, Any]) -> None:
+    spec = next(s for s in ref["steps"] if s["id"] == "aviso")
+    full(page, "/pasos/aviso")
+    page.check(f"#to-{spec['to']}")
+    for name in ("subject", "message"):
+        page.fill(f"#{name}_es", spec[name]["es"])
+        page.fill(f"#{name}_en", spec[name]["en"])
+    click(page, "button:has-text('Guardar aviso')")
+    full_route(page, "aviso", "aprobada")
+
+
+def build_reference(page: Any) -> dict[str, Any]:
+    ref: dict[str, Any] = json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+    page.goto("/configurador/nuevo")
+    page.fill("#blank-title-es", ref["title"]["es"])
+    page.fill("#blank-title-en", ref["title"]["en"])
+    page.fill("#blank-key", FULL_KEY)
+    click(page, "button:has-text('Crear en blanco')")
+    build_reference_steps(page, ref)
+    build_reference_forms(page, ref)
+    build_reference_reviews(page, ref)
+    build_reference_payment(page, ref)
+    build_reference_document(page, ref)
+    build_reference_notice(page, ref)
+    build_reference_information(page, ref)
+    return ref
+
+
+def test_the_reference_licence_built_through_the_ui_exports_as_the_reference(
+    live_server: LiveServer, new_context: Any
+) -> None:
+    page = new_context().new_page()
+    login(page, LIAISON)
+    ref = build_reference(page)
+    full(page, "/prueba")
+    click(page, "button:has-text('Correr la prueba')")
+    result = page.inner_text("main")
+    assert "Estado final: Concluido: aprobado" in result, result
+    full(page, "/publicar")
+    page.fill("#note", "La licencia de referencia, hecha en el configurador")
+    click(page, "button:has-text('Publicar nueva versión')")
+    assert "La licencia de referencia, hecha en el configurador" in flashed(page), flashed(page)
+    exported = export_of(page, FULL_KEY)
+    assert comparable(exported) == comparable(ref), _diff(comparable(exported), comparable(ref))
+
+
+def export_of(page: Any, key: str) -> dict[str, Any]:
+    page.goto(f"/configurador/{key}/")
     with page.expect_download() as download:
         page.click("button:has-text('Descargar el borrador en JSON')")
-    path = download.value.path()
-    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     return data
 
 
-def _text(es: str, en: str) -> dict[str, str]:
-    return {"es": es, "en": en}
+NOT_COMPARED = ("key", "ledger", "example_data")
+"""What the UI-built export may not equal in the reference, and why:
+- key: the reference itself is installed under its key, and a procedure's key is unique;
+- ledger (the business register entry and its yearly renewal) and example_data (the sample
+  answers with uploaded files' hashes): the configurator cannot edit them yet (gaps)."""
 
 
-ALCOHOL = {"==": [{"var": "vende_bebidas_alcoholicas"}, True]}
-DOCUMENT_BODY = (
-    "Se otorga la licencia a {{ data.razon_social }}\n\n"
-    '{% if data.giro == "restaurante" %}' + RESTAURANT_PARAGRAPH + "{% endif %}"
-)
-EXPECTED_STEPS: list[dict[str, Any]] = [
-    {
-        "id": "solicitud",
-        "type": "form",
-        "title": _text("Solicitud", "Application"),
-        "fields": [
-            {
-                "id": "razon_social",
-                "type": "text",
-                "label": _text("Razón social", "Business name"),
-                "max_length": 500,
-                "required": True,
-            },
-            {
-                "id": "giro",
-                "type": "select",
-                "label": _text("Giro", "Line of business"),
-                "options": [
-                    {"value": "comercio", "label": _text("Comercio", "Retail")},
-                    {"value": "servicios", "label": _text("Servicios", "Services")},
-                    {"value": "restaurante", "label": _text("Restaurante", "Restaurant")},
-                ],
-                "required": True,
-            },
-            {
-                "id": "vende_bebidas_alcoholicas",
-                "type": "yesno",
-                "label": _text("Vende bebidas alcohólicas", "Sells alcohol"),
-                "required": True,
-            },
-            {
-                "id": "numero_de_permiso_de_alcoholes",
-                "type": "text",
-                "label": _text("Número de permiso de alcoholes", "Alcohol permit number"),
-                "max_length": 500,
-                "required": True,
-                "show_if": ALCOHOL,
-            },
-        ],
-        "transitions": [{"id": "enviar", "to": "datos_del_local"}],
-    },
-    {
-        "id": "datos_del_local",
-        "type": "form",
-        "title": _text("Datos del local", "Premises details"),
-        "fields": [
-            {
-                "id": "superficie_en_metros_cuadrados",
-                "type": "number",
-                "label": _text("Superficie en metros cuadrados", "Floor area"),
-                "required": True,
-            },
-            {
-                "id": "socios",
-                "type": "group",
-                "label": _text("Socios", "Partners"),
-                "fields": [{"id": "nombre", "type": "text", "label": _text("Nombre", "Name")}],
-                "required": True,
-            },
-        ],
-        "transitions": [{"id": "ruta", "to": "revision_de_areas"}],
-    },
-    {
-        "id": "revision_de_areas",
-        "type": "parallel",
-        "title": _text("Revisión de áreas", "Area review"),
-        "branches": [
-            {"id": "desarrollo_economico", "department": "desarrollo-economico", "role": "revisor"},
-            {
-                "id": "proteccion_civil",
-                "department": "proteccion-civil",
-                "role": "revisor",
-                "when": ALCOHOL,
-            },
-        ],
-        "deadline_days": 10,
-        "on_lapse": "escalate",
-        "outcomes": {"approve": {"to": "pago_de_derechos"}, "reject": {"to": "fin"}},
-    },
-    {
-        "id": "pago_de_derechos",
-        "type": "payment",
-        "title": _text("Pago de derechos", "Fee payment"),
-        "currency": "MXN",
-        "concept": _text("Licencia de funcionamiento", "Operating licence"),
-        "fee_lines": [
-            {
-                "id": "derechos_de_la_licencia",
-                "label": _text("Derechos de la licencia", "Licence fee"),
-                "amount": {"table": ["cuota_por_giro", {"var": "giro"}]},
-            }
-        ],
-        "transitions": [{"id": "ruta", "to": "licencia"}],
-    },
-    {
-        "id": "licencia",
-        "type": "document",
-        "title": _text("Licencia", "Licence"),
-        "document": {
-            "title": _text("Licencia de funcionamiento", "Operating licence"),
-            "body": _text(DOCUMENT_BODY, "The licence is granted."),
-            "kind": "documento",
-        },
-        "transitions": [{"id": "ruta", "to": "fin"}],
-    },
-    {
-        "id": "fin",
-        "type": "end",
-        "title": _text("Trámite concluido", "Procedure completed"),
-        "outcome": "approved",
-    },
-]
+def comparable(doc: Any) -> Any:
+    """`doc` as the comparison reads it: without NOT_COMPARED, `declarative: null` read as
+    absent, transitions without their ids (the UI names a route by where it goes: «ruta»,
+    «ruta_2»; no person nor rule reads a route's id), JSON Logic's one-argument operators
+    with or without their list ({"!": x} is {"!": [x]}), CRLF line breaks (a textarea's)
+    read as LF."""
+    if isinstance(doc, dict):
+        out = {}
+        for k, v in doc.items():
+            if k in NOT_COMPARED or (k == "declarative" and v is None):
+                continue
+            if k == "transitions" and isinstance(v, list):
+                v = [{kk: vv for kk, vv in t.items() if kk != "id"} for t in v]
+            if k in ("!", "!!") and isinstance(v, list) and len(v) == 1:
+                v = v[0]
+            out[k] = comparable(v)
+        return out
+    if isinstance(doc, list):
+        return [comparable(v) for v in doc]
+    if isinstance(doc, str):
+        return doc.replace("\r\n", "\n")
+    return doc
 
 
-def assert_like_expected(exported: dict[str, Any]) -> None:
-    """The export's steps and fee tables equal EXPECTED_STEPS and FEES, as JSON values (key
-    order aside); a textarea posts its line breaks as CRLF, read here as LF."""
-    for step in exported["steps"]:
-        body = step.get("document", {}).get("body", {})
-        for lang, text in body.items():
-            body[lang] = text.replace("\r\n", "\n")
-    assert exported["key"] == KEY and exported["department"] == "desarrollo-economico"
-    assert exported["start"] == "solicitud"
-    assert exported["steps"] == EXPECTED_STEPS, json.dumps(exported["steps"], ensure_ascii=False)
-    assert exported["fee_tables"] == {"cuota_por_giro": FEES}
+def _diff(a: Any, b: Any, path: str = "") -> str:
+    """Where `a` (the export) and `b` (the reference) first differ, and how."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                where = "export" if k in a else "reference"
+                return f"{path}.{k}: only in the {where}: {a.get(k, b.get(k))!r:.300}"
+            if a[k] != b[k]:
+                return _diff(a[k], b[k], f"{path}.{k}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _diff(x, y, f"{path}[{i}]")
+    return f"{path}: export {a!r:.400} != reference {b!r:.400}"

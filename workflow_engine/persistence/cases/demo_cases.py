@@ -41,8 +41,8 @@ DEMO_NEIGHBOURS = [
     ("vecino6@demo.gob.mx", "Miguel Ángel Reyes Ortiz"),
 ]
 
-# (what the case shows, days ago it was started); each procedure gets all of them, shifted
-# by a week per procedure so the months fill up.
+# (what the case shows, days ago it was started); each procedure gets all of them, those
+# older than `UNSHIFTED_DAYS` shifted by a week per procedure so the months fill up.
 SCENES: tuple[tuple[str, int], ...] = (
     ("draft", 2),
     ("submitted", 1),
@@ -54,8 +54,25 @@ SCENES: tuple[tuple[str, int], ...] = (
     ("rejected", 45),
     ("lapsed", 60),
     ("overdue", 28),
+    # Months of history for the dashboards (/tableros): resolutions that took days, wizards
+    # left half-way, and a case whose legal deadline (and ficta) is days away.
+    ("submitted", 8),
+    ("ready", 12),
+    ("draft", 35),
+    ("approved", 55),
+    ("approved", 120),
+    ("rejected", 130),
+    ("approved", 150),
 )
+UNSHIFTED_DAYS = 10
 STEP = timedelta(hours=2)  # between two commands of one case's story
+REVIEWED_SCENES = ("approved", "rejected")  # decided some days after filing (review_delay)
+
+
+def review_delay(days_ago: int, p_index: int) -> timedelta:
+    """How long the officials take to decide a demo case: 1 to 12 days, varied by age and
+    procedure (deterministic), so resolution times and deadline compliance differ."""
+    return timedelta(days=1 + (days_ago + 3 * p_index) % 12)
 
 
 @dataclass
@@ -104,6 +121,8 @@ class _Officials:
 def _until(scene: str) -> Callable[[CaseState], bool] | None:
     if scene == "draft":
         return lambda s: s.status == case_state.DRAFT and len(s.form_path) >= 1
+    if scene == "ready":  # every form step sent, never filed
+        return lambda s: s.status == case_state.READY
     if scene in ("submitted", "claimed", "overdue"):
         return lambda s: s.status == case_state.IN_REVIEW
     if scene in ("returned", "lapsed"):
@@ -138,14 +157,22 @@ def _rejection_fields(step: Mapping[str, Any], given: Mapping[str, Any]) -> dict
 
 
 def _reviewer(
-    scene: str, officials: _Officials, step_of: Callable[[str], Mapping[str, Any]]
+    scene: str,
+    officials: _Officials,
+    step_of: Callable[[str], Mapping[str, Any]],
+    clock: ReplayClock,
+    delay: timedelta = timedelta(0),
 ) -> Reviewer:
-    """Approves, except the first task that can return (returned, lapsed) or reject."""
+    """Approves, except the first task that can return (returned, lapsed) or reject; each
+    decision `delay` after the moment the story is at (the clock moves there)."""
     wanted = {"returned": "return", "lapsed": "return", "rejected": "reject"}.get(scene)
 
     def review(
         state: CaseState, task: TaskState, at: datetime, example: Mapping[str, Mapping[str, Any]]
     ) -> Decide:
+        if delay:
+            at = max(at, min(at + delay, datetime.now(UTC) - timedelta(minutes=30)))
+            clock.moment = max(clock.moment, at)
         actor = officials.for_task(task)
         step = step_of(task.step_id)
         spec = (step.get("outcomes") or {}).get(wanted or "")
@@ -217,9 +244,14 @@ def seed_demo_cases(
         for p_index, key in enumerate(procedures):
             for s_index, (scene, days_ago) in enumerate(SCENES):
                 applicant = neighbours[(p_index + s_index) % len(neighbours)]
-                shift = 7 * p_index if days_ago > 5 else 0
+                shift = 7 * p_index if days_ago > UNSHIFTED_DAYS else 0
                 started = _start_of_story(cases.tz, present, days_ago + shift)
-                _replay(cases, outbox, key, scene, applicant.actor(), started, officials, settle)
+                delay = (
+                    review_delay(days_ago, p_index) if scene in REVIEWED_SCENES else timedelta(0)
+                )
+                _replay(
+                    cases, outbox, key, scene, applicant.actor(), started, officials, settle, delay
+                )
                 report.created += 1
     finally:
         cases.dispatcher = dispatcher
@@ -250,6 +282,7 @@ def _replay(
     started: datetime,
     officials: _Officials,
     settle: Callable[[str], Command] | None,
+    delay: timedelta = timedelta(0),
 ) -> None:
     clock = ReplayClock(started)
 
@@ -267,7 +300,7 @@ def _replay(
             clock=clock.tick,
             settle=settle,
             until=_until(scene),
-            review=_reviewer(scene, officials, step_of),
+            review=_reviewer(scene, officials, step_of, clock, delay),
         )
         state, _definition, _version = cases.load(result.case_id)
         if scene == "claimed":

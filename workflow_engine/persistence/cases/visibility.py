@@ -1,11 +1,15 @@
-"""Who may see a case, its files and its documents: one rule for every page, file and API.
+"""Who may see a case, its files and its documents: one rule for every page, file, export
+and API.
 
 The applicant, or an official of a department that has (or had) a task in the case.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, exists, select
 
 from workflow_engine.engine import Actor
 from workflow_engine.persistence.models import Task, table
@@ -13,19 +17,19 @@ from workflow_engine.persistence.models import Task, table
 tasks_t = table(Task)
 
 
+def handled_by(case_id: Any, departments: Iterable[str]) -> ColumnElement[bool]:
+    """The rule as a query condition: one of `departments` has or had a task in the case
+    whose id is `case_id` (a column, for lists and exports, or a value)."""
+    return exists().where(
+        tasks_t.c.case_id == case_id, tasks_t.c.department.in_(sorted(departments))
+    )
+
+
 def official_handles_case(conn: Connection, actor: Actor, case_id: int) -> bool:
     """True when one of the actor's departments has or had a task in the case."""
     if actor.kind != "official" or not actor.departments:
         return False
-    found = conn.execute(
-        select(tasks_t.c.id)
-        .where(
-            tasks_t.c.case_id == case_id,
-            tasks_t.c.department.in_(sorted(actor.departments)),
-        )
-        .limit(1)
-    ).scalar_one_or_none()
-    return found is not None
+    return bool(conn.execute(select(handled_by(case_id, actor.departments))).scalar())
 
 
 def may_see_case(conn: Connection, actor: Actor, case_id: int, applicant_id: str) -> bool:

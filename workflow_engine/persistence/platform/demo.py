@@ -73,7 +73,7 @@ DEMO_ACCOUNTS = [
     ("mercados@demo.gob.mx", "official", "Revisor Mercados", "mercados", ["revisor", "director"]),
     ("tesoreria@demo.gob.mx", "official", "Cajero Tesorería", "tesoreria", ["cajero"]),
     # The mayor's office: every dashboard (/tableros), nothing to review.
-    ("alcaldia@demo.gob.mx", "official", "Presidencia Municipal", "presidencia", ["director"]),
+    ("alcaldia@demo.gob.mx", "official", "Presidencia Municipal", "presidencia", []),
 ]
 
 

@@ -332,6 +332,14 @@ class FieldType:
         return [str(value)]
 
     @classmethod
+    def export_text(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> str:
+        """The value as one spreadsheet cell of a case export: its display lines, one per
+        line ("" when none); `file_url` turns an upload's public id into its address."""
+        return "\n".join(cls.display_lines(field, value, lang))
+
+    @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:
         """The value as a document prints it (``fmt.shown`` keeps the raw one comparable)."""
         return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from workflow_engine.plural import counted
@@ -214,6 +214,16 @@ class File(FieldType):
             return []
         refs = value if isinstance(value, list) else [value]
         return [str(r.get("name", "")) for r in refs if isinstance(r, Mapping)]
+
+    @classmethod
+    def export_text(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> str:
+        """Each file as a link (its absolute address), one per line."""
+        refs = value if isinstance(value, list) else [value]
+        return "\n".join(
+            file_url(str(r["id"])) for r in refs if isinstance(r, Mapping) and r.get("id")
+        )
 
     @classmethod
     def form_names(cls, name: str) -> set[str]:

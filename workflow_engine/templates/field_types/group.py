@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types.base import (
@@ -53,6 +53,29 @@ class Group(FieldType):
     @classmethod
     def option_problems(cls, field: Mapping[str, Any]) -> list[OptionProblem]:
         return items_problems(field)
+
+    @classmethod
+    def export_text(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> str:
+        """One line per row: «label: value; label: value» with each sub-field's own text."""
+        from workflow_engine.templates.field_types import field_type
+
+        if not isinstance(value, list):
+            return ""
+        lines = []
+        for row in value:
+            if not isinstance(row, Mapping):
+                continue
+            parts = []
+            for sub in field.get("fields", ()):
+                text = field_type(sub).export_text(sub, row.get(sub.get("id")), lang, file_url)
+                if text:
+                    label = sub.get("label")
+                    name = label.get(lang) or label.get("es") if isinstance(label, Mapping) else ""
+                    parts.append(f"{name or sub.get('id')}: {text.replace(chr(10), ', ')}")
+            lines.append("; ".join(parts))
+        return "\n".join(lines)
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

@@ -133,3 +133,12 @@ def test_open_data_catalog(demo_app: Flask) -> None:
     assert record["name"] == {"es": "Constancia de residencia", "en": record["name"]["en"]}
     assert record["offices"][0]["address"].startswith("Av. Independencia 1")
     assert record["url"].endswith(f"/tramites/{CONSTANCIA}/informacion")
+
+
+def test_digitalization_score_and_what_is_missing(demo_app: Flask) -> None:
+    html = demo_app.test_client().get("/transparencia").get_data(as_text=True)
+    assert "Nivel medio de digitalización" in html
+    licencia = _row(html, "Licencia de funcionamiento de negocio")
+    assert "Qué le falta para el nivel 4" in licencia[5]
+    assert "se tiene que mostrar en original" in licencia[5]
+    assert "Qué le falta" not in _row(html, "Constancia de residencia")[5]

@@ -223,3 +223,13 @@ def test_bad_validity_is_said_next_to_its_input(app: Flask) -> None:
     html = page.get_data(as_text=True)
     assert "no una fecha" in html  # the validator's problem, shown by the validity
     assert 'id="validity_rule"' in html and "{&#34;var&#34;: &#34;giro&#34;}" in html
+
+
+def test_the_kind_of_document_is_chosen_from_the_list(app: Flask) -> None:
+    web = _liaison(app)
+    page = web.get(PAGE).get_data(as_text=True)
+    assert '<option value="licencia" selected>licencia</option>' in page
+    web.post(PAGE, data={**_form(web), **_fields(app, kind="permiso"), "action": "save"})
+    assert _document(app)["kind"] == "permiso"
+    web.post(PAGE, data={**_form(web), **_fields(app, kind="no_existe"), "action": "save"})
+    assert _document(app)["kind"] == "permiso"  # an unknown kind keeps the one it had

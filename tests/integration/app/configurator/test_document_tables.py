@@ -110,3 +110,63 @@ def test_the_tables_and_validity_are_in_english(app: Flask) -> None:
     for words in ("Add table", "One row per item of", "Until the end of the fiscal year"):
         assert words in text
     assert "Agregar tabla" not in text
+
+
+def test_a_free_text_column_and_the_alignment_are_saved_and_shown(app: Flask) -> None:
+    """The socios table as the reference licence has it: a typed value with a placeholder
+    and a % sign, lined up right; the page shows the text in the free-text input."""
+    web = login(app.test_client(), "enlace@demo.gob.mx")
+    page = _post(
+        web,
+        {
+            "table": "0",
+            "t-0-title_es": "Socios",
+            "t-0-rows": "data.socios",
+            "t-0-col-0-label_es": "Nombre",
+            "t-0-col-0-value": "{{ row.socio_nombre }}",
+            "t-0-col-0-align": "left",
+            "t-0-col-1-label_es": "Participación",
+            "t-0-col-1-value": "{{ row.socio_nombre }}",  # the typed text wins
+            "t-0-col-1-text": "{{ row.socio_porcentaje }} %",
+            "t-0-col-1-align": "right",
+            "t-0-col-2-label_es": "CURP",
+            "t-0-col-2-value": "{{ row.socio_curp }}",
+            "t-0-col-2-align": "center",
+            "action": "save",
+        },
+    )
+    assert page.status_code == 302, page.get_data(as_text=True)[:500]
+    columns = _tables(app)[0]["columns"]
+    assert [(c["value"], c.get("align")) for c in columns] == [
+        ("{{ row.socio_nombre }}", None),
+        ("{{ row.socio_porcentaje }} %", "right"),
+        ("{{ row.socio_curp }}", "center"),
+    ]
+    html = web.get(PAGE).get_data(as_text=True)
+    assert 'id="t-0-col-1-text"' in html and 'value="{{ row.socio_porcentaje }} %"' in html
+    assert '<option value="center" selected>' in html
+    pdf = web.get(f"{PAGE}/documento.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+
+
+def test_a_too_long_free_text_is_refused_and_a_broken_one_is_a_problem(app: Flask) -> None:
+    web = login(app.test_client(), "enlace@demo.gob.mx")
+    before = _tables(app)
+    page = _post(web, {**NEW, "t-new-col-1-text": "x" * 501})
+    assert _tables(app) == before
+    assert page.status_code == 422
+    assert "El texto de la columna es muy largo" in page.get_data(as_text=True)
+    text = web.post(
+        PAGE,
+        data={
+            **{k: v for k, v in NEW.items()},
+            "csrf_token": csrf_from(web.get(PAGE).get_data(as_text=True)),
+            "revision": re.findall(
+                r'name="revision" value="(\d+)"', web.get(PAGE).get_data(as_text=True)
+            )[0],
+            "part": "table",
+            "t-new-col-1-text": "{{ row.label ",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "El texto no se puede usar como plantilla" in text  # the validator's problem

@@ -229,3 +229,17 @@ def test_the_overview_is_a_task_list_of_the_procedures_parts(app: Flask) -> None
     assert "Publicado" in page and "demo seed" in page
     english = web.get(f"/configurador/{OWN}/?lang=en").get_data(as_text=True)
     assert "Steps and questions" in english and ">Done<" in english
+
+
+def test_the_overview_says_what_is_missing_to_reach_level_four(app: Flask) -> None:
+    web = login(app.test_client(), LIAISON)
+    page = web.get(f"/configurador/{OWN}/").get_data(as_text=True)
+    assert "Nivel de digitalización" in page and "Nivel 3 de 4" in page
+    assert "se tiene que mostrar en original en una oficina" in page
+    english = web.get(f"/configurador/{OWN}/?lang=en").get_data(as_text=True)
+    assert "Level 3 of 4" in english and "must be shown in original at an office" in english
+    publishing = web.get(f"/configurador/{OWN}/publicar?lang=es").get_data(as_text=True)
+    assert "Nivel 3 de 4" in publishing and "en original en una oficina" in publishing
+    admin = login(app.test_client(), ADMIN)
+    full = admin.get(f"/configurador/{OTHER}/").get_data(as_text=True)
+    assert "Nivel 4 de 4" in full and "No le falta nada" in full

@@ -322,8 +322,12 @@ def test_connector_operation_inputs_and_results(app: Flask) -> None:
     assert bad.status_code == 422
     assert "Elija el sistema que se consulta." in bad.get_data(as_text=True)
     assert _step(app, "consulta_al_padron")["connector"] == "padron_vehicular.consultar"
+    # added after the notice, it was linked from it and goes on to the notice's end; a
+    # route added goes before that default one
+    assert _step(app, "aviso")["transitions"][-1]["to"] == "consulta_al_padron"
     _post(web, path, {"part": "transitions", "action": "add", "to": "revision"})
-    assert _step(app, "consulta_al_padron")["transitions"][-1]["to"] == "revision"
+    routes = _step(app, "consulta_al_padron")["transitions"]
+    assert [t["to"] for t in routes] == ["revision", "aprobada"]
 
 
 def test_end_outcome_and_name(app: Flask) -> None:

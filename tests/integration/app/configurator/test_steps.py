@@ -299,3 +299,44 @@ def test_another_department_gets_not_found(app: Flask) -> None:
     assert web.get(f"{other}/pasos/{step['id']}/campos/{field_id}").status_code == 404
     assert web.post(f"{other}/condiciones/revisar", data=token).status_code == 404
     assert web.get(f"{BASE}/pasos/negocio/campos/no_existe").status_code == 404
+
+
+def test_a_new_step_is_linked_from_the_one_before_and_undo_unlinks_it(app: Flask) -> None:
+    """A blank procedure (solicitud -> fin): a form step added goes after the application,
+    which now leads to it, and it goes on to the end; undo puts the routes back."""
+    import re as _re
+
+    from tests.helpers.web import csrf_from, login
+
+    web = login(app.test_client(), "enlace@demo.gob.mx")
+    page = web.get("/configurador/nuevo").get_data(as_text=True)
+    web.post(
+        "/configurador/nuevo",
+        data={
+            "csrf_token": csrf_from(page),
+            "blank-title-es": "Enlazado",
+            "blank-key": "enlazado",
+        },
+    )
+    catalog = app.extensions["tramita"].catalog
+    before = catalog.draft("enlazado")
+
+    def form(path: str) -> dict[str, str]:
+        html = web.get(path).get_data(as_text=True)
+        revision = _re.search(r'name="revision" value="(\d+)"', html)
+        assert revision, html[:500]
+        return {"csrf_token": csrf_from(html), "revision": revision.group(1)}
+
+    steps = "/configurador/enlazado/pasos"
+    added = web.post(
+        steps, data={**form(steps), "type": "form", "title_es": "Datos"}, follow_redirects=True
+    )
+    text = added.get_data(as_text=True)
+    assert "«Solicitud» lleva ahora al paso nuevo, y este a «Trámite concluido»." in text
+    draft = catalog.draft("enlazado")
+    assert [s["id"] for s in draft["steps"]] == ["solicitud", "datos", "fin"]
+    assert draft["steps"][0]["transitions"] == [{"id": "enviar", "to": "datos"}]
+    assert draft["steps"][1]["transitions"] == [{"id": "ruta", "to": "fin"}]
+
+    web.post("/configurador/enlazado/deshacer", data=form(steps))
+    assert catalog.draft("enlazado") == before

@@ -126,3 +126,67 @@ def test_english_page_shows_english(app: Flask) -> None:
     _rename(web, "Nombre del negocio")
     html = web.get(f"{BASE}/pasos?lang=en").get_data(as_text=True)
     assert "Recent changes" in html and "Undo the last change" in html
+
+
+EDITOR_PAGES = (
+    "/",
+    "/informacion",
+    "/pasos",
+    "/pasos/negocio",
+    "/pasos/negocio/campos/nombre_comercial",
+    "/pasos/revision_conjunta",
+    "/pasos/pago",
+    "/pasos/pago/cobros/derecho_giro",
+    "/pasos/emision",
+    "/pasos/aviso",
+    "/pasos/aprobada",
+    "/diagrama",
+    "/problemas",
+    "/vista-previa",
+    "/constantes",
+    "/tarifas/tarifa_giro",
+    "/prueba",
+    "/publicar",
+    "/versiones",
+)
+
+
+def test_every_editor_page_has_the_recent_changes_and_the_undo_form(app: Flask) -> None:
+    web = login(app.test_client(), LIAISON)
+    _rename(web, "Nombre del negocio")  # two revisions: undo is offered
+    for path in EDITOR_PAGES:
+        page = web.get(BASE + path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert html.count('id="cambios-recientes"') == 1, path
+        assert f'action="{BASE}/deshacer"' in html, path
+        assert f'name="next" value="{BASE}{path}"' in html, path
+
+
+def test_undo_goes_back_to_the_page_it_was_on(app: Flask) -> None:
+    web = login(app.test_client(), LIAISON)
+    original = _label(app)
+    _rename(web, "Nombre del negocio")
+    response = web.post(f"{BASE}/deshacer", data={**_form(web, FIELD), "next": FIELD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{FIELD}#cambios-recientes"
+    assert _label(app) == original
+    assert "Se deshizo el cambio" in web.get(FIELD).get_data(as_text=True)
+
+
+def test_undo_of_what_the_page_edits_goes_to_the_nearest_page_left(app: Flask) -> None:
+    """Undoing the step just added, from that step's page, lands on the steps list; a
+    `next` outside this procedure's editor is not followed."""
+    web = login(app.test_client(), LIAISON)
+    steps = f"{BASE}/pasos"
+    web.post(steps, data={**_form(web, steps), "type": "notify", "title_es": "Aviso extra"})
+    page = f"{BASE}/pasos/aviso_extra"
+    assert web.get(page).status_code == 200
+    response = web.post(f"{BASE}/deshacer", data={**_form(web, page), "next": page})
+    assert response.headers["Location"] == f"{steps}#cambios-recientes"
+    assert web.get(page).status_code == 404
+    _rename(web, "Otro nombre")
+    for outside in ("https://example.com/", "/configurador/otro-tramite/pasos", "//evil/x"):
+        response = web.post(f"{BASE}/deshacer", data={**_form(web, FIELD), "next": outside})
+        assert response.headers["Location"] == f"{steps}#cambios-recientes"
+        _rename(web, "Otro nombre más")

@@ -195,3 +195,19 @@ def test_pdf_has_every_part_and_page_numbers() -> None:
     pages = re.findall(r"Página (\d) de (\d)", shown)
     assert len(pages) >= 2
     assert {total for _, total in pages} == {str(len(pages))}
+
+
+def test_a_tables_columns_line_up_as_asked() -> None:
+    """Each cell (and the header) of a right or center column is a paragraph aligned so;
+    left is the default."""
+    from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+
+    from connectors.documents.pdf import DocumentTable, _data_table, _styles
+
+    spec = DocumentTable(
+        "Socios", ["Nombre", "%", "CURP"], [["Ana", "60 %", "X"]], ["left", "right", "center"]
+    )
+    table = _data_table(spec, _styles())[1]
+    cells = table._cellvalues
+    assert [c.style.alignment for c in cells[1]] == [TA_LEFT, TA_RIGHT, TA_CENTER]
+    assert [c.style.alignment for c in cells[0]] == [TA_LEFT, TA_RIGHT, TA_CENTER]

@@ -45,3 +45,9 @@ def test_tables_are_added_replaced_moved_and_removed() -> None:
     assert BASE.get("tables") is None  # the input is never changed
     with pytest.raises(IndexError):
         parts.without_table(BASE, 0)
+
+
+def test_a_new_table_of_a_groups_rows_is_named_after_the_group() -> None:
+    assert parts.new_table_id({"tables": []}, "data.socios") == "socios"
+    assert parts.new_table_id({"tables": [{"id": "socios"}]}, "data.socios") == "tabla_1"
+    assert parts.new_table_id({"tables": []}, "fees.lines") == "tabla_1"

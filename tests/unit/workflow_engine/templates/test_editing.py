@@ -330,8 +330,10 @@ def test_field_add_move_duplicate() -> None:
     assert find_step(out.doc, "puesto")["fields"][0]["id"] == "observaciones"
     assert out.problems == []
     with pytest.raises(editing.EditError) as not_form:
-        editing.add_field(d, "revision", new)
+        editing.add_field(d, "pago", new)
     assert not_form.value.code == "not_a_form"
+    decision = editing.add_field(d, "revision", {**new, "id": "dictamen"}).doc
+    assert find_step(decision, "revision")["fields"] == [{**new, "id": "dictamen"}]
     with pytest.raises(editing.EditError) as taken:
         editing.add_field(d, "puesto", {**new, "id": "curp"})
     assert taken.value.code == "id_taken"
@@ -596,3 +598,55 @@ def test_rename_round_trip_is_identity(name: str, data: st.DataObject) -> None:
     there = editing.rename(d, old, "zz_renombrado", kind).doc
     assert old not in {r.target_id for r in references(there) if r.kind == kind}
     assert editing.rename(there, "zz_renombrado", old, kind).doc == d
+
+
+def _blank() -> dict[str, Any]:
+    from workflow_engine.templates.creation import blank_template
+
+    return blank_template("x", {"es": "X"}, "d")
+
+
+def _step(sid: str, type_name: str, **more: Any) -> dict[str, Any]:
+    from workflow_engine.templates.step_types import STEP_TYPES
+
+    return {
+        "id": sid,
+        "type": type_name,
+        "title": {"es": sid},
+        **STEP_TYPES[type_name].defaults,
+        **more,
+    }
+
+
+def test_a_new_step_is_linked_from_the_step_before_and_goes_on_to_its_end() -> None:
+    doc = _blank()  # solicitud -> fin
+    out = editing.add_linked_step(doc, _step("datos", "form"), index=1).doc
+    solicitud, datos, fin = out["steps"]
+    assert solicitud["transitions"] == [{"id": "enviar", "to": "datos"}]
+    assert datos["transitions"] == [{"id": "ruta", "to": "fin"}]
+    assert fin["id"] == "fin"
+    result = editing.add_linked_step(out, _step("revision", "approval"), index=2)
+    assert "lleva ahora al paso nuevo" in result.notices[-1].message_es
+    revision = result.doc["steps"][2]
+    assert result.doc["steps"][1]["transitions"][-1]["to"] == "revision"
+    assert "transitions" not in revision and "outcomes" not in revision
+    after = editing.add_linked_step(result.doc, _step("pago", "payment"), index=3).doc
+    assert after["steps"][2]["outcomes"] == {"approve": {"to": "pago"}}  # it had none
+    assert after["steps"][3]["transitions"] == []  # the approval went to no end
+    assert editing.add_linked_step(after, _step("aviso", "notify"), index=4).doc["steps"][3][
+        "transitions"
+    ] == [{"id": "ruta", "to": "aviso"}]
+
+
+def test_a_route_to_another_step_or_a_conditional_one_is_left_alone() -> None:
+    doc = _blank()
+    doc["steps"][0]["transitions"] = [
+        {"id": "a", "to": "fin", "when": {"var": "x"}},
+    ]
+    out = editing.add_linked_step(doc, _step("datos", "form"), index=1)
+    assert out.doc["steps"][0]["transitions"] == [{"id": "a", "to": "fin", "when": {"var": "x"}}]
+    assert out.notices == ()
+    doc = _blank()
+    doc["steps"][0]["transitions"] = [{"id": "a", "to": "solicitud"}]
+    out = editing.add_linked_step(doc, _step("datos", "form"), index=1)
+    assert out.doc["steps"][0]["transitions"] == [{"id": "a", "to": "solicitud"}]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from connectors.payments.handler import settle_payment
 from tests.helpers.pdf import pdf_text
 from workflow_engine.money import MoneyFormat, format_cents, use_money_format
-from workflow_engine.persistence.cases.demo_cases import DEMO_NEIGHBOURS, seed_demo_cases
+from workflow_engine.persistence.cases.demo_cases import DEMO_NEIGHBOURS, SCENES, seed_demo_cases
 from workflow_engine.persistence.models import Case, Document, PaymentOrder, Task, table
 from workflow_engine.persistence.platform.demo import demo_staff, seed_demo
 from workflow_engine.persistence.platform.demo_profiles import CHOCOTLAN
@@ -42,7 +42,7 @@ def test_demo_cases_cover_every_state_with_consistent_history_once(
     services = app.extensions["tramita"]
     seed_demo(services.engine, demo_mode=True, municipality=CHOCOTLAN)
     report = _seed_cases(app)
-    assert report.created == 30 and not report.skipped
+    assert report.created == 3 * len(SCENES) and not report.skipped
     cases_t = table(Case)
     with services.engine.connect() as conn:
         rows = conn.execute(
@@ -90,14 +90,14 @@ def test_demo_seed_command_seeds_the_cases_by_default_and_once(
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     assert "7 trámites publicados" in first.output  # Chocotlán: no Panamanian vehicle register
-    assert f"Expedientes demo: {7 * 10} nuevos" in first.output, first.output
+    assert f"Expedientes demo: {7 * len(SCENES)} nuevos" in first.output, first.output
     second = runner.invoke(args=["demo", "seed"])
     assert "ya estaban creados" in second.output, second.output
     cases_t = table(Case)
     with app.extensions["tramita"].engine.connect() as conn:
         keys = set(conn.execute(select(cases_t.c.procedure_key)).scalars())
         total = conn.execute(select(func.count()).select_from(cases_t)).scalar_one()
-    assert "registro-vehicular" not in keys and total == 70
+    assert "registro-vehicular" not in keys and total == 7 * len(SCENES)
     assert len(DEMO_NEIGHBOURS) >= 4
 
 

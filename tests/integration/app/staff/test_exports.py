@@ -1,0 +1,227 @@
+"""Case exports through HTTP, the build task run eagerly (no broker): the columns are the
+version's fields after the case's own; the CSV and the XLSX hold the same rows; only the
+requester downloads; another department's director gets a 404; requests and downloads are
+in the access and audit logs; bad input is answered with a message."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from tests.helpers.cases import CITIZEN, file_with_examples
+from tests.helpers.web import account, csrf_token, login
+from workflow_engine.persistence.cases.exports import CASE_COLUMNS
+from workflow_engine.persistence.models import AuditLog, CaseAccess, table
+from workflow_engine.templates import model as template_model
+
+KEY = "licencia-funcionamiento"  # desarrollo-economico's
+DIRECTOR = "funcionario@demo.gob.mx"  # desarrollo-economico, director
+COLLEAGUE = "revisora@demo.gob.mx"  # desarrollo-economico, reviewer
+OTHER_DIRECTOR = "mercados@demo.gob.mx"  # mercados, director
+ADMIN = "admin@demo.gob.mx"
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+@pytest.fixture
+def app(db_url: str, app_factory: Any) -> Flask:
+    app: Flask = app_factory(db_url)
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    services = app.extensions["tramita"]
+    app.config["FILED"] = {
+        file_with_examples(services, KEY, account(app, CITIZEN).actor()).folio for _ in range(3)
+    }
+    return app
+
+
+def _client(app: Flask, email: str) -> Any:
+    return login(app.test_client(), email)
+
+
+def _ask(client: Any, version: int | str, fmt: str) -> Any:
+    page = f"/exportaciones/{KEY}"
+    token = csrf_token(client, page)
+    return client.post(page, data={"csrf_token": token, "version": version, "formato": fmt})
+
+
+def _fetch(client: Any, url: str) -> Any:
+    """GET, the body read and the file closed (send_file responses stream)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def _version(app: Flask) -> int:
+    info = app.extensions["tramita"].catalog.info(KEY)
+    assert info.latest_version is not None
+    return int(info.latest_version)
+
+
+def _export_id(response: Any) -> int:
+    assert response.status_code == 303, response.get_data(True)
+    found = re.search(rf"/exportaciones/{KEY}/(\d+)$", response.headers["Location"])
+    assert found
+    return int(found.group(1))
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's rows as text (inline or shared strings), read with zipfile."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in book.namelist():
+            root = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
+            shared = ["".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t")) for si in root]
+        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
+    rows: list[list[str]] = []
+    for row in sheet.iter(f"{{{NS['m']}}}row"):
+        cells: dict[int, str] = {}
+        for cell in row.findall("m:c", NS):
+            column = re.match(r"[A-Z]+", cell.get("r", "A"))
+            assert column
+            index = 0
+            for letter in column.group(0):
+                index = index * 26 + ord(letter) - 64
+            if cell.get("t") == "inlineStr":
+                text = "".join(t.text or "" for t in cell.iter(f"{{{NS['m']}}}t"))
+            elif cell.get("t") == "s":
+                value = cell.find("m:v", NS)
+                text = shared[int(value.text or 0)] if value is not None else ""
+            else:
+                value = cell.find("m:v", NS)
+                text = value.text or "" if value is not None else ""
+            cells[index - 1] = text
+        width = max(cells) + 1 if cells else 0
+        rows.append([cells.get(i, "") for i in range(width)])
+    return rows
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> None:
+    client = _client(app, DIRECTOR)
+    version = _version(app)
+    assert "Exportar expedientes" in client.get("/bandeja").get_data(True)
+    listing = client.get("/exportaciones").get_data(True)
+    assert f"/exportaciones/{KEY}" in listing and "/exportaciones/permiso-mercado" not in listing
+    form = client.get(f"/exportaciones/{KEY}")
+    assert form.status_code == 200 and "Versión" in form.get_data(True)
+
+    downloads = {}
+    for fmt in ("csv", "xlsx"):
+        export_id = _export_id(_ask(client, version, fmt))
+        page = client.get(f"/exportaciones/{KEY}/{export_id}").get_data(True)
+        assert "Listo para descargar" in page and "Descargar el archivo" in page
+        progress = client.get(f"/exportaciones/{KEY}/{export_id}/progreso.json").get_json()
+        assert progress["status"] == "ready"
+        assert progress["done"] == progress["total"] >= 3
+        assert progress["download"].endswith(f"/{export_id}/archivo")
+        response = _fetch(client, progress["download"])
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        downloads[fmt] = response.data
+
+    from_csv = csv_rows(downloads["csv"])
+    from_xlsx = xlsx_rows(downloads["xlsx"])
+    assert from_csv == from_xlsx
+    definition = app.extensions["tramita"].catalog.version(KEY, version).definition
+    procedure = template_model.of(definition)
+    fields = [f.title("es") for f in procedure.fields()]
+    assert from_csv[0][len(CASE_COLUMNS) :] == fields
+    assert from_csv[0][:2] == ["Folio", "Estado"]
+    assert len(from_csv) == progress["total"] + 1
+    assert all(len(r) == len(from_csv[0]) for r in from_csv)
+    assert app.config["FILED"] <= {r[0] for r in from_csv[1:]}
+    # files are links to the download route, absolute
+    file_columns = [
+        len(CASE_COLUMNS) + n for n, f in enumerate(procedure.fields()) if f.takes_files
+    ]
+    links = [r[c] for r in from_csv[1:] for c in file_columns if r[c]]
+    assert links and all(link.startswith("http") and "/archivos/" in link for link in links)
+
+
+def test_english_headers_follow_the_readers_language(app: Flask) -> None:
+    client = _client(app, ADMIN)  # an administrator exports every filed case
+    client.set_cookie("lang", "en")
+    version = _version(app)
+    export_id = _export_id(_ask(client, version, "csv"))
+    rows = csv_rows(_fetch(client, f"/exportaciones/{KEY}/{export_id}/archivo").data)
+    definition = app.extensions["tramita"].catalog.version(KEY, version).definition
+    fields = [f.title("en") for f in template_model.of(definition).fields()]
+    assert rows[0][1:3] == ["Status", "Outcome"]
+    assert rows[0][len(CASE_COLUMNS) :] == fields
+    assert app.config["FILED"] <= {r[0] for r in rows[1:]}
+
+
+def test_only_the_department_and_only_the_requester(app: Flask) -> None:
+    other = _client(app, OTHER_DIRECTOR)
+    assert other.get(f"/exportaciones/{KEY}").status_code == 404
+    token = csrf_token(other, "/bandeja")
+    posted = other.post(
+        f"/exportaciones/{KEY}", data={"csrf_token": token, "version": 1, "formato": "csv"}
+    )
+    assert posted.status_code == 404
+    assert f"/exportaciones/{KEY}" not in other.get("/exportaciones").get_data(True)
+    assert _client(app, CITIZEN).get("/exportaciones").status_code == 404
+
+    director = _client(app, DIRECTOR)
+    export_id = _export_id(_ask(director, _version(app), "csv"))
+    colleague = _client(app, COLLEAGUE)
+    for tail in ("", "/progreso.json", "/archivo"):
+        assert colleague.get(f"/exportaciones/{KEY}/{export_id}{tail}").status_code == 404
+        assert other.get(f"/exportaciones/{KEY}/{export_id}{tail}").status_code == 404
+    assert _fetch(director, f"/exportaciones/{KEY}/{export_id}/archivo").status_code == 200
+
+
+def test_requests_and_downloads_are_logged(app: Flask) -> None:
+    director = _client(app, DIRECTOR)
+    export_id = _export_id(_ask(director, _version(app), "xlsx"))
+    assert _fetch(director, f"/exportaciones/{KEY}/{export_id}/archivo").status_code == 200
+    engine = app.extensions["tramita"].engine
+    access = table(CaseAccess)
+    audit = table(AuditLog)
+    with engine.connect() as conn:
+        looks = conn.execute(select(access.c.what, access.c.user_name)).all()
+        actions = conn.execute(
+            select(audit.c.action)
+            .where(audit.c.target_type == "case_export", audit.c.target_id == str(export_id))
+            .order_by(audit.c.id)
+        ).scalars()
+        assert list(actions) == ["export.requested", "export.ready", "export.downloaded"]
+    read = [w for w, _name in looks if w == f"export:{export_id}"]
+    downloaded = [w for w, _name in looks if w == f"export-download:{export_id}"]
+    total = app.extensions["tramita"].exports.info(export_id).rows_total
+    assert len(read) == len(downloaded) == total >= 3
+
+
+def test_bad_input_gets_a_clear_message(app: Flask) -> None:
+    director = _client(app, DIRECTOR)
+    bad_format = _ask(director, _version(app), "pdf")
+    assert bad_format.status_code == 400 and "Elija el formato" in bad_format.get_data(True)
+    bad_version = _ask(director, 99, "csv")
+    assert bad_version.status_code == 400
+    assert "Elija una de las versiones" in bad_version.get_data(True)
+    assert director.get(f"/exportaciones/{KEY}/999999").status_code == 404
+    assert director.get("/exportaciones/no-existe").status_code == 404
+
+
+def test_expired_exports_are_purged(app: Flask) -> None:
+    director = _client(app, DIRECTOR)
+    export_id = _export_id(_ask(director, _version(app), "csv"))
+    exports = app.extensions["tramita"].exports
+    later = exports.info(export_id).expires_at
+    exports.clock = lambda: later
+    assert exports.purge() == 1
+    assert director.get(f"/exportaciones/{KEY}/{export_id}/archivo").status_code == 404
+    assert "Ya no está disponible" in director.get(f"/exportaciones/{KEY}/{export_id}").get_data(
+        True
+    )
