@@ -31,6 +31,7 @@ DASHBOARD = register(
     )
 )
 AT_RISK_DAYS = NumberField("dias", N_("Ficta en los próximos (días hábiles)"), 5, 1, 60)
+AT_RISK_SHOWN = 50  # the soonest ones on the page; the downloads list them all
 RULES = {"afirmativa_ficta": N_("Afirmativa ficta"), "negativa_ficta": N_("Negativa ficta")}
 
 
@@ -168,6 +169,7 @@ def _tables(
                 )
                 for a in at_risk
             ),
+            shown=AT_RISK_SHOWN,
             note=_(
                 "Expedientes en revisión cuyo plazo máximo de respuesta vence en los próximos "
                 "%(days)d días hábiles y que, al vencer, se tendrán por aprobados o rechazados.",

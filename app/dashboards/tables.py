@@ -56,6 +56,9 @@ class Table:
     chart: Chart | None = None
     note: str = ""  # shown under the caption (how the figures are counted)
     footer: tuple[Cell, ...] | None = None  # a total row (also in the downloads)
+    # At most this many rows on the page (a long list: the first ones, in the table's order);
+    # the downloads always hold every row. None: every row on the page.
+    shown: int | None = None
 
     def __post_init__(self) -> None:
         width = len(self.columns)
@@ -74,6 +77,15 @@ class Table:
         if kind == "money" and isinstance(value, (int, float)):
             return f"{value:.2f}"
         return str(value)
+
+    def page_rows(self) -> tuple[tuple[Cell, ...], ...]:
+        """The rows the page shows: the first `shown` ones, or all."""
+        return self.rows if self.shown is None else self.rows[: self.shown]
+
+    @property
+    def cut(self) -> bool:
+        """Whether the page shows fewer rows than the downloads hold."""
+        return self.shown is not None and len(self.rows) > self.shown
 
     def all_rows(self) -> tuple[tuple[Cell, ...], ...]:
         return (*self.rows, self.footer) if self.footer is not None else self.rows

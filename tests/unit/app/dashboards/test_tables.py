@@ -57,3 +57,14 @@ def test_every_row_has_one_cell_per_column() -> None:
     with pytest.raises(ValueError, match="3 cells"):
         Table("mala", "Mala", COLUMNS, (("x", 1),))
     assert _table().filename("trámites", "csv") == "tramites-prueba.csv"
+
+
+def test_a_long_table_shows_its_first_rows_and_downloads_them_all() -> None:
+    rows = tuple((f"F-{n}", n) for n in range(5))
+    table = Table("largo", "Largo", (Column("folio", "Folio"), Column("n", "N", "int")), rows)
+    assert table.page_rows() == rows and not table.cut
+    cut = Table("largo", "Largo", table.columns, rows, shown=2)
+    assert cut.page_rows() == rows[:2] and cut.cut
+    assert len(list(csv.reader(io.StringIO(cut.csv())))) == 1 + 5
+    assert len(xlsx_rows(cut.xlsx())) == 1 + 5
+    assert not Table("largo", "Largo", table.columns, rows, shown=5).cut
