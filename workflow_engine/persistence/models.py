@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -272,6 +273,27 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
         Index("ix_cases_status", "status"),
+        # The dashboards' counts per period, read from the index alone (migration 0018).
+        Index("ix_cases_created", "created_at", "procedure_key"),
+        Index("ix_cases_submitted", "submitted_at", "procedure_key"),
+        Index(
+            "ix_cases_closed",
+            "closed_at",
+            "procedure_key",
+            "outcome",
+            "resolution_days",
+            "met_deadline",
+        ),
+        # The backlog: filed cases still open.
+        Index(
+            "ix_cases_open_filed",
+            "submitted_at",
+            "procedure_key",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        # Cases in review by the last day of their maximum response time (ficta ahead).
+        Index("ix_cases_response_due", "status", "response_due", "procedure_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     folio: Mapped[str] = mapped_column(String(32), unique=True)
@@ -297,6 +319,13 @@ class Case(Base):
     applicant_search: Mapped[str] = mapped_column(
         String(220), default=_searchable("applicant_name", 220), server_default=""
     )
+    # Migration 0018, copies written with the case row whenever an event is applied
+    # (hotpath.HotPath.write): the state's `response_due`; once resolved, the business days
+    # from filing to resolution and whether that was within the version's maximum response
+    # time (None without one): rules in workflow_engine.persistence.cases.resolution.
+    response_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    resolution_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    met_deadline: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class CaseEvent(Base):

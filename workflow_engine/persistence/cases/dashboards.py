@@ -10,24 +10,19 @@ how resolution time and deadlines are measured: `resolution` (the transparency p
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, literal, or_, select
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.transition import response_lapse_rule
 from workflow_engine.persistence.cases.inbox import deadline_state
-from workflow_engine.persistence.cases.resolution import (
-    ResolutionClock,
-    Tally,
-    is_resolved,
-    response_limits,
-)
+from workflow_engine.persistence.cases.resolution import Summary, summaries
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -115,20 +110,61 @@ def _utc_bounds(flt: CaseFilter, tz: tzinfo) -> tuple[datetime, datetime]:
     return low, high
 
 
-def _scoped(query: Select[Any], scope: DashboardScope, flt: CaseFilter) -> Select[Any]:
-    """The query (over cases) restricted to the viewer's departments and the filter's."""
-    query = query.join(templates_t, templates_t.c.key == cases_t.c.procedure_key)
+def _procedures(conn: Connection, scope: DashboardScope, flt: CaseFilter) -> list[str] | None:
+    """The procedures whose cases the viewer may see within the filter; None for every one
+    (no condition: the queries then read the cases' indexes alone)."""
+    if scope.departments is None and not flt.department:
+        return [flt.procedure] if flt.procedure else None
+    t = templates_t.c
+    query = select(t.key)
     if scope.departments is not None:
-        query = query.where(templates_t.c.department_key.in_(sorted(scope.departments)))
+        query = query.where(t.department_key.in_(sorted(scope.departments)))
     if flt.department:
-        query = query.where(templates_t.c.department_key == flt.department)
+        query = query.where(t.department_key == flt.department)
     if flt.procedure:
-        query = query.where(cases_t.c.procedure_key == flt.procedure)
-    return query
+        query = query.where(t.key == flt.procedure)
+    return sorted(conn.execute(query).scalars())
+
+
+def _scoped(
+    conn: Connection, query: Select[Any], scope: DashboardScope, flt: CaseFilter
+) -> Select[Any]:
+    """The query (over cases) restricted to the viewer's departments and the filter's."""
+    keys = _procedures(conn, scope, flt)
+    return query if keys is None else query.where(cases_t.c.procedure_key.in_(keys))
 
 
 def _within(column: Any, low: datetime, high: datetime) -> ColumnElement[bool]:
     return and_(column >= low, column < high)
+
+
+def _day_start(day: date, tz: tzinfo) -> datetime:
+    """The UTC moment where local `day` starts."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _counts_by_span(
+    conn: Connection,
+    query: Select[Any],
+    column: Any,
+    starts: Sequence[datetime],
+    high: datetime,
+    *also: Any,
+) -> dict[tuple[Any, ...], int]:
+    """How many rows `query` selects with `column` in [starts[i], the next start or `high`),
+    per span index i (and per value of the `also` columns): (i, *also) -> count."""
+    span = case(
+        *((column < edge, index) for index, edge in enumerate(starts[1:])),
+        else_=len(starts) - 1,
+    )
+    rows = (
+        query.with_only_columns(span.label("span"), *also, maintain_column_froms=True)
+        .where(_within(column, starts[0], high))
+        .subquery()
+    )
+    keys = [rows.c.span, *(rows.c[c.key] for c in also)]
+    counted = conn.execute(select(*keys, func.count().label("n")).group_by(*keys))
+    return {tuple(r[:-1]): int(r.n) for r in counted}
 
 
 # -- activity over time ---------------------------------------------------------------------
@@ -148,44 +184,26 @@ def activity(
     conn: Connection, scope: DashboardScope, flt: CaseFilter, tz: tzinfo
 ) -> list[ActivityRow]:
     """Per week or month: cases started, submitted, and closed by outcome."""
-    low, high = _utc_bounds(flt, tz)
+    high = _utc_bounds(flt, tz)[1]
     c = cases_t.c
-    rows = conn.execute(
-        _scoped(select(c.created_at, c.submitted_at, c.closed_at, c.outcome), scope, flt).where(
-            or_(
-                _within(c.created_at, low, high),
-                _within(c.submitted_at, low, high),
-                _within(c.closed_at, low, high),
-            )
-        )
-    ).all()
     spans = periods(flt.start, flt.end)
-    counts: list[Counter[str]] = [Counter() for _ in spans]
-
-    def count(moment: datetime | None, what: str) -> None:
-        if moment is None or not low <= moment < high:
-            return
-        day = moment.astimezone(tz).date()
-        for index, span in enumerate(spans):
-            if span.start <= day <= span.end:
-                counts[index][what] += 1
-                return
-
-    for r in rows:
-        count(r.created_at, "started")
-        count(r.submitted_at, "submitted")
-        if r.outcome in OUTCOMES:
-            count(r.closed_at, str(r.outcome))
+    starts = [_day_start(span.start, tz) for span in spans]
+    cases = _scoped(conn, select(c.id), scope, flt)
+    started = _counts_by_span(conn, cases, c.created_at, starts, high)
+    submitted = _counts_by_span(conn, cases, c.submitted_at, starts, high)
+    closed = _counts_by_span(
+        conn, cases.where(c.outcome.in_(OUTCOMES)), c.closed_at, starts, high, c.outcome
+    )
     return [
         ActivityRow(
             span,
-            n["started"],
-            n["submitted"],
-            n["approved"],
-            n["rejected"],
-            n["cancelled"],
+            started.get((index,), 0),
+            submitted.get((index,), 0),
+            closed.get((index, "approved"), 0),
+            closed.get((index, "rejected"), 0),
+            closed.get((index, "cancelled"), 0),
         )
-        for span, n in zip(spans, counts, strict=True)
+        for index, span in enumerate(spans)
     ]
 
 
@@ -202,14 +220,14 @@ class ResolutionRow:
     with_deadline: int
 
 
-def _resolution_row(key: str, tally: Tally) -> ResolutionRow:
+def _resolution_row(key: str, summary: Summary) -> ResolutionRow:
     return ResolutionRow(
         key,
-        tally.resolved,
-        tally.median_days(),
-        tally.p90_days(),
-        tally.compliance_pct(),
-        tally.with_deadline,
+        summary.resolved,
+        summary.median_days,
+        summary.p90_days,
+        summary.compliance_pct(),
+        summary.with_deadline,
     )
 
 
@@ -221,26 +239,11 @@ def resolution_times(
     the procedure's maximum response time (of those that have one)."""
     low, high = _utc_bounds(flt, tz)
     c = cases_t.c
-    rows = conn.execute(
-        _scoped(
-            select(c.procedure_key, c.version_id, c.outcome, c.submitted_at, c.closed_at),
-            scope,
-            flt,
-        ).where(c.submitted_at.is_not(None), _within(c.closed_at, low, high))
-    ).all()
-    clock = ResolutionClock.of(conn, tz)
-    limits = response_limits(conn, (r.version_id for r in rows))
-    by_procedure: dict[str, Tally] = {}
-    total = Tally()
-    for r in rows:
-        if not is_resolved(r.outcome, r.closed_at):
-            continue
-        tally = by_procedure.setdefault(r.procedure_key, Tally())
-        tally.resolve(clock.days(r.submitted_at, r.closed_at), limits.get(r.version_id))
-    for tally in by_procedure.values():
-        total.add(tally)
+    cases = _scoped(conn, select(c.id), scope, flt).where(_within(c.closed_at, low, high))
+    per_procedure = summaries(conn, cases, c.procedure_key)
+    total = summaries(conn, cases).get(None, Summary())
     return (
-        [_resolution_row(k, t) for k, t in sorted(by_procedure.items())],
+        [_resolution_row(k, s) for k, s in sorted(per_procedure.items())],
         _resolution_row("", total),
     )
 
@@ -270,18 +273,19 @@ def at_risk_of_ficta(
     negativa ficta: the inbox's «due soon» rule with that horizon. Not bound to the date range
     (it is about the days ahead)."""
     c = cases_t.c
-    due_col = c.state["response_due"].as_string()
+    horizon = calendar.add_business_days(today, within_days)
     rows = conn.execute(
         _scoped(
-            select(c.folio, c.procedure_key, c.version_id, due_col.label("due")), scope, flt
-        ).where(c.status == case_state.IN_REVIEW, due_col.is_not(None))
+            conn, select(c.folio, c.procedure_key, c.version_id, c.response_due), scope, flt
+        ).where(
+            c.status == case_state.IN_REVIEW, c.response_due >= today, c.response_due <= horizon
+        )
     ).all()
     rules = _lapse_rules(conn, (r.version_id for r in rows))
-    horizon = calendar.add_business_days(today, within_days)
     found = []
     for r in rows:
         rule = rules.get(r.version_id, "escalate")
-        due = date.fromisoformat(r.due)
+        due = r.response_due
         if rule == "escalate" or deadline_state(due, today, horizon) != "due_soon":
             continue
         left = calendar.business_days_between(today, due)
@@ -320,19 +324,39 @@ def backlog_by_age(
     """Filed cases still open on `today`, by business days since filing (`AGE_BUCKETS`).
     Not bound to the date range: it is the backlog now."""
     c = cases_t.c
-    rows = conn.execute(
-        _scoped(select(c.submitted_at), scope, flt).where(
+    counts: list[Any] = [
+        func.count().filter(
+            c.submitted_at < _day_start(newest + timedelta(days=1), tz),
+            *(() if oldest is None else (c.submitted_at >= _day_start(oldest, tz),)),
+        )
+        for oldest, newest in _age_days(today, calendar)
+    ]
+    query: Select[Any] = select(*counts)
+    row = conn.execute(
+        _scoped(conn, query, scope, flt).where(
             c.submitted_at.is_not(None), c.closed_at.is_(None)
         )
-    ).all()
-    counts: Counter[int] = Counter()
-    for r in rows:
-        age = calendar.business_days_between(r.submitted_at.astimezone(tz).date(), today)
+    ).one()
+    return [
+        AgeBucket(low, high, int(row[index] or 0)) for index, (low, high) in enumerate(AGE_BUCKETS)
+    ]
+
+
+def _age_days(today: date, calendar: BusinessCalendar) -> list[tuple[date | None, date]]:
+    """For each of `AGE_BUCKETS`, the oldest (None: no limit) and newest local day of filing
+    whose business days up to `today` fall in it (a later filing day is no age at all)."""
+    top = max(b[0] for b in AGE_BUCKETS)
+    newest: dict[int, date] = {}
+    oldest: dict[int, date | None] = {}
+    day, age = today, 0  # age: business days after `day` up to today
+    while age <= top:
         for index, (low, high) in enumerate(AGE_BUCKETS):
             if age >= low and (high is None or age <= high):
-                counts[index] += 1
-                break
-    return [AgeBucket(low, high, counts[i]) for i, (low, high) in enumerate(AGE_BUCKETS)]
+                newest.setdefault(index, day)
+                oldest[index] = None if high is None else day
+        age += calendar.is_business_day(day)
+        day -= timedelta(days=1)
+    return [(oldest[i], newest[i]) for i in range(len(AGE_BUCKETS))]
 
 
 # -- workload per official --------------------------------------------------------------------
@@ -436,64 +460,65 @@ def funnel(
         return []
     procedure = template_model.of(doc)
     low, high = _utc_bounds(flt, tz)
-    c = cases_t.c
-    cases = conn.execute(
-        _scoped(select(c.id, c.submitted_at, c.outcome, c.status), scope, flt).where(
-            _within(c.created_at, low, high)
-        )
-    ).all()
-    ids = [int(r.id) for r in cases]
-    events = _events_of(conn, ids)
-    steps_sent: dict[str, set[int]] = defaultdict(set)
-    kinds: dict[str, set[int]] = defaultdict(set)
-    for case_id, kind, step_id in events:
-        if kind == "step.submitted" and step_id:
-            steps_sent[step_id].add(case_id)
-        else:
-            kinds[kind].add(case_id)
-    approved = {
-        int(r.id)
-        for r in cases
-        if r.outcome == "approved"
-        or r.status in (case_state.AWAITING_PAYMENT, case_state.AWAITING_DOCUMENT)
-    }
-    for kind in APPROVED_EVENTS:
-        approved |= kinds[kind]
-    stages: list[tuple[str, str | None, dict[str, str] | None, set[int]]] = [
-        ("started", None, None, set(ids))
-    ]
-    for step in procedure.form_steps():
-        stages.append((f"step:{step.id}", step.id, dict(step.title), steps_sent[step.id]))
-    stages.append(("submitted", None, None, {int(r.id) for r in cases if r.submitted_at}))
-    stages.append(("approved", None, None, approved))
+    c, e = cases_t.c, events_t.c
+    step = e.data["step"].as_string()
+
+    def reached(condition: ColumnElement[bool]) -> Any:
+        """1 when one of the case's events meets `condition` (0 without any)."""
+        return func.max(case((condition, 1), else_=0))
+
     types = {s.type for s in procedure.steps}
+    flags: list[tuple[str, str | None, dict[str, str] | None, Any]] = [
+        ("started", None, None, literal(1)),
+    ]
+    for form_step in procedure.form_steps():
+        sent = reached(and_(e.type == "step.submitted", step == form_step.id))
+        flags.append((f"step:{form_step.id}", form_step.id, dict(form_step.title), sent))
+    flags.append(("submitted", None, None, case((c.submitted_at.is_not(None), 1), else_=0)))
+    approved_row = or_(
+        c.outcome == "approved",
+        c.status.in_((case_state.AWAITING_PAYMENT, case_state.AWAITING_DOCUMENT)),
+    )
+    flags.append(
+        (
+            "approved",
+            None,
+            None,
+            func.max(case((or_(approved_row, e.type.in_(APPROVED_EVENTS)), 1), else_=0)),
+        )
+    )
     if "payment" in types:
-        stages.append(("paid", None, None, kinds[PAID_EVENTS[0]] | kinds[PAID_EVENTS[1]]))
+        flags.append(("paid", None, None, reached(e.type.in_(PAID_EVENTS))))
     if "document" in types:
-        stages.append(("issued", None, None, kinds["document.issued"]))
-    out: list[FunnelStage] = []
-    previous: set[int] | None = None
-    for key, stage_step, title, reached in stages:
-        dropped = len(previous - reached) if previous is not None else 0
-        out.append(FunnelStage(key, stage_step, title, len(reached), dropped))
-        previous = reached
-    return out
-
-
-def _events_of(conn: Connection, case_ids: Sequence[int]) -> list[tuple[int, str, str]]:
-    """(case id, event type, step id) of the events the funnel reads, for those cases."""
-    wanted = ("step.submitted", *APPROVED_EVENTS)
-    out: list[tuple[int, str, str]] = []
-    step = events_t.c.data["step"].as_string()
-    for index in range(0, len(case_ids), 500):
-        chunk = case_ids[index : index + 500]
-        rows = conn.execute(
-            select(events_t.c.case_id, events_t.c.type, step.label("step")).where(
-                events_t.c.case_id.in_(chunk), events_t.c.type.in_(wanted)
+        flags.append(("issued", None, None, reached(e.type == "document.issued")))
+    per_case = (
+        _scoped(
+            conn,
+            select(*(flag.label(f"f{i}") for i, (_, _, _, flag) in enumerate(flags))),
+            scope,
+            flt,
+        )
+        .select_from(
+            cases_t.outerjoin(
+                events_t,
+                and_(e.case_id == c.id, e.type.in_(("step.submitted", *APPROVED_EVENTS))),
             )
-        ).all()
-        out.extend((int(r.case_id), str(r.type), str(r.step or "")) for r in rows)
-    return out
+        )
+        .where(_within(c.created_at, low, high))
+        .group_by(c.id, c.submitted_at, c.outcome, c.status)
+        .subquery()
+    )
+    columns = [per_case.c[f"f{i}"] for i in range(len(flags))]
+    totals = [func.coalesce(func.sum(column), 0) for column in columns]
+    drops = [
+        func.coalesce(func.sum(case((and_(before == 1, after == 0), 1), else_=0)), 0)
+        for before, after in pairwise(columns)
+    ]
+    row = conn.execute(select(*totals, *drops)).one()
+    return [
+        FunnelStage(key, stage_step, title, int(row[i]), int(row[len(flags) + i - 1]) if i else 0)
+        for i, (key, stage_step, title, _) in enumerate(flags)
+    ]
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from workflow_engine import strict_json
 from workflow_engine.engine.errors import ConflictError
 from workflow_engine.engine.results import Effect
 from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.persistence.cases.resolution import Resolution
 from workflow_engine.persistence.db import driver_row
 from workflow_engine.persistence.models import Case, ProcedureVersion, table
 
@@ -110,6 +111,7 @@ class LoadedCase:
         )
 
 
+NOT_RESOLVED = Resolution()
 cases_t = table(Case)
 versions_t = table(ProcedureVersion)
 
@@ -171,8 +173,9 @@ class HotPath:
             + jsonb.format(":state")
             + ", status = :status, position = :position, outcome = :outcome, "
             "lock_version = :new_lock, event_count = :event_count, last_event_hash = :hash, "
-            "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at "
-            "WHERE id = :id AND lock_version = :lock"
+            "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at, "
+            "response_due = :response_due, resolution_days = :resolution_days, "
+            "met_deadline = :met_deadline WHERE id = :id AND lock_version = :lock"
         )
         self.insert_event_sql = self._named(
             "INSERT INTO case_events (case_id, seq, type, data, actor_id, actor_name, "
@@ -254,8 +257,12 @@ class HotPath:
         at: datetime,
         copy: CaseCopy | None = None,
         also: Sequence[tuple[str, Any]] = (),
+        resolution: Resolution = NOT_RESOLVED,
     ) -> list[int]:
         """Write the case row, events, tasks, timers and outbox; return the outbox ids.
+
+        The row's copies of the state (status, dates, outcome, response deadline) are written
+        from `new`; `resolution` is the caller's `resolution.resolution_of` the new state.
 
         `also`: the caller's own statements (driver SQL and parameters) for the same
         transaction, sent in the same pipeline (a payment's ledger rows: no extra round trip)."""
@@ -297,6 +304,9 @@ class HotPath:
                         "at": when,
                         "submitted_at": self.moment(new.submitted_at),
                         "closed_at": self.moment(new.closed_at),
+                        "response_due": self.day(new.response_due),
+                        "resolution_days": resolution.days,
+                        "met_deadline": resolution.met_deadline,
                     },
                 )
                 if not self.pg and update_cursor.rowcount != 1:
