@@ -333,9 +333,7 @@ def backlog_by_age(
     ]
     query: Select[Any] = select(*counts)
     row = conn.execute(
-        _scoped(conn, query, scope, flt).where(
-            c.submitted_at.is_not(None), c.closed_at.is_(None)
-        )
+        _scoped(conn, query, scope, flt).where(c.submitted_at.is_not(None), c.closed_at.is_(None))
     ).one()
     return [
         AgeBucket(low, high, int(row[index] or 0)) for index, (low, high) in enumerate(AGE_BUCKETS)
