@@ -132,6 +132,9 @@ def upgrade() -> None:
         )
     _fill(bind)
     op.create_index('ix_cases_created', 'cases', ['created_at', 'procedure_key'])
+    op.create_index(
+        'ix_cases_procedure_created', 'cases', ['procedure_key', 'created_at']
+    )
     op.create_index('ix_cases_submitted', 'cases', ['submitted_at', 'procedure_key'])
     op.create_index(
         'ix_cases_closed',
@@ -154,6 +157,7 @@ def downgrade() -> None:
         'ix_cases_open_filed',
         'ix_cases_closed',
         'ix_cases_submitted',
+        'ix_cases_procedure_created',
         'ix_cases_created',
     ):
         op.drop_index(name, table_name='cases')

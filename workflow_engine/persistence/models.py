@@ -275,6 +275,7 @@ class Case(Base):
         Index("ix_cases_status", "status"),
         # The dashboards' counts per period, read from the index alone (migration 0018).
         Index("ix_cases_created", "created_at", "procedure_key"),
+        Index("ix_cases_procedure_created", "procedure_key", "created_at"),  # the funnel
         Index("ix_cases_submitted", "submitted_at", "procedure_key"),
         Index(
             "ix_cases_closed",
