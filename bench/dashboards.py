@@ -204,6 +204,7 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
 
     from app.cli import run_migrations
     from app.config import Settings
+    from workflow_engine.persistence.cases.dashboards import fill_funnel_marks
     from workflow_engine.persistence.cases.resolution import fill_resolutions
     from workflow_engine.persistence.db import make_engine
     from workflow_engine.persistence.platform.demo import seed_demo
@@ -271,6 +272,7 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
             )
         )
         fill_resolutions(conn, ZoneInfo(Settings.timezone))
+        fill_funnel_marks(conn)
         counts = {
             table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
             for table in (

@@ -1,6 +1,6 @@
 """Cases keep what the dashboards and the transparency page aggregate: the last day of the
-maximum response time, and once resolved the business days it took and whether that was in
-time; indexes for the dashboards' counts
+maximum response time, once resolved the business days it took and whether that was in
+time, and the funnel stages their events reached; indexes for the dashboards' counts
 
 Revision ID: 0018_case_resolution
 Revises: 0016_publication_requests
@@ -114,11 +114,74 @@ def _fill(bind) -> None:
                 )
 
 
+PAID_EVENTS = ('payment.confirmed', 'payment.waived')
+APPROVED_EVENTS = (*PAID_EVENTS, 'payment.order_created', 'document.requested', 'document.issued')
+
+
+def _marks(events) -> str:
+    """dashboards.funnel_marks as of this revision."""
+    marks = []
+    for kind, data in events:
+        if kind == 'step.submitted':
+            step = (data or {}).get('step')
+            if step:
+                marks.append(f'step:{step}')
+        if kind in APPROVED_EVENTS:
+            marks.append('approved')
+        if kind in PAID_EVENTS:
+            marks.append('paid')
+        if kind == 'document.issued':
+            marks.append('issued')
+    return ''.join(f' {m}' for m in dict.fromkeys(marks))
+
+
+def _fill_marks(bind) -> None:
+    import json
+
+    kinds = ('step.submitted', *APPROVED_EVENTS)
+    after = 0
+    while True:
+        rows = bind.execute(
+            sa.text(
+                'SELECT case_id, type, data FROM case_events '
+                'WHERE case_id IN (SELECT id FROM cases WHERE id > :after ORDER BY id LIMIT :n) '
+                'AND type IN :kinds ORDER BY case_id, seq'
+            ).bindparams(sa.bindparam('kinds', expanding=True)),
+            {'after': after, 'n': 5000, 'kinds': list(kinds)},
+        ).all()
+        last = bind.execute(
+            sa.text('SELECT max(id) FROM (SELECT id FROM cases WHERE id > :after ORDER BY id '
+                    'LIMIT :n) AS batch'),
+            {'after': after, 'n': 5000},
+        ).scalar()
+        if last is None:
+            return
+        after = last
+        events = defaultdict(list)
+        for case_id, kind, data in rows:
+            events[case_id].append((kind, json.loads(data) if isinstance(data, str) else data))
+        same = defaultdict(list)
+        for case_id, found in events.items():
+            marks = _marks(found)
+            if marks:
+                same[marks].append(case_id)
+        for marks, ids in same.items():
+            bind.execute(
+                sa.text('UPDATE cases SET funnel_marks = :marks WHERE id IN :ids').bindparams(
+                    sa.bindparam('ids', expanding=True)
+                ),
+                {'marks': marks, 'ids': ids},
+            )
+
+
 def upgrade() -> None:
     with op.batch_alter_table('cases') as batch:
         batch.add_column(sa.Column('response_due', sa.Date(), nullable=True))
         batch.add_column(sa.Column('resolution_days', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('met_deadline', sa.Boolean(), nullable=True))
+        batch.add_column(
+            sa.Column('funnel_marks', sa.Text(), nullable=False, server_default='')
+        )
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
         op.execute(
@@ -131,6 +194,7 @@ def upgrade() -> None:
             "WHERE json_extract(state, '$.response_due') IS NOT NULL"
         )
     _fill(bind)
+    _fill_marks(bind)
     op.create_index('ix_cases_created', 'cases', ['created_at', 'procedure_key'])
     op.create_index(
         'ix_cases_procedure_created', 'cases', ['procedure_key', 'created_at']
@@ -162,6 +226,7 @@ def downgrade() -> None:
     ):
         op.drop_index(name, table_name='cases')
     with op.batch_alter_table('cases') as batch:
+        batch.drop_column('funnel_marks')
         batch.drop_column('met_deadline')
         batch.drop_column('resolution_days')
         batch.drop_column('response_due')

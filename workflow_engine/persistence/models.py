@@ -327,6 +327,8 @@ class Case(Base):
     response_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     resolution_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     met_deadline: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # The funnel stages its events reached, each after a space (dashboards.funnel_marks).
+    funnel_marks: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseEvent(Base):

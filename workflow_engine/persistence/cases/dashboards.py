@@ -10,13 +10,12 @@ how resolution time and deadlines are measured: `resolution` (the transparency p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, update
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import state as case_state
@@ -431,6 +430,60 @@ PAID_EVENTS = ("payment.confirmed", "payment.waived")
 APPROVED_EVENTS = (*PAID_EVENTS, "payment.order_created", "document.requested", "document.issued")
 
 
+def funnel_marks(events: Iterable[tuple[str, Mapping[str, Any] | None]]) -> str:
+    """The funnel stages events reach, as the case row keeps them (`cases.funnel_marks`, each
+    mark after a space, appended as events are applied): `step:<id>` for a wizard step's form
+    sent, `approved` past the review (a payment order, a payment, a document), `paid` (or
+    exempted), `issued`. The one rule: the engine's writes, `fill_funnel_marks` and migration
+    0018 use it."""
+    marks: list[str] = []
+    for kind, data in events:
+        if kind == "step.submitted":
+            step = (data or {}).get("step")
+            if step:
+                marks.append(f"step:{step}")
+        if kind in APPROVED_EVENTS:
+            marks.append("approved")
+        if kind in PAID_EVENTS:
+            marks.append("paid")
+        if kind == "document.issued":
+            marks.append("issued")
+    return "".join(f" {m}" for m in dict.fromkeys(marks))
+
+
+def fill_funnel_marks(conn: Connection, batch: int = 5000) -> int:
+    """The funnel marks of cases whose events were written straight into the tables (the
+    benchmark, tests): every case with such events and no marks yet; how many were filled."""
+    c, e = cases_t.c, events_t.c
+    wanted = ("step.submitted", *APPROVED_EVENTS)
+    filled = 0
+    after = 0
+    while True:
+        ids = list(
+            conn.execute(
+                select(c.id).where(c.id > after, c.funnel_marks == "").order_by(c.id).limit(batch)
+            ).scalars()
+        )
+        if not ids:
+            return filled
+        after = ids[-1]
+        events: dict[int, list[tuple[str, Any]]] = {}
+        for case_id, kind, data in conn.execute(
+            select(e.case_id, e.type, e.data)
+            .where(e.case_id.in_(ids), e.type.in_(wanted))
+            .order_by(e.case_id, e.seq)
+        ):
+            events.setdefault(int(case_id), []).append((str(kind), data))
+        same: dict[str, list[int]] = {}
+        for case_id, found in events.items():
+            marks = funnel_marks(found)
+            if marks:
+                same.setdefault(marks, []).append(case_id)
+        for marks, chunk in same.items():
+            conn.execute(update(cases_t).where(c.id.in_(chunk)).values(funnel_marks=marks))
+            filled += len(chunk)
+
+
 def live_definition(conn: Connection, procedure_key: str) -> dict[str, Any] | None:
     """The procedure's newest published version's document (its wizard for the funnel)."""
     row = conn.execute(
@@ -458,64 +511,55 @@ def funnel(
         return []
     procedure = template_model.of(doc)
     low, high = _utc_bounds(flt, tz)
-    c, e = cases_t.c, events_t.c
-    step = e.data["step"].as_string()
-
-    def reached(condition: ColumnElement[bool]) -> Any:
-        """1 when one of the case's events meets `condition` (0 without any)."""
-        return func.max(case((condition, 1), else_=0))
-
-    types = {s.type for s in procedure.steps}
-    flags: list[tuple[str, str | None, dict[str, str] | None, Any]] = [
-        ("started", None, None, literal(1)),
-    ]
-    for form_step in procedure.form_steps():
-        sent = reached(and_(e.type == "step.submitted", step == form_step.id))
-        flags.append((f"step:{form_step.id}", form_step.id, dict(form_step.title), sent))
-    flags.append(("submitted", None, None, case((c.submitted_at.is_not(None), 1), else_=0)))
+    c = cases_t.c
     approved_row = or_(
         c.outcome == "approved",
         c.status.in_((case_state.AWAITING_PAYMENT, case_state.AWAITING_DOCUMENT)),
     )
-    flags.append(
-        (
-            "approved",
-            None,
-            None,
-            func.max(case((or_(approved_row, e.type.in_(APPROVED_EVENTS)), 1), else_=0)),
-        )
-    )
-    if "payment" in types:
-        flags.append(("paid", None, None, reached(e.type.in_(PAID_EVENTS))))
-    if "document" in types:
-        flags.append(("issued", None, None, reached(e.type == "document.issued")))
-    per_case = (
+    submitted = c.submitted_at.is_not(None)
+    groups = conn.execute(
         _scoped(
             conn,
-            select(*(flag.label(f"f{i}") for i, (_, _, _, flag) in enumerate(flags))),
+            select(
+                c.funnel_marks,
+                case((submitted, 1), else_=0).label("submitted"),
+                case((approved_row, 1), else_=0).label("approved"),
+                func.count().label("n"),
+            ),
             scope,
             flt,
         )
-        .select_from(
-            cases_t.outerjoin(
-                events_t,
-                and_(e.case_id == c.id, e.type.in_(("step.submitted", *APPROVED_EVENTS))),
-            )
-        )
         .where(_within(c.created_at, low, high))
-        .group_by(c.id, c.submitted_at, c.outcome, c.status)
-        .subquery()
-    )
-    columns = [per_case.c[f"f{i}"] for i in range(len(flags))]
-    totals = [func.coalesce(func.sum(column), 0) for column in columns]
-    drops = [
-        func.coalesce(func.sum(case((and_(before == 1, after == 0), 1), else_=0)), 0)
-        for before, after in pairwise(columns)
+        .group_by(c.funnel_marks, submitted, approved_row)
+    ).all()
+    stages: list[tuple[str, str | None, dict[str, str] | None, str]] = [
+        ("started", None, None, "started")
     ]
-    row = conn.execute(select(*totals, *drops)).one()
+    for step in procedure.form_steps():
+        stages.append((f"step:{step.id}", step.id, dict(step.title), f"step:{step.id}"))
+    stages.append(("submitted", None, None, "submitted"))
+    stages.append(("approved", None, None, "approved"))
+    types = {s.type for s in procedure.steps}
+    if "payment" in types:
+        stages.append(("paid", None, None, "paid"))
+    if "document" in types:
+        stages.append(("issued", None, None, "issued"))
+    reached = [0] * len(stages)
+    dropped = [0] * len(stages)
+    for g in groups:
+        marks = set((g.funnel_marks or "").split()) | {"started"}
+        if g.submitted:
+            marks.add("submitted")
+        if g.approved:
+            marks.add("approved")
+        for index, (_, _, _, mark) in enumerate(stages):
+            if mark in marks:
+                reached[index] += g.n
+            elif index and stages[index - 1][3] in marks:
+                dropped[index] += g.n
     return [
-        FunnelStage(key, stage_step, title, int(row[i]), int(row[len(flags) + i - 1]) if i else 0)
-        for i, (key, stage_step, title, _) in enumerate(flags)
+        FunnelStage(key, step_id, title, reached[i], dropped[i])
+        for i, (key, step_id, title, _) in enumerate(stages)
     ]
 
 
@@ -533,7 +577,9 @@ __all__ = [
     "activity",
     "at_risk_of_ficta",
     "backlog_by_age",
+    "fill_funnel_marks",
     "funnel",
+    "funnel_marks",
     "live_definition",
     "periods",
     "resolution_times",

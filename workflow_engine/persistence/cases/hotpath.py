@@ -33,6 +33,7 @@ from workflow_engine import strict_json
 from workflow_engine.engine.errors import ConflictError
 from workflow_engine.engine.results import Effect
 from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.persistence.cases.dashboards import funnel_marks
 from workflow_engine.persistence.cases.resolution import Resolution
 from workflow_engine.persistence.db import driver_row
 from workflow_engine.persistence.models import Case, ProcedureVersion, table
@@ -175,7 +176,8 @@ class HotPath:
             "lock_version = :new_lock, event_count = :event_count, last_event_hash = :hash, "
             "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at, "
             "response_due = :response_due, resolution_days = :resolution_days, "
-            "met_deadline = :met_deadline WHERE id = :id AND lock_version = :lock"
+            "met_deadline = :met_deadline, funnel_marks = funnel_marks || :marks "
+            "WHERE id = :id AND lock_version = :lock"
         )
         self.insert_event_sql = self._named(
             "INSERT INTO case_events (case_id, seq, type, data, actor_id, actor_name, "
@@ -267,6 +269,7 @@ class HotPath:
         `also`: the caller's own statements (driver SQL and parameters) for the same
         transaction, sent in the same pipeline (a payment's ledger rows: no extra round trip)."""
         when = self.moment(at)
+        marks = funnel_marks((row["type"], row["data"]) for row in event_rows)
         for row in event_rows:
             row["data"] = dumps(row["data"])
             row["created_at"] = when
@@ -307,6 +310,7 @@ class HotPath:
                         "response_due": self.day(new.response_due),
                         "resolution_days": resolution.days,
                         "met_deadline": resolution.met_deadline,
+                        "marks": marks,
                     },
                 )
                 if not self.pg and update_cursor.rowcount != 1:

@@ -1,6 +1,6 @@
-"""What a case's row keeps about its resolution (`resolution_days`, `met_deadline`,
-`response_due`), on SQLite and PostgreSQL: written with the row when the case closes through
-the engine, filled by migration 0018 for the cases closed before it, and by
+"""What a case's row keeps for the reports (`resolution_days`, `met_deadline`,
+`response_due`, `funnel_marks`), on SQLite and PostgreSQL: written with the row as the engine
+applies events, filled by migration 0018 for the cases there before it, and by
 `fill_resolutions` for rows written straight into the table."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from workflow_engine.engine import Decide, StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.cases.resolution import fill_resolutions
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.models import Case, Task, table
+from workflow_engine.persistence.models import Case, CaseEvent, Task, table
 from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.platform.holidays import add_holiday
 from workflow_engine.persistence.types import UTCDateTime
@@ -88,6 +88,11 @@ def test_a_case_closed_through_the_engine_keeps_its_resolution(
         None,
     )
     add_holiday(engine, date(2026, 11, 25), "Día inhábil")  # counted from now on
+    with engine.connect() as conn:
+        marks = conn.execute(
+            select(cases_t.c.funnel_marks).where(cases_t.c.id == open_case)
+        ).scalar_one()
+    assert marks.split() == ["step:datos"]  # the funnel's stages, written as events apply
     _reject(service, engine, on_time, 3)  # Thursday 26: Tue 24, Thu 26
     _reject(service, engine, late, 9)  # Wednesday 2 December: 6 business days
     assert _row(engine, on_time)[2:] == (2, True)
@@ -196,24 +201,45 @@ def test_the_migration_fills_the_cases_closed_before_it(
                         **common,
                     )
                 )
+            ids = dict(conn.execute(sa.text("SELECT folio, id FROM cases")).all())
+            events = (
+                ("M-1", 1, "step.submitted", {"step": "datos", "values": {}}),
+                ("M-1", 2, "payment.confirmed", {}),
+                ("M-4", 1, "step.submitted", {"step": "datos", "values": {}}),
+                ("M-4", 2, "task.opened", {}),
+            )
+            for folio, seq, kind, data in events:
+                conn.execute(
+                    insert(table(CaseEvent)).values(
+                        case_id=ids[folio],
+                        seq=seq,
+                        type=kind,
+                        data=data,
+                        actor_id="7",
+                        created_at=T0,
+                        prev_hash="",
+                        hash=f"{folio}{seq}",
+                    )
+                )
     finally:
         command.upgrade(config, "head")
     engine.dispose()
     with engine.connect() as conn:
         found = {
-            r.folio: (r.resolution_days, r.met_deadline, r.response_due)
+            r.folio: (r.resolution_days, r.met_deadline, r.response_due, r.funnel_marks.split())
             for r in conn.execute(
                 select(
                     cases_t.c.folio,
                     cases_t.c.resolution_days,
                     cases_t.c.met_deadline,
                     cases_t.c.response_due,
+                    cases_t.c.funnel_marks,
                 )
             )
         }
     assert found == {
-        "M-1": (2, True, None),
-        "M-2": (9, False, None),
-        "M-3": (None, None, None),
-        "M-4": (None, None, date(2026, 11, 30)),
+        "M-1": (2, True, None, ["step:datos", "approved", "paid"]),
+        "M-2": (9, False, None, []),
+        "M-3": (None, None, None, []),
+        "M-4": (None, None, date(2026, 11, 30), ["step:datos"]),
     }
