@@ -75,7 +75,7 @@ CASES_FIX_SQL = """
 UPDATE cases SET
     submitted_at = CASE WHEN status <> 'draft' THEN created_at + interval '2 hours' END,
     closed_at = CASE WHEN status = 'closed'
-        THEN least(created_at + make_interval(days => (3 + (id * 7919 % 40))::int), now()) END,
+        THEN least(created_at + make_interval(days => (3 + (id::bigint * 7919 % 40))::int), now()) END,
     state = CASE WHEN status = 'in_review' THEN jsonb_build_object('response_due',
         (created_at + make_interval(days => (14 + id % 40)::int))::date::text) ELSE state END,
     outcome = CASE WHEN status = 'closed'
