@@ -468,12 +468,12 @@ def fill_funnel_marks(conn: Connection, batch: int = 5000) -> int:
             return filled
         after = ids[-1]
         events: dict[int, list[tuple[str, Any]]] = {}
-        for case_id, kind, data in conn.execute(
-            select(e.case_id, e.type, e.data)
+        for case_id, kind, step in conn.execute(
+            select(e.case_id, e.type, e.data["step"].as_string())
             .where(e.case_id.in_(ids), e.type.in_(wanted))
             .order_by(e.case_id, e.seq)
         ):
-            events.setdefault(int(case_id), []).append((str(kind), data))
+            events.setdefault(int(case_id), []).append((str(kind), {"step": step}))
         same: dict[str, list[int]] = {}
         for case_id, found in events.items():
             marks = funnel_marks(found)
