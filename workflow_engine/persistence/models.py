@@ -15,7 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
+    column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -290,8 +290,8 @@ class Case(Base):
             "ix_cases_open_filed",
             "submitted_at",
             "procedure_key",
-            sqlite_where=text("closed_at IS NULL"),
-            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=column("closed_at").is_(None),
+            postgresql_where=column("closed_at").is_(None),
         ),
         # Cases in review by the last day of their maximum response time (ficta ahead).
         Index("ix_cases_response_due", "status", "response_due", "procedure_key"),
