@@ -239,8 +239,8 @@ def resolution_times(
     low, high = _utc_bounds(flt, tz)
     c = cases_t.c
     cases = _scoped(conn, select(c.id), scope, flt).where(_within(c.closed_at, low, high))
-    per_procedure = summaries(conn, cases, c.procedure_key)
-    total = summaries(conn, cases).get(None, Summary())
+    per_procedure = summaries(conn, cases, c.procedure_key, total=True)
+    total = per_procedure.pop(None, Summary())
     return (
         [_resolution_row(k, s) for k, s in sorted(per_procedure.items())],
         _resolution_row("", total),
@@ -273,33 +273,37 @@ def at_risk_of_ficta(
     (it is about the days ahead)."""
     c = cases_t.c
     horizon = calendar.add_business_days(today, within_days)
+    rules = _ficta_versions(conn)
+    if not rules:
+        return []
     rows = conn.execute(
         _scoped(
             conn, select(c.folio, c.procedure_key, c.version_id, c.response_due), scope, flt
         ).where(
-            c.status == case_state.IN_REVIEW, c.response_due >= today, c.response_due <= horizon
+            c.status == case_state.IN_REVIEW,
+            c.response_due >= today,
+            c.response_due <= horizon,
+            c.version_id.in_(sorted(rules)),
         )
     ).all()
-    rules = _lapse_rules(conn, (r.version_id for r in rows))
     found = []
     for r in rows:
-        rule = rules.get(r.version_id, "escalate")
         due = r.response_due
-        if rule == "escalate" or deadline_state(due, today, horizon) != "due_soon":
+        if deadline_state(due, today, horizon) != "due_soon":
             continue
         left = calendar.business_days_between(today, due)
-        found.append(AtRiskCase(r.folio, r.procedure_key, due, rule, left))
+        found.append(AtRiskCase(r.folio, r.procedure_key, due, rules[r.version_id], left))
     return sorted(found, key=lambda a: (a.due_on, a.folio))
 
 
-def _lapse_rules(conn: Connection, version_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(version_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(
-        select(versions_t.c.id, versions_t.c.definition).where(versions_t.c.id.in_(ids))
-    )
-    return {int(r.id): response_lapse_rule(r.definition or {}) for r in rows}
+def _ficta_versions(conn: Connection) -> dict[int, str]:
+    """The versions whose response deadline lapses into a ficta, with that ficta (the
+    others escalate: no case of theirs is at risk)."""
+    v = versions_t.c
+    on_lapse = v.definition["response_deadline"]["on_lapse"].as_string()
+    rows = conn.execute(select(v.id, v.definition).where(on_lapse == "ficta"))
+    rules = {int(r.id): response_lapse_rule(r.definition or {}) for r in rows}
+    return {k: rule for k, rule in rules.items() if rule != "escalate"}
 
 
 # -- backlog by age ---------------------------------------------------------------------------

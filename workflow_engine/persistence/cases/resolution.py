@@ -24,7 +24,7 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, select, update
+from sqlalchemy import ColumnElement, Connection, Select, func, select, tuple_, update
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.persistence.models import Case, ProcedureVersion, table
@@ -199,10 +199,15 @@ class Summary:
 
 
 def summaries(
-    conn: Connection, cases: Select[Any], key: ColumnElement[Any] | None = None
+    conn: Connection,
+    cases: Select[Any],
+    key: ColumnElement[Any] | None = None,
+    *,
+    total: bool = False,
 ) -> dict[Any, Summary]:
     """The `Summary` of the resolved cases `cases` selects (a query over the cases table with
-    its joins and conditions), per value of `key` (one group, keyed None, without).
+    its joins and conditions), per value of `key` (one group, keyed None, without; with
+    `total`, the whole as well, keyed None: `key` must then never be null).
     PostgreSQL aggregates in SQL; elsewhere only the days are read, sorted in Python."""
     c = cases_t.c
     resolved = cases.where(c.resolution_days.is_not(None))
@@ -218,7 +223,7 @@ def summaries(
             maintain_column_froms=True,
         )
         if key is not None:
-            query = query.group_by(key)
+            query = query.group_by(func.grouping_sets(key, tuple_()) if total else key)
         return {
             (r.k if key is not None else None): Summary(
                 int(r.resolved),
@@ -235,7 +240,8 @@ def summaries(
     )
     tallies: dict[Any, Tally] = defaultdict(Tally)
     for r in conn.execute(query):
-        tallies[r.k if key is not None else None].resolve(
-            int(r.resolution_days), None if r.met_deadline is None else bool(r.met_deadline)
-        )
+        met = None if r.met_deadline is None else bool(r.met_deadline)
+        tallies[r.k if key is not None else None].resolve(int(r.resolution_days), met)
+        if total and key is not None:
+            tallies[None].resolve(int(r.resolution_days), met)
     return {k: t.summary() for k, t in tallies.items()}
