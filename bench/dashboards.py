@@ -75,7 +75,8 @@ CASES_FIX_SQL = """
 UPDATE cases SET
     submitted_at = CASE WHEN status <> 'draft' THEN created_at + interval '2 hours' END,
     closed_at = CASE WHEN status = 'closed'
-        THEN least(created_at + make_interval(days => (3 + (id::bigint * 7919 % 40))::int), now()) END,
+        THEN least(created_at + make_interval(days => (3 + (id::bigint * 7919 % 40))::int),
+                   now()) END,
     state = CASE WHEN status = 'in_review' THEN jsonb_build_object('response_due',
         (created_at + make_interval(days => (14 + id % 40)::int))::date::text) ELSE state END,
     outcome = CASE WHEN status = 'closed'
@@ -204,7 +205,10 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
 
     from app.cli import run_migrations
     from app.config import Settings
-    from workflow_engine.persistence.cases.dashboards import fill_funnel_marks
+    from workflow_engine.persistence.cases.dashboards import (
+        fill_funnel_marks,
+        rebuild_day_counts,
+    )
     from workflow_engine.persistence.cases.resolution import fill_resolutions
     from workflow_engine.persistence.db import make_engine
     from workflow_engine.persistence.platform.demo import seed_demo
@@ -273,6 +277,7 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
         )
         fill_resolutions(conn, ZoneInfo(Settings.timezone))
         fill_funnel_marks(conn)
+        rebuild_day_counts(conn, ZoneInfo(Settings.timezone))
         counts = {
             table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
             for table in (

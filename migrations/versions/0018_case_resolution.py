@@ -1,6 +1,7 @@
 """Cases keep what the dashboards and the transparency page aggregate: the last day of the
 maximum response time, once resolved the business days it took and whether that was in
-time, and the funnel stages their events reached; indexes for the dashboards' counts
+time, and the funnel stages their events reached; the dashboards' daily pre-aggregate
+(case_day_counts); indexes for the dashboards' counts
 
 Revision ID: 0018_case_resolution
 Revises: 0016_publication_requests
@@ -174,6 +175,56 @@ def _fill_marks(bind) -> None:
             )
 
 
+OUTCOMES = ('approved', 'rejected', 'cancelled')
+
+
+def _fill_day_counts(bind) -> None:
+    """dashboards.day_counts as of this revision, over every case (all new, no old state)."""
+    tz = _timezone()
+    counts: dict = defaultdict(int)
+    after = 0
+    while True:
+        rows = bind.execute(
+            sa.text(
+                'SELECT id, procedure_key, created_at, submitted_at, closed_at, outcome, '
+                'resolution_days, met_deadline FROM cases WHERE id > :after ORDER BY id '
+                'LIMIT :n'
+            ),
+            {'after': after, 'n': BATCH},
+        ).all()
+        if not rows:
+            break
+        after = rows[-1].id
+        for r in rows:
+            key = r.procedure_key
+            counts[(_moment(r.created_at).astimezone(tz).date(), key, 'started', 0)] += 1
+            if r.submitted_at is not None:
+                day = _moment(r.submitted_at).astimezone(tz).date()
+                counts[(day, key, 'submitted', 0)] += 1
+            if r.closed_at is not None:
+                day = _moment(r.closed_at).astimezone(tz).date()
+                if r.outcome in OUTCOMES:
+                    counts[(day, key, r.outcome, 0)] += 1
+                if r.resolution_days is not None:
+                    counts[(day, key, 'resolved', r.resolution_days)] += 1
+                if r.met_deadline is not None:
+                    counts[(day, key, 'met', int(bool(r.met_deadline)))] += 1
+    table = sa.table(
+        'case_day_counts',
+        sa.column('day', sa.Date()),
+        sa.column('procedure_key'),
+        sa.column('measure'),
+        sa.column('value'),
+        sa.column('n'),
+    )
+    items = [
+        {'day': k[0], 'procedure_key': k[1], 'measure': k[2], 'value': k[3], 'n': n}
+        for k, n in counts.items()
+    ]
+    for index in range(0, len(items), 5000):
+        bind.execute(table.insert(), items[index : index + 5000])
+
+
 def upgrade() -> None:
     with op.batch_alter_table('cases') as batch:
         batch.add_column(sa.Column('response_due', sa.Date(), nullable=True))
@@ -195,6 +246,16 @@ def upgrade() -> None:
         )
     _fill(bind)
     _fill_marks(bind)
+    op.create_table(
+        'case_day_counts',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('procedure_key', sa.String(length=64), nullable=False),
+        sa.Column('measure', sa.String(length=16), nullable=False),
+        sa.Column('value', sa.Integer(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('day', 'procedure_key', 'measure', 'value'),
+    )
+    _fill_day_counts(bind)
     op.create_index('ix_cases_created', 'cases', ['created_at', 'procedure_key'])
     op.create_index(
         'ix_cases_procedure_created', 'cases', ['procedure_key', 'created_at']
@@ -216,6 +277,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('case_day_counts')
     for name in (
         'ix_cases_response_due',
         'ix_cases_open_filed',

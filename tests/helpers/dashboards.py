@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import insert, select
 
-from workflow_engine.persistence.cases.dashboards import fill_funnel_marks
+from workflow_engine.persistence.cases.dashboards import fill_funnel_marks, rebuild_day_counts
 from workflow_engine.persistence.cases.resolution import fill_resolutions
 from workflow_engine.persistence.models import (
     Case,
@@ -172,3 +172,4 @@ def seed_month(app: Flask) -> None:
         _task(conn, i, "T-I", None, date(2026, 3, 30))
         fill_resolutions(conn, ZoneInfo(app.extensions["tramita"].settings.timezone))
         fill_funnel_marks(conn)
+        rebuild_day_counts(conn, ZoneInfo(app.extensions["tramita"].settings.timezone))

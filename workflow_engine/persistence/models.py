@@ -348,6 +348,21 @@ class CaseEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class CaseDayCount(Base):
+    """The dashboards' daily pre-aggregate (migration 0018), kept current by the write of the
+    case row as events are applied: per local day and procedure, how many cases were
+    `started`, `submitted`, closed `approved` / `rejected` / `cancelled` (`value` 0), resolved
+    in `value` business days (`resolved`), and of those with a maximum, met it or not
+    (`met`, `value` 1 or 0). Rules: dashboards.day_counts."""
+
+    __tablename__ = "case_day_counts"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Task(Base):
     """An approval task, copied from the engine state so inboxes can query it."""
 

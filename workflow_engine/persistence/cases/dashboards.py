@@ -10,20 +10,36 @@ how resolution time and deadlines are measured: `resolution` (the transparency p
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import state as case_state
+from workflow_engine.engine.state import CaseState
 from workflow_engine.engine.transition import response_lapse_rule
 from workflow_engine.persistence.cases.inbox import deadline_state
-from workflow_engine.persistence.cases.resolution import Summary, summaries
+from workflow_engine.persistence.cases.resolution import Resolution, Summary, histogram_summary
 from workflow_engine.persistence.models import (
     Case,
+    CaseDayCount,
     CaseEvent,
     ProcedureTemplate,
     ProcedureVersion,
@@ -34,6 +50,7 @@ from workflow_engine.persistence.models import (
 from workflow_engine.templates import model as template_model
 
 cases_t = table(Case)
+day_counts_t = table(CaseDayCount)
 events_t = table(CaseEvent)
 templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
@@ -142,28 +159,106 @@ def _day_start(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _counts_by_span(
+# -- the daily pre-aggregate ------------------------------------------------------------------
+
+
+def day_counts(
+    old: CaseState | None, new: CaseState, resolution: Resolution, tz: tzinfo
+) -> list[tuple[date, str, int]]:
+    """What one write of a case adds to `case_day_counts` (day, measure, value), each +1: the
+    case started (no old state), filed, closed (its outcome; resolved in so many business
+    days; within its maximum or not), on the local days those happened. The one rule: the
+    engine's writes, `rebuild_day_counts` and migration 0018 use it."""
+    out: list[tuple[date, str, int]] = []
+
+    def day(moment: str) -> date:
+        return datetime.fromisoformat(moment).astimezone(tz).date()
+
+    if old is None:
+        out.append((day(new.created_at), "started", 0))
+    if new.submitted_at and (old is None or not old.submitted_at):
+        out.append((day(new.submitted_at), "submitted", 0))
+    if new.closed_at and (old is None or not old.closed_at):
+        closed = day(new.closed_at)
+        if new.outcome in OUTCOMES:
+            out.append((closed, str(new.outcome), 0))
+        if resolution.days is not None:
+            out.append((closed, "resolved", resolution.days))
+        if resolution.met_deadline is not None:
+            out.append((closed, "met", int(resolution.met_deadline)))
+    return out
+
+
+def rebuild_day_counts(conn: Connection, tz: tzinfo, batch: int = 20000) -> int:
+    """`case_day_counts` worked out again from the cases' rows (after rows were written
+    straight into the tables: the benchmark, tests); how many rows it has."""
+    c = cases_t.c
+    counts: Counter[tuple[date, str, str, int]] = Counter()
+    after = 0
+    while True:
+        rows = conn.execute(
+            select(
+                c.id,
+                c.procedure_key,
+                c.created_at,
+                c.submitted_at,
+                c.closed_at,
+                c.outcome,
+                c.resolution_days,
+                c.met_deadline,
+            )
+            .where(c.id > after)
+            .order_by(c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        after = int(rows[-1].id)
+        for r in rows:
+            new = CaseState(
+                case_id="",
+                folio="",
+                applicant_id="",
+                status="",
+                position="",
+                created_at=r.created_at.isoformat(),
+                submitted_at=r.submitted_at.isoformat() if r.submitted_at else None,
+                closed_at=r.closed_at.isoformat() if r.closed_at else None,
+                outcome=r.outcome,
+            )
+            met = None if r.met_deadline is None else bool(r.met_deadline)
+            for day, measure, value in day_counts(
+                None, new, Resolution(r.resolution_days, met), tz
+            ):
+                counts[(day, str(r.procedure_key), measure, value)] += 1
+    conn.execute(delete(day_counts_t))
+    items = [
+        {"day": k[0], "procedure_key": k[1], "measure": k[2], "value": k[3], "n": n}
+        for k, n in counts.items()
+    ]
+    for index in range(0, len(items), 5000):
+        conn.execute(insert(day_counts_t), items[index : index + 5000])
+    return len(items)
+
+
+def _day_totals(
     conn: Connection,
-    query: Select[Any],
-    column: Any,
-    starts: Sequence[datetime],
-    high: datetime,
-    *also: Any,
-) -> dict[tuple[Any, ...], int]:
-    """How many rows `query` selects with `column` in [starts[i], the next start or `high`),
-    per span index i (and per value of the `also` columns): (i, *also) -> count."""
-    span = case(
-        *((column < edge, index) for index, edge in enumerate(starts[1:])),
-        else_=len(starts) - 1,
+    scope: DashboardScope,
+    flt: CaseFilter,
+    measures: Sequence[str],
+    *by: Any,
+) -> list[Any]:
+    """Sums of `case_day_counts` over the filter's days and procedures, per `by` columns."""
+    d = day_counts_t.c
+    query = (
+        select(*by, d.measure, d.value, func.sum(d.n).label("n"))
+        .where(d.day >= flt.start, d.day <= flt.end, d.measure.in_(measures))
+        .group_by(*by, d.measure, d.value)
     )
-    rows = (
-        query.with_only_columns(span.label("span"), *also, maintain_column_froms=True)
-        .where(_within(column, starts[0], high))
-        .subquery()
-    )
-    keys = [rows.c.span, *(rows.c[c.key] for c in also)]
-    counted = conn.execute(select(*keys, func.count().label("n")).group_by(*keys))
-    return {tuple(r[:-1]): int(r.n) for r in counted}
+    keys = _procedures(conn, scope, flt)
+    if keys is not None:
+        query = query.where(d.procedure_key.in_(keys))
+    return list(conn.execute(query))
 
 
 # -- activity over time ---------------------------------------------------------------------
@@ -182,27 +277,19 @@ class ActivityRow:
 def activity(
     conn: Connection, scope: DashboardScope, flt: CaseFilter, tz: tzinfo
 ) -> list[ActivityRow]:
-    """Per week or month: cases started, submitted, and closed by outcome."""
-    high = _utc_bounds(flt, tz)[1]
-    c = cases_t.c
+    """Per week or month: cases started, submitted, and closed by outcome (read from the
+    daily pre-aggregate)."""
     spans = periods(flt.start, flt.end)
-    starts = [_day_start(span.start, tz) for span in spans]
-    cases = _scoped(conn, select(c.id), scope, flt)
-    started = _counts_by_span(conn, cases, c.created_at, starts, high)
-    submitted = _counts_by_span(conn, cases, c.submitted_at, starts, high)
-    closed = _counts_by_span(
-        conn, cases.where(c.outcome.in_(OUTCOMES)), c.closed_at, starts, high, c.outcome
-    )
+    firsts = [span.start for span in spans]
+    counts: list[Counter[str]] = [Counter() for _ in spans]
+    d = day_counts_t.c
+    for r in _day_totals(conn, scope, flt, ("started", "submitted", *OUTCOMES), d.day):
+        counts[bisect_right(firsts, r.day) - 1][r.measure] += int(r.n)
     return [
         ActivityRow(
-            span,
-            started.get((index,), 0),
-            submitted.get((index,), 0),
-            closed.get((index, "approved"), 0),
-            closed.get((index, "rejected"), 0),
-            closed.get((index, "cancelled"), 0),
+            span, n["started"], n["submitted"], n["approved"], n["rejected"], n["cancelled"]
         )
-        for index, span in enumerate(spans)
+        for span, n in zip(spans, counts, strict=True)
     ]
 
 
@@ -235,16 +322,19 @@ def resolution_times(
 ) -> tuple[list[ResolutionRow], ResolutionRow]:
     """Per procedure and in total, the cases resolved in the range: how many, the median and
     90th percentile of business days from filing to resolution, and the % resolved within
-    the procedure's maximum response time (of those that have one)."""
-    low, high = _utc_bounds(flt, tz)
-    c = cases_t.c
-    cases = _scoped(conn, select(c.id), scope, flt).where(_within(c.closed_at, low, high))
-    per_procedure = summaries(conn, cases, c.procedure_key, total=True)
-    total = per_procedure.pop(None, Summary())
-    return (
-        [_resolution_row(k, s) for k, s in sorted(per_procedure.items())],
-        _resolution_row("", total),
-    )
+    the procedure's maximum response time (of those that have one); read from the daily
+    pre-aggregate's histogram of resolution days."""
+    d = day_counts_t.c
+    days: dict[str, Counter[int]] = defaultdict(Counter)
+    met: dict[str, Counter[int]] = defaultdict(Counter)
+    for r in _day_totals(conn, scope, flt, ("resolved", "met"), d.procedure_key):
+        for key in (r.procedure_key, ""):
+            (days if r.measure == "resolved" else met)[key][int(r.value)] += int(r.n)
+
+    def row(key: str) -> ResolutionRow:
+        return _resolution_row(key, histogram_summary(days[key], met[key][1], met[key][0]))
+
+    return [row(k) for k in sorted(days) if k], row("")
 
 
 # -- cases about to be decided by ficta -----------------------------------------------------
@@ -581,11 +671,13 @@ __all__ = [
     "activity",
     "at_risk_of_ficta",
     "backlog_by_age",
+    "day_counts",
     "fill_funnel_marks",
     "funnel",
     "funnel_marks",
     "live_definition",
     "periods",
+    "rebuild_day_counts",
     "resolution_times",
     "workload",
 ]

@@ -203,6 +203,12 @@ class HotPath:
             "applicant_search = :applicant_search "
             "WHERE case_id = :case_id AND task_key = :task_key"
         )
+        self.count_day_sql = self._named(
+            "INSERT INTO case_day_counts (day, procedure_key, measure, value, n) "
+            "VALUES (:day, :key, :measure, :value, 1) "
+            "ON CONFLICT (day, procedure_key, measure, value) "
+            "DO UPDATE SET n = case_day_counts.n + 1"
+        )
         self.insert_timer_sql = self._named(
             "INSERT INTO timers (case_id, timer_key, kind, fires_at) "
             "VALUES (:case_id, :timer_key, :kind, :fires_at)"
@@ -260,11 +266,13 @@ class HotPath:
         copy: CaseCopy | None = None,
         also: Sequence[tuple[str, Any]] = (),
         resolution: Resolution = NOT_RESOLVED,
+        day_counts: Sequence[tuple[date, str, int]] = (),
     ) -> list[int]:
         """Write the case row, events, tasks, timers and outbox; return the outbox ids.
 
         The row's copies of the state (status, dates, outcome, response deadline) are written
-        from `new`; `resolution` is the caller's `resolution.resolution_of` the new state.
+        from `new`; `resolution` is the caller's `resolution.resolution_of` the new state,
+        `day_counts` its `dashboards.day_counts` (each adds one to the daily pre-aggregate).
 
         `also`: the caller's own statements (driver SQL and parameters) for the same
         transaction, sent in the same pipeline (a payment's ledger rows: no extra round trip)."""
@@ -322,6 +330,16 @@ class HotPath:
                 self._timers(cursor, case_id, old_timers, new.timers)
                 if count:
                     outbox_cursor.execute(self._insert_outbox_sql(count), outbox_params)
+                for day, measure, value in day_counts:
+                    cursor.execute(
+                        self.count_day_sql,
+                        {
+                            "day": day if self.pg else day.isoformat(),
+                            "key": (copy.procedure_key if copy else ""),
+                            "measure": measure,
+                            "value": value,
+                        },
+                    )
                 for sql, params in also:
                     cursor.execute(sql, params)
         except ConflictError:

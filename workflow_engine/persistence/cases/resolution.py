@@ -198,6 +198,32 @@ class Summary:
         return round(100 * self.on_time / self.with_deadline, 1)
 
 
+def histogram_summary(days: Mapping[int, int], on_time: int, late: int) -> Summary:
+    """The `Summary` of resolved cases given as how many took each number of days (and how
+    many of those with a maximum met it or not): the same median and nearest-rank p90."""
+    ordered = sorted((d, n) for d, n in days.items() if n > 0)
+    total = sum(n for _, n in ordered)
+    if not total:
+        return Summary(0, None, None, on_time, on_time + late)
+
+    def nth(rank: int) -> int:  # the rank-th smallest (from 1)
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if seen >= rank:
+                return value
+        return ordered[-1][0]
+
+    middle = (nth((total + 1) // 2) + nth(total // 2 + 1)) / 2
+    return Summary(
+        total,
+        float(middle),
+        float(nth(max(1, math.ceil(0.9 * total)))),
+        on_time,
+        on_time + late,
+    )
+
+
 def summaries(
     conn: Connection,
     cases: Select[Any],

@@ -32,6 +32,7 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
+from workflow_engine.persistence.cases.dashboards import day_counts
 from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
 from workflow_engine.persistence.cases.inbox import normalize_ref
 from workflow_engine.persistence.cases.officials import OfficialDirectory
@@ -465,6 +466,7 @@ class CaseService:
                 copy=copy,
                 also=also,
                 resolution=resolution or Resolution(),
+                day_counts=day_counts(old, new, resolution or Resolution(), self.tz),
             )
             return CommandOutcome(
                 case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)

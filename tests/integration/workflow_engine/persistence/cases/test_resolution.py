@@ -19,7 +19,7 @@ from workflow_engine.engine import Decide, StartCase, SubmitCase, SubmitStep
 from workflow_engine.persistence.cases.resolution import fill_resolutions
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.models import Case, CaseEvent, Task, table
+from workflow_engine.persistence.models import Case, CaseDayCount, CaseEvent, Task, table
 from workflow_engine.persistence.platform.catalog import Catalog
 from workflow_engine.persistence.platform.holidays import add_holiday
 from workflow_engine.persistence.types import UTCDateTime
@@ -99,6 +99,24 @@ def test_a_case_closed_through_the_engine_keeps_its_resolution(
     assert _row(engine, late)[2:] == (6, False)
     assert _row(engine, late).closed_at is not None
     assert _row(engine, open_case)[2:] == (None, None)
+    # the dashboards' daily pre-aggregate, counted by the same writes
+    assert _day_counts(engine) == {
+        (date(2026, 11, 23), "started", 0): 3,
+        (date(2026, 11, 23), "submitted", 0): 3,
+        (date(2026, 11, 26), "rejected", 0): 1,
+        (date(2026, 11, 26), "resolved", 2): 1,
+        (date(2026, 11, 26), "met", 1): 1,
+        (date(2026, 12, 2), "rejected", 0): 1,
+        (date(2026, 12, 2), "resolved", 6): 1,
+        (date(2026, 12, 2), "met", 0): 1,
+    }
+
+
+def _day_counts(engine: Engine) -> dict[tuple[date, str, int], int]:
+    d = table(CaseDayCount).c
+    with engine.connect() as conn:
+        rows = conn.execute(select(d.day, d.measure, d.value, d.n).where(d.procedure_key == "mini"))
+        return {(r.day, r.measure, r.value): r.n for r in rows}
 
 
 def test_fill_resolutions_completes_rows_written_straight_into_the_table(
@@ -242,4 +260,15 @@ def test_the_migration_fills_the_cases_closed_before_it(
         "M-2": (9, False, None, []),
         "M-3": (None, None, None, []),
         "M-4": (None, None, date(2026, 11, 30), ["step:datos"]),
+    }
+    assert _day_counts(engine) == {
+        (date(2026, 11, 23), "started", 0): 4,
+        (date(2026, 11, 23), "submitted", 0): 4,
+        (date(2026, 11, 24), "cancelled", 0): 1,
+        (date(2026, 11, 26), "approved", 0): 1,
+        (date(2026, 11, 26), "resolved", 2): 1,
+        (date(2026, 11, 26), "met", 1): 1,
+        (date(2026, 12, 7), "rejected", 0): 1,
+        (date(2026, 12, 7), "resolved", 9): 1,
+        (date(2026, 12, 7), "met", 0): 1,
     }
