@@ -256,16 +256,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('day', 'procedure_key', 'measure', 'value'),
     )
     _fill_day_counts(bind)
-    op.create_index('ix_cases_created', 'cases', ['created_at', 'procedure_key'])
-    op.create_index(
-        'ix_cases_procedure_created', 'cases', ['procedure_key', 'created_at']
-    )
-    op.create_index('ix_cases_submitted', 'cases', ['submitted_at', 'procedure_key'])
-    op.create_index(
-        'ix_cases_closed',
-        'cases',
-        ['closed_at', 'procedure_key', 'outcome', 'resolution_days', 'met_deadline'],
-    )
+    op.create_index('ix_cases_procedure_created', 'cases', ['procedure_key', 'created_at'])
     op.create_index(
         'ix_cases_open_filed',
         'cases',
@@ -281,10 +272,7 @@ def downgrade() -> None:
     for name in (
         'ix_cases_response_due',
         'ix_cases_open_filed',
-        'ix_cases_closed',
-        'ix_cases_submitted',
         'ix_cases_procedure_created',
-        'ix_cases_created',
     ):
         op.drop_index(name, table_name='cases')
     with op.batch_alter_table('cases') as batch:

@@ -273,18 +273,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
         Index("ix_cases_status", "status"),
-        # The dashboards' counts per period, read from the index alone (migration 0018).
-        Index("ix_cases_created", "created_at", "procedure_key"),
-        Index("ix_cases_procedure_created", "procedure_key", "created_at"),  # the funnel
-        Index("ix_cases_submitted", "submitted_at", "procedure_key"),
-        Index(
-            "ix_cases_closed",
-            "closed_at",
-            "procedure_key",
-            "outcome",
-            "resolution_days",
-            "met_deadline",
-        ),
+        # The dashboards (migration 0018): one procedure's cases started in a range (funnel).
+        Index("ix_cases_procedure_created", "procedure_key", "created_at"),
         # The backlog: filed cases still open.
         Index(
             "ix_cases_open_filed",
