@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -49,8 +50,9 @@ DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/tramita_bench_dashboards"
 GOALS = {"p99_ms": 300.0, "account_p99_ms": 100.0}
 ADMIN = "admin@demo.gob.mx"
 
-# Cases: one row each. `r1`..`r4` are independent uniform draws (setseed makes them
-# repeatable); `age` skews two years to recent days.
+# Cases: one row each. `r1`..`r3` are independent uniform draws (setseed makes them
+# repeatable); `age` skews two years to recent days. The draws name `g` so that PostgreSQL
+# draws them again for every case (an uncorrelated LATERAL subquery runs once).
 CASES_SQL = """
 INSERT INTO cases (id, folio, version_id, procedure_key, applicant_id, status, position,
     outcome, state, lock_version, event_count, last_event_hash, created_at, updated_at,
@@ -65,15 +67,18 @@ SELECT g, 'BENCH-' || lpad(g::text, 8, '0'), p.version_id, p.key, (100000 + g % 
     now() - make_interval(days => d.age::int, mins => (d.r2 * 1440)::int),
     now(), NULL, NULL, 'Persona ' || g, NULL, 'persona ' || g
 FROM generate_series(CAST(:low AS int), CAST(:high AS int)) g
-CROSS JOIN LATERAL (SELECT (random() ^ 2) * 730 AS age, random() AS r1, random() AS r2,
-    random() AS r3) d
+CROSS JOIN LATERAL (SELECT (random() ^ 2) * 730 + 0 * g AS age, random() AS r1,
+    random() AS r2, random() AS r3) d
 JOIN bench_procs p ON p.slot = (g % :procs)
 """
 CASES_FIX_SQL = """
 UPDATE cases SET
     submitted_at = CASE WHEN status <> 'draft' THEN created_at + interval '2 hours' END,
     closed_at = CASE WHEN status = 'closed'
-        THEN created_at + make_interval(days => (3 + (id * 7919 % 40))::int) END,
+        THEN least(created_at + make_interval(days => (3 + (id::bigint * 7919 % 40))::int),
+                   now()) END,
+    state = CASE WHEN status = 'in_review' THEN jsonb_build_object('response_due',
+        (created_at + make_interval(days => (14 + id % 40)::int))::date::text) ELSE state END,
     outcome = CASE WHEN status = 'closed'
         THEN (CASE WHEN id % 10 < 8 THEN 'approved' WHEN id % 10 < 9 THEN 'rejected'
                    ELSE 'cancelled' END) END
@@ -199,6 +204,12 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
     from sqlalchemy import text
 
     from app.cli import run_migrations
+    from app.config import Settings
+    from workflow_engine.persistence.cases.dashboards import (
+        fill_funnel_marks,
+        rebuild_day_counts,
+    )
+    from workflow_engine.persistence.cases.resolution import fill_resolutions
     from workflow_engine.persistence.db import make_engine
     from workflow_engine.persistence.platform.demo import seed_demo
     from workflow_engine.templates import model as template_model
@@ -257,6 +268,16 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
                     f"(SELECT max(id) FROM {table}))"
                 )
             )
+        # What the engine writes on the case row as events apply, for rows written in SQL.
+        conn.execute(
+            text(
+                "UPDATE cases SET response_due = CAST(state ->> 'response_due' AS date) "
+                "WHERE state ->> 'response_due' IS NOT NULL"
+            )
+        )
+        fill_resolutions(conn, ZoneInfo(Settings.timezone))
+        fill_funnel_marks(conn)
+        rebuild_day_counts(conn, ZoneInfo(Settings.timezone))
         counts = {
             table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
             for table in (

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import insert, select
 
+from workflow_engine.persistence.cases.dashboards import fill_funnel_marks, rebuild_day_counts
+from workflow_engine.persistence.cases.resolution import fill_resolutions
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -90,6 +93,9 @@ def _case(
             updated_at=at(closed or submitted or started),
             submitted_at=at(submitted) if submitted else None,
             closed_at=at(closed) if closed else None,
+            response_due=date.fromisoformat(state["response_due"])
+            if state and "response_due" in state
+            else None,
         )
         .returning(table(Case).c.id)
     ).scalar_one()
@@ -167,3 +173,6 @@ def seed_month(app: Flask) -> None:
         _case(conn, LICENCIA, "T-L", 12)
         _task(conn, h, "T-H", str(official.id), date(2026, 3, 19))
         _task(conn, i, "T-I", None, date(2026, 3, 30))
+        fill_resolutions(conn, ZoneInfo(app.extensions["tramita"].settings.timezone))
+        fill_funnel_marks(conn)
+        rebuild_day_counts(conn, ZoneInfo(app.extensions["tramita"].settings.timezone))

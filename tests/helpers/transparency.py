@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import insert, select
 
+from workflow_engine.persistence.cases.resolution import fill_resolutions
 from workflow_engine.persistence.models import Case, ProcedureTemplate, ProcedureVersion, table
 
 CONSTANCIA = "constancia-residencia"  # secretaría del ayuntamiento, answer in 1 business day
@@ -55,3 +57,4 @@ def seeded_case(
                 closed_at=at(closed) if closed else None,
             )
         )
+        fill_resolutions(conn, ZoneInfo(app.extensions["tramita"].settings.timezone))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -272,6 +273,18 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
         Index("ix_cases_status", "status"),
+        # The dashboards (migration 0018): one procedure's cases started in a range (funnel).
+        Index("ix_cases_procedure_created", "procedure_key", "created_at"),
+        # The backlog: filed cases still open.
+        Index(
+            "ix_cases_open_filed",
+            "submitted_at",
+            "procedure_key",
+            sqlite_where=column("closed_at").is_(None),
+            postgresql_where=column("closed_at").is_(None),
+        ),
+        # Cases in review by the last day of their maximum response time (ficta ahead).
+        Index("ix_cases_response_due", "status", "response_due", "procedure_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     folio: Mapped[str] = mapped_column(String(32), unique=True)
@@ -297,6 +310,15 @@ class Case(Base):
     applicant_search: Mapped[str] = mapped_column(
         String(220), default=_searchable("applicant_name", 220), server_default=""
     )
+    # Migration 0018, copies written with the case row whenever an event is applied
+    # (hotpath.HotPath.write): the state's `response_due`; once resolved, the business days
+    # from filing to resolution and whether that was within the version's maximum response
+    # time (None without one): rules in workflow_engine.persistence.cases.resolution.
+    response_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    resolution_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    met_deadline: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # The funnel stages its events reached, each after a space (dashboards.funnel_marks).
+    funnel_marks: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseEvent(Base):
@@ -314,6 +336,21 @@ class CaseEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseDayCount(Base):
+    """The dashboards' daily pre-aggregate (migration 0018), kept current by the write of the
+    case row as events are applied: per local day and procedure, how many cases were
+    `started`, `submitted`, closed `approved` / `rejected` / `cancelled` (`value` 0), resolved
+    in `value` business days (`resolved`), and of those with a maximum, met it or not
+    (`met`, `value` 1 or 0). Rules: dashboards.day_counts."""
+
+    __tablename__ = "case_day_counts"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Task(Base):

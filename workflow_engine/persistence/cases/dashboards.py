@@ -10,26 +10,36 @@ how resolution time and deadlines are measured: `resolution` (the transparency p
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import state as case_state
+from workflow_engine.engine.state import CaseState
 from workflow_engine.engine.transition import response_lapse_rule
 from workflow_engine.persistence.cases.inbox import deadline_state
-from workflow_engine.persistence.cases.resolution import (
-    ResolutionClock,
-    Tally,
-    is_resolved,
-    response_limits,
-)
+from workflow_engine.persistence.cases.resolution import Resolution, Summary, histogram_summary
 from workflow_engine.persistence.models import (
     Case,
+    CaseDayCount,
     CaseEvent,
     ProcedureTemplate,
     ProcedureVersion,
@@ -40,6 +50,7 @@ from workflow_engine.persistence.models import (
 from workflow_engine.templates import model as template_model
 
 cases_t = table(Case)
+day_counts_t = table(CaseDayCount)
 events_t = table(CaseEvent)
 templates_t = table(ProcedureTemplate)
 versions_t = table(ProcedureVersion)
@@ -115,20 +126,139 @@ def _utc_bounds(flt: CaseFilter, tz: tzinfo) -> tuple[datetime, datetime]:
     return low, high
 
 
-def _scoped(query: Select[Any], scope: DashboardScope, flt: CaseFilter) -> Select[Any]:
-    """The query (over cases) restricted to the viewer's departments and the filter's."""
-    query = query.join(templates_t, templates_t.c.key == cases_t.c.procedure_key)
+def _procedures(conn: Connection, scope: DashboardScope, flt: CaseFilter) -> list[str] | None:
+    """The procedures whose cases the viewer may see within the filter; None for every one
+    (no condition: the queries then read the cases' indexes alone)."""
+    if scope.departments is None and not flt.department:
+        return [flt.procedure] if flt.procedure else None
+    t = templates_t.c
+    query = select(t.key)
     if scope.departments is not None:
-        query = query.where(templates_t.c.department_key.in_(sorted(scope.departments)))
+        query = query.where(t.department_key.in_(sorted(scope.departments)))
     if flt.department:
-        query = query.where(templates_t.c.department_key == flt.department)
+        query = query.where(t.department_key == flt.department)
     if flt.procedure:
-        query = query.where(cases_t.c.procedure_key == flt.procedure)
-    return query
+        query = query.where(t.key == flt.procedure)
+    return sorted(conn.execute(query).scalars())
+
+
+def _scoped(
+    conn: Connection, query: Select[Any], scope: DashboardScope, flt: CaseFilter
+) -> Select[Any]:
+    """The query (over cases) restricted to the viewer's departments and the filter's."""
+    keys = _procedures(conn, scope, flt)
+    return query if keys is None else query.where(cases_t.c.procedure_key.in_(keys))
 
 
 def _within(column: Any, low: datetime, high: datetime) -> ColumnElement[bool]:
     return and_(column >= low, column < high)
+
+
+def _day_start(day: date, tz: tzinfo) -> datetime:
+    """The UTC moment where local `day` starts."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+# -- the daily pre-aggregate ------------------------------------------------------------------
+
+
+def day_counts(
+    old: CaseState | None, new: CaseState, resolution: Resolution, tz: tzinfo
+) -> list[tuple[date, str, int]]:
+    """What one write of a case adds to `case_day_counts` (day, measure, value), each +1: the
+    case started (no old state), filed, closed (its outcome; resolved in so many business
+    days; within its maximum or not), on the local days those happened. The one rule: the
+    engine's writes, `rebuild_day_counts` and migration 0018 use it."""
+    out: list[tuple[date, str, int]] = []
+
+    def day(moment: str) -> date:
+        return datetime.fromisoformat(moment).astimezone(tz).date()
+
+    if old is None:
+        out.append((day(new.created_at), "started", 0))
+    if new.submitted_at and (old is None or not old.submitted_at):
+        out.append((day(new.submitted_at), "submitted", 0))
+    if new.closed_at and (old is None or not old.closed_at):
+        closed = day(new.closed_at)
+        if new.outcome in OUTCOMES:
+            out.append((closed, str(new.outcome), 0))
+        if resolution.days is not None:
+            out.append((closed, "resolved", resolution.days))
+        if resolution.met_deadline is not None:
+            out.append((closed, "met", int(resolution.met_deadline)))
+    return out
+
+
+def rebuild_day_counts(conn: Connection, tz: tzinfo, batch: int = 20000) -> int:
+    """`case_day_counts` worked out again from the cases' rows (after rows were written
+    straight into the tables: the benchmark, tests); how many rows it has."""
+    c = cases_t.c
+    counts: Counter[tuple[date, str, str, int]] = Counter()
+    after = 0
+    while True:
+        rows = conn.execute(
+            select(
+                c.id,
+                c.procedure_key,
+                c.created_at,
+                c.submitted_at,
+                c.closed_at,
+                c.outcome,
+                c.resolution_days,
+                c.met_deadline,
+            )
+            .where(c.id > after)
+            .order_by(c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        after = int(rows[-1].id)
+        for r in rows:
+            new = CaseState(
+                case_id="",
+                folio="",
+                applicant_id="",
+                status="",
+                position="",
+                created_at=r.created_at.isoformat(),
+                submitted_at=r.submitted_at.isoformat() if r.submitted_at else None,
+                closed_at=r.closed_at.isoformat() if r.closed_at else None,
+                outcome=r.outcome,
+            )
+            met = None if r.met_deadline is None else bool(r.met_deadline)
+            for day, measure, value in day_counts(
+                None, new, Resolution(r.resolution_days, met), tz
+            ):
+                counts[(day, str(r.procedure_key), measure, value)] += 1
+    conn.execute(delete(day_counts_t))
+    items = [
+        {"day": k[0], "procedure_key": k[1], "measure": k[2], "value": k[3], "n": n}
+        for k, n in counts.items()
+    ]
+    for index in range(0, len(items), 5000):
+        conn.execute(insert(day_counts_t), items[index : index + 5000])
+    return len(items)
+
+
+def _day_totals(
+    conn: Connection,
+    scope: DashboardScope,
+    flt: CaseFilter,
+    measures: Sequence[str],
+    *by: Any,
+) -> list[Any]:
+    """Sums of `case_day_counts` over the filter's days and procedures, per `by` columns."""
+    d = day_counts_t.c
+    query = (
+        select(*by, d.measure, d.value, func.sum(d.n).label("n"))
+        .where(d.day >= flt.start, d.day <= flt.end, d.measure.in_(measures))
+        .group_by(*by, d.measure, d.value)
+    )
+    keys = _procedures(conn, scope, flt)
+    if keys is not None:
+        query = query.where(d.procedure_key.in_(keys))
+    return list(conn.execute(query))
 
 
 # -- activity over time ---------------------------------------------------------------------
@@ -147,43 +277,17 @@ class ActivityRow:
 def activity(
     conn: Connection, scope: DashboardScope, flt: CaseFilter, tz: tzinfo
 ) -> list[ActivityRow]:
-    """Per week or month: cases started, submitted, and closed by outcome."""
-    low, high = _utc_bounds(flt, tz)
-    c = cases_t.c
-    rows = conn.execute(
-        _scoped(select(c.created_at, c.submitted_at, c.closed_at, c.outcome), scope, flt).where(
-            or_(
-                _within(c.created_at, low, high),
-                _within(c.submitted_at, low, high),
-                _within(c.closed_at, low, high),
-            )
-        )
-    ).all()
+    """Per week or month: cases started, submitted, and closed by outcome (read from the
+    daily pre-aggregate)."""
     spans = periods(flt.start, flt.end)
+    firsts = [span.start for span in spans]
     counts: list[Counter[str]] = [Counter() for _ in spans]
-
-    def count(moment: datetime | None, what: str) -> None:
-        if moment is None or not low <= moment < high:
-            return
-        day = moment.astimezone(tz).date()
-        for index, span in enumerate(spans):
-            if span.start <= day <= span.end:
-                counts[index][what] += 1
-                return
-
-    for r in rows:
-        count(r.created_at, "started")
-        count(r.submitted_at, "submitted")
-        if r.outcome in OUTCOMES:
-            count(r.closed_at, str(r.outcome))
+    d = day_counts_t.c
+    for r in _day_totals(conn, scope, flt, ("started", "submitted", *OUTCOMES), d.day):
+        counts[bisect_right(firsts, r.day) - 1][r.measure] += int(r.n)
     return [
         ActivityRow(
-            span,
-            n["started"],
-            n["submitted"],
-            n["approved"],
-            n["rejected"],
-            n["cancelled"],
+            span, n["started"], n["submitted"], n["approved"], n["rejected"], n["cancelled"]
         )
         for span, n in zip(spans, counts, strict=True)
     ]
@@ -202,14 +306,14 @@ class ResolutionRow:
     with_deadline: int
 
 
-def _resolution_row(key: str, tally: Tally) -> ResolutionRow:
+def _resolution_row(key: str, summary: Summary) -> ResolutionRow:
     return ResolutionRow(
         key,
-        tally.resolved,
-        tally.median_days(),
-        tally.p90_days(),
-        tally.compliance_pct(),
-        tally.with_deadline,
+        summary.resolved,
+        summary.median_days,
+        summary.p90_days,
+        summary.compliance_pct(),
+        summary.with_deadline,
     )
 
 
@@ -218,31 +322,19 @@ def resolution_times(
 ) -> tuple[list[ResolutionRow], ResolutionRow]:
     """Per procedure and in total, the cases resolved in the range: how many, the median and
     90th percentile of business days from filing to resolution, and the % resolved within
-    the procedure's maximum response time (of those that have one)."""
-    low, high = _utc_bounds(flt, tz)
-    c = cases_t.c
-    rows = conn.execute(
-        _scoped(
-            select(c.procedure_key, c.version_id, c.outcome, c.submitted_at, c.closed_at),
-            scope,
-            flt,
-        ).where(c.submitted_at.is_not(None), _within(c.closed_at, low, high))
-    ).all()
-    clock = ResolutionClock.of(conn, tz)
-    limits = response_limits(conn, (r.version_id for r in rows))
-    by_procedure: dict[str, Tally] = {}
-    total = Tally()
-    for r in rows:
-        if not is_resolved(r.outcome, r.closed_at):
-            continue
-        tally = by_procedure.setdefault(r.procedure_key, Tally())
-        tally.resolve(clock.days(r.submitted_at, r.closed_at), limits.get(r.version_id))
-    for tally in by_procedure.values():
-        total.add(tally)
-    return (
-        [_resolution_row(k, t) for k, t in sorted(by_procedure.items())],
-        _resolution_row("", total),
-    )
+    the procedure's maximum response time (of those that have one); read from the daily
+    pre-aggregate's histogram of resolution days."""
+    d = day_counts_t.c
+    days: dict[str, Counter[int]] = defaultdict(Counter)
+    met: dict[str, Counter[int]] = defaultdict(Counter)
+    for r in _day_totals(conn, scope, flt, ("resolved", "met"), d.procedure_key):
+        for key in (r.procedure_key, ""):
+            (days if r.measure == "resolved" else met)[key][int(r.value)] += int(r.n)
+
+    def row(key: str) -> ResolutionRow:
+        return _resolution_row(key, histogram_summary(days[key], met[key][1], met[key][0]))
+
+    return [row(k) for k in sorted(days) if k], row("")
 
 
 # -- cases about to be decided by ficta -----------------------------------------------------
@@ -270,33 +362,38 @@ def at_risk_of_ficta(
     negativa ficta: the inbox's «due soon» rule with that horizon. Not bound to the date range
     (it is about the days ahead)."""
     c = cases_t.c
-    due_col = c.state["response_due"].as_string()
+    horizon = calendar.add_business_days(today, within_days)
+    rules = _ficta_versions(conn)
+    if not rules:
+        return []
     rows = conn.execute(
         _scoped(
-            select(c.folio, c.procedure_key, c.version_id, due_col.label("due")), scope, flt
-        ).where(c.status == case_state.IN_REVIEW, due_col.is_not(None))
+            conn, select(c.folio, c.procedure_key, c.version_id, c.response_due), scope, flt
+        ).where(
+            c.status == case_state.IN_REVIEW,
+            c.response_due >= today,
+            c.response_due <= horizon,
+            c.version_id.in_(sorted(rules)),
+        )
     ).all()
-    rules = _lapse_rules(conn, (r.version_id for r in rows))
-    horizon = calendar.add_business_days(today, within_days)
     found = []
     for r in rows:
-        rule = rules.get(r.version_id, "escalate")
-        due = date.fromisoformat(r.due)
-        if rule == "escalate" or deadline_state(due, today, horizon) != "due_soon":
+        due = r.response_due
+        if deadline_state(due, today, horizon) != "due_soon":
             continue
         left = calendar.business_days_between(today, due)
-        found.append(AtRiskCase(r.folio, r.procedure_key, due, rule, left))
+        found.append(AtRiskCase(r.folio, r.procedure_key, due, rules[r.version_id], left))
     return sorted(found, key=lambda a: (a.due_on, a.folio))
 
 
-def _lapse_rules(conn: Connection, version_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(version_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(
-        select(versions_t.c.id, versions_t.c.definition).where(versions_t.c.id.in_(ids))
-    )
-    return {int(r.id): response_lapse_rule(r.definition or {}) for r in rows}
+def _ficta_versions(conn: Connection) -> dict[int, str]:
+    """The versions whose response deadline lapses into a ficta, with that ficta (the
+    others escalate: no case of theirs is at risk)."""
+    v = versions_t.c
+    on_lapse = v.definition["response_deadline"]["on_lapse"].as_string()
+    rows = conn.execute(select(v.id, v.definition).where(on_lapse == "ficta"))
+    rules = {int(r.id): response_lapse_rule(r.definition or {}) for r in rows}
+    return {k: rule for k, rule in rules.items() if rule != "escalate"}
 
 
 # -- backlog by age ---------------------------------------------------------------------------
@@ -320,19 +417,37 @@ def backlog_by_age(
     """Filed cases still open on `today`, by business days since filing (`AGE_BUCKETS`).
     Not bound to the date range: it is the backlog now."""
     c = cases_t.c
-    rows = conn.execute(
-        _scoped(select(c.submitted_at), scope, flt).where(
-            c.submitted_at.is_not(None), c.closed_at.is_(None)
+    counts: list[Any] = [
+        func.count().filter(
+            c.submitted_at < _day_start(newest + timedelta(days=1), tz),
+            *(() if oldest is None else (c.submitted_at >= _day_start(oldest, tz),)),
         )
-    ).all()
-    counts: Counter[int] = Counter()
-    for r in rows:
-        age = calendar.business_days_between(r.submitted_at.astimezone(tz).date(), today)
+        for oldest, newest in _age_days(today, calendar)
+    ]
+    query: Select[Any] = select(*counts)
+    row = conn.execute(
+        _scoped(conn, query, scope, flt).where(c.submitted_at.is_not(None), c.closed_at.is_(None))
+    ).one()
+    return [
+        AgeBucket(low, high, int(row[index] or 0)) for index, (low, high) in enumerate(AGE_BUCKETS)
+    ]
+
+
+def _age_days(today: date, calendar: BusinessCalendar) -> list[tuple[date | None, date]]:
+    """For each of `AGE_BUCKETS`, the oldest (None: no limit) and newest local day of filing
+    whose business days up to `today` fall in it (a later filing day is no age at all)."""
+    top = max(b[0] for b in AGE_BUCKETS)
+    newest: dict[int, date] = {}
+    oldest: dict[int, date | None] = {}
+    day, age = today, 0  # age: business days after `day` up to today
+    while age <= top:
         for index, (low, high) in enumerate(AGE_BUCKETS):
             if age >= low and (high is None or age <= high):
-                counts[index] += 1
-                break
-    return [AgeBucket(low, high, counts[i]) for i, (low, high) in enumerate(AGE_BUCKETS)]
+                newest.setdefault(index, day)
+                oldest[index] = None if high is None else day
+        age += calendar.is_business_day(day)
+        day -= timedelta(days=1)
+    return [(oldest[i], newest[i]) for i in range(len(AGE_BUCKETS))]
 
 
 # -- workload per official --------------------------------------------------------------------
@@ -409,6 +524,60 @@ PAID_EVENTS = ("payment.confirmed", "payment.waived")
 APPROVED_EVENTS = (*PAID_EVENTS, "payment.order_created", "document.requested", "document.issued")
 
 
+def funnel_marks(events: Iterable[tuple[str, Mapping[str, Any] | None]]) -> str:
+    """The funnel stages events reach, as the case row keeps them (`cases.funnel_marks`, each
+    mark after a space, appended as events are applied): `step:<id>` for a wizard step's form
+    sent, `approved` past the review (a payment order, a payment, a document), `paid` (or
+    exempted), `issued`. The one rule: the engine's writes, `fill_funnel_marks` and migration
+    0018 use it."""
+    marks: list[str] = []
+    for kind, data in events:
+        if kind == "step.submitted":
+            step = (data or {}).get("step")
+            if step:
+                marks.append(f"step:{step}")
+        if kind in APPROVED_EVENTS:
+            marks.append("approved")
+        if kind in PAID_EVENTS:
+            marks.append("paid")
+        if kind == "document.issued":
+            marks.append("issued")
+    return "".join(f" {m}" for m in dict.fromkeys(marks))
+
+
+def fill_funnel_marks(conn: Connection, batch: int = 5000) -> int:
+    """The funnel marks of cases whose events were written straight into the tables (the
+    benchmark, tests): every case with such events and no marks yet; how many were filled."""
+    c, e = cases_t.c, events_t.c
+    wanted = ("step.submitted", *APPROVED_EVENTS)
+    filled = 0
+    after = 0
+    while True:
+        ids = list(
+            conn.execute(
+                select(c.id).where(c.id > after, c.funnel_marks == "").order_by(c.id).limit(batch)
+            ).scalars()
+        )
+        if not ids:
+            return filled
+        after = ids[-1]
+        events: dict[int, list[tuple[str, Any]]] = {}
+        for case_id, kind, step in conn.execute(
+            select(e.case_id, e.type, e.data["step"].as_string())
+            .where(e.case_id.in_(ids), e.type.in_(wanted))
+            .order_by(e.case_id, e.seq)
+        ):
+            events.setdefault(int(case_id), []).append((str(kind), {"step": step}))
+        same: dict[str, list[int]] = {}
+        for case_id, found in events.items():
+            marks = funnel_marks(found)
+            if marks:
+                same.setdefault(marks, []).append(case_id)
+        for marks, chunk in same.items():
+            conn.execute(update(cases_t).where(c.id.in_(chunk)).values(funnel_marks=marks))
+            filled += len(chunk)
+
+
 def live_definition(conn: Connection, procedure_key: str) -> dict[str, Any] | None:
     """The procedure's newest published version's document (its wizard for the funnel)."""
     row = conn.execute(
@@ -437,63 +606,55 @@ def funnel(
     procedure = template_model.of(doc)
     low, high = _utc_bounds(flt, tz)
     c = cases_t.c
-    cases = conn.execute(
-        _scoped(select(c.id, c.submitted_at, c.outcome, c.status), scope, flt).where(
-            _within(c.created_at, low, high)
+    approved_row = or_(
+        c.outcome == "approved",
+        c.status.in_((case_state.AWAITING_PAYMENT, case_state.AWAITING_DOCUMENT)),
+    )
+    submitted = c.submitted_at.is_not(None)
+    groups = conn.execute(
+        _scoped(
+            conn,
+            select(
+                c.funnel_marks,
+                case((submitted, 1), else_=0).label("submitted"),
+                case((approved_row, 1), else_=0).label("approved"),
+                func.count().label("n"),
+            ),
+            scope,
+            flt,
         )
+        .where(_within(c.created_at, low, high))
+        .group_by(c.funnel_marks, submitted, approved_row)
     ).all()
-    ids = [int(r.id) for r in cases]
-    events = _events_of(conn, ids)
-    steps_sent: dict[str, set[int]] = defaultdict(set)
-    kinds: dict[str, set[int]] = defaultdict(set)
-    for case_id, kind, step_id in events:
-        if kind == "step.submitted" and step_id:
-            steps_sent[step_id].add(case_id)
-        else:
-            kinds[kind].add(case_id)
-    approved = {
-        int(r.id)
-        for r in cases
-        if r.outcome == "approved"
-        or r.status in (case_state.AWAITING_PAYMENT, case_state.AWAITING_DOCUMENT)
-    }
-    for kind in APPROVED_EVENTS:
-        approved |= kinds[kind]
-    stages: list[tuple[str, str | None, dict[str, str] | None, set[int]]] = [
-        ("started", None, None, set(ids))
+    stages: list[tuple[str, str | None, dict[str, str] | None, str]] = [
+        ("started", None, None, "started")
     ]
     for step in procedure.form_steps():
-        stages.append((f"step:{step.id}", step.id, dict(step.title), steps_sent[step.id]))
-    stages.append(("submitted", None, None, {int(r.id) for r in cases if r.submitted_at}))
-    stages.append(("approved", None, None, approved))
+        stages.append((f"step:{step.id}", step.id, dict(step.title), f"step:{step.id}"))
+    stages.append(("submitted", None, None, "submitted"))
+    stages.append(("approved", None, None, "approved"))
     types = {s.type for s in procedure.steps}
     if "payment" in types:
-        stages.append(("paid", None, None, kinds[PAID_EVENTS[0]] | kinds[PAID_EVENTS[1]]))
+        stages.append(("paid", None, None, "paid"))
     if "document" in types:
-        stages.append(("issued", None, None, kinds["document.issued"]))
-    out: list[FunnelStage] = []
-    previous: set[int] | None = None
-    for key, stage_step, title, reached in stages:
-        dropped = len(previous - reached) if previous is not None else 0
-        out.append(FunnelStage(key, stage_step, title, len(reached), dropped))
-        previous = reached
-    return out
-
-
-def _events_of(conn: Connection, case_ids: Sequence[int]) -> list[tuple[int, str, str]]:
-    """(case id, event type, step id) of the events the funnel reads, for those cases."""
-    wanted = ("step.submitted", *APPROVED_EVENTS)
-    out: list[tuple[int, str, str]] = []
-    step = events_t.c.data["step"].as_string()
-    for index in range(0, len(case_ids), 500):
-        chunk = case_ids[index : index + 500]
-        rows = conn.execute(
-            select(events_t.c.case_id, events_t.c.type, step.label("step")).where(
-                events_t.c.case_id.in_(chunk), events_t.c.type.in_(wanted)
-            )
-        ).all()
-        out.extend((int(r.case_id), str(r.type), str(r.step or "")) for r in rows)
-    return out
+        stages.append(("issued", None, None, "issued"))
+    reached = [0] * len(stages)
+    dropped = [0] * len(stages)
+    for g in groups:
+        marks = set((g.funnel_marks or "").split()) | {"started"}
+        if g.submitted:
+            marks.add("submitted")
+        if g.approved:
+            marks.add("approved")
+        for index, (_, _, _, mark) in enumerate(stages):
+            if mark in marks:
+                reached[index] += g.n
+            elif index and stages[index - 1][3] in marks:
+                dropped[index] += g.n
+    return [
+        FunnelStage(key, step_id, title, reached[i], dropped[i])
+        for i, (key, step_id, title, _) in enumerate(stages)
+    ]
 
 
 __all__ = [
@@ -510,9 +671,13 @@ __all__ = [
     "activity",
     "at_risk_of_ficta",
     "backlog_by_age",
+    "day_counts",
+    "fill_funnel_marks",
     "funnel",
+    "funnel_marks",
     "live_definition",
     "periods",
+    "rebuild_day_counts",
     "resolution_times",
     "workload",
 ]

@@ -33,6 +33,8 @@ from workflow_engine import strict_json
 from workflow_engine.engine.errors import ConflictError
 from workflow_engine.engine.results import Effect
 from workflow_engine.engine.state import CaseState, TaskState, TimerState
+from workflow_engine.persistence.cases.dashboards import funnel_marks
+from workflow_engine.persistence.cases.resolution import Resolution
 from workflow_engine.persistence.db import driver_row
 from workflow_engine.persistence.models import Case, ProcedureVersion, table
 
@@ -110,6 +112,7 @@ class LoadedCase:
         )
 
 
+NOT_RESOLVED = Resolution()
 cases_t = table(Case)
 versions_t = table(ProcedureVersion)
 
@@ -171,7 +174,9 @@ class HotPath:
             + jsonb.format(":state")
             + ", status = :status, position = :position, outcome = :outcome, "
             "lock_version = :new_lock, event_count = :event_count, last_event_hash = :hash, "
-            "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at "
+            "updated_at = :at, submitted_at = :submitted_at, closed_at = :closed_at, "
+            "response_due = :response_due, resolution_days = :resolution_days, "
+            "met_deadline = :met_deadline, funnel_marks = funnel_marks || :marks "
             "WHERE id = :id AND lock_version = :lock"
         )
         self.insert_event_sql = self._named(
@@ -197,6 +202,12 @@ class HotPath:
             "applicant_name = :applicant_name, applicant_ref = :applicant_ref, "
             "applicant_search = :applicant_search "
             "WHERE case_id = :case_id AND task_key = :task_key"
+        )
+        self.count_day_sql = self._named(
+            "INSERT INTO case_day_counts (day, procedure_key, measure, value, n) "
+            "VALUES (:day, :key, :measure, :value, 1) "
+            "ON CONFLICT (day, procedure_key, measure, value) "
+            "DO UPDATE SET n = case_day_counts.n + 1"
         )
         self.insert_timer_sql = self._named(
             "INSERT INTO timers (case_id, timer_key, kind, fires_at) "
@@ -254,12 +265,19 @@ class HotPath:
         at: datetime,
         copy: CaseCopy | None = None,
         also: Sequence[tuple[str, Any]] = (),
+        resolution: Resolution = NOT_RESOLVED,
+        day_counts: Sequence[tuple[date, str, int]] = (),
     ) -> list[int]:
         """Write the case row, events, tasks, timers and outbox; return the outbox ids.
+
+        The row's copies of the state (status, dates, outcome, response deadline) are written
+        from `new`; `resolution` is the caller's `resolution.resolution_of` the new state,
+        `day_counts` its `dashboards.day_counts` (each adds one to the daily pre-aggregate).
 
         `also`: the caller's own statements (driver SQL and parameters) for the same
         transaction, sent in the same pipeline (a payment's ledger rows: no extra round trip)."""
         when = self.moment(at)
+        marks = funnel_marks((row["type"], row["data"]) for row in event_rows)
         for row in event_rows:
             row["data"] = dumps(row["data"])
             row["created_at"] = when
@@ -297,6 +315,10 @@ class HotPath:
                         "at": when,
                         "submitted_at": self.moment(new.submitted_at),
                         "closed_at": self.moment(new.closed_at),
+                        "response_due": self.day(new.response_due),
+                        "resolution_days": resolution.days,
+                        "met_deadline": resolution.met_deadline,
+                        "marks": marks,
                     },
                 )
                 if not self.pg and update_cursor.rowcount != 1:
@@ -308,6 +330,16 @@ class HotPath:
                 self._timers(cursor, case_id, old_timers, new.timers)
                 if count:
                     outbox_cursor.execute(self._insert_outbox_sql(count), outbox_params)
+                for day, measure, value in day_counts:
+                    cursor.execute(
+                        self.count_day_sql,
+                        {
+                            "day": day if self.pg else day.isoformat(),
+                            "key": (copy.procedure_key if copy else ""),
+                            "measure": measure,
+                            "value": value,
+                        },
+                    )
                 for sql, params in also:
                     cursor.execute(sql, params)
         except ConflictError:

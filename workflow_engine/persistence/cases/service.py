@@ -32,9 +32,16 @@ from workflow_engine.engine.errors import InvalidCommandError
 from workflow_engine.engine.results import Effect, Event
 from workflow_engine.engine.state import CaseState
 from workflow_engine.folio import new_folio
+from workflow_engine.persistence.cases.dashboards import day_counts
 from workflow_engine.persistence.cases.hotpath import CaseCopy, HotPath, LoadedCase, driver_of
 from workflow_engine.persistence.cases.inbox import normalize_ref
 from workflow_engine.persistence.cases.officials import OfficialDirectory
+from workflow_engine.persistence.cases.resolution import (
+    Resolution,
+    ResolutionClock,
+    max_response_days,
+    resolution_of,
+)
 from workflow_engine.persistence.hashing import event_hash
 from workflow_engine.persistence.models import (
     Case,
@@ -315,7 +322,8 @@ class CaseService:
             )
         definition = self.definition(conn, row.version_id)
         state = CaseState.from_json(row.state)
-        result = apply_command(definition, state, command, self.context(conn))
+        ctx = self.context(conn)
+        result = apply_command(definition, state, command, ctx)
         if not result.events and not result.effects:
             self._hotpath(conn).run(driver_of(conn), also)
             return CommandOutcome(case_id, row.folio, state, (), row.lock_version, ())
@@ -333,8 +341,24 @@ class CaseService:
             command,
             _copy(row.folio, row.procedure_key, row.applicant_name, row.applicant_ref),
             also,
+            self._resolution(definition, result.state, ctx),
         )
         return outcome
+
+    @staticmethod
+    def _resolution(
+        definition: ProcedureDefinition, new: CaseState, ctx: EngineContext
+    ) -> Resolution:
+        """What the case's row keeps about its resolution (nothing until it is resolved)."""
+        if new.closed_at is None:
+            return Resolution()
+        return resolution_of(
+            datetime.fromisoformat(new.submitted_at) if new.submitted_at else None,
+            datetime.fromisoformat(new.closed_at),
+            new.outcome,
+            max_response_days(definition.doc),
+            ResolutionClock(ctx.calendar, ctx.tz),
+        )
 
     def run_statements(self, conn: Connection, statements: Sequence[tuple[str, Any]]) -> None:
         """The caller's driver statements in its transaction (see `execute_in`'s `also`)."""
@@ -401,6 +425,7 @@ class CaseService:
         command: Command,
         copy: CaseCopy,
         also: Sequence[tuple[str, Any]] = (),
+        resolution: Resolution | None = None,
     ) -> CommandOutcome:
         with _storable_text():
             at = command.at
@@ -440,6 +465,8 @@ class CaseService:
                 at=at,
                 copy=copy,
                 also=also,
+                resolution=resolution or Resolution(),
+                day_counts=day_counts(old, new, resolution or Resolution(), self.tz),
             )
             return CommandOutcome(
                 case_id, folio, new, tuple(events), lock_version + 1, tuple(outbox_ids)

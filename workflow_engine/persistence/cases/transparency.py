@@ -13,14 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from workflow_engine.persistence.cases.resolution import (
-    ResolutionClock,
-    Tally,
-    is_resolved,
-    response_limits,
-)
+from workflow_engine.persistence.cases.resolution import Summary, summaries
 from workflow_engine.persistence.models import Case, ProcedureTemplate, table
 
 MIN_CASES = 5
@@ -39,15 +34,14 @@ class Figures:
     compliance_pct: float | None
 
     @classmethod
-    def of(cls, tally: Tally) -> Figures:
-        resolved = tally.resolved
-        enough = resolved >= MIN_CASES
-        timed = tally.with_deadline >= MIN_CASES
+    def of(cls, filed: int, summary: Summary) -> Figures:
+        enough = summary.resolved >= MIN_CASES
+        timed = summary.with_deadline >= MIN_CASES
         return cls(
-            filed=tally.filed if tally.filed >= MIN_CASES else None,
-            resolved=resolved if enough else None,
-            median_days=tally.median_days() if enough else None,
-            compliance_pct=tally.compliance_pct() if timed else None,
+            filed=filed if filed >= MIN_CASES else None,
+            resolved=summary.resolved if enough else None,
+            median_days=summary.median_days if enough else None,
+            compliance_pct=summary.compliance_pct() if timed else None,
         )
 
 
@@ -59,37 +53,31 @@ class TransparencyReport:
 
 
 def transparency_report(conn: Connection, tz: tzinfo) -> TransparencyReport:
-    """The figures of every procedure that has filed cases, its department's and the total."""
-    c = cases_t.c
-    rows = conn.execute(
-        select(
-            c.procedure_key,
-            templates_t.c.department_key,
-            c.version_id,
-            c.outcome,
-            c.submitted_at,
-            c.closed_at,
-        )
-        .join(templates_t, templates_t.c.key == c.procedure_key)
-        .where(c.submitted_at.is_not(None))
-    ).all()
-    clock = ResolutionClock.of(conn, tz)
-    deadlines = response_limits(conn, (r.version_id for r in rows))
-    by_procedure: dict[str, Tally] = {}
+    """The figures of every procedure that has filed cases, its department's and the total
+    (`tz` is the municipality's: resolution times were counted in it when cases closed)."""
+    c, t = cases_t.c, templates_t.c
+    filed_cases = (
+        select(c.id).join(templates_t, t.key == c.procedure_key).where(c.submitted_at.is_not(None))
+    )
+    filed: dict[str, int] = {}
     department_of: dict[str, str] = {}
-    for r in rows:
-        tally = by_procedure.setdefault(r.procedure_key, Tally())
-        department_of[r.procedure_key] = r.department_key
-        tally.filed += 1
-        if is_resolved(r.outcome, r.closed_at):
-            tally.resolve(clock.days(r.submitted_at, r.closed_at), deadlines.get(r.version_id))
-    by_department: dict[str, Tally] = {}
-    total = Tally()
-    for key, tally in by_procedure.items():
-        by_department.setdefault(department_of[key], Tally()).add(tally)
-        total.add(tally)
+    for key, department, count in conn.execute(
+        filed_cases.with_only_columns(
+            c.procedure_key, t.department_key, func.count(), maintain_column_froms=True
+        ).group_by(c.procedure_key, t.department_key)
+    ):
+        filed[key] = filed.get(key, 0) + int(count)
+        department_of[key] = department
+    by_procedure = summaries(conn, filed_cases, c.procedure_key)
+    by_department = summaries(conn, filed_cases, t.department_key)
+    total = summaries(conn, filed_cases).get(None, Summary())
+    department_filed: dict[str, int] = {}
+    for key, count in filed.items():
+        department_filed[department_of[key]] = department_filed.get(department_of[key], 0) + count
     return TransparencyReport(
-        procedures={k: Figures.of(t) for k, t in by_procedure.items()},
-        departments={k: Figures.of(t) for k, t in by_department.items()},
-        total=Figures.of(total),
+        procedures={k: Figures.of(n, by_procedure.get(k, Summary())) for k, n in filed.items()},
+        departments={
+            k: Figures.of(n, by_department.get(k, Summary())) for k, n in department_filed.items()
+        },
+        total=Figures.of(sum(filed.values()), total),
     )
