@@ -4,7 +4,7 @@ time, and the funnel stages their events reached; the dashboards' daily pre-aggr
 (case_day_counts); indexes for the dashboards' counts
 
 Revision ID: 0018_case_resolution
-Revises: 0016_publication_requests
+Revises: 0017_case_exports
 Create Date: 2026-12-02 20:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_case_resolution'
-down_revision = '0016_publication_requests'
+down_revision = '0017_case_exports'
 branch_labels = None
 depends_on = None
 
