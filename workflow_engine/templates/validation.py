@@ -28,6 +28,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_schemas import load_meta_schema
+
+# The module, not its names: strict_json imports the engine's errors, whose package imports
+# this module, so whichever is imported first must not need the other one complete yet.
+from workflow_engine import strict_json
 from workflow_engine.plural import counted
 from workflow_engine.rules import (
     RuleError,
@@ -37,7 +41,6 @@ from workflow_engine.rules import (
     referenced_tables,
     referenced_vars,
 )
-from workflow_engine.strict_json import nesting_exceeds, too_deep
 from workflow_engine.templates import step_types
 from workflow_engine.templates.field_types import field_type
 from workflow_engine.templates.markup import foreign_tags
@@ -121,8 +124,8 @@ def validate_template(
     run on every part whose structure is sound. ``known_departments``, when given, is the set
     of department keys of the municipality; any other key is a problem.
     """
-    if nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
-        error = too_deep(MAX_TEMPLATE_DEPTH)
+    if strict_json.nesting_exceeds(doc, MAX_TEMPLATE_DEPTH):
+        error = strict_json.too_deep(MAX_TEMPLATE_DEPTH)
         return [Problem("too_deep", ERROR, "", "$", error.message_es, error.message_en)]
     known = None if known_departments is None else frozenset(known_departments)
     memo_key = _memo_key(doc, known)
