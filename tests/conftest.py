@@ -215,8 +215,86 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
+# Seconds each of the slowest files takes (measured with --junitxml, summed per file: the
+# others on a quiet 2-core machine, the browser files on a busy one; refresh when the balance
+# drifts). Rough is enough, each part being sorted on its own: they only
+# order the files, so that pytest-xdist's --dist loadfile hands the long ones out first and the
+# short ones even out the two workers at the end (longest-first scheduling); a file missing
+# here counts as short.
+SLOW_FILES = {
+    "tests/integration/connectors/gateway/test_webhooks.py": 44,
+    "tests/integration/workflow_engine/persistence/cases/test_concurrency.py": 39,
+    "tests/integration/app/test_celery_worker.py": 32,
+    "tests/integration/bench/test_faults.py": 32,
+    "tests/integration/app/api/test_schema.py": 29,
+    "tests/integration/app/test_cli.py": 28,
+    "tests/integration/bench/test_payments.py": 24,
+    "tests/integration/bench/test_wizard.py": 22,
+    "tests/integration/app/api/test_input.py": 22,
+    "tests/integration/app/admin/test_cases.py": 20,
+    "tests/integration/connectors/payments/rest/test_connector.py": 20,
+    "tests/security/app/test_sessions.py": 20,
+    "tests/integration/app/test_broker_faults.py": 19,
+    "tests/integration/repository/test_install.py": 19,
+    "tests/integration/connectors/ledger/test_ledger.py": 17,
+    "tests/security/app/test_redirects.py": 15,
+    "tests/integration/workflow_engine/persistence/cases/test_walkthrough_broker.py": 14,
+    "tests/integration/app/treasury/test_ledger.py": 14,
+    "tests/integration/workflow_engine/persistence/cases/test_demo_cases.py": 13,
+    "tests/security/app/test_headers.py": 13,
+    "tests/integration/app/treasury/test_counter.py": 12,
+    "tests/integration/journeys/test_api_journey.py": 12,
+    "tests/integration/bench/test_configurator.py": 11,
+    "tests/integration/app/observability/test_observability.py": 11,
+    "tests/integration/workflow_engine/persistence/cases/test_inbox.py": 11,
+    "tests/integration/workflow_engine/persistence/cases/test_outbox_leases.py": 9,
+    "tests/integration/workflow_engine/templates/test_preview.py": 9,
+    "tests/integration/connectors/payments/test_reconciliation.py": 8,
+    "tests/integration/app/citizen/wizard/test_backends.py": 7,
+    "tests/integration/app/staff/test_fee_overflow.py": 7,
+    "tests/integration/app/citizen/wizard/test_wizard.py": 6,
+    "tests/integration/connectors/notifications/test_emails.py": 6,
+    "tests/security/app/api/test_abuse.py": 6,
+    "tests/integration/app/test_public_pages.py": 6,
+    "tests/integration/app/admin/test_outbox.py": 6,
+    "tests/integration/app/staff/test_inbox.py": 6,
+    "tests/browser/app/citizen/wizard/test_wizard.py": 60,
+    "tests/browser/journeys/test_configurator_build.py": 57,
+    "tests/browser/journeys/test_no_javascript.py": 45,
+    "tests/browser/journeys/test_keyboard.py": 36,
+    "tests/browser/app/staff/test_inbox.py": 35,
+    "tests/browser/app/configurator/test_step_kinds.py": 27,
+    "tests/browser/app/test_case_messages.py": 23,
+    "tests/browser/app/staff/test_review_viewer.py": 22,
+    "tests/browser/app/citizen/test_catalog.py": 21,
+    "tests/browser/app/configurator/test_steps.py": 21,
+    "tests/browser/app/test_errors.py": 20,
+    "tests/browser/app/citizen/test_round2.py": 20,
+    "tests/browser/app/treasury/test_counter.py": 18,
+    "tests/browser/app/accounts/test_accounts.py": 17,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist would otherwise hand out files by their number of tests, most first
+    (its --loadscope-reorder default), which undoes the order below: one-test journeys of a
+    minute came last, with the other worker idle."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.replace("\\", "/").split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an asyncio loop running in the main
     thread until the session ends, and code that calls `asyncio.run()` (pyHanko, the load
-    generators of the benchmarks) must not run after it in the same thread."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+    generators of the benchmarks) must not run after it in the same thread. Within each
+    part, the slowest files first (SLOW_FILES); each file's tests keep their order."""
+    items.sort(
+        key=lambda item: (
+            "tests/browser/" in item.nodeid.replace("\\", "/"),
+            -SLOW_FILES.get(_file_of(item), 0),
+        )
+    )
