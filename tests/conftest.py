@@ -15,11 +15,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from app.cli import run_migrations
 from app.config import Settings
 from tests.helpers.mail import SmtpServer
+from workflow_engine.persistence.db import make_engine
+from workflow_engine.persistence.platform.accounts import users_t
+from workflow_engine.persistence.platform.demo import seed_demo
+from workflow_engine.persistence.types import utcnow
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -109,6 +113,18 @@ def create_pg_database() -> str:
     return f"{base}/{name}"
 
 
+def clone_pg_database(template_url: str) -> str:
+    """A new PostgreSQL database copied from the one at `template_url` (nobody may be
+    connected to it); returns its URL."""
+    import psycopg
+
+    name = f"tramita_c_{uuid.uuid4().hex[:10]}"
+    template = template_url.rsplit("/", 1)[1]
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return f"{_admin_dsn().rsplit('/', 1)[0]}/{name}"
+
+
 def drop_pg_database(url: str) -> None:
     import psycopg
 
@@ -174,6 +190,49 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return fresh_sqlite_url(sqlite_template, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo municipality in SQLite, built once and copied per test."""
+    path = tmp_path_factory.mktemp("demo-seed") / "tramita.db"
+    url = f"sqlite:///{path}"
+    run_migrations(url)
+    _seed(url)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_pg_template(pg_template_url: str) -> Iterator[str]:
+    """The demo municipality in PostgreSQL, built once; each test gets a copy of it."""
+    url = create_pg_database()
+    run_migrations(url)
+    _seed(url)
+    yield url
+    drop_pg_database(url)
+
+
+def _seed(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        seed_demo(engine, demo_mode=True)
+        with engine.begin() as conn:  # the demo citizen may start procedures
+            conn.execute(update(users_t).values(email_verified_at=utcnow()))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def seeded_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`db_url`'s backend (SQLite and PostgreSQL) holding the demo municipality, every e-mail
+    address confirmed: seeded once per session, copied for each test."""
+    if db_url.startswith("sqlite"):
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), db_url.split("///", 1)[1])
+        yield db_url
+        return
+    url = clone_pg_database(str(request.getfixturevalue("seeded_pg_template")))
+    yield url
+    drop_pg_database(url)
 
 
 def make_settings(database_url: str, tmp_path: Path, **extra: object) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,12 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.cli import run_migrations
-from tests.conftest import create_pg_database, drop_pg_database, make_settings
+from tests.conftest import (
+    clone_pg_database,
+    create_pg_database,
+    drop_pg_database,
+    make_settings,
+)
 from tests.helpers.engine import MINI
 from tests.helpers.web import login
 from tests.helpers.wizard import CITIZEN
@@ -178,16 +182,9 @@ def demo_cases_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) 
         shutil.copytree(template.instance, tmp_path, dirs_exist_ok=True)
         yield db_url
         return
-    import psycopg
-
-    from tests.conftest import _admin_dsn
-
     template = request.getfixturevalue("demo_cases_pg")
-    name = f"tramita_d_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.rsplit("/", 1)[1]}"')
+    url = clone_pg_database(template.url)
     shutil.copytree(template.instance, tmp_path, dirs_exist_ok=True)
-    url = f"{_admin_dsn().rsplit('/', 1)[0]}/{name}"
     yield url
     drop_pg_database(url)
 
