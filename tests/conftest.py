@@ -15,11 +15,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from app.cli import run_migrations
 from app.config import Settings
 from tests.helpers.mail import SmtpServer
+from workflow_engine.persistence.db import make_engine
+from workflow_engine.persistence.platform.accounts import users_t
+from workflow_engine.persistence.platform.demo import seed_demo
+from workflow_engine.persistence.types import utcnow
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -109,6 +113,18 @@ def create_pg_database() -> str:
     return f"{base}/{name}"
 
 
+def clone_pg_database(template_url: str) -> str:
+    """A new PostgreSQL database copied from the one at `template_url` (nobody may be
+    connected to it); returns its URL."""
+    import psycopg
+
+    name = f"tramita_c_{uuid.uuid4().hex[:10]}"
+    template = template_url.rsplit("/", 1)[1]
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return f"{_admin_dsn().rsplit('/', 1)[0]}/{name}"
+
+
 def drop_pg_database(url: str) -> None:
     import psycopg
 
@@ -176,6 +192,49 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return fresh_sqlite_url(sqlite_template, tmp_path)
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo municipality in SQLite, built once and copied per test."""
+    path = tmp_path_factory.mktemp("demo-seed") / "tramita.db"
+    url = f"sqlite:///{path}"
+    run_migrations(url)
+    _seed(url)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_pg_template(pg_template_url: str) -> Iterator[str]:
+    """The demo municipality in PostgreSQL, built once; each test gets a copy of it."""
+    url = create_pg_database()
+    run_migrations(url)
+    _seed(url)
+    yield url
+    drop_pg_database(url)
+
+
+def _seed(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        seed_demo(engine, demo_mode=True)
+        with engine.begin() as conn:  # the demo citizen may start procedures
+            conn.execute(update(users_t).values(email_verified_at=utcnow()))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def seeded_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`db_url`'s backend (SQLite and PostgreSQL) holding the demo municipality, every e-mail
+    address confirmed: seeded once per session, copied for each test."""
+    if db_url.startswith("sqlite"):
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), db_url.split("///", 1)[1])
+        yield db_url
+        return
+    url = clone_pg_database(str(request.getfixturevalue("seeded_pg_template")))
+    yield url
+    drop_pg_database(url)
+
+
 def make_settings(database_url: str, tmp_path: Path, **extra: object) -> Settings:
     settings = Settings(
         database_url=database_url,
@@ -215,8 +274,86 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
+# Seconds each of the slowest files takes (measured with --junitxml, summed per file: the
+# others on a quiet 2-core machine, the browser files on a busy one; refresh when the balance
+# drifts). Rough is enough, each part being sorted on its own: they only
+# order the files, so that pytest-xdist's --dist loadfile hands the long ones out first and the
+# short ones even out the two workers at the end (longest-first scheduling); a file missing
+# here counts as short.
+SLOW_FILES = {
+    "tests/integration/connectors/gateway/test_webhooks.py": 44,
+    "tests/integration/workflow_engine/persistence/cases/test_concurrency.py": 39,
+    "tests/integration/app/test_celery_worker.py": 32,
+    "tests/integration/bench/test_faults.py": 32,
+    "tests/integration/app/api/test_schema.py": 29,
+    "tests/integration/app/test_cli.py": 28,
+    "tests/integration/bench/test_payments.py": 24,
+    "tests/integration/bench/test_wizard.py": 22,
+    "tests/integration/app/api/test_input.py": 22,
+    "tests/integration/app/admin/test_cases.py": 20,
+    "tests/integration/connectors/payments/rest/test_connector.py": 20,
+    "tests/security/app/test_sessions.py": 20,
+    "tests/integration/app/test_broker_faults.py": 19,
+    "tests/integration/repository/test_install.py": 19,
+    "tests/integration/connectors/ledger/test_ledger.py": 17,
+    "tests/security/app/test_redirects.py": 15,
+    "tests/integration/workflow_engine/persistence/cases/test_walkthrough_broker.py": 14,
+    "tests/integration/app/treasury/test_ledger.py": 14,
+    "tests/integration/workflow_engine/persistence/cases/test_demo_cases.py": 13,
+    "tests/security/app/test_headers.py": 13,
+    "tests/integration/app/treasury/test_counter.py": 12,
+    "tests/integration/journeys/test_api_journey.py": 12,
+    "tests/integration/bench/test_configurator.py": 11,
+    "tests/integration/app/observability/test_observability.py": 11,
+    "tests/integration/workflow_engine/persistence/cases/test_inbox.py": 11,
+    "tests/integration/workflow_engine/persistence/cases/test_outbox_leases.py": 9,
+    "tests/integration/workflow_engine/templates/test_preview.py": 9,
+    "tests/integration/connectors/payments/test_reconciliation.py": 8,
+    "tests/integration/app/citizen/wizard/test_backends.py": 7,
+    "tests/integration/app/staff/test_fee_overflow.py": 7,
+    "tests/integration/app/citizen/wizard/test_wizard.py": 6,
+    "tests/integration/connectors/notifications/test_emails.py": 6,
+    "tests/security/app/api/test_abuse.py": 6,
+    "tests/integration/app/test_public_pages.py": 6,
+    "tests/integration/app/admin/test_outbox.py": 6,
+    "tests/integration/app/staff/test_inbox.py": 6,
+    "tests/browser/app/citizen/wizard/test_wizard.py": 60,
+    "tests/browser/journeys/test_configurator_build.py": 57,
+    "tests/browser/journeys/test_no_javascript.py": 45,
+    "tests/browser/journeys/test_keyboard.py": 36,
+    "tests/browser/app/staff/test_inbox.py": 35,
+    "tests/browser/app/configurator/test_step_kinds.py": 27,
+    "tests/browser/app/test_case_messages.py": 23,
+    "tests/browser/app/staff/test_review_viewer.py": 22,
+    "tests/browser/app/citizen/test_catalog.py": 21,
+    "tests/browser/app/configurator/test_steps.py": 21,
+    "tests/browser/app/test_errors.py": 20,
+    "tests/browser/app/citizen/test_round2.py": 20,
+    "tests/browser/app/treasury/test_counter.py": 18,
+    "tests/browser/app/accounts/test_accounts.py": 17,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist would otherwise hand out files by their number of tests, most first
+    (its --loadscope-reorder default), which undoes the order below: one-test journeys of a
+    minute came last, with the other worker idle."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.replace("\\", "/").split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an asyncio loop running in the main
     thread until the session ends, and code that calls `asyncio.run()` (pyHanko, the load
-    generators of the benchmarks) must not run after it in the same thread."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+    generators of the benchmarks) must not run after it in the same thread. Within each
+    part, the slowest files first (SLOW_FILES); each file's tests keep their order."""
+    items.sort(
+        key=lambda item: (
+            "tests/browser/" in item.nodeid.replace("\\", "/"),
+            -SLOW_FILES.get(_file_of(item), 0),
+        )
+    )

@@ -1,6 +1,7 @@
 """Fixtures the integration tests share: one migrated + seeded SQLite file per session, copied
 for each test (`api_app`, and `app`/`client` for the citizen's pages), the demo seeded on every
-database backend (`demo_app`), and the mini procedure's case service (`outbox_setup`).
+database backend (`demo_app`), the demo with its demo cases on every backend, seeded once per
+session (`demo_cases_url`), and the mini procedure's case service (`outbox_setup`).
 
 A test module that needs another application defines its own `app` fixture, which takes
 precedence over this one; shared plain helpers live in tests/helpers/."""
@@ -21,6 +22,12 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.cli import run_migrations
+from tests.conftest import (
+    clone_pg_database,
+    create_pg_database,
+    drop_pg_database,
+    make_settings,
+)
 from tests.helpers.engine import MINI
 from tests.helpers.web import login
 from tests.helpers.wizard import CITIZEN
@@ -121,6 +128,65 @@ def demo_app(db_url: str, app_factory: Any) -> Flask:
     flask_app: Flask = app_factory(db_url)
     assert flask_app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
     return flask_app
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    url: str
+    instance: Path  # documents, uploads and the demo signing credentials the seed made
+
+
+def _seed_with_cases(url: str, instance: Path) -> DemoTemplate:
+    """`flask demo seed` (cases included) on a migrated database, its files in `instance`."""
+    from app import create_app
+
+    flask_app = create_app(make_settings(url, instance))
+    try:
+        result = flask_app.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+    finally:
+        flask_app.extensions["tramita"].engine.dispose()
+    return DemoTemplate(url, instance)
+
+
+@pytest.fixture(scope="session")
+def demo_cases_sqlite(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DemoTemplate:
+    root = tmp_path_factory.mktemp("demo-cases")
+    shutil.copyfile(sqlite_template, root / "tramita.db")
+    return _seed_with_cases(f"sqlite:///{root / 'tramita.db'}", root / "instance")
+
+
+@pytest.fixture(scope="session")
+def demo_cases_pg(
+    pg_template_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoTemplate]:
+    url = create_pg_database()
+    try:
+        run_migrations(url)
+        yield _seed_with_cases(url, tmp_path_factory.mktemp("demo-cases-pg") / "instance")
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def demo_cases_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`db_url`'s backend holding the demo municipality and its demo cases, as `flask demo
+    seed` leaves them: seeded once per session (the cases take seconds) and copied for each
+    test, with the files the seed wrote copied into tmp_path, the instance directory of the
+    test's apps (`app_factory`)."""
+    if db_url.startswith("sqlite"):
+        template: DemoTemplate = request.getfixturevalue("demo_cases_sqlite")
+        shutil.copyfile(template.url.split("///", 1)[1], db_url.split("///", 1)[1])
+        shutil.copytree(template.instance, tmp_path, dirs_exist_ok=True)
+        yield db_url
+        return
+    template = request.getfixturevalue("demo_cases_pg")
+    url = clone_pg_database(template.url)
+    shutil.copytree(template.instance, tmp_path, dirs_exist_ok=True)
+    yield url
+    drop_pg_database(url)
 
 
 @pytest.fixture

@@ -4,25 +4,15 @@ default (or listed here, with the reason, as public by design)."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
 
-from app.cli import run_migrations
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.helpers.web import csrf_token, login
-from workflow_engine.persistence.db import make_engine
-from workflow_engine.persistence.platform.accounts import users_t
-from workflow_engine.persistence.platform.demo import seed_demo
-from workflow_engine.persistence.types import utcnow
 
 # One demo account per kind of person (README, "Demo accounts").
 DEMO_ROLES = {
@@ -155,56 +145,6 @@ def is_login_redirect(response: Any) -> bool:
     return response.status_code in (301, 302, 303) and response.headers.get(
         "Location", ""
     ).startswith("/entrar")
-
-
-@pytest.fixture(scope="session")
-def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo municipality in SQLite, built once and copied per test."""
-    path = tmp_path_factory.mktemp("security-seed") / "tramita.db"
-    url = f"sqlite:///{path}"
-    run_migrations(url)
-    _seed(url)
-    return path
-
-
-@pytest.fixture(scope="session")
-def seeded_pg_template(pg_template_url: str) -> Iterator[str]:
-    """The demo municipality in PostgreSQL, built once; each test gets a copy of it."""
-    url = create_pg_database()
-    run_migrations(url)
-    _seed(url)
-    yield url
-    drop_pg_database(url)
-
-
-def _seed(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        seed_demo(engine, demo_mode=True)
-        with engine.begin() as conn:  # the demo citizen may start procedures
-            conn.execute(update(users_t).values(email_verified_at=utcnow()))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def seeded_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """`db_url`'s backend (SQLite and PostgreSQL) holding the demo municipality."""
-    if db_url.startswith("sqlite"):
-        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), db_url.split("///", 1)[1])
-        yield db_url
-        return
-    import psycopg
-
-    from tests.conftest import _admin_dsn
-
-    template = str(request.getfixturevalue("seeded_pg_template")).rsplit("/", 1)[1]
-    name = f"tramita_s_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = f"{_admin_dsn().rsplit('/', 1)[0]}/{name}"
-    yield url
-    drop_pg_database(url)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from sqlalchemy import insert
 
 from tests.helpers.web import csrf_from, login
 from workflow_engine.persistence.models import OutboxMessage, table
-from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
 
 outbox_t = table(OutboxMessage)
@@ -41,9 +40,9 @@ def _rows(engine: Any, rows: list[dict[str, Any]]) -> None:
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    made: Flask = app_factory(db_url)
-    seed_demo(made.extensions["tramita"].engine, demo_mode=True)
+def app(seeded_url: str, app_factory: Any) -> Flask:
+    """The demo on each backend (seeded once per session, copied)."""
+    made: Flask = app_factory(seeded_url)
     return made
 
 

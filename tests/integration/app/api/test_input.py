@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import Column, MetaData, Table, insert, update
+from sqlalchemy import Column, MetaData, Table, insert
 from sqlalchemy.exc import StatementError
 from sqlalchemy.types import JSON
 
@@ -22,7 +22,6 @@ from workflow_engine import strict_json
 from workflow_engine.engine import SaveDraft, SubmitStep
 from workflow_engine.persistence.db import make_engine
 from workflow_engine.persistence.hashing import canonical_json
-from workflow_engine.persistence.models import User
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
@@ -41,14 +40,11 @@ PHANTOM = {
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    flask_app: Flask = app_factory(db_url)
-    engine = flask_app.extensions["tramita"].engine
-    seed_demo(engine, demo_mode=True)
-    accounts = Accounts(engine, demo_mode=True)
+def app(seeded_url: str, app_factory: Any) -> Flask:
+    """The demo (seeded once per session, every address confirmed) and a second citizen."""
+    flask_app: Flask = app_factory(seeded_url)
+    accounts = Accounts(flask_app.extensions["tramita"].engine, demo_mode=True)
     accounts.create(NEIGHBOUR, "vecina-password-1", role="citizen", verified=True)
-    with engine.begin() as conn:
-        conn.execute(update(User.__table__).values(email_verified_at=utcnow()))
     flask_app.config["TESTING"] = True
     return flask_app
 

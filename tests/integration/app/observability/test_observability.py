@@ -73,9 +73,9 @@ def _add_outbox(engine: Any, key: str, **values: Any) -> None:
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    made: Flask = app_factory(db_url)
-    seed_demo(made.extensions["tramita"].engine, demo_mode=True)
+def app(seeded_url: str, app_factory: Any) -> Flask:
+    """The demo on each backend (seeded once per session, copied)."""
+    made: Flask = app_factory(seeded_url)
     return made
 
 

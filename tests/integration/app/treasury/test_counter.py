@@ -21,9 +21,9 @@ KEY = "constancia-residencia"
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+def app(demo_cases_url: str, app_factory: Any) -> Flask:
+    """The demo, its cases included, on each backend (seeded once per session)."""
+    app: Flask = app_factory(demo_cases_url)
     return app
 
 

@@ -216,9 +216,9 @@ def config_doc(base: str, auth: str = "api_key", **extra: Any) -> dict[str, Any]
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
+def app(seeded_url: str, app_factory: Any) -> Flask:
+    """The demo on each backend (seeded once per session, copied)."""
+    app: Flask = app_factory(seeded_url)
     return app
 
 
