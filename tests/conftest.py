@@ -282,6 +282,7 @@ def smtp() -> Iterator[SmtpServer]:
 # here counts as short.
 SLOW_FILES = {
     "tests/integration/connectors/gateway/test_webhooks.py": 44,
+    "tests/unit/repository/test_import_order.py": 19,
     "tests/integration/workflow_engine/persistence/cases/test_concurrency.py": 39,
     "tests/integration/app/test_celery_worker.py": 32,
     "tests/integration/bench/test_faults.py": 32,
@@ -318,7 +319,7 @@ SLOW_FILES = {
     "tests/integration/app/admin/test_outbox.py": 6,
     "tests/integration/app/staff/test_inbox.py": 6,
     "tests/browser/app/citizen/wizard/test_wizard.py": 60,
-    "tests/browser/journeys/test_configurator_build.py": 57,
+    "tests/browser/journeys/test_configurator_build.py": 95,  # + the full licence, 2026-12-02
     "tests/browser/journeys/test_no_javascript.py": 45,
     "tests/browser/journeys/test_keyboard.py": 36,
     "tests/browser/app/staff/test_inbox.py": 35,
