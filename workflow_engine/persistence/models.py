@@ -446,6 +446,7 @@ class PaymentOrder(Base):
     """A payment order (orden de pago) with its unique payment reference."""
 
     __tablename__ = "payment_orders"
+    __table_args__ = (Index("ix_payment_orders_created", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     step_id: Mapped[str] = mapped_column(String(64))
@@ -542,6 +543,7 @@ class Taxpayer(Base):
     __table_args__ = (
         Index("ix_taxpayers_user", "user_id"),
         Index("ix_taxpayers_tax_id", "tax_id"),
+        Index("ix_taxpayers_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # fisica | moral
@@ -566,6 +568,7 @@ class TaxableObject(Base):
     __table_args__ = (
         UniqueConstraint("kind", "key"),
         Index("ix_taxable_objects_taxpayer", "taxpayer_id"),
+        Index("ix_taxable_objects_registered", "registered_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     taxpayer_id: Mapped[int] = mapped_column(ForeignKey("taxpayers.id"))
@@ -588,6 +591,7 @@ class Obligation(Base):
         Index("ix_obligations_taxpayer", "taxpayer_id", "due_on"),
         Index("ix_obligations_overdue", "status", "due_on"),
         Index("ix_obligations_reference", "reference"),
+        Index("ix_obligations_object", "object_id", "period"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -613,6 +617,7 @@ class LedgerPayment(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_ledger_payments_taxpayer", "taxpayer_id", "paid_at"),
+        Index("ix_ledger_payments_paid", "paid_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     taxpayer_id: Mapped[int | None] = mapped_column(ForeignKey("taxpayers.id"), nullable=True)
