@@ -1,6 +1,7 @@
 """Indexes for the treasury's revenue and taxpayer-base dashboards: payments by day paid,
 payment orders by day issued, taxpayers and taxable objects by day registered, and an
-object's obligations by period (the yearly forecast)
+object's obligations by period (the yearly forecast); covering indexes so that the revenue
+dashboard reads a case's procedure and a paid obligation's concept from the index alone
 
 Revision ID: 0019_money_indexes
 Revises: 0018_case_resolution
@@ -20,6 +21,12 @@ INDEXES = (
     ('ix_taxpayers_created', 'taxpayers', ['created_at']),
     ('ix_taxable_objects_registered', 'taxable_objects', ['registered_at']),
     ('ix_obligations_object', 'obligations', ['object_id', 'period']),
+    ('ix_cases_id_procedure', 'cases', ['id', 'procedure_key']),
+    (
+        'ix_obligations_revenue',
+        'obligations',
+        ['id', 'case_id', 'reference', 'kind', 'period', 'concept'],
+    ),
 )
 
 

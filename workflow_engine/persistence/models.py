@@ -273,6 +273,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
         Index("ix_cases_status", "status"),
+        # the revenue dashboard's case → procedure lookups, read from the index alone
+        Index("ix_cases_id_procedure", "id", "procedure_key"),
         # The dashboards (migration 0018): one procedure's cases started in a range (funnel).
         Index("ix_cases_procedure_created", "procedure_key", "created_at"),
         # The backlog: filed cases still open.
@@ -592,6 +594,8 @@ class Obligation(Base):
         Index("ix_obligations_overdue", "status", "due_on"),
         Index("ix_obligations_reference", "reference"),
         Index("ix_obligations_object", "object_id", "period"),
+        # what the revenue dashboard reads of a paid obligation, from the index alone
+        Index("ix_obligations_revenue", "id", "case_id", "reference", "kind", "period", "concept"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
