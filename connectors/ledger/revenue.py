@@ -329,40 +329,52 @@ class ForecastRow:
 
 def yearly_forecast(conn: Connection, year: int, *, kind: str | None = None) -> list[ForecastRow]:
     """Every active object with a yearly charge: its charge for `year` as already written,
-    or as the yearly job will write it (`connectors.ledger.book.yearly_charge`)."""
-    query = select(objects_t.c.id, objects_t.c.kind, objects_t.c.recurring).where(
-        objects_t.c.status == "active", objects_t.c.recurring.is_not(None)
-    )
+    or as the yearly job will write it (`connectors.ledger.book.yearly_charge`).
+
+    Summed in SQL: the written charges per kind, concept and currency; the objects not yet
+    charged per kind and schedule (most objects share one), each schedule priced once by
+    `yearly_charge` and multiplied by its objects."""
+    ob, og = objects_t.c, obligations_t.c
+    live = [ob.status == "active", ob.recurring.is_not(None)]
     if kind:
-        query = query.where(objects_t.c.kind == kind)
-    written = {
-        int(r.object_id): r
-        for r in conn.execute(
-            select(obligations_t.c.object_id, obligations_t.c.amount_cents, obligations_t.c.status)
-            .join(objects_t, objects_t.c.id == obligations_t.c.object_id)
-            .where(
-                obligations_t.c.kind == "recurring",
-                obligations_t.c.period == str(year),
-                obligations_t.c.status != "cancelled",
-            )
-        )
-    }
+        live.append(ob.kind == kind)
+    this_year = [og.kind == "recurring", og.period == str(year), og.status != "cancelled"]
+    concept = func.coalesce(ob.recurring["concept"].as_string(), "")
+    currency = func.coalesce(ob.recurring["currency"].as_string(), "MXN")
     sums: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for obj in conn.execute(query):
-        spec = obj.recurring or {}
-        charged = written.get(int(obj.id))
-        planned = yearly_charge(spec, year)
-        if charged is None and planned is None:
+    charged = (
+        select(
+            ob.kind,
+            concept.label("concept"),
+            currency.label("currency"),
+            func.count().label("n"),
+            func.sum(og.amount_cents).label("cents"),
+            func.sum(case((og.status == "paid", og.amount_cents), else_=0)).label("paid"),
+        )
+        .join(obligations_t, og.object_id == ob.id)
+        .where(*live, *this_year)
+        .group_by(ob.kind, concept, currency)
+    )
+    for r in conn.execute(charged):
+        row = sums[r.kind, str(r.concept), str(r.currency)]
+        row["objects"] += int(r.n)
+        row["expected_cents"] += int(r.cents)
+        row["charged_cents"] += int(r.cents)
+        row["paid_cents"] += int(r.paid or 0)
+    written = select(og.id).where(og.object_id == ob.id, *this_year).exists()
+    planned = (
+        select(ob.kind, ob.recurring, func.count().label("n"))
+        .where(*live, not_(written))
+        .group_by(ob.kind, ob.recurring)
+    )
+    for r in conn.execute(planned):
+        spec = r.recurring or {}
+        charge = yearly_charge(spec, year)
+        if charge is None:
             continue
-        row = sums[obj.kind, str(spec.get("concept", "")), str(spec.get("currency", "MXN"))]
-        row["objects"] += 1
-        if charged is not None:
-            row["expected_cents"] += int(charged.amount_cents)
-            row["charged_cents"] += int(charged.amount_cents)
-            if charged.status == "paid":
-                row["paid_cents"] += int(charged.amount_cents)
-        elif planned is not None:
-            row["expected_cents"] += planned[1]
+        row = sums[r.kind, str(spec.get("concept", "")), str(spec.get("currency", "MXN"))]
+        row["objects"] += int(r.n)
+        row["expected_cents"] += charge[1] * int(r.n)
     return [ForecastRow(k[0], k[1], k[2], **sums[k]) for k in sorted(sums)]
 
 

@@ -273,6 +273,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
         Index("ix_cases_status", "status"),
+        # the revenue dashboard's case → procedure lookups, read from the index alone
+        Index("ix_cases_id_procedure", "id", "procedure_key"),
         # The dashboards (migration 0018): one procedure's cases started in a range (funnel).
         Index("ix_cases_procedure_created", "procedure_key", "created_at"),
         # The backlog: filed cases still open.
@@ -446,6 +448,7 @@ class PaymentOrder(Base):
     """A payment order (orden de pago) with its unique payment reference."""
 
     __tablename__ = "payment_orders"
+    __table_args__ = (Index("ix_payment_orders_created", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     step_id: Mapped[str] = mapped_column(String(64))
@@ -542,6 +545,7 @@ class Taxpayer(Base):
     __table_args__ = (
         Index("ix_taxpayers_user", "user_id"),
         Index("ix_taxpayers_tax_id", "tax_id"),
+        Index("ix_taxpayers_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # fisica | moral
@@ -566,6 +570,7 @@ class TaxableObject(Base):
     __table_args__ = (
         UniqueConstraint("kind", "key"),
         Index("ix_taxable_objects_taxpayer", "taxpayer_id"),
+        Index("ix_taxable_objects_registered", "registered_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     taxpayer_id: Mapped[int] = mapped_column(ForeignKey("taxpayers.id"))
@@ -588,6 +593,9 @@ class Obligation(Base):
         Index("ix_obligations_taxpayer", "taxpayer_id", "due_on"),
         Index("ix_obligations_overdue", "status", "due_on"),
         Index("ix_obligations_reference", "reference"),
+        Index("ix_obligations_object", "object_id", "period"),
+        # what the revenue dashboard reads of a paid obligation, from the index alone
+        Index("ix_obligations_revenue", "id", "case_id", "reference", "kind", "period", "concept"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -613,6 +621,7 @@ class LedgerPayment(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_ledger_payments_taxpayer", "taxpayer_id", "paid_at"),
+        Index("ix_ledger_payments_paid", "paid_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     taxpayer_id: Mapped[int | None] = mapped_column(ForeignKey("taxpayers.id"), nullable=True)
