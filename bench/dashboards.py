@@ -34,7 +34,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.inbox import _admin_url, _connect, drop_database, recreate_database  # noqa: E402
-from bench.stats import percentile  # noqa: E402
+from bench.stats import ms_stats, timed  # noqa: E402
 
 DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/tramita_bench_dashboards"
 GOALS = {"p99_ms": 300.0, "account_p99_ms": 100.0}
@@ -187,14 +187,6 @@ FROM payment_orders po WHERE po.status = 'paid' AND po.id BETWEEN :low AND :high
 """
 
 
-def _stats(samples: Sequence[float]) -> dict[str, Any]:
-    def ms(q: float) -> float | None:
-        value = percentile(samples, q)
-        return None if value is None else round(value * 1000, 1)
-
-    return {"p50_ms": ms(50), "p99_ms": ms(99), "max_ms": ms(100), "count": len(samples)}
-
-
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(low, min(low + size - 1, n)) for low in range(1, n + 1, size)]
 
@@ -296,17 +288,6 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
     return counts
 
 
-def _timed(fetch: Callable[[], Any], reps: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fetch()
-    spans = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fetch()
-        spans.append(time.perf_counter() - start)
-    return spans
-
-
 def measure(url: str, reps: int, warmup: int, seed_value: int) -> dict[str, Any]:
     from flask import url_for
     from sqlalchemy import text
@@ -366,7 +347,7 @@ def measure(url: str, reps: int, warmup: int, seed_value: int) -> dict[str, Any]
 
         pages: dict[str, Any] = {}
         for name, path in paths.items():
-            pages[name] = _stats(_timed(lambda path=path: get(path), reps, warmup))
+            pages[name] = ms_stats(timed(lambda path=path: get(path), reps, warmup), 1)
         out: dict[str, Any] = {"pages": pages, "paths": paths}
         out["p99_ms"] = max((p["p99_ms"] for p in pages.values()), default=None)
         if accounts:
@@ -376,7 +357,7 @@ def measure(url: str, reps: int, warmup: int, seed_value: int) -> dict[str, Any]
                 get(path)
                 if index >= warmup:
                     spans.append(time.perf_counter() - start)
-            out["account"] = _stats(spans)
+            out["account"] = ms_stats(spans, 1)
             out["account_p99_ms"] = out["account"]["p99_ms"]
         else:
             out["account_p99_ms"] = None

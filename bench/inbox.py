@@ -32,7 +32,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +45,8 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.stats import percentile  # noqa: E402
+from bench.stats import ms_stats as _stats  # noqa: E402
+from bench.stats import timed as _timed  # noqa: E402
 
 DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/tramita_bench_inbox"
 TZ = ZoneInfo("America/Mexico_City")
@@ -444,25 +445,6 @@ def _name_query(rng: random.Random, name: str) -> str:
 
 
 # -- measurements ------------------------------------------------------------------------
-
-
-def _stats(samples: Sequence[float]) -> dict[str, float | int | None]:
-    def ms(q: float) -> float | None:
-        value = percentile(samples, q)
-        return None if value is None else round(value * 1000.0, 3)
-
-    return {"p50_ms": ms(50), "p99_ms": ms(99), "max_ms": ms(100), "count": len(samples)}
-
-
-def _timed(fn: Callable[[], Any], reps: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    spans = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        spans.append(time.perf_counter() - start)
-    return spans
 
 
 def _cycle(items: Sequence[Any]) -> Iterator[Any]:

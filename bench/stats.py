@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -14,3 +16,25 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def timed(call: Callable[[], Any], reps: int, warmup: int) -> list[float]:
+    """Seconds each of `reps` calls took, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        call()
+    spans = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        call()
+        spans.append(time.perf_counter() - start)
+    return spans
+
+
+def ms_stats(samples: Sequence[float], digits: int = 3) -> dict[str, Any]:
+    """p50, p99 and max of durations in seconds, as milliseconds; and how many there were."""
+
+    def ms(q: float) -> float | None:
+        value = percentile(samples, q)
+        return None if value is None else round(value * 1000.0, digits)
+
+    return {"p50_ms": ms(50), "p99_ms": ms(99), "max_ms": ms(100), "count": len(samples)}
