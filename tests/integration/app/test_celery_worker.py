@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from tests.conftest import (
     require_redis,
 )
 from tests.helpers.cases import file_with_examples
-from tests.helpers.paths import REPO_ROOT
+from tests.helpers.celery_worker import flush_redis, start_worker
 from workflow_engine.engine import PaymentConfirmed
 from workflow_engine.engine import state as case_state
 from workflow_engine.engine.commands import Actor
@@ -54,53 +53,20 @@ def database_url() -> Iterator[str]:
 
 
 def _flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(BROKER)
-    client.flushdb()
-    client.close()
+    flush_redis(BROKER)
 
 
 def _start_worker(
     database_url: str, tmp_path: Path, name: str, lease: str = "3"
 ) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=BROKER,
-        DEMO_MODE="1",
-        INSTANCE_DIR=str(tmp_path),
-        DOCUMENTS_DIR=str(tmp_path / "documents"),
-        OUTBOX_LEASE_SECONDS=lease,
-        OUTBOX_BASE_DELAY="1",
+    return start_worker(
+        database_url,
+        BROKER,
+        tmp_path,
+        name=name,
+        pool=("--pool", "prefork", "--concurrency", "2"),
+        env={"OUTBOX_LEASE_SECONDS": lease, "OUTBOX_BASE_DELAY": "1"},
     )
-    with open(tmp_path / f"{name}.log", "wb") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "app.celery_worker",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

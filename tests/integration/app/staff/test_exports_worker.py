@@ -8,8 +8,6 @@ import csv
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,7 @@ from tests.conftest import (
     require_redis,
 )
 from tests.helpers.cases import file_with_examples
-from tests.helpers.paths import REPO_ROOT
+from tests.helpers.celery_worker import flush_redis, start_worker
 from workflow_engine.persistence.cases.exports import ExportSpec
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
@@ -35,8 +33,6 @@ from workflow_engine.persistence.platform.demo import seed_demo
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 KEY = "licencia-funcionamiento"
-WORKER = (sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker")
-QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
 @pytest.fixture
@@ -49,32 +45,8 @@ def database_url() -> Iterator[str]:
     drop_pg_database(url)
 
 
-def _worker(database_url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=REDIS_URL,
-        DEMO_MODE="1",
-        INSTANCE_DIR=str(tmp_path),
-        DOCUMENTS_DIR=str(tmp_path / "documents"),
-    )
-    with open(tmp_path / "worker.log", "wb") as log:
-        return subprocess.Popen(
-            [*WORKER, "--pool", "solo", "--loglevel", "INFO", "-n", "exports@%h", *QUIET],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def test_a_worker_builds_the_export(database_url: str, tmp_path: Path) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    client.close()
+    flush_redis(REDIS_URL)
     services = build_services(make_settings(database_url, tmp_path, broker_url=REDIS_URL))
     assert services.celery.conf.task_always_eager is False
     seed_demo(services.engine, demo_mode=True)
@@ -95,7 +67,7 @@ def test_a_worker_builds_the_export(database_url: str, tmp_path: Path) -> None:
     )
     services.celery.tasks["tramita.build_case_export"].delay(export.id)
     assert services.exports.info(export.id).status == "queued"  # nothing ran in this process
-    worker = _worker(database_url, tmp_path)
+    worker = start_worker(database_url, REDIS_URL, tmp_path, name="exports")
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -107,7 +79,7 @@ def test_a_worker_builds_the_export(database_url: str, tmp_path: Path) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
-    log = (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+    log = (tmp_path / "exports.log").read_text(errors="replace")[-3000:]
     assert found is not None and found.status == "ready", log
     assert found.rows_done == found.rows_total and found.rows_total >= 2
     path = services.exports.download(export.id, actor)

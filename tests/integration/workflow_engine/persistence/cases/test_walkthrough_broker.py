@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import REDIS_URL, redis_available, service_missing
-from tests.helpers.paths import REPO_ROOT
+from tests.helpers.celery_worker import flush_redis, start_worker
 from workflow_engine.persistence.models import (
     Case,
     CaseEvent,
@@ -35,11 +34,7 @@ PROCEDURE = "constancia-residencia"
 
 
 def _flush() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    client.close()
+    flush_redis(REDIS_URL)
 
 
 @pytest.fixture
@@ -52,29 +47,9 @@ def broker() -> Iterator[str]:
 
 
 def _start_worker(database_url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=REDIS_URL,
-        DEMO_MODE="1",
-        INSTANCE_DIR=str(tmp_path),
-        DOCUMENTS_DIR=str(tmp_path / "documents"),
-        UPLOADS_DIR=str(tmp_path / "uploads"),
+    return start_worker(
+        database_url, REDIS_URL, tmp_path, pool=("--pool", "threads", "--concurrency", "2")
     )
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (the child keeps it open)
-    with log:
-        return subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker"),
-                *("--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"),
-                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def _wait_ready(tmp_path: Path, proc: subprocess.Popen[bytes]) -> None:
