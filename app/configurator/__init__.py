@@ -12,6 +12,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     form_step,
     identifiers,
     information,
+    ledger,
     payment_step,
     preview,
     problems,

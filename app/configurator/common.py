@@ -178,6 +178,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("configurator.information", N_("Información")),
     ("configurator.steps", N_("Pasos y preguntas")),
     ("configurator.diagram", N_("Diagrama del flujo")),
+    ("configurator.ledger", N_("Padrón municipal")),
     ("configurator.problems", N_("Problemas")),
     ("configurator.preview", N_("Vista como ciudadano")),
     ("configurator.test_run", N_("Prueba")),

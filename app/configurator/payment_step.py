@@ -52,7 +52,17 @@ from workflow_engine.templates.fee_formulas import (
 from workflow_engine.templates.option_lists import slug, unique_id
 from workflow_engine.templates.step_types import PaymentStep
 
-__all__ = ["fee_constants", "fee_line", "fee_table", "payment_step", "worked_example"]
+__all__ = [
+    "factor_choices",
+    "factor_slot_values",
+    "fee_constants",
+    "fee_line",
+    "fee_table",
+    "formula_text",
+    "payment_step",
+    "posted_factors",
+    "worked_example",
+]
 
 EXAMPLE_DECISIONS = ["approve"] * 8
 MAX_TABLE_ROWS = 200
@@ -107,7 +117,7 @@ def _fields(doc: Doc, step_id: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _factor_choices(doc: Doc, step_id: str, used: list[Factor]) -> list[tuple[str, str, str]]:
+def factor_choices(doc: Doc, step_id: str, used: list[Factor]) -> list[tuple[str, str, str]]:
     """(group, value, label) of every factor a slot offers: a fixed amount, each constant,
     each numeric field, each fee table by each field whose options are its keys (and the
     factors the line already uses, whatever they are)."""
@@ -150,7 +160,7 @@ def _encode(factor: Factor) -> str:
     return f"{factor.kind}:{factor.name}"
 
 
-def _slots(factors: list[Factor]) -> list[tuple[str, str]]:
+def factor_slot_values(factors: list[Factor]) -> list[tuple[str, str]]:
     """(chosen value, fixed amount) of each factor slot a form shows."""
     filled = [(_encode(f), f.name if f.kind == "number" else "") for f in factors]
     return [*filled, *[("", "")] * MAX_FACTORS][:MAX_FACTORS]
@@ -245,7 +255,7 @@ def _texts(prefix: str) -> dict[str, str] | None:
     return {"es": es, "en": en} if en else {"es": es}
 
 
-def _posted_factors() -> list[Factor]:
+def posted_factors() -> list[Factor]:
     """The factors posted in the slots f-0… (FormulaError for a bad fixed amount)."""
     factors = []
     for n in range(MAX_FACTORS):
@@ -277,7 +287,7 @@ def _add_line(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
     if label is None:
         errors["label_es"] = _("Escriba el concepto de la línea en español.")
     try:
-        amount = to_amount(_posted_factors())
+        amount = to_amount(posted_factors())
     except FormulaError as error:
         errors["amount"] = error.message(reader_language())
     if errors:
@@ -403,8 +413,8 @@ def _page(
         step=step,
         step_type_label=localized(PaymentStep.label, lang),
         lines=lines,
-        slots=_slots([]),
-        choices=_factor_choices(doc, step_id, []),
+        slots=factor_slot_values([]),
+        choices=factor_choices(doc, step_id, []),
         tables=_tables(doc),
         constants=_constants(doc),
         example=worked_example(doc, step_id),
@@ -473,8 +483,8 @@ def _line_page(
         doc=doc,
         step=step,
         line=line,
-        slots=_slots(factors or []),
-        choices=_factor_choices(doc, str(step["id"]), factors or []),
+        slots=factor_slot_values(factors or []),
+        choices=factor_choices(doc, str(step["id"]), factors or []),
         uses_builder=factors is not None,
         amount_text=json.dumps(line.get("amount"), ensure_ascii=False, indent=2)
         if advanced is None
@@ -545,7 +555,7 @@ def fee_line(key: str, step_id: str, line_id: str) -> ResponseReturnValue:
             ) or _("Escriba el importe.")
     else:
         try:
-            amount = to_amount(_posted_factors())
+            amount = to_amount(posted_factors())
         except FormulaError as error:
             errors["amount"] = error.message(lang)
     if errors:

@@ -273,6 +273,7 @@ def section_label(section: str) -> str:
         sections.APPROVALS: _("Revisiones y aprobaciones"),
         sections.FEES: _("Pagos y tarifas"),
         sections.DOCUMENT: _("Documento que se entrega"),
+        sections.LEDGER: _("Padrón municipal"),
         sections.NOTIFICATIONS: _("Avisos"),
     }.get(section, section)
 
@@ -287,11 +288,14 @@ def status_label(status: str) -> str:
 
 
 def section_url(key: str, section: str, steps: tuple[str, ...] = ()) -> str | None:
-    """Where a section is edited: the information page, the steps page, or the page of the
-    section's first step (the steps page when it has none yet)."""
+    """Where a section is edited: the information page, the municipal register's page, the
+    steps page, or the page of the section's first step (the steps page when it has none
+    yet)."""
     views = current_app.view_functions
     if section == sections.INFORMATION:
         return url_for("configurator.information", key=key)
+    if section == sections.LEDGER and "configurator.ledger" in views:
+        return url_for("configurator.ledger", key=key)
     if section != sections.STEPS and steps:
         return url_for("configurator.step", key=key, step_id=steps[0])
     if "configurator.steps" in views:

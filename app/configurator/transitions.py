@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.configurator.common import Doc, Operation, apply_edit, render_editor
+from app.configurator.identifiers import chosen_id
 from app.configurator.conditions import (
     KEEP,
     ConditionField,
@@ -232,7 +233,10 @@ def _transition_action(info: TemplateInfo, doc: Doc, step: Mapping[str, Any]) ->
         to = _posted_target(doc, step)
         if to is None:
             return back
-        new_id, target = unique_id("ruta", ids), to
+        chosen = chosen_id("route_id", ids, unique_id("ruta", ids))
+        if chosen is None:
+            return back
+        new_id, target = chosen, to
         items = [t for t in step.get("transitions") or () if isinstance(t, Mapping)]
         has_default = bool(items) and items[-1].get("when") is None
         index = len(items) - 1 if has_default else len(items)
@@ -254,9 +258,17 @@ def _transition_action(info: TemplateInfo, doc: Doc, step: Mapping[str, Any]) ->
     )
     if action == "set":
         to = _posted_target(doc, step)
-        if to is not None and apply_edit(
-            info.key, lambda d: editing.set_transition(d, step_id, transition_id, to)
-        ):
+        others = [i for i in ids if i != transition_id]
+        new_id = chosen_id("route_id", others, transition_id)
+        if to is None or new_id is None:
+            return back
+
+        def operation(d: Doc) -> editing.EditResult:
+            if new_id != transition_id:
+                d = editing.rename_transition(d, step_id, transition_id, new_id).doc
+            return editing.set_transition(d, step_id, new_id, to)
+
+        if apply_edit(info.key, operation):
             flash(_("Se guardó el destino de la ruta."))
     elif action in ("up", "down"):
         position = ids.index(transition_id) + (-1 if action == "up" else 1)

@@ -39,9 +39,11 @@ __all__ = [
     "remove_step",
     "remove_transition",
     "rename_field",
+    "rename_transition",
     "rename_step",
     "set_condition",
     "set_field",
+    "set_ledger",
     "set_outcome",
     "set_step",
     "set_transition",
@@ -725,6 +727,17 @@ def set_step(doc: Doc, step_id: str, changes: Mapping[str, Any]) -> EditResult:
     return _finish(out)
 
 
+def set_ledger(doc: Doc, register: Mapping[str, Any] | None) -> EditResult:
+    """What an approved case records in the municipal ledger (``ledger.register``); None:
+    the procedure registers nothing (the ``ledger`` block goes)."""
+    out = clone(doc)
+    if register is None:
+        out.pop("ledger", None)
+    else:
+        out["ledger"] = {**(out.get("ledger") or {}), "register": clone(dict(register))}
+    return _finish(out)
+
+
 # -- rename -----------------------------------------------------------------------------------
 
 
@@ -869,6 +882,20 @@ def set_transition(
         item.pop("when", None)
     elif when is not _UNSET:
         item["when"] = clone(when)
+    return _finish(out)
+
+
+def rename_transition(doc: Doc, step_id: str, old: str, new: str) -> EditResult:
+    """Give a transition of a step a new id: an identifier unique among the step's
+    transitions (no rule, text nor mapping names a transition, so nothing else changes)."""
+    ix = _Index(doc)
+    i = _has_transitions(ix, step_id)
+    items = ix.steps[i].get("transitions")
+    k = _item_index(items, old, step_id)
+    taken = {str(t.get("id")) for t in items if isinstance(t, Mapping)} - {old}
+    _check_new_id(new, taken, "ruta", "route")
+    out = clone(doc)
+    out["steps"][i]["transitions"][k]["id"] = new
     return _finish(out)
 
 

@@ -1,10 +1,11 @@
 """The configurator's view of a procedure in parts: where each validator problem belongs, and
 how far along each part of the procedure is (the editor's overview, a task list).
 
-A procedure is edited in six sections: its information (names, summary, keywords, the
+A procedure is edited in seven sections: its information (names, summary, keywords, the
 catalog fields the law asks for), its steps and questions (form steps, connectors, ends), its
 approvals (approval and parallel approval steps), its fees (payment steps, fee tables,
-constants), the document it issues, and its notifications. Each section has a status:
+constants), the document it issues, what an approved case records in the municipal register
+(``ledger``) and its notifications. Each section has a status:
 
 - ``not_started``: nothing of it is there yet;
 - ``in_progress``: started, but something it needs is still missing;
@@ -28,6 +29,7 @@ __all__ = [
     "HAS_PROBLEMS",
     "INFORMATION_LISTS",
     "IN_PROGRESS",
+    "LEDGER",
     "LOCALIZED_KEYS",
     "NOT_STARTED",
     "SECTIONS",
@@ -45,7 +47,8 @@ APPROVALS = "approvals"
 FEES = "fees"
 DOCUMENT = "document"
 NOTIFICATIONS = "notifications"
-SECTIONS = (INFORMATION, STEPS, APPROVALS, FEES, DOCUMENT, NOTIFICATIONS)
+LEDGER = "ledger"
+SECTIONS = (INFORMATION, STEPS, APPROVALS, FEES, DOCUMENT, LEDGER, NOTIFICATIONS)
 """The overview's task list, in its order."""
 
 NOT_STARTED = "not_started"
@@ -74,7 +77,7 @@ _KEY_SECTION = {
     "declarative": APPROVALS,
     "fee_tables": FEES,
     "constants": FEES,
-    "ledger": DOCUMENT,
+    "ledger": LEDGER,
 }
 # Errors that say something is missing (the section is unfinished), not that it is wrong.
 _MISSING_CODES = frozenset({"missing_property", "list_size", "text_length"})
@@ -225,6 +228,8 @@ def _started(doc: Mapping[str, Any], section: str, steps: Sequence[Mapping[str, 
         )
     if section == APPROVALS and _has_text(doc.get("declarative")):
         return True
+    if section == LEDGER:
+        return isinstance(doc.get("ledger"), Mapping)
     return any(_step_section(s) == section for s in steps)
 
 
