@@ -9,6 +9,7 @@ from app.configurator import (  # noqa: F401  (importing registers the pages)
     conditions,
     diagram,
     document_step,
+    example_data,
     form_step,
     identifiers,
     information,

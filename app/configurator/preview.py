@@ -155,6 +155,8 @@ def _data_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
             fields.append(
                 {
                     "name": name,
+                    "field": fld.id,
+                    "multiple": isinstance(value, list),
                     "id": f"d-{step['id']}-{fld.id}",
                     "label": fld.title(lang),
                     "editable": _simple(fld),

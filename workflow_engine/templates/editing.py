@@ -42,6 +42,7 @@ __all__ = [
     "rename_transition",
     "rename_step",
     "set_condition",
+    "set_example_data",
     "set_field",
     "set_ledger",
     "set_outcome",
@@ -724,6 +725,17 @@ def set_step(doc: Doc, step_id: str, changes: Mapping[str, Any]) -> EditResult:
     i = ix.step(step_id)
     out = clone(doc)
     _set_keys(out["steps"][i], changes, "un paso")
+    return _finish(out)
+
+
+def set_example_data(doc: Doc, data: Mapping[str, Any] | None) -> EditResult:
+    """The procedure's sample answers per form step (``example_data``); None or empty: no
+    sample answers (the preview makes some from the field types)."""
+    out = clone(doc)
+    if data:
+        out["example_data"] = clone(dict(data))
+    else:
+        out.pop("example_data", None)
     return _finish(out)
 
 
