@@ -1,4 +1,5 @@
-"""The configurator's list (and its «new procedure» page), overview, information and problems
+"""The configurator's list (and its «new procedure» page), overview, information, problems,
+municipal register (and its conditional value's condition), sample answers and test run
 pages pass axe-core at a desktop's and a phone's width, without sideways scrolling; the
 information page's add-a-row button works in a real browser."""
 
@@ -19,6 +20,10 @@ PAGES = (
     f"/configurador/{KEY}/",
     f"/configurador/{KEY}/informacion",
     f"/configurador/{KEY}/problemas",
+    f"/configurador/{KEY}/padron",
+    f"/configurador/{KEY}/padron?condicion=name",
+    f"/configurador/{KEY}/prueba/respuestas-de-ejemplo",
+    f"/configurador/{KEY}/prueba",
 )
 
 
