@@ -36,6 +36,7 @@ from workflow_engine.engine import ProcedureDefinition
 from workflow_engine.persistence.platform.uploads import UploadRejectedError, check_upload
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import editing
+from workflow_engine.templates.field_types.base import PartsInput
 from workflow_engine.templates.fields import validate_step_data
 from workflow_engine.templates.model import Field
 from workflow_engine.templates.preview import readable, sample_data
@@ -190,9 +191,11 @@ def _inputs(fld: Field, name: str, value: Any, lang: str) -> dict[str, Any]:
     }
     if fld.takes_files:
         item["kind"] = "files"
-        item["files"] = [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+        item["files"] = (
+            [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+        )
         item["accept"] = ",".join(str(a) for a in fld.raw.get("accept") or ())
-    elif getattr(fld.kind, "parts", ()):  # an address, a point: an input per part
+    elif issubclass(fld.kind, PartsInput):  # an address, a point: an input per part
         item["kind"] = "parts"
         given = value if isinstance(value, Mapping) else {}
         item["parts"] = [
@@ -227,7 +230,9 @@ def _rows(doc: Doc, data: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any
         for fld in step.editable_fields():
             value = values.get(fld.id)
             if fld.is_group:
-                rows = [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+                rows = (
+                    [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+                )
                 fields.append(
                     {
                         "kind": "group",

@@ -58,7 +58,9 @@ VALUES: tuple[tuple[str, str], ...] = (
     ("name", N_("Nombre del titular")),
 )
 VALUE_HINTS = {
-    "key": N_("Lo que identifica el registro: el folio del expediente, la placa, el número de licencia…"),
+    "key": N_(
+        "Lo que identifica el registro: el folio del expediente, la placa, el número de licencia…"
+    ),
     "name": N_("Cuando el titular no es la persona solicitante (la razón social de una empresa)."),
 }
 MAX_ATTRIBUTES = 40

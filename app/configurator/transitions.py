@@ -32,7 +32,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.configurator.common import Doc, Operation, apply_edit, render_editor
-from app.configurator.identifiers import chosen_id
 from app.configurator.conditions import (
     KEEP,
     ConditionField,
@@ -40,6 +39,7 @@ from app.configurator.conditions import (
     condition_fields,
     posted_builder,
 )
+from app.configurator.identifiers import chosen_id
 from app.formatting import localized, reader_language
 from workflow_engine.persistence.platform.catalog import TemplateInfo
 from workflow_engine.templates import editing
@@ -224,6 +224,26 @@ def _posted_target(doc: Doc, step: Mapping[str, Any]) -> str | None:
     return to
 
 
+def _set_route(
+    info: TemplateInfo, doc: Doc, step: Mapping[str, Any], transition_id: str, ids: list[str]
+) -> None:
+    """A route's destination and its id (`route_id`: the liaison's, checked by the
+    identifier rules and unique within the step), saved as one revision."""
+    step_id = str(step["id"])
+    to = _posted_target(doc, step)
+    new_id = chosen_id("route_id", [i for i in ids if i != transition_id], transition_id)
+    if to is None or new_id is None:
+        return
+
+    def operation(d: Doc) -> editing.EditResult:
+        if new_id != transition_id:
+            d = editing.rename_transition(d, step_id, transition_id, new_id).doc
+        return editing.set_transition(d, step_id, new_id, to)
+
+    if apply_edit(info.key, operation):
+        flash(_("Se guardó el destino de la ruta."))
+
+
 def _transition_action(info: TemplateInfo, doc: Doc, step: Mapping[str, Any]) -> Response:
     step_id = str(step["id"])
     ids = _ids(step)
@@ -257,19 +277,7 @@ def _transition_action(info: TemplateInfo, doc: Doc, step: Mapping[str, Any]) ->
         t for t in step["transitions"] if isinstance(t, Mapping) and t.get("id") == transition_id
     )
     if action == "set":
-        to = _posted_target(doc, step)
-        others = [i for i in ids if i != transition_id]
-        new_id = chosen_id("route_id", others, transition_id)
-        if to is None or new_id is None:
-            return back
-
-        def operation(d: Doc) -> editing.EditResult:
-            if new_id != transition_id:
-                d = editing.rename_transition(d, step_id, transition_id, new_id).doc
-            return editing.set_transition(d, step_id, new_id, to)
-
-        if apply_edit(info.key, operation):
-            flash(_("Se guardó el destino de la ruta."))
+        _set_route(info, doc, step, transition_id, ids)
     elif action in ("up", "down"):
         position = ids.index(transition_id) + (-1 if action == "up" else 1)
         if 0 <= position < len(ids):

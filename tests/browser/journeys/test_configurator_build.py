@@ -847,7 +847,7 @@ def build_reference_examples(page: Any, ref: dict[str, Any]) -> None:
     rows = examples["negocio"]["socios"]
     for _round in range(len(rows) + 1):
         full(page, "/prueba/respuestas-de-ejemplo")
-        for step, values in examples.items():
+        for _step, values in examples.items():
             for fid, value in values.items():
                 if isinstance(value, dict):
                     for part, text in value.items():

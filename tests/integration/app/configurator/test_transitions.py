@@ -42,9 +42,7 @@ def test_the_page_shows_each_route_id(app: Flask) -> None:
 
 def test_a_route_id_is_changed_with_its_destination(app: Flask) -> None:
     web = login(app.test_client(), LIAISON)
-    done = _post(
-        web, action="set", transition="revision_simple", to="revision", route_id="simple"
-    )
+    done = _post(web, action="set", transition="revision_simple", to="revision", route_id="simple")
     assert "Se guardó el destino de la ruta." in done.get_data(as_text=True)
     assert _ids(app) == ["revision_conjunta", "simple"]
 
