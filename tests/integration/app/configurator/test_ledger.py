@@ -3,10 +3,13 @@ licence's department: the reference's register shown in the pickers, saved back 
 from the form; each picker kind (a field, the folio, «depends on a condition» whose
 condition is then built on its own page); attributes added and removed; a recurring amount
 from a fee table; a bad attribute name refused in Spanish with nothing saved; the whole
-block removed and brought back with undo; another department's liaison gets 404."""
+block removed and brought back with undo; another department's liaison gets 404; a
+problem of the register links to this page, where a value the pickers cannot show is
+shown read-only and kept."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import Any
@@ -16,6 +19,7 @@ from flask.testing import FlaskClient
 
 from tests.helpers.paths import EXAMPLES
 from tests.helpers.web import csrf_from, login
+from workflow_engine.persistence.platform.catalog import Catalog, Editor
 
 LIAISON = "enlace@demo.gob.mx"
 OTHER = "/configurador/permiso-construccion/padron"  # desarrollo-urbano's
@@ -181,3 +185,20 @@ def test_another_department_gets_not_found(app: Flask) -> None:
     assert web.get(f"{OTHER}?condicion=name").status_code == 404
     token = _form(web)
     assert web.post(OTHER, data={**token, "action": "remove"}).status_code == 404
+
+
+def test_a_register_problem_links_to_this_page(app: Flask) -> None:
+    catalog: Catalog = app.extensions["tramita"].catalog
+    doc = copy.deepcopy(catalog.draft(KEY))
+    doc["ledger"]["register"]["rfc"] = {"var": "no_existe"}
+    catalog.save_revision(doc, by=Editor.operator(), base=catalog.info(KEY).draft_revision)
+    web = login(app.test_client(), LIAISON)
+    problems = web.get(f"/configurador/{KEY}/problemas").get_data(as_text=True)
+    errors = problems.split('id="avisos"')[0]
+    assert f'href="{PAGE}"' in errors
+    assert "Padrón municipal" in errors
+    page = web.get(PAGE).get_data(as_text=True)
+    assert 'id="rfc-source-advanced" name="rfc-source" value="advanced" checked' in page
+    assert "no_existe" in page  # shown read-only, kept on save
+    web.post(PAGE, data={**_form(web), **_reference_form(), "rfc-source": "advanced"})
+    assert _ledger(app)["register"]["rfc"] == {"var": "no_existe"}
