@@ -76,7 +76,7 @@ def test_a_liaison_creates_a_blank_procedure_in_their_department(app: Flask) -> 
     )
     overview = web.get("/configurador/permiso-de-ano-nuevo/").get_data(as_text=True)
     assert "Permiso de Año Nuevo" in overview and "Borrador (nunca publicado)" in overview
-    assert overview.count("Sin empezar") == 6
+    assert overview.count("Sin empezar") == 7  # the municipal register included
     assert "Enlace Desarrollo Económico" in overview  # last saved by
     # The same title again gets the next free key.
     assert (
@@ -219,10 +219,12 @@ def test_the_overview_is_a_task_list_of_the_procedures_parts(app: Flask) -> None
         "Revisiones y aprobaciones",
         "Pagos y tarifas",
         "Documento que se entrega",
+        "Padrón municipal",
         "Avisos",
     ):
         assert label in page
-    assert page.count(">Listo<") == 6
+    assert page.count(">Listo<") == 7
+    assert f'href="/configurador/{OWN}/padron"' in page  # the municipal register
     assert f'href="/configurador/{OWN}/informacion"' in page
     assert f'href="/configurador/{OWN}/pasos/revision_conjunta"' in page  # approvals
     assert f'href="/configurador/{OWN}/pasos/pago"' in page  # fees
