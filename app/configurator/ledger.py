@@ -321,14 +321,13 @@ def _page(
 
 
 def _condition(key: str, doc: Doc, name: str) -> ResponseReturnValue:
-    """The condition of the conditional value `name`, with the condition builder."""
+    """The condition of the conditional value `name`, with the condition builder; the
+    register's page when `name` is not a conditional value (any more)."""
     register = _register(doc)
     known = {fid for fid, _label in _fields(doc)}
-    if register is None or name not in dict(VALUES):
-        abort(404)
-    shown = picked(register.get(name), known)
-    if shown["source"] != "if":
-        abort(404)
+    shown = picked((register or {}).get(name), known)
+    if shown["source"] != "if":  # no such conditional value (an undo may have removed it)
+        return redirect(_url(key))
     rule = None if shown["rule"] is True else shown["rule"]
     fields = condition_fields(doc, "")
     builder = builder_for(rule, fields)
@@ -338,7 +337,7 @@ def _condition(key: str, doc: Doc, name: str) -> ResponseReturnValue:
         if save is not KEEP:
             then, other = {"var": shown["then"]}, {"var": shown["else"]}
             value = then if save is None else {"if": [save, then, other]}
-            changed = {**register, name: value}
+            changed = {**(register or {}), name: value}
             if apply_edit(key, lambda d: editing.set_ledger(d, changed)) is None:
                 return redirect(_url(key, condicion=name))
             flash(

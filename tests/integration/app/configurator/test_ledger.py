@@ -202,3 +202,11 @@ def test_a_register_problem_links_to_this_page(app: Flask) -> None:
     assert "no_existe" in page  # shown read-only, kept on save
     web.post(PAGE, data={**_form(web), **_reference_form(), "rfc-source": "advanced"})
     assert _ledger(app)["register"]["rfc"] == {"var": "no_existe"}
+
+
+def test_the_condition_page_of_a_value_that_is_not_conditional_goes_back(app: Flask) -> None:
+    web = login(app.test_client(), LIAISON)
+    for name in ("rfc", "nope"):
+        response = web.get(f"{PAGE}?condicion={name}")
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/padron")

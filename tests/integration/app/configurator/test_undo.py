@@ -146,6 +146,8 @@ EDITOR_PAGES = (
     "/constantes",
     "/tarifas/tarifa_giro",
     "/prueba",
+    "/prueba/respuestas-de-ejemplo",
+    "/padron",
     "/publicar",
     "/versiones",
 )
