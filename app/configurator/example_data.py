@@ -38,7 +38,7 @@ from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import editing
 from workflow_engine.templates.field_types.base import PartsInput
 from workflow_engine.templates.fields import validate_step_data
-from workflow_engine.templates.model import Field
+from workflow_engine.templates.model import Field, Step
 from workflow_engine.templates.preview import readable, sample_data
 
 __all__ = ["example_data", "file_ref", "save_example_data"]
@@ -112,6 +112,13 @@ def _definition(doc: Doc) -> ProcedureDefinition:
     return ProcedureDefinition(readable(doc))
 
 
+def _forms(definition: ProcedureDefinition) -> list[Step]:
+    """The form steps whose answers the page edits: every form of the procedure (those
+    after a review too), in document order. A review's sample decision fields are kept as
+    they are."""
+    return [s for s in definition.model.steps if s.is_form]
+
+
 def _posted_data(
     doc: Doc, form: MultiDict[str, str], files: MultiDict[str, FileStorage]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
@@ -125,7 +132,7 @@ def _posted_data(
     shown: dict[str, dict[str, Any]] = {}
     errors: list[str] = []
     case: dict[str, Any] = {}
-    for step in definition.model.form_steps():
+    for step in _forms(definition):
         current = dict(samples.get(step.id, {}))
         known = _refs_in(current)
 
@@ -157,7 +164,9 @@ def save_example_data(key: str) -> ResponseReturnValue:
     back = request.form.get("back") == "prueba"
     if errors:
         return _page(info.key, doc, shown, errors, status=422)
-    data = {step: values for step, values in saved.items() if values}
+    given = doc.get("example_data")
+    others = {k: v for k, v in given.items() if k not in saved} if isinstance(given, dict) else {}
+    data = {**others, **{step: values for step, values in saved.items() if values}}
     if apply_edit(info.key, lambda d: editing.set_example_data(d, data)) is None:
         return redirect(url_for(".example_data", key=info.key))
     flash(_("Se guardaron las respuestas de ejemplo."))
@@ -224,7 +233,7 @@ def _inputs(fld: Field, name: str, value: Any, lang: str) -> dict[str, Any]:
 def _rows(doc: Doc, data: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     lang = reader_language()
     out = []
-    for step in _definition(doc).model.form_steps():
+    for step in _forms(_definition(doc)):
         values = data.get(step.id, {})
         fields = []
         for fld in step.editable_fields():

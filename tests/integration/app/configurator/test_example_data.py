@@ -174,3 +174,16 @@ def test_another_department_gets_not_found(app: Flask) -> None:
     assert web.get(other).status_code == 404
     token = csrf_from(web.get(PAGE).get_data(as_text=True))
     assert web.post(other, data={"csrf_token": token, "revision": "1"}).status_code == 404
+
+
+def test_every_installed_procedure_round_trips_through_the_page(app: Flask) -> None:
+    """Saved as drawn, each installed procedure keeps its example_data (its later forms and
+    a review's sample decision fields included)."""
+    catalog = app.extensions["tramita"].catalog
+    web = login(app.test_client(), "admin@demo.gob.mx")
+    for info in catalog.all():
+        page = f"/configurador/{info.key}/prueba/respuestas-de-ejemplo"
+        before = catalog.draft(info.key).get("example_data")
+        saved = web.post(page, data=_with(_as_drawn(web, page)), content_type="multipart/form-data")
+        assert saved.status_code == 302, (info.key, saved.get_data(as_text=True)[:3000])
+        assert catalog.draft(info.key).get("example_data") == before, info.key
