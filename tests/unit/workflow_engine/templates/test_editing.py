@@ -650,3 +650,42 @@ def test_a_route_to_another_step_or_a_conditional_one_is_left_alone() -> None:
     doc["steps"][0]["transitions"] = [{"id": "a", "to": "solicitud"}]
     out = editing.add_linked_step(doc, _step("datos", "form"), index=1)
     assert out.doc["steps"][0]["transitions"] == [{"id": "a", "to": "solicitud"}]
+
+
+# -- route ids, the municipal register, the sample answers ------------------------------------
+
+
+def test_rename_transition_keeps_everything_else_of_the_route() -> None:
+    d = doc("licencia-funcionamiento")
+    out = editing.rename_transition(d, "documentos", "revision_simple", "simple").doc
+    routes = find_step(out, "documentos")["transitions"]
+    assert [t["id"] for t in routes] == ["revision_conjunta", "simple"]
+    assert routes[1]["to"] == "revision"
+    assert find_step(d, "documentos")["transitions"][1]["id"] == "revision_simple"  # not mutated
+
+
+@pytest.mark.parametrize(
+    ("new", "code"), [("revision_conjunta", "id_taken"), ("Simple", "bad_id"), ("1x", "bad_id")]
+)
+def test_rename_transition_refuses_a_taken_or_bad_id(new: str, code: str) -> None:
+    with pytest.raises(editing.EditError) as caught:
+        editing.rename_transition(
+            doc("licencia-funcionamiento"), "documentos", "revision_simple", new
+        )
+    assert caught.value.code == code
+
+
+def test_set_ledger_replaces_or_removes_the_register() -> None:
+    d = doc("licencia-funcionamiento")
+    register = {"kind": "plot", "key": {"var": "$case.folio"}}
+    assert editing.set_ledger(d, register).doc["ledger"] == {"register": register}
+    assert "ledger" not in editing.set_ledger(d, None).doc
+    assert "ledger" in d
+
+
+def test_set_example_data_replaces_or_removes_the_sample_answers() -> None:
+    d = doc("licencia-funcionamiento")
+    data = {"solicitante": {"tipo_persona": "fisica"}}
+    assert editing.set_example_data(d, data).doc["example_data"] == data
+    assert "example_data" not in editing.set_example_data(d, {}).doc
+    assert "example_data" in d
