@@ -77,6 +77,7 @@ def test_other_parts_of_the_template_have_their_section() -> None:
     assert locate(LICENCE, problem("$.fee_tables.giro")) == Location("fees")
     assert locate(LICENCE, problem("$.constants.uma")) == Location("fees")
     assert locate(LICENCE, problem("$.declarative.explanation")) == Location("approvals")
+    assert locate(LICENCE, problem("$.ledger.register.rfc")) == Location("ledger")
     assert locate(LICENCE, problem("$.start")) == Location("steps")
     assert locate(LICENCE, problem("$.example_data.negocio.giro")) == Location(
         "steps", "negocio", "giro"
