@@ -254,22 +254,22 @@ def orders(
     ).label("outcome")
     # The order's copy of its case's procedure key: the period's orders come from one
     # covering index (ix_payment_orders_revenue), without a join to a million cases.
-    key = orders_t.c.procedure_key
+    of_procedure = orders_t.c.procedure_key
     query = (
         select(
-            key.label("procedure_key"),
+            of_procedure.label("procedure_key"),
             orders_t.c.currency,
             status,
             func.count().label("n"),
             func.sum(orders_t.c.amount_cents).label("cents"),
         )
         .where(orders_t.c.created_at >= lo, orders_t.c.created_at < hi)
-        .group_by(key, orders_t.c.currency, status)
+        .group_by(of_procedure, orders_t.c.currency, status)
     )
     if procedure:
-        query = query.where(key == procedure)
+        query = query.where(of_procedure == procedure)
     if procedures is not None:
-        query = query.where(key.in_(sorted(procedures)))
+        query = query.where(of_procedure.in_(sorted(procedures)))
     sums: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in conn.execute(query):
         for key in (r.procedure_key, ""):
