@@ -241,43 +241,48 @@ def orders(
     """Orders issued in the period per procedure and currency, by procedure key, then their
     total per currency (procedure "") last."""
     lo, hi = period.bounds()
-    status = case(
-        (orders_t.c.status == "paid", "paid"),
-        (
-            and_(
-                orders_t.c.status == "pending",
-                or_(orders_t.c.expires_on.is_(None), orders_t.c.expires_on >= today),
-            ),
-            "pending",
-        ),
-        else_="expired",
-    ).label("outcome")
+    o = orders_t.c
+    paid = o.status == "paid"
+    pending = and_(o.status == "pending", or_(o.expires_on.is_(None), o.expires_on >= today))
     # The order's copy of its case's procedure key: the period's orders come from one
-    # covering index (ix_payment_orders_revenue), without a join to a million cases.
-    of_procedure = orders_t.c.procedure_key
+    # covering index (ix_payment_orders_revenue), without a join to a million cases; one
+    # group per procedure and currency, paid and pending counted with FILTER (expired: the
+    # rest), cheaper than a group per outcome.
     query = (
         select(
-            of_procedure.label("procedure_key"),
-            orders_t.c.currency,
-            status,
+            o.procedure_key,
+            o.currency,
             func.count().label("n"),
-            func.sum(orders_t.c.amount_cents).label("cents"),
+            func.sum(o.amount_cents).label("cents"),
+            func.count().filter(paid).label("paid"),
+            func.sum(o.amount_cents).filter(paid).label("paid_cents"),
+            func.count().filter(pending).label("pending"),
+            func.sum(o.amount_cents).filter(pending).label("pending_cents"),
         )
-        .where(orders_t.c.created_at >= lo, orders_t.c.created_at < hi)
-        .group_by(of_procedure, orders_t.c.currency, status)
+        .where(o.created_at >= lo, o.created_at < hi)
+        .group_by(o.procedure_key, o.currency)
     )
     if procedure:
-        query = query.where(of_procedure == procedure)
+        query = query.where(o.procedure_key == procedure)
     if procedures is not None:
-        query = query.where(of_procedure.in_(sorted(procedures)))
+        query = query.where(o.procedure_key.in_(sorted(procedures)))
     sums: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in conn.execute(query):
+        n, cents = int(r.n), int(r.cents)
+        counts = {
+            "issued": n,
+            "issued_cents": cents,
+            "paid": int(r.paid),
+            "paid_cents": int(r.paid_cents or 0),
+            "pending": int(r.pending),
+            "pending_cents": int(r.pending_cents or 0),
+        }
+        counts["expired"] = n - counts["paid"] - counts["pending"]
+        counts["expired_cents"] = cents - counts["paid_cents"] - counts["pending_cents"]
         for key in (r.procedure_key, ""):
             row = sums[key, r.currency]
-            row["issued"] += int(r.n)
-            row["issued_cents"] += int(r.cents)
-            row[r.outcome] += int(r.n)
-            row[f"{r.outcome}_cents"] += int(r.cents)
+            for name, value in counts.items():
+                row[name] += value
     keys = sorted(sums, key=lambda k: (k[0] == "", k[0], k[1]))
     return [OrdersRow(procedure=k[0], currency=k[1], **sums[k]) for k in keys]
 
