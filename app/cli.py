@@ -579,7 +579,13 @@ def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
 
     def settle(reference: str) -> Command:
         source = DEMO_CHANNELS[next(paid) % len(DEMO_CHANNELS)]
-        return settle_payment(services.engine, reference, f"demo-{reference}", source=source)[1]
+        return settle_payment(
+            services.engine,
+            reference,
+            f"demo-{reference}",
+            source=source,
+            timezone=services.settings.timezone,
+        )[1]
 
     began = time.monotonic()
     report = seed_demo_cases(
@@ -604,7 +610,7 @@ def _seed_demo_ledger(services: Services) -> None:
     from workflow_engine.persistence.types import utcnow
 
     today = local_today(services.settings.timezone, utcnow())
-    added = seed_demo_ledger(services.engine, today)
+    added = seed_demo_ledger(services.engine, today, timezone=services.settings.timezone)
     if added:
         click.echo(f"Padrón demo: {added} contribuyentes con cargos anuales, pagos y adeudos.")
 

@@ -124,9 +124,10 @@ JOIN LATERAL (SELECT id FROM users WHERE role = 'official' ORDER BY id
 WHERE c.id BETWEEN :low AND :high AND c.status IN ('in_review', 'closed')
 """
 ORDERS_SQL = """
-INSERT INTO payment_orders (case_id, step_id, attempt, idempotency_key, reference, connector,
-    amount_cents, currency, lines, status, expires_on, created_at, paid_at)
-SELECT c.id, 'pago', 1, 'bench-order-' || c.id, 'B' || lpad(c.id::text, 12, '0'), 'builtin',
+INSERT INTO payment_orders (case_id, procedure_key, step_id, attempt, idempotency_key,
+    reference, connector, amount_cents, currency, lines, status, expires_on, created_at, paid_at)
+SELECT c.id, c.procedure_key, 'pago', 1, 'bench-order-' || c.id,
+    'B' || lpad(c.id::text, 12, '0'), 'builtin',
     50000 + (c.id * 37 % 200) * 1000, 'MXN',
     jsonb_build_array(jsonb_build_object('concept', 'Derechos', 'amount_cents',
         50000 + (c.id * 37 % 200) * 1000)),
@@ -197,6 +198,7 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
 
     from app.cli import run_migrations
     from app.config import Settings
+    from connectors.ledger import totals
     from workflow_engine.persistence.cases.dashboards import (
         fill_funnel_marks,
         rebuild_day_counts,
@@ -270,6 +272,9 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
         fill_resolutions(conn, ZoneInfo(Settings.timezone))
         fill_funnel_marks(conn)
         rebuild_day_counts(conn, ZoneInfo(Settings.timezone))
+        # The treasury's daily totals of the payments written above (what each payment
+        # adds as it is recorded).
+        totals.rebuild(conn, Settings.timezone)
         counts = {
             table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
             for table in (
@@ -280,6 +285,7 @@ def seed(url: str, n: int, seed_value: int, chunk: int = 50000) -> dict[str, Any
                 "taxpayers",
                 "obligations",
                 "ledger_payments",
+                "payment_day_totals",
             )
         }
     engine.dispose()

@@ -302,9 +302,10 @@ def clone_awaiting_cases(url: str, template: dict[str, Any], count: int) -> list
             "to_jsonb(id::text)), '{folio}', to_jsonb(folio)) WHERE folio LIKE 'BENCH-%%'"
         )
         conn.execute(
-            "INSERT INTO payment_orders (case_id, step_id, attempt, idempotency_key, reference, "
-            "connector, amount_cents, currency, lines, status, expires_on, created_at) "
-            "SELECT c.id, o.step_id, o.attempt, 'bench:' || c.folio, "
+            "INSERT INTO payment_orders (case_id, procedure_key, step_id, attempt, "
+            "idempotency_key, reference, connector, amount_cents, currency, lines, status, "
+            "expires_on, created_at) "
+            "SELECT c.id, c.procedure_key, o.step_id, o.attempt, 'bench:' || c.folio, "
             "'BR' || substr(c.folio, 7) , o.connector, o.amount_cents, o.currency, o.lines, "
             "'pending', o.expires_on, o.created_at "
             "FROM cases c, payment_orders o "

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from connectors.common import local_today
+from connectors.ledger import totals
 from workflow_engine.engine.recurring import due_date
 from workflow_engine.persistence.models import (
     IDENTIFIER_LENGTH,
@@ -388,9 +389,11 @@ def add_payment(
     taxpayer_id: int | None,
     obligation_id: int | None,
     case_id: int | None,
+    timezone: str = totals.DEFAULT_TIMEZONE,
 ) -> bool:
-    """Write the payment and settle its obligation. False (nothing written) when this
-    (source, external id) was already recorded: a replayed event changes nothing."""
+    """Write the payment and settle its obligation, and count it in the daily totals
+    (`connectors.ledger.totals`, on its local day in `timezone`). False (nothing written)
+    when this (source, external id) was already recorded: a replayed event changes nothing."""
     already = conn.execute(
         select(payments_t.c.id).where(
             payments_t.c.source == source, payments_t.c.external_id == external_id
@@ -418,6 +421,33 @@ def add_payment(
             .where(obligations_t.c.id == obligation_id, obligations_t.c.status != "paid")
             .values(status="paid", paid_at=paid_at)
         )
+    owed = None
+    if obligation_id is not None:
+        owed = conn.execute(
+            select(
+                obligations_t.c.concept,
+                obligations_t.c.kind,
+                obligations_t.c.period,
+                obligations_t.c.case_id,
+            ).where(obligations_t.c.id == obligation_id)
+        ).first()
+    of_case = case_id if case_id is not None else (owed.case_id if owed is not None else None)
+    procedure_key = None
+    if of_case is not None:
+        procedure_key = conn.execute(
+            select(cases_t.c.procedure_key).where(cases_t.c.id == of_case)
+        ).scalar_one_or_none()
+    key = totals.day_key(
+        paid_at=paid_at,
+        source=source[:64],
+        currency=currency,
+        procedure_key=procedure_key,
+        concept=owed.concept if owed is not None else None,
+        kind=owed.kind if owed is not None else None,
+        period=owed.period if owed is not None else None,
+        timezone=timezone,
+    )
+    totals.add(conn, {key: (1, amount_cents)})
     return True
 
 

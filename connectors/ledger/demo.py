@@ -164,7 +164,7 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(16), tzinfo=UTC)  # ten in the morning in Mexico City
 
 
-def seed_demo_ledger(engine: Engine, today: date) -> int:
+def seed_demo_ledger(engine: Engine, today: date, *, timezone: str = "America/Mexico_City") -> int:
     """The demo holders, their objects, charges and payments; returns how many holders were
     added (0 when already seeded)."""
     with engine.begin() as conn:
@@ -244,5 +244,6 @@ def seed_demo_ledger(engine: Engine, today: date) -> int:
                         taxpayer_id=taxpayer_id,
                         obligation_id=obligation_id,
                         case_id=None,
+                        timezone=timezone,
                     )
     return len(DEMO_HOLDERS)

@@ -23,13 +23,14 @@ from connectors.payments.base import (
     PaymentOrderInfo,
     PaymentOrderRequest,
 )
-from workflow_engine.persistence.models import PaymentOrder, table
+from workflow_engine.persistence.models import Case, PaymentOrder, table
 from workflow_engine.persistence.types import utcnow
 
 if TYPE_CHECKING:
     from connectors.settings import ConnectorSettings
 
 orders_t = table(PaymentOrder)
+cases_t = table(Case)
 
 _DERIVED_DIGITS = 4
 _RANDOM_DIGITS = 6
@@ -202,6 +203,10 @@ def insert_order(
     conn.execute(
         insert(orders_t).values(
             case_id=request.case_id,
+            # the case's procedure, copied for the revenue dashboard (no join to the cases)
+            procedure_key=select(cases_t.c.procedure_key)
+            .where(cases_t.c.id == request.case_id)
+            .scalar_subquery(),
             step_id=request.step_id,
             attempt=request.attempt,
             idempotency_key=request.idempotency_key,

@@ -107,7 +107,12 @@ def confirm_payment_command(
 
 
 def settle_payment(
-    engine: Engine, reference: str, provider_id: str = "", *, source: str | None = None
+    engine: Engine,
+    reference: str,
+    provider_id: str = "",
+    *,
+    source: str | None = None,
+    timezone: str = "America/Mexico_City",
 ) -> tuple[int, PaymentConfirmed]:
     """Record a built-in order as paid in full and return (case id, the engine command).
 
@@ -120,7 +125,7 @@ def settle_payment(
     system = BuiltinCollectionSystem(engine)
     order = system.mark_paid(reference.replace(" ", "").replace("-", "").upper())
     if source is not None:
-        _record_in_ledger(engine, order, source, provider_id or order.reference)
+        _record_in_ledger(engine, order, source, provider_id or order.reference, timezone)
     command = confirm_payment_command(
         order.reference, order.amount_cents, order.currency, provider_id
     )
@@ -128,7 +133,7 @@ def settle_payment(
 
 
 def _record_in_ledger(
-    engine: Engine, order: PaymentOrderInfo, source: str, external_id: str
+    engine: Engine, order: PaymentOrderInfo, source: str, external_id: str, timezone: str
 ) -> None:
     """The money of a settled order in the built-in ledger, as a payment through `source`
     (`gateway:…`, `bank:…`, `counter:…`): the demo's payments then reach the account
@@ -151,4 +156,5 @@ def _record_in_ledger(
             else ledger.taxpayer_for_case(conn, order.case_id),
             obligation_id=int(owed.id) if owed is not None else None,
             case_id=order.case_id,
+            timezone=timezone,
         )

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors import ledger
 from connectors.common import local_today
+from connectors.ledger import totals as ledger_totals
 from connectors.payments.base import CANCELLED, EXPIRED, PAID, PENDING
 from workflow_engine.engine import EngineError
 from workflow_engine.engine.commands import (
@@ -99,7 +100,8 @@ class _LostRaceError(Exception):
 _ORDER_CASE_SQL = (
     "SELECT o.id, o.case_id, o.status, o.amount_cents, o.currency, o.expires_on, "
     "ob.id, ob.taxpayer_id, c.folio, c.version_id, c.state, c.lock_version, c.event_count, "
-    "c.last_event_hash, c.procedure_key, c.applicant_name, c.applicant_ref "
+    "c.last_event_hash, c.procedure_key, c.applicant_name, c.applicant_ref, "
+    "ob.concept, ob.kind, ob.period "
     "FROM payment_orders o JOIN cases c ON c.id = o.case_id "
     "LEFT OUTER JOIN obligations ob ON ob.reference = o.reference "
     "WHERE o.reference = %s ORDER BY ob.id LIMIT 1 FOR UPDATE OF o"
@@ -108,6 +110,13 @@ _INSERT_PAYMENT_SQL = (
     "INSERT INTO ledger_payments (taxpayer_id, obligation_id, case_id, reference, amount_cents, "
     "currency, source, external_id, paid_at, created_at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+# The payment in the daily totals (connectors.ledger.totals.add, one row).
+_DAY_TOTAL_SQL = (
+    "INSERT INTO payment_day_totals (day, channel, currency, procedure_key, concept, n, cents) "
+    "VALUES (%s, %s, %s, %s, %s, 1, %s) "
+    "ON CONFLICT (day, channel, currency, procedure_key, concept) DO UPDATE SET "
+    "n = payment_day_totals.n + 1, cents = payment_day_totals.cents + EXCLUDED.cents"
 )
 _ORDER_PAID_SQL = "UPDATE payment_orders SET status = 'paid', paid_at = %s WHERE id = %s"
 _OBLIGATION_PAID_SQL = "UPDATE obligations SET status = 'paid', paid_at = %s WHERE id = %s"
@@ -186,6 +195,9 @@ class _OrderCase(NamedTuple):
     procedure_key: str
     applicant_name: str | None
     applicant_ref: str | None
+    concept: str | None  # the obligation's, for the daily totals
+    kind: str | None
+    period: str | None
 
 
 def _utc(value: datetime) -> datetime:
@@ -295,6 +307,9 @@ class PaymentRecorder:
                 created_at=utcnow(),
             )
         )  # a concurrent twin fails here on the unique key: reported as a duplicate
+        key = self._day_key(payment, order.case_procedure, order.ob_concept, order.ob_kind,
+                            order.ob_period)  # fmt: skip
+        ledger_totals.add(conn, {key: (1, int(payment.amount_cents))})
         conn.execute(
             update(orders_t)
             .where(orders_t.c.id == order.id)
@@ -376,6 +391,15 @@ class PaymentRecorder:
                 ),
             ),
             (_ORDER_PAID_SQL, (paid_at, order.id)),
+            (
+                _DAY_TOTAL_SQL,
+                (
+                    *self._day_key(
+                        payment, order.procedure_key, order.concept, order.kind, order.period
+                    ),
+                    amount,
+                ),
+            ),
         ]
         if order.obligation_id is not None:
             money.append((_OBLIGATION_PAID_SQL, (paid_at, order.obligation_id)))
@@ -429,8 +453,12 @@ class PaymentRecorder:
             select(
                 orders_t,
                 cases_t.c.folio,
+                cases_t.c.procedure_key.label("case_procedure"),
                 obligations_t.c.id.label("obligation_id"),
                 obligations_t.c.taxpayer_id,
+                obligations_t.c.concept.label("ob_concept"),
+                obligations_t.c.kind.label("ob_kind"),
+                obligations_t.c.period.label("ob_period"),
             )
             .join(cases_t, cases_t.c.id == orders_t.c.case_id)
             .outerjoin(obligations_t, obligations_t.c.reference == orders_t.c.reference)
@@ -468,6 +496,7 @@ class PaymentRecorder:
             select(
                 orders_t,
                 cases_t.c.folio,
+                cases_t.c.procedure_key.label("case_procedure"),
                 cases_t.c.applicant_id.label("applicant_id"),
                 cases_t.c.applicant_name.label("applicant_name"),
             )
@@ -488,7 +517,14 @@ class PaymentRecorder:
         obligations = {
             row.reference: row
             for row in conn.execute(
-                select(obligations_t.c.id, obligations_t.c.taxpayer_id, obligations_t.c.reference)
+                select(
+                    obligations_t.c.id,
+                    obligations_t.c.taxpayer_id,
+                    obligations_t.c.reference,
+                    obligations_t.c.concept,
+                    obligations_t.c.kind,
+                    obligations_t.c.period,
+                )
                 .where(obligations_t.c.reference.in_(wanted))
                 .order_by(obligations_t.c.id)
             )
@@ -507,6 +543,7 @@ class PaymentRecorder:
         events: list[dict[str, Any]] = []
         money: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
+        day_keys: list[tuple[ledger_totals.DayKey, int]] = []
         for payment, reference in zip(chunk, refs, strict=True):
             key = (payment.source[:64], payment.external_id[:128])
             order = orders.get(reference)
@@ -532,6 +569,18 @@ class PaymentRecorder:
                 if obligation is not None
                 else taxpayers.get(int(order.case_id))
                 or ledger.taxpayer_for_case(conn, int(order.case_id))
+            )
+            day_keys.append(
+                (
+                    self._day_key(
+                        payment,
+                        order.case_procedure,
+                        obligation.concept if obligation is not None else None,
+                        obligation.kind if obligation is not None else None,
+                        obligation.period if obligation is not None else None,
+                    ),
+                    int(payment.amount_cents),
+                )
             )
             money.append(
                 {
@@ -565,7 +614,10 @@ class PaymentRecorder:
                 }
             )
         if conn.dialect.name == "postgresql":
-            return results, self._write_chunk_pg(conn, money, events, messages)
+            ids = self._write_chunk_pg(conn, money, events, messages)
+            ledger_totals.add(conn, ledger_totals.sums(day_keys))
+            return results, ids
+        ledger_totals.add(conn, ledger_totals.sums(day_keys))
         if money:
             conn.execute(
                 update(orders_t)
@@ -666,6 +718,26 @@ class PaymentRecorder:
                 by_applicant[key] = ledger.taxpayer_for_case(conn, int(order.case_id))
             out[int(order.case_id)] = by_applicant[key]
         return out
+
+    def _day_key(
+        self,
+        payment: PaymentReceived,
+        procedure_key: str | None,
+        concept: str | None,
+        kind: str | None,
+        period: str | None,
+    ) -> ledger_totals.DayKey:
+        """Where the payment counts in the daily totals (its order's case, its obligation)."""
+        return ledger_totals.day_key(
+            paid_at=payment.paid_at,
+            source=payment.source[:64],
+            currency=payment.currency,
+            procedure_key=procedure_key,
+            concept=concept,
+            kind=kind,
+            period=period,
+            timezone=self.timezone,
+        )
 
     def _mismatch(self, order: Any, payment: PaymentReceived, paid_in_batch: bool) -> str:
         """Why this payment cannot settle this order ("" when it can)."""

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -355,6 +356,22 @@ class CaseDayCount(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PaymentDayTotal(Base):
+    """The treasury's daily pre-aggregate of money received (migration 0020), written in the
+    same transaction as each ledger payment: per local day (the municipality's TIMEZONE),
+    channel, currency, procedure ("" without a case) and concept, how many payments and how
+    many centavos. Rules: connectors.ledger.totals."""
+
+    __tablename__ = "payment_day_totals"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    concept: Mapped[str] = mapped_column(String(300), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Task(Base):
     """An approval task, copied from the engine state so inboxes can query it."""
 
@@ -448,9 +465,23 @@ class PaymentOrder(Base):
     """A payment order (orden de pago) with its unique payment reference."""
 
     __tablename__ = "payment_orders"
-    __table_args__ = (Index("ix_payment_orders_created", "created_at"),)
+    __table_args__ = (
+        # The revenue dashboard's orders figure reads the period's orders from this index
+        # alone (migration 0020): issued per procedure and currency, paid, pending, expired.
+        Index(
+            "ix_payment_orders_revenue",
+            "created_at",
+            "procedure_key",
+            "currency",
+            "status",
+            "expires_on",
+            "amount_cents",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    # A copy of the case's procedure key, written with the order (migration 0020).
+    procedure_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     step_id: Mapped[str] = mapped_column(String(64))
     attempt: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
