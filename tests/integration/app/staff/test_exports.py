@@ -9,9 +9,12 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
+import openpyxl
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -107,6 +110,26 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+def xlsx_cells(data: bytes) -> list[list[Any]]:
+    """The first sheet's cells as openpyxl reads them (values typed, number formats)."""
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return [list(row) for row in sheet.iter_rows()]
+
+
+def same_as_csv(cell: Any, text: str) -> bool:
+    """A typed spreadsheet cell holds what the CSV's text says: a moment written the same
+    way, a number equal to the text's (amounts without the currency sign and separators)."""
+    value = cell.value
+    if value is None:
+        return text == ""
+    if isinstance(value, datetime):
+        shown = "%Y-%m-%d %H:%M" if cell.number_format.startswith("yyyy") else "%d/%m/%Y %H:%M"
+        return value.strftime(shown) == text
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value)) == Decimal(re.sub(r"[^0-9.\-]", "", text))
+    return bool(value == text)
+
+
 def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> None:
     client = _client(app, DIRECTOR)
     version = _version(app)
@@ -131,8 +154,15 @@ def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> 
         downloads[fmt] = response.data
 
     from_csv = csv_rows(downloads["csv"])
-    from_xlsx = xlsx_rows(downloads["xlsx"])
-    assert from_csv == from_xlsx
+    from_xlsx = xlsx_cells(downloads["xlsx"])
+    assert [[c.value for c in r] for r in from_xlsx[:1]] == from_csv[:1]
+    assert len(from_xlsx) == len(from_csv)
+    for typed, text in zip(from_xlsx[1:], from_csv[1:], strict=True):
+        cells = typed + [None] * (len(text) - len(typed))  # trailing empty cells are not kept
+        assert all(
+            same_as_csv(c, t) if c is not None else t == ""
+            for c, t in zip(cells, text, strict=True)
+        ), (text, [c.value if c else None for c in cells])
     definition = app.extensions["tramita"].catalog.version(KEY, version).definition
     procedure = template_model.of(definition)
     fields = [f.title("es") for f in procedure.fields()]
@@ -147,6 +177,38 @@ def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> 
     ]
     links = [r[c] for r in from_csv[1:] for c in file_columns if r[c]]
     assert links and all(link.startswith("http") and "/archivos/" in link for link in links)
+
+
+def test_xlsx_cells_are_numbers_dates_and_words_a_spreadsheet_can_use(app: Flask) -> None:
+    """A treasurer sums a column: numbers are numbers, moments real dates with a date
+    format, yes/no answers words in the reader's language; never a number kept as text."""
+    client = _client(app, DIRECTOR)
+    version = _version(app)
+    export_id = _export_id(_ask(client, version, "xlsx"))
+    rows = xlsx_cells(_fetch(client, f"/exportaciones/{KEY}/{export_id}/archivo").data)
+    header = [c.value for c in rows[0]]
+    procedure = template_model.of(
+        app.extensions["tramita"].catalog.version(KEY, version).definition
+    )
+    kinds = {len(CASE_COLUMNS) + n: f.kind.name for n, f in enumerate(procedure.fields())}
+    numbers = [i for i, kind in kinds.items() if kind == "number"]
+    yesno = [i for i, kind in kinds.items() if kind == "yesno"]
+    assert numbers and yesno
+    body = rows[1:]
+    assert len(body) >= 3
+    for row in body:
+        filed = row[header.index("Enviado")]
+        assert isinstance(filed.value, datetime) and filed.number_format == "yyyy-mm-dd hh:mm"
+        assert isinstance(row[header.index("Iniciado")].value, datetime)
+        for i in numbers:
+            if i < len(row) and row[i].value is not None:
+                assert isinstance(row[i].value, int | float), (header[i], row[i].value)
+                assert row[i].data_type == "n"
+        for i in yesno:
+            if i < len(row) and row[i].value is not None:
+                assert row[i].value in ("Sí", "No")
+    summed = [row[i].value for row in body for i in numbers if i < len(row) and row[i].value]
+    assert summed and sum(summed) > 0  # what a SUM() over the column adds up
 
 
 def test_english_headers_follow_the_readers_language(app: Flask) -> None:
