@@ -8,11 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -30,7 +28,6 @@ DIRECTOR = "funcionario@demo.gob.mx"  # desarrollo-economico, director
 COLLEAGUE = "revisora@demo.gob.mx"  # desarrollo-economico, reviewer
 OTHER_DIRECTOR = "mercados@demo.gob.mx"  # mercados, director
 ADMIN = "admin@demo.gob.mx"
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
 @pytest.fixture
@@ -73,37 +70,6 @@ def _export_id(response: Any) -> int:
     found = re.search(rf"/exportaciones/{KEY}/(\d+)$", response.headers["Location"])
     assert found
     return int(found.group(1))
-
-
-def xlsx_rows(data: bytes) -> list[list[str]]:
-    """The first sheet's rows as text (inline or shared strings), read with zipfile."""
-    with zipfile.ZipFile(io.BytesIO(data)) as book:
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in book.namelist():
-            root = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
-            shared = ["".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t")) for si in root]
-        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
-    rows: list[list[str]] = []
-    for row in sheet.iter(f"{{{NS['m']}}}row"):
-        cells: dict[int, str] = {}
-        for cell in row.findall("m:c", NS):
-            column = re.match(r"[A-Z]+", cell.get("r", "A"))
-            assert column
-            index = 0
-            for letter in column.group(0):
-                index = index * 26 + ord(letter) - 64
-            if cell.get("t") == "inlineStr":
-                text = "".join(t.text or "" for t in cell.iter(f"{{{NS['m']}}}t"))
-            elif cell.get("t") == "s":
-                value = cell.find("m:v", NS)
-                text = shared[int(value.text or 0)] if value is not None else ""
-            else:
-                value = cell.find("m:v", NS)
-                text = value.text or "" if value is not None else ""
-            cells[index - 1] = text
-        width = max(cells) + 1 if cells else 0
-        rows.append([cells.get(i, "") for i in range(width)])
-    return rows
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
