@@ -17,10 +17,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.helpers.cases import CITIZEN, file_with_examples
+from tests.helpers.api import PDF
+from tests.helpers.cases import CITIZEN, FILLING_IN, file_with_examples, walk_with_examples
 from tests.helpers.web import account, csrf_token, login
+from workflow_engine.engine import StartCase
 from workflow_engine.persistence.cases.exports import CASE_COLUMNS
 from workflow_engine.persistence.models import AuditLog, CaseAccess, table
+from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import model as template_model
 
 KEY = "licencia-funcionamiento"  # desarrollo-economico's
@@ -253,3 +256,72 @@ def test_expired_exports_are_purged(app: Flask) -> None:
     assert "Ya no está disponible" in director.get(f"/exportaciones/{KEY}/{export_id}").get_data(
         True
     )
+
+
+def _filed_with_uploads(app: Flask) -> str:
+    """A licence filed by the citizen with real uploaded files (the example data's file
+    references name no stored file); its folio."""
+    services = app.extensions["tramita"]
+    actor = account(app, CITIZEN).actor()
+    started = services.cases.start(KEY, StartCase(at=utcnow(), actor=actor))
+    definition = services.cases.load(started.case_id)[1]
+    answers: dict[str, dict[str, Any]] = {}
+    for step_id, values in definition.example_data().items():
+        for fld in definition.step(step_id).get("fields") or ():
+            if fld["type"] == "file" and fld["id"] in values:
+                answers.setdefault(step_id, {})[fld["id"]] = [
+                    services.uploads.save(
+                        owner_id=actor.id,
+                        case_id=started.case_id,
+                        step_id=step_id,
+                        field_id=fld["id"],
+                        filename=f"{fld['id']}.pdf",
+                        data=PDF + fld["id"].encode(),
+                        field=fld,
+                    )
+                ]
+    assert answers
+    walk_with_examples(
+        services,
+        started.case_id,
+        actor,
+        lambda s: s.status not in FILLING_IN,
+        answers=answers,
+        run_outbox=False,
+    )
+    return str(started.folio)
+
+
+def test_the_files_linked_in_an_export_open_for_whoever_may_see_the_case(app: Flask) -> None:
+    """An administrator (who reads every case) and the handling department follow the
+    export's file links; another department's director and anonymous visitors do not."""
+    folio = _filed_with_uploads(app)
+    admin = _client(app, ADMIN)
+    version = _version(app)
+    export_id = _export_id(_ask(admin, version, "csv"))
+    rows = csv_rows(_fetch(admin, f"/exportaciones/{KEY}/{export_id}/archivo").data)
+    procedure = template_model.of(
+        app.extensions["tramita"].catalog.version(KEY, version).definition
+    )
+    columns = [len(CASE_COLUMNS) + n for n, f in enumerate(procedure.fields()) if f.takes_files]
+    links = [line for r in rows[1:] if r[0] == folio for c in columns for line in r[c].splitlines()]
+    assert len(links) >= 3
+    paths = [re.sub(r"^https?://[^/]+", "", link) for link in links]
+    director = _client(app, DIRECTOR)
+    other = _client(app, OTHER_DIRECTOR)
+    anonymous = app.test_client()
+    engine = app.extensions["tramita"].engine
+    access = table(CaseAccess)
+    for path in paths:
+        assert path.startswith("/archivos/")
+        assert _fetch(director, path).status_code == 200
+        assert _fetch(admin, path).status_code == 200
+        assert _fetch(other, path).status_code == 404
+        assert _fetch(anonymous, path).status_code in (302, 401, 404)
+    with engine.connect() as conn:
+        looked = conn.execute(
+            select(access.c.what).where(access.c.user_name == account(app, ADMIN).name)
+        ).scalars()
+        assert {w for w in looked if w.startswith("file:")} == {
+            "file:" + p.removeprefix("/archivos/") for p in paths
+        }
