@@ -546,7 +546,8 @@ class UploadStore:
     def open_for(self, public_id: str, viewer: Any) -> tuple[Path, str, str] | None:
         """(path, display name, content type) if `viewer` (an Actor or an account with
         `.actor()`) may read the file: its owner, an official of a department that has or
-        had a task in the file's case, or an administrator (every case's files). None otherwise, and for unknown or deleted files."""
+        had a task in the file's case, or an administrator (every case's files). None
+        otherwise, and for unknown or deleted files."""
         stored = self.stored_for(public_id, viewer)
         if stored is None:
             return None
