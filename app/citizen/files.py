@@ -2,8 +2,9 @@
 
 Who may see what: an uploaded file, its owner, an official of a department that has (or
 had) a task in its case, or an administrator (who reads every case); a case's receipt and
-issued documents, the applicant or such an official. Everyone else gets the same 404 as for an id that does not exist. Anonymous
-visitors are sent to log in first (for every id, so nothing leaks).
+issued documents, the applicant or such an official. Everyone else gets the same 404 as for
+an id that does not exist. Anonymous visitors are sent to log in first (for every id, so
+nothing leaks).
 """
 
 from __future__ import annotations
