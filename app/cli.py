@@ -562,6 +562,7 @@ def demo_seed(with_cases: bool) -> None:
     )
     if with_cases:
         _seed_demo_cases(services, report.published)
+        _seed_demo_expired_orders(services)
         _seed_demo_ledger(services)
 
 
@@ -602,6 +603,25 @@ def _seed_demo_cases(services: Services, procedures: list[str]) -> None:
     click.echo(
         f"Expedientes demo: {report.created} nuevos ({states}) en {time.monotonic() - began:.1f} s."
     )
+
+
+def _seed_demo_expired_orders(services: Services) -> None:
+    """A few of the demo cases' payment orders expired (the revenue page's «Vencidas»)."""
+    from connectors.common import local_today
+    from connectors.payments.demo import seed_demo_expired_orders
+    from workflow_engine.persistence.cases.demo_cases import DEMO_NEIGHBOURS
+    from workflow_engine.persistence.platform.accounts import Accounts
+    from workflow_engine.persistence.types import utcnow
+
+    accounts = Accounts(services.engine, demo_mode=True)
+    ids = [str(a.id) for email, _name in DEMO_NEIGHBOURS if (a := accounts.by_email(email))]
+    today = local_today(services.settings.timezone, utcnow())
+    expired = seed_demo_expired_orders(
+        services.engine, services.cases, ids, today, timezone=services.settings.timezone
+    )
+    services.outbox.run_due()  # the new orders the cases asked for
+    if expired:
+        click.echo(f"Órdenes de pago demo vencidas: {expired} (cada expediente pidió otra).")
 
 
 def _seed_demo_ledger(services: Services) -> None:

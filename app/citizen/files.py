@@ -1,9 +1,10 @@
 """Uploaded files and case documents, served only to the people allowed to see them.
 
-Who may see what: an uploaded file, its owner or an official of a department that has (or
-had) a task in its case; a case's receipt and issued documents, the applicant or such an
-official. Everyone else gets the same 404 as for an id that does not exist. Anonymous
-visitors are sent to log in first (for every id, so nothing leaks).
+Who may see what: an uploaded file, its owner, an official of a department that has (or
+had) a task in its case, or an administrator (who reads every case); a case's receipt and
+issued documents, the applicant or such an official. Everyone else gets the same 404 as for
+an id that does not exist. Anonymous visitors are sent to log in first (for every id, so
+nothing leaks).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def upload_response(actor: Actor, public_id: str, case_id: int | None = None) ->
     stored = _services().uploads.stored_for(public_id, actor)
     if stored is None or (case_id is not None and stored.case_id != case_id):
         return None
-    if actor.kind == "official" and stored.case_id is not None:
+    if actor.kind in ("official", "admin") and stored.case_id is not None:
         log_access(
             _services().engine,
             stored.case_id,

@@ -6,6 +6,8 @@ what is missing in words: `app.digitalization`."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -13,7 +15,7 @@ from flask_babel import gettext as _
 from app.dashboards import common
 from app.dashboards.common import Dashboard, blueprint, register, sees_cases
 from app.dashboards.forms import Choice, read_filters
-from app.dashboards.tables import Chart, Column, Table
+from app.dashboards.tables import Chart, Column, Day, Table
 from app.digitalization import missing_sentences
 from app.formatting import format_date, localized, reader_language
 from app.i18n import N_
@@ -102,13 +104,18 @@ def _tables(
         "historial",
         _("Puntaje del municipio a lo largo del tiempo"),
         (
-            Column("fecha", _("Fecha")),
+            Column("fecha", _("Fecha"), "date"),
             Column("nivel_medio", _("Nivel medio"), "decimal"),
             Column("tramites", _("Trámites publicados"), "int"),
             Column("en_linea", _("Completamente en línea"), "int"),
         ),
         tuple(
-            (format_date(p.day, lang), p.score.mean, p.score.procedures, p.score.distribution[4])
+            (
+                Day(format_date(p.day, lang), p.day),
+                p.score.mean,
+                p.score.procedures,
+                p.score.distribution[4],
+            )
             for p in report.history
             if flt.start <= p.day <= flt.end
         ),
@@ -146,14 +153,14 @@ def _tables(
         (
             Column("tramite", _("Trámite")),
             Column("version", _("Versión"), "int"),
-            Column("publicada", _("Publicada")),
+            Column("publicada", _("Publicada"), "date"),
             Column("nivel", _("Nivel"), "int"),
         ),
         tuple(
             (
                 localized(v.title, lang) or v.key,
                 v.number,
-                format_date(v.published_at, lang),
+                Day(format_date(v.published_at, lang), _local_day(v.published_at)),
                 v.level,
             )
             for v in sorted(
@@ -162,3 +169,8 @@ def _tables(
         ),
     )
     return [levels, history, per_procedure, versions]
+
+
+def _local_day(moment: datetime) -> date:
+    """A moment's day in the municipality (what `format_date` writes)."""
+    return moment.astimezone(common.tz()).date() if moment.tzinfo else moment.date()

@@ -1,7 +1,8 @@
 """The dashboards' filter form (GET, Spanish parameter names because links are shared):
 `desde`/`hasta` (DD/MM/AAAA or ISO, the date fields' reader), `area` (a department) and
 `tramite` (a procedure), both limited to what the viewer may see, plus a page's own number
-fields (e.g. `dias`). Read what was asked and say what is wrong, field by field."""
+fields (e.g. `dias`) and lists (e.g. `canal`, the revenue's payment channel). Read what was
+asked and say what is wrong, field by field."""
 
 from __future__ import annotations
 
@@ -36,6 +37,17 @@ class NumberField:
     high: int
 
 
+@dataclass(frozen=True)
+class SelectField:
+    """One of a few fixed options a page asks for (e.g. a payment channel): `options` are
+    (value, msgid) pairs; empty means all of them (`all_label`)."""
+
+    name: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    all_label: str
+
+
 @dataclass
 class Filters:
     """What the form shows (`values`, as typed), what is wrong (`errors` by field name) and,
@@ -45,6 +57,7 @@ class Filters:
     errors: dict[str, str] = field(default_factory=dict)
     case_filter: CaseFilter | None = None
     numbers: dict[str, int] = field(default_factory=dict)
+    selected: dict[str, str] = field(default_factory=dict)  # a list's value ("" : all)
 
     @property
     def ok(self) -> bool:
@@ -63,9 +76,11 @@ def read_filters(
     numbers: tuple[NumberField, ...] = (),
     *,
     procedure_required: bool = False,
+    selects: tuple[SelectField, ...] = (),
 ) -> Filters:
     """The filters asked in `args`, checked against what the viewer may choose."""
     names = ("desde", "hasta", "area", "tramite", *(n.name for n in numbers))
+    names += tuple(s.name for s in selects)
     values = {name: args.get(name, "").strip()[:40] for name in names}
     errors: dict[str, str] = {}
     end = _day(values["hasta"], "hasta", errors) or today
@@ -91,6 +106,9 @@ def read_filters(
         else:
             errors["tramite"] = _("No hay trámites que pueda consultar.")
     chosen = {n.name: _number(n, values[n.name], errors) for n in numbers}
+    for select in selects:
+        if values[select.name] and values[select.name] not in dict(select.options):
+            errors[select.name] = _("Elija una opción de la lista.")
     if errors:
         return Filters(values, errors)
     values["desde"], values["hasta"] = f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}"
@@ -98,6 +116,7 @@ def read_filters(
         values,
         case_filter=CaseFilter(start, end, department, procedure),
         numbers={k: v for k, v in chosen.items() if v is not None},
+        selected={s.name: values[s.name] for s in selects},
     )
 
 

@@ -5,18 +5,23 @@ open tasks per official. Figures: `workflow_engine.persistence.cases.dashboards`
 
 from __future__ import annotations
 
-from flask import request
+from collections.abc import Callable
+from typing import Any
+
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.dashboards import common
 from app.dashboards.common import Dashboard, blueprint, register, sees_cases
 from app.dashboards.forms import Choice, NumberField, read_filters
-from app.dashboards.tables import Chart, Column, Table
+from app.dashboards.tables import Chart, Column, Day, Link, Table
 from app.formatting import MONTHS_EN, MONTHS_ES, format_date, reader_language
 from app.i18n import N_
+from app.sessions import current_account
 from workflow_engine.persistence.cases import dashboards as figures
 from workflow_engine.persistence.cases.dashboards import CaseFilter, DashboardScope, Period
+from workflow_engine.persistence.cases.visibility import folios_handled
 
 DASHBOARD = register(
     Dashboard(
@@ -69,6 +74,19 @@ def procedures() -> ResponseReturnValue:
     )
 
 
+def _case_links(conn: Any, folios: list[str]) -> Callable[[str], str]:
+    """The address of each case's page for this viewer ("" where they may not open it): an
+    administrator's read-only view of every case, an official's staff view of the cases
+    their department handles."""
+    account = current_account()
+    if account is None:
+        return lambda folio: ""
+    if account.role == "admin":
+        return lambda folio: url_for("admin_cases.case", folio=folio)
+    allowed = folios_handled(conn, account.actor(), folios)
+    return lambda folio: url_for("inbox.case_page", folio=folio) if folio in allowed else ""
+
+
 def _tables(
     scope: DashboardScope, flt: CaseFilter, at_risk_days: int, procedures: list[Choice]
 ) -> list[Table]:
@@ -83,6 +101,7 @@ def _tables(
         at_risk = figures.at_risk_of_ficta(conn, scope, flt, today, calendar, at_risk_days)
         backlog = figures.backlog_by_age(conn, scope, flt, tz, today, calendar)
         load = figures.workload(conn, scope, flt, today)
+        case_url = _case_links(conn, [a.folio for a in at_risk[:AT_RISK_SHOWN]])
     days = _("días hábiles")
     return [
         Table(
@@ -155,15 +174,15 @@ def _tables(
             (
                 Column("folio", _("Folio")),
                 Column("tramite", _("Trámite")),
-                Column("vence", _("Vence el plazo")),
+                Column("vence", _("Vence el plazo"), "date"),
                 Column("restantes", _("Días hábiles restantes"), "int"),
                 Column("efecto", _("Si no se resuelve")),
             ),
             tuple(
                 (
-                    a.folio,
+                    Link(a.folio, case_url(a.folio)),
                     names.get(a.procedure_key, a.procedure_key),
-                    format_date(a.due_on, lang),
+                    Day(format_date(a.due_on, lang), a.due_on),
                     a.business_days_left,
                     _(RULES[a.rule]),
                 )

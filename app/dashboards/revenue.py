@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from app.dashboards import common
 from app.dashboards.common import Dashboard, blueprint, register, sees_money
-from app.dashboards.forms import Choice, Filters, read_filters
+from app.dashboards.forms import Choice, Filters, SelectField, read_filters
 from app.dashboards.tables import Cell, Chart, Column, Table
 from app.formatting import MONTHS_EN, MONTHS_ES, reader_language
 from app.i18n import N_
@@ -50,6 +50,8 @@ CHANNELS = {
     "counter": N_("Caja"),
     "other": N_("Otros"),
 }
+assert tuple(CHANNELS) == revenue.CHANNELS
+CHANNEL = SelectField("canal", N_("Canal de pago"), tuple(CHANNELS.items()), N_("Todos"))
 
 
 def month_label(month: str, lang: str) -> str:
@@ -140,7 +142,9 @@ def revenue_page() -> ResponseReturnValue:
     common.require(REVENUE)
     departments = common.department_choices(ALL_MONEY)
     procedures = common.procedure_choices(ALL_MONEY)
-    filters = read_filters(request.args, common.today(), departments, procedures)
+    filters = read_filters(
+        request.args, common.today(), departments, procedures, selects=(CHANNEL,)
+    )
     tables = _revenue_tables(filters, procedures) if filters.ok else []
     return common.render_dashboard(
         "dashboards/revenue.html",
@@ -149,6 +153,7 @@ def revenue_page() -> ResponseReturnValue:
         stem="ingresos",
         departments=departments,
         procedures=procedures,
+        selects=(CHANNEL,),
         title=_(REVENUE.title),
     )
 
@@ -157,10 +162,11 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
     lang = reader_language()
     period = _period(filters)
     keys = _procedure_keys(filters, procedures)
+    channel = filters.selected.get("canal") or None
     today = common.today()
     year = period.end.year
     with common.services().engine.connect() as conn:
-        money = revenue.collected(conn, period, procedures=keys)
+        money = revenue.collected(conn, period, procedures=keys, channel=channel)
         orders = revenue.orders(conn, period, today, procedures=keys)
         forecast = revenue.yearly_forecast(conn, year)
     titles = {p.key: p.label for p in procedures}
@@ -171,6 +177,20 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
     filtered = _(
         "Con filtro de área o trámite, sólo cuenta lo pagado en expedientes de esos trámites."
     )
+    by_channel = (
+        " " + _("Sólo lo pagado por el canal elegido: %(channel)s.", channel=_(CHANNELS[channel]))
+        if channel
+        else ""
+    )
+    no_channel = (
+        " "
+        + _(
+            "El filtro de canal no se aplica aquí: una orden o un cargo aún sin pagar no "
+            "tiene canal."
+        )
+        if channel
+        else ""
+    )
     return [
         _keyed(
             "mes",
@@ -180,7 +200,8 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
             months,
             chart="bar",
             note=_("Pagos recibidos en el periodo, por el mes en que se pagaron.")
-            + (" " + filtered if keys is not None else ""),
+            + (" " + filtered if keys is not None else "")
+            + by_channel,
         ),
         _keyed(
             "canal",
@@ -193,7 +214,8 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
             note=_(
                 "En línea: pasarela de pago; banco: archivos de conciliación bancaria; caja: "
                 "cobros en ventanilla; otros: cualquier otra fuente."
-            ),
+            )
+            + by_channel,
         ),
         _keyed(
             "concepto",
@@ -203,6 +225,7 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
             concepts,
             chart="hbar",
             share=True,
+            note=by_channel.strip(),
         ),
         _keyed(
             "tramite",
@@ -212,13 +235,16 @@ def _revenue_tables(filters: Filters, procedures: list[Choice]) -> list[Table]:
             titles,
             chart="hbar",
             share=True,
+            note=by_channel.strip(),
         ),
-        _orders_table(orders, titles),
-        _forecast_table(forecast, year, lang),
+        _orders_table(orders, titles, no_channel),
+        _forecast_table(forecast, year, lang, no_channel),
     ]
 
 
-def _orders_table(rows: Sequence[revenue.OrdersRow], titles: dict[str, str]) -> Table:
+def _orders_table(
+    rows: Sequence[revenue.OrdersRow], titles: dict[str, str], extra_note: str = ""
+) -> Table:
     currencies = {r.currency for r in rows} or {"MXN"}
     many = len(currencies) > 1
 
@@ -255,12 +281,15 @@ def _orders_table(rows: Sequence[revenue.OrdersRow], titles: dict[str, str]) -> 
         note=_(
             "Órdenes emitidas en el periodo y lo que pasó con ellas hasta hoy (vencidas: "
             "también las canceladas). Tasa de cobro: importe pagado entre importe emitido."
-        ),
+        )
+        + extra_note,
         footer=footer,
     )
 
 
-def _forecast_table(rows: Sequence[revenue.ForecastRow], year: int, lang: str) -> Table:
+def _forecast_table(
+    rows: Sequence[revenue.ForecastRow], year: int, lang: str, extra_note: str = ""
+) -> Table:
     currencies = {r.currency for r in rows} or {"MXN"}
     many = len(currencies) > 1
     body = tuple(
@@ -301,7 +330,8 @@ def _forecast_table(rows: Sequence[revenue.ForecastRow], year: int, lang: str) -
             "Los registros activos del padrón con cobro anual, en el año en que termina el "
             "periodo: lo ya cargado tal como se cargó y lo demás según su regla (prorrateo "
             "del primer año incluido). No depende del área ni del trámite elegidos."
-        ),
+        )
+        + extra_note,
         footer=footer,
     )
 

@@ -2,7 +2,9 @@
 XLSX download, and the chart's data (a JSON island that app/static/dashboards.js reads).
 
 All four come from the same `Table`, so a download always holds exactly the rows on the page:
-the cells are already what the page shows (numbers stay numbers, in the spreadsheet too).
+the cells are already what the page shows (numbers stay numbers, in the spreadsheet too; a
+`Day` is the page's text and a real date in the spreadsheet; a `Link` is a link on the page
+and its text in the downloads).
 """
 
 from __future__ import annotations
@@ -13,13 +15,38 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
 
-Cell = str | int | float | None
+
+@dataclass(frozen=True)
+class Day:
+    """A date cell: `text` as the page writes it, `day` for the spreadsheet (a real date)."""
+
+    text: str
+    day: date
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Link:
+    """A text cell that is a link on the page (to `url`, when the viewer may open it)."""
+
+    text: str
+    url: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Cell = str | int | float | Day | Link | None
 
 NUMERIC = ("int", "decimal", "pct", "money")
+DATE_FORMAT = "dd/mm/yyyy"
 
 
 @dataclass(frozen=True)
@@ -27,7 +54,7 @@ class Column:
     key: str
     label: str
     # text | int | decimal (one decimal) | pct (one decimal, "%" in the label) | money (two
-    # decimals, the currency in the label)
+    # decimals, the currency in the label) | date (`Day` cells)
     kind: str = "text"
 
     @property
@@ -135,7 +162,8 @@ class Table:
 
     def xlsx(self) -> bytes:
         """One worksheet: the header in bold, numbers as numbers (one decimal where the page
-        shows one), text as text (never a formula), empty for «—»."""
+        shows one, amounts with two), dates as dates, text as text (never a formula), empty
+        for «—»."""
         buffer = io.BytesIO()
         book = xlsxwriter.Workbook(
             buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
@@ -144,6 +172,7 @@ class Table:
         bold = book.add_format({"bold": True})
         one_decimal = book.add_format({"num_format": "0.0"})
         two_decimals = book.add_format({"num_format": "#,##0.00"})
+        a_date = book.add_format({"num_format": DATE_FORMAT})
         for col, column in enumerate(self.columns):
             sheet.write_string(0, col, column.label, bold)
             sheet.set_column(col, col, max(12, min(40, len(column.label) + 2)))
@@ -152,7 +181,11 @@ class Table:
                 kind = self.columns[col].kind
                 if value is None:
                     continue
-                if kind in NUMERIC and isinstance(value, (int, float)):
+                if isinstance(value, Day):
+                    sheet.write_datetime(
+                        r, col, datetime.combine(value.day, datetime.min.time()), a_date
+                    )
+                elif kind in NUMERIC and isinstance(value, (int, float)):
                     if kind == "int":
                         sheet.write_number(r, col, value)
                     elif kind == "money":

@@ -174,6 +174,7 @@ def _account_view(account: account_view.FiscalAccount) -> dict[str, Any]:
     }
     how = {
         "applicant": _("Lo presentó"),
+        "identifier": _("Su solicitante dio este RFC o CURP"),
         "ledger": _("Originó un cargo, pago o registro"),
     }
     status = {"open": _("Pendiente"), "paid": _("Pagado"), "cancelled": _("Cancelado")}

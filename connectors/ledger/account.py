@@ -6,8 +6,9 @@ channel, and every case the taxpayer filed. Each look by staff is written to the
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -79,7 +80,7 @@ class CaseView:
     status: str
     outcome: str | None
     started_on: date
-    how: str  # applicant | ledger: how the case is tied to the taxpayer
+    how: str  # applicant | identifier | ledger: how the case is tied to the taxpayer
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,17 @@ def fiscal_account(
     )
 
 
+def identifiers(taxpayer: Mapping[str, Any]) -> list[str]:
+    """The taxpayer's RFC (or RUC, cédula) and CURP as a case's applicant copy holds them:
+    upper case, no spaces (`inbox.normalize_ref`)."""
+    found = set()
+    for key in ("tax_id", "curp"):
+        cleaned = re.sub(r"\s+", "", str(taxpayer.get(key) or "")).upper()
+        if cleaned:
+            found.add(cleaned)
+    return sorted(found)
+
+
 def _cases(
     conn: Connection,
     account: Statement,
@@ -212,7 +224,9 @@ def _cases(
     tz: Any,
 ) -> list[CaseView]:
     """Cases the taxpayer filed: as the account holder (only the holder's own taxpayer, not a
-    company they registered), or tied to its charges, payments and registered objects."""
+    company they registered), by the RFC or CURP their applicant carries (from any account:
+    `cases.applicant_ref`, upper case without spaces, compared exactly), or tied to its
+    charges, payments and registered objects. Each case once."""
     taxpayer = account.taxpayer
     how: dict[int, str] = {}
     ledger_ids = {int(r.case_id) for r in [*obligations, *payments] if r.case_id is not None}
@@ -230,7 +244,7 @@ def _cases(
         ).scalar_one()
         == taxpayer["id"]
     )
-    if own:  # by the account (indexed); a case's RFC/CURP copy has no index to search by
+    if own:  # by the account (indexed)
         for row in conn.execute(
             select(cases_t.c.id)
             .where(cases_t.c.applicant_id == str(user_id))
@@ -238,6 +252,15 @@ def _cases(
             .limit(MAX_CASES)
         ):
             how[int(row.id)] = "applicant"
+    refs = identifiers(taxpayer)
+    if refs:  # by the RFC/CURP the applicant's data carries, whoever filed (indexed, 0021)
+        for row in conn.execute(
+            select(cases_t.c.id)
+            .where(cases_t.c.applicant_ref.in_(refs))
+            .order_by(cases_t.c.id.desc())
+            .limit(MAX_CASES)
+        ):
+            how.setdefault(int(row.id), "identifier")
     if not how:
         return []
     rows = conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 from xml.etree import ElementTree
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -46,3 +47,12 @@ def xlsx_rows(data: bytes) -> list[list[str | float | None]]:
                 cells.append(None)
         rows.append(cells)
     return rows
+
+
+def typed_rows(data: bytes) -> list[list[Any]]:
+    """The first worksheet's cells as a spreadsheet reads them (openpyxl): numbers as
+    int/float, dates as datetimes, text as str, empty as None; each with its number format."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return [list(row) for row in sheet.iter_rows()]

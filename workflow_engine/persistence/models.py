@@ -273,6 +273,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_applicant", "applicant_id", "updated_at"),
+        # The fiscal account: cases whose applicant carries a taxpayer's RFC/CURP (0021).
+        Index("ix_cases_applicant_ref", "applicant_ref"),
         Index("ix_cases_status", "status"),
         # the revenue dashboard's case → procedure lookups, read from the index alone
         Index("ix_cases_id_procedure", "id", "procedure_key"),

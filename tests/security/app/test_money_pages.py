@@ -26,6 +26,7 @@ PAGES = (
     "/tableros/ingresos",
     "/tableros/ingresos?descargar=mes&formato=csv",
     "/tableros/ingresos?descargar=ordenes&formato=xlsx",
+    "/tableros/ingresos?canal=bank&descargar=canal&formato=csv",
     "/tableros/padron",
     "/tableros/padron?descargar=registros&formato=csv",
 )

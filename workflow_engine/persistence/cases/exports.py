@@ -11,7 +11,8 @@ both written to the case access log, one row per case (`export:<id>`,
 `export-download:<id>`); every change of state is an audit entry (`export.*`).
 
 Values are the field types' own text (`FieldType.export_text`, the same lines the review
-pages show; files as links); headers and labels come in the requester's language from the
+pages show; files as links); the XLSX writes numbers, amounts, dates and moments as such
+(`FieldType.export_cell`); headers and labels come in the requester's language from the
 web layer (`ExportSpec`), fixed when the export is asked.
 """
 
@@ -46,7 +47,7 @@ from workflow_engine.persistence.platform.catalogs import EngineCatalogs
 from workflow_engine.persistence.platform.staff import record_audit
 from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import model as template_model
-from workflow_engine.templates.field_types.base import showing_catalogs
+from workflow_engine.templates.field_types.base import ExportCell, showing_catalogs
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ CASE_COLUMNS = (
     "applicant_ref",
 )
 SYSTEM = SimpleNamespace(id="system", name="Tramita", email="")
+# The case's own moments (local time), in the spreadsheet as in the CSV.
+MOMENT = "yyyy-mm-dd hh:mm"
 # A spreadsheet reads a CSV cell starting with these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -170,28 +173,32 @@ def export_columns(procedure: template_model.Procedure, spec: ExportSpec, lang: 
 
 
 class _Writer(Protocol):
-    def row(self, cells: Sequence[str]) -> None: ...
+    def row(self, cells: Sequence[ExportCell]) -> None: ...
 
     def close(self) -> None: ...
 
 
 class _CsvWriter:
-    """UTF-8 with a byte-order mark (spreadsheets then read the accents right)."""
+    """UTF-8 with a byte-order mark (spreadsheets then read the accents right); each cell's
+    text."""
 
     def __init__(self, path: Path) -> None:
         self.file = path.open("w", newline="", encoding="utf-8-sig")
         self.writer = csv.writer(self.file)
 
-    def row(self, cells: Sequence[str]) -> None:
-        self.writer.writerow([f"'{c}" if c.startswith(FORMULA_START) else c for c in cells])
+    def row(self, cells: Sequence[ExportCell]) -> None:
+        self.writer.writerow(
+            [f"'{c.text}" if c.text.startswith(FORMULA_START) else c.text for c in cells]
+        )
 
     def close(self) -> None:
         self.file.close()
 
 
 class _XlsxWriter:
-    """Every cell as text (no formulas, numbers or links guessed from what citizens
-    typed); rows streamed to disk (`constant_memory`)."""
+    """Numbers, amounts (two decimals), dates and moments as what they are, so a column can
+    be summed or sorted; everything else as text (never a formula or a link guessed from
+    what citizens typed); rows streamed to disk (`constant_memory`)."""
 
     def __init__(self, path: Path) -> None:
         self.book = xlsxwriter.Workbook(
@@ -205,12 +212,25 @@ class _XlsxWriter:
         )
         self.sheet = self.book.add_worksheet("Expedientes")
         self.bold = self.book.add_format({"bold": True})
+        self.formats: dict[str, Any] = {}
         self.n = 0
 
-    def row(self, cells: Sequence[str]) -> None:
-        style = self.bold if self.n == 0 else None
-        for col, value in enumerate(cells):
-            self.sheet.write_string(self.n, col, value, style)
+    def _format(self, pattern: str) -> Any:
+        if pattern not in self.formats:
+            self.formats[pattern] = self.book.add_format({"num_format": pattern})
+        return self.formats[pattern]
+
+    def row(self, cells: Sequence[ExportCell]) -> None:
+        for col, cell in enumerate(cells):
+            if self.n == 0:
+                self.sheet.write_string(self.n, col, cell.text, self.bold)
+            elif cell.kind in ("number", "money") and cell.value is not None:
+                style = self._format(cell.pattern) if cell.pattern else None
+                self.sheet.write_number(self.n, col, cell.value, style)
+            elif cell.kind in ("date", "datetime") and cell.value is not None:
+                self.sheet.write_datetime(self.n, col, cell.value, self._format(cell.pattern))
+            elif cell.text:
+                self.sheet.write_string(self.n, col, cell.text)
         if self.n == 0:
             self.sheet.freeze_panes(1, 1)
         self.n += 1
@@ -379,7 +399,7 @@ class CaseExports:
         done = 0
         last_id = 0
         try:
-            writer.row(export_columns(procedure, spec, row.lang))
+            writer.row([ExportCell(h) for h in export_columns(procedure, spec, row.lang)])
             with showing_catalogs(EngineCatalogs(self.engine)):
                 while True:
                     with self.engine.connect() as conn:
@@ -401,11 +421,14 @@ class CaseExports:
 
     def _cells(
         self, case: Any, procedure: template_model.Procedure, spec: ExportSpec, lang: str
-    ) -> list[str]:
+    ) -> list[ExportCell]:
         zone = ZoneInfo(spec.timezone)
 
-        def moment(value: datetime | None) -> str:
-            return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+        def moment(value: datetime | None) -> ExportCell:
+            if value is None:
+                return ExportCell("")
+            local = value.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+            return ExportCell(local.strftime("%Y-%m-%d %H:%M"), local, "datetime", MOMENT)
 
         data = (case.state or {}).get("data") or {}
 
@@ -413,21 +436,25 @@ class CaseExports:
             return spec.file_url.replace("{id}", public_id)
 
         cells = [
-            case.folio,
-            spec.statuses.get(f"{case.status}:{case.outcome or ''}")
-            or spec.statuses.get(case.status, case.status),
-            spec.outcomes.get(case.outcome or "", case.outcome or ""),
+            ExportCell(case.folio),
+            ExportCell(
+                spec.statuses.get(f"{case.status}:{case.outcome or ''}")
+                or spec.statuses.get(case.status, case.status)
+            ),
+            ExportCell(spec.outcomes.get(case.outcome or "", case.outcome or "")),
             moment(case.created_at),
             moment(case.submitted_at),
             moment(case.closed_at),
             moment(case.updated_at),
-            case.applicant_name or "",
-            case.applicant_ref or "",
+            ExportCell(case.applicant_name or ""),
+            ExportCell(case.applicant_ref or ""),
         ]
         for fld in procedure.fields():
             value = data.get(fld.id)
             empty = value is None or value == "" or value == [] or value == {}
-            cells.append("" if empty else fld.kind.export_text(fld.raw, value, lang, file_url))
+            cells.append(
+                ExportCell("") if empty else fld.kind.export_cell(fld.raw, value, lang, file_url)
+            )
         return cells
 
     def _read(self, row: Any, case_ids: list[int]) -> None:

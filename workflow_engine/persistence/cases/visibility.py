@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, exists, select
 
 from workflow_engine.engine import Actor
-from workflow_engine.persistence.models import Task, table
+from workflow_engine.persistence.models import Case, Task, table
 
 tasks_t = table(Task)
+cases_t = table(Case)
 
 
 def handled_by(case_id: Any, departments: Iterable[str]) -> ColumnElement[bool]:
@@ -34,3 +35,16 @@ def official_handles_case(conn: Connection, actor: Actor, case_id: int) -> bool:
 
 def may_see_case(conn: Connection, actor: Actor, case_id: int, applicant_id: str) -> bool:
     return actor.id == applicant_id or official_handles_case(conn, actor, case_id)
+
+
+def folios_handled(conn: Connection, actor: Actor, folios: Iterable[str]) -> set[str]:
+    """Which of these cases the official may open (the rule above), in one query."""
+    wanted = sorted(set(folios))
+    if actor.kind != "official" or not actor.departments or not wanted:
+        return set()
+    rows = conn.execute(
+        select(cases_t.c.folio).where(
+            cases_t.c.folio.in_(wanted), handled_by(cases_t.c.id, actor.departments)
+        )
+    ).scalars()
+    return {str(f) for f in rows}

@@ -545,8 +545,9 @@ class UploadStore:
 
     def open_for(self, public_id: str, viewer: Any) -> tuple[Path, str, str] | None:
         """(path, display name, content type) if `viewer` (an Actor or an account with
-        `.actor()`) may read the file: its owner, or an official of a department that has or
-        had a task in the file's case. None otherwise, and for unknown or deleted files."""
+        `.actor()`) may read the file: its owner, an official of a department that has or
+        had a task in the file's case, or an administrator (every case's files). None
+        otherwise, and for unknown or deleted files."""
         stored = self.stored_for(public_id, viewer)
         if stored is None:
             return None
@@ -575,6 +576,8 @@ class UploadStore:
                 return None
             allowed = (
                 row.owner_id == actor.id
+                # administrators read every case (read-only), so every case's files
+                or (row.case_id is not None and actor.kind == "admin")
                 or (row.case_id is not None and official_handles_case(conn, actor, row.case_id))
                 or (row.step_id == THREAD_STEP and self._applicant_of(conn, row.case_id, actor))
             )

@@ -57,6 +57,17 @@ def to_decimal(value: Any) -> Decimal:
     raise not_a_number()
 
 
+def spreadsheet_number(value: Any) -> int | float | None:
+    """A stored number or amount as a spreadsheet cell's number (None: not a number)."""
+    try:
+        number = to_decimal(value)
+    except InvalidValueError:
+        return None
+    if number == number.to_integral_value() and abs(number) < 2**53:
+        return int(number)
+    return float(number)
+
+
 def canonical(number: Decimal) -> int | str:
     """An int when whole, else the shortest decimal text (``180.5``)."""
     if number == number.to_integral_value():

@@ -32,6 +32,22 @@ Localized = dict[str, str]
 
 
 @dataclass(frozen=True)
+class ExportCell:
+    """One cell of a case export. `text` is what the CSV holds (the field's export text);
+    a spreadsheet writes `value` as its `kind` (text, number, money, date or datetime) with
+    the number format `pattern` (Excel's codes), so a column of amounts can be summed."""
+
+    text: str
+    value: Any = None
+    kind: str = "text"
+    pattern: str = ""
+
+
+MONEY_PATTERN = "#,##0.00"
+DATE_PATTERN = "dd/mm/yyyy"
+
+
+@dataclass(frozen=True)
 class FieldError:
     """One reason why a submitted value is refused, for the citizen who typed it."""
 
@@ -338,6 +354,13 @@ class FieldType:
         """The value as one spreadsheet cell of a case export: its display lines, one per
         line ("" when none); `file_url` turns an upload's public id into its address."""
         return "\n".join(cls.display_lines(field, value, lang))
+
+    @classmethod
+    def export_cell(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> ExportCell:
+        """The value as a typed spreadsheet cell (text unless the type says otherwise)."""
+        return ExportCell(cls.export_text(field, value, lang, file_url))
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types.base import (
+    DATE_PATTERN,
     DocumentFormats,
     Env,
+    ExportCell,
     FieldType,
     InvalidValueError,
     Localized,
@@ -129,6 +131,18 @@ class Date(FieldType):
             return [datetime.date.fromisoformat(str(value)).strftime("%d/%m/%Y")]
         except ValueError:
             return [str(value)]
+
+    @classmethod
+    def export_cell(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> ExportCell:
+        """A day as a spreadsheet date (text if it is none)."""
+        text = cls.export_text(field, value, lang, file_url)
+        try:
+            day = datetime.date.fromisoformat(str(value))
+        except ValueError:
+            return ExportCell(text)
+        return ExportCell(text, day, "date", DATE_PATTERN)
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types.base import (
     DocumentFormats,
     Env,
+    ExportCell,
     FieldType,
     InvalidValueError,
     Localized,
@@ -125,6 +126,18 @@ class DateTime(FieldType):
         if moment is None:
             return [str(value)]
         return [moment.strftime("%Y-%m-%d %H:%M" if lang.startswith("en") else "%d/%m/%Y %H:%M")]
+
+    @classmethod
+    def export_cell(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> ExportCell:
+        """A moment as a spreadsheet date and time, written as the review page shows it."""
+        text = cls.export_text(field, value, lang, file_url)
+        moment = _parse(str(value))
+        if moment is None:
+            return ExportCell(text)
+        pattern = "yyyy-mm-dd hh:mm" if lang.startswith("en") else "dd/mm/yyyy hh:mm"
+        return ExportCell(text, moment, "datetime", pattern)
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -12,12 +12,15 @@ from workflow_engine.templates.field_types._numbers import (
     MIN,
     bounds,
     bounds_problems,
+    spreadsheet_number,
     to_decimal,
     within_limits,
 )
 from workflow_engine.templates.field_types.base import (
+    MONEY_PATTERN,
     DocumentFormats,
     Env,
+    ExportCell,
     FieldType,
     InvalidValueError,
     Localized,
@@ -68,6 +71,17 @@ class Money(FieldType):
         if value is None or value == "":
             return []
         return [format_amount(value)]
+
+    @classmethod
+    def export_cell(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> ExportCell:
+        """An amount as a number with two decimals (text if it is none)."""
+        text = cls.export_text(field, value, lang, file_url)
+        number = spreadsheet_number(value)
+        if number is None:
+            return ExportCell(text)
+        return ExportCell(text, number, "money", MONEY_PATTERN)
 
     @classmethod
     def document_value(cls, field: Mapping[str, Any], value: Any, fmt: DocumentFormats) -> Any:

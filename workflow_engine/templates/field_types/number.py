@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from workflow_engine.templates.field_types._numbers import (
@@ -11,11 +11,13 @@ from workflow_engine.templates.field_types._numbers import (
     bounds,
     bounds_problems,
     canonical,
+    spreadsheet_number,
     to_decimal,
     within_limits,
 )
 from workflow_engine.templates.field_types.base import (
     Env,
+    ExportCell,
     FieldType,
     InvalidValueError,
     Localized,
@@ -64,3 +66,12 @@ class Number(FieldType):
             )
         bounds(field, number)
         return canonical(number)
+
+    @classmethod
+    def export_cell(
+        cls, field: Mapping[str, Any], value: Any, lang: str, file_url: Callable[[str], str]
+    ) -> ExportCell:
+        """A number a spreadsheet can add up (text if it is none)."""
+        text = cls.export_text(field, value, lang, file_url)
+        number = spreadsheet_number(value)
+        return ExportCell(text) if number is None else ExportCell(text, number, "number")

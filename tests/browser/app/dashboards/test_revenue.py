@@ -1,5 +1,6 @@
 """The revenue and taxpayer base dashboards in a real browser over the demo taxpayer base:
-axe finds nothing, the charts are drawn, and a phone does not scroll sideways."""
+axe finds nothing (also with a channel chosen in the filter form), the charts are drawn, and a
+phone does not scroll sideways."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def test_revenue_and_taxpayer_base_pages_are_accessible(
         assert "Recaudación por canal" in page.inner_text("main")
         page.wait_for_selector(".dashboard-chart--drawn")
         axe(page, f"revenue dashboard ({width})")
+        page.select_option("#canal", "bank")
+        page.click("text=Aplicar filtros")
+        assert "canal=bank" in page.url
+        assert "Sólo lo pagado por el canal elegido: Banco." in page.inner_text("main")
+        axe(page, f"revenue dashboard, one channel ({width})")
         page.goto("/tableros/padron")
         assert "Contribuyentes dados de alta por mes" in page.inner_text("main")
         axe(page, f"taxpayer base dashboard ({width})")

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.formatting import format_date
 from tests.helpers.dashboards import NOW, RANGE, seed_month
 from tests.helpers.html_tables import table_rows
 from tests.helpers.web import login
-from tests.helpers.xlsx import xlsx_rows
+from tests.helpers.xlsx import typed_rows
 from workflow_engine.persistence.types import replaying
 
 CONSTANCIA = "Constancia de residencia"
@@ -103,7 +106,7 @@ def test_every_download_equals_its_table(demo_app: Flask) -> None:
                 assert list(csv.reader(io.StringIO(text))) == shown, key
                 book = client.get(path, query_string={**args, "descargar": key, "formato": "xlsx"})
                 assert book.status_code == 200
-                cells = xlsx_rows(book.get_data())
+                cells = [[c.value for c in row] for row in typed_rows(book.get_data())]
                 width = len(shown[0])
                 padded = [row + [None] * (width - len(row)) for row in cells]
                 as_text = [
@@ -125,10 +128,13 @@ def test_every_download_equals_its_table(demo_app: Flask) -> None:
         )
 
 
-def _text(cell: str | float | None, shown: str) -> str:
-    """A spreadsheet cell as the page wrote it: numbers with the page's decimals."""
+def _text(cell: Any, shown: str) -> str:
+    """A spreadsheet cell as the page wrote it: numbers with the page's decimals, dates (real
+    dates in the spreadsheet) as the page's long date."""
     if cell is None:
         return ""
-    if isinstance(cell, float):
+    if isinstance(cell, datetime):
+        return format_date(cell.date(), "es")
+    if isinstance(cell, int | float):
         return f"{cell:.1f}" if "." in shown else str(int(cell))
-    return cell
+    return str(cell)

@@ -4,6 +4,7 @@ the filters (department, procedure, the ficta horizon) and their messages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -115,3 +116,28 @@ def test_bad_filters_say_what_is_wrong(
         "/tableros/tramites", query_string={**args, "descargar": "carga", "formato": "csv"}
     )
     assert download.status_code == 400
+
+
+def _ficta_links(html: str) -> list[str]:
+    table = re.search(r'<table[^>]*id="tabla-ficta".*?</table>', html, re.S)
+    assert table is not None
+    return re.findall(r'<a class="usa-link" href="([^"]+)">', table.group(0))
+
+
+def test_folios_at_risk_link_to_the_case_for_whoever_may_open_it(
+    demo_app: Flask, mayor: FlaskClient
+) -> None:
+    """The director whose department handles the case opens the staff case view; an
+    administrator the read-only view of every case; the mayor's office, which sees the figures
+    but handles no task of the case, gets the folio as text (the case page is a 404 for it).
+    (These seeded cases hold no engine state to draw their pages: the links are checked.)"""
+    director = login(demo_app.test_client(), "funcionario@demo.gob.mx")
+    admin = login(demo_app.test_client(), "admin@demo.gob.mx")
+    links = _ficta_links(_page(director))
+    assert links == ["/bandeja/expedientes/T-H"]
+    links = _ficta_links(_page(admin))
+    assert links == ["/admin/expedientes/T-H"]
+    html = _page(mayor)
+    assert _ficta_links(html) == []
+    assert table_rows(html, "ficta")[1][0] == "T-H"
+    assert mayor.get("/bandeja/expedientes/T-H").status_code == 404

@@ -164,3 +164,39 @@ def test_only_the_money_viewers_see_revenue_and_the_taxpayer_base(
         assert client.get(path).status_code == status, (email, path)
         download = client.get(path, query_string={"descargar": "mes", "formato": "csv"})
         assert download.status_code in ((200, 404) if status == 200 else (404,))
+
+
+def test_a_channel_keeps_only_what_was_paid_through_it(treasury: FlaskClient) -> None:
+    """«Banco»: only the payment of the bank file (February's 1500.00) in every collected
+    figure and its download; the orders and the forecast say the filter does not apply
+    (unpaid orders and charges have no channel); an unknown channel is a 400 with a message."""
+    with replaying(lambda: NOW):
+        page = treasury.get("/tableros/ingresos", query_string={**Q1, "canal": "bank"})
+        wrong = treasury.get("/tableros/ingresos", query_string={**Q1, "canal": "cheque"})
+        got = treasury.get(
+            "/tableros/ingresos",
+            query_string={**Q1, "canal": "bank", "descargar": "mes", "formato": "csv"},
+        )
+        everything = treasury.get("/tableros/ingresos", query_string=Q1).get_data(as_text=True)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert re.search(r'<option value="bank" selected>Banco</option>', html)
+    assert page_table(html, "mes")[1:] == [
+        ["enero 2026", "0", "0.00"],
+        ["febrero 2026", "1", "1500.00"],
+        ["marzo 2026", "0", "0.00"],
+        ["Total", "1", "1500.00"],
+    ]
+    assert page_table(html, "canal")[1:] == [
+        ["Banco", "1", "1500.00", "100.0"],
+        ["Total", "1", "1500.00", "100.0"],
+    ]
+    assert page_table(html, "concepto")[-1] == ["Total", "1", "1500.00", "100.0"]
+    assert page_table(html, "tramite")[-1] == ["Total", "1", "1500.00", "100.0"]
+    rows = list(csv.reader(io.StringIO(got.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == page_table(html, "mes")
+    assert "canal=bank" in html.split('id="tabla-mes"', 1)[1].split("Descargar CSV", 1)[0]
+    assert page_table(html, "ordenes") == page_table(everything, "ordenes")
+    assert html.count("El filtro de canal no se aplica aquí") == 2
+    assert wrong.status_code == 400
+    assert "Elija una opción de la lista." in wrong.get_data(as_text=True)

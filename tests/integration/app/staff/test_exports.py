@@ -8,18 +8,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
-from xml.etree import ElementTree
 
+import openpyxl
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.helpers.cases import CITIZEN, file_with_examples
+from tests.helpers.api import PDF
+from tests.helpers.cases import CITIZEN, FILLING_IN, file_with_examples, walk_with_examples
 from tests.helpers.web import account, csrf_token, login
+from workflow_engine.engine import StartCase
 from workflow_engine.persistence.cases.exports import CASE_COLUMNS
 from workflow_engine.persistence.models import AuditLog, CaseAccess, table
+from workflow_engine.persistence.types import utcnow
 from workflow_engine.templates import model as template_model
 
 KEY = "licencia-funcionamiento"  # desarrollo-economico's
@@ -27,7 +31,6 @@ DIRECTOR = "funcionario@demo.gob.mx"  # desarrollo-economico, director
 COLLEAGUE = "revisora@demo.gob.mx"  # desarrollo-economico, reviewer
 OTHER_DIRECTOR = "mercados@demo.gob.mx"  # mercados, director
 ADMIN = "admin@demo.gob.mx"
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
 @pytest.fixture
@@ -72,39 +75,28 @@ def _export_id(response: Any) -> int:
     return int(found.group(1))
 
 
-def xlsx_rows(data: bytes) -> list[list[str]]:
-    """The first sheet's rows as text (inline or shared strings), read with zipfile."""
-    with zipfile.ZipFile(io.BytesIO(data)) as book:
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in book.namelist():
-            root = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
-            shared = ["".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t")) for si in root]
-        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
-    rows: list[list[str]] = []
-    for row in sheet.iter(f"{{{NS['m']}}}row"):
-        cells: dict[int, str] = {}
-        for cell in row.findall("m:c", NS):
-            column = re.match(r"[A-Z]+", cell.get("r", "A"))
-            assert column
-            index = 0
-            for letter in column.group(0):
-                index = index * 26 + ord(letter) - 64
-            if cell.get("t") == "inlineStr":
-                text = "".join(t.text or "" for t in cell.iter(f"{{{NS['m']}}}t"))
-            elif cell.get("t") == "s":
-                value = cell.find("m:v", NS)
-                text = shared[int(value.text or 0)] if value is not None else ""
-            else:
-                value = cell.find("m:v", NS)
-                text = value.text or "" if value is not None else ""
-            cells[index - 1] = text
-        width = max(cells) + 1 if cells else 0
-        rows.append([cells.get(i, "") for i in range(width)])
-    return rows
-
-
 def csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def xlsx_cells(data: bytes) -> list[list[Any]]:
+    """The first sheet's cells as openpyxl reads them (values typed, number formats)."""
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return [list(row) for row in sheet.iter_rows()]
+
+
+def same_as_csv(cell: Any, text: str) -> bool:
+    """A typed spreadsheet cell holds what the CSV's text says: a moment written the same
+    way, a number equal to the text's (amounts without the currency sign and separators)."""
+    value = cell.value
+    if value is None:
+        return text == ""
+    if isinstance(value, datetime):
+        shown = "%Y-%m-%d %H:%M" if cell.number_format.startswith("yyyy") else "%d/%m/%Y %H:%M"
+        return value.strftime(shown) == text
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value)) == Decimal(re.sub(r"[^0-9.\-]", "", text))
+    return bool(value == text)
 
 
 def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> None:
@@ -131,8 +123,15 @@ def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> 
         downloads[fmt] = response.data
 
     from_csv = csv_rows(downloads["csv"])
-    from_xlsx = xlsx_rows(downloads["xlsx"])
-    assert from_csv == from_xlsx
+    from_xlsx = xlsx_cells(downloads["xlsx"])
+    assert [[c.value for c in r] for r in from_xlsx[:1]] == from_csv[:1]
+    assert len(from_xlsx) == len(from_csv)
+    for typed, text in zip(from_xlsx[1:], from_csv[1:], strict=True):
+        cells = typed + [None] * (len(text) - len(typed))  # trailing empty cells are not kept
+        assert all(
+            same_as_csv(c, t) if c is not None else t == ""
+            for c, t in zip(cells, text, strict=True)
+        ), (text, [c.value if c else None for c in cells])
     definition = app.extensions["tramita"].catalog.version(KEY, version).definition
     procedure = template_model.of(definition)
     fields = [f.title("es") for f in procedure.fields()]
@@ -147,6 +146,38 @@ def test_csv_and_xlsx_have_the_versions_fields_and_the_same_rows(app: Flask) -> 
     ]
     links = [r[c] for r in from_csv[1:] for c in file_columns if r[c]]
     assert links and all(link.startswith("http") and "/archivos/" in link for link in links)
+
+
+def test_xlsx_cells_are_numbers_dates_and_words_a_spreadsheet_can_use(app: Flask) -> None:
+    """A treasurer sums a column: numbers are numbers, moments real dates with a date
+    format, yes/no answers words in the reader's language; never a number kept as text."""
+    client = _client(app, DIRECTOR)
+    version = _version(app)
+    export_id = _export_id(_ask(client, version, "xlsx"))
+    rows = xlsx_cells(_fetch(client, f"/exportaciones/{KEY}/{export_id}/archivo").data)
+    header = [c.value for c in rows[0]]
+    procedure = template_model.of(
+        app.extensions["tramita"].catalog.version(KEY, version).definition
+    )
+    kinds = {len(CASE_COLUMNS) + n: f.kind.name for n, f in enumerate(procedure.fields())}
+    numbers = [i for i, kind in kinds.items() if kind == "number"]
+    yesno = [i for i, kind in kinds.items() if kind == "yesno"]
+    assert numbers and yesno
+    body = rows[1:]
+    assert len(body) >= 3
+    for row in body:
+        filed = row[header.index("Enviado")]
+        assert isinstance(filed.value, datetime) and filed.number_format == "yyyy-mm-dd hh:mm"
+        assert isinstance(row[header.index("Iniciado")].value, datetime)
+        for i in numbers:
+            if i < len(row) and row[i].value is not None:
+                assert isinstance(row[i].value, int | float), (header[i], row[i].value)
+                assert row[i].data_type == "n"
+        for i in yesno:
+            if i < len(row) and row[i].value is not None:
+                assert row[i].value in ("Sí", "No")
+    summed = [row[i].value for row in body for i in numbers if i < len(row) and row[i].value]
+    assert summed and sum(summed) > 0  # what a SUM() over the column adds up
 
 
 def test_english_headers_follow_the_readers_language(app: Flask) -> None:
@@ -225,3 +256,72 @@ def test_expired_exports_are_purged(app: Flask) -> None:
     assert "Ya no está disponible" in director.get(f"/exportaciones/{KEY}/{export_id}").get_data(
         True
     )
+
+
+def _filed_with_uploads(app: Flask) -> str:
+    """A licence filed by the citizen with real uploaded files (the example data's file
+    references name no stored file); its folio."""
+    services = app.extensions["tramita"]
+    actor = account(app, CITIZEN).actor()
+    started = services.cases.start(KEY, StartCase(at=utcnow(), actor=actor))
+    definition = services.cases.load(started.case_id)[1]
+    answers: dict[str, dict[str, Any]] = {}
+    for step_id, values in definition.example_data().items():
+        for fld in definition.step(step_id).get("fields") or ():
+            if fld["type"] == "file" and fld["id"] in values:
+                answers.setdefault(step_id, {})[fld["id"]] = [
+                    services.uploads.save(
+                        owner_id=actor.id,
+                        case_id=started.case_id,
+                        step_id=step_id,
+                        field_id=fld["id"],
+                        filename=f"{fld['id']}.pdf",
+                        data=PDF + fld["id"].encode(),
+                        field=fld,
+                    )
+                ]
+    assert answers
+    walk_with_examples(
+        services,
+        started.case_id,
+        actor,
+        lambda s: s.status not in FILLING_IN,
+        answers=answers,
+        run_outbox=False,
+    )
+    return str(started.folio)
+
+
+def test_the_files_linked_in_an_export_open_for_whoever_may_see_the_case(app: Flask) -> None:
+    """An administrator (who reads every case) and the handling department follow the
+    export's file links; another department's director and anonymous visitors do not."""
+    folio = _filed_with_uploads(app)
+    admin = _client(app, ADMIN)
+    version = _version(app)
+    export_id = _export_id(_ask(admin, version, "csv"))
+    rows = csv_rows(_fetch(admin, f"/exportaciones/{KEY}/{export_id}/archivo").data)
+    procedure = template_model.of(
+        app.extensions["tramita"].catalog.version(KEY, version).definition
+    )
+    columns = [len(CASE_COLUMNS) + n for n, f in enumerate(procedure.fields()) if f.takes_files]
+    links = [line for r in rows[1:] if r[0] == folio for c in columns for line in r[c].splitlines()]
+    assert len(links) >= 3
+    paths = [re.sub(r"^https?://[^/]+", "", link) for link in links]
+    director = _client(app, DIRECTOR)
+    other = _client(app, OTHER_DIRECTOR)
+    anonymous = app.test_client()
+    engine = app.extensions["tramita"].engine
+    access = table(CaseAccess)
+    for path in paths:
+        assert path.startswith("/archivos/")
+        assert _fetch(director, path).status_code == 200
+        assert _fetch(admin, path).status_code == 200
+        assert _fetch(other, path).status_code == 404
+        assert _fetch(anonymous, path).status_code in (302, 401, 404)
+    with engine.connect() as conn:
+        looked = conn.execute(
+            select(access.c.what).where(access.c.user_name == account(app, ADMIN).name)
+        ).scalars()
+        assert {w for w in looked if w.startswith("file:")} == {
+            "file:" + p.removeprefix("/archivos/") for p in paths
+        }

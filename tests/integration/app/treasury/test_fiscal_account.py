@@ -7,18 +7,21 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from tests.helpers.ledger import OMISOS_TODAY, awaiting_payment, paid, recorder, seed_omisos
 from tests.helpers.web import forge_login
-from workflow_engine.persistence.models import AuditLog, Case, Obligation, Taxpayer, table
+from workflow_engine.engine import Actor, StartCase
+from workflow_engine.persistence.models import AuditLog, Case, Obligation, Taxpayer, User, table
 from workflow_engine.persistence.platform.accounts import Accounts
 from workflow_engine.persistence.types import replaying
 
 TREASURY = "tesoreria@demo.gob.mx"
+KEY = "constancia-residencia"
 
 
 def client_for(demo_app: Flask, email: str) -> FlaskClient:
@@ -137,3 +140,64 @@ def test_omisos_ageing_sorting_paging_and_csv_equal_to_the_page(demo_app: Flask)
     with replaying(lambda: datetime(2026, 3, 10, 18, tzinfo=UTC)):
         out = cli.invoke(args=["ledger", "omisos", "--ageing", "0-30", "--sort", "name"])
     assert out.exit_code == 0 and list(csv.reader(io.StringIO(out.output))) == lines
+
+
+def _citizen(conn: Any, email: str, curp: str | None) -> str:
+    users = table(User)
+    user_id = conn.execute(
+        insert(users)
+        .values(email=email, name=email.split("@")[0], role="citizen", role_tags=[], curp=curp)
+        .returning(users.c.id)
+    ).scalar_one()
+    return str(user_id)
+
+
+def _cases_table(html: str) -> str:
+    found = re.search(r"<h2[^>]*>\s*Trámites.*?</table>", html, re.S)
+    assert found is not None, "no cases table"
+    return found.group(0)
+
+
+def test_cases_whose_applicant_carries_the_taxpayers_rfc_are_listed_once(
+    demo_app: Flask,
+) -> None:
+    """The holder's own cases, and a case filed by another account whose CURP/RFC is the
+    taxpayer's RFC (written in lower case with spaces): listed, each once; a look-alike RFC
+    (one character off) and another taxpayer's page: not."""
+    services = demo_app.extensions["tramita"]
+    taxpayers = table(Taxpayer)
+    with services.engine.begin() as conn:
+        holder = _citizen(conn, "titular@example.mx", "CCE010101AB1")
+        other = _citizen(conn, "gestor@example.mx", " cce 010101 ab1 ")
+        lookalike = _citizen(conn, "parecido@example.mx", "CCE010101AB2")
+        stranger = _citizen(conn, "otra@example.mx", "OTR010101AB1")
+        taxpayer_id = conn.execute(
+            insert(taxpayers)
+            .values(kind="moral", name="Comercial del Centro", tax_id="CCE010101AB1",
+                    user_id=int(holder), created_at=datetime.now(UTC))
+            .returning(taxpayers.c.id)
+        ).scalar_one()  # fmt: skip
+        stranger_taxpayer = conn.execute(
+            insert(taxpayers)
+            .values(kind="fisica", name="Otra Persona", tax_id="OTR010101AB1",
+                    user_id=int(stranger), created_at=datetime.now(UTC))
+            .returning(taxpayers.c.id)
+        ).scalar_one()  # fmt: skip
+
+    def start(user_id: str) -> str:
+        actor = Actor(id=user_id, kind="citizen", name="x")
+        return str(services.cases.start(KEY, StartCase(at=datetime.now(UTC), actor=actor)).folio)
+
+    own, filed_by_other, near, strangers = (start(u) for u in (holder, other, lookalike, stranger))
+    treasury = client_for(demo_app, TREASURY)
+    cases = _cases_table(
+        treasury.get(f"/tesoreria/contribuyentes/{taxpayer_id}").get_data(as_text=True)
+    )
+    assert cases.count(own) == 1 and cases.count(filed_by_other) == 1
+    assert near not in cases and strangers not in cases
+    assert "Su solicitante dio este RFC o CURP" in cases
+    theirs = _cases_table(
+        treasury.get(f"/tesoreria/contribuyentes/{stranger_taxpayer}").get_data(as_text=True)
+    )
+    assert strangers in theirs
+    assert own not in theirs and filed_by_other not in theirs and near not in theirs

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
 import pytest
 
-from app.dashboards.tables import Chart, Column, Table
-from tests.helpers.xlsx import xlsx_rows
+from app.dashboards.tables import Chart, Column, Day, Link, Table
+from tests.helpers.xlsx import typed_rows, xlsx_rows
 
 COLUMNS = (Column("name", "Trámite"), Column("n", "Casos", "int"), Column("pct", "%", "pct"))
 
@@ -68,3 +69,43 @@ def test_a_long_table_shows_its_first_rows_and_downloads_them_all() -> None:
     assert len(list(csv.reader(io.StringIO(cut.csv())))) == 1 + 5
     assert len(xlsx_rows(cut.xlsx())) == 1 + 5
     assert not Table("largo", "Largo", table.columns, rows, shown=5).cut
+
+
+def test_money_is_a_number_dates_are_dates_and_links_are_text_in_the_downloads() -> None:
+    """What a treasurer sums or sorts in a spreadsheet: amounts are numbers with two decimals,
+    a date column real dates; a link on the page is its folio in the downloads."""
+    table = Table(
+        "mixta",
+        "Mixta",
+        (
+            Column("folio", "Folio"),
+            Column("vence", "Vence", "date"),
+            Column("importe", "Importe ($)", "money"),
+        ),
+        (
+            (
+                Link("F-1", "/bandeja/expedientes/F-1"),
+                Day("5 de marzo de 2026", date(2026, 3, 5)),
+                1250.5,
+            ),
+            (Link("F-2"), Day("6 de marzo de 2026", date(2026, 3, 6)), 10),
+        ),
+        footer=("Total", None, 1260.5),
+    )
+    assert list(csv.reader(io.StringIO(table.csv()))) == [
+        ["Folio", "Vence", "Importe ($)"],
+        ["F-1", "5 de marzo de 2026", "1250.50"],
+        ["F-2", "6 de marzo de 2026", "10.00"],
+        ["Total", "", "1260.50"],
+    ]
+    rows = typed_rows(table.xlsx())
+    assert [[c.value for c in row] for row in rows] == [
+        ["Folio", "Vence", "Importe ($)"],
+        ["F-1", datetime(2026, 3, 5), 1250.5],
+        ["F-2", datetime(2026, 3, 6), 10],
+        ["Total", None, 1260.5],
+    ]
+    assert rows[1][1].is_date and rows[1][1].number_format == "dd/mm/yyyy"
+    assert rows[1][2].data_type == "n" and rows[1][2].number_format == "#,##0.00"
+    assert sum(row[2].value for row in rows[1:3]) == 1260.5
+    assert table.text(0, table.rows[0][0]) == "F-1"

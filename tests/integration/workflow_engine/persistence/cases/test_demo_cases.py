@@ -14,7 +14,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from connectors.payments.handler import settle_payment
+from tests.helpers.html_tables import table_rows
 from tests.helpers.pdf import pdf_text
+from tests.helpers.web import login
 from workflow_engine.money import MoneyFormat, format_cents, use_money_format
 from workflow_engine.persistence.cases.demo_cases import DEMO_NEIGHBOURS, SCENES, seed_demo_cases
 from workflow_engine.persistence.models import Case, Document, PaymentOrder, Task, table
@@ -99,6 +101,21 @@ def test_demo_seed_command_seeds_the_cases_by_default_and_once(
         total = conn.execute(select(func.count()).select_from(cases_t)).scalar_one()
     assert "registro-vehicular" not in keys and total == 7 * len(SCENES)
     assert len(DEMO_NEIGHBOURS) >= 4
+    # a few orders expired the way the daily job does (each case asked for another), once
+    assert "Órdenes de pago demo vencidas: 3" in first.output, first.output
+    assert "vencidas" not in second.output
+    orders_t = table(PaymentOrder)
+    with app.extensions["tramita"].engine.connect() as conn:
+        statuses = Counter(conn.execute(select(orders_t.c.status)).scalars())
+        awaiting = conn.execute(
+            select(func.count()).where(cases_t.c.status == "awaiting_payment")
+        ).scalar_one()
+    assert statuses["expired"] == 3 and statuses["pending"] == awaiting
+    client = login(app.test_client(), "tesoreria@demo.gob.mx")
+    html = client.get("/tableros/ingresos").get_data(as_text=True)
+    orders = table_rows(html, "ordenes")
+    assert orders[0][4] == "Vencidas" and orders[-1][0] == "Total"
+    assert int(orders[-1][4]) == 3  # the revenue page's «expired» figure is not empty
 
 
 def test_la_chorrera_demo_publishes_the_vehicle_register_in_balboas(
