@@ -5,7 +5,7 @@ million cases took 180 ms; by index well under 1 ms). The administrators' case s
 CURP/RFC uses it too.
 
 Revision ID: 0021_case_applicant_ref
-Revises: 0019_money_indexes
+Revises: 0020_payment_day_totals
 Create Date: 2026-12-03 03:00:00.000000
 """
 
