@@ -19,9 +19,9 @@ PAGE = "/tableros/digitalizacion"
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+def app(demo_cases_url: str, app_factory: Any) -> Flask:
+    """The demo municipality as `flask demo seed` leaves it, seeded once per session."""
+    app: Flask = app_factory(demo_cases_url)
     return app
 
 

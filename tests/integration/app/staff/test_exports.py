@@ -34,9 +34,10 @@ ADMIN = "admin@demo.gob.mx"
 
 
 @pytest.fixture
-def app(db_url: str, app_factory: Any) -> Flask:
-    app: Flask = app_factory(db_url)
-    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+def app(demo_cases_url: str, app_factory: Any) -> Flask:
+    """The demo municipality as `flask demo seed` leaves it (seeded once per session, copied
+    for each test), with three more licence cases filed by the citizen."""
+    app: Flask = app_factory(demo_cases_url)
     services = app.extensions["tramita"]
     app.config["FILED"] = {
         file_with_examples(services, KEY, account(app, CITIZEN).actor()).folio for _ in range(3)
