@@ -299,3 +299,15 @@ def step(key: str, step_id: str) -> ResponseReturnValue:
     return render_editor(
         "configurator/step_generic.html", info.key, "configurator.steps", doc=doc, step=found
     )
+
+
+def whole_number(name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
+    """The form's whole number `name` in low..high, None when left blank; a message in
+    `errors[name]` when it is something else."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        errors[name] = _("Escriba un número entero de %(low)s a %(high)s.", low=low, high=high)
+        return None
+    return int(text)

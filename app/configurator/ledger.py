@@ -29,6 +29,7 @@ from app.configurator.common import (
     catalog,
     editable,
     render_editor,
+    whole_number,
 )
 from app.configurator.conditions import KEEP, builder_for, condition_fields, posted_builder
 from app.configurator.identifiers import ID
@@ -183,16 +184,6 @@ def _posted_attributes(
     return out
 
 
-def _int(name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
-    text = request.form.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        errors[name] = _("Escriba un número entero de %(low)s a %(high)s.", low=low, high=high)
-        return None
-    return int(text)
-
-
 def _posted_recurring(stored: Any, errors: dict[str, str]) -> dict[str, Any] | None:
     if not request.form.get("recurring"):
         return None
@@ -214,8 +205,8 @@ def _posted_recurring(stored: Any, errors: dict[str, str]) -> dict[str, Any] | N
         "concept": concept,
         "amount": amount,
         "currency": currency or None,
-        "due_month": _int("due_month", 1, 12, errors),
-        "due_day": _int("due_day", 1, 31, errors),
+        "due_month": whole_number("due_month", 1, 12, errors),
+        "due_day": whole_number("due_day", 1, 31, errors),
     }
     return {k: v for k, v in out.items() if v is not None}
 

@@ -30,6 +30,7 @@ from app.configurator.common import (
     replace_with,
     services,
     step_editor,
+    whole_number,
 )
 from app.configurator.conditions import KEEP, Builder, builder_for, condition_fields, posted_builder
 from app.configurator.identifiers import chosen_id
@@ -336,16 +337,6 @@ def _line_action(info: TemplateInfo, step: dict[str, Any], action: str) -> Respo
     return _back(info, step_id, "lineas")
 
 
-def _int_or_none(name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
-    text = request.form.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        errors[name] = _("Escriba un número entero de %(low)s a %(high)s.", low=low, high=high)
-        return None
-    return int(text)
-
-
 def _settings(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseReturnValue:
     step_id = str(step["id"])
     errors: dict[str, str] = {}
@@ -354,8 +345,8 @@ def _settings(info: TemplateInfo, doc: Doc, step: dict[str, Any]) -> ResponseRet
         errors["concept_es"] = _("Escriba el concepto del pago en español.")
     changes: dict[str, Any] = {
         "concept": concept,
-        "expires_days": _int_or_none("expires_days", 1, 365, errors),
-        "deadline_days": _int_or_none("deadline_days", 1, 365, errors),
+        "expires_days": whole_number("expires_days", 1, 365, errors),
+        "deadline_days": whole_number("deadline_days", 1, 365, errors),
         "round_total": "unit" if request.form.get("round_total") else None,
     }
     lapse_to = request.form.get("lapse_to", "")
