@@ -319,7 +319,7 @@ SLOW_FILES = {
     "tests/integration/app/admin/test_outbox.py": 6,
     "tests/integration/app/staff/test_inbox.py": 6,
     "tests/browser/app/citizen/wizard/test_wizard.py": 60,
-    "tests/browser/journeys/test_configurator_build.py": 150,  # + register, sample answers 2026-12-03
+    "tests/browser/journeys/test_configurator_build.py": 150,  # 2026-12-03
     "tests/browser/journeys/test_no_javascript.py": 45,
     "tests/browser/journeys/test_keyboard.py": 36,
     "tests/browser/app/staff/test_inbox.py": 35,
