@@ -38,7 +38,13 @@ from workflow_engine.engine.commands import (
     PaymentExpired,
     PaymentFailed,
 )
-from workflow_engine.persistence.cases.hotpath import LoadedCase, dumps
+from workflow_engine.persistence.cases.hotpath import (
+    HOLIDAYS_COLUMNS,
+    HOLIDAYS_JOIN,
+    LoadedCase,
+    dumps,
+    holidays_of,
+)
 from workflow_engine.persistence.cases.outbox import Handler, OutboxItem
 from workflow_engine.persistence.cases.service import CaseService
 from workflow_engine.persistence.models import (
@@ -101,9 +107,9 @@ _ORDER_CASE_SQL = (
     "SELECT o.id, o.case_id, o.status, o.amount_cents, o.currency, o.expires_on, "
     "ob.id, ob.taxpayer_id, c.folio, c.version_id, c.state, c.lock_version, c.event_count, "
     "c.last_event_hash, c.procedure_key, c.applicant_name, c.applicant_ref, "
-    "ob.concept, ob.kind, ob.period "
+    "ob.concept, ob.kind, ob.period" + HOLIDAYS_COLUMNS + " "
     "FROM payment_orders o JOIN cases c ON c.id = o.case_id "
-    "LEFT OUTER JOIN obligations ob ON ob.reference = o.reference "
+    "LEFT OUTER JOIN obligations ob ON ob.reference = o.reference" + HOLIDAYS_JOIN + " "
     "WHERE o.reference = %s ORDER BY ob.id LIMIT 1 FOR UPDATE OF o"
 )
 _INSERT_PAYMENT_SQL = (
@@ -198,6 +204,10 @@ class _OrderCase(NamedTuple):
     concept: str | None  # the obligation's, for the daily totals
     kind: str | None
     period: str | None
+    h_count: int  # the holidays' fingerprint (hotpath.HOLIDAYS_COLUMNS)
+    h_first: date | None
+    h_last: date | None
+    h_sum: Any
 
 
 def _utc(value: datetime) -> datetime:
@@ -431,6 +441,7 @@ class PaymentRecorder:
             order.procedure_key,
             order.applicant_name or "",
             order.applicant_ref,
+            holidays_of(order),
         )
         try:
             outcome = self.cases.execute_in(

@@ -94,6 +94,8 @@ class LoadedCase:
     procedure_key: str = ""
     applicant_name: str = ""
     applicant_ref: str | None = None
+    # the holidays table's fingerprint read with the case (`HOLIDAYS_COLUMNS`), or None
+    holidays: tuple[Any, ...] | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> LoadedCase:
@@ -109,7 +111,27 @@ class LoadedCase:
             row.procedure_key,
             row.applicant_name or "",
             row.applicant_ref,
+            holidays_of(row),
         )
+
+
+# The holidays table's fingerprint (`platform.holidays.holidays_stamp`: how many, first, last,
+# sum of their days), in PostgreSQL's SQL, as four columns joined to a case read: the command
+# that follows checks its cached business calendar against it without a round trip of its own
+# (the wizard's step, the payment webhook). `holidays_of` reads them back as the same tuple.
+HOLIDAYS_COLUMNS = ", h.h_count, h.h_first, h.h_last, h.h_sum"
+HOLIDAYS_JOIN = (
+    " CROSS JOIN (SELECT count(*) AS h_count, min(day) AS h_first, max(day) AS h_last, "
+    "sum(extract(epoch FROM day)) AS h_sum FROM holidays) h"
+)
+
+
+def holidays_of(row: Any) -> tuple[Any, ...] | None:
+    """The fingerprint a row read with `HOLIDAYS_COLUMNS` carries (None without them)."""
+    count = getattr(row, "h_count", None)
+    if count is None:
+        return None
+    return (count, row.h_first, row.h_last, row.h_sum)
 
 
 NOT_RESOLVED = Resolution()
@@ -140,8 +162,8 @@ _CASE_BY_FOLIO = (
 _PG_CASE_BY_FOLIO = (
     "SELECT c.id, c.folio, c.procedure_key, v.number, c.applicant_id, c.created_at, "
     "c.updated_at, c.version_id, c.state, c.lock_version, c.event_count, c.last_event_hash, "
-    "c.applicant_name, c.applicant_ref FROM cases c "
-    "JOIN procedure_versions v ON v.id = c.version_id WHERE c.folio = %s"
+    "c.applicant_name, c.applicant_ref" + HOLIDAYS_COLUMNS + " FROM cases c "
+    "JOIN procedure_versions v ON v.id = c.version_id" + HOLIDAYS_JOIN + " WHERE c.folio = %s"
 )
 
 
@@ -165,9 +187,14 @@ class HotPath:
         self.pg = dialect == "postgresql"
         jsonb = "CAST({} AS JSONB)" if self.pg else "{}"
         self.marker = "%s" if self.pg else "?"
+        load = (
+            "SELECT c.folio, c.version_id, c.state, c.lock_version, c.event_count, "
+            "c.last_event_hash, c.procedure_key, c.applicant_name, c.applicant_ref{} "
+            "FROM cases c{} WHERE c.id = :id"
+        )
+        # PostgreSQL: with the holidays' fingerprint (SQLite's `CaseService.context` asks)
         self.load_sql = self._named(
-            "SELECT folio, version_id, state, lock_version, event_count, last_event_hash, "
-            "procedure_key, applicant_name, applicant_ref FROM cases WHERE id = :id"
+            load.format(HOLIDAYS_COLUMNS, HOLIDAYS_JOIN) if self.pg else load.format("", "")
         )
         self.update_case_sql = self._named(
             "UPDATE cases SET state = "
@@ -242,11 +269,21 @@ class HotPath:
         cursor.close()
         if row is None:
             return None
-        folio, version_id, state, lock_version, event_count, last_hash, key, name, ref = row
+        folio, version_id, state, lock_version, event_count, last_hash, key, name, ref = row[:9]
         if isinstance(state, str):
             state = json.loads(state)
+        holidays = tuple(row[9:]) if len(row) > 9 else None
         return LoadedCase(
-            folio, version_id, state, lock_version, event_count, last_hash, key, name or "", ref
+            folio,
+            version_id,
+            state,
+            lock_version,
+            event_count,
+            last_hash,
+            key,
+            name or "",
+            ref,
+            holidays,
         )
 
     def write(

@@ -141,11 +141,12 @@ class CaseService:
         self._hot: HotPath | None = None
 
     # -- helpers -----------------------------------------------------------------------
-    def context(self, conn: Connection) -> EngineContext:
+    def context(self, conn: Connection, holidays: tuple[Any, ...] | None = None) -> EngineContext:
         """The engine context. The calendar is cached per process but checked against the
         holidays table's fingerprint on every command, so a holiday declared in another
-        process (the CLI, another worker) counts at once."""
-        stamp = holidays_stamp(conn)
+        process (the CLI, another worker) counts at once. `holidays`: the fingerprint as the
+        case's read brought it (`LoadedCase.holidays`), else it is read here."""
+        stamp = holidays if holidays is not None else holidays_stamp(conn)
         if self._calendar is None or stamp != self._calendar_stamp:
             self._calendar = BusinessCalendar.with_holidays(holiday_days(conn))
             self._calendar_stamp = stamp
@@ -322,7 +323,7 @@ class CaseService:
             )
         definition = self.definition(conn, row.version_id)
         state = CaseState.from_json(row.state)
-        ctx = self.context(conn)
+        ctx = self.context(conn, row.holidays)
         result = apply_command(definition, state, command, ctx)
         if not result.events and not result.effects:
             self._hotpath(conn).run(driver_of(conn), also)

@@ -44,7 +44,9 @@ def holiday_days(conn: Connection) -> list[date]:
 def holidays_stamp(conn: Connection) -> tuple[Any, ...]:
     """A cheap fingerprint of the holidays table (how many, first, last and the sum of their
     days): any process compares it with the one its cached calendar was built from, so a
-    holiday added or removed anywhere is seen by every process on its next command."""
+    holiday added or removed anywhere is seen by every process on its next command. On
+    PostgreSQL the case reads of the wizard and the payment webhook bring the same tuple
+    (`cases.hotpath.HOLIDAYS_COLUMNS`, a test compares the two)."""
     day = holidays_t.c.day
     row = conn.execute(
         select(func.count(), func.min(day), func.max(day), func.sum(extract("epoch", day)))

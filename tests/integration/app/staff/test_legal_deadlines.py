@@ -86,6 +86,44 @@ def test_a_holiday_declared_in_one_process_counts_in_another_at_once(
         assert services.cases.detached_context().calendar.is_business_day(day)
 
 
+def test_the_case_reads_bring_the_holidays_fingerprint_a_command_compares(
+    demo_app: Flask, app_factory: Any
+) -> None:
+    """On PostgreSQL the wizard's case read and the command's own read carry the holidays'
+    fingerprint (no query of its own): whatever the table holds, it is the very tuple
+    `holidays_stamp` computes, so a holiday declared in another process still counts in the
+    next wizard command; SQLite reads carry none and the command asks."""
+    from workflow_engine.persistence.cases.hotpath import (
+        HotPath,
+        LoadedCase,
+        case_by_folio,
+        driver_of,
+    )
+    from workflow_engine.persistence.platform.holidays import holidays_stamp
+
+    services = demo_app.extensions["tramita"]
+    other = app_factory(str(services.engine.url)).extensions["tramita"]
+    started, _due = filed_licence(demo_app)
+    pg = services.engine.dialect.name == "postgresql"
+    first = _next_weekday(utcnow().date() + timedelta(days=40))
+    second = _next_weekday(first + timedelta(days=200))
+    for declare in (None, first, second):
+        if declare is not None:
+            add_holiday(other.engine, declare, "Decreto de prueba")
+        with services.engine.begin() as conn:
+            expected = holidays_stamp(conn)
+            by_folio = LoadedCase.from_row(case_by_folio(conn, started.folio)).holidays
+            by_id = HotPath(conn.dialect.name).load(driver_of(conn), started.case_id)
+        assert by_id is not None
+        assert (by_folio, by_id.holidays) == ((expected, expected) if pg else (None, None))
+        # the command with the wizard's read uses the calendar with the new holiday
+        with services.engine.begin() as conn:
+            loaded = LoadedCase.from_row(case_by_folio(conn, started.folio))
+            ctx = services.cases.context(conn, loaded.holidays)
+        if declare is not None:
+            assert not ctx.calendar.is_business_day(declare)
+
+
 def _next_weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
