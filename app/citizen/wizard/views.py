@@ -220,10 +220,12 @@ def _prefill(step: Step) -> dict[str, Any]:
     account = current_account()
     if account is None:
         return {}
-    try:
-        profile: Any = accounts().profile(account.id, conn=read_connection())
-    except KeyError:
-        profile = None
+    profile: Any = account.profile  # read with the session's account
+    if profile is None:
+        try:
+            profile = accounts().profile(account.id, conn=read_connection())
+        except KeyError:
+            profile = None
     source = {
         "curp": _attr(profile, "curp"),
         "email": _attr(profile, "email") or account.email,

@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,6 +119,9 @@ class Account:
     email_verified_at: datetime | None = None
     language: str = "es"
     position: str = ""  # an official's job title (cargo)
+    # what `Accounts.profile` gives, when the account was read with its whole row (the
+    # session's): the wizard prefills a new step from it without reading the user again
+    profile: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_verified(self) -> bool:
@@ -150,7 +153,20 @@ def _account(row: Any) -> Account:
         row.email_verified_at,
         row.language or "es",
         getattr(row, "position", "") or "",
+        _profile(row) if hasattr(row, "address") else None,
     )
+
+
+def _profile(row: Any) -> dict[str, Any]:
+    """The citizen's data the wizard can prefill, from a whole row of the users table."""
+    address = dict(row.address or {})
+    return {
+        "name": row.name or "",
+        "email": row.email,
+        "curp": row.curp or "",
+        "phone": row.phone or "",
+        "address": {part: str(address.get(part) or "") for part in PROFILE_ADDRESS_FIELDS},
+    }
 
 
 def hash_password(password: str) -> str:
@@ -788,14 +804,7 @@ class Accounts:
                 row = c.execute(_GET_USER, {"id": user_id}).one_or_none()
         if row is None:
             raise KeyError(user_id)
-        address = dict(row.address or {})
-        return {
-            "name": row.name or "",
-            "email": row.email,
-            "curp": row.curp or "",
-            "phone": row.phone or "",
-            "address": {part: str(address.get(part) or "") for part in PROFILE_ADDRESS_FIELDS},
-        }
+        return _profile(row)
 
     def update_profile(self, user_id: int, values: Mapping[str, Any]) -> None:
         """Store values cleaned by `validate_profile`."""

@@ -302,6 +302,31 @@ _LATEST_VERSION = (
     .limit(1)
 )
 
+# The latest published version of every non-archived template (`Catalog.live`, the catalog's
+# every page view): built once, a statement's construction costs more than its cached SQL.
+_LATEST_NUMBERS = (
+    select(versions_t.c.template_id, func.max(versions_t.c.number).label("n"))
+    .group_by(versions_t.c.template_id)
+    .subquery()
+)
+_LIVE = (
+    select(
+        versions_t.c.id,
+        versions_t.c.number,
+        versions_t.c.checksum,
+        versions_t.c.published_at,
+        templates_t.c.key,
+    )
+    .join(
+        _LATEST_NUMBERS,
+        (_LATEST_NUMBERS.c.template_id == versions_t.c.template_id)
+        & (_LATEST_NUMBERS.c.n == versions_t.c.number),
+    )
+    .join(templates_t, templates_t.c.id == versions_t.c.template_id)
+    .where(templates_t.c.archived_at.is_(None))
+    .order_by(templates_t.c.key)
+)
+
 
 class Catalog:
     """Import, publish, archive and export procedure templates."""
@@ -839,28 +864,7 @@ class Catalog:
         """The latest published version of every non-archived template. Published versions
         never change, so their definitions are decoded once per process and kept."""
         with self._reading(conn) as conn:
-            latest = (
-                select(versions_t.c.template_id, func.max(versions_t.c.number).label("n"))
-                .group_by(versions_t.c.template_id)
-                .subquery()
-            )
-            rows = conn.execute(
-                select(
-                    versions_t.c.id,
-                    versions_t.c.number,
-                    versions_t.c.checksum,
-                    versions_t.c.published_at,
-                    templates_t.c.key,
-                )
-                .join(
-                    latest,
-                    (latest.c.template_id == versions_t.c.template_id)
-                    & (latest.c.n == versions_t.c.number),
-                )
-                .join(templates_t, templates_t.c.id == versions_t.c.template_id)
-                .where(templates_t.c.archived_at.is_(None))
-                .order_by(templates_t.c.key)
-            ).all()
+            rows = conn.execute(_LIVE).all()
             missing = [r.id for r in rows if r.checksum not in _DEFINITIONS]
             if missing:
                 found = conn.execute(
