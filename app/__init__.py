@@ -9,7 +9,7 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from app import db as request_db
-from app import observability, templating
+from app import observability, templating, widgets
 from app.config import Settings
 from app.i18n import TRANSLATIONS, compile_catalogs
 from app.json_provider import StrictJSONProvider
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale)
     templating.install(app)
+    app.jinja_env.globals.update(widgets.GLOBALS)  # the form fields' small pieces
 
     from app import (
         accounts,

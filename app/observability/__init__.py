@@ -15,7 +15,7 @@ from workflow_engine.persistence.cases.outbox_backlog import OutboxBacklog
 if TYPE_CHECKING:
     from app.services import Services
 
-log = logging.getLogger("tramita.request")
+log = logging.getLogger(logs.REQUEST_LOGGER)
 _QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: no INFO line each
 
 

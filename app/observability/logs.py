@@ -5,12 +5,14 @@ e-mail addresses are scrubbed from every line, tracebacks included)."""
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import re
 import sys
 import uuid
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -51,7 +53,36 @@ class Formatter(JsonFormatter):
         )
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.name == REQUEST_LOGGER and record.msg == "request" and not record.exc_info:
+            return _request_line(record)
         return scrub(super().format(record))
+
+
+# The line every HTTP request writes (app.observability `_finish`): the same JSON object the
+# formatter makes, written directly. Its values are the method, the URL rule (never the path
+# itself), the status, the duration and the request id, of which only the id comes from the
+# client: it alone is scrubbed (scrubbing the whole line cost ≈ 50 µs per request).
+REQUEST_LOGGER = "tramita.request"
+
+
+def _request_line(record: logging.LogRecord) -> str:
+    at = datetime.fromtimestamp(record.created, tz=UTC).isoformat()
+    rid = getattr(record, "request_id", None)
+    return json.dumps(
+        {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": "request",
+            "request_id": scrub(rid) if isinstance(rid, str) else rid,
+            "method": getattr(record, "method", None),
+            "route": getattr(record, "route", None),
+            "status": getattr(record, "status", None),
+            "duration_ms": getattr(record, "duration_ms", None),
+            "time": at,
+        },
+        ensure_ascii=False,
+        default=str,
+    )
 
 
 class _TextFormatter(logging.Formatter):

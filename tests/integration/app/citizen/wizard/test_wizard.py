@@ -546,6 +546,12 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
     html = client.get(location).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<b>negritas</b>" not in html
+    # the label's markers, the hint and aria-describedby are markup around the escaped texts
+    required = '<span class="required" aria-hidden="true"> *</span>'
+    assert f"&lt;script&gt;alert(1)&lt;/script&gt; Nombre{required}</label>" in html
+    assert 'Notas <span class="optional">(opcional)</span></label>' in html
+    assert '<p class="usa-hint" id="nombre-ayuda">&lt;b&gt;negritas&lt;/b&gt;</p>' in html
+    assert re.search(r'id="nombre"[^>]* aria-describedby="nombre-ayuda"', html)
     assert 'data-typeahead="1"' in html
     assert 'type="checkbox"' in html and 'data-kind="date"' in html and "<textarea" in html
     assert "it's" not in html and "\\u0027" in html  # the rule is JSON-escaped in the attribute
@@ -561,6 +567,15 @@ def test_every_field_type_renders_and_liaison_text_is_escaped(
         "inicio": "05/01/2026",
         "notas": "Sin notas",
     }
+    # an answer missing: its message under the label, named by the input, after «Error:»
+    page = post_step(client, folio, "datos", {**form, "nombre": ""})
+    html = page.get_data(as_text=True)
+    assert re.search(
+        r'<p class="usa-error-message" id="nombre-error"><span class="visually-hidden">'
+        r"Error:</span> [^<]+</p>",
+        html,
+    )
+    assert re.search(r'id="nombre"[^>]* aria-describedby="nombre-ayuda nombre-error"', html)
     page = post_step(client, folio, "datos", form)
     assert page.status_code == 302, page.get_data(as_text=True)
     data = case_state(app, folio).data
