@@ -49,6 +49,13 @@ def test_filter_by_department(client: FlaskClient) -> None:
     html = client.get("/?dependencia=movilidad").get_data(as_text=True)
     assert "Licencia de funcionamiento" not in html
     assert "vehic" in html.lower()
+    assert '<option value="movilidad" selected>Movilidad y Tránsito</option>' in html
+
+
+def test_the_department_filter_is_in_the_readers_language(client: FlaskClient) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert ">Economic Development</option>" in html and ">Mobility and Transit</option>" in html
+    assert "Desarrollo Económico" not in html
 
 
 def test_procedure_page_shows_the_official_catalog_information(client: FlaskClient) -> None:
