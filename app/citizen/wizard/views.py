@@ -421,7 +421,12 @@ def start(key: str) -> ResponseReturnValue:
         return redirect(info)
     try:
         # NotFoundError (404) when the procedure is unknown, unpublished or archived
-        outcome = services().cases.start(key, StartCase(at=utcnow(), actor=account.actor()))
+        profile = account.profile  # the session's row: the case copies name and CURP
+        outcome = services().cases.start(
+            key,
+            StartCase(at=utcnow(), actor=account.actor()),
+            applicant=(profile["name"], profile["curp"]) if profile is not None else None,
+        )
     except NotFoundError:
         abort(404)
     state: CaseState = outcome.state

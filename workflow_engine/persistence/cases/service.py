@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from workflow_engine import strict_json
 from workflow_engine.calendar import BusinessCalendar
 from workflow_engine.engine import (
+    Actor,
     Command,
     ConflictError,
     EngineContext,
@@ -114,6 +115,12 @@ def _storable_text() -> Iterator[None]:
         raise strict_json.invalid_text() from None
 
 
+def applicant_copy(actor: Actor, name: str | None, curp: str | None) -> tuple[str, str | None]:
+    """The applicant's name and CURP as a case keeps them (the inbox searches them): the
+    account's name, else the actor's; the CURP normalized, None when blank."""
+    return (name or actor.name or ""), normalize_ref(curp or None)
+
+
 class CaseService:
     """Applies engine commands to stored cases. Pass the actor in every command."""
 
@@ -194,21 +201,35 @@ class CaseService:
         return int(row)
 
     # -- commands ------------------------------------------------------------------------
-    def start(self, procedure_key: str, command: StartCase) -> CommandOutcome:
-        """Open a new case on the live version of a procedure."""
+    def start(
+        self,
+        procedure_key: str,
+        command: StartCase,
+        *,
+        applicant: tuple[str, str | None] | None = None,
+    ) -> CommandOutcome:
+        """Open a new case on the live version of a procedure. `applicant`: the applicant's
+        account name and CURP as the caller already read them (the wizard has the session's
+        row); read from the users table otherwise."""
         with self._observed(command) as seen:
-            outcome = self._start(procedure_key, command)
+            outcome = self._start(procedure_key, command, applicant)
             seen.append(outcome)
         return outcome
 
-    def _start(self, procedure_key: str, command: StartCase) -> CommandOutcome:
+    def _start(
+        self, procedure_key: str, command: StartCase, applicant: tuple[str, str | None] | None
+    ) -> CommandOutcome:
         for _ in range(5):
             folio = new_folio(self.folio_prefix, command.at.astimezone(self.tz).year)
             try:
                 with self.engine.begin() as conn:
                     version_id = self.live_version_id(conn, procedure_key)
                     definition = self.definition(conn, version_id)
-                    applicant_name, applicant_ref = self._applicant(conn, command)
+                    applicant_name, applicant_ref = (
+                        applicant_copy(command.actor, *applicant)
+                        if applicant is not None
+                        else self._applicant(conn, command)
+                    )
                     case_id = conn.execute(
                         insert(cases_t)
                         .values(
@@ -378,7 +399,7 @@ class CaseService:
                 select(users_t.c.name, users_t.c.curp).where(users_t.c.id == int(actor.id))
             ).one_or_none()
             if found is not None:
-                return (found.name or actor.name or ""), normalize_ref(found.curp)
+                return applicant_copy(actor, found.name, found.curp)
         return actor.name or "", None
 
     @contextlib.contextmanager

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text as sql_text
 from sqlalchemy import update
 
 from tests.helpers.engine import MINI
@@ -502,6 +503,14 @@ def test_profile_prefills_a_new_application(app: Flask, client: FlaskClient) -> 
     for value in ("María López Hernández", "HELG850312MPLRPD05", "2223184567", "Av. Reforma"):
         assert f'value="{value}"' in html, value
     assert 'value="ciudadano@demo.gob.mx"' in html
+    # the case keeps the account's name and CURP (what the inbox lists and searches)
+    folio = page.headers["Location"].split("/")[2]
+    with app.extensions["tramita"].engine.connect() as conn:
+        row = conn.execute(
+            sql_text("SELECT applicant_name, applicant_ref FROM cases WHERE folio = :f"),
+            {"f": folio},
+        ).one()
+    assert tuple(row) == ("María López Hernández", "HELG850312MPLRPD05")
 
 
 def test_every_field_type_renders_and_liaison_text_is_escaped(
