@@ -90,9 +90,11 @@ class Recorder:
     walks_failed: int = 0
     first_start: float | None = None
     last_end: float | None = None
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds)
 
     def add(self, page: str, seconds: float, start: float, end: float) -> None:
         self.samples.setdefault(page, []).append(seconds)
+        self.timeline.append((start, seconds))
         if self.first_start is None or start < self.first_start:
             self.first_start = start
         if self.last_end is None or end > self.last_end:
@@ -131,6 +133,14 @@ class Recorder:
                 "by_page": dict(sorted(self.errors_by_page.items())),
             },
         }
+        if self.timeline and self.first_start is not None:
+            # when the slow requests happened: the login ramp, or all along
+            windows: dict[int, list[float]] = {}
+            for start, seconds in self.timeline:
+                windows.setdefault(int((start - self.first_start) // 10), []).append(seconds)
+            out["p99_ms_by_10s"] = [
+                _ms(percentile(windows[k], 99)) for k in sorted(windows) if len(windows[k]) > 20
+            ]
         if without:
             out["p99_ms_without"] = {
                 "pages": list(without),
