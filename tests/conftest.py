@@ -15,15 +15,33 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text, update
 
 from app.cli import run_migrations
 from app.config import Settings
 from tests.helpers.mail import SmtpServer
 from workflow_engine.persistence.db import make_engine
+from workflow_engine.persistence.platform import accounts as accounts_module
 from workflow_engine.persistence.platform.accounts import users_t
 from workflow_engine.persistence.platform.demo import seed_demo
 from workflow_engine.persistence.types import utcnow
+
+# Passwords in this test process: argon2id at a fraction of the production cost (1 pass,
+# 1 MiB). With the production parameters a login or a new account costs ≈ 35 ms, and the
+# suite logs in and seeds accounts thousands of times (≈ 15 % of the security tests' time).
+# Hashes of either profile verify with either; processes the tests start (the CLI, gunicorn,
+# Celery) keep the production profile, which `production_password_hashes` restores here
+# for the tests about the hashes themselves.
+PRODUCTION_HASHER = accounts_module._hasher
+accounts_module._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def production_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production argon2id parameters for this test (m=19456, t=2, p=1)."""
+    monkeypatch.setattr(accounts_module, "_hasher", PRODUCTION_HASHER)
+
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -10,7 +10,9 @@ from workflow_engine.persistence.models import User, table
 from workflow_engine.persistence.platform.accounts import Accounts
 
 
-def test_old_hashes_are_upgraded_on_login(sqlite_url: str) -> None:
+def test_old_hashes_are_upgraded_on_login(
+    sqlite_url: str, production_password_hashes: None
+) -> None:
     engine = make_engine(sqlite_url)
     accounts = Accounts(engine)
     account = accounts.create("ana@example.mx", "una clave muy larga", role="citizen")
