@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,6 +42,30 @@ accounts_module._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallel
 def production_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production argon2id parameters for this test (m=19456, t=2, p=1)."""
     monkeypatch.setattr(accounts_module, "_hasher", PRODUCTION_HASHER)
+
+
+# URL builders compiled on first use in the test process: Werkzeug compiles two Python
+# functions per URL rule when an app registers its routes (≈ 0.15 s of each `create_app`,
+# called for most tests), and a test builds a handful of URLs. Same functions, later.
+def _lazy_url_builders() -> None:
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+
+    def lazy(self: Rule, append_unknown: bool = True) -> Any:
+        compiled: list[Any] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> Any:
+            if not compiled:
+                compiled.append(compile_builder(rule, append_unknown))
+            return compiled[0](rule, *args, **kwargs)
+
+        return build
+
+    Rule._compile_builder = lazy  # type: ignore[method-assign]
+
+
+_lazy_url_builders()
 
 
 POSTGRES_ADMIN_URL = os.environ.get(
