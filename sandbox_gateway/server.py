@@ -25,6 +25,12 @@ class SandboxServer:
 def serve_in_background(app: Any, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     """Start `app` on host:port (a free port by default); call `.stop()` when done."""
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-gateway", daemon=True)
+    # A short poll: `stop()` waits for the loop's next check (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.02},
+        name="sandbox-gateway",
+        daemon=True,
+    )
     thread.start()
     return SandboxServer(f"http://{host}:{server.server_port}", app, server, thread)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_settings, service_missing
+from tests.helpers import serving
 from tests.helpers.mail import MailSink, SmtpServer
 from workflow_engine.persistence.types import utcnow
 
@@ -137,14 +137,10 @@ def live_server(
     )
     app = create_app(settings)
     holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
     try:
-        yield LiveServer(base_url, app, database_url, mail_sink)
+        with serving.running(server, "live-server"):
+            yield LiveServer(base_url, app, database_url, mail_sink)
     finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
         app.extensions["tramita"].engine.dispose()
 
 

@@ -27,6 +27,7 @@ from app import create_app
 from app.services import BrokerPublisher
 from connectors.payments.handler import settle_payment
 from tests.conftest import make_settings
+from tests.helpers import serving
 from tests.helpers.paths import REPO_ROOT
 from workflow_engine.engine import StartCase, SubmitStep
 from workflow_engine.persistence.models import Document, OutboxMessage, table
@@ -89,13 +90,10 @@ class Town:
         self.key = accounts.create_api_key(account.id, "pruebas")
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serving.start(self.server)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
-        self.server.server_close()
+        serving.stop(self.server, self.thread)
         self.services.engine.dispose()
 
     def draft(self) -> tuple[int, str]:

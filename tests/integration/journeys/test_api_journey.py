@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from app.citizen import payments as web_payments
 from connectors.gateway import GatewayConfig
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
+from tests.helpers import serving
 from workflow_engine.persistence.models import Upload, table
 from workflow_engine.persistence.platform.accounts import DEMO_PASSWORD, Accounts
 from workflow_engine.persistence.platform.demo import seed_demo
@@ -78,8 +78,7 @@ def world(db_url: str, tmp_path: Path, sandbox: SandboxServer) -> Iterator[World
         "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
     )
     url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serving.start(server)
     app = None
     try:
         config = GatewayConfig("sandbox", sandbox.url, API_KEY, SECRET, timeout_s=10)
@@ -105,9 +104,7 @@ def world(db_url: str, tmp_path: Path, sandbox: SandboxServer) -> Iterator[World
             keys[who] = {"X-API-Key": accounts.create_api_key(account.id, f"journey {who}")}
         yield World(app, sandbox, keys, tmp_path / "uploads", config)
     finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
+        serving.stop(server, thread)
         if app is not None:
             app.extensions["tramita"].engine.dispose()
 

@@ -27,6 +27,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.helpers import serving
 from tests.helpers.api import LICENCE, file_licence
 from tests.helpers.web import csrf_token, login
 
@@ -150,16 +151,12 @@ def test_every_response_conforms_to_the_document(
 @pytest.fixture(scope="module")
 def live_api(schema_app: Flask) -> Any:
     """The same app over real HTTP (the schemathesis command line talks to a URL)."""
-    import threading
 
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, schema_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving.running(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.mark.parametrize("auth", ["api_key", "session"])

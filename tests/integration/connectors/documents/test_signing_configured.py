@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +30,7 @@ from connectors.documents.signing import SigningError, signing_setup
 from connectors.documents.verification import validate_signatures
 from connectors.settings import ConnectorSettings
 from tests.conftest import service_missing
+from tests.helpers import serving
 
 
 def _name(cn: str) -> x509.Name:
@@ -123,13 +123,8 @@ def tsa_url(pki: dict[str, Any]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving.running(server):
         yield f"http://127.0.0.1:{server.server_port}/tsa"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _content() -> DocumentContent:

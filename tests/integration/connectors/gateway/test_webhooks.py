@@ -12,7 +12,6 @@ import hmac
 import itertools
 import json
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +33,7 @@ from connectors.gateway import GatewayConfig, poll_gateway
 from connectors.gateway.checkouts import GatewayCheckout
 from sandbox_gateway import SandboxServer, create_sandbox_app, serve_in_background
 from tests.conftest import make_settings
+from tests.helpers import serving
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.web import csrf_from, csrf_token, forge_login
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
@@ -114,8 +114,7 @@ def world(db_url: str, tmp_path: Path, sandbox: SandboxServer) -> Iterator[World
     app = create_app(make_settings(db_url, tmp_path, base_url=url, extra={"gateway": config}))
     app.config["TESTING"] = True
     holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serving.start(server)
     engine = app.extensions["tramita"].engine
     catalog = Catalog(engine)
     catalog.save_draft(json.loads(EXAMPLE.read_text("utf-8")))
@@ -127,9 +126,7 @@ def world(db_url: str, tmp_path: Path, sandbox: SandboxServer) -> Iterator[World
     try:
         yield World(app, url, sandbox, citizen)
     finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
+        serving.stop(server, thread)
         engine.dispose()
 
 

@@ -4,7 +4,6 @@ answer), typing moves the marker; no CSP violation, no axe violation, no sideway
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CITIZEN, LiveServer, axe, login, no_horizontal_scroll, tiny_png
+from tests.helpers import serving
 from tests.helpers.browser_wizard import start_case
 from tests.helpers.field_types import template_with
 
@@ -51,13 +51,10 @@ class TileServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/{{z}}/{{x}}/{{y}}.png"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serving.start(self.server, "map-tiles")
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
-        self.server.server_close()
+        serving.stop(self.server, self.thread)
 
 
 @pytest.fixture

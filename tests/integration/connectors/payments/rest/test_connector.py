@@ -35,6 +35,7 @@ from connectors.payments.rest import (
 )
 from connectors.payments.rest.breaker import CLOSED, HALF_OPEN, OPEN
 from connectors.settings import ConnectorSettings
+from tests.helpers import serving
 from workflow_engine.engine import StartCase, SubmitCase, SubmitStep
 from workflow_engine.engine import state as case_state
 from workflow_engine.persistence.cases.outbox import OutboxProcessor
@@ -153,14 +154,8 @@ def _json(data: Any, status: int = 200) -> Response:
 def sirec() -> Iterator[tuple[Sirec, str]]:
     system = Sirec()
     server = make_server("127.0.0.1", 0, system, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving.running(server):
         yield system, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 def config_doc(base: str, auth: str = "api_key", **extra: Any) -> dict[str, Any]:
