@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -68,47 +68,99 @@ def _user_recipient(row: Any) -> Recipient:
     )
 
 
-def _department_officials(conn: Connection, key: str) -> list[Any]:
-    return list(
-        conn.execute(
-            select(users_t).where(
-                users_t.c.department_key == key,
-                users_t.c.role == "official",
-                users_t.c.is_active.is_(True),
-            )
-        ).all()
+# The statements below are built once: a submitted case sends three or four notices, each
+# reading the case, its task and the recipients, and building and hashing a fresh SELECT
+# cost about as much CPU as running it (docs/performance.md, 2026-12-03 third session).
+# Recipients need these columns of a user, not the whole row (hash, address, ...).
+_RECIPIENT_COLUMNS = (
+    users_t.c.id,
+    users_t.c.email,
+    users_t.c.name,
+    users_t.c.language,
+    users_t.c.is_active,
+    users_t.c.role_tags,
+)
+_TASK_COLUMNS = (
+    tasks_t.c.department,
+    tasks_t.c.role,
+    tasks_t.c.status,
+    tasks_t.c.assignee_id,
+    tasks_t.c.due_on,
+)
+# The case and, when the message names one, its task (unique per case) in one round trip.
+_CASE_AND_TASK = (
+    select(
+        cases_table.c.id,
+        cases_table.c.folio,
+        cases_table.c.procedure_key,
+        cases_table.c.applicant_id,
+        cases_table.c.state,
+        cases_table.c.submitted_at,
+        cases_table.c.version_id,
+        tasks_t.c.id.label("task_row_id"),
+        *(c.label(f"task_{c.name}") for c in _TASK_COLUMNS),
     )
+    .select_from(
+        cases_table.outerjoin(
+            tasks_t,
+            (tasks_t.c.case_id == cases_table.c.id) & (tasks_t.c.task_key == bindparam("task")),
+        )
+    )
+    .where(cases_table.c.id == bindparam("case_id"))
+)
+_DEFINITION = select(versions_table.c.definition).where(
+    versions_table.c.id == bindparam("version_id")
+)
+_TASK = select(*_TASK_COLUMNS).where(
+    tasks_t.c.case_id == bindparam("case_id"), tasks_t.c.task_key == bindparam("task")
+)
+_USER = select(*_RECIPIENT_COLUMNS).where(users_t.c.id == bindparam("user_id"))
+_ACTIVE_USER = _USER.where(users_t.c.is_active.is_(True))
+_ACTIVE_OFFICIAL = _ACTIVE_USER.where(
+    users_t.c.role == "official", users_t.c.department_key == bindparam("department")
+)
+_DEPARTMENT_OFFICIALS = select(*_RECIPIENT_COLUMNS).where(
+    users_t.c.department_key == bindparam("department"),
+    users_t.c.role == "official",
+    users_t.c.is_active.is_(True),
+)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """The columns of a task a notice needs (who decides it, by when, is it still open)."""
+
+    department: str
+    role: str
+    status: str
+    assignee_id: str | None
+    due_on: Any
+
+
+def _department_officials(conn: Connection, key: str) -> list[Any]:
+    return list(conn.execute(_DEPARTMENT_OFFICIALS, {"department": key}).all())
 
 
 def _load_case(
-    conn: Connection, case_id: int, definitions: dict[int, Mapping[str, Any]]
-) -> CaseRecord:
+    conn: Connection, case_id: int, definitions: dict[int, Mapping[str, Any]], task: Any = None
+) -> tuple[CaseRecord, TaskRow | None]:
     """`connectors.common.load_case` without re-decoding the (immutable) published
     definition for every message: `definitions` keeps them per version id (one cache per
-    Notifier, i.e. per database)."""
+    Notifier, i.e. per database). With the task the message names (`task`), read in the same
+    statement; None when it names none or the case has no such task."""
     row = conn.execute(
-        select(
-            cases_table.c.id,
-            cases_table.c.folio,
-            cases_table.c.procedure_key,
-            cases_table.c.applicant_id,
-            cases_table.c.state,
-            cases_table.c.submitted_at,
-            cases_table.c.version_id,
-        ).where(cases_table.c.id == case_id)
+        _CASE_AND_TASK, {"case_id": case_id, "task": str(task) if task else None}
     ).one_or_none()
     if row is None:
         raise PermanentError(f"case {case_id} does not exist")
     version_id = int(row.version_id)
     definition = definitions.get(version_id)
     if definition is None:
-        doc = conn.execute(
-            select(versions_table.c.definition).where(versions_table.c.id == version_id)
-        ).scalar_one()
+        doc = conn.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
         if len(definitions) >= _DEFINITIONS_MAX:
             definitions.clear()
         definition = definitions[version_id] = dict(doc or {})
-    return CaseRecord(
+    case = CaseRecord(
         id=int(row.id),
         folio=str(row.folio),
         procedure_key=str(row.procedure_key),
@@ -117,40 +169,35 @@ def _load_case(
         definition=definition,
         submitted_at=row.submitted_at,
     )
+    found = None
+    if task and row.task_row_id is not None:
+        found = TaskRow(
+            row.task_department,
+            row.task_role,
+            row.task_status,
+            row.task_assignee_id,
+            row.task_due_on,
+        )
+    return case, found
 
 
 def _task_row(conn: Connection, case: CaseRecord | None, task: Any) -> Any:
     if case is None or not task:
         return None
-    return conn.execute(
-        select(
-            tasks_t.c.department,
-            tasks_t.c.role,
-            tasks_t.c.status,
-            tasks_t.c.assignee_id,
-            tasks_t.c.due_on,
-        ).where(tasks_t.c.case_id == case.id, tasks_t.c.task_key == str(task))
-    ).first()
+    return conn.execute(_TASK, {"case_id": case.id, "task": str(task)}).first()
 
 
 def _active_user(conn: Connection, user_id: Any) -> Any:
     if not str(user_id or "").isdigit():
         return None
-    return conn.execute(
-        select(users_t).where(users_t.c.id == int(str(user_id)), users_t.c.is_active.is_(True))
-    ).first()
+    return conn.execute(_ACTIVE_USER, {"user_id": int(str(user_id))}).first()
 
 
 def _active_official(conn: Connection, user_id: Any, department: str) -> Any:
     if not str(user_id or "").isdigit():
         return None
     return conn.execute(
-        select(users_t).where(
-            users_t.c.id == int(str(user_id)),
-            users_t.c.is_active.is_(True),
-            users_t.c.role == "official",
-            users_t.c.department_key == department,
-        )
+        _ACTIVE_OFFICIAL, {"user_id": int(str(user_id)), "department": department}
     ).first()
 
 
@@ -171,7 +218,7 @@ def resolve_recipients(
     if kind == "applicant":
         applicant = case.applicant_id if case else ""
         if applicant.isdigit():
-            row = conn.execute(select(users_t).where(users_t.c.id == int(applicant))).first()
+            row = conn.execute(_USER, {"user_id": int(applicant)}).first()
             if row is not None:
                 return [_user_recipient(row)]
         return [Recipient(f"user:{applicant}")]
@@ -241,8 +288,7 @@ class Notifier:
         audience = "applicant" if to == "applicant" else "staff"
         # One transaction: read the case, its task and the recipients, write every row.
         with self.engine.begin() as conn:
-            case = _load_case(conn, case_id, self.definitions)
-            task = _task_row(conn, case, payload.get("task"))
+            case, task = _load_case(conn, case_id, self.definitions, payload.get("task"))
             if is_moot(template, task):
                 return None
             if task is not None and task.due_on and not payload.get("due_on"):
