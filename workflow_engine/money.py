@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -64,6 +65,13 @@ class MoneyFormat:
         """``value`` (in currency units) with its sign, CLDR currency spacing: a sign that does
         not end in a symbol character («B/.», «MXN») is kept apart by a no-break space."""
         code = (currency or self.currency).upper()
+        if value.is_finite():
+            # Babel parses the locale's pattern on every call (a quarter of a millisecond);
+            # a municipality writes the same few amounts (its fees) over and over.
+            return _written(self, value, code)
+        return self._write(value, code)
+
+    def _write(self, value: Decimal, code: str) -> str:
         loc: Locale = self._locale  # type: ignore[attr-defined]
         text = str(format_currency(value, code, locale=loc))
         local_sign = str(get_currency_symbol(code, loc))
@@ -88,6 +96,12 @@ class MoneyFormat:
             return self.amount(Decimal(str(value)), currency)
         except (InvalidOperation, ValueError):
             return str(value)
+
+
+@lru_cache(maxsize=2048)
+def _written(fmt: MoneyFormat, value: Decimal, code: str) -> str:
+    # Equal decimals (1.5, 1.50) are written alike: Babel rounds both to the currency's digits.
+    return fmt._write(value, code)
 
 
 _current = MoneyFormat()

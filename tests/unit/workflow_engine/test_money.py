@@ -70,6 +70,18 @@ def test_the_default_is_mexican_pesos() -> None:
     assert money(123450, "MXN") == "$1,234.50" and money(0) == "$0.00"
 
 
+def test_amounts_read_the_same_however_often_and_however_spelled() -> None:
+    # Written amounts are remembered per format: the same value in another format, or
+    # spelled another way, must not come back written wrong.
+    panama, mexico = MoneyFormat("es_PA"), MoneyFormat("es_MX")
+    for _ in range(2):
+        assert panama.amount(Decimal("1234.5")) == "B/.\u00a01,234.50"
+        assert panama.amount(Decimal("1234.50")) == "B/.\u00a01,234.50"
+        assert mexico.amount(Decimal("1234.5")) == "$1,234.50"
+        assert mexico.amount(Decimal("1234.5"), "USD") == "US$1,234.50"
+    assert mexico.text("abc") == "abc"
+
+
 def test_settings_refuse_an_unknown_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.config import ConfigError, Settings
 
