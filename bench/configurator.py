@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.stats import percentile  # noqa: E402
+from bench.stats import percentile, speed_probe_ms  # noqa: E402
 from bench.wizard_http import (  # noqa: E402
     DEFAULT_PG_URL,
     csrf_token,
@@ -290,6 +290,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         k: result[k] is not None and result[k] < goal for k, goal in GOALS.items()
     }
     result["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    result["machine"]["speed_probe_ms_at_end"] = speed_probe_ms()
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,3 +39,23 @@ def ms_stats(samples: Sequence[float], digits: int = 3) -> dict[str, Any]:
         return None if value is None else round(value * 1000.0, digits)
 
     return {"p50_ms": ms(50), "p99_ms": ms(99), "max_ms": ms(100), "count": len(samples)}
+
+
+def speed_probe_ms(reps: int = 5) -> float:
+    """CPU milliseconds of a fixed pure-Python workload (dicts, string formatting, JSON), the
+    best of `reps`: how fast this machine runs Python right now. On the shared 2-core machine
+    the same code's CPU per request moves by up to 2x within minutes (docs/performance.md);
+    runs are comparable only at a similar probe."""
+
+    def work() -> int:
+        table: dict[int, str] = {}
+        for i in range(100_000):
+            table[i % 1000] = f"{i}-{i * 3}"
+        return len(json.dumps(table))
+
+    best = float("inf")
+    for _ in range(reps):
+        start = time.thread_time()
+        work()
+        best = min(best, time.thread_time() - start)
+    return round(best * 1000.0, 2)

@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.stats import percentile  # noqa: E402
+from bench.stats import percentile, speed_probe_ms  # noqa: E402
 
 EXAMPLE = ROOT / "form_schemas" / "examples" / "licencia-funcionamiento.json"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -1006,6 +1006,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+        "speed_probe_ms_at_start": speed_probe_ms(),
     }
 
 
@@ -1112,6 +1113,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         and saturation["rps"] >= GOALS["saturation_rps"],
     }
     result["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    result["machine"]["speed_probe_ms_at_end"] = speed_probe_ms()
     return result
 
 
