@@ -68,7 +68,7 @@ class MoneyFormat:
         if value.is_finite():
             # Babel parses the locale's pattern on every call (a quarter of a millisecond);
             # a municipality writes the same few amounts (its fees) over and over.
-            return _written(self, value, code)
+            return _written(self, str(value), code)
         return self._write(value, code)
 
     def _write(self, value: Decimal, code: str) -> str:
@@ -99,9 +99,10 @@ class MoneyFormat:
 
 
 @lru_cache(maxsize=2048)
-def _written(fmt: MoneyFormat, value: Decimal, code: str) -> str:
-    # Equal decimals (1.5, 1.50) are written alike: Babel rounds both to the currency's digits.
-    return fmt._write(value, code)
+def _written(fmt: MoneyFormat, value: str, code: str) -> str:
+    # Keyed by the decimal's exact text: equal decimals can be written differently
+    # (Decimal("-0") == Decimal("0"), but Babel writes "-$0.00").
+    return fmt._write(Decimal(value), code)
 
 
 _current = MoneyFormat()

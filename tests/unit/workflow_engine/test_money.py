@@ -80,6 +80,7 @@ def test_amounts_read_the_same_however_often_and_however_spelled() -> None:
         assert mexico.amount(Decimal("1234.5")) == "$1,234.50"
         assert mexico.amount(Decimal("1234.5"), "USD") == "US$1,234.50"
     assert mexico.text("abc") == "abc"
+    assert (mexico.text("0"), mexico.text("-0")) == ("$0.00", "-$0.00")  # equal, not alike
 
 
 def test_settings_refuse_an_unknown_locale(monkeypatch: pytest.MonkeyPatch) -> None:
